@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "tradesim",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tradesim", targets: ["TradeSimCLI"]),
+        .library(name: "TradeSim", targets: ["NeuralCore", "RLCore", "MarketData", "TradingEnv", "Agents", "RunStore", "Experiments"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    ],
+    targets: [
+        // System libraries (apt: libopenblas-dev, zlib1g-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "NeuralCore", dependencies: ["CBLAS"]),
+        .target(name: "RLCore"),
+        .target(name: "MarketData", dependencies: ["CZlib"]),
+        .target(name: "TradingEnv", dependencies: ["RLCore", "MarketData"]),
+        .target(name: "Agents", dependencies: ["RLCore", "NeuralCore"]),
+        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Experiments", dependencies: ["TradingEnv", "Agents", "RunStore", .product(name: "Yams", package: "Yams")]),
+        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TradingEnvTests", dependencies: ["TradingEnv"]),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "TradingEnv"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TradeSimCLI"]),
+    ]
+)

@@ -1,0 +1,125 @@
+import Foundation
+import Yams
+
+/// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it changes.
+///
+/// Config types use no Optionals: a field that can be "unset" has an explicit default (an empty string, `[]`, a
+/// `.none` case). That keeps every key visible in the encoded defaults, which is how unknown keys are found.
+public protocol Config: Codable, Equatable, Sendable {
+    init()
+}
+
+/// One clear line about a bad configuration file: `FILE:LINE: what is wrong with which key`.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Strict YAML decoding: the file's mapping is laid over the encoded defaults of `T`, so missing keys keep their
+/// defaults; a key the defaults do not have is an error naming the key path and line; a value of the wrong type is an
+/// error naming the key path. Mappings whose default is empty (dictionaries such as `overrides`) accept any key.
+public enum StrictYAML {
+    public static func decode<T: Config>(_ type: T.Type, file: String) throws -> T {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ConfigError("\(file): cannot read the file (\(describe(error)))")
+        }
+        return try decode(type, yaml: text, file: file)
+    }
+
+    public static func decode<T: Config>(_ type: T.Type, yaml: String, file: String) throws -> T {
+        let user: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else { return T() }
+            user = node
+        } catch let error as YamlError {
+            throw ConfigError("\(file): invalid YAML: \(yamlProblem(error))")
+        }
+        let defaults: Node
+        do {
+            defaults = try Yams.compose(yaml: YAMLEncoder().encode(T())) ?? Node.mapping(.init([]))
+        } catch {
+            throw ConfigError("\(file): cannot encode the defaults of \(T.self): \(error)")
+        }
+        let merged: Node
+        do {
+            merged = try merge(user, over: defaults, path: [])
+        } catch let error as ConfigError {
+            throw ConfigError("\(file): \(error.description)")
+        }
+        do {
+            return try YAMLDecoder().decode(T.self, from: merged)
+        } catch let error as DecodingError {
+            throw ConfigError("\(file): \(describe(error))")
+        }
+    }
+
+    /// Lays `user` over `defaults`, key by key for mappings; anything else in `user` replaces the default.
+    static func merge(_ user: Node, over defaults: Node, path: [String]) throws -> Node {
+        guard case .mapping(let defaultMap) = defaults else { return user }
+        guard case .mapping(let userMap) = user else {
+            if case .scalar(let s) = user, s.tag.description == Tag.Name.null.rawValue || s.string == "~" || s.string.isEmpty {
+                return defaults  // `key:` with nothing after it keeps the defaults
+            }
+            throw ConfigError("\(at(user)) key '\(keyPath(path))' must be a mapping")
+        }
+        if defaultMap.isEmpty { return user }  // a dictionary: free keys
+        var pairs: [(Node, Node)] = defaultMap.map { ($0.key, $0.value) }
+        var seen = Set<String>()
+        for (k, v) in userMap {
+            let key = k.string ?? "\(k)"
+            guard seen.insert(key).inserted else {
+                throw ConfigError("\(at(k)) key '\(keyPath(path + [key]))' appears twice")
+            }
+            guard let index = pairs.firstIndex(where: { $0.0.string == key }) else {
+                let known = pairs.compactMap { $0.0.string }.sorted().joined(separator: ", ")
+                throw ConfigError("\(at(k)) unknown key '\(keyPath(path + [key]))' (known keys: \(known))")
+            }
+            pairs[index].1 = try merge(v, over: pairs[index].1, path: path + [key])
+        }
+        return .mapping(.init(pairs))
+    }
+
+    static func at(_ node: Node) -> String { node.mark.map { "line \($0.line):" } ?? "" }
+
+    static func keyPath(_ path: [String]) -> String { path.isEmpty ? "(top level)" : path.joined(separator: ".") }
+
+    static func codingPath(_ path: [any CodingKey]) -> String {
+        keyPath(path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue })
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, let c): return "key '\(codingPath(c.codingPath))' must be \(typeName(type)) (\(c.debugDescription))"
+        case .valueNotFound(let type, let c): return "key '\(codingPath(c.codingPath))' needs a value of type \(typeName(type))"
+        case .keyNotFound(let key, let c): return "missing key '\(codingPath(c.codingPath + [key]))'"
+        case .dataCorrupted(let c): return "key '\(codingPath(c.codingPath))': \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type, is Float.Type: return "a number"
+        case is Int.Type, is UInt64.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "a string"
+        default: return "\(type)"
+        }
+    }
+
+    static func yamlProblem(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return "line \(mark.line): \(problem)"
+        default:
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        (error as NSError).localizedDescription
+    }
+}

@@ -1,0 +1,36 @@
+import CBLAS
+
+/// Sets the number of OpenBLAS threads (pin it for bit-identical runs and for benchmarks).
+public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+/// The number of threads OpenBLAS uses now.
+public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
+
+/// Row-major single-precision GEMM through OpenBLAS:
+/// `c (M,N) = alpha · op(a) · op(b) + beta · c`, with `op(a)` (M,K) and `op(b)` (K,N);
+/// `a` is stored (M,K), or (K,M) when `transA`; `b` is stored (K,N), or (N,K) when `transB`.
+@inlinable
+public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                 alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+                beta, c, Int32(n))
+}
+
+/// The plain triple loop that `gemm` must agree with; tests only, never the fast path. Same arguments and shapes as `gemm`.
+public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                          alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                          beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var sum: Float = 0
+            for p in 0..<k {
+                let av = transA ? a[p * m + i] : a[i * k + p]
+                let bv = transB ? b[j * k + p] : b[p * n + j]
+                sum += av * bv
+            }
+            c[i * n + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * n + j])
+        }
+    }
+}
