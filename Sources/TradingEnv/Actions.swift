@@ -1,0 +1,66 @@
+import RLCore
+
+/// An order to move the portfolio to target weights, decided at bar t and filled at bar t+1.
+public enum TradingAction: Equatable, Sendable {
+    /// One asset: the index of a discrete level (`ActionConfig.levels`).
+    case index(Int)
+    /// A panel: one level index per asset (N).
+    case indices([Int])
+    /// Target weights, one per asset (N); projected onto the configured constraints.
+    case weights([Double])
+}
+
+/// The actions a market environment accepts: the configured discrete levels or continuous weights over N assets.
+public struct TradingActionSpace: Space, Equatable {
+    public let kind: ActionKind
+    public let levels: [Double]
+    public let assets: Int
+    public let longOnly: Bool
+    public let maxGrossLeverage: Double
+
+    public init(_ config: ActionConfig, assets: Int) {
+        kind = config.kind
+        levels = config.levels
+        self.assets = assets
+        longOnly = config.longOnly
+        maxGrossLeverage = config.maxGrossLeverage
+    }
+
+    /// The number of discrete choices per asset (K), 0 for continuous weights.
+    public var discreteCount: Int { kind == .discrete ? levels.count : 0 }
+
+    /// Discrete: a uniform level (per asset); weights: uniform in [lo, 1] per asset, then projected.
+    public func sample(using rng: inout some RandomNumberGenerator) -> TradingAction {
+        switch kind {
+        case .discrete:
+            if assets == 1 { return .index(Int.random(in: 0..<levels.count, using: &rng)) }
+            return .indices((0..<assets).map { _ in Int.random(in: 0..<levels.count, using: &rng) })
+        case .weights:
+            let lo = longOnly ? 0.0 : -1.0
+            var w = (0..<assets).map { _ in Double.random(in: lo...1, using: &rng) }
+            project(&w)
+            return .weights(w)
+        }
+    }
+
+    /// Index actions must match the configured kind and size; target weights are accepted by every environment
+    /// (baselines use them) when they are finite and of the right count.
+    public func contains(_ action: TradingAction) -> Bool {
+        switch action {
+        case .index(let k): return kind == .discrete && assets == 1 && k >= 0 && k < levels.count
+        case .indices(let ks): return kind == .discrete && ks.count == assets && ks.allSatisfy { $0 >= 0 && $0 < levels.count }
+        case .weights(let w): return w.count == assets && w.allSatisfy(\.isFinite)
+        }
+    }
+
+    /// Clips shorts when long-only, then scales the vector down so that Σ|wᵢ| ≤ maxGrossLeverage. Shapes: w (N).
+    public func project(_ w: inout [Double]) {
+        if longOnly { for i in w.indices where w[i] < 0 { w[i] = 0 } }
+        var gross = 0.0
+        for x in w { gross += abs(x) }
+        if gross > maxGrossLeverage {
+            let s = maxGrossLeverage / gross
+            for i in w.indices { w[i] *= s }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import MarketData
+import RLCore
+
+/// What the agent sees after bar t has closed: the last T rows of features and its own portfolio.
+///
+/// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window is
+/// rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after `bar`.
+public struct MarketObservation: Sendable, Equatable {
+    /// (D, F) normalised features of every bar, row-major.
+    public let features: [Float]
+    /// t: the bar that just closed.
+    public let bar: Int
+    /// T
+    public let window: Int
+    /// F
+    public let width: Int
+    /// (N) portfolio weights after the last fill, marked at bar t's close (sharesᵢ·closeᵢ / equity).
+    public let weights: [Double]
+    /// cash / equity at bar t's close.
+    public let cashWeight: Double
+
+    /// The (T, F) window, contiguous.
+    @inlinable public var window2D: ArraySlice<Float> { features[(bar - window + 1) * width ..< (bar + 1) * width] }
+}
+
+/// What happened on one step, for logging; per-asset fills are in `MarketEnv.lastFills`.
+public struct StepInfo: Sendable, Equatable {
+    /// The bar the step moved to (t + 1).
+    public var bar: Int
+    /// Its timestamp.
+    public var timestamp: Int64
+    /// Equity at that bar's close, after costs.
+    public var equity: Double
+    /// Cash after the fill and fees.
+    public var cash: Double
+    /// Costs of this step: commission, spread and slippage against the reference price, borrow fees.
+    public var cost: Double
+    /// Σ|traded notional| / equity before the trade.
+    public var turnover: Double
+    /// Asset 0's fill price, 0 when it did not trade.
+    public var fillPrice: Double
+    /// Asset 0's weight after the fill, marked at the close.
+    public var position: Double
+}
+
+/// One fill of one asset on the latest step.
+public struct Fill: Sendable, Equatable {
+    /// Signed shares bought (> 0) or sold (< 0); 0 when the asset did not trade.
+    public var quantity: Double
+    /// Price paid per share including spread and slippage (0 when the asset did not trade).
+    public var price: Double
+    /// Commission + |quantity|·|price − reference| for this fill.
+    public var cost: Double
+}
+
+/// A configuration that cannot run on its data.
+public struct EnvironmentError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The replay market: one asset or a panel, bars of one split, fills at the next bar with costs, exact accounting.
+///
+/// Timeline of `step(action)` at bar t: the target weights are sized against equity at the reference price of bar t+1
+/// (its open, or its close with `fill: nextClose`), filled there with spread, slippage and commission, short borrow is
+/// charged for the bar, the portfolio is marked at bar t+1's close, and the reward is computed from that equity.
+/// Cash may go slightly negative (costs on a fully invested book); equity = cash + Σ sharesᵢ·closeᵢ at every step.
+public struct MarketEnv: Environment, Sendable {
+    public typealias Observation = MarketObservation
+    public typealias Action = TradingAction
+    public typealias Info = StepInfo
+
+    public let config: MarketConfig
+    public let actionSpace: TradingActionSpace
+    /// The first and last bar an episode may stand on (decision bars t run over `firstBar ..< lastBar`).
+    public let firstBar: Int
+    public let lastBar: Int
+
+    let n: Int
+    let timestamps: [Int64]
+    let open: [Double], high: [Double], low: [Double], close: [Double]
+    let features: [Float]
+    let width: Int
+    /// (D, N) EW std of price changes, only for the volatility-scaled reward.
+    let sigma: [Double]
+
+    // episode state
+    var rng: Xoshiro256
+    public private(set) var bar = 0
+    var episodeStart = 0
+    public private(set) var cash = 0.0
+    /// (N) shares held.
+    public private(set) var shares: [Double]
+    var weights: [Double]
+    var target: [Double]
+    var previousTarget: [Double]
+    public private(set) var equity = 0.0
+    var dsr: DifferentialSharpe
+    /// (N) fills of the latest step.
+    public private(set) var lastFills: [Fill]
+
+    /// - Parameters:
+    ///   - panel: the bars (N assets × D).
+    ///   - features: (D, F) normalised features, row-major, causal (row t uses bars ≤ t only).
+    ///   - width: F.
+    ///   - bars: the split, as bar indices; decisions run from its first observable bar to its second-to-last bar.
+    ///   - firstObservableBar: the first row whose features are defined (rolling-window warm-up).
+    public init(panel: Panel, features: [Float], width: Int, bars: Range<Int>, firstObservableBar: Int = 0,
+                config: MarketConfig, seed: UInt64 = 0) throws {
+        guard width > 0, features.count == width * panel.barCount else {
+            throw EnvironmentError("features hold \(features.count) values, expected \(panel.barCount) bars × \(width)")
+        }
+        guard config.window >= 1 else { throw EnvironmentError("window must be at least 1, not \(config.window)") }
+        guard bars.lowerBound >= 0, bars.upperBound <= panel.barCount else {
+            throw EnvironmentError("split bars \(bars) lie outside the \(panel.barCount) bars of \(panel.source)")
+        }
+        let first = max(bars.lowerBound, firstObservableBar + config.window - 1)
+        guard first < bars.upperBound - 1 else {
+            throw EnvironmentError("window \(config.window) (after \(firstObservableBar) warm-up bars) leaves no step in the split of \(bars.count) bars")
+        }
+        guard config.initialCash > 0, config.initialCash.isFinite else { throw EnvironmentError("initialCash must be positive") }
+        let c = config.costs
+        for (name, v) in [("commissionBps", c.commissionBps), ("halfSpreadBps", c.halfSpreadBps), ("slippageBps", c.slippageBps),
+                          ("slippageRangeFraction", c.slippageRangeFraction), ("borrowBpsPerYear", c.borrowBpsPerYear)]
+        where !(v >= 0 && v.isFinite) {
+            throw EnvironmentError("costs.\(name) must be a finite number ≥ 0, not \(v)")
+        }
+        if config.actions.kind == .discrete && config.actions.levels.isEmpty {
+            throw EnvironmentError("actions.levels must name at least one target weight")
+        }
+        guard config.actions.maxGrossLeverage > 0 else { throw EnvironmentError("actions.maxGrossLeverage must be positive") }
+        if config.episode.mode == .random && config.episode.length < 1 {
+            throw EnvironmentError("episode.length must be at least 1 in random mode")
+        }
+        self.config = config
+        n = panel.assetCount
+        actionSpace = TradingActionSpace(config.actions, assets: n)
+        firstBar = first
+        lastBar = bars.upperBound - 1
+        timestamps = panel.timestamps
+        open = panel.open; high = panel.high; low = panel.low; close = panel.close
+        self.features = features
+        self.width = width
+        if config.reward.kind == .volScaled {
+            var s = [Double](repeating: 0, count: panel.close.count)
+            for i in 0..<n {
+                let series = ewmStd(ofChanges: stride(from: i, to: panel.close.count, by: n).map { panel.close[$0] },
+                                    span: config.reward.volSpan)
+                for d in series.indices { s[d * n + i] = series[d] }
+            }
+            sigma = s
+        } else {
+            sigma = []
+        }
+        rng = Xoshiro256(seed: seed)
+        shares = Array(repeating: 0, count: n)
+        weights = Array(repeating: 0, count: n)
+        target = Array(repeating: 0, count: n)
+        previousTarget = Array(repeating: 0, count: n)
+        lastFills = Array(repeating: Fill(quantity: 0, price: 0, cost: 0), count: n)
+        dsr = DifferentialSharpe(eta: config.reward.dsrEta)
+    }
+
+    /// N
+    public var assetCount: Int { n }
+    /// F
+    public var featureWidth: Int { width }
+    /// The observation's extra values after the window: N weights if `observePosition`, then cash if `observeCash`.
+    public var portfolioWidth: Int { (config.observePosition ? n : 0) + (config.observeCash ? 1 : 0) }
+    /// The timestamp of a bar.
+    public func timestamp(ofBar t: Int) -> Int64 { timestamps[t] }
+    /// The close of asset i at bar t.
+    public func closePrice(bar t: Int, asset i: Int = 0) -> Double { close[t * n + i] }
+
+    public mutating func reset(seed: UInt64?) -> MarketObservation {
+        if let seed { rng = Xoshiro256(seed: seed) }
+        switch config.episode.mode {
+        case .whole:
+            episodeStart = firstBar
+        case .random:
+            let latest = lastBar - config.episode.length
+            episodeStart = latest > firstBar ? Int.random(in: firstBar...latest, using: &rng) : firstBar
+        }
+        bar = episodeStart
+        cash = config.initialCash
+        equity = config.initialCash
+        for i in 0..<n {
+            shares[i] = 0; weights[i] = 0; target[i] = 0; previousTarget[i] = 0
+            lastFills[i] = Fill(quantity: 0, price: 0, cost: 0)
+        }
+        dsr = DifferentialSharpe(eta: config.reward.dsrEta)
+        return observation()
+    }
+
+    public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
+        precondition(bar < lastBar, "step after the episode ended; call reset")
+        setTarget(action)
+        let next = bar + 1
+        let base = next * n
+        let fillAtOpen = config.fill == .nextOpen
+        let costs = config.costs
+        let commissionRate = costs.commissionBps * 1e-4
+
+        // Size against equity at the fill reference prices.
+        var referenceEquity = cash
+        for i in 0..<n { referenceEquity += shares[i] * (fillAtOpen ? open[base + i] : close[base + i]) }
+        var stepCost = 0.0, traded = 0.0
+        for i in 0..<n {
+            let reference = fillAtOpen ? open[base + i] : close[base + i]
+            var desired = target[i] * referenceEquity / reference
+            if !config.fractionalShares { desired.round(.towardZero) }
+            let q = desired - shares[i]
+            // A rebalance to the weight already held differs from zero only by rounding: not a trade.
+            if abs(q) <= 1e-12 * max(abs(desired), abs(shares[i])) {
+                lastFills[i] = Fill(quantity: 0, price: 0, cost: 0)
+                continue
+            }
+            let impact = costs.impact(reference: reference, high: high[base + i], low: low[base + i])
+            let price = reference * (q > 0 ? 1 + impact : 1 - impact)
+            let notional = abs(q) * price
+            let commission = commissionRate * notional
+            cash -= q * price + commission
+            let cost = commission + abs(q) * reference * impact
+            stepCost += cost
+            traded += notional
+            shares[i] = desired
+            lastFills[i] = Fill(quantity: q, price: price, cost: cost)
+        }
+        // Borrow fee on shorts for the bar, then mark at the close.
+        if costs.borrowBpsPerYear > 0 {
+            let years = Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400)
+            var borrow = 0.0
+            for i in 0..<n where shares[i] < 0 { borrow -= shares[i] * close[base + i] }
+            borrow *= costs.borrowBpsPerYear * 1e-4 * years
+            cash -= borrow
+            stepCost += borrow
+        }
+        var newEquity = cash
+        for i in 0..<n { newEquity += shares[i] * close[base + i] }
+
+        let reward = rewardFor(previousEquity: equity, newEquity: newEquity, next: next)
+        let turnover = referenceEquity > 0 ? traded / referenceEquity : 0
+        equity = newEquity
+        bar = next
+        for i in 0..<n {
+            weights[i] = newEquity != 0 ? shares[i] * close[base + i] / newEquity : 0
+            previousTarget[i] = target[i]
+        }
+        let terminated = newEquity <= config.equityFloor * config.initialCash
+        let truncated = !terminated && (bar >= lastBar || (config.episode.mode == .random && bar - episodeStart >= config.episode.length))
+        let info = StepInfo(bar: next, timestamp: timestamps[next], equity: newEquity, cash: cash, cost: stepCost,
+                            turnover: turnover, fillPrice: lastFills[0].price, position: weights[0])
+        return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
+    }
+
+    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints.
+    mutating func setTarget(_ action: TradingAction) {
+        switch action {
+        case .index(let k):
+            precondition(n == 1 && k >= 0 && k < actionSpace.levels.count, "action \(action) is outside \(actionSpace)")
+            target[0] = actionSpace.levels[k]
+        case .indices(let ks):
+            precondition(ks.count == n, "action needs one level per asset (\(n))")
+            for i in 0..<n { target[i] = actionSpace.levels[ks[i]] }
+        case .weights(let w):
+            precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
+            for i in 0..<n { target[i] = w[i] }
+        }
+        if n > 1 || actionSpace.longOnly || abs(target[0]) > actionSpace.maxGrossLeverage { actionSpace.project(&target) }
+    }
+
+    mutating func rewardFor(previousEquity: Double, newEquity: Double, next: Int) -> Double {
+        switch config.reward.kind {
+        case .logReturn:
+            return log(max(newEquity, 1e-12 * config.initialCash) / previousEquity)
+        case .pnl:
+            return (newEquity - previousEquity) / config.initialCash
+        case .differentialSharpe:
+            return dsr.reward(newEquity / previousEquity - 1)
+        case .volScaled:
+            let r = config.reward
+            let costRate = (config.costs.commissionBps + config.costs.halfSpreadBps + config.costs.slippageBps) * 1e-4
+            var total = 0.0
+            for i in 0..<n {
+                total += volScaledReward(mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
+                                         price: close[next * n + i], previousPrice: close[bar * n + i],
+                                         position: target[i], previousPosition: previousTarget[i],
+                                         sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
+            }
+            return total
+        }
+    }
+
+    func observation() -> MarketObservation {
+        MarketObservation(features: features, bar: bar, window: config.window, width: width, weights: weights,
+                          cashWeight: equity != 0 ? cash / equity : 0)
+    }
+}

@@ -1,0 +1,32 @@
+import RLCore
+import Testing
+@testable import TradingEnv
+
+@Test func windowLongerThanSplitIsAnError() throws {
+    let p = randomPanel(bars: 30)
+    var c = MarketConfig(); c.window = 40
+    #expect(throws: EnvironmentError.self) {
+        _ = try MarketEnv(panel: p, features: simpleFeatures(p), width: 2, bars: 0..<30, config: c)
+    }
+}
+
+@Test func negativeCostIsAnErrorNamingTheField() throws {
+    let p = randomPanel(bars: 30)
+    var c = MarketConfig(); c.window = 2; c.costs.commissionBps = -1
+    #expect(throws: EnvironmentError("costs.commissionBps must be a finite number ≥ 0, not -1.0")) {
+        _ = try MarketEnv(panel: p, features: simpleFeatures(p), width: 2, bars: 0..<30, config: c)
+    }
+}
+
+@Test func continuousWeightsAreProjected() {
+    var a = ActionConfig(); a.kind = .weights; a.longOnly = true; a.maxGrossLeverage = 1
+    let space = TradingActionSpace(a, assets: 3)
+    var w = [0.8, -0.5, 0.8]
+    space.project(&w)
+    #expect(w == [0.5, 0, 0.5])
+    var g = Xoshiro256(seed: 3)
+    for _ in 0..<200 {
+        guard case .weights(let x) = space.sample(using: &g) else { Issue.record("not weights"); return }
+        #expect(x.allSatisfy { $0 >= 0 } && x.reduce(0, +) <= 1 + 1e-12)
+    }
+}
