@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct TradeSim: ParsableCommand {
@@ -6,5 +7,47 @@ struct TradeSim: ParsableCommand {
         commandName: "tradesim",
         abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite.",
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [Bench.self])
+
+    /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+            Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
+}
+
+/// A failure with a message for the user (already naming the file, row or key).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Peak resident set size of this process so far, in bytes (Linux reports ru_maxrss in KiB).
+func peakRSSBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}
+
+/// Prints a benchmark result as one JSON line with `peakRSSBytes` added.
+func printJSONLine(_ value: some Encodable, adding extra: [String: Any] = [:]) throws {
+    let data = try JSONEncoder().encode(value)
+    guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw CLIError("benchmark result is not a JSON object")
+    }
+    for (k, v) in extra { object[k] = v }
+    object["peakRSSBytes"] = peakRSSBytes()
+    let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: line, as: UTF8.self))
 }

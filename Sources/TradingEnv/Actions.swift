@@ -55,6 +55,11 @@ public struct TradingActionSpace: Space, Equatable {
 
     /// Clips shorts when long-only, then scales the vector down so that Σ|wᵢ| ≤ maxGrossLeverage. Shapes: w (N).
     public func project(_ w: inout [Double]) {
+        w.withUnsafeMutableBufferPointer { project($0) }
+    }
+
+    /// `project` in place on a buffer of N weights.
+    public func project(_ w: UnsafeMutableBufferPointer<Double>) {
         if longOnly { for i in w.indices where w[i] < 0 { w[i] = 0 } }
         var gross = 0.0
         for x in w { gross += abs(x) }

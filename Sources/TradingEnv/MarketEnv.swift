@@ -79,7 +79,11 @@ public struct MarketEnv: Environment, Sendable {
 
     let n: Int
     let timestamps: [Int64]
-    let open: [Double], high: [Double], low: [Double], close: [Double]
+    /// (D, N) closes, for marking, baselines and rewards.
+    let close: [Double]
+    /// (D, N, 2) per bar and asset: the fill reference price (open or close by `fill`) and the relative price impact
+    /// of trading at it (`CostModel.impact`), both known once the data is loaded.
+    let quotes: [Double]
     let features: [Float]
     let width: Int
     /// (D, N) EW std of price changes, only for the volatility-scaled reward.
@@ -90,15 +94,27 @@ public struct MarketEnv: Environment, Sendable {
     public private(set) var bar = 0
     var episodeStart = 0
     public private(set) var cash = 0.0
-    /// (N) shares held.
-    public private(set) var shares: [Double]
-    var weights: [Double]
-    var target: [Double]
-    var previousTarget: [Double]
     public private(set) var equity = 0.0
+    /// (N) weights after the last fill, marked at the close; handed out in observations.
+    var weights: [Double]
+    /// (6, N): shares, target, previous target, and the latest fills' quantity, price and cost, one flat buffer so the
+    /// step loop works on one unsafe pointer.
+    var book: [Double]
     var dsr: DifferentialSharpe
+
+    @inlinable static var sharesRow: Int { 0 }
+    @inlinable static var targetRow: Int { 1 }
+    @inlinable static var previousTargetRow: Int { 2 }
+    @inlinable static var fillQuantityRow: Int { 3 }
+    @inlinable static var fillPriceRow: Int { 4 }
+    @inlinable static var fillCostRow: Int { 5 }
+
+    /// (N) shares held.
+    public var shares: [Double] { Array(book[0..<n]) }
     /// (N) fills of the latest step.
-    public private(set) var lastFills: [Fill]
+    public var lastFills: [Fill] {
+        (0..<n).map { Fill(quantity: book[3 * n + $0], price: book[4 * n + $0], cost: book[5 * n + $0]) }
+    }
 
     /// - Parameters:
     ///   - panel: the bars (N assets × D).
@@ -139,7 +155,14 @@ public struct MarketEnv: Environment, Sendable {
         firstBar = first
         lastBar = bars.upperBound - 1
         timestamps = panel.timestamps
-        open = panel.open; high = panel.high; low = panel.low; close = panel.close
+        close = panel.close
+        var q = [Double](repeating: 0, count: 2 * panel.close.count)
+        for k in panel.close.indices {
+            let reference = config.fill == .nextOpen ? panel.open[k] : panel.close[k]
+            q[2 * k] = reference
+            q[2 * k + 1] = config.costs.impact(reference: reference, high: panel.high[k], low: panel.low[k])
+        }
+        quotes = q
         self.features = features
         self.width = width
         if config.reward.kind == .volScaled {
@@ -154,11 +177,8 @@ public struct MarketEnv: Environment, Sendable {
             sigma = []
         }
         rng = Xoshiro256(seed: seed)
-        shares = Array(repeating: 0, count: n)
         weights = Array(repeating: 0, count: n)
-        target = Array(repeating: 0, count: n)
-        previousTarget = Array(repeating: 0, count: n)
-        lastFills = Array(repeating: Fill(quantity: 0, price: 0, cost: 0), count: n)
+        book = Array(repeating: 0, count: 6 * n)
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
 
@@ -185,10 +205,8 @@ public struct MarketEnv: Environment, Sendable {
         bar = episodeStart
         cash = config.initialCash
         equity = config.initialCash
-        for i in 0..<n {
-            shares[i] = 0; weights[i] = 0; target[i] = 0; previousTarget[i] = 0
-            lastFills[i] = Fill(quantity: 0, price: 0, cost: 0)
-        }
+        for i in 0..<n { weights[i] = 0 }
+        for k in book.indices { book[k] = 0 }
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
         return observation()
     }
@@ -197,77 +215,98 @@ public struct MarketEnv: Environment, Sendable {
         precondition(bar < lastBar, "step after the episode ended; call reset")
         setTarget(action)
         let next = bar + 1
-        let base = next * n
-        let fillAtOpen = config.fill == .nextOpen
-        let costs = config.costs
-        let commissionRate = costs.commissionBps * 1e-4
+        let n = self.n
+        let commissionRate = config.costs.commissionBps * 1e-4
+        let borrowRate = config.costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400)
+        let fractional = config.fractionalShares
+        var cash = self.cash
+        var stepCost = 0.0, traded = 0.0, referenceEquity = cash, newEquity = 0.0
 
-        // Size against equity at the fill reference prices.
-        var referenceEquity = cash
-        for i in 0..<n { referenceEquity += shares[i] * (fillAtOpen ? open[base + i] : close[base + i]) }
-        var stepCost = 0.0, traded = 0.0
-        for i in 0..<n {
-            let reference = fillAtOpen ? open[base + i] : close[base + i]
-            var desired = target[i] * referenceEquity / reference
-            if !config.fractionalShares { desired.round(.towardZero) }
-            let q = desired - shares[i]
-            // A rebalance to the weight already held differs from zero only by rounding: not a trade.
-            if abs(q) <= 1e-12 * max(abs(desired), abs(shares[i])) {
-                lastFills[i] = Fill(quantity: 0, price: 0, cost: 0)
-                continue
+        book.withUnsafeMutableBufferPointer { book in
+            quotes.withUnsafeBufferPointer { quotes in
+                close.withUnsafeBufferPointer { close in
+                    let shares = book.baseAddress!, target = shares + n, previousTarget = shares + 2 * n
+                    let fillQuantity = shares + 3 * n, fillPrice = shares + 4 * n, fillCost = shares + 5 * n
+                    let quote = quotes.baseAddress! + 2 * next * n, mark = close.baseAddress! + next * n
+                    // Size against equity at the fill reference prices.
+                    for i in 0..<n { referenceEquity += shares[i] * quote[2 * i] }
+                    for i in 0..<n {
+                        let reference = quote[2 * i], impact = quote[2 * i + 1]
+                        var desired = target[i] * referenceEquity / reference
+                        if !fractional { desired.round(.towardZero) }
+                        let q = desired - shares[i]
+                        // A rebalance to the weight already held differs from zero only by rounding: not a trade.
+                        if abs(q) <= 1e-12 * max(abs(desired), abs(shares[i])) {
+                            fillQuantity[i] = 0; fillPrice[i] = 0; fillCost[i] = 0
+                            continue
+                        }
+                        let price = reference * (q > 0 ? 1 + impact : 1 - impact)
+                        let notional = abs(q) * price
+                        let commission = commissionRate * notional
+                        let cost = commission + abs(q) * reference * impact
+                        cash -= q * price + commission
+                        stepCost += cost
+                        traded += notional
+                        shares[i] = desired
+                        fillQuantity[i] = q; fillPrice[i] = price; fillCost[i] = cost
+                    }
+                    // Borrow fee on shorts for the bar, then mark at the close.
+                    if borrowRate > 0 {
+                        var borrow = 0.0
+                        for i in 0..<n where shares[i] < 0 { borrow -= shares[i] * mark[i] }
+                        borrow *= borrowRate
+                        cash -= borrow
+                        stepCost += borrow
+                    }
+                    newEquity = cash
+                    for i in 0..<n { newEquity += shares[i] * mark[i] }
+                }
             }
-            let impact = costs.impact(reference: reference, high: high[base + i], low: low[base + i])
-            let price = reference * (q > 0 ? 1 + impact : 1 - impact)
-            let notional = abs(q) * price
-            let commission = commissionRate * notional
-            cash -= q * price + commission
-            let cost = commission + abs(q) * reference * impact
-            stepCost += cost
-            traded += notional
-            shares[i] = desired
-            lastFills[i] = Fill(quantity: q, price: price, cost: cost)
         }
-        // Borrow fee on shorts for the bar, then mark at the close.
-        if costs.borrowBpsPerYear > 0 {
-            let years = Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400)
-            var borrow = 0.0
-            for i in 0..<n where shares[i] < 0 { borrow -= shares[i] * close[base + i] }
-            borrow *= costs.borrowBpsPerYear * 1e-4 * years
-            cash -= borrow
-            stepCost += borrow
-        }
-        var newEquity = cash
-        for i in 0..<n { newEquity += shares[i] * close[base + i] }
-
+        self.cash = cash
         let reward = rewardFor(previousEquity: equity, newEquity: newEquity, next: next)
         let turnover = referenceEquity > 0 ? traded / referenceEquity : 0
         equity = newEquity
         bar = next
-        for i in 0..<n {
-            weights[i] = newEquity != 0 ? shares[i] * close[base + i] / newEquity : 0
-            previousTarget[i] = target[i]
+        let inverseEquity = newEquity != 0 ? 1 / newEquity : 0
+        book.withUnsafeMutableBufferPointer { book in
+            close.withUnsafeBufferPointer { close in
+                weights.withUnsafeMutableBufferPointer { weights in
+                    let shares = book.baseAddress!, mark = close.baseAddress! + next * n
+                    for i in 0..<n {
+                        weights[i] = shares[i] * mark[i] * inverseEquity
+                        shares[2 * n + i] = shares[n + i]  // previous target ← target
+                    }
+                }
+            }
         }
         let terminated = newEquity <= config.equityFloor * config.initialCash
         let truncated = !terminated && (bar >= lastBar || (config.episode.mode == .random && bar - episodeStart >= config.episode.length))
         let info = StepInfo(bar: next, timestamp: timestamps[next], equity: newEquity, cash: cash, cost: stepCost,
-                            turnover: turnover, fillPrice: lastFills[0].price, position: weights[0])
+                            turnover: turnover, fillPrice: book[Self.fillPriceRow * n], position: weights[0])
         return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
     /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints.
     mutating func setTarget(_ action: TradingAction) {
-        switch action {
-        case .index(let k):
-            precondition(n == 1 && k >= 0 && k < actionSpace.levels.count, "action \(action) is outside \(actionSpace)")
-            target[0] = actionSpace.levels[k]
-        case .indices(let ks):
-            precondition(ks.count == n, "action needs one level per asset (\(n))")
-            for i in 0..<n { target[i] = actionSpace.levels[ks[i]] }
-        case .weights(let w):
-            precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
-            for i in 0..<n { target[i] = w[i] }
+        let n = self.n, space = actionSpace
+        book.withUnsafeMutableBufferPointer { book in
+            let target = UnsafeMutableBufferPointer(rebasing: book[n ..< 2 * n])
+            switch action {
+            case .index(let k):
+                precondition(n == 1 && k >= 0 && k < space.levels.count, "action \(action) is outside \(space)")
+                target[0] = space.levels[k]
+            case .indices(let ks):
+                precondition(ks.count == n, "action needs one level per asset (\(n))")
+                space.levels.withUnsafeBufferPointer { levels in
+                    for i in 0..<n { target[i] = levels[ks[i]] }
+                }
+            case .weights(let w):
+                precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
+                for i in 0..<n { target[i] = w[i] }
+            }
+            if n > 1 || space.longOnly || abs(target[0]) > space.maxGrossLeverage { space.project(target) }
         }
-        if n > 1 || actionSpace.longOnly || abs(target[0]) > actionSpace.maxGrossLeverage { actionSpace.project(&target) }
     }
 
     mutating func rewardFor(previousEquity: Double, newEquity: Double, next: Int) -> Double {
@@ -285,7 +324,7 @@ public struct MarketEnv: Environment, Sendable {
             for i in 0..<n {
                 total += volScaledReward(mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
                                          price: close[next * n + i], previousPrice: close[bar * n + i],
-                                         position: target[i], previousPosition: previousTarget[i],
+                                         position: book[n + i], previousPosition: book[2 * n + i],
                                          sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
             }
             return total
