@@ -6,7 +6,7 @@ import RLCore
 ///
 /// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window is
 /// rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after `bar`.
-public struct MarketObservation: Sendable, Equatable {
+public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// (D, F) normalised features of every bar, row-major.
     public let features: [Float]
     /// t: the bar that just closed.
@@ -19,6 +19,8 @@ public struct MarketObservation: Sendable, Equatable {
     public let weights: [Double]
     /// cash / equity at bar t's close.
     public let cashWeight: Double
+    /// (P) what the agent sees of its portfolio: the weights if `observePosition`, then the cash weight if `observeCash`.
+    public let extras: [Double]
 
     /// The (T, F) window, contiguous.
     @inlinable public var window2D: ArraySlice<Float> { features[(bar - window + 1) * width ..< (bar + 1) * width] }
@@ -66,7 +68,7 @@ public struct EnvironmentError: Error, CustomStringConvertible, Equatable {
 /// (its open, or its close with `fill: nextClose`), filled there with spread, slippage and commission, short borrow is
 /// charged for the bar, the portfolio is marked at bar t+1's close, and the reward is computed from that equity.
 /// Cash may go slightly negative (costs on a fully invested book); equity = cash + Σ sharesᵢ·closeᵢ at every step.
-public struct MarketEnv: Environment, Sendable {
+public struct MarketEnv: AgentEnvironment, Sendable {
     public typealias Observation = MarketObservation
     public typealias Action = TradingAction
     public typealias Info = StepInfo
@@ -188,6 +190,12 @@ public struct MarketEnv: Environment, Sendable {
     public var featureWidth: Int { width }
     /// The observation's extra values after the window: N weights if `observePosition`, then cash if `observeCash`.
     public var portfolioWidth: Int { (config.observePosition ? n : 0) + (config.observeCash ? 1 : 0) }
+    /// K: discrete levels for one asset; 0 for a panel or continuous weights (their actions are vectors).
+    public var discreteActionCount: Int { actionSpace.kind == .discrete && n == 1 ? actionSpace.levels.count : 0 }
+    /// N: one target weight per asset.
+    public var continuousActionCount: Int { n }
+    public func action(index k: Int) -> TradingAction { .index(k) }
+    public func action(continuous values: [Double]) -> TradingAction { .weights(values) }
     /// The timestamp of a bar.
     public func timestamp(ofBar t: Int) -> Int64 { timestamps[t] }
     /// The close of asset i at bar t.
@@ -332,7 +340,10 @@ public struct MarketEnv: Environment, Sendable {
     }
 
     func observation() -> MarketObservation {
-        MarketObservation(features: features, bar: bar, window: config.window, width: width, weights: weights,
-                          cashWeight: equity != 0 ? cash / equity : 0)
+        let cashWeight = equity != 0 ? cash / equity : 0
+        let extras = config.observeCash ? (config.observePosition ? weights : []) + [cashWeight]
+                                        : (config.observePosition ? weights : [])
+        return MarketObservation(features: features, bar: bar, window: config.window, width: width, weights: weights,
+                                 cashWeight: cashWeight, extras: extras)
     }
 }
