@@ -12,6 +12,11 @@ struct AssetSeries: Sendable, Equatable {
     /// 1-based line in the file of each bar.
     var lines: [Int] = []
 
+    mutating func reserve(_ n: Int) {
+        timestamps.reserveCapacity(n); open.reserveCapacity(n); high.reserveCapacity(n); low.reserveCapacity(n)
+        close.reserveCapacity(n); volume.reserveCapacity(n); lines.reserveCapacity(n)
+    }
+
     mutating func append(_ t: Int64, _ o: Double, _ h: Double, _ l: Double, _ c: Double, _ v: Double, line: Int) {
         timestamps.append(t); open.append(o); high.append(h); low.append(l); close.append(c); volume.append(v)
         lines.append(line)
@@ -81,38 +86,25 @@ struct CSVLoader {
     }
 
     /// Parses a buffer that ends with one 0 byte.
+    ///
+    /// The hot loop keeps its state in local variables and plain pointers (no nested functions capturing `var`s, which
+    /// would cost a dynamic exclusivity check per access) and appends each row to flat per-file arrays; rows are grouped
+    /// by asset afterwards.
     func parse(_ buf: UnsafeBufferPointer<UInt8>) throws -> (assets: [AssetSeries], report: LoadReport) {
         var report = LoadReport()
         report.file = name
-        let end = buf.count - 1  // the terminating 0
-        var pos = 0
-        if end >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { pos = 3 }  // UTF-8 byte order mark
-
-        /// The next line as [start, end) without its line break, advancing `pos`.
-        func nextLine() -> (Int, Int) {
-            let s = pos
-            while pos < end, buf[pos] != 10 { pos += 1 }
-            var e = pos
-            if e > s, buf[e - 1] == 13 { e -= 1 }
-            pos += 1
-            return (s, e)
-        }
-        func isBlank(_ s: Int, _ e: Int) -> Bool {
-            var i = s
-            while i < e { if buf[i] != 32, buf[i] != 9 { return false }; i += 1 }
-            return true
-        }
+        let base = buf.baseAddress!
+        var lines = LineReader(base: base, end: buf.count - 1)
+        if buf.count >= 4, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { lines.pos = 3 }  // UTF-8 byte order mark
 
         // Header: the first non-blank line.
-        var lineNo = 0
         var header: (Int, Int)? = nil
-        while pos < end {
-            let line = nextLine(); lineNo += 1
-            if !isBlank(line.0, line.1) { header = line; break }
+        while let line = lines.next() {
+            if !Self.isBlank(base, line.0, line.1) { header = line; break }
         }
         guard let (hs, he) = header else { throw MarketDataError("\(name): empty file (no header row)") }
-        let headerLine = lineNo
-        let headerText = String(decoding: UnsafeBufferPointer(rebasing: buf[hs..<he]), as: UTF8.self)
+        let headerLine = lines.lineNumber
+        let headerText = String(decoding: UnsafeBufferPointer(start: base + hs, count: he - hs), as: UTF8.self)
         let columns = headerText.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
         }
@@ -128,7 +120,7 @@ struct CSVLoader {
         guard let dateColumn = columnOf[.date] else {
             throw MarketDataError.at(name, row: headerLine, "missing column 'date' (date, time, timestamp, datetime or an unnamed first column) in header '\(headerText)'")
         }
-        let tickerColumn = columnOf[.ticker]
+        let tickerColumn = columnOf[.ticker] ?? -1
         let hasOHL = columnOf[.open] != nil || columnOf[.high] != nil || columnOf[.low] != nil
         let wide = !hasOHL && columnOf[.close] == nil
         if hasOHL {
@@ -136,7 +128,7 @@ struct CSVLoader {
                 throw MarketDataError.at(name, row: headerLine, "missing column '\(label)' in header '\(headerText)'")
             }
         }
-        if wide, tickerColumn != nil {
+        if wide, tickerColumn >= 0 {
             throw MarketDataError.at(name, row: headerLine, "missing column 'close' in header '\(headerText)' (a ticker column needs price columns)")
         }
         report.closeOnly = !hasOHL
@@ -144,24 +136,23 @@ struct CSVLoader {
         let closeColumn = columnOf[.close] ?? -1
         let priceColumns = hasOHL ? [columnOf[.open]!, columnOf[.high]!, columnOf[.low]!, closeColumn]
                                   : [closeColumn, closeColumn, closeColumn, closeColumn]
+        let priceNames = priceColumns.map { $0 >= 0 ? columns[$0] : "" }
         let volumeColumn = columnOf[.volume] ?? -1
 
         // Assets: wide files have one per non-date column; others one per ticker (or one named after the file).
-        var assets: [AssetSeries] = []
+        var tickers: [String] = []
+        var tickerBytes: [[UInt8]] = []
         var wideColumns: [Int] = []  // column of asset k in a wide file
         let selected = Set(config.tickers)
         if wide {
             for j in columns.indices where j != dateColumn && roles[j] == .ignored && !columns[j].isEmpty {
-                if selected.isEmpty || selected.contains(columns[j]) {
-                    assets.append(AssetSeries(ticker: columns[j])); wideColumns.append(j)
-                }
+                if selected.isEmpty || selected.contains(columns[j]) { tickers.append(columns[j]); wideColumns.append(j) }
             }
-            if assets.isEmpty && selected.isEmpty {
+            if wideColumns.isEmpty && selected.isEmpty {
                 throw MarketDataError.at(name, row: headerLine, "no price columns in header '\(headerText)'")
             }
-        } else if tickerColumn == nil {
-            let single = hasOHL ? Self.baseName(name) : columns[closeColumn]
-            assets.append(AssetSeries(ticker: single))
+        } else if tickerColumn < 0 {
+            tickers.append(hasOHL ? Self.baseName(name) : columns[closeColumn])
         }
         var assetIndex: [String: Int] = [:]  // long panels: ticker → asset index, -1 if not selected
         var lastAsset = -1
@@ -170,60 +161,59 @@ struct CSVLoader {
         let endTime: Int64 = try config.end.isEmpty ? Int64.max : Self.configDay(config.end, key: "end") + 86_400
 
         var format = config.dateFormat
-        report.dateFormat = format
-        var fieldStart = [Int](repeating: 0, count: columns.count)
-        var fieldEnd = [Int](repeating: 0, count: columns.count)
-        var prevDate = (start: 0, end: 0, time: Int64(0))  // cache: long panels repeat each date on many rows
-        var prices = [Double](repeating: 0, count: 4)
-        let priceNames = priceColumns.map { $0 >= 0 ? columns[$0] : "" }
+        let columnCount = columns.count
+        let fieldStart = UnsafeMutablePointer<Int>.allocate(capacity: columnCount)
+        let fieldEnd = UnsafeMutablePointer<Int>.allocate(capacity: columnCount)
+        defer { fieldStart.deallocate(); fieldEnd.deallocate() }
+        var prevDateStart = 0, prevDateCount = 0, prevTime: Int64 = 0  // long panels repeat each date on many rows
 
-        func field(_ j: Int) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: buf[fieldStart[j]..<fieldEnd[j]])
+        // Accepted rows (or wide cells), in file order: asset, time, o h l c v, line.
+        let estimate = buf.count / 40
+        var rowAsset: [Int32] = [], rowTime: [Int64] = [], rowLine: [Int32] = [], rowValues: [Double] = []
+        rowAsset.reserveCapacity(estimate); rowTime.reserveCapacity(estimate); rowLine.reserveCapacity(estimate)
+        rowValues.reserveCapacity(estimate * 5)
+
+        func text(_ j: Int) -> String {
+            String(decoding: UnsafeBufferPointer(start: base + fieldStart[j], count: fieldEnd[j] - fieldStart[j]), as: UTF8.self)
         }
-        func text(_ j: Int) -> String { String(decoding: field(j), as: UTF8.self) }
-        func isNull(_ j: Int) -> Bool {
-            let n = fieldEnd[j] - fieldStart[j], s = fieldStart[j]
-            if n == 0 { return true }
-            if n == 1 { return buf[s] == 46 }  // "." marks a missing value in FRED-style files (vix_close_2014_2019_arch)
-            return n == 4 && (buf[s] | 0x20) == 110 && (buf[s + 1] | 0x20) == 117 && (buf[s + 2] | 0x20) == 108 && (buf[s + 3] | 0x20) == 108
-        }
-        func number(_ j: Int) throws -> Double {
+        func number(_ j: Int, line: Int) throws -> Double {
             guard let x = NumberParser.parse(buf, fieldStart[j], fieldEnd[j]) else {
-                throw MarketDataError.at(name, row: lineNo, column: columns[j], "'\(text(j))' is not a number")
+                throw MarketDataError.at(name, row: line, column: columns[j], "'\(text(j))' is not a number")
             }
             return x
         }
+        func missing(_ j: Int) -> Bool { Self.isMissing(base, fieldStart[j], fieldEnd[j]) }
 
-        while pos < end {
-            let (ls, le) = nextLine(); lineNo += 1
-            if isBlank(ls, le) { continue }
+        while let (ls, le) = lines.next() {
+            let lineNo = lines.lineNumber
+            if Self.isBlank(base, ls, le) { continue }
             report.rowsRead += 1
             // Split the line at commas.
             var count = 0, s = ls, i = ls
             while i <= le {
-                if i == le || buf[i] == 44 {
-                    if count < columns.count { fieldStart[count] = s; fieldEnd[count] = i }
+                if i == le || base[i] == 44 {
+                    if count < columnCount { fieldStart[count] = s; fieldEnd[count] = i }
                     count += 1; s = i + 1
                 }
                 i += 1
             }
-            guard count == columns.count else {
-                throw MarketDataError.at(name, row: lineNo, "\(count) fields but the header has \(columns.count) columns")
+            guard count == columnCount else {
+                throw MarketDataError.at(name, row: lineNo, "\(count) fields but the header has \(columnCount) columns")
             }
 
             // Date.
             var time: Int64
             let ds = fieldStart[dateColumn], dn = fieldEnd[dateColumn] - ds
-            if dn == prevDate.end - prevDate.start, dn > 0, memcmp(buf.baseAddress! + ds, buf.baseAddress! + prevDate.start, dn) == 0 {
-                time = prevDate.time
+            if dn == prevDateCount, dn > 0, memcmp(base + ds, base + prevDateStart, dn) == 0 {
+                time = prevTime
             } else {
-                let f = field(dateColumn)
+                let f = UnsafeBufferPointer(start: base + ds, count: dn)
                 if format == .auto {
                     guard let found = DateParser.detect(f) else {
                         throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
                                                  "'\(text(dateColumn))' is not a date in a supported layout (\(Self.layouts))")
                     }
-                    format = found; report.dateFormat = found
+                    format = found
                 }
                 guard let t = DateParser.parse(f, as: format) else {
                     if let other = DateParser.detect(f), other != format, DateParser.parse(f, as: other) != nil {
@@ -234,73 +224,77 @@ struct CSVLoader {
                                              "'\(text(dateColumn))' is not a valid \(format.rawValue) date")
                 }
                 time = t
-                prevDate = (ds, ds + dn, t)
+                (prevDateStart, prevDateCount, prevTime) = (ds, dn, t)
             }
             let inRange = time >= startTime && time < endTime
 
             if wide {
-                if !wideColumns.isEmpty, wideColumns.allSatisfy(isNull) {
-                    report.nullRows += 1; report.rowsDropped += 1; continue
-                }
+                if wideColumns.allSatisfy(missing) { report.nullRows += 1; report.rowsDropped += 1; continue }
                 for (k, j) in wideColumns.enumerated() {
-                    if isNull(j) { continue }
-                    let x = try number(j)
+                    if missing(j) { continue }
+                    let x = try number(j, line: lineNo)
                     if !inRange { report.rowsOutsideSelection += 1; continue }
                     if !(x.isFinite && x > 0) {
                         try violation(row: lineNo, column: columns[j], "\(x) is not a finite positive price", &report)
                         continue
                     }
-                    assets[k].append(time, x, x, x, x, 0, line: lineNo)
+                    rowAsset.append(Int32(k)); rowTime.append(time); rowLine.append(Int32(lineNo))
+                    rowValues.append(x); rowValues.append(x); rowValues.append(x); rowValues.append(x); rowValues.append(0)
                 }
                 continue
             }
 
             // Asset of this row.
             var a = 0
-            if let tc = tickerColumn {
-                let n = fieldEnd[tc] - fieldStart[tc]
-                if n == 0 { throw MarketDataError.at(name, row: lineNo, column: columns[tc], "empty ticker") }
-                // Rows usually cycle through the tickers in a fixed order: try the one after the previous row's first.
-                let next = lastAsset + 1 < assets.count ? lastAsset + 1 : 0
-                if lastAsset >= 0, assets[lastAsset].ticker.utf8.elementsEqual(field(tc)) {
+            if tickerColumn >= 0 {
+                let ts = fieldStart[tickerColumn], tn = fieldEnd[tickerColumn] - ts
+                if tn == 0 { throw MarketDataError.at(name, row: lineNo, column: columns[tickerColumn], "empty ticker") }
+                // Rows repeat the previous ticker (Ticker,Date files) or cycle through the tickers (Date,Ticker files).
+                let next = lastAsset + 1 < tickers.count ? lastAsset + 1 : 0
+                if lastAsset >= 0, tickerBytes[lastAsset].count == tn, memcmp(tickerBytes[lastAsset], base + ts, tn) == 0 {
                     a = lastAsset
-                } else if next < assets.count, assets[next].ticker.utf8.elementsEqual(field(tc)) {
+                } else if next < tickers.count, tickerBytes[next].count == tn, memcmp(tickerBytes[next], base + ts, tn) == 0 {
                     a = next
                 } else {
-                    let ticker = text(tc)
+                    let ticker = text(tickerColumn)
                     if let known = assetIndex[ticker] {
                         a = known
                     } else if !selected.isEmpty && !selected.contains(ticker) {
-                        assetIndex[ticker] = -1; a = -1
+                        a = -1
                     } else {
-                        assets.append(AssetSeries(ticker: ticker)); a = assets.count - 1; assetIndex[ticker] = a
+                        tickers.append(ticker); a = tickers.count - 1
                     }
+                    assetIndex[ticker] = a
                 }
-                if a >= 0 { lastAsset = a }
                 if a < 0 { report.rowsOutsideSelection += 1; continue }
+                while tickerBytes.count < tickers.count { tickerBytes.append(Array(tickers[tickerBytes.count].utf8)) }
+                lastAsset = a
             }
             if !inRange { report.rowsOutsideSelection += 1; continue }
 
-            // Prices: all null → a Yahoo-style null row, skipped and counted as dropped.
-            var nulls = 0
-            for p in 0..<4 where isNull(priceColumns[p]) { nulls += 1 }
-            if nulls == 4 || (!hasOHL && nulls > 0) {
+            // Prices: all missing → a Yahoo-style null row, skipped and counted as dropped.
+            if missing(priceColumns[0]) && missing(priceColumns[1]) && missing(priceColumns[2]) && missing(priceColumns[3]) {
                 report.nullRows += 1; report.rowsDropped += 1; continue
             }
             var bad: (column: String, message: String)? = nil
+            var prices: (Double, Double, Double, Double) = (0, 0, 0, 0)
             for p in 0..<4 {
                 let j = priceColumns[p]
-                if isNull(j) { bad = bad ?? (columns[j], "missing value '\(text(j))'"); prices[p] = .nan; continue }
-                let x = try number(j)
-                prices[p] = x
-                if !(x.isFinite && x > 0) { bad = bad ?? (columns[j], "\(x) is not a finite positive price") }
+                var x = Double.nan
+                if missing(j) {
+                    bad = bad ?? (columns[j], "missing value '\(text(j))'")
+                } else {
+                    x = try number(j, line: lineNo)
+                    if !(x.isFinite && x > 0) { bad = bad ?? (columns[j], "\(x) is not a finite positive price") }
+                }
+                switch p { case 0: prices.0 = x; case 1: prices.1 = x; case 2: prices.2 = x; default: prices.3 = x }
             }
             var v = 0.0
             if volumeColumn >= 0 {
-                if isNull(volumeColumn) {
+                if missing(volumeColumn) {
                     bad = bad ?? (columns[volumeColumn], "missing value '\(text(volumeColumn))'")
                 } else {
-                    v = try number(volumeColumn)
+                    v = try number(volumeColumn, line: lineNo)
                     if !(v.isFinite && v >= 0) { bad = bad ?? (columns[volumeColumn], "\(v) is not a finite volume >= 0") }
                 }
             }
@@ -308,32 +302,41 @@ struct CSVLoader {
                 try violation(row: lineNo, column: bad.column, bad.message, &report)
                 continue
             }
-            var (o, h, l, c) = (prices[0], prices[1], prices[2], prices[3])
-            var broken: (column: String, message: String)? = nil
-            if h < l {
-                broken = (priceNames[2], "\(l) is above high \(h)")
-            } else if h < max(o, c) {
-                broken = (priceNames[1], "\(h) is below max(open, close) \(max(o, c))")
-            } else if l > min(o, c) {
-                broken = (priceNames[2], "\(l) is above min(open, close) \(min(o, c))")
-            }
-            if let broken {
+            var (o, h, l, c) = prices
+            if h < l || h < max(o, c) || l > min(o, c) {
+                let broken = h < l ? (priceNames[2], "\(l) is above high \(h)")
+                    : h < max(o, c) ? (priceNames[1], "\(h) is below max(open, close) \(max(o, c))")
+                    : (priceNames[2], "\(l) is above min(open, close) \(min(o, c))")
                 switch config.repair {
-                case .error: throw MarketDataError.at(name, row: lineNo, column: broken.column, broken.message)
+                case .error: throw MarketDataError.at(name, row: lineNo, column: broken.0, broken.1)
                 case .drop: report.rowsDropped += 1; continue
                 case .clamp: h = max(h, o, c); l = min(l, o, c); report.rowsRepaired += 1
                 }
             }
-            assets[a].append(time, o, h, l, c, v, line: lineNo)
+            rowAsset.append(Int32(a)); rowTime.append(time); rowLine.append(Int32(lineNo))
+            rowValues.append(o); rowValues.append(h); rowValues.append(l); rowValues.append(c); rowValues.append(v)
         }
         if report.rowsRead == 0 { throw MarketDataError("\(name): header only, no data rows") }
+        report.dateFormat = format
+
+        // Group the rows by asset (file order is kept inside each asset).
+        var assets = tickers.map { AssetSeries(ticker: $0) }
+        var counts = [Int](repeating: 0, count: tickers.count)
+        for a in rowAsset { counts[Int(a)] += 1 }
+        for k in assets.indices { assets[k].reserve(counts[k]) }
+        for r in rowAsset.indices {
+            let v = r * 5
+            assets[Int(rowAsset[r])].append(rowTime[r], rowValues[v], rowValues[v + 1], rowValues[v + 2], rowValues[v + 3],
+                                            rowValues[v + 4], line: Int(rowLine[r]))
+        }
 
         // Selected tickers must exist; keep the config's order.
         if !selected.isEmpty {
             var ordered: [AssetSeries] = []
             for t in config.tickers {
                 guard let asset = assets.first(where: { $0.ticker == t }) else {
-                    let known = wide ? wideColumnsNames(columns, dateColumn) : (assetIndex.isEmpty ? assets.map(\.ticker) : Array(assetIndex.keys).sorted())
+                    let known = wide ? columns.indices.filter { $0 != dateColumn }.map { columns[$0] }
+                                     : (tickerColumn >= 0 ? assetIndex.keys.sorted() : tickers)
                     throw MarketDataError("\(name): ticker '\(t)' is not in the file (it has: \(known.joined(separator: ", ")))")
                 }
                 ordered.append(asset)
@@ -342,6 +345,48 @@ struct CSVLoader {
         }
         for k in assets.indices { try order(&assets[k], dateColumn: columns[dateColumn], &report) }
         return (assets, report)
+    }
+
+    /// Lines of a buffer as [start, end) byte offsets without the line break (`\n` or `\r\n`).
+    struct LineReader {
+        let base: UnsafePointer<UInt8>
+        let end: Int
+        var pos = 0
+        /// 1-based number of the line last returned.
+        var lineNumber = 0
+
+        init(base: UnsafePointer<UInt8>, end: Int) { self.base = base; self.end = end }
+
+        mutating func next() -> (Int, Int)? {
+            guard pos < end else { return nil }
+            let s = pos
+            if let nl = memchr(base + s, 10, end - s) {
+                pos = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - base
+            } else {
+                pos = end
+            }
+            var e = pos
+            if e > s, base[e - 1] == 13 { e -= 1 }
+            pos += 1
+            lineNumber += 1
+            return (s, e)
+        }
+    }
+
+    static func isBlank(_ base: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        var i = s
+        while i < e { if base[i] != 32, base[i] != 9 { return false }; i += 1 }
+        return true
+    }
+
+    /// An empty field, `null` (any case) or `.` (FRED's missing value, as in `vix_close_2014_2019_arch.csv`).
+    static func isMissing(_ base: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        switch e - s {
+        case 0: return true
+        case 1: return base[s] == 46
+        case 4: return (base[s] | 0x20) == 110 && (base[s + 1] | 0x20) == 117 && (base[s + 2] | 0x20) == 108 && (base[s + 3] | 0x20) == 108
+        default: return false
+        }
     }
 
     /// A broken row under the repair policy: an error, or one more dropped row.
@@ -367,10 +412,6 @@ struct CSVLoader {
             keep.append(k)
         }
         if keep.count < a.timestamps.count { a.select(keep) }
-    }
-
-    private func wideColumnsNames(_ columns: [String], _ dateColumn: Int) -> [String] {
-        columns.indices.filter { $0 != dateColumn }.map { columns[$0] }
     }
 
     static let layouts = DateFormat.allCases.filter { $0 != .auto }.map(\.rawValue).joined(separator: ", ")
