@@ -1,0 +1,96 @@
+/// Puts per-asset series on one calendar and builds the `Panel`.
+enum Alignment {
+    /// Aligns `assets` on the union of their dates, after applying the late-asset policy, forward-filling gaps of at
+    /// most `config.maxGapFill` bars (open = high = low = close = previous close, volume 0, `observed = false`).
+    static func panel(_ assets: [AssetSeries], config: DataConfig, report: inout LoadReport) throws -> Panel {
+        let name = config.file
+        guard config.maxGapFill >= 0 else { throw MarketDataError("DataConfig: maxGapFill \(config.maxGapFill) is negative") }
+        var kept = assets
+        if let empty = kept.first(where: { $0.timestamps.isEmpty }), config.lateAssets == .trim || kept.count == 1 {
+            throw MarketDataError("\(name): ticker '\(empty.ticker)' has no bars\(rangeText(config))")
+        }
+        kept.removeAll { a in
+            if a.timestamps.isEmpty { report.droppedAssets.append(a.ticker) }
+            return a.timestamps.isEmpty
+        }
+        guard !kept.isEmpty else { throw MarketDataError("\(name): no bars\(rangeText(config))") }
+
+        var lo = kept.map { $0.timestamps[0] }.min()!, hi = kept.map { $0.timestamps.last! }.max()!
+        switch config.lateAssets {
+        case .drop:
+            let covering = kept.filter { $0.timestamps[0] == lo && $0.timestamps.last! == hi }
+            guard !covering.isEmpty else {
+                throw MarketDataError("\(name): no asset covers the whole range \(DateParser.format(lo))..\(DateParser.format(hi)) (lateAssets: drop); use lateAssets: trim")
+            }
+            report.droppedAssets += kept.filter { $0.timestamps[0] != lo || $0.timestamps.last! != hi }.map(\.ticker)
+            kept = covering
+        case .trim:
+            lo = kept.map { $0.timestamps[0] }.max()!; hi = kept.map { $0.timestamps.last! }.min()!
+            guard lo <= hi else {
+                throw MarketDataError("\(name): the assets share no dates (one starts \(DateParser.format(lo)), another ends \(DateParser.format(hi)))")
+            }
+        }
+
+        // Calendar: union of the kept assets' dates in [lo, hi].
+        var calendar: [Int64] = []
+        for a in kept where a.timestamps != calendar { calendar = merge(calendar, a.timestamps) }
+        let union = calendar.count
+        calendar.removeAll { $0 < lo || $0 > hi }
+        report.trimmedBars = union - calendar.count
+
+        let n = kept.count, d = calendar.count
+        var open = [Double](repeating: 0, count: d * n), high = open, low = open, close = open, volume = open
+        var observed = [Bool](repeating: false, count: d * n)
+        for (i, a) in kept.enumerated() {
+            var k = 0
+            var previousClose = Double.nan
+            while k < a.timestamps.count, a.timestamps[k] < calendar[0] { previousClose = a.close[k]; k += 1 }
+            var gapStart = -1
+            for t in 0..<d {
+                let cell = t * n + i
+                if k < a.timestamps.count, a.timestamps[k] == calendar[t] {
+                    open[cell] = a.open[k]; high[cell] = a.high[k]; low[cell] = a.low[k]; close[cell] = a.close[k]
+                    volume[cell] = a.volume[k]; observed[cell] = true
+                    previousClose = a.close[k]; k += 1; gapStart = -1
+                    continue
+                }
+                if gapStart < 0 { gapStart = t }
+                if t - gapStart + 1 > config.maxGapFill || previousClose.isNaN {
+                    let gapEnd = gapEndIndex(a, from: k, calendar: calendar, after: t)
+                    let length = gapEnd - gapStart
+                    let why = previousClose.isNaN ? "no earlier bar to fill from" : "maxGapFill is \(config.maxGapFill)"
+                    throw MarketDataError("\(name): ticker '\(a.ticker)': \(length) bar\(length == 1 ? "" : "s") missing from \(DateParser.format(calendar[gapStart])) to \(DateParser.format(calendar[gapEnd - 1])) (\(why))")
+                }
+                open[cell] = previousClose; high[cell] = previousClose; low[cell] = previousClose; close[cell] = previousClose
+                report.filledCells += 1
+            }
+        }
+        return Panel(source: name, tickers: kept.map(\.ticker), timestamps: calendar, open: open, high: high, low: low,
+                     close: close, volume: volume, observed: observed)
+    }
+
+    /// First calendar index after `t` at which the asset has a bar (or the calendar's end): where a gap stops.
+    private static func gapEndIndex(_ a: AssetSeries, from k: Int, calendar: [Int64], after t: Int) -> Int {
+        guard k < a.timestamps.count else { return calendar.count }
+        var e = t + 1
+        while e < calendar.count, calendar[e] < a.timestamps[k] { e += 1 }
+        return e
+    }
+
+    /// Sorted union of two ascending arrays.
+    static func merge(_ x: [Int64], _ y: [Int64]) -> [Int64] {
+        var out: [Int64] = []
+        out.reserveCapacity(max(x.count, y.count))
+        var i = 0, j = 0
+        while i < x.count || j < y.count {
+            if j == y.count || (i < x.count && x[i] < y[j]) { out.append(x[i]); i += 1 }
+            else if i == x.count || y[j] < x[i] { out.append(y[j]); j += 1 }
+            else { out.append(x[i]); i += 1; j += 1 }
+        }
+        return out
+    }
+
+    private static func rangeText(_ config: DataConfig) -> String {
+        config.start.isEmpty && config.end.isEmpty ? "" : " between '\(config.start)' and '\(config.end)'"
+    }
+}

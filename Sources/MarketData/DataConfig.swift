@@ -1,0 +1,103 @@
+/// What to do with a row that breaks a price rule (non-finite/non-positive price, high/low outside open/close,
+/// bad volume, repeated or out-of-order date).
+public enum RepairPolicy: String, Codable, Sendable, CaseIterable {
+    /// Stop with an error naming file, row and column.
+    case error
+    /// Drop the row and count it in the load report.
+    case drop
+    /// Raise `high` to max(open, close) / lower `low` to min(open, close) and count the row as repaired; rows whose
+    /// prices are non-positive or non-finite, whose volume is bad, or whose date is out of order are dropped instead.
+    case clamp
+}
+
+/// What to do with assets of a multi-asset file that start after the first date or end before the last date.
+public enum LateAssetPolicy: String, Codable, Sendable, CaseIterable {
+    /// Drop assets that do not cover the whole range (they are listed in the load report); the calendar is the union
+    /// of the remaining assets' dates.
+    case drop
+    /// Keep every asset and cut the calendar to the span all assets cover.
+    case trim
+}
+
+/// Year ranges of the train / validation / test splits, each `[first, last]` inclusive (`[]` = no such split).
+public struct SplitConfig: Codable, Sendable, Equatable {
+    /// Years the agent learns on and the normaliser is fitted on, `[first, last]`.
+    public var train: [Int] = [1999, 2010]
+    /// Years used for model selection, `[first, last]` (`[]` = none).
+    public var validation: [Int] = [2011, 2012]
+    /// Held-out years, never used for tuning, `[first, last]` (`[]` = none).
+    public var test: [Int] = [2013, 2018]
+
+    /// The S&P 500 defaults: train 1999–2010, validation 2011–2012, test 2013–2018.
+    public init() {}
+
+    /// Splits with the given year ranges.
+    public init(train: [Int], validation: [Int], test: [Int]) {
+        self.train = train; self.validation = validation; self.test = test
+    }
+}
+
+/// Walk-forward evaluation windows: train on `trainYears`, test on the next `testYears`, move on by `stepYears`.
+public struct WalkForwardConfig: Codable, Sendable, Equatable {
+    /// Years in each training window (0 = no walk-forward windows).
+    public var trainYears = 0
+    /// Years in each test window following its training window.
+    public var testYears = 1
+    /// Years between the starts of consecutive windows.
+    public var stepYears = 1
+
+    /// Walk-forward off.
+    public init() {}
+
+    /// Windows of the given lengths.
+    public init(trainYears: Int, testYears: Int, stepYears: Int) {
+        self.trainYears = trainYears; self.testYears = testYears; self.stepYears = stepYears
+    }
+}
+
+/// Window lengths of the per-bar features.
+public struct FeatureConfig: Codable, Sendable, Equatable {
+    /// Bars in the trailing window of the volume z-score (of log(1 + volume)), including the current bar.
+    public var volumeWindow = 20
+    /// Log returns in the trailing window of the rolling volatility, including the current bar's return.
+    public var volatilityWindow = 20
+
+    /// 20-bar windows.
+    public init() {}
+
+    /// Features with the given windows.
+    public init(volumeWindow: Int, volatilityWindow: Int) {
+        self.volumeWindow = volumeWindow; self.volatilityWindow = volatilityWindow
+    }
+}
+
+/// Everything needed to turn a CSV file into a validated panel, split ranges and normalised features.
+///
+/// No Optionals: `""` and `[]` mean "unset". Enums encode as their raw strings. YAML keys equal property names.
+public struct DataConfig: Codable, Sendable, Equatable {
+    /// CSV or `.csv.gz` file, relative to the base directory passed to `loadMarket` (absolute paths are kept).
+    public var file = "data/sp500_1999_2018_arch.csv"
+    /// Date layout of the date column (`""` = detect from the first data row; all rows must then agree).
+    public var dateFormat = DateFormat.auto
+    /// What to do with rows that break a price rule: `error`, `drop` or `clamp`.
+    public var repair = RepairPolicy.error
+    /// Longest run of missing bars of one asset that is forward-filled; a longer gap is an error.
+    public var maxGapFill = 5
+    /// Assets that start late or end early: `drop` them or `trim` the calendar.
+    public var lateAssets = LateAssetPolicy.drop
+    /// Tickers to keep, in this order (`[]` = all assets in the file, in order of first appearance).
+    public var tickers: [String] = []
+    /// First date kept, ISO `YYYY-MM-DD` (`""` = from the start of the file).
+    public var start = ""
+    /// Last date kept (inclusive), ISO `YYYY-MM-DD` (`""` = to the end of the file).
+    public var end = ""
+    /// Train / validation / test year ranges.
+    public var splits = SplitConfig()
+    /// Optional walk-forward windows (off by default).
+    public var walkForward = WalkForwardConfig()
+    /// Feature window lengths.
+    public var features = FeatureConfig()
+
+    /// The single-asset S&P 500 default (`data/sp500_1999_2018_arch.csv`).
+    public init() {}
+}

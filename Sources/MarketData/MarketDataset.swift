@@ -1,0 +1,79 @@
+import Foundation
+
+/// Everything the trading environment needs from one data file: the validated panel, what loading did, the split
+/// ranges, the raw features and the train-fitted normaliser with the features it produces.
+public struct MarketDataset: Sendable {
+    /// The aligned, validated bars (D, N).
+    public var panel: Panel
+    /// Rows read, dropped, repaired; filled cells; dropped assets.
+    public var report: LoadReport
+    /// Train / validation / test bar ranges into `panel`.
+    public var splits: SplitRanges
+    /// Walk-forward windows (empty unless `walkForward.trainYears > 0`).
+    public var walkForward: [WalkForwardWindow]
+    /// Raw features (D, F), causal.
+    public var features: FeatureMatrix
+    /// Per-column mean/std fitted on the train rows at or after `features.warmup`, frozen.
+    public var normaliser: Normaliser
+    /// `normaliser` applied to `features` (D, F): what observations are made of (start at `features.warmup`).
+    public var observations: FeatureMatrix
+
+    /// Several lines for `tradesim check-env`: file, assets, date range, bars per split, what loading repaired,
+    /// and the range of each normalised feature kind over the train rows.
+    public var summary: String {
+        let p = panel, r = report
+        func dates(_ range: Range<Int>) -> String {
+            range.isEmpty ? "none" : "\(DateParser.format(p.timestamps[range.lowerBound]))..\(DateParser.format(p.timestamps[range.upperBound - 1])) (\(range.count) bars)"
+        }
+        var lines = [
+            "file: \(r.file) (dates \(r.dateFormat.rawValue)\(r.closeOnly ? ", close only: open = high = low = close, volume 0" : ""))",
+            "assets (\(p.assetCount)): \(p.tickers.prefix(12).joined(separator: " "))\(p.assetCount > 12 ? " …" : "")",
+            "bars: \(dates(0..<p.barCount))",
+            "train: \(dates(splits.train)); validation: \(dates(splits.validation)); test: \(dates(splits.test))",
+            "rows: \(r.rowsRead) read, \(r.rowsOutsideSelection) outside the selection, \(r.rowsDropped) dropped (\(r.nullRows) null), \(r.rowsRepaired) repaired; \(r.filledCells) cells forward-filled",
+        ]
+        if !r.droppedAssets.isEmpty { lines.append("dropped assets (late start or early end): \(r.droppedAssets.joined(separator: " "))") }
+        if r.trimmedBars > 0 { lines.append("calendar trimmed by \(r.trimmedBars) bars to the span all assets cover") }
+        if !walkForward.isEmpty {
+            lines.append("walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)")
+        }
+        lines.append("features: \(features.width) = \(p.assetCount) assets × \(FeatureMatrix.kinds.count), warm-up \(features.warmup) bars; normaliser fitted on bars \(normaliser.fittedRows)")
+        let k = FeatureMatrix.kinds.count
+        for (f, kind) in FeatureMatrix.kinds.enumerated() {
+            var mean = 0.0, std = 0.0
+            for i in 0..<p.assetCount { mean += normaliser.mean[i * k + f]; std += normaliser.std[i * k + f] }
+            let n = Double(max(p.assetCount, 1))
+            lines.append("  \(kind): train mean \(fmt(mean / n)), std \(fmt(std / n)) (averaged over assets)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+}
+
+/// Loads `config.file` (relative to `baseDirectory` unless absolute): parses and validates the CSV, aligns the assets,
+/// computes the split ranges, the features and the normaliser fitted on the train split. Every problem is thrown as a
+/// `MarketDataError` whose description is one line naming the file (and row and column where there is one).
+public func loadMarket(_ config: DataConfig, baseDirectory: String) throws -> MarketDataset {
+    let path = config.file.hasPrefix("/") || baseDirectory.isEmpty ? config.file : baseDirectory + "/" + config.file
+    let (assets, loaded) = try CSVLoader(name: config.file, config: config).load(path: path)
+    var report = loaded
+    let panel = try Alignment.panel(assets, config: config, report: &report)
+    let splits = try Splits.ranges(config.splits, timestamps: panel.timestamps)
+    let walkForward = try Splits.walkForward(config.walkForward, timestamps: panel.timestamps)
+    let features = try FeatureMatrix.compute(panel, config: config.features)
+    let normaliser = try Normaliser.fit(features, rows: splits.train)
+    return MarketDataset(panel: panel, report: report, splits: splits, walkForward: walkForward, features: features,
+                         normaliser: normaliser, observations: try normaliser.apply(features))
+}
+
+/// Parses and validates one CSV / `.csv.gz` file and aligns its assets into a panel (no splits or features).
+/// `config.file` is only used as the name in messages; `path` is what is read.
+public func loadPanel(path: String, config: DataConfig) throws -> (panel: Panel, report: LoadReport) {
+    var named = config
+    if named.file.isEmpty { named.file = path }
+    var (assets, report) = try CSVLoader(name: named.file, config: named).load(path: path)
+    let panel = try Alignment.panel(assets, config: named, report: &report)
+    assets.removeAll()
+    return (panel, report)
+}

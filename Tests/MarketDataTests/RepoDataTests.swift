@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+@testable import MarketData
+
+/// The data files committed under `data/` load cleanly with the documented splits.
+struct RepoDataTests {
+    @Test func sp500SingleAssetDefault() throws {
+        let m = try loadMarket(DataConfig(), baseDirectory: repoRoot)
+        #expect(m.panel.tickers == ["sp500_1999_2018_arch"] && m.panel.barCount == 5031)
+        #expect(m.report.rowsDropped == 0 && m.report.rowsRepaired == 0 && m.report.filledCells == 0)
+        #expect(m.splits.train.count == 3019 && m.splits.validation.count == 502 && m.splits.test.count == 1510)
+        #expect(m.splits.train.lowerBound == 0 && m.splits.test.upperBound == 5031)
+        #expect(m.features.width == 5 && m.features.warmup == 20 && m.observations.rows == 5031)
+        #expect(m.normaliser.fittedRows == 20..<3019)
+        #expect(m.summary.contains("train: 1999-01-04..2010-12-31 (3019 bars)"))
+    }
+
+    @Test func twentyStockPanel() throws {
+        var config = DataConfig()
+        config.file = "data/us_stocks_20_1990_2012.csv.gz"
+        config.splits = SplitConfig(train: [1990, 2008], validation: [2009, 2010], test: [2011, 2012])
+        let m = try loadMarket(config, baseDirectory: repoRoot)
+        #expect(m.panel.assetCount == 20 && m.panel.barCount == 5797)
+        #expect(m.report.rowsRead == 115_901 && m.report.filledCells == 20 * 5797 - 115_901)
+        #expect(m.report.droppedAssets.isEmpty && m.report.rowsDropped == 0)
+        #expect(m.splits.train.count == 4791 && m.splits.validation.count == 504 && m.splits.test.count == 502)
+        #expect(m.features.width == 100 && m.features.names.first == "AAPL.logReturn")
+        #expect(m.observations.values.allSatisfy { $0.isFinite })
+    }
+}
