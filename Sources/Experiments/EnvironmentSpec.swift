@@ -1,0 +1,70 @@
+import Foundation
+import MarketData
+import TradingEnv
+
+extension DataConfig: Config {}
+extension MarketConfig: Config {}
+
+/// A named part of the data.
+public enum Split: String, Codable, Sendable, CaseIterable {
+    case train, validation, test
+}
+
+/// `environments/NAME.yaml`: the data and the market simulation.
+public struct EnvironmentSpec: Config {
+    /// The bars: file, repairs, calendar, splits, features. `file` is relative to this YAML file's folder.
+    public var data: DataConfig = DataConfig()
+    /// Window, actions, fills, costs, reward, episodes.
+    public var market: MarketConfig = MarketConfig()
+
+    public init() {}
+
+    /// Decodes `path` strictly (unknown keys and wrong types are errors naming the file and key).
+    public static func load(_ path: String) throws -> EnvironmentSpec {
+        try StrictYAML.decode(EnvironmentSpec.self, file: path)
+    }
+}
+
+/// A loaded environment file: the dataset once, and market environments over any split on demand.
+public struct MarketSetup: Sendable {
+    public let path: String
+    public let spec: EnvironmentSpec
+    public let dataset: MarketDataset
+
+    /// Loads the environment file and its data (paths in it are relative to the file's folder).
+    public init(path: String) throws {
+        self.path = path
+        spec = try EnvironmentSpec.load(path)
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            dataset = try loadMarket(spec.data, baseDirectory: folder.isEmpty ? "." : folder)
+        } catch let error as MarketDataError {
+            throw ConfigError("\(path): data: \(error.description)")
+        }
+        // Build one environment per non-empty split now, so a window longer than a split fails at load time.
+        for split in Split.allCases where !bars(of: split).isEmpty { _ = try environment(split) }
+    }
+
+    /// Bar indices of a split.
+    public func bars(of split: Split) -> Range<Int> {
+        switch split {
+        case .train: dataset.splits.train
+        case .validation: dataset.splits.validation
+        case .test: dataset.splits.test
+        }
+    }
+
+    /// A market environment over one split; `configure` may change the market config (e.g. costs for a sweep).
+    public func environment(_ split: Split, seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }) throws -> MarketEnv {
+        var market = spec.market
+        configure(&market)
+        let range = bars(of: split)
+        guard !range.isEmpty else { throw ConfigError("\(path): the \(split.rawValue) split is empty") }
+        do {
+            return try MarketEnv(panel: dataset.panel, features: dataset.observations.values, width: dataset.observations.width,
+                                 bars: range, firstObservableBar: dataset.features.warmup, config: market, seed: seed)
+        } catch let error as EnvironmentError {
+            throw ConfigError("\(path): \(split.rawValue) split: \(error.description)")
+        }
+    }
+}
