@@ -227,50 +227,17 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let commissionRate = config.costs.commissionBps * 1e-4
         let borrowRate = config.costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400)
         let fractional = config.fractionalShares
-        var cash = self.cash
-        var stepCost = 0.0, traded = 0.0, referenceEquity = cash, newEquity = 0.0
-
-        book.withUnsafeMutableBufferPointer { book in
+        let cashBefore = cash
+        let r = book.withUnsafeMutableBufferPointer { book in
             quotes.withUnsafeBufferPointer { quotes in
                 close.withUnsafeBufferPointer { close in
-                    let shares = book.baseAddress!, target = shares + n, previousTarget = shares + 2 * n
-                    let fillQuantity = shares + 3 * n, fillPrice = shares + 4 * n, fillCost = shares + 5 * n
-                    let quote = quotes.baseAddress! + 2 * next * n, mark = close.baseAddress! + next * n
-                    // Size against equity at the fill reference prices.
-                    for i in 0..<n { referenceEquity += shares[i] * quote[2 * i] }
-                    for i in 0..<n {
-                        let reference = quote[2 * i], impact = quote[2 * i + 1]
-                        var desired = target[i] * referenceEquity / reference
-                        if !fractional { desired.round(.towardZero) }
-                        let q = desired - shares[i]
-                        // A rebalance to the weight already held differs from zero only by rounding: not a trade.
-                        if abs(q) <= 1e-12 * max(abs(desired), abs(shares[i])) {
-                            fillQuantity[i] = 0; fillPrice[i] = 0; fillCost[i] = 0
-                            continue
-                        }
-                        let price = reference * (q > 0 ? 1 + impact : 1 - impact)
-                        let notional = abs(q) * price
-                        let commission = commissionRate * notional
-                        let cost = commission + abs(q) * reference * impact
-                        cash -= q * price + commission
-                        stepCost += cost
-                        traded += notional
-                        shares[i] = desired
-                        fillQuantity[i] = q; fillPrice[i] = price; fillCost[i] = cost
-                    }
-                    // Borrow fee on shorts for the bar, then mark at the close.
-                    if borrowRate > 0 {
-                        var borrow = 0.0
-                        for i in 0..<n where shares[i] < 0 { borrow -= shares[i] * mark[i] }
-                        borrow *= borrowRate
-                        cash -= borrow
-                        stepCost += borrow
-                    }
-                    newEquity = cash
-                    for i in 0..<n { newEquity += shares[i] * mark[i] }
+                    Self.rebalance(book: book.baseAddress!, quote: quotes.baseAddress! + 2 * next * n,
+                                   mark: close.baseAddress! + next * n, n: n, cash: cashBefore,
+                                   commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional)
                 }
             }
         }
+        let (cash, stepCost, traded, referenceEquity, newEquity) = (r.cash, r.cost, r.traded, r.referenceEquity, r.equity)
         self.cash = cash
         let reward = rewardFor(previousEquity: equity, newEquity: newEquity, next: next)
         let turnover = referenceEquity > 0 ? traded / referenceEquity : 0
@@ -293,6 +260,53 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let info = StepInfo(bar: next, timestamp: timestamps[next], equity: newEquity, cash: cash, cost: stepCost,
                             turnover: turnover, fillPrice: book[Self.fillPriceRow * n], position: weights[0])
         return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
+    }
+
+    /// The fill of one step over flat buffers (no allocation, no captured state): sizes every asset's target against equity
+    /// at the reference prices, fills with impact and commission, charges borrow on shorts and marks at the close.
+    /// Shapes: book (6, N) as `MarketEnv.book`; quote (N, 2) reference price and impact of the fill bar; mark (N) closes.
+    @inline(__always)
+    static func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, mark: UnsafePointer<Double>,
+                          n: Int, cash: Double, commissionRate: Double, borrowRate: Double, fractional: Bool)
+        -> (cash: Double, cost: Double, traded: Double, referenceEquity: Double, equity: Double) {
+        let shares = book, target = book + n
+        let fillQuantity = book + 3 * n, fillPrice = book + 4 * n, fillCost = book + 5 * n
+        var cash = cash, cost = 0.0, traded = 0.0
+        var referenceEquity = cash
+        for i in 0..<n { referenceEquity += shares[i] * quote[2 * i] }
+        for i in 0..<n {
+            let reference = quote[2 * i], impact = quote[2 * i + 1]
+            let exact = target[i] * referenceEquity / reference
+            // whole shares: toward zero (share counts are far inside Int64)
+            let desired = fractional ? exact : Double(Int64(exact))
+            let held = shares[i]
+            let q = desired - held
+            // A rebalance to the weight already held differs from zero only by rounding: not a trade.
+            if abs(q) <= 1e-12 * max(abs(desired), abs(held)) {
+                fillQuantity[i] = 0; fillPrice[i] = 0; fillCost[i] = 0
+                continue
+            }
+            let price = reference * (q > 0 ? 1 + impact : 1 - impact)
+            let notional = abs(q) * price
+            let commission = commissionRate * notional
+            let fee = commission + abs(q) * reference * impact
+            cash -= q * price + commission
+            cost += fee
+            traded += notional
+            shares[i] = desired
+            fillQuantity[i] = q; fillPrice[i] = price; fillCost[i] = fee
+        }
+        // Borrow fee on shorts for the bar, then mark at the close.
+        if borrowRate > 0 {
+            var borrow = 0.0
+            for i in 0..<n where shares[i] < 0 { borrow -= shares[i] * mark[i] }
+            borrow *= borrowRate
+            cash -= borrow
+            cost += borrow
+        }
+        var equity = cash
+        for i in 0..<n { equity += shares[i] * mark[i] }
+        return (cash, cost, traded, referenceEquity, equity)
     }
 
     /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints.
@@ -347,3 +361,4 @@ public struct MarketEnv: AgentEnvironment, Sendable {
                                  cashWeight: cashWeight, extras: extras)
     }
 }
+
