@@ -29,7 +29,7 @@ let package = Package(
 
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingEnvTests", dependencies: ["TradingEnv"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "TradingEnv"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),

@@ -7,7 +7,7 @@ struct TradeSim: ParsableCommand {
         commandName: "tradesim",
         abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite.",
         version: "0.1.0",
-        subcommands: [CheckEnv.self, Bench.self])
+        subcommands: [CheckEnv.self, MetricsCommand.self, Bench.self])
 
     /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
     static func main() {
@@ -40,14 +40,20 @@ func peakRSSBytes() -> Int {
     return usage.ru_maxrss * 1024
 }
 
-/// Prints a benchmark result as one JSON line with `peakRSSBytes` added.
-func printJSONLine(_ value: some Encodable, adding extra: [String: Any] = [:]) throws {
+/// Prints a value as one JSON line (sorted keys), with extra keys added.
+func printJSON(_ value: some Encodable, adding extra: [String: Any] = [:]) throws {
     let data = try JSONEncoder().encode(value)
     guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw CLIError("benchmark result is not a JSON object")
+        throw CLIError("result is not a JSON object")
     }
     for (k, v) in extra { object[k] = v }
-    object["peakRSSBytes"] = peakRSSBytes()
     let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: line, as: UTF8.self))
+}
+
+/// Prints a benchmark result as one JSON line with `peakRSSBytes` added.
+func printJSONLine(_ value: some Encodable, adding extra: [String: Any] = [:]) throws {
+    var extra = extra
+    extra["peakRSSBytes"] = peakRSSBytes()
+    try printJSON(value, adding: extra)
 }

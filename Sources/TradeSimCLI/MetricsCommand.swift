@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import MarketData
+import RLCore
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Risk and performance metrics (empyrical conventions, PSR, bootstrap Sharpe interval) of a column of per-bar simple returns, as one JSON object.")
+
+    @Argument(help: "A CSV file with a header row.")
+    var file: String
+    @Option(help: "The column of returns (default: the first column that is not a date).")
+    var column: String = ""
+    @Option(help: "Bars per year (252 for daily bars).")
+    var periods: Double = 252
+    @Option(help: "Per-bar risk-free rate.")
+    var riskFree: Double = 0
+    @Option(help: "Seed of the stationary block bootstrap.")
+    var seed: UInt64 = 0
+    @Option(help: "Bootstrap resamples (0 skips the interval).")
+    var resamples: Int = 1_000
+
+    func validate() throws {
+        guard periods > 0, periods.isFinite else { throw ValidationError("--periods must be a positive number") }
+        guard resamples >= 0 else { throw ValidationError("--resamples must be ≥ 0") }
+        guard riskFree.isFinite else { throw ValidationError("--risk-free must be a finite number") }
+    }
+
+    func run() throws {
+        let (name, returns) = try readNumericColumn(path: file, column: column)
+        let metrics = PerformanceMetrics(returns: returns, periods: periods, riskFree: riskFree)
+        var rng = Xoshiro256(seed: seed)
+        let interval = resamples > 1 ? bootstrapSharpeInterval(returns, periods: periods, resamples: resamples, using: &rng) : nil
+        try printJSON(metrics, adding: ["column": name, "periods": periods,
+                                        "sharpeInterval95": interval.map { [$0.lowerBound, $0.upperBound] } ?? NSNull()])
+    }
+}
