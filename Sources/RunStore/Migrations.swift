@@ -39,7 +39,8 @@ import GRDB
 ///
 /// Indexes (named `{table}_on_{columns}`), one per query the CLI runs:
 /// - `run_on_experiment_status` (experiment, status), `run_on_status` (status)
-/// - `episode_on_runId_split_index` (runId, split, index)
+/// - `episode_on_runId_split_index` (runId, split, index); `episode_on_runId` (runId), which keeps a run's episodes in id
+///   order for listing and export without a sort
 /// - steps by episode: the primary key of `step`
 /// - `trade_on_episodeId_barIndex` (episodeId, barIndex)
 /// - `metric_on_runId_key_globalStep` (runId, key, globalStep)
@@ -89,6 +90,8 @@ public enum RunStoreSchema {
                 t.column("actionsHash", .text).notNull()
             }
             try db.create(index: "episode_on_runId_split_index", on: "episode", columns: ["runId", "split", "index"])
+            // Episodes of a run in id order (SQLite appends the rowid to every index): listing and export need no sort.
+            try db.create(index: "episode_on_runId", on: "episode", columns: ["runId"])
         }
 
         migrator.registerMigration("v1-create-step") { db in

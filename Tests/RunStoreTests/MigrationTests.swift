@@ -19,7 +19,7 @@ import Testing
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             #expect(tables == ["checkpoint", "episode", "grdb_migrations", "metric", "run", "step", "trade"])
             let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-            #expect(indexes == ["checkpoint_on_runId_globalStep", "episode_on_runId_split_index", "metric_on_runId_key_globalStep",
+            #expect(indexes == ["checkpoint_on_runId_globalStep", "episode_on_runId", "episode_on_runId_split_index", "metric_on_runId_key_globalStep",
                                 "run_on_experiment_status", "run_on_status", "trade_on_episodeId_barIndex"])
             let stepSQL = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'step'")!
             #expect(stepSQL.contains("WITHOUT ROWID"))
