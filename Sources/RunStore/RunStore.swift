@@ -72,7 +72,7 @@ public final class RunStore: Sendable {
     /// (SQLite needs the `-wal` and `-shm` files next to the database).
     private static func checkDirectory(of path: String) throws {
         let shown = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "./"
-        let directory = shown == "./" ? "." : shown
+        let directory = shown == "./" ? "." : shown == "/" ? "/" : String(shown.dropLast())
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             do {
