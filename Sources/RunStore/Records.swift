@@ -11,6 +11,7 @@ public enum EpisodeSplit: String, Codable, Sendable, CaseIterable {
 
 /// One training or evaluation run: a row of the `run` table.
 public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "run"
 
     /// Row id, `nil` before insertion.
@@ -62,6 +63,7 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
 
 /// One episode of a run: a row of the `episode` table, written with its steps, trades and metrics in one transaction.
 public struct EpisodeRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "episode"
 
     /// Row id, `nil` before insertion.
@@ -110,6 +112,7 @@ public struct EpisodeRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
 
 /// One environment step of an episode: a row of the `step` table (primary key episodeId, barIndex).
 public struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "step"
 
     /// The episode; `RunStore.writeEpisode` replaces it with the new episode's id.
@@ -151,6 +154,7 @@ public struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 
 /// One fill: a row of the `trade` table.
 public struct TradeRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "trade"
 
     /// Row id, `nil` before insertion.
@@ -187,6 +191,7 @@ public struct TradeRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
 /// One scalar, like a TensorBoard scalar (`charts/episodicReturn`, `losses/td`, `charts/sps`): a row of the `metric` table.
 /// A NaN value (a diverged loss) is stored as NULL and read back as NaN.
 public struct MetricRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "metric"
 
     /// Row id, `nil` before insertion.
@@ -233,6 +238,7 @@ extension MetricRecord: Equatable {
 
 /// A saved model checkpoint: a row of the `checkpoint` table.
 public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "checkpoint"
 
     /// Row id, `nil` before insertion.

@@ -188,6 +188,22 @@ func parseCSV(_ text: String) -> [[String]] {
         #expect(!plan.contains { $0.hasPrefix("SCAN s") || $0.hasPrefix("SCAN t") || $0 == "SCAN metric" }, "\(plan)")
     }
 
+    @Test func failingOutputIsOneClearLine() throws {
+        let dir = try TemporaryDirectory()
+        let (store, runId) = try makeStore(dir)
+        let file = dir.file("readonly.csv")
+        FileManager.default.createFile(atPath: file, contents: nil)
+        let handle = try #require(FileHandle(forReadingAtPath: file))  // writing to it fails
+        do {
+            try store.export(runId: runId, what: .steps, format: .csv, to: handle)
+            Issue.record("export into a read-only handle succeeded")
+        } catch let error as RunStoreError {
+            #expect(error.path == store.path)
+            #expect(error.reason.hasPrefix("cannot export steps of run \(runId): writing the output failed ("))
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
     @Test func quotingAndEscaping() throws {
         #expect(csvQuoted("plain") == "plain")
         #expect(csvQuoted("a,b") == "\"a,b\"")

@@ -80,10 +80,16 @@ import Testing
             #expect(throws: RunStoreError(path: "/sys/", reason: "directory is not writable")) {
                 _ = try RunStore(path: "/sys/x.sqlite")
             }
+            #expect(throws: RunStoreError(path: "/sys/tradesim-runs/", reason: "cannot create directory")) {
+                _ = try RunStore(path: "/sys/tradesim-runs/x.sqlite")
+            }
         } else {
             #expect(throws: RunStoreError(path: runs + "/", reason: "directory is not writable")) { _ = try RunStore(path: path) }
             #expect(throws: RunStoreError(path: runs + "/", reason: "directory is not writable")) {
                 _ = try RunStore(path: runs + "/new.sqlite")
+            }
+            #expect(throws: RunStoreError(path: runs + "/sub/", reason: "cannot create directory")) {
+                _ = try RunStore(path: runs + "/sub/x.sqlite")
             }
         }
         chmod(runs, 0o755)
