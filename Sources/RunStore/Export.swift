@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+
+/// Which rows of a run to export.
+public enum ExportTable: String, Codable, Sendable, CaseIterable {
+    case steps, episodes, trades, metrics
+}
+
+/// Output format of an export.
+public enum ExportFormat: String, Codable, Sendable, CaseIterable {
+    /// Header line, then one line per row; fields quoted per RFC 4180 when they hold `,` `"` CR or LF; lines end in LF.
+    case csv
+    /// JSON Lines: one object per row, keys in column order.
+    case jsonl
+}
+
+extension RunStore {
+    /// The exported columns of each table, in output order (stable: scripts rely on it).
+    public static func exportColumns(_ what: ExportTable) -> [String] {
+        switch what {
+        case .episodes:
+            return ["id", "runId", "split", "index", "firstTimestamp", "lastTimestamp", "steps", "totalReward",
+                    "finalEquity", "costs", "globalStep", "actionsHash"]
+        case .steps:
+            return ["episodeId", "split", "episodeIndex", "barIndex", "timestamp", "action", "position", "positionsJSON",
+                    "fillPrice", "reward", "equity", "cost"]
+        case .trades:
+            return ["id", "episodeId", "split", "episodeIndex", "barIndex", "timestamp", "asset", "quantity", "price", "cost"]
+        case .metrics:
+            return ["id", "globalStep", "key", "value", "wallTime"]
+        }
+    }
+
+    /// The query behind an export. Every ORDER BY follows an index, so rows stream without a sort buffer.
+    static func exportSQL(_ what: ExportTable) -> String {
+        switch what {
+        case .episodes:
+            return """
+                SELECT id, runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, finalEquity, costs,
+                       globalStep, actionsHash
+                FROM episode WHERE runId = ? ORDER BY id
+                """
+        case .steps:
+            return """
+                SELECT s.episodeId, e.split, e."index" AS episodeIndex, s.barIndex, s.timestamp, s.action, s.position,
+                       s.positionsJSON, s.fillPrice, s.reward, s.equity, s.cost
+                FROM episode e JOIN step s ON s.episodeId = e.id
+                WHERE e.runId = ? ORDER BY e.id, s.barIndex
+                """
+        case .trades:
+            return """
+                SELECT t.id, t.episodeId, e.split, e."index" AS episodeIndex, t.barIndex, t.timestamp, t.asset, t.quantity,
+                       t.price, t.cost
+                FROM episode e JOIN trade t ON t.episodeId = e.id
+                WHERE e.runId = ? ORDER BY e.id, t.barIndex, t.id
+                """
+        case .metrics:
+            return "SELECT id, globalStep, key, value, wallTime FROM metric WHERE runId = ? ORDER BY key, globalStep, id"
+        }
+    }
+
+    /// Streams the steps, episodes, trades or metrics of a run to `output` as CSV or JSON Lines, in constant memory
+    /// (a database cursor and a 64 KiB buffer), from one consistent snapshot even while a writer is writing.
+    ///
+    /// Numbers are written with Swift's shortest round-trip form, so parsing them gives back the same `Double`.
+    /// NULL (a NaN metric value, a missing wall time) is an empty CSV field and JSON `null`; JSON has no infinity,
+    /// so an infinite value is `null` in JSON Lines and `inf`/`-inf` in CSV.
+    /// - Returns: the number of rows written (not counting the CSV header).
+    @discardableResult
+    public func export(runId: Int64, what: ExportTable, format: ExportFormat, to output: FileHandle) throws -> Int {
+        try read("cannot export \(what.rawValue) of run \(runId)") { db in
+            try requireRun(runId, db)
+            var writer = ChunkedWriter(handle: output)
+            let columns = Self.exportColumns(what)
+            if format == .csv {
+                writer.append(columns.joined(separator: ","))
+                writer.append("\n")
+            }
+            let jsonKeys = columns.map { "\"\($0)\":" }
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: Self.exportSQL(what), arguments: [runId])
+            while let row = try rows.next() {
+                switch format {
+                case .csv:
+                    for (i, value) in row.databaseValues.enumerated() {
+                        if i > 0 { writer.append(",") }
+                        writer.append(csvField(value))
+                    }
+                    writer.append("\n")
+                case .jsonl:
+                    writer.append("{")
+                    for (i, value) in row.databaseValues.enumerated() {
+                        if i > 0 { writer.append(",") }
+                        writer.append(jsonKeys[i])
+                        writer.append(jsonValue(value))
+                    }
+                    writer.append("}\n")
+                }
+                count += 1
+                try writer.flushIfFull()
+            }
+            try writer.flush()
+            return count
+        }
+    }
+}
+
+/// Collects output bytes and writes them to a file handle in 64 KiB chunks.
+struct ChunkedWriter {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+
+    init(handle: FileHandle) {
+        self.handle = handle
+        buffer.reserveCapacity(1 << 17)
+    }
+
+    mutating func append(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+    }
+
+    mutating func flushIfFull() throws {
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    mutating func flush() throws {
+        guard !buffer.isEmpty else { return }
+        do {
+            try handle.write(contentsOf: buffer)
+        } catch {
+            throw ExportOutputError(reason: error.localizedDescription)
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Writing the export output failed (a closed pipe, a full disk on the output side).
+struct ExportOutputError: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "writing the output failed (\(reason))" }
+}
+
+/// One CSV field: numbers in shortest round-trip form, NULL empty, text quoted when needed (RFC 4180).
+func csvField(_ value: DatabaseValue) -> String {
+    switch value.storage {
+    case .null: return ""
+    case .int64(let v): return String(v)
+    case .double(let v): return v.description
+    case .string(let s): return csvQuoted(s)
+    case .blob(let data): return data.base64EncodedString()
+    }
+}
+
+/// Quotes `text` when it holds a comma, a double quote, CR or LF, doubling inner quotes.
+func csvQuoted(_ text: String) -> String {
+    guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else {
+        return text
+    }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// One JSON value: numbers in shortest round-trip form (non-finite as null), NULL as null, text escaped.
+func jsonValue(_ value: DatabaseValue) -> String {
+    switch value.storage {
+    case .null: return "null"
+    case .int64(let v): return String(v)
+    case .double(let v): return v.isFinite ? v.description : "null"
+    case .string(let s): return jsonQuoted(s)
+    case .blob(let data): return jsonQuoted(data.base64EncodedString())
+    }
+}
+
+/// A JSON string literal: escapes `"`, `\` and control characters (RFC 8259).
+func jsonQuoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default:
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    out += "\""
+    return out
+}

@@ -1,0 +1,153 @@
+import GRDB
+
+/// The database schema and its migrations.
+///
+/// Migrations are append-only: never edit, rename or reorder a registered migration; add a new one at the end.
+/// Table and column names are written as strings here on purpose, so that renaming a Swift property can not
+/// silently change the schema.
+///
+/// Tables (all columns NOT NULL unless marked nullable; REAL columns reject NaN, which SQLite stores as NULL):
+///
+/// `run` — one row per training or evaluation run
+/// - `id` INTEGER PRIMARY KEY AUTOINCREMENT
+/// - `name` TEXT UNIQUE — `{experiment}__{agent}__{seed}__{unixTime}`
+/// - `experiment` TEXT, `agent` TEXT
+/// - `experimentYAML` TEXT — the experiment file as written; `configJSON` TEXT — the resolved config; `configHash` TEXT
+/// - `codeVersion` TEXT, `seed` INTEGER
+/// - `status` TEXT — `running` | `finished` | `failed` | `interrupted`
+/// - `startedAt` DATETIME, `endedAt` DATETIME nullable, `message` TEXT nullable (failure text)
+///
+/// `episode` — one row per episode, written in the same transaction as its steps, trades and metrics
+/// - `id` INTEGER PRIMARY KEY AUTOINCREMENT, `runId` → run.id (ON DELETE CASCADE)
+/// - `split` TEXT — `train` | `validation` | `test`; `index` INTEGER — episode number in run and split
+/// - `firstTimestamp`, `lastTimestamp` INTEGER (unix seconds), `steps` INTEGER
+/// - `totalReward`, `finalEquity`, `costs` REAL, `globalStep` INTEGER, `actionsHash` TEXT
+///
+/// `step` — WITHOUT ROWID, PRIMARY KEY (`episodeId`, `barIndex`)
+/// - `episodeId` → episode.id (ON DELETE CASCADE), `barIndex` INTEGER, `timestamp` INTEGER
+/// - `action`, `position` REAL, `positionsJSON` TEXT (multi-asset positions, '' otherwise)
+/// - `fillPrice`, `reward`, `equity`, `cost` REAL
+///
+/// `trade` — `id` INTEGER PRIMARY KEY, `episodeId` → episode.id (ON DELETE CASCADE), `barIndex`, `timestamp` INTEGER,
+///   `asset` TEXT, `quantity` REAL (signed), `price`, `cost` REAL
+///
+/// `metric` — `id` INTEGER PRIMARY KEY, `runId` → run.id (ON DELETE CASCADE), `globalStep` INTEGER, `key` TEXT,
+///   `value` REAL nullable (NULL stores NaN), `wallTime` REAL nullable (unix seconds)
+///
+/// `checkpoint` — `id` INTEGER PRIMARY KEY, `runId` → run.id (ON DELETE CASCADE), `globalStep` INTEGER,
+///   `file` TEXT, `sha256` TEXT, `createdAt` DATETIME
+///
+/// Indexes (named `{table}_on_{columns}`), one per query the CLI runs:
+/// - `run_on_experiment_status` (experiment, status), `run_on_status` (status)
+/// - `episode_on_runId_split_index` (runId, split, index); `episode_on_runId` (runId), which keeps a run's episodes in id
+///   order for listing and export without a sort
+/// - steps by episode: the primary key of `step`
+/// - `trade_on_episodeId_barIndex` (episodeId, barIndex)
+/// - `metric_on_runId_key_globalStep` (runId, key, globalStep)
+/// - `checkpoint_on_runId_globalStep` (runId, globalStep)
+public enum RunStoreSchema {
+    /// Identifiers of the registered migrations, in order. A test pins this list.
+    public static var migrationIdentifiers: [String] { migrator.migrations }
+
+    /// The migrator that creates and upgrades a store.
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1-create-run") { db in
+            try db.create(table: "run") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("experiment", .text).notNull()
+                t.column("agent", .text).notNull()
+                t.column("experimentYAML", .text).notNull()
+                t.column("configJSON", .text).notNull()
+                t.column("configHash", .text).notNull()
+                t.column("codeVersion", .text).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("status", .text).notNull()
+                    .check(sql: "status IN ('running', 'finished', 'failed', 'interrupted')")
+                t.column("startedAt", .datetime).notNull()
+                t.column("endedAt", .datetime)
+                t.column("message", .text)
+            }
+            try db.create(index: "run_on_experiment_status", on: "run", columns: ["experiment", "status"])
+            try db.create(index: "run_on_status", on: "run", columns: ["status"])
+        }
+
+        migrator.registerMigration("v1-create-episode") { db in
+            try db.create(table: "episode") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("runId", .integer).notNull().references("run", onDelete: .cascade)
+                t.column("split", .text).notNull().check(sql: "split IN ('train', 'validation', 'test')")
+                t.column("index", .integer).notNull()
+                t.column("firstTimestamp", .integer).notNull()
+                t.column("lastTimestamp", .integer).notNull()
+                t.column("steps", .integer).notNull()
+                t.column("totalReward", .double).notNull()
+                t.column("finalEquity", .double).notNull()
+                t.column("costs", .double).notNull()
+                t.column("globalStep", .integer).notNull()
+                t.column("actionsHash", .text).notNull()
+            }
+            try db.create(index: "episode_on_runId_split_index", on: "episode", columns: ["runId", "split", "index"])
+            // Episodes of a run in id order (SQLite appends the rowid to every index): listing and export need no sort.
+            try db.create(index: "episode_on_runId", on: "episode", columns: ["runId"])
+        }
+
+        migrator.registerMigration("v1-create-step") { db in
+            try db.create(table: "step", options: .withoutRowID) { t in
+                t.column("episodeId", .integer).notNull().references("episode", onDelete: .cascade)
+                t.column("barIndex", .integer).notNull()
+                t.column("timestamp", .integer).notNull()
+                t.column("action", .double).notNull()
+                t.column("position", .double).notNull()
+                t.column("positionsJSON", .text).notNull().defaults(to: "")
+                t.column("fillPrice", .double).notNull()
+                t.column("reward", .double).notNull()
+                t.column("equity", .double).notNull()
+                t.column("cost", .double).notNull()
+                t.primaryKey(["episodeId", "barIndex"])
+            }
+        }
+
+        migrator.registerMigration("v1-create-trade") { db in
+            try db.create(table: "trade") { t in
+                t.primaryKey("id", .integer)
+                t.column("episodeId", .integer).notNull().references("episode", onDelete: .cascade)
+                t.column("barIndex", .integer).notNull()
+                t.column("timestamp", .integer).notNull()
+                t.column("asset", .text).notNull()
+                t.column("quantity", .double).notNull()
+                t.column("price", .double).notNull()
+                t.column("cost", .double).notNull()
+            }
+            try db.create(index: "trade_on_episodeId_barIndex", on: "trade", columns: ["episodeId", "barIndex"])
+        }
+
+        migrator.registerMigration("v1-create-metric") { db in
+            try db.create(table: "metric") { t in
+                t.primaryKey("id", .integer)
+                t.column("runId", .integer).notNull().references("run", onDelete: .cascade)
+                t.column("globalStep", .integer).notNull()
+                t.column("key", .text).notNull()
+                t.column("value", .double)
+                t.column("wallTime", .double)
+            }
+            try db.create(index: "metric_on_runId_key_globalStep", on: "metric", columns: ["runId", "key", "globalStep"])
+        }
+
+        migrator.registerMigration("v1-create-checkpoint") { db in
+            try db.create(table: "checkpoint") { t in
+                t.primaryKey("id", .integer)
+                t.column("runId", .integer).notNull().references("run", onDelete: .cascade)
+                t.column("globalStep", .integer).notNull()
+                t.column("file", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(index: "checkpoint_on_runId_globalStep", on: "checkpoint", columns: ["runId", "globalStep"])
+        }
+
+        return migrator
+    }
+}

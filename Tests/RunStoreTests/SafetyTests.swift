@@ -1,0 +1,150 @@
+import Foundation
+import GRDB
+import Testing
+@testable import RunStore
+
+/// Failures give one clear line naming the file, and never damage what was committed before.
+@Suite struct SafetyTests {
+    @Test func readerWorksWhileWriterHoldsALongTransaction() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("wal.sqlite")
+        let store = try RunStore(path: path)
+        let run = try makeRun(store)
+        let committed = try store.writeEpisode(makeEpisode(runId: run.id!, index: 0), steps: makeSteps(20))
+
+        // A writer inserts a second episode and keeps its transaction open.
+        let writer = BlockingWriter(pool: store.pool) { db in
+            try db.execute(sql: """
+                INSERT INTO episode (runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, finalEquity,
+                                     costs, globalStep, actionsHash)
+                VALUES (?, 'train', 1, 0, 0, 0, 0, 0, 0, 0, '')
+                """, arguments: [run.id!])
+        }
+        // Meanwhile readers see the last commit: through the same store, through an export, and through a second store
+        // opened on the file (opening an up-to-date store does not need the write lock).
+        #expect(try store.episodes(runId: run.id!).map(\.id) == [committed])
+        #expect(try store.steps(episodeId: committed).count == 20)
+        #expect(try store.export(runId: run.id!, what: .steps, format: .csv, to: FileHandle.nullDevice) == 20)
+        let second = try RunStore(path: path, busyTimeout: 0.2)
+        #expect(try second.runs().map(\.id) == [run.id])
+        #expect(try second.episodes(runId: run.id!).count == 1)
+        try writer.release()
+        #expect(try store.episodes(runId: run.id!).count == 2)
+        #expect(try second.episodes(runId: run.id!).count == 2)
+    }
+
+    @Test func secondWriterTimesOutWithClearError() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("locked.sqlite")
+        let first = try RunStore(path: path)
+        let run = try makeRun(first)
+        let second = try RunStore(path: path, busyTimeout: 0.3)
+        let writer = BlockingWriter(pool: first.pool) { db in
+            try RunStore.insertSteps([], episodeId: 0, db)  // holds the lock; nothing to insert
+        }
+        let start = Date()
+        #expect(throws: RunStoreError(path: path, reason: "cannot write episode train #0 of run \(run.id!): database is locked by another writer (waited 0.3 s)")) {
+            try second.writeEpisode(makeEpisode(runId: run.id!), steps: makeSteps(5))
+        }
+        #expect(Date().timeIntervalSince(start) >= 0.25)  // it waited for the lock rather than failing at once
+        try writer.release()
+        // Once the lock is free the same write succeeds, and nothing half-written is left from the failed attempt.
+        let id = try second.writeEpisode(makeEpisode(runId: run.id!), steps: makeSteps(5))
+        #expect(try first.episodes(runId: run.id!).map(\.id) == [id])
+        #expect(try scalar(first, "SELECT COUNT(*) FROM step") == 5)
+    }
+
+    @Test func notADatabaseIsRefusedAndLeftAlone() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("notes.sqlite")
+        let content = Data(String(repeating: "these are my notes, not a database\n", count: 200).utf8)
+        try content.write(to: URL(fileURLWithPath: path))
+        #expect(throws: RunStoreError(path: path, reason: "file is not a database")) { _ = try RunStore(path: path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["notes.sqlite"])
+    }
+
+    @Test func readOnlyDirectoryIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let runs = dir.file("runs")
+        let path = (runs as NSString).appendingPathComponent("x.sqlite")
+        let store = try RunStore(path: path)
+        let run = try makeRun(store)
+        try store.writeEpisode(makeEpisode(runId: run.id!), steps: makeSteps(10))
+        try store.pool.close()
+
+        #expect(chmod(runs, 0o555) == 0)
+        defer { chmod(runs, 0o755) }
+        if canCreateFile(in: runs) {
+            // Root ignores directory permissions; /sys is never writable, not even for root.
+            #expect(throws: RunStoreError(path: "/sys/", reason: "directory is not writable")) {
+                _ = try RunStore(path: "/sys/x.sqlite")
+            }
+            #expect(throws: RunStoreError(path: "/sys/tradesim-runs/", reason: "cannot create directory")) {
+                _ = try RunStore(path: "/sys/tradesim-runs/x.sqlite")
+            }
+        } else {
+            #expect(throws: RunStoreError(path: runs + "/", reason: "directory is not writable")) { _ = try RunStore(path: path) }
+            #expect(throws: RunStoreError(path: runs + "/", reason: "directory is not writable")) {
+                _ = try RunStore(path: runs + "/new.sqlite")
+            }
+            #expect(throws: RunStoreError(path: runs + "/sub/", reason: "cannot create directory")) {
+                _ = try RunStore(path: runs + "/sub/x.sqlite")
+            }
+        }
+        chmod(runs, 0o755)
+        let reopened = try RunStore(path: path)
+        #expect(try reopened.integrityCheck() == "ok")
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM step") == 10)
+    }
+
+    @Test func relativePathNamesItsDirectory() throws {
+        // Errors name the path as the user typed it; a bare file name's directory is "./".
+        #expect(RunStoreError(path: "runs/x.sqlite", reason: "file is not a database").description == "runs/x.sqlite: file is not a database")
+        let dir = try TemporaryDirectory()
+        let file = dir.file("regular")
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(throws: RunStoreError(path: file + "/", reason: "not a directory")) { _ = try RunStore(path: file + "/x.sqlite") }
+    }
+
+    @Test func fullDiskKeepsEarlierEpisodes() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("full.sqlite")
+        // 80 pages of 4 KiB: the schema fits, a few episodes of 200 steps fit, then the "disk" is full.
+        let store = try RunStore(path: path, maxPageCount: 80)
+        let run = try makeRun(store)
+        var written: [Int64] = []
+        var failure: (any Error)?
+        for i in 0..<1_000 {
+            do {
+                written.append(try store.writeEpisode(makeEpisode(runId: run.id!, index: Int64(i)), steps: makeSteps(200),
+                                                      trades: makeTrades(5), metrics: makeMetrics(globalStep: Int64(i))))
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let index = written.count
+        #expect(index > 0)
+        #expect(failure as? RunStoreError == RunStoreError(path: path, reason: "cannot write episode train #\(index) of run \(run.id!): database or disk is full"))
+
+        // Smaller writes still fail or succeed cleanly; the file reopened without the limit holds exactly the committed episodes.
+        let reopened = try RunStore(path: path)
+        #expect(try reopened.integrityCheck() == "ok")
+        #expect(try reopened.episodes(runId: run.id!).map(\.id!) == written)
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM step") == 200 * written.count)
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM trade") == 5 * written.count)
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM metric") == 3 * written.count)
+        for id in written { #expect(try reopened.steps(episodeId: id) == makeSteps(200).map { var s = $0; s.episodeId = id; return s }) }
+        // With room again, writing continues.
+        try reopened.writeEpisode(makeEpisode(runId: run.id!, index: Int64(index)), steps: makeSteps(200))
+    }
+
+    /// Whether this process can create a file in `directory` (root can, whatever the permissions).
+    func canCreateFile(in directory: String) -> Bool {
+        let probe = (directory as NSString).appendingPathComponent("probe")
+        guard FileManager.default.createFile(atPath: probe, contents: nil) else { return false }
+        try? FileManager.default.removeItem(atPath: probe)
+        return true
+    }
+}
