@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "MarketData", dependencies: ["CZlib"]),
         .target(name: "TradingEnv", dependencies: ["RLCore", "MarketData"]),
         .target(name: "Agents", dependencies: ["RLCore", "NeuralCore"]),
-        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Experiments", dependencies: ["TradingEnv", "Agents", "RunStore", .product(name: "Yams", package: "Yams")]),
         .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
