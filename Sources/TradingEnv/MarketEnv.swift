@@ -80,6 +80,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     public let lastBar: Int
 
     let n: Int
+    /// (N) asset names.
+    public let tickers: [String]
     let timestamps: [Int64]
     /// (D, N) closes, for marking, baselines and rewards.
     let close: [Double]
@@ -156,6 +158,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         actionSpace = TradingActionSpace(config.actions, assets: n)
         firstBar = first
         lastBar = bars.upperBound - 1
+        tickers = panel.tickers
         timestamps = panel.timestamps
         close = panel.close
         var q = [Double](repeating: 0, count: 2 * panel.close.count)

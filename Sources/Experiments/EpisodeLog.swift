@@ -1,0 +1,110 @@
+import Foundation
+import MarketData
+import RLCore
+import RunStore
+import TradingEnv
+
+/// Collects one episode of a `MarketEnv` as it runs: the per-bar returns for metrics, and (when kept) the step and trade
+/// rows for the run store. Per-step rows can be decimated (`keepEvery` k: every k-th step; 0: none), trades are always
+/// kept when steps are.
+public struct EpisodeLog {
+    public let keepEvery: Int
+    public private(set) var steps: [StepRecord] = []
+    public private(set) var trades: [TradeRecord] = []
+    /// Per-bar simple returns of equity (after costs).
+    public private(set) var returns: [Double] = []
+    public private(set) var totalReward = 0.0
+    public private(set) var costs = 0.0
+    public private(set) var finalEquity = 0.0
+    /// Σ turnover / bars.
+    public private(set) var turnoverSum = 0.0
+    /// Σ gross exposure Σ|wᵢ| / bars.
+    public private(set) var exposureSum = 0.0
+    public private(set) var firstTimestamp: Int64 = 0
+    public private(set) var lastTimestamp: Int64 = 0
+    var hash = FNV1a()
+    var previousEquity: Double
+
+    /// Starts an episode whose environment was just reset.
+    public init(env: MarketEnv, keepEvery: Int) {
+        self.keepEvery = keepEvery
+        previousEquity = env.equity
+        finalEquity = env.equity
+        firstTimestamp = env.timestamp(ofBar: env.bar)
+        lastTimestamp = firstTimestamp
+    }
+
+    /// Records a step the environment just took; `action` is the agent's action as a number (the discrete index, or the
+    /// first weight of a continuous action).
+    public mutating func record(_ step: Step<MarketObservation, StepInfo>, action: Double, env: MarketEnv) {
+        let info = step.info
+        returns.append(info.equity / previousEquity - 1)
+        previousEquity = info.equity
+        totalReward += step.reward
+        costs += info.cost
+        finalEquity = info.equity
+        turnoverSum += info.turnover
+        exposureSum += step.observation.weights.reduce(0) { $0 + abs($1) }
+        lastTimestamp = info.timestamp
+        hash.add(action)
+        guard keepEvery > 0, returns.count % keepEvery == 0 || step.done else { return }
+        let weights = step.observation.weights
+        steps.append(StepRecord(barIndex: Int64(info.bar), timestamp: info.timestamp, action: action, position: info.position,
+                                positionsJSON: weights.count > 1 ? "[" + weights.map { "\($0)" }.joined(separator: ",") + "]" : "",
+                                fillPrice: info.fillPrice, reward: step.reward, equity: info.equity, cost: info.cost))
+        for (i, fill) in env.lastFills.enumerated() where fill.quantity != 0 {
+            trades.append(TradeRecord(barIndex: Int64(info.bar), timestamp: info.timestamp, asset: env.tickers[i],
+                                      quantity: fill.quantity, price: fill.price, cost: fill.cost))
+        }
+    }
+
+    /// The number of steps recorded.
+    public var length: Int { returns.count }
+    /// A hex digest of the action sequence (FNV-1a 64 over the actions' bit patterns), for replay verification.
+    public var actionsHash: String { hash.hex }
+
+    /// The metrics of the episode's equity returns, plus trading statistics.
+    public var summary: EpisodeSummary {
+        EpisodeSummary(metrics: PerformanceMetrics(returns: returns), finalEquity: finalEquity, costs: costs,
+                       turnover: length > 0 ? turnoverSum / Double(length) : 0,
+                       exposure: length > 0 ? exposureSum / Double(length) : 0, steps: length, actionsHash: actionsHash)
+    }
+
+    /// The episode row for the store.
+    public func record(runId: Int64, split: EpisodeSplit, index: Int, globalStep: Int) -> EpisodeRecord {
+        EpisodeRecord(runId: runId, split: split, index: Int64(index), firstTimestamp: firstTimestamp,
+                               lastTimestamp: lastTimestamp, steps: Int64(length), totalReward: totalReward,
+                               finalEquity: finalEquity, costs: costs, globalStep: Int64(globalStep), actionsHash: actionsHash)
+    }
+}
+
+/// What one evaluated episode amounts to.
+public struct EpisodeSummary: Codable, Sendable, Equatable {
+    public var metrics: PerformanceMetrics
+    public var finalEquity: Double
+    public var costs: Double
+    /// Mean per-bar turnover (traded notional / equity).
+    public var turnover: Double
+    /// Mean gross exposure Σ|wᵢ|.
+    public var exposure: Double
+    public var steps: Int
+    public var actionsHash: String
+}
+
+/// 64-bit FNV-1a over 8-byte words.
+struct FNV1a {
+    var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ x: Double) {
+        var bits = x.bitPattern
+        for _ in 0..<8 {
+            state ^= bits & 0xff
+            state = state &* 0x0000_0100_0000_01b3
+            bits >>= 8
+        }
+    }
+    var hex: String { String(state, radix: 16).leftPadded(to: 16) }
+}
+
+extension String {
+    func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import MarketData
+import RunStore
+import TradingEnv
+
+/// Runs one whole episode of `env` (reset with `seed`) under `policy`, which returns the environment action and the
+/// number to log as the action; the log keeps every `keepEvery`-th step (0: none).
+public func runEpisode(_ env: inout MarketEnv, seed: UInt64, keepEvery: Int,
+                       policy: (MarketObservation) -> (action: TradingAction, logged: Double)) -> EpisodeLog {
+    var observation = env.reset(seed: seed)
+    var log = EpisodeLog(env: env, keepEvery: keepEvery)
+    while true {
+        let (action, logged) = policy(observation)
+        let step = env.step(action)
+        log.record(step, action: logged, env: env)
+        if step.done { return log }
+        observation = step.observation
+    }
+}
+
+/// The number a baseline's action is logged as: its target weight of asset 0.
+func loggedValue(_ action: TradingAction) -> Double {
+    switch action {
+    case .index(let k): Double(k)
+    case .indices(let ks): Double(ks.first ?? 0)
+    case .weights(let w): w.first ?? 0
+    }
+}
+
+/// Evaluates a baseline over one split, as a whole-split episode with full step logging.
+public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split, config: BaselineConfig = BaselineConfig(),
+                             seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
+    var env = try setup.environment(split, seed: seed) { market in
+        configure(&market)
+        market.episode.mode = .whole
+    }
+    var policy = BaselinePolicy(kind, env: env, config: config, seed: seed)
+    return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
+        let action = policy.action(for: observation)
+        return (action, loggedValue(action))
+    }
+}
