@@ -79,6 +79,8 @@ public struct DataConfig: Codable, Sendable, Equatable {
     public var file = "data/sp500_1999_2018_arch.csv"
     /// Date layout of the date column (`""` = detect from the first data row; all rows must then agree).
     public var dateFormat = DateFormat.auto
+    /// Scale open/high/low/close by adjClose/close when the file has an adj close column (volume is left as it is).
+    public var adjustPrices = true
     /// What to do with rows that break a price rule: `error`, `drop` or `clamp`.
     public var repair = RepairPolicy.error
     /// Longest run of missing bars of one asset that is forward-filled; a longer gap is an error.

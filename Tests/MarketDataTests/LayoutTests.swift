@@ -110,7 +110,11 @@ struct LayoutTests {
         let (dropped, d) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz"))
         #expect(dropped.tickers == ["AAPL", "IBM", "MSFT"])
         #expect(d.droppedAssets == ["FB", "GOOG"])
-        #expect(dropped.barCount == 11 && dropped.close[0] == 130.31)
+        #expect(dropped.barCount == 11)
+        // Adj Close is applied by default: AAPL's 2000-03-01 close 130.31 becomes 4.186662803811, the open scales alike.
+        #expect(dropped.close[0] == 4.186662803811 && abs(dropped.open[0] - 118.56 * 4.186662803811 / 130.31) < 1e-12)
+        let (raw, _) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) { $0.adjustPrices = false }
+        #expect(raw.close[0] == 130.31 && raw.open[0] == 118.56 && raw.volume[0] == 9_616_100)
         // Trimmed to FB's span, the sample has no AAPL/IBM/MSFT bars for FB's first 8 dates: too long a gap.
         do {
             _ = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) { $0.lateAssets = .trim }
@@ -124,7 +128,7 @@ struct LayoutTests {
         #expect(trimmed.tickers == ["AAPL", "FB", "GOOG", "IBM", "MSFT"])
         #expect(trimmed.timestamps == [day("2013-02-27"), day("2013-02-28"), day("2013-03-01")])
         #expect(t.trimmedBars == 0 && t.filledCells == 0)
-        #expect(trimmed.close[1] == 26.87)  // FB 2013-02-27
+        #expect(trimmed.close[1] == 26.87)  // FB 2013-02-27 (Adj Close equals Close)
     }
 
     @Test func dateRangeAndTickerSelection() throws {
