@@ -70,8 +70,13 @@ struct LayoutTests {
     @Test func extraColumnIgnoredAndVolumeOptional() throws {
         let (msft, _) = try load(fixture("msft_1986_2017_pmdarima.csv"))
         #expect(msft.open[0] == 0.0672 && msft.high[0] == 0.07533 && msft.volume[0] == 1_371_330_506)
-        let (vix, r) = try load(fixture("vix_ohlc_1990_2026_datahub.csv"))
-        #expect(!r.closeOnly)
+        // The sample keeps one of the file's 47 rows with an inconsistent high (line 14: open 19.24 > high 18.57).
+        #expect(loadError("vix_ohlc_1990_2026_datahub.csv", try String(contentsOfFile: fixture("vix_ohlc_1990_2026_datahub.csv"), encoding: .utf8))
+                == "vix_ohlc_1990_2026_datahub.csv:14: column 'HIGH': 18.57 is below max(open, close) 19.24")
+        let (vix, r) = try load(fixture("vix_ohlc_1990_2026_datahub.csv")) { $0.repair = .clamp }
+        #expect(!r.closeOnly && r.rowsRepaired == 1 && vix.barCount == 19)
+        let bad = vix.timestamps.firstIndex(of: day("1992-02-11"))!
+        #expect(vix.high[bad] == 19.24 && vix.low[bad] == 17.61)
         #expect(vix.volume.allSatisfy { $0 == 0 })
         #expect(vix.timestamps.last == day("2026-07-23") && vix.high.last == 20.31)
     }
