@@ -192,8 +192,9 @@ struct CSVLoader {
                 }
                 guard let t = DateParser.parse(f, as: format) else {
                     if let other = DateParser.detect(f), other != format, DateParser.parse(f, as: other) != nil {
+                        let expected = config.dateFormat == .auto ? "earlier rows are" : "the config's dateFormat is"
                         throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
-                                                 "mixed date formats: '\(text(dateColumn))' is \(other.rawValue) but earlier rows are \(format.rawValue)")
+                                                 "mixed date formats: '\(text(dateColumn))' is \(other.rawValue) but \(expected) \(format.rawValue)")
                     }
                     throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
                                              "'\(text(dateColumn))' is not a valid \(format.rawValue) date")

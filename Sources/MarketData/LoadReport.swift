@@ -1,5 +1,5 @@
 /// What the loader did to the file's rows on the way to the panel.
-public struct LoadReport: Sendable, Equatable {
+public struct LoadReport: Codable, Sendable, Equatable {
     /// The file as named in the config.
     public var file: String = ""
     /// Date layout found (or configured) in the date column.

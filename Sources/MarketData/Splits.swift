@@ -1,5 +1,5 @@
 /// Bar index ranges of the three splits (half-open, into the panel's bars; empty when a split is unset).
-public struct SplitRanges: Sendable, Equatable {
+public struct SplitRanges: Codable, Sendable, Equatable {
     /// Bars of the training years.
     public var train: Range<Int>
     /// Bars of the validation years (empty when unset).
@@ -14,7 +14,7 @@ public struct SplitRanges: Sendable, Equatable {
 }
 
 /// One walk-forward window: train on `train`, then evaluate on the `test` bars that follow it.
-public struct WalkForwardWindow: Sendable, Equatable {
+public struct WalkForwardWindow: Codable, Sendable, Equatable {
     /// Training years, inclusive.
     public var trainYears: ClosedRange<Int>
     /// Test years, inclusive.

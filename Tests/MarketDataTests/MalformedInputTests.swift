@@ -78,7 +78,7 @@ struct MalformedInputTests {
                 == "x.csv:3: column 'Date': mixed date formats: '1/3/2020' is M/D/YYYY but earlier rows are YYYY-MM-DD")
         // A configured layout is enforced from the first row.
         #expect(loadError("x.csv", header + good) { $0.dateFormat = .monthDayYear }
-                == "x.csv:2: column 'Date': mixed date formats: '2020-01-02' is YYYY-MM-DD but earlier rows are M/D/YYYY")
+                == "x.csv:2: column 'Date': mixed date formats: '2020-01-02' is YYYY-MM-DD but the config's dateFormat is M/D/YYYY")
     }
 
     @Test func badAdjustedClose() {
