@@ -127,7 +127,7 @@ struct CSVLoader {
                 tickers.append(columns[j]); wideColumns.append(j)
             }
         } else if tickerColumn < 0 {
-            tickers.append(hasOHL ? Self.baseName(name) : columns[priceColumns[3]])
+            tickers.append(Self.baseName(name))
         }
         var assetIndex: [String: Int] = [:]  // long panels: ticker → asset index, -1 if not selected
         var lastAsset = -1

@@ -93,6 +93,11 @@ struct MalformedInputTests {
         #expect(loadError("x.csv", "Date,Ticker\n2020-01-02,A\n") == "x.csv:1: missing column 'close' in header 'Date,Ticker'")
     }
 
+    @Test func closeColumnOnly() throws {
+        let (p, r) = try load(writeTemp("spy.csv", "Date,Close\n2020-01-02,10\n2020-01-03,11\n"))
+        #expect(p.tickers == ["spy"] && r.closeOnly && p.open == [10, 11] && p.low == [10, 11] && p.volume == [0, 0])
+    }
+
     @Test func wrongFieldCount() {
         #expect(loadError("x.csv", header + good + "2020-01-03,10,11,9,10.5\n") == "x.csv:3: 5 fields but the header has 6 columns")
     }
