@@ -206,11 +206,11 @@ struct CSVLoader {
             let inRange = time >= startTime && time < endTime
 
             if wide {
+                if !inRange { report.rowsOutsideSelection += 1; continue }
                 if wideColumns.allSatisfy(missing) { report.nullRows += 1; report.rowsDropped += 1; continue }
                 for (k, j) in wideColumns.enumerated() {
                     if missing(j) { continue }
                     let x = try number(j, line: lineNo)
-                    if !inRange { report.rowsOutsideSelection += 1; continue }
                     if !(x.isFinite && x > 0) {
                         try violation(row: lineNo, column: columns[j], "\(x) is not a finite positive price", &report)
                         continue

@@ -8,7 +8,7 @@ public struct LoadReport: Codable, Sendable, Equatable {
     public var closeOnly = false
     /// Data rows in the file (lines after the header, blank lines not counted).
     public var rowsRead = 0
-    /// Rows (or, in wide files, cells) skipped because their date lies outside `start`/`end` or their ticker is not selected.
+    /// Rows skipped, unchecked, because their date lies outside `start`/`end` or their ticker is not selected.
     public var rowsOutsideSelection = 0
     /// Rows whose prices are all "null"/empty (Yahoo-style); skipped, and also counted in `rowsDropped`.
     public var nullRows = 0

@@ -100,6 +100,11 @@ struct LayoutTests {
         #expect(p.close[20] == 0.266)  // 1990-01-03 AAPL
         let (some, _) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) { $0.tickers = ["XOM", "AMD"] }
         #expect(some.tickers == ["XOM", "AMD"] && some.close[0] == 4.068 && some.close[1] == 4.125)
+        let (window, w) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) {
+            $0.start = "1990-01-04"; $0.end = "1990-01-08"
+        }
+        #expect(window.timestamps == [day("1990-01-04"), day("1990-01-05"), day("1990-01-08")])
+        #expect(w.rowsOutsideSelection == 15 && w.rowsRead == 18)
     }
 
     @Test func longPanelDateTicker() throws {
