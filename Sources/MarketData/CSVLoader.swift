@@ -472,6 +472,7 @@ struct CSVLoader {
 /// Decimal number parsing over raw bytes.
 enum NumberParser {
     private static let powers: [Double] = (0...22).map { pow(10.0, Double($0)) }
+    private static let nonFiniteWords: Set<String> = ["nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"]
 
     /// The number in bytes [s, e) of `buf` (which must end with a 0 byte), or `nil` if the field is not exactly one number.
     ///
@@ -508,7 +509,13 @@ enum NumberParser {
             let x = scale >= 0 ? m * powers[scale] : m / powers[-scale]
             return negative ? -x : x
         }
-        // Slow path: let the C library decide (it also reads inf / nan, which validation then rejects).
+        // Slow path: decimal text (long mantissas, big exponents) and the words inf / nan (which validation then
+        // rejects) go to the C library; anything else, such as strtod's hex floats, is not a number here.
+        var i2 = s
+        while i2 < e, (buf[i2] >= 48 && buf[i2] <= 57) || buf[i2] == 43 || buf[i2] == 45 || buf[i2] == 46 || buf[i2] | 0x20 == 101 { i2 += 1 }
+        if i2 < e, !nonFiniteWords.contains(String(decoding: UnsafeBufferPointer(rebasing: buf[s..<e]), as: UTF8.self).lowercased()) {
+            return nil
+        }
         var endPointer: UnsafeMutablePointer<CChar>? = nil
         let start = UnsafeMutableRawPointer(mutating: buf.baseAddress! + s).assumingMemoryBound(to: CChar.self)
         let x = strtod(start, &endPointer)
