@@ -45,6 +45,16 @@ public struct MarketDataset: Sendable {
             let n = Double(max(p.assetCount, 1))
             lines.append("  \(kind): train mean \(fmt(mean / n)), std \(fmt(std / n)) (averaged over assets)")
         }
+        // The most extreme normalised value after the warm-up: where outliers or a bad bar would show first.
+        var extreme: (value: Float, index: Int) = (0, -1)
+        let start = observations.warmup * observations.width
+        for j in start..<observations.values.count where abs(observations.values[j]) > abs(extreme.value) {
+            extreme = (observations.values[j], j)
+        }
+        if extreme.index >= 0 {
+            let row = extreme.index / observations.width, column = extreme.index % observations.width
+            lines.append("  largest |normalised value|: \(fmt(Double(extreme.value))) (\(observations.names[column]) on \(DateParser.format(p.timestamps[row])))")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -26,5 +26,7 @@ struct RepoDataTests {
         #expect(m.splits.train.count == 4791 && m.splits.validation.count == 504 && m.splits.test.count == 502)
         #expect(m.features.width == 100 && m.features.names.first == "AAPL.logReturn")
         #expect(m.observations.values.allSatisfy { $0.isFinite })
+        #expect(m.summary.contains("assets (20): AAPL AMGN BAC") && m.summary.contains("39 cells forward-filled"))
+        #expect(m.summary.contains("largest |normalised value|"))
     }
 }
