@@ -35,7 +35,8 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// - `body` = (c[t] − o[t]) / o[t];
     /// - `volumeZ` = (x[t] − mean) / std over x = log(1 + v) at bars t−Wv+1...t; 0 when std = 0 (defined from t = Wv−1);
     /// - `volatility` = std of logReturn at bars t−Wr+1...t (defined from t = Wr, since logReturn at t = 0 is not a return).
-    /// `warmup` = max(Wv − 1, Wr).
+    /// `warmup` = max(Wv − 1, Wr). Forward-filled bars (volume 0, open = close) give logReturn 0, body 0, range 0 and
+    /// a low volumeZ, which is what the agent would have seen.
     public static func compute(_ panel: Panel, config: FeatureConfig) throws -> FeatureMatrix {
         let wv = config.volumeWindow, wr = config.volatilityWindow
         guard wv >= 2, wr >= 2 else {
