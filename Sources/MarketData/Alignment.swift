@@ -13,19 +13,18 @@ enum Alignment {
             if a.timestamps.isEmpty { report.droppedAssets.append(a.ticker) }
             return a.timestamps.isEmpty
         }
-        guard !kept.isEmpty else { throw MarketDataError("\(name): no bars\(rangeText(config))") }
-
-        var lo = kept.map { $0.timestamps[0] }.min()!, hi = kept.map { $0.timestamps.last! }.max()!
+        let firsts = kept.compactMap(\.timestamps.first), lasts = kept.compactMap(\.timestamps.last)
+        guard var lo = firsts.min(), var hi = lasts.max() else { throw MarketDataError("\(name): no bars\(rangeText(config))") }
         switch config.lateAssets {
         case .drop:
-            let covering = kept.filter { $0.timestamps[0] == lo && $0.timestamps.last! == hi }
-            guard !covering.isEmpty else {
+            let covers = { (a: AssetSeries) in a.timestamps.first == lo && a.timestamps.last == hi }
+            guard kept.contains(where: covers) else {
                 throw MarketDataError("\(name): no asset covers the whole range \(DateParser.format(lo))..\(DateParser.format(hi)) (lateAssets: drop); use lateAssets: trim")
             }
-            report.droppedAssets += kept.filter { $0.timestamps[0] != lo || $0.timestamps.last! != hi }.map(\.ticker)
-            kept = covering
+            report.droppedAssets += kept.filter { !covers($0) }.map(\.ticker)
+            kept = kept.filter(covers)
         case .trim:
-            lo = kept.map { $0.timestamps[0] }.max()!; hi = kept.map { $0.timestamps.last! }.min()!
+            lo = firsts.max() ?? lo; hi = lasts.min() ?? hi
             guard lo <= hi else {
                 throw MarketDataError("\(name): the assets share no dates (one starts \(DateParser.format(lo)), another ends \(DateParser.format(hi)))")
             }

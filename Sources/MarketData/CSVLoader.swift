@@ -47,6 +47,9 @@ struct AssetSeries: Sendable, Equatable {
 ///   (`Date,AAPL,AMD,…`, also `Date,SP500` and `Date,vix` as one-asset panels); open = high = low = close, volume 0;
 ///   an empty, "null" or "." cell means the asset has no bar that day.
 ///
+/// With `adjustPrices` (the default) and an adj close column, open/high/low/close are multiplied by adjClose/close, so
+/// splits and dividends do not show up as jumps; the price rules are checked on the prices as written in the file.
+///
 /// Missing values: an empty field, `null` (Yahoo) or `.` (FRED). A row whose four prices are all missing is skipped and
 /// counted as a null row (and as dropped); a row with only some prices missing breaks the price rules.
 ///
@@ -56,7 +59,8 @@ struct AssetSeries: Sendable, Equatable {
 /// Why not a CSV library: measured on the 580k-row `us_stocks_top100_1990_2012.csv` (29 MB, already gunzipped),
 /// release build, 2-core Zen 3, just reading rows and converting the five numbers: yaslab/CSV.swift 2.5.2 took
 /// 3.6 s and swiftcsv/SwiftCSV 0.10.0 took 4.0 s, against a 1 s budget for the whole load. This parser does the
-/// whole load of the gzipped file, validation included, in about 0.3 s (see the MarketData report in the README).
+/// whole `loadPanel` of the gzipped file (gunzip, parse, validate, align 100 × 5,797 bars) in 0.35 s of CPU time,
+/// 0.41 s wall (best of 10, release build, on the shared 2-core machine while others were compiling).
 struct CSVLoader {
     /// The file name used in messages (as given in the config).
     let name: String
@@ -105,39 +109,14 @@ struct CSVLoader {
         guard let (hs, he) = header else { throw MarketDataError("\(name): empty file (no header row)") }
         let headerLine = lines.lineNumber
         let headerText = String(decoding: UnsafeBufferPointer(start: base + hs, count: he - hs), as: UTF8.self)
-        let columns = headerText.split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
-        }
-        let roles = columns.enumerated().map { Self.role(of: $0.element, index: $0.offset) }
-        var columnOf: [Role: Int] = [:]
-        for (j, role) in roles.enumerated() where role != .ignored {
-            if let other = columnOf[role] {
-                throw MarketDataError.at(name, row: headerLine, column: columns[j],
-                                         "same meaning as column '\(columns[other])' (each of date, open, high, low, close, volume, ticker may appear once)")
-            }
-            columnOf[role] = j
-        }
-        guard let dateColumn = columnOf[.date] else {
-            throw MarketDataError.at(name, row: headerLine, "missing column 'date' (date, time, timestamp, datetime or an unnamed first column) in header '\(headerText)'")
-        }
-        let tickerColumn = columnOf[.ticker] ?? -1
-        let hasOHL = columnOf[.open] != nil || columnOf[.high] != nil || columnOf[.low] != nil
-        let wide = !hasOHL && columnOf[.close] == nil
-        if hasOHL {
-            for (role, label) in [(Role.open, "open"), (.high, "high"), (.low, "low"), (.close, "close")] where columnOf[role] == nil {
-                throw MarketDataError.at(name, row: headerLine, "missing column '\(label)' in header '\(headerText)'")
-            }
-        }
-        if wide, tickerColumn >= 0 {
-            throw MarketDataError.at(name, row: headerLine, "missing column 'close' in header '\(headerText)' (a ticker column needs price columns)")
-        }
-        report.closeOnly = !hasOHL
-        // Price columns: open, high, low, close (the same column four times for close-only files).
-        let closeColumn = columnOf[.close] ?? -1
-        let priceColumns = hasOHL ? [columnOf[.open]!, columnOf[.high]!, columnOf[.low]!, closeColumn]
-                                  : [closeColumn, closeColumn, closeColumn, closeColumn]
+        let layout = try Layout(header: headerText, file: name, line: headerLine)
+        let columns = layout.columns, dateColumn = layout.date, tickerColumn = layout.ticker
+        let wide = layout.wide, hasOHL = !layout.closeOnly
+        report.closeOnly = layout.closeOnly
+        let priceColumns = layout.prices
         let priceNames = priceColumns.map { $0 >= 0 ? columns[$0] : "" }
-        let volumeColumn = columnOf[.volume] ?? -1
+        let volumeColumn = layout.volume
+        let adjColumn = config.adjustPrices && hasOHL ? layout.adjClose : -1
 
         // Assets: wide files have one per non-date column; others one per ticker (or one named after the file).
         var tickers: [String] = []
@@ -145,14 +124,11 @@ struct CSVLoader {
         var wideColumns: [Int] = []  // column of asset k in a wide file
         let selected = Set(config.tickers)
         if wide {
-            for j in columns.indices where j != dateColumn && roles[j] == .ignored && !columns[j].isEmpty {
-                if selected.isEmpty || selected.contains(columns[j]) { tickers.append(columns[j]); wideColumns.append(j) }
-            }
-            if wideColumns.isEmpty && selected.isEmpty {
-                throw MarketDataError.at(name, row: headerLine, "no price columns in header '\(headerText)'")
+            for j in layout.wideColumns where selected.isEmpty || selected.contains(columns[j]) {
+                tickers.append(columns[j]); wideColumns.append(j)
             }
         } else if tickerColumn < 0 {
-            tickers.append(hasOHL ? Self.baseName(name) : columns[closeColumn])
+            tickers.append(Self.baseName(name))
         }
         var assetIndex: [String: Int] = [:]  // long panels: ticker → asset index, -1 if not selected
         var lastAsset = -1
@@ -169,7 +145,7 @@ struct CSVLoader {
 
         // Accepted rows (or wide cells), in file order: asset, time, o h l c v, line.
         let estimate = buf.count / 40
-        var rowAsset: [Int32] = [], rowTime: [Int64] = [], rowLine: [Int32] = [], rowValues: [Double] = []
+        var rowAsset: [Int] = [], rowTime: [Int64] = [], rowLine: [Int] = [], rowValues: [Double] = []
         rowAsset.reserveCapacity(estimate); rowTime.reserveCapacity(estimate); rowLine.reserveCapacity(estimate)
         rowValues.reserveCapacity(estimate * 5)
 
@@ -217,8 +193,9 @@ struct CSVLoader {
                 }
                 guard let t = DateParser.parse(f, as: format) else {
                     if let other = DateParser.detect(f), other != format, DateParser.parse(f, as: other) != nil {
+                        let expected = config.dateFormat == .auto ? "earlier rows are" : "the config's dateFormat is"
                         throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
-                                                 "mixed date formats: '\(text(dateColumn))' is \(other.rawValue) but earlier rows are \(format.rawValue)")
+                                                 "mixed date formats: '\(text(dateColumn))' is \(other.rawValue) but \(expected) \(format.rawValue)")
                     }
                     throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
                                              "'\(text(dateColumn))' is not a valid \(format.rawValue) date")
@@ -229,16 +206,16 @@ struct CSVLoader {
             let inRange = time >= startTime && time < endTime
 
             if wide {
+                if !inRange { report.rowsOutsideSelection += 1; continue }
                 if wideColumns.allSatisfy(missing) { report.nullRows += 1; report.rowsDropped += 1; continue }
                 for (k, j) in wideColumns.enumerated() {
                     if missing(j) { continue }
                     let x = try number(j, line: lineNo)
-                    if !inRange { report.rowsOutsideSelection += 1; continue }
                     if !(x.isFinite && x > 0) {
                         try violation(row: lineNo, column: columns[j], "\(x) is not a finite positive price", &report)
                         continue
                     }
-                    rowAsset.append(Int32(k)); rowTime.append(time); rowLine.append(Int32(lineNo))
+                    rowAsset.append(k); rowTime.append(time); rowLine.append(lineNo)
                     rowValues.append(x); rowValues.append(x); rowValues.append(x); rowValues.append(x); rowValues.append(0)
                 }
                 continue
@@ -313,7 +290,17 @@ struct CSVLoader {
                 case .clamp: h = max(h, o, c); l = min(l, o, c); report.rowsRepaired += 1
                 }
             }
-            rowAsset.append(Int32(a)); rowTime.append(time); rowLine.append(Int32(lineNo))
+            if adjColumn >= 0 {
+                // Split/dividend adjustment: scale the prices so that the close becomes the adjusted close.
+                let adj = missing(adjColumn) ? Double.nan : try number(adjColumn, line: lineNo)
+                if !(adj.isFinite && adj > 0) {
+                    try violation(row: lineNo, column: columns[adjColumn], "\(missing(adjColumn) ? "missing value '\(text(adjColumn))'" : "\(adj) is not a finite positive price") (adjustPrices is on)", &report)
+                    continue
+                }
+                let factor = adj / c
+                (o, h, l, c) = (o * factor, h * factor, l * factor, adj)
+            }
+            rowAsset.append(a); rowTime.append(time); rowLine.append(lineNo)
             rowValues.append(o); rowValues.append(h); rowValues.append(l); rowValues.append(c); rowValues.append(v)
         }
         if report.rowsRead == 0 { throw MarketDataError("\(name): header only, no data rows") }
@@ -322,12 +309,12 @@ struct CSVLoader {
         // Group the rows by asset (file order is kept inside each asset).
         var assets = tickers.map { AssetSeries(ticker: $0) }
         var counts = [Int](repeating: 0, count: tickers.count)
-        for a in rowAsset { counts[Int(a)] += 1 }
+        for a in rowAsset { counts[a] += 1 }
         for k in assets.indices { assets[k].reserve(counts[k]) }
         for r in rowAsset.indices {
             let v = r * 5
-            assets[Int(rowAsset[r])].append(rowTime[r], rowValues[v], rowValues[v + 1], rowValues[v + 2], rowValues[v + 3],
-                                            rowValues[v + 4], line: Int(rowLine[r]))
+            assets[rowAsset[r]].append(rowTime[r], rowValues[v], rowValues[v + 1], rowValues[v + 2], rowValues[v + 3],
+                                       rowValues[v + 4], line: rowLine[r])
         }
 
         // Selected tickers must exist; keep the config's order.
@@ -335,7 +322,7 @@ struct CSVLoader {
             var ordered: [AssetSeries] = []
             for t in config.tickers {
                 guard let asset = assets.first(where: { $0.ticker == t }) else {
-                    let known = wide ? columns.indices.filter { $0 != dateColumn }.map { columns[$0] }
+                    let known = wide ? layout.wideColumns.map { columns[$0] }
                                      : (tickerColumn >= 0 ? assetIndex.keys.sorted() : tickers)
                     throw MarketDataError("\(name): ticker '\(t)' is not in the file (it has: \(known.joined(separator: ", ")))")
                 }
@@ -345,6 +332,57 @@ struct CSVLoader {
         }
         for k in assets.indices { try order(&assets[k], dateColumn: columns[dateColumn], &report) }
         return (assets, report)
+    }
+
+    /// What the header says: which column holds what, and which of the three layouts the file has.
+    struct Layout {
+        /// Header names, trimmed of blanks and quotes.
+        let columns: [String]
+        /// Column indices (-1 = absent).
+        let date: Int, ticker: Int, volume: Int, adjClose: Int
+        /// Columns of open, high, low, close (the close column four times in close-only files; unused in wide files).
+        let prices: [Int]
+        /// Open, high and low are absent: open = high = low = close, volume 0.
+        let closeOnly: Bool
+        /// Wide close-only panel: no price columns, every other column is one ticker's close.
+        let wide: Bool
+        /// The ticker columns of a wide file.
+        let wideColumns: [Int]
+
+        init(header: String, file: String, line: Int) throws {
+            columns = header.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+            }
+            let roles = columns.enumerated().map { CSVLoader.role(of: $0.element, index: $0.offset) }
+            var columnOf: [Role: Int] = [:]
+            for (j, role) in roles.enumerated() where role != .ignored {
+                if let other = columnOf[role] {
+                    throw MarketDataError.at(file, row: line, column: columns[j], "same meaning as column '\(columns[other])' (each of date, open, high, low, close, adj close, volume, ticker may appear once)")
+                }
+                columnOf[role] = j
+            }
+            guard let date = columnOf[.date] else {
+                throw MarketDataError.at(file, row: line, "missing column 'date' (date, time, timestamp, datetime or an unnamed first column) in header '\(header)'")
+            }
+            self.date = date
+            ticker = columnOf[.ticker] ?? -1
+            volume = columnOf[.volume] ?? -1
+            adjClose = columnOf[.adjClose] ?? -1
+            closeOnly = columnOf[.open] == nil && columnOf[.high] == nil && columnOf[.low] == nil
+            wide = closeOnly && columnOf[.close] == nil
+            if !closeOnly {
+                for (role, label) in [(Role.open, "open"), (.high, "high"), (.low, "low"), (.close, "close")] where columnOf[role] == nil {
+                    throw MarketDataError.at(file, row: line, "missing column '\(label)' in header '\(header)'")
+                }
+            }
+            let close = columnOf[.close] ?? -1
+            prices = closeOnly ? [close, close, close, close] : [columnOf[.open]!, columnOf[.high]!, columnOf[.low]!, close]
+            let cols = columns
+            wideColumns = wide ? cols.indices.filter { roles[$0] == .ignored && !cols[$0].isEmpty } : []
+            if wide && (ticker >= 0 || wideColumns.isEmpty) {
+                throw MarketDataError.at(file, row: line, "missing column 'close' in header '\(header)'")
+            }
+        }
     }
 
     /// Lines of a buffer as [start, end) byte offsets without the line break (`\n` or `\r\n`).
@@ -434,6 +472,7 @@ struct CSVLoader {
 /// Decimal number parsing over raw bytes.
 enum NumberParser {
     private static let powers: [Double] = (0...22).map { pow(10.0, Double($0)) }
+    private static let nonFiniteWords: Set<String> = ["nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"]
 
     /// The number in bytes [s, e) of `buf` (which must end with a 0 byte), or `nil` if the field is not exactly one number.
     ///
@@ -470,7 +509,13 @@ enum NumberParser {
             let x = scale >= 0 ? m * powers[scale] : m / powers[-scale]
             return negative ? -x : x
         }
-        // Slow path: let the C library decide (it also reads inf / nan, which validation then rejects).
+        // Slow path: decimal text (long mantissas, big exponents) and the words inf / nan (which validation then
+        // rejects) go to the C library; anything else, such as strtod's hex floats, is not a number here.
+        var i2 = s
+        while i2 < e, (buf[i2] >= 48 && buf[i2] <= 57) || buf[i2] == 43 || buf[i2] == 45 || buf[i2] == 46 || buf[i2] | 0x20 == 101 { i2 += 1 }
+        if i2 < e, !nonFiniteWords.contains(String(decoding: UnsafeBufferPointer(rebasing: buf[s..<e]), as: UTF8.self).lowercased()) {
+            return nil
+        }
         var endPointer: UnsafeMutablePointer<CChar>? = nil
         let start = UnsafeMutableRawPointer(mutating: buf.baseAddress! + s).assumingMemoryBound(to: CChar.self)
         let x = strtod(start, &endPointer)

@@ -77,8 +77,10 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
 public struct DataConfig: Codable, Sendable, Equatable {
     /// CSV or `.csv.gz` file, relative to the base directory passed to `loadMarket` (absolute paths are kept).
     public var file = "data/sp500_1999_2018_arch.csv"
-    /// Date layout of the date column (`""` = detect from the first data row; all rows must then agree).
+    /// Date layout: `""` (detect from the first row), `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `M/D/YYYY`, `DD.MM.YYYY HH:MM:SS.000`.
     public var dateFormat = DateFormat.auto
+    /// Scale open/high/low/close by adjClose/close when the file has an adj close column (volume is left as it is).
+    public var adjustPrices = true
     /// What to do with rows that break a price rule: `error`, `drop` or `clamp`.
     public var repair = RepairPolicy.error
     /// Longest run of missing bars of one asset that is forward-filled; a longer gap is an error.
@@ -93,7 +95,7 @@ public struct DataConfig: Codable, Sendable, Equatable {
     public var end = ""
     /// Train / validation / test year ranges.
     public var splits = SplitConfig()
-    /// Optional walk-forward windows (off by default).
+    /// Walk-forward windows (off while `walkForward.trainYears` is 0).
     public var walkForward = WalkForwardConfig()
     /// Feature window lengths.
     public var features = FeatureConfig()

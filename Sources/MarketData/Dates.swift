@@ -1,4 +1,7 @@
 /// The date/time layouts the loader reads. The raw value is how a config names it (`""` = detect per file).
+///
+/// Dates and times carry no zone in these files; they are read as UTC (a date alone is midnight UTC), so a bar's
+/// timestamp is its time as written.
 public enum DateFormat: String, Codable, Sendable, CaseIterable {
     /// Detect the layout from the first data row; every later row must use the same layout.
     case auto = ""

@@ -35,7 +35,8 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// - `body` = (c[t] − o[t]) / o[t];
     /// - `volumeZ` = (x[t] − mean) / std over x = log(1 + v) at bars t−Wv+1...t; 0 when std = 0 (defined from t = Wv−1);
     /// - `volatility` = std of logReturn at bars t−Wr+1...t (defined from t = Wr, since logReturn at t = 0 is not a return).
-    /// `warmup` = max(Wv − 1, Wr).
+    /// `warmup` = max(Wv − 1, Wr). Forward-filled bars (volume 0, open = close) give logReturn 0, body 0, range 0 and
+    /// a low volumeZ, which is what the agent would have seen.
     public static func compute(_ panel: Panel, config: FeatureConfig) throws -> FeatureMatrix {
         let wv = config.volumeWindow, wr = config.volatilityWindow
         guard wv >= 2, wr >= 2 else {
@@ -51,14 +52,18 @@ public struct FeatureMatrix: Sendable, Equatable {
                 let (o, h, l, c) = (panel.open[cell], panel.high[cell], panel.low[cell], panel.close[cell])
                 returns[t] = t == 0 ? 0 : log(c / panel.close[cell - n])
                 logVolume[t] = log1p(panel.volume[cell])
-                var row = [returns[t], (h - l) / c, (c - o) / o, 0, 0]
+                var volumeZ = 0.0, volatility = 0.0
                 if t >= wv - 1 {
                     let (mean, std) = meanStd(logVolume[(t - wv + 1)...t])
-                    row[3] = std > 0 ? (logVolume[t] - mean) / std : 0
+                    volumeZ = std > 0 ? (logVolume[t] - mean) / std : 0
                 }
-                if t >= wr { row[4] = meanStd(returns[(t - wr + 1)...t]).std }
+                if t >= wr { volatility = meanStd(returns[(t - wr + 1)...t]).std }
                 let base = t * width + i * k
-                for f in 0..<k { values[base + f] = Float(row[f]) }
+                values[base] = Float(returns[t])
+                values[base + 1] = Float((h - l) / c)
+                values[base + 2] = Float((c - o) / o)
+                values[base + 3] = Float(volumeZ)
+                values[base + 4] = Float(volatility)
             }
         }
         let names = panel.tickers.flatMap { ticker in kinds.map { "\(ticker).\($0)" } }

@@ -1,5 +1,5 @@
 /// What the loader did to the file's rows on the way to the panel.
-public struct LoadReport: Sendable, Equatable {
+public struct LoadReport: Codable, Sendable, Equatable {
     /// The file as named in the config.
     public var file: String = ""
     /// Date layout found (or configured) in the date column.
@@ -8,7 +8,7 @@ public struct LoadReport: Sendable, Equatable {
     public var closeOnly = false
     /// Data rows in the file (lines after the header, blank lines not counted).
     public var rowsRead = 0
-    /// Rows (or, in wide files, cells) skipped because their date lies outside `start`/`end` or their ticker is not selected.
+    /// Rows skipped, unchecked, because their date lies outside `start`/`end` or their ticker is not selected.
     public var rowsOutsideSelection = 0
     /// Rows whose prices are all "null"/empty (Yahoo-style); skipped, and also counted in `rowsDropped`.
     public var nullRows = 0

@@ -5,8 +5,13 @@ public struct MarketDataError: Error, CustomStringConvertible, Sendable, Equatab
     /// The one-line message.
     public let description: String
 
-    /// Wraps a ready-made message.
-    public init(_ description: String) { self.description = description }
+    /// Wraps a ready-made message; control characters quoted from a damaged file (`\r`, `\n`, tabs…) are escaped so the
+    /// message stays one printable line.
+    public init(_ description: String) {
+        self.description = description.unicodeScalars.map { c in
+            c.value < 0x20 || c.value == 0x7F ? c.escaped(asASCII: true) : String(c)
+        }.joined()
+    }
 
     /// `FILE:ROW: column 'COLUMN': message`.
     static func at(_ file: String, row: Int, column: String, _ message: String) -> MarketDataError {

@@ -45,6 +45,16 @@ public struct MarketDataset: Sendable {
             let n = Double(max(p.assetCount, 1))
             lines.append("  \(kind): train mean \(fmt(mean / n)), std \(fmt(std / n)) (averaged over assets)")
         }
+        // The most extreme normalised value after the warm-up: where outliers or a bad bar would show first.
+        var extreme: (value: Float, index: Int) = (0, -1)
+        let start = observations.warmup * observations.width
+        for j in start..<observations.values.count where abs(observations.values[j]) > abs(extreme.value) {
+            extreme = (observations.values[j], j)
+        }
+        if extreme.index >= 0 {
+            let row = extreme.index / observations.width, column = extreme.index % observations.width
+            lines.append("  largest |normalised value|: \(fmt(Double(extreme.value))) (\(observations.names[column]) on \(DateParser.format(p.timestamps[row])))")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -54,26 +64,28 @@ public struct MarketDataset: Sendable {
 /// Loads `config.file` (relative to `baseDirectory` unless absolute): parses and validates the CSV, aligns the assets,
 /// computes the split ranges, the features and the normaliser fitted on the train split. Every problem is thrown as a
 /// `MarketDataError` whose description is one line naming the file (and row and column where there is one).
-public func loadMarket(_ config: DataConfig, baseDirectory: String) throws -> MarketDataset {
+///
+/// Pass the `normaliser` saved with a trained model to evaluate it on other bars (for example later years in another
+/// file): it is applied as it is, nothing is refitted, and the train split may then be unset (`splits.train: []`).
+public func loadMarket(_ config: DataConfig, baseDirectory: String, normaliser frozen: Normaliser? = nil) throws -> MarketDataset {
     let path = config.file.hasPrefix("/") || baseDirectory.isEmpty ? config.file : baseDirectory + "/" + config.file
-    let (assets, loaded) = try CSVLoader(name: config.file, config: config).load(path: path)
-    var report = loaded
-    let panel = try Alignment.panel(assets, config: config, report: &report)
-    let splits = try Splits.ranges(config.splits, timestamps: panel.timestamps)
+    var (panel, report) = try loadPanel(path: path, config: config)
+    report.file = config.file
+    let splits = try Splits.ranges(config.splits, timestamps: panel.timestamps, requireTrain: frozen == nil)
     let walkForward = try Splits.walkForward(config.walkForward, timestamps: panel.timestamps)
     let features = try FeatureMatrix.compute(panel, config: config.features)
-    let normaliser = try Normaliser.fit(features, rows: splits.train)
+    let normaliser = try frozen ?? Normaliser.fit(features, rows: splits.train)
     return MarketDataset(panel: panel, report: report, splits: splits, walkForward: walkForward, features: features,
                          normaliser: normaliser, observations: try normaliser.apply(features))
 }
 
 /// Parses and validates one CSV / `.csv.gz` file and aligns its assets into a panel (no splits or features).
-/// `config.file` is only used as the name in messages; `path` is what is read.
+/// `config.file` is the name used in messages (`path` when empty); `path` is what is read.
 public func loadPanel(path: String, config: DataConfig) throws -> (panel: Panel, report: LoadReport) {
     var named = config
     if named.file.isEmpty { named.file = path }
     var (assets, report) = try CSVLoader(name: named.file, config: named).load(path: path)
     let panel = try Alignment.panel(assets, config: named, report: &report)
-    assets.removeAll()
+    assets = []  // free the per-asset copies before the caller builds features
     return (panel, report)
 }

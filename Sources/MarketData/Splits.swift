@@ -1,5 +1,5 @@
 /// Bar index ranges of the three splits (half-open, into the panel's bars; empty when a split is unset).
-public struct SplitRanges: Sendable, Equatable {
+public struct SplitRanges: Codable, Sendable, Equatable {
     /// Bars of the training years.
     public var train: Range<Int>
     /// Bars of the validation years (empty when unset).
@@ -14,7 +14,7 @@ public struct SplitRanges: Sendable, Equatable {
 }
 
 /// One walk-forward window: train on `train`, then evaluate on the `test` bars that follow it.
-public struct WalkForwardWindow: Sendable, Equatable {
+public struct WalkForwardWindow: Codable, Sendable, Equatable {
     /// Training years, inclusive.
     public var trainYears: ClosedRange<Int>
     /// Test years, inclusive.
@@ -30,12 +30,13 @@ public enum Splits {
     /// Bar ranges of `config`'s train / validation / test years in `timestamps` (ascending bar times).
     ///
     /// Errors: a year range that is not `[first, last]` with first ≤ last, a split without bars, splits that overlap,
-    /// or splits out of order (train must come before validation, validation before test).
-    public static func ranges(_ config: SplitConfig, timestamps: [Int64]) throws -> SplitRanges {
+    /// or splits out of order (train must come before validation, validation before test). `train: []` is allowed only
+    /// when `requireTrain` is false (evaluation with a frozen normaliser); its range is then empty.
+    public static func ranges(_ config: SplitConfig, timestamps: [Int64], requireTrain: Bool = true) throws -> SplitRanges {
         let years = timestamps.map(DateParser.year)
         var named: [(name: String, years: ClosedRange<Int>)] = []
         for (name, value) in [("train", config.train), ("validation", config.validation), ("test", config.test)] {
-            if value.isEmpty && name != "train" { continue }
+            if value.isEmpty && (name != "train" || !requireTrain) { continue }
             guard value.count == 2, value[0] <= value[1] else {
                 throw MarketDataError("DataConfig: splits.\(name) \(value) must be [first year, last year] with first <= last")
             }
@@ -55,7 +56,7 @@ public enum Splits {
             result[split.name] = r
         }
         let end = timestamps.count
-        return SplitRanges(train: result["train"]!, validation: result["validation"] ?? end..<end, test: result["test"] ?? end..<end)
+        return SplitRanges(train: result["train"] ?? 0..<0, validation: result["validation"] ?? end..<end, test: result["test"] ?? end..<end)
     }
 
     /// Walk-forward windows over the whole calendar: train on `trainYears` years, test on the next `testYears`,

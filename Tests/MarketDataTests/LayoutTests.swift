@@ -70,8 +70,13 @@ struct LayoutTests {
     @Test func extraColumnIgnoredAndVolumeOptional() throws {
         let (msft, _) = try load(fixture("msft_1986_2017_pmdarima.csv"))
         #expect(msft.open[0] == 0.0672 && msft.high[0] == 0.07533 && msft.volume[0] == 1_371_330_506)
-        let (vix, r) = try load(fixture("vix_ohlc_1990_2026_datahub.csv"))
-        #expect(!r.closeOnly)
+        // The sample keeps one of the file's 47 rows with an inconsistent high (line 14: open 19.24 > high 18.57).
+        #expect(loadError("vix_ohlc_1990_2026_datahub.csv", try String(contentsOfFile: fixture("vix_ohlc_1990_2026_datahub.csv"), encoding: .utf8))
+                == "vix_ohlc_1990_2026_datahub.csv:14: column 'HIGH': 18.57 is below max(open, close) 19.24")
+        let (vix, r) = try load(fixture("vix_ohlc_1990_2026_datahub.csv")) { $0.repair = .clamp }
+        #expect(!r.closeOnly && r.rowsRepaired == 1 && vix.barCount == 19)
+        let bad = vix.timestamps.firstIndex(of: day("1992-02-11"))!
+        #expect(vix.high[bad] == 19.24 && vix.low[bad] == 17.61)
         #expect(vix.volume.allSatisfy { $0 == 0 })
         #expect(vix.timestamps.last == day("2026-07-23") && vix.high.last == 20.31)
     }
@@ -95,6 +100,11 @@ struct LayoutTests {
         #expect(p.close[20] == 0.266)  // 1990-01-03 AAPL
         let (some, _) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) { $0.tickers = ["XOM", "AMD"] }
         #expect(some.tickers == ["XOM", "AMD"] && some.close[0] == 4.068 && some.close[1] == 4.125)
+        let (window, w) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) {
+            $0.start = "1990-01-04"; $0.end = "1990-01-08"
+        }
+        #expect(window.timestamps == [day("1990-01-04"), day("1990-01-05"), day("1990-01-08")])
+        #expect(w.rowsOutsideSelection == 15 && w.rowsRead == 18)
     }
 
     @Test func longPanelDateTicker() throws {
@@ -110,7 +120,11 @@ struct LayoutTests {
         let (dropped, d) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz"))
         #expect(dropped.tickers == ["AAPL", "IBM", "MSFT"])
         #expect(d.droppedAssets == ["FB", "GOOG"])
-        #expect(dropped.barCount == 11 && dropped.close[0] == 130.31)
+        #expect(dropped.barCount == 11)
+        // Adj Close is applied by default: AAPL's 2000-03-01 close 130.31 becomes 4.186662803811, the open scales alike.
+        #expect(dropped.close[0] == 4.186662803811 && abs(dropped.open[0] - 118.56 * 4.186662803811 / 130.31) < 1e-12)
+        let (raw, _) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) { $0.adjustPrices = false }
+        #expect(raw.close[0] == 130.31 && raw.open[0] == 118.56 && raw.volume[0] == 9_616_100)
         // Trimmed to FB's span, the sample has no AAPL/IBM/MSFT bars for FB's first 8 dates: too long a gap.
         do {
             _ = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) { $0.lateAssets = .trim }
@@ -124,7 +138,7 @@ struct LayoutTests {
         #expect(trimmed.tickers == ["AAPL", "FB", "GOOG", "IBM", "MSFT"])
         #expect(trimmed.timestamps == [day("2013-02-27"), day("2013-02-28"), day("2013-03-01")])
         #expect(t.trimmedBars == 0 && t.filledCells == 0)
-        #expect(trimmed.close[1] == 26.87)  // FB 2013-02-27
+        #expect(trimmed.close[1] == 26.87)  // FB 2013-02-27 (Adj Close equals Close)
     }
 
     @Test func dateRangeAndTickerSelection() throws {

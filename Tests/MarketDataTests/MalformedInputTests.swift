@@ -78,7 +78,24 @@ struct MalformedInputTests {
                 == "x.csv:3: column 'Date': mixed date formats: '1/3/2020' is M/D/YYYY but earlier rows are YYYY-MM-DD")
         // A configured layout is enforced from the first row.
         #expect(loadError("x.csv", header + good) { $0.dateFormat = .monthDayYear }
-                == "x.csv:2: column 'Date': mixed date formats: '2020-01-02' is YYYY-MM-DD but earlier rows are M/D/YYYY")
+                == "x.csv:2: column 'Date': mixed date formats: '2020-01-02' is YYYY-MM-DD but the config's dateFormat is M/D/YYYY")
+    }
+
+    @Test func badAdjustedClose() {
+        let text = "Date,Open,High,Low,Close,Adj Close\n2020-01-02,10,11,9,10,5\n2020-01-03,10,11,9,10,null\n"
+        #expect(loadError("x.csv", text) == "x.csv:3: column 'Adj Close': missing value 'null' (adjustPrices is on)")
+        #expect(loadError("x.csv", text) { $0.adjustPrices = false } == "no error")
+    }
+
+    @Test func ambiguousHeader() {
+        #expect(loadError("x.csv", "Date,Close,close\n2020-01-02,1,1\n")
+                == "x.csv:1: column 'close': same meaning as column 'Close' (each of date, open, high, low, close, adj close, volume, ticker may appear once)")
+        #expect(loadError("x.csv", "Date,Ticker\n2020-01-02,A\n") == "x.csv:1: missing column 'close' in header 'Date,Ticker'")
+    }
+
+    @Test func closeColumnOnly() throws {
+        let (p, r) = try load(writeTemp("spy.csv", "Date,Close\n2020-01-02,10\n2020-01-03,11\n"))
+        #expect(p.tickers == ["spy"] && r.closeOnly && p.open == [10, 11] && p.low == [10, 11] && p.volume == [0, 0])
     }
 
     @Test func wrongFieldCount() {

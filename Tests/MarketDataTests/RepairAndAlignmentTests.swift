@@ -89,6 +89,17 @@ struct AlignmentTests {
         #expect(p.close[0 * 3 + 2] == 32)
     }
 
+    @Test func staggeredAndDisjointAssets() throws {
+        let staggered = "Date,X,Y\n2020-01-02,1,\n2020-01-03,1,2\n2020-01-06,1,2\n2020-01-07,,2\n"
+        #expect(loadError("s.csv", staggered)
+                == "s.csv: no asset covers the whole range 2020-01-02..2020-01-07 (lateAssets: drop); use lateAssets: trim")
+        let (p, _) = try load(writeTemp("s.csv", staggered)) { $0.lateAssets = .trim }
+        #expect(p.timestamps == [day("2020-01-03"), day("2020-01-06")] && p.observed.allSatisfy { $0 })
+        let disjoint = "Date,X,Y\n2020-01-02,1,\n2020-01-03,,2\n"
+        #expect(loadError("d.csv", disjoint) { $0.lateAssets = .trim }
+                == "d.csv: the assets share no dates (one starts 2020-01-03, another ends 2020-01-02)")
+    }
+
     @Test func wideFileGapsUseTheSameRules() throws {
         let text = "Date,X,Y\n2020-01-02,1,2\n2020-01-03,1.5,\n2020-01-06,2,null\n2020-01-07,2.5,3\n"
         let (p, r) = try load(writeTemp("w.csv", text))

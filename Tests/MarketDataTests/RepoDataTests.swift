@@ -15,6 +15,25 @@ struct RepoDataTests {
         #expect(m.summary.contains("train: 1999-01-04..2010-12-31 (3019 bars)"))
     }
 
+    /// A model's saved normaliser applied to other bars: nothing is refitted, and after the feature warm-up the
+    /// observations of a later slice equal those of the full file on the same dates.
+    @Test func frozenNormaliserOnLaterYears() throws {
+        let full = try loadMarket(DataConfig(), baseDirectory: repoRoot)
+        let saved = try JSONDecoder().decode(Normaliser.self, from: JSONEncoder().encode(full.normaliser))
+        var later = DataConfig()
+        later.start = "2013-01-01"
+        later.splits = SplitConfig(train: [], validation: [], test: [2013, 2018])
+        #expect(throws: MarketDataError.self) { try loadMarket(later, baseDirectory: repoRoot) }
+        let m = try loadMarket(later, baseDirectory: repoRoot, normaliser: saved)
+        #expect(m.normaliser == full.normaliser && m.splits.train.isEmpty && m.splits.test == 0..<1510)
+        let offset = full.splits.test.lowerBound
+        let w = m.observations.width
+        for row in m.observations.warmup..<m.observations.rows {
+            #expect(m.panel.timestamps[row] == full.panel.timestamps[row + offset])
+            #expect(m.observations.values[(row * w)..<((row + 1) * w)] == full.observations.values[((row + offset) * w)..<((row + offset + 1) * w)])
+        }
+    }
+
     @Test func twentyStockPanel() throws {
         var config = DataConfig()
         config.file = "data/us_stocks_20_1990_2012.csv.gz"
@@ -26,5 +45,7 @@ struct RepoDataTests {
         #expect(m.splits.train.count == 4791 && m.splits.validation.count == 504 && m.splits.test.count == 502)
         #expect(m.features.width == 100 && m.features.names.first == "AAPL.logReturn")
         #expect(m.observations.values.allSatisfy { $0.isFinite })
+        #expect(m.summary.contains("assets (20): AAPL AMGN BAC") && m.summary.contains("39 cells forward-filled"))
+        #expect(m.summary.contains("largest |normalised value|"))
     }
 }
