@@ -29,15 +29,16 @@ struct LayoutTests {
     }
 
     @Test func unnamedIndexColumnDailyAndHourly() throws {
-        let (goog, g) = try load(fixture("goog_2004_2013_backtesting.csv"))
+        // the backtesting package's layout (unnamed index column), filled with permissively licensed rows
+        let (goog, g) = try load(fixture("goog_2004_2013_unnamed_index_bokeh.csv"))
         #expect(g.dateFormat == .isoDate)
-        #expect(goog.timestamps[0] == day("2004-08-19") && goog.open[0] == 100 && goog.close[0] == 100.34)
-        let (fx, f) = try load(fixture("eurusd_1h_2017_2018_backtesting.csv"))
+        #expect(goog.timestamps[0] == day("2004-08-19") && goog.open[0] == 100.01 && goog.close[0] == 100.335)
+        let (fx, f) = try load(fixture("eurusd_1h_2017_unnamed_index_gym_anytrading.csv"))
         #expect(f.dateFormat == .isoDateTime)
-        #expect(fx.timestamps[0] == day("2017-04-19") + 9 * 3600)
+        #expect(fx.timestamps[0] == day("2017-01-01") + 22 * 3600)
         #expect(fx.timestamps[1] - fx.timestamps[0] == 3600)
-        #expect(fx.timestamps.last == day("2018-02-07") + 15 * 3600)
-        #expect(fx.volume[0] == 1413)
+        #expect(fx.timestamps.last == day("2017-12-29") + 21 * 3600)
+        #expect(fx.volume[0] == 143539993.3)
     }
 
     @Test func dayMonthYearTimeWithMilliseconds() throws {
