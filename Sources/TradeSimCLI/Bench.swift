@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import Experiments
 import MarketData
+import RunStore
 import TradingEnv
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print one JSON line (build with -c release; pin OPENBLAS_NUM_THREADS).",
-        subcommands: [BenchEnv.self])
+        subcommands: [BenchEnv.self, BenchStore.self])
 }
 
 struct BenchEnv: ParsableCommand {
@@ -41,5 +42,30 @@ struct BenchEnv: ParsableCommand {
         }
         let result = try benchmarkEnv(panel: panel, window: window, steps: steps)
         try printJSONLine(result, adding: ["data": panel.source, "bars": panel.barCount])
+    }
+}
+
+struct BenchStore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Step rows inserted per second through the run store (one transaction per episode, WAL).")
+
+    @Option(help: "Episodes to write.")
+    var episodes: Int = 200
+    @Option(help: "Step rows per episode.")
+    var stepsPerEpisode: Int = 5_000
+
+    func validate() throws {
+        guard episodes >= 1, stepsPerEpisode >= 1 else { throw ValidationError("--episodes and --steps-per-episode must be at least 1") }
+    }
+
+    func run() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradesim-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (rows, seconds) = try benchmarkStepInserts(path: dir.appendingPathComponent("bench.sqlite").path,
+                                                       episodes: episodes, stepsPerEpisode: stepsPerEpisode)
+        struct Result: Encodable { var stepRows: Int; var seconds: Double; var stepRowsPerSecond: Double }
+        try printJSONLine(Result(stepRows: rows, seconds: seconds, stepRowsPerSecond: Double(rows) / seconds))
     }
 }
