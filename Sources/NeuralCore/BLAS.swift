@@ -9,28 +9,31 @@ public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
 /// Row-major single-precision GEMM through OpenBLAS:
 /// `c (M,N) = alpha · op(a) · op(b) + beta · c`, with `op(a)` (M,K) and `op(b)` (K,N);
 /// `a` is stored (M,K), or (K,M) when `transA`; `b` is stored (K,N), or (N,K) when `transB`.
+/// The leading dimensions (`lda`, `ldb`, `ldc`: distance between consecutive stored rows) default to packed rows;
+/// a larger one addresses every T-th row of a (B,T,·) buffer, i.e. one time step of a batch-major sequence.
 @inlinable
 public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                 alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
-                beta, c, Int32(n))
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda ?? (transA ? m : k)), b, Int32(ldb ?? (transB ? k : n)),
+                beta, c, Int32(ldc ?? n))
 }
 
 /// The plain triple loop that `gemm` must agree with; tests only, never the fast path. Same arguments and shapes as `gemm`.
 public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                          alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                          beta: Float = 0, c: UnsafeMutablePointer<Float>) {
+                          alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+                          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
     for i in 0..<m {
         for j in 0..<n {
             var sum: Float = 0
             for p in 0..<k {
-                let av = transA ? a[p * m + i] : a[i * k + p]
-                let bv = transB ? b[j * k + p] : b[p * n + j]
+                let av = transA ? a[p * lda + i] : a[i * lda + p]
+                let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
                 sum += av * bv
             }
-            c[i * n + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * n + j])
+            c[i * ldc + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * ldc + j])
         }
     }
 }

@@ -1,0 +1,225 @@
+import Foundation
+import NeuralCore
+import RLCore
+
+/// The learning algorithms; encodes as its raw string (the `algo:` key of an agent YAML file).
+public enum Algorithm: String, Codable, Sendable, CaseIterable {
+    case dqn, reinforce, a2c, ppo
+}
+
+/// An action as the agent chose it; `env.action(for:)` turns it into the environment's action.
+public enum AgentAction: Equatable, Sendable {
+    /// A discrete index k (0 ≤ k < K).
+    case index(Int)
+    /// A continuous vector (A), already squashed as the policy's config says (e.g. softmax weights).
+    case continuous([Double])
+}
+
+extension AgentEnvironment {
+    /// The environment's action for an agent's action.
+    public func action(for a: AgentAction) -> Action {
+        switch a {
+        case .index(let k): action(index: k)
+        case .continuous(let v): action(continuous: v)
+        }
+    }
+}
+
+/// What training reports, in order, for the lead's logger (SQLite).
+public enum TrainingEvent<Info> {
+    /// An episode of environment `env` ended at global env step `step`.
+    case episode(EpisodeRecord<Info>)
+    /// An update finished; `metrics` are named like CleanRL's (`losses/td`, `losses/policy`, `losses/value`,
+    /// `losses/entropy`, `losses/approx_kl`, `charts/epsilon`, `charts/learning_rate`, `charts/sps`).
+    case update(step: Int, metrics: [String: Double])
+}
+
+/// One finished episode.
+public struct EpisodeRecord<Info> {
+    /// Global env step (all environments) at which it ended.
+    public var step: Int
+    /// Which of the vectorised environments it ran in.
+    public var env: Int
+    /// Σ of the environment's rewards (unscaled).
+    public var episodeReturn: Double
+    /// Steps in the episode.
+    public var length: Int
+    /// Ended by termination (true) or truncation (false).
+    public var terminated: Bool
+    /// The info of its last step.
+    public var info: Info
+}
+
+/// The API every agent offers to the experiment loop and the CLI.
+///
+///     let agent = makeAgent(config, spec: AgentSpec(of: env), seed: 1)
+///     agent.train(env: env, steps: 100_000, seed: 7) { event in log(event) }
+///     let action = env.action(for: agent.act(observation, deterministic: true))
+///     try agent.save(to: directory); try agent.load(from: directory)
+///
+/// Determinism: the same config, spec, agent seed, training seed and BLAS thread count give bit-identical actions and
+/// weights. `train` resets fresh copies of `env` (environment i gets seed `seed + i`) and can be called again to
+/// continue training: counters, optimizer state, the exploration RNG and schedules continue; the environments restart
+/// and, for DQN, the replay buffer is kept in memory (it is not checkpointed).
+public protocol Agent: AnyObject {
+    /// Which algorithm this is.
+    var algorithm: Algorithm { get }
+    /// The environment shape the networks were built for.
+    var spec: AgentSpec { get }
+    /// Environment steps trained so far (all environments).
+    var stepsDone: Int { get }
+    /// Network updates (optimizer steps) so far.
+    var updatesDone: Int { get }
+    /// Where the wall time of `train` went (seconds).
+    var profile: TrainingProfile { get }
+    /// Trains for `steps` more environment steps (rounded up to whole rollouts for policy-gradient agents).
+    func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void)
+    /// The agent's action for one observation: greedy / the policy's mode when `deterministic`, else exploring with
+    /// the agent's own RNG (ε-greedy for DQN, a policy sample otherwise).
+    func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction
+    /// Writes a checkpoint directory: weights and optimizer moments (safetensors), and `agent.json` (config, spec,
+    /// RNG state, counters).
+    func save(to directory: URL) throws
+    /// Restores a checkpoint written by `save` for the same config and spec.
+    func load(from directory: URL) throws
+}
+
+/// Seconds spent in each part of training.
+public struct TrainingProfile: Codable, Equatable, Sendable {
+    /// Choosing actions (network forward for the acting batch, sampling).
+    public var act: Double = 0
+    /// Stepping the environments and storing transitions.
+    public var env: Double = 0
+    /// Updates: sampling, forward, backward, optimizer.
+    public var update: Double = 0
+    public init() {}
+}
+
+/// Monotonic seconds.
+@inline(__always) func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+/// Per-environment running episode return and length; emits `.episode` events.
+struct EpisodeTracker {
+    var returns: [Double]
+    var lengths: [Int]
+    init(envs: Int) { returns = .init(repeating: 0, count: envs); lengths = .init(repeating: 0, count: envs) }
+
+    mutating func record<Info>(env i: Int, step: Step<some Any, Info>, globalStep: Int,
+                               progress: (TrainingEvent<Info>) -> Void) {
+        returns[i] += step.reward
+        lengths[i] += 1
+        if step.done {
+            progress(.episode(EpisodeRecord(step: globalStep, env: i, episodeReturn: returns[i], length: lengths[i],
+                                            terminated: step.terminated, info: step.info)))
+            returns[i] = 0
+            lengths[i] = 0
+        }
+    }
+}
+
+/// Any agent's config, discriminated by its `algo` key (each config struct carries its own `algo` field, so one YAML
+/// file decodes either straight into its struct or into this wrapper).
+public enum AgentConfig: Codable, Equatable, Sendable {
+    case dqn(DQNConfig)
+    case reinforce(ReinforceConfig)
+    case a2c(A2CConfig)
+    case ppo(PPOConfig)
+
+    enum Key: String, CodingKey { case algo }
+
+    public init(from decoder: any Decoder) throws {
+        let algo = try decoder.container(keyedBy: Key.self).decode(Algorithm.self, forKey: .algo)
+        switch algo {
+        case .dqn: self = .dqn(try DQNConfig(from: decoder))
+        case .reinforce: self = .reinforce(try ReinforceConfig(from: decoder))
+        case .a2c: self = .a2c(try A2CConfig(from: decoder))
+        case .ppo: self = .ppo(try PPOConfig(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .dqn(let c): try c.encode(to: encoder)
+        case .reinforce(let c): try c.encode(to: encoder)
+        case .a2c(let c): try c.encode(to: encoder)
+        case .ppo(let c): try c.encode(to: encoder)
+        }
+    }
+
+    /// The default config of `algorithm`.
+    public static func defaults(_ algorithm: Algorithm) -> AgentConfig {
+        switch algorithm {
+        case .dqn: .dqn(DQNConfig())
+        case .reinforce: .reinforce(ReinforceConfig())
+        case .a2c: .a2c(A2CConfig())
+        case .ppo: .ppo(PPOConfig())
+        }
+    }
+
+    public var algorithm: Algorithm {
+        switch self {
+        case .dqn: .dqn
+        case .reinforce: .reinforce
+        case .a2c: .a2c
+        case .ppo: .ppo
+        }
+    }
+}
+
+/// A new agent for `config`, its networks built for `spec` and initialised from `seed`.
+public func makeAgent(_ config: AgentConfig, spec: AgentSpec, seed: UInt64) -> any Agent {
+    switch config {
+    case .dqn(let c): DQNAgent(c, spec: spec, seed: seed)
+    case .reinforce(let c): ReinforceAgent(c, spec: spec, seed: seed)
+    case .a2c(let c): A2CAgent(c, spec: spec, seed: seed)
+    case .ppo(let c): PPOAgent(c, spec: spec, seed: seed)
+    }
+}
+
+/// The non-tensor state of a checkpoint, `agent.json`.
+struct CheckpointState<Config: Codable>: Codable {
+    var algorithm: Algorithm
+    var config: Config
+    var spec: AgentSpec
+    var rng: Xoshiro256
+    var stepsDone: Int
+    var updatesDone: Int
+    /// Algorithm-specific counters and small vectors (e.g. the Gaussian policy's log-std and its Adam moments).
+    var extra: [String: [Double]]
+}
+
+enum Checkpoint {
+    static let network = "network.safetensors"
+    static let stateFile = "agent.json"
+
+    static func write<C: Codable>(_ state: CheckpointState<C>, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(state).write(to: directory.appendingPathComponent(stateFile), options: .atomic)
+    }
+
+    static func read<C: Codable & Equatable>(_ type: C.Type, from directory: URL, algorithm: Algorithm, config: C,
+                                             spec: AgentSpec) throws -> CheckpointState<C> {
+        let url = directory.appendingPathComponent(stateFile)
+        let state: CheckpointState<C>
+        do {
+            state = try JSONDecoder().decode(CheckpointState<C>.self, from: Data(contentsOf: url))
+        } catch {
+            throw CheckpointError("\(url.path): cannot read the agent state (\(error))")
+        }
+        guard state.algorithm == algorithm else {
+            throw CheckpointError("\(url.path): a \(state.algorithm.rawValue) checkpoint, not \(algorithm.rawValue)")
+        }
+        guard state.spec == spec else { throw CheckpointError("\(url.path): made for \(state.spec), this agent is \(spec)") }
+        guard state.config == config else { throw CheckpointError("\(url.path): made with another config") }
+        return state
+    }
+
+}
+
+/// A checkpoint that does not fit the agent.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

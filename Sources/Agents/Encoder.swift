@@ -1,0 +1,144 @@
+import NeuralCore
+import RLCore
+
+// The body every agent shares: each bar's input row (the F features of that bar, then the observation's P extras)
+// → Market2Vec embedding (F+P → E) → stacked LSTM (E → H, L layers) → the final hidden state (B,H) → the agent's heads.
+// Shapes: B batch, T window, F features per bar, P extras per step, E embedding, H hidden, L layers, K discrete
+// actions, A continuous action values.
+
+/// The embedding's activation; encodes as its raw string.
+public enum EncoderActivation: String, Codable, Sendable, CaseIterable {
+    case relu, tanh, identity, sigmoid, leakyReLU
+
+    /// NeuralCore's activation (leaky ReLU with slope 0.01, PyTorch's default).
+    public var activation: Activation {
+        switch self {
+        case .relu: .relu
+        case .tanh: .tanh
+        case .identity: .identity
+        case .sigmoid: .sigmoid
+        case .leakyReLU: .leakyReLU(slope: 0.01)
+        }
+    }
+}
+
+/// The shared Market2Vec + LSTM encoder's size (the input width F+P comes from the environment).
+public struct EncoderConfig: Codable, Equatable, Sendable {
+    /// E: Market2Vec embedding width.
+    public var embedding: Int = 32
+    /// H: LSTM hidden units per layer.
+    public var hidden: Int = 64
+    /// L: stacked LSTM layers.
+    public var layers: Int = 1
+    /// Activation of the embedding.
+    public var activation: EncoderActivation = .relu
+
+    public init() {}
+
+    public init(embedding: Int, hidden: Int, layers: Int, activation: EncoderActivation = .relu) {
+        self.embedding = embedding; self.hidden = hidden; self.layers = layers; self.activation = activation
+    }
+
+    /// The network: input width F+P, this body, then `heads` on the last layer's final hidden state.
+    public func network(inputWidth: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> RecurrentNetwork {
+        precondition(embedding >= 1 && hidden >= 1 && layers >= 1, "encoder sizes must be positive")
+        return RecurrentNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
+                                      embeddingActivation: activation.activation, heads: heads), using: &rng)
+    }
+}
+
+/// What an agent must know about its environment to build its networks.
+public struct AgentSpec: Codable, Equatable, Sendable {
+    /// T: bars in an observation window.
+    public var window: Int
+    /// F: features per bar.
+    public var features: Int
+    /// P: per-step extras (e.g. portfolio weights) appended to every bar's row.
+    public var extras: Int
+    /// K: discrete actions (0 when the environment takes only continuous actions).
+    public var discreteActions: Int
+    /// A: values in a continuous action.
+    public var continuousActions: Int
+
+    public init(window: Int, features: Int, extras: Int, discreteActions: Int, continuousActions: Int) {
+        self.window = window; self.features = features; self.extras = extras
+        self.discreteActions = discreteActions; self.continuousActions = continuousActions
+    }
+
+    /// Reads the shape from a copy of `env` reset with seed 0 (the environment passed in is not touched).
+    public init<Env: AgentEnvironment>(of env: Env) {
+        var copy = env
+        let o = copy.reset(seed: 0)
+        self.init(window: o.window, features: o.width, extras: o.extras.count,
+                  discreteActions: env.discreteActionCount, continuousActions: env.continuousActionCount)
+    }
+
+    /// F + P: the network's input width per bar.
+    public var inputWidth: Int { features + extras }
+}
+
+/// Writes one observation into row b of a network input x (B,T,F+P): for each of the T bars of the window,
+/// the F features of the bar, then the P extras. `features` is the shared (D,F) matrix; the window is rows
+/// `bar−T+1 … bar`.
+@inlinable
+func fillInputRow(_ input: UnsafeMutablePointer<Float>, row b: Int, features: UnsafePointer<Float>, bar: Int,
+                  window T: Int, width F: Int, extras: UnsafePointer<Float>?, extrasCount P: Int) {
+    let W = F + P
+    var out = input + b * T * W
+    var source = features + (bar - T + 1) * F
+    for _ in 0..<T {
+        out.update(from: source, count: F)
+        if P > 0 { (out + F).update(from: extras!, count: P) }
+        out += W
+        source += F
+    }
+}
+
+/// Fills rows 0..<B of `ws.input` from B stored states (bars (B), extras (B,P)) over the shared feature matrix.
+/// Shapes: ws.input (B,T,F+P); `rows[i]` picks the stored entry for batch row i.
+func fillInput(_ ws: Workspace, features: [Float], spec: AgentSpec, bars: UnsafePointer<Int>, extras: UnsafePointer<Float>?,
+               rows: UnsafePointer<Int>, count B: Int) {
+    precondition(B <= ws.batch && ws.time == spec.window, "workspace (\(ws.batch),\(ws.time)) cannot take \(B) windows of \(spec.window)")
+    let P = spec.extras
+    features.withUnsafeBufferPointer { f in
+        for i in 0..<B {
+            let k = rows[i]
+            fillInputRow(ws.input.pointer, row: i, features: f.baseAddress!, bar: bars[k], window: spec.window,
+                         width: spec.features, extras: extras.map { $0 + k * P }, extrasCount: P)
+        }
+    }
+}
+
+/// Fills rows 0..<B of `ws.input` from B observations (one forward for B environments).
+func fillInput<O: WindowObservation>(_ ws: Workspace, observations: [O], spec: AgentSpec, scratch: inout [Float]) {
+    precondition(observations.count <= ws.batch && ws.time == spec.window, "workspace too small for the observations")
+    let P = spec.extras
+    if scratch.count < P { scratch = [Float](repeating: 0, count: P) }
+    for (i, o) in observations.enumerated() {
+        precondition(o.window == spec.window && o.width == spec.features && o.extras.count == P,
+                     "observation (T \(o.window), F \(o.width), P \(o.extras.count)) does not match the agent's \(spec)")
+        for p in 0..<P { scratch[p] = Float(o.extras[p]) }
+        o.features.withUnsafeBufferPointer { f in
+            scratch.withUnsafeBufferPointer { e in
+                fillInputRow(ws.input.pointer, row: i, features: f.baseAddress!, bar: o.bar, window: o.window,
+                             width: o.width, extras: e.baseAddress, extrasCount: P)
+            }
+        }
+    }
+}
+
+/// Workspaces of one network keyed by batch size, made once each (the window T is fixed by the spec).
+final class WorkspacePool {
+    let network: RecurrentNetwork
+    let time: Int
+    private var byBatch: [Int: Workspace] = [:]
+
+    init(_ network: RecurrentNetwork, time: Int) { self.network = network; self.time = time }
+
+    func callAsFunction(batch: Int) -> Workspace {
+        if let ws = byBatch[batch] { return ws }
+        let ws = network.makeWorkspace(batch: batch, time: time)
+        byBatch[batch] = ws
+        return ws
+    }
+}

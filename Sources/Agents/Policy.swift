@@ -1,0 +1,478 @@
+import Foundation
+import NeuralCore
+import RLCore
+
+// The actor-critic core that REINFORCE, A2C and PPO share: one encoder with a policy head and a value head, the
+// policy distribution (categorical over K discrete actions, or a diagonal Gaussian over A continuous values), batched
+// action selection over a VectorEnv, rollout collection, and the optimizer step. Each algorithm's file holds only its
+// config, its loss and its training loop.
+
+/// How a continuous Gaussian sample x (A) becomes the environment's action.
+public enum ContinuousSquash: String, Codable, Sendable, CaseIterable {
+    /// x itself (the environment projects it onto its constraints).
+    case none
+    /// tanh(x) ∈ (−1, 1) per value.
+    case tanh
+    /// softmax(x): long-only weights summing to 1 (the logistic-normal portfolio policy).
+    case softmax
+}
+
+/// Where the Gaussian policy's log-std comes from; encodes as its raw string.
+public enum LogStdMode: String, Codable, Sendable, CaseIterable {
+    /// A learned parameter vector (A), the same in every state (PPO's default).
+    case stateIndependent
+    /// A second policy head output (A) per state.
+    case learned
+}
+
+/// The continuous-action policy (used when the environment has no discrete actions).
+public struct ContinuousPolicyConfig: Codable, Equatable, Sendable {
+    /// How a Gaussian sample becomes the action passed to `action(continuous:)`.
+    public var squash: ContinuousSquash = .none
+    /// State-independent log-std parameter or a learned per-state head.
+    public var logStd: LogStdMode = .stateIndependent
+    /// Initial log σ of the state-independent parameter (and bias of the learned head).
+    public var initialLogStd: Double = -0.5
+    public init() {}
+}
+
+/// log σ is clamped to this range in the learned mode.
+let logStdRange: ClosedRange<Float> = -5...2
+let halfLogTwoPi = Float(0.5 * log(2 * Double.pi))
+
+/// Policy + value network, optimizer and the policy distribution's math. Heads: 0 `policy` (K logits, A means, or
+/// A means then A log-stds), 1 `value` (1).
+final class ActorCritic {
+    enum Kind: Equatable { case categorical(Int), gaussian(Int) }
+
+    let spec: AgentSpec
+    let kind: Kind
+    let continuous: ContinuousPolicyConfig
+    let net: RecurrentNetwork
+    let workspaces: WorkspacePool
+    var adam: Adam
+    /// Gaussian, state-independent mode: log σ (A), its gradient and its optimizer.
+    var logStd: [Float]
+    var dLogStd: [Float]
+    var logStdAdam: Adam
+    /// Floats per stored action: 1 (the index) or A.
+    let actionWidth: Int
+    var extrasScratch: [Float] = []
+    var rowScratch: [Int] = []
+    var actionScratch: [Float] = []
+
+    init(spec: AgentSpec, encoder: EncoderConfig, continuous: ContinuousPolicyConfig, learningRate: Double,
+         using rng: inout Xoshiro256) {
+        self.spec = spec
+        self.continuous = continuous
+        let policyWidth: Int
+        if spec.discreteActions > 0 {
+            kind = .categorical(spec.discreteActions)
+            policyWidth = spec.discreteActions
+            actionWidth = 1
+        } else {
+            precondition(spec.continuousActions > 0, "the environment offers no actions")
+            kind = .gaussian(spec.continuousActions)
+            policyWidth = continuous.logStd == .learned ? 2 * spec.continuousActions : spec.continuousActions
+            actionWidth = spec.continuousActions
+        }
+        net = encoder.network(inputWidth: spec.inputWidth,
+                              heads: [HeadSpec("policy", .linear(outputs: policyWidth)), HeadSpec("value", .linear(outputs: 1))],
+                              using: &rng)
+        if case .gaussian(let A) = kind, continuous.logStd == .learned, let bias = net.tensor(named: "policy.bias") {
+            for j in 0..<A { net.parameters[bias.offset + A + j] = Float(continuous.initialLogStd) }
+        }
+        workspaces = WorkspacePool(net, time: spec.window)
+        adam = Adam(parameterCount: net.parameters.count, .init(learningRate: Float(learningRate)))
+        let A = spec.discreteActions > 0 ? 0 : spec.continuousActions
+        logStd = .init(repeating: Float(continuous.initialLogStd), count: continuous.logStd == .stateIndependent ? A : 0)
+        dLogStd = .init(repeating: 0, count: logStd.count)
+        logStdAdam = Adam(parameterCount: logStd.count, .init(learningRate: Float(learningRate)))
+    }
+
+    // MARK: forward
+
+    /// One forward for B observations (B environments); outputs in the returned workspace.
+    func forward<O: WindowObservation>(_ observations: [O]) -> Workspace {
+        let ws = workspaces(batch: observations.count)
+        fillInput(ws, observations: observations, spec: spec, scratch: &extrasScratch)
+        net.forward(ws)
+        return ws
+    }
+
+    /// One forward for the rollout entries `rows` (M).
+    func forward(_ buffer: RolloutBuffer, rows: ArraySlice<Int>) -> Workspace {
+        let ws = workspaces(batch: rows.count)
+        buffer.bars.withUnsafeBufferPointer { bars in
+            buffer.extras.withUnsafeBufferPointer { extras in
+                rows.withUnsafeBufferPointer { r in
+                    fillInput(ws, features: buffer.features, spec: spec, bars: bars.baseAddress!,
+                              extras: extras.baseAddress, rows: r.baseAddress!, count: rows.count)
+                }
+            }
+        }
+        net.forward(ws)
+        return ws
+    }
+
+    // MARK: the distribution, row b of a forward
+
+    @inline(__always) func value(_ ws: Workspace, _ b: Int) -> Float { ws.outputs[1].pointer[b] }
+
+    /// μ_j and log σ_j of row b (Gaussian).
+    @inline(__always) func gaussian(_ ws: Workspace, _ b: Int, _ j: Int, _ A: Int) -> (Float, Float, Bool) {
+        let out = ws.outputs[0].pointer
+        if continuous.logStd == .learned {
+            let width = 2 * A, raw = out[b * width + A + j]
+            let clamped = min(max(raw, logStdRange.lowerBound), logStdRange.upperBound)
+            return (out[b * width + j], clamped, clamped == raw)
+        }
+        return (out[b * A + j], logStd[j], true)
+    }
+
+    /// Draws an action for row b into `action` (actionWidth) and returns log π(action).
+    func sample(_ ws: Workspace, _ b: Int, into action: UnsafeMutablePointer<Float>, using rng: inout Xoshiro256) -> Float {
+        switch kind {
+        case .categorical(let K):
+            let row = ws.outputs[0].pointer + b * K
+            let lse = logSumExp(row, K)
+            let u = Float.random(in: 0..<1, using: &rng)
+            var acc: Float = 0, chosen = K - 1
+            for a in 0..<K {
+                acc += Foundation.exp(row[a] - lse)
+                if u < acc { chosen = a; break }
+            }
+            action[0] = Float(chosen)
+            return row[chosen] - lse
+        case .gaussian(let A):
+            for j in 0..<A {
+                let (mu, ls, _) = gaussian(ws, b, j, A)
+                action[j] = mu + Foundation.exp(ls) * Float(standardNormal(using: &rng))
+            }
+            return logProb(ws, b, action)
+        }
+    }
+
+    /// The most likely action of row b (argmax, or the Gaussian mean).
+    func mode(_ ws: Workspace, _ b: Int, into action: UnsafeMutablePointer<Float>) {
+        switch kind {
+        case .categorical(let K):
+            let row = ws.outputs[0].pointer + b * K
+            var best = 0
+            for a in 1..<max(K, 1) where row[a] > row[best] { best = a }
+            action[0] = Float(best)
+        case .gaussian(let A):
+            for j in 0..<A { action[j] = gaussian(ws, b, j, A).0 }
+        }
+    }
+
+    /// log π(action | row b).
+    func logProb(_ ws: Workspace, _ b: Int, _ action: UnsafePointer<Float>) -> Float {
+        switch kind {
+        case .categorical(let K):
+            let row = ws.outputs[0].pointer + b * K
+            return row[Int(action[0])] - logSumExp(row, K)
+        case .gaussian(let A):
+            var sum: Float = 0
+            for j in 0..<A {
+                let (mu, ls, _) = gaussian(ws, b, j, A)
+                let z = (action[j] - mu) * Foundation.exp(-ls)
+                sum += -0.5 * z * z - ls - halfLogTwoPi
+            }
+            return sum
+        }
+    }
+
+    /// dOutputs (and dLogStd) += c · ∂ log π(action | row b) / ∂ outputs.
+    func addLogProbGradient(_ ws: Workspace, _ b: Int, _ action: UnsafePointer<Float>, coefficient c: Float) {
+        let d = ws.dOutputs[0].pointer
+        switch kind {
+        case .categorical(let K):
+            let row = ws.outputs[0].pointer + b * K, dRow = d + b * K
+            let lse = logSumExp(row, K), chosen = Int(action[0])
+            for a in 0..<K { dRow[a] += c * ((a == chosen ? 1 : 0) - Foundation.exp(row[a] - lse)) }
+        case .gaussian(let A):
+            for j in 0..<A {
+                let (mu, ls, inside) = gaussian(ws, b, j, A)
+                let inverseVariance = Foundation.exp(-2 * ls)
+                let diff = action[j] - mu
+                let dLog = diff * diff * inverseVariance - 1
+                if continuous.logStd == .learned {
+                    d[b * 2 * A + j] += c * diff * inverseVariance
+                    if inside { d[b * 2 * A + A + j] += c * dLog }
+                } else {
+                    d[b * A + j] += c * diff * inverseVariance
+                    dLogStd[j] += c * dLog
+                }
+            }
+        }
+    }
+
+    /// Entropy of π(· | row b).
+    func entropy(_ ws: Workspace, _ b: Int) -> Float {
+        switch kind {
+        case .categorical(let K):
+            let row = ws.outputs[0].pointer + b * K
+            let lse = logSumExp(row, K)
+            var h: Float = 0
+            for a in 0..<K { let lp = row[a] - lse; h -= Foundation.exp(lp) * lp }
+            return h
+        case .gaussian(let A):
+            var h: Float = 0
+            for j in 0..<A { h += gaussian(ws, b, j, A).1 + 0.5 + halfLogTwoPi }
+            return h
+        }
+    }
+
+    /// dOutputs (and dLogStd) += c · ∂ entropy(row b) / ∂ outputs.
+    func addEntropyGradient(_ ws: Workspace, _ b: Int, coefficient c: Float) {
+        let d = ws.dOutputs[0].pointer
+        switch kind {
+        case .categorical(let K):
+            let row = ws.outputs[0].pointer + b * K
+            let lse = logSumExp(row, K)
+            var h: Float = 0
+            for a in 0..<K { let lp = row[a] - lse; h -= Foundation.exp(lp) * lp }
+            for a in 0..<K { let lp = row[a] - lse; d[b * K + a] += c * (-Foundation.exp(lp) * (lp + h)) }
+        case .gaussian(let A):
+            for j in 0..<A {
+                if continuous.logStd == .learned {
+                    if gaussian(ws, b, j, A).2 { d[b * 2 * A + A + j] += c }
+                } else {
+                    dLogStd[j] += c
+                }
+            }
+        }
+    }
+
+    /// The agent's action for a stored action (index, or the Gaussian sample squashed as configured).
+    func agentAction(_ action: UnsafePointer<Float>) -> AgentAction {
+        switch kind {
+        case .categorical: return .index(Int(action[0]))
+        case .gaussian(let A):
+            var v = (0..<A).map { Double(action[$0]) }
+            switch continuous.squash {
+            case .none: break
+            case .tanh: for j in 0..<A { v[j] = Foundation.tanh(v[j]) }
+            case .softmax:
+                let m = v.max() ?? 0
+                var s = 0.0
+                for j in 0..<A { v[j] = Foundation.exp(v[j] - m); s += v[j] }
+                for j in 0..<A { v[j] /= s }
+            }
+            return .continuous(v)
+        }
+    }
+
+    /// act() for one observation.
+    func act<O: WindowObservation>(_ o: O, deterministic: Bool, using rng: inout Xoshiro256) -> AgentAction {
+        let ws = forward([o])
+        if actionScratch.count < actionWidth { actionScratch = .init(repeating: 0, count: actionWidth) }
+        return actionScratch.withUnsafeMutableBufferPointer { a in
+            if deterministic { mode(ws, 0, into: a.baseAddress!) } else { _ = sample(ws, 0, into: a.baseAddress!, using: &rng) }
+            return agentAction(a.baseAddress!)
+        }
+    }
+
+    // MARK: optimisation
+
+    /// Clears the network's and the log-std's gradients.
+    func zeroGradients() {
+        net.zeroGradients()
+        for j in dLogStd.indices { dLogStd[j] = 0 }
+    }
+
+    /// Clips the network's gradient norm (0 = no clipping), then one Adam step of the network and the log-std.
+    /// Returns the norm before clipping.
+    @discardableResult
+    func step(maxGradNorm: Double, learningRate: Double) -> Float {
+        let norm = maxGradNorm > 0 ? net.clipGradients(maxNorm: Float(maxGradNorm)) : net.clipGradients(maxNorm: .infinity)
+        adam.configuration.learningRate = Float(learningRate)
+        adam.update(&net.parameters, gradients: net.gradients)
+        if !logStd.isEmpty {
+            logStdAdam.configuration.learningRate = Float(learningRate)
+            logStdAdam.update(&logStd, gradients: dLogStd)
+        }
+        return norm
+    }
+
+    // MARK: collection
+
+    /// Runs `steps` steps of every environment of `venv` with one forward for the B observations per step, sampling
+    /// actions; appends to `buffer` (rewards × `rewardScale`), bootstrapping truncated episodes from V(final
+    /// observation). Returns the number of episodes that ended.
+    func collect<Env: AgentEnvironment>(_ venv: inout VectorEnv<Env>, observations: inout [Env.Observation],
+                                        into buffer: inout RolloutBuffer, steps S: Int, rewardScale: Double,
+                                        rng: inout Xoshiro256, tracker: inout EpisodeTracker, globalStep: inout Int,
+                                        profile: inout TrainingProfile, progress: (TrainingEvent<Env.Info>) -> Void) -> Int {
+        let B = venv.count, W = actionWidth
+        if actionScratch.count < B * W { actionScratch = .init(repeating: 0, count: B * W) }
+        var envActions: [Env.Action] = []
+        envActions.reserveCapacity(B)
+        var episodes = 0
+        for _ in 0..<S {
+            let t0 = now()
+            let ws = forward(observations)
+            buffer.attach(features: observations[0].features)
+            envActions.removeAll(keepingCapacity: true)
+            actionScratch.withUnsafeMutableBufferPointer { a in
+                for b in 0..<B {
+                    let slot = a.baseAddress! + b * W
+                    let lp = sample(ws, b, into: slot, using: &rng)
+                    buffer.bars.append(observations[b].bar)
+                    for v in observations[b].extras { buffer.extras.append(Float(v)) }
+                    for j in 0..<W { buffer.actions.append(slot[j]) }
+                    buffer.logProbs.append(lp)
+                    buffer.values.append(value(ws, b))
+                    envActions.append(venv.envs[b].action(for: agentAction(slot)))
+                }
+            }
+            let t1 = now()
+            let steps = venv.step(envActions)
+            globalStep += B
+            var truncatedFinals: [Env.Observation] = []
+            for b in 0..<B {
+                let s = steps[b]
+                buffer.rewards.append(Float(s.reward * rewardScale))
+                buffer.terminated.append(s.terminated)
+                buffer.truncated.append(s.truncated)
+                buffer.bootstrapValues.append(0)
+                if s.truncated, let final = venv.finalObservations[b] { truncatedFinals.append(final) }
+                tracker.record(env: b, step: s, globalStep: globalStep, progress: progress)
+                if s.done { episodes += 1 }
+                observations[b] = s.observation
+            }
+            let t2 = now()
+            if !truncatedFinals.isEmpty {
+                let ws = forward(truncatedFinals)
+                var k = 0
+                let base = buffer.count - B
+                for b in 0..<B where steps[b].truncated && venv.finalObservations[b] != nil {
+                    buffer.bootstrapValues[base + b] = value(ws, k)
+                    k += 1
+                }
+            }
+            let t3 = now()
+            profile.act += (t1 - t0) + (t3 - t2)
+            profile.env += t2 - t1
+        }
+        return episodes
+    }
+
+    /// V of each observation (B), one forward.
+    func values<O: WindowObservation>(_ observations: [O]) -> [Float] {
+        let ws = forward(observations)
+        return (0..<observations.count).map { value(ws, $0) }
+    }
+
+    // MARK: checkpoints
+
+    func extraState() -> [String: [Double]] {
+        ["logStd": logStd.map(Double.init), "logStdAdam.m": logStdAdam.m.map(Double.init),
+         "logStdAdam.v": logStdAdam.v.map(Double.init), "logStdAdam.step": [Double(logStdAdam.step)]]
+    }
+
+    func restore(extra: [String: [Double]]) throws {
+        guard let ls = extra["logStd"], ls.count == logStd.count, let m = extra["logStdAdam.m"], m.count == logStd.count,
+              let v = extra["logStdAdam.v"], v.count == logStd.count, let s = extra["logStdAdam.step"]?.first else {
+            throw CheckpointError("checkpoint lacks the policy's log-std state")
+        }
+        logStd = ls.map(Float.init); logStdAdam.m = m.map(Float.init); logStdAdam.v = v.map(Float.init)
+        logStdAdam.step = Int(s)
+    }
+}
+
+/// log Σ exp of `count` logits, stable.
+@inline(__always) func logSumExp(_ row: UnsafePointer<Float>, _ count: Int) -> Float {
+    var m = -Float.infinity
+    for a in 0..<count { m = max(m, row[a]) }
+    var s: Float = 0
+    for a in 0..<count { s += Foundation.exp(row[a] - m) }
+    return m + Foundation.log(s)
+}
+
+/// Shared agent state of the three policy-gradient agents' checkpoints.
+extension ActorCritic {
+    func save<C: Codable>(to directory: URL, algorithm: Algorithm, config: C, rng: Xoshiro256, stepsDone: Int,
+                          updatesDone: Int) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try net.save(to: directory.appendingPathComponent(Checkpoint.network), optimizer: adam)
+        try Checkpoint.write(CheckpointState(algorithm: algorithm, config: config, spec: spec, rng: rng, stepsDone: stepsDone,
+                                             updatesDone: updatesDone, extra: extraState()), to: directory)
+    }
+
+    func load<C: Codable & Equatable>(from directory: URL, algorithm: Algorithm, config: C) throws -> CheckpointState<C> {
+        let state = try Checkpoint.read(C.self, from: directory, algorithm: algorithm, config: config, spec: spec)
+        try restore(extra: state.extra)
+        try net.load(from: directory.appendingPathComponent(Checkpoint.network), optimizer: &adam)
+        return state
+    }
+}
+
+/// Running sums of the loss terms of an update, reported as means.
+struct LossSums {
+    var policy = 0.0, value = 0.0, entropy = 0.0, count = 0
+}
+
+extension ActorCritic {
+    /// The vanilla policy-gradient loss of REINFORCE and A2C on forwarded rows, added into the workspace gradients:
+    /// L = (1/N) Σ [ −A_k log π(a_k|s_k) + c_v · ½ (V(s_k) − R_k)² − c_e · H(π(·|s_k)) ], N = `normalizer` (the
+    /// whole batch, so chunks of one batch accumulate into one gradient). `advantages` (M) for the M rows of `ws`.
+    func addVanillaLoss(_ ws: Workspace, rows: ArraySlice<Int>, buffer: RolloutBuffer, advantages: [Float],
+                        valueCoefficient: Double, entropyCoefficient: Double, normalizer: Int, sums: inout LossSums) {
+        let n = Float(normalizer), cv = Float(valueCoefficient), ce = Float(entropyCoefficient), W = actionWidth
+        let dValue = ws.dOutputs[1].pointer
+        buffer.actions.withUnsafeBufferPointer { actions in
+            for (i, k) in rows.enumerated() {
+                let action = actions.baseAddress! + k * W
+                let advantage = advantages[i]
+                sums.policy -= Double(advantage * logProb(ws, i, action))
+                addLogProbGradient(ws, i, action, coefficient: -advantage / n)
+                let error = value(ws, i) - buffer.returns[k]
+                sums.value += Double(0.5 * error * error)
+                dValue[i] += cv * error / n
+                sums.entropy += Double(entropy(ws, i))
+                if ce != 0 { addEntropyGradient(ws, i, coefficient: -ce / n) }
+                sums.count += 1
+            }
+        }
+    }
+}
+
+/// (x − mean) / (std + 1e-8) over `values`, std with Bessel's correction (as SB3 / CleanRL normalise advantages).
+func normalized<C: Collection<Float>>(_ values: C, into out: inout [Float]) {
+    out.removeAll(keepingCapacity: true)
+    let n = values.count
+    guard n > 1 else { out.append(contentsOf: values.map { _ in 0 }); return }
+    var mean = 0.0
+    for v in values { mean += Double(v) }
+    mean /= Double(n)
+    var variance = 0.0
+    for v in values { variance += (Double(v) - mean) * (Double(v) - mean) }
+    let std = (variance / Double(n - 1)).squareRoot()
+    for v in values { out.append(Float((Double(v) - mean) / (std + 1e-8))) }
+}
+
+/// Fisher–Yates shuffle driven by the agent's generator (bit-identical across platforms).
+func shuffle(_ a: inout [Int], using rng: inout Xoshiro256) {
+    guard a.count > 1 else { return }
+    for i in stride(from: a.count - 1, to: 0, by: -1) {
+        let j = Int(rng.next() % UInt64(i + 1))
+        a.swapAt(i, j)
+    }
+}
+
+/// 1 − Var(returns − values) / Var(returns) over a rollout.
+func explainedVariance(_ buffer: RolloutBuffer) -> Double {
+    let n = buffer.count
+    guard n > 1 else { return 0 }
+    var my = 0.0, md = 0.0
+    for k in 0..<n { my += Double(buffer.returns[k]); md += Double(buffer.returns[k] - buffer.values[k]) }
+    my /= Double(n); md /= Double(n)
+    var vy = 0.0, vd = 0.0
+    for k in 0..<n {
+        let y = Double(buffer.returns[k]) - my, d = Double(buffer.returns[k] - buffer.values[k]) - md
+        vy += y * y; vd += d * d
+    }
+    return vy == 0 ? 0 : 1 - vd / vy
+}

@@ -1,0 +1,30 @@
+/// A fixed-size, zero-initialised Float allocation owned by a workspace: no copy-on-write, no bounds checks in kernels.
+/// `pointer` is valid while the owner lives; index it like an array (`buffer[i]`) from outside.
+public final class FloatBuffer {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    public init(_ count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+
+    public subscript(i: Int) -> Float {
+        get { precondition(i >= 0 && i < count, "index \(i) out of 0..<\(count)"); return pointer[i] }
+        set { precondition(i >= 0 && i < count, "index \(i) out of 0..<\(count)"); pointer[i] = newValue }
+    }
+
+    /// A copy of the contents, for tests and logging.
+    public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    public func zero() { pointer.update(repeating: 0, count: count) }
+
+    /// Copies `values` (exactly `count` floats) in.
+    public func set(_ values: [Float]) {
+        precondition(values.count == count, "expected \(count) values, got \(values.count)")
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+}

@@ -1,0 +1,34 @@
+/// The Market2Vec embedding: every bar's features (all assets) → a dense vector, the same Linear + activation at each bar.
+/// All B·T bars go through one gemm. Tensors `prefix.weight` (E,F), `prefix.bias` (E).
+public struct Market2Vec: Sendable {
+    public let linear: Linear
+    public let activation: Activation
+    public var features: Int { linear.inFeatures }
+    public var embedding: Int { linear.outFeatures }
+
+    public init(_ prefix: String = "embed", features: Int, embedding: Int, activation: Activation = .relu,
+                layout: inout ParameterLayout) {
+        linear = Linear(prefix, inFeatures: features, outFeatures: embedding, layout: &layout)
+        self.activation = activation
+    }
+
+    public func initialise(_ parameters: inout [Float], using rng: inout some RandomNumberGenerator) {
+        linear.initialise(&parameters, using: &rng)
+    }
+
+    /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)).
+    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
+        linear.forward(p, input: input, rows: rows, output: output)
+        activation.forward(output, count: rows * embedding)
+    }
+
+    /// dPre (B·T,E) = dOutput ⊙ f'(output) (scratch, overwritten); dWeight (E,F) += dPreᵀ · input; dBias (E) += Σ dPre;
+    /// dInput (B·T,F) += dPre · weight when given (the network's input needs no gradient, so it passes nil).
+    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
+                  output: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
+                  dInput: UnsafeMutablePointer<Float>?) {
+        dPre.update(repeating: 0, count: rows * embedding)
+        activation.backward(output: output, dOutput: dOutput, dInput: dPre, count: rows * embedding)
+        linear.backward(p, g, input: input, rows: rows, dOutput: dPre, dInput: dInput)
+    }
+}

@@ -1,0 +1,191 @@
+/// The agents' shared network: x (B,T,F) → Market2Vec (F→E, activation, per bar) → stacked LSTM (E→H, L layers)
+/// → the last layer's final hidden state h (B,H) → heads (each (B,A_k)). Parameters and gradients are ONE flat
+/// buffer each (`parameters`, `gradients`); every layer holds slots (name, shape, range) into them, named like PyTorch's
+/// `state_dict` (`embed.weight`, `lstm.weight_ih_l0`, …, `head.bias`).
+///
+/// Activations live in a `Workspace` made once per batch shape (B,T); forward/backward allocate nothing.
+///
+///     var rng = Xoshiro256(seed: 1)
+///     let net = RecurrentNetwork(.init(features: F, embedding: 32, hidden: 64, layers: 1,
+///                                      heads: [HeadSpec("policy", .linear(outputs: A)), HeadSpec("value", .linear(outputs: 1))]),
+///                                using: &rng)
+///     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 3e-4))
+///     let train = net.makeWorkspace(batch: 64, time: 32)    // once; reuse every update
+///     // fill train.input (B,T,F), batch-major: train.input[(b * T + t) * F + f] = …
+///     net.forward(train)                                    // train.outputs[k] (B,A_k); zeroes every train.dOutputs[k]
+///     let loss = mseLoss(prediction: train.outputs[1].pointer, target: returns, count: 64,
+///                        dPrediction: train.dOutputs[1].pointer)   // losses ADD their gradient into dOutputs
+///     net.zeroGradients()
+///     net.backward(train)                                   // gradients += ∂loss/∂parameters
+///     net.clipGradients(maxNorm: 0.5)
+///     adam.update(&net.parameters, gradients: net.gradients)
+///
+/// Acting: `let act = net.makeWorkspace(batch: 1, time: 32)`, fill `act.input`, `net.forward(act)`, read `act.outputs[0]`.
+/// Statefully over chunks: set `h0`/`c0` (L,B,H) before forward, read `hN`/`cN` after; give `dhN`/`dcN` before backward
+/// and read `dh0`/`dc0` after. All time steps: `hiddenSequence` (B,T,H) after forward; add per-step gradients into
+/// `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
+/// Checkpoints: `try net.save(to: url, optimizer: adam)`, `try net.load(from: url, optimizer: &adam)` (safetensors).
+public final class RecurrentNetwork {
+    public struct Configuration: Sendable, Codable, Equatable {
+        /// F, features per bar (all assets).
+        public var features: Int
+        /// E, the Market2Vec embedding width.
+        public var embedding: Int
+        /// H, LSTM hidden units per layer.
+        public var hidden: Int
+        /// L, stacked LSTM layers.
+        public var layers: Int = 1
+        /// The embedding's activation.
+        public var embeddingActivation: Activation = .relu
+        /// The heads on the final hidden state, in output order.
+        public var heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))]
+
+        public init(features: Int, embedding: Int, hidden: Int, layers: Int = 1, embeddingActivation: Activation = .relu,
+                    heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))]) {
+            self.features = features; self.embedding = embedding; self.hidden = hidden; self.layers = layers
+            self.embeddingActivation = embeddingActivation; self.heads = heads
+        }
+    }
+
+    public let configuration: Configuration
+    public let embed: Market2Vec
+    public let lstm: LSTM
+    let heads: [Head]
+    /// Every tensor, in `state_dict` order.
+    public let tensors: [TensorSlot]
+    /// All parameters, one flat buffer.
+    public var parameters: [Float]
+    /// ∂loss/∂parameters, same layout; backward adds into it, `zeroGradients()` clears it.
+    public var gradients: [Float]
+
+    /// Builds the layers and initialises the parameters as PyTorch would, drawing from `rng` in `state_dict` order.
+    public init(_ configuration: Configuration, using rng: inout some RandomNumberGenerator) {
+        self.configuration = configuration
+        var layout = ParameterLayout()
+        embed = Market2Vec("embed", features: configuration.features, embedding: configuration.embedding,
+                           activation: configuration.embeddingActivation, layout: &layout)
+        lstm = LSTM("lstm", inputSize: configuration.embedding, hidden: configuration.hidden,
+                    layers: configuration.layers, layout: &layout)
+        heads = configuration.heads.map { Head($0, hidden: configuration.hidden, layout: &layout) }
+        tensors = layout.slots
+        parameters = [Float](repeating: 0, count: layout.count)
+        gradients = [Float](repeating: 0, count: layout.count)
+        embed.initialise(&parameters, using: &rng)
+        lstm.initialise(&parameters, using: &rng)
+        for head in heads { for linear in head.linears { linear.initialise(&parameters, using: &rng) } }
+    }
+
+    /// The slot of the tensor called `name`, if any.
+    public func tensor(named name: String) -> TensorSlot? { tensors.first { $0.name == name } }
+
+    /// Buffers for batches of shape (B,T); make one per shape in use (e.g. training batch and batch-1 acting).
+    public func makeWorkspace(batch: Int, time: Int) -> Workspace { Workspace(self, batch: batch, time: time) }
+
+    /// Runs the network on `ws.input`; fills `ws.outputs`, `ws.hN`, `ws.cN`, `ws.hiddenSequence`, and zeroes the
+    /// gradient inputs (`dOutputs`, `dHiddenSequence`, `dhN`, `dcN`) for the caller's loss to add into.
+    public func forward(_ ws: Workspace) {
+        precondition(ws.configuration == configuration, "workspace made for another network architecture")
+        let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
+        parameters.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer)
+            lstm.forward(p, input: ws.embedded.pointer, batch: B, time: T, h0: ws.h0.pointer, c0: ws.c0.pointer,
+                         cache: ws.cache, hN: ws.hN.pointer, cN: ws.cN.pointer)
+            let top = ws.hN.pointer + (L - 1) * B * H
+            for (k, head) in heads.enumerated() {
+                head.forward(p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
+            }
+        }
+        for d in ws.dOutputs { d.zero() }
+        ws.dHiddenSequence.zero(); ws.dhN.zero(); ws.dcN.zero()
+    }
+
+    /// Backpropagates the gradients the caller put in `ws.dOutputs` (and optionally `dHiddenSequence`, `dhN`, `dcN`)
+    /// through the last `forward(ws)`, ADDING into `gradients`; writes `ws.dh0`, `ws.dc0`. `truncate`: BPTT through
+    /// only the last k steps (nil = all T).
+    public func backward(_ ws: Workspace, truncate: Int? = nil) {
+        let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
+        parameters.withUnsafeBufferPointer { pb in
+            gradients.withUnsafeMutableBufferPointer { gb in
+                let p = pb.baseAddress!, g = gb.baseAddress!
+                let top = ws.hN.pointer + (L - 1) * B * H, dTop = ws.dhN.pointer + (L - 1) * B * H
+                for (k, head) in heads.enumerated() {
+                    head.backward(p, g, hidden: top, batch: B, dOutput: ws.dOutputs[k].pointer,
+                                  scratch: ws.headScratch[k].pointer, dHidden: dTop)
+                }
+                ws.dEmbedded.zero()
+                lstm.backward(p, g, input: ws.embedded.pointer, batch: B, time: T, c0: ws.c0.pointer, cache: ws.cache,
+                              dOutput: ws.dHiddenSequence.pointer, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
+                              dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
+                embed.backward(p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
+                               dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil)
+            }
+        }
+    }
+
+    /// Sets every gradient to zero (the one call that does).
+    public func zeroGradients() {
+        gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// `clipGradientNorm(&gradients, maxNorm:)`; returns the norm before clipping.
+    @discardableResult
+    public func clipGradients(maxNorm: Float) -> Float { clipGradientNorm(&gradients, maxNorm: maxNorm) }
+
+    /// Copies all parameters from a network of the same architecture (target-network sync).
+    public func copyParameters(from other: RecurrentNetwork) {
+        precondition(other.configuration == configuration, "copyParameters needs the same architecture")
+        parameters.withUnsafeMutableBufferPointer { dst in
+            other.parameters.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+        }
+    }
+
+    /// Index of the head called `name` in `outputs`/`dOutputs`.
+    public func headIndex(named name: String) -> Int? { heads.firstIndex { $0.spec.name == name } }
+}
+
+/// A network's activations and gradient inputs for one batch shape (B,T). All buffers are allocated here, once.
+public final class Workspace {
+    public let configuration: RecurrentNetwork.Configuration
+    public let batch: Int
+    public let time: Int
+    /// x (B,T,F), batch-major; the caller fills it.
+    public let input: FloatBuffer
+    /// Initial states (L,B,H), zero unless the caller sets them.
+    public let h0, c0: FloatBuffer
+    /// Final states (L,B,H) after forward; `hN` row L−1 is the heads' input.
+    public let hN, cN: FloatBuffer
+    /// Per head, out (B,A_k) after forward.
+    public let outputs: [FloatBuffer]
+    /// Per head, ∂loss/∂out (B,A_k): zeroed by forward, added into by the caller's losses, read by backward.
+    public let dOutputs: [FloatBuffer]
+    /// Optional extra gradient w.r.t. the top layer's hidden state at every step (B,T,H); zeroed by forward.
+    public let dHiddenSequence: FloatBuffer
+    /// Optional gradient w.r.t. the final states (L,B,H); zeroed by forward (heads add into dhN's last layer).
+    public let dhN, dcN: FloatBuffer
+    /// ∂loss/∂initial states (L,B,H), written by backward.
+    public let dh0, dc0: FloatBuffer
+    let embedded, dEmbedded, dPre: FloatBuffer
+    let headScratch: [FloatBuffer]
+    let cache: LSTMCache
+
+    init(_ net: RecurrentNetwork, batch B: Int, time T: Int) {
+        precondition(B >= 1 && T >= 1, "batch and time must be positive")
+        let c = net.configuration, H = c.hidden, L = c.layers, E = c.embedding
+        configuration = c; batch = B; time = T
+        input = FloatBuffer(B * T * c.features)
+        h0 = FloatBuffer(L * B * H); c0 = FloatBuffer(L * B * H)
+        hN = FloatBuffer(L * B * H); cN = FloatBuffer(L * B * H)
+        dhN = FloatBuffer(L * B * H); dcN = FloatBuffer(L * B * H)
+        dh0 = FloatBuffer(L * B * H); dc0 = FloatBuffer(L * B * H)
+        outputs = c.heads.map { FloatBuffer(B * $0.outputs) }
+        dOutputs = c.heads.map { FloatBuffer(B * $0.outputs) }
+        dHiddenSequence = FloatBuffer(B * T * H)
+        embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(B * T * E)
+        headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
+        cache = LSTMCache(layers: L, hidden: H, batch: B, time: T)
+    }
+
+    /// The top layer's hidden state at every step (B,T,H), valid after forward.
+    public var hiddenSequence: FloatBuffer { cache.hidden[cache.hidden.count - 1] }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import NeuralCore
+import RLCore
+import Testing
+@testable import Agents
+@testable import TradingEnv
+
+/// Small configs of every algorithm for fast debug-build tests.
+func tinyConfig(_ algo: Algorithm) -> AgentConfig {
+    switch algo {
+    case .dqn:
+        var c = DQNConfig()
+        c.encoder = tinyEncoder; c.batchSize = 8; c.learningStarts = 16; c.trainFrequency = 2; c.targetUpdateInterval = 20
+        c.epsilonSteps = 50; c.bufferSize = 256; c.logInterval = 5
+        return .dqn(c)
+    case .reinforce:
+        var c = ReinforceConfig()
+        c.encoder = tinyEncoder; c.episodesPerUpdate = 2; c.minibatchSize = 7
+        return .reinforce(c)
+    case .a2c:
+        var c = A2CConfig()
+        c.encoder = tinyEncoder; c.numEnvs = 2; c.nSteps = 5
+        return .a2c(c)
+    case .ppo:
+        var c = PPOConfig()
+        c.encoder = tinyEncoder; c.numEnvs = 2; c.nSteps = 16; c.minibatchSize = 12; c.epochs = 2; c.clipRangeValue = 0.2
+        return .ppo(c)
+    }
+}
+
+func parameters(_ agent: any Agent) -> [Float] {
+    switch agent {
+    case let a as DQNAgent: a.online.parameters + a.target.parameters
+    case let a as PPOAgent: a.core.net.parameters + a.core.logStd + a.core.adam.m
+    case let a as A2CAgent: a.core.net.parameters + a.core.logStd + a.core.adam.m
+    case let a as ReinforceAgent: a.core.net.parameters + a.core.logStd + a.core.adam.m
+    default: []
+    }
+}
+
+func smallMarket(window: Int = 4, length: Int = 20) throws -> MarketEnv {
+    try marketEnv(sinePanel(bars: 120), bars: 0..<120, window: window, randomEpisodes: length)
+}
+
+@Test(arguments: Algorithm.allCases)
+func sameSeedGivesBitIdenticalWeightsAndActions(algo: Algorithm) throws {
+    setBLASThreads(1)
+    let env = try smallMarket()
+    func run(seed: UInt64) -> ([Float], [AgentAction], [String]) {
+        let agent = makeAgent(tinyConfig(algo), spec: AgentSpec(of: env), seed: seed)
+        var log: [String] = []
+        agent.train(env: env, steps: 80, seed: 5) { event in
+            switch event {
+            case .episode(let e): log.append("e\(e.step):\(e.episodeReturn.bitPattern):\(e.length)")
+            case .update(let step, let m): log.append("u\(step):\((m["losses/td"] ?? m["losses/policy"] ?? .nan).bitPattern)")
+            }
+        }
+        var e = env
+        var o = e.reset(seed: 9)
+        var actions: [AgentAction] = []
+        for _ in 0..<10 {
+            let a = agent.act(o, deterministic: false)
+            actions.append(a)
+            o = e.step(e.action(for: a)).observation
+        }
+        #expect(agent.stepsDone >= 80 && agent.updatesDone > 0)
+        return (parameters(agent), actions, log)
+    }
+    let (w1, a1, l1) = run(seed: 1), (w2, a2, l2) = run(seed: 1), (w3, _, _) = run(seed: 2)
+    #expect(w1.map(\.bitPattern) == w2.map(\.bitPattern))
+    #expect(a1 == a2)
+    #expect(l1 == l2 && l1.contains { $0.hasPrefix("e") } && l1.contains { $0.hasPrefix("u") })
+    #expect(w1 != w3)
+}
+
+@Test(arguments: Algorithm.allCases)
+func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
+    setBLASThreads(1)
+    let env = try smallMarket()
+    let a = makeAgent(tinyConfig(algo), spec: AgentSpec(of: env), seed: 3)
+    a.train(env: env, steps: 60, seed: 1) { _ in }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agents-ckpt-\(algo.rawValue)-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try a.save(to: dir)
+    let b = makeAgent(tinyConfig(algo), spec: AgentSpec(of: env), seed: 99)
+    #expect(parameters(a) != parameters(b))
+    try b.load(from: dir)
+    #expect(parameters(a).map(\.bitPattern) == parameters(b).map(\.bitPattern))
+    #expect(a.stepsDone == b.stepsDone && a.updatesDone == b.updatesDone)
+    var e = env
+    let o = e.reset(seed: 4)
+    #expect((0..<5).map { _ in a.act(o, deterministic: false) } == (0..<5).map { _ in b.act(o, deterministic: false) })
+    // another algorithm's checkpoint is refused
+    let other = makeAgent(tinyConfig(algo == .ppo ? .a2c : .ppo), spec: AgentSpec(of: env), seed: 1)
+    #expect(throws: CheckpointError.self) { try other.load(from: dir) }
+}
+
+@Test func policyRolloutsBootstrapTruncationNotTermination() throws {
+    for terminates in [false, true] {
+        let env = CountdownEnv(length: 3, terminates: terminates)
+        var rng = Xoshiro256(seed: 1)
+        let core = ActorCritic(spec: AgentSpec(of: env), encoder: tinyEncoder, continuous: ContinuousPolicyConfig(),
+                               learningRate: 1e-3, using: &rng)
+        var venv = VectorEnv([env, env])
+        var observations = venv.reset(seed: 0)
+        var buffer = RolloutBuffer(envs: 2, extrasWidth: 1, actionWidth: 1)
+        var tracker = EpisodeTracker(envs: 2), step = 0, profile = TrainingProfile()
+        var ended: [EpisodeRecord<Int>] = []
+        let episodes = core.collect(&venv, observations: &observations, into: &buffer, steps: 4, rewardScale: 1, rng: &rng,
+                                    tracker: &tracker, globalStep: &step, profile: &profile) { event in
+            if case .episode(let e) = event { ended.append(e) }
+        }
+        #expect(episodes == 2 && step == 8 && buffer.count == 8)
+        #expect(ended.map(\.length) == [3, 3] && ended.map(\.episodeReturn) == [3, 3] && ended.allSatisfy { $0.terminated == terminates })
+        // step t = 2 ended both episodes; the bootstrap is V(final observation) for truncation, 0 for termination.
+        let finalObs: [CountdownEnv.Obs] = (0..<2).map { b in
+            var e = CountdownEnv(length: 3, terminates: terminates)
+            _ = e.reset(seed: UInt64(b))
+            _ = e.step(0); _ = e.step(0)
+            return e.step(0).observation
+        }
+        let v = core.values(finalObs)
+        for b in 0..<2 {
+            let k = 2 * 2 + b
+            #expect(buffer.terminated[k] == terminates && buffer.truncated[k] == !terminates)
+            #expect(buffer.bootstrapValues[k] == (terminates ? 0 : v[b]))
+            #expect(v[b] != 0)
+        }
+        // and GAE uses it: A = r + γ·bootstrap − V at the last step of the episode
+        buffer.computeAdvantages(lastValues: core.values(observations), gamma: 0.9, lambda: 0.95)
+        for b in 0..<2 {
+            let k = 4 + b
+            let expected = buffer.rewards[k] + (terminates ? 0 : 0.9 * v[b]) - buffer.values[k]
+            #expect(abs(buffer.advantages[k] - expected) < 1e-6)
+        }
+    }
+}
+
+@Test func dqnReplayBootstrapsTruncationNotTermination() throws {
+    for terminates in [false, true] {
+        let env = CountdownEnv(length: 3, terminates: terminates)
+        var c = DQNConfig()
+        c.encoder = tinyEncoder; c.nStep = 2; c.gamma = 0.5; c.learningStarts = 1_000; c.bufferSize = 64
+        let agent = DQNAgent(c, spec: AgentSpec(of: env), seed: 1)
+        agent.train(env: env, steps: 3, seed: 0) { _ in }
+        let r = agent.replay
+        #expect(r.count == 3)
+        // entry 0: 1 + 0.5·1 from bar 4 (2 steps later), discount 0.25; entries 1, 2 end at the final bar 5.
+        #expect(r.bars[0...2] == [2, 3, 4] && r.nextBars[0...2] == [4, 5, 5] && r.rewards[0...2] == [1.5, 1.5, 1])
+        #expect(r.discounts[0] == 0.25)
+        #expect(r.discounts[1...2] == (terminates ? [0, 0] : [0.25, 0.5]))
+        // the next extras are those of the final observation (count 3 → 0.3)
+        #expect(abs(r.nextExtras[2] - 0.3) < 1e-7)
+    }
+}
+
+@Test func continuousPoliciesActInsideTheirConstraints() throws {
+    setBLASThreads(1)
+    let p = syntheticPanel(assets: 3, bars: 80)
+    var f = [Float](repeating: 0, count: 80 * 3)
+    for t in 1..<80 { for i in 0..<3 { f[t * 3 + i] = Float(log(p.close[t * 3 + i] / p.close[(t - 1) * 3 + i])) } }
+    var mc = MarketConfig()
+    mc.window = 4; mc.actions.kind = .weights; mc.actions.longOnly = true
+    let env = try MarketEnv(panel: p, features: f, width: 3, bars: 0..<80, config: mc)
+    let spec = AgentSpec(of: env)
+    #expect(spec.discreteActions == 0 && spec.continuousActions == 3 && spec.extras == 3)
+    for mode in LogStdMode.allCases {
+        var c = PPOConfig()
+        c.encoder = tinyEncoder; c.numEnvs = 2; c.nSteps = 8; c.minibatchSize = 8; c.epochs = 1
+        c.continuous.squash = .softmax; c.continuous.logStd = mode
+        let agent = PPOAgent(c, spec: spec, seed: 1)
+        let before = agent.core.logStd
+        agent.train(env: env, steps: 32, seed: 1) { _ in }
+        if mode == .stateIndependent { #expect(agent.core.logStd != before && before == [-0.5, -0.5, -0.5]) }
+        var e = env
+        let o = e.reset(seed: 0)
+        for deterministic in [true, false] {
+            guard case .continuous(let w) = agent.act(o, deterministic: deterministic) else { Issue.record("not continuous"); continue }
+            #expect(w.count == 3 && w.allSatisfy { $0 > 0 } && abs(w.reduce(0, +) - 1) < 1e-9)
+        }
+    }
+}
+
+@Test func gaussianLogProbGradientMatchesFiniteDifference() throws {
+    // ∂ log π / ∂ μ and ∂ log π / ∂ log σ of the learned-std Gaussian, against central differences on the outputs.
+    let spec = AgentSpec(window: 2, features: 1, extras: 0, discreteActions: 0, continuousActions: 2)
+    var cp = ContinuousPolicyConfig(); cp.logStd = .learned
+    var rng = Xoshiro256(seed: 2)
+    let core = ActorCritic(spec: spec, encoder: tinyEncoder, continuous: cp, learningRate: 1e-3, using: &rng)
+    let ws = core.workspaces(batch: 1)
+    let out = ws.outputs[0].pointer
+    let values: [Float] = [0.3, -0.2, -0.4, 0.1]
+    for j in 0..<4 { out[j] = values[j] }
+    let action: [Float] = [0.9, -1.1]
+    ws.dOutputs[0].zero()
+    action.withUnsafeBufferPointer { core.addLogProbGradient(ws, 0, $0.baseAddress!, coefficient: 1) }
+    for j in 0..<4 {
+        let h: Float = 1e-2
+        out[j] = values[j] + h
+        let up = action.withUnsafeBufferPointer { core.logProb(ws, 0, $0.baseAddress!) }
+        out[j] = values[j] - h
+        let down = action.withUnsafeBufferPointer { core.logProb(ws, 0, $0.baseAddress!) }
+        out[j] = values[j]
+        #expect(abs((up - down) / (2 * h) - ws.dOutputs[0][j]) < 2e-3, "output \(j)")
+    }
+    // entropy of a Gaussian: Σ log σ + ½ log(2πe)
+    let h = core.entropy(ws, 0)
+    #expect(abs(Double(h) - (-0.4 + 0.1 + log(2 * Double.pi * exp(1.0)))) < 1e-5)
+}
+
+@Test func configsRoundTripAndShippedYAMLNamesOnlyTheirFields() throws {
+    for algo in Algorithm.allCases {
+        let config = AgentConfig.defaults(algo)
+        let data = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(AgentConfig.self, from: data) == config)
+        let keys = Set((try JSONSerialization.jsonObject(with: data) as! [String: Any]).keys)
+        #expect(keys.contains("algo"))
+        // agents/<algo>-lstm.yaml: every top-level key is a field and it names its algorithm
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("agents/\(algo.rawValue)-lstm.yaml")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var top: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("#") && line.contains(":") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            top[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        #expect(Set(top.keys).isSubset(of: keys), "\(url.lastPathComponent): unknown keys \(Set(top.keys).subtracting(keys))")
+        #expect(top["algo"] == algo.rawValue)
+    }
+    var wrong = PPOConfig(); wrong.algo = .dqn
+    #expect(throws: ConfigValueError.self) { try wrong.validate() }
+}

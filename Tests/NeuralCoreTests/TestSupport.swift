@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import RLCore
+@testable import NeuralCore
+
+/// Decodes `Fixtures/<name>` (a JSON file written by scripts/make_nn_fixtures.py).
+func loadFixture<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
+    let url = try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil))
+    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+}
+
+func fixtureURL(_ name: String) throws -> URL {
+    try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil))
+}
+
+/// |actual − expected| ≤ rel·|expected| + abs, element by element, naming the first few offenders.
+func expectClose(_ actual: [Float], _ expected: [Float], rel: Float = 1e-4, abs absFloor: Float = 1e-6, _ label: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.count == expected.count, "\(label): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
+    var bad = 0
+    for (i, (a, e)) in zip(actual, expected).enumerated() where !(Swift.abs(a - e) <= rel * Swift.abs(e) + absFloor) {
+        bad += 1
+        if bad <= 3 { Issue.record("\(label)[\(i)]: \(a), expected \(e)", sourceLocation: sourceLocation) }
+    }
+}
+
+func expectClose(_ actual: Float, _ expected: Float, rel: Float = 1e-4, abs absFloor: Float = 1e-6, _ label: String,
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    expectClose([actual], [expected], rel: rel, abs: absFloor, label, sourceLocation: sourceLocation)
+}
+
+/// Uniform random floats in −scale…scale from a seeded generator.
+func randomFloats(_ n: Int, scale: Float = 1, using rng: inout Xoshiro256) -> [Float] {
+    (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) }
+}
