@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Agents", dependencies: ["RLCore", "NeuralCore"]),
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Experiments", dependencies: ["TradingEnv", "Agents", "RunStore", .product(name: "Yams", package: "Yams")]),
-        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", "NeuralCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),

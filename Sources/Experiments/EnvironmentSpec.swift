@@ -1,6 +1,7 @@
 import Foundation
 import MarketData
 import TradingEnv
+import Yams
 
 extension DataConfig: Config {}
 extension MarketConfig: Config {}
@@ -20,8 +21,8 @@ public struct EnvironmentSpec: Config {
     public init() {}
 
     /// Decodes `path` strictly (unknown keys and wrong types are errors naming the file and key).
-    public static func load(_ path: String) throws -> EnvironmentSpec {
-        try StrictYAML.decode(EnvironmentSpec.self, file: path)
+    public static func load(_ path: String, overrides: Node? = nil) throws -> EnvironmentSpec {
+        try StrictYAML.decode(EnvironmentSpec.self, file: path, overrides: overrides)
     }
 }
 
@@ -31,10 +32,11 @@ public struct MarketSetup: Sendable {
     public let spec: EnvironmentSpec
     public let dataset: MarketDataset
 
-    /// Loads the environment file and its data (paths in it are relative to the file's folder).
-    public init(path: String) throws {
+    /// Loads the environment file (with `overrides` laid over it) and its data (paths in it are relative to the
+    /// file's folder).
+    public init(path: String, overrides: Node? = nil) throws {
         self.path = path
-        spec = try EnvironmentSpec.load(path)
+        spec = try EnvironmentSpec.load(path, overrides: overrides)
         let folder = (path as NSString).deletingLastPathComponent
         do {
             dataset = try loadMarket(spec.data, baseDirectory: folder.isEmpty ? "." : folder)

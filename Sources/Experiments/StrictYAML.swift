@@ -19,24 +19,28 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 /// defaults; a key the defaults do not have is an error naming the key path and line; a value of the wrong type is an
 /// error naming the key path. Mappings whose default is empty (dictionaries such as `overrides`) accept any key.
 public enum StrictYAML {
-    public static func decode<T: Config>(_ type: T.Type, file: String) throws -> T {
+    public static func decode<T: Config>(_ type: T.Type, file: String, overrides: Node? = nil) throws -> T {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
             throw ConfigError("\(file): cannot read the file (\(describe(error)))")
         }
-        return try decode(type, yaml: text, file: file)
+        return try decode(type, yaml: text, file: file, overrides: overrides)
     }
 
-    public static func decode<T: Config>(_ type: T.Type, yaml: String, file: String) throws -> T {
+    public static func decode<T: Config>(_ type: T.Type, yaml: String, file: String, overrides: Node? = nil) throws -> T {
         let user: Node
         do {
-            guard let node = try Yams.compose(yaml: yaml) else { return T() }
-            user = node
+            user = try layer(overrides, over: Yams.compose(yaml: yaml) ?? Node.mapping(.init([])))
         } catch let error as YamlError {
             throw ConfigError("\(file): invalid YAML: \(yamlProblem(error))")
         }
+        return try decode(type, node: user, file: file)
+    }
+
+    /// Decodes an already parsed node strictly (see the type's doc comment).
+    public static func decode<T: Config>(_ type: T.Type, node user: Node, file: String) throws -> T {
         let defaults: Node
         do {
             defaults = try Yams.compose(yaml: YAMLEncoder().encode(T())) ?? Node.mapping(.init([]))
@@ -54,6 +58,22 @@ public enum StrictYAML {
         } catch let error as DecodingError {
             throw ConfigError("\(file): \(describe(error))")
         }
+    }
+
+    /// Lays `top` (e.g. an experiment's overrides) over `base` key by key for mappings, without checking keys (the
+    /// strict decode of the result does); anything else in `top` replaces `base`. Nil `top` returns `base`.
+    public static func layer(_ top: Node?, over base: Node) -> Node {
+        guard let top else { return base }
+        guard case .mapping(let t) = top, case .mapping(let b) = base else { return top }
+        var pairs: [(Node, Node)] = b.map { ($0.key, $0.value) }
+        for (k, v) in t {
+            if let i = pairs.firstIndex(where: { $0.0.string == k.string }) {
+                pairs[i].1 = layer(v, over: pairs[i].1)
+            } else {
+                pairs.append((k, v))
+            }
+        }
+        return .mapping(.init(pairs))
     }
 
     /// Lays `user` over `defaults`, key by key for mappings; anything else in `user` replaces the default.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuralCore
 
 @main
 struct TradeSim: ParsableCommand {
@@ -7,10 +8,12 @@ struct TradeSim: ParsableCommand {
         commandName: "tradesim",
         abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite.",
         version: "0.1.0",
-        subcommands: [CheckEnv.self, RunsCommand.self, ExportCommand.self, MetricsCommand.self, Bench.self])
+        subcommands: [CheckEnv.self, TrainCommand.self, RunsCommand.self, ExportCommand.self, MetricsCommand.self, Bench.self])
 
     /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
     static func main() {
+        // One BLAS thread unless the user pins another count: runs are bit-identical only with a fixed count.
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { setBLASThreads(1) }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,0 +1,99 @@
+import Agents
+import Foundation
+import Yams
+
+/// `experiments/NAME.yaml`: which environment and agent, seeds, step budget, evaluation and checkpoint cadence, store.
+/// An optional `overrides:` mapping with `environment:` and `agent:` mappings is laid over those files before they are
+/// decoded (strictly), e.g. `overrides: {environment: {market: {costs: {commissionBps: 10}}}, agent: {learningRate: 3e-4}}`.
+public struct ExperimentSpec: Config {
+    /// The environment file, relative to this file's folder.
+    public var environment: String = "../environments/sp500-daily.yaml"
+    /// The agent file, relative to this file's folder.
+    public var agent: String = "../agents/dqn-lstm.yaml"
+    /// One run per seed, one after another.
+    public var seeds: [Int] = [1]
+    /// Environment steps of training per run.
+    public var steps: Int = 20_000
+    /// Evaluate the greedy policy on the validation split every this many training steps (0: only at the end).
+    public var evaluateEvery: Int = 0
+    /// Splits evaluated after training; add `test` only for the final look at the held-out years.
+    public var evaluateOn: [Split] = [.validation]
+    /// Training episodes' step rows: keep every k-th step (0: episode rows only; evaluation always keeps every step).
+    public var logEvery: Int = 0
+    /// The run store, relative to the working directory.
+    public var store: String = "runs/tradesim.sqlite"
+
+    public init() {}
+}
+
+/// A loaded experiment file with its referenced files resolved.
+public struct Experiment {
+    /// The experiment file as given.
+    public let path: String
+    /// Its base name (`experiments/quickstart.yaml` → `quickstart`), used in run names.
+    public let name: String
+    /// The file's text, stored with every run.
+    public let yaml: String
+    public var spec: ExperimentSpec
+    /// Paths of the environment and agent files, resolved against the experiment file's folder.
+    public let environmentPath: String
+    public let agentPath: String
+    /// What `overrides:` lays over the environment and agent files.
+    public let environmentOverrides: Node?
+    public let agentOverrides: Node?
+
+    /// Reads and strictly decodes `path` (unknown keys, wrong types and missing files are errors naming file and key).
+    public static func load(_ path: String) throws -> Experiment {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigError("\(path): cannot read the file")
+        }
+        var node: Node
+        do {
+            node = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
+        } catch let error as YamlError {
+            throw ConfigError("\(path): invalid YAML: \(StrictYAML.yamlProblem(error))")
+        }
+        var environmentOverrides: Node?, agentOverrides: Node?
+        if case .mapping(var mapping) = node, let overrides = mapping["overrides"] {
+            guard case .mapping(let o) = overrides else { throw ConfigError("\(path): key 'overrides' must be a mapping") }
+            for (k, v) in o {
+                switch k.string {
+                case "environment": environmentOverrides = v
+                case "agent": agentOverrides = v
+                default: throw ConfigError("\(path): unknown key 'overrides.\(k.string ?? "?")' (known keys: agent, environment)")
+                }
+            }
+            mapping["overrides"] = nil
+            node = .mapping(mapping)
+        }
+        let spec = try StrictYAML.decode(ExperimentSpec.self, node: node, file: path)
+        guard !spec.seeds.isEmpty else { throw ConfigError("\(path): key 'seeds' needs at least one seed") }
+        guard spec.steps > 0 else { throw ConfigError("\(path): key 'steps' must be positive") }
+        guard spec.evaluateEvery >= 0, spec.logEvery >= 0 else {
+            throw ConfigError("\(path): keys 'evaluateEvery' and 'logEvery' must be ≥ 0")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        func resolve(_ p: String) -> String { p.hasPrefix("/") || folder.isEmpty ? p : folder + "/" + p }
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return Experiment(path: path, name: name, yaml: text, spec: spec, environmentPath: resolve(spec.environment),
+                          agentPath: resolve(spec.agent), environmentOverrides: environmentOverrides, agentOverrides: agentOverrides)
+    }
+
+    /// An experiment made on the command line from an environment and an agent file (`tradesim train --env --agent`).
+    public static func adHoc(environment: String, agent: String, steps: Int, seed: Int, store: String) -> Experiment {
+        var spec = ExperimentSpec()
+        spec.environment = environment
+        spec.agent = agent
+        spec.steps = steps
+        spec.seeds = [seed]
+        spec.store = store
+        let name = ((agent as NSString).lastPathComponent as NSString).deletingPathExtension
+        let yaml = (try? YAMLEncoder().encode(spec)) ?? ""
+        return Experiment(path: "", name: "adhoc-" + name, yaml: yaml, spec: spec, environmentPath: environment,
+                          agentPath: agent, environmentOverrides: nil, agentOverrides: nil)
+    }
+
+    /// The agent file's base name, used in run names.
+    public var agentName: String { ((agentPath as NSString).lastPathComponent as NSString).deletingPathExtension }
+}

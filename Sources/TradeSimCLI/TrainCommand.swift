@@ -1,0 +1,98 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an experiment (one run per seed), log it to the run store, and compare the greedy policy with the baselines on the evaluated splits.",
+        discussion: "Either an experiment file, or --env and --agent files.")
+
+    @Argument(help: "experiments/NAME.yaml")
+    var experiment: String?
+    @Option(help: "Environment file (instead of an experiment file).")
+    var env: String?
+    @Option(help: "Agent file (instead of an experiment file).")
+    var agent: String?
+    @Option(help: "Train only this seed.")
+    var seed: Int?
+    @Option(help: "Environment steps per run (overrides the experiment).")
+    var steps: Int?
+    @Option(help: "The run store (overrides the experiment).")
+    var store: String?
+    @Option(help: "Write a Markdown report of the evaluation here.")
+    var report: String?
+
+    func validate() throws {
+        if experiment == nil && (env == nil || agent == nil) {
+            throw ValidationError("give an experiment file, or both --env and --agent")
+        }
+        if experiment != nil && (env != nil || agent != nil) {
+            throw ValidationError("give an experiment file or --env/--agent, not both")
+        }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    }
+
+    func run() throws {
+        var loaded: Experiment
+        if let experiment {
+            loaded = try Experiment.load(experiment)
+        } else {
+            loaded = Experiment.adHoc(environment: env!, agent: agent!, steps: steps ?? 20_000, seed: seed ?? 1,
+                                      store: store ?? defaultStorePath)
+        }
+        if let seed { loaded.spec.seeds = [seed] }
+        if let steps { loaded.spec.steps = steps }
+        var bar = ProgressPrinter()
+        let outcomes = try runExperiment(loaded, store: store) { bar.show($0) }
+        bar.finish()
+        let setup = try MarketSetup(path: loaded.environmentPath, overrides: loaded.environmentOverrides)
+        var markdown = "# \(loaded.name)\n\n"
+        for split in loaded.spec.evaluateOn {
+            var rows = outcomes.compactMap { o in
+                o.evaluations.first { $0.split == split }.map { ComparisonRow(name: o.run.name, summary: $0.summary) }
+            }
+            rows += try baselineRows(setup: setup, split: split)
+            let table = comparisonTable(rows)
+            print("\n\(split.rawValue) split, greedy policy vs baselines (costs as in \(loaded.environmentPath)):")
+            print(table.plain)
+            markdown += "## \(split.rawValue)\n\n\(table.markdown)\n\n"
+        }
+        if let report {
+            do { try markdown.write(toFile: report, atomically: true, encoding: .utf8) } catch {
+                throw CLIError("\(report): cannot write the report")
+            }
+            print("\nreport: \(report)")
+        }
+    }
+}
+
+/// A progress bar on a terminal, a plain line every 10% otherwise.
+struct ProgressPrinter {
+    let terminal = isatty(STDOUT_FILENO) != 0
+    var lastDecile = -1
+    var active = false
+
+    mutating func show(_ p: TrainingProgress) {
+        let fraction = min(Double(p.step) / Double(max(p.total, 1)), 1)
+        let extras = (p.lastEpisodeReturn.map { String(format: " return %.4f", $0) } ?? "") + (p.loss.map { String(format: " loss %.4g", $0) } ?? "")
+        let eta = p.secondsLeft.isFinite ? String(format: "%.0fs", p.secondsLeft) : "?"
+        if terminal {
+            let width = 30, filled = Int(fraction * Double(width))
+            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+            FileHandle.standardOutput.write(Data("\r\(p.run) [\(bar)] \(p.step)/\(p.total) \(Int(p.stepsPerSecond)) steps/s ETA \(eta)\(extras)".utf8))
+            active = true
+        } else {
+            let decile = Int(fraction * 10)
+            guard decile > lastDecile else { return }
+            lastDecile = decile
+            print("\(p.run): \(p.step)/\(p.total) steps, \(Int(p.stepsPerSecond)) steps/s, ETA \(eta)\(extras)")
+        }
+    }
+
+    mutating func finish() {
+        if active { print("") }
+        active = false
+        lastDecile = -1
+    }
+}
