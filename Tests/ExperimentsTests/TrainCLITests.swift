@@ -1,0 +1,105 @@
+import Foundation
+import RunStore
+import Testing
+@testable import Experiments
+
+/// A tiny experiment (small encoder, a few hundred steps) in a temporary folder, with its own store.
+func tinyExperiment(steps: Int = 300, seeds: String = "[3]") throws -> (dir: String, experiment: String, store: String) {
+    let dir = try temporaryDirectory()
+    let yaml = """
+        environment: \(repoRoot)/environments/sp500-daily.yaml
+        agent: \(repoRoot)/agents/dqn-lstm.yaml
+        seeds: \(seeds)
+        steps: \(steps)
+        evaluateEvery: 150
+        evaluateOn: [validation]
+        store: \(dir)/runs.sqlite
+        overrides:
+          environment:
+            market: {window: 8, episode: {length: 60}}
+          agent:
+            encoder: {embedding: 8, hidden: 8}
+            learningStarts: 100
+            batchSize: 16
+            epsilonSteps: 200
+        """
+    try yaml.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
+    return (dir, dir + "/tiny.yaml", dir + "/runs.sqlite")
+}
+
+@Test func trainWritesARunThatRunsAndExportRead() throws {
+    let t = try tinyExperiment()
+    let r = try runCLI(["train", t.experiment, "--report", t.dir + "/report.md"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("buyAndHold") && r.stdout.contains("validation split"))
+    let store = try RunStore(path: t.store)
+    let run = try #require(try store.runs().first)
+    #expect(run.status == .finished)
+    #expect(run.name.hasPrefix("tiny__dqn-lstm__3__"))
+    #expect(run.experimentYAML.contains("evaluateEvery: 150"))
+    #expect(run.configJSON.contains("\"window\":8"))
+    let validation = try store.episodes(runId: run.id!, split: .validation)
+    #expect(validation.count == 2)  // at 150 steps and at the end
+    let steps = try store.steps(episodeId: validation.last!.id!)
+    #expect(steps.count == Int(validation.last!.steps))  // evaluation keeps every step
+    #expect(try !store.episodes(runId: run.id!, split: .train).isEmpty)
+    #expect(try store.metrics(runId: run.id!, key: "eval/validation/sharpe").count == 2)
+    #expect(FileManager.default.fileExists(atPath: t.dir + "/report.md"))
+
+    let listed = try runCLI(["runs", "--store", t.store])
+    #expect(listed.status == 0 && listed.stdout.contains(run.name) && listed.stdout.contains("finished"))
+    let csv = try runCLI(["export", "\(run.id!)", "--what", "episodes", "--format", "csv", "--store", t.store])
+    #expect(csv.status == 0)
+    #expect(csv.stdout.split(separator: "\n").count == 1 + (try store.episodes(runId: run.id!).count))
+    let missing = try runCLI(["export", "999", "--store", t.store])
+    #expect(missing.status != 0 && missing.stderrLines.count == 1 && missing.stderr.contains("no run with id 999"))
+}
+
+@Test func sameSeedGivesABitIdenticalRun() throws {
+    let a = try tinyExperiment(steps: 200), b = try tinyExperiment(steps: 200)
+    #expect(try runCLI(["train", a.experiment]).status == 0)
+    #expect(try runCLI(["train", b.experiment]).status == 0)
+    let sa = try RunStore(path: a.store), sb = try RunStore(path: b.store)
+    let ra = try #require(try sa.runs().first), rb = try #require(try sb.runs().first)
+    let ea = try sa.episodes(runId: ra.id!), eb = try sb.episodes(runId: rb.id!)
+    #expect(ea.count == eb.count)
+    #expect(ea.map(\.actionsHash) == eb.map(\.actionsHash))
+    #expect(ea.map(\.finalEquity) == eb.map(\.finalEquity))
+    let ma = try sa.metrics(runId: ra.id!).filter { !$0.key.hasPrefix("charts/sps") }
+    let mb = try sb.metrics(runId: rb.id!).filter { !$0.key.hasPrefix("charts/sps") }
+    #expect(ma.map(\.key) == mb.map(\.key))
+    #expect(zip(ma, mb).allSatisfy { $0.value.bitPattern == $1.value.bitPattern || ($0.value.isNaN && $1.value.isNaN) })
+}
+
+@Test(arguments: [
+    ("steps: 10\nseedz: [1]\n", "unknown key 'seedz'"),
+    ("environment: ENV\nagent: nowhere.yaml\n", "nowhere.yaml"),
+    ("overrides: {agent: {learningRat: 1}}\nenvironment: ENV\nagent: AGENT\n", "unknown key 'learningRat'"),
+    ("overrides: {agent: {algo: sac}}\nenvironment: ENV\nagent: AGENT\n", "unknown algorithm 'sac'"),
+    ("overrides: {environment: {market: {reward: {kind: sharpe}}}}\nenvironment: ENV\nagent: AGENT\n", "market.reward.kind"),
+])
+func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
+    let dir = try temporaryDirectory()
+    let text = yaml.replacingOccurrences(of: "AGENT", with: repoRoot + "/agents/dqn-lstm.yaml")
+        .replacingOccurrences(of: "ENV", with: repoRoot + "/environments/sp500-daily.yaml")
+        + "store: \(dir)/runs.sqlite\n"
+    try text.write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+    let r = try runCLI(["train", dir + "/bad.yaml"])
+    #expect(r.status != 0)
+    #expect(r.stderrLines.count == 1, "\(r.stderr)")
+    #expect(r.stderr.contains(expected), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/runs.sqlite"))  // nothing written for a bad config
+}
+
+@Test func everyShippedAgentAndExperimentDecodesStrictly() throws {
+    let agents = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/agents").filter { $0.hasSuffix(".yaml") }
+    #expect(agents.count >= 4)
+    for f in agents { _ = try AgentFile.load(repoRoot + "/agents/" + f) }
+    let experiments = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/experiments").filter { $0.hasSuffix(".yaml") }
+    #expect(!experiments.isEmpty)
+    for f in experiments {
+        let e = try Experiment.load(repoRoot + "/experiments/" + f)
+        _ = try AgentFile.load(e.agentPath, overrides: e.agentOverrides)
+        _ = try EnvironmentSpec.load(e.environmentPath, overrides: e.environmentOverrides)
+    }
+}
