@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
+import Agents
 import Experiments
 import MarketData
+import NeuralCore
 import RunStore
 import TradingEnv
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print one JSON line (build with -c release; pin OPENBLAS_NUM_THREADS).",
-        subcommands: [BenchEnv.self, BenchStore.self])
+        subcommands: [BenchEnv.self, BenchAgent.self, BenchStore.self])
 }
 
 struct BenchEnv: ParsableCommand {
@@ -67,5 +69,31 @@ struct BenchStore: ParsableCommand {
                                                        episodes: episodes, stepsPerEpisode: stepsPerEpisode)
         struct Result: Encodable { var stepRows: Int; var seconds: Double; var stepRowsPerSecond: Double }
         try printJSONLine(Result(stepRows: rows, seconds: seconds, stepRowsPerSecond: Double(rows) / seconds))
+    }
+}
+
+extension Algorithm: ExpressibleByArgument {}
+
+struct BenchAgent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Training throughput (acting, env steps and updates) of one agent on the S&P 500 environment, window 32, encoder E32 H64 L1, 3 actions.")
+
+    @Option(help: "dqn, reinforce, a2c or ppo.")
+    var algo: Algorithm = .dqn
+    @Option(help: "Environment steps to train (all timed).")
+    var steps: Int = 20_000
+    @Option(help: "The environment file.")
+    var env: String = "environments/sp500-daily.yaml"
+
+    func validate() throws {
+        guard steps >= 100 else { throw ValidationError("--steps must be at least 100") }
+    }
+
+    func run() throws {
+        let setup = try MarketSetup(path: env)
+        let market = try setup.environment(.train) { $0.window = 32 }
+        let result = benchmarkAgent(algo: algo, env: market, steps: steps)
+        try printJSONLine(result, adding: ["blasThreads": blasThreads(), "window": 32])
     }
 }
