@@ -15,6 +15,13 @@ public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
 public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+    if m == 1 {
+        // one row: c (1,N) = alpha · op(b)ᵀ-times-vector, as a gemv (no packing of b; the batch-1 fast path)
+        let incA = transA ? (lda ?? m) : 1
+        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                    alpha, b, Int32(ldb ?? (transB ? k : n)), a, Int32(incA), beta, c, 1)
+        return
+    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda ?? (transA ? m : k)), b, Int32(ldb ?? (transB ? k : n)),
                 beta, c, Int32(ldc ?? n))

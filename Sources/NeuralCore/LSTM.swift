@@ -138,17 +138,28 @@ public struct LSTM: Sendable {
 }
 
 /// One step of one sequence: gates (4H) pre-activations in → activated i, f, g, o out (in place);
-/// cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell.
+/// cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell. 8 lanes at a time, then the tail.
 @inline(__always)
 func lstmCellForward(gates: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
                      tanhCell: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, H: Int) {
-    for j in 0..<H {
-        let i = sigmoidScalar(gates[j]), f = sigmoidScalar(gates[H + j])
-        let gg = Foundation.tanh(gates[2 * H + j]), o = sigmoidScalar(gates[3 * H + j])
-        gates[j] = i; gates[H + j] = f; gates[2 * H + j] = gg; gates[3 * H + j] = o
-        let c = f * cPrev[j] + i * gg
-        let tc = Foundation.tanh(c)
+    var j = 0
+    while j + 8 <= H {
+        let i = sigmoid8(load8(gates + j)), f = sigmoid8(load8(gates + H + j))
+        let g = tanh8(load8(gates + 2 * H + j)), o = sigmoid8(load8(gates + 3 * H + j))
+        store8(i, gates + j); store8(f, gates + H + j); store8(g, gates + 2 * H + j); store8(o, gates + 3 * H + j)
+        let c = f * load8(cPrev + j) + i * g
+        let tc = tanh8(c)
+        store8(c, cell + j); store8(tc, tanhCell + j); store8(o * tc, hidden + j)
+        j += 8
+    }
+    while j < H {
+        let i = sigmoid8(Float8(repeating: gates[j]))[0], f = sigmoid8(Float8(repeating: gates[H + j]))[0]
+        let g = tanh8(Float8(repeating: gates[2 * H + j]))[0], o = sigmoid8(Float8(repeating: gates[3 * H + j]))[0]
+        gates[j] = i; gates[H + j] = f; gates[2 * H + j] = g; gates[3 * H + j] = o
+        let c = f * cPrev[j] + i * g
+        let tc = tanh8(Float8(repeating: c))[0]
         cell[j] = c; tanhCell[j] = tc; hidden[j] = o * tc
+        j += 1
     }
 }
 

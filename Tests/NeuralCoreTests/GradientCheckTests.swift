@@ -212,3 +212,19 @@ func networkGradientsThroughHeadsAndHiddenSequence(_ kind: HeadKind) {
         expectGradient(d, numeric, name)
     }
 }
+
+@Test func vectorisedActivationsMatchLibm() {
+    var worstExp: Float = 0, worstSigmoid: Float = 0, worstTanh: Float = 0
+    var x: Float = -30
+    while x <= 30 {
+        let v = Float8(repeating: x)
+        if x < 80 { worstExp = max(worstExp, abs(exp8(v)[0] - Foundation.exp(x)) / Foundation.exp(x)) }
+        worstSigmoid = max(worstSigmoid, abs(sigmoid8(v)[0] - sigmoidScalar(x)) / sigmoidScalar(x))
+        let t = Foundation.tanh(x)
+        worstTanh = max(worstTanh, abs(tanh8(v)[0] - t) / max(abs(t), 1e-30))
+        x += x.magnitude < 1 ? 0.0007 : 0.013
+    }
+    #expect(worstExp < 1e-6); #expect(worstSigmoid < 1e-6); #expect(worstTanh < 1e-6)
+    #expect(tanh8(Float8(repeating: 1e-5))[0] == Foundation.tanh(Float(1e-5)))
+    #expect(sigmoid8(Float8(repeating: -200))[0] >= 0 && sigmoid8(Float8(repeating: 200))[0] == 1)
+}
