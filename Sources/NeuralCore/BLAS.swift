@@ -44,3 +44,15 @@ public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n:
         }
     }
 }
+
+/// Runs `body` with OpenBLAS on one thread, then restores the thread count. The LSTM's per-step gemms ((B,H)·(H,4H),
+/// a few MFLOP each, T of them in sequence) run like this: handing each to a second thread costs more in wake-ups and
+/// waiting than it saves (measured with `benchmarkTraining` on 2 cores); the large all-steps gemms keep every thread.
+@inline(__always)
+func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
+    let threads = openblas_get_num_threads()
+    if threads == 1 { return body() }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(threads) }
+    return body()
+}

@@ -44,6 +44,9 @@ public struct NNBenchResult: Codable, Sendable {
     public var inferenceMsBatch1: Double
     public var trainingSteps: Int
     public var blasThreads: Int
+    /// Calibration taken in the same run: GFLOP/s of one (1024,1024)·(1024,1024) sgemm with the same threads, so a
+    /// figure measured on a busy machine can be read against the ~180 GFLOP/s the idle 2-core machine reaches.
+    public var sgemmGflops: Double
 }
 
 /// Trains the `shape` workload for about `seconds` (after a warm-up) and times batch-1 inference at T = 64.
@@ -90,7 +93,24 @@ public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchRe
     return NNBenchResult(shape: shape, samplesPerSecond: stepsPerSecond * Double(shape.batch),
                          gflops: shape.trainingFlops * stepsPerSecond / 1e9,
                          inferenceMsBatch1: inferenceElapsed / Double(calls) * 1e3,
-                         trainingSteps: steps, blasThreads: blasThreads())
+                         trainingSteps: steps, blasThreads: blasThreads(), sgemmGflops: sgemmCalibration())
+}
+
+/// GFLOP/s of repeated (1024,1024)·(1024,1024) sgemms over about half a second.
+func sgemmCalibration() -> Double {
+    let n = 1024
+    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    gemm(m: n, n: n, k: n, a: a, b: b, c: &c)
+    var calls = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var elapsed = 0.0
+    while calls < 3 || elapsed < 0.5 {
+        gemm(m: n, n: n, k: n, a: a, b: b, c: &c)
+        calls += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    return 2 * Double(n * n * n) * Double(calls) / elapsed / 1e9
 }
 
 /// SplitMix64, so the benchmark's weights and data are the same every run without depending on RLCore.

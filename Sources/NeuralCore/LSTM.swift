@@ -61,6 +61,7 @@ public struct LSTM: Sendable {
             }
             gemm(transB: true, m: B * T, n: G, k: layer.inputSize, a: x, b: p + layer.weightIH.offset, beta: 1, c: gates)
             for b in 0..<B { (hPrev + b * T * H).update(from: h0 + (k * B + b) * H, count: H) }
+            withSingleThreadedBLAS {
             for t in 0..<T {
                 // gates[:,t] (B,4H) += hPrev[:,t] (B,H) · weight_hhᵀ (4H,H)
                 gemm(transB: true, m: B, n: G, k: H, a: hPrev + t * H, lda: T * H, b: p + layer.weightHH.offset,
@@ -73,6 +74,7 @@ public struct LSTM: Sendable {
                     lstmCellForward(gates: gRow, cPrev: cPrev, cell: cRow, tanhCell: tcRow, hidden: hRow, H: H)
                     if t + 1 < T { (hPrev + (r + 1) * H).update(from: hRow, count: H) }
                 }
+            }
             }
             for b in 0..<B {
                 let r = b * T + T - 1
@@ -107,6 +109,7 @@ public struct LSTM: Sendable {
             if let dhN { dh.update(from: dhN + k * B * H, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
             if let dcN { dc.update(from: dcN + k * B * H, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
             if first > 0 { dGates.update(repeating: 0, count: B * T * G) }
+            withSingleThreadedBLAS {
             for t in stride(from: T - 1, through: first, by: -1) {
                 for b in 0..<B {
                     let r = b * T + t
@@ -116,6 +119,7 @@ public struct LSTM: Sendable {
                 }
                 // dh_{t−1} (B,H) = dGates[:,t] (B,4H) · weight_hh (4H,H)
                 gemm(m: B, n: H, k: G, a: dGates + t * G, lda: T * G, b: p + layer.weightHH.offset, c: dh)
+            }
             }
             if first == 0 {
                 (dh0 + k * B * H).update(from: dh, count: B * H)

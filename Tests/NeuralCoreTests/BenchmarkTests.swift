@@ -4,13 +4,14 @@ import Testing
 
 /// Not a test: prints the benchmark figures. Run from a release build:
 /// TRADESIM_BENCH=1 OPENBLAS_NUM_THREADS=2 swift test -c release --filter NeuralCoreTests.benchmarkNN
-/// (TRADESIM_BENCH_SHAPES=small,medium limits the shapes; TRADESIM_BENCH_SECONDS sets the training time per shape.)
+/// (TRADESIM_BENCH_SHAPES=small,medium limits the shapes; TRADESIM_BENCH_SECONDS sets the training time per shape;
+/// TRADESIM_BENCH_THREADS overrides the 2 BLAS threads.)
 @Test(.enabled(if: ProcessInfo.processInfo.environment["TRADESIM_BENCH"] == "1"))
 func benchmarkNN() throws {
     let env = ProcessInfo.processInfo.environment
     let names = (env["TRADESIM_BENCH_SHAPES"] ?? "small,medium,paper").split(separator: ",").map(String.init)
     let seconds = Double(env["TRADESIM_BENCH_SECONDS"] ?? "5") ?? 5
-    setBLASThreads(2)
+    setBLASThreads(Int(env["TRADESIM_BENCH_THREADS"] ?? "2") ?? 2)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     for name in names {
