@@ -168,21 +168,35 @@ func lstmCellForward(gates: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Fl
 }
 
 /// One step of one sequence, backward: dh (H) += dHidden (H) in; dc (H) carries dc_t in and dc_{t−1} out;
-/// dGates (4H) = pre-activation gradients of i, f, g, o (written).
+/// dGates (4H) = pre-activation gradients of i, f, g, o (written). 8 lanes at a time, then the tail.
 @inline(__always)
 func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
                       dHidden: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
                       dGates: UnsafeMutablePointer<Float>, H: Int) {
-    for j in 0..<H {
-        let i = gates[j], f = gates[H + j], gg = gates[2 * H + j], o = gates[3 * H + j]
+    var j = 0
+    while j + 8 <= H {
+        let i = load8(gates + j), f = load8(gates + H + j), g = load8(gates + 2 * H + j), o = load8(gates + 3 * H + j)
+        let tc = load8(tanhCell + j)
+        let dhj = load8(dh + j) + load8(dHidden + j)
+        let dcj = load8(dc + j) + dhj * o * (1 - tc * tc)
+        store8(dcj * g * i * (1 - i), dGates + j)
+        store8(dcj * load8(cPrev + j) * f * (1 - f), dGates + H + j)
+        store8(dcj * i * (1 - g * g), dGates + 2 * H + j)
+        store8(dhj * tc * o * (1 - o), dGates + 3 * H + j)
+        store8(dcj * f, dc + j)
+        j += 8
+    }
+    while j < H {
+        let i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j]
         let tc = tanhCell[j]
         let dhj = dh[j] + dHidden[j]
         let dcj = dc[j] + dhj * o * (1 - tc * tc)
-        dGates[j] = dcj * gg * i * (1 - i)
+        dGates[j] = dcj * g * i * (1 - i)
         dGates[H + j] = dcj * cPrev[j] * f * (1 - f)
-        dGates[2 * H + j] = dcj * i * (1 - gg * gg)
+        dGates[2 * H + j] = dcj * i * (1 - g * g)
         dGates[3 * H + j] = dhj * tc * o * (1 - o)
         dc[j] = dcj * f
+        j += 1
     }
 }
 

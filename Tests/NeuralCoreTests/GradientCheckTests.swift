@@ -86,13 +86,16 @@ func market2VecGradients(_ activation: Activation) {
     expectGradient(dx, numericalGradient(x) { loss(params, $0) }, "dInput")
 }
 
-/// A 2-layer LSTM on B=2, T=3, I=3, H=2 with non-zero initial states; loss = Σ r·hiddenSeq + Σ rh·hN + Σ rc·cN.
+/// A 2-layer LSTM on B=2, T=3, I=3, H=2 (or H=10: 8 vector lanes + a scalar tail) with non-zero initial states;
+/// loss = Σ r·hiddenSeq + Σ rh·hN + Σ rc·cN.
 struct LSTMProblem {
-    let B = 2, T = 3, I = 3, H = 2, L = 2
+    let B = 2, T = 3, I = 3, L = 2
+    let H: Int
     let lstm: LSTM
     let params, x, h0, c0, r, rh, rc: [Float]
 
-    init(seed: UInt64) {
+    init(seed: UInt64, hidden: Int = 2) {
+        H = hidden
         var rng = Xoshiro256(seed: seed)
         var layout = ParameterLayout()
         lstm = LSTM(inputSize: I, hidden: H, layers: L, layout: &layout)
@@ -126,8 +129,9 @@ struct LSTMProblem {
     }
 }
 
-@Test func lstmGradientsIncludingInitialState() {
-    let p = LSTMProblem(seed: 14)
+@Test(arguments: [2, 10])
+func lstmGradientsIncludingInitialState(hidden: Int) {
+    let p = LSTMProblem(seed: 14, hidden: hidden)
     let (g, dx, dh0, dc0) = p.analytic()
     expectGradient(g, numericalGradient(p.params) { p.loss(params: $0) }, "dWeights")
     expectGradient(dx, numericalGradient(p.x) { p.loss(x: $0) }, "dInput")
