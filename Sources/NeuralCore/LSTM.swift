@@ -61,20 +61,21 @@ public struct LSTM: Sendable {
             }
             gemm(transB: true, m: B * T, n: G, k: layer.inputSize, a: x, b: p + layer.weightIH.offset, beta: 1, c: gates)
             for b in 0..<B { (hPrev + b * T * H).update(from: h0 + (k * B + b) * H, count: H) }
-            withSingleThreadedBLAS {
-            for t in 0..<T {
-                // gates[:,t] (B,4H) += hPrev[:,t] (B,H) · weight_hhᵀ (4H,H)
-                gemm(transB: true, m: B, n: G, k: H, a: hPrev + t * H, lda: T * H, b: p + layer.weightHH.offset,
-                     beta: 1, c: gates + t * G, ldc: T * G)
-                for b in 0..<B {
-                    let r = b * T + t
-                    let gRow = gates + r * G
-                    let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
-                    let cRow = cell + r * H, tcRow = tanhCell + r * H, hRow = hid + r * H
-                    lstmCellForward(gates: gRow, cPrev: cPrev, cell: cRow, tanhCell: tcRow, hidden: hRow, H: H)
-                    if t + 1 < T { (hPrev + (r + 1) * H).update(from: hRow, count: H) }
+            // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
+            forEachBatchShare(B) { rows in
+                let b0 = rows.lowerBound
+                for t in 0..<T {
+                    // gates[rows,t] (b,4H) += hPrev[rows,t] (b,H) · weight_hhᵀ (4H,H)
+                    gemm(transB: true, m: rows.count, n: G, k: H, a: hPrev + (b0 * T + t) * H, lda: T * H,
+                         b: p + layer.weightHH.offset, beta: 1, c: gates + (b0 * T + t) * G, ldc: T * G)
+                    for b in rows {
+                        let r = b * T + t
+                        let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
+                        lstmCellForward(gates: gates + r * G, cPrev: cPrev, cell: cell + r * H, tanhCell: tanhCell + r * H,
+                                        hidden: hid + r * H, H: H)
+                        if t + 1 < T { (hPrev + (r + 1) * H).update(from: hid + r * H, count: H) }
+                    }
                 }
-            }
             }
             for b in 0..<B {
                 let r = b * T + T - 1
@@ -109,17 +110,19 @@ public struct LSTM: Sendable {
             if let dhN { dh.update(from: dhN + k * B * H, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
             if let dcN { dc.update(from: dcN + k * B * H, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
             if first > 0 { dGates.update(repeating: 0, count: B * T * G) }
-            withSingleThreadedBLAS {
-            for t in stride(from: T - 1, through: first, by: -1) {
-                for b in 0..<B {
-                    let r = b * T + t
-                    let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
-                    lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
-                                     dHidden: dHseq + r * H, dh: dh + b * H, dc: dc + b * H, dGates: dGates + r * G, H: H)
+            forEachBatchShare(B) { rows in
+                let b0 = rows.lowerBound
+                for t in stride(from: T - 1, through: first, by: -1) {
+                    for b in rows {
+                        let r = b * T + t
+                        let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
+                        lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
+                                         dHidden: dHseq + r * H, dh: dh + b * H, dc: dc + b * H, dGates: dGates + r * G, H: H)
+                    }
+                    // dh_{t−1}[rows] (b,H) = dGates[rows,t] (b,4H) · weight_hh (4H,H)
+                    gemm(m: rows.count, n: H, k: G, a: dGates + (b0 * T + t) * G, lda: T * G, b: p + layer.weightHH.offset,
+                         c: dh + b0 * H)
                 }
-                // dh_{t−1} (B,H) = dGates[:,t] (B,4H) · weight_hh (4H,H)
-                gemm(m: B, n: H, k: G, a: dGates + t * G, lda: T * G, b: p + layer.weightHH.offset, c: dh)
-            }
             }
             if first == 0 {
                 (dh0 + k * B * H).update(from: dh, count: B * H)
@@ -217,5 +220,20 @@ final class LSTMCache {
         dBelow = FloatBuffer(B * T * H)
         dh = FloatBuffer(B * H)
         dc = FloatBuffer(B * H)
+    }
+}
+
+/// Runs `body` over disjoint shares of the batch rows 0..<B, one share per BLAS thread (so the configured thread count
+/// governs all parallelism), each share's gemms single-threaded on its own worker. LSTM sequences are independent,
+/// so a share runs all its time steps with no synchronisation; the result does not depend on scheduling.
+func forEachBatchShare(_ B: Int, _ body: (Range<Int>) -> Void) {
+    withSingleThreadedBLAS { parts in
+        let shares = min(parts, B)
+        if shares <= 1 { return body(0..<B) }
+        // Safe to share: every call writes only its own batch rows of the caller's buffers and reads shared weights.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: shares) { s in
+            body((s * B / shares)..<((s + 1) * B / shares))
+        }
     }
 }
