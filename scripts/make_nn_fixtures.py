@@ -5,6 +5,7 @@ Run with a Python that has torch, safetensors and numpy (never needed by CI):
     /work/venv-torch/bin/python scripts/make_nn_fixtures.py
 
 Files:
+  tiny_network_h12.json  the same with H=12 (exercises the 8-lane gate loops and their tail).
   tiny_network.json    Market2Vec (F=6→E=5, ReLU) → LSTM(E→H=4, L=2) → Linear(H→3) on B=3, T=5, with non-zero initial
                        states: weights by state_dict name, input, initial states, targets, outputs, MSE loss, every
                        gradient by name (and of h0/c0), the losses of 10 Adam steps (lr 1e-2), 5 Adam steps with L2
@@ -24,7 +25,8 @@ import torch.nn.functional as Fn
 from safetensors.torch import save_file
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "NeuralCoreTests", "Fixtures")
-F, E, H, L, A, B, T = 6, 5, 4, 2, 3, 3, 5
+F, E, L, A, B, T = 6, 5, 2, 3, 3, 5
+H = 4
 
 
 class Net(nn.Module):
@@ -72,10 +74,11 @@ def adam_losses(net, x, h0, c0, y, steps, make_opt, clip=None):
     return losses
 
 
-def tiny_network():
+def tiny_network(name):
     net, x, h0, c0, y = make_problem()
     weights = {k: {"shape": list(v.shape), "values": flat(v)} for k, v in net.state_dict().items()}
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, os.path.join(OUT, "tiny_network.safetensors"))
+    if name == "tiny_network":
+        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, os.path.join(OUT, f"{name}.safetensors"))
     out = net(x, h0, c0)
     loss = Fn.mse_loss(out, y)
     loss.backward()
@@ -95,7 +98,7 @@ def tiny_network():
     net.load_state_dict(state)
     fixture["adamWLosses"] = adam_losses(net, x, h0, c0, y, 5,
                                          lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.1))
-    with open(os.path.join(OUT, "tiny_network.json"), "w") as f:
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
         json.dump(fixture, f)
 
 
@@ -152,6 +155,8 @@ def losses():
 if __name__ == "__main__":
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
-    tiny_network()
+    tiny_network("tiny_network")
     tiny_clip()
     losses()
+    H = 12  # 8 vector lanes + a 4-wide scalar tail in the Swift gate loops
+    tiny_network("tiny_network_h12")

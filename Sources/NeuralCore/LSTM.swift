@@ -61,17 +61,20 @@ public struct LSTM: Sendable {
             }
             gemm(transB: true, m: B * T, n: G, k: layer.inputSize, a: x, b: p + layer.weightIH.offset, beta: 1, c: gates)
             for b in 0..<B { (hPrev + b * T * H).update(from: h0 + (k * B + b) * H, count: H) }
-            for t in 0..<T {
-                // gates[:,t] (B,4H) += hPrev[:,t] (B,H) · weight_hhᵀ (4H,H)
-                gemm(transB: true, m: B, n: G, k: H, a: hPrev + t * H, lda: T * H, b: p + layer.weightHH.offset,
-                     beta: 1, c: gates + t * G, ldc: T * G)
-                for b in 0..<B {
-                    let r = b * T + t
-                    let gRow = gates + r * G
-                    let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
-                    let cRow = cell + r * H, tcRow = tanhCell + r * H, hRow = hid + r * H
-                    lstmCellForward(gates: gRow, cPrev: cPrev, cell: cRow, tanhCell: tcRow, hidden: hRow, H: H)
-                    if t + 1 < T { (hPrev + (r + 1) * H).update(from: hRow, count: H) }
+            // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
+            forEachBatchShare(B) { rows in
+                let b0 = rows.lowerBound
+                for t in 0..<T {
+                    // gates[rows,t] (b,4H) += hPrev[rows,t] (b,H) · weight_hhᵀ (4H,H)
+                    gemm(transB: true, m: rows.count, n: G, k: H, a: hPrev + (b0 * T + t) * H, lda: T * H,
+                         b: p + layer.weightHH.offset, beta: 1, c: gates + (b0 * T + t) * G, ldc: T * G)
+                    for b in rows {
+                        let r = b * T + t
+                        let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
+                        lstmCellForward(gates: gates + r * G, cPrev: cPrev, cell: cell + r * H, tanhCell: tanhCell + r * H,
+                                        hidden: hid + r * H, H: H)
+                        if t + 1 < T { (hPrev + (r + 1) * H).update(from: hid + r * H, count: H) }
+                    }
                 }
             }
             for b in 0..<B {
@@ -107,15 +110,19 @@ public struct LSTM: Sendable {
             if let dhN { dh.update(from: dhN + k * B * H, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
             if let dcN { dc.update(from: dcN + k * B * H, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
             if first > 0 { dGates.update(repeating: 0, count: B * T * G) }
-            for t in stride(from: T - 1, through: first, by: -1) {
-                for b in 0..<B {
-                    let r = b * T + t
-                    let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
-                    lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
-                                     dHidden: dHseq + r * H, dh: dh + b * H, dc: dc + b * H, dGates: dGates + r * G, H: H)
+            forEachBatchShare(B) { rows in
+                let b0 = rows.lowerBound
+                for t in stride(from: T - 1, through: first, by: -1) {
+                    for b in rows {
+                        let r = b * T + t
+                        let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
+                        lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
+                                         dHidden: dHseq + r * H, dh: dh + b * H, dc: dc + b * H, dGates: dGates + r * G, H: H)
+                    }
+                    // dh_{t−1}[rows] (b,H) = dGates[rows,t] (b,4H) · weight_hh (4H,H)
+                    gemm(m: rows.count, n: H, k: G, a: dGates + (b0 * T + t) * G, lda: T * G, b: p + layer.weightHH.offset,
+                         c: dh + b0 * H)
                 }
-                // dh_{t−1} (B,H) = dGates[:,t] (B,4H) · weight_hh (4H,H)
-                gemm(m: B, n: H, k: G, a: dGates + t * G, lda: T * G, b: p + layer.weightHH.offset, c: dh)
             }
             if first == 0 {
                 (dh0 + k * B * H).update(from: dh, count: B * H)
@@ -138,36 +145,61 @@ public struct LSTM: Sendable {
 }
 
 /// One step of one sequence: gates (4H) pre-activations in → activated i, f, g, o out (in place);
-/// cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell.
+/// cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell. 8 lanes at a time, then the tail.
 @inline(__always)
 func lstmCellForward(gates: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
                      tanhCell: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, H: Int) {
-    for j in 0..<H {
-        let i = sigmoidScalar(gates[j]), f = sigmoidScalar(gates[H + j])
-        let gg = Foundation.tanh(gates[2 * H + j]), o = sigmoidScalar(gates[3 * H + j])
-        gates[j] = i; gates[H + j] = f; gates[2 * H + j] = gg; gates[3 * H + j] = o
-        let c = f * cPrev[j] + i * gg
-        let tc = Foundation.tanh(c)
+    var j = 0
+    while j + 8 <= H {
+        let i = sigmoid8(load8(gates + j)), f = sigmoid8(load8(gates + H + j))
+        let g = tanh8(load8(gates + 2 * H + j)), o = sigmoid8(load8(gates + 3 * H + j))
+        store8(i, gates + j); store8(f, gates + H + j); store8(g, gates + 2 * H + j); store8(o, gates + 3 * H + j)
+        let c = f * load8(cPrev + j) + i * g
+        let tc = tanh8(c)
+        store8(c, cell + j); store8(tc, tanhCell + j); store8(o * tc, hidden + j)
+        j += 8
+    }
+    while j < H {
+        let i = sigmoid8(Float8(repeating: gates[j]))[0], f = sigmoid8(Float8(repeating: gates[H + j]))[0]
+        let g = tanh8(Float8(repeating: gates[2 * H + j]))[0], o = sigmoid8(Float8(repeating: gates[3 * H + j]))[0]
+        gates[j] = i; gates[H + j] = f; gates[2 * H + j] = g; gates[3 * H + j] = o
+        let c = f * cPrev[j] + i * g
+        let tc = tanh8(Float8(repeating: c))[0]
         cell[j] = c; tanhCell[j] = tc; hidden[j] = o * tc
+        j += 1
     }
 }
 
 /// One step of one sequence, backward: dh (H) += dHidden (H) in; dc (H) carries dc_t in and dc_{t−1} out;
-/// dGates (4H) = pre-activation gradients of i, f, g, o (written).
+/// dGates (4H) = pre-activation gradients of i, f, g, o (written). 8 lanes at a time, then the tail.
 @inline(__always)
 func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
                       dHidden: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
                       dGates: UnsafeMutablePointer<Float>, H: Int) {
-    for j in 0..<H {
-        let i = gates[j], f = gates[H + j], gg = gates[2 * H + j], o = gates[3 * H + j]
+    var j = 0
+    while j + 8 <= H {
+        let i = load8(gates + j), f = load8(gates + H + j), g = load8(gates + 2 * H + j), o = load8(gates + 3 * H + j)
+        let tc = load8(tanhCell + j)
+        let dhj = load8(dh + j) + load8(dHidden + j)
+        let dcj = load8(dc + j) + dhj * o * (1 - tc * tc)
+        store8(dcj * g * i * (1 - i), dGates + j)
+        store8(dcj * load8(cPrev + j) * f * (1 - f), dGates + H + j)
+        store8(dcj * i * (1 - g * g), dGates + 2 * H + j)
+        store8(dhj * tc * o * (1 - o), dGates + 3 * H + j)
+        store8(dcj * f, dc + j)
+        j += 8
+    }
+    while j < H {
+        let i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j]
         let tc = tanhCell[j]
         let dhj = dh[j] + dHidden[j]
         let dcj = dc[j] + dhj * o * (1 - tc * tc)
-        dGates[j] = dcj * gg * i * (1 - i)
+        dGates[j] = dcj * g * i * (1 - i)
         dGates[H + j] = dcj * cPrev[j] * f * (1 - f)
-        dGates[2 * H + j] = dcj * i * (1 - gg * gg)
+        dGates[2 * H + j] = dcj * i * (1 - g * g)
         dGates[3 * H + j] = dhj * tc * o * (1 - o)
         dc[j] = dcj * f
+        j += 1
     }
 }
 
@@ -188,5 +220,20 @@ final class LSTMCache {
         dBelow = FloatBuffer(B * T * H)
         dh = FloatBuffer(B * H)
         dc = FloatBuffer(B * H)
+    }
+}
+
+/// Runs `body` over disjoint shares of the batch rows 0..<B, one share per BLAS thread (so the configured thread count
+/// governs all parallelism), each share's gemms single-threaded on its own worker. LSTM sequences are independent,
+/// so a share runs all its time steps with no synchronisation; the result does not depend on scheduling.
+func forEachBatchShare(_ B: Int, _ body: (Range<Int>) -> Void) {
+    withSingleThreadedBLAS { parts in
+        let shares = min(parts, B)
+        if shares <= 1 { return body(0..<B) }
+        // Safe to share: every call writes only its own batch rows of the caller's buffers and reads shared weights.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: shares) { s in
+            body((s * B / shares)..<((s + 1) * B / shares))
+        }
     }
 }

@@ -104,6 +104,7 @@ public final class RecurrentNetwork {
     /// through the last `forward(ws)`, ADDING into `gradients`; writes `ws.dh0`, `ws.dc0`. `truncate`: BPTT through
     /// only the last k steps (nil = all T).
     public func backward(_ ws: Workspace, truncate: Int? = nil) {
+        precondition(ws.configuration == configuration, "workspace made for another network architecture")
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in

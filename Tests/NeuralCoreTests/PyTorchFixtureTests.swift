@@ -47,8 +47,12 @@ func mseStep(_ net: RecurrentNetwork, _ ws: Workspace, target: [Float]) -> Float
     #expect(f.header.torch.hasPrefix("2."))
 }
 
-@Test func forwardLossAndEveryGradientMatchPyTorch() throws {
-    let f = try loadFixture("tiny_network.json", as: TinyNetworkFixture.self)
+/// H = 4 runs the gate loops' scalar tail only; H = 12 runs 8 vector lanes and a 4-wide tail.
+let networkFixtures = ["tiny_network.json", "tiny_network_h12.json"]
+
+@Test(arguments: networkFixtures)
+func forwardLossAndEveryGradientMatchPyTorch(_ name: String) throws {
+    let f = try loadFixture(name, as: TinyNetworkFixture.self)
     let (net, ws) = try f.makeNetwork()
     let loss = mseStep(net, ws, target: f.target)
     expectClose(ws.outputs[0].array, f.output, "output")
@@ -61,8 +65,9 @@ func mseStep(_ net: RecurrentNetwork, _ ws: Workspace, target: [Float]) -> Float
     expectClose(ws.dc0.array, try #require(f.gradients["c0"]), "dc0")
 }
 
-@Test func tenAdamStepsMatchPyTorch() throws {
-    let f = try loadFixture("tiny_network.json", as: TinyNetworkFixture.self)
+@Test(arguments: networkFixtures)
+func tenAdamStepsMatchPyTorch(_ name: String) throws {
+    let f = try loadFixture(name, as: TinyNetworkFixture.self)
     for (config, expected) in [(Adam.Configuration(learningRate: 1e-2), f.adamLosses),
                                (Adam.Configuration(learningRate: 1e-2, weightDecay: 0.1, decoupled: false), f.adamL2Losses),
                                (Adam.Configuration(learningRate: 1e-2, weightDecay: 0.1, decoupled: true), f.adamWLosses)] {

@@ -1,0 +1,126 @@
+import Foundation
+
+/// A benchmark workload: x (B,T,F) → Linear(F→E) + ReLU → LSTM(E→H, L layers) → final hidden → Linear(H→3);
+/// MSE against fixed random targets; Adam lr 1e-3.
+public struct NNBenchShape: Codable, Sendable, Equatable {
+    public var name: String
+    public var features, embedding, hidden, layers, time, batch: Int
+
+    public init(name: String, features: Int, embedding: Int, hidden: Int, layers: Int, time: Int, batch: Int) {
+        self.name = name; self.features = features; self.embedding = embedding; self.hidden = hidden
+        self.layers = layers; self.time = time; self.batch = batch
+    }
+
+    public static let small = NNBenchShape(name: "small", features: 20, embedding: 32, hidden: 64, layers: 1, time: 32, batch: 64)
+    public static let medium = NNBenchShape(name: "medium", features: 400, embedding: 128, hidden: 128, layers: 2, time: 64, batch: 64)
+    public static let paper = NNBenchShape(name: "paper", features: 4000, embedding: 300, hidden: 300, layers: 2, time: 64, batch: 32)
+    public static let all = [small, medium, paper]
+    public static func named(_ name: String) -> NNBenchShape? { all.first { $0.name == name } }
+
+    /// Outputs of the head.
+    public static let outputs = 3
+
+    /// Gemm FLOPs (2 per multiply-add) of one training step on batch B; elementwise work is not counted.
+    /// forward  = 2·B·T·F·E + Σ_k 2·B·T·4H·(I_k + H) + 2·B·H·A           (I_0 = E, I_k = H above)
+    /// backward = 2·B·T·F·E (dW only, the input needs no gradient)
+    ///          + Σ_k 2 · 2·B·T·4H·(I_k + H)   (dW_ih, dW_hh; and dx, dh_{t−1})
+    ///          + 2 · 2·B·H·A                   (dW and dh of the head)
+    public var trainingFlops: Double {
+        let (B, T, F, E, H, A) = (Double(batch), Double(time), Double(features), Double(embedding), Double(hidden), Double(Self.outputs))
+        var lstm = 0.0
+        for k in 0..<layers { lstm += 2 * B * T * 4 * H * ((k == 0 ? E : H) + H) }
+        let embed = 2 * B * T * F * E, head = 2 * B * H * A
+        return (embed + lstm + head) + (embed + 2 * lstm + 2 * head)
+    }
+}
+
+public struct NNBenchResult: Codable, Sendable {
+    public var shape: NNBenchShape
+    /// Training sequences per second (forward + backward + Adam step; one sample = one sequence).
+    public var samplesPerSecond: Double
+    /// `shape.trainingFlops` × training steps per second / 1e9.
+    public var gflops: Double
+    /// Forward only, batch 1, T = 64, milliseconds per call.
+    public var inferenceMsBatch1: Double
+    public var trainingSteps: Int
+    public var blasThreads: Int
+    /// Calibration taken in the same run: GFLOP/s of one (1024,1024)·(1024,1024) sgemm with the same threads, so a
+    /// figure measured on a busy machine can be read against the ~180 GFLOP/s the idle 2-core machine reaches.
+    public var sgemmGflops: Double
+}
+
+/// Trains the `shape` workload for about `seconds` (after a warm-up) and times batch-1 inference at T = 64.
+/// Pin the BLAS threads first (`setBLASThreads(2)` or OPENBLAS_NUM_THREADS=2) for figures comparable with the peers.
+public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchResult {
+    var rng = BenchGenerator(state: 0x5EED)
+    let net = RecurrentNetwork(.init(features: shape.features, embedding: shape.embedding, hidden: shape.hidden,
+                                     layers: shape.layers, embeddingActivation: .relu,
+                                     heads: [HeadSpec("head", .linear(outputs: NNBenchShape.outputs))]), using: &rng)
+    var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-3))
+    let ws = net.makeWorkspace(batch: shape.batch, time: shape.time)
+    for i in 0..<ws.input.count { ws.input[i] = Float.random(in: -1...1, using: &rng) }
+    let target = (0..<(shape.batch * NNBenchShape.outputs)).map { _ in Float.random(in: -1...1, using: &rng) }
+
+    func trainStep() {
+        net.forward(ws)
+        _ = mseLoss(prediction: ws.outputs[0].pointer, target: target, count: target.count, dPrediction: ws.dOutputs[0].pointer)
+        net.zeroGradients()
+        net.backward(ws)
+        adam.update(&net.parameters, gradients: net.gradients)
+    }
+    trainStep(); trainStep()
+    var steps = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var elapsed = 0.0
+    while steps < 3 || elapsed < seconds {
+        trainStep()
+        steps += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    let stepsPerSecond = Double(steps) / elapsed
+
+    let act = net.makeWorkspace(batch: 1, time: 64)
+    for i in 0..<act.input.count { act.input[i] = Float.random(in: -1...1, using: &rng) }
+    net.forward(act); net.forward(act)
+    var calls = 0
+    let inferenceStart = DispatchTime.now().uptimeNanoseconds
+    var inferenceElapsed = 0.0
+    while calls < 10 || inferenceElapsed < max(0.5, seconds / 4) {
+        net.forward(act)
+        calls += 1
+        inferenceElapsed = Double(DispatchTime.now().uptimeNanoseconds - inferenceStart) / 1e9
+    }
+    return NNBenchResult(shape: shape, samplesPerSecond: stepsPerSecond * Double(shape.batch),
+                         gflops: shape.trainingFlops * stepsPerSecond / 1e9,
+                         inferenceMsBatch1: inferenceElapsed / Double(calls) * 1e3,
+                         trainingSteps: steps, blasThreads: blasThreads(), sgemmGflops: sgemmCalibration())
+}
+
+/// GFLOP/s of repeated (1024,1024)·(1024,1024) sgemms over about half a second.
+func sgemmCalibration() -> Double {
+    let n = 1024
+    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    gemm(m: n, n: n, k: n, a: a, b: b, c: &c)
+    var calls = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var elapsed = 0.0
+    while calls < 3 || elapsed < 0.5 {
+        gemm(m: n, n: n, k: n, a: a, b: b, c: &c)
+        calls += 1
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    return 2 * Double(n * n * n) * Double(calls) / elapsed / 1e9
+}
+
+/// SplitMix64, so the benchmark's weights and data are the same every run without depending on RLCore.
+struct BenchGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

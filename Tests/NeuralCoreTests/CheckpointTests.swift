@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+import RLCore
+@testable import NeuralCore
+
+func temporaryURL(_ name: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("neuralcore-\(UUID().uuidString)-\(name)")
+}
+
+func smallNetwork(seed: UInt64, hidden: Int = 4) -> RecurrentNetwork {
+    var rng = Xoshiro256(seed: seed)
+    return RecurrentNetwork(.init(features: 5, embedding: 4, hidden: hidden, layers: 2,
+                                  heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
+                            using: &rng)
+}
+
+/// A few Adam steps on a fixed batch so the optimizer state is non-trivial.
+func train(_ net: RecurrentNetwork, _ adam: inout Adam, steps: Int, seed: UInt64 = 3) {
+    var rng = Xoshiro256(seed: seed)
+    let ws = net.makeWorkspace(batch: 4, time: 6)
+    ws.input.set(randomFloats(ws.input.count, using: &rng))
+    let targets = randomFloats(4, using: &rng), actions = [0, 2, 1, 1], advantages: [Float] = [1, -0.5, 0.3, 2]
+    for _ in 0..<steps {
+        net.forward(ws)
+        _ = softmaxCrossEntropy(logits: ws.outputs[0].pointer, targets: actions, batch: 4, classes: 3, weights: advantages,
+                                dLogits: ws.dOutputs[0].pointer)
+        _ = mseLoss(prediction: ws.outputs[1].pointer, target: targets, count: 4, dPrediction: ws.dOutputs[1].pointer, scale: 0.5)
+        net.zeroGradients()
+        net.backward(ws)
+        net.clipGradients(maxNorm: 1)
+        adam.update(&net.parameters, gradients: net.gradients)
+    }
+}
+
+@Test func saveLoadRoundTripIsBitExact() throws {
+    let net = smallNetwork(seed: 1)
+    var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
+    train(net, &adam, steps: 3)
+    let url = temporaryURL("roundtrip.safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try net.save(to: url, optimizer: adam)
+
+    let loaded = smallNetwork(seed: 2)
+    var loadedAdam = Adam(parameterCount: loaded.parameters.count, .init(learningRate: 1e-2))
+    #expect(loaded.parameters != net.parameters)
+    try loaded.load(from: url, optimizer: &loadedAdam)
+    #expect(loaded.parameters.map(\.bitPattern) == net.parameters.map(\.bitPattern))
+    #expect(loadedAdam.m.map(\.bitPattern) == adam.m.map(\.bitPattern))
+    #expect(loadedAdam.v.map(\.bitPattern) == adam.v.map(\.bitPattern))
+    #expect(loadedAdam.step == 3)
+
+    // resuming from the checkpoint continues exactly as the original run
+    train(net, &adam, steps: 2, seed: 9)
+    train(loaded, &loadedAdam, steps: 2, seed: 9)
+    #expect(loaded.parameters.map(\.bitPattern) == net.parameters.map(\.bitPattern))
+
+    // the file is what safetensors readers expect: names, shapes, metadata
+    let file = try SafeTensors.File(contentsOf: url)
+    #expect(file.entries["lstm.weight_ih_l1"]?.shape == [16, 4])
+    #expect(file.entries["policy.weight"]?.shape == [3, 4])
+    #expect(file.entries["adam.m.embed.weight"]?.shape == [4, 5])
+    #expect(file.metadata["adam.step"] == "3")
+    let bytes = try [UInt8](Data(contentsOf: url))
+    let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    #expect(headerLength % 8 == 0)
+    #expect(bytes.count == 8 + headerLength + 4 * 3 * net.parameters.count)
+}
+
+func expectLoadError(_ url: URL, into net: RecurrentNetwork, mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    let before = net.parameters
+    do {
+        try net.load(from: url)
+        Issue.record("load succeeded", sourceLocation: sourceLocation)
+    } catch let error as SafeTensorsError {
+        let text = error.description
+        #expect(!text.contains("\n"), "one line: \(text)", sourceLocation: sourceLocation)
+        #expect(text.hasPrefix(url.path), "names the file: \(text)", sourceLocation: sourceLocation)
+        for w in words { #expect(text.contains(w), "mentions \(w): \(text)", sourceLocation: sourceLocation) }
+    } catch {
+        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+    }
+    #expect(net.parameters == before, "a failed load changes nothing", sourceLocation: sourceLocation)
+}
+
+@Test func loadErrorsNameFileAndTensor() throws {
+    let net = smallNetwork(seed: 1)
+    let url = temporaryURL("good.safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try net.save(to: url)
+    let bytes = try Data(contentsOf: url)
+
+    let truncated = temporaryURL("truncated.safetensors")
+    defer { try? FileManager.default.removeItem(at: truncated) }
+    try bytes.prefix(bytes.count - 2).write(to: truncated)
+    expectLoadError(truncated, into: smallNetwork(seed: 2), mentions: ["truncated", "value.bias"])
+    try bytes.prefix(5).write(to: truncated)
+    expectLoadError(truncated, into: smallNetwork(seed: 2), mentions: ["truncated"])
+    try bytes.prefix(40).write(to: truncated)
+    expectLoadError(truncated, into: smallNetwork(seed: 2), mentions: ["truncated"])
+
+    expectLoadError(url, into: smallNetwork(seed: 2, hidden: 5), mentions: ["lstm.weight_ih_l0", "[16, 4]", "[20, 4]"])
+
+    let missing = temporaryURL("missing.safetensors")
+    defer { try? FileManager.default.removeItem(at: missing) }
+    try SafeTensors.write(net.tensors.filter { $0.name != "lstm.bias_hh_l1" }.map {
+        SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: net.parameters[$0.range])
+    }, to: missing)
+    expectLoadError(missing, into: smallNetwork(seed: 2), mentions: ["missing tensor 'lstm.bias_hh_l1'"])
+
+    let garbage = temporaryURL("garbage.safetensors")
+    defer { try? FileManager.default.removeItem(at: garbage) }
+    var bad = Data([16, 0, 0, 0, 0, 0, 0, 0])
+    bad.append(contentsOf: Array("{not json at all".utf8))
+    try bad.write(to: garbage)
+    expectLoadError(garbage, into: smallNetwork(seed: 2), mentions: ["bad header"])
+
+    var adam = Adam(parameterCount: net.parameters.count)
+    #expect(throws: SafeTensorsError.self) { try smallNetwork(seed: 2).load(from: url, optimizer: &adam) }
+}
+
+@Test func sameSeedSameBits() {
+    setBLASThreads(2)
+    func run(seed: UInt64) -> [UInt32] {
+        let net = smallNetwork(seed: seed, hidden: 8)
+        var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
+        train(net, &adam, steps: 5)
+        return net.parameters.map(\.bitPattern)
+    }
+    #expect(run(seed: 42) == run(seed: 42))
+    #expect(run(seed: 42) != run(seed: 43))
+}
+
+@Test func targetSyncCopiesEveryParameter() {
+    let online = smallNetwork(seed: 1), target = smallNetwork(seed: 2)
+    #expect(online.parameters != target.parameters)
+    target.copyParameters(from: online)
+    #expect(online.parameters == target.parameters)
+}
+
+@Test func initialisationBoundsFollowPyTorch() {
+    let net = smallNetwork(seed: 7, hidden: 16)
+    for slot in net.tensors {
+        let fanIn: Int = slot.name.hasPrefix("lstm") ? 16 : (net.tensors.first { $0.name == slot.name.replacingOccurrences(of: ".bias", with: ".weight") }!.shape[1])
+        let bound = 1 / Float(fanIn).squareRoot()
+        let values = net.parameters[slot.range]
+        #expect(values.allSatisfy { abs($0) <= bound }, "\(slot.name) within ±\(bound)")
+        #expect(values.map { abs($0) }.max()! > 0.5 * bound, "\(slot.name) spreads over its range")
+    }
+}
+
+@Test func batchOneMatchesRowsOfABatchAndChunksCarryState() {
+    var rng = Xoshiro256(seed: 21)
+    let net = smallNetwork(seed: 5, hidden: 6)
+    let T = 6, F = 5
+    let big = net.makeWorkspace(batch: 3, time: T)
+    big.input.set(randomFloats(big.input.count, using: &rng))
+    net.forward(big)
+    let one = net.makeWorkspace(batch: 1, time: T)
+    for b in 0..<3 {
+        one.input.set(Array(big.input.array[(b * T * F)..<((b + 1) * T * F)]))
+        net.forward(one)
+        expectClose(one.outputs[0].array, Array(big.outputs[0].array[(3 * b)..<(3 * b + 3)]), rel: 1e-5, "batch-1 row \(b)")
+    }
+    // two chunks of 3 steps, carrying (h, c), equal one run of 6 steps
+    let chunk = net.makeWorkspace(batch: 3, time: 3)
+    for (part, carry) in [(0, false), (1, true)] {
+        var x: [Float] = []
+        let all = big.input.array
+        for b in 0..<3 {
+            let start: Int = (b * T + 3 * part) * F
+            x += all[start..<(start + 3 * F)]
+        }
+        chunk.input.set(x)
+        if carry { chunk.h0.set(chunk.hN.array); chunk.c0.set(chunk.cN.array) }
+        net.forward(chunk)
+    }
+    expectClose(chunk.outputs[0].array, big.outputs[0].array, rel: 1e-5, "stateful chunks")
+    expectClose(chunk.hN.array, big.hN.array, rel: 1e-5, "final hidden")
+}
