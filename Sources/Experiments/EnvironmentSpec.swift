@@ -30,16 +30,25 @@ public struct EnvironmentSpec: Config {
 public struct MarketSetup: Sendable {
     public let path: String
     public let spec: EnvironmentSpec
+    /// The folder the data path is relative to.
+    public let folder: String
     public let dataset: MarketDataset
 
     /// Loads the environment file (with `overrides` laid over it) and its data (paths in it are relative to the
     /// file's folder).
     public init(path: String, overrides: Node? = nil) throws {
-        self.path = path
-        spec = try EnvironmentSpec.load(path, overrides: overrides)
         let folder = (path as NSString).deletingLastPathComponent
+        try self.init(spec: EnvironmentSpec.load(path, overrides: overrides), folder: folder.isEmpty ? "." : folder, path: path)
+    }
+
+    /// Loads the data of an already decoded environment (`folder`: what its data path is relative to; `path`: the
+    /// name used in messages).
+    public init(spec: EnvironmentSpec, folder: String, path: String) throws {
+        self.path = path
+        self.spec = spec
+        self.folder = folder
         do {
-            dataset = try loadMarket(spec.data, baseDirectory: folder.isEmpty ? "." : folder)
+            dataset = try loadMarket(spec.data, baseDirectory: folder)
         } catch let error as MarketDataError {
             throw ConfigError("\(path): data: \(error.description)")
         }

@@ -20,8 +20,13 @@ public struct ExperimentSpec: Config {
     public var evaluateOn: [Split] = [.validation]
     /// Training episodes' step rows: keep every k-th step (0: episode rows only; evaluation always keeps every step).
     public var logEvery: Int = 0
+    /// Write a checkpoint every this many training steps (0: only at the end); `tradesim train --resume` continues
+    /// from the latest one.
+    public var checkpointEvery: Int = 0
     /// The run store, relative to the working directory.
     public var store: String = "runs/tradesim.sqlite"
+    /// Checkpoint folders (one per run inside), relative to the working directory.
+    public var checkpoints: String = "runs/checkpoints"
 
     public init() {}
 }
@@ -70,8 +75,8 @@ public struct Experiment {
         let spec = try StrictYAML.decode(ExperimentSpec.self, node: node, file: path)
         guard !spec.seeds.isEmpty else { throw ConfigError("\(path): key 'seeds' needs at least one seed") }
         guard spec.steps > 0 else { throw ConfigError("\(path): key 'steps' must be positive") }
-        guard spec.evaluateEvery >= 0, spec.logEvery >= 0 else {
-            throw ConfigError("\(path): keys 'evaluateEvery' and 'logEvery' must be ≥ 0")
+        guard spec.evaluateEvery >= 0, spec.logEvery >= 0, spec.checkpointEvery >= 0 else {
+            throw ConfigError("\(path): keys 'evaluateEvery', 'checkpointEvery' and 'logEvery' must be ≥ 0")
         }
         let folder = (path as NSString).deletingLastPathComponent
         func resolve(_ p: String) -> String { p.hasPrefix("/") || folder.isEmpty ? p : folder + "/" + p }

@@ -1,4 +1,5 @@
 import Agents
+import Crypto
 import Foundation
 import MarketData
 import RLCore
@@ -28,113 +29,227 @@ public struct RunOutcome {
 
 /// Trains one run per seed of `experiment`, logging to its store: the run row with the experiment YAML and the resolved
 /// configs, every training episode (one transaction each), the agents' update metrics, validation evaluations every
-/// `evaluateEvery` steps and a full evaluation of each `evaluateOn` split at the end (every step logged). A failure marks
-/// the run `failed` with its message and is rethrown; what was committed before stays.
+/// `evaluateEvery` steps, checkpoints every `checkpointEvery` steps, and a full evaluation of each `evaluateOn` split at
+/// the end (every step logged). A failure marks the run `failed` with its message and is rethrown; what was committed
+/// before stays.
 public func runExperiment(_ experiment: Experiment, store storePath: String? = nil,
                           progress: (TrainingProgress) -> Void = { _ in }) throws -> [RunOutcome] {
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let agentConfig = try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides)
     let store = try RunStore(path: storePath ?? experiment.spec.store)
     return try experiment.spec.seeds.map { seed in
-        try trainOneSeed(experiment, seed: seed, setup: setup, agentConfig: agentConfig, store: store, progress: progress)
+        let resolved = ResolvedConfig(experiment: experiment.spec, environment: setup.spec,
+                                      environmentFolder: absolutePath(setup.folder), agent: agentConfig, seed: seed)
+        let json = try resolved.json()
+        let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
+                                      experimentYAML: experiment.yaml, configJSON: json, configHash: fnv1aHex(json),
+                                      codeVersion: tradesimVersion)
+        var session = try TrainingSession(run: run, config: resolved, setup: setup, store: store, state: TrainerState())
+        return try session.train(progress: progress)
     }
 }
 
-func trainOneSeed(_ experiment: Experiment, seed: Int, setup: MarketSetup, agentConfig: AgentConfig, store: RunStore,
-                  progress: (TrainingProgress) -> Void) throws -> RunOutcome {
-    let spec = experiment.spec
-    let trainEnv = try setup.environment(.train, seed: UInt64(seed))
-    let resolved = ResolvedConfig(experiment: spec, environment: setup.spec, agent: agentConfig)
-    let json = try resolved.json()
-    let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
-                                  experimentYAML: experiment.yaml, configJSON: json, configHash: fnv1aHex(json),
-                                  codeVersion: tradesimVersion)
+/// Continues a run from its latest checkpoint: checks every checkpoint file against its recorded SHA-256, restores the
+/// agent (weights, optimizer, RNG, counters) and the trainer's counters, removes what the run logged after that step,
+/// and trains to the run's step budget. The result is bit-identical to a run that was never interrupted.
+public func resumeRun(_ reference: String, store storePath: String, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunOutcome {
+    let store = try RunStore(path: storePath)
+    let run = try store.run(reference: reference)
     let runId = run.id!
+    guard run.status != .finished else { throw ConfigError("\(storePath): run \(run.name) has already finished") }
+    let config: ResolvedConfig
     do {
-        let agent = makeAgent(agentConfig, spec: AgentSpec(of: trainEnv), seed: UInt64(seed))
-        var episodeIndex = 0
-        var lastReturn: Double?, lastLoss: Double?
-        var pendingMetrics: [MetricRecord] = []
-        let start = Date()
-        let chunk = spec.evaluateEvery > 0 ? spec.evaluateEvery : spec.steps
-        var chunkIndex = 0
-        while agent.stepsDone < spec.steps {
-            let n = min(chunk, spec.steps - agent.stepsDone)
-            var failure: (any Error)?
-            agent.train(env: trainEnv, steps: n, seed: UInt64(seed) &* 1_000_003 &+ UInt64(chunkIndex)) { event in
-                guard failure == nil else { return }
-                do {
-                    switch event {
-                    case .episode(let e):
-                        lastReturn = e.episodeReturn
-                        let first = trainEnv.timestamp(ofBar: max(e.info.bar - e.length, 0))
-                        let record = EpisodeRecord(runId: runId, split: .train, index: Int64(episodeIndex),
-                                                   firstTimestamp: first, lastTimestamp: e.info.timestamp,
-                                                   steps: Int64(e.length), totalReward: e.episodeReturn,
-                                                   finalEquity: e.info.equity, costs: 0, globalStep: Int64(e.step),
-                                                   actionsHash: "")
-                        let metrics = [MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicReturn",
-                                                    value: e.episodeReturn, wallTime: Date().timeIntervalSince(start)),
-                                       MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicLength",
-                                                    value: Double(e.length), wallTime: Date().timeIntervalSince(start))]
-                        _ = try store.writeEpisode(record, steps: [], metrics: pendingMetrics + metrics)
-                        pendingMetrics.removeAll()
-                        episodeIndex += 1
-                    case .update(let step, let metrics):
-                        let wall = Date().timeIntervalSince(start)
-                        for (key, value) in metrics.sorted(by: { $0.key < $1.key }) {
-                            pendingMetrics.append(MetricRecord(runId: runId, globalStep: Int64(step), key: key, value: value, wallTime: wall))
+        config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
+    } catch {
+        throw ConfigError("\(storePath): run \(run.name): its stored configuration cannot be read (\(error))")
+    }
+    guard let latest = try store.latestCheckpoint(runId: runId) else {
+        throw ConfigError("\(storePath): run \(run.name) has no checkpoint to resume from")
+    }
+    let files = try store.checkpoints(runId: runId).filter { $0.globalStep == latest.globalStep }
+    for f in files {
+        let actual: String
+        do { actual = try sha256Hex(ofFile: f.file) } catch {
+            throw ConfigError("\(f.file): checkpoint file of run \(run.name) is missing or unreadable")
+        }
+        guard actual == f.sha256 else {
+            throw ConfigError("\(f.file): checksum mismatch (recorded \(f.sha256.prefix(12))…, file \(actual.prefix(12))…): the checkpoint is corrupt")
+        }
+    }
+    let directory = (latest.file as NSString).deletingLastPathComponent
+    let setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder, path: config.environmentFolder)
+    var state: TrainerState
+    do {
+        state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + TrainerState.file)))
+    } catch {
+        throw ConfigError("\(directory)/\(TrainerState.file): cannot read the trainer state (\(error))")
+    }
+    state.resumedFrom = directory
+    try store.rollback(runId: runId, after: latest.globalStep)
+    try store.setStatus(ofRun: runId, to: .running)
+    var session = try TrainingSession(run: run, config: config, setup: setup, store: store, state: state)
+    return try session.train(progress: progress)
+}
+
+/// Counters of the training loop that a checkpoint must restore besides the agent's own state.
+struct TrainerState: Codable {
+    static let file = "trainer.json"
+    /// Chunks trained so far (a chunk's environments are seeded from the run seed and this index).
+    var chunk = 0
+    /// Training episodes logged so far.
+    var episodes = 0
+    /// Evaluation episodes logged so far.
+    var evaluations = 0
+    /// Set when resuming: the checkpoint directory the agent is loaded from.
+    var resumedFrom: String?
+}
+
+/// One run being trained: the agent, its environment, the store and the loop's counters.
+struct TrainingSession {
+    let run: RunRecord
+    let config: ResolvedConfig
+    let setup: MarketSetup
+    let store: RunStore
+    let agent: any Agent
+    let trainEnv: MarketEnv
+    var state: TrainerState
+
+    init(run: RunRecord, config: ResolvedConfig, setup: MarketSetup, store: RunStore, state: TrainerState) throws {
+        self.run = run
+        self.config = config
+        self.setup = setup
+        self.store = store
+        self.state = state
+        trainEnv = try setup.environment(.train, seed: UInt64(config.seed))
+        agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
+        if let directory = state.resumedFrom {
+            do { try agent.load(from: URL(fileURLWithPath: directory)) } catch {
+                throw ConfigError("\(directory): cannot restore the agent (\(error))")
+            }
+        }
+    }
+
+    var runId: Int64 { run.id! }
+    var spec: ExperimentSpec { config.experiment }
+
+    /// The next step at which training stops for an evaluation, a checkpoint or the end.
+    func nextBoundary(after step: Int) -> Int {
+        var b = spec.steps
+        for every in [spec.evaluateEvery, spec.checkpointEvery] where every > 0 { b = min(b, (step / every + 1) * every) }
+        return b
+    }
+
+    mutating func train(progress: (TrainingProgress) -> Void) throws -> RunOutcome {
+        do {
+            let start = Date()
+            var lastReturn: Double?, lastLoss: Double?
+            var pending: [MetricRecord] = []
+            while agent.stepsDone < spec.steps {
+                let before = agent.stepsDone
+                var failure: (any Error)?
+                var episodes = state.episodes
+                let (runId, name, total, store, trainEnv) = (self.runId, run.name, spec.steps, self.store, self.trainEnv)
+                let doneBefore = agent.stepsDone
+                agent.train(env: trainEnv, steps: nextBoundary(after: before) - before,
+                            seed: UInt64(config.seed) &* 1_000_003 &+ UInt64(state.chunk)) { event in
+                    guard failure == nil else { return }
+                    do {
+                        switch event {
+                        case .episode(let e):
+                            lastReturn = e.episodeReturn
+                            let wall = Date().timeIntervalSince(start)
+                            let record = EpisodeRecord(runId: runId, split: .train, index: Int64(episodes),
+                                                       firstTimestamp: trainEnv.timestamp(ofBar: max(e.info.bar - e.length, 0)),
+                                                       lastTimestamp: e.info.timestamp, steps: Int64(e.length),
+                                                       totalReward: e.episodeReturn, finalEquity: e.info.equity, costs: 0,
+                                                       globalStep: Int64(e.step), actionsHash: "")
+                            let metrics = [MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicReturn", value: e.episodeReturn, wallTime: wall),
+                                           MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicLength", value: Double(e.length), wallTime: wall)]
+                            _ = try store.writeEpisode(record, steps: [], metrics: pending + metrics)
+                            pending.removeAll()
+                            episodes += 1
+                        case .update(let step, let metrics):
+                            let wall = Date().timeIntervalSince(start)
+                            for (key, value) in metrics.sorted(by: { $0.key < $1.key }) {
+                                pending.append(MetricRecord(runId: runId, globalStep: Int64(step), key: key, value: value, wallTime: wall))
+                            }
+                            lastLoss = metrics["losses/td"] ?? metrics["losses/policy"] ?? lastLoss
+                            progress(TrainingProgress(run: name, step: step, total: total,
+                                                      stepsPerSecond: Double(step - doneBefore) / max(wall, 1e-9),
+                                                      lastEpisodeReturn: lastReturn, loss: lastLoss))
                         }
-                        lastLoss = metrics["losses/td"] ?? metrics["losses/policy"] ?? lastLoss
-                        let sps = Double(step) / max(Date().timeIntervalSince(start), 1e-9)
-                        progress(TrainingProgress(run: run.name, step: step, total: spec.steps, stepsPerSecond: sps,
-                                                  lastEpisodeReturn: lastReturn, loss: lastLoss))
+                    } catch {
+                        failure = error
                     }
-                } catch {
-                    failure = error
+                }
+                if let failure { throw failure }
+                state.episodes = episodes
+                state.chunk += 1
+                let now = agent.stepsDone
+                pending.append(MetricRecord(runId: runId, globalStep: Int64(now), key: "charts/globalStep", value: Double(now),
+                                            wallTime: Date().timeIntervalSince(start)))
+                try store.appendMetrics(pending)
+                pending.removeAll()
+                let finished = now >= spec.steps
+                if spec.evaluateEvery > 0 && !finished && now / spec.evaluateEvery > before / spec.evaluateEvery {
+                    _ = try evaluate(.validation)
+                }
+                if finished || (spec.checkpointEvery > 0 && now / spec.checkpointEvery > before / spec.checkpointEvery) {
+                    try checkpoint()
                 }
             }
-            if let failure { throw failure }
-            chunkIndex += 1
-            pendingMetrics.append(MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/globalStep",
-                                               value: Double(agent.stepsDone), wallTime: Date().timeIntervalSince(start)))
-            try store.appendMetrics(pendingMetrics)
-            pendingMetrics.removeAll()
-            if spec.evaluateEvery > 0 && agent.stepsDone < spec.steps {
-                _ = try evaluateAndLog(agent, setup: setup, split: .validation, runId: runId, index: chunkIndex, store: store)
-            }
+            var evaluations: [(Split, EpisodeSummary)] = []
+            for split in spec.evaluateOn { evaluations.append((split, try evaluate(split))) }
+            try store.finishRun(runId)
+            return RunOutcome(run: try store.run(id: runId), evaluations: evaluations)
+        } catch {
+            try? store.failRun(runId, message: "\(error)")
+            throw error
         }
-        var evaluations: [(Split, EpisodeSummary)] = []
-        for (k, split) in spec.evaluateOn.enumerated() {
-            let summary = try evaluateAndLog(agent, setup: setup, split: split, runId: runId, index: chunkIndex + k, store: store)
-            evaluations.append((split, summary))
-        }
-        try store.finishRun(runId)
-        return RunOutcome(run: try store.run(id: runId), evaluations: evaluations)
-    } catch {
-        try? store.failRun(runId, message: "\(error)")
-        throw error
     }
-}
 
-/// Runs the agent's greedy policy over a whole split with every step logged, writes the episode and its
-/// `eval/{split}/…` metrics at the agent's current step, and returns the summary.
-func evaluateAndLog(_ agent: any Agent, setup: MarketSetup, split: Split, runId: Int64, index: Int, store: RunStore) throws -> EpisodeSummary {
-    let log = try evaluateAgent(agent, setup: setup, split: split)
-    let s = log.summary
-    let step = Int64(agent.stepsDone)
-    let values: [(String, Double?)] = [
-        ("sharpe", s.metrics.sharpe), ("totalReturn", s.metrics.totalReturn), ("annualReturn", s.metrics.annualReturn),
-        ("maxDrawdown", s.metrics.maxDrawdown), ("psr", s.metrics.psr), ("finalEquity", s.finalEquity),
-        ("turnover", s.turnover), ("exposure", s.exposure), ("costs", s.costs),
-    ]
-    let metrics = values.compactMap { key, value in
-        value.map { MetricRecord(runId: runId, globalStep: step, key: "eval/\(split.rawValue)/\(key)", value: $0) }
+    /// Writes the agent and the trainer state to `{checkpoints}/{run name}/step-{N}/` and records every file with its
+    /// SHA-256. The files are complete before their rows are committed, so a recorded checkpoint is always whole.
+    mutating func checkpoint() throws {
+        let step = agent.stepsDone
+        let directory = URL(fileURLWithPath: absolutePath(spec.checkpoints)).appendingPathComponent(run.name).appendingPathComponent("step-\(step)")
+        do {
+            try agent.save(to: directory)
+            var saved = state
+            saved.resumedFrom = nil
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try encoder.encode(saved).write(to: directory.appendingPathComponent(TrainerState.file), options: .atomic)
+        } catch {
+            throw ConfigError("\(directory.path): cannot write the checkpoint (\(error))")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        for name in names {
+            let file = directory.appendingPathComponent(name).path
+            try store.addCheckpoint(runId: runId, globalStep: Int64(step), file: file, sha256: try sha256Hex(ofFile: file))
+        }
     }
-    _ = try store.writeEpisode(log.record(runId: runId, split: EpisodeSplit(rawValue: split.rawValue)!, index: index,
-                                          globalStep: Int(step)),
-                               steps: log.steps, trades: log.trades, metrics: metrics)
-    return s
+
+    /// Runs the greedy policy over a whole split with every step logged; writes the episode and its `eval/{split}/…`
+    /// metrics at the agent's current step.
+    mutating func evaluate(_ split: Split) throws -> EpisodeSummary {
+        let log = try evaluateAgent(agent, setup: setup, split: split)
+        let s = log.summary
+        let step = Int64(agent.stepsDone)
+        let values: [(String, Double?)] = [
+            ("sharpe", s.metrics.sharpe), ("totalReturn", s.metrics.totalReturn), ("annualReturn", s.metrics.annualReturn),
+            ("maxDrawdown", s.metrics.maxDrawdown), ("psr", s.metrics.psr), ("finalEquity", s.finalEquity),
+            ("turnover", s.turnover), ("exposure", s.exposure), ("costs", s.costs),
+        ]
+        let metrics = values.compactMap { key, value in
+            value.map { MetricRecord(runId: runId, globalStep: step, key: "eval/\(split.rawValue)/\(key)", value: $0) }
+        }
+        _ = try store.writeEpisode(log.record(runId: runId, split: EpisodeSplit(rawValue: split.rawValue)!, index: state.evaluations,
+                                              globalStep: Int(step)),
+                                   steps: log.steps, trades: log.trades, metrics: metrics)
+        state.evaluations += 1
+        return s
+    }
 }
 
 /// The agent's greedy (deterministic) policy over a whole split, every step kept.
@@ -154,17 +269,31 @@ public func evaluateAgent(_ agent: any Agent, setup: MarketSetup, split: Split, 
     }
 }
 
-/// Everything a run was configured with, as stored in `run.configJSON`.
-struct ResolvedConfig: Encodable {
+/// Everything a run was configured with, as stored in `run.configJSON`; enough to rebuild and resume the run.
+struct ResolvedConfig: Codable {
     var experiment: ExperimentSpec
     var environment: EnvironmentSpec
+    /// Absolute folder the environment's data path is relative to.
+    var environmentFolder: String
     var agent: AgentConfig
+    var seed: Int
 
     func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
+}
+
+/// `path` made absolute against the working directory.
+func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
+
+/// SHA-256 of a file's bytes, as 64 hex digits.
+func sha256Hex(ofFile path: String) throws -> String {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
 /// FNV-1a 64 of a string's UTF-8 bytes, as 16 hex digits (the config hash: equal configs, equal hashes).

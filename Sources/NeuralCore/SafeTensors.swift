@@ -143,7 +143,9 @@ extension RecurrentNetwork {
     public func save(to url: URL, optimizer: Adam? = nil) throws {
         var list = tensors.map { SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: parameters[$0.range]) }
         var metadata = ["format": "pt"]
-        if let data = try? JSONEncoder().encode(configuration), let json = String(data: data, encoding: .utf8) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]  // the same network always writes the same bytes
+        if let data = try? encoder.encode(configuration), let json = String(data: data, encoding: .utf8) {
             metadata["tradesim.architecture"] = json
         }
         if let optimizer {

@@ -372,6 +372,20 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// Deletes what a run wrote after training step `step` (episodes with their steps and trades, metrics, checkpoint
+    /// rows), in one transaction: a resumed run continues from its checkpoint at `step` without duplicate rows.
+    /// Returns the number of episodes removed.
+    @discardableResult
+    public func rollback(runId: Int64, after step: Int64) throws -> Int {
+        try write("cannot roll back run \(runId) to step \(step)") { db in
+            try requireRun(runId, db)
+            let episodes = try EpisodeRecord.filter(Column("runId") == runId && Column("globalStep") > step).deleteAll(db)
+            try MetricRecord.filter(Column("runId") == runId && Column("globalStep") > step).deleteAll(db)
+            try CheckpointRecord.filter(Column("runId") == runId && Column("globalStep") > step).deleteAll(db)
+            return episodes
+        }
+    }
+
     // MARK: - Maintenance
 
     /// SQLite's `PRAGMA integrity_check` result: `ok` for a healthy file, else the problems, one per line.

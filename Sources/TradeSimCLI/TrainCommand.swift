@@ -22,8 +22,16 @@ struct TrainCommand: ParsableCommand {
     var store: String?
     @Option(help: "Write a Markdown report of the evaluation here.")
     var report: String?
+    @Option(help: "Continue this run (id or name prefix) from its latest checkpoint.")
+    var resume: String?
 
     func validate() throws {
+        if resume != nil {
+            guard experiment == nil, env == nil, agent == nil, seed == nil, steps == nil else {
+                throw ValidationError("--resume takes only --store and --report")
+            }
+            return
+        }
         if experiment == nil && (env == nil || agent == nil) {
             throw ValidationError("give an experiment file, or both --env and --agent")
         }
@@ -34,6 +42,13 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let resume {
+            var bar = ProgressPrinter()
+            let outcome = try resumeRun(resume, store: store ?? defaultStorePath) { bar.show($0) }
+            bar.finish()
+            print("\(outcome.run.name): \(outcome.run.status.rawValue)")
+            return
+        }
         var loaded: Experiment
         if let experiment {
             loaded = try Experiment.load(experiment)

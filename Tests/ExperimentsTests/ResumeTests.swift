@@ -1,0 +1,101 @@
+import Foundation
+import RunStore
+import Testing
+
+/// A tiny PPO experiment that checkpoints every 256 steps, in its own folder (store and checkpoints inside).
+func checkpointingExperiment(steps: Int) throws -> (dir: String, experiment: String, store: String) {
+    let dir = try temporaryDirectory()
+    let yaml = """
+        environment: \(repoRoot)/environments/sp500-daily.yaml
+        agent: \(repoRoot)/agents/ppo-lstm.yaml
+        seeds: [5]
+        steps: \(steps)
+        checkpointEvery: 256
+        evaluateOn: []
+        store: \(dir)/runs.sqlite
+        checkpoints: \(dir)/checkpoints
+        overrides:
+          environment:
+            market: {window: 8, episode: {length: 60}}
+          agent:
+            encoder: {embedding: 8, hidden: 8}
+            numEnvs: 2
+            nSteps: 32
+            minibatchSize: 32
+            epochs: 2
+        """
+    try yaml.write(toFile: dir + "/ppo.yaml", atomically: true, encoding: .utf8)
+    return (dir, dir + "/ppo.yaml", dir + "/runs.sqlite")
+}
+
+/// The SHA-256 recorded for the final network file of the store's only run.
+func finalNetworkHash(_ store: RunStore) throws -> (step: Int64, sha: String) {
+    let run = try #require(try store.runs().first)
+    let last = try #require(try store.checkpoints(runId: run.id!).last { $0.file.hasSuffix("network.safetensors") })
+    return (last.globalStep, last.sha256)
+}
+
+@Test func killedRunResumesToTheSameWeightsAsAnUninterruptedRun() throws {
+    let steps = 2_048
+    let whole = try checkpointingExperiment(steps: steps)
+    let r = try runCLI(["train", whole.experiment])
+    #expect(r.status == 0, "\(r.stderr)")
+    let reference = try finalNetworkHash(try RunStore(path: whole.store))
+    #expect(reference.step == Int64(steps))
+
+    // Start the same experiment elsewhere and SIGKILL it once it has written its first checkpoint.
+    let cut = try checkpointingExperiment(steps: steps)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: tradesimBinary)
+    p.arguments = ["train", cut.experiment]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let deadline = Date().addingTimeInterval(120)
+    var killedAt: Int64 = 0
+    while Date() < deadline {
+        if FileManager.default.fileExists(atPath: cut.store),
+           let store = try? RunStore(path: cut.store, busyTimeout: 1),
+           let run = try? store.runs().first,
+           let latest = try? store.latestCheckpoint(runId: run.id!) {
+            killedAt = latest.globalStep
+            kill(p.processIdentifier, SIGKILL)
+            break
+        }
+        usleep(10_000)
+    }
+    p.waitUntilExit()
+    #expect(p.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+    #expect(killedAt > 0 && killedAt < Int64(steps))
+
+    let store = try RunStore(path: cut.store)
+    #expect(try store.integrityCheck() == "ok")
+    let run = try #require(try store.runs().first)
+    #expect(run.status == .running)
+    let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", cut.store])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(try store.run(id: run.id!).status == .finished)
+    let after = try finalNetworkHash(store)
+    #expect(after.step == reference.step)
+    #expect(after.sha == reference.sha)
+    // no duplicate training episodes: indices are 0..<n
+    let indices = try store.episodes(runId: run.id!, split: .train).map(\.index)
+    #expect(indices == Array(0..<Int64(indices.count)))
+}
+
+@Test func corruptCheckpointIsRefusedWithOneLine() throws {
+    let t = try checkpointingExperiment(steps: 256)
+    #expect(try runCLI(["train", t.experiment]).status == 0)
+    let store = try RunStore(path: t.store)
+    let run = try #require(try store.runs().first)
+    try store.setStatus(ofRun: run.id!, to: .interrupted)
+    let file = try #require(try store.checkpoints(runId: run.id!).first { $0.file.hasSuffix("network.safetensors") }).file
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+    bytes[bytes.count - 1] ^= 0xff
+    try bytes.write(to: URL(fileURLWithPath: file))
+    let r = try runCLI(["train", "--resume", "\(run.id!)", "--store", t.store])
+    #expect(r.status != 0)
+    #expect(r.stderrLines.count == 1, "\(r.stderr)")
+    #expect(r.stderr.contains(file) && r.stderr.contains("checksum mismatch"))
+    #expect(try store.run(id: run.id!).status == .interrupted)  // untouched
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Testing
+@testable import RunStore
+
+@Test func rollbackRemovesOnlyWhatCameAfterTheStep() throws {
+    let dir = try TemporaryDirectory()
+    let store = try RunStore(path: dir.file("r.sqlite"))
+    let run = try makeRun(store), other = try makeRun(store, seed: 8)
+    for (k, step) in [100, 200, 300].enumerated() {
+        var e = makeEpisode(runId: run.id!, index: Int64(k))
+        e.globalStep = Int64(step)
+        try store.writeEpisode(e, steps: makeSteps(5), trades: makeTrades(2), metrics: makeMetrics(globalStep: Int64(step)))
+        try store.addCheckpoint(runId: run.id!, globalStep: Int64(step), file: "c\(step)", sha256: "x")
+    }
+    var kept = makeEpisode(runId: other.id!)
+    kept.globalStep = 300
+    try store.writeEpisode(kept, steps: makeSteps(5))
+    #expect(try store.rollback(runId: run.id!, after: 150) == 2)
+    #expect(try store.episodes(runId: run.id!).map(\.globalStep) == [100])
+    #expect(try store.metrics(runId: run.id!).allSatisfy { $0.globalStep <= 150 })
+    #expect(try store.latestCheckpoint(runId: run.id!)?.globalStep == 100)
+    #expect(try store.episodes(runId: other.id!).count == 1)
+    #expect(try scalar(store, "SELECT COUNT(*) FROM step") == 10)  // the kept episodes' steps only
+    #expect(try store.integrityCheck() == "ok")
+}
