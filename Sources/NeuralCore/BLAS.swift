@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// The thread count NeuralCore runs with: 0 until `setBLASThreads` is called, then its argument. Kept here, not read
 /// back from OpenBLAS, because `withSingleThreadedBLAS` lowers OpenBLAS's count for a while (possibly on another thread).
@@ -59,11 +60,19 @@ public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n:
     }
 }
 
+/// Serialises NeuralCore's compute across threads. OpenBLAS's thread count is process-global, and a gemm's bits depend
+/// on it (and on how rows are split), so while `withSingleThreadedBLAS` has lowered it, no other thread may run a
+/// NeuralCore gemm; `RecurrentNetwork.forward`/`backward` hold this lock for their whole run. Recursive, because they
+/// call `withSingleThreadedBLAS`, which takes it too. Uncontended (one thread driving the networks) it costs nothing.
+let computeLock = NSRecursiveLock()
+
 /// Runs `body(threads)` with OpenBLAS on one thread, passing the thread count configured before, then restores it.
 /// The LSTM's per-step gemms ((B,H)·(H,4H), a few MFLOP each, T of them in sequence) run like this, on batch shares in
 /// parallel (`forEachBatchShare`): handing each small gemm to a second BLAS thread costs more in wake-ups and waiting
 /// than it saves (measured with `benchmarkTraining` on 2 cores). The large all-steps gemms keep every thread.
 func withSingleThreadedBLAS<R>(_ body: (Int) -> R) -> R {
+    computeLock.lock()
+    defer { computeLock.unlock() }
     let threads = blasThreads()
     if threads == 1 { return body(1) }
     openblas_set_num_threads(1)

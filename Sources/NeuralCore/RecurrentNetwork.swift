@@ -25,6 +25,11 @@
 /// and read `dh0`/`dc0` after. All time steps: `hiddenSequence` (B,T,H) after forward; add per-step gradients into
 /// `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
 /// Checkpoints: `try net.save(to: url, optimizer: adam)`, `try net.load(from: url, optimizer: &adam)` (safetensors).
+///
+/// Threads and bits: call `setBLASThreads(n)` once at start-up. Forward/backward use n OpenBLAS threads for the
+/// all-steps gemms and n batch shares for the recurrence. Results are bit-identical for the same seed and the same n,
+/// but differ in the last bits between different n (OpenBLAS splits work by thread). Forward/backward of all networks
+/// are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class RecurrentNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
         /// F, features per bar (all assets).
@@ -86,6 +91,8 @@ public final class RecurrentNetwork {
     public func forward(_ ws: Workspace) {
         precondition(ws.configuration == configuration, "workspace made for another network architecture")
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
+        computeLock.lock()
+        defer { computeLock.unlock() }
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer)
@@ -106,6 +113,8 @@ public final class RecurrentNetwork {
     public func backward(_ ws: Workspace, truncate: Int? = nil) {
         precondition(ws.configuration == configuration, "workspace made for another network architecture")
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
+        computeLock.lock()
+        defer { computeLock.unlock() }
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
