@@ -10,7 +10,7 @@ import TradingEnv
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print one JSON line (build with -c release; pin OPENBLAS_NUM_THREADS).",
-        subcommands: [BenchEnv.self, BenchAgent.self, BenchStore.self])
+        subcommands: [BenchEnv.self, BenchNN.self, BenchAgent.self, BenchStore.self])
 }
 
 struct BenchEnv: ParsableCommand {
@@ -95,5 +95,31 @@ struct BenchAgent: ParsableCommand {
         let market = try setup.environment(.train) { $0.window = 32 }
         let result = benchmarkAgent(algo: algo, env: market, steps: steps)
         try printJSONLine(result, adding: ["blasThreads": blasThreads(), "window": 32])
+    }
+}
+
+struct BenchNN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nn",
+        abstract: "Market2Vec + LSTM training and batch-1 inference speed: x (B,T,F) → Linear(F→E)+ReLU → LSTM(E→H, L) → Linear(H→3), MSE, Adam.")
+
+    @Option(help: "small (20,32,64,1,32,64), medium (400,128,128,2,64,64) or paper (4000,300,300,2,64,32) as (F,E,H,L,T,B).")
+    var shape: String = "small"
+    @Option(help: "Seconds of timed training.")
+    var seconds: Double = 5
+    @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 2).")
+    var threads: Int?
+
+    func validate() throws {
+        guard NNBenchShape.named(shape) != nil else { throw ValidationError("--shape must be small, medium or paper, not '\(shape)'") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
+        setBLASThreads(threads ?? env ?? 2)
+        let result = benchmarkTraining(shape: NNBenchShape.named(shape)!, seconds: seconds)
+        try printJSONLine(result, adding: ["shape": shape, "peakGflopsTwoCores": 205])
     }
 }

@@ -85,9 +85,12 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     let timestamps: [Int64]
     /// (D, N) closes, for marking, baselines and rewards.
     let close: [Double]
-    /// (D, N, 2) per bar and asset: the fill reference price (open or close by `fill`) and the relative price impact
-    /// of trading at it (`CostModel.impact`), both known once the data is loaded.
+    /// (D, 3, N₄) per bar: the assets' fill reference prices (open or close by `fill`), the relative price impact of
+    /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes with
+    /// price 1 and impact 0.
     let quotes: [Double]
+    /// N₄
+    let n4: Int
     let features: [Float]
     let width: Int
     /// (D, N) EW std of price changes, only for the volatility-scaled reward.
@@ -101,8 +104,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     public private(set) var equity = 0.0
     /// (N) weights after the last fill, marked at the close; handed out in observations.
     var weights: [Double]
-    /// (6, N): shares, target, previous target, and the latest fills' quantity, price and cost, one flat buffer so the
-    /// step loop works on one unsafe pointer.
+    /// (6, N₄): shares, target, previous target, and the latest fills' quantity, price and cost, one flat buffer so
+    /// the step loop works on one unsafe pointer (padding lanes stay 0).
     var book: [Double]
     var dsr: DifferentialSharpe
 
@@ -117,7 +120,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     public var shares: [Double] { Array(book[0..<n]) }
     /// (N) fills of the latest step.
     public var lastFills: [Fill] {
-        (0..<n).map { Fill(quantity: book[3 * n + $0], price: book[4 * n + $0], cost: book[5 * n + $0]) }
+        (0..<n).map { Fill(quantity: book[3 * n4 + $0], price: book[4 * n4 + $0], cost: book[5 * n4 + $0]) }
     }
 
     /// - Parameters:
@@ -161,11 +164,18 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         tickers = panel.tickers
         timestamps = panel.timestamps
         close = panel.close
-        var q = [Double](repeating: 0, count: 2 * panel.close.count)
-        for k in panel.close.indices {
-            let reference = config.fill == .nextOpen ? panel.open[k] : panel.close[k]
-            q[2 * k] = reference
-            q[2 * k + 1] = config.costs.impact(reference: reference, high: panel.high[k], low: panel.low[k])
+        let n4 = padded(n)
+        self.n4 = n4
+        var q = [Double](repeating: 1, count: 3 * n4 * panel.barCount)
+        for d in 0..<panel.barCount {
+            for i in 0..<n {
+                let k = d * n + i, row = 3 * n4 * d
+                let reference = config.fill == .nextOpen ? panel.open[k] : panel.close[k]
+                q[row + i] = reference
+                q[row + n4 + i] = config.costs.impact(reference: reference, high: panel.high[k], low: panel.low[k])
+                q[row + 2 * n4 + i] = panel.close[k]
+            }
+            for i in n..<n4 { q[3 * n4 * d + n4 + i] = 0 }
         }
         quotes = q
         self.features = features
@@ -183,7 +193,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         }
         rng = Xoshiro256(seed: seed)
         weights = Array(repeating: 0, count: n)
-        book = Array(repeating: 0, count: 6 * n)
+        book = Array(repeating: 0, count: 6 * padded(n))
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
 
@@ -230,14 +240,11 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let commissionRate = config.costs.commissionBps * 1e-4
         let borrowRate = config.costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400)
         let fractional = config.fractionalShares
-        let cashBefore = cash
+        let cashBefore = cash, n4 = self.n4
         let r = book.withUnsafeMutableBufferPointer { book in
             quotes.withUnsafeBufferPointer { quotes in
-                close.withUnsafeBufferPointer { close in
-                    Self.rebalance(book: book.baseAddress!, quote: quotes.baseAddress! + 2 * next * n,
-                                   mark: close.baseAddress! + next * n, n: n, cash: cashBefore,
-                                   commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional)
-                }
+                rebalance(book: book.baseAddress!, quote: quotes.baseAddress! + 3 * n4 * next, n4: n4, cash: cashBefore,
+                          commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional)
             }
         }
         let (cash, stepCost, traded, referenceEquity, newEquity) = (r.cash, r.cost, r.traded, r.referenceEquity, r.equity)
@@ -250,73 +257,24 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         book.withUnsafeMutableBufferPointer { book in
             close.withUnsafeBufferPointer { close in
                 weights.withUnsafeMutableBufferPointer { weights in
-                    let shares = book.baseAddress!, mark = close.baseAddress! + next * n
-                    for i in 0..<n {
-                        weights[i] = shares[i] * mark[i] * inverseEquity
-                        shares[2 * n + i] = shares[n + i]  // previous target ← target
-                    }
+                    let shares = book.baseAddress!, mark = close.baseAddress! + next * n, w = weights.baseAddress!
+                    for i in 0..<n { w[i] = shares[i] * mark[i] * inverseEquity }
+                    (shares + 2 * n4).update(from: shares + n4, count: n)  // previous target ← target
                 }
             }
         }
         let terminated = newEquity <= config.equityFloor * config.initialCash
         let truncated = !terminated && (bar >= lastBar || (config.episode.mode == .random && bar - episodeStart >= config.episode.length))
         let info = StepInfo(bar: next, timestamp: timestamps[next], equity: newEquity, cash: cash, cost: stepCost,
-                            turnover: turnover, fillPrice: book[Self.fillPriceRow * n], position: weights[0])
+                            turnover: turnover, fillPrice: book[Self.fillPriceRow * n4], position: weights[0])
         return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
-    }
-
-    /// The fill of one step over flat buffers (no allocation, no captured state): sizes every asset's target against equity
-    /// at the reference prices, fills with impact and commission, charges borrow on shorts and marks at the close.
-    /// Shapes: book (6, N) as `MarketEnv.book`; quote (N, 2) reference price and impact of the fill bar; mark (N) closes.
-    @inline(__always)
-    static func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, mark: UnsafePointer<Double>,
-                          n: Int, cash: Double, commissionRate: Double, borrowRate: Double, fractional: Bool)
-        -> (cash: Double, cost: Double, traded: Double, referenceEquity: Double, equity: Double) {
-        let shares = book, target = book + n
-        let fillQuantity = book + 3 * n, fillPrice = book + 4 * n, fillCost = book + 5 * n
-        var cash = cash, cost = 0.0, traded = 0.0
-        var referenceEquity = cash
-        for i in 0..<n { referenceEquity += shares[i] * quote[2 * i] }
-        for i in 0..<n {
-            let reference = quote[2 * i], impact = quote[2 * i + 1]
-            let exact = target[i] * referenceEquity / reference
-            // whole shares: toward zero (share counts are far inside Int64)
-            let desired = fractional ? exact : Double(Int64(exact))
-            let held = shares[i]
-            let q = desired - held
-            // A rebalance to the weight already held differs from zero only by rounding: not a trade.
-            if abs(q) <= 1e-12 * max(abs(desired), abs(held)) {
-                fillQuantity[i] = 0; fillPrice[i] = 0; fillCost[i] = 0
-                continue
-            }
-            let price = reference * (q > 0 ? 1 + impact : 1 - impact)
-            let notional = abs(q) * price
-            let commission = commissionRate * notional
-            let fee = commission + abs(q) * reference * impact
-            cash -= q * price + commission
-            cost += fee
-            traded += notional
-            shares[i] = desired
-            fillQuantity[i] = q; fillPrice[i] = price; fillCost[i] = fee
-        }
-        // Borrow fee on shorts for the bar, then mark at the close.
-        if borrowRate > 0 {
-            var borrow = 0.0
-            for i in 0..<n where shares[i] < 0 { borrow -= shares[i] * mark[i] }
-            borrow *= borrowRate
-            cash -= borrow
-            cost += borrow
-        }
-        var equity = cash
-        for i in 0..<n { equity += shares[i] * mark[i] }
-        return (cash, cost, traded, referenceEquity, equity)
     }
 
     /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints.
     mutating func setTarget(_ action: TradingAction) {
         let n = self.n, space = actionSpace
         book.withUnsafeMutableBufferPointer { book in
-            let target = UnsafeMutableBufferPointer(rebasing: book[n ..< 2 * n])
+            let target = UnsafeMutableBufferPointer(rebasing: book[n4 ..< n4 + n])
             switch action {
             case .index(let k):
                 precondition(n == 1 && k >= 0 && k < space.levels.count, "action \(action) is outside \(space)")
@@ -349,7 +307,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             for i in 0..<n {
                 total += volScaledReward(mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
                                          price: close[next * n + i], previousPrice: close[bar * n + i],
-                                         position: book[n + i], previousPosition: book[2 * n + i],
+                                         position: book[n4 + i], previousPosition: book[2 * n4 + i],
                                          sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
             }
             return total
