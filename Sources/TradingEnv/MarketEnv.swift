@@ -258,8 +258,11 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             close.withUnsafeBufferPointer { close in
                 weights.withUnsafeMutableBufferPointer { weights in
                     let shares = book.baseAddress!, mark = close.baseAddress! + next * n, w = weights.baseAddress!
-                    for i in 0..<n { w[i] = shares[i] * mark[i] * inverseEquity }
-                    (shares + 2 * n4).update(from: shares + n4, count: n)  // previous target ← target
+                    let target = shares + n4, previousTarget = shares + 2 * n4
+                    for i in 0..<n {
+                        w[i] = shares[i] * mark[i] * inverseEquity
+                        previousTarget[i] = target[i]
+                    }
                 }
             }
         }
