@@ -12,6 +12,10 @@ struct TradeSim: ParsableCommand {
 
     /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
     static func main() {
+        if let missing = missingCPUFeatures() {
+            FileHandle.standardError.write(Data("error: this CPU lacks \(missing), which tradesim's numeric code is built for (x86-64-v3: Haswell, Zen or later)\n".utf8))
+            Foundation.exit(1)
+        }
         // One BLAS thread unless the user pins another count: runs are bit-identical only with a fixed count.
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { setBLASThreads(1) }
         do {
@@ -59,4 +63,17 @@ func printJSONLine(_ value: some Encodable, adding extra: [String: Any] = [:]) t
     var extra = extra
     extra["peakRSSBytes"] = peakRSSBytes()
     try printJSON(value, adding: extra)
+}
+
+/// The AVX2 / FMA flags missing from /proc/cpuinfo on x86-64 Linux (nil when present, or elsewhere).
+func missingCPUFeatures() -> String? {
+    #if os(Linux) && arch(x86_64)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let present = Set(flags.split(separator: " ").map(String.init))
+    let missing = ["avx2", "fma"].filter { !present.contains($0) }
+    return missing.isEmpty ? nil : missing.joined(separator: " and ")
+    #else
+    return nil
+    #endif
 }
