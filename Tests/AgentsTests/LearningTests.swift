@@ -64,15 +64,17 @@ struct LearningSetup {
     #expect(s.optimum > 2)   // ≈ 200 bars × |log return| ≈ 0.017
 }
 
-@Test(.enabled(if: slowTests)) func dqnLearnsTheSineMarket() throws {
+@Test(.enabled(if: slowTests), arguments: [false, true])
+func dqnLearnsTheSineMarket(prioritized: Bool) throws {
     let s = try LearningSetup()
     var c = DQNConfig()
+    c.prioritizedReplay = prioritized
     c.encoder = learningEncoder
     c.learningRate = 1e-3; c.rewardScale = 50; c.gamma = 0.9; c.nStep = 3
     c.learningStarts = 500; c.epsilonSteps = 6_000; c.epsilonEnd = 0.02; c.targetUpdateInterval = 500
     c.bufferSize = 20_000; c.batchSize = 64; c.trainFrequency = 2
     let (fraction, _) = s.fraction(.dqn(c), steps: 15_000)
-    print("learning: dqn reached \(fraction) of the optimum \(s.optimum)")
+    print("learning: dqn (prioritized \(prioritized)) reached \(fraction) of the optimum \(s.optimum)")
     #expect(fraction >= 0.9)
 }
 
@@ -104,5 +106,25 @@ struct LearningSetup {
     c.entropyCoefficient = 0.003
     let (fraction, _) = s.fraction(.ppo(c), steps: 40_000)
     print("learning: ppo reached \(fraction) of the optimum \(s.optimum)")
+    #expect(fraction >= 0.9)
+}
+
+/// The Gaussian policy on continuous target weights (tanh-squashed into [−1, 1]): the same market, the optimum is still
+/// the DP over {−1, 0, 1} (the log growth of one bar is monotone in the weight, so the best weight is at a bound or 0).
+@Test(.enabled(if: slowTests)) func ppoGaussianLearnsTheSineMarket() throws {
+    let p = sinePanel(bars: 800, period: 11.3, amplitude: 0.05)
+    let train = try marketEnv(p, bars: 0..<600, window: 8, randomEpisodes: 48) { $0.actions.kind = .weights }
+    let test = try marketEnv(p, bars: (600 - 7)..<800, window: 8) { $0.actions.kind = .weights }
+    let optimum = optimalReturn(try marketEnv(p, bars: (600 - 7)..<800, window: 8))
+    setBLASThreads(1)
+    var c = PPOConfig()
+    c.encoder = learningEncoder
+    c.learningRate = 1e-3; c.rewardScale = 50; c.gamma = 0.9; c.numEnvs = 8; c.nSteps = 64; c.minibatchSize = 128
+    c.entropyCoefficient = 0; c.continuous.squash = .tanh
+    let agent = PPOAgent(c, spec: AgentSpec(of: train), seed: 1)
+    #expect(AgentSpec(of: train).discreteActions == 0)
+    agent.train(env: train, steps: 60_000, seed: 1) { _ in }
+    let fraction = evaluate(agent, test) / optimum
+    print("learning: ppo gaussian reached \(fraction) of the optimum \(optimum)")
     #expect(fraction >= 0.9)
 }
