@@ -100,7 +100,7 @@ public final class A2CAgent: Agent {
             var sums = LossSums()
             core.zeroGradients()
             let ws = core.forward(buffer, rows: rows[...])
-            core.addVanillaLoss(ws, rows: rows[...], buffer: buffer, advantages: advantageScratch,
+            core.addVanillaLoss(ws, rows: rows[...], buffer: buffer, advantages: advantageScratch[...],
                                 valueCoefficient: config.valueCoefficient, entropyCoefficient: config.entropyCoefficient,
                                 normalizer: buffer.count, sums: &sums)
             core.net.backward(ws)

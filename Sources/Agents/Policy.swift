@@ -417,15 +417,15 @@ struct LossSums {
 extension ActorCritic {
     /// The vanilla policy-gradient loss of REINFORCE and A2C on forwarded rows, added into the workspace gradients:
     /// L = (1/N) Σ [ −A_k log π(a_k|s_k) + c_v · ½ (V(s_k) − R_k)² − c_e · H(π(·|s_k)) ], N = `normalizer` (the
-    /// whole batch, so chunks of one batch accumulate into one gradient). `advantages` (M) for the M rows of `ws`.
-    func addVanillaLoss(_ ws: Workspace, rows: ArraySlice<Int>, buffer: RolloutBuffer, advantages: [Float],
+    /// whole batch, so chunks of one batch accumulate into one gradient). `advantages` (M): one per row of `ws`.
+    func addVanillaLoss(_ ws: Workspace, rows: ArraySlice<Int>, buffer: RolloutBuffer, advantages: ArraySlice<Float>,
                         valueCoefficient: Double, entropyCoefficient: Double, normalizer: Int, sums: inout LossSums) {
         let n = Float(normalizer), cv = Float(valueCoefficient), ce = Float(entropyCoefficient), W = actionWidth
         let dValue = ws.dOutputs[1].pointer
         buffer.actions.withUnsafeBufferPointer { actions in
             for (i, k) in rows.enumerated() {
                 let action = actions.baseAddress! + k * W
-                let advantage = advantages[i]
+                let advantage = advantages[advantages.startIndex + i]
                 sums.policy -= Double(advantage * logProb(ws, i, action))
                 addLogProbGradient(ws, i, action, coefficient: -advantage / n)
                 let error = value(ws, i) - buffer.returns[k]

@@ -115,7 +115,7 @@ public final class ReinforceAgent: Agent {
         while begin < N {
             let end = min(begin + config.minibatchSize, N), chunk = rows[begin ..< end]
             let ws = core.forward(buffer, rows: chunk)
-            core.addVanillaLoss(ws, rows: chunk, buffer: buffer, advantages: Array(advantageScratch[begin ..< end]),
+            core.addVanillaLoss(ws, rows: chunk, buffer: buffer, advantages: advantageScratch[begin ..< end],
                                 valueCoefficient: config.valueCoefficient, entropyCoefficient: config.entropyCoefficient,
                                 normalizer: N, sums: &sums)
             core.net.backward(ws)

@@ -230,3 +230,43 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     var wrong = PPOConfig(); wrong.algo = .dqn
     #expect(throws: ConfigValueError.self) { try wrong.validate() }
 }
+
+@Test func dqnPrioritizedReplayUpdatesPrioritiesAndPolyakMovesTheTarget() throws {
+    setBLASThreads(1)
+    let env = try smallMarket()
+    guard case .dqn(var c) = tinyConfig(.dqn) else { return }
+    c.prioritizedReplay = true
+    c.tau = 0.25
+    c.targetUpdateInterval = 1_000_000
+    let agent = DQNAgent(c, spec: AgentSpec(of: env), seed: 1)
+    agent.train(env: env, steps: 60, seed: 2) { _ in }
+    // every stored slot has a priority; the sampled ones were reset from their TD errors (not all equal to the max)
+    let stored = (0..<agent.replay.count).map { agent.prioritized.tree.priority($0) }
+    #expect(stored.allSatisfy { $0 > 0 } && Set(stored).count > 1)
+    #expect(abs(agent.prioritized.tree.total - stored.reduce(0, +)) < 1e-9 * agent.prioritized.tree.total)
+    // Polyak: θ⁻ ← τθ + (1 − τ)θ⁻
+    let online = agent.online.parameters, before = agent.target.parameters
+    #expect(online != before)
+    agent.syncTarget()
+    for i in stride(from: 0, to: online.count, by: 97) {
+        #expect(agent.target.parameters[i] == 0.25 * online[i] + 0.75 * before[i])
+    }
+}
+
+@Test func dqnEpisodeEventsCarryReturnsLengthsAndFinalInfo() throws {
+    let env = try marketEnv(sinePanel(bars: 30), bars: 0..<30, window: 4)
+    guard case .dqn(let c) = tinyConfig(.dqn) else { return }
+    let agent = DQNAgent(c, spec: AgentSpec(of: env), seed: 1)
+    var episodes: [EpisodeRecord<StepInfo>] = []
+    var updates: [[String: Double]] = []
+    agent.train(env: env, steps: 52, seed: 0) { event in
+        switch event {
+        case .episode(let e): episodes.append(e)
+        case .update(_, let m): updates.append(m)
+        }
+    }
+    // whole-split episodes: decisions at bars 3 … 28, 26 steps, truncated when the data runs out
+    #expect(episodes.count == 2 && episodes.allSatisfy { $0.length == 26 && !$0.terminated && $0.info.bar == 29 })
+    #expect(episodes.allSatisfy { abs($0.episodeReturn - log($0.info.equity / 1_000)) < 1e-9 })
+    #expect(!updates.isEmpty && updates.allSatisfy { $0["losses/td"] != nil && $0["charts/epsilon"] != nil && $0["charts/sps"] != nil })
+}
