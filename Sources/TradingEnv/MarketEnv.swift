@@ -19,8 +19,13 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
     public let weights: [Double]
     /// cash / equity at bar t's close.
     public let cashWeight: Double
+    /// Whether `extras` holds the weights, and the cash weight.
+    let observePosition: Bool, observeCash: Bool
+
     /// (P) what the agent sees of its portfolio: the weights if `observePosition`, then the cash weight if `observeCash`.
-    public let extras: [Double]
+    public var extras: [Double] {
+        observeCash ? (observePosition ? weights : []) + [cashWeight] : (observePosition ? weights : [])
+    }
 
     /// The (T, F) window, contiguous.
     @inlinable public var window2D: ArraySlice<Float> { features[(bar - window + 1) * width ..< (bar + 1) * width] }
@@ -318,11 +323,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     func observation() -> MarketObservation {
-        let cashWeight = equity != 0 ? cash / equity : 0
-        let extras = config.observeCash ? (config.observePosition ? weights : []) + [cashWeight]
-                                        : (config.observePosition ? weights : [])
-        return MarketObservation(features: features, bar: bar, window: config.window, width: width, weights: weights,
-                                 cashWeight: cashWeight, extras: extras)
+        MarketObservation(features: features, bar: bar, window: config.window, width: width, weights: weights,
+                          cashWeight: equity != 0 ? cash / equity : 0, observePosition: config.observePosition,
+                          observeCash: config.observeCash)
     }
 }
 

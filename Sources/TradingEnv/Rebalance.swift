@@ -1,14 +1,13 @@
-/// Lanes of the fill kernel; rows of `MarketEnv.book` and `MarketEnv.quotes` are padded to a multiple of it with an
-/// asset that never trades (target 0, shares 0, price 1, impact 0).
-let lanes = 4
-typealias Lanes = SIMD4<Double>
+/// Rows of `MarketEnv.book` and `MarketEnv.quotes` are padded to whole SIMD vectors with an asset that never trades
+/// (target 0, shares 0, price 1, impact 0): 2 lanes for one or two assets, 4 lanes (AVX) beyond.
+@inline(__always) func laneCount(assets n: Int) -> Int { n <= 2 ? 2 : 4 }
 
-/// N rounded up to whole lanes.
-@inline(__always) func padded(_ n: Int) -> Int { (n + lanes - 1) / lanes * lanes }
+/// N rounded up to whole vectors.
+@inline(__always) func padded(_ n: Int) -> Int { let l = laneCount(assets: n); return (n + l - 1) / l * l }
 
-@inline(__always) func magnitude(_ x: Lanes) -> Lanes { x.replacing(with: -x, where: x .< 0) }
-@inline(__always) func load(_ p: UnsafePointer<Double>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-@inline(__always) func store(_ v: Lanes, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
+@inline(__always) func magnitude<L: SIMD>(_ x: L) -> L where L.Scalar == Double { x.replacing(with: -x, where: x .< 0) }
+@inline(__always) func load<L: SIMD>(_ p: UnsafePointer<Double>, as: L.Type) -> L { UnsafeRawPointer(p).loadUnaligned(as: L.self) }
+@inline(__always) func store<L: SIMD>(_ v: L, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: L.self) }
 
 /// What one step's fill amounted to.
 struct RebalanceResult {
@@ -27,17 +26,30 @@ struct RebalanceResult {
 @inline(__always)
 func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
                commissionRate: Double, borrowRate: Double, fractional: Bool) -> RebalanceResult {
+    n4 % 4 == 0
+        ? rebalance(SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+                    borrowRate: borrowRate, fractional: fractional)
+        : rebalance(SIMD2<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+                    borrowRate: borrowRate, fractional: fractional)
+}
+
+/// `rebalance` with vectors of type L.
+@inline(__always)
+func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
+                        commissionRate: Double, borrowRate: Double, fractional: Bool) -> RebalanceResult where L.Scalar == Double {
+    typealias Lanes = L
+    let lanes = L.scalarCount
     let shares = book, target = book + n4
     let fillQuantity = book + 3 * n4, fillPrice = book + 4 * n4, fillCost = book + 5 * n4
     let reference = quote, impact = quote + n4, mark = quote + 2 * n4
     var value = Lanes()
-    for i in stride(from: 0, to: n4, by: lanes) { value += load(shares + i) * load(reference + i) }
+    for i in stride(from: 0, to: n4, by: lanes) { value += load(shares + i, as: L.self) * load(reference + i, as: L.self) }
     let referenceEquity = cash + value.sum()
     var spent = Lanes(), costs = Lanes(), traded = Lanes()
     let rate = Lanes(repeating: commissionRate)
     for i in stride(from: 0, to: n4, by: lanes) {
-        let ref = load(reference + i), imp = load(impact + i), held = load(shares + i)
-        let exact = load(target + i) * referenceEquity / ref
+        let ref = load(reference + i, as: L.self), imp = load(impact + i, as: L.self), held = load(shares + i, as: L.self)
+        let exact = load(target + i, as: L.self) * referenceEquity / ref
         let desired = fractional ? exact : exact.rounded(.towardZero)
         var q = desired - held
         let a = magnitude(desired), b = magnitude(held)
@@ -60,15 +72,15 @@ func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>,
     if borrowRate > 0 {
         var shorts = Lanes()
         for i in stride(from: 0, to: n4, by: lanes) {
-            let s = load(shares + i)
-            shorts -= (s * load(mark + i)).replacing(with: 0, where: s .>= 0)
+            let s = load(shares + i, as: L.self)
+            shorts -= (s * load(mark + i, as: L.self)).replacing(with: 0, where: s .>= 0)
         }
         let borrow = shorts.sum() * borrowRate
         cashAfter -= borrow
         cost += borrow
     }
     var marked = Lanes()
-    for i in stride(from: 0, to: n4, by: lanes) { marked += load(shares + i) * load(mark + i) }
+    for i in stride(from: 0, to: n4, by: lanes) { marked += load(shares + i, as: L.self) * load(mark + i, as: L.self) }
     return RebalanceResult(cash: cashAfter, cost: cost, traded: traded.sum(), referenceEquity: referenceEquity,
                            equity: cashAfter + marked.sum())
 }
