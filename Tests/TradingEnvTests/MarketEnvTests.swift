@@ -164,3 +164,13 @@ func higherCostsNeverRaiseEquity(seed: UInt64) throws {
     _ = env.step(.index(0))
     #expect(env.shares[0] == -9)  // equity 91 + 9·100 = 991 at bar 2's open 100 → −9.91 → −9
 }
+
+@Test func observationExtrasFollowTheConfig() throws {
+    var both = try makeEnv(makePanel(open: tinyOpen, close: tinyClose)) { $0.observeCash = true }
+    _ = both.reset(seed: 0)
+    let o = both.step(.index(2)).observation
+    #expect(o.extras.count == 2 && o.extras[0] == o.weights[0] && o.extras[1] == o.cashWeight)
+    #expect(abs(o.weights[0] + o.cashWeight - 1) < 1e-12)  // weights and cash add up to the equity
+    var none = try makeEnv(makePanel(open: tinyOpen, close: tinyClose)) { $0.observePosition = false }
+    #expect(none.reset(seed: 0).extras.isEmpty)
+}
