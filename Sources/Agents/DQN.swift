@@ -380,11 +380,16 @@ public final class DQNAgent: Agent {
     // MARK: checkpoints
 
     static let targetFile = "target.safetensors"
+    static let replayFile = "replay.bin"
 
     public func save(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try online.save(to: directory.appendingPathComponent(Checkpoint.network), optimizer: adam)
         try target.save(to: directory.appendingPathComponent(Self.targetFile))
+        var archive = BinaryArchive()
+        replay.archive(into: &archive)
+        if config.prioritizedReplay { prioritized.archive(into: &archive) }
+        try archive.data.write(to: directory.appendingPathComponent(Self.replayFile), options: .atomic)
         try Checkpoint.write(CheckpointState(algorithm: .dqn, config: config, spec: spec, rng: rng, stepsDone: stepsDone,
                                              updatesDone: updatesDone,
                                              extra: ["counters": [Double(stepsSinceUpdate), Double(stepsSinceTargetSync)]]),
@@ -396,6 +401,12 @@ public final class DQNAgent: Agent {
         guard let counters = state.extra["counters"], counters.count == 2 else { throw CheckpointError("agent.json lacks DQN counters") }
         try online.load(from: directory.appendingPathComponent(Checkpoint.network), optimizer: &adam)
         try target.load(from: directory.appendingPathComponent(Self.targetFile))
+        let replayURL = directory.appendingPathComponent(Self.replayFile)
+        let bytes: Data
+        do { bytes = try Data(contentsOf: replayURL) } catch { throw CheckpointError("\(replayURL.path): cannot read the replay buffer") }
+        var archive = try BinaryArchive(reading: bytes, file: replayURL.path)
+        try replay.restore(from: &archive, file: replayURL.path)
+        if config.prioritizedReplay { try prioritized.restore(from: &archive, file: replayURL.path) }
         rng = state.rng
         stepsDone = state.stepsDone
         updatesDone = state.updatesDone

@@ -13,19 +13,19 @@ public struct ReplayBuffer {
     public let extrasWidth: Int
     /// The shared (D,F) feature matrix of the environment the entries come from.
     public private(set) var features: [Float] = []
-    public private(set) var bars: [Int]
-    public private(set) var extras: [Float]
-    public private(set) var actions: [Int]
-    public private(set) var rewards: [Float]
-    public private(set) var discounts: [Float]
-    public private(set) var nextBars: [Int]
-    public private(set) var nextExtras: [Float]
-    public private(set) var terminated: [Bool]
-    public private(set) var truncated: [Bool]
+    public internal(set) var bars: [Int]
+    public internal(set) var extras: [Float]
+    public internal(set) var actions: [Int]
+    public internal(set) var rewards: [Float]
+    public internal(set) var discounts: [Float]
+    public internal(set) var nextBars: [Int]
+    public internal(set) var nextExtras: [Float]
+    public internal(set) var terminated: [Bool]
+    public internal(set) var truncated: [Bool]
     /// Entries stored (≤ C).
-    public private(set) var count = 0
+    public internal(set) var count = 0
     /// Where the next entry goes.
-    public private(set) var cursor = 0
+    public internal(set) var cursor = 0
 
     public init(capacity: Int, extrasWidth: Int) {
         precondition(capacity >= 1, "replay capacity must be positive")
@@ -188,7 +188,7 @@ public struct PrioritizedSampler {
     public let alpha: Double
     public let epsilon: Double
     /// The largest priority seen; new entries get it so that each is replayed at least once soon.
-    public private(set) var maxPriority = 1.0
+    public internal(set) var maxPriority = 1.0
 
     public init(capacity: Int, alpha: Double, epsilon: Double) {
         tree = SumTree(capacity: capacity); self.alpha = alpha; self.epsilon = epsilon

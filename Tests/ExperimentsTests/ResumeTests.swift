@@ -2,12 +2,18 @@ import Foundation
 import RunStore
 import Testing
 
-/// A tiny PPO experiment that checkpoints every 256 steps, in its own folder (store and checkpoints inside).
-func checkpointingExperiment(steps: Int) throws -> (dir: String, experiment: String, store: String) {
+/// Agent overrides of the tiny experiments: small networks and buffers so a debug build trains in seconds.
+let tinyAgents = [
+    "ppo": "encoder: {embedding: 8, hidden: 8}\n    numEnvs: 2\n    nSteps: 32\n    minibatchSize: 32\n    epochs: 2",
+    "dqn": "encoder: {embedding: 8, hidden: 8}\n    learningStarts: 100\n    batchSize: 16\n    bufferSize: 1000\n    targetUpdateInterval: 100",
+]
+
+/// A tiny experiment that checkpoints every 256 steps, in its own folder (store and checkpoints inside).
+func checkpointingExperiment(steps: Int, algo: String = "ppo") throws -> (dir: String, experiment: String, store: String) {
     let dir = try temporaryDirectory()
     let yaml = """
         environment: \(repoRoot)/environments/sp500-daily.yaml
-        agent: \(repoRoot)/agents/ppo-lstm.yaml
+        agent: \(repoRoot)/agents/\(algo)-lstm.yaml
         seeds: [5]
         steps: \(steps)
         checkpointEvery: 256
@@ -18,11 +24,7 @@ func checkpointingExperiment(steps: Int) throws -> (dir: String, experiment: Str
           environment:
             market: {window: 8, episode: {length: 60}}
           agent:
-            encoder: {embedding: 8, hidden: 8}
-            numEnvs: 2
-            nSteps: 32
-            minibatchSize: 32
-            epochs: 2
+            \(tinyAgents[algo]!)
         """
     try yaml.write(toFile: dir + "/ppo.yaml", atomically: true, encoding: .utf8)
     return (dir, dir + "/ppo.yaml", dir + "/runs.sqlite")
@@ -35,17 +37,19 @@ func finalNetworkHash(_ store: RunStore) throws -> (step: Int64, sha: String) {
     return (last.globalStep, last.sha256)
 }
 
-@Test func killedRunResumesToTheSameWeightsAsAnUninterruptedRun() throws {
+@Test(arguments: ["ppo", "dqn"])
+func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     let steps = 2_048
-    let whole = try checkpointingExperiment(steps: steps)
+    let whole = try checkpointingExperiment(steps: steps, algo: algo)
     let r = try runCLI(["train", whole.experiment])
     #expect(r.status == 0, "\(r.stderr)")
     let reference = try finalNetworkHash(try RunStore(path: whole.store))
     #expect(reference.step == Int64(steps))
 
     // Start the same experiment elsewhere and SIGKILL it once it has written its first checkpoint.
-    let cut = try checkpointingExperiment(steps: steps)
+    let cut = try checkpointingExperiment(steps: steps, algo: algo)
     let p = Process()
+    p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
     p.executableURL = URL(fileURLWithPath: tradesimBinary)
     p.arguments = ["train", cut.experiment]
     p.standardOutput = FileHandle.nullDevice
