@@ -55,40 +55,97 @@ public func runExperiment(_ experiment: Experiment, store storePath: String? = n
 public func resumeRun(_ reference: String, store storePath: String, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunOutcome {
     let store = try RunStore(path: storePath)
     let run = try store.run(reference: reference)
-    let runId = run.id!
     guard run.status != .finished else { throw ConfigError("\(storePath): run \(run.name) has already finished") }
-    let config: ResolvedConfig
-    do {
-        config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
-    } catch {
-        throw ConfigError("\(storePath): run \(run.name): its stored configuration cannot be read (\(error))")
-    }
-    guard let latest = try store.latestCheckpoint(runId: runId) else {
-        throw ConfigError("\(storePath): run \(run.name) has no checkpoint to resume from")
-    }
-    let files = try store.checkpoints(runId: runId).filter { $0.globalStep == latest.globalStep }
-    for f in files {
-        let actual: String
-        do { actual = try sha256Hex(ofFile: f.file) } catch {
-            throw ConfigError("\(f.file): checkpoint file of run \(run.name) is missing or unreadable")
-        }
-        guard actual == f.sha256 else {
-            throw ConfigError("\(f.file): checksum mismatch (recorded \(f.sha256.prefix(12))…, file \(actual.prefix(12))…): the checkpoint is corrupt")
-        }
-    }
-    let directory = (latest.file as NSString).deletingLastPathComponent
-    let setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder, path: config.environmentFolder)
+    let saved = try SavedRun(run, store: store)
     var state: TrainerState
+    let stateFile = saved.directory + "/" + TrainerState.file
     do {
-        state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + TrainerState.file)))
+        state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: stateFile)))
     } catch {
-        throw ConfigError("\(directory)/\(TrainerState.file): cannot read the trainer state (\(error))")
+        throw ConfigError("\(stateFile): cannot read the trainer state (\(error))")
     }
-    state.resumedFrom = directory
-    try store.rollback(runId: runId, after: latest.globalStep)
-    try store.setStatus(ofRun: runId, to: .running)
-    var session = try TrainingSession(run: run, config: config, setup: setup, store: store, state: state)
+    state.resumedFrom = saved.directory
+    try store.rollback(runId: run.id!, after: saved.step)
+    try store.setStatus(ofRun: run.id!, to: .running)
+    var session = try TrainingSession(run: run, config: saved.config, setup: saved.setup, store: store, state: state)
     return try session.train(progress: progress)
+}
+
+/// A run's latest checkpoint, verified: its configuration decoded from the run row, its data loaded, and every file of
+/// the checkpoint checked against the SHA-256 recorded in the store.
+public struct SavedRun {
+    public let run: RunRecord
+    let config: ResolvedConfig
+    public let setup: MarketSetup
+    /// The checkpoint folder and the training step it was written at.
+    public let directory: String
+    public let step: Int64
+
+    public init(_ run: RunRecord, store: RunStore) throws {
+        let runId = run.id!
+        self.run = run
+        do {
+            config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
+        } catch {
+            throw ConfigError("\(store.path): run \(run.name): its stored configuration cannot be read (\(error))")
+        }
+        guard let latest = try store.latestCheckpoint(runId: runId) else {
+            throw ConfigError("\(store.path): run \(run.name) has no checkpoint")
+        }
+        for f in try store.checkpoints(runId: runId) where f.globalStep == latest.globalStep {
+            let actual: String
+            do { actual = try sha256Hex(ofFile: f.file) } catch {
+                throw ConfigError("\(f.file): checkpoint file of run \(run.name) is missing or unreadable")
+            }
+            guard actual == f.sha256 else {
+                throw ConfigError("\(f.file): checksum mismatch (recorded \(f.sha256.prefix(12))…, file \(actual.prefix(12))…): the checkpoint is corrupt")
+            }
+        }
+        directory = (latest.file as NSString).deletingLastPathComponent
+        step = latest.globalStep
+        setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder, path: config.environmentFolder)
+    }
+
+    /// The run's agent with the checkpoint's weights and state.
+    public func agent() throws -> any Agent {
+        let env = try setup.environment(.train, seed: UInt64(config.seed))
+        let agent = makeAgent(config.agent, spec: AgentSpec(of: env), seed: UInt64(config.seed))
+        do { try agent.load(from: URL(fileURLWithPath: directory)) } catch {
+            throw ConfigError("\(directory): cannot restore the agent (\(error))")
+        }
+        return agent
+    }
+}
+
+/// `tradesim evaluate`: the run's saved greedy policy over a whole split, every step logged as an episode of that split
+/// with `eval/{split}/…` metrics at the checkpoint's step. Returns the summary.
+public func evaluateRun(_ reference: String, split: Split, store storePath: String) throws -> (saved: SavedRun, summary: EpisodeSummary) {
+    let store = try RunStore(path: storePath)
+    let saved = try SavedRun(try store.run(reference: reference), store: store)
+    let agent = try saved.agent()
+    let index = try store.episodes(runId: saved.run.id!, split: EpisodeSplit(rawValue: split.rawValue)!).count
+    let summary = try logEvaluation(agent, setup: saved.setup, split: split, runId: saved.run.id!, index: index, store: store)
+    return (saved, summary)
+}
+
+/// Runs the greedy policy over a whole split with every step logged; writes the episode and its `eval/{split}/…`
+/// metrics at the agent's current step.
+func logEvaluation(_ agent: any Agent, setup: MarketSetup, split: Split, runId: Int64, index: Int, store: RunStore) throws -> EpisodeSummary {
+    let log = try evaluateAgent(agent, setup: setup, split: split)
+    let s = log.summary
+    let step = Int64(agent.stepsDone)
+    let values: [(String, Double?)] = [
+        ("sharpe", s.metrics.sharpe), ("totalReturn", s.metrics.totalReturn), ("annualReturn", s.metrics.annualReturn),
+        ("maxDrawdown", s.metrics.maxDrawdown), ("psr", s.metrics.psr), ("finalEquity", s.finalEquity),
+        ("turnover", s.turnover), ("exposure", s.exposure), ("costs", s.costs),
+    ]
+    let metrics = values.compactMap { key, value in
+        value.map { MetricRecord(runId: runId, globalStep: step, key: "eval/\(split.rawValue)/\(key)", value: $0) }
+    }
+    _ = try store.writeEpisode(log.record(runId: runId, split: EpisodeSplit(rawValue: split.rawValue)!, index: index,
+                                          globalStep: Int(step)),
+                               steps: log.steps, trades: log.trades, metrics: metrics)
+    return s
 }
 
 /// Counters of the training loop that a checkpoint must restore besides the agent's own state.
@@ -98,8 +155,6 @@ struct TrainerState: Codable {
     var chunk = 0
     /// Training episodes logged so far.
     var episodes = 0
-    /// Evaluation episodes logged so far.
-    var evaluations = 0
     /// Set when resuming: the checkpoint directory the agent is loaded from.
     var resumedFrom: String?
 }
@@ -230,25 +285,10 @@ struct TrainingSession {
         }
     }
 
-    /// Runs the greedy policy over a whole split with every step logged; writes the episode and its `eval/{split}/…`
-    /// metrics at the agent's current step.
-    mutating func evaluate(_ split: Split) throws -> EpisodeSummary {
-        let log = try evaluateAgent(agent, setup: setup, split: split)
-        let s = log.summary
-        let step = Int64(agent.stepsDone)
-        let values: [(String, Double?)] = [
-            ("sharpe", s.metrics.sharpe), ("totalReturn", s.metrics.totalReturn), ("annualReturn", s.metrics.annualReturn),
-            ("maxDrawdown", s.metrics.maxDrawdown), ("psr", s.metrics.psr), ("finalEquity", s.finalEquity),
-            ("turnover", s.turnover), ("exposure", s.exposure), ("costs", s.costs),
-        ]
-        let metrics = values.compactMap { key, value in
-            value.map { MetricRecord(runId: runId, globalStep: step, key: "eval/\(split.rawValue)/\(key)", value: $0) }
-        }
-        _ = try store.writeEpisode(log.record(runId: runId, split: EpisodeSplit(rawValue: split.rawValue)!, index: state.evaluations,
-                                              globalStep: Int(step)),
-                                   steps: log.steps, trades: log.trades, metrics: metrics)
-        state.evaluations += 1
-        return s
+    /// Logs a greedy evaluation of `split` (see `logEvaluation`), numbered after the split's earlier episodes.
+    func evaluate(_ split: Split) throws -> EpisodeSummary {
+        let index = try store.episodes(runId: runId, split: EpisodeSplit(rawValue: split.rawValue)!).count
+        return try logEvaluation(agent, setup: setup, split: split, runId: runId, index: index, store: store)
     }
 }
 

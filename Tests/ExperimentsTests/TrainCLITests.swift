@@ -103,3 +103,19 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
         _ = try EnvironmentSpec.load(e.environmentPath, overrides: e.environmentOverrides)
     }
 }
+
+@Test func evaluateLogsAFullDeterministicEpisodeOfTheSplit() throws {
+    let t = try tinyExperiment(steps: 200)
+    #expect(try runCLI(["train", t.experiment]).status == 0)
+    let store = try RunStore(path: t.store)
+    let run = try #require(try store.runs().first)
+    let first = try runCLI(["evaluate", "\(run.id!)", "--split", "test", "--store", t.store])
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stdout.contains("test split") && first.stdout.contains("buyAndHold"))
+    #expect(try runCLI(["evaluate", run.name, "--split", "test", "--store", t.store]).status == 0)
+    let episodes = try store.episodes(runId: run.id!, split: .test)
+    #expect(episodes.map(\.index) == [0, 1])
+    #expect(episodes[0].actionsHash == episodes[1].actionsHash)
+    #expect(try store.steps(episodeId: episodes[0].id!).count == Int(episodes[0].steps))
+    #expect(episodes[0].globalStep == 200)
+}
