@@ -27,6 +27,9 @@ extension AgentEnvironment {
 
 /// What training reports, in order, for the lead's logger (SQLite).
 public enum TrainingEvent<Info> {
+    /// Environment `env` took a step: the action as a number (the discrete index, or the first value of a continuous
+    /// action), the environment's reward and info. Emitted before the `.episode` event of a step that ends an episode.
+    case step(env: Int, globalStep: Int, action: Double, reward: Double, info: Info)
     /// An episode of environment `env` ended at global env step `step`.
     case episode(EpisodeRecord<Info>)
     /// An update finished; `metrics` are named like CleanRL's (`losses/td`, `losses/policy`, `losses/value`,
@@ -98,14 +101,15 @@ public struct TrainingProfile: Codable, Equatable, Sendable {
 /// Monotonic seconds.
 @inline(__always) func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
-/// Per-environment running episode return and length; emits `.episode` events.
+/// Per-environment running episode return and length; emits `.step` and `.episode` events.
 struct EpisodeTracker {
     var returns: [Double]
     var lengths: [Int]
     init(envs: Int) { returns = .init(repeating: 0, count: envs); lengths = .init(repeating: 0, count: envs) }
 
-    mutating func record<Info>(env i: Int, step: Step<some Any, Info>, globalStep: Int,
+    mutating func record<Info>(env i: Int, step: Step<some Any, Info>, action: Double, globalStep: Int,
                                progress: (TrainingEvent<Info>) -> Void) {
+        progress(.step(env: i, globalStep: globalStep, action: action, reward: step.reward, info: step.info))
         returns[i] += step.reward
         lengths[i] += 1
         if step.done {

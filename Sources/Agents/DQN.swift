@@ -257,7 +257,7 @@ public final class DQNAgent: Agent {
                 if config.prioritizedReplay {
                     for k in 0..<written { prioritized.added((first + k) % replay.capacity) }
                 }
-                tracker.record(env: b, step: s, globalStep: stepsDone, progress: progress)
+                tracker.record(env: b, step: s, action: Double(actions[b]), globalStep: stepsDone, progress: progress)
                 observations[b] = s.observation
                 for p in 0..<P { stateExtras[b * P + p] = Float(s.observation.extras[p]) }
             }

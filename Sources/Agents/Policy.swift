@@ -338,7 +338,7 @@ final class ActorCritic {
                 buffer.truncated.append(s.truncated)
                 buffer.bootstrapValues.append(0)
                 if s.truncated, let final = venv.finalObservations[b] { truncatedFinals.append(final) }
-                tracker.record(env: b, step: s, globalStep: globalStep, progress: progress)
+                tracker.record(env: b, step: s, action: Double(actionScratch[b * W]), globalStep: globalStep, progress: progress)
                 if s.done { episodes += 1 }
                 observations[b] = s.observation
             }

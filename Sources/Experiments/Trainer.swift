@@ -203,6 +203,7 @@ struct TrainingSession {
                 let before = agent.stepsDone
                 var failure: (any Error)?
                 var episodes = state.episodes
+                var open = TrainingEpisodes(keepEvery: spec.logEvery)
                 let (runId, name, total, store, trainEnv) = (self.runId, run.name, spec.steps, self.store, self.trainEnv)
                 let doneBefore = agent.stepsDone
                 agent.train(env: trainEnv, steps: nextBoundary(after: before) - before,
@@ -210,17 +211,20 @@ struct TrainingSession {
                     guard failure == nil else { return }
                     do {
                         switch event {
+                        case .step(let env, _, let action, let reward, let info):
+                            open.record(env: env, action: action, reward: reward, info: info)
                         case .episode(let e):
                             lastReturn = e.episodeReturn
                             let wall = Date().timeIntervalSince(start)
+                            let (steps, costs, hash) = open.finish(env: e.env)
                             let record = EpisodeRecord(runId: runId, split: .train, index: Int64(episodes),
                                                        firstTimestamp: trainEnv.timestamp(ofBar: max(e.info.bar - e.length, 0)),
                                                        lastTimestamp: e.info.timestamp, steps: Int64(e.length),
-                                                       totalReward: e.episodeReturn, finalEquity: e.info.equity, costs: 0,
-                                                       globalStep: Int64(e.step), actionsHash: "")
+                                                       totalReward: e.episodeReturn, finalEquity: e.info.equity, costs: costs,
+                                                       globalStep: Int64(e.step), actionsHash: hash)
                             let metrics = [MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicReturn", value: e.episodeReturn, wallTime: wall),
                                            MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicLength", value: Double(e.length), wallTime: wall)]
-                            _ = try store.writeEpisode(record, steps: [], metrics: pending + metrics)
+                            _ = try store.writeEpisode(record, steps: steps, metrics: pending + metrics)
                             pending.removeAll()
                             episodes += 1
                         case .update(let step, let metrics):
@@ -289,6 +293,35 @@ struct TrainingSession {
     func evaluate(_ split: Split) throws -> EpisodeSummary {
         let index = try store.episodes(runId: runId, split: EpisodeSplit(rawValue: split.rawValue)!).count
         return try logEvaluation(agent, setup: setup, split: split, runId: runId, index: index, store: store)
+    }
+}
+
+/// The training episodes still running in each vectorised environment: costs, the actions' hash, and every
+/// `keepEvery`-th step row (plus the last one) for the store.
+struct TrainingEpisodes {
+    let keepEvery: Int
+    var open: [Int: (steps: [StepRecord], costs: Double, hash: FNV1a, length: Int, last: StepRecord?)] = [:]
+
+    init(keepEvery: Int) { self.keepEvery = keepEvery }
+
+    mutating func record(env: Int, action: Double, reward: Double, info: StepInfo) {
+        var e = open[env] ?? ([], 0, FNV1a(), 0, nil)
+        e.costs += info.cost
+        e.hash.add(action)
+        e.length += 1
+        if keepEvery > 0 {
+            let row = StepRecord(barIndex: Int64(info.bar), timestamp: info.timestamp, action: action, position: info.position,
+                                 positionsJSON: "", fillPrice: info.fillPrice, reward: reward, equity: info.equity, cost: info.cost)
+            if e.length % keepEvery == 0 { e.steps.append(row); e.last = nil } else { e.last = row }
+        }
+        open[env] = e
+    }
+
+    /// The kept rows (with the episode's last step), the costs and the actions' hash of environment `env`'s episode.
+    mutating func finish(env: Int) -> (steps: [StepRecord], costs: Double, hash: String) {
+        guard var e = open.removeValue(forKey: env) else { return ([], 0, FNV1a().hex) }
+        if let last = e.last { e.steps.append(last) }
+        return (e.steps, e.costs, e.hash.hex)
     }
 }
 

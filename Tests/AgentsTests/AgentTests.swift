@@ -53,6 +53,7 @@ func sameSeedGivesBitIdenticalWeightsAndActions(algo: Algorithm) throws {
             switch event {
             case .episode(let e): log.append("e\(e.step):\(e.episodeReturn.bitPattern):\(e.length)")
             case .update(let step, let m): log.append("u\(step):\((m["losses/td"] ?? m["losses/policy"] ?? .nan).bitPattern)")
+            case .step(let i, let step, let action, _, _): log.append("s\(i):\(step):\(action)")
             }
         }
         var e = env
@@ -263,6 +264,7 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
         switch event {
         case .episode(let e): episodes.append(e)
         case .update(_, let m): updates.append(m)
+        case .step: break
         }
     }
     // whole-split episodes: decisions at bars 3 … 28, 26 steps, truncated when the data runs out

@@ -4,7 +4,7 @@ import Testing
 @testable import Experiments
 
 /// A tiny experiment (small encoder, a few hundred steps) in a temporary folder, with its own store.
-func tinyExperiment(steps: Int = 300, seeds: String = "[3]") throws -> (dir: String, experiment: String, store: String) {
+func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) throws -> (dir: String, experiment: String, store: String) {
     let dir = try temporaryDirectory()
     let yaml = """
         environment: \(repoRoot)/environments/sp500-daily.yaml
@@ -13,6 +13,7 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]") throws -> (dir: Str
         steps: \(steps)
         evaluateEvery: 150
         evaluateOn: [validation]
+        logEvery: \(logEvery)
         store: \(dir)/runs.sqlite
         overrides:
           environment:
@@ -118,4 +119,20 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
     #expect(episodes[0].actionsHash == episodes[1].actionsHash)
     #expect(try store.steps(episodeId: episodes[0].id!).count == Int(episodes[0].steps))
     #expect(episodes[0].globalStep == 200)
+}
+
+@Test func trainingStepRowsAreDecimatedAndEpisodesCarryCosts() throws {
+    let t = try tinyExperiment(steps: 300, logEvery: 7)
+    #expect(try runCLI(["train", t.experiment]).status == 0)
+    let store = try RunStore(path: t.store)
+    let run = try #require(try store.runs().first)
+    let train = try store.episodes(runId: run.id!, split: .train)
+    #expect(!train.isEmpty)
+    for e in train {
+        let rows = try store.steps(episodeId: e.id!)
+        // every 7th step, plus the last step when the length is not a multiple of 7
+        #expect(rows.count == Int(e.steps) / 7 + (e.steps % 7 == 0 ? 0 : 1))
+        #expect(rows.last?.equity == e.finalEquity)
+        #expect(e.costs > 0 && e.actionsHash.count == 16)
+    }
 }
