@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Experiments", dependencies: ["TradingEnv", "Agents", "RunStore", .product(name: "Yams", package: "Yams"),
                                                    .product(name: "Crypto", package: "swift-crypto")]),
-        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", "NeuralCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", "NeuralCore", .product(name: "Yams", package: "Yams"), .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
