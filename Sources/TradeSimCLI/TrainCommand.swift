@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import RunStore
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,8 @@ struct TrainCommand: ParsableCommand {
     var report: String?
     @Option(help: "Continue this run (id or name prefix) from its latest checkpoint.")
     var resume: String?
+    @Flag(help: "Train the experiment's seeds at once, one process each (each prints its own table).")
+    var parallel = false
 
     func validate() throws {
         if resume != nil {
@@ -58,6 +61,12 @@ struct TrainCommand: ParsableCommand {
         }
         if let seed { loaded.spec.seeds = [seed] }
         if let steps { loaded.spec.steps = steps }
+        if parallel && loaded.spec.seeds.count > 1 {
+            // Create (and migrate) the store once, before several processes open it at the same time.
+            _ = try RunStore(path: store ?? loaded.spec.store)
+            try trainInParallel(loaded.spec.seeds)
+            return
+        }
         var bar = ProgressPrinter()
         let outcomes = try runExperiment(loaded, store: store) { bar.show($0) }
         bar.finish()
@@ -78,6 +87,32 @@ struct TrainCommand: ParsableCommand {
                 throw CLIError("\(report): cannot write the report")
             }
             print("\nreport: \(report)")
+        }
+    }
+}
+
+extension TrainCommand {
+    /// Runs `tradesim train … --seed S` for every seed as child processes and waits for all of them; SQLite's WAL and
+    /// busy timeout let them share one store. Fails (after all have ended) if any child failed.
+    func trainInParallel(_ seeds: [Int]) throws {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).path
+        var base = experiment.map { [$0] } ?? ["--env", env!, "--agent", agent!]
+        if let steps { base += ["--steps", "\(steps)"] }
+        if let store { base += ["--store", store] }
+        let children = try seeds.map { seed in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+            p.arguments = ["train"] + base + ["--seed", "\(seed)"] + (report.map { ["--report", "\($0).seed\(seed).md"] } ?? [])
+            try p.run()
+            return (seed, p)
+        }
+        var failed: [Int] = []
+        for (seed, p) in children {
+            p.waitUntilExit()
+            if p.terminationStatus != 0 { failed.append(seed) }
+        }
+        if !failed.isEmpty {
+            throw CLIError("\(experiment ?? agent!): seeds \(failed.map(String.init).joined(separator: ", ")) failed (see their messages above)")
         }
     }
 }

@@ -136,3 +136,12 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
         #expect(e.costs > 0 && e.actionsHash.count == 16)
     }
 }
+
+@Test func parallelSeedsShareOneStore() throws {
+    let t = try tinyExperiment(steps: 150, seeds: "[1, 2]")
+    let r = try runCLI(["train", t.experiment, "--parallel"])
+    #expect(r.status == 0, "\(r.stderr) \(r.stdout)")
+    let runs = try RunStore(path: t.store).runs()
+    #expect(Set(runs.map(\.seed)) == [1, 2])
+    #expect(runs.allSatisfy { $0.status == .finished })
+}
