@@ -27,11 +27,23 @@ public enum AgentFile {
         guard let algo = Algorithm(rawValue: algoText) else {
             throw ConfigError("\(path): key 'algo': unknown algorithm '\(algoText)' (one of \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        let config: AgentConfig
         switch algo {
-        case .dqn: return .dqn(try StrictYAML.decode(DQNConfig.self, node: node, file: path))
-        case .reinforce: return .reinforce(try StrictYAML.decode(ReinforceConfig.self, node: node, file: path))
-        case .a2c: return .a2c(try StrictYAML.decode(A2CConfig.self, node: node, file: path))
-        case .ppo: return .ppo(try StrictYAML.decode(PPOConfig.self, node: node, file: path))
+        case .dqn: config = .dqn(try StrictYAML.decode(DQNConfig.self, node: node, file: path))
+        case .reinforce: config = .reinforce(try StrictYAML.decode(ReinforceConfig.self, node: node, file: path))
+        case .a2c: config = .a2c(try StrictYAML.decode(A2CConfig.self, node: node, file: path))
+        case .ppo: config = .ppo(try StrictYAML.decode(PPOConfig.self, node: node, file: path))
         }
+        do {
+            switch config {
+            case .dqn(let c): try c.validate()
+            case .reinforce(let c): try c.validate()
+            case .a2c(let c): try c.validate()
+            case .ppo(let c): try c.validate()
+            }
+        } catch {
+            throw ConfigError("\(path): \(error)")
+        }
+        return config
     }
 }

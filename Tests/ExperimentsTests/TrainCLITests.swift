@@ -77,6 +77,8 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
     ("environment: ENV\nagent: nowhere.yaml\n", "nowhere.yaml"),
     ("overrides: {agent: {learningRat: 1}}\nenvironment: ENV\nagent: AGENT\n", "unknown key 'learningRat'"),
     ("overrides: {agent: {algo: sac}}\nenvironment: ENV\nagent: AGENT\n", "unknown algorithm 'sac'"),
+    ("overrides: {agent: {learningRate: -1}}\nenvironment: ENV\nagent: AGENT\n", "learningRate"),
+    ("overrides: {agent: {batchSize: 0}}\nenvironment: ENV\nagent: AGENT\n", "batchSize"),
     ("overrides: {environment: {market: {reward: {kind: sharpe}}}}\nenvironment: ENV\nagent: AGENT\n", "market.reward.kind"),
 ])
 func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
