@@ -91,16 +91,17 @@ public struct EpisodeSummary: Codable, Sendable, Equatable {
     public var actionsHash: String
 }
 
-/// 64-bit FNV-1a over 8-byte words.
+/// 64-bit FNV-1a (the actions hash of an episode, the config hash of a run).
 struct FNV1a {
     var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(byte: UInt8) {
+        state ^= UInt64(byte)
+        state = state &* 0x0000_0100_0000_01b3
+    }
+    /// A Double's 8 bytes of bit pattern, least significant first.
     mutating func add(_ x: Double) {
         var bits = x.bitPattern
-        for _ in 0..<8 {
-            state ^= bits & 0xff
-            state = state &* 0x0000_0100_0000_01b3
-            bits >>= 8
-        }
+        for _ in 0..<8 { add(byte: UInt8(truncatingIfNeeded: bits)); bits >>= 8 }
     }
     var hex: String { String(state, radix: 16).leftPadded(to: 16) }
 }

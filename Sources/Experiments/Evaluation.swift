@@ -1,3 +1,4 @@
+import Agents
 import Foundation
 import MarketData
 import RunStore
@@ -38,5 +39,22 @@ public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split,
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let action = policy.action(for: observation)
         return (action, loggedValue(action))
+    }
+}
+
+/// The agent's greedy (deterministic) policy over a whole split, every step kept.
+public func evaluateAgent(_ agent: any Agent, setup: MarketSetup, split: Split, seed: UInt64 = 0,
+                          configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
+    var env = try setup.environment(split, seed: seed) { market in
+        configure(&market)
+        market.episode.mode = .whole
+    }
+    let actions = env
+    return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
+        let a = agent.act(observation, deterministic: true)
+        switch a {
+        case .index(let k): return (actions.action(for: a), Double(k))
+        case .continuous(let v): return (actions.action(for: a), v.first ?? 0)
+        }
     }
 }

@@ -325,23 +325,6 @@ struct TrainingEpisodes {
     }
 }
 
-/// The agent's greedy (deterministic) policy over a whole split, every step kept.
-public func evaluateAgent(_ agent: any Agent, setup: MarketSetup, split: Split, seed: UInt64 = 0,
-                          configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
-    var env = try setup.environment(split, seed: seed) { market in
-        configure(&market)
-        market.episode.mode = .whole
-    }
-    let actions = env
-    return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
-        let a = agent.act(observation, deterministic: true)
-        switch a {
-        case .index(let k): return (actions.action(for: a), Double(k))
-        case .continuous(let v): return (actions.action(for: a), v.first ?? 0)
-        }
-    }
-}
-
 /// Everything a run was configured with, as stored in `run.configJSON`; enough to rebuild and resume the run.
 struct ResolvedConfig: Codable {
     var experiment: ExperimentSpec
@@ -371,7 +354,7 @@ func sha256Hex(ofFile path: String) throws -> String {
 
 /// FNV-1a 64 of a string's UTF-8 bytes, as 16 hex digits (the config hash: equal configs, equal hashes).
 func fnv1aHex(_ s: String) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01b3 }
-    return String(h, radix: 16).leftPadded(to: 16)
+    var h = FNV1a()
+    for b in s.utf8 { h.add(byte: b) }
+    return h.hex
 }
