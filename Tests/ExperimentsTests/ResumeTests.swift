@@ -75,6 +75,14 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     #expect(run.status == .running)
     let killedAt = try #require(try store.latestCheckpoint(runId: run.id!)).globalStep
     #expect(killedAt >= 256 && killedAt < Int64(steps))
+    // Every episode committed before the kill is there, whole: up to the checkpoint they equal the uninterrupted run's.
+    let wholeStore = try RunStore(path: whole.store)
+    let wholeRun = try #require(try wholeStore.runs().first)
+    func upTo(_ s: RunStore, _ id: Int64) throws -> [String] {
+        try s.episodes(runId: id, split: .train).filter { $0.globalStep <= killedAt }.map { "\($0.globalStep):\($0.actionsHash):\($0.finalEquity)" }
+    }
+    #expect(try !upTo(store, run.id!).isEmpty)
+    #expect(try upTo(store, run.id!) == upTo(wholeStore, wholeRun.id!))
     let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", cut.store])
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(try store.run(id: run.id!).status == .finished)
