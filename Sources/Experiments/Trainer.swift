@@ -52,10 +52,9 @@ public func runExperiment(_ experiment: Experiment, store storePath: String? = n
 /// Continues a run from its latest checkpoint: checks every checkpoint file against its recorded SHA-256, restores the
 /// agent (weights, optimizer, RNG, counters) and the trainer's counters, removes what the run logged after that step,
 /// and trains to the run's step budget. The result is bit-identical to a run that was never interrupted.
-public func resumeRun(_ reference: String, store storePath: String, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunOutcome {
-    let store = try RunStore(path: storePath)
+public func resumeRun(_ reference: String, store: RunStore, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunOutcome {
     let run = try store.run(reference: reference)
-    guard run.status != .finished else { throw ConfigError("\(storePath): run \(run.name) has already finished") }
+    guard run.status != .finished else { throw ConfigError("\(store.path): run \(run.name) has already finished") }
     let saved = try SavedRun(run, store: store)
     var state: TrainerState
     let stateFile = saved.directory + "/" + TrainerState.file
@@ -119,8 +118,7 @@ public struct SavedRun {
 
 /// `tradesim evaluate`: the run's saved greedy policy over a whole split, every step logged as an episode of that split
 /// with `eval/{split}/…` metrics at the checkpoint's step. Returns the summary.
-public func evaluateRun(_ reference: String, split: Split, store storePath: String) throws -> (saved: SavedRun, summary: EpisodeSummary) {
-    let store = try RunStore(path: storePath)
+public func evaluateRun(_ reference: String, split: Split, store: RunStore) throws -> (saved: SavedRun, summary: EpisodeSummary) {
     let saved = try SavedRun(try store.run(reference: reference), store: store)
     let agent = try saved.agent()
     let index = try store.episodes(runId: saved.run.id!, split: EpisodeSplit(rawValue: split.rawValue)!).count

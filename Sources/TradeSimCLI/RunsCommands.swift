@@ -10,6 +10,12 @@ extension RunStatus: ExpressibleByArgument {}
 /// The run store every command uses unless told otherwise.
 let defaultStorePath = "runs/tradesim.sqlite"
 
+/// Opens a store that must already exist (commands that read runs never create an empty one).
+func existingStore(_ path: String) throws -> RunStore {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such run store") }
+    return try RunStore(path: path)
+}
+
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
@@ -23,8 +29,7 @@ struct RunsCommand: ParsableCommand {
     var status: RunStatus?
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store) else { throw CLIError("\(store): no such run store") }
-        let db = try RunStore(path: store)
+        let db = try existingStore(store)
         var table = TextTable(header: ["id", "name", "status", "steps", "episodes", "val sharpe", "val equity", "started"])
         for r in try db.runs(experiment: experiment, status: status) {
             let id = r.id ?? 0
@@ -55,8 +60,7 @@ struct ExportCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store) else { throw CLIError("\(store): no such run store") }
-        let db = try RunStore(path: store)
+        let db = try existingStore(store)
         let record = try db.run(reference: reference)
         let handle: FileHandle
         if let out {

@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         if let resume {
             var bar = ProgressPrinter()
-            let outcome = try resumeRun(resume, store: store ?? defaultStorePath) { bar.show($0) }
+            let outcome = try resumeRun(resume, store: existingStore(store ?? defaultStorePath)) { bar.show($0) }
             bar.finish()
             print("\(outcome.run.name): \(outcome.run.status.rawValue)")
             return
@@ -160,8 +160,7 @@ struct EvaluateCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: store) else { throw CLIError("\(store): no such run store") }
-        let (saved, summary) = try evaluateRun(reference, split: split, store: store)
+        let (saved, summary) = try evaluateRun(reference, split: split, store: existingStore(store))
         let rows = [ComparisonRow(name: saved.run.name, summary: summary)] + (try baselineRows(setup: saved.setup, split: split))
         print("\(split.rawValue) split, checkpoint at step \(saved.step), greedy policy vs baselines:")
         print(comparisonTable(rows).plain)
