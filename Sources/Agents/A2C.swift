@@ -59,6 +59,7 @@ public final class A2CAgent: Agent {
     public private(set) var updatesDone = 0
     public private(set) var profile = TrainingProfile()
     let core: ActorCritic
+    public var networks: [RecurrentNetwork] { [core.net] }
     var rng: Xoshiro256
     var rows: [Int] = []
     var advantageScratch: [Float] = []

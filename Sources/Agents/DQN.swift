@@ -138,6 +138,7 @@ public final class DQNAgent: Agent {
 
     /// Q (B,K) networks.
     public let online: RecurrentNetwork
+    public var networks: [RecurrentNetwork] { [online, target] }
     public let target: RecurrentNetwork
     var adam: Adam
     var rng: Xoshiro256

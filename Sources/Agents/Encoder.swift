@@ -32,6 +32,11 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     public var layers: Int = 1
     /// Activation of the embedding.
     public var activation: EncoderActivation = .relu
+    /// A `tradesim pretrain` run (name, unique name prefix or id) whose embedding and LSTM weights the agent starts
+    /// from (`""`: random initialisation). The run's input width and sizes must equal this encoder's.
+    public var from: String = ""
+    /// With `from`: keep the pretrained embedding and LSTM fixed and train only the agent's heads.
+    public var freeze: Bool = false
 
     public init() {}
 
@@ -42,8 +47,17 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     /// The network: input width F+P, this body, then `heads` on the last layer's final hidden state.
     public func network(inputWidth: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> RecurrentNetwork {
         precondition(embedding >= 1 && hidden >= 1 && layers >= 1, "encoder sizes must be positive")
-        return RecurrentNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
-                                      embeddingActivation: activation.activation, heads: heads), using: &rng)
+        let net = RecurrentNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
+                                         embeddingActivation: activation.activation, heads: heads), using: &rng)
+        if freeze { net.frozen = net.encoderParameters }
+        return net
+    }
+
+    /// Checks `from` / `freeze` (freeze needs a pretrained encoder to keep).
+    public func validate() throws {
+        if freeze && from.isEmpty {
+            throw CheckpointError("encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
+        }
     }
 }
 
@@ -140,5 +154,50 @@ final class WorkspacePool {
         let ws = network.makeWorkspace(batch: batch, time: time)
         byBatch[batch] = ws
         return ws
+    }
+}
+
+extension AgentConfig {
+    /// The agent's encoder config.
+    public var encoder: EncoderConfig {
+        switch self {
+        case .dqn(let c): c.encoder
+        case .reinforce(let c): c.encoder
+        case .a2c(let c): c.encoder
+        case .ppo(let c): c.encoder
+        }
+    }
+}
+
+extension Agent {
+    /// Copies the embedding and LSTM tensors (`embed.*`, `lstm.*`) of `source` into every network of the agent (the
+    /// heads keep their initialisation). Errors when a tensor is missing or its shape differs (another input width or
+    /// encoder size).
+    public func loadEncoder(from source: RecurrentNetwork) throws {
+        for net in networks {
+            let encoder = net.tensors.filter { $0.name.hasPrefix("embed.") || $0.name.hasPrefix("lstm.") }
+            for t in encoder {
+                guard let s = source.tensor(named: t.name), s.shape == t.shape else {
+                    let have = source.tensor(named: t.name).map { "\($0.shape)" } ?? "missing"
+                    throw CheckpointError("pretrained encoder: tensor \(t.name) is \(have), the agent needs \(t.shape) (same environment width and encoder sizes?)")
+                }
+                net.parameters.replaceSubrange(t.range, with: source.parameters[s.range])
+            }
+        }
+    }
+}
+
+/// Fills rows 0..<B of `ws.input` (B,T,F+P) with the windows ending at `bars` (B) of the shared (D,F) `features`, the P
+/// extras of every bar set to 0 (a flat book): the agents' input for supervised pretraining.
+public func fillWindows(_ ws: Workspace, features: [Float], spec: AgentSpec, bars: [Int]) {
+    precondition(bars.count <= ws.batch && ws.time == spec.window, "workspace (\(ws.batch),\(ws.time)) cannot take \(bars.count) windows of \(spec.window)")
+    let zeros = [Float](repeating: 0, count: max(spec.extras, 1))
+    features.withUnsafeBufferPointer { f in
+        zeros.withUnsafeBufferPointer { z in
+            for (i, bar) in bars.enumerated() {
+                fillInputRow(ws.input.pointer, row: i, features: f.baseAddress!, bar: bar, window: spec.window,
+                             width: spec.features, extras: z.baseAddress, extrasCount: spec.extras)
+            }
+        }
     }
 }

@@ -73,6 +73,7 @@ public final class PPOAgent: Agent {
     public private(set) var updatesDone = 0
     public private(set) var profile = TrainingProfile()
     let core: ActorCritic
+    public var networks: [RecurrentNetwork] { [core.net] }
     var rng: Xoshiro256
     var order: [Int] = []
     var advantageScratch: [Float] = []

@@ -41,6 +41,7 @@ public enum AgentFile {
             case .a2c(let c): try c.validate()
             case .ppo(let c): try c.validate()
             }
+            try config.encoder.validate()
         } catch {
             throw ConfigError("\(path): \(error)")
         }

@@ -44,7 +44,11 @@ public func runExperiment(_ experiment: Experiment, store storePath: String? = n
         let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
                                       experimentYAML: experiment.yaml, configJSON: json, configHash: fnv1aHex(json),
                                       codeVersion: tradesimVersion)
-        var session = try TrainingSession(run: run, config: resolved, setup: setup, store: store, state: TrainerState())
+        var session: TrainingSession
+        do { session = try TrainingSession(run: run, config: resolved, setup: setup, store: store, state: TrainerState()) } catch {
+            try? store.failRun(run.id!, message: "\(error)")
+            throw error
+        }
         return try session.train(progress: progress)
     }
 }
@@ -81,27 +85,13 @@ public struct SavedRun {
     public let step: Int64
 
     public init(_ run: RunRecord, store: RunStore) throws {
-        let runId = run.id!
         self.run = run
         do {
             config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
         } catch {
             throw ConfigError("\(store.path): run \(run.name): its stored configuration cannot be read (\(error))")
         }
-        guard let latest = try store.latestCheckpoint(runId: runId) else {
-            throw ConfigError("\(store.path): run \(run.name) has no checkpoint")
-        }
-        for f in try store.checkpoints(runId: runId) where f.globalStep == latest.globalStep {
-            let actual: String
-            do { actual = try sha256Hex(ofFile: f.file) } catch {
-                throw ConfigError("\(f.file): checkpoint file of run \(run.name) is missing or unreadable")
-            }
-            guard actual == f.sha256 else {
-                throw ConfigError("\(f.file): checksum mismatch (recorded \(f.sha256.prefix(12))…, file \(actual.prefix(12))…): the checkpoint is corrupt")
-            }
-        }
-        directory = (latest.file as NSString).deletingLastPathComponent
-        step = latest.globalStep
+        (directory, step) = try verifiedLatestCheckpoint(run, store: store)
         setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder, path: config.environmentFolder)
     }
 
@@ -114,6 +104,24 @@ public struct SavedRun {
         }
         return agent
     }
+}
+
+/// The folder and step of `run`'s latest checkpoint, after checking every file of it against its recorded SHA-256.
+func verifiedLatestCheckpoint(_ run: RunRecord, store: RunStore) throws -> (directory: String, step: Int64) {
+    let runId = run.id!
+    guard let latest = try store.latestCheckpoint(runId: runId) else {
+        throw ConfigError("\(store.path): run \(run.name) has no checkpoint")
+    }
+    for f in try store.checkpoints(runId: runId) where f.globalStep == latest.globalStep {
+        let actual: String
+        do { actual = try sha256Hex(ofFile: f.file) } catch {
+            throw ConfigError("\(f.file): checkpoint file of run \(run.name) is missing or unreadable")
+        }
+        guard actual == f.sha256 else {
+            throw ConfigError("\(f.file): checksum mismatch (recorded \(f.sha256.prefix(12))…, file \(actual.prefix(12))…): the checkpoint is corrupt")
+        }
+    }
+    return ((latest.file as NSString).deletingLastPathComponent, latest.globalStep)
 }
 
 /// `tradesim evaluate`: the run's saved greedy policy over a whole split, every step logged as an episode of that split
@@ -178,6 +186,10 @@ struct TrainingSession {
         if let directory = state.resumedFrom {
             do { try agent.load(from: URL(fileURLWithPath: directory)) } catch {
                 throw ConfigError("\(directory): cannot restore the agent (\(error))")
+            }
+        } else if !config.agent.encoder.from.isEmpty {
+            do { try agent.loadEncoder(from: loadPretrainedNetwork(config.agent.encoder.from, store: store)) } catch {
+                throw ConfigError("encoder.from '\(config.agent.encoder.from)': \(error)")
             }
         }
     }

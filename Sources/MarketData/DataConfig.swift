@@ -99,6 +99,9 @@ public struct DataConfig: Codable, Sendable, Equatable {
     public var walkForward = WalkForwardConfig()
     /// Feature window lengths.
     public var features = FeatureConfig()
+    /// Coarser time frames whose features are appended to every bar's (`[weekly, monthly]` for daily files,
+    /// `[daily]` for hourly ones); each period is visible from the first bar after its last bar (`Timeframes`).
+    public var timeframes: [Timeframe] = []
 
     /// The single-asset S&P 500 default (`data/sp500_1999_2018_arch.csv`).
     public init() {}

@@ -37,7 +37,7 @@ public struct MarketDataset: Sendable {
         if !walkForward.isEmpty {
             lines.append("walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)")
         }
-        lines.append("features: \(features.width) = \(p.assetCount) assets × \(FeatureMatrix.kinds.count), warm-up \(features.warmup) bars; normaliser fitted on bars \(normaliser.fittedRows)")
+        lines.append("features: \(features.width) = \(p.assetCount) assets × \(FeatureMatrix.kinds.count)\(features.width > p.assetCount * FeatureMatrix.kinds.count ? " × \(features.width / (p.assetCount * FeatureMatrix.kinds.count)) time frames" : ""), warm-up \(features.warmup) bars; normaliser fitted on bars \(normaliser.fittedRows)")
         let k = FeatureMatrix.kinds.count
         for (f, kind) in FeatureMatrix.kinds.enumerated() {
             var mean = 0.0, std = 0.0
@@ -71,9 +71,16 @@ public func loadMarket(_ config: DataConfig, baseDirectory: String, normaliser f
     let path = config.file.hasPrefix("/") || baseDirectory.isEmpty ? config.file : baseDirectory + "/" + config.file
     var (panel, report) = try loadPanel(path: path, config: config)
     report.file = config.file
+    return try buildDataset(panel, report: report, config: config, normaliser: frozen)
+}
+
+/// Splits, features (with `config.timeframes`) and the normaliser (fitted on the train split unless `frozen` is given)
+/// of an already loaded panel: the whole pipeline from bars to observations, which `tradesim audit` re-runs on
+/// perturbed bars.
+public func buildDataset(_ panel: Panel, report: LoadReport, config: DataConfig, normaliser frozen: Normaliser? = nil) throws -> MarketDataset {
     let splits = try Splits.ranges(config.splits, timestamps: panel.timestamps, requireTrain: frozen == nil)
     let walkForward = try Splits.walkForward(config.walkForward, timestamps: panel.timestamps)
-    let features = try FeatureMatrix.compute(panel, config: config.features)
+    let features = try Timeframes.features(panel, config: config.features, timeframes: config.timeframes)
     let normaliser = try frozen ?? Normaliser.fit(features, rows: splits.train)
     return MarketDataset(panel: panel, report: report, splits: splits, walkForward: walkForward, features: features,
                          normaliser: normaliser, observations: try normaliser.apply(features))

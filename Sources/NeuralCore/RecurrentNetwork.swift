@@ -62,6 +62,11 @@ public final class RecurrentNetwork {
     public var parameters: [Float]
     /// ∂loss/∂parameters, same layout; backward adds into it, `zeroGradients()` clears it.
     public var gradients: [Float]
+    /// Parameters that are not trained (e.g. `encoderParameters` of a frozen pretrained encoder): backward leaves their
+    /// gradients at zero, so clipping ignores them and Adam (no weight decay, zero moments) leaves them bit-identical.
+    public var frozen: Range<Int> = 0..<0
+    /// The embedding's and the LSTM's parameters (`embed.*`, `lstm.*`): everything before the heads.
+    public var encoderParameters: Range<Int> { 0..<(tensors.first { !$0.name.hasPrefix("embed.") && !$0.name.hasPrefix("lstm.") }?.offset ?? parameters.count) }
 
     /// Builds the layers and initialises the parameters as PyTorch would, drawing from `rng` in `state_dict` order.
     public init(_ configuration: Configuration, using rng: inout some RandomNumberGenerator) {
@@ -129,6 +134,7 @@ public final class RecurrentNetwork {
                               dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
                 embed.backward(p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
                                dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil)
+                if !frozen.isEmpty { (g + frozen.lowerBound).update(repeating: 0, count: frozen.count) }
             }
         }
     }
