@@ -104,8 +104,9 @@ public struct LeakageAudit {
         let d = panel.barCount, train = dataset.splits.train
         let lo = max(dataset.features.warmup, 1), mid = max(lo, train.upperBound - 1)
         var cuts: [Int] = []
+        let after = mid < d - 2   // bars after the train split to cut in
         for i in 0..<self.cuts {
-            let range = i % 2 == 0 ? lo..<max(lo + 1, mid) : mid..<max(mid + 1, d - 1)
+            let range = i % 2 == 0 || !after ? lo..<max(lo + 1, min(mid, d - 1)) : mid..<(d - 1)
             cuts.append(min(Int.random(in: range, using: &rng), d - 2))
         }
         return cuts

@@ -1,0 +1,74 @@
+import Foundation
+import MarketData
+import Testing
+@testable import Experiments
+
+@Suite struct AuditTests {
+    @Test(arguments: ["environments/sp500-daily.yaml", "environments/sp500-timeframes.yaml", "environments/eurusd-hourly.yaml",
+                      "experiments/sp500-pretrain.yaml"])
+    func shippedFilesPassTheAudit(file: String) throws {
+        let r = try runCLI(["audit", file, "--cuts", "4"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 5 && lines.allSatisfy { $0.hasPrefix("PASS ") || $0.hasPrefix("SKIP ") }, "\(r.stdout)")
+        #expect(lines.filter { $0.hasPrefix("PASS ") }.count >= 3)
+        if file.contains("timeframes") || file.contains("hourly") { #expect(r.stdout.contains("PASS time frames")) }
+        if file.contains("pretrain") { #expect(r.stdout.contains("PASS event labels")) }
+    }
+
+    /// The audit of `environment` with a pipeline that `leak` alters after the honest one ran.
+    func audit(_ environment: String, leak: @escaping (inout MarketDataset) throws -> Void) throws -> [String: AuditCheck.Outcome] {
+        let setup = try MarketSetup(path: repoRoot + "/" + environment)
+        let leaky: LeakageAudit.Pipeline = { panel, config in
+            var d = try buildDataset(panel, report: LoadReport(), config: config)
+            try leak(&d)
+            return d
+        }
+        var audit = LeakageAudit(dataset: try leaky(setup.dataset.panel, setup.spec.data), config: setup.spec.data, pipeline: leaky)
+        audit.cuts = 4
+        return Dictionary(uniqueKeysWithValues: try audit.run().map { ($0.name, $0.outcome) })
+    }
+
+    @Test func aNormaliserFittedOnAllYearsFails() throws {
+        let checks = try audit("environments/sp500-daily.yaml") { d in
+            d.normaliser = try Normaliser.fit(d.features, rows: 0..<d.features.rows)
+            d.observations = try d.normaliser.apply(d.features)
+        }
+        #expect(checks["normaliser"] == .fail)
+        #expect(checks["future bars"] == .fail)   // validation / test observations move with later bars
+        #expect(checks["splits"] == .pass)
+    }
+
+    @Test func aFeatureThatReadsTheNextBarFails() throws {
+        let checks = try audit("environments/sp500-daily.yaml") { d in
+            let w = d.features.width
+            for t in 0..<(d.features.rows - 1) { for j in 0..<w { d.features.values[t * w + j] = d.features.values[(t + 1) * w + j] } }
+            d.normaliser = try Normaliser.fit(d.features, rows: d.splits.train)   // fitted on the leaky features
+            d.observations = try d.normaliser.apply(d.features)
+        }
+        #expect(checks["future bars"] == .fail)
+        #expect(checks["normaliser"] == .fail)
+    }
+
+    @Test func aWeekVisibleBeforeItClosedFails() throws {
+        // The weekly block of bar t taken from bar t+5: always the week t belongs to, before it has closed.
+        let checks = try audit("environments/sp500-timeframes.yaml") { d in
+            let w = d.features.width, weekly = d.features.names.indices.filter { d.features.names[$0].contains(".weekly.") }
+            for t in 0..<(d.features.rows - 5) { for j in weekly { d.features.values[t * w + j] = d.features.values[(t + 5) * w + j] } }
+            d.observations = try d.normaliser.apply(d.features)
+        }
+        #expect(checks["time frames"] == .fail)
+    }
+
+    @Test func failingAuditExitsNonZeroAndBadFilesAreOneLine() throws {
+        let r = try runCLI(["audit", "environments/nowhere.yaml"])
+        #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("nowhere.yaml"), "\(r.stderr)")
+        let dir = try temporaryDirectory()
+        try "data:\n  file: \(repoRoot)/data/sp500_1999_2018_arch.csv\n  timeframes: [daily]\n".write(toFile: dir + "/e.yaml", atomically: true, encoding: .utf8)
+        let t = try runCLI(["audit", dir + "/e.yaml"])
+        #expect(t.status != 0 && t.stderrLines.count == 1 && t.stderr.contains("not coarser"), "\(t.stderr)")
+        try "data:\n  timeframes: [yearly]\n".write(toFile: dir + "/y.yaml", atomically: true, encoding: .utf8)
+        let y = try runCLI(["check-env", dir + "/y.yaml"])
+        #expect(y.status != 0 && y.stderrLines.count == 1 && y.stderr.contains("timeframes"), "\(y.stderr)")
+    }
+}
