@@ -163,8 +163,8 @@ public final class DQNAgent: Agent {
         K = spec.discreteActions
         rng = Xoshiro256(seed: seed)
         let head = config.dueling ? HeadSpec("q", .dueling(actions: K)) : HeadSpec("q", .linear(outputs: K))
-        online = config.encoder.network(inputWidth: spec.inputWidth, heads: [head], using: &rng)
-        target = config.encoder.network(inputWidth: spec.inputWidth, heads: [head], using: &rng)
+        online = config.encoder.network(inputWidth: spec.inputWidth, window: spec.window, heads: [head], using: &rng)
+        target = config.encoder.network(inputWidth: spec.inputWidth, window: spec.window, heads: [head], using: &rng)
         target.copyParameters(from: online)
         adam = Adam(parameterCount: online.parameters.count, .init(learningRate: Float(config.learningRate)))
         replay = ReplayBuffer(capacity: config.bufferSize, extrasWidth: spec.extras)

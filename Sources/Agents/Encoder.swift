@@ -22,13 +22,18 @@ public enum EncoderActivation: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// The shared Market2Vec + LSTM encoder's size (the input width F+P comes from the environment).
+/// The shared Market2Vec + LSTM (or CNN, or MLP) encoder's size (the input width F+P comes from the environment).
 public struct EncoderConfig: Codable, Equatable, Sendable {
+    /// The body after the embedding: `lstm` (stacked LSTM), `cnn` (causal dilated 1-D convolutions over the window,
+    /// last step) or `mlp` (the flattened window through dense layers; the ablation without recurrence).
+    public var kind: EncoderKind = .lstm
+    /// K: taps per convolution kernel (`cnn` only).
+    public var kernel: Int = 3
     /// E: Market2Vec embedding width.
     public var embedding: Int = 32
     /// H: LSTM hidden units per layer.
     public var hidden: Int = 64
-    /// L: stacked LSTM layers.
+    /// L: stacked LSTM, convolution or dense layers.
     public var layers: Int = 1
     /// Activation of the embedding.
     public var activation: EncoderActivation = .relu
@@ -40,15 +45,18 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    public init(embedding: Int, hidden: Int, layers: Int, activation: EncoderActivation = .relu) {
+    public init(embedding: Int, hidden: Int, layers: Int, activation: EncoderActivation = .relu,
+                kind: EncoderKind = .lstm, kernel: Int = 3) {
         self.embedding = embedding; self.hidden = hidden; self.layers = layers; self.activation = activation
+        self.kind = kind; self.kernel = kernel
     }
 
-    /// The network: input width F+P, this body, then `heads` on the last layer's final hidden state.
-    public func network(inputWidth: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> RecurrentNetwork {
-        precondition(embedding >= 1 && hidden >= 1 && layers >= 1, "encoder sizes must be positive")
+    /// The network: input width F+P over windows of T bars, this body, then `heads` on the body's output (B,H).
+    public func network(inputWidth: Int, window: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> RecurrentNetwork {
+        precondition(embedding >= 1 && hidden >= 1 && layers >= 1 && kernel >= 1, "encoder sizes must be positive")
         let net = RecurrentNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
-                                         embeddingActivation: activation.activation, heads: heads), using: &rng)
+                                         embeddingActivation: activation.activation, heads: heads, kind: kind,
+                                         kernel: kernel, window: window), using: &rng)
         if freeze { net.frozen = net.encoderParameters }
         return net
     }

@@ -76,7 +76,7 @@ final class ActorCritic {
             policyWidth = continuous.logStd == .learned ? 2 * spec.continuousActions : spec.continuousActions
             actionWidth = spec.continuousActions
         }
-        net = encoder.network(inputWidth: spec.inputWidth,
+        net = encoder.network(inputWidth: spec.inputWidth, window: spec.window,
                               heads: [HeadSpec("policy", .linear(outputs: policyWidth)), HeadSpec("value", .linear(outputs: 1))],
                               using: &rng)
         if case .gaussian(let A) = kind, continuous.logStd == .learned, let bias = net.tensor(named: "policy.bias") {

@@ -9,9 +9,11 @@ public struct ComparisonRow: Sendable {
     public init(name: String, summary: EpisodeSummary) { self.name = name; self.summary = summary }
 }
 
-/// Evaluates the four baselines (buy-and-hold, flat, momentum, MACD) on a split with the environment's costs.
+/// Evaluates the baselines (buy-and-hold, flat, momentum, MACD, and on a panel equal weight and minimum variance) on
+/// a split with the environment's costs.
 public func baselineRows(setup: MarketSetup, split: Split) throws -> [ComparisonRow] {
-    try [Baseline.buyAndHold, .flat, .momentum, .macd].map { kind in
+    let assets = setup.dataset.panel.assetCount
+    return try Baseline.allCases.filter { $0 != .random && $0.applies(toAssets: assets) }.map { kind in
         ComparisonRow(name: kind.rawValue, summary: try evaluateBaseline(kind, setup: setup, split: split).summary)
     }
 }

@@ -35,7 +35,7 @@ public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split,
         configure(&market)
         market.episode.mode = .whole
     }
-    var policy = BaselinePolicy(kind, env: env, config: config, seed: seed)
+    var policy = BaselinePolicy(kind, env: env, config: config, seed: seed, train: setup.bars(of: .train))
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let action = policy.action(for: observation)
         return (action, loggedValue(action))

@@ -179,7 +179,7 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
     let runId = run.id!
     do {
         var rng = Xoshiro256(seed: UInt64(spec.seed))
-        let net = spec.encoder.network(inputWidth: data.spec.inputWidth,
+        let net = spec.encoder.network(inputWidth: data.spec.inputWidth, window: data.spec.window,
                                        heads: [HeadSpec("event", .linear(outputs: data.outputs))], using: &rng)
         var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: Float(spec.learningRate)))
         let ws = net.makeWorkspace(batch: spec.batch, time: data.spec.window)

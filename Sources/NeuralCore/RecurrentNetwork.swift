@@ -1,5 +1,10 @@
 /// The agents' shared network: x (B,T,F) → Market2Vec (F→E, activation, per bar) → stacked LSTM (E→H, L layers)
-/// → the last layer's final hidden state h (B,H) → heads (each (B,A_k)). Parameters and gradients are ONE flat
+/// → the last layer's final hidden state h (B,H) → heads (each (B,A_k)). `kind` swaps the LSTM for another body with
+/// the same input and output: `cnn` (`TemporalConvolution`: L causal convolutions, the top layer's last step) or `mlp`
+/// (`WindowMLP`: the flattened window through L dense layers; built for one T, `window`). Those bodies keep no state:
+/// `h0`/`c0` are not read, `cN`/`dh0`/`dc0` stay zero, `truncate` is ignored; `hN` (L,B,H) holds each layer's last
+/// step (cnn) or output (mlp). For `mlp`, which has no per-step states, `hiddenSequence` stays zero and
+/// `dHiddenSequence` is not read. Parameters and gradients are ONE flat
 /// buffer each (`parameters`, `gradients`); every layer holds slots (name, shape, range) into them, named like PyTorch's
 /// `state_dict` (`embed.weight`, `lstm.weight_ih_l0`, …, `head.bias`).
 ///
@@ -44,17 +49,25 @@ public final class RecurrentNetwork {
         public var embeddingActivation: Activation = .relu
         /// The heads on the final hidden state, in output order.
         public var heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))]
+        /// The body between the embedding and the heads.
+        public var kind: EncoderKind = .lstm
+        /// K, taps per convolution kernel (`cnn` only).
+        public var kernel: Int = 3
+        /// T the body is built for (`mlp` only; the other kinds take any T).
+        public var window: Int = 0
 
         public init(features: Int, embedding: Int, hidden: Int, layers: Int = 1, embeddingActivation: Activation = .relu,
-                    heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))]) {
+                    heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))], kind: EncoderKind = .lstm,
+                    kernel: Int = 3, window: Int = 0) {
             self.features = features; self.embedding = embedding; self.hidden = hidden; self.layers = layers
             self.embeddingActivation = embeddingActivation; self.heads = heads
+            self.kind = kind; self.kernel = kernel; self.window = window
         }
     }
 
     public let configuration: Configuration
     public let embed: Market2Vec
-    public let lstm: LSTM
+    public let body: EncoderBody
     let heads: [Head]
     /// Every tensor, in `state_dict` order.
     public let tensors: [TensorSlot]
@@ -65,8 +78,8 @@ public final class RecurrentNetwork {
     /// Parameters that are not trained (e.g. `encoderParameters` of a frozen pretrained encoder): backward leaves their
     /// gradients at zero, so clipping ignores them and Adam (no weight decay, zero moments) leaves them bit-identical.
     public var frozen: Range<Int> = 0..<0
-    /// The embedding's and the LSTM's parameters (`embed.*`, `lstm.*`): everything before the heads.
-    public var encoderParameters: Range<Int> { 0..<(tensors.first { !$0.name.hasPrefix("embed.") && !$0.name.hasPrefix("lstm.") }?.offset ?? parameters.count) }
+    /// The embedding's and the body's parameters (`embed.*`, then `lstm.*`, `conv.*` or `mlp.*`): everything before the heads.
+    public let encoderParameters: Range<Int>
 
     /// Builds the layers and initialises the parameters as PyTorch would, drawing from `rng` in `state_dict` order.
     public init(_ configuration: Configuration, using rng: inout some RandomNumberGenerator) {
@@ -74,14 +87,23 @@ public final class RecurrentNetwork {
         var layout = ParameterLayout()
         embed = Market2Vec("embed", features: configuration.features, embedding: configuration.embedding,
                            activation: configuration.embeddingActivation, layout: &layout)
-        lstm = LSTM("lstm", inputSize: configuration.embedding, hidden: configuration.hidden,
-                    layers: configuration.layers, layout: &layout)
+        let (E, H, L) = (configuration.embedding, configuration.hidden, configuration.layers)
+        switch configuration.kind {
+        case .lstm: body = .lstm(LSTM("lstm", inputSize: E, hidden: H, layers: L, layout: &layout))
+        case .cnn: body = .cnn(TemporalConvolution("conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L, layout: &layout))
+        case .mlp: body = .mlp(WindowMLP("mlp", inputSize: E, time: configuration.window, hidden: H, layers: L, layout: &layout))
+        }
+        encoderParameters = 0..<layout.count
         heads = configuration.heads.map { Head($0, hidden: configuration.hidden, layout: &layout) }
         tensors = layout.slots
         parameters = [Float](repeating: 0, count: layout.count)
         gradients = [Float](repeating: 0, count: layout.count)
         embed.initialise(&parameters, using: &rng)
-        lstm.initialise(&parameters, using: &rng)
+        switch body {
+        case .lstm(let lstm): lstm.initialise(&parameters, using: &rng)
+        case .cnn(let conv): conv.initialise(&parameters, using: &rng)
+        case .mlp(let mlp): mlp.initialise(&parameters, using: &rng)
+        }
         for head in heads { for linear in head.linears { linear.initialise(&parameters, using: &rng) } }
     }
 
@@ -89,7 +111,10 @@ public final class RecurrentNetwork {
     public func tensor(named name: String) -> TensorSlot? { tensors.first { $0.name == name } }
 
     /// Buffers for batches of shape (B,T); make one per shape in use (e.g. training batch and batch-1 acting).
-    public func makeWorkspace(batch: Int, time: Int) -> Workspace { Workspace(self, batch: batch, time: time) }
+    public func makeWorkspace(batch: Int, time: Int) -> Workspace {
+        if case .mlp(let mlp) = body { precondition(time == mlp.time, "this mlp network takes windows of \(mlp.time), not \(time)") }
+        return Workspace(self, batch: batch, time: time)
+    }
 
     /// Runs the network on `ws.input`; fills `ws.outputs`, `ws.hN`, `ws.cN`, `ws.hiddenSequence`, and zeroes the
     /// gradient inputs (`dOutputs`, `dHiddenSequence`, `dhN`, `dcN`) for the caller's loss to add into.
@@ -101,8 +126,15 @@ public final class RecurrentNetwork {
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer)
-            lstm.forward(p, input: ws.embedded.pointer, batch: B, time: T, h0: ws.h0.pointer, c0: ws.c0.pointer,
-                         cache: ws.cache, hN: ws.hN.pointer, cN: ws.cN.pointer)
+            switch body {
+            case .lstm(let lstm):
+                lstm.forward(p, input: ws.embedded.pointer, batch: B, time: T, h0: ws.h0.pointer, c0: ws.c0.pointer,
+                             cache: ws.cache!, hN: ws.hN.pointer, cN: ws.cN.pointer)
+            case .cnn(let conv):
+                conv.forward(p, input: ws.embedded.pointer, batch: B, time: T, cache: ws.convolutionCache!, hN: ws.hN.pointer)
+            case .mlp(let mlp):
+                mlp.forward(p, input: ws.embedded.pointer, batch: B, hN: ws.hN.pointer)
+            }
             let top = ws.hN.pointer + (L - 1) * B * H
             for (k, head) in heads.enumerated() {
                 head.forward(p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
@@ -129,9 +161,18 @@ public final class RecurrentNetwork {
                                   scratch: ws.headScratch[k].pointer, dHidden: dTop)
                 }
                 ws.dEmbedded.zero()
-                lstm.backward(p, g, input: ws.embedded.pointer, batch: B, time: T, c0: ws.c0.pointer, cache: ws.cache,
-                              dOutput: ws.dHiddenSequence.pointer, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
-                              dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
+                switch body {
+                case .lstm(let lstm):
+                    lstm.backward(p, g, input: ws.embedded.pointer, batch: B, time: T, c0: ws.c0.pointer, cache: ws.cache!,
+                                  dOutput: ws.dHiddenSequence.pointer, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
+                                  dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
+                case .cnn(let conv):
+                    conv.backward(p, g, batch: B, time: T, cache: ws.convolutionCache!, dOutput: ws.dHiddenSequence.pointer,
+                                  dhN: ws.dhN.pointer, dInput: ws.dEmbedded.pointer)
+                case .mlp(let mlp):
+                    mlp.backward(p, g, input: ws.embedded.pointer, batch: B, hN: ws.hN.pointer, dhN: ws.dhN.pointer,
+                                 dPre: ws.dPre.pointer, dBelow: ws.dPre.pointer + B * H, dInput: ws.dEmbedded.pointer)
+                }
                 embed.backward(p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
                                dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil)
                 if !frozen.isEmpty { (g + frozen.lowerBound).update(repeating: 0, count: frozen.count) }
@@ -183,7 +224,8 @@ public final class Workspace {
     public let dh0, dc0: FloatBuffer
     let embedded, dEmbedded, dPre: FloatBuffer
     let headScratch: [FloatBuffer]
-    let cache: LSTMCache
+    let cache: LSTMCache?
+    let convolutionCache: ConvolutionCache?
 
     init(_ net: RecurrentNetwork, batch B: Int, time T: Int) {
         precondition(B >= 1 && T >= 1, "batch and time must be positive")
@@ -197,11 +239,20 @@ public final class Workspace {
         outputs = c.heads.map { FloatBuffer(B * $0.outputs) }
         dOutputs = c.heads.map { FloatBuffer(B * $0.outputs) }
         dHiddenSequence = FloatBuffer(B * T * H)
-        embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(B * T * E)
+        embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(max(B * T * E, 2 * B * H))  // also the mlp body's two (B,H) scratch rows
         headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
-        cache = LSTMCache(layers: L, hidden: H, batch: B, time: T)
+        switch net.body {
+        case .lstm: cache = LSTMCache(layers: L, hidden: H, batch: B, time: T); convolutionCache = nil
+        case .cnn(let conv): cache = nil; convolutionCache = ConvolutionCache(conv, batch: B, time: T)
+        case .mlp: cache = nil; convolutionCache = nil
+        }
     }
 
     /// The top layer's hidden state at every step (B,T,H), valid after forward.
-    public var hiddenSequence: FloatBuffer { cache.hidden[cache.hidden.count - 1] }
+    public var hiddenSequence: FloatBuffer {
+        if let cache { return cache.hidden[cache.hidden.count - 1] }
+        return convolutionCache?.output.last ?? mlpHiddenSequence
+    }
+    /// The zero (B,T,H) sequence an `mlp` body reports.
+    private lazy var mlpHiddenSequence = FloatBuffer(batch * time * configuration.hidden)
 }

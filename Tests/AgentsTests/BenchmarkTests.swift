@@ -37,7 +37,7 @@ func benchmarkWorkloads(algo: Algorithm) throws {
     setBLASThreads(1)
     var rng = Xoshiro256(seed: 1)
     let net = EncoderConfig(embedding: 32, hidden: 64, layers: 1)
-        .network(inputWidth: 3, heads: [HeadSpec("q", .linear(outputs: 3))], using: &rng)
+        .network(inputWidth: 3, window: 32, heads: [HeadSpec("q", .linear(outputs: 3))], using: &rng)
     for B in [1, 64, 256] {
         let ws = net.makeWorkspace(batch: B, time: 32)
         for i in 0..<ws.input.count { ws.input[i] = Float(i % 7) * 0.1 }
