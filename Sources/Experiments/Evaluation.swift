@@ -31,10 +31,16 @@ func loggedValue(_ action: TradingAction) -> Double {
 /// Evaluates a baseline over one split, as a whole-split episode with full step logging.
 public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split, config: BaselineConfig = BaselineConfig(),
                              seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
-    var env = try setup.environment(split, seed: seed) { market in
+    let env = try setup.environment(split, seed: seed) { market in
         configure(&market)
         market.episode.mode = .whole
     }
+    return evaluateBaseline(kind, env: env, config: config, seed: seed)
+}
+
+/// A baseline over one whole episode of `env` (built with `episode.mode = .whole`), every step kept.
+public func evaluateBaseline(_ kind: Baseline, env: MarketEnv, config: BaselineConfig = BaselineConfig(), seed: UInt64 = 0) -> EpisodeLog {
+    var env = env
     var policy = BaselinePolicy(kind, env: env, config: config, seed: seed)
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let action = policy.action(for: observation)
@@ -45,10 +51,16 @@ public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split,
 /// The agent's greedy (deterministic) policy over a whole split, every step kept.
 public func evaluateAgent(_ agent: any Agent, setup: MarketSetup, split: Split, seed: UInt64 = 0,
                           configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
-    var env = try setup.environment(split, seed: seed) { market in
+    let env = try setup.environment(split, seed: seed) { market in
         configure(&market)
         market.episode.mode = .whole
     }
+    return evaluateAgent(agent, env: env, seed: seed)
+}
+
+/// The agent's greedy policy over one whole episode of `env` (built with `episode.mode = .whole`), every step kept.
+public func evaluateAgent(_ agent: any Agent, env: MarketEnv, seed: UInt64 = 0) -> EpisodeLog {
+    var env = env
     let actions = env
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let a = agent.act(observation, deterministic: true)
