@@ -20,6 +20,9 @@ public struct EpisodeLog {
     public private(set) var turnoverSum = 0.0
     /// Σ gross exposure Σ|wᵢ| / bars.
     public private(set) var exposureSum = 0.0
+    /// Per-step turnover and gross exposure (for metrics over part of the episode, e.g. one year).
+    public private(set) var turnovers: [Double] = []
+    public private(set) var exposures: [Double] = []
     public private(set) var firstTimestamp: Int64 = 0
     public private(set) var lastTimestamp: Int64 = 0
     var hash = FNV1a()
@@ -45,6 +48,8 @@ public struct EpisodeLog {
         finalEquity = info.equity
         turnoverSum += info.turnover
         exposureSum += step.observation.weights.reduce(0) { $0 + abs($1) }
+        turnovers.append(info.turnover)
+        exposures.append(step.observation.weights.reduce(0) { $0 + abs($1) })
         lastTimestamp = info.timestamp
         hash.add(action)
         guard keepEvery > 0, returns.count % keepEvery == 0 || step.done else { return }

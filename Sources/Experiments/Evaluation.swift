@@ -31,11 +31,19 @@ func loggedValue(_ action: TradingAction) -> Double {
 /// Evaluates a baseline over one split, as a whole-split episode with full step logging.
 public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split, config: BaselineConfig = BaselineConfig(),
                              seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
-    var env = try setup.environment(split, seed: seed) { market in
+    let env = try setup.environment(split, seed: seed) { market in
         configure(&market)
         market.episode.mode = .whole
     }
-    var policy = BaselinePolicy(kind, env: env, config: config, seed: seed, train: setup.bars(of: .train))
+    return evaluateBaseline(kind, env: env, config: config, seed: seed, train: setup.bars(of: .train))
+}
+
+/// A baseline over one whole episode of `env` (built with `episode.mode = .whole`), every step kept; `train` is the
+/// window the minimum-variance baseline fits its covariance on.
+public func evaluateBaseline(_ kind: Baseline, env: MarketEnv, config: BaselineConfig = BaselineConfig(), seed: UInt64 = 0,
+                             train: Range<Int>? = nil) -> EpisodeLog {
+    var env = env
+    var policy = BaselinePolicy(kind, env: env, config: config, seed: seed, train: train)
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let action = policy.action(for: observation)
         return (action, loggedValue(action))
@@ -45,10 +53,16 @@ public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split,
 /// The agent's greedy (deterministic) policy over a whole split, every step kept.
 public func evaluateAgent(_ agent: any Agent, setup: MarketSetup, split: Split, seed: UInt64 = 0,
                           configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
-    var env = try setup.environment(split, seed: seed) { market in
+    let env = try setup.environment(split, seed: seed) { market in
         configure(&market)
         market.episode.mode = .whole
     }
+    return evaluateAgent(agent, env: env, seed: seed)
+}
+
+/// The agent's greedy policy over one whole episode of `env` (built with `episode.mode = .whole`), every step kept.
+public func evaluateAgent(_ agent: any Agent, env: MarketEnv, seed: UInt64 = 0) -> EpisodeLog {
+    var env = env
     let actions = env
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let a = agent.act(observation, deterministic: true)

@@ -16,7 +16,7 @@ public enum DateFormat: String, Codable, Sendable, CaseIterable {
 }
 
 /// Date parsing over raw bytes (no Foundation formatter: it is far too slow for 580k rows). All times are UTC.
-enum DateParser {
+public enum DateParser {
     /// The layout a field is written in, judged from its shape only (`nil` if it matches none).
     static func detect(_ f: UnsafeBufferPointer<UInt8>) -> DateFormat? {
         if f.count >= 10, f[4] == UInt8(ascii: "-") { return f.count == 10 ? .isoDate : .isoDateTime }
@@ -99,7 +99,7 @@ enum DateParser {
     }
 
     /// Calendar year (UTC) of a timestamp.
-    static func year(_ t: Int64) -> Int { civil(fromDays: floorDiv(t, 86_400)).year }
+    public static func year(_ t: Int64) -> Int { civil(fromDays: floorDiv(t, 86_400)).year }
 
     /// Seconds since 1970 of an ISO `YYYY-MM-DD` string (config start/end), `nil` if malformed.
     static func isoDay(_ s: String) -> Int64? {
@@ -108,7 +108,7 @@ enum DateParser {
     }
 
     /// `2018-12-31` for a midnight timestamp, `2018-12-31 15:00:00` otherwise.
-    static func format(_ t: Int64) -> String {
+    public static func format(_ t: Int64) -> String {
         let days = floorDiv(t, 86_400), secs = Int(t - days * 86_400)
         let (y, m, d) = civil(fromDays: days)
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }

@@ -1,0 +1,376 @@
+import Agents
+import Foundation
+import MarketData
+import RLCore
+import RunStore
+import TradingEnv
+
+/// The bars `tradesim compare` evaluates on: one split, or a list of calendar years.
+public enum ComparePeriod: Sendable, Equatable {
+    case split(Split)
+    case years([Int])
+}
+
+/// How a comparison is run.
+public struct CompareRequest: Sendable {
+    public var period: ComparePeriod
+    /// Cost levels in bps for a sweep (see `costs(atBps:)`); empty: the reference environment's own costs.
+    public var costLevels: [Double]
+    /// Seed of the bootstrap Sharpe intervals (each interval restarts from it, so every row is reproducible).
+    public var bootstrapSeed: UInt64
+    /// Bootstrap resamples per interval.
+    public var resamples: Int
+
+    public init(period: ComparePeriod, costLevels: [Double] = [], bootstrapSeed: UInt64 = 0, resamples: Int = 1_000) {
+        self.period = period
+        self.costLevels = costLevels
+        self.bootstrapSeed = bootstrapSeed
+        self.resamples = resamples
+    }
+}
+
+/// One policy under comparison: a run's saved policy (grouped with the other seeds of its configuration) or a baseline.
+public struct Contender {
+    /// The run's name, or the baseline's.
+    public var name: String
+    /// The row the contender is aggregated into: `experiment/agent #hash` for runs, the baseline's name otherwise.
+    public var group: String
+    /// Hash of the run's configuration without its seed (nil for a baseline).
+    public var configHash: String?
+    public var runId: Int64?
+    /// The contender's own environment file (features, normaliser); it must hold the same bars as the reference.
+    public var setup: MarketSetup
+    /// One whole episode of the given environment under the contender's policy, every step kept.
+    public var evaluate: (MarketEnv) -> EpisodeLog
+
+    public init(name: String, group: String, configHash: String? = nil, runId: Int64? = nil, setup: MarketSetup,
+                evaluate: @escaping (MarketEnv) -> EpisodeLog) {
+        self.name = name
+        self.group = group
+        self.configHash = configHash
+        self.runId = runId
+        self.setup = setup
+        self.evaluate = evaluate
+    }
+
+    public var isAgent: Bool { configHash != nil }
+
+    /// A baseline on `setup`.
+    public static func baseline(_ kind: Baseline, setup: MarketSetup) -> Contender {
+        let train = setup.bars(of: .train)
+        return Contender(name: kind.rawValue, group: kind.rawValue, setup: setup) { evaluateBaseline(kind, env: $0, train: train) }
+    }
+
+    /// A stored run's greedy policy from its latest checkpoint (checksums verified).
+    public static func run(_ run: RunRecord, store: RunStore) throws -> Contender {
+        let saved = try SavedRun(run, store: store)
+        let agent = try saved.agent()
+        let hash = seedlessConfigHash(run.configJSON)
+        return Contender(name: run.name, group: "\(run.experiment)/\(run.agent) #\(hash.prefix(8))", configHash: hash,
+                         runId: run.id, setup: saved.setup) { evaluateAgent(agent, env: $0) }
+    }
+}
+
+/// A run in the store that counts as a trial for the Deflated Sharpe Ratio, with its last stored evaluation Sharpe.
+public struct StoredTrial: Sendable {
+    public var runId: Int64
+    /// Per-bar Sharpe of its last evaluation on the split (the stored annualised one / √252), if logged.
+    public var sharpePerBar: Double?
+    public init(runId: Int64, sharpePerBar: Double?) { self.runId = runId; self.sharpePerBar = sharpePerBar }
+}
+
+/// mean ± sample std (ddof = 1) of one metric over a group's runs; std is nil for fewer than two values.
+public struct Stat: Codable, Sendable, Equatable {
+    public var mean: Double?
+    public var std: Double?
+    /// How many runs had the metric defined.
+    public var count: Int
+
+    public init(_ values: [Double?]) {
+        let v = values.compactMap { $0 }.filter(\.isFinite)
+        count = v.count
+        mean = v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
+        if let m = mean, v.count > 1 { std = (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot() }
+    }
+}
+
+/// One evaluated stretch of bars of one policy (a year, or all of the period).
+public struct SliceResult: Codable, Sendable {
+    public var metrics: PerformanceMetrics
+    /// Mean per-bar turnover and gross exposure, and the costs paid (currency units).
+    public var turnover: Double
+    public var exposure: Double
+    public var costs: Double
+    /// Deflated Sharpe Ratio (runs only; nil for baselines or without enough trials).
+    public var dsr: Double?
+    /// Seeded stationary-bootstrap 95% interval of the annualised Sharpe ratio.
+    public var sharpeInterval: [Double]?
+}
+
+/// The headline metrics of the tables, in column order: key (JSON / CSV), column title, value.
+public let headlineMetrics: [(key: String, title: String, value: @Sendable (SliceResult) -> Double?)] = [
+    ("totalReturn", "total return", { $0.metrics.totalReturn }),
+    ("annualReturn", "annual return", { $0.metrics.annualReturn }),
+    ("annualVolatility", "volatility", { $0.metrics.annualVolatility }),
+    ("sharpe", "sharpe", { $0.metrics.sharpe }),
+    ("sortino", "sortino", { $0.metrics.sortino }),
+    ("maxDrawdown", "max drawdown", { $0.metrics.maxDrawdown }),
+    ("calmar", "calmar", { $0.metrics.calmar }),
+    ("hitRate", "hit rate", { $0.metrics.hitRate }),
+    ("turnover", "turnover", { $0.turnover }),
+    ("exposure", "exposure", { $0.exposure }),
+    ("costs", "costs", { $0.costs }),
+    ("psr", "psr", { $0.metrics.psr }),
+    ("dsr", "dsr", { $0.dsr }),
+]
+
+/// One row of a table: a baseline, or a group of runs (one configuration, several seeds) as mean ± std.
+public struct CompareRow: Codable, Sendable {
+    public var policy: String
+    /// `agent` or `baseline`.
+    public var kind: String
+    public var configHash: String?
+    public var runs: [String]
+    /// Headline metric key → mean ± std over the group's runs.
+    public var stats: [String: Stat]
+    /// Mean over the runs of the bootstrap interval's bounds [low, high].
+    public var sharpeInterval95: [Double]?
+    /// Each run's own results, in `runs` order.
+    public var results: [SliceResult]
+}
+
+/// One table: a year, or `overall`, at one cost level.
+public struct CompareTable: Codable, Sendable {
+    /// A year ("2011") or "overall".
+    public var period: String
+    /// The sweep's cost level, nil when the environment's own costs were used.
+    public var costBps: Double?
+    /// V: the variance of the trials' per-bar Sharpe ratios used by the DSR of this table (nil: fewer than 2 values).
+    public var sharpeVariance: Double?
+    public var rows: [CompareRow]
+}
+
+/// Where a group's Sharpe edge over buy-and-hold (group mean − buy-and-hold, overall) goes as costs rise.
+public struct CostEdge: Codable, Sendable {
+    public var policy: String
+    public var costBps: [Double]
+    public var edge: [Double?]
+    /// Cost where the edge reaches 0 (linear between the first two levels around the sign change); nil when it never
+    /// does in the sweep or is gone from the first level.
+    public var breakEvenBps: Double?
+    /// A sentence: where the edge disappears.
+    public var verdict: String
+}
+
+/// A whole comparison: every table, the DSR trial count and the cost sweep's edges.
+public struct Comparison: Codable {
+    /// What was evaluated: the split or years and the dates of the bars.
+    public var bars: String
+    /// The cost model applied to every policy (or how the sweep sets it).
+    public var costs: String
+    /// N: runs in the store evaluated on the same split(s), together with the runs compared.
+    public var trials: Int
+    public var tables: [CompareTable]
+    public var edges: [CostEdge]
+    /// Every contender's full episode at each cost level ([level][contender]); for reports, not encoded.
+    public var episodes: [[(contender: Contender, log: EpisodeLog)]] = []
+
+    enum CodingKeys: String, CodingKey { case bars, costs, trials, tables, edges }
+}
+
+/// The baselines every comparison on `setup` includes: every `Baseline` that applies to its assets but the random one
+/// (noise, not a strategy).
+public func comparedBaselines(for setup: MarketSetup) -> [Baseline] {
+    let assets = setup.dataset.panel.assetCount
+    return Baseline.allCases.filter { $0 != .random && $0.applies(toAssets: assets) }
+}
+
+/// The cost model of one sweep level: `bps` of commission per unit of traded notional, no half-spread and no slippage
+/// (so the level is the whole one-way cost of a trade); the short-borrow fee stays as configured.
+public func costs(atBps bps: Double, base: CostModel) -> CostModel {
+    CostModel(commissionBps: bps, halfSpreadBps: 0, slippageBps: 0, slippageRangeFraction: 0, borrowBpsPerYear: base.borrowBpsPerYear)
+}
+
+/// Hash of a run's resolved configuration without its seed (the `seed` key and the experiment's `seeds` list), so the
+/// seeds of one configuration share it.
+public func seedlessConfigHash(_ configJSON: String) -> String {
+    guard var object = (try? JSONSerialization.jsonObject(with: Data(configJSON.utf8))) as? [String: Any] else {
+        return fnv1aHex(configJSON)
+    }
+    object["seed"] = nil
+    if var experiment = object["experiment"] as? [String: Any] {
+        experiment["seeds"] = nil
+        object["experiment"] = experiment
+    }
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return fnv1aHex(configJSON) }
+    return fnv1aHex(String(decoding: data, as: UTF8.self))
+}
+
+/// Compares stored runs (ids or name prefixes; the same run twice counts once) on `request.period`.
+public func compareRuns(_ references: [String], store: RunStore, request: CompareRequest) throws -> Comparison {
+    var runs: [RunRecord] = []
+    for r in references {
+        let run = try store.run(reference: r)
+        if !runs.contains(where: { $0.id == run.id }) { runs.append(run) }
+    }
+    guard !runs.isEmpty else { throw ConfigError("compare: no runs given") }
+    let contenders = try runs.map { try Contender.run($0, store: store) }
+    let reference = contenders[0].setup
+    let splits = try trialSplits(request.period, setup: reference)
+    let stored = try store.runsEvaluated(on: splits.map { EpisodeSplit(rawValue: $0.rawValue)! })
+    var sharpes: [Int64: Double] = [:]
+    if let split = splits.first {
+        sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: stored.compactMap(\.id))
+    }
+    let trials = stored.map { StoredTrial(runId: $0.id!, sharpePerBar: sharpes[$0.id!].map { $0 / 252.0.squareRoot() }) }
+    return try compare(contenders, reference: reference, request: request, storedTrials: trials)
+}
+
+/// The splits whose runs count as trials: the split, or every split holding one of the years.
+func trialSplits(_ period: ComparePeriod, setup: MarketSetup) throws -> [Split] {
+    switch period {
+    case .split(let s): return [s]
+    case .years(let years):
+        let wanted = Set(years)
+        let t = setup.dataset.panel.timestamps
+        return Split.allCases.filter { s in setup.bars(of: s).contains { wanted.contains(DateParser.year(t[$0])) } }
+    }
+}
+
+/// The bar range of a period in `setup`'s data and the years it asks for (nil: every year in the range).
+func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (bars: Range<Int>, years: Set<Int>?, name: String) {
+    let t = setup.dataset.panel.timestamps
+    switch period {
+    case .split(let s):
+        let r = setup.bars(of: s)
+        guard !r.isEmpty else { throw ConfigError("\(setup.path): the \(s.rawValue) split is empty") }
+        return (r, nil, "\(s.rawValue) split")
+    case .years(let years):
+        guard !years.isEmpty else { throw ConfigError("--years: no year given") }
+        let all = t.map(DateParser.year)
+        for y in years where !all.contains(y) {
+            throw ConfigError("--years: \(y) has no bars in \(setup.dataset.panel.source) (it covers \(all.first ?? 0)–\(all.last ?? 0))")
+        }
+        let lo = all.firstIndex(of: years.min()!)!, hi = all.lastIndex(of: years.max()!)!
+        return (lo..<(hi + 1), Set(years), "years " + years.sorted().map(String.init).joined(separator: ", "))
+    }
+}
+
+/// Evaluates every contender and every baseline on the period's bars with the same costs (at each sweep level) and
+/// builds the per-year and overall tables. `storedTrials` are the store's runs evaluated on the same split(s); with the
+/// contenders' runs they make the DSR's N, and V is the variance of the per-bar Sharpe ratios of the contenders' runs on
+/// the table's bars (plus, for the overall table of a split, the stored-only trials' last evaluation Sharpe).
+public func compare(_ agents: [Contender], reference: MarketSetup, request: CompareRequest,
+                    storedTrials: [StoredTrial] = []) throws -> Comparison {
+    let (bars, years, periodName) = try periodBars(request.period, setup: reference)
+    let panel = reference.dataset.panel
+    for c in agents where c.setup.dataset.panel.timestamps != panel.timestamps || c.setup.dataset.panel.tickers != panel.tickers {
+        throw ConfigError("\(c.name): its data (\(c.setup.dataset.panel.source)) differs from \(agents[0].name)'s (\(panel.source)); compare runs on the same bars")
+    }
+    let contenders = agents + comparedBaselines(for: reference).map { Contender.baseline($0, setup: reference) }
+    let base = reference.spec.market.costs
+    let levels: [Double?] = request.costLevels.isEmpty ? [nil] : request.costLevels.map { $0 }
+    let compared = Set(agents.compactMap(\.runId))
+    let storedOnly = storedTrials.filter { !compared.contains($0.runId) }
+    let trials = compared.count + agents.filter { $0.runId == nil }.count + storedOnly.count
+    var comparison = Comparison(bars: "", costs: "", trials: trials, tables: [], edges: [])
+
+    for level in levels {
+        let model = level.map { costs(atBps: $0, base: base) } ?? base
+        let episodes = try contenders.map { c in
+            let env = try c.setup.environment(bars: bars, name: periodName) { market in
+                market.costs = model
+                market.episode.mode = .whole
+            }
+            return (contender: c, log: c.evaluate(env))
+        }
+        comparison.episodes.append(episodes)
+        let stepYears = episodes[0].log.steps.map { DateParser.year($0.timestamp) }
+        let tableYears = Array(Set(stepYears)).sorted().filter { years?.contains($0) ?? true }
+        var periods = tableYears.map { y in (String(y), Set([y])) }
+        periods.append(("overall", years ?? Set(tableYears)))
+        for (name, keep) in periods {
+            var results = episodes.map { e in
+                slice(e.log, keep: keep, seed: request.bootstrapSeed, resamples: request.resamples)
+            }
+            var sharpes = zip(contenders, results).filter { $0.0.isAgent }.compactMap { $0.1.metrics.sharpePerBar }
+            if name == "overall", case .split = request.period { sharpes += storedOnly.compactMap(\.sharpePerBar) }
+            let variance = Stat(sharpes).std.map { $0 * $0 }
+            for i in results.indices where contenders[i].isAgent {
+                if let variance { results[i].dsr = deflatedSharpe(results[i].metrics, trials: trials, sharpeVariance: variance) }
+            }
+            comparison.tables.append(CompareTable(period: name, costBps: level, sharpeVariance: variance,
+                                                  rows: groupRows(contenders, results)))
+        }
+    }
+    let first = episodes(comparison, level: 0)
+    let from = first.first.map { DateParser.format($0.log.firstTimestamp) } ?? "", to = first.first.map { DateParser.format($0.log.lastTimestamp) } ?? ""
+    comparison.bars = "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), decisions \(from) to \(to))"
+    comparison.costs = request.costLevels.isEmpty
+        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, slippage \(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, borrow \(base.borrowBpsPerYear) bps/year"
+        : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
+    if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
+    return comparison
+}
+
+private func episodes(_ c: Comparison, level: Int) -> [(contender: Contender, log: EpisodeLog)] {
+    c.episodes.indices.contains(level) ? c.episodes[level] : []
+}
+
+/// A policy's results over the steps whose year is in `keep`.
+func slice(_ log: EpisodeLog, keep: Set<Int>, seed: UInt64, resamples: Int) -> SliceResult {
+    let idx = log.steps.indices.filter { keep.contains(DateParser.year(log.steps[$0].timestamp)) }
+    let returns = idx.map { log.returns[$0] }
+    let n = Double(max(idx.count, 1))
+    var rng = Xoshiro256(seed: seed)
+    let interval = bootstrapSharpeInterval(returns, resamples: resamples, using: &rng)
+    return SliceResult(metrics: PerformanceMetrics(returns: returns), turnover: idx.reduce(0) { $0 + log.turnovers[$1] } / n,
+                       exposure: idx.reduce(0) { $0 + log.exposures[$1] } / n, costs: idx.reduce(0) { $0 + log.steps[$1].cost },
+                       dsr: nil, sharpeInterval: interval.map { [$0.lowerBound, $0.upperBound] })
+}
+
+/// Rows by group, in order of first appearance: each metric as mean ± std over the group's runs.
+func groupRows(_ contenders: [Contender], _ results: [SliceResult]) -> [CompareRow] {
+    var order: [String] = []
+    var members: [String: [Int]] = [:]
+    for (i, c) in contenders.enumerated() {
+        if members[c.group] == nil { order.append(c.group) }
+        members[c.group, default: []].append(i)
+    }
+    return order.map { g in
+        let m = members[g]!
+        let rs = m.map { results[$0] }
+        var stats: [String: Stat] = [:]
+        for h in headlineMetrics { stats[h.key] = Stat(rs.map(h.value)) }
+        let lows = Stat(rs.map { $0.sharpeInterval?[0] }).mean, highs = Stat(rs.map { $0.sharpeInterval?[1] }).mean
+        let c = contenders[m[0]]
+        return CompareRow(policy: g, kind: c.isAgent ? "agent" : "baseline", configHash: c.configHash, runs: m.map { contenders[$0].name },
+                          stats: stats, sharpeInterval95: lows.flatMap { l in highs.map { [l, $0] } }, results: rs)
+    }
+}
+
+/// Each agent group's Sharpe edge over buy-and-hold at every level of the sweep (overall tables, one per level).
+func costEdges(_ overall: [CompareTable]) -> [CostEdge] {
+    let levels = overall.compactMap(\.costBps)
+    guard let groups = overall.first?.rows.filter({ $0.kind == "agent" }).map(\.policy) else { return [] }
+    return groups.map { g in
+        let edge: [Double?] = overall.map { t in
+            guard let a = t.rows.first(where: { $0.policy == g })?.stats["sharpe"]?.mean,
+                  let b = t.rows.first(where: { $0.policy == Baseline.buyAndHold.rawValue })?.stats["sharpe"]?.mean else { return nil }
+            return a - b
+        }
+        var breakEven: Double?
+        let verdict: String
+        if let e0 = edge.first ?? nil, e0 <= 0 {
+            verdict = "no edge over buy-and-hold even at \(bps(levels[0]))"
+        } else if let k = edge.firstIndex(where: { ($0 ?? 1) <= 0 }), k > 0, let e1 = edge[k - 1], let e2 = edge[k] {
+            breakEven = levels[k - 1] + (levels[k] - levels[k - 1]) * e1 / (e1 - e2)
+            verdict = String(format: "edge over buy-and-hold gone at %@ (break-even ≈ %.1f bps)", bps(levels[k]), breakEven!)
+        } else {
+            verdict = "edge over buy-and-hold kept up to \(bps(levels.last ?? 0))"
+        }
+        return CostEdge(policy: g, costBps: levels, edge: edge, breakEvenBps: breakEven, verdict: verdict)
+    }
+}
+
+func bps(_ x: Double) -> String { (x == x.rounded() ? String(Int(x)) : String(x)) + " bps" }

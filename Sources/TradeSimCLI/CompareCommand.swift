@@ -1,0 +1,93 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import RunStore
+
+extension CompareFormat: ExpressibleByArgument {}
+
+/// The runs and bars a `compare` or `report` command names, shared by both.
+struct RunSelection: ParsableArguments {
+    @Argument(help: "Run ids or name prefixes (the seeds of one configuration are grouped as mean ± std).")
+    var runs: [String] = []
+    @Option(help: "Every run of this experiment: its file (experiments/NAME.yaml) or its name.")
+    var experiment: String?
+    @Option(help: "The split to evaluate on: train, validation or test (test: held-out years, never tune on them).")
+    var split: Split?
+    @Option(help: "Calendar years to evaluate on instead of a split, e.g. 2011,2012.")
+    var years: String?
+    @Option(help: "The run store.")
+    var store: String = defaultStorePath
+
+    func validate() throws {
+        if runs.isEmpty && experiment == nil { throw ValidationError("give run ids or names, or --experiment") }
+        if split != nil && years != nil { throw ValidationError("give --split or --years, not both") }
+    }
+
+    /// The period: `--years`, else `--split` (validation by default).
+    func period() throws -> ComparePeriod {
+        guard let years else { return .split(split ?? .validation) }
+        let parts = years.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return .years(try parts.map { p in
+            guard let y = Int(p), (1000...9999).contains(y) else { throw CLIError("--years: '\(p)' is not a year (e.g. --years 2011,2012)") }
+            return y
+        })
+    }
+
+    /// The run references: the arguments, then every run of `--experiment` (none is an error).
+    func references(in db: RunStore) throws -> [String] {
+        guard let experiment else { return runs }
+        let name = experiment.hasSuffix(".yaml") ? ((experiment as NSString).lastPathComponent as NSString).deletingPathExtension : experiment
+        let found = try db.runs(experiment: name).filter { $0.status == .finished }
+        guard !found.isEmpty else { throw CLIError("--experiment \(experiment): no finished run of experiment '\(name)' in \(db.path)") }
+        return runs + found.map { String($0.id!) }
+    }
+}
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Evaluate runs' saved policies and every baseline on the same bars with the same costs: a table per year and overall.",
+        discussion: """
+            Each run's latest checkpoint plays greedily over the split (or years); runs of one experiment, agent and \
+            configuration (config hash without the seed) are one row, mean ± std over their seeds. Columns: the headline \
+            metrics (empyrical conventions, 252 bars a year), PSR, DSR (N = runs in the store evaluated on the same split, \
+            with the runs compared; V = variance of the compared runs' per-bar Sharpe ratios) and a seeded stationary \
+            block-bootstrap 95% interval of the Sharpe ratio. Costs are the first run's environment's unless --costs is given.
+            """)
+
+    @OptionGroup var selection: RunSelection
+    @Option(help: ArgumentHelp("Cost levels in bps for a sweep, e.g. 0,5,10,20.",
+                               discussion: "Each level sets the commission to that many bps of traded notional and the half-spread and slippage to 0 (so the level is the whole one-way cost of a trade); the short-borrow fee stays as configured. Shows where each agent's Sharpe edge over buy-and-hold disappears."))
+    var costs: String?
+    @Option(help: "table, markdown, csv or json.")
+    var format: CompareFormat = .table
+    @Option(help: "Write the output to this file instead of standard output.")
+    var out: String?
+    @Option(help: "Seed of the bootstrap Sharpe intervals.")
+    var bootstrapSeed: UInt64 = 0
+
+    func run() throws {
+        let db = try existingStore(selection.store)
+        let request = CompareRequest(period: try selection.period(), costLevels: try parseCostLevels(costs), bootstrapSeed: bootstrapSeed)
+        let comparison = try compareRuns(try selection.references(in: db), store: db, request: request)
+        try write(try comparison.rendered(format), to: out)
+    }
+}
+
+/// `--costs 0,5,10,20` as numbers of bps (each finite and ≥ 0).
+func parseCostLevels(_ text: String?) throws -> [Double] {
+    guard let text else { return [] }
+    return try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+        let p = part.trimmingCharacters(in: .whitespaces)
+        guard let v = Double(p), v.isFinite, v >= 0 else { throw CLIError("--costs: '\(p)' is not a cost in bps (e.g. --costs 0,5,10,20)") }
+        return v
+    }
+}
+
+/// Writes `text` to `path`, or prints it when `path` is nil.
+func write(_ text: String, to path: String?) throws {
+    guard let path else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
+    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        throw CLIError("\(path): cannot write the output file")
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import RunStore
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write one self-contained HTML page (inline SVG, no script, no network) of runs against the baselines.",
+        discussion: """
+            The runs' saved policies and every baseline are evaluated on the split (or years) as in `tradesim compare`, \
+            with the first run's environment costs. The page shows equity curves, drawdowns, positions over price with \
+            trade markers, the per-year table, reward histograms, learning curves from the store's metric table, and the \
+            PSR / DSR figures. scripts/check_report.sh renders it in headless Chromium.
+            """)
+
+    @OptionGroup var selection: RunSelection
+    @Option(help: "The HTML file to write.")
+    var out: String = "report.html"
+    @Option(help: "Seed of the bootstrap Sharpe intervals.")
+    var bootstrapSeed: UInt64 = 0
+
+    func run() throws {
+        let db = try existingStore(selection.store)
+        let references = try selection.references(in: db)
+        let comparison = try compareRuns(references, store: db,
+                                         request: CompareRequest(period: try selection.period(), bootstrapSeed: bootstrapSeed))
+        var runs: [RunRecord] = []
+        for r in references {
+            let run = try db.run(reference: r)
+            if !runs.contains(where: { $0.id == run.id }) { runs.append(run) }
+        }
+        try write(try htmlReport(comparison, runs: runs, store: db), to: out)
+        print("report: \(out)")
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import MarketData
+import RunStore
+import Testing
+import TradingEnv
+@testable import Experiments
+
+/// The baselines a one-asset comparison shows (the panel-only ones drop out).
+let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applies(toAssets: 1) }
+
+/// A steadily rising market (+0.3% then +0.1% a bar): buy-and-hold must beat flat; an always-long policy must equal
+/// buy-and-hold to the last digit; always-short must lose.
+@Test func compareTableOnARisingMarketHasTheKnownWinner() throws {
+    let setup = try MarketSetup(path: try syntheticMarket(up: 1.003, down: 1.001, commissionBps: 10))
+    let c = try compare([fixedWeight(1, name: "long", group: "test/long #1", setup: setup),
+                         fixedWeight(-1, name: "short", group: "test/short #2", setup: setup)],
+                        reference: setup, request: CompareRequest(period: .split(.validation), resamples: 50))
+    #expect(c.tables.map(\.period) == ["2020", "overall"])
+    let overall = try #require(c.tables.last)
+    func total(_ p: String) throws -> Double { try #require(overall.rows.first { $0.policy == p }?.stats["totalReturn"]?.mean) }
+    #expect(overall.rows.map(\.policy) == ["test/long #1", "test/short #2"] + comparedBaselines(for: setup).map(\.rawValue))
+    #expect(try total("buyAndHold") > 0.2)
+    #expect(try total("flat") == 0)
+    #expect(try total("test/long #1") == total("buyAndHold"))
+    #expect(try total("test/short #2") < 0)
+    // the 2020 table is the whole validation year, so it equals the overall one
+    #expect(c.tables[0].rows.map { $0.stats["sharpe"]?.mean } == overall.rows.map { $0.stats["sharpe"]?.mean })
+    // zero cost: buy-and-hold's return is the price ratio from the first fill (the next open) to the last close
+    let free = try compare([], reference: setup, request: CompareRequest(period: .split(.validation), costLevels: [0], resamples: 10))
+    let env = try setup.environment(.validation)
+    let p = setup.dataset.panel
+    let bh = try #require(free.tables.last?.rows.first { $0.policy == "buyAndHold" }?.stats["totalReturn"]?.mean)
+    #expect(abs(bh - (p.close[env.lastBar] / p.open[env.firstBar + 1] - 1)) < 1e-12)
+}
+
+@Test func groupsShowMeanAndSampleStdOverTheirRuns() throws {
+    #expect(Stat([1, 2, 4]).mean == 7.0 / 3)
+    #expect(abs(Stat([1, 2, 4]).std! - (7.0 / 3).squareRoot()) < 1e-15)
+    #expect(Stat([5]).std == nil && Stat([nil, 3]).count == 1)
+
+    let setup = try MarketSetup(path: try syntheticMarket(up: 1.004, down: 0.999))
+    let c = try compare([fixedWeight(1, name: "s1", setup: setup), fixedWeight(0.5, name: "s2", setup: setup),
+                         fixedWeight(0, name: "s3", setup: setup)],
+                        reference: setup, request: CompareRequest(period: .split(.validation), resamples: 10))
+    let row = try #require(c.tables.last?.rows.first)
+    #expect(row.runs == ["s1", "s2", "s3"] && row.kind == "agent")
+    let r = row.results.map(\.metrics.totalReturn)
+    #expect(r[2] == 0 && r[0] > r[1] && r[1] > 0)
+    let bh = try #require(c.tables.last?.rows.first { $0.policy == "buyAndHold" }?.stats["totalReturn"]?.mean)
+    #expect(r[0] == bh)
+    let mean = (r[0] + r[1] + r[2]) / 3
+    let std = (((r[0] - mean) * (r[0] - mean) + (r[1] - mean) * (r[1] - mean) + (r[2] - mean) * (r[2] - mean)) / 2).squareRoot()
+    #expect(abs(row.stats["totalReturn"]!.mean! - mean) < 1e-15)
+    #expect(abs(row.stats["totalReturn"]!.std! - std) < 1e-15)
+    #expect(try c.tables.last!.table.plain.contains(String(format: "%.4f ± %.4f", mean, std)))
+}
+
+@Test func dsrCountsTheRunsOfTheStoreEvaluatedOnTheSameSplit() throws {
+    let store = try RunStore(path: try temporaryDirectory() + "/runs.sqlite")
+    func run(_ name: String, splits: [EpisodeSplit], sharpe: Double? = nil) throws -> Int64 {
+        let r = try store.createRun(experiment: name, agent: "a", seed: 1, experimentYAML: "", configJSON: "{}", configHash: "h", codeVersion: "t")
+        for (i, s) in splits.enumerated() {
+            _ = try store.writeEpisode(EpisodeRecord(runId: r.id!, split: s, index: 0, firstTimestamp: 0, lastTimestamp: 0, steps: 0,
+                                                     totalReward: 0, finalEquity: 1, costs: 0, globalStep: Int64(i), actionsHash: ""), steps: [])
+        }
+        if let sharpe {
+            try store.appendMetrics([MetricRecord(runId: r.id!, globalStep: 10, key: "eval/validation/sharpe", value: 99),
+                                     MetricRecord(runId: r.id!, globalStep: 20, key: "eval/validation/sharpe", value: sharpe)])
+        }
+        return r.id!
+    }
+    let a = try run("a", splits: [.train, .validation])
+    let b = try run("b", splits: [.validation, .validation], sharpe: 0.8)
+    let c = try run("c", splits: [.train, .test])
+    _ = try run("d", splits: [])
+    #expect(try store.runsEvaluated(on: [.validation]).map(\.id) == [a, b])
+    #expect(try store.runsEvaluated(on: [.validation, .test]).map(\.id) == [a, b, c])
+    #expect(try store.lastMetric("eval/validation/sharpe", runIds: [a, b]) == [b: 0.8])
+
+    // the compared runs (a and one not yet in the store) and the stored-only trial b: N = 3
+    let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))
+    let stored = [StoredTrial(runId: a, sharpePerBar: nil), StoredTrial(runId: b, sharpePerBar: 0.8 / 252.0.squareRoot())]
+    let comparison = try compare([fixedWeight(1, name: "a", group: "g #1", runId: a, setup: setup),
+                                  fixedWeight(0.5, name: "new", group: "g #2", runId: 999, setup: setup)],
+                                 reference: setup, request: CompareRequest(period: .split(.validation), resamples: 10), storedTrials: stored)
+    #expect(comparison.trials == 3)
+    let overall = try #require(comparison.tables.last)
+    let sharpes = overall.rows.prefix(2).map { $0.results[0].metrics.sharpePerBar! } + [0.8 / 252.0.squareRoot()]
+    let v = try #require(Stat(sharpes).std.map { $0 * $0 })
+    #expect(abs(overall.sharpeVariance! - v) < 1e-15)
+    let first = overall.rows[0].results[0]
+    #expect(first.dsr == deflatedSharpe(first.metrics, trials: 3, sharpeVariance: v))
+    #expect(first.dsr! < first.metrics.psr!)  // deflation lowers it
+    #expect(overall.rows.first { $0.kind == "baseline" }?.results[0].dsr == nil)
+}
+
+/// A zig-zag market (+1.2%, −1.0%): a policy that knows the next bar flips long/short every bar and earns ~1.1% a bar
+/// gross while turning over 2× its equity, so its edge over buy-and-hold must shrink with every cost level and vanish
+/// between 50 and 100 bps (2 × c ≈ 1.1% at c ≈ 55 bps).
+@Test func costSweepIsMonotoneAndFindsWhereTheEdgeDisappears() throws {
+    let setup = try MarketSetup(path: try syntheticMarket(up: 1.012, down: 0.99))
+    let levels = [0.0, 20, 50, 100, 200]
+    let c = try compare([oracle(setup: setup)], reference: setup,
+                        request: CompareRequest(period: .split(.validation), costLevels: levels, resamples: 10))
+    let overall = c.tables.filter { $0.period == "overall" }
+    #expect(overall.map(\.costBps) == levels)
+    let oracleReturns = overall.map { $0.rows[0].results[0].metrics.totalReturn }
+    let bhReturns = overall.map { $0.rows.first { $0.policy == "buyAndHold" }!.results[0].metrics.totalReturn }
+    #expect(zip(oracleReturns, oracleReturns.dropFirst()).allSatisfy { $0 > $1 })
+    #expect(zip(bhReturns, bhReturns.dropFirst()).allSatisfy { $0 > $1 })
+    let flat = overall.map { $0.rows.first { $0.policy == "flat" }!.results[0].metrics.totalReturn }
+    #expect(flat.allSatisfy { $0 == 0 })
+    let edge = try #require(c.edges.first)
+    #expect(edge.policy == "test/oracle #11111111")
+    let e = edge.edge.map { $0! }
+    #expect(zip(e, e.dropFirst()).allSatisfy { $0 > $1 })
+    #expect(e[2] > 0 && e[3] < 0)
+    let breakEven = try #require(edge.breakEvenBps)
+    #expect(breakEven > 50 && breakEven < 100)
+    #expect(edge.verdict.contains("gone at 100 bps"))
+    #expect(c.costs.contains("commission = the level"))
+}
+
+@Test func everyOutputFormatParses() throws {
+    let setup = try MarketSetup(path: try syntheticMarket(up: 1.004, down: 0.999, commissionBps: 5))
+    let c = try compare([fixedWeight(1, name: "s1", setup: setup), fixedWeight(0.5, name: "s2", setup: setup)], reference: setup,
+                        request: CompareRequest(period: .years([2020, 2021]), costLevels: [0, 10], resamples: 10))
+    #expect(c.tables.map(\.period) == ["2020", "2021", "overall", "2020", "2021", "overall"])
+
+    let json = try c.rendered(.json)
+    let decoded = try JSONDecoder().decode(Comparison.self, from: Data(json.utf8))
+    #expect(decoded.tables.count == 6 && decoded.trials == 2 && decoded.edges.count == 1)
+    #expect(decoded.tables[2].rows[0].stats["sharpe"] == c.tables[2].rows[0].stats["sharpe"])
+
+    let csv = try c.rendered(.csv).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    let header = csv[0].map(String.init)
+    #expect(header.prefix(7) == ["period", "cost_bps", "policy", "kind", "config_hash", "runs", "trials"])
+    #expect(header.contains("sharpe_mean") && header.contains("dsr_std") && header.last == "sharpe_ci95_high")
+    #expect(header.count == 7 + 2 * headlineMetrics.count + 2)
+    #expect(csv.count == 1 + 6 * (1 + singleAssetBaselines.count))
+    #expect(csv.dropFirst().allSatisfy { $0.count == header.count })
+    #expect(csv[1][0] == "2020" && csv[1][1] == "0.0" && csv[1][5] == "s1 s2")
+
+    let markdown = try c.rendered(.markdown)
+    #expect(markdown.contains("## overall, costs 10 bps") && markdown.contains("| policy | runs | total return |"))
+    let text = try c.rendered(.table)
+    #expect(text.contains("2021, costs 0 bps") && text.contains("Sharpe edge over buy-and-hold"))
+}
+
+@Test func seedlessConfigHashGroupsTheSeedsOfOneConfiguration() {
+    let a = #"{"agent":{"lr":1},"experiment":{"seeds":[1],"steps":5},"seed":1}"#
+    let b = #"{"agent":{"lr":1},"experiment":{"seeds":[2],"steps":5},"seed":2}"#
+    let c = #"{"agent":{"lr":2},"experiment":{"seeds":[1],"steps":5},"seed":1}"#
+    #expect(seedlessConfigHash(a) == seedlessConfigHash(b))
+    #expect(seedlessConfigHash(a) != seedlessConfigHash(c))
+}
+
+/// The CLI end to end on a tiny trained run: compare in every format, report, and one-line errors naming the value.
+@Test func compareAndReportCommandsOnATrainedRun() throws {
+    let (dir, experiment, store) = try tinyExperiment(steps: 200)
+    let trained = try runCLI(["train", experiment], in: dir)
+    #expect(trained.status == 0, "\(trained.stderr)")
+    let run = try #require(try RunStore(path: store).runs().first)
+
+    let json = try runCLI(["compare", run.name, "--store", store, "--format", "json", "--costs", "0,10"], in: dir)
+    #expect(json.status == 0, "\(json.stderr)")
+    let c = try JSONDecoder().decode(Comparison.self, from: Data(json.stdout.utf8))
+    #expect(c.tables.map(\.period) == ["2011", "2012", "overall", "2011", "2012", "overall"])
+    #expect(c.trials == 1)  // the run itself, evaluated on validation during training
+    let row = try #require(c.tables.last?.rows.first)
+    #expect(row.kind == "agent" && row.runs == [run.name] && row.policy == "tiny/dqn-lstm #\(seedlessConfigHash(run.configJSON).prefix(8))")
+    #expect(c.edges.count == 1)
+
+    let byName = try runCLI(["compare", "--experiment", experiment, "--store", store, "--years", "2013", "--format", "csv",
+                             "--out", dir + "/c.csv"], in: dir)
+    #expect(byName.status == 0, "\(byName.stderr)")
+    let csv = try String(contentsOfFile: dir + "/c.csv", encoding: .utf8).split(separator: "\n")
+    #expect(csv.count == 1 + 2 * (1 + singleAssetBaselines.count) && csv[1].hasPrefix("2013,,tiny/dqn-lstm"))
+
+    let report = try runCLI(["report", String(run.id!), "--store", store, "--out", dir + "/r.html"], in: dir)
+    #expect(report.status == 0, "\(report.stderr)")
+    let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+    #expect(html.components(separatedBy: "<svg").count - 1 >= 7 && html.contains("charts/episodicReturn by training step"))
+
+    for (args, named) in [(["compare", "nosuchrun"], "nosuchrun"), (["compare", run.name, "--years", "2011,abc"], "'abc'"),
+                          (["compare", run.name, "--years", "1950"], "1950"), (["compare", run.name, "--costs", "5,-1"], "'-1'"),
+                          (["compare", run.name, "--costs", "x"], "'x'"), (["report", "nosuchrun", "--out", dir + "/x.html"], "nosuchrun"),
+                          (["compare", "--experiment", "nothing"], "nothing")] {
+        let r = try runCLI(args + ["--store", store], in: dir)
+        #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains(named), "\(args): \(r.stderr)")
+    }
+}
