@@ -8,7 +8,7 @@ struct TradeSim: ParsableCommand {
         commandName: "tradesim",
         abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite.",
         version: "0.1.0",
-        subcommands: [CheckEnv.self, TrainCommand.self, EvaluateCommand.self, RunsCommand.self, ExportCommand.self, MetricsCommand.self, Bench.self])
+        subcommands: [CheckEnv.self, TrainCommand.self, EvaluateCommand.self, RunsCommand.self, ExportCommand.self, ReplayCommand.self, MetricsCommand.self, Bench.self])
 
     /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
     static func main() {
