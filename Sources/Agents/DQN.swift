@@ -368,10 +368,9 @@ public final class DQNAgent: Agent {
         }
         online.zeroGradients()
         online.backward(stateWS)
-        let norm = config.maxGradNorm > 0 ? online.clipGradients(maxNorm: Float(config.maxGradNorm))
-                                          : online.clipGradients(maxNorm: .infinity)
-        adam.update(&online.parameters, gradients: online.gradients)
-        if config.prioritizedReplay {
+        let (norm, apply) = online.clipAndCheck(maxGradNorm: config.maxGradNorm, loss: loss)
+        if apply { adam.update(&online.parameters, gradients: online.gradients) }
+        if config.prioritizedReplay && apply {
             for b in 0..<B { prioritized.update(slots[b], tdError: Double(predictions[b] - targets[b])) }
         }
         updatesDone += 1

@@ -282,11 +282,12 @@ final class ActorCritic {
         for j in dLogStd.indices { dLogStd[j] = 0 }
     }
 
-    /// Clips the network's gradient norm (0 = no clipping), then one Adam step of the network and the log-std.
-    /// Returns the norm before clipping.
+    /// Clips the network's gradient norm (0 = no clipping), then one Adam step of the network and the log-std, unless
+    /// a gradient is not finite. Returns the norm before clipping.
     @discardableResult
     func step(maxGradNorm: Double, learningRate: Double) -> Float {
-        let norm = maxGradNorm > 0 ? net.clipGradients(maxNorm: Float(maxGradNorm)) : net.clipGradients(maxNorm: .infinity)
+        let (norm, apply) = net.clipAndCheck(maxGradNorm: maxGradNorm, extraGradients: dLogStd)
+        guard apply else { return norm }  // a non-finite update is never applied (see NumericGuard)
         adam.configuration.learningRate = Float(learningRate)
         adam.update(&net.parameters, gradients: net.gradients)
         if !logStd.isEmpty {

@@ -27,6 +27,9 @@ public struct ExperimentSpec: Config {
     public var store: String = "runs/tradesim.sqlite"
     /// Checkpoint folders (one per run inside), relative to the working directory.
     public var checkpoints: String = "runs/checkpoints"
+    /// A non-finite loss or gradient in an update: `stop` fails the run (its last checkpoint stays valid), `skip` drops
+    /// that batch and counts it in the metric `numeric/skippedUpdates`.
+    public var nonFinite: NonFinitePolicy = .stop
 
     public init() {}
 }

@@ -348,7 +348,7 @@ public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -
         throw ConfigError("run \(run.name) is a \(run.agent) run, not a pretrain run (tradesim pretrain)")
     }
     guard run.status == .finished else { throw ConfigError("pretrain run \(run.name) is \(run.status.rawValue), not finished") }
-    let (directory, _) = try verifiedLatestCheckpoint(run, store: store)
+    let (directory, _) = try verifiedCheckpoint(run, store: store)
     let saved: PretrainCheckpoint
     do {
         saved = try JSONDecoder().decode(PretrainCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + PretrainCheckpoint.file)))

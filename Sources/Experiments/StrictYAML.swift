@@ -43,7 +43,7 @@ public enum StrictYAML {
     public static func decode<T: Config>(_ type: T.Type, node user: Node, file: String) throws -> T {
         let defaults: Node
         do {
-            defaults = try Yams.compose(yaml: YAMLEncoder().encode(T())) ?? Node.mapping(.init([]))
+            defaults = try defaultsNode(T.self)
         } catch {
             throw ConfigError("\(file): cannot encode the defaults of \(T.self): \(error)")
         }
@@ -58,6 +58,20 @@ public enum StrictYAML {
         } catch let error as DecodingError {
             throw ConfigError("\(file): \(describe(error))")
         }
+    }
+
+    /// The encoded defaults of each config type, composed once (guarded by `defaultsLock`).
+    nonisolated(unsafe) private static var defaultsCache: [ObjectIdentifier: Node] = [:]
+    private static let defaultsLock = NSLock()
+
+    /// `T()` encoded and composed as a YAML node (cached per type: a config's defaults never change).
+    static func defaultsNode<T: Config>(_ type: T.Type) throws -> Node {
+        defaultsLock.lock()
+        defer { defaultsLock.unlock() }
+        if let cached = defaultsCache[ObjectIdentifier(T.self)] { return cached }
+        let node = try Yams.compose(yaml: YAMLEncoder().encode(T())) ?? Node.mapping(.init([]))
+        defaultsCache[ObjectIdentifier(T.self)] = node
+        return node
     }
 
     /// Lays `top` (e.g. an experiment's overrides) over `base` key by key for mappings, without checking keys (the

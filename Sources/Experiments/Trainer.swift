@@ -59,6 +59,9 @@ public func runExperiment(_ experiment: Experiment, store storePath: String? = n
 public func resumeRun(_ reference: String, store: RunStore, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunOutcome {
     let run = try store.run(reference: reference)
     guard run.status != .finished else { throw ConfigError("\(store.path): run \(run.name) has already finished") }
+    guard run.status != .running else {
+        throw ConfigError("\(store.path): run \(run.name) is still running (process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?"))")
+    }
     let saved = try SavedRun(run, store: store)
     var state: TrainerState
     let stateFile = saved.directory + "/" + TrainerState.file
@@ -84,14 +87,15 @@ public struct SavedRun {
     public let directory: String
     public let step: Int64
 
-    public init(_ run: RunRecord, store: RunStore) throws {
+    /// - Parameter step: the checkpoint written at this training step (nil: the latest).
+    public init(_ run: RunRecord, store: RunStore, step wanted: Int64? = nil) throws {
         self.run = run
         do {
             config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
         } catch {
             throw ConfigError("\(store.path): run \(run.name): its stored configuration cannot be read (\(error))")
         }
-        (directory, step) = try verifiedLatestCheckpoint(run, store: store)
+        (directory, step) = try verifiedCheckpoint(run, store: store, step: wanted)
         setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder, path: config.environmentFolder)
     }
 
@@ -107,12 +111,20 @@ public struct SavedRun {
 }
 
 /// The folder and step of `run`'s latest checkpoint, after checking every file of it against its recorded SHA-256.
-func verifiedLatestCheckpoint(_ run: RunRecord, store: RunStore) throws -> (directory: String, step: Int64) {
+func verifiedCheckpoint(_ run: RunRecord, store: RunStore, step wanted: Int64? = nil) throws -> (directory: String, step: Int64) {
     let runId = run.id!
-    guard let latest = try store.latestCheckpoint(runId: runId) else {
+    guard var chosen = try store.latestCheckpoint(runId: runId) else {
         throw ConfigError("\(store.path): run \(run.name) has no checkpoint")
     }
-    for f in try store.checkpoints(runId: runId) where f.globalStep == latest.globalStep {
+    let all = try store.checkpoints(runId: runId)
+    if let wanted, wanted != chosen.globalStep {
+        guard let found = all.last(where: { $0.globalStep == wanted }) else {
+            let steps = Array(Set(all.map(\.globalStep))).sorted().map(String.init).joined(separator: ", ")
+            throw ConfigError("\(store.path): run \(run.name) has no checkpoint at step \(wanted) (checkpoints at steps \(steps))")
+        }
+        chosen = found
+    }
+    for f in all where f.globalStep == chosen.globalStep {
         let actual: String
         do { actual = try sha256Hex(ofFile: f.file) } catch {
             throw ConfigError("\(f.file): checkpoint file of run \(run.name) is missing or unreadable")
@@ -121,7 +133,7 @@ func verifiedLatestCheckpoint(_ run: RunRecord, store: RunStore) throws -> (dire
             throw ConfigError("\(f.file): checksum mismatch (recorded \(f.sha256.prefix(12))…, file \(actual.prefix(12))…): the checkpoint is corrupt")
         }
     }
-    return ((latest.file as NSString).deletingLastPathComponent, latest.globalStep)
+    return ((chosen.file as NSString).deletingLastPathComponent, chosen.globalStep)
 }
 
 /// `tradesim evaluate`: the run's saved greedy policy over a whole split, every step logged as an episode of that split
@@ -174,6 +186,8 @@ struct TrainingSession {
     let agent: any Agent
     let trainEnv: MarketEnv
     var state: TrainerState
+    /// Catches non-finite updates (see `NumericGuard`), under the experiment's `nonFinite` policy.
+    let numeric: NumericGuard
 
     init(run: RunRecord, config: ResolvedConfig, setup: MarketSetup, store: RunStore, state: TrainerState) throws {
         self.run = run
@@ -181,6 +195,7 @@ struct TrainingSession {
         self.setup = setup
         self.store = store
         self.state = state
+        numeric = NumericGuard(policy: config.experiment.nonFinite)
         trainEnv = try setup.environment(.train, seed: UInt64(config.seed))
         agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
         if let directory = state.resumedFrom {
@@ -209,6 +224,15 @@ struct TrainingSession {
             let start = Date()
             var lastReturn: Double?, lastLoss: Double?
             var pending: [MetricRecord] = []
+            var reportedSkips = 0
+            /// `numeric/skippedUpdates`: the non-finite updates skipped since the last report (none when there were none).
+            func skippedUpdateMetrics(step: Int, wallTime: Double) -> [MetricRecord] {
+                let count = numeric.nonFiniteUpdates
+                defer { reportedSkips = count }
+                guard count > reportedSkips else { return [] }
+                return [MetricRecord(runId: runId, globalStep: Int64(step), key: "numeric/skippedUpdates",
+                                     value: Double(count - reportedSkips), wallTime: wallTime)]
+            }
             while agent.stepsDone < spec.steps {
                 let before = agent.stepsDone
                 var failure: (any Error)?
@@ -216,9 +240,15 @@ struct TrainingSession {
                 var open = TrainingEpisodes(keepEvery: spec.logEvery)
                 let (runId, name, total, store, trainEnv) = (self.runId, run.name, spec.steps, self.store, self.trainEnv)
                 let doneBefore = agent.stepsDone
+                let guardian = numeric
+                NumericGuard.$current.withValue(guardian) {
                 agent.train(env: trainEnv, steps: nextBoundary(after: before) - before,
                             seed: UInt64(config.seed) &* 1_000_003 &+ UInt64(state.chunk)) { event in
                     guard failure == nil else { return }
+                    if let fault = guardian.fault {
+                        failure = nonFiniteError(fault, step: agent.stepsDone)
+                        return
+                    }
                     do {
                         switch event {
                         case .step(let env, _, let action, let reward, let info):
@@ -242,6 +272,7 @@ struct TrainingSession {
                             for (key, value) in metrics.sorted(by: { $0.key < $1.key }) {
                                 pending.append(MetricRecord(runId: runId, globalStep: Int64(step), key: key, value: value, wallTime: wall))
                             }
+                            pending += skippedUpdateMetrics(step: step, wallTime: wall)
                             lastLoss = metrics["losses/td"] ?? metrics["losses/policy"] ?? lastLoss
                             progress(TrainingProgress(run: name, step: step, total: total,
                                                       stepsPerSecond: Double(step - doneBefore) / max(wall, 1e-9),
@@ -251,12 +282,15 @@ struct TrainingSession {
                         failure = error
                     }
                 }
+                }
+                if failure == nil, let fault = numeric.fault { failure = nonFiniteError(fault, step: agent.stepsDone) }
                 if let failure { throw failure }
                 state.episodes = episodes
                 state.chunk += 1
                 let now = agent.stepsDone
                 pending.append(MetricRecord(runId: runId, globalStep: Int64(now), key: "charts/globalStep", value: Double(now),
                                             wallTime: Date().timeIntervalSince(start)))
+                pending += skippedUpdateMetrics(step: now, wallTime: Date().timeIntervalSince(start))
                 try store.appendMetrics(pending)
                 pending.removeAll()
                 let finished = now >= spec.steps
@@ -277,10 +311,21 @@ struct TrainingSession {
         }
     }
 
+    /// The one line a run stopped by a non-finite update fails with.
+    func nonFiniteError(_ fault: String, step: Int) -> ConfigError {
+        let last = (try? store.latestCheckpoint(runId: runId)).flatMap { $0 }
+            .map { "its last checkpoint (step \($0.globalStep)) is intact" } ?? "it has no checkpoint"
+        return ConfigError("run \(run.name): non-finite update before training step \(step) (\(fault)); stopped without applying it, \(last); set `nonFinite: skip` in the experiment to skip such batches")
+    }
+
     /// Writes the agent and the trainer state to `{checkpoints}/{run name}/step-{N}/` and records every file with its
     /// SHA-256. The files are complete before their rows are committed, so a recorded checkpoint is always whole.
     mutating func checkpoint() throws {
         let step = agent.stepsDone
+        // The run name is a folder name under `checkpoints`; a name from a foreign store must not lead outside it.
+        guard !run.name.isEmpty, !run.name.contains("/"), run.name != ".", run.name != ".." else {
+            throw ConfigError("\(store.path): run name '\(run.name)' is not a plain folder name; refusing to write its checkpoint")
+        }
         let directory = URL(fileURLWithPath: absolutePath(spec.checkpoints)).appendingPathComponent(run.name).appendingPathComponent("step-\(step)")
         do {
             try agent.save(to: directory)
@@ -292,11 +337,11 @@ struct TrainingSession {
         } catch {
             throw ConfigError("\(directory.path): cannot write the checkpoint (\(error))")
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        for name in names {
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { name in
             let file = directory.appendingPathComponent(name).path
-            try store.addCheckpoint(runId: runId, globalStep: Int64(step), file: file, sha256: try sha256Hex(ofFile: file))
+            return (file: file, sha256: try sha256Hex(ofFile: file))
         }
+        try store.addCheckpoint(runId: runId, globalStep: Int64(step), files: files)
     }
 
     /// Logs a greedy evaluation of `split` (see `logEvaluation`), numbered after the split's earlier episodes.

@@ -16,6 +16,8 @@ import GRDB
 /// - `codeVersion` TEXT, `seed` INTEGER
 /// - `status` TEXT — `running` | `finished` | `failed` | `interrupted`
 /// - `startedAt` DATETIME, `endedAt` DATETIME nullable, `message` TEXT nullable (failure text)
+/// - `ownerPid` INTEGER nullable, `ownerHost` TEXT nullable, `heartbeatAt` DATETIME nullable — the training process and
+///   its lease (v2); a `running` row whose owner is gone reads as `interrupted`
 ///
 /// `episode` — one row per episode, written in the same transaction as its steps, trades and metrics
 /// - `id` INTEGER PRIMARY KEY AUTOINCREMENT, `runId` → run.id (ON DELETE CASCADE)
@@ -146,6 +148,14 @@ public enum RunStoreSchema {
                 t.column("createdAt", .datetime).notNull()
             }
             try db.create(index: "checkpoint_on_runId_globalStep", on: "checkpoint", columns: ["runId", "globalStep"])
+        }
+
+        migrator.registerMigration("v2-run-owner") { db in
+            try db.alter(table: "run") { t in
+                t.add(column: "ownerPid", .integer)
+                t.add(column: "ownerHost", .text)
+                t.add(column: "heartbeatAt", .datetime)
+            }
         }
 
         return migrator

@@ -40,11 +40,17 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var endedAt: Date?
     /// Failure text for failed or interrupted runs.
     public var message: String?
+    /// The process that trains the run: its pid and host name (set when the run is created or resumed).
+    public var ownerPid: Int64?
+    public var ownerHost: String?
+    /// The owner's lease: the last time it wrote to the run (every episode and metric batch renews it).
+    public var heartbeatAt: Date?
 
     /// Makes a run record; `name` is usually left to `RunStore.createRun`.
     public init(id: Int64? = nil, name: String, experiment: String, agent: String, experimentYAML: String,
                 configJSON: String, configHash: String, codeVersion: String, seed: Int64,
-                status: RunStatus = .running, startedAt: Date, endedAt: Date? = nil, message: String? = nil) {
+                status: RunStatus = .running, startedAt: Date, endedAt: Date? = nil, message: String? = nil,
+                ownerPid: Int64? = nil, ownerHost: String? = nil, heartbeatAt: Date? = nil) {
         self.id = id
         self.name = name
         self.experiment = experiment
@@ -58,6 +64,9 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.message = message
+        self.ownerPid = ownerPid
+        self.ownerHost = ownerHost
+        self.heartbeatAt = heartbeatAt
     }
 }
 

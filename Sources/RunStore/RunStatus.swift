@@ -1,4 +1,39 @@
+import Foundation
+
 /// Where a run stands. `running` rows whose process died are reported as `interrupted` by `tradesim runs`.
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
     case running, finished, failed, interrupted
+}
+
+/// Who trains a run, and whether that process is still there.
+///
+/// A run row stores its owner (pid and host name) and a lease (`heartbeatAt`, renewed by every episode and metric batch
+/// the owner writes). A `running` row is reported as `interrupted` when its owner is gone: on this host, when no
+/// process has that pid; on another host, when the lease is older than `leaseSeconds`. Rows without an owner (written
+/// by an older tradesim) keep their stored status.
+public enum RunOwner {
+    /// How long a run on another host may stay silent before it counts as interrupted.
+    public static let leaseSeconds: TimeInterval = 3_600
+
+    /// This machine's host name.
+    public static let host: String = ProcessInfo.processInfo.hostName
+
+    /// Whether the owner of a `running` run is still alive (true when unknown).
+    public static func isAlive(_ run: RunRecord, now: Date = Date()) -> Bool {
+        guard let pid = run.ownerPid, let owner = run.ownerHost else { return true }
+        if owner == host {
+            return kill(pid_t(truncatingIfNeeded: pid), 0) == 0 || errno == EPERM
+        }
+        guard let heartbeat = run.heartbeatAt else { return true }
+        return now.timeIntervalSince(heartbeat) < leaseSeconds
+    }
+
+    /// `run` as it stands: a `running` run whose owner is gone becomes `interrupted`, with a message saying why.
+    public static func observed(_ run: RunRecord) -> RunRecord {
+        guard run.status == .running, !isAlive(run) else { return run }
+        var r = run
+        r.status = .interrupted
+        r.message = "its process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?") is gone"
+        return r
+    }
 }

@@ -25,13 +25,15 @@ public final class RunStore: Sendable {
     /// - Parameters:
     ///   - path: database file, e.g. `runs/experiments.sqlite`.
     ///   - busyTimeout: seconds a write waits while another process holds the write lock.
-    ///   - maxPageCount: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full disk in tests.
+    ///   - maxPageCount: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full disk in tests;
+    ///     when nil, the environment variable `TRADESIM_MAX_PAGE_COUNT` sets it (the CLI's full-disk test).
     /// - Throws: `RunStoreError`, e.g. `runs/: directory is not writable`, `runs/x.sqlite: file is not a database`.
     public init(path: String, busyTimeout: TimeInterval = RunStore.defaultBusyTimeout, maxPageCount: Int? = nil) throws {
         self.path = path
         self.busyTimeout = busyTimeout
         try Self.checkDirectory(of: path)
 
+        let maxPageCount = maxPageCount ?? ProcessInfo.processInfo.environment["TRADESIM_MAX_PAGE_COUNT"].flatMap { Int($0) }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.journalMode = .wal
@@ -39,12 +41,33 @@ public final class RunStore: Sendable {
         config.label = "RunStore"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Views and triggers of a store from elsewhere may not call functions with side effects.
+            try db.execute(sql: "PRAGMA trusted_schema = OFF")
             if let maxPageCount {
                 try db.execute(sql: "PRAGMA max_page_count = \(maxPageCount)")
             }
         }
+        pool = try Self.openSerialised(path: path, configuration: config, busyTimeout: busyTimeout)
+    }
+
+    /// Opens the pool and applies migrations while holding an exclusive `flock` on the store's directory, so that
+    /// processes creating the same new store at the same instant take turns: one switches the file to WAL and creates
+    /// the schema, the others then find it complete. Waits at most `busyTimeout` for the lock.
+    private static func openSerialised(path: String, configuration: Configuration, busyTimeout: TimeInterval) throws -> DatabasePool {
+        let directory = Self.directory(of: path).path
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw RunStoreError(path: directory + "/", reason: "cannot open the directory") }
+        defer { close(fd) }  // closing releases the lock
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+                throw RunStoreError(path: path, reason: "another process is opening the store (waited \(RunStoreError.formatSeconds(busyTimeout)))")
+            }
+            usleep(2_000)
+        }
+        let pool: DatabasePool
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw RunStoreError.wrapping(error, path: path, operation: nil, busyTimeout: busyTimeout)
         }
@@ -53,6 +76,7 @@ public final class RunStore: Sendable {
         } catch {
             throw RunStoreError.wrapping(error, path: path, operation: "cannot create or upgrade the schema", busyTimeout: busyTimeout)
         }
+        return pool
     }
 
     /// Applies missing migrations. An up-to-date store is only read, so opening it never waits for a busy writer.
@@ -72,8 +96,7 @@ public final class RunStore: Sendable {
     /// Creates the directory of `path` if it is missing and checks that files can be created in it
     /// (SQLite needs the `-wal` and `-shm` files next to the database).
     private static func checkDirectory(of path: String) throws {
-        let shown = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "./"
-        let directory = shown == "./" ? "." : shown == "/" ? "/" : String(shown.dropLast())
+        let (directory, shown) = Self.directory(of: path)
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             do {
@@ -92,6 +115,12 @@ public final class RunStore: Sendable {
         }
         close(fd)
         unlink(probe)
+    }
+
+    /// The directory of `path` (`.` for a bare name) and how messages show it (with a trailing `/`).
+    static func directory(of path: String) -> (path: String, shown: String) {
+        let shown = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "./"
+        return (shown == "./" ? "." : shown == "/" ? "/" : String(shown.dropLast()), shown)
     }
 
     // MARK: - Access helpers
@@ -137,7 +166,8 @@ public final class RunStore: Sendable {
             }
             let run = RunRecord(name: name, experiment: experiment, agent: agent, experimentYAML: experimentYAML,
                                 configJSON: configJSON, configHash: configHash, codeVersion: codeVersion, seed: seed,
-                                status: .running, startedAt: startedAt)
+                                status: .running, startedAt: startedAt, ownerPid: Int64(getpid()),
+                                ownerHost: RunOwner.host, heartbeatAt: Date())
             try run.insert(db)
             // Fetched back so that the returned dates have the stored (millisecond) precision.
             return try RunRecord.fetchOne(db, key: db.lastInsertedRowID)!
@@ -145,12 +175,19 @@ public final class RunStore: Sendable {
     }
 
     /// Sets the status of a run; `endedAt` is cleared for `running`. `message` is the failure text (nil clears it).
+    /// Setting `running` (a resume) makes this process the run's owner with a fresh lease.
     public func setStatus(ofRun id: Int64, to status: RunStatus, message: String? = nil, endedAt: Date = Date()) throws {
         let ended: Date? = status == .running ? nil : endedAt
         try write("cannot update run \(id)") { db in
-            try db.execute(
-                sql: "UPDATE run SET status = ?, endedAt = ?, message = ? WHERE id = ?",
-                arguments: [status.rawValue, ended, message, id])
+            if status == .running {
+                try db.execute(
+                    sql: "UPDATE run SET status = ?, endedAt = NULL, message = ?, ownerPid = ?, ownerHost = ?, heartbeatAt = ? WHERE id = ?",
+                    arguments: [status.rawValue, message, Int64(getpid()), RunOwner.host, Date(), id])
+            } else {
+                try db.execute(
+                    sql: "UPDATE run SET status = ?, endedAt = ?, message = ? WHERE id = ?",
+                    arguments: [status.rawValue, ended, message, id])
+            }
             if db.changesCount == 0 {
                 throw RunStoreError(path: path, reason: "no run with id \(id)")
             }
@@ -167,13 +204,18 @@ public final class RunStore: Sendable {
         try setStatus(ofRun: id, to: .failed, message: message, endedAt: endedAt)
     }
 
-    /// Runs in creation order, optionally only those of one experiment and/or with one status.
+    /// Runs in creation order, optionally only those of one experiment and/or with one status. A `running` run whose
+    /// owner is gone is returned as `interrupted` (see `RunOwner.observed`).
     public func runs(experiment: String? = nil, status: RunStatus? = nil) throws -> [RunRecord] {
         try read("cannot list runs") { db in
             var request = RunRecord.all()
             if let experiment { request = request.filter(Column("experiment") == experiment) }
-            if let status { request = request.filter(Column("status") == status.rawValue) }
-            return try request.order(Column("id")).fetchAll(db)
+            if let status {
+                let stored = status == .interrupted ? [RunStatus.interrupted, .running] : [status]
+                request = request.filter(stored.map(\.rawValue).contains(Column("status")))
+            }
+            let runs = try request.order(Column("id")).fetchAll(db).map(RunOwner.observed)
+            return status.map { s in runs.filter { $0.status == s } } ?? runs
         }
     }
 
@@ -183,7 +225,7 @@ public final class RunStore: Sendable {
             guard let run = try RunRecord.fetchOne(db, key: id) else {
                 throw RunStoreError(path: path, reason: "no run with id \(id)")
             }
-            return run
+            return RunOwner.observed(run)
         }
     }
 
@@ -192,7 +234,7 @@ public final class RunStore: Sendable {
         try read("cannot read run") { db in
             let matches = try RunRecord.fetchAll(db, sql: "SELECT * FROM run WHERE substr(name, 1, length(?1)) = ?1 ORDER BY id",
                                                  arguments: [prefix])
-            if let exact = matches.first(where: { $0.name == prefix }) { return exact }
+            if let exact = matches.first(where: { $0.name == prefix }) { return RunOwner.observed(exact) }
             guard let first = matches.first else {
                 throw RunStoreError(path: path, reason: "no run named '\(prefix)…'")
             }
@@ -200,7 +242,7 @@ public final class RunStore: Sendable {
                 let names = matches.prefix(5).map(\.name).joined(separator: ", ")
                 throw RunStoreError(path: path, reason: "'\(prefix)' matches \(matches.count) runs: \(names)\(matches.count > 5 ? ", …" : "")")
             }
-            return first
+            return RunOwner.observed(first)
         }
     }
 
@@ -229,6 +271,7 @@ public final class RunStore: Sendable {
             try Self.insertSteps(steps, episodeId: episodeId, db)
             try Self.insertTrades(trades, episodeId: episodeId, db)
             try Self.insertMetrics(metrics, runId: episode.runId, db)
+            try Self.renewLease(runId: episode.runId, db)
             return episodeId
         }
     }
@@ -270,6 +313,12 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// Renews the lease of a running run owned by this process (inside the caller's transaction).
+    static func renewLease(runId: Int64, _ db: Database) throws {
+        try db.execute(sql: "UPDATE run SET heartbeatAt = ? WHERE id = ? AND status = 'running' AND ownerPid = ? AND ownerHost = ?",
+                       arguments: [Date(), runId, Int64(getpid()), RunOwner.host])
+    }
+
     /// Inserts trades through one cached prepared statement.
     static func insertTrades(_ trades: [TradeRecord], episodeId: Int64, _ db: Database) throws {
         guard !trades.isEmpty else { return }
@@ -309,6 +358,15 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// A page of an episode's stored steps by bar index (rows `offset ..< offset + limit`) and the number of stored rows.
+    public func steps(episodeId: Int64, offset: Int, limit: Int) throws -> (steps: [StepRecord], total: Int) {
+        try read("cannot read steps of episode \(episodeId)") { db in
+            try requireEpisode(episodeId, db)
+            let request = StepRecord.filter(Column("episodeId") == episodeId)
+            return (try request.order(Column("barIndex")).limit(limit, offset: offset).fetchAll(db), try request.fetchCount(db))
+        }
+    }
+
     /// The trades of an episode by bar index, then insertion order; an unknown episode is an error.
     public func trades(episodeId: Int64) throws -> [TradeRecord] {
         try read("cannot read trades of episode \(episodeId)") { db in
@@ -329,7 +387,10 @@ public final class RunStore: Sendable {
     /// Appends metrics (each with its `runId`) in one transaction.
     public func appendMetrics(_ metrics: [MetricRecord]) throws {
         try write("cannot append metrics") { db in
-            for runId in Set(metrics.map(\.runId)) { try requireRun(runId, db) }
+            for runId in Set(metrics.map(\.runId)) {
+                try requireRun(runId, db)
+                try Self.renewLease(runId: runId, db)
+            }
             try Self.insertMetrics(metrics, runId: nil, db)
         }
     }
@@ -352,6 +413,17 @@ public final class RunStore: Sendable {
             try requireRun(runId, db)
             try CheckpointRecord(runId: runId, globalStep: globalStep, file: file, sha256: sha256, createdAt: createdAt).insert(db)
             return try CheckpointRecord.fetchOne(db, key: db.lastInsertedRowID)!
+        }
+    }
+
+    /// Records the files of one saved checkpoint (path and SHA-256 each) in ONE transaction, so a killed process leaves
+    /// either all of them recorded or none.
+    public func addCheckpoint(runId: Int64, globalStep: Int64, files: [(file: String, sha256: String)], createdAt: Date = Date()) throws {
+        try write("cannot add checkpoint to run \(runId)") { db in
+            try requireRun(runId, db)
+            for f in files {
+                try CheckpointRecord(runId: runId, globalStep: globalStep, file: f.file, sha256: f.sha256, createdAt: createdAt).insert(db)
+            }
         }
     }
 

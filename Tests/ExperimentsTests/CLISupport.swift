@@ -18,17 +18,20 @@ struct CLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Ended by a signal (a crash or a kill) rather than an exit.
+    var killedBySignal = false
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
 }
 
 /// Runs `tradesim args…` in `directory` (default the repository root) and collects its output.
-func runCLI(_ args: [String], in directory: String = repoRoot) throws -> CLIResult {
+func runCLI(_ args: [String], in directory: String = repoRoot, environment: [String: String] = [:]) throws -> CLIResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: tradesimBinary)
     p.arguments = args
     p.currentDirectoryURL = URL(fileURLWithPath: directory)
     var env = ProcessInfo.processInfo.environment
     env["OPENBLAS_NUM_THREADS"] = "1"
+    env.merge(environment) { $1 }
     p.environment = env
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
@@ -38,7 +41,8 @@ func runCLI(_ args: [String], in directory: String = repoRoot) throws -> CLIResu
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+                     killedBySignal: p.terminationReason == .uncaughtSignal)
 }
 
 /// A fresh temporary directory.

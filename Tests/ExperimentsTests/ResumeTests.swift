@@ -72,7 +72,7 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     let store = try RunStore(path: cut.store)
     #expect(try store.integrityCheck() == "ok")
     let run = try #require(try store.runs().first)
-    #expect(run.status == .running)
+    #expect(run.status == .interrupted)  // its process is gone
     let killedAt = try #require(try store.latestCheckpoint(runId: run.id!)).globalStep
     #expect(killedAt >= 256 && killedAt < Int64(steps))
     // Every episode committed before the kill is there, whole: up to the checkpoint they equal the uninterrupted run's.

@@ -1,0 +1,85 @@
+import Foundation
+import MarketData
+import RunStore
+
+/// One stored episode of a run, bar by bar (`tradesim replay`): a page of its step rows with the close of the first
+/// asset at each bar, and `verify`, which re-runs the policy from the checkpoint the episode was written at.
+public struct EpisodeReplay {
+    public let store: RunStore
+    public let run: RunRecord
+    public let episode: EpisodeRecord
+    let config: ResolvedConfig
+
+    /// The episode `index` of `split` of the run (nil: the split's last episode).
+    public init(_ reference: String, split: EpisodeSplit, index: Int?, store: RunStore) throws {
+        self.store = store
+        run = try store.run(reference: reference)
+        let episodes = try store.episodes(runId: run.id!, split: split)
+        guard !episodes.isEmpty else { throw ConfigError("\(store.path): run \(run.name) has no \(split.rawValue) episode") }
+        if let index {
+            guard let e = episodes.first(where: { $0.index == Int64(index) }) else {
+                throw ConfigError("\(store.path): run \(run.name) has no \(split.rawValue) episode \(index) (episodes 0…\(episodes.count - 1))")
+            }
+            episode = e
+        } else {
+            episode = episodes.last!
+        }
+        do {
+            config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
+        } catch {
+            throw ConfigError("\(store.path): run \(run.name): its stored configuration cannot be read (\(error))")
+        }
+    }
+
+    /// `validation #3`.
+    public var title: String { "\(episode.split.rawValue) #\(episode.index)" }
+
+    /// Stored rows `from ..< from + limit` as a table (bar, date, price, action, position, fill, cost, reward, equity)
+    /// and the number of stored rows. Price is the close of the first asset (its ticker is in the header).
+    public func page(from: Int, limit: Int) throws -> (table: TextTable, total: Int) {
+        let setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder, path: config.environmentFolder)
+        let panel = setup.dataset.panel
+        let (steps, total) = try store.steps(episodeId: episode.id!, offset: from, limit: limit)
+        var table = TextTable(header: ["bar", "date", "price \(panel.tickers[0])", "action", "position", "fill", "cost", "reward", "equity"])
+        for s in steps {
+            let bar = Int(s.barIndex)
+            let price = bar < panel.barCount ? panel.close[bar * panel.assetCount] : .nan
+            table.append(["\(bar)", formatTimestamp(s.timestamp), fixed(price, 4), fixed(s.action, 4),
+                          s.positionsJSON.isEmpty ? fixed(s.position, 4) : s.positionsJSON, fixed(s.fillPrice, 4),
+                          fixed(s.cost, 4), fixed(s.reward, 6), fixed(s.equity, 2)])
+        }
+        return (table, total)
+    }
+
+    /// Checks the episode against its checkpoint: the stored step actions hash to the episode's actions hash, and the
+    /// greedy policy restored from the checkpoint at the episode's step, run again over the same split, takes the same
+    /// actions. Returns the number of actions checked; throws one line naming the first difference.
+    public func verify() throws -> Int {
+        guard let split = Split(rawValue: episode.split.rawValue), split != .train else {
+            throw ConfigError("\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only validation and test episodes can be verified")
+        }
+        let stored = try store.steps(episodeId: episode.id!)
+        guard stored.count == Int(episode.steps) else {
+            throw ConfigError("\(store.path): run \(run.name): \(title) keeps \(stored.count) of its \(episode.steps) steps; cannot verify")
+        }
+        var storedHash = FNV1a()
+        for s in stored { storedHash.add(s.action) }
+        let where_ = "\(store.path): run \(run.name) \(title)"
+        let saved = try SavedRun(run, store: store, step: episode.globalStep)
+        let log = try evaluateAgent(try saved.agent(), setup: saved.setup, split: split)
+        if let k = zip(stored, log.steps).map({ $0.action.bitPattern != $1.action.bitPattern }).firstIndex(of: true) {
+            let (a, b) = (stored[k], log.steps[k])
+            throw ConfigError("\(where_): stored action at bar \(a.barIndex) (\(formatTimestamp(a.timestamp))) is \(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint takes \(fixed(b.action, 4))")
+        }
+        guard log.length == stored.count else {
+            throw ConfigError("\(where_): \(stored.count) stored steps but the policy's episode has \(log.length)")
+        }
+        guard storedHash.hex == episode.actionsHash, log.actionsHash == episode.actionsHash else {
+            throw ConfigError("\(where_): actions hash mismatch (episode \(episode.actionsHash), stored steps \(storedHash.hex), replayed \(log.actionsHash))")
+        }
+        return log.length
+    }
+}
+
+/// `x` with `digits` decimals.
+func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import RLCore
+import Testing
+@testable import RunStore
+
+/// Starts `tradesim args…` without waiting for it.
+func startCLI(_ args: [String]) throws -> Process {
+    let p = Process()
+    p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
+    p.executableURL = URL(fileURLWithPath: tradesimBinary)
+    p.arguments = args
+    p.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
+/// SIGKILL at random points of a training run (every step row logged, a checkpoint every 128 steps): the store passes
+/// `PRAGMA integrity_check`, every committed episode is whole, `tradesim runs` shows the run `interrupted`, and
+/// `train --resume` finishes it with the same final weights as a run that was never killed.
+@Test func trainingKilledAtRandomPointsLeavesAResumableStore() throws {
+    let steps = 1_024
+    func experiment() throws -> (dir: String, experiment: String, store: String) {
+        let t = try checkpointingExperiment(steps: steps)
+        let text = try String(contentsOfFile: t.experiment, encoding: .utf8)
+            .replacingOccurrences(of: "checkpointEvery: 256", with: "checkpointEvery: 128\nlogEvery: 1")
+        try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
+        return t
+    }
+    let whole = try experiment()
+    #expect(try runCLI(["train", whole.experiment]).status == 0)
+    let reference = try finalNetworkHash(try RunStore(path: whole.store))
+
+    var rng = Xoshiro256(seed: 2026)
+    for seed in 0..<3 {
+        let cut = try experiment()
+        let p = try startCLI(["train", cut.experiment])
+        // Once the first checkpoint folder exists, wait a random 0–2.5 s more and kill, wherever the run is.
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && p.isRunning {
+            let runs = (try? FileManager.default.contentsOfDirectory(atPath: cut.dir + "/checkpoints")) ?? []
+            if let run = runs.first, FileManager.default.fileExists(atPath: cut.dir + "/checkpoints/\(run)/step-128") { break }
+            usleep(5_000)
+        }
+        usleep(UInt32(Double.random(in: 0..<2.5, using: &rng) * 1e6))
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        if p.terminationReason != .uncaughtSignal { continue }  // it finished first: nothing to check for this seed
+
+        let store = try RunStore(path: cut.store)
+        #expect(try store.integrityCheck() == "ok", "seed \(seed)")
+        let run = try #require(try store.runs().first)
+        #expect(run.status == .interrupted, "seed \(seed)")
+        let listed = try runCLI(["runs", "--store", cut.store])
+        #expect(listed.stdout.contains("interrupted"), "\(listed.stdout)")
+        for e in try store.episodes(runId: run.id!) {
+            #expect(try store.steps(episodeId: e.id!).count == Int(e.steps), "seed \(seed): episode \(e.id!) is not whole")
+        }
+        let orphans = try store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")!
+        }
+        #expect(orphans == 0)
+        // A checkpoint's files are recorded together or not at all.
+        let perStep = Dictionary(grouping: try store.checkpoints(runId: run.id!), by: \.globalStep).mapValues(\.count)
+        #expect(Set(perStep.values).count <= 1, "seed \(seed): \(perStep)")
+
+        let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", cut.store])
+        #expect(resumed.status == 0, "seed \(seed): \(resumed.stderr)")
+        #expect(try store.run(id: run.id!).status == .finished)
+        #expect(try finalNetworkHash(store).sha == reference.sha, "seed \(seed)")
+        let indices = try store.episodes(runId: run.id!, split: .train).map(\.index)
+        #expect(indices == Array(0..<Int64(indices.count)))
+    }
+}
+
+/// Several processes creating the same new store at the same instant all succeed: the WAL switch and the migrations
+/// are serialised, every run is stored.
+@Test func processesCreatingOneNewStoreAtOnceAllSucceed() throws {
+    let t = try tinyExperiment(steps: 1)
+    let text = try String(contentsOfFile: t.experiment, encoding: .utf8).replacingOccurrences(of: "evaluateOn: [validation]", with: "evaluateOn: []")
+    try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
+    for round in 0..<3 {
+        let store = t.dir + "/new-\(round)/runs.sqlite"
+        let processes = try (1...4).map { seed in
+            let p = Process()
+            p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
+            p.executableURL = URL(fileURLWithPath: tradesimBinary)
+            p.arguments = ["train", t.experiment, "--seed", "\(seed)", "--store", store]
+            let err = Pipe()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = err
+            return (p, err)
+        }
+        for (p, _) in processes { try p.run() }
+        for (p, err) in processes {
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "round \(round): \(message)")
+        }
+        let runs = try RunStore(path: store).runs()
+        #expect(Set(runs.map(\.seed)) == [1, 2, 3, 4], "round \(round)")
+        #expect(runs.allSatisfy { $0.status == .finished })
+    }
+}
+
+/// A `running` row is `interrupted` once its process is gone, and stays `running` while it lives.
+@Test func runOwnedByADeadProcessReadsAsInterrupted() throws {
+    let dir = try temporaryDirectory()
+    let store = try RunStore(path: dir + "/runs.sqlite")
+    let live = try store.createRun(experiment: "x", agent: "dqn", seed: 1, experimentYAML: "", configJSON: "{}", configHash: "0",
+                                   codeVersion: "test")
+    #expect(live.ownerPid == Int64(getpid()) && live.ownerHost == RunOwner.host)
+    let dead = try store.createRun(experiment: "x", agent: "dqn", seed: 2, experimentYAML: "", configJSON: "{}", configHash: "0",
+                                   codeVersion: "test")
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let remote = try store.createRun(experiment: "x", agent: "dqn", seed: 3, experimentYAML: "", configJSON: "{}", configHash: "0",
+                                     codeVersion: "test")
+    try store.pool.write { db in
+        try db.execute(sql: "UPDATE run SET ownerPid = ? WHERE id = ?", arguments: [gone.processIdentifier, dead.id!])
+        try db.execute(sql: "UPDATE run SET ownerHost = 'elsewhere', heartbeatAt = ? WHERE id = ?",
+                       arguments: [Date().addingTimeInterval(-2 * RunOwner.leaseSeconds), remote.id!])
+    }
+    #expect(try store.runs().map(\.status) == [.running, .interrupted, .interrupted])
+    #expect(try store.runs(status: .interrupted).map(\.id) == [dead.id, remote.id])
+    #expect(try store.runs(status: .running).map(\.id) == [live.id])
+    #expect(try store.run(id: dead.id!).message?.contains("is gone") == true)
+    // A live run can not be resumed by a second process.
+    let r = try runCLI(["train", "--resume", "\(live.id!)", "--store", dir + "/runs.sqlite"])
+    #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("is still running"), "\(r.stderr)")
+}
