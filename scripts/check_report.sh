@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Renders a tradesim HTML report in headless Chromium (no network, JavaScript off) and saves a full-page PNG screenshot,
+# Renders a tradesim HTML report in headless Chromium (network blocked; the page has no script) and saves a PNG screenshot,
 # to check by eye that the page draws. Not part of CI.
 #
 #   scripts/check_report.sh REPORT.html [OUT.png]     (default OUT: REPORT with .png)

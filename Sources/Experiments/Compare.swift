@@ -303,18 +303,14 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
                                                   rows: groupRows(contenders, results)))
         }
     }
-    let first = episodes(comparison, level: 0)
-    let from = first.first.map { DateParser.format($0.log.firstTimestamp) } ?? "", to = first.first.map { DateParser.format($0.log.lastTimestamp) } ?? ""
-    comparison.bars = "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), decisions \(from) to \(to))"
+    let log = comparison.episodes[0][0].log  // every contender ran on the same bars
+    comparison.bars = "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
+        + "decisions \(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
     comparison.costs = request.costLevels.isEmpty
         ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, slippage \(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, borrow \(base.borrowBpsPerYear) bps/year"
         : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison
-}
-
-private func episodes(_ c: Comparison, level: Int) -> [(contender: Contender, log: EpisodeLog)] {
-    c.episodes.indices.contains(level) ? c.episodes[level] : []
 }
 
 /// A policy's results over the steps whose year is in `keep`.

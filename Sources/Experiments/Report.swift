@@ -46,7 +46,7 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
         .body(
             .h1("tradesim report"),
             .ul(.li(.b("Bars: "), .text(comparison.bars)), .li(.b("Costs: "), .text(comparison.costs)),
-                .li(.b("Runs: "), .text(runs.map { "\($0.name) (\($0.status.rawValue), config \($0.configHash.prefix(8)))" }.joined(separator: "; ")))),
+                .li(.b("Runs: "), .text(runs.map { "\($0.name) (\($0.status.rawValue), config #\(seedlessConfigHash($0.configJSON).prefix(8)))" }.joined(separator: "; ")))),
             section("equity", "Equity curves against the baselines", .raw(equity)),
             section("drawdown", "Drawdowns", .raw(drawdown)),
             section("positions", "Positions over price, with trades",
@@ -68,8 +68,13 @@ private func section(_ id: String, _ title: String, _ nodes: Node<HTML.BodyConte
     .section(.id(id), .h2(.text(title)), .group(nodes))
 }
 
+/// A text table as HTML; a `mean ± std` cell keeps the std on a second, smaller line.
 private func htmlTable(_ t: TextTable) -> Node<HTML.BodyContext> {
-    .table(.tr(.group(t.header.map { .th(.text($0)) })), .group(t.rows.map { row in .tr(.group(row.map { .td(.text($0)) })) }))
+    func cell(_ text: String) -> Node<HTML.BodyContext> {
+        let parts = text.components(separatedBy: " ± ")
+        return parts.count == 2 ? .group(.text(parts[0]), .br(), .small(.text("± " + parts[1]))) : .text(text)
+    }
+    return .table(.tr(.group(t.header.map { .th(.text($0)) })), .group(t.rows.map { row in .tr(.group(row.map { .td(cell($0)) })) }))
 }
 
 /// Wₜ / maxₛ≤ₜ Wₛ − 1 of an equity series.
@@ -130,6 +135,7 @@ private let css = """
     svg { display: block; margin: 8px 0; border: 1px solid #ddd; }
     table { border-collapse: collapse; font-size: 12px; margin: 6px 0 14px; }
     th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; white-space: nowrap; }
+    small { color: #666; }
     th:first-child, td:first-child { text-align: left; }
     h3 { margin: 12px 0 2px; font-size: 14px; }
     """
