@@ -141,3 +141,17 @@ func dqnLearnsTheTwoSineMarket(prioritized: Bool) throws {
     print("learning: ppo gaussian reached \(fraction) of the optimum \(optimum)")
     #expect(fraction >= 0.9)
 }
+
+/// The other encoder bodies under the discrete PPO of `ppoLearnsTheTwoSineMarket`: a 2-layer causal CNN (kernel 3,
+/// dilations 1 and 2: it sees the last 7 bars, enough for the 4th-order recurrence) and the flattened-window MLP.
+@Test(.enabled(if: slowTests), arguments: [EncoderKind.cnn, .mlp])
+func ppoLearnsTheTwoSineMarketWith(_ kind: EncoderKind) throws {
+    let s = try LearningSetup()
+    var c = PPOConfig()
+    c.encoder = EncoderConfig(embedding: 16, hidden: 32, layers: kind == .cnn ? 2 : 1, kind: kind, kernel: 3)
+    c.learningRate = 1e-3; c.rewardScale = 50; c.gamma = 0.9; c.numEnvs = 8; c.nSteps = 64; c.minibatchSize = 128
+    c.entropyCoefficient = 0.003
+    let (fraction, _) = s.fraction(.ppo(c), steps: 40_000)
+    print("learning: ppo \(kind.rawValue) reached \(fraction) of the optimum \(s.optimum)")
+    #expect(fraction >= 0.9)
+}
