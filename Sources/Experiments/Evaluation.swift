@@ -19,12 +19,13 @@ public func runEpisode(_ env: inout MarketEnv, seed: UInt64, keepEvery: Int,
     }
 }
 
-/// The number a baseline's action is logged as: its target weight of asset 0.
-func loggedValue(_ action: TradingAction) -> Double {
+/// The number a baseline's action is logged as: its target weight of asset 0 (a hold: the weight it holds).
+func loggedValue(_ action: TradingAction, at observation: MarketObservation) -> Double {
     switch action {
     case .index(let k): Double(k)
     case .indices(let ks): Double(ks.first ?? 0)
     case .weights(let w): w.first ?? 0
+    case .hold: observation.weights.first ?? 0
     }
 }
 
@@ -46,7 +47,7 @@ public func evaluateBaseline(_ kind: Baseline, env: MarketEnv, config: BaselineC
     var policy = BaselinePolicy(kind, env: env, config: config, seed: seed, train: train)
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let action = policy.action(for: observation)
-        return (action, loggedValue(action))
+        return (action, loggedValue(action, at: observation))
     }
 }
 

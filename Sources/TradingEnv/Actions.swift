@@ -8,6 +8,8 @@ public enum TradingAction: Equatable, Sendable {
     case indices([Int])
     /// Target weights, one per asset (N); projected onto the configured constraints.
     case weights([Double])
+    /// No orders: every position stays as it is and its weight drifts with prices (how buy-and-hold holds a panel).
+    case hold
 }
 
 /// The actions a market environment accepts: the configured discrete levels or continuous weights over N assets.
@@ -50,6 +52,7 @@ public struct TradingActionSpace: Space, Equatable {
         case .index(let k): return kind == .discrete && assets == 1 && k >= 0 && k < levels.count
         case .indices(let ks): return kind == .discrete && ks.count == assets && ks.allSatisfy { $0 >= 0 && $0 < levels.count }
         case .weights(let w): return w.count == assets && w.allSatisfy(\.isFinite)
+        case .hold: return true
         }
     }
 

@@ -3,7 +3,8 @@ import RLCore
 
 /// The rule-based strategies every agent is compared with.
 public enum Baseline: String, Codable, Sendable, CaseIterable {
-    /// Weight 1 on one asset, 1/N on each asset of a panel, from the first bar.
+    /// Weight 1 on one asset, 1/N on each asset of a panel, bought at the first bar and then held (no rebalancing:
+    /// the weights drift with prices).
     case buyAndHold
     /// Weight 0.
     case flat
@@ -109,6 +110,7 @@ public struct BaselinePolicy: Sendable {
     public mutating func action(for observation: MarketObservation) -> TradingAction {
         if kind == .random { return space.sample(using: &rng) }
         let t = observation.bar
+        if kind == .buyAndHold && observation.weights.contains(where: { $0 != 0 }) { return .hold }
         return .weights((0..<n).map { signal[t * n + $0] / Double(n) })
     }
 }

@@ -249,7 +249,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let r = book.withUnsafeMutableBufferPointer { book in
             quotes.withUnsafeBufferPointer { quotes in
                 rebalance(book: book.baseAddress!, quote: quotes.baseAddress! + 3 * n4 * next, n4: n4, cash: cashBefore,
-                          commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional)
+                          commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: action == .hold)
             }
         }
         let (cash, stepCost, traded, referenceEquity, newEquity) = (r.cash, r.cost, r.traded, r.referenceEquity, r.equity)
@@ -278,7 +278,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
-    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints.
+    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets the
+    /// current weights (what the book holds at bar t's close; the fill then trades nothing).
     mutating func setTarget(_ action: TradingAction) {
         let n = self.n, space = actionSpace
         book.withUnsafeMutableBufferPointer { book in
@@ -295,6 +296,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             case .weights(let w):
                 precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
                 for i in 0..<n { target[i] = w[i] }
+            case .hold:
+                for i in 0..<n { target[i] = weights[i] }
+                return
             }
             if n > 1 || space.longOnly || abs(target[0]) > space.maxGrossLeverage { space.project(target) }
         }

@@ -20,23 +20,23 @@ struct RebalanceResult {
 /// Per asset i (exactly as written, lane by lane): desired = targetᵢ·E_ref / refᵢ (toward zero for whole shares);
 /// q = desired − held, no trade when |q| ≤ 1e-12·max(|desired|, |held|); price = ref·(1 ± impact) in the direction of
 /// the trade; commission = rate·|q|·price; fee = commission + |q|·ref·impact; cash −= q·price + commission.
-/// Sums over assets run in four partial sums (a fixed order: deterministic).
+/// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0 everywhere).
 ///
 /// Shapes: book (6, N₄) as `MarketEnv.book`; quote (3, N₄) of the fill bar: reference price, impact, close.
 @inline(__always)
 func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
-               commissionRate: Double, borrowRate: Double, fractional: Bool) -> RebalanceResult {
+               commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false) -> RebalanceResult {
     n4 % 4 == 0
         ? rebalance(SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
-                    borrowRate: borrowRate, fractional: fractional)
+                    borrowRate: borrowRate, fractional: fractional, hold: hold)
         : rebalance(SIMD2<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
-                    borrowRate: borrowRate, fractional: fractional)
+                    borrowRate: borrowRate, fractional: fractional, hold: hold)
 }
 
 /// `rebalance` with vectors of type L.
 @inline(__always)
 func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
-                        commissionRate: Double, borrowRate: Double, fractional: Bool) -> RebalanceResult where L.Scalar == Double {
+                        commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool) -> RebalanceResult where L.Scalar == Double {
     typealias Lanes = L
     let lanes = L.scalarCount
     let shares = book, target = book + n4
@@ -53,7 +53,7 @@ func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: Un
         let desired = fractional ? exact : exact.rounded(.towardZero)
         var q = desired - held
         let a = magnitude(desired), b = magnitude(held)
-        let trade = magnitude(q) .> 1e-12 * a.replacing(with: b, where: b .> a)
+        let trade = (magnitude(q) .> 1e-12 * a.replacing(with: b, where: b .> a)) .& SIMDMask(repeating: !hold)
         q.replace(with: 0, where: .!trade)
         let price = ref * (1 + imp.replacing(with: -imp, where: q .< 0))
         let notional = magnitude(q) * price

@@ -154,3 +154,45 @@ func expectWeights(_ w: [Double], _ expected: [Double], sourceLocation: SourceLo
     expectWeights(w, expected)
     #expect(abs(w.reduce(0, +) - 1) < 1e-12 && w[0] > w[1] && w[1] > w[2] && w[0] > 0.6)
 }
+
+/// Buy-and-hold on a panel buys 1/N of each asset at the first fill and never trades again: its final equity is the
+/// first fill's shares marked at the last close (with the commission paid once), and it differs from equal weight,
+/// which rebalances every bar.
+@Test func buyAndHoldOnAPanelBuysOnceThenHolds() throws {
+    let n = 4
+    var env = try makeEnv(randomPanel(bars: 300, assets: n, seed: 9), window: 2) { c in
+        c.actions.kind = .weights
+        c.costs = CostModel(commissionBps: 10)
+    }
+    var policy = BaselinePolicy(.buyAndHold, env: env)
+    var observation = env.reset(seed: 0)
+    var fills = 0, turnovers: [Double] = []
+    var firstShares: [Double] = []
+    var lastBar = 0, equity = 0.0
+    while true {
+        let step = env.step(policy.action(for: observation))
+        turnovers.append(step.info.turnover)
+        if step.info.turnover > 0 { fills += 1 }
+        if firstShares.isEmpty { firstShares = Array(env.book[0..<n]) }
+        #expect(Array(env.book[0..<n]) == firstShares, "shares changed at bar \(step.info.bar)")
+        observation = step.observation; lastBar = step.info.bar; equity = step.info.equity
+        if step.done { break }
+    }
+    #expect(fills == 1 && abs(turnovers[0] - 1) < 1e-9, "one fill of the whole equity: \(turnovers.prefix(3))")
+    let marked = (0..<n).reduce(env.cash) { $0 + firstShares[$1] * env.close[lastBar * n + $1] }
+    #expect(abs(equity - marked) < 1e-9)
+
+    var rebalanced = try makeEnv(randomPanel(bars: 300, assets: n, seed: 9), window: 2) { c in
+        c.actions.kind = .weights
+        c.costs = CostModel(commissionBps: 10)
+    }
+    var equal = BaselinePolicy(.equalWeight, env: rebalanced)
+    var o = rebalanced.reset(seed: 0), equalFills = 0
+    while true {
+        let step = rebalanced.step(equal.action(for: o))
+        if step.info.turnover > 0 { equalFills += 1 }
+        o = step.observation
+        if step.done { break }
+    }
+    #expect(equalFills > 100)
+}
