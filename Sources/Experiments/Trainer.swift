@@ -344,11 +344,14 @@ struct ResolvedConfig: Codable {
     var agent: AgentConfig
     var seed: Int
 
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func json() throws -> String { try sortedJSON(self) }
+}
+
+/// `value` as JSON with sorted keys (equal values, equal text: what the config hash is taken of).
+func sortedJSON(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
 /// `path` made absolute against the working directory.
