@@ -32,8 +32,9 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     public var layers: Int = 1
     /// Activation of the embedding.
     public var activation: EncoderActivation = .relu
-    /// A `tradesim pretrain` run (name, unique name prefix or id) whose embedding and LSTM weights the agent starts
-    /// from (`""`: random initialisation). The run's input width and sizes must equal this encoder's.
+    /// A `tradesim pretrain` run (id, name, or a name prefix: the latest finished pretrain run it matches) in the
+    /// experiment's store whose embedding and LSTM weights the agent starts from (`""`: random initialisation). The
+    /// run's input width and sizes must equal this encoder's.
     public var from: String = ""
     /// With `from`: keep the pretrained embedding and LSTM fixed and train only the agent's heads.
     public var freeze: Bool = false
