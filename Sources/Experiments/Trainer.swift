@@ -86,6 +86,9 @@ public struct SavedRun {
 
     public init(_ run: RunRecord, store: RunStore) throws {
         self.run = run
+        guard run.agent != pretrainRunKind else {
+            throw ConfigError("\(store.path): run \(run.name) is a pretrain run: no policy to evaluate or resume (agents start from it with encoder.from)")
+        }
         do {
             config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
         } catch {
