@@ -37,8 +37,9 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     public var layers: Int = 1
     /// Activation of the embedding.
     public var activation: EncoderActivation = .relu
-    /// A `tradesim pretrain` run (name, unique name prefix or id) whose embedding and LSTM weights the agent starts
-    /// from (`""`: random initialisation). The run's input width and sizes must equal this encoder's.
+    /// A `tradesim pretrain` run (id, name, or a name prefix: the latest finished pretrain run it matches) in the
+    /// experiment's store whose embedding and LSTM weights the agent starts from (`""`: random initialisation). The
+    /// run's input width and sizes must equal this encoder's.
     public var from: String = ""
     /// With `from`: keep the pretrained embedding and LSTM fixed and train only the agent's heads.
     public var freeze: Bool = false
@@ -183,7 +184,7 @@ extension Agent {
     /// encoder size).
     public func loadEncoder(from source: RecurrentNetwork) throws {
         for net in networks {
-            let encoder = net.tensors.filter { $0.name.hasPrefix("embed.") || $0.name.hasPrefix("lstm.") }
+            let encoder = net.tensors.filter { net.encoderParameters.contains($0.range.lowerBound) }
             for t in encoder {
                 guard let s = source.tensor(named: t.name), s.shape == t.shape else {
                     let have = source.tensor(named: t.name).map { "\($0.shape)" } ?? "missing"

@@ -263,11 +263,12 @@ func scorePretrained(_ net: RecurrentNetwork, data: PretrainData, splits: [Split
     let prior = ClassificationMetrics.frequencies(trainLabels, classes: classes)
     let majority = prior.indices.max { prior[$0] < prior[$1] || (prior[$0] == prior[$1] && $0 > $1) }!
     // Trading: long the target's weights when p(up first) > threshold; the threshold maximises the validation return.
-    func trade(_ split: Split, threshold: Double) throws -> EpisodeSummary {
+    func upProbabilities(_ split: Split) throws -> [Int: Double] {
         let bars = Array(try data.bars(split, labelled: false))
         let p = data.probabilities(net, bars: bars)
-        var pUp: [Int: Double] = [:]
-        for (k, bar) in bars.enumerated() { pUp[bar] = p[k * classes + 1] }
+        return Dictionary(uniqueKeysWithValues: bars.enumerated().map { ($1, p[$0 * classes + 1]) })
+    }
+    func trade(_ split: Split, _ pUp: [Int: Double], threshold: Double) throws -> EpisodeSummary {
         var env = try data.setup.environment(split) { $0.episode.mode = .whole }
         let flat = [Double](repeating: 0, count: data.labels.weights.count)
         return runEpisode(&env, seed: 0, keepEvery: 0) { o in
@@ -276,15 +277,14 @@ func scorePretrained(_ net: RecurrentNetwork, data: PretrainData, splits: [Split
     }
     var threshold = 0.5
     if !data.setup.bars(of: .validation).isEmpty {
-        let bars = Array(try data.bars(.validation, labelled: false))
-        let p = data.probabilities(net, bars: bars)
-        let ups = stride(from: 1, to: p.count, by: classes).map { p[$0] }.sorted()
+        let pUp = try upProbabilities(.validation)
+        let ups = pUp.values.sorted()
         // Candidates: 0.5 and the deciles of validation p(up); ties keep the first (lowest) candidate.
         var candidates = [0.5]
         if !ups.isEmpty { for q in 1...9 { candidates.append(ups[min(ups.count - 1, ups.count * q / 10)]) } }
         var best = -Double.infinity
         for c in candidates.sorted() {
-            let r = try trade(.validation, threshold: c).metrics.totalReturn
+            let r = try trade(.validation, pUp, threshold: c).metrics.totalReturn
             if r > best { best = r; threshold = c }
         }
     }
@@ -303,7 +303,7 @@ func scorePretrained(_ net: RecurrentNetwork, data: PretrainData, splits: [Split
             baseRateAccuracy: Double(labels.filter { $0 == majority }.count) / Double(labels.count),
             rocAUC: ClassificationMetrics.rocAUC(scores: stride(from: 1, to: p.count, by: classes).map { p[$0] },
                                                  positive: labels.map { $0 == 1 }),
-            threshold: threshold, trading: try trade(split, threshold: threshold),
+            threshold: threshold, trading: try trade(split, try upProbabilities(split), threshold: threshold),
             buyAndHold: try evaluateBaseline(.buyAndHold, setup: data.setup, split: split).summary)
         let prefix = "pretrain/\(split.rawValue)/"
         let values: [(String, Double?)] = [
@@ -323,11 +323,7 @@ struct PretrainResolved: Codable {
     var environment: EnvironmentSpec
     var environmentFolder: String
 
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func json() throws -> String { try sortedJSON(self) }
 }
 
 /// The network of a pretrain run from its latest checkpoint, every file checked against its recorded SHA-256.

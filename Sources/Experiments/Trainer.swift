@@ -90,6 +90,9 @@ public struct SavedRun {
     /// - Parameter step: the checkpoint written at this training step (nil: the latest).
     public init(_ run: RunRecord, store: RunStore, step wanted: Int64? = nil) throws {
         self.run = run
+        guard run.agent != pretrainRunKind else {
+            throw ConfigError("\(store.path): run \(run.name) is a pretrain run: no policy to evaluate or resume (agents start from it with encoder.from)")
+        }
         do {
             config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
         } catch {
@@ -389,11 +392,14 @@ struct ResolvedConfig: Codable {
     var agent: AgentConfig
     var seed: Int
 
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func json() throws -> String { try sortedJSON(self) }
+}
+
+/// `value` as JSON with sorted keys (equal values, equal text: what the config hash is taken of).
+func sortedJSON(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
 /// `path` made absolute against the working directory.

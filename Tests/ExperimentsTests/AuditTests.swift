@@ -72,3 +72,12 @@ import Testing
         #expect(y.status != 0 && y.stderrLines.count == 1 && y.stderr.contains("timeframes"), "\(y.stderr)")
     }
 }
+
+@Test(arguments: ["environments/sp500-timeframes.yaml", "environments/eurusd-hourly.yaml"])
+func timeframeEnvironmentsPassTheChecker(file: String) throws {
+    let r = try runCLI(["check-env", file, "--steps", "300"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("check train: ok"))
+    // Hourly bars plus daily ones (10 = 5 × 2); daily plus weekly and monthly (15 = 5 × 3).
+    #expect(r.stdout.contains(file.contains("hourly") ? "features: 10 = 1 assets × 5 × 2 time frames" : "features: 15 = 1 assets × 5 × 3 time frames"), "\(r.stdout)")
+}

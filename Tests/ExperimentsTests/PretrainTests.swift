@@ -85,6 +85,8 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         let files = try store.checkpoints(runId: run.id!).map { ($0.file as NSString).lastPathComponent }
         #expect(files.sorted() == ["network.safetensors", "pretrain.json"])
         #expect(try store.metrics(runId: run.id!, key: "pretrain/validation/rocAUC").count == 1)
+        let evaluate = try runCLI(["evaluate", run.name, "--split", "validation", "--store", dir + "/runs.sqlite"])
+        #expect(evaluate.status != 0 && evaluate.stderrLines.count == 1 && evaluate.stderr.contains("is a pretrain run"), "\(evaluate.stderr)")
         // Same file and seed: bit-identical network.
         let again = try runPretrain(try pretrainFile(dir))
         let a = try loadPretrainedNetwork(run.name, store: store), b = try loadPretrainedNetwork(again.run.name, store: store)
