@@ -299,6 +299,11 @@ struct CSVLoader {
                 }
                 let factor = adj / c
                 (o, h, l, c) = (o * factor, h * factor, l * factor, adj)
+                // A tiny close with a large adjusted close overflows (or a huge one underflows) the scaled prices.
+                if ![o, h, l].allSatisfy({ $0.isFinite && $0 > 0 }) {
+                    try violation(row: lineNo, column: columns[adjColumn], "\(adj) over close \(prices.3) scales the prices out of range (adjustPrices is on)", &report)
+                    continue
+                }
             }
             rowAsset.append(a); rowTime.append(time); rowLine.append(lineNo)
             rowValues.append(o); rowValues.append(h); rowValues.append(l); rowValues.append(c); rowValues.append(v)

@@ -37,17 +37,19 @@ func startCLI(_ args: [String]) throws -> Process {
     for seed in 0..<3 {
         let cut = try experiment()
         let p = try startCLI(["train", cut.experiment])
-        // Once the first checkpoint folder exists, wait a random 0–2.5 s more and kill, wherever the run is.
+        // Once the second checkpoint folder exists (so the first one's rows are committed), wait a random 0–1 s more
+        // and kill, wherever the run is: inside an episode, a checkpoint, or between them.
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline && p.isRunning {
             let runs = (try? FileManager.default.contentsOfDirectory(atPath: cut.dir + "/checkpoints")) ?? []
-            if let run = runs.first, FileManager.default.fileExists(atPath: cut.dir + "/checkpoints/\(run)/step-128") { break }
+            if let run = runs.first, FileManager.default.fileExists(atPath: cut.dir + "/checkpoints/\(run)/step-256") { break }
             usleep(5_000)
         }
-        usleep(UInt32(Double.random(in: 0..<2.5, using: &rng) * 1e6))
+        usleep(UInt32(Double.random(in: 0..<1, using: &rng) * 1e6))
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        if p.terminationReason != .uncaughtSignal { continue }  // it finished first: nothing to check for this seed
+        #expect(p.terminationReason == .uncaughtSignal, "seed \(seed): the run finished before it could be killed")
+        if p.terminationReason != .uncaughtSignal { continue }
 
         let store = try RunStore(path: cut.store)
         #expect(try store.integrityCheck() == "ok", "seed \(seed)")

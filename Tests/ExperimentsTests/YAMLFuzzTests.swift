@@ -91,8 +91,8 @@ struct YAMLFuzzTests {
     @Test func mutatedConfigFilesDecodeOrFailWithOneLine() throws {
         #expect(Self.seeds.count >= 8)
         let dir = try temporaryDirectory()
-        let outcome = Outcome()
-        let finished = watchdog(seconds: 150) {
+        let outcome = FuzzOutcome()
+        let finished = runWithWatchdog(seconds: 150) {
             for k in 0..<Self.cases {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let p = Self.problem(k, file: dir + "/case.yaml")
@@ -103,33 +103,5 @@ struct YAMLFuzzTests {
         #expect(outcome.problems.isEmpty, "\(outcome.problems.prefix(5))")
         #expect(outcome.slowest < Self.caseBound, "slowest case took \(outcome.slowest) s")
         #expect(outcome.count == Self.cases)
-    }
-
-    /// Problems by case, the slowest case, cases run; written by the fuzz thread, read after it finished.
-    final class Outcome: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var problems: [String] = []
-        private(set) var slowest = 0.0
-        private(set) var count = 0
-
-        func record(case k: Int, problem: String?, seconds: Double) {
-            lock.lock()
-            defer { lock.unlock() }
-            if let problem { problems.append("case \(k): \(problem)") }
-            slowest = max(slowest, seconds)
-            count += 1
-        }
-    }
-
-    /// Runs `body` on its own thread (with a large stack) and waits at most `seconds`.
-    func watchdog(seconds: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            body()
-            done.signal()
-        }
-        thread.stackSize = 16 << 20
-        thread.start()
-        return done.wait(timeout: .now() + seconds) == .success
     }
 }

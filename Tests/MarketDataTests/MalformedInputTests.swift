@@ -85,6 +85,9 @@ struct MalformedInputTests {
         let text = "Date,Open,High,Low,Close,Adj Close\n2020-01-02,10,11,9,10,5\n2020-01-03,10,11,9,10,null\n"
         #expect(loadError("x.csv", text) == "x.csv:3: column 'Adj Close': missing value 'null' (adjustPrices is on)")
         #expect(loadError("x.csv", text) { $0.adjustPrices = false } == "no error")
+        // Found by the fuzzer: a denormal close scaled up to the adjusted close overflows open, high and low.
+        let overflow = "Date,Open,High,Low,Close,Adj Close\n2020-01-02,10,11,9,10,5\n2020-01-03,1e-320,1e-320,1e-320,1e-320,5\n"
+        #expect(loadError("x.csv", overflow) == "x.csv:3: column 'Adj Close': 5.0 over close 1e-320 scales the prices out of range (adjustPrices is on)")
     }
 
     @Test func ambiguousHeader() {

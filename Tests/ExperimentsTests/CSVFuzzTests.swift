@@ -3,6 +3,8 @@ import RLCore
 import Testing
 @testable import MarketData
 
+// In ExperimentsTests (not MarketDataTests) so that the YAML fuzzing next to it shares its outcome and watchdog.
+
 /// Seeded fuzzing of the CSV loader on real files: byte flips, insertions, deletions, truncations, bad field values,
 /// repeated / swapped / dropped lines, under every repair policy. Every case must either load a valid panel (finite
 /// positive prices, strictly increasing dates) or throw ONE line that names the file; no crash, and each case finishes
@@ -110,7 +112,7 @@ struct CSVFuzzTests {
 
     @Test func mutatedGzipFilesFailWithOneLine() throws {
         let whole = try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/data/us_stocks_20_1990_2012.csv.gz"))
-        let dir = tempDirectory()
+        let dir = try temporaryDirectory()
         var rng = Xoshiro256(seed: 77)
         for k in 0..<200 {
             var bytes = [UInt8](whole.prefix(4_096 + k * 97))
