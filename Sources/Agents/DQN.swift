@@ -386,10 +386,12 @@ public final class DQNAgent: Agent {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try online.save(to: directory.appendingPathComponent(Checkpoint.network), optimizer: adam)
         try target.save(to: directory.appendingPathComponent(Self.targetFile))
-        var archive = BinaryArchive()
-        replay.archive(into: &archive)
-        if config.prioritizedReplay { prioritized.archive(into: &archive) }
-        try archive.data.write(to: directory.appendingPathComponent(Self.replayFile), options: .atomic)
+        let replayURL = directory.appendingPathComponent(Self.replayFile), partial = replayURL.appendingPathExtension("partial")
+        var archive = try BinaryArchive(writingTo: partial)
+        try replay.archive(into: &archive)
+        if config.prioritizedReplay { try prioritized.archive(into: &archive) }
+        try archive.finish()
+        guard rename(partial.path, replayURL.path) == 0 else { throw CheckpointError("\(replayURL.path): cannot write the replay buffer") }
         try Checkpoint.write(CheckpointState(algorithm: .dqn, config: config, spec: spec, rng: rng, stepsDone: stepsDone,
                                              updatesDone: updatesDone,
                                              extra: ["counters": [Double(stepsSinceUpdate), Double(stepsSinceTargetSync)]]),

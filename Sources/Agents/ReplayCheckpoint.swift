@@ -2,20 +2,51 @@ import Foundation
 
 /// Arrays of plain values written as (count: Int64, raw little-endian bytes), in a fixed order; `replay.bin` of a DQN
 /// checkpoint. Reading checks every count against the buffer being restored, so a truncated or foreign file is an error.
+/// Writing streams to the file in chunks of at most `chunk` bytes, so saving a full replay buffer never holds a second
+/// copy of it in memory (a long run's peak RSS stays flat across checkpoints).
 struct BinaryArchive {
     static let magic: [UInt8] = Array("TSREPLAY1".utf8)
+    static let chunk = 1 << 18
+    /// Reading: the whole file. Writing: the bytes not yet flushed to `sink`.
     var data = Data(magic)
     var offset = 0
+    private var sink: FileHandle?
 
-    mutating func put<T: BitwiseCopyable>(_ a: [T]) {
-        var n = Int64(a.count).littleEndian
-        withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
-        a.withUnsafeBytes { data.append(contentsOf: $0) }
+    /// An archive that writes to a new file at `url` (replaced if present); call `finish()` when done.
+    init(writingTo url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil),
+              let handle = try? FileHandle(forWritingTo: url) else {
+            throw CheckpointError("\(url.path): cannot write the replay buffer")
+        }
+        sink = handle
     }
 
-    mutating func put(_ x: Double) { put([x]) }
+    mutating func put<T: BitwiseCopyable>(_ a: [T]) throws {
+        var n = Int64(a.count).littleEndian
+        withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
+        try a.withUnsafeBytes { raw in
+            for start in stride(from: 0, to: raw.count, by: Self.chunk) {
+                data.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start ..< min(start + Self.chunk, raw.count)]))
+                if data.count >= Self.chunk { try flush() }
+            }
+        }
+    }
 
-    init() {}
+    mutating func put(_ x: Double) throws { try put([x]) }
+
+    /// Writes what is buffered to the file.
+    mutating func flush() throws {
+        guard let sink, !data.isEmpty else { return }
+        try sink.write(contentsOf: data)
+        data.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes and closes the file.
+    mutating func finish() throws {
+        try flush()
+        try sink?.close()
+        sink = nil
+    }
 
     init(reading data: Data, file: String) throws {
         guard data.starts(with: Self.magic) else { throw CheckpointError("\(file): not a tradesim replay file") }
@@ -45,10 +76,10 @@ struct BinaryArchive {
 
 extension ReplayBuffer {
     /// Writes every stored transition and the ring position (not the feature matrix: it is the environment's).
-    func archive(into a: inout BinaryArchive) {
-        a.put([count, cursor])
-        a.put(bars); a.put(extras); a.put(actions); a.put(rewards); a.put(discounts)
-        a.put(nextBars); a.put(nextExtras); a.put(terminated); a.put(truncated)
+    func archive(into a: inout BinaryArchive) throws {
+        try a.put([count, cursor])
+        try a.put(bars); try a.put(extras); try a.put(actions); try a.put(rewards); try a.put(discounts)
+        try a.put(nextBars); try a.put(nextExtras); try a.put(terminated); try a.put(truncated)
     }
 
     /// Restores what `archive` wrote, for a buffer of the same capacity and extras width.
@@ -72,8 +103,8 @@ extension ReplayBuffer {
 }
 
 extension PrioritizedSampler {
-    func archive(into a: inout BinaryArchive) {
-        a.put(tree.sums); a.put(tree.mins); a.put(maxPriority)
+    func archive(into a: inout BinaryArchive) throws {
+        try a.put(tree.sums); try a.put(tree.mins); try a.put(maxPriority)
     }
 
     mutating func restore(from a: inout BinaryArchive, file: String) throws {
