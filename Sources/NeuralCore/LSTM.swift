@@ -61,19 +61,24 @@ public struct LSTM: Sendable {
             }
             gemm(transB: true, m: B * T, n: G, k: layer.inputSize, a: x, b: p + layer.weightIH.offset, beta: 1, c: gates)
             for b in 0..<B { (hPrev + b * T * H).update(from: h0 + (k * B + b) * H, count: H) }
-            // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
+            let packed = cache.packed.pointer
+            packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)   // weight_hhᵀ (H,4H)
+            // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch,
+            // four sequences at a time so their gates stay in L1 between the product and the cell update.
             forEachBatchShare(B) { rows in
-                let b0 = rows.lowerBound
                 for t in 0..<T {
-                    // gates[rows,t] (b,4H) += hPrev[rows,t] (b,H) · weight_hhᵀ (4H,H)
-                    gemm(transB: true, m: rows.count, n: G, k: H, a: hPrev + (b0 * T + t) * H, lda: T * H,
-                         b: p + layer.weightHH.offset, beta: 1, c: gates + (b0 * T + t) * G, ldc: T * G)
-                    for b in rows {
-                        let r = b * T + t
-                        let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
-                        lstmCellForward(gates: gates + r * G, cPrev: cPrev, cell: cell + r * H, tanhCell: tanhCell + r * H,
-                                        hidden: hid + r * H, H: H)
-                        if t + 1 < T { (hPrev + (r + 1) * H).update(from: hid + r * H, count: H) }
+                    for b0 in stride(from: rows.lowerBound, to: rows.upperBound, by: 4) {
+                        let n = min(4, rows.upperBound - b0)
+                        // gates[b0..<b0+n, t] (n,4H) += hPrev[b0..<b0+n, t] (n,H) · weight_hhᵀ (H,4H)
+                        packedGemm(m: n, n: G, k: H, a: hPrev + (b0 * T + t) * H, lda: T * H, packed: packed,
+                                   c: gates + (b0 * T + t) * G, ldc: T * G, accumulate: true)
+                        for b in b0..<(b0 + n) {
+                            let r = b * T + t
+                            let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
+                            lstmCellForward(gates: gates + r * G, cPrev: cPrev, cell: cell + r * H, tanhCell: tanhCell + r * H,
+                                            hidden: hid + r * H, H: H)
+                            if t + 1 < T { (hPrev + (r + 1) * H).update(from: hid + r * H, count: H) }
+                        }
                     }
                 }
             }
@@ -110,18 +115,22 @@ public struct LSTM: Sendable {
             if let dhN { dh.update(from: dhN + k * B * H, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
             if let dcN { dc.update(from: dcN + k * B * H, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
             if first > 0 { dGates.update(repeating: 0, count: B * T * G) }
+            let packed = cache.packed.pointer
+            packPanels(p + layer.weightHH.offset, transposed: false, k: G, n: H, into: packed)   // weight_hh (4H,H)
             forEachBatchShare(B) { rows in
-                let b0 = rows.lowerBound
                 for t in stride(from: T - 1, through: first, by: -1) {
-                    for b in rows {
-                        let r = b * T + t
-                        let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
-                        lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
-                                         dHidden: dHseq + r * H, dh: dh + b * H, dc: dc + b * H, dGates: dGates + r * G, H: H)
+                    for b0 in stride(from: rows.lowerBound, to: rows.upperBound, by: 4) {
+                        let n = min(4, rows.upperBound - b0)
+                        for b in b0..<(b0 + n) {
+                            let r = b * T + t
+                            let cPrev = t > 0 ? UnsafePointer(cell + (r - 1) * H) : c0 + (k * B + b) * H
+                            lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
+                                             dHidden: dHseq + r * H, dh: dh + b * H, dc: dc + b * H, dGates: dGates + r * G, H: H)
+                        }
+                        // dh_{t−1}[b0..<b0+n] (n,H) = dGates[b0..<b0+n, t] (n,4H) · weight_hh (4H,H)
+                        packedGemm(m: n, n: H, k: G, a: dGates + (b0 * T + t) * G, lda: T * G, packed: packed,
+                                   c: dh + b0 * H, ldc: H, accumulate: false)
                     }
-                    // dh_{t−1}[rows] (b,H) = dGates[rows,t] (b,4H) · weight_hh (4H,H)
-                    gemm(m: rows.count, n: H, k: G, a: dGates + (b0 * T + t) * G, lda: T * G, b: p + layer.weightHH.offset,
-                         c: dh + b0 * H)
                 }
             }
             if first == 0 {
@@ -205,10 +214,11 @@ func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, 
 
 /// Everything an LSTM forward keeps for backward, sized for one (B,T): per layer gates (B,T,4H) (activated),
 /// cell, tanhCell, hidden, hiddenPrev (B,T,H) (hiddenPrev[:,t] = h_{t−1}); scratch dGates (B,T,4H), dBelow (B,T,H),
-/// dh, dc (B,H).
+/// dh, dc (B,H), and `packed`, weight_hh of the layer in progress packed for `packedGemm` (as weight_hhᵀ (H,4H) in
+/// forward, as weight_hh (4H,H) in backward).
 final class LSTMCache {
     let gates, cell, tanhCell, hidden, hiddenPrev: [FloatBuffer]
-    let dGates, dBelow, dh, dc: FloatBuffer
+    let dGates, dBelow, dh, dc, packed: FloatBuffer
 
     init(layers L: Int, hidden H: Int, batch B: Int, time T: Int) {
         gates = (0..<L).map { _ in FloatBuffer(B * T * 4 * H) }
@@ -220,6 +230,7 @@ final class LSTMCache {
         dBelow = FloatBuffer(B * T * H)
         dh = FloatBuffer(B * H)
         dc = FloatBuffer(B * H)
+        packed = FloatBuffer(max(packedPanelsCount(k: H, n: 4 * H), packedPanelsCount(k: 4 * H, n: H)))
     }
 }
 
