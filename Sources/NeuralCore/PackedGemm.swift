@@ -30,50 +30,49 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
 }
 
 /// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`; B packed by `packPanels`; rows of a are `lda` apart,
-/// rows of c `ldc` apart. Every element is one left-to-right FMA chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless
-/// accumulating) whichever kernel computes it, so a row's result does not depend on M or on its position.
+/// rows of c `ldc` apart. Panels outer, rows inner, so one panel (K×16) stays in L1 while every row block uses it.
+/// Every element is one left-to-right FMA chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating) whichever kernel
+/// computes it, so a row's result does not depend on M or on its position.
 func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
-    var r = 0
-    while r + 4 <= M {
-        for j in 0..<fullPanels {
-            kernel4x16(K, a + r * lda, lda, packed + j * K * panelWidth, c + r * ldc + j * panelWidth, ldc, accumulate)
-        }
-        if tail > 0 {
-            withTailTile(rows: 4, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
-                kernel4x16(K, a + r * lda, lda, packed + fullPanels * K * panelWidth, tile, panelWidth, true)
+    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth, blocked = M / 4 * 4
+    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * K * panelWidth }
+    for j0 in stride(from: 0, to: fullPanels, by: 4) {
+        let group = min(4, fullPanels - j0)
+        for r in stride(from: 0, to: blocked, by: 4) {
+            for j in j0..<(j0 + group) {
+                kernel4x16(K, a + r * lda, lda, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
             }
         }
-        r += 4
+        for r in blocked..<M {
+            if group == 4 {
+                kernel1x64(K, a + r * lda, panel(j0), K * panelWidth, c + r * ldc + j0 * panelWidth, accumulate)
+            } else {
+                for j in j0..<(j0 + group) { kernel1x16(K, a + r * lda, panel(j), c + r * ldc + j * panelWidth, accumulate) }
+            }
+        }
     }
-    while r < M {
-        var j = 0
-        while j + 4 <= fullPanels {
-            kernel1x64(K, a + r * lda, packed + j * K * panelWidth, K * panelWidth, c + r * ldc + j * panelWidth, accumulate)
-            j += 4
-        }
-        while j < fullPanels {
-            kernel1x16(K, a + r * lda, packed + j * K * panelWidth, c + r * ldc + j * panelWidth, accumulate)
-            j += 1
-        }
-        if tail > 0 {
-            withTailTile(rows: 1, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
-                kernel1x16(K, a + r * lda, packed + fullPanels * K * panelWidth, tile, true)
+    guard tail > 0 else { return }
+    for r in stride(from: 0, to: M, by: 4) {
+        let rows = min(4, M - r)
+        withTailTile(rows: rows, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
+            if rows == 4 {
+                kernel4x16(K, a + r * lda, lda, panel(fullPanels), tile, panelWidth, true)
+            } else {
+                for i in 0..<rows { kernel1x16(K, a + (r + i) * lda, panel(fullPanels), tile + i * panelWidth, true) }
             }
         }
-        r += 1
     }
 }
 
-/// Runs `body` on a (rows,16) stack tile holding c's first `width` columns of `rows` rows (zero elsewhere, and zero
+/// Runs `body` on a (rows,16) stack tile (rows ≤ 6) holding c's first `width` columns of `rows` rows (zero elsewhere, and zero
 /// throughout unless `accumulate`), then copies those columns back: the last, partial panel of a product.
 @inline(__always)
 private func withTailTile(rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
                           _ body: (UnsafeMutablePointer<Float>) -> Void) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * panelWidth) { buffer in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * panelWidth) { buffer in
         let tile = buffer.baseAddress!
-        tile.initialize(repeating: 0, count: 4 * panelWidth)
+        tile.initialize(repeating: 0, count: 6 * panelWidth)
         if accumulate { for i in 0..<rows { (tile + i * panelWidth).update(from: c + i * ldc, count: width) } }
         body(tile)
         for i in 0..<rows { (c + i * ldc).update(from: tile + i * panelWidth, count: width) }
@@ -139,6 +138,99 @@ private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePoin
         let x = Float8(repeating: a[kk])
         s0 = s0.addingProduct(x, load8(p)); s1 = s1.addingProduct(x, load8(p + 8))
         p += panelWidth
+    }
+    store8(s0, c); store8(s1, c + 8)
+}
+
+/// c (M,N) += aᵀ (M,K) · b (K,N): a stored (K,M), b (K,N), rows `lda`, `ldb` apart, neither packed (the per-step weight
+/// gradient, K = the batch rows of one step, a = their inputs, b = their gate gradients). N need not be a multiple of
+/// 16, but the last panel reads b's rows up to the next multiple of 16 (those lanes are computed and dropped), so b's
+/// rows must be padded that far (ldb ≥ N rounded up to 16).
+func addTransposedProduct(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                          c: UnsafeMutablePointer<Float>, ldc: Int) {
+    for j in stride(from: 0, to: N, by: panelWidth) {
+        let width = min(panelWidth, N - j)
+        var r = 0
+        // rows of c in blocks of 6 (twelve accumulators: ~10% faster than 4 on these short K), then 4, then 1
+        while r < M {
+            let rows = M - r >= 6 ? 6 : M - r >= 4 ? 4 : 1
+            if width == panelWidth {
+                kernelT(rows, K, a + r, lda, b + j, ldb, c + r * ldc + j, ldc)
+            } else {
+                withTailTile(rows: rows, width, c + r * ldc + j, ldc, true) { tile in
+                    kernelT(rows, K, a + r, lda, b + j, ldb, tile, panelWidth)
+                }
+            }
+            r += rows
+        }
+    }
+}
+
+/// c (rows,16) += aᵀ (rows,K) · b (K,16) for rows = 6, 4 or 1.
+@inline(__always)
+private func kernelT(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    switch rows {
+    case 6: kernelT6x16(K, a, lda, b, ldb, c, ldc)
+    case 4: kernelT4x16(K, a, lda, b, ldb, c, ldc)
+    default: kernelT1x16(K, a, lda, b, ldb, c)
+    }
+}
+
+/// c (6,16) += aᵀ (6,K) · b (K,16): column r of the tile reads a[kk·lda + r], row kk of b is 16 contiguous floats.
+@inline(__always)
+private func kernelT6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
+    var c00 = load8(c), c01 = load8(c + 8), c10 = load8(c1), c11 = load8(c1 + 8), c20 = load8(c2), c21 = load8(c2 + 8)
+    var c30 = load8(c3), c31 = load8(c3 + 8), c40 = load8(c4), c41 = load8(c4 + 8), c50 = load8(c5), c51 = load8(c5 + 8)
+    var pa = a, pb = b
+    for _ in 0..<K {
+        let b0 = load8(pb), b1 = load8(pb + 8)
+        var x = Float8(repeating: pa[0]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = Float8(repeating: pa[1]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = Float8(repeating: pa[2]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = Float8(repeating: pa[3]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = Float8(repeating: pa[4]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = Float8(repeating: pa[5]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        pa += lda; pb += ldb
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
+    store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
+}
+
+/// c (4,16) += aᵀ (4,K) · b (K,16): column r of the tile reads a[kk·lda + r], row kk of b is 16 contiguous floats.
+@inline(__always)
+private func kernelT4x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
+    var c00 = load8(c), c01 = load8(c + 8), c10 = load8(c1), c11 = load8(c1 + 8)
+    var c20 = load8(c2), c21 = load8(c2 + 8), c30 = load8(c3), c31 = load8(c3 + 8)
+    var pa = a, pb = b
+    for _ in 0..<K {
+        let b0 = load8(pb), b1 = load8(pb + 8)
+        let x0 = Float8(repeating: pa[0]), x1 = Float8(repeating: pa[1])
+        let x2 = Float8(repeating: pa[2]), x3 = Float8(repeating: pa[3])
+        c00 = c00.addingProduct(x0, b0); c01 = c01.addingProduct(x0, b1)
+        c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
+        c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
+        c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
+        pa += lda; pb += ldb
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
+    store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
+}
+
+/// c (1,16) += aᵀ (1,K) · b (K,16), a's K values `lda` apart.
+@inline(__always)
+private func kernelT1x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>) {
+    var s0 = load8(c), s1 = load8(c + 8)
+    var pa = a, pb = b
+    for _ in 0..<K {
+        let x = Float8(repeating: pa[0])
+        s0 = s0.addingProduct(x, load8(pb)); s1 = s1.addingProduct(x, load8(pb + 8))
+        pa += lda; pb += ldb
     }
     store8(s0, c); store8(s1, c + 8)
 }

@@ -197,5 +197,5 @@ public final class Workspace {
     }
 
     /// The top layer's hidden state at every step (B,T,H), valid after forward.
-    public var hiddenSequence: FloatBuffer { cache.hidden[cache.hidden.count - 1] }
+    public var hiddenSequence: FloatBuffer { cache.output }
 }
