@@ -309,9 +309,9 @@ final class ScratchBuffer {
 /// How many shares `forEachBatchShare` splits B batch rows into: one per BLAS thread, at most B.
 func batchShares(_ B: Int) -> Int { max(1, min(blasThreads(), B)) }
 
-/// Runs `body` over disjoint shares of the batch rows 0..<B, one share per BLAS thread (so the configured thread count
-/// governs all parallelism), each share's gemms single-threaded on its own worker. LSTM sequences are independent,
-/// so a share runs all its time steps with no synchronisation; the result does not depend on scheduling.
+/// Runs `body` over disjoint shares of the batch rows 0..<B, one share per NeuralCore thread (`blasThreads()`), in
+/// parallel. LSTM sequences are independent, so a share runs all its time steps with no synchronisation; the result
+/// does not depend on scheduling.
 func forEachBatchShare(_ B: Int, _ body: (Range<Int>) -> Void) {
     forEachIndexedBatchShare(B) { _, rows in body(rows) }
 }
@@ -319,13 +319,11 @@ func forEachBatchShare(_ B: Int, _ body: (Range<Int>) -> Void) {
 /// `forEachBatchShare` that also passes the share's index s in 0..<batchShares(B); share s is rows
 /// s·B/S ..< (s+1)·B/S.
 func forEachIndexedBatchShare(_ B: Int, _ body: (_ share: Int, _ rows: Range<Int>) -> Void) {
-    withSingleThreadedBLAS { _ in
-        let shares = batchShares(B)
-        if shares <= 1 { return body(0, 0..<B) }
-        // Safe to share: every call writes only its own batch rows of the caller's buffers and reads shared weights.
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: shares) { s in
-            body(s, (s * B / shares)..<((s + 1) * B / shares))
-        }
+    let shares = batchShares(B)
+    if shares <= 1 { return body(0, 0..<B) }
+    // Safe to share: every call writes only its own batch rows of the caller's buffers and reads shared weights.
+    nonisolated(unsafe) let body = body
+    DispatchQueue.concurrentPerform(iterations: shares) { s in
+        body(s, (s * B / shares)..<((s + 1) * B / shares))
     }
 }

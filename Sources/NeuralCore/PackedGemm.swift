@@ -1,7 +1,7 @@
 // The LSTM's per-step recurrent products, c (M,N) (+)= a (M,K) · B (K,N) with small M (a share of the batch), the
 // same B for all T steps, and K, N of a few hundred. OpenBLAS re-packs B and pays its call overhead on every such
-// product; here B is packed once per pass and a register-blocked kernel (4 rows × 16 columns, eight 8-lane FMA
-// accumulators) runs from the packed panels, about 1.5× OpenBLAS's throughput on these shapes.
+// product; here B is packed once per pass and register-blocked kernels (6 or 4 rows × 16 columns, twelve or eight
+// 8-lane FMA accumulators) run from the packed panels, about 1.5× OpenBLAS's throughput on these shapes.
 
 /// Columns per packed panel (two 8-lane vectors).
 let panelWidth = 16
@@ -35,33 +35,44 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
 /// computes it, so a row's result does not depend on M or on its position.
 func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth, blocked = M / 4 * 4
+    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
     @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * K * panelWidth }
+    // rows in blocks of 6 (twelve accumulators), then 4; single rows take four panels at once (eight accumulators)
+    @inline(__always) func block(_ r: Int) -> Int { M - r >= 6 ? 6 : M - r >= 4 ? 4 : 1 }
     for j0 in stride(from: 0, to: fullPanels, by: 4) {
         let group = min(4, fullPanels - j0)
-        for r in stride(from: 0, to: blocked, by: 4) {
-            for j in j0..<(j0 + group) {
-                kernel4x16(K, a + r * lda, lda, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
-            }
-        }
-        for r in blocked..<M {
-            if group == 4 {
+        var r = 0
+        while r < M {
+            let rows = block(r)
+            if rows == 1 && group == 4 {
                 kernel1x64(K, a + r * lda, panel(j0), K * panelWidth, c + r * ldc + j0 * panelWidth, accumulate)
             } else {
-                for j in j0..<(j0 + group) { kernel1x16(K, a + r * lda, panel(j), c + r * ldc + j * panelWidth, accumulate) }
+                for j in j0..<(j0 + group) {
+                    kernel(rows, K, a + r * lda, lda, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
+                }
             }
+            r += rows
         }
     }
     guard tail > 0 else { return }
-    for r in stride(from: 0, to: M, by: 4) {
-        let rows = min(4, M - r)
+    var r = 0
+    while r < M {
+        let rows = block(r)
         withTailTile(rows: rows, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
-            if rows == 4 {
-                kernel4x16(K, a + r * lda, lda, panel(fullPanels), tile, panelWidth, true)
-            } else {
-                for i in 0..<rows { kernel1x16(K, a + (r + i) * lda, panel(fullPanels), tile + i * panelWidth, true) }
-            }
+            kernel(rows, K, a + r * lda, lda, panel(fullPanels), tile, panelWidth, true)
         }
+        r += rows
+    }
+}
+
+/// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 4 or 1.
+@inline(__always)
+private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
+                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+    switch rows {
+    case 6: kernel6x16(K, a, lda, panel, c, ldc, accumulate)
+    case 4: kernel4x16(K, a, lda, panel, c, ldc, accumulate)
+    default: kernel1x16(K, a, panel, c, accumulate)
     }
 }
 
@@ -77,6 +88,33 @@ private func withTailTile(rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Flo
         body(tile)
         for i in 0..<rows { (c + i * ldc).update(from: tile + i * panelWidth, count: width) }
     }
+}
+
+/// c (6,16) (+)= a (6,K) · panel (K,16).
+@inline(__always)
+private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+    let a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
+    var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
+    var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8(), c50 = Float8(), c51 = Float8()
+    if accumulate {
+        c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8); c20 = load8(c2); c21 = load8(c2 + 8)
+        c30 = load8(c3); c31 = load8(c3 + 8); c40 = load8(c4); c41 = load8(c4 + 8); c50 = load8(c5); c51 = load8(c5 + 8)
+    }
+    var p = panel
+    for kk in 0..<K {
+        let b0 = load8(p), b1 = load8(p + 8)
+        var x = Float8(repeating: a[kk]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = Float8(repeating: a1[kk]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = Float8(repeating: a2[kk]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = Float8(repeating: a3[kk]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = Float8(repeating: a4[kk]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = Float8(repeating: a5[kk]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        p += panelWidth
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
+    store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
 }
 
 /// c (4,16) (+)= a (4,K) · panel (K,16).

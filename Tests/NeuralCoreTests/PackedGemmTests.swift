@@ -49,3 +49,25 @@ func packedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
         #expect(one == Array(all[(i * n)..<((i + 1) * n)]))
     }
 }
+
+/// Products large enough to be split across threads (by rows of c, and by columns when c is wide) agree with the
+/// reference loop, with every operand transposed or not and strided.
+@Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
+    setBLASThreads(2)
+    var rng = Xoshiro256(seed: 23)
+    for (m, n, k) in [(300, 120, 128), (40, 700, 160)] {
+        #expect(m * n * k >= gemmSplitWork)
+        let lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3
+        let a = (0..<((transA ? k : m) * lda)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let b = (0..<((transB ? n : k) * ldb)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let c0 = (0..<(m * ldc)).map { _ in Float.random(in: -1...1, using: &rng) }
+        var fast = c0, slow = c0
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2, c: &fast, ldc: ldc)
+        referenceGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2,
+                      c: &slow, ldc: ldc)
+        var worst: Float = 0
+        for (x, y) in zip(fast, slow) { worst = max(worst, abs(x - y)) }
+        #expect(worst < 1e-3, "m \(m) n \(n) k \(k): worst difference \(worst)")
+    }
+}
