@@ -199,29 +199,42 @@ func reorder(_ source: UnsafePointer<Float>, rows: Range<Int>, _ T: Int, _ B: In
 }
 
 /// One step of one sequence: gates (4H) pre-activations without the bias in, bias (4H) added → activated i, f, g, o out
-/// (in place); cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell. 8 lanes at a time,
-/// then the tail.
+/// (in place); cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell. Two passes (all
+/// 4H activations, then the cell), each a loop of independent 8-lane iterations that overlap well; ~1.3× faster than
+/// one fused loop whose iterations are long dependency chains.
 @inline(__always)
 func lstmCellForward(gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                      cell: UnsafeMutablePointer<Float>, tanhCell: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
                      H: Int) {
-    @inline(__always) func pre(_ o: Int) -> Float8 { load8(gates + o) + load8(bias + o) }
+    /// gates[range] ← σ or tanh of gates + bias, 8 lanes at a time, then the tail
+    @inline(__always) func activate(_ range: Range<Int>, tanh: Bool) {
+        var j = range.lowerBound
+        while j + 8 <= range.upperBound {
+            let x = load8(gates + j) + load8(bias + j)
+            store8(tanh ? tanh8(x) : sigmoid8(x), gates + j)
+            j += 8
+        }
+        while j < range.upperBound {
+            let x = Float8(repeating: gates[j] + bias[j])
+            gates[j] = (tanh ? tanh8(x) : sigmoid8(x))[0]
+            j += 1
+        }
+    }
+    activate(0..<(2 * H), tanh: false)           // i, f
+    activate((2 * H)..<(3 * H), tanh: true)      // g
+    activate((3 * H)..<(4 * H), tanh: false)     // o
+    let i = gates, f = gates + H, g = gates + 2 * H, o = gates + 3 * H
     var j = 0
     while j + 8 <= H {
-        let i = sigmoid8(pre(j)), f = sigmoid8(pre(H + j)), g = tanh8(pre(2 * H + j)), o = sigmoid8(pre(3 * H + j))
-        store8(i, gates + j); store8(f, gates + H + j); store8(g, gates + 2 * H + j); store8(o, gates + 3 * H + j)
-        let c = f * load8(cPrev + j) + i * g
+        let c = fma8(load8(f + j), load8(cPrev + j), load8(i + j) * load8(g + j))
         let tc = tanh8(c)
-        store8(c, cell + j); store8(tc, tanhCell + j); store8(o * tc, hidden + j)
+        store8(c, cell + j); store8(tc, tanhCell + j); store8(load8(o + j) * tc, hidden + j)
         j += 8
     }
     while j < H {
-        @inline(__always) func pre(_ o: Int) -> Float8 { Float8(repeating: gates[o] + bias[o]) }
-        let i = sigmoid8(pre(j))[0], f = sigmoid8(pre(H + j))[0], g = tanh8(pre(2 * H + j))[0], o = sigmoid8(pre(3 * H + j))[0]
-        gates[j] = i; gates[H + j] = f; gates[2 * H + j] = g; gates[3 * H + j] = o
-        let c = f * cPrev[j] + i * g
+        let c = f[j] * cPrev[j] + i[j] * g[j]
         let tc = tanh8(Float8(repeating: c))[0]
-        cell[j] = c; tanhCell[j] = tc; hidden[j] = o * tc
+        cell[j] = c; tanhCell[j] = tc; hidden[j] = o[j] * tc
         j += 1
     }
 }
