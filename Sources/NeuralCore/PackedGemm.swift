@@ -33,6 +33,7 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
 /// rows of c `ldc` apart. Panels outer, rows inner, so one panel (K×16) stays in L1 while every row block uses it.
 /// Every element is one left-to-right FMA chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating) whichever kernel
 /// computes it, so a row's result does not depend on M or on its position.
+@inline(never)   // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
 func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
@@ -181,25 +182,30 @@ private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePoin
 }
 
 /// c (M,N) += aᵀ (M,K) · b (K,N): a stored (K,M), b (K,N), rows `lda`, `ldb` apart, neither packed (the per-step weight
-/// gradient, K = the batch rows of one step, a = their inputs, b = their gate gradients). N need not be a multiple of
+/// gradient, K = the batch rows of a few steps, a = their inputs, b = their gate gradients). N need not be a multiple of
 /// 16, but the last panel reads b's rows up to the next multiple of 16 (those lanes are computed and dropped), so b's
 /// rows must be padded that far (ldb ≥ N rounded up to 16).
+@inline(never)
 func addTransposedProduct(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                           c: UnsafeMutablePointer<Float>, ldc: Int) {
-    for j in stride(from: 0, to: N, by: panelWidth) {
-        let width = min(panelWidth, N - j)
-        var r = 0
-        // rows of c in blocks of 6 (twelve accumulators: ~10% faster than 4 on these short K), then 4, then 1
-        while r < M {
-            let rows = M - r >= 6 ? 6 : M - r >= 4 ? 4 : 1
-            if width == panelWidth {
-                kernelT(rows, K, a + r, lda, b + j, ldb, c + r * ldc + j, ldc)
-            } else {
-                withTailTile(rows: rows, width, c + r * ldc + j, ldc, true) { tile in
-                    kernelT(rows, K, a + r, lda, b + j, ldb, tile, panelWidth)
+    // Chunks of 48 rows of c: their columns of a (K×48) stay in L1 while every panel of b passes once per chunk.
+    for m0 in stride(from: 0, to: M, by: 48) {
+        let m1 = min(M, m0 + 48)
+        for j in stride(from: 0, to: N, by: panelWidth) {
+            let width = min(panelWidth, N - j)
+            var r = m0
+            // rows of c in blocks of 6 (twelve accumulators: ~10% faster than 4 on these short K), then 4, then 1
+            while r < m1 {
+                let rows = m1 - r >= 6 ? 6 : m1 - r >= 4 ? 4 : 1
+                if width == panelWidth {
+                    kernelT(rows, K, a + r, lda, b + j, ldb, c + r * ldc + j, ldc)
+                } else {
+                    withTailTile(rows: rows, width, c + r * ldc + j, ldc, true) { tile in
+                        kernelT(rows, K, a + r, lda, b + j, ldb, tile, panelWidth)
+                    }
                 }
+                r += rows
             }
-            r += rows
         }
     }
 }
