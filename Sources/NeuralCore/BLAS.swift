@@ -1,18 +1,24 @@
 import CBLAS
 import Foundation
 
-/// The thread count NeuralCore runs with: 0 until `setBLASThreads` is called, then its argument. Kept here, not read
-/// back from OpenBLAS, because `withSingleThreadedBLAS` lowers OpenBLAS's count for a while (possibly on another thread).
-/// Written only by `setBLASThreads`, which is meant for start-up (an Int store; `Atomic` needs macOS 15).
+/// The thread count NeuralCore runs with: 0 until `setBLASThreads` is called, then its argument. Written only by
+/// `setBLASThreads`, which is meant for start-up (an Int store; `Atomic` needs macOS 15).
 nonisolated(unsafe) private var configuredBLASThreads = 0
-private let initialBLASThreads = Int(openblas_get_num_threads())
 
-/// Sets the number of threads for NeuralCore: OpenBLAS's threads and the LSTM's batch shares (pin it for bit-identical
-/// runs and for benchmarks).
+/// OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores), read once; OpenBLAS is then pinned to ONE thread for
+/// good: NeuralCore splits work across its own workers (`gemm` below, the LSTM's batch shares), so no idle BLAS thread
+/// spins on a core those workers need.
+private let initialBLASThreads: Int = {
+    let n = Int(openblas_get_num_threads())
+    openblas_set_num_threads(1)
+    return n
+}()
+
+/// Sets the number of threads NeuralCore computes with (pin it for bit-identical runs and for benchmarks).
 public func setBLASThreads(_ n: Int) {
     precondition(n >= 1, "need at least one thread")
+    _ = initialBLASThreads
     configuredBLASThreads = n
-    openblas_set_num_threads(Int32(n))
 }
 
 /// The number of threads NeuralCore uses: the last `setBLASThreads`, else OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores).
@@ -26,21 +32,45 @@ public func blasThreads() -> Int {
 /// `a` is stored (M,K), or (K,M) when `transA`; `b` is stored (K,N), or (N,K) when `transB`.
 /// The leading dimensions (`lda`, `ldb`, `ldc`: distance between consecutive stored rows) default to packed rows;
 /// a larger one addresses every T-th row of a (B,T,·) buffer, i.e. one time step of a batch-major sequence.
-@inlinable
+/// Products of at least `gemmSplitWork` multiply-adds are split across `blasThreads()` workers, by rows of c (or by
+/// columns when c has fewer rows than columns), each part one single-threaded OpenBLAS call; the split depends only on
+/// the shape and the thread count, so the bits do too.
 public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+    let threads = blasThreads()   // (also pins OpenBLAS to one thread on first use)
     if m == 1 {
         // one row: c (1,N) = alpha · op(b)ᵀ-times-vector, as a gemv (no packing of b; the batch-1 fast path)
-        let incA = transA ? (lda ?? m) : 1
         cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
-                    alpha, b, Int32(ldb ?? (transB ? k : n)), a, Int32(incA), beta, c, 1)
+                    alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
         return
     }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda ?? (transA ? m : k)), b, Int32(ldb ?? (transB ? k : n)),
-                beta, c, Int32(ldc ?? n))
+    let part = { (rows: Range<Int>, columns: Range<Int>) in
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(columns.count), Int32(k), alpha,
+                    a + rows.lowerBound * (transA ? 1 : lda), Int32(lda),
+                    b + columns.lowerBound * (transB ? ldb : 1), Int32(ldb),
+                    beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    }
+    let parts = m * n * k >= gemmSplitWork ? min(threads, max(m, n) / 16) : 1
+    if parts <= 1 { return part(0..<m, 0..<n) }
+    // Safe to share: each part writes its own block of c and only reads a and b.
+    nonisolated(unsafe) let run = part
+    DispatchQueue.concurrentPerform(iterations: parts) { s in
+        // parts of whole 16-wide blocks (OpenBLAS's kernels work in blocks of 16 or fewer)
+        if m >= n {
+            let blocks = (m + 15) / 16
+            run(min(m, s * blocks / parts * 16)..<min(m, (s + 1) * blocks / parts * 16), 0..<n)
+        } else {
+            let blocks = (n + 15) / 16
+            run(0..<m, min(n, s * blocks / parts * 16)..<min(n, (s + 1) * blocks / parts * 16))
+        }
+    }
 }
+
+/// Multiply-adds from which `gemm` splits a product across threads (below it, waking a worker costs more than it saves).
+let gemmSplitWork = 1 << 22
 
 /// The plain triple loop that `gemm` must agree with; tests only, never the fast path. Same arguments and shapes as `gemm`.
 public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
@@ -60,22 +90,7 @@ public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n:
     }
 }
 
-/// Serialises NeuralCore's compute across threads. OpenBLAS's thread count is process-global, and a gemm's bits depend
-/// on it (and on how rows are split), so while `withSingleThreadedBLAS` has lowered it, no other thread may run a
-/// NeuralCore gemm; `RecurrentNetwork.forward`/`backward` hold this lock for their whole run. Recursive, because they
-/// call `withSingleThreadedBLAS`, which takes it too. Uncontended (one thread driving the networks) it costs nothing.
+/// Serialises NeuralCore's compute across threads: `RecurrentNetwork.forward`/`backward` hold it for their whole run,
+/// so two callers never interleave their workers on the same cores. Recursive, so nested calls may take it again.
+/// Uncontended (one thread driving the networks) it costs nothing.
 let computeLock = NSRecursiveLock()
-
-/// Runs `body(threads)` with OpenBLAS on one thread, passing the thread count configured before, then restores it.
-/// The LSTM's per-step gemms ((B,H)·(H,4H), a few MFLOP each, T of them in sequence) run like this, on batch shares in
-/// parallel (`forEachBatchShare`): handing each small gemm to a second BLAS thread costs more in wake-ups and waiting
-/// than it saves (measured with `benchmarkTraining` on 2 cores). The large all-steps gemms keep every thread.
-func withSingleThreadedBLAS<R>(_ body: (Int) -> R) -> R {
-    computeLock.lock()
-    defer { computeLock.unlock() }
-    let threads = blasThreads()
-    if threads == 1 { return body(1) }
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(Int32(threads)) }
-    return body(threads)
-}

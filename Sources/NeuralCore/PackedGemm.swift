@@ -1,0 +1,280 @@
+// The LSTM's per-step recurrent products, c (M,N) (+)= a (M,K) · B (K,N) with small M (a share of the batch), the
+// same B for all T steps, and K, N of a few hundred. OpenBLAS re-packs B and pays its call overhead on every such
+// product; here B is packed once per pass and register-blocked kernels (6 or 4 rows × 16 columns, twelve or eight
+// 8-lane FMA accumulators) run from the packed panels, about 1.5× OpenBLAS's throughput on these shapes.
+
+/// Columns per packed panel (two 8-lane vectors).
+let panelWidth = 16
+
+/// Floats `packPanels` writes for B (K,N): ⌈N/16⌉ panels of K×16.
+func packedPanelsCount(k: Int, n: Int) -> Int { (n + panelWidth - 1) / panelWidth * panelWidth * k }
+
+/// Packs B (K,N) into panels: panel j (at `out + j·K·16`) holds B[:, 16j..<16j+16] as K rows of 16 floats, zero past
+/// column N. `b` is stored (K,N) row-major, or (N,K) when `transposed` (then B = bᵀ, e.g. a PyTorch weight (N,K)).
+func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int, into out: UnsafeMutablePointer<Float>) {
+    let panels = (N + panelWidth - 1) / panelWidth
+    for j in 0..<panels {
+        let panel = out + j * K * panelWidth
+        for col in 0..<panelWidth {
+            let n = j * panelWidth + col
+            if n >= N {
+                for kk in 0..<K { panel[kk * panelWidth + col] = 0 }
+            } else if transposed {
+                let row = b + n * K
+                for kk in 0..<K { panel[kk * panelWidth + col] = row[kk] }
+            } else {
+                for kk in 0..<K { panel[kk * panelWidth + col] = b[kk * N + n] }
+            }
+        }
+    }
+}
+
+/// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`; B packed by `packPanels`; rows of a are `lda` apart,
+/// rows of c `ldc` apart. Panels outer, rows inner, so one panel (K×16) stays in L1 while every row block uses it.
+/// Every element is one left-to-right FMA chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating) whichever kernel
+/// computes it, so a row's result does not depend on M or on its position.
+@inline(never)   // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
+func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
+    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * K * panelWidth }
+    // rows in blocks of 6 (twelve accumulators), then 4; single rows take four panels at once (eight accumulators)
+    @inline(__always) func block(_ r: Int) -> Int { M - r >= 6 ? 6 : M - r >= 4 ? 4 : 1 }
+    for j0 in stride(from: 0, to: fullPanels, by: 4) {
+        let group = min(4, fullPanels - j0)
+        var r = 0
+        while r < M {
+            let rows = block(r)
+            if rows == 1 && group == 4 {
+                kernel1x64(K, a + r * lda, panel(j0), K * panelWidth, c + r * ldc + j0 * panelWidth, accumulate)
+            } else {
+                for j in j0..<(j0 + group) {
+                    kernel(rows, K, a + r * lda, lda, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
+                }
+            }
+            r += rows
+        }
+    }
+    guard tail > 0 else { return }
+    var r = 0
+    while r < M {
+        let rows = block(r)
+        withTailTile(rows: rows, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
+            kernel(rows, K, a + r * lda, lda, panel(fullPanels), tile, panelWidth, true)
+        }
+        r += rows
+    }
+}
+
+/// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 4 or 1.
+@inline(__always)
+private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
+                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+    switch rows {
+    case 6: kernel6x16(K, a, lda, panel, c, ldc, accumulate)
+    case 4: kernel4x16(K, a, lda, panel, c, ldc, accumulate)
+    default: kernel1x16(K, a, panel, c, accumulate)
+    }
+}
+
+/// Runs `body` on a (rows,16) stack tile (rows ≤ 6) holding c's first `width` columns of `rows` rows (zero elsewhere, and zero
+/// throughout unless `accumulate`), then copies those columns back: the last, partial panel of a product.
+@inline(__always)
+private func withTailTile(rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
+                          _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * panelWidth) { buffer in
+        let tile = buffer.baseAddress!
+        tile.initialize(repeating: 0, count: 6 * panelWidth)
+        if accumulate { for i in 0..<rows { (tile + i * panelWidth).update(from: c + i * ldc, count: width) } }
+        body(tile)
+        for i in 0..<rows { (c + i * ldc).update(from: tile + i * panelWidth, count: width) }
+    }
+}
+
+/// c (6,16) (+)= a (6,K) · panel (K,16).
+@inline(__always)
+private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+    let a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
+    var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
+    var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8(), c50 = Float8(), c51 = Float8()
+    if accumulate {
+        c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8); c20 = load8(c2); c21 = load8(c2 + 8)
+        c30 = load8(c3); c31 = load8(c3 + 8); c40 = load8(c4); c41 = load8(c4 + 8); c50 = load8(c5); c51 = load8(c5 + 8)
+    }
+    var p = panel
+    for kk in 0..<K {
+        let b0 = load8(p), b1 = load8(p + 8)
+        var x = Float8(repeating: a[kk]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = Float8(repeating: a1[kk]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = Float8(repeating: a2[kk]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = Float8(repeating: a3[kk]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = Float8(repeating: a4[kk]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = Float8(repeating: a5[kk]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        p += panelWidth
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
+    store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
+}
+
+/// c (4,16) (+)= a (4,K) · panel (K,16).
+@inline(__always)
+private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+    let a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
+    var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8()
+    var c20 = Float8(), c21 = Float8(), c30 = Float8(), c31 = Float8()
+    if accumulate {
+        c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8)
+        c20 = load8(c2); c21 = load8(c2 + 8); c30 = load8(c3); c31 = load8(c3 + 8)
+    }
+    var p = panel
+    for kk in 0..<K {
+        let b0 = load8(p), b1 = load8(p + 8)
+        let x0 = Float8(repeating: a[kk]), x1 = Float8(repeating: a1[kk])
+        let x2 = Float8(repeating: a2[kk]), x3 = Float8(repeating: a3[kk])
+        c00 = c00.addingProduct(x0, b0); c01 = c01.addingProduct(x0, b1)
+        c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
+        c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
+        c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
+        p += panelWidth
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
+    store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
+}
+
+/// c (1,64) (+)= a (1,K) · four consecutive panels (K,16) `panelStride` apart: one row with eight accumulators, so the
+/// FMA chains overlap (batch-1 inference).
+@inline(__always)
+private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePointer<Float>, _ panelStride: Int,
+                        _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+    var s0 = Float8(), s1 = Float8(), s2 = Float8(), s3 = Float8(), s4 = Float8(), s5 = Float8(), s6 = Float8(), s7 = Float8()
+    if accumulate {
+        s0 = load8(c); s1 = load8(c + 8); s2 = load8(c + 16); s3 = load8(c + 24)
+        s4 = load8(c + 32); s5 = load8(c + 40); s6 = load8(c + 48); s7 = load8(c + 56)
+    }
+    let p1 = panel + panelStride, p2 = panel + 2 * panelStride, p3 = panel + 3 * panelStride
+    for kk in 0..<K {
+        let x = Float8(repeating: a[kk]), o = kk * panelWidth
+        s0 = s0.addingProduct(x, load8(panel + o)); s1 = s1.addingProduct(x, load8(panel + o + 8))
+        s2 = s2.addingProduct(x, load8(p1 + o)); s3 = s3.addingProduct(x, load8(p1 + o + 8))
+        s4 = s4.addingProduct(x, load8(p2 + o)); s5 = s5.addingProduct(x, load8(p2 + o + 8))
+        s6 = s6.addingProduct(x, load8(p3 + o)); s7 = s7.addingProduct(x, load8(p3 + o + 8))
+    }
+    store8(s0, c); store8(s1, c + 8); store8(s2, c + 16); store8(s3, c + 24)
+    store8(s4, c + 32); store8(s5, c + 40); store8(s6, c + 48); store8(s7, c + 56)
+}
+
+/// c (1,16) (+)= a (1,K) · panel (K,16).
+@inline(__always)
+private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePointer<Float>,
+                        _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+    var s0 = accumulate ? load8(c) : Float8(), s1 = accumulate ? load8(c + 8) : Float8()
+    var p = panel
+    for kk in 0..<K {
+        let x = Float8(repeating: a[kk])
+        s0 = s0.addingProduct(x, load8(p)); s1 = s1.addingProduct(x, load8(p + 8))
+        p += panelWidth
+    }
+    store8(s0, c); store8(s1, c + 8)
+}
+
+/// c (M,N) += aᵀ (M,K) · b (K,N): a stored (K,M), b (K,N), rows `lda`, `ldb` apart, neither packed (the per-step weight
+/// gradient, K = the batch rows of a few steps, a = their inputs, b = their gate gradients). N need not be a multiple of
+/// 16, but the last panel reads b's rows up to the next multiple of 16 (those lanes are computed and dropped), so b's
+/// rows must be padded that far (ldb ≥ N rounded up to 16).
+@inline(never)
+func addTransposedProduct(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                          c: UnsafeMutablePointer<Float>, ldc: Int) {
+    // Chunks of 48 rows of c: their columns of a (K×48) stay in L1 while every panel of b passes once per chunk.
+    for m0 in stride(from: 0, to: M, by: 48) {
+        let m1 = min(M, m0 + 48)
+        for j in stride(from: 0, to: N, by: panelWidth) {
+            let width = min(panelWidth, N - j)
+            var r = m0
+            // rows of c in blocks of 6 (twelve accumulators: ~10% faster than 4 on these short K), then 4, then 1
+            while r < m1 {
+                let rows = m1 - r >= 6 ? 6 : m1 - r >= 4 ? 4 : 1
+                if width == panelWidth {
+                    kernelT(rows, K, a + r, lda, b + j, ldb, c + r * ldc + j, ldc)
+                } else {
+                    withTailTile(rows: rows, width, c + r * ldc + j, ldc, true) { tile in
+                        kernelT(rows, K, a + r, lda, b + j, ldb, tile, panelWidth)
+                    }
+                }
+                r += rows
+            }
+        }
+    }
+}
+
+/// c (rows,16) += aᵀ (rows,K) · b (K,16) for rows = 6, 4 or 1.
+@inline(__always)
+private func kernelT(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    switch rows {
+    case 6: kernelT6x16(K, a, lda, b, ldb, c, ldc)
+    case 4: kernelT4x16(K, a, lda, b, ldb, c, ldc)
+    default: kernelT1x16(K, a, lda, b, ldb, c)
+    }
+}
+
+/// c (6,16) += aᵀ (6,K) · b (K,16): column r of the tile reads a[kk·lda + r], row kk of b is 16 contiguous floats.
+@inline(__always)
+private func kernelT6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
+    var c00 = load8(c), c01 = load8(c + 8), c10 = load8(c1), c11 = load8(c1 + 8), c20 = load8(c2), c21 = load8(c2 + 8)
+    var c30 = load8(c3), c31 = load8(c3 + 8), c40 = load8(c4), c41 = load8(c4 + 8), c50 = load8(c5), c51 = load8(c5 + 8)
+    var pa = a, pb = b
+    for _ in 0..<K {
+        let b0 = load8(pb), b1 = load8(pb + 8)
+        var x = Float8(repeating: pa[0]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = Float8(repeating: pa[1]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = Float8(repeating: pa[2]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = Float8(repeating: pa[3]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = Float8(repeating: pa[4]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = Float8(repeating: pa[5]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        pa += lda; pb += ldb
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
+    store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
+}
+
+/// c (4,16) += aᵀ (4,K) · b (K,16): column r of the tile reads a[kk·lda + r], row kk of b is 16 contiguous floats.
+@inline(__always)
+private func kernelT4x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
+    var c00 = load8(c), c01 = load8(c + 8), c10 = load8(c1), c11 = load8(c1 + 8)
+    var c20 = load8(c2), c21 = load8(c2 + 8), c30 = load8(c3), c31 = load8(c3 + 8)
+    var pa = a, pb = b
+    for _ in 0..<K {
+        let b0 = load8(pb), b1 = load8(pb + 8)
+        let x0 = Float8(repeating: pa[0]), x1 = Float8(repeating: pa[1])
+        let x2 = Float8(repeating: pa[2]), x3 = Float8(repeating: pa[3])
+        c00 = c00.addingProduct(x0, b0); c01 = c01.addingProduct(x0, b1)
+        c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
+        c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
+        c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
+        pa += lda; pb += ldb
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
+    store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
+}
+
+/// c (1,16) += aᵀ (1,K) · b (K,16), a's K values `lda` apart.
+@inline(__always)
+private func kernelT1x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ c: UnsafeMutablePointer<Float>) {
+    var s0 = load8(c), s1 = load8(c + 8)
+    var pa = a, pb = b
+    for _ in 0..<K {
+        let x = Float8(repeating: pa[0])
+        s0 = s0.addingProduct(x, load8(pb)); s1 = s1.addingProduct(x, load8(pb + 8))
+        pa += lda; pb += ldb
+    }
+    store8(s0, c); store8(s1, c + 8)
+}
