@@ -21,7 +21,7 @@ func startCLI(_ args: [String]) throws -> Process {
 /// `PRAGMA integrity_check`, every committed episode is whole, `tradesim runs` shows the run `interrupted`, and
 /// `train --resume` finishes it with the same final weights as a run that was never killed.
 @Test func trainingKilledAtRandomPointsLeavesAResumableStore() throws {
-    let steps = 1_024
+    let steps = 2_048
     func experiment() throws -> (dir: String, experiment: String, store: String) {
         let t = try checkpointingExperiment(steps: steps)
         let text = try String(contentsOfFile: t.experiment, encoding: .utf8)
@@ -37,15 +37,15 @@ func startCLI(_ args: [String]) throws -> Process {
     for seed in 0..<3 {
         let cut = try experiment()
         let p = try startCLI(["train", cut.experiment])
-        // Once the second checkpoint folder exists (so the first one's rows are committed), wait a random 0–1 s more
-        // and kill, wherever the run is: inside an episode, a checkpoint, or between them.
+        // Once the second checkpoint folder exists (so the first one's rows are committed), wait a random 0–0.4 s more
+        // and kill, wherever the run is: inside an episode, a checkpoint, or between them (7/8 of the run remain).
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline && p.isRunning {
             let runs = (try? FileManager.default.contentsOfDirectory(atPath: cut.dir + "/checkpoints")) ?? []
             if let run = runs.first, FileManager.default.fileExists(atPath: cut.dir + "/checkpoints/\(run)/step-256") { break }
             usleep(5_000)
         }
-        usleep(UInt32(Double.random(in: 0..<1, using: &rng) * 1e6))
+        usleep(UInt32(Double.random(in: 0..<0.4, using: &rng) * 1e6))
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         #expect(p.terminationReason == .uncaughtSignal, "seed \(seed): the run finished before it could be killed")
