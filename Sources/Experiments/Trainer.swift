@@ -409,8 +409,12 @@ func absolutePath(_ path: String) -> String {
 
 /// SHA-256 of a file's bytes, as 64 hex digits.
 func sha256Hex(ofFile path: String) throws -> String {
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    // 256 KiB at a time: hashing a full replay buffer holds no copy of it in memory.
+    while let chunk = try handle.read(upToCount: 1 << 18), !chunk.isEmpty { hasher.update(data: chunk) }
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
 }
 
 /// FNV-1a 64 of a string's UTF-8 bytes, as 16 hex digits (the config hash: equal configs, equal hashes).
