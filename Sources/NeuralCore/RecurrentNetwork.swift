@@ -31,9 +31,9 @@
 /// `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
 /// Checkpoints: `try net.save(to: url, optimizer: adam)`, `try net.load(from: url, optimizer: &adam)` (safetensors).
 ///
-/// Threads and bits: call `setBLASThreads(n)` once at start-up. Forward/backward use n OpenBLAS threads for the
-/// all-steps gemms and n batch shares for the recurrence. Results are bit-identical for the same seed and the same n,
-/// but differ in the last bits between different n (OpenBLAS splits work by thread). Forward/backward of all networks
+/// Threads and bits: call `setBLASThreads(n)` once at start-up. OpenBLAS itself runs on one thread; NeuralCore splits
+/// large products (`gemm`) and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed
+/// and the same n, but may differ in the last bits between different n. Forward/backward of all networks
 /// are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class RecurrentNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
