@@ -113,7 +113,8 @@ public struct SavedRun {
     }
 }
 
-/// The folder and step of `run`'s latest checkpoint, after checking every file of it against its recorded SHA-256.
+/// The folder and step of `run`'s checkpoint written at training step `wanted` (nil: the latest), after checking every
+/// file of it against its recorded SHA-256.
 func verifiedCheckpoint(_ run: RunRecord, store: RunStore, step wanted: Int64? = nil) throws -> (directory: String, step: Int64) {
     let runId = run.id!
     guard var chosen = try store.latestCheckpoint(runId: runId) else {
@@ -245,46 +246,46 @@ struct TrainingSession {
                 let doneBefore = agent.stepsDone
                 let guardian = numeric
                 NumericGuard.$current.withValue(guardian) {
-                agent.train(env: trainEnv, steps: nextBoundary(after: before) - before,
-                            seed: UInt64(config.seed) &* 1_000_003 &+ UInt64(state.chunk)) { event in
-                    guard failure == nil else { return }
-                    if let fault = guardian.fault {
-                        failure = nonFiniteError(fault, step: agent.stepsDone)
-                        return
-                    }
-                    do {
-                        switch event {
-                        case .step(let env, _, let action, let reward, let info):
-                            open.record(env: env, action: action, reward: reward, info: info)
-                        case .episode(let e):
-                            lastReturn = e.episodeReturn
-                            let wall = Date().timeIntervalSince(start)
-                            let (steps, costs, hash) = open.finish(env: e.env)
-                            let record = EpisodeRecord(runId: runId, split: .train, index: Int64(episodes),
-                                                       firstTimestamp: trainEnv.timestamp(ofBar: max(e.info.bar - e.length, 0)),
-                                                       lastTimestamp: e.info.timestamp, steps: Int64(e.length),
-                                                       totalReward: e.episodeReturn, finalEquity: e.info.equity, costs: costs,
-                                                       globalStep: Int64(e.step), actionsHash: hash)
-                            let metrics = [MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicReturn", value: e.episodeReturn, wallTime: wall),
-                                           MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicLength", value: Double(e.length), wallTime: wall)]
-                            _ = try store.writeEpisode(record, steps: steps, metrics: pending + metrics)
-                            pending.removeAll()
-                            episodes += 1
-                        case .update(let step, let metrics):
-                            let wall = Date().timeIntervalSince(start)
-                            for (key, value) in metrics.sorted(by: { $0.key < $1.key }) {
-                                pending.append(MetricRecord(runId: runId, globalStep: Int64(step), key: key, value: value, wallTime: wall))
-                            }
-                            pending += skippedUpdateMetrics(step: step, wallTime: wall)
-                            lastLoss = metrics["losses/td"] ?? metrics["losses/policy"] ?? lastLoss
-                            progress(TrainingProgress(run: name, step: step, total: total,
-                                                      stepsPerSecond: Double(step - doneBefore) / max(wall, 1e-9),
-                                                      lastEpisodeReturn: lastReturn, loss: lastLoss))
+                    agent.train(env: trainEnv, steps: nextBoundary(after: before) - before,
+                                seed: UInt64(config.seed) &* 1_000_003 &+ UInt64(state.chunk)) { event in
+                        guard failure == nil else { return }
+                        if let fault = guardian.fault {
+                            failure = nonFiniteError(fault, step: agent.stepsDone)
+                            return
                         }
-                    } catch {
-                        failure = error
+                        do {
+                            switch event {
+                            case .step(let env, _, let action, let reward, let info):
+                                open.record(env: env, action: action, reward: reward, info: info)
+                            case .episode(let e):
+                                lastReturn = e.episodeReturn
+                                let wall = Date().timeIntervalSince(start)
+                                let (steps, costs, hash) = open.finish(env: e.env)
+                                let record = EpisodeRecord(runId: runId, split: .train, index: Int64(episodes),
+                                                           firstTimestamp: trainEnv.timestamp(ofBar: max(e.info.bar - e.length, 0)),
+                                                           lastTimestamp: e.info.timestamp, steps: Int64(e.length),
+                                                           totalReward: e.episodeReturn, finalEquity: e.info.equity, costs: costs,
+                                                           globalStep: Int64(e.step), actionsHash: hash)
+                                let metrics = [MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicReturn", value: e.episodeReturn, wallTime: wall),
+                                               MetricRecord(runId: runId, globalStep: Int64(e.step), key: "charts/episodicLength", value: Double(e.length), wallTime: wall)]
+                                _ = try store.writeEpisode(record, steps: steps, metrics: pending + metrics)
+                                pending.removeAll()
+                                episodes += 1
+                            case .update(let step, let metrics):
+                                let wall = Date().timeIntervalSince(start)
+                                for (key, value) in metrics.sorted(by: { $0.key < $1.key }) {
+                                    pending.append(MetricRecord(runId: runId, globalStep: Int64(step), key: key, value: value, wallTime: wall))
+                                }
+                                pending += skippedUpdateMetrics(step: step, wallTime: wall)
+                                lastLoss = metrics["losses/td"] ?? metrics["losses/policy"] ?? lastLoss
+                                progress(TrainingProgress(run: name, step: step, total: total,
+                                                          stepsPerSecond: Double(step - doneBefore) / max(wall, 1e-9),
+                                                          lastEpisodeReturn: lastReturn, loss: lastLoss))
+                            }
+                        } catch {
+                            failure = error
+                        }
                     }
-                }
                 }
                 if failure == nil, let fault = numeric.fault { failure = nonFiniteError(fault, step: agent.stepsDone) }
                 if let failure { throw failure }
