@@ -44,7 +44,7 @@ public struct EpisodeReplay {
         for s in steps {
             let bar = Int(s.barIndex)
             let price = bar < panel.barCount ? panel.close[bar * panel.assetCount] : .nan
-            table.append(["\(bar)", formatTimestamp(s.timestamp), fixed(price, 4), fixed(s.action, 4),
+            table.append(["\(bar)", DateParser.format(s.timestamp), fixed(price, 4), fixed(s.action, 4),
                           s.positionsJSON.isEmpty ? fixed(s.position, 4) : s.positionsJSON, fixed(s.fillPrice, 4),
                           fixed(s.cost, 4), fixed(s.reward, 6), fixed(s.equity, 2)])
         }
@@ -69,7 +69,7 @@ public struct EpisodeReplay {
         let log = try evaluateAgent(try saved.agent(), setup: saved.setup, split: split)
         if let k = zip(stored, log.steps).map({ $0.action.bitPattern != $1.action.bitPattern }).firstIndex(of: true) {
             let (a, b) = (stored[k], log.steps[k])
-            throw ConfigError("\(where_): stored action at bar \(a.barIndex) (\(formatTimestamp(a.timestamp))) is \(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint takes \(fixed(b.action, 4))")
+            throw ConfigError("\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is \(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint takes \(fixed(b.action, 4))")
         }
         guard log.length == stored.count else {
             throw ConfigError("\(where_): \(stored.count) stored steps but the policy's episode has \(log.length)")

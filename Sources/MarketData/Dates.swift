@@ -118,6 +118,3 @@ public enum DateParser {
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 }
-
-/// `2018-12-31` for a midnight timestamp (seconds since 1970, UTC), `2018-12-31 15:00:00` otherwise.
-public func formatTimestamp(_ t: Int64) -> String { DateParser.format(t) }

@@ -41,7 +41,7 @@ struct ReplayCommand: ParsableCommand {
             return
         }
         let (table, total) = try replay.page(from: from, limit: limit)
-        print("\(replay.run.name) \(replay.title): \(e.steps) steps, \(formatTimestamp(e.firstTimestamp))…\(formatTimestamp(e.lastTimestamp)), total reward \(String(format: "%.6f", e.totalReward)), final equity \(String(format: "%.2f", e.finalEquity)), costs \(String(format: "%.2f", e.costs)), written at step \(e.globalStep)")
+        print("\(replay.run.name) \(replay.title): \(e.steps) steps, \(DateParser.format(e.firstTimestamp))…\(DateParser.format(e.lastTimestamp)), total reward \(String(format: "%.6f", e.totalReward)), final equity \(String(format: "%.2f", e.finalEquity)), costs \(String(format: "%.2f", e.costs)), written at step \(e.globalStep)")
         print(table.plain)
         let last = from + table.rows.count
         if total == 0 {
