@@ -12,13 +12,17 @@ public struct LSTM: Sendable {
         public let weightHH: TensorSlot
         public let biasIH: TensorSlot
         public let biasHH: TensorSlot
+        /// Whether forward runs each step as one product over [weight_ihᵀ; weight_hhᵀ] (see `forward`).
+        public let stacked: Bool
     }
 
     public let inputSize: Int
     public let hidden: Int
     public let layers: [Layer]
 
-    public init(_ prefix: String = "lstm", inputSize: Int, hidden: Int, layers: Int, layout: inout ParameterLayout) {
+    /// `stackWeights` forces forward's per-step product for every layer (tests); nil chooses by size (`stacksWeights`).
+    public init(_ prefix: String = "lstm", inputSize: Int, hidden: Int, layers: Int, layout: inout ParameterLayout,
+                stackWeights: Bool? = nil) {
         precondition(layers >= 1, "an LSTM needs at least one layer")
         self.inputSize = inputSize
         self.hidden = hidden
@@ -28,7 +32,8 @@ public struct LSTM: Sendable {
                          weightIH: layout.add("\(prefix).weight_ih_l\(k)", [4 * hidden, i]),
                          weightHH: layout.add("\(prefix).weight_hh_l\(k)", [4 * hidden, hidden]),
                          biasIH: layout.add("\(prefix).bias_ih_l\(k)", [4 * hidden]),
-                         biasHH: layout.add("\(prefix).bias_hh_l\(k)", [4 * hidden]))
+                         biasHH: layout.add("\(prefix).bias_hh_l\(k)", [4 * hidden]),
+                         stacked: stackWeights ?? stacksWeights(inputSize: i, hidden: hidden))
         }
     }
 
@@ -41,50 +46,64 @@ public struct LSTM: Sendable {
             }
         }
     }
-
     /// For each layer k, with x = input (B,T,I) for k = 0 and layer k−1's hidden sequence above, for t in 0..<T:
-    ///   gates[t] (B,4H) = x[:,t] (B,I_k) · weight_ihᵀ (I_k,4H) + h_{t−1} (B,H) · weight_hhᵀ (H,4H)
+    ///   gates[t] (B,4H) = [x[:,t], h_{t−1}] (B,I_k+H) · [weight_ihᵀ; weight_hhᵀ] (I_k+H,4H)
     ///   i, f, g, o = σ, σ, tanh, σ of gates + bias_ih + bias_hh; c_t = f ⊙ c_{t−1} + i ⊙ g; h_t = o ⊙ tanh(c_t)
     /// with h_{−1} = h0[k], c_{−1} = c0[k] (L,B,H). Writes the final states hN, cN (L,B,H), the top layer's hidden
-    /// sequence `cache.output` (B,T,H), and caches what backward needs. Both products run per step on packed weights
-    /// (`packedGemm`), so a batch row's result does not depend on the batch size or on the thread count.
+    /// sequence `cache.output` (B,T,H), and caches what backward needs. Each step is one product over the stacked
+    /// weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`); otherwise x · weight_ihᵀ is one product
+    /// over all T·B rows first and each step adds h_{t−1} · weight_hhᵀ. Either way a batch row's result does not depend
+    /// on the batch size or on the thread count.
     func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
                  h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
                  hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>) {
         let H = hidden, G = 4 * hidden, L = layers.count
-        let inputTM = cache.input.reserve(T * B * inputSize)
         for (k, layer) in layers.enumerated() {
-            let I = layer.inputSize
-            // x (T,B,I): the input reordered below, or layer k−1's h_0…h_{T−1}
-            let x = k == 0 ? UnsafePointer(inputTM) : UnsafePointer(cache.states[k - 1].pointer + B * H)
+            let I = layer.inputSize, X = I + H
+            let xh = cache.inputs[k].pointer   // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
-            let states = cache.states[k].pointer
             let bias = cache.bias.pointer, bih = p + layer.biasIH.offset, bhh = p + layer.biasHH.offset
             for j in 0..<G { bias[j] = bih[j] + bhh[j] }
-            let ihCount = packedPanelsCount(k: I, n: G)
-            let packedIH = cache.packed.reserve(ihCount + packedPanelsCount(k: H, n: G)), packedHH = packedIH + ihCount
-            packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packedIH)   // weight_ihᵀ (I,4H)
-            packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packedHH)   // weight_hhᵀ (H,4H)
+            let stacked = layer.stacked
+            let packed = cache.packed.reserve(packedPanelsCount(k: stacked ? X : H, n: G))
+            if stacked {
+                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed, panelRows: X)  // weight_ihᵀ (I,4H)
+                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed + I * panelWidth, panelRows: X)
+            } else {
+                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)   // weight_hhᵀ (H,4H)
+            }
+            forEachBatchShare(B) { rows in
+                if k == 0 {
+                    reorder(input, rows: rows, T, B, I, toTimeMajor: xh, rowStride: X)
+                } else {   // layer k−1's h_0…h_{T−1}: its rows 1…T, after its inputs
+                    let below = cache.inputs[k - 1].pointer, W = layers[k - 1].inputSize + H
+                    for t in 0..<T {
+                        for b in rows { (xh + (t * B + b) * X).update(from: below + ((t + 1) * B + b) * W + (W - H), count: H) }
+                    }
+                }
+                for b in rows { (xh + b * X + I).update(from: h0 + (k * B + b) * H, count: H) }   // h_{−1}
+            }
+            if !stacked {   // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ
+                gemm(transB: true, m: T * B, n: G, k: I, a: xh, lda: X, b: p + layer.weightIH.offset, ldb: I, c: gates, ldc: G)
+            }
             // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
             forEachBatchShare(B) { rows in
                 let b0 = rows.lowerBound, n = rows.count
-                if k == 0 { reorder(input, rows: rows, T, B, I, toTimeMajor: inputTM) }
-                (states + b0 * H).update(from: h0 + (k * B + b0) * H, count: n * H)   // slot 0 = h_{−1}
                 for t in 0..<T {
                     let at = t * B + b0   // row (t, b0)
-                    packedGemm(m: n, n: G, k: I, a: x + at * I, lda: I, packed: packedIH, c: gates + at * G, ldc: G,
-                               accumulate: false)
-                    packedGemm(m: n, n: G, k: H, a: states + at * H, lda: H, packed: packedHH, c: gates + at * G, ldc: G,
-                               accumulate: true)
+                    packedGemm(m: n, n: G, k: stacked ? X : H, a: xh + at * X + (stacked ? 0 : I), lda: X, packed: packed,
+                               c: gates + at * G, ldc: G, accumulate: !stacked)
                     for r in at..<(at + n) {
                         let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
                         lstmCellForward(gates: gates + r * G, bias: bias, cPrev: cPrev, cell: cell + r * H,
-                                        tanhCell: tanhCell + r * H, hidden: states + (r + B) * H, H: H)
+                                        tanhCell: tanhCell + r * H, hidden: xh + (r + B) * X + I, H: H)
                     }
                 }
-                (hN + (k * B + b0) * H).update(from: states + (T * B + b0) * H, count: n * H)
-                (cN + (k * B + b0) * H).update(from: cell + ((T - 1) * B + b0) * H, count: n * H)
-                if k == L - 1 { reorder(states + B * H, rows: rows, T, B, H, toBatchMajor: cache.output.pointer) }
+                for b in rows {
+                    (hN + (k * B + b) * H).update(from: xh + (T * B + b) * X + I, count: H)
+                    (cN + (k * B + b) * H).update(from: cell + ((T - 1) * B + b) * H, count: H)
+                }
+                if k == L - 1 { reorder(xh + B * X + I, rowStride: X, rows: rows, T, B, H, toBatchMajor: cache.output.pointer) }
             }
         }
     }
@@ -94,132 +113,124 @@ public struct LSTM: Sendable {
     /// from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get no gradient):
     ///   dh = dOutput[:,t] + (dh_{t+1} path); dc = dc_{t+1}·f_{t+1} + dh ⊙ o ⊙ (1 − tanh²c_t)
     ///   dGates (B,4H) = (dc⊙g⊙i(1−i), dc⊙c_{t−1}⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh(c_t)⊙o(1−o))
-    ///   dh_{t−1} (B,H) = dGates (B,4H) · weight_hh (4H,H);  dx[:,t] (B,I) = dGates · weight_ih (4H,I)
-    ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I+H,4H) += [x[:,t], h_{t−1}]ᵀ (I+H,B) · dGates (B,4H);  dBias (4H) += Σ_b dGates
-    /// Each batch share accumulates its own weight gradients, S steps per product (`cache.ring` keeps the last S steps'
-    /// [x, h_{t−1}] and dGates rows, so each product sums over S·n rows); they are added into `g` in share order at the end.
+    ///   [dx[:,t], dh_{t−1}] (B,I_k+H) = dGates (B,4H) · [weight_ih, weight_hh] (4H,I_k+H)
+    /// into `cache.dInputs[k]` (T+1,B,I_k+H), which mirrors `inputs`. Layers that do not stack their weights
+    /// (`Layer.stacked`) compute only dh_{t−1} per step and dx for all kept steps in one product after the loop.
+    /// dGates overwrite the cached gates; after the loop one product over all kept rows (T'·B of them, split by gate
+    /// columns across threads) gives
+    ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);  dBias (4H) = Σ_rows dGates
+    /// which are added into g.
     /// dInput (B,T,I) += layer 0's dx when given (layers above pass theirs down). dh0, dc0 (L,B,H) are WRITTEN with the
-    /// initial-state gradients (zero when truncated, since no gradient reaches the first step).
+    /// initial-state gradients (zero when truncated, since no gradient reaches the first step). Backward consumes the
+    /// cache: run forward again before another backward.
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                   batch B: Int, time T: Int, c0: UnsafePointer<Float>, cache: LSTMCache, dOutput: UnsafePointer<Float>,
                   dhN: UnsafePointer<Float>?, dcN: UnsafePointer<Float>?, dInput: UnsafeMutablePointer<Float>?,
                   dh0: UnsafeMutablePointer<Float>, dc0: UnsafeMutablePointer<Float>, truncate: Int? = nil) {
-        let H = hidden, G = 4 * hidden, L = layers.count, Gp = LSTMCache.paddedGates(H)
+        let H = hidden, G = 4 * hidden, L = layers.count
+        precondition((truncate ?? 1) >= 1, "truncated BPTT keeps at least one step")
         let first = truncate.map { max(0, T - $0) } ?? 0
-        let dh = cache.dh.pointer, dc = cache.dc.pointer
-        // dSeq (T,B,H): ∂/∂ the hidden sequence of the layer in progress (dOutput for the top layer, then what each
-        // layer passes down; row (t,b) is read by the cell step before the layer's dx overwrites it)
-        let dSeq = cache.dSeq.pointer
-        let inputTM = UnsafePointer(cache.input.pointer), dInputTM = cache.dInput.reserve(T * B * inputSize)
-        let shares = batchShares(B), S = gradientSteps(shareRows: (B + shares - 1) / shares, time: T)
+        let kept = (T - first) * B, from = first * B   // the kept rows of every (T,B,·) buffer
+        let dc = cache.dc.pointer
         for k in stride(from: L - 1, through: 0, by: -1) {
-            let layer = layers[k], I = layer.inputSize
-            let x = k == 0 ? inputTM : UnsafePointer(cache.states[k - 1].pointer + B * H)   // (T,B,I)
-            let dx = k == 0 ? dInputTM : dSeq                                                 // (T,B,I)
+            let layer = layers[k], I = layer.inputSize, X = I + H, stacked = layer.stacked
+            let xh = UnsafePointer(cache.inputs[k].pointer)   // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
+            let dxh = cache.dInputs[k].pointer                 // (T+1,B,X): row (t,b) = [dx_t, dh_{t−1}]
+            // ∂/∂ this layer's hidden sequence (T,B,H): dOutput time-major for the top layer, else the dx of layer k+1
+            let dHidden = k == L - 1 ? UnsafePointer(cache.dSeq.pointer) : UnsafePointer(cache.dInputs[k + 1].pointer)
+            let dHiddenStride = k == L - 1 ? H : H + layers[k + 1].inputSize
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
-            let states = cache.states[k].pointer
-            let hhCount = packedPanelsCount(k: G, n: H)
-            let packedHH = cache.packed.reserve(hhCount + packedPanelsCount(k: G, n: I)), packedIH = packedHH + hhCount
-            packPanels(p + layer.weightHH.offset, transposed: false, k: G, n: H, into: packedHH)   // weight_hh (4H,H)
-            packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packedIH)   // weight_ih (4H,I)
-            // per share: dWeight_ihᵀ (I,4H), dWeight_hhᵀ (H,4H), dBias (4H)
-            let partialCount = (I + H + 1) * G
-            let partials = cache.partials.reserve(shares * partialCount)
-            partials.update(repeating: 0, count: shares * partialCount)
-            // ring: S·B rows of dGates (Gp floats), then S·B rows of [x, h_{t−1}] (I+H floats); a share owns S·n of each
-            let X = I + H
-            let ringGates = cache.ring.reserve(S * B * (Gp + X)), ringInputs = ringGates + S * B * Gp
-            forEachIndexedBatchShare(B) { share, rows in
+            let N = stacked ? X : H   // columns of each step's product: [dx, dh_{t−1}] or dh_{t−1}
+            let packed = cache.packed.reserve(packedPanelsCount(k: G, n: N))
+            if stacked {
+                packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packed,   // [weight_ih, weight_hh]
+                           besides: (p + layer.weightHH.offset, H))
+            } else {
+                packPanels(p + layer.weightHH.offset, transposed: false, k: G, n: H, into: packed)   // weight_hh (4H,H)
+            }
+            forEachBatchShare(B) { rows in
                 let b0 = rows.lowerBound, n = rows.count
-                let dWih = partials + share * partialCount, dWhh = dWih + I * G, dBias = dWhh + H * G
-                if k == L - 1 { reorder(dOutput, rows: rows, T, B, H, toTimeMajor: dSeq) }
-                if let dhN { (dh + b0 * H).update(from: dhN + (k * B + b0) * H, count: n * H) } else { (dh + b0 * H).update(repeating: 0, count: n * H) }
-                if let dcN { (dc + b0 * H).update(from: dcN + (k * B + b0) * H, count: n * H) } else { (dc + b0 * H).update(repeating: 0, count: n * H) }
-                let shareGates = ringGates + S * b0 * Gp, shareInputs = ringInputs + S * b0 * X
-                var filled = 0   // steps in the ring
+                if k == L - 1 { reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H) }
+                for b in rows {
+                    let dhLast = dxh + (T * B + b) * X + I   // ∂/∂h_{T−1} from beyond the window
+                    if let dhN { dhLast.update(from: dhN + (k * B + b) * H, count: H) } else { dhLast.update(repeating: 0, count: H) }
+                    if let dcN { (dc + b * H).update(from: dcN + (k * B + b) * H, count: H) } else { (dc + b * H).update(repeating: 0, count: H) }
+                }
                 for t in stride(from: T - 1, through: first, by: -1) {
                     let at = t * B + b0   // row (t, b0)
-                    let dG = shareGates + filled * n * Gp, xh = shareInputs + filled * n * X   // this step's rows
-                    for i in 0..<n {
-                        let r = at + i, b = b0 + i
-                        let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + b) * H
-                        lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H, dHidden: dSeq + r * H,
-                                         dh: dh + b * H, dc: dc + b * H, dGates: dG + i * Gp, H: H)
-                        (xh + i * X).update(from: x + r * I, count: I)
-                        (xh + i * X + I).update(from: states + r * H, count: H)
+                    for r in at..<(at + n) {
+                        let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
+                        lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
+                                         dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I, dc: dc + (r - t * B) * H,
+                                         dGates: gates + r * G, H: H)
                     }
-                    packedGemm(m: n, n: H, k: G, a: dG, lda: Gp, packed: packedHH, c: dh + b0 * H, ldc: H, accumulate: false)
-                    packedGemm(m: n, n: I, k: G, a: dG, lda: Gp, packed: packedIH, c: dx + at * I, ldc: I, accumulate: false)
-                    filled += 1
-                    if filled == S || t == first {
-                        addTransposedProduct(m: X, n: G, k: filled * n, a: shareInputs, lda: X, b: shareGates, ldb: Gp, c: dWih, ldc: G)
-                        addColumnSums(shareGates, rows: filled * n, columns: G, rowStride: Gp, into: dBias)
-                        filled = 0
-                    }
+                    packedGemm(m: n, n: N, k: G, a: gates + at * G, lda: G, packed: packed, c: dxh + at * X + (stacked ? 0 : I),
+                               ldc: X, accumulate: false)
                 }
-                // steps before the kept ones pass no gradient down
-                for t in 0..<first { (dx + (t * B + b0) * I).update(repeating: 0, count: n * I) }
-                if k == 0, let dInput { reorder(dInputTM, rows: rows, T, B, I, addingToBatchMajor: dInput) }
-                let kept = first == 0
-                (dh0 + (k * B + b0) * H).update(from: dh + b0 * H, count: kept ? n * H : 0)
-                (dc0 + (k * B + b0) * H).update(from: dc + b0 * H, count: kept ? n * H : 0)
-                if !kept {
-                    (dh0 + (k * B + b0) * H).update(repeating: 0, count: n * H)
-                    (dc0 + (k * B + b0) * H).update(repeating: 0, count: n * H)
+                for b in rows {   // no gradient reaches the initial state through a truncation
+                    let d = dh0 + (k * B + b) * H, e = dc0 + (k * B + b) * H
+                    if first == 0 { d.update(from: dxh + b * X + I, count: H); e.update(from: dc + b * H, count: H) } else {
+                        d.update(repeating: 0, count: H); e.update(repeating: 0, count: H)
+                    }
+                    for t in 0..<first { (dxh + (t * B + b) * X).update(repeating: 0, count: I) }   // no gradient before the kept steps
                 }
             }
-            for s in 0..<shares {
-                let dWih = partials + s * partialCount, dWhh = dWih + I * G, dBias = dWhh + H * G
-                addTransposed(dWih, rows: I, columns: G, into: g + layer.weightIH.offset)
-                addTransposed(dWhh, rows: H, columns: G, into: g + layer.weightHH.offset)
-                for r in 0..<G { g[layer.biasIH.offset + r] += dBias[r]; g[layer.biasHH.offset + r] += dBias[r] }
+            let dG = UnsafePointer(gates + from * G)   // (T'B,4H)
+            if !stacked && (k > 0 || dInput != nil) {   // dx (T'B,I) = dGates · weight_ih
+                gemm(m: kept, n: I, k: G, a: dG, lda: G, b: p + layer.weightIH.offset, ldb: I, c: dxh + from * X, ldc: X)
+            }
+            // weight and bias gradients, split by gate columns: dWᵀ (X,4H) = [x_t, h_{t−1}]ᵀ (X,T'B) · dGates (T'B,4H)
+            let dWT = cache.dWeights.pointer, dBias = cache.bias.pointer
+            let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset, gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
+            forEachPanelShare(G) { columns in
+                let c0 = columns.lowerBound, w = columns.count
+                for i in 0..<X { (dWT + i * G + c0).update(repeating: 0, count: w) }
+                (dBias + c0).update(repeating: 0, count: w)
+                addTransposedProduct(m: X, n: w, k: kept, a: xh + from * X, lda: X, b: dG + c0, ldb: G, c: dWT + c0, ldc: G)
+                addColumnSums(dG + c0, rows: kept, columns: w, rowStride: G, into: dBias + c0)
+                for r in columns {   // into PyTorch's (4H,I) and (4H,H) layouts
+                    for i in 0..<I { gih[r * I + i] += dWT[i * G + r] }
+                    for j in 0..<H { ghh[r * H + j] += dWT[(I + j) * G + r] }
+                    gbih[r] += dBias[r]; gbhh[r] += dBias[r]
+                }
+            }
+            if k == 0, let dInput {
+                forEachBatchShare(B) { rows in reorder(dxh, rowStride: X, rows: rows, T, B, I, addingToBatchMajor: dInput) }
             }
         }
     }
 }
 
-/// Steps of weight gradients summed per product in `LSTM.backward`: enough for about 128 rows (shares of n rows), at
-/// most T. Longer products amortise loading and storing the (I+H,4H) gradient tiles; ~10% faster for n = 32, ~1.5×
-/// for n = 16 at H = 300, where the tiles no longer fit in L2.
-func gradientSteps(shareRows n: Int, time T: Int) -> Int { max(1, min(T, 128 / max(n, 1))) }
+/// Whether `LSTM.forward` runs each step as one product over [weight_ihᵀ; weight_hhᵀ] (I+H,4H): when the packed
+/// weights fit in half of a 512 KB L2, so each step reads them from L2 and stores the gates once. Larger layers (e.g.
+/// I = H = 300: 2.9 MB) project x for all steps in one product instead and read only weight_hh per step.
+func stacksWeights(inputSize I: Int, hidden H: Int) -> Bool { (I + H) * 4 * H * MemoryLayout<Float>.size <= 256 << 10 }
 
-/// target (C,R) += source (R,C)ᵀ, in 16×16 blocks so both sides stay in cache.
-func addTransposed(_ source: UnsafePointer<Float>, rows R: Int, columns C: Int, into target: UnsafeMutablePointer<Float>) {
-    for r0 in stride(from: 0, to: R, by: 16) {
-        for c0 in stride(from: 0, to: C, by: 16) {
-            for c in c0..<min(c0 + 16, C) {
-                for r in r0..<min(r0 + 16, R) { target[c * R + r] += source[r * C + c] }
-            }
-        }
-    }
-}
-
-/// Copies rows `rows` of a batch-major (B,T,W) sequence into a time-major (T,B,W) one.
+/// Copies rows `rows` of a batch-major (B,T,W) sequence into a time-major (T,B,·) one whose rows are `rowStride` apart.
 @inline(__always)
 func reorder(_ source: UnsafePointer<Float>, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
-             toTimeMajor target: UnsafeMutablePointer<Float>) {
-    for b in rows { for t in 0..<T { (target + (t * B + b) * W).update(from: source + (b * T + t) * W, count: W) } }
+             toTimeMajor target: UnsafeMutablePointer<Float>, rowStride: Int) {
+    for b in rows { for t in 0..<T { (target + (t * B + b) * rowStride).update(from: source + (b * T + t) * W, count: W) } }
 }
 
-/// Copies rows `rows` of a time-major (T,B,W) sequence into a batch-major (B,T,W) one.
+/// Copies rows `rows` of a time-major (T,B,·) sequence whose rows are `rowStride` apart into a batch-major (B,T,W) one.
 @inline(__always)
-func reorder(_ source: UnsafePointer<Float>, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
+func reorder(_ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
              toBatchMajor target: UnsafeMutablePointer<Float>) {
-    for b in rows { for t in 0..<T { (target + (b * T + t) * W).update(from: source + (t * B + b) * W, count: W) } }
+    for b in rows { for t in 0..<T { (target + (b * T + t) * W).update(from: source + (t * B + b) * rowStride, count: W) } }
 }
 
-/// Adds rows `rows` of a time-major (T,B,W) sequence into a batch-major (B,T,W) one.
+/// Adds rows `rows` of a time-major (T,B,·) sequence whose rows are `rowStride` apart into a batch-major (B,T,W) one.
 @inline(__always)
-func reorder(_ source: UnsafePointer<Float>, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
+func reorder(_ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
              addingToBatchMajor target: UnsafeMutablePointer<Float>) {
     for b in rows {
         for t in 0..<T {
-            let from = source + (t * B + b) * W, to = target + (b * T + t) * W
+            let from = source + (t * B + b) * rowStride, to = target + (b * T + t) * W
             for i in 0..<W { to[i] += from[i] }
         }
     }
 }
-
 /// One step of one sequence: gates (4H) pre-activations without the bias in, bias (4H) added → activated i, f, g, o out
 /// (in place); cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell. Two passes (all
 /// 4H activations, then the cell), each a loop of independent 8-lane iterations that overlap well; ~1.3× faster than
@@ -294,32 +305,30 @@ func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, 
     }
 }
 
-/// Everything an LSTM forward keeps for backward, sized for one (B,T), time-major: per layer gates (T,B,4H) (activated),
-/// cell, tanhCell (T,B,H) and states (T+1,B,H) (slot 0 = h_{−1}, slot t+1 = h_t); `output` (B,T,H), the top layer's
-/// hidden sequence batch-major; scratch dSeq (T,B,H), dh, dc (B,H), bias (4H) (bias_ih + bias_hh of the layer in
-/// progress). Sized by the input width I or the thread count, which the cache is not told, so they grow on first use:
-/// input, dInput (T,B,I) (layer 0's input and its gradient, time-major), `packed` (the layer's weights packed for
-/// `packedGemm`), `partials` (per-share weight gradients), `ring` (backward's last S steps of dGates, rows padded to a
-/// multiple of 16 floats for `addTransposedProduct`, and of [x, h_{t−1}]).
+/// Everything an LSTM forward keeps for backward, sized for one (B,T), time-major, per layer k (input width I_k):
+/// inputs (T+1,B,I_k+H), row (t,b) = [x_t, h_{t−1}] (row T holds only h_{T−1}); gates (T,B,4H) (activated; backward
+/// overwrites them with their gradients); cell, tanhCell (T,B,H); and backward's dInputs, shaped like inputs, row (t,b)
+/// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), the top layer's hidden sequence batch-major; scratch dSeq (T,B,H) (the
+/// top layer's dOutput, time-major), dc (B,H), bias (4H) (bias_ih + bias_hh of the layer in progress, then its
+/// gradient), dWeights (I_k+H,4H) (a layer's weight gradients, transposed), `packed` (a layer's weights packed for `packedGemm`,
+/// sized on first use).
 final class LSTMCache {
-    let gates, cell, tanhCell, states: [FloatBuffer]
-    let output, dSeq, dh, dc, bias: FloatBuffer
-    let input = ScratchBuffer(), dInput = ScratchBuffer(), packed = ScratchBuffer(), partials = ScratchBuffer()
-    let ring = ScratchBuffer()
+    let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
+    let output, dSeq, dc, bias, dWeights: FloatBuffer
+    let packed = ScratchBuffer()
 
-    /// The row stride of dGates in `ring`: 4H rounded up to whole panels.
-    static func paddedGates(_ H: Int) -> Int { (4 * H + panelWidth - 1) / panelWidth * panelWidth }
-
-    init(layers L: Int, hidden H: Int, batch B: Int, time T: Int) {
-        gates = (0..<L).map { _ in FloatBuffer(T * B * 4 * H) }
-        cell = (0..<L).map { _ in FloatBuffer(T * B * H) }
-        tanhCell = (0..<L).map { _ in FloatBuffer(T * B * H) }
-        states = (0..<L).map { _ in FloatBuffer((T + 1) * B * H) }
+    init(_ lstm: LSTM, batch B: Int, time T: Int) {
+        let H = lstm.hidden
+        inputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
+        gates = lstm.layers.map { _ in FloatBuffer(T * B * 4 * H + panelWidth) }   // (+ the lanes addTransposedProduct over-reads)
+        cell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
+        tanhCell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
+        dInputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
         output = FloatBuffer(B * T * H)
         dSeq = FloatBuffer(T * B * H)
-        dh = FloatBuffer(B * H)
         dc = FloatBuffer(B * H)
         bias = FloatBuffer(4 * H)
+        dWeights = FloatBuffer(4 * H * (max(lstm.inputSize, H) + H))
     }
 }
 
@@ -349,6 +358,14 @@ func batchShares(_ B: Int) -> Int { max(1, min(blasThreads(), B)) }
 /// does not depend on scheduling.
 func forEachBatchShare(_ B: Int, _ body: (Range<Int>) -> Void) {
     forEachIndexedBatchShare(B) { _, rows in body(rows) }
+}
+
+/// Runs `body` over disjoint column ranges of 0..<N in whole panels of 16, one per NeuralCore thread, in parallel.
+func forEachPanelShare(_ N: Int, _ body: (Range<Int>) -> Void) {
+    let panels = (N + panelWidth - 1) / panelWidth
+    forEachIndexedBatchShare(panels) { _, share in
+        body(min(N, share.lowerBound * panelWidth)..<min(N, share.upperBound * panelWidth))
+    }
 }
 
 /// `forEachBatchShare` that also passes the share's index s in 0..<batchShares(B); share s is rows

@@ -242,7 +242,7 @@ public final class Workspace {
         embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(max(B * T * E, 2 * B * H))  // also the mlp body's two (B,H) scratch rows
         headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
         switch net.body {
-        case .lstm: cache = LSTMCache(layers: L, hidden: H, batch: B, time: T); convolutionCache = nil
+        case .lstm(let lstm): cache = LSTMCache(lstm, batch: B, time: T); convolutionCache = nil
         case .cnn(let conv): cache = nil; convolutionCache = ConvolutionCache(conv, batch: B, time: T)
         case .mlp: cache = nil; convolutionCache = nil
         }

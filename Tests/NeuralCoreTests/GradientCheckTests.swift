@@ -87,18 +87,19 @@ func market2VecGradients(_ activation: Activation) {
 }
 
 /// A 2-layer LSTM on B=2, T=3, I=3, H=2 (or H=10: 8 vector lanes + a scalar tail) with non-zero initial states;
-/// loss = Σ r·hiddenSeq + Σ rh·hN + Σ rc·cN.
+/// loss = Σ r·hiddenSeq + Σ rh·hN + Σ rc·cN. `stacked`: forward's per-step product over both weights, or the input
+/// projected for all steps first (the path large layers take).
 struct LSTMProblem {
     let B = 2, T = 3, I = 3, L = 2
     let H: Int
     let lstm: LSTM
     let params, x, h0, c0, r, rh, rc: [Float]
 
-    init(seed: UInt64, hidden: Int = 2) {
+    init(seed: UInt64, hidden: Int = 2, stacked: Bool = true) {
         H = hidden
         var rng = Xoshiro256(seed: seed)
         var layout = ParameterLayout()
-        lstm = LSTM(inputSize: I, hidden: H, layers: L, layout: &layout)
+        lstm = LSTM(inputSize: I, hidden: H, layers: L, layout: &layout, stackWeights: stacked)
         params = randomFloats(layout.count, using: &rng)
         x = randomFloats(B * T * I, using: &rng)
         h0 = randomFloats(L * B * H, scale: 0.5, using: &rng)
@@ -109,7 +110,7 @@ struct LSTMProblem {
     }
 
     func loss(params: [Float]? = nil, x: [Float]? = nil, h0: [Float]? = nil, c0: [Float]? = nil) -> Double {
-        let cache = LSTMCache(layers: L, hidden: H, batch: B, time: T)
+        let cache = LSTMCache(lstm, batch: B, time: T)
         var hN = [Float](repeating: 0, count: L * B * H), cN = hN
         lstm.forward(params ?? self.params, input: x ?? self.x, batch: B, time: T, h0: h0 ?? self.h0, c0: c0 ?? self.c0,
                      cache: cache, hN: &hN, cN: &cN)
@@ -118,7 +119,7 @@ struct LSTMProblem {
 
     /// (dParams, dInput, dh0, dc0) from backward.
     func analytic(truncate: Int? = nil) -> ([Float], [Float], [Float], [Float]) {
-        let cache = LSTMCache(layers: L, hidden: H, batch: B, time: T)
+        let cache = LSTMCache(lstm, batch: B, time: T)
         var hN = [Float](repeating: 0, count: L * B * H), cN = hN
         lstm.forward(params, input: x, batch: B, time: T, h0: h0, c0: c0, cache: cache, hN: &hN, cN: &cN)
         var g = [Float](repeating: 0, count: params.count), dx = [Float](repeating: 0, count: x.count)
@@ -129,9 +130,9 @@ struct LSTMProblem {
     }
 }
 
-@Test(arguments: [2, 10])
-func lstmGradientsIncludingInitialState(hidden: Int) {
-    let p = LSTMProblem(seed: 14, hidden: hidden)
+@Test(arguments: [2, 10], [true, false])
+func lstmGradientsIncludingInitialState(hidden: Int, stacked: Bool) {
+    let p = LSTMProblem(seed: 14, hidden: hidden, stacked: stacked)
     let (g, dx, dh0, dc0) = p.analytic()
     expectGradient(g, numericalGradient(p.params) { p.loss(params: $0) }, "dWeights")
     expectGradient(dx, numericalGradient(p.x) { p.loss(x: $0) }, "dInput")
@@ -139,8 +140,9 @@ func lstmGradientsIncludingInitialState(hidden: Int) {
     expectGradient(dc0, numericalGradient(p.c0) { p.loss(c0: $0) }, "dc0")
 }
 
-@Test func truncatedBPTT() {
-    let p = LSTMProblem(seed: 15)
+@Test(arguments: [true, false])
+func truncatedBPTT(stacked: Bool) {
+    let p = LSTMProblem(seed: 15, stacked: stacked)
     let full = p.analytic()
     let long = p.analytic(truncate: p.T)
     #expect(full.0 == long.0 && full.1 == long.1 && full.2 == long.2, "truncating to T steps is full BPTT")
