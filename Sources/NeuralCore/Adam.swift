@@ -54,12 +54,25 @@ public struct Adam: Sendable {
             gradients.withUnsafeBufferPointer { g in
                 m.withUnsafeMutableBufferPointer { m in
                     v.withUnsafeMutableBufferPointer { v in
-                        for i in 0..<p.count {
+                        // 8 lanes at a time, then the tail: the same IEEE operations in the same order, so the same bits
+                        let (pp, gp, mp, vp) = (p.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
+                        var i = 0
+                        while i + 8 <= p.count {
+                            let grad = load8(gp + i) + l2 * load8(pp + i)
+                            let decayed = load8(pp + i) * decay
+                            let mi = b1 * load8(mp + i) + (1 - b1) * grad
+                            let vi = b2 * load8(vp + i) + (1 - b2) * grad * grad
+                            store8(mi, mp + i); store8(vi, vp + i)
+                            store8(decayed - stepSize * mi / (vi.squareRoot() / biasCorrection2Sqrt + eps), pp + i)
+                            i += 8
+                        }
+                        while i < p.count {
                             let grad = g[i] + l2 * p[i]
                             p[i] *= decay
                             m[i] = b1 * m[i] + (1 - b1) * grad
                             v[i] = b2 * v[i] + (1 - b2) * grad * grad
                             p[i] -= stepSize * m[i] / (v[i].squareRoot() / biasCorrection2Sqrt + eps)
+                            i += 1
                         }
                     }
                 }

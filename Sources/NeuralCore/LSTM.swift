@@ -72,7 +72,7 @@ public struct LSTM: Sendable {
             } else {
                 packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)   // weight_hhᵀ (H,4H)
             }
-            forEachBatchShare(B) { rows in
+            forEachShare(B) { rows in
                 if k == 0 {
                     reorder(input, rows: rows, T, B, I, toTimeMajor: xh, rowStride: X)
                 } else {   // layer k−1's h_0…h_{T−1}: its rows 1…T, after its inputs
@@ -87,7 +87,7 @@ public struct LSTM: Sendable {
                 gemm(transB: true, m: T * B, n: G, k: I, a: xh, lda: X, b: p + layer.weightIH.offset, ldb: I, c: gates, ldc: G)
             }
             // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
-            forEachBatchShare(B) { rows in
+            forEachShare(B) { rows in
                 let b0 = rows.lowerBound, n = rows.count
                 for t in 0..<T {
                     let at = t * B + b0   // row (t, b0)
@@ -117,7 +117,7 @@ public struct LSTM: Sendable {
     /// into `cache.dInputs[k]` (T+1,B,I_k+H), which mirrors `inputs`. Layers that do not stack their weights
     /// (`Layer.stacked`) compute only dh_{t−1} per step and dx for all kept steps in one product after the loop.
     /// dGates overwrite the cached gates; after the loop one product over all kept rows (T'·B of them, split by gate
-    /// columns across threads) gives
+    /// columns across threads, on packed copies of both operands) gives
     ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);  dBias (4H) = Σ_rows dGates
     /// which are added into g.
     /// dInput (B,T,I) += layer 0's dx when given (layers above pass theirs down). dh0, dc0 (L,B,H) are WRITTEN with the
@@ -148,7 +148,7 @@ public struct LSTM: Sendable {
             } else {
                 packPanels(p + layer.weightHH.offset, transposed: false, k: G, n: H, into: packed)   // weight_hh (4H,H)
             }
-            forEachBatchShare(B) { rows in
+            forEachShare(B) { rows in
                 let b0 = rows.lowerBound, n = rows.count
                 if k == L - 1 { reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H) }
                 for b in rows {
@@ -179,23 +179,37 @@ public struct LSTM: Sendable {
             if !stacked && (k > 0 || dInput != nil) {   // dx (T'B,I) = dGates · weight_ih
                 gemm(m: kept, n: I, k: G, a: dG, lda: G, b: p + layer.weightIH.offset, ldb: I, c: dxh + from * X, ldc: X)
             }
-            // weight and bias gradients, split by gate columns: dWᵀ (X,4H) = [x_t, h_{t−1}]ᵀ (X,T'B) · dGates (T'B,4H)
+            // weight and bias gradients: dWᵀ (X,4H) = [x_t, h_{t−1}]ᵀ (X,T'B) · dGates (T'B,4H) on the packed kernels.
+            // First each worker packs its panels of dGates and transposes its slice of the X columns of the kept rows
+            // (xhT (X,T'B)); then each multiplies all of xhT by its panels, in chunks of `weightGradientDepth` rows.
+            // xhT rows are padded by 16 floats: at T·B = 2048 they would be 8 KB apart, and the 6 rows a kernel reads
+            // together would share one L1 set
+            let xhT = cache.transposedInputs.pointer, ldT = kept + panelWidth
+            let dGp = cache.gatePanels.pointer, panels = (G + panelWidth - 1) / panelWidth
+            forEachIndexedShare(panels) { share, js in
+                for j in js { packPanel(dG, rows: kept, ldb: G, columns: (j * panelWidth)..<min(G, (j + 1) * panelWidth), into: dGp + j * kept * panelWidth) }
+                let shares = shareCount(panels)
+                transpose(xh + from * X, rows: kept, ld: X, columns: (share * X / shares)..<((share + 1) * X / shares), into: xhT, ldt: ldT)
+            }
             let dWT = cache.dWeights.pointer, dBias = cache.bias.pointer
             let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset, gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
-            forEachPanelShare(G) { columns in
-                let c0 = columns.lowerBound, w = columns.count
-                for i in 0..<X { (dWT + i * G + c0).update(repeating: 0, count: w) }
-                (dBias + c0).update(repeating: 0, count: w)
-                addTransposedProduct(m: X, n: w, k: kept, a: xh + from * X, lda: X, b: dG + c0, ldb: G, c: dWT + c0, ldc: G)
-                addColumnSums(dG + c0, rows: kept, columns: w, rowStride: G, into: dBias + c0)
-                for r in columns {   // into PyTorch's (4H,I) and (4H,H) layouts
+            forEachShare(panels) { js in
+                let c0 = js.lowerBound * panelWidth, c1 = min(G, js.upperBound * panelWidth), w = c1 - c0
+                let ownPanels = dGp + js.lowerBound * kept * panelWidth
+                for k0 in stride(from: 0, to: kept, by: weightGradientDepth) {
+                    packedGemm(m: X, n: w, k: min(weightGradientDepth, kept - k0), a: xhT + k0, lda: ldT,
+                               packed: ownPanels + k0 * panelWidth, panelStride: kept * panelWidth, c: dWT + c0, ldc: G,
+                               accumulate: k0 > 0)
+                }
+                addPanelColumnSums(ownPanels, rows: kept, columns: w, into: dBias + c0)
+                for r in c0..<c1 {   // into PyTorch's (4H,I) and (4H,H) layouts
                     for i in 0..<I { gih[r * I + i] += dWT[i * G + r] }
                     for j in 0..<H { ghh[r * H + j] += dWT[(I + j) * G + r] }
                     gbih[r] += dBias[r]; gbhh[r] += dBias[r]
                 }
             }
             if k == 0, let dInput {
-                forEachBatchShare(B) { rows in reorder(dxh, rowStride: X, rows: rows, T, B, I, addingToBatchMajor: dInput) }
+                forEachShare(B) { rows in reorder(dxh, rowStride: X, rows: rows, T, B, I, addingToBatchMajor: dInput) }
             }
         }
     }
@@ -205,6 +219,48 @@ public struct LSTM: Sendable {
 /// weights fit in half of a 512 KB L2, so each step reads them from L2 and stores the gates once. Larger layers (e.g.
 /// I = H = 300: 2.9 MB) project x for all steps in one product instead and read only weight_hh per step.
 func stacksWeights(inputSize I: Int, hidden H: Int) -> Bool { (I + H) * 4 * H * MemoryLayout<Float>.size <= 256 << 10 }
+
+/// Rows of the kept sequence per packed product in `LSTM.backward`'s weight gradients (measured: 256 beats 32…128 by
+/// 3–8% at X = 96, 4H = 256, T·B = 2048).
+let weightGradientDepth = 256
+
+/// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
+func packPanel(_ b: UnsafePointer<Float>, rows: Int, ldb: Int, columns: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
+    let w = columns.count, source = b + columns.lowerBound
+    if w == panelWidth {   // two vector copies per row (a memmove call per row costs more than the copy)
+        for r in 0..<rows {
+            store8(load8(source + r * ldb), panel + r * panelWidth); store8(load8(source + r * ldb + 8), panel + r * panelWidth + 8)
+        }
+        return
+    }
+    for r in 0..<rows {
+        for i in 0..<panelWidth { panel[r * panelWidth + i] = i < w ? source[r * ldb + i] : 0 }
+    }
+}
+
+/// target (C,rows) row c (rows `ldt` apart) = column c of source (rows,·) (rows `ld` apart), for c in `columns`; 64 rows
+/// at a time, so the source rows being read stay in L1 across the columns.
+func transpose(_ source: UnsafePointer<Float>, rows: Int, ld: Int, columns: Range<Int>, into target: UnsafeMutablePointer<Float>,
+               ldt: Int) {
+    for r0 in stride(from: 0, to: rows, by: 64) {
+        let r1 = min(rows, r0 + 64)
+        for c in columns {
+            let out = target + c * ldt
+            for r in r0..<r1 { out[r] = source[r * ld + c] }
+        }
+    }
+}
+
+/// sums (columns) = Σ over `rows` of consecutive panels (rows,16) as packed by `packPanel`; columns ≤ 16·panels.
+func addPanelColumnSums(_ panels: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+    for j in 0..<((columns + panelWidth - 1) / panelWidth) {
+        var s0 = Float8(), s1 = Float8()
+        var p = panels + j * rows * panelWidth
+        for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += panelWidth }
+        let w = min(panelWidth, columns - j * panelWidth)
+        for i in 0..<w { sums[j * panelWidth + i] = i < 8 ? s0[i] : s1[i - 8] }
+    }
+}
 
 /// Copies rows `rows` of a batch-major (B,T,W) sequence into a time-major (T,B,·) one whose rows are `rowStride` apart.
 @inline(__always)
@@ -310,17 +366,18 @@ func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, 
 /// overwrites them with their gradients); cell, tanhCell (T,B,H); and backward's dInputs, shaped like inputs, row (t,b)
 /// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), the top layer's hidden sequence batch-major; scratch dSeq (T,B,H) (the
 /// top layer's dOutput, time-major), dc (B,H), bias (4H) (bias_ih + bias_hh of the layer in progress, then its
-/// gradient), dWeights (I_k+H,4H) (a layer's weight gradients, transposed), `packed` (a layer's weights packed for `packedGemm`,
+/// gradient), dWeights (I_k+H,4H) (a layer's weight gradients, transposed), transposedInputs (I_k+H,T·B+16) and
+/// gatePanels (⌈4H/16⌉ panels of (T·B,16)) (their operands), `packed` (a layer's weights packed for `packedGemm`,
 /// sized on first use).
 final class LSTMCache {
     let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
-    let output, dSeq, dc, bias, dWeights: FloatBuffer
+    let output, dSeq, dc, bias, dWeights, transposedInputs, gatePanels: FloatBuffer
     let packed = ScratchBuffer()
 
     init(_ lstm: LSTM, batch B: Int, time T: Int) {
         let H = lstm.hidden
         inputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
-        gates = lstm.layers.map { _ in FloatBuffer(T * B * 4 * H + panelWidth) }   // (+ the lanes addTransposedProduct over-reads)
+        gates = lstm.layers.map { _ in FloatBuffer(T * B * 4 * H) }
         cell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
         tanhCell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
         dInputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
@@ -329,6 +386,8 @@ final class LSTMCache {
         dc = FloatBuffer(B * H)
         bias = FloatBuffer(4 * H)
         dWeights = FloatBuffer(4 * H * (max(lstm.inputSize, H) + H))
+        transposedInputs = FloatBuffer((max(lstm.inputSize, H) + H) * (T * B + panelWidth))
+        gatePanels = FloatBuffer(packedPanelsCount(k: T * B, n: 4 * H))
     }
 }
 
@@ -350,32 +409,24 @@ final class ScratchBuffer {
     deinit { pointer.deallocate() }
 }
 
-/// How many shares `forEachBatchShare` splits B batch rows into: one per BLAS thread, at most B.
-func batchShares(_ B: Int) -> Int { max(1, min(blasThreads(), B)) }
+/// How many shares `forEachShare` splits n items into: one per NeuralCore thread (`blasThreads()`), at most n.
+func shareCount(_ n: Int) -> Int { max(1, min(blasThreads(), n)) }
 
-/// Runs `body` over disjoint shares of the batch rows 0..<B, one share per NeuralCore thread (`blasThreads()`), in
-/// parallel. LSTM sequences are independent, so a share runs all its time steps with no synchronisation; the result
-/// does not depend on scheduling.
-func forEachBatchShare(_ B: Int, _ body: (Range<Int>) -> Void) {
-    forEachIndexedBatchShare(B) { _, rows in body(rows) }
+/// Runs `body` over disjoint shares of 0..<n (batch rows, panels), one share per NeuralCore thread, in parallel.
+/// LSTM sequences are independent, so a share of the batch runs all its time steps with no synchronisation; the
+/// result does not depend on scheduling.
+func forEachShare(_ n: Int, _ body: (Range<Int>) -> Void) {
+    forEachIndexedShare(n) { _, range in body(range) }
 }
 
-/// Runs `body` over disjoint column ranges of 0..<N in whole panels of 16, one per NeuralCore thread, in parallel.
-func forEachPanelShare(_ N: Int, _ body: (Range<Int>) -> Void) {
-    let panels = (N + panelWidth - 1) / panelWidth
-    forEachIndexedBatchShare(panels) { _, share in
-        body(min(N, share.lowerBound * panelWidth)..<min(N, share.upperBound * panelWidth))
-    }
-}
-
-/// `forEachBatchShare` that also passes the share's index s in 0..<batchShares(B); share s is rows
-/// s·B/S ..< (s+1)·B/S.
-func forEachIndexedBatchShare(_ B: Int, _ body: (_ share: Int, _ rows: Range<Int>) -> Void) {
-    let shares = batchShares(B)
-    if shares <= 1 { return body(0, 0..<B) }
-    // Safe to share: every call writes only its own batch rows of the caller's buffers and reads shared weights.
+/// `forEachShare` that also passes the share's index s in 0..<shareCount(n); share s is s·n/S ..< (s+1)·n/S.
+func forEachIndexedShare(_ n: Int, _ body: (_ share: Int, _ range: Range<Int>) -> Void) {
+    let shares = shareCount(n)
+    if shares <= 1 { return body(0, 0..<n) }
+    // Safe to share: every call writes only its own share of the caller's buffers and reads shared inputs.
     nonisolated(unsafe) let body = body
     DispatchQueue.concurrentPerform(iterations: shares) { s in
-        body(s, (s * B / shares)..<((s + 1) * B / shares))
+        body(s, (s * n / shares)..<((s + 1) * n / shares))
     }
 }
+

@@ -36,15 +36,15 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
     }
 }
 
-/// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`; B packed by `packPanels`; rows of a are `lda` apart,
-/// rows of c `ldc` apart. Panels outer, rows inner, so one panel (K×16) stays in L1 while every row block uses it.
+/// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`; B packed by `packPanels` (or K rows of taller panels
+/// `panelStride` floats apart); rows of a are `lda` apart, rows of c `ldc` apart. Panels outer, rows inner, so one panel (K×16) stays in L1 while every row block uses it.
 /// Every element is one left-to-right FMA chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating) whichever kernel
 /// computes it, so a row's result does not depend on M or on its position.
 @inline(never)   // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
 func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
-    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * K * panelWidth }
+                panelStride: Int? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth, step = panelStride ?? K * panelWidth
+    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * step }
     // rows in blocks of 6 (twelve accumulators), then 4; single rows take four panels at once (eight accumulators)
     @inline(__always) func block(_ r: Int) -> Int { rowBlock(remaining: M - r) }
     for j0 in stride(from: 0, to: fullPanels, by: 4) {
@@ -53,7 +53,7 @@ func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int,
         while r < M {
             let rows = block(r)
             if rows == 1 && group == 4 {
-                kernel1x64(K, a + r * lda, panel(j0), K * panelWidth, c + r * ldc + j0 * panelWidth, accumulate)
+                kernel1x64(K, a + r * lda, panel(j0), step, c + r * ldc + j0 * panelWidth, accumulate)
             } else {
                 for j in j0..<(j0 + group) {
                     kernel(rows, K, a + r * lda, lda, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
@@ -189,107 +189,6 @@ private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePoin
         let x = Float8(repeating: a[kk])
         s0 = s0.addingProduct(x, load8(p)); s1 = s1.addingProduct(x, load8(p + 8))
         p += panelWidth
-    }
-    store8(s0, c); store8(s1, c + 8)
-}
-
-/// c (M,N) += aᵀ (M,K) · b (K,N): a stored (K,M), b (K,N), rows `lda`, `ldb` apart, neither packed (the LSTM's weight
-/// gradients: K = all kept batch rows of a sequence, a = their [x_t, h_{t−1}], b = their gate gradients). N need not
-/// be a multiple of 16, but the last panel reads b's rows up to the next multiple of 16 (those lanes are computed and
-/// dropped), so b must be readable that far past its last row's N columns. Blocked so each kernel's operands stay in
-/// L1: chunks of 128 rows of K, and within them 48 rows of c (their K×48 slice of a, 24 KB) against every panel of b.
-/// ~1.3× OpenBLAS on the LSTM's shapes, which pays for packing both operands.
-@inline(never)
-func addTransposedProduct(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                          c: UnsafeMutablePointer<Float>, ldc: Int) {
-    for k0 in stride(from: 0, to: K, by: 128) {
-        let depth = min(128, K - k0), ak = a + k0 * lda, bk = b + k0 * ldb
-        for m0 in stride(from: 0, to: M, by: 48) {
-            let m1 = min(M, m0 + 48)
-            for j in stride(from: 0, to: N, by: panelWidth) {
-                let width = min(panelWidth, N - j)
-                var r = m0
-                while r < m1 {
-                    let rows = rowBlock(remaining: m1 - r)
-                    if width == panelWidth {
-                        kernelT(rows, depth, ak + r, lda, bk + j, ldb, c + r * ldc + j, ldc)
-                    } else {
-                        withTailTile(rows: rows, width, c + r * ldc + j, ldc, true) { tile in
-                            kernelT(rows, depth, ak + r, lda, bk + j, ldb, tile, panelWidth)
-                        }
-                    }
-                    r += rows
-                }
-            }
-        }
-    }
-}
-
-/// c (rows,16) += aᵀ (rows,K) · b (K,16) for rows = 6, 4 or 1.
-@inline(__always)
-private func kernelT(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    switch rows {
-    case 6: kernelT6x16(K, a, lda, b, ldb, c, ldc)
-    case 4: kernelT4x16(K, a, lda, b, ldb, c, ldc)
-    default: kernelT1x16(K, a, lda, b, ldb, c)
-    }
-}
-
-/// c (6,16) += aᵀ (6,K) · b (K,16): column r of the tile reads a[kk·lda + r], row kk of b is 16 contiguous floats.
-@inline(__always)
-private func kernelT6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
-    var c00 = load8(c), c01 = load8(c + 8), c10 = load8(c1), c11 = load8(c1 + 8), c20 = load8(c2), c21 = load8(c2 + 8)
-    var c30 = load8(c3), c31 = load8(c3 + 8), c40 = load8(c4), c41 = load8(c4 + 8), c50 = load8(c5), c51 = load8(c5 + 8)
-    var pa = a, pb = b
-    for _ in 0..<K {
-        let b0 = load8(pb), b1 = load8(pb + 8)
-        var x = Float8(repeating: pa[0]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-        x = Float8(repeating: pa[1]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-        x = Float8(repeating: pa[2]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-        x = Float8(repeating: pa[3]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-        x = Float8(repeating: pa[4]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        x = Float8(repeating: pa[5]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-        pa += lda; pb += ldb
-    }
-    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
-    store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
-}
-
-/// c (4,16) += aᵀ (4,K) · b (K,16): column r of the tile reads a[kk·lda + r], row kk of b is 16 contiguous floats.
-@inline(__always)
-private func kernelT4x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                         _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
-    var c00 = load8(c), c01 = load8(c + 8), c10 = load8(c1), c11 = load8(c1 + 8)
-    var c20 = load8(c2), c21 = load8(c2 + 8), c30 = load8(c3), c31 = load8(c3 + 8)
-    var pa = a, pb = b
-    for _ in 0..<K {
-        let b0 = load8(pb), b1 = load8(pb + 8)
-        let x0 = Float8(repeating: pa[0]), x1 = Float8(repeating: pa[1])
-        let x2 = Float8(repeating: pa[2]), x3 = Float8(repeating: pa[3])
-        c00 = c00.addingProduct(x0, b0); c01 = c01.addingProduct(x0, b1)
-        c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
-        c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
-        c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
-        pa += lda; pb += ldb
-    }
-    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
-    store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
-}
-
-/// c (1,16) += aᵀ (1,K) · b (K,16), a's K values `lda` apart.
-@inline(__always)
-private func kernelT1x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-                         _ c: UnsafeMutablePointer<Float>) {
-    var s0 = load8(c), s1 = load8(c + 8)
-    var pa = a, pb = b
-    for _ in 0..<K {
-        let x = Float8(repeating: pa[0])
-        s0 = s0.addingProduct(x, load8(pb)); s1 = s1.addingProduct(x, load8(pb + 8))
-        pa += lda; pb += ldb
     }
     store8(s0, c); store8(s1, c + 8)
 }

@@ -90,13 +90,13 @@ func market2VecGradients(_ activation: Activation) {
 /// loss = Σ r·hiddenSeq + Σ rh·hN + Σ rc·cN. `stacked`: forward's per-step product over both weights, or the input
 /// projected for all steps first (the path large layers take).
 struct LSTMProblem {
-    let B = 2, T = 3, I = 3, L = 2
-    let H: Int
+    let T = 3, I = 3, L = 2
+    let B, H: Int
     let lstm: LSTM
     let params, x, h0, c0, r, rh, rc: [Float]
 
-    init(seed: UInt64, hidden: Int = 2, stacked: Bool = true) {
-        H = hidden
+    init(seed: UInt64, batch: Int = 2, hidden: Int = 2, stacked: Bool = true) {
+        B = batch; H = hidden
         var rng = Xoshiro256(seed: seed)
         var layout = ParameterLayout()
         lstm = LSTM(inputSize: I, hidden: H, layers: L, layout: &layout, stackWeights: stacked)
@@ -133,6 +133,19 @@ struct LSTMProblem {
 @Test(arguments: [2, 10], [true, false])
 func lstmGradientsIncludingInitialState(hidden: Int, stacked: Bool) {
     let p = LSTMProblem(seed: 14, hidden: hidden, stacked: stacked)
+    let (g, dx, dh0, dc0) = p.analytic()
+    expectGradient(g, numericalGradient(p.params) { p.loss(params: $0) }, "dWeights")
+    expectGradient(dx, numericalGradient(p.x) { p.loss(x: $0) }, "dInput")
+    expectGradient(dh0, numericalGradient(p.h0) { p.loss(h0: $0) }, "dh0")
+    expectGradient(dc0, numericalGradient(p.c0) { p.loss(c0: $0) }, "dc0")
+}
+
+/// Two threads: the batch splits into uneven shares (5 rows) and the weight gradients' 40 gate columns into a full
+/// panel and a partial one per worker.
+@Test(arguments: [true, false])
+func lstmGradientsAcrossThreads(stacked: Bool) {
+    setBLASThreads(2)
+    let p = LSTMProblem(seed: 17, batch: 5, hidden: 10, stacked: stacked)
     let (g, dx, dh0, dc0) = p.analytic()
     expectGradient(g, numericalGradient(p.params) { p.loss(params: $0) }, "dWeights")
     expectGradient(dx, numericalGradient(p.x) { p.loss(x: $0) }, "dInput")
