@@ -45,7 +45,7 @@ func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int,
                 panelStride: Int? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth, step = panelStride ?? K * panelWidth
     @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * step }
-    // rows in blocks of 6 (twelve accumulators), then 4; single rows take four panels at once (eight accumulators)
+    // rows in blocks of 6, 5 or 4 (`rowBlock`); single rows take four panels at once (eight accumulators)
     @inline(__always) func block(_ r: Int) -> Int { rowBlock(remaining: M - r) }
     for j0 in stride(from: 0, to: fullPanels, by: 4) {
         let group = min(4, fullPanels - j0)
@@ -73,17 +73,25 @@ func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int,
     }
 }
 
-/// Rows the next kernel call takes when `remaining` rows are left: 6 or 4, so that as few rows as possible are left to the
-/// single-row kernels (32 = 6+6+6+6+4+4, not 6·5+1+1).
+/// Rows the next kernel call takes when `remaining` rows are left: blocks of 6 and 5 (twelve and ten accumulators),
+/// a block of 4 only where nothing else fits (8 = 4+4; its eight accumulators barely cover the FMA latency), so that as
+/// few rows as possible are left to the single-row kernels (32 = 5+5+5+6+6+5, 16 = 5+6+5, 64 = 5+6+…+6+5).
 @inline(__always)
-func rowBlock(remaining R: Int) -> Int { R >= 6 && R != 8 && R != 9 ? 6 : R >= 4 ? 4 : 1 }
+func rowBlock(remaining R: Int) -> Int {
+    if R < 6 { return R >= 4 ? R : 1 }
+    switch R % 6 {
+    case 0, 1, 5: return 6
+    default: return R == 8 ? 4 : 5
+    }
+}
 
-/// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 4 or 1.
+/// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 5, 4 or 1.
 @inline(__always)
 private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     switch rows {
     case 6: kernel6x16(K, a, lda, panel, c, ldc, accumulate)
+    case 5: kernel5x16(K, a, lda, panel, c, ldc, accumulate)
     case 4: kernel4x16(K, a, lda, panel, c, ldc, accumulate)
     default: kernel1x16(K, a, panel, c, accumulate)
     }
@@ -128,6 +136,32 @@ private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
     store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
+}
+
+/// c (5,16) (+)= a (5,K) · panel (K,16).
+@inline(__always)
+private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+    let a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc
+    var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
+    var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8()
+    if accumulate {
+        c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8); c20 = load8(c2); c21 = load8(c2 + 8)
+        c30 = load8(c3); c31 = load8(c3 + 8); c40 = load8(c4); c41 = load8(c4 + 8)
+    }
+    var p = panel
+    for kk in 0..<K {
+        let b0 = load8(p), b1 = load8(p + 8)
+        var x = Float8(repeating: a[kk]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = Float8(repeating: a1[kk]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = Float8(repeating: a2[kk]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = Float8(repeating: a3[kk]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = Float8(repeating: a4[kk]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        p += panelWidth
+    }
+    store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
+    store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8)
 }
 
 /// c (4,16) (+)= a (4,K) · panel (K,16).

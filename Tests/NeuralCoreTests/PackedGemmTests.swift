@@ -2,10 +2,10 @@ import Testing
 import RLCore
 @testable import NeuralCore
 
-/// The LSTM's per-step kernel against the reference loop: every row-block path (4-row blocks, single rows), full
-/// 4-panel groups, single panels and a partial last panel, strided rows, B stored plain or transposed, and both
+/// The LSTM's per-step kernel against the reference loop: every row-block path (6-, 5- and 4-row blocks, single rows),
+/// full 4-panel groups, single panels and a partial last panel, strided rows, B stored plain or transposed, and both
 /// c = a·B and c += a·B.
-@Test(arguments: [(9, 70, 5), (4, 64, 7), (6, 16, 3), (1, 83, 4), (3, 5, 2)])
+@Test(arguments: [(9, 70, 5), (4, 64, 7), (6, 16, 3), (1, 83, 4), (3, 5, 2), (32, 40, 6), (8, 20, 3)])
 func packedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
     var rng = Xoshiro256(seed: 21)
     let lda = k + 3, ldc = n + 2
@@ -30,7 +30,7 @@ func packedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
     }
 }
 
-/// A row's result is the same bits whether it is computed in a 4-row block or alone (the LSTM relies on this for
+/// A row's result is the same bits whether it is computed in a 5-row block or alone (the LSTM relies on this for
 /// batch-independent outputs).
 @Test func packedGemmRowsDoNotDependOnTheirBlock() {
     var rng = Xoshiro256(seed: 22)
