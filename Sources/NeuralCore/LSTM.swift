@@ -49,8 +49,8 @@ public struct LSTM: Sendable {
     /// For each layer k, with x = input (B,T,I) for k = 0 and layer k−1's hidden sequence above, for t in 0..<T:
     ///   gates[t] (B,4H) = [x[:,t], h_{t−1}] (B,I_k+H) · [weight_ihᵀ; weight_hhᵀ] (I_k+H,4H)
     ///   i, f, g, o = σ, σ, tanh, σ of gates + bias_ih + bias_hh; c_t = f ⊙ c_{t−1} + i ⊙ g; h_t = o ⊙ tanh(c_t)
-    /// with h_{−1} = h0[k], c_{−1} = c0[k] (L,B,H). Writes the final states hN, cN (L,B,H), the top layer's hidden
-    /// sequence `cache.output` (B,T,H), and caches what backward needs. Each step is one product over the stacked
+    /// with h_{−1} = h0[k], c_{−1} = c0[k] (L,B,H). Writes the final states hN, cN (L,B,H) and caches what backward
+    /// needs, including every layer's hidden sequence (`cache.hiddenSequence()` copies out the top one). Each step is one product over the stacked
     /// weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`); otherwise x · weight_ihᵀ is one product
     /// over all T·B rows first and each step adds h_{t−1} · weight_hhᵀ. Either way a batch row's result does not depend
     /// on the batch size or on the thread count.
@@ -103,7 +103,6 @@ public struct LSTM: Sendable {
                     (hN + (k * B + b) * H).update(from: xh + (T * B + b) * X + I, count: H)
                     (cN + (k * B + b) * H).update(from: cell + ((T - 1) * B + b) * H, count: H)
                 }
-                if k == L - 1 { reorder(xh + B * X + I, rowStride: X, rows: rows, T, B, H, toBatchMajor: cache.output.pointer) }
             }
         }
     }
@@ -364,7 +363,7 @@ func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, 
 /// Everything an LSTM forward keeps for backward, sized for one (B,T), time-major, per layer k (input width I_k):
 /// inputs (T+1,B,I_k+H), row (t,b) = [x_t, h_{t−1}] (row T holds only h_{T−1}); gates (T,B,4H) (activated; backward
 /// overwrites them with their gradients); cell, tanhCell (T,B,H); and backward's dInputs, shaped like inputs, row (t,b)
-/// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), the top layer's hidden sequence batch-major; scratch dSeq (T,B,H) (the
+/// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major; scratch dSeq (T,B,H) (the
 /// top layer's dOutput, time-major), dc (B,H), bias (4H) (bias_ih + bias_hh of the layer in progress, then its
 /// gradient), dWeights (I_k+H,4H) (a layer's weight gradients, transposed), transposedInputs (I_k+H,T·B+16) and
 /// gatePanels (⌈4H/16⌉ panels of (T·B,16)) (their operands), `packed` (a layer's weights packed for `packedGemm`,
@@ -374,8 +373,11 @@ final class LSTMCache {
     let output, dSeq, dc, bias, dWeights, transposedInputs, gatePanels: FloatBuffer
     let packed = ScratchBuffer()
 
+    private let batch, time, hidden, topWidth: Int
+
     init(_ lstm: LSTM, batch B: Int, time T: Int) {
         let H = lstm.hidden
+        batch = B; time = T; hidden = H; topWidth = lstm.layers.last!.inputSize + H
         inputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
         gates = lstm.layers.map { _ in FloatBuffer(T * B * 4 * H) }
         cell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
@@ -388,6 +390,14 @@ final class LSTMCache {
         dWeights = FloatBuffer(4 * H * (max(lstm.inputSize, H) + H))
         transposedInputs = FloatBuffer((max(lstm.inputSize, H) + H) * (T * B + panelWidth))
         gatePanels = FloatBuffer(packedPanelsCount(k: T * B, n: 4 * H))
+    }
+
+    /// The top layer's hidden sequence h_0…h_{T−1} (B,T,H) after forward, copied batch-major into `output` (only
+    /// callers that want it pay for the copy).
+    func hiddenSequence() -> FloatBuffer {
+        let xh = UnsafePointer(inputs.last!.pointer), X = topWidth, H = hidden
+        reorder(xh + batch * X + (X - H), rowStride: X, rows: 0..<batch, time, batch, H, toBatchMajor: output.pointer)
+        return output
     }
 }
 

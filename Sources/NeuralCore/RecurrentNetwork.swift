@@ -250,7 +250,7 @@ public final class Workspace {
 
     /// The top layer's hidden state at every step (B,T,H), valid after forward.
     public var hiddenSequence: FloatBuffer {
-        if let cache { return cache.output }
+        if let cache { return cache.hiddenSequence() }
         return convolutionCache?.output.last ?? mlpHiddenSequence
     }
     /// The zero (B,T,H) sequence an `mlp` body reports.
