@@ -46,14 +46,15 @@ public struct LSTM: Sendable {
             }
         }
     }
+
     /// For each layer k, with x = input (B,T,I) for k = 0 and layer k−1's hidden sequence above, for t in 0..<T:
     ///   gates[t] (B,4H) = [x[:,t], h_{t−1}] (B,I_k+H) · [weight_ihᵀ; weight_hhᵀ] (I_k+H,4H)
     ///   i, f, g, o = σ, σ, tanh, σ of gates + bias_ih + bias_hh; c_t = f ⊙ c_{t−1} + i ⊙ g; h_t = o ⊙ tanh(c_t)
     /// with h_{−1} = h0[k], c_{−1} = c0[k] (L,B,H). Writes the final states hN, cN (L,B,H) and caches what backward
-    /// needs, including every layer's hidden sequence (`cache.hiddenSequence()` copies out the top one). Each step is one product over the stacked
-    /// weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`); otherwise x · weight_ihᵀ is one product
-    /// over all T·B rows first and each step adds h_{t−1} · weight_hhᵀ. Either way a batch row's result does not depend
-    /// on the batch size or on the thread count.
+    /// needs, every layer's hidden sequence included (`cache.hiddenSequence()` copies out the top one). Each step is
+    /// one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`); otherwise
+    /// x · weight_ihᵀ is one product over all T·B rows first (OpenBLAS) and each step adds h_{t−1} · weight_hhᵀ. In the
+    /// stacked form a batch row's result does not depend on the batch size or on the thread count.
     func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
                  h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
                  hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>) {
@@ -151,9 +152,9 @@ public struct LSTM: Sendable {
                 let b0 = rows.lowerBound, n = rows.count
                 if k == L - 1 { reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H) }
                 for b in rows {
-                    let dhLast = dxh + (T * B + b) * X + I   // ∂/∂h_{T−1} from beyond the window
+                    let dhLast = dxh + (T * B + b) * X + I, dcLast = dc + b * H   // ∂/∂h_{T−1}, c_{T−1} from beyond the window
                     if let dhN { dhLast.update(from: dhN + (k * B + b) * H, count: H) } else { dhLast.update(repeating: 0, count: H) }
-                    if let dcN { (dc + b * H).update(from: dcN + (k * B + b) * H, count: H) } else { (dc + b * H).update(repeating: 0, count: H) }
+                    if let dcN { dcLast.update(from: dcN + (k * B + b) * H, count: H) } else { dcLast.update(repeating: 0, count: H) }
                 }
                 for t in stride(from: T - 1, through: first, by: -1) {
                     let at = t * B + b0   // row (t, b0)
@@ -171,7 +172,8 @@ public struct LSTM: Sendable {
                     if first == 0 { d.update(from: dxh + b * X + I, count: H); e.update(from: dc + b * H, count: H) } else {
                         d.update(repeating: 0, count: H); e.update(repeating: 0, count: H)
                     }
-                    for t in 0..<first { (dxh + (t * B + b) * X).update(repeating: 0, count: I) }   // no gradient before the kept steps
+                    // steps before the kept ones pass no gradient down
+                    for t in 0..<first { (dxh + (t * B + b) * X).update(repeating: 0, count: I) }
                 }
             }
             let dG = UnsafePointer(gates + from * G)   // (T'B,4H)
@@ -186,12 +188,16 @@ public struct LSTM: Sendable {
             let xhT = cache.transposedInputs.pointer, ldT = kept + panelWidth
             let dGp = cache.gatePanels.pointer, panels = (G + panelWidth - 1) / panelWidth
             forEachIndexedShare(panels) { share, js in
-                for j in js { packPanel(dG, rows: kept, ldb: G, columns: (j * panelWidth)..<min(G, (j + 1) * panelWidth), into: dGp + j * kept * panelWidth) }
-                let shares = shareCount(panels)
-                transpose(xh + from * X, rows: kept, ld: X, columns: (share * X / shares)..<((share + 1) * X / shares), into: xhT, ldt: ldT)
+                for j in js {
+                    packPanel(dG, rows: kept, ldb: G, columns: (j * panelWidth)..<min(G, (j + 1) * panelWidth),
+                              into: dGp + j * kept * panelWidth)
+                }
+                let shares = shareCount(panels), columns = (share * X / shares)..<((share + 1) * X / shares)
+                transpose(xh + from * X, rows: kept, ld: X, columns: columns, into: xhT, ldt: ldT)
             }
             let dWT = cache.dWeights.pointer, dBias = cache.bias.pointer
-            let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset, gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
+            let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset
+            let gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
             forEachShare(panels) { js in
                 let c0 = js.lowerBound * panelWidth, c1 = min(G, js.upperBound * panelWidth), w = c1 - c0
                 let ownPanels = dGp + js.lowerBound * kept * panelWidth
@@ -220,7 +226,7 @@ public struct LSTM: Sendable {
 func stacksWeights(inputSize I: Int, hidden H: Int) -> Bool { (I + H) * 4 * H * MemoryLayout<Float>.size <= 256 << 10 }
 
 /// Rows of the kept sequence per packed product in `LSTM.backward`'s weight gradients (measured: 256 beats 32…128 by
-/// 3–8% at X = 96, 4H = 256, T·B = 2048).
+/// 2–8% at X = 96, 4H = 256, T·B = 2048).
 let weightGradientDepth = 256
 
 /// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.

@@ -1,7 +1,8 @@
 // The LSTM's per-step recurrent products, c (M,N) (+)= a (M,K) · B (K,N) with small M (a share of the batch), the
-// same B for all T steps, and K, N of a few hundred. OpenBLAS re-packs B and pays its call overhead on every such
-// product; here B is packed once per pass and register-blocked kernels (6 or 4 rows × 16 columns, twelve or eight
-// 8-lane FMA accumulators) run from the packed panels, about 1.5× OpenBLAS's throughput on these shapes.
+// same B for all T steps, and K, N of a few hundred; also its weight gradients (M = I+H, K = a chunk of the sequence's
+// rows). OpenBLAS re-packs B and pays its call overhead on every such product; here B is packed once per pass and
+// register-blocked kernels (6, 5 or 4 rows × 16 columns, twelve to eight 8-lane FMA accumulators) run from the packed
+// panels, about 1.5× OpenBLAS's throughput on these shapes.
 
 /// Columns per packed panel (two 8-lane vectors).
 let panelWidth = 16
@@ -37,7 +38,8 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
 }
 
 /// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`; B packed by `packPanels` (or K rows of taller panels
-/// `panelStride` floats apart); rows of a are `lda` apart, rows of c `ldc` apart. Panels outer, rows inner, so one panel (K×16) stays in L1 while every row block uses it.
+/// `panelStride` floats apart); rows of a are `lda` apart, rows of c `ldc` apart. Panels outer, rows inner, so one
+/// panel (K×16) stays in L1 while every row block uses it.
 /// Every element is one left-to-right FMA chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating) whichever kernel
 /// computes it, so a row's result does not depend on M or on its position.
 @inline(never)   // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
