@@ -130,9 +130,8 @@ struct LSTMProblem {
     }
 }
 
-@Test(arguments: [2, 10], [true, false])
-func lstmGradientsIncludingInitialState(hidden: Int, stacked: Bool) {
-    let p = LSTMProblem(seed: 14, hidden: hidden, stacked: stacked)
+/// Backward's gradients w.r.t. the weights, the input and both initial states against finite differences.
+func expectLSTMGradients(_ p: LSTMProblem) {
     let (g, dx, dh0, dc0) = p.analytic()
     expectGradient(g, numericalGradient(p.params) { p.loss(params: $0) }, "dWeights")
     expectGradient(dx, numericalGradient(p.x) { p.loss(x: $0) }, "dInput")
@@ -140,17 +139,17 @@ func lstmGradientsIncludingInitialState(hidden: Int, stacked: Bool) {
     expectGradient(dc0, numericalGradient(p.c0) { p.loss(c0: $0) }, "dc0")
 }
 
-/// Two threads: the batch splits into uneven shares (5 rows) and the weight gradients' 40 gate columns into a full
-/// panel and a partial one per worker.
+@Test(arguments: [2, 10], [true, false])
+func lstmGradientsIncludingInitialState(hidden: Int, stacked: Bool) {
+    expectLSTMGradients(LSTMProblem(seed: 14, hidden: hidden, stacked: stacked))
+}
+
+/// Two threads: the batch splits into uneven shares (5 rows), and the weight gradients' 40 gate columns (three panels,
+/// the last one partial) between the two workers.
 @Test(arguments: [true, false])
 func lstmGradientsAcrossThreads(stacked: Bool) {
     setBLASThreads(2)
-    let p = LSTMProblem(seed: 17, batch: 5, hidden: 10, stacked: stacked)
-    let (g, dx, dh0, dc0) = p.analytic()
-    expectGradient(g, numericalGradient(p.params) { p.loss(params: $0) }, "dWeights")
-    expectGradient(dx, numericalGradient(p.x) { p.loss(x: $0) }, "dInput")
-    expectGradient(dh0, numericalGradient(p.h0) { p.loss(h0: $0) }, "dh0")
-    expectGradient(dc0, numericalGradient(p.c0) { p.loss(c0: $0) }, "dc0")
+    expectLSTMGradients(LSTMProblem(seed: 17, batch: 5, hidden: 10, stacked: stacked))
 }
 
 @Test(arguments: [true, false])
