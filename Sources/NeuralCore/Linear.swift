@@ -39,11 +39,10 @@ public struct Linear: Sendable {
     }
 }
 
-/// sums (C) += Σ_r matrix (R,C), row r at `matrix + r · rowStride`. 8 lanes at a time, then the tail.
-func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int? = nil, into sums: UnsafeMutablePointer<Float>) {
-    let stride = rowStride ?? columns
+/// sums (C) += Σ_r matrix (R,C). 8 lanes at a time, then the tail.
+func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
     for r in 0..<rows {
-        let row = matrix + r * stride
+        let row = matrix + r * columns
         var c = 0
         while c + 8 <= columns { store8(load8(sums + c) + load8(row + c), sums + c); c += 8 }
         while c < columns { sums[c] += row[c]; c += 1 }
