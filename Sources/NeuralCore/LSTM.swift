@@ -73,7 +73,8 @@ public struct LSTM: Sendable {
             } else {
                 packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)   // weight_hhᵀ (H,4H)
             }
-            forEachShare(B) { rows in
+            // fills rows `rows` of xh: x_t for every t, and h_{−1}
+            let prepare = { (rows: Range<Int>) in
                 if k == 0 {
                     reorder(input, rows: rows, T, B, I, toTimeMajor: xh, rowStride: X)
                 } else {   // layer k−1's h_0…h_{T−1}: its rows 1…T, after its inputs
@@ -82,13 +83,15 @@ public struct LSTM: Sendable {
                         for b in rows { (xh + (t * B + b) * X).update(from: below + ((t + 1) * B + b) * W + (W - H), count: H) }
                     }
                 }
-                for b in rows { (xh + b * X + I).update(from: h0 + (k * B + b) * H, count: H) }   // h_{−1}
+                for b in rows { (xh + b * X + I).update(from: h0 + (k * B + b) * H, count: H) }
             }
-            if !stacked {   // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ
+            if !stacked {   // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ, which needs every row of x first
+                forEachShare(B, prepare)
                 gemm(transB: true, m: T * B, n: G, k: I, a: xh, lda: X, b: p + layer.weightIH.offset, ldb: I, c: gates, ldc: G)
             }
             // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
             forEachShare(B) { rows in
+                if stacked { prepare(rows) }
                 let b0 = rows.lowerBound, n = rows.count
                 for t in 0..<T {
                     let at = t * B + b0   // row (t, b0)
@@ -109,7 +112,7 @@ public struct LSTM: Sendable {
     }
 
     /// Backpropagation through time, mirroring `forward`. Inputs: dOutput (B,T,H), the gradient w.r.t. the top layer's
-    /// hidden sequence; dhN, dcN (L,B,H), gradients w.r.t. the final states (nil = zero). Per layer, from the top down and
+    /// hidden sequence (nil = zero); dhN, dcN (L,B,H), gradients w.r.t. the final states (nil = zero). Per layer, from the top down and
     /// from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get no gradient):
     ///   dh = dOutput[:,t] + (dh_{t+1} path); dc = dc_{t+1}·f_{t+1} + dh ⊙ o ⊙ (1 − tanh²c_t)
     ///   dGates (B,4H) = (dc⊙g⊙i(1−i), dc⊙c_{t−1}⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh(c_t)⊙o(1−o))
@@ -124,7 +127,7 @@ public struct LSTM: Sendable {
     /// initial-state gradients (zero when truncated, since no gradient reaches the first step). Backward consumes the
     /// cache: run forward again before another backward.
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                  batch B: Int, time T: Int, c0: UnsafePointer<Float>, cache: LSTMCache, dOutput: UnsafePointer<Float>,
+                  batch B: Int, time T: Int, c0: UnsafePointer<Float>, cache: LSTMCache, dOutput: UnsafePointer<Float>?,
                   dhN: UnsafePointer<Float>?, dcN: UnsafePointer<Float>?, dInput: UnsafeMutablePointer<Float>?,
                   dh0: UnsafeMutablePointer<Float>, dc0: UnsafeMutablePointer<Float>, truncate: Int? = nil) {
         let H = hidden, G = 4 * hidden, L = layers.count
@@ -136,9 +139,11 @@ public struct LSTM: Sendable {
             let layer = layers[k], I = layer.inputSize, X = I + H, stacked = layer.stacked
             let xh = UnsafePointer(cache.inputs[k].pointer)   // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
             let dxh = cache.dInputs[k].pointer                 // (T+1,B,X): row (t,b) = [dx_t, dh_{t−1}]
-            // ∂/∂ this layer's hidden sequence (T,B,H): dOutput time-major for the top layer, else the dx of layer k+1
-            let dHidden = k == L - 1 ? UnsafePointer(cache.dSeq.pointer) : UnsafePointer(cache.dInputs[k + 1].pointer)
-            let dHiddenStride = k == L - 1 ? H : H + layers[k + 1].inputSize
+            // ∂/∂ this layer's hidden sequence (T,B,H): dOutput time-major for the top layer (or one zero row read at
+            // stride 0 when there is none), else the dx of layer k+1
+            let dHidden = k < L - 1 ? UnsafePointer(cache.dInputs[k + 1].pointer)
+                : dOutput == nil ? UnsafePointer(cache.zeroRow.pointer) : UnsafePointer(cache.dSeq.pointer)
+            let dHiddenStride = k < L - 1 ? H + layers[k + 1].inputSize : dOutput == nil ? 0 : H
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
             let N = stacked ? X : H   // columns of each step's product: [dx, dh_{t−1}] or dh_{t−1}
             let packed = cache.packed.reserve(packedPanelsCount(k: G, n: N))
@@ -150,7 +155,7 @@ public struct LSTM: Sendable {
             }
             forEachShare(B) { rows in
                 let b0 = rows.lowerBound, n = rows.count
-                if k == L - 1 { reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H) }
+                if k == L - 1, let dOutput { reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H) }
                 for b in rows {
                     let dhLast = dxh + (T * B + b) * X + I, dcLast = dc + b * H   // ∂/∂h_{T−1}, c_{T−1} from beyond the window
                     if let dhN { dhLast.update(from: dhN + (k * B + b) * H, count: H) } else { dhLast.update(repeating: 0, count: H) }
@@ -180,34 +185,13 @@ public struct LSTM: Sendable {
             if !stacked && (k > 0 || dInput != nil) {   // dx (T'B,I) = dGates · weight_ih
                 gemm(m: kept, n: I, k: G, a: dG, lda: G, b: p + layer.weightIH.offset, ldb: I, c: dxh + from * X, ldc: X)
             }
-            // weight and bias gradients: dWᵀ (X,4H) = [x_t, h_{t−1}]ᵀ (X,T'B) · dGates (T'B,4H) on the packed kernels.
-            // First each worker packs its panels of dGates and transposes its slice of the X columns of the kept rows
-            // (xhT (X,T'B)); then each multiplies all of xhT by its panels, in chunks of `weightGradientDepth` rows.
-            // xhT rows are padded by 16 floats: at T·B = 2048 they would be 8 KB apart, and the 6 rows a kernel reads
-            // together would share one L1 set
-            let xhT = cache.transposedInputs.pointer, ldT = kept + panelWidth
-            let dGp = cache.gatePanels.pointer, panels = (G + panelWidth - 1) / panelWidth
-            forEachIndexedShare(panels) { share, js in
-                for j in js {
-                    packPanel(dG, rows: kept, ldb: G, columns: (j * panelWidth)..<min(G, (j + 1) * panelWidth),
-                              into: dGp + j * kept * panelWidth)
-                }
-                let shares = shareCount(panels), columns = (share * X / shares)..<((share + 1) * X / shares)
-                transpose(xh + from * X, rows: kept, ld: X, columns: columns, into: xhT, ldt: ldT)
-            }
+            // weight and bias gradients, dWᵀ (X,4H) = [x_t, h_{t−1}]ᵀ (X,T'B) · dGates (T'B,4H), into PyTorch's layouts
             let dWT = cache.dWeights.pointer, dBias = cache.bias.pointer
             let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset
             let gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
-            forEachShare(panels) { js in
-                let c0 = js.lowerBound * panelWidth, c1 = min(G, js.upperBound * panelWidth), w = c1 - c0
-                let ownPanels = dGp + js.lowerBound * kept * panelWidth
-                for k0 in stride(from: 0, to: kept, by: weightGradientDepth) {
-                    packedGemm(m: X, n: w, k: min(weightGradientDepth, kept - k0), a: xhT + k0, lda: ldT,
-                               packed: ownPanels + k0 * panelWidth, panelStride: kept * panelWidth, c: dWT + c0, ldc: G,
-                               accumulate: k0 > 0)
-                }
-                addPanelColumnSums(ownPanels, rows: kept, columns: w, into: dBias + c0)
-                for r in c0..<c1 {   // into PyTorch's (4H,I) and (4H,H) layouts
+            weightGradients(x: xh + from * X, ldx: X, width: X, dY: dG, ldy: G, columns: G, rows: kept,
+                            transposed: cache.transposedInputs.pointer, panels: cache.gatePanels.pointer, dW: dWT, dBias: dBias) { columns in
+                for r in columns {
                     for i in 0..<I { gih[r * I + i] += dWT[i * G + r] }
                     for j in 0..<H { ghh[r * H + j] += dWT[(I + j) * G + r] }
                     gbih[r] += dBias[r]; gbhh[r] += dBias[r]
@@ -224,48 +208,6 @@ public struct LSTM: Sendable {
 /// weights fit in half of a 512 KB L2, so each step reads them from L2 and stores the gates once. Larger layers (e.g.
 /// I = H = 300: 2.9 MB) project x for all steps in one product instead and read only weight_hh per step.
 func stacksWeights(inputSize I: Int, hidden H: Int) -> Bool { (I + H) * 4 * H * MemoryLayout<Float>.size <= 256 << 10 }
-
-/// Rows of the kept sequence per packed product in `LSTM.backward`'s weight gradients (measured: 256 beats 32…128 by
-/// 2–8% at X = 96, 4H = 256, T·B = 2048).
-let weightGradientDepth = 256
-
-/// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
-func packPanel(_ b: UnsafePointer<Float>, rows: Int, ldb: Int, columns: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
-    let w = columns.count, source = b + columns.lowerBound
-    if w == panelWidth {   // two vector copies per row (a memmove call per row costs more than the copy)
-        for r in 0..<rows {
-            store8(load8(source + r * ldb), panel + r * panelWidth); store8(load8(source + r * ldb + 8), panel + r * panelWidth + 8)
-        }
-        return
-    }
-    for r in 0..<rows {
-        for i in 0..<panelWidth { panel[r * panelWidth + i] = i < w ? source[r * ldb + i] : 0 }
-    }
-}
-
-/// target (C,rows) row c (rows `ldt` apart) = column c of source (rows,·) (rows `ld` apart), for c in `columns`; 64 rows
-/// at a time, so the source rows being read stay in L1 across the columns.
-func transpose(_ source: UnsafePointer<Float>, rows: Int, ld: Int, columns: Range<Int>, into target: UnsafeMutablePointer<Float>,
-               ldt: Int) {
-    for r0 in stride(from: 0, to: rows, by: 64) {
-        let r1 = min(rows, r0 + 64)
-        for c in columns {
-            let out = target + c * ldt
-            for r in r0..<r1 { out[r] = source[r * ld + c] }
-        }
-    }
-}
-
-/// sums (columns) = Σ over `rows` of consecutive panels (rows,16) as packed by `packPanel`; columns ≤ 16·panels.
-func addPanelColumnSums(_ panels: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
-    for j in 0..<((columns + panelWidth - 1) / panelWidth) {
-        var s0 = Float8(), s1 = Float8()
-        var p = panels + j * rows * panelWidth
-        for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += panelWidth }
-        let w = min(panelWidth, columns - j * panelWidth)
-        for i in 0..<w { sums[j * panelWidth + i] = i < 8 ? s0[i] : s1[i - 8] }
-    }
-}
 
 /// Copies rows `rows` of a batch-major (B,T,W) sequence into a time-major (T,B,·) one whose rows are `rowStride` apart.
 @inline(__always)
@@ -369,14 +311,14 @@ func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, 
 /// Everything an LSTM forward keeps for backward, sized for one (B,T), time-major, per layer k (input width I_k):
 /// inputs (T+1,B,I_k+H), row (t,b) = [x_t, h_{t−1}] (row T holds only h_{T−1}); gates (T,B,4H) (activated; backward
 /// overwrites them with their gradients); cell, tanhCell (T,B,H); and backward's dInputs, shaped like inputs, row (t,b)
-/// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major; scratch dSeq (T,B,H) (the
-/// top layer's dOutput, time-major), dc (B,H), bias (4H) (bias_ih + bias_hh of the layer in progress, then its
-/// gradient), dWeights (I_k+H,4H) (a layer's weight gradients, transposed), transposedInputs (I_k+H,T·B+16) and
-/// gatePanels (⌈4H/16⌉ panels of (T·B,16)) (their operands), `packed` (a layer's weights packed for `packedGemm`,
-/// sized on first use).
+/// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major; scratch: dSeq
+/// (T,B,H) (the top layer's dOutput, time-major), zeroRow (H) (stands in for a dOutput that is all zero), dc (B,H),
+/// bias (4H) (bias_ih + bias_hh of the layer in progress, then its gradient), dWeights (I_k+H,4H) (a layer's weight
+/// gradients, transposed), transposedInputs (I_k+H,T·B+16) and gatePanels (⌈4H/16⌉ panels of (T·B,16)) (their
+/// operands), `packed` (a layer's weights packed for `packedGemm`, sized on first use).
 final class LSTMCache {
     let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
-    let output, dSeq, dc, bias, dWeights, transposedInputs, gatePanels: FloatBuffer
+    let output, dSeq, zeroRow, dc, bias, dWeights, transposedInputs, gatePanels: FloatBuffer
     let packed = ScratchBuffer()
 
     private let batch, time, hidden, topWidth: Int
@@ -391,6 +333,7 @@ final class LSTMCache {
         dInputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
         output = FloatBuffer(B * T * H)
         dSeq = FloatBuffer(T * B * H)
+        zeroRow = FloatBuffer(H)
         dc = FloatBuffer(B * H)
         bias = FloatBuffer(4 * H)
         dWeights = FloatBuffer(4 * H * (max(lstm.inputSize, H) + H))

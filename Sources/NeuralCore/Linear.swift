@@ -20,22 +20,65 @@ public struct Linear: Sendable {
         initialiseUniform(&parameters, bias, bound: bound, using: &rng)
     }
 
-    /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer).
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
-        let b = p + bias.offset
-        for r in 0..<rows { (output + r * outFeatures).update(from: b, count: outFeatures) }
-        gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: input, b: p + weight.offset, beta: 1, c: output)
+    /// Whether `forward`/`backward` given a scratch run on the packed kernels: weights of at most 64 KB (e.g. a
+    /// Market2Vec over a few features per bar), where OpenBLAS's per-call packing and blocking cost several times the
+    /// arithmetic. Larger layers go to OpenBLAS (`gemm`).
+    var usesPackedKernels: Bool { inFeatures * outFeatures <= 16_384 }
+
+    /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer). With a `scratch`
+    /// and `usesPackedKernels`, on the packed kernels (rows split across threads for products of `gemmSplitWork`
+    /// multiply-adds or more); else through `gemm`.
+    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
+                 scratch: ScratchBuffer? = nil) {
+        let I = inFeatures, O = outFeatures, b = p + bias.offset
+        for r in 0..<rows { (output + r * O).update(from: b, count: O) }
+        guard let scratch, usesPackedKernels else {
+            return gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, beta: 1, c: output)
+        }
+        let packed = scratch.reserve(packedPanelsCount(k: I, n: O))
+        packPanels(p + weight.offset, transposed: true, k: I, n: O, into: packed)   // weightᵀ (I,O)
+        splitRows(rows) { rs in
+            packedGemm(m: rs.count, n: O, k: I, a: input + rs.lowerBound * I, lda: I, packed: packed,
+                       c: output + rs.lowerBound * O, ldc: O, accumulate: true)
+        }
     }
 
     /// dWeight (O,I) += dOutputᵀ (O,R) · input (R,I); dBias (O) += Σ_rows dOutput (R,O);
-    /// dInput (R,I) += dOutput (R,O) · weight (O,I) when `dInput` is given.
+    /// dInput (R,I) += dOutput (R,O) · weight (O,I) when `dInput` is given. With a `scratch` and `usesPackedKernels`,
+    /// on the packed kernels (`weightGradients`); else through `gemm`.
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
-                  dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?) {
-        gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: dOutput, b: input, beta: 1, c: g + weight.offset)
-        addColumnSums(dOutput, rows: rows, columns: outFeatures, into: g + bias.offset)
-        if let dInput {
-            gemm(m: rows, n: inFeatures, k: outFeatures, a: dOutput, b: p + weight.offset, beta: 1, c: dInput)
+                  dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil) {
+        let I = inFeatures, O = outFeatures
+        guard let scratch, usesPackedKernels else {
+            gemm(transA: true, m: O, n: I, k: rows, a: dOutput, b: input, beta: 1, c: g + weight.offset)
+            addColumnSums(dOutput, rows: rows, columns: O, into: g + bias.offset)
+            if let dInput { gemm(m: rows, n: I, k: O, a: dOutput, b: p + weight.offset, beta: 1, c: dInput) }
+            return
         }
+        // scratch: xᵀ (I,R+16) | panels of dOutput | dWeightᵀ (I,O) | dBias (O) | weight packed (O,I)
+        let transposedCount = I * (rows + panelWidth), panelsCount = packedPanelsCount(k: rows, n: O)
+        let base = scratch.reserve(transposedCount + panelsCount + I * O + O + packedPanelsCount(k: O, n: I))
+        let panels = base + transposedCount, dWT = panels + panelsCount, dBias = dWT + I * O, packed = dBias + O
+        let gw = g + weight.offset, gb = g + bias.offset
+        weightGradients(x: input, ldx: I, width: I, dY: dOutput, ldy: O, columns: O, rows: rows, transposed: base,
+                        panels: panels, dW: dWT, dBias: dBias) { columns in
+            for o in columns {
+                for i in 0..<I { gw[o * I + i] += dWT[i * O + o] }
+                gb[o] += dBias[o]
+            }
+        }
+        guard let dInput else { return }
+        packPanels(p + weight.offset, transposed: false, k: O, n: I, into: packed)   // weight (O,I)
+        splitRows(rows) { rs in
+            packedGemm(m: rs.count, n: I, k: O, a: dOutput + rs.lowerBound * O, lda: O, packed: packed,
+                       c: dInput + rs.lowerBound * I, ldc: I, accumulate: true)
+        }
+    }
+
+    /// Runs `body` on all `rows` at once, or on shares of them across threads (`forEachShare`) when the product has
+    /// `gemmSplitWork` multiply-adds or more.
+    private func splitRows(_ rows: Int, _ body: (Range<Int>) -> Void) {
+        if rows * inFeatures * outFeatures >= gemmSplitWork { forEachShare(rows, body) } else { body(0..<rows) }
     }
 }
 

@@ -16,9 +16,11 @@ public struct Market2Vec: Sendable {
         linear.initialise(&parameters, using: &rng)
     }
 
-    /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)).
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
-        linear.forward(p, input: input, rows: rows, output: output)
+    /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)). `scratch` lets a small layer use the packed kernels
+    /// (`Linear.usesPackedKernels`).
+    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
+                 scratch: ScratchBuffer? = nil) {
+        linear.forward(p, input: input, rows: rows, output: output, scratch: scratch)
         activation.forward(output, count: rows * embedding)
     }
 
@@ -26,9 +28,9 @@ public struct Market2Vec: Sendable {
     /// dInput (B·T,F) += dPre · weight when given (the network's input needs no gradient, so it passes nil).
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
                   output: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
-                  dInput: UnsafeMutablePointer<Float>?) {
+                  dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil) {
         dPre.update(repeating: 0, count: rows * embedding)
         activation.backward(output: output, dOutput: dOutput, dInput: dPre, count: rows * embedding)
-        linear.backward(p, g, input: input, rows: rows, dOutput: dPre, dInput: dInput)
+        linear.backward(p, g, input: input, rows: rows, dOutput: dPre, dInput: dInput, scratch: scratch)
     }
 }

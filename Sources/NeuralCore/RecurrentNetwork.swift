@@ -125,7 +125,7 @@ public final class RecurrentNetwork {
         defer { computeLock.unlock() }
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
-            embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer)
+            embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
             switch body {
             case .lstm(let lstm):
                 lstm.forward(p, input: ws.embedded.pointer, batch: B, time: T, h0: ws.h0.pointer, c0: ws.c0.pointer,
@@ -141,7 +141,7 @@ public final class RecurrentNetwork {
             }
         }
         for d in ws.dOutputs { d.zero() }
-        ws.dHiddenSequence.zero(); ws.dhN.zero(); ws.dcN.zero()
+        ws.clearSequenceGradient(); ws.dhN.zero(); ws.dcN.zero()
     }
 
     /// Backpropagates the gradients the caller put in `ws.dOutputs` (and optionally `dHiddenSequence`, `dhN`, `dcN`)
@@ -164,17 +164,17 @@ public final class RecurrentNetwork {
                 switch body {
                 case .lstm(let lstm):
                     lstm.backward(p, g, input: ws.embedded.pointer, batch: B, time: T, c0: ws.c0.pointer, cache: ws.cache!,
-                                  dOutput: ws.dHiddenSequence.pointer, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
+                                  dOutput: ws.sequenceGradientGiven ? ws.sequenceGradient.pointer : nil, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
                                   dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
                 case .cnn(let conv):
-                    conv.backward(p, g, batch: B, time: T, cache: ws.convolutionCache!, dOutput: ws.dHiddenSequence.pointer,
+                    conv.backward(p, g, batch: B, time: T, cache: ws.convolutionCache!, dOutput: ws.sequenceGradient.pointer,
                                   dhN: ws.dhN.pointer, dInput: ws.dEmbedded.pointer)
                 case .mlp(let mlp):
                     mlp.backward(p, g, input: ws.embedded.pointer, batch: B, hN: ws.hN.pointer, dhN: ws.dhN.pointer,
                                  dPre: ws.dPre.pointer, dBelow: ws.dPre.pointer + B * H, dInput: ws.dEmbedded.pointer)
                 }
                 embed.backward(p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
-                               dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil)
+                               dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil, scratch: ws.embeddingScratch)
                 if !frozen.isEmpty { (g + frozen.lowerBound).update(repeating: 0, count: frozen.count) }
             }
         }
@@ -216,14 +216,24 @@ public final class Workspace {
     public let outputs: [FloatBuffer]
     /// Per head, ∂loss/∂out (B,A_k): zeroed by forward, added into by the caller's losses, read by backward.
     public let dOutputs: [FloatBuffer]
-    /// Optional extra gradient w.r.t. the top layer's hidden state at every step (B,T,H); zeroed by forward.
-    public let dHiddenSequence: FloatBuffer
+    /// Optional extra gradient w.r.t. the top layer's hidden state at every step (B,T,H); zero after forward. Take it
+    /// from this property after each forward: forward re-zeroes it only if it was handed out since, and backward reads
+    /// it only then (an LSTM body skips the T·B·H pass over a gradient that is all zero).
+    public var dHiddenSequence: FloatBuffer {
+        sequenceGradientGiven = true
+        return sequenceGradient
+    }
+    let sequenceGradient: FloatBuffer
+    /// Whether `dHiddenSequence` was handed out since `sequenceGradient` was last zeroed.
+    private(set) var sequenceGradientGiven = false
     /// Optional gradient w.r.t. the final states (L,B,H); zeroed by forward (heads add into dhN's last layer).
     public let dhN, dcN: FloatBuffer
     /// ∂loss/∂initial states (L,B,H), written by backward.
     public let dh0, dc0: FloatBuffer
     let embedded, dEmbedded, dPre: FloatBuffer
     let headScratch: [FloatBuffer]
+    /// The embedding's packed operands (`Linear.usesPackedKernels`), sized on first use.
+    let embeddingScratch = ScratchBuffer()
     let cache: LSTMCache?
     let convolutionCache: ConvolutionCache?
 
@@ -238,7 +248,7 @@ public final class Workspace {
         dh0 = FloatBuffer(L * B * H); dc0 = FloatBuffer(L * B * H)
         outputs = c.heads.map { FloatBuffer(B * $0.outputs) }
         dOutputs = c.heads.map { FloatBuffer(B * $0.outputs) }
-        dHiddenSequence = FloatBuffer(B * T * H)
+        sequenceGradient = FloatBuffer(B * T * H)
         embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(max(B * T * E, 2 * B * H))  // also the mlp body's two (B,H) scratch rows
         headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
         switch net.body {
@@ -246,6 +256,13 @@ public final class Workspace {
         case .cnn(let conv): cache = nil; convolutionCache = ConvolutionCache(conv, batch: B, time: T)
         case .mlp: cache = nil; convolutionCache = nil
         }
+    }
+
+    /// Zeroes `sequenceGradient` if `dHiddenSequence` handed it out since it was last zeroed (it starts zero).
+    func clearSequenceGradient() {
+        guard sequenceGradientGiven else { return }
+        sequenceGradient.zero()
+        sequenceGradientGiven = false
     }
 
     /// The top layer's hidden state at every step (B,T,H), valid after forward.

@@ -65,23 +65,26 @@ func activationGradient(_ activation: Activation) {
     expectGradient(dx, numericalGradient(x, loss), "d\(activation)")
 }
 
-@Test(arguments: [Activation.relu, .tanh])
-func market2VecGradients(_ activation: Activation) {
+/// Through OpenBLAS (no scratch) and through the packed kernels (with one; this layer is small enough).
+@Test(arguments: [(Activation.relu, false), (.tanh, false), (.relu, true), (.tanh, true)])
+func market2VecGradients(_ activation: Activation, packed: Bool) {
     var rng = Xoshiro256(seed: 13)
     var layout = ParameterLayout()
     let embed = Market2Vec(features: 4, embedding: 3, activation: activation, layout: &layout)
+    #expect(embed.linear.usesPackedKernels)
     let rows = 6 // B·T = 2·3
     let params = randomFloats(layout.count, using: &rng), x = randomFloats(rows * 4, using: &rng)
     let r = randomFloats(rows * 3, using: &rng)
+    let scratch = packed ? ScratchBuffer() : nil
     func loss(_ p: [Float], _ x: [Float]) -> Double {
         var out = [Float](repeating: 0, count: rows * 3)
-        embed.forward(p, input: x, rows: rows, output: &out)
+        embed.forward(p, input: x, rows: rows, output: &out, scratch: scratch)
         return dot(out, r)
     }
     var out = [Float](repeating: 0, count: rows * 3)
-    embed.forward(params, input: x, rows: rows, output: &out)
+    embed.forward(params, input: x, rows: rows, output: &out, scratch: scratch)
     var grads = [Float](repeating: 0, count: layout.count), dPre = out, dx = [Float](repeating: 0, count: rows * 4)
-    embed.backward(params, &grads, input: x, rows: rows, output: out, dOutput: r, dPre: &dPre, dInput: &dx)
+    embed.backward(params, &grads, input: x, rows: rows, output: out, dOutput: r, dPre: &dPre, dInput: &dx, scratch: scratch)
     expectGradient(grads, numericalGradient(params) { loss($0, x) }, "dWeight, dBias")
     expectGradient(dx, numericalGradient(x) { loss(params, $0) }, "dInput")
 }
@@ -191,6 +194,31 @@ func networkGradientsThroughHeadsAndHiddenSequence(_ kind: HeadKind) {
     net.zeroGradients()
     net.backward(ws)
     expectGradient(net.gradients, numeric, "network gradients with \(kind) head")
+}
+
+/// The sequence gradient is zero after every forward: a backward whose caller did not take `dHiddenSequence` since
+/// the last forward gets exactly the gradient of a workspace that never had one, whatever an earlier backward used.
+@Test(arguments: [EncoderKind.lstm, .cnn])
+func sequenceGradientIsZeroAfterEveryForward(_ kind: EncoderKind) {
+    var rng = Xoshiro256(seed: 19)
+    let net = RecurrentNetwork(.init(features: 3, embedding: 4, hidden: 5, layers: 2, kind: kind), using: &rng)
+    let used = net.makeWorkspace(batch: 3, time: 4), fresh = net.makeWorkspace(batch: 3, time: 4)
+    let x = randomFloats(used.input.count, using: &rng), r = randomFloats(3, using: &rng)
+    let rs = randomFloats(used.dHiddenSequence.count, using: &rng)
+    used.input.set(x); fresh.input.set(x)
+    func gradients(_ ws: Workspace, sequence: Bool) -> [Float] {
+        net.forward(ws)
+        ws.dOutputs[0].set(r)
+        if sequence { ws.dHiddenSequence.set(rs) }
+        net.zeroGradients()
+        net.backward(ws)
+        return net.gradients
+    }
+    let withSequence = gradients(used, sequence: true)
+    let after = gradients(used, sequence: false), never = gradients(fresh, sequence: false)
+    #expect(after == never)
+    #expect(withSequence != never, "the sequence gradient was read while it was given")
+    #expect(used.dHiddenSequence.array.allSatisfy { $0 == 0 })
 }
 
 @Test func duelingHeadCombinesValueAndAdvantage() {

@@ -71,3 +71,30 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
         #expect(worst < 1e-3, "m \(m) n \(n) k \(k): worst difference \(worst)")
     }
 }
+
+/// A small Linear on the packed kernels agrees with the OpenBLAS path on many rows: the forward split across threads,
+/// the weight gradients in several `weightGradientDepth` chunks (700 = 256+256+188 rows) over a full and a partial
+/// panel of outputs (O = 20), gradients ADDED to what was there, and dInput added too.
+@Test func packedLinearMatchesGemmPath() {
+    setBLASThreads(2)
+    var rng = Xoshiro256(seed: 29)
+    var layout = ParameterLayout()
+    let linear = Linear("l", inFeatures: 300, outFeatures: 20, layout: &layout)
+    #expect(linear.usesPackedKernels)
+    let rows = 700
+    #expect(rows * 300 * 20 >= gemmSplitWork && rows > 2 * weightGradientDepth)
+    let p = randomFloats(layout.count, using: &rng), x = randomFloats(rows * 300, using: &rng)
+    let dy = randomFloats(rows * 20, using: &rng), g0 = randomFloats(layout.count, using: &rng)
+    let dx0 = randomFloats(rows * 300, using: &rng)
+    func run(_ scratch: ScratchBuffer?) -> (out: [Float], g: [Float], dx: [Float]) {
+        var out = [Float](repeating: 0, count: rows * 20), g = g0, dx = dx0
+        linear.forward(p, input: x, rows: rows, output: &out, scratch: scratch)
+        linear.backward(p, &g, input: x, rows: rows, dOutput: dy, dInput: &dx, scratch: scratch)
+        return (out, g, dx)
+    }
+    let packed = run(ScratchBuffer()), blas = run(nil)
+    expectClose(packed.out, blas.out, rel: 1e-4, abs: 1e-4, "output")
+    expectClose(packed.g, blas.g, rel: 1e-4, abs: 1e-3, "weight and bias gradients")
+    expectClose(packed.dx, blas.dx, rel: 1e-4, abs: 1e-4, "dInput")
+    #expect(packed.g != g0)
+}
