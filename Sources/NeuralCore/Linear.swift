@@ -60,7 +60,7 @@ public struct Linear: Sendable {
         let base = scratch.reserve(transposedCount + panelsCount + I * O + O + packedPanelsCount(k: O, n: I))
         let panels = base + transposedCount, dWT = panels + panelsCount, dBias = dWT + I * O, packed = dBias + O
         let gw = g + weight.offset, gb = g + bias.offset
-        weightGradients(x: input, ldx: I, width: I, dY: dOutput, ldy: O, columns: O, rows: rows, transposed: base,
+        weightGradients(x: input, ldx: I, width: I, dY: (dOutput, O), columns: O, rows: rows, transposed: base,
                         panels: panels, dW: dWT, dBias: dBias) { columns in
             for o in columns {
                 for i in 0..<I { gw[o * I + i] += dWT[i * O + o] }

@@ -2,20 +2,25 @@
 // packed kernels: one product over all the rows, split across threads by output columns.
 
 /// Weight and bias gradients of y (R,N) = x (R,X) · W (X,N) + b, given the inputs x (rows `ldx` apart) and the output
-/// gradients dY (R,N) (rows `ldy` apart); both results are WRITTEN:
+/// gradients dY (R,N), as a matrix `dY` (rows `ld` apart) or, when `dY` is nil, already in `panels`; both results are
+/// WRITTEN:
 ///   dW (X,N) = xᵀ (X,R) · dY (R,N) into `dW` (rows N apart);  dBias (N) = Σ_rows dY into `dBias`.
-/// Each worker first packs its panels of dY into `panels` (⌈N/16⌉ panels of (R,16)) and transposes its slice of x's
-/// columns into `transposed` (X rows of R+16 floats: padded, because at R = 2048 unpadded rows would be 8 KB apart and
-/// the 6 a kernel reads together would share one L1 set). Then each multiplies all of xᵀ by its own panels, in chunks of
-/// `weightGradientDepth` rows, and passes its columns of dW and dBias to `consume` (e.g. to add them into a PyTorch
-/// (N,X) gradient). Workers own whole columns: no partial sums to merge, and the bits do not depend on the thread count.
-func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: UnsafePointer<Float>, ldy: Int, columns N: Int,
-                     rows R: Int, transposed: UnsafeMutablePointer<Float>, panels: UnsafeMutablePointer<Float>,
+/// Each worker first packs its panels of dY into `panels` (⌈N/16⌉ panels of (R,16), as `packPanel` lays them out) and
+/// transposes its slice of x's columns into `transposed` (X rows of R+16 floats: padded, because at R = 2048 unpadded
+/// rows would be 8 KB apart and the 6 a kernel reads together would share one L1 set). Then each multiplies all of xᵀ
+/// by its own panels, in chunks of `weightGradientDepth` rows, and passes its columns of dW and dBias to `consume` (e.g.
+/// to add them into a PyTorch (N,X) gradient). Workers own whole columns: no partial sums to merge, and the bits do
+/// not depend on the thread count.
+func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: (matrix: UnsafePointer<Float>, ld: Int)?,
+                     columns N: Int, rows R: Int, transposed: UnsafeMutablePointer<Float>, panels: UnsafeMutablePointer<Float>,
                      dW: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>, consume: (Range<Int>) -> Void) {
     let ldT = R + panelWidth, panelCount = (N + panelWidth - 1) / panelWidth
     forEachIndexedShare(panelCount) { share, js in
-        for j in js {
-            packPanel(dY, rows: R, ldb: ldy, columns: (j * panelWidth)..<min(N, (j + 1) * panelWidth), into: panels + j * R * panelWidth)
+        if let dY {
+            for j in js {
+                packPanel(dY.matrix, rows: R, ldb: dY.ld, columns: (j * panelWidth)..<min(N, (j + 1) * panelWidth),
+                          into: panels + j * R * panelWidth)
+            }
         }
         let shares = shareCount(panelCount), columns = (share * X / shares)..<((share + 1) * X / shares)
         transpose(x, rows: R, ld: ldx, columns: columns, into: transposed, ldt: ldT)
@@ -35,6 +40,20 @@ func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: Unsafe
 /// Rows per packed product in `weightGradients` (measured on the LSTM: 256 beats 32…128 by 2–8% at X = 96, N = 256,
 /// R = 2048).
 let weightGradientDepth = 256
+
+/// Copies `row` (N floats) into row r of the panels of an (R,N) matrix, laid out as `packPanel` does (zero past N).
+@inline(__always)
+func packPanelRow(_ row: UnsafePointer<Float>, columns N: Int, row r: Int, rows R: Int, into panels: UnsafeMutablePointer<Float>) {
+    var j = 0
+    while (j + 1) * panelWidth <= N {
+        let target = panels + (j * R + r) * panelWidth, source = row + j * panelWidth
+        store8(load8(source), target); store8(load8(source + 8), target + 8)
+        j += 1
+    }
+    guard j * panelWidth < N else { return }
+    let target = panels + (j * R + r) * panelWidth
+    for i in 0..<panelWidth { target[i] = j * panelWidth + i < N ? row[j * panelWidth + i] : 0 }
+}
 
 /// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
 func packPanel(_ b: UnsafePointer<Float>, rows: Int, ldb: Int, columns: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
