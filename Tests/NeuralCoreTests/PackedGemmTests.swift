@@ -98,3 +98,18 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
     expectClose(packed.dx, blas.dx, rel: 1e-4, abs: 1e-4, "dInput")
     #expect(packed.g != g0)
 }
+
+/// The blocked transpose equals the element-by-element one on shapes with row and column tails and a column range
+/// that starts mid-block (as a worker's slice does).
+@Test(arguments: [(13, 21, 3..<20), (16, 16, 0..<16), (7, 9, 1..<9), (40, 33, 8..<32)])
+func transposeMatchesElementByElement(rows: Int, ld: Int, columns: Range<Int>) {
+    let source = (0..<(rows * ld)).map { Float($0) }, ldt = rows + 5
+    var target = [Float](repeating: -1, count: ld * ldt)
+    transpose(source, rows: rows, ld: ld, columns: columns, into: &target, ldt: ldt)
+    for c in 0..<ld {
+        for r in 0..<ldt {
+            let expected = columns.contains(c) && r < rows ? source[r * ld + c] : -1
+            #expect(target[c * ldt + r] == expected, "row \(c) column \(r)")
+        }
+    }
+}
