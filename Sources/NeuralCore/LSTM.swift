@@ -112,8 +112,8 @@ public struct LSTM: Sendable {
     }
 
     /// Backpropagation through time, mirroring `forward`. Inputs: dOutput (B,T,H), the gradient w.r.t. the top layer's
-    /// hidden sequence (nil = zero); dhN, dcN (L,B,H), gradients w.r.t. the final states (nil = zero). Per layer, from the top down and
-    /// from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get no gradient):
+    /// hidden sequence, and dhN, dcN (L,B,H), gradients w.r.t. the final states (each nil = zero). Per layer, from the
+    /// top down and from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get none):
     ///   dh = dOutput[:,t] + (dh_{t+1} path); dc = dc_{t+1}·f_{t+1} + dh ⊙ o ⊙ (1 − tanh²c_t)
     ///   dGates (B,4H) = (dc⊙g⊙i(1−i), dc⊙c_{t−1}⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh(c_t)⊙o(1−o))
     ///   [dx[:,t], dh_{t−1}] (B,I_k+H) = dGates (B,4H) · [weight_ih, weight_hh] (4H,I_k+H)

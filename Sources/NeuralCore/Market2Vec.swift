@@ -25,7 +25,8 @@ public struct Market2Vec: Sendable {
     }
 
     /// dPre (B·T,E) = dOutput ⊙ f'(output) (scratch, overwritten); dWeight (E,F) += dPreᵀ · input; dBias (E) += Σ dPre;
-    /// dInput (B·T,F) += dPre · weight when given (the network's input needs no gradient, so it passes nil).
+    /// dInput (B·T,F) += dPre · weight when given (the network's input needs no gradient, so it passes nil); `scratch`
+    /// as in `forward`.
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
                   output: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
                   dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil) {

@@ -163,8 +163,9 @@ public final class RecurrentNetwork {
                 ws.dEmbedded.zero()
                 switch body {
                 case .lstm(let lstm):
+                    let dSequence = ws.sequenceGradientGiven ? UnsafePointer(ws.sequenceGradient.pointer) : nil
                     lstm.backward(p, g, input: ws.embedded.pointer, batch: B, time: T, c0: ws.c0.pointer, cache: ws.cache!,
-                                  dOutput: ws.sequenceGradientGiven ? ws.sequenceGradient.pointer : nil, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
+                                  dOutput: dSequence, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
                                   dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
                 case .cnn(let conv):
                     conv.backward(p, g, batch: B, time: T, cache: ws.convolutionCache!, dOutput: ws.sequenceGradient.pointer,
