@@ -33,8 +33,10 @@
 ///
 /// Threads and bits: call `setBLASThreads(n)` once at start-up. OpenBLAS itself runs on one thread; NeuralCore splits
 /// large products (`gemm`) and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed
-/// and the same n, but may differ in the last bits between different n. Forward/backward of all networks
-/// are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
+/// and the same n. Networks whose LSTM layers stack their weights (`LSTM.Layer.stacked`) and whose embedding runs on
+/// the packed kernels (`Linear.usesPackedKernels`), as the agents' default sizes do, give the same bits for every n;
+/// larger ones may differ in the last bits between different n (OpenBLAS products split by rows). Forward/backward of
+/// all networks are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class RecurrentNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
         /// F, features per bar (all assets).

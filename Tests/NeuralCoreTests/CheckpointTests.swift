@@ -130,6 +130,21 @@ func expectLoadError(_ url: URL, into net: RecurrentNetwork, mentions words: [St
     #expect(run(seed: 42) != run(seed: 43))
 }
 
+/// Stacked LSTM layers and a packed embedding (the agents' default sizes) give the same bits on one thread and on two:
+/// the batch shares, the weight gradients' column shares and the embedding's products never change a sum's order.
+@Test func sameBitsOnOneAndTwoThreads() {
+    func run(threads: Int) -> [UInt32] {
+        setBLASThreads(threads)
+        let net = smallNetwork(seed: 42, hidden: 8)
+        var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
+        train(net, &adam, steps: 5)
+        return net.parameters.map(\.bitPattern)
+    }
+    let one = run(threads: 1), two = run(threads: 2)
+    setBLASThreads(2)
+    #expect(one == two)
+}
+
 @Test func targetSyncCopiesEveryParameter() {
     let online = smallNetwork(seed: 1), target = smallNetwork(seed: 2)
     #expect(online.parameters != target.parameters)
