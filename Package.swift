@@ -7,7 +7,7 @@ let vectorISA: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(
 
 let package = Package(
     name: "tradesim",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tradesim", targets: ["TradeSimCLI"]),
         .library(name: "TradeSim", targets: ["NeuralCore", "RLCore", "MarketData", "TradingEnv", "Agents", "RunStore", "Experiments"]),

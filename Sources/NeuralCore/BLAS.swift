@@ -2,7 +2,7 @@ import CBLAS
 import Foundation
 
 /// The thread count NeuralCore runs with: 0 until `setBLASThreads` is called, then its argument. Written only by
-/// `setBLASThreads`, which is meant for start-up (an Int store; `Atomic` needs macOS 15).
+/// `setBLASThreads`, which is meant for start-up, before any compute (a plain Int store).
 nonisolated(unsafe) private var configuredBLASThreads = 0
 
 /// OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores), read once; OpenBLAS is then pinned to ONE thread for
@@ -56,15 +56,14 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
     let parts = m * n * k >= gemmSplitWork ? min(threads, max(m, n) / 16) : 1
     if parts <= 1 { return part(0..<m, 0..<n) }
     // Safe to share: each part writes its own block of c and only reads a and b.
-    nonisolated(unsafe) let run = part
-    DispatchQueue.concurrentPerform(iterations: parts) { s in
+    WorkerPool.shared.run(shares: parts) { s in
         // parts of whole 16-wide blocks (OpenBLAS's kernels work in blocks of 16 or fewer)
         if m >= n {
             let blocks = (m + 15) / 16
-            run(min(m, s * blocks / parts * 16)..<min(m, (s + 1) * blocks / parts * 16), 0..<n)
+            part(min(m, s * blocks / parts * 16)..<min(m, (s + 1) * blocks / parts * 16), 0..<n)
         } else {
             let blocks = (n + 15) / 16
-            run(0..<m, min(n, s * blocks / parts * 16)..<min(n, (s + 1) * blocks / parts * 16))
+            part(0..<m, min(n, s * blocks / parts * 16)..<min(n, (s + 1) * blocks / parts * 16))
         }
     }
 }

@@ -370,24 +370,3 @@ final class ScratchBuffer {
     deinit { pointer.deallocate() }
 }
 
-/// How many shares `forEachShare` splits n items into: one per NeuralCore thread (`blasThreads()`), at most n.
-func shareCount(_ n: Int) -> Int { max(1, min(blasThreads(), n)) }
-
-/// Runs `body` over disjoint shares of 0..<n (batch rows, panels), one share per NeuralCore thread, in parallel.
-/// LSTM sequences are independent, so a share of the batch runs all its time steps with no synchronisation; the
-/// result does not depend on scheduling.
-func forEachShare(_ n: Int, _ body: (Range<Int>) -> Void) {
-    forEachIndexedShare(n) { _, range in body(range) }
-}
-
-/// `forEachShare` that also passes the share's index s in 0..<shareCount(n); share s is s·n/S ..< (s+1)·n/S.
-func forEachIndexedShare(_ n: Int, _ body: (_ share: Int, _ range: Range<Int>) -> Void) {
-    let shares = shareCount(n)
-    if shares <= 1 { return body(0, 0..<n) }
-    // Safe to share: every call writes only its own share of the caller's buffers and reads shared inputs.
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: shares) { s in
-        body(s, (s * n / shares)..<((s + 1) * n / shares))
-    }
-}
-
