@@ -36,20 +36,30 @@ public struct NNBenchShape: Codable, Sendable, Equatable {
 
 public struct NNBenchResult: Codable, Sendable {
     public var shape: NNBenchShape
-    /// Training sequences per second (forward + backward + Adam step; one sample = one sequence).
+    /// Training sequences per second (forward + backward + Adam step; one sample = one sequence): the median of
+    /// `samplesPerSecondRepeats`.
     public var samplesPerSecond: Double
     /// `shape.trainingFlops` × training steps per second / 1e9.
     public var gflops: Double
-    /// Forward only, batch 1, T = 64, milliseconds per call.
+    /// Forward only, batch 1, T = 64, milliseconds per call (median of `benchRepeats` repeats).
     public var inferenceMsBatch1: Double
-    public var trainingSteps: Int
+    /// Samples per second in each of the `benchRepeats` timed repeats of training.
+    public var samplesPerSecondRepeats: [Double]
     public var blasThreads: Int
     /// Calibration taken in the same run: GFLOP/s of one (1024,1024)·(1024,1024) sgemm with the same threads, so a
     /// figure measured on a busy machine can be read against the ~180 GFLOP/s the idle 2-core machine reaches.
     public var sgemmGflops: Double
 }
 
-/// Trains the `shape` workload for about `seconds` (after a warm-up) and times batch-1 inference at T = 64.
+/// Timed repeats per figure. Like the PyTorch peer (`lstm_train.py`: median of 5), the figures are medians, so a
+/// slow second of a noisy machine does not move them.
+let benchRepeats = 5
+
+/// The middle value (the upper one of the two middle values for an even count).
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// Trains the `shape` workload for about `seconds` in `benchRepeats` repeats (after a warm-up), then times batch-1
+/// inference at T = 64 for about a quarter as long (at least 0.5 s) in as many repeats.
 /// Pin the BLAS threads first (`setBLASThreads(2)` or OPENBLAS_NUM_THREADS=2) for figures comparable with the peers.
 public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchResult {
     var rng = BenchGenerator(state: 0x5EED)
@@ -69,31 +79,32 @@ public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchRe
         adam.update(&net.parameters, gradients: net.gradients)
     }
     trainStep(); trainStep()
-    var steps = 0
-    let start = DispatchTime.now().uptimeNanoseconds
-    var elapsed = 0.0
-    while steps < 3 || elapsed < seconds {
-        trainStep()
-        steps += 1
-        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    /// `benchRepeats` timed repeats of `total`/`benchRepeats` seconds each (and at least `minimum` calls of `body`);
+    /// the calls per second of each.
+    func rates(total: Double, minimum: Int, _ body: () -> Void) -> [Double] {
+        (0..<benchRepeats).map { _ in
+            var calls = 0, elapsed = 0.0
+            let start = DispatchTime.now().uptimeNanoseconds
+            while calls < minimum || elapsed < total / Double(benchRepeats) {
+                body()
+                calls += 1
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
+            return Double(calls) / elapsed
+        }
     }
-    let stepsPerSecond = Double(steps) / elapsed
+    let stepRates = rates(total: seconds, minimum: 3, trainStep)
+    let stepsPerSecond = median(stepRates)
 
     let act = net.makeWorkspace(batch: 1, time: 64)
     for i in 0..<act.input.count { act.input[i] = Float.random(in: -1...1, using: &rng) }
     net.forward(act); net.forward(act)
-    var calls = 0
-    let inferenceStart = DispatchTime.now().uptimeNanoseconds
-    var inferenceElapsed = 0.0
-    while calls < 10 || inferenceElapsed < max(0.5, seconds / 4) {
-        net.forward(act)
-        calls += 1
-        inferenceElapsed = Double(DispatchTime.now().uptimeNanoseconds - inferenceStart) / 1e9
-    }
+    let callsPerSecond = median(rates(total: max(0.5, seconds / 4), minimum: 10) { net.forward(act) })
     return NNBenchResult(shape: shape, samplesPerSecond: stepsPerSecond * Double(shape.batch),
                          gflops: shape.trainingFlops * stepsPerSecond / 1e9,
-                         inferenceMsBatch1: inferenceElapsed / Double(calls) * 1e3,
-                         trainingSteps: steps, blasThreads: blasThreads(), sgemmGflops: sgemmCalibration())
+                         inferenceMsBatch1: 1e3 / callsPerSecond,
+                         samplesPerSecondRepeats: stepRates.map { $0 * Double(shape.batch) }, blasThreads: blasThreads(),
+                         sgemmGflops: sgemmCalibration())
 }
 
 /// GFLOP/s of repeated (1024,1024)·(1024,1024) sgemms over about half a second.

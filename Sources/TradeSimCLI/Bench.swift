@@ -213,7 +213,7 @@ struct BenchNN: ParsableCommand {
 
     @Option(help: "small (20,32,64,1,32,64), medium (400,128,128,2,64,64) or paper (4000,300,300,2,64,32) as (F,E,H,L,T,B).")
     var shape: String = "small"
-    @Option(help: "Seconds of timed training.")
+    @Option(help: "Seconds of timed training, in 5 repeats; the figures are the medians of the repeats, as the PyTorch peer reports them.")
     var seconds: Double = 5
     @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 2).")
     var threads: Int?

@@ -27,3 +27,9 @@ func benchmarkNN() throws {
     let embed: Double = 2_621_440, lstm: Double = 100_663_296, head: Double = 24_576
     #expect(s.trainingFlops == 2 * embed + 3 * lstm + 3 * head)
 }
+
+@Test func benchmarkFiguresAreMedians() {
+    #expect(median([3, 1, 2]) == 2)
+    #expect(median([40, 1, 30, 2, 20]) == 20)
+    #expect(median([4, 1, 3, 2]) == 3)
+}
