@@ -119,8 +119,8 @@ public struct LSTM: Sendable {
     ///   [dx[:,t], dh_{t−1}] (B,I_k+H) = dGates (B,4H) · [weight_ih, weight_hh] (4H,I_k+H)
     /// into `cache.dInputs[k]` (T+1,B,I_k+H), which mirrors `inputs`. Layers that do not stack their weights
     /// (`Layer.stacked`) compute only dh_{t−1} per step and dx for all kept steps in one product after the loop.
-    /// dGates overwrite the cached gates, and each row is copied into `cache.gatePanels` while it is in L1; after the
-    /// loop one product over all kept rows (T'·B of them; `weightGradients`, split by gate columns across threads) gives
+    /// dGates overwrite the cached gates; after the loop one product over all kept rows (T'·B of them;
+    /// `weightGradients`, reading the inputs and dGates in place, split by gate columns across threads) gives
     ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);  dBias (4H) = Σ_rows dGates
     /// which are added into g.
     /// dInput (B,T,I) += layer 0's dx when given (layers above pass theirs down). dh0, dc0 (L,B,H) are WRITTEN with the
@@ -146,7 +146,6 @@ public struct LSTM: Sendable {
             let dHiddenStride = k < L - 1 ? H + layers[k + 1].inputSize : dOutput == nil ? 0 : H
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
             let N = stacked ? X : H   // columns of each step's product: [dx, dh_{t−1}] or dh_{t−1}
-            let dGp = cache.gatePanels.pointer   // the kept rows' dGates again, in panels for the weight gradients
             let packed = cache.packed.reserve(packedPanelsCount(k: G, n: N))
             if stacked {
                 packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packed,   // [weight_ih, weight_hh]
@@ -169,7 +168,6 @@ public struct LSTM: Sendable {
                         lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
                                          dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I, dc: dc + (r - t * B) * H,
                                          dGates: gates + r * G, H: H)
-                        packPanelRow(gates + r * G, columns: G, row: r - from, rows: kept, into: dGp)   // while it is in L1
                     }
                     packedGemm(m: n, n: N, k: G, a: gates + at * G, lda: G, packed: packed, c: dxh + at * X + (stacked ? 0 : I),
                                ldc: X, accumulate: false)
@@ -191,8 +189,8 @@ public struct LSTM: Sendable {
             let dWT = cache.dWeights.pointer, dBias = cache.bias.pointer
             let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset
             let gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
-            weightGradients(x: xh + from * X, ldx: X, width: X, dY: nil, columns: G, rows: kept,
-                            transposed: cache.transposedInputs.pointer, panels: dGp, dW: dWT, dBias: dBias) { columns in
+            weightGradients(x: xh + from * X, ldx: X, width: X, dY: dG, ldy: G, columns: G, rows: kept,
+                            panels: cache.gatePanels?.pointer, dW: dWT, dBias: dBias) { columns in
                 for r in columns {
                     for i in 0..<I { gih[r * I + i] += dWT[i * G + r] }
                     for j in 0..<H { ghh[r * H + j] += dWT[(I + j) * G + r] }
@@ -316,11 +314,12 @@ func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, 
 /// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major; scratch: dSeq
 /// (T,B,H) (the top layer's dOutput, time-major), zeroRow (H) (stands in for a dOutput that is all zero), dc (B,H),
 /// bias (4H) (bias_ih + bias_hh of the layer in progress, then its gradient), dWeights (I_k+H,4H) (a layer's weight
-/// gradients, transposed), transposedInputs (I_k+H,T·B+16) and gatePanels (⌈4H/16⌉ panels of (T·B,16)) (their
-/// operands), `packed` (a layer's weights packed for `packedGemm`, sized on first use).
+/// gradients, transposed), gatePanels (⌈4H/16⌉ panels of (T·B,16); only when 4H is not a multiple of 16, for
+/// `weightGradients`), `packed` (a layer's weights packed for `packedGemm`, sized on first use).
 final class LSTMCache {
     let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
-    let output, dSeq, zeroRow, dc, bias, dWeights, transposedInputs, gatePanels: FloatBuffer
+    let output, dSeq, zeroRow, dc, bias, dWeights: FloatBuffer
+    let gatePanels: FloatBuffer?
     let packed = ScratchBuffer()
 
     private let batch, time, hidden, topWidth: Int
@@ -339,8 +338,7 @@ final class LSTMCache {
         dc = FloatBuffer(B * H)
         bias = FloatBuffer(4 * H)
         dWeights = FloatBuffer(4 * H * (max(lstm.inputSize, H) + H))
-        transposedInputs = FloatBuffer((max(lstm.inputSize, H) + H) * (T * B + panelWidth))
-        gatePanels = FloatBuffer(packedPanelsCount(k: T * B, n: 4 * H))
+        gatePanels = (4 * H) % panelWidth == 0 ? nil : FloatBuffer(packedPanelsCount(k: T * B, n: 4 * H))
     }
 
     /// The top layer's hidden sequence h_0…h_{T−1} (B,T,H) after forward, copied batch-major into `output` (only

@@ -45,33 +45,65 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
 @inline(never)   // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
 func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                 panelStride: Int? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth, step = panelStride ?? K * panelWidth
-    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * step }
+    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: lda, step: 1), b: Panels(packed, stride: panelStride ?? K * panelWidth, row: panelWidth),
+                   c: c, ldc: ldc, accumulate: accumulate)
+}
+
+/// c (M,N) = aᵀ (M,K) · b (K,N), or c += … when `accumulate`: a is stored (K,M), rows `lda` apart (e.g. a layer's
+/// inputs over K rows, for its weight gradient), b is (K,N) with its 16-column panels read in place (`Panels`: a plain
+/// matrix whose N is a multiple of 16, or padded panels from `packPanel`). Same kernels and sums as `packedGemm`.
+@inline(never)
+func transposedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, b: Panels,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), b: b, c: c, ldc: ldc, accumulate: accumulate)
+}
+
+/// An (M,K) operand: element (i, kk) at `base + i·row + kk·step` (row-major: row = lda, step = 1; stored transposed:
+/// row = 1, step = lda).
+struct Strided {
+    let base: UnsafePointer<Float>, row: Int, step: Int
+    init(_ base: UnsafePointer<Float>, row: Int, step: Int) { self.base = base; self.row = row; self.step = step }
+}
+
+/// A (K,N) operand as 16-column panels: panel j at `base + j·stride`, its rows `row` floats apart. Packed panels
+/// (`packPanels`): stride K·16 (or taller), row 16. A row-major matrix read in place: stride 16, row = its ld.
+struct Panels {
+    let base: UnsafePointer<Float>, stride: Int, row: Int
+    init(_ base: UnsafePointer<Float>, stride: Int, row: Int) { self.base = base; self.stride = stride; self.row = row }
+}
+
+/// The loops of `packedGemm` and `transposedGemm`, inlined into each so that their constant strides fold.
+@inline(__always)
+private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, b: Panels, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            accumulate: Bool) {
+    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
+    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { b.base + j * b.stride }
+    @inline(__always) func rows(_ r: Int) -> UnsafePointer<Float> { a.base + r * a.row }
     // rows in blocks of 6, 5 or 4 (`rowBlock`); single rows take four panels at once (eight accumulators)
     @inline(__always) func block(_ r: Int) -> Int { rowBlock(remaining: M - r) }
     for j0 in stride(from: 0, to: fullPanels, by: 4) {
         let group = min(4, fullPanels - j0)
         var r = 0
         while r < M {
-            let rows = block(r)
-            if rows == 1 && group == 4 {
-                kernel1x64(K, a + r * lda, panel(j0), step, c + r * ldc + j0 * panelWidth, accumulate)
+            let count = block(r)
+            if count == 1 && group == 4 {
+                kernel1x64(K, rows(r), a.step, panel(j0), b.stride, b.row, c + r * ldc + j0 * panelWidth, accumulate)
             } else {
                 for j in j0..<(j0 + group) {
-                    kernel(rows, K, a + r * lda, lda, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
+                    kernel(count, K, rows(r), a.row, a.step, panel(j), b.row, c + r * ldc + j * panelWidth, ldc, accumulate)
                 }
             }
-            r += rows
+            r += count
         }
     }
     guard tail > 0 else { return }
     var r = 0
     while r < M {
-        let rows = block(r)
-        withTailTile(rows: rows, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
-            kernel(rows, K, a + r * lda, lda, panel(fullPanels), tile, panelWidth, true)
+        let count = block(r)
+        withTailTile(rows: count, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
+            kernel(count, K, rows(r), a.row, a.step, panel(fullPanels), b.row, tile, panelWidth, true)
         }
-        r += rows
+        r += count
     }
 }
 
@@ -87,15 +119,16 @@ func rowBlock(remaining R: Int) -> Int {
     }
 }
 
-/// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 5, 4 or 1.
+/// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 5, 4 or 1. In every kernel a's element (i, kk) is at
+/// a + i·ar + kk·ak and the panel's row kk at panel + kk·pr.
 @inline(__always)
-private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
-                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+                    _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     switch rows {
-    case 6: kernel6x16(K, a, lda, panel, c, ldc, accumulate)
-    case 5: kernel5x16(K, a, lda, panel, c, ldc, accumulate)
-    case 4: kernel4x16(K, a, lda, panel, c, ldc, accumulate)
-    default: kernel1x16(K, a, panel, c, accumulate)
+    case 6: kernel6x16(K, a, ar, ak, panel, pr, c, ldc, accumulate)
+    case 5: kernel5x16(K, a, ar, ak, panel, pr, c, ldc, accumulate)
+    case 4: kernel4x16(K, a, ar, ak, panel, pr, c, ldc, accumulate)
+    default: kernel1x16(K, a, ak, panel, pr, c, accumulate)
     }
 }
 
@@ -115,9 +148,8 @@ private func withTailTile(rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Flo
 
 /// c (6,16) (+)= a (6,K) · panel (K,16).
 @inline(__always)
-private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
-    let a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
     var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8(), c50 = Float8(), c51 = Float8()
@@ -125,16 +157,16 @@ private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel
         c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8); c20 = load8(c2); c21 = load8(c2 + 8)
         c30 = load8(c3); c31 = load8(c3 + 8); c40 = load8(c4); c41 = load8(c4 + 8); c50 = load8(c5); c51 = load8(c5 + 8)
     }
-    var p = panel
-    for kk in 0..<K {
+    var p = panel, q = a
+    for _ in 0..<K {
         let b0 = load8(p), b1 = load8(p + 8)
-        var x = Float8(repeating: a[kk]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-        x = Float8(repeating: a1[kk]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-        x = Float8(repeating: a2[kk]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-        x = Float8(repeating: a3[kk]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-        x = Float8(repeating: a4[kk]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        x = Float8(repeating: a5[kk]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-        p += panelWidth
+        var x = Float8(repeating: q[0]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = Float8(repeating: q[ar]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = Float8(repeating: q[2 * ar]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = Float8(repeating: q[3 * ar]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = Float8(repeating: q[4 * ar]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = Float8(repeating: q[5 * ar]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        p += pr; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
     store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
@@ -142,9 +174,8 @@ private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel
 
 /// c (5,16) (+)= a (5,K) · panel (K,16).
 @inline(__always)
-private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
-    let a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda
+private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
     var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8()
@@ -152,15 +183,15 @@ private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel
         c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8); c20 = load8(c2); c21 = load8(c2 + 8)
         c30 = load8(c3); c31 = load8(c3 + 8); c40 = load8(c4); c41 = load8(c4 + 8)
     }
-    var p = panel
-    for kk in 0..<K {
+    var p = panel, q = a
+    for _ in 0..<K {
         let b0 = load8(p), b1 = load8(p + 8)
-        var x = Float8(repeating: a[kk]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-        x = Float8(repeating: a1[kk]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-        x = Float8(repeating: a2[kk]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-        x = Float8(repeating: a3[kk]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-        x = Float8(repeating: a4[kk]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        p += panelWidth
+        var x = Float8(repeating: q[0]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = Float8(repeating: q[ar]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = Float8(repeating: q[2 * ar]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = Float8(repeating: q[3 * ar]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = Float8(repeating: q[4 * ar]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        p += pr; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
     store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8)
@@ -168,9 +199,8 @@ private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel
 
 /// c (4,16) (+)= a (4,K) · panel (K,16).
 @inline(__always)
-private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
-    let a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
+private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8()
     var c20 = Float8(), c21 = Float8(), c30 = Float8(), c31 = Float8()
@@ -178,16 +208,16 @@ private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel
         c00 = load8(c); c01 = load8(c + 8); c10 = load8(c1); c11 = load8(c1 + 8)
         c20 = load8(c2); c21 = load8(c2 + 8); c30 = load8(c3); c31 = load8(c3 + 8)
     }
-    var p = panel
-    for kk in 0..<K {
+    var p = panel, q = a
+    for _ in 0..<K {
         let b0 = load8(p), b1 = load8(p + 8)
-        let x0 = Float8(repeating: a[kk]), x1 = Float8(repeating: a1[kk])
-        let x2 = Float8(repeating: a2[kk]), x3 = Float8(repeating: a3[kk])
+        let x0 = Float8(repeating: q[0]), x1 = Float8(repeating: q[ar])
+        let x2 = Float8(repeating: q[2 * ar]), x3 = Float8(repeating: q[3 * ar])
         c00 = c00.addingProduct(x0, b0); c01 = c01.addingProduct(x0, b1)
         c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
         c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
         c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
-        p += panelWidth
+        p += pr; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
     store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
@@ -196,8 +226,8 @@ private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ lda: Int, _ panel
 /// c (1,64) (+)= a (1,K) · four consecutive panels (K,16) `panelStride` apart: one row with eight accumulators, so the
 /// FMA chains overlap (batch-1 inference).
 @inline(__always)
-private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePointer<Float>, _ panelStride: Int,
-                        _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ panelStride: Int,
+                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
     var s0 = Float8(), s1 = Float8(), s2 = Float8(), s3 = Float8(), s4 = Float8(), s5 = Float8(), s6 = Float8(), s7 = Float8()
     if accumulate {
         s0 = load8(c); s1 = load8(c + 8); s2 = load8(c + 16); s3 = load8(c + 24)
@@ -205,7 +235,7 @@ private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePoin
     }
     let p1 = panel + panelStride, p2 = panel + 2 * panelStride, p3 = panel + 3 * panelStride
     for kk in 0..<K {
-        let x = Float8(repeating: a[kk]), o = kk * panelWidth
+        let x = Float8(repeating: a[kk * ak]), o = kk * pr
         s0 = s0.addingProduct(x, load8(panel + o)); s1 = s1.addingProduct(x, load8(panel + o + 8))
         s2 = s2.addingProduct(x, load8(p1 + o)); s3 = s3.addingProduct(x, load8(p1 + o + 8))
         s4 = s4.addingProduct(x, load8(p2 + o)); s5 = s5.addingProduct(x, load8(p2 + o + 8))
@@ -217,14 +247,14 @@ private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePoin
 
 /// c (1,16) (+)= a (1,K) · panel (K,16).
 @inline(__always)
-private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ panel: UnsafePointer<Float>,
+private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ pr: Int,
                         _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
     var s0 = accumulate ? load8(c) : Float8(), s1 = accumulate ? load8(c + 8) : Float8()
-    var p = panel
-    for kk in 0..<K {
-        let x = Float8(repeating: a[kk])
+    var p = panel, q = a
+    for _ in 0..<K {
+        let x = Float8(repeating: q[0])
         s0 = s0.addingProduct(x, load8(p)); s1 = s1.addingProduct(x, load8(p + 8))
-        p += panelWidth
+        p += pr; q += ak
     }
     store8(s0, c); store8(s1, c + 8)
 }

@@ -74,20 +74,21 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
 
 /// A small Linear on the packed kernels agrees with the OpenBLAS path on many rows: the forward split across threads,
 /// the weight gradients in several `weightGradientDepth` chunks (700 = 256+256+188 rows) over a full and a partial
-/// panel of outputs (O = 20), gradients ADDED to what was there, and dInput added too.
-@Test func packedLinearMatchesGemmPath() {
+/// panel of outputs (O = 20: padded panels) or two full ones (O = 32: dOutput read in place), gradients ADDED to what
+/// was there, and dInput added too.
+@Test(arguments: [20, 32]) func packedLinearMatchesGemmPath(outputs O: Int) {
     setBLASThreads(2)
     var rng = Xoshiro256(seed: 29)
     var layout = ParameterLayout()
-    let linear = Linear("l", inFeatures: 300, outFeatures: 20, layout: &layout)
+    let linear = Linear("l", inFeatures: 300, outFeatures: O, layout: &layout)
     #expect(linear.usesPackedKernels)
     let rows = 700
-    #expect(rows * 300 * 20 >= gemmSplitWork && rows > 2 * weightGradientDepth)
+    #expect(rows * 300 * O >= gemmSplitWork && rows > 2 * weightGradientDepth)
     let p = randomFloats(layout.count, using: &rng), x = randomFloats(rows * 300, using: &rng)
-    let dy = randomFloats(rows * 20, using: &rng), g0 = randomFloats(layout.count, using: &rng)
+    let dy = randomFloats(rows * O, using: &rng), g0 = randomFloats(layout.count, using: &rng)
     let dx0 = randomFloats(rows * 300, using: &rng)
     func run(_ scratch: ScratchBuffer?) -> (out: [Float], g: [Float], dx: [Float]) {
-        var out = [Float](repeating: 0, count: rows * 20), g = g0, dx = dx0
+        var out = [Float](repeating: 0, count: rows * O), g = g0, dx = dx0
         linear.forward(p, input: x, rows: rows, output: &out, scratch: scratch)
         linear.backward(p, &g, input: x, rows: rows, dOutput: dy, dInput: &dx, scratch: scratch)
         return (out, g, dx)
@@ -99,17 +100,39 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
     #expect(packed.g != g0)
 }
 
-/// The blocked transpose equals the element-by-element one on shapes with row and column tails and a column range
-/// that starts mid-block (as a worker's slice does).
-@Test(arguments: [(13, 21, 3..<20), (16, 16, 0..<16), (7, 9, 1..<9), (40, 33, 8..<32)])
-func transposeMatchesElementByElement(rows: Int, ld: Int, columns: Range<Int>) {
-    let source = (0..<(rows * ld)).map { Float($0) }, ldt = rows + 5
-    var target = [Float](repeating: -1, count: ld * ldt)
-    transpose(source, rows: rows, ld: ld, columns: columns, into: &target, ldt: ldt)
-    for c in 0..<ld {
-        for r in 0..<ldt {
-            let expected = columns.contains(c) && r < rows ? source[r * ld + c] : -1
-            #expect(target[c * ldt + r] == expected, "row \(c) column \(r)")
+/// c (+)= aᵀ · b with a stored (K,M) and b's panels read in place (N a multiple of 16, rows `ldb` apart) or from padded
+/// panels (`packPanel`, N with a partial last panel), against the reference loop; every row-block path of M.
+@Test(arguments: [(96, 32, 70), (13, 48, 9), (7, 20, 33), (1, 64, 5), (32, 5, 17)])
+func transposedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
+    var rng = Xoshiro256(seed: 31)
+    let lda = m + 3, ldb = n + 16, ldc = n + 1
+    let a = (0..<(k * lda)).map { _ in Float.random(in: -1...1, using: &rng) }
+    let b = (0..<(k * ldb)).map { _ in Float.random(in: -1...1, using: &rng) }
+    let c0 = (0..<(m * ldc)).map { _ in Float.random(in: -1...1, using: &rng) }
+    var panels = [Float](repeating: .nan, count: packedPanelsCount(k: k, n: n))
+    panels.withUnsafeMutableBufferPointer { p in
+        for j in 0..<((n + 15) / 16) {
+            packPanel(b, rows: k, ldb: ldb, columns: (16 * j)..<min(n, 16 * j + 16), into: p.baseAddress! + j * k * 16)
         }
+    }
+    for accumulate in [false, true] {
+        var slow = c0
+        referenceGemm(transA: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: &slow, ldc: ldc)
+        var results: [[Float]] = []
+        panels.withUnsafeBufferPointer { p in
+            var fast = c0
+            transposedGemm(m: m, n: n, k: k, a: a, lda: lda, b: Panels(p.baseAddress!, stride: k * 16, row: 16),
+                           c: &fast, ldc: ldc, accumulate: accumulate)
+            results.append(fast)
+        }
+        if n % 16 == 0 {
+            b.withUnsafeBufferPointer { p in
+                var fast = c0
+                transposedGemm(m: m, n: n, k: k, a: a, lda: lda, b: Panels(p.baseAddress!, stride: 16, row: ldb),
+                               c: &fast, ldc: ldc, accumulate: accumulate)
+                results.append(fast)
+            }
+        }
+        for fast in results { expectClose(fast, slow, rel: 1e-5, abs: 1e-5, "m \(m) n \(n) k \(k) accumulate \(accumulate)") }
     }
 }
