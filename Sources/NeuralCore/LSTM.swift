@@ -190,7 +190,7 @@ public struct LSTM: Sendable {
             let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset
             let gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
             weightGradients(x: xh + from * X, ldx: X, width: X, dY: dG, ldy: G, columns: G, rows: kept,
-                            panels: cache.gatePanels?.pointer, dW: dWT, dBias: dBias) { columns in
+                            dW: dWT, dBias: dBias) { columns in
                 for r in columns {
                     for i in 0..<I { gih[r * I + i] += dWT[i * G + r] }
                     for j in 0..<H { ghh[r * H + j] += dWT[(I + j) * G + r] }
@@ -314,12 +314,10 @@ func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, 
 /// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major; scratch: dSeq
 /// (T,B,H) (the top layer's dOutput, time-major), zeroRow (H) (stands in for a dOutput that is all zero), dc (B,H),
 /// bias (4H) (bias_ih + bias_hh of the layer in progress, then its gradient), dWeights (I_k+H,4H) (a layer's weight
-/// gradients, transposed), gatePanels (⌈4H/16⌉ panels of (T·B,16); only when 4H is not a multiple of 16, for
-/// `weightGradients`), `packed` (a layer's weights packed for `packedGemm`, sized on first use).
+/// gradients, transposed), `packed` (a layer's weights packed for `packedGemm`, sized on first use).
 final class LSTMCache {
     let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
     let output, dSeq, zeroRow, dc, bias, dWeights: FloatBuffer
-    let gatePanels: FloatBuffer?
     let packed = ScratchBuffer()
 
     private let batch, time, hidden, topWidth: Int
@@ -338,7 +336,6 @@ final class LSTMCache {
         dc = FloatBuffer(B * H)
         bias = FloatBuffer(4 * H)
         dWeights = FloatBuffer(4 * H * (max(lstm.inputSize, H) + H))
-        gatePanels = (4 * H) % panelWidth == 0 ? nil : FloatBuffer(packedPanelsCount(k: T * B, n: 4 * H))
     }
 
     /// The top layer's hidden sequence h_0…h_{T−1} (B,T,H) after forward, copied batch-major into `output` (only

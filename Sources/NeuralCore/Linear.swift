@@ -55,13 +55,12 @@ public struct Linear: Sendable {
             if let dInput { gemm(m: rows, n: I, k: O, a: dOutput, b: p + weight.offset, beta: 1, c: dInput) }
             return
         }
-        // scratch: dWeightᵀ (I,O) | dBias (O) | weight packed (O,I) | padded panels of dOutput (only when O % 16 ≠ 0)
-        let packedCount = packedPanelsCount(k: O, n: I), panelsCount = O % panelWidth == 0 ? 0 : packedPanelsCount(k: rows, n: O)
-        let dWT = scratch.reserve(I * O + O + packedCount + panelsCount)
+        // scratch: dWeightᵀ (I,O) | dBias (O) | weight packed (O,I)
+        let dWT = scratch.reserve(I * O + O + packedPanelsCount(k: O, n: I))
         let dBias = dWT + I * O, packed = dBias + O
         let gw = g + weight.offset, gb = g + bias.offset
         weightGradients(x: input, ldx: I, width: I, dY: dOutput, ldy: O, columns: O, rows: rows,
-                        panels: panelsCount > 0 ? packed + packedCount : nil, dW: dWT, dBias: dBias) { columns in
+                        dW: dWT, dBias: dBias) { columns in
             for o in columns {
                 for i in 0..<I { gw[o * I + i] += dWT[i * O + o] }
                 gb[o] += dBias[o]

@@ -4,39 +4,36 @@
 /// Weight and bias gradients of y (R,N) = x (R,X) · W (X,N) + b, given the inputs x (rows `ldx` apart) and the output
 /// gradients dY (R,N) (rows `ldy` apart); both results are WRITTEN:
 ///   dW (X,N) = xᵀ (X,R) · dY (R,N) into `dW` (rows N apart);  dBias (N) = Σ_rows dY into `dBias`.
-/// One product over all the rows (`transposedGemm`, in chunks of `weightGradientDepth` rows), split across threads by
-/// 16-column panels of dY: both operands are read where they are when N is a multiple of 16; otherwise each worker
-/// first copies its panels of dY, zero-padded, into `panels` (⌈N/16⌉ panels of (R,16); needed only then). Each worker
-/// passes its columns of dW and dBias to `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole
-/// columns: no partial sums to merge, and the bits do not depend on the thread count.
+/// Split across threads by 16-column panels of dY. Each worker takes the rows in chunks of `weightGradientDepth`,
+/// copies each of its panels of the chunk (zero-padded) into an L1-sized buffer and multiplies all of xᵀ, read in
+/// place (`transposedGemm`), by it; the bias sums come from the same copies. Each worker then passes its columns of
+/// dW and dBias to `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole columns: no partial
+/// sums to merge, and the bits do not depend on the thread count.
 func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: UnsafePointer<Float>, ldy: Int, columns N: Int,
-                     rows R: Int, panels: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>,
-                     dBias: UnsafeMutablePointer<Float>, consume: (Range<Int>) -> Void) {
-    let inPlace = N % panelWidth == 0
-    precondition(inPlace || panels != nil, "weightGradients needs room for padded panels when N is not a multiple of 16")
+                     rows R: Int, dW: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
+                     consume: (Range<Int>) -> Void) {
     forEachShare((N + panelWidth - 1) / panelWidth) { js in
         let c0 = js.lowerBound * panelWidth, c1 = min(N, js.upperBound * panelWidth)
-        let own: Panels
-        if inPlace {
-            own = Panels(dY + c0, stride: panelWidth, row: ldy)
-        } else {
-            for j in js {
-                packPanel(dY, rows: R, ldb: ldy, columns: (j * panelWidth)..<min(N, (j + 1) * panelWidth),
-                          into: panels! + j * R * panelWidth)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: weightGradientDepth * panelWidth) { buffer in
+            let panel = buffer.baseAddress!
+            for k0 in stride(from: 0, to: R, by: weightGradientDepth) {
+                let depth = min(weightGradientDepth, R - k0)
+                for j in js {
+                    let columns = (j * panelWidth)..<min(N, (j + 1) * panelWidth)
+                    packPanel(dY + k0 * ldy, rows: depth, ldb: ldy, columns: columns, into: panel)
+                    transposedGemm(m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx,
+                                   b: Panels(panel, stride: depth * panelWidth, row: panelWidth), c: dW + columns.lowerBound,
+                                   ldc: N, accumulate: k0 > 0)
+                    panelColumnSums(panel, rows: depth, columns: columns.count, into: dBias + columns.lowerBound, first: k0 == 0)
+                }
             }
-            own = Panels(panels! + js.lowerBound * R * panelWidth, stride: R * panelWidth, row: panelWidth)
         }
-        for k0 in stride(from: 0, to: R, by: weightGradientDepth) {
-            transposedGemm(m: X, n: c1 - c0, k: min(weightGradientDepth, R - k0), a: x + k0 * ldx, lda: ldx,
-                           b: Panels(own.base + k0 * own.row, stride: own.stride, row: own.row), c: dW + c0, ldc: N,
-                           accumulate: k0 > 0)
-        }
-        columnSums(own, rows: R, columns: c1 - c0, into: dBias + c0)
         consume(c0..<c1)
     }
 }
 
-/// Rows per product in `weightGradients` (128 and 256 measured alike on the LSTM at X = 96, N = 256, R = 2048).
+/// Rows per chunk in `weightGradients`: one panel of them (256×16 floats, 16 KB) stays in L1 while every row block
+/// of xᵀ uses it.
 let weightGradientDepth = 256
 
 /// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
@@ -53,13 +50,10 @@ func packPanel(_ b: UnsafePointer<Float>, rows: Int, ldb: Int, columns: Range<In
     }
 }
 
-/// sums (columns) = Σ over `rows` of the operand's first `columns` columns (its panels as `Panels` lays them out).
-func columnSums(_ b: Panels, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
-    for j in 0..<((columns + panelWidth - 1) / panelWidth) {
-        var s0 = Float8(), s1 = Float8()
-        var p = b.base + j * b.stride
-        for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += b.row }
-        let w = min(panelWidth, columns - j * panelWidth)
-        for i in 0..<w { sums[j * panelWidth + i] = i < 8 ? s0[i] : s1[i - 8] }
-    }
+/// sums (columns ≤ 16) = (or += unless `first`) Σ over `rows` of one packed panel (rows,16).
+func panelColumnSums(_ panel: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>, first: Bool) {
+    var s0 = Float8(), s1 = Float8()
+    var p = panel
+    for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += panelWidth }
+    for i in 0..<columns { sums[i] = (first ? 0 : sums[i]) + (i < 8 ? s0[i] : s1[i - 8]) }
 }
