@@ -45,17 +45,18 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
 @inline(never)   // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
 func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                 panelStride: Int? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: lda, step: 1), b: Panels(packed, stride: panelStride ?? K * panelWidth, row: panelWidth),
+    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: lda, step: 1), packed: packed, panelStride: panelStride ?? K * panelWidth,
                    c: c, ldc: ldc, accumulate: accumulate)
 }
 
-/// c (M,N) = aᵀ (M,K) · b (K,N), or c += … when `accumulate`: a is stored (K,M), rows `lda` apart (e.g. a layer's
-/// inputs over K rows, for its weight gradient), b is (K,N) with its 16-column panels read in place (`Panels`: a plain
-/// matrix whose N is a multiple of 16, or padded panels from `packPanel`). Same kernels and sums as `packedGemm`.
+/// c (M,N) = aᵀ (M,K) · B (K,N), or c += … when `accumulate`: a is stored (K,M), rows `lda` apart (e.g. a layer's
+/// inputs over K rows, read in place for its weight gradient); B packed as for `packedGemm` (panels `panelStride`
+/// floats apart). Same kernels and sums as `packedGemm`.
 @inline(never)
-func transposedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, b: Panels,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), b: b, c: c, ldc: ldc, accumulate: accumulate)
+func transposedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                    panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride, c: c, ldc: ldc,
+                   accumulate: accumulate)
 }
 
 /// An (M,K) operand: element (i, kk) at `base + i·row + kk·step` (row-major: row = lda, step = 1; stored transposed:
@@ -65,19 +66,12 @@ struct Strided {
     init(_ base: UnsafePointer<Float>, row: Int, step: Int) { self.base = base; self.row = row; self.step = step }
 }
 
-/// A (K,N) operand as 16-column panels: panel j at `base + j·stride`, its rows `row` floats apart. Packed panels
-/// (`packPanels`): stride K·16 (or taller), row 16. A row-major matrix read in place: stride 16, row = its ld.
-struct Panels {
-    let base: UnsafePointer<Float>, stride: Int, row: Int
-    init(_ base: UnsafePointer<Float>, stride: Int, row: Int) { self.base = base; self.stride = stride; self.row = row }
-}
-
 /// The loops of `packedGemm` and `transposedGemm`, inlined into each so that their constant strides fold.
 @inline(__always)
-private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, b: Panels, c: UnsafeMutablePointer<Float>, ldc: Int,
-                            accumulate: Bool) {
+private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
-    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { b.base + j * b.stride }
+    @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * panelStride }
     @inline(__always) func rows(_ r: Int) -> UnsafePointer<Float> { a.base + r * a.row }
     // rows in blocks of 6, 5 or 4 (`rowBlock`); single rows take four panels at once (eight accumulators)
     @inline(__always) func block(_ r: Int) -> Int { rowBlock(remaining: M - r) }
@@ -87,10 +81,10 @@ private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, b: Panels,
         while r < M {
             let count = block(r)
             if count == 1 && group == 4 {
-                kernel1x64(K, rows(r), a.step, panel(j0), b.stride, b.row, c + r * ldc + j0 * panelWidth, accumulate)
+                kernel1x64(K, rows(r), a.step, panel(j0), panelStride, c + r * ldc + j0 * panelWidth, accumulate)
             } else {
                 for j in j0..<(j0 + group) {
-                    kernel(count, K, rows(r), a.row, a.step, panel(j), b.row, c + r * ldc + j * panelWidth, ldc, accumulate)
+                    kernel(count, K, rows(r), a.row, a.step, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
                 }
             }
             r += count
@@ -101,7 +95,7 @@ private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, b: Panels,
     while r < M {
         let count = block(r)
         withTailTile(rows: count, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
-            kernel(count, K, rows(r), a.row, a.step, panel(fullPanels), b.row, tile, panelWidth, true)
+            kernel(count, K, rows(r), a.row, a.step, panel(fullPanels), tile, panelWidth, true)
         }
         r += count
     }
@@ -120,15 +114,15 @@ func rowBlock(remaining R: Int) -> Int {
 }
 
 /// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 5, 4 or 1. In every kernel a's element (i, kk) is at
-/// a + i·ar + kk·ak and the panel's row kk at panel + kk·pr.
+/// a + i·ar + kk·ak.
 @inline(__always)
 private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                    _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     switch rows {
-    case 6: kernel6x16(K, a, ar, ak, panel, pr, c, ldc, accumulate)
-    case 5: kernel5x16(K, a, ar, ak, panel, pr, c, ldc, accumulate)
-    case 4: kernel4x16(K, a, ar, ak, panel, pr, c, ldc, accumulate)
-    default: kernel1x16(K, a, ak, panel, pr, c, accumulate)
+    case 6: kernel6x16(K, a, ar, ak, panel, c, ldc, accumulate)
+    case 5: kernel5x16(K, a, ar, ak, panel, c, ldc, accumulate)
+    case 4: kernel4x16(K, a, ar, ak, panel, c, ldc, accumulate)
+    default: kernel1x16(K, a, ak, panel, c, accumulate)
     }
 }
 
@@ -149,7 +143,7 @@ private func withTailTile(rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Flo
 /// c (6,16) (+)= a (6,K) · panel (K,16).
 @inline(__always)
 private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
     var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8(), c50 = Float8(), c51 = Float8()
@@ -166,7 +160,7 @@ private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
         x = Float8(repeating: q[3 * ar]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
         x = Float8(repeating: q[4 * ar]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
         x = Float8(repeating: q[5 * ar]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-        p += pr; q += ak
+        p += panelWidth; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
     store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
@@ -175,7 +169,7 @@ private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
 /// c (5,16) (+)= a (5,K) · panel (K,16).
 @inline(__always)
 private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
     var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8()
@@ -191,7 +185,7 @@ private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
         x = Float8(repeating: q[2 * ar]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
         x = Float8(repeating: q[3 * ar]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
         x = Float8(repeating: q[4 * ar]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        p += pr; q += ak
+        p += panelWidth; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
     store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8)
@@ -200,7 +194,7 @@ private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
 /// c (4,16) (+)= a (4,K) · panel (K,16).
 @inline(__always)
 private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8()
     var c20 = Float8(), c21 = Float8(), c30 = Float8(), c31 = Float8()
@@ -217,7 +211,7 @@ private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
         c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
         c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
         c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
-        p += pr; q += ak
+        p += panelWidth; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
     store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
@@ -227,7 +221,7 @@ private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
 /// FMA chains overlap (batch-1 inference).
 @inline(__always)
 private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ panelStride: Int,
-                        _ pr: Int, _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+                        _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
     var s0 = Float8(), s1 = Float8(), s2 = Float8(), s3 = Float8(), s4 = Float8(), s5 = Float8(), s6 = Float8(), s7 = Float8()
     if accumulate {
         s0 = load8(c); s1 = load8(c + 8); s2 = load8(c + 16); s3 = load8(c + 24)
@@ -235,7 +229,7 @@ private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel:
     }
     let p1 = panel + panelStride, p2 = panel + 2 * panelStride, p3 = panel + 3 * panelStride
     for kk in 0..<K {
-        let x = Float8(repeating: a[kk * ak]), o = kk * pr
+        let x = Float8(repeating: a[kk * ak]), o = kk * panelWidth
         s0 = s0.addingProduct(x, load8(panel + o)); s1 = s1.addingProduct(x, load8(panel + o + 8))
         s2 = s2.addingProduct(x, load8(p1 + o)); s3 = s3.addingProduct(x, load8(p1 + o + 8))
         s4 = s4.addingProduct(x, load8(p2 + o)); s5 = s5.addingProduct(x, load8(p2 + o + 8))
@@ -247,14 +241,14 @@ private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel:
 
 /// c (1,16) (+)= a (1,K) · panel (K,16).
 @inline(__always)
-private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ pr: Int,
+private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>,
                         _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
     var s0 = accumulate ? load8(c) : Float8(), s1 = accumulate ? load8(c + 8) : Float8()
     var p = panel, q = a
     for _ in 0..<K {
         let x = Float8(repeating: q[0])
         s0 = s0.addingProduct(x, load8(p)); s1 = s1.addingProduct(x, load8(p + 8))
-        p += pr; q += ak
+        p += panelWidth; q += ak
     }
     store8(s0, c); store8(s1, c + 8)
 }

@@ -21,9 +21,8 @@ func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: Unsafe
                 for j in js {
                     let columns = (j * panelWidth)..<min(N, (j + 1) * panelWidth)
                     packPanel(dY + k0 * ldy, rows: depth, ldb: ldy, columns: columns, into: panel)
-                    transposedGemm(m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx,
-                                   b: Panels(panel, stride: depth * panelWidth, row: panelWidth), c: dW + columns.lowerBound,
-                                   ldc: N, accumulate: k0 > 0)
+                    transposedGemm(m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx, packed: panel,
+                                   panelStride: depth * panelWidth, c: dW + columns.lowerBound, ldc: N, accumulate: k0 > 0)
                     panelColumnSums(panel, rows: depth, columns: columns.count, into: dBias + columns.lowerBound, first: k0 == 0)
                 }
             }
