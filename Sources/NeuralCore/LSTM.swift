@@ -120,7 +120,7 @@ public struct LSTM: Sendable {
     /// into `cache.dInputs[k]` (T+1,B,I_k+H), which mirrors `inputs`. Layers that do not stack their weights
     /// (`Layer.stacked`) compute only dh_{t−1} per step and dx for all kept steps in one product after the loop.
     /// dGates overwrite the cached gates; after the loop one product over all kept rows (T'·B of them;
-    /// `weightGradients`, reading the inputs and dGates in place, split by gate columns across threads) gives
+    /// `weightGradients`, split by gate columns across threads) gives
     ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);  dBias (4H) = Σ_rows dGates
     /// which are added into g.
     /// dInput (B,T,I) += layer 0's dx when given (layers above pass theirs down). dh0, dc0 (L,B,H) are WRITTEN with the

@@ -61,7 +61,7 @@ func transposedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: 
 
 /// An (M,K) operand: element (i, kk) at `base + i·row + kk·step` (row-major: row = lda, step = 1; stored transposed:
 /// row = 1, step = lda).
-struct Strided {
+private struct Strided {
     let base: UnsafePointer<Float>, row: Int, step: Int
     init(_ base: UnsafePointer<Float>, row: Int, step: Int) { self.base = base; self.row = row; self.step = step }
 }
