@@ -10,19 +10,14 @@ import Synchronization
 /// How many shares `forEachShare` splits n items into: one per NeuralCore thread (`blasThreads()`), at most n.
 func shareCount(_ n: Int) -> Int { max(1, min(blasThreads(), n)) }
 
-/// Runs `body` over disjoint shares of 0..<n (batch rows, panels), one share per NeuralCore thread, in parallel.
-/// LSTM sequences are independent, so a share of the batch runs all its time steps with no synchronisation; the
-/// result does not depend on scheduling.
+/// Runs `body` over disjoint shares of 0..<n (batch rows, panels), one share per NeuralCore thread, in parallel; share
+/// s of S is s·n/S ..< (s+1)·n/S. LSTM sequences are independent, so a share of the batch runs all its time steps with
+/// no synchronisation; the result does not depend on scheduling.
 func forEachShare(_ n: Int, _ body: (Range<Int>) -> Void) {
-    forEachIndexedShare(n) { _, range in body(range) }
-}
-
-/// `forEachShare` that also passes the share's index s in 0..<shareCount(n); share s is s·n/S ..< (s+1)·n/S.
-func forEachIndexedShare(_ n: Int, _ body: (_ share: Int, _ range: Range<Int>) -> Void) {
     let shares = shareCount(n)
-    if shares <= 1 { return body(0, 0..<n) }
+    if shares <= 1 { return body(0..<n) }
     // Safe to share: every call writes only its own share of the caller's buffers and reads shared inputs.
-    WorkerPool.shared.run(shares: shares) { s in body(s, (s * n / shares)..<((s + 1) * n / shares)) }
+    WorkerPool.shared.run(shares: shares) { s in body((s * n / shares)..<((s + 1) * n / shares)) }
 }
 
 /// Persistent worker threads. `run(shares:)` runs share 0 on the calling thread and share s on worker s, and returns
