@@ -225,8 +225,8 @@ enum Checkpoint {
 
 }
 
-/// A checkpoint that does not fit the agent.
+/// A checkpoint that cannot be used: missing, unreadable, corrupt, unwritable, or made for another agent.
 public struct CheckpointError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

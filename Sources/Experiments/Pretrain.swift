@@ -246,7 +246,7 @@ func savePretrainCheckpoint(_ net: RecurrentNetwork, adam: Adam, data: PretrainD
         try encoder.encode(PretrainCheckpoint(architecture: net.configuration, spec: data.spec, labels: data.labels.config))
             .write(to: directory.appendingPathComponent(PretrainCheckpoint.file), options: .atomic)
     } catch {
-        throw ConfigError("\(directory.path): cannot write the checkpoint (\(error))")
+        throw CheckpointError("\(directory.path): cannot write the checkpoint (\(error))")
     }
     for name in [PretrainCheckpoint.file, PretrainCheckpoint.network] {
         let file = directory.appendingPathComponent(name).path
@@ -336,25 +336,25 @@ public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -
     } else {
         // A name prefix (e.g. the experiment's name): the latest finished pretrain run it matches.
         guard let latest = runs.last(where: { $0.name.hasPrefix(reference) && $0.agent == pretrainRunKind && $0.status == .finished }) else {
-            throw ConfigError("\(store.path): no finished pretrain run named '\(reference)…' (run tradesim pretrain first)")
+            throw RunStateError("\(store.path): no finished pretrain run named '\(reference)…' (run tradesim pretrain first)")
         }
         run = latest
     }
     guard run.agent == pretrainRunKind else {
-        throw ConfigError("run \(run.name) is a \(run.agent) run, not a pretrain run (tradesim pretrain)")
+        throw RunStateError("run \(run.name) is a \(run.agent) run, not a pretrain run (tradesim pretrain)")
     }
-    guard run.status == .finished else { throw ConfigError("pretrain run \(run.name) is \(run.status.rawValue), not finished") }
+    guard run.status == .finished else { throw RunStateError("pretrain run \(run.name) is \(run.status.rawValue), not finished") }
     let (directory, _) = try verifiedCheckpoint(run, store: store)
     let saved: PretrainCheckpoint
     do {
         saved = try JSONDecoder().decode(PretrainCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + PretrainCheckpoint.file)))
     } catch {
-        throw ConfigError("\(directory)/\(PretrainCheckpoint.file): cannot read the pretrain checkpoint (\(error))")
+        throw CheckpointError("\(directory)/\(PretrainCheckpoint.file): cannot read the pretrain checkpoint (\(error))")
     }
     var rng = Xoshiro256(seed: 0)
     let net = RecurrentNetwork(saved.architecture, using: &rng)
     do { try net.load(from: URL(fileURLWithPath: directory + "/" + PretrainCheckpoint.network)) } catch {
-        throw ConfigError("\(directory): cannot load the pretrained network (\(error))")
+        throw CheckpointError("\(directory): cannot load the pretrained network (\(error))")
     }
     return net
 }

@@ -15,20 +15,16 @@ public struct EpisodeReplay {
         self.store = store
         run = try store.run(reference: reference)
         let episodes = try store.episodes(runId: run.id!, split: split)
-        guard !episodes.isEmpty else { throw ConfigError("\(store.path): run \(run.name) has no \(split.rawValue) episode") }
+        guard !episodes.isEmpty else { throw RunStateError("\(store.path): run \(run.name) has no \(split.rawValue) episode") }
         if let index {
             guard let e = episodes.first(where: { $0.index == Int64(index) }) else {
-                throw ConfigError("\(store.path): run \(run.name) has no \(split.rawValue) episode \(index) (episodes 0…\(episodes.count - 1))")
+                throw RunStateError("\(store.path): run \(run.name) has no \(split.rawValue) episode \(index) (episodes 0…\(episodes.count - 1))")
             }
             episode = e
         } else {
             episode = episodes.last!
         }
-        do {
-            config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
-        } catch {
-            throw ConfigError("\(store.path): run \(run.name): its stored configuration cannot be read (\(error))")
-        }
+        config = try storedConfig(ResolvedConfig.self, of: run, store: store)
     }
 
     /// `validation #3`.
@@ -56,11 +52,11 @@ public struct EpisodeReplay {
     /// actions. Returns the number of actions checked; throws one line naming the first difference.
     public func verify() throws -> Int {
         guard let split = Split(rawValue: episode.split.rawValue), split != .train else {
-            throw ConfigError("\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only validation and test episodes can be verified")
+            throw RunStateError("\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only validation and test episodes can be verified")
         }
         let stored = try store.steps(episodeId: episode.id!)
         guard stored.count == Int(episode.steps) else {
-            throw ConfigError("\(store.path): run \(run.name): \(title) keeps \(stored.count) of its \(episode.steps) steps; cannot verify")
+            throw RunStateError("\(store.path): run \(run.name): \(title) keeps \(stored.count) of its \(episode.steps) steps; cannot verify")
         }
         var storedHash = FNV1a()
         for s in stored { storedHash.add(s.action) }
@@ -69,13 +65,13 @@ public struct EpisodeReplay {
         let log = try evaluateAgent(try saved.agent(), setup: saved.setup, split: split)
         if let k = zip(stored, log.steps).map({ $0.action.bitPattern != $1.action.bitPattern }).firstIndex(of: true) {
             let (a, b) = (stored[k], log.steps[k])
-            throw ConfigError("\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is \(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint takes \(fixed(b.action, 4))")
+            throw ReplayMismatchError("\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is \(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint takes \(fixed(b.action, 4))")
         }
         guard log.length == stored.count else {
-            throw ConfigError("\(where_): \(stored.count) stored steps but the policy's episode has \(log.length)")
+            throw ReplayMismatchError("\(where_): \(stored.count) stored steps but the policy's episode has \(log.length)")
         }
         guard storedHash.hex == episode.actionsHash, log.actionsHash == episode.actionsHash else {
-            throw ConfigError("\(where_): actions hash mismatch (episode \(episode.actionsHash), stored steps \(storedHash.hex), replayed \(log.actionsHash))")
+            throw ReplayMismatchError("\(where_): actions hash mismatch (episode \(episode.actionsHash), stored steps \(storedHash.hex), replayed \(log.actionsHash))")
         }
         return log.length
     }

@@ -9,12 +9,6 @@ public protocol Config: Codable, Equatable, Sendable {
     init()
 }
 
-/// One clear line about a bad configuration file: `FILE:LINE: what is wrong with which key`.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// Strict YAML decoding: the file's mapping is laid over the encoded defaults of `T`, so missing keys keep their
 /// defaults; a key the defaults do not have is an error naming the key path and line; a value of the wrong type is an
 /// error naming the key path. Mappings whose default is empty (dictionaries such as `overrides`) accept any key.
