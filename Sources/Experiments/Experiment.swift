@@ -20,18 +20,22 @@ public struct ExperimentSpec: Config {
     public var evaluateOn: [Split] = [.validation]
     /// Training episodes' step rows: keep every k-th step (0: episode rows only; evaluation always keeps every step).
     public var logEvery: Int = 0
-    /// Write a checkpoint every this many training steps (0: only at the end); `tradesim train --resume` continues
-    /// from the latest one.
+    /// Write a checkpoint every this many training steps (0: every tenth of `steps`, rounded up) and at the end;
+    /// `tradesim train --resume` continues from the latest one.
     public var checkpointEvery: Int = 0
     /// The run store, relative to the working directory.
     public var store: String = "runs/tradesim.sqlite"
-    /// Checkpoint folders (one per run inside), relative to the working directory.
-    public var checkpoints: String = "runs/checkpoints"
+    /// The folder of the runs' checkpoint folders, relative to the working directory (empty: `checkpoints/` beside
+    /// the store file, so a store folder moves with its checkpoints).
+    public var checkpoints: String = ""
     /// A non-finite loss or gradient in an update: `stop` fails the run (its last checkpoint stays valid), `skip` drops
     /// that batch and counts it in the metric `numeric/skippedUpdates`.
     public var nonFinite: NonFinitePolicy = .stop
 
     public init() {}
+
+    /// The steps between checkpoints: `checkpointEvery`, or a tenth of `steps` when it is 0.
+    public var checkpointInterval: Int { checkpointEvery > 0 ? checkpointEvery : (steps + 9) / 10 }
 }
 
 /// A loaded experiment file with its referenced files resolved.

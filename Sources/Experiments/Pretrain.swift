@@ -31,8 +31,9 @@ public struct PretrainSpec: Config {
     public var evaluateOn: [Split] = [.validation]
     /// The run store, relative to the working directory.
     public var store: String = "runs/tradesim.sqlite"
-    /// Checkpoint folders (one per run inside), relative to the working directory.
-    public var checkpoints: String = "runs/checkpoints"
+    /// The folder of the runs' checkpoint folders, relative to the working directory (empty: `checkpoints/` beside
+    /// the store file).
+    public var checkpoints: String = ""
 
     public init() {}
 
@@ -222,7 +223,7 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
             }
         }
         try store.appendMetrics(pending)
-        try savePretrainCheckpoint(net, adam: adam, data: data, directory: URL(fileURLWithPath: absolutePath(spec.checkpoints))
+        try savePretrainCheckpoint(net, adam: adam, data: data, directory: URL(fileURLWithPath: checkpointRoot(spec.checkpoints, store: store))
             .appendingPathComponent(run.name).appendingPathComponent("step-\(spec.steps)"), runId: runId, step: spec.steps, store: store)
         let reports = try scorePretrained(net, data: data, splits: spec.evaluateOn, runId: runId, step: spec.steps, store: store)
         try store.finishRun(runId)

@@ -131,7 +131,9 @@ struct TrainingSession {
                 if now < spec.steps && crossed(every: spec.evaluateEvery, from: before, to: now) {
                     _ = try evaluate(.validation)
                 }
-                if now >= spec.steps || crossed(every: spec.checkpointEvery, from: before, to: now) { try checkpoint() }
+                if now >= spec.steps || crossed(every: spec.checkpointInterval, from: before, to: now) {
+                    try checkpoint()
+                }
             }
             let evaluations = try spec.evaluateOn.map { split in (split, try evaluate(split)) }
             try store.finishRun(runId)
@@ -158,7 +160,9 @@ struct TrainingSession {
     /// The next step at which training stops for an evaluation, a checkpoint or the end.
     func nextBoundary(after step: Int) -> Int {
         var b = spec.steps
-        for every in [spec.evaluateEvery, spec.checkpointEvery] where every > 0 { b = min(b, (step / every + 1) * every) }
+        for every in [spec.evaluateEvery, spec.checkpointInterval] where every > 0 {
+            b = min(b, (step / every + 1) * every)
+        }
         return b
     }
 
@@ -174,7 +178,7 @@ struct TrainingSession {
             throw RunStateError(
                 "\(store.path): run name '\(run.name)' is not a plain folder name; refusing to write its checkpoint")
         }
-        let directory = URL(fileURLWithPath: absolutePath(spec.checkpoints)).appendingPathComponent(run.name)
+        let directory = URL(fileURLWithPath: checkpointRoot(spec.checkpoints, store: store)).appendingPathComponent(run.name)
             .appendingPathComponent("step-\(step)")
         do {
             try agent.save(to: directory)
@@ -208,6 +212,12 @@ struct ResolvedConfig: Codable {
     var seed: Int
 
     func json() throws -> String { try sortedJSON(self) }
+}
+
+/// The folder that holds the runs' checkpoint folders: `configured` (relative to the working directory), or
+/// `checkpoints/` beside the store file when it is empty.
+func checkpointRoot(_ configured: String, store: RunStore) -> String {
+    configured.isEmpty ? store.folder + "/checkpoints" : absolutePath(configured)
 }
 
 /// `path` made absolute against the working directory.

@@ -16,6 +16,9 @@ public final class RunStore: Sendable {
 
     /// The database file, as given to the initialiser.
     public let path: String
+    /// The absolute folder that holds the database file. Checkpoint files inside it are recorded relative to it, so the
+    /// folder can be moved, zipped or shared with its checkpoints.
+    public let folder: String
     /// How long a write waits for another writer's lock before failing.
     public let busyTimeout: TimeInterval
     /// The connections.
@@ -32,6 +35,7 @@ public final class RunStore: Sendable {
         self.path = path
         self.busyTimeout = busyTimeout
         try Self.checkDirectory(of: path)
+        folder = URL(fileURLWithPath: Self.directory(of: path).path).standardizedFileURL.path
 
         let maxPageCount = maxPageCount ?? ProcessInfo.processInfo.environment["TRADESIM_MAX_PAGE_COUNT"].flatMap { Int($0) }
         var config = Configuration()
@@ -405,33 +409,37 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// Records a saved checkpoint and returns it as stored.
+    /// Records a saved checkpoint file (an absolute path) and returns it as read back (see `checkpoints`).
     @discardableResult
     public func addCheckpoint(runId: Int64, globalStep: Int64, file: String, sha256: String,
                               createdAt: Date = Date()) throws -> CheckpointRecord {
         try write("cannot add checkpoint to run \(runId)") { db in
             try requireRun(runId, db)
-            try CheckpointRecord(runId: runId, globalStep: globalStep, file: file, sha256: sha256, createdAt: createdAt).insert(db)
-            return try CheckpointRecord.fetchOne(db, key: db.lastInsertedRowID)!
+            try CheckpointRecord(runId: runId, globalStep: globalStep, file: recordedPath(file), sha256: sha256,
+                                 createdAt: createdAt).insert(db)
+            return resolved(try CheckpointRecord.fetchOne(db, key: db.lastInsertedRowID)!)
         }
     }
 
-    /// Records the files of one saved checkpoint (path and SHA-256 each) in ONE transaction, so a killed process leaves
-    /// either all of them recorded or none.
-    public func addCheckpoint(runId: Int64, globalStep: Int64, files: [(file: String, sha256: String)], createdAt: Date = Date()) throws {
+    /// Records the files of one saved checkpoint (absolute path and SHA-256 each) in ONE transaction, so a killed
+    /// process leaves either all of them recorded or none.
+    public func addCheckpoint(runId: Int64, globalStep: Int64, files: [(file: String, sha256: String)],
+                              createdAt: Date = Date()) throws {
         try write("cannot add checkpoint to run \(runId)") { db in
             try requireRun(runId, db)
             for f in files {
-                try CheckpointRecord(runId: runId, globalStep: globalStep, file: f.file, sha256: f.sha256, createdAt: createdAt).insert(db)
+                try CheckpointRecord(runId: runId, globalStep: globalStep, file: recordedPath(f.file), sha256: f.sha256,
+                                     createdAt: createdAt).insert(db)
             }
         }
     }
 
-    /// The checkpoints of a run by step.
+    /// The checkpoints of a run by step, with absolute file paths.
     public func checkpoints(runId: Int64) throws -> [CheckpointRecord] {
         try read("cannot read checkpoints of run \(runId)") { db in
             try requireRun(runId, db)
-            return try CheckpointRecord.filter(Column("runId") == runId).order(Column("globalStep"), Column("id")).fetchAll(db)
+            return try CheckpointRecord.filter(Column("runId") == runId).order(Column("globalStep"), Column("id"))
+                .fetchAll(db).map(resolved)
         }
     }
 
@@ -440,8 +448,21 @@ public final class RunStore: Sendable {
         try read("cannot read checkpoints of run \(runId)") { db in
             try requireRun(runId, db)
             return try CheckpointRecord.filter(Column("runId") == runId)
-                .order(Column("globalStep").desc, Column("id").desc).fetchOne(db)
+                .order(Column("globalStep").desc, Column("id").desc).fetchOne(db).map(resolved)
         }
+    }
+
+    /// How a checkpoint file is recorded: relative to `folder` when it lies inside it, else as given.
+    func recordedPath(_ file: String) -> String {
+        let standard = URL(fileURLWithPath: file).standardizedFileURL.path
+        return standard.hasPrefix(folder + "/") ? String(standard.dropFirst(folder.count + 1)) : file
+    }
+
+    /// `record` with its file made absolute: a relative path lies inside `folder`.
+    func resolved(_ record: CheckpointRecord) -> CheckpointRecord {
+        var r = record
+        if !r.file.hasPrefix("/") { r.file = folder + "/" + r.file }
+        return r
     }
 
     /// Deletes what a run wrote after training step `step` (episodes with their steps and trades, metrics, checkpoint

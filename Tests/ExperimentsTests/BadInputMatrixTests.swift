@@ -251,7 +251,7 @@ func rerecordChecksum(of file: String, store path: String) throws {
     let store = try RunStore(path: path)
     let digest = try sha256Hex(ofFile: file)
     try store.pool.write { db in
-        try db.execute(sql: "UPDATE checkpoint SET sha256 = ? WHERE file = ?", arguments: [digest, file])
+        try db.execute(sql: "UPDATE checkpoint SET sha256 = ? WHERE file = ?", arguments: [digest, store.recordedPath(file)])
     }
 }
 

@@ -12,6 +12,7 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
         seeds: \(seeds)
         steps: \(steps)
         evaluateEvery: 150
+        checkpointEvery: \(steps)
         evaluateOn: [validation]
         logEvery: \(logEvery)
         store: \(dir)/runs.sqlite

@@ -142,12 +142,17 @@ import Testing
 
         #expect(try store.latestCheckpoint(runId: run.id!) == nil)
         let createdAt = Date(timeIntervalSince1970: 1_763_900_123)
-        let c1 = try store.addCheckpoint(runId: run.id!, globalStep: 1_000, file: "runs/a/ckpt-1000.bin", sha256: "aa", createdAt: createdAt)
-        let c3 = try store.addCheckpoint(runId: run.id!, globalStep: 3_000, file: "runs/a/ckpt-3000.bin", sha256: "cc", createdAt: createdAt)
-        let c2 = try store.addCheckpoint(runId: run.id!, globalStep: 2_000, file: "runs/a/ckpt-2000.bin", sha256: "bb", createdAt: createdAt)
-        try store.addCheckpoint(runId: other.id!, globalStep: 9_000, file: "other", sha256: "dd", createdAt: createdAt)
-        #expect(c1 == CheckpointRecord(id: c1.id, runId: run.id!, globalStep: 1_000, file: "runs/a/ckpt-1000.bin", sha256: "aa", createdAt: createdAt))
+        // Files inside the store's folder are recorded relative to it and read back absolute; others stay as given.
+        let inside = store.folder + "/checkpoints/a/step-1000/network.safetensors"
+        let c1 = try store.addCheckpoint(runId: run.id!, globalStep: 1_000, file: inside, sha256: "aa", createdAt: createdAt)
+        let c3 = try store.addCheckpoint(runId: run.id!, globalStep: 3_000, file: "/elsewhere/ckpt-3000.bin", sha256: "cc", createdAt: createdAt)
+        let c2 = try store.addCheckpoint(runId: run.id!, globalStep: 2_000, file: store.folder + "/./b/../ckpt-2000.bin", sha256: "bb", createdAt: createdAt)
+        try store.addCheckpoint(runId: other.id!, globalStep: 9_000, file: "/other", sha256: "dd", createdAt: createdAt)
+        #expect(c1 == CheckpointRecord(id: c1.id, runId: run.id!, globalStep: 1_000, file: inside, sha256: "aa", createdAt: createdAt))
+        #expect(c2.file == store.folder + "/ckpt-2000.bin")
         #expect(try store.latestCheckpoint(runId: run.id!) == c3)
         #expect(try store.checkpoints(runId: run.id!) == [c1, c2, c3])
+        let recorded = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT file FROM checkpoint ORDER BY globalStep") }
+        #expect(recorded == ["checkpoints/a/step-1000/network.safetensors", "ckpt-2000.bin", "/elsewhere/ckpt-3000.bin", "/other"])
     }
 }
