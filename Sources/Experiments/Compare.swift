@@ -85,12 +85,23 @@ public struct Stat: Codable, Sendable, Equatable {
     public var std: Double?
     /// How many runs had the metric defined.
     public var count: Int
+    /// How many runs the group has (`count` of them with a value).
+    public var runs: Int
+    /// Of the runs without a value, how many held no position at all (e.g. a flat policy has no Sharpe ratio).
+    public var flat: Int
 
-    public init(_ values: [Double?]) {
+    /// - Parameters:
+    ///   - values: each run's value (nil or non-finite: undefined).
+    ///   - flat: whether each run held no position (only read for the runs without a value).
+    public init(_ values: [Double?], flat: [Bool] = []) {
         let v = values.compactMap { $0 }.filter(\.isFinite)
         count = v.count
+        runs = values.count
+        self.flat = zip(values, flat).filter { value, isFlat in isFlat && !(value?.isFinite ?? false) }.count
         mean = v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
-        if let m = mean, v.count > 1 { std = (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot() }
+        if let m = mean, v.count > 1 {
+            std = (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
+        }
     }
 }
 
@@ -150,9 +161,11 @@ public struct CompareTable: Codable, Sendable {
     public var rows: [CompareRow]
 }
 
-/// Where a group's Sharpe edge over buy-and-hold (group mean − buy-and-hold, overall) goes as costs rise.
+/// Where a group's Sharpe edge over one baseline (group mean − baseline, overall) goes as costs rise. `versus` is
+/// a baseline's name, or `best baseline`: at each level, the baseline with the highest Sharpe there.
 public struct CostEdge: Codable, Sendable {
     public var policy: String
+    public var versus: String
     public var costBps: [Double]
     public var edge: [Double?]
     /// Cost where the edge reaches 0 (linear between the first two levels around the sign change); nil when it never
@@ -168,14 +181,16 @@ public struct Comparison: Codable {
     public var bars: String
     /// The cost model applied to every policy (or how the sweep sets it).
     public var costs: String
-    /// N: runs in the store evaluated on the same split(s), together with the runs compared.
+    /// N: the compared runs with the other runs in the store evaluated on the same years of the same data.
     public var trials: Int
+    /// What N counts, in words, with its parts.
+    public var trialsDefinition: String
     public var tables: [CompareTable]
     public var edges: [CostEdge]
     /// Every contender's full episode at each cost level ([level][contender]); for reports, not encoded.
     public var episodes: [[(contender: Contender, log: EpisodeLog)]] = []
 
-    enum CodingKeys: String, CodingKey { case bars, costs, trials, tables, edges }
+    enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, tables, edges }
 }
 
 /// The baselines every comparison on `setup` includes: every `Baseline` that applies to its assets but the random one
@@ -215,25 +230,46 @@ public func compareRuns(_ references: [String], store: RunStore, request: Compar
     }
     guard !runs.isEmpty else { throw ConfigError("compare: no runs given") }
     let contenders = try runs.map { try Contender.run($0, store: store) }
-    let reference = contenders[0].setup
-    let splits = try trialSplits(request.period, setup: reference)
-    let stored = try store.runsEvaluated(on: splits.map { EpisodeSplit(rawValue: $0.rawValue)! })
-    var sharpes: [Int64: Double] = [:]
-    if let split = splits.first {
-        sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: stored.compactMap(\.id))
+    let reference = try storedConfig(ResolvedConfig.self, of: runs[0], store: store)
+    let years: Set<Int>
+    switch request.period {
+    case .split(let s): years = reference.environment.data.splits.years(of: s)
+    case .years(let y): years = Set(y)
     }
-    let trials = stored.map { StoredTrial(runId: $0.id!, sharpePerBar: sharpes[$0.id!].map { $0 / 252.0.squareRoot() }) }
-    return try compare(contenders, reference: reference, request: request, storedTrials: trials)
+    let trials = try storedTrials(store: store, fingerprint: reference.dataFingerprint(), years: years)
+    return try compare(contenders, reference: contenders[0].setup, request: request, storedTrials: trials)
 }
 
-/// The splits whose runs count as trials: the split, or every split holding one of the years.
-func trialSplits(_ period: ComparePeriod, setup: MarketSetup) throws -> [Split] {
-    switch period {
-    case .split(let s): return [s]
-    case .years(let years):
-        let wanted = Set(years)
-        let t = setup.dataset.panel.timestamps
-        return Split.allCases.filter { s in setup.bars(of: s).contains { wanted.contains(DateParser.year(t[$0])) } }
+/// The runs of `store` that count as trials for the Deflated Sharpe Ratio of a result on `years` of the data with
+/// `fingerprint` (see `ResolvedConfig.dataFingerprint`): the runs of the same data with a validation or test episode
+/// on a split configured with exactly those years, each with the per-bar Sharpe of its last evaluation there (the
+/// stored annualised `eval/{split}/sharpe` / √252). Without a fingerprint, no stored run can be shown to match.
+func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>) throws -> [StoredTrial] {
+    guard let fingerprint else { return [] }
+    var trials: [Int64: StoredTrial] = [:]
+    for split in [Split.validation, .test] {
+        let runs = try store.runsEvaluated(on: [EpisodeSplit(rawValue: split.rawValue)!]).filter { run in
+            guard let config = try? storedConfig(ResolvedConfig.self, of: run, store: store) else { return false }
+            return config.environment.data.splits.years(of: split) == years && config.dataFingerprint() == fingerprint
+        }
+        let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })
+        for run in runs {
+            trials[run.id!] = StoredTrial(runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
+        }
+    }
+    return trials.values.sorted { $0.runId < $1.runId }
+}
+
+extension SplitConfig {
+    /// The calendar years configured for `split` (empty when it has none).
+    func years(of split: Split) -> Set<Int> {
+        let range = switch split {
+        case .train: train
+        case .validation: validation
+        case .test: test
+        }
+        guard range.count == 2, range[0] <= range[1] else { return [] }
+        return Set(range[0]...range[1])
     }
 }
 
@@ -272,8 +308,11 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
     let levels: [Double?] = request.costLevels.isEmpty ? [nil] : request.costLevels.map { $0 }
     let compared = Set(agents.compactMap(\.runId))
     let storedOnly = storedTrials.filter { !compared.contains($0.runId) }
-    let trials = compared.count + agents.filter { $0.runId == nil }.count + storedOnly.count
-    var comparison = Comparison(bars: "", costs: "", trials: trials, tables: [], edges: [])
+    let comparedCount = compared.count + agents.filter { $0.runId == nil }.count
+    let trials = comparedCount + storedOnly.count
+    let definition = "the \(comparedCount) compared and \(storedOnly.count) other runs in the store evaluated on the "
+        + "same years of the same data file"
+    var comparison = Comparison(bars: "", costs: "", trials: trials, trialsDefinition: definition, tables: [], edges: [])
 
     for level in levels {
         let model = level.map { costs(atBps: $0, base: base) } ?? base
@@ -337,7 +376,8 @@ func groupRows(_ contenders: [Contender], _ results: [SliceResult]) -> [CompareR
         let m = members[g]!
         let rs = m.map { results[$0] }
         var stats: [String: Stat] = [:]
-        for h in headlineMetrics { stats[h.key] = Stat(rs.map(h.value)) }
+        let flat = rs.map { $0.exposure == 0 }
+        for h in headlineMetrics { stats[h.key] = Stat(rs.map(h.value), flat: flat) }
         let lows = Stat(rs.map { $0.sharpeInterval?[0] }).mean, highs = Stat(rs.map { $0.sharpeInterval?[1] }).mean
         let c = contenders[m[0]]
         return CompareRow(policy: g, kind: c.isAgent ? "agent" : "baseline", configHash: c.configHash, runs: m.map { contenders[$0].name },
@@ -345,28 +385,44 @@ func groupRows(_ contenders: [Contender], _ results: [SliceResult]) -> [CompareR
     }
 }
 
-/// Each agent group's Sharpe edge over buy-and-hold at every level of the sweep (overall tables, one per level).
+/// Each agent group's Sharpe edge at every level of the sweep (overall tables, one per level) over the best baseline
+/// of each level and over each baseline.
 func costEdges(_ overall: [CompareTable]) -> [CostEdge] {
     let levels = overall.compactMap(\.costBps)
-    guard let groups = overall.first?.rows.filter({ $0.kind == "agent" }).map(\.policy) else { return [] }
-    return groups.map { g in
-        let edge: [Double?] = overall.map { t in
-            guard let a = t.rows.first(where: { $0.policy == g })?.stats["sharpe"]?.mean,
-                  let b = t.rows.first(where: { $0.policy == Baseline.buyAndHold.rawValue })?.stats["sharpe"]?.mean else { return nil }
-            return a - b
-        }
-        var breakEven: Double?
-        let verdict: String
-        if let e0 = edge.first ?? nil, e0 <= 0 {
-            verdict = "no edge over buy-and-hold even at \(bps(levels[0]))"
-        } else if let k = edge.firstIndex(where: { ($0 ?? 1) <= 0 }), k > 0, let e1 = edge[k - 1], let e2 = edge[k] {
-            breakEven = levels[k - 1] + (levels[k] - levels[k - 1]) * e1 / (e1 - e2)
-            verdict = String(format: "edge over buy-and-hold gone at %@ (break-even ≈ %.1f bps)", bps(levels[k]), breakEven!)
-        } else {
-            verdict = "edge over buy-and-hold kept up to \(bps(levels.last ?? 0))"
-        }
-        return CostEdge(policy: g, costBps: levels, edge: edge, breakEvenBps: breakEven, verdict: verdict)
+    guard let first = overall.first else { return [] }
+    let baselines = first.rows.filter { $0.kind == "baseline" }.map(\.policy)
+    func sharpe(_ policy: String, _ t: CompareTable) -> Double? {
+        t.rows.first { $0.policy == policy }?.stats["sharpe"]?.mean
     }
+    let best = "best baseline"
+    return first.rows.filter { $0.kind == "agent" }.map(\.policy).flatMap { g in
+        ([best] + baselines).map { versus in
+            let edge: [Double?] = overall.map { t in
+                let reference = versus == best ? baselines.compactMap { sharpe($0, t) }.max() : sharpe(versus, t)
+                guard let a = sharpe(g, t), let b = reference else { return nil }
+                return a - b
+            }
+            return costEdge(policy: g, versus: versus, levels: levels, edge: edge)
+        }
+    }
+}
+
+/// Where `edge` (one value per level) turns non-positive, as a `CostEdge`.
+func costEdge(policy: String, versus: String, levels: [Double], edge: [Double?]) -> CostEdge {
+    var breakEven: Double?
+    let verdict: String
+    if let e0 = edge.first ?? nil, e0 <= 0 {
+        verdict = "no edge over \(versus) even at \(bps(levels[0]))"
+    } else if let k = edge.firstIndex(where: { ($0 ?? 1) <= 0 }), k > 0, let e1 = edge[k - 1], let e2 = edge[k] {
+        breakEven = levels[k - 1] + (levels[k] - levels[k - 1]) * e1 / (e1 - e2)
+        verdict = String(format: "edge over %@ gone at %@ (break-even ≈ %.1f bps)", versus, bps(levels[k]), breakEven!)
+    } else if edge.allSatisfy({ $0 == nil }) {
+        verdict = "no Sharpe ratio to compare"
+    } else {
+        verdict = "edge over \(versus) kept up to \(bps(levels.last ?? 0))"
+    }
+    return CostEdge(policy: policy, versus: versus, costBps: levels, edge: edge, breakEvenBps: breakEven,
+                    verdict: verdict)
 }
 
 func bps(_ x: Double) -> String { (x == x.rounded() ? String(Int(x)) : String(x)) + " bps" }

@@ -31,17 +31,18 @@ extension Comparison {
         var out = markdown ? "# Comparison\n\n" : ""
         out += (markdown ? "- bars: " : "bars:   ") + bars + "\n"
         out += (markdown ? "- costs: " : "costs:  ") + costs + "\n"
-        out += (markdown ? "- " : "") + "DSR trials N = \(trials) (runs in the store evaluated on the same split, with the runs compared)\n"
+        out += (markdown ? "- " : "") + "DSR trials N = \(trials): \(trialsDefinition)\n"
         for t in tables {
             let title = t.period + (t.costBps.map { ", costs \(bps($0))" } ?? "")
                 + ", V[SR] = " + (t.sharpeVariance.map { String(format: "%.3g", $0) } ?? "n/a")
             out += markdown ? "\n## \(title)\n\n\(t.table.markdown)\n" : "\n\(title)\n\(t.table.plain)\n"
         }
         if !edges.isEmpty {
-            var e = TextTable(header: ["policy"] + (edges.first?.costBps ?? []).map { "edge @ \(bps($0))" } + ["where the edge goes"])
-            for edge in edges { e.append([edge.policy] + edge.edge.map { cell($0) } + [edge.verdict]) }
-            out += markdown ? "\n## Sharpe edge over buy-and-hold by cost level\n\n\(e.markdown)\n"
-                            : "\nSharpe edge over buy-and-hold by cost level\n\(e.plain)\n"
+            var e = TextTable(header: ["policy", "versus"] + (edges.first?.costBps ?? []).map { "edge @ \(bps($0))" }
+                + ["where the edge goes"])
+            for edge in edges { e.append([edge.policy, edge.versus] + edge.edge.map { cell($0) } + [edge.verdict]) }
+            let title = "Sharpe edge over the baselines by cost level"
+            out += markdown ? "\n## \(title)\n\n\(e.markdown)\n" : "\n\(title)\n\(e.plain)\n"
         }
         return out
     }
@@ -77,11 +78,18 @@ extension CompareTable {
     }
 }
 
-/// `mean ± std` (std only with two or more runs), `n/a` when undefined.
+/// `mean ± std` (std only with two or more runs), `n/a` when undefined. Runs without a value are never dropped
+/// silently: `−0.4400 (1 of 2 seeds; 1 flat)`, `n/a (flat)`.
 func cell(_ s: Stat?, money: Bool = false) -> String {
-    guard let s, let m = s.mean else { return "n/a" }
+    guard let s else { return "n/a" }
     let f = money ? "%.0f" : "%.4f"
-    return String(format: f, m) + (s.std.map { " ± " + String(format: f, $0) } ?? "")
+    let value = s.mean.map { m in String(format: f, m) + (s.std.map { " ± " + String(format: f, $0) } ?? "") } ?? "n/a"
+    let missing = s.runs - s.count
+    guard missing > 0 else { return value }
+    let reasons = [s.flat > 0 ? "\(s.flat) flat" : nil, missing > s.flat ? "\(missing - s.flat) n/a" : nil]
+        .compactMap { $0 }.joined(separator: ", ")
+    if s.runs == 1 { return s.flat == 1 ? "n/a (flat)" : "n/a" }
+    return value + " (\(s.count) of \(s.runs) seeds; \(reasons))"
 }
 
 func cell(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "n/a" }

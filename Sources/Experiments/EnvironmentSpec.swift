@@ -56,6 +56,9 @@ public struct MarketSetup: Sendable {
         for split in Split.allCases where !bars(of: split).isEmpty { _ = try environment(split) }
     }
 
+    /// The data file as read (`data.file` resolved against `folder`).
+    public var dataPath: String { dataFilePath(spec.data, folder: folder) }
+
     /// Bar indices of a split.
     public func bars(of split: Split) -> Range<Int> {
         switch split {
@@ -84,4 +87,9 @@ public struct MarketSetup: Sendable {
             throw ConfigError("\(path): \(name): \(error.description)")
         }
     }
+}
+
+/// `data.file` resolved against the environment file's `folder`, as `loadMarket` reads it.
+func dataFilePath(_ data: DataConfig, folder: String) -> String {
+    data.file.hasPrefix("/") || folder.isEmpty ? data.file : folder + "/" + data.file
 }

@@ -25,9 +25,11 @@ public func runExperiment(
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let agentConfig = try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides)
     let store = try RunStore(path: storePath ?? experiment.spec.store)
+    let dataSHA256 = try sha256Hex(ofFile: setup.dataPath)
     return try experiment.spec.seeds.map { seed in
         let resolved = ResolvedConfig(experiment: experiment.spec, environment: setup.spec,
-                                      environmentFolder: absolutePath(setup.folder), agent: agentConfig, seed: seed)
+                                      environmentFolder: absolutePath(setup.folder), agent: agentConfig, seed: seed,
+                                      dataSHA256: dataSHA256)
         let json = try resolved.json()
         let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
                                       experimentYAML: experiment.yaml, configJSON: json, configHash: fnv1aHex(json),
@@ -210,8 +212,19 @@ struct ResolvedConfig: Codable {
     var environmentFolder: String
     var agent: AgentConfig
     var seed: Int
+    /// SHA-256 of the data file when the run was created (nil in runs made before it was recorded).
+    var dataSHA256: String?
 
     func json() throws -> String { try sortedJSON(self) }
+
+    /// What the run traded: its data file's SHA-256 (hashed now from the path the config names when the run did not
+    /// record it) with the tickers chosen from it; nil when that file cannot be read. Runs with equal fingerprints
+    /// traded the same bars of the same data.
+    func dataFingerprint() -> String? {
+        guard let sha = dataSHA256 ?? (try? sha256Hex(ofFile: dataFilePath(environment.data, folder: environmentFolder)))
+        else { return nil }
+        return sha + " " + environment.data.tickers.joined(separator: ",")
+    }
 }
 
 /// The folder that holds the runs' checkpoint folders: `configured` (relative to the working directory), or

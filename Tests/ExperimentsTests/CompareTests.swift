@@ -1,3 +1,4 @@
+import Agents
 import Foundation
 import MarketData
 import RunStore
@@ -59,10 +60,18 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(try c.tables.last!.table.plain.contains(String(format: "%.4f ± %.4f", mean, std)))
 }
 
-@Test func dsrCountsTheRunsOfTheStoreEvaluatedOnTheSameSplit() throws {
+@Test func dsrCountsTheRunsOfTheStoreEvaluatedOnTheSameYearsOfTheSameData() throws {
     let store = try RunStore(path: try temporaryDirectory() + "/runs.sqlite")
-    func run(_ name: String, splits: [EpisodeSplit], sharpe: Double? = nil) throws -> Int64 {
-        let r = try store.createRun(experiment: name, agent: "a", seed: 1, experimentYAML: "", configJSON: "{}", configHash: "h", codeVersion: "t")
+    /// A run of data `sha` whose validation split is `validation` and test split 2021, with episodes on `splits`.
+    func run(_ name: String, splits: [EpisodeSplit], sha: String = "F", validation: [Int] = [2020, 2020],
+             tickers: [String] = [], sharpe: Double? = nil) throws -> Int64 {
+        var environment = EnvironmentSpec()
+        environment.data.splits = SplitConfig(train: [2019, 2019], validation: validation, test: [2021, 2021])
+        environment.data.tickers = tickers
+        let config = ResolvedConfig(experiment: ExperimentSpec(), environment: environment, environmentFolder: "/none",
+                                    agent: .dqn(DQNConfig()), seed: 1, dataSHA256: sha)
+        let r = try store.createRun(experiment: name, agent: "a", seed: 1, experimentYAML: "", configJSON: try config.json(),
+                                    configHash: "h", codeVersion: "t")
         for (i, s) in splits.enumerated() {
             _ = try store.writeEpisode(EpisodeRecord(runId: r.id!, split: s, index: 0, firstTimestamp: 0, lastTimestamp: 0, steps: 0,
                                                      totalReward: 0, finalEquity: 1, costs: 0, globalStep: Int64(i), actionsHash: ""), steps: [])
@@ -76,10 +85,15 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     let a = try run("a", splits: [.train, .validation])
     let b = try run("b", splits: [.validation, .validation], sharpe: 0.8)
     let c = try run("c", splits: [.train, .test])
-    _ = try run("d", splits: [])
-    #expect(try store.runsEvaluated(on: [.validation]).map(\.id) == [a, b])
-    #expect(try store.runsEvaluated(on: [.validation, .test]).map(\.id) == [a, b, c])
-    #expect(try store.lastMetric("eval/validation/sharpe", runIds: [a, b]) == [b: 0.8])
+    _ = try run("other data", splits: [.validation], sha: "G")
+    _ = try run("other tickers", splits: [.validation], tickers: ["AAPL"])
+    _ = try run("other years", splits: [.validation], validation: [2019, 2020])
+    _ = try run("not evaluated", splits: [.train])
+    let onValidation = try storedTrials(store: store, fingerprint: "F ", years: [2020])
+    #expect(onValidation.map(\.runId) == [a, b])
+    #expect(onValidation.map(\.sharpePerBar) == [nil, 0.8 / 252.0.squareRoot()])
+    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2021]).map(\.runId) == [c])
+    #expect(try storedTrials(store: store, fingerprint: nil, years: [2020]).isEmpty)
 
     // the compared runs (a and one not yet in the store) and the stored-only trial b: N = 3
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))
@@ -114,8 +128,13 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(zip(bhReturns, bhReturns.dropFirst()).allSatisfy { $0 > $1 })
     let flat = overall.map { $0.rows.first { $0.policy == "flat" }!.results[0].metrics.totalReturn }
     #expect(flat.allSatisfy { $0 == 0 })
-    let edge = try #require(c.edges.first)
-    #expect(edge.policy == "test/oracle #11111111")
+    #expect(c.edges.map(\.versus) == ["best baseline"] + singleAssetBaselines.map(\.rawValue))
+    // The best baseline at each level is the one with the highest Sharpe there: the smallest edge.
+    for k in levels.indices {
+        #expect(c.edges[0].edge[k] == c.edges.dropFirst().compactMap { $0.edge[k] }.min())
+    }
+    let edge = c.edges[1]
+    #expect(edge.policy == "test/oracle #11111111" && edge.versus == "buyAndHold")
     let e = edge.edge.map { $0! }
     #expect(zip(e, e.dropFirst()).allSatisfy { $0 > $1 })
     #expect(e[2] > 0 && e[3] < 0)
@@ -133,7 +152,7 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 
     let json = try c.rendered(.json)
     let decoded = try JSONDecoder().decode(Comparison.self, from: Data(json.utf8))
-    #expect(decoded.tables.count == 6 && decoded.trials == 2 && decoded.edges.count == 1)
+    #expect(decoded.tables.count == 6 && decoded.trials == 2 && decoded.edges.count == 1 + singleAssetBaselines.count)
     #expect(decoded.tables[2].rows[0].stats["sharpe"] == c.tables[2].rows[0].stats["sharpe"])
 
     let csv = try c.rendered(.csv).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -148,7 +167,16 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     let markdown = try c.rendered(.markdown)
     #expect(markdown.contains("## overall, costs 10 bps") && markdown.contains("| policy | runs | total return |"))
     let text = try c.rendered(.table)
-    #expect(text.contains("2021, costs 0 bps") && text.contains("Sharpe edge over buy-and-hold"))
+    #expect(text.contains("2021, costs 0 bps") && text.contains("Sharpe edge over the baselines"))
+}
+
+/// A seed without a value is shown, never dropped: how many seeds the mean covers and why the others have none.
+@Test func cellsSayWhichSeedsHaveNoValue() {
+    #expect(cell(Stat([-0.44, nil], flat: [false, true])) == "-0.4400 (1 of 2 seeds; 1 flat)")
+    #expect(cell(Stat([0.5, 0.7, nil], flat: [false, false, false])) == "0.6000 ± 0.1414 (2 of 3 seeds; 1 n/a)")
+    #expect(cell(Stat([nil, nil], flat: [true, false])) == "n/a (0 of 2 seeds; 1 flat, 1 n/a)")
+    #expect(cell(Stat([nil], flat: [true])) == "n/a (flat)")
+    #expect(cell(Stat([0.25, 0.75])) == "0.5000 ± 0.3536")
 }
 
 @Test func seedlessConfigHashGroupsTheSeedsOfOneConfiguration() {
@@ -173,7 +201,7 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(c.trials == 1)  // the run itself, evaluated on validation during training
     let row = try #require(c.tables.last?.rows.first)
     #expect(row.kind == "agent" && row.runs == [run.name] && row.policy == "tiny/dqn-lstm #\(seedlessConfigHash(run.configJSON).prefix(8))")
-    #expect(c.edges.count == 1)
+    #expect(c.edges.count == 1 + singleAssetBaselines.count)
 
     let byName = try runCLI(["compare", "--experiment", experiment, "--store", store, "--years", "2013", "--format", "csv",
                              "--out", dir + "/c.csv"], in: dir)
