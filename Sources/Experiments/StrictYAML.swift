@@ -50,7 +50,7 @@ public enum StrictYAML {
         do {
             return try YAMLDecoder().decode(T.self, from: merged)
         } catch let error as DecodingError {
-            throw ConfigError("\(file): \(describe(error))")
+            throw ConfigError("\(file): \(describe(error, in: merged, defaults: T()))")
         }
     }
 
@@ -118,14 +118,68 @@ public enum StrictYAML {
         keyPath(path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue })
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    /// One line about a decoding error, in the user's terms: the key, what it must be (an enum's allowed values), the
+    /// value found and its line, e.g. `key 'learningRate' must be a number, got 'abc' (line 12)`.
+    static func describe(_ error: DecodingError, in root: Node, defaults: some Config) -> String {
+        func found(_ path: [any CodingKey]) -> String {
+            guard let node = node(at: path, in: root) else { return "" }
+            let line = node.mark.map { " (line \($0.line))" } ?? ""
+            switch node {
+            case .scalar(let s): return ", got '\(s.string)'\(line)"
+            case .mapping: return ", got a mapping\(line)"
+            case .sequence: return ", got a list\(line)"
+            case .alias: return line
+            }
+        }
         switch error {
-        case .typeMismatch(let type, let c): return "key '\(codingPath(c.codingPath))' must be \(typeName(type)) (\(c.debugDescription))"
-        case .valueNotFound(let type, let c): return "key '\(codingPath(c.codingPath))' needs a value of type \(typeName(type))"
+        case .typeMismatch(let type, let c):
+            return "key '\(codingPath(c.codingPath))' must be \(typeName(type))\(found(c.codingPath))"
+        case .valueNotFound(let type, let c):
+            return "key '\(codingPath(c.codingPath))' needs a value of type \(typeName(type))\(found(c.codingPath))"
         case .keyNotFound(let key, let c): return "missing key '\(codingPath(c.codingPath + [key]))'"
-        case .dataCorrupted(let c): return "key '\(codingPath(c.codingPath))': \(c.debugDescription)"
+        case .dataCorrupted(let c):
+            if let allowed = allowedValues(at: c.codingPath, in: defaults) {
+                return "key '\(codingPath(c.codingPath))' must be one of \(allowed.joined(separator: ", "))"
+                    + found(c.codingPath)
+            }
+            return "key '\(codingPath(c.codingPath))' has an invalid value\(found(c.codingPath))"
         @unknown default: return "\(error)"
         }
+    }
+
+    /// The node a coding path leads to in `root` (mapping keys and sequence indices), if any.
+    static func node(at path: [any CodingKey], in root: Node) -> Node? {
+        var node = root
+        for key in path {
+            switch node {
+            case .mapping(let m):
+                guard let next = m.first(where: { $0.key.string == key.stringValue })?.value else { return nil }
+                node = next
+            case .sequence(let s):
+                guard let i = key.intValue, s.indices.contains(i) else { return nil }
+                node = s[i]
+            default: return nil
+            }
+        }
+        return node
+    }
+
+    /// The raw values of the enum at `path` of a config's defaults (property names are the YAML keys), when it is one.
+    static func allowedValues(at path: [any CodingKey], in defaults: Any) -> [String]? {
+        var value: Any = defaults
+        for key in path {
+            let children = Mirror(reflecting: value).children
+            let next = key.intValue.flatMap { i in children.dropFirst(i).first?.value }
+                ?? children.first { $0.label == key.stringValue }?.value
+            guard let next else { return nil }
+            value = next
+        }
+        guard let type = type(of: value) as? any CaseIterable.Type else { return nil }
+        return caseNames(type)
+    }
+
+    static func caseNames<C: CaseIterable>(_ type: C.Type) -> [String] {
+        C.allCases.map { c in (c as? any RawRepresentable).map { "\($0.rawValue)" } ?? "\(c)" }
     }
 
     static func typeName(_ type: Any.Type) -> String {

@@ -1,5 +1,5 @@
 /// How orders decided at bar t are filled.
-public enum FillTiming: String, Codable, Sendable {
+public enum FillTiming: String, Codable, Sendable, CaseIterable {
     /// At bar t+1's open (default): the agent cannot trade at a price it has already seen.
     case nextOpen
     /// At bar t+1's close.
@@ -7,7 +7,7 @@ public enum FillTiming: String, Codable, Sendable {
 }
 
 /// What the agent chooses each bar.
-public enum ActionKind: String, Codable, Sendable {
+public enum ActionKind: String, Codable, Sendable, CaseIterable {
     /// An index into `levels` (one asset), or one index per asset (a panel).
     case discrete
     /// Continuous target weights, one per asset, projected onto the long-only / gross-leverage constraints.
@@ -29,7 +29,7 @@ public struct ActionConfig: Codable, Equatable, Sendable {
 }
 
 /// The reward scheme; every one is net of costs.
-public enum RewardKind: String, Codable, Sendable {
+public enum RewardKind: String, Codable, Sendable, CaseIterable {
     /// log(Eₜ₊₁ / Eₜ) of equity (default). Σ over an episode = log(final / initial equity).
     case logReturn
     /// Eₜ₊₁ − Eₜ, in units of `initialCash` (so 0.01 = 1% of the starting capital).
@@ -57,7 +57,7 @@ public struct RewardConfig: Codable, Equatable, Sendable {
 }
 
 /// How an episode is cut from a split.
-public enum EpisodeMode: String, Codable, Sendable {
+public enum EpisodeMode: String, Codable, Sendable, CaseIterable {
     /// The whole split, from its first observable bar to its last bar.
     case whole
     /// A window of `length` bars starting at a seeded random bar of the split.

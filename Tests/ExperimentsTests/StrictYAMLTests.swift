@@ -37,12 +37,38 @@ struct Outer: Config {
     }
 }
 
-@Test func wrongTypeNamesKey() throws {
+@Test func wrongTypeNamesKeyValueAndLine() throws {
+    #expect(throws: ConfigError("b.yaml: key 'steps' must be an integer, got 'many' (line 1)")) {
+        try StrictYAML.decode(Outer.self, yaml: "steps: many\n", file: "b.yaml")
+    }
+    #expect(throws: ConfigError("b.yaml: key 'inner.rate' must be a number, got 'abc' (line 3)")) {
+        try StrictYAML.decode(Outer.self, yaml: "steps: 2\ninner:\n  rate: abc\n", file: "b.yaml")
+    }
+    #expect(throws: ConfigError("b.yaml: key 'actions.[1]' must be a number, got 'x' (line 1)")) {
+        try StrictYAML.decode(Outer.self, yaml: "actions: [0, x]\n", file: "b.yaml")
+    }
+}
+
+enum Colour: String, Codable, CaseIterable { case red, green }
+
+struct Painted: Config {
+    /// An enum.
+    var colour: Colour = .red
+    /// Nested.
+    var inner: Inner = Inner()
+}
+
+@Test func badEnumValueListsTheAllowedValues() throws {
+    #expect(throws: ConfigError("e.yaml: key 'colour' must be one of red, green, got 'blue' (line 2)")) {
+        try StrictYAML.decode(Painted.self, yaml: "inner: {rate: 1}\ncolour: blue\n", file: "e.yaml")
+    }
+    // The shipped config enums list theirs too, with no Swift decoding internals.
     do {
-        _ = try StrictYAML.decode(Outer.self, yaml: "steps: many\n", file: "b.yaml")
+        _ = try StrictYAML.decode(EnvironmentSpec.self, yaml: "market:\n  reward: {kind: sharpe}\n", file: "env.yaml")
         Issue.record("expected an error")
     } catch let e as ConfigError {
-        #expect(e.description.hasPrefix("b.yaml: key 'steps' must be an integer"))
+        #expect(e.description == "env.yaml: key 'market.reward.kind' must be one of logReturn, pnl, volScaled, "
+            + "differentialSharpe, got 'sharpe' (line 2)")
     }
 }
 
