@@ -19,13 +19,14 @@ extension RunStore {
     public static func exportColumns(_ what: ExportTable) -> [String] {
         switch what {
         case .episodes:
-            return ["id", "runId", "split", "index", "firstTimestamp", "lastTimestamp", "steps", "totalReward",
-                    "finalEquity", "costs", "globalStep", "actionsHash"]
+            return ["id", "runId", "split", "index", "firstTimestamp", "firstDate", "lastTimestamp", "lastDate", "steps",
+                    "totalReward", "finalEquity", "costs", "globalStep", "actionsHash"]
         case .steps:
-            return ["episodeId", "split", "episodeIndex", "barIndex", "timestamp", "action", "position", "positionsJSON",
-                    "fillPrice", "reward", "equity", "cost"]
+            return ["episodeId", "split", "episodeIndex", "barIndex", "timestamp", "date", "action", "position",
+                    "positionsJSON", "fillPrice", "reward", "equity", "cost"]
         case .trades:
-            return ["id", "episodeId", "split", "episodeIndex", "barIndex", "timestamp", "asset", "quantity", "price", "cost"]
+            return ["id", "episodeId", "split", "episodeIndex", "barIndex", "timestamp", "date", "asset", "quantity",
+                    "price", "cost"]
         case .metrics:
             return ["id", "globalStep", "key", "value", "wallTime"]
         }
@@ -36,21 +37,23 @@ extension RunStore {
         switch what {
         case .episodes:
             return """
-                SELECT id, runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, finalEquity, costs,
+                SELECT id, runId, split, "index", firstTimestamp, \(isoDateSQL("firstTimestamp")) AS firstDate,
+                       lastTimestamp, \(isoDateSQL("lastTimestamp")) AS lastDate, steps, totalReward, finalEquity, costs,
                        globalStep, actionsHash
                 FROM episode WHERE runId = ? ORDER BY id
                 """
         case .steps:
             return """
-                SELECT s.episodeId, e.split, e."index" AS episodeIndex, s.barIndex, s.timestamp, s.action, s.position,
-                       s.positionsJSON, s.fillPrice, s.reward, s.equity, s.cost
+                SELECT s.episodeId, e.split, e."index" AS episodeIndex, s.barIndex, s.timestamp,
+                       \(isoDateSQL("s.timestamp")) AS date, s.action, s.position, s.positionsJSON, s.fillPrice, s.reward,
+                       s.equity, s.cost
                 FROM episode e JOIN step s ON s.episodeId = e.id
                 WHERE e.runId = ? ORDER BY e.id, s.barIndex
                 """
         case .trades:
             return """
-                SELECT t.id, t.episodeId, e.split, e."index" AS episodeIndex, t.barIndex, t.timestamp, t.asset, t.quantity,
-                       t.price, t.cost
+                SELECT t.id, t.episodeId, e.split, e."index" AS episodeIndex, t.barIndex, t.timestamp,
+                       \(isoDateSQL("t.timestamp")) AS date, t.asset, t.quantity, t.price, t.cost
                 FROM episode e JOIN trade t ON t.episodeId = e.id
                 WHERE e.runId = ? ORDER BY e.id, t.barIndex, t.id
                 """
@@ -103,6 +106,12 @@ extension RunStore {
             return count
         }
     }
+}
+
+/// SQL for the ISO 8601 date (UTC) of a unix-seconds column: `2011-01-03` for a bar at midnight, else
+/// `2017-01-02 13:00:00`, as tradesim prints dates everywhere.
+func isoDateSQL(_ column: String) -> String {
+    "CASE WHEN \(column) % 86400 = 0 THEN date(\(column), 'unixepoch') ELSE datetime(\(column), 'unixepoch') END"
 }
 
 /// Collects output bytes and writes them to a file handle in 64 KiB chunks.

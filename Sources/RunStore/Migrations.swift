@@ -39,6 +39,14 @@ import GRDB
 /// `checkpoint` — `id` INTEGER PRIMARY KEY, `runId` → run.id (ON DELETE CASCADE), `globalStep` INTEGER,
 ///   `file` TEXT, `sha256` TEXT, `createdAt` DATETIME
 ///
+/// Views (v3), for SQL and pandas users:
+/// - `steps_view` — a stored step with its run: `runId`, `run` (name), `experiment`, `agent`, `seed`, `split`,
+///   `episode` (number), `bar`, `timestamp`, `date` (ISO 8601, UTC: `2011-01-03`, or `2017-01-02 13:00:00` within a
+///   day), `action`, `position`, `positions` (JSON of a panel's weights, '' for one asset), `fillPrice`, `cost`,
+///   `reward`, `equity`
+/// - `episodes_view` — an episode with its run: `runId`, `run`, `experiment`, `agent`, `seed`, `split`, `episode`,
+///   `trainingStep`, `firstDate`, `lastDate`, `steps`, `totalReward`, `finalEquity`, `costs`
+///
 /// Indexes (named `{table}_on_{columns}`), one per query the CLI runs:
 /// - `run_on_experiment_status` (experiment, status), `run_on_status` (status)
 /// - `episode_on_runId_split_index` (runId, split, index); `episode_on_runId` (runId), which keeps a run's episodes in id
@@ -156,6 +164,23 @@ public enum RunStoreSchema {
                 t.add(column: "ownerHost", .text)
                 t.add(column: "heartbeatAt", .datetime)
             }
+        }
+
+        // Views for analysis in SQL or pandas: one row per stored step / episode with its run's name and ISO dates,
+        // so the common question needs no join and no quoted `index` column.
+        migrator.registerMigration("v3-views") { db in
+            try db.execute(sql: """
+                CREATE VIEW steps_view AS
+                SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
+                       s.barIndex AS bar, s.timestamp, \(isoDateSQL("s.timestamp")) AS date, s.action, s.position,
+                       s.positionsJSON AS positions, s.fillPrice, s.cost, s.reward, s.equity
+                FROM step s JOIN episode e ON e.id = s.episodeId JOIN run r ON r.id = e.runId;
+                CREATE VIEW episodes_view AS
+                SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
+                       e.globalStep AS trainingStep, \(isoDateSQL("e.firstTimestamp")) AS firstDate,
+                       \(isoDateSQL("e.lastTimestamp")) AS lastDate, e.steps, e.totalReward, e.finalEquity, e.costs
+                FROM episode e JOIN run r ON r.id = e.runId;
+                """)
         }
 
         return migrator

@@ -77,6 +77,16 @@ func parseCSV(_ text: String) -> [[String]] {
     return rows
 }
 
+/// The ISO 8601 date of unix seconds in UTC, by Foundation (independent of the store's SQL): the day alone at
+/// midnight, else day and time.
+func isoDate(_ t: Int64) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = t % 86_400 == 0 ? "yyyy-MM-dd" : "yyyy-MM-dd HH:mm:ss"
+    return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
+}
+
 @Suite struct ExportTests {
     /// Two runs with interleaved episodes of every split, awkward numbers and strings; returns the store and run A.
     func makeStore(_ dir: TemporaryDirectory) throws -> (RunStore, Int64) {
@@ -100,13 +110,15 @@ func parseCSV(_ text: String) -> [[String]] {
         switch what {
         case .episodes:
             return episodes.map { e in
-                [.int(e.id!), .int(e.runId), .text(e.split.rawValue), .int(e.index), .int(e.firstTimestamp), .int(e.lastTimestamp),
+                [.int(e.id!), .int(e.runId), .text(e.split.rawValue), .int(e.index), .int(e.firstTimestamp),
+                 .text(isoDate(e.firstTimestamp)), .int(e.lastTimestamp), .text(isoDate(e.lastTimestamp)),
                  .int(e.steps), .double(e.totalReward), .double(e.finalEquity), .double(e.costs), .int(e.globalStep), .text(e.actionsHash)]
             }
         case .steps:
             return try episodes.flatMap { e in
                 try store.steps(episodeId: e.id!).map { s in
-                    [.int(e.id!), .text(e.split.rawValue), .int(e.index), .int(s.barIndex), .int(s.timestamp), .double(s.action),
+                    [.int(e.id!), .text(e.split.rawValue), .int(e.index), .int(s.barIndex), .int(s.timestamp),
+                     .text(isoDate(s.timestamp)), .double(s.action),
                      .double(s.position), .text(s.positionsJSON), .double(s.fillPrice), .double(s.reward), .double(s.equity), .double(s.cost)]
                 }
             }
@@ -114,7 +126,7 @@ func parseCSV(_ text: String) -> [[String]] {
             return try episodes.flatMap { e in
                 try store.trades(episodeId: e.id!).map { t in
                     [.int(t.id!), .int(e.id!), .text(e.split.rawValue), .int(e.index), .int(t.barIndex), .int(t.timestamp),
-                     .text(t.asset), .double(t.quantity), .double(t.price), .double(t.cost)]
+                     .text(isoDate(t.timestamp)), .text(t.asset), .double(t.quantity), .double(t.price), .double(t.cost)]
                 }
             }
         case .metrics:
