@@ -33,14 +33,23 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["TradingEnv", "Agents", "RunStore", .product(name: "Yams", package: "Yams"),
                                                    .product(name: "Crypto", package: "swift-crypto"),
                                                    .product(name: "Plot", package: "Plot")]),
-        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", "NeuralCore", .product(name: "Yams", package: "Yams"), .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Seeded random-walk panels and a panel environment at any scale, for the benchmarks and the tests; not in the
+        // library product.
+        .target(name: "SyntheticMarkets", dependencies: ["RLCore", "MarketData", "TradingEnv"]),
+        // The `tradesim bench` workloads; only the CLI links them.
+        .target(name: "Benchmarks", dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore"]),
+        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", "NeuralCore", "SyntheticMarkets", "Benchmarks",
+                                                             .product(name: "Yams", package: "Yams"),
+                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingEnvTests", dependencies: ["TradingEnv"]),
-        .testTarget(name: "AgentsTests", dependencies: ["Agents", "TradingEnv"]),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "TradingEnv", "SyntheticMarkets"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TradeSimCLI"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["TradingEnv", "NeuralCore", "Agents", "RunStore",
+                                                           "SyntheticMarkets", "Benchmarks"]),
     ]
 )
