@@ -5,6 +5,11 @@ import PackageDescription
 /// LSTM's gate loops and the env's fill kernel. `tradesim` checks the CPU at start-up and says so if it lacks them.
 let vectorISA: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
 
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+
+/// Every target declares each module it imports (`scripts/test.sh` builds with
+/// `--explicit-target-dependency-import-check error`); SyntheticMarkets and Benchmarks stay out of the library product.
 let package = Package(
     name: "tradesim",
     platforms: [.macOS(.v15)],
@@ -29,18 +34,32 @@ let package = Package(
         .target(name: "MarketData", dependencies: ["CZlib"]),
         .target(name: "TradingEnv", dependencies: ["RLCore", "MarketData"], swiftSettings: vectorISA),
         .target(name: "Agents", dependencies: ["RLCore", "NeuralCore"], swiftSettings: vectorISA),
-        .target(name: "RunStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]),
-        .target(name: "Experiments", dependencies: ["TradingEnv", "Agents", "RunStore", .product(name: "Yams", package: "Yams"),
-                                                   .product(name: "Crypto", package: "swift-crypto"),
-                                                   .product(name: "Plot", package: "Plot")]),
-        .executableTarget(name: "TradeSimCLI", dependencies: ["Experiments", "NeuralCore", .product(name: "Yams", package: "Yams"), .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "RunStore", dependencies: [grdb, .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        .target(name: "Experiments",
+                dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", yams,
+                               .product(name: "Crypto", package: "swift-crypto"), .product(name: "Plot", package: "Plot")]),
+        // Seeded random-walk panels and a panel environment at any scale, for the benchmarks and the tests; not in the
+        // library product.
+        .target(name: "SyntheticMarkets", dependencies: ["RLCore", "MarketData", "TradingEnv"]),
+        // The `tradesim bench` workloads; only the CLI links them.
+        .target(name: "Benchmarks",
+                dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore"]),
+        .executableTarget(name: "TradeSimCLI",
+                          dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
+                                         "Experiments", "SyntheticMarkets", "Benchmarks", yams,
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "RLCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TradingEnvTests", dependencies: ["TradingEnv"]),
-        .testTarget(name: "AgentsTests", dependencies: ["Agents", "TradingEnv"]),
-        .testTarget(name: "RunStoreTests", dependencies: ["RunStore"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TradeSimCLI"]),
+        .testTarget(name: "TradingEnvTests", dependencies: ["RLCore", "MarketData", "TradingEnv"]),
+        .testTarget(name: "AgentsTests", dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents",
+                                                       "SyntheticMarkets"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore", grdb]),
+        .testTarget(name: "ExperimentsTests",
+                    dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
+                                   "Experiments", "TradeSimCLI", grdb, yams]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["TradingEnv", "NeuralCore", "Agents", "RunStore",
+                                                           "SyntheticMarkets", "Benchmarks"]),
     ]
 )

@@ -101,8 +101,8 @@ public struct TrainingProfile: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// Monotonic seconds.
-@inline(__always) func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+/// Monotonic seconds (package: the benchmarks time with it too).
+@inline(__always) package func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
 /// Per-environment running episode return and length; emits `.step` and `.episode` events.
 struct EpisodeTracker {

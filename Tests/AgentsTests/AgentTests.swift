@@ -1,6 +1,7 @@
 import Foundation
 import NeuralCore
 import RLCore
+import SyntheticMarkets
 import Testing
 @testable import Agents
 @testable import TradingEnv

@@ -1,4 +1,5 @@
 import MarketData
+import TradingEnv
 
 /// A panel environment at any scale for benchmarks: `syntheticPanel` (N seeded random walks × D bars), the first K of
 /// the per-asset features (`FeatureMatrix.kinds`: logReturn, range, body, volumeZ, volatility) normalised on the first

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralCore
 
 /// A benchmark workload: x (B,T,F) → Linear(F→E) + ReLU → LSTM(E→H, L layers) → final hidden → Linear(H→3);
 /// MSE against fixed random targets; Adam lr 1e-3.

@@ -1,9 +1,10 @@
 import Foundation
+import NeuralCore
 import Testing
-@testable import NeuralCore
+@testable import Benchmarks
 
 /// Not a test: prints the benchmark figures. Run from a release build:
-/// TRADESIM_BENCH=1 OPENBLAS_NUM_THREADS=2 swift test -c release --filter NeuralCoreTests.benchmarkNN
+/// TRADESIM_BENCH=1 OPENBLAS_NUM_THREADS=2 swift test -c release --filter BenchmarksTests.benchmarkNN
 /// (TRADESIM_BENCH_SHAPES=small,medium limits the shapes; TRADESIM_BENCH_SECONDS sets the training time per shape;
 /// TRADESIM_BENCH_THREADS overrides the 2 BLAS threads.)
 @Test(.enabled(if: ProcessInfo.processInfo.environment["TRADESIM_BENCH"] == "1"))

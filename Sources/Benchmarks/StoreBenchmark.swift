@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 
 /// Measures step-row inserts through the public store API: creates a new store at `path`, one run, then writes
 /// `episodes` episodes of `stepsPerEpisode` steps each with `writeEpisode` (one transaction per episode).

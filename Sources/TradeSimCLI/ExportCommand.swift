@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import RunStore
+
+extension ExportTable: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Stream a run's steps, episodes, trades or metrics as CSV or JSON Lines, in constant memory.")
+
+    @Argument(help: "Run id or the start of its name.")
+    var reference: String
+    @Option(help: "steps, episodes, trades or metrics.")
+    var what: ExportTable = .steps
+    @Option(help: "csv or jsonl.")
+    var format: ExportFormat = .csv
+    @Option(help: "Output file (default: standard output).")
+    var out: String?
+    @Option(help: "The run store.")
+    var store: String = defaultStorePath
+
+    func run() throws {
+        let db = try existingStore(store)
+        let record = try db.run(reference: reference)
+        let handle: FileHandle
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+                throw CLIError("\(out): cannot create the output file")
+            }
+            handle = h
+        } else {
+            handle = FileHandle.standardOutput
+        }
+        defer { if out != nil { try? handle.close() } }
+        _ = try db.export(runId: record.id!, what: what, format: format, to: handle)
+    }
+}
