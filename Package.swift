@@ -44,9 +44,11 @@ let package = Package(
         // The `tradesim bench` workloads; only the CLI links them.
         .target(name: "Benchmarks",
                 dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore"]),
+        // Sweeps, walk-forward and selection across trials, on a local pool of processes.
+        .target(name: "Sweeps", dependencies: ["RLCore", "MarketData", "RunStore", "Experiments", yams]),
         .executableTarget(name: "TradeSimCLI",
                           dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
-                                         "Experiments", "SyntheticMarkets", "Benchmarks", yams,
+                                         "Experiments", "Sweeps", "SyntheticMarkets", "Benchmarks", yams,
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "ExperimentsTests",
                     dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
                                    "Experiments", "TradeSimCLI", grdb, yams]),
+        .testTarget(name: "SweepsTests", dependencies: ["RLCore", "RunStore", "Experiments", "Sweeps", yams]),
         .testTarget(name: "BenchmarksTests", dependencies: ["TradingEnv", "NeuralCore", "Agents", "RunStore",
                                                            "SyntheticMarkets", "Benchmarks"]),
     ]

@@ -206,15 +206,15 @@ public func costs(atBps bps: Double, base: CostModel) -> CostModel {
     CostModel(commissionBps: bps, halfSpreadBps: 0, slippageBps: 0, slippageRangeFraction: 0, borrowBpsPerYear: base.borrowBpsPerYear)
 }
 
-/// Hash of a run's resolved configuration without its seed (the `seed` key and the experiment's `seeds` list), so the
-/// seeds of one configuration share it.
+/// Hash of a run's resolved configuration without its seed (the `seed` key and the experiment's `seeds` list) and
+/// where its outputs go (`store`, `checkpoints`, `tensorboard`), so the seeds of one configuration share it.
 public func seedlessConfigHash(_ configJSON: String) -> String {
     guard var object = (try? JSONSerialization.jsonObject(with: Data(configJSON.utf8))) as? [String: Any] else {
         return fnv1aHex(configJSON)
     }
     object["seed"] = nil
     if var experiment = object["experiment"] as? [String: Any] {
-        experiment["seeds"] = nil
+        for key in ["seeds", "store", "checkpoints", "tensorboard"] { experiment[key] = nil }
         object["experiment"] = experiment
     }
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return fnv1aHex(configJSON) }

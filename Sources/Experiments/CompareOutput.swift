@@ -16,7 +16,7 @@ extension Comparison {
     public func rendered(_ format: CompareFormat) throws -> String {
         switch format {
         case .table: return text(markdown: false)
-        case .markdown: return text(markdown: true)
+        case .markdown: return "# Comparison\n\n" + text(markdown: true)
         case .csv: return csvTable.csv
         case .json:
             let encoder = JSONEncoder()
@@ -26,23 +26,23 @@ extension Comparison {
         }
     }
 
-    /// Headed tables, one per period and cost level, then the cost sweep's edges.
-    func text(markdown: Bool) -> String {
-        var out = markdown ? "# Comparison\n\n" : ""
-        out += (markdown ? "- bars: " : "bars:   ") + bars + "\n"
+    /// Headed tables, one per period and cost level, then the cost sweep's edges; Markdown headings at `level`.
+    func text(markdown: Bool, level: Int = 2) -> String {
+        let heading = String(repeating: "#", count: level)
+        var out = (markdown ? "- bars: " : "bars:   ") + bars + "\n"
         out += (markdown ? "- costs: " : "costs:  ") + costs + "\n"
         out += (markdown ? "- " : "") + "DSR trials N = \(trials): \(trialsDefinition)\n"
         for t in tables {
             let title = t.period + (t.costBps.map { ", costs \(bps($0))" } ?? "")
                 + ", V[SR] = " + (t.sharpeVariance.map { String(format: "%.3g", $0) } ?? "n/a")
-            out += markdown ? "\n## \(title)\n\n\(t.table.markdown)\n" : "\n\(title)\n\(t.table.plain)\n"
+            out += markdown ? "\n\(heading) \(title)\n\n\(t.table.markdown)\n" : "\n\(title)\n\(t.table.plain)\n"
         }
         if !edges.isEmpty {
             var e = TextTable(header: ["policy", "versus"] + (edges.first?.costBps ?? []).map { "edge @ \(bps($0))" }
                 + ["where the edge goes"])
             for edge in edges { e.append([edge.policy, edge.versus] + edge.edge.map { cell($0) } + [edge.verdict]) }
             let title = "Sharpe edge over the baselines by cost level"
-            out += markdown ? "\n## \(title)\n\n\(e.markdown)\n" : "\n\(title)\n\(e.plain)\n"
+            out += markdown ? "\n\(heading) \(title)\n\n\(e.markdown)\n" : "\n\(title)\n\(e.plain)\n"
         }
         return out
     }

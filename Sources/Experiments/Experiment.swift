@@ -28,14 +28,48 @@ public struct ExperimentSpec: Config {
     /// The folder of the runs' checkpoint folders, relative to the working directory (empty: `checkpoints/` beside
     /// the store file, so a store folder moves with its checkpoints).
     public var checkpoints: String = ""
+    /// A folder for TensorBoard event files (one subfolder per run, written live; relative to the working directory;
+    /// empty: none). `tensorboard --logdir` on it shows the runs side by side.
+    public var tensorboard: String = ""
     /// A non-finite loss or gradient in an update: `stop` fails the run (its last checkpoint stays valid), `skip` drops
     /// that batch and counts it in the metric `numeric/skippedUpdates`.
     public var nonFinite: NonFinitePolicy = .stop
+    /// The run's policy: the `last` weights, or (`bestValidation`) the checkpoint with the best validation Sharpe
+    /// among the `evaluateEvery` points and the end (each of them is checkpointed).
+    public var select: PolicySelection = .last
+    /// With `select: bestValidation`: stop training after this many evaluations without a better Sharpe (0: never).
+    public var patience: Int = 0
+    /// Walk-forward windows for `tradesim sweep` (off while `trainYears` is 0).
+    public var walkForward: WalkForwardSpec = WalkForwardSpec()
 
     public init() {}
 
     /// The steps between checkpoints: `checkpointEvery`, or a tenth of `steps` when it is 0.
     public var checkpointInterval: Int { checkpointEvery > 0 ? checkpointEvery : (steps + 9) / 10 }
+}
+
+/// Which weights of a run are its policy.
+public enum PolicySelection: String, Codable, Sendable, CaseIterable {
+    case last, bestValidation
+}
+
+/// `walkForward:` of an experiment: windows of `trainYears`, then `validationYears`, then `testYears`, moved on by
+/// `stepYears`, inside the environment's train and validation years (its test years are never touched). Each
+/// window is a trial of a sweep, trained on its train years (the normaliser fitted on them alone), selected on its
+/// validation years and evaluated once on its test years.
+public struct WalkForwardSpec: Config {
+    /// Years of each window's train split (0: no walk-forward).
+    public var trainYears: Int = 0
+    /// Years of each window's validation split.
+    public var validationYears: Int = 1
+    /// Years of each window's test split.
+    public var testYears: Int = 1
+    /// Years from one window to the next.
+    public var stepYears: Int = 1
+    /// Start each window from the final weights of the previous window of the same configuration and seed.
+    public var warmStart: Bool = false
+
+    public init() {}
 }
 
 /// A loaded experiment file with its referenced files resolved.
@@ -53,18 +87,37 @@ public struct Experiment {
     /// What `overrides:` lays over the environment and agent files.
     public let environmentOverrides: Node?
     public let agentOverrides: Node?
+    /// The `sweep:` block as written (read by `tradesim sweep`; `train` runs the experiment without it).
+    public var sweep: Node? = nil
 
     /// Reads and strictly decodes `path` (unknown keys, wrong types and missing files are errors naming file and key).
-    public static func load(_ path: String) throws -> Experiment {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigError("\(path): cannot read the file")
-        }
+    /// `assignments` set keys first, by dotted path: `agent.X…` and `environment.X…` go into `overrides:`, any other
+    /// path names a key of the experiment file itself (e.g. `steps`, or `agent` for another agent file).
+    /// `text` is the file's content when it is already read (a sweep's stored copy).
+    public static func load(_ path: String, text: String? = nil, assignments: [(path: String, value: Node)] = [])
+        throws -> Experiment
+    {
+        let text = try text ?? {
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ConfigError("\(path): cannot read the file")
+            }
+        }()
         var node: Node
         do {
             node = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
         } catch let error as YamlError {
             throw ConfigError("\(path): invalid YAML: \(StrictYAML.yamlProblem(error))")
+        }
+        for (key, value) in assignments {
+            var parts = key.split(separator: ".").map(String.init)
+            if parts.count > 1 && (parts[0] == "agent" || parts[0] == "environment") { parts.insert("overrides", at: 0) }
+            node = StrictYAML.setting(parts, to: value, in: node)
+        }
+        var sweep: Node?
+        if case .mapping(var mapping) = node, let block = mapping["sweep"] {
+            sweep = block
+            mapping["sweep"] = nil
+            node = .mapping(mapping)
         }
         var environmentOverrides: Node?, agentOverrides: Node?
         if case .mapping(var mapping) = node, let overrides = mapping["overrides"] {
@@ -82,14 +135,27 @@ public struct Experiment {
         let spec = try StrictYAML.decode(ExperimentSpec.self, node: node, file: path)
         guard !spec.seeds.isEmpty else { throw ConfigError("\(path): key 'seeds' needs at least one seed") }
         guard spec.steps > 0 else { throw ConfigError("\(path): key 'steps' must be positive") }
-        guard spec.evaluateEvery >= 0, spec.logEvery >= 0, spec.checkpointEvery >= 0 else {
-            throw ConfigError("\(path): keys 'evaluateEvery', 'checkpointEvery' and 'logEvery' must be ≥ 0")
+        guard spec.evaluateEvery >= 0, spec.logEvery >= 0, spec.checkpointEvery >= 0, spec.patience >= 0 else {
+            throw ConfigError("\(path): keys 'evaluateEvery', 'checkpointEvery', 'logEvery' and 'patience' must be ≥ 0")
+        }
+        if spec.select == .bestValidation && spec.evaluateEvery == 0 {
+            throw ConfigError("\(path): key 'select: bestValidation' needs validation evaluations (evaluateEvery > 0)")
+        }
+        if spec.patience > 0 && spec.select != .bestValidation {
+            throw ConfigError("\(path): key 'patience' needs 'select: bestValidation'")
+        }
+        let w = spec.walkForward
+        guard w.trainYears >= 0, w.trainYears == 0 || (w.validationYears >= 1 && w.testYears >= 1 && w.stepYears >= 1)
+        else {
+            throw ConfigError("\(path): key 'walkForward' needs trainYears ≥ 0 and validationYears, testYears, "
+                + "stepYears ≥ 1")
         }
         let folder = (path as NSString).deletingLastPathComponent
         func resolve(_ p: String) -> String { p.hasPrefix("/") || folder.isEmpty ? p : folder + "/" + p }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return Experiment(path: path, name: name, yaml: text, spec: spec, environmentPath: resolve(spec.environment),
-                          agentPath: resolve(spec.agent), environmentOverrides: environmentOverrides, agentOverrides: agentOverrides)
+                          agentPath: resolve(spec.agent), environmentOverrides: environmentOverrides,
+                          agentOverrides: agentOverrides, sweep: sweep)
     }
 
     /// An experiment made on the command line from an environment and an agent file (`tradesim train --env --agent`).

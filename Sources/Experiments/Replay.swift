@@ -33,7 +33,7 @@ public struct EpisodeReplay {
     /// Stored rows `from ..< from + limit` as a table (bar, date, price, action, position, fill, cost, reward, equity)
     /// and the number of stored rows. Price is the close of the first asset (its ticker is in the header).
     public func page(from: Int, limit: Int) throws -> (table: TextTable, total: Int) {
-        let setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder, path: config.environmentFolder)
+        let setup = try config.setup()
         let panel = setup.dataset.panel
         let (steps, total) = try store.steps(episodeId: episode.id!, offset: from, limit: limit)
         var table = TextTable(header: ["bar", "date", "price \(panel.tickers[0])", "action", "position", "fill", "cost", "reward", "equity"])

@@ -12,7 +12,20 @@ public struct TrainingProgress: Sendable {
     public var stepsPerSecond: Double
     public var lastEpisodeReturn: Double?
     public var loss: Double?
+    /// What the run is doing: `training`, `evaluating validation`, `checkpoint`…
+    public var phase: String = "training"
     public var secondsLeft: Double { stepsPerSecond > 0 ? Double(max(total - step, 0)) / stepsPerSecond : .infinity }
+
+    public init(run: String, step: Int, total: Int, stepsPerSecond: Double, lastEpisodeReturn: Double? = nil,
+                loss: Double? = nil, phase: String = "training") {
+        self.run = run
+        self.step = step
+        self.total = total
+        self.stepsPerSecond = stepsPerSecond
+        self.lastEpisodeReturn = lastEpisodeReturn
+        self.loss = loss
+        self.phase = phase
+    }
 }
 
 /// Turns one run's `TrainingEvent`s into store rows: each training episode is one transaction with its kept step rows,
@@ -27,8 +40,12 @@ struct RunLogger {
     let env: MarketEnv
     let totalSteps: Int
     let numeric: NumericGuard
+    /// Where every metric row also goes, live, when the experiment names a `tensorboard` folder.
+    let tensorboard: TensorBoardWriter?
+    /// The clock (injected by tests).
+    let now: () -> Date
     /// Origin of the metric rows' wall time.
-    let start = Date()
+    let start: Date
     /// Training episodes logged so far: the next one's index.
     private(set) var episodes: Int
     private var open: TrainingEpisodes
@@ -46,23 +63,26 @@ struct RunLogger {
     ///   - episodes: training episodes the run logged before (a resumed run continues their numbering).
     ///   - keepEvery: keep every k-th step row of a training episode (0: none).
     init(run: RunRecord, store: RunStore, env: MarketEnv, totalSteps: Int, keepEvery: Int, numeric: NumericGuard,
-         episodes: Int) {
+         episodes: Int, tensorboard: TensorBoardWriter?, now: @escaping () -> Date = Date.init) {
+        self.now = now
+        start = now()
         runId = run.id!
         runName = run.name
         self.store = store
         self.env = env
+        self.tensorboard = tensorboard
         self.totalSteps = totalSteps
         self.numeric = numeric
         self.episodes = episodes
         open = TrainingEpisodes(keepEvery: keepEvery)
     }
 
-    private var wallTime: Double { Date().timeIntervalSince(start) }
+    private var wallTime: Double { now().timeIntervalSince(start) }
 
     /// Starts a chunk of training at global step `step`; the environments restart, so no episode stays open.
     mutating func beginChunk(step: Int) {
         open = TrainingEpisodes(keepEvery: open.keepEvery)
-        chunk = (Date(), step)
+        chunk = (now(), step)
     }
 
     /// Logs one event of the chunk.
@@ -85,8 +105,7 @@ struct RunLogger {
                 }
                 pending += skippedUpdateMetrics(step: step, wallTime: wall)
                 lastLoss = metrics["losses/td"] ?? metrics["losses/policy"] ?? lastLoss
-                progress(TrainingProgress(run: runName, step: step, total: totalSteps, stepsPerSecond: rate(at: step),
-                                          lastEpisodeReturn: lastReturn, loss: lastLoss))
+                progress(progressReport(step: step))
             }
         } catch {
             failure = error
@@ -100,7 +119,7 @@ struct RunLogger {
         if let failure { throw failure }
         if let chunk {
             trainedSteps += step - chunk.step
-            trainingSeconds += Date().timeIntervalSince(chunk.start)
+            trainingSeconds += now().timeIntervalSince(chunk.start)
         }
         chunk = nil
         let wall = wallTime
@@ -108,7 +127,15 @@ struct RunLogger {
                                     wallTime: wall))
         pending += skippedUpdateMetrics(step: step, wallTime: wall)
         try store.appendMetrics(pending)
+        tensorboard?.add(pending)
         pending.removeAll()
+        try tensorboard?.flush()
+    }
+
+    /// Progress at `step` in `phase`.
+    func progressReport(step: Int, phase: String = "training") -> TrainingProgress {
+        TrainingProgress(run: runName, step: step, total: totalSteps, stepsPerSecond: rate(at: step),
+                         lastEpisodeReturn: lastReturn, loss: lastLoss, phase: phase)
     }
 
     /// One training episode's transaction: its row, kept steps, pending metrics and episodic metrics.
@@ -127,15 +154,19 @@ struct RunLogger {
                          wallTime: wall),
         ]
         _ = try store.writeEpisode(record, steps: steps, metrics: pending + metrics)
+        tensorboard?.add(pending + metrics)
         pending.removeAll()
         episodes += 1
     }
 
-    /// Steps per second of training time up to `step`.
-    private func rate(at step: Int) -> Double {
-        guard let chunk else { return 0 }
-        let seconds = trainingSeconds + Date().timeIntervalSince(chunk.start)
-        return Double(trainedSteps + step - chunk.step) / max(seconds, 1e-9)
+    /// Steps per second of training time up to `step` (evaluation and checkpoint pauses between chunks excluded).
+    func rate(at step: Int) -> Double {
+        var (steps, seconds) = (trainedSteps, trainingSeconds)
+        if let chunk {
+            steps += step - chunk.step
+            seconds += now().timeIntervalSince(chunk.start)
+        }
+        return seconds > 0 ? Double(steps) / seconds : 0
     }
 
     /// `numeric/skippedUpdates`: the non-finite updates skipped since the last report (none when there were none).
@@ -154,6 +185,14 @@ struct RunLogger {
         return NonFiniteUpdateError(
             "run \(runName): non-finite update before training step \(step) (\(fault)); stopped without applying it, "
                 + "\(last); set `nonFinite: skip` in the experiment to skip such batches")
+    }
+}
+
+extension TensorBoardWriter {
+    /// Adds metric rows as scalars (their tag is the metric key), stamped now.
+    func add(_ metrics: [MetricRecord]) {
+        let now = Date().timeIntervalSince1970
+        for m in metrics { add(tag: m.key, value: m.value, step: m.globalStep, wallTime: now) }
     }
 }
 

@@ -14,7 +14,8 @@ public struct SavedRun {
     public let directory: String
     public let step: Int64
 
-    /// - Parameter step: the checkpoint written at this training step (nil: the latest).
+    /// - Parameter step: the checkpoint written at this training step (nil: the run's policy, i.e. its selected
+    ///   checkpoint or else the latest).
     public init(_ run: RunRecord, store: RunStore, step wanted: Int64? = nil) throws {
         self.run = run
         guard run.agent != pretrainRunKind else {
@@ -23,9 +24,8 @@ public struct SavedRun {
                     + "(agents start from it with encoder.from)")
         }
         config = try storedConfig(ResolvedConfig.self, of: run, store: store)
-        (directory, step) = try verifiedCheckpoint(run, store: store, step: wanted)
-        setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder,
-                                path: config.environmentFolder)
+        (directory, step) = try verifiedCheckpoint(run, store: store, step: wanted ?? run.policyStep)
+        setup = try config.setup()
     }
 
     /// The run's agent with the checkpoint's weights and state.
@@ -50,6 +50,15 @@ func storedConfig<T: Decodable>(_ type: T.Type, of run: RunRecord, store: RunSto
 func restore(_ agent: any Agent, from directory: String) throws {
     do { try agent.load(from: URL(fileURLWithPath: directory)) } catch {
         throw CheckpointError("\(directory): cannot restore the agent (\(error))")
+    }
+}
+
+/// Loads only the network weights of a checkpoint folder into `agent` (every network of it, so a DQN's target starts
+/// equal to its online network, as in a fresh agent); its optimizer, RNG and counters start fresh.
+func restoreWeights(_ agent: any Agent, from directory: String) throws {
+    let file = URL(fileURLWithPath: directory).appendingPathComponent("network.safetensors")
+    do { for network in agent.networks { try network.load(from: file) } } catch {
+        throw CheckpointError("\(file.path): cannot load the weights (\(error))")
     }
 }
 
@@ -92,14 +101,14 @@ public func evaluateRun(_ reference: String, split: Split, store: RunStore) thro
 {
     let saved = try SavedRun(try store.run(reference: reference), store: store)
     let agent = try saved.agent()
-    let summary = try logEvaluation(agent, setup: saved.setup, split: split, runId: saved.run.id!, store: store)
+    let summary = try logEvaluation(agent, setup: saved.setup, split: split, runId: saved.run.id!, store: store).summary
     return (saved, summary)
 }
 
 /// Runs the greedy policy over a whole split with every step logged; writes the episode, numbered after the split's
-/// earlier episodes, and its `eval/{split}/…` metrics at the agent's current step.
+/// earlier episodes, and its `eval/{split}/…` metrics at the agent's current step. Returns both.
 func logEvaluation(_ agent: any Agent, setup: MarketSetup, split: Split, runId: Int64, store: RunStore) throws
-    -> EpisodeSummary
+    -> (summary: EpisodeSummary, metrics: [MetricRecord])
 {
     let episodeSplit = EpisodeSplit(rawValue: split.rawValue)!
     let index = try store.episodes(runId: runId, split: episodeSplit).count
@@ -116,5 +125,5 @@ func logEvaluation(_ agent: any Agent, setup: MarketSetup, split: Split, runId: 
     }
     _ = try store.writeEpisode(log.record(runId: runId, split: episodeSplit, index: index, globalStep: Int(step)),
                                steps: log.steps, trades: log.trades, metrics: metrics)
-    return s
+    return (s, metrics)
 }

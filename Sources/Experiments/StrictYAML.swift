@@ -84,6 +84,15 @@ public enum StrictYAML {
         return .mapping(.init(pairs))
     }
 
+    /// `node` with the value at key path `path` set to `value`, making the mappings on the way (a non-mapping on the
+    /// way is replaced by one).
+    public static func setting(_ path: [String], to value: Node, in node: Node) -> Node {
+        guard let key = path.first else { return value }
+        var mapping = node.mapping ?? Node.Mapping([])
+        mapping[Node(key)] = setting(Array(path.dropFirst()), to: value, in: mapping[Node(key)] ?? Node.mapping(.init([])))
+        return .mapping(mapping)
+    }
+
     /// Lays `user` over `defaults`, key by key for mappings; anything else in `user` replaces the default.
     static func merge(_ user: Node, over defaults: Node, path: [String]) throws -> Node {
         guard case .mapping(let defaultMap) = defaults else { return user }

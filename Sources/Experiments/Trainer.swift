@@ -14,6 +14,41 @@ public struct RunOutcome {
     public var evaluations: [(split: Split, summary: EpisodeSummary)]
 }
 
+/// A run about to be created: an experiment (with any sweep assignments) and a seed, resolved as the run will store
+/// it (the agent and environment files decoded strictly, the data file hashed). Making a plan loads no data.
+public struct RunPlan {
+    public let experiment: Experiment
+    public let seed: Int
+    let config: ResolvedConfig
+    /// The resolved configuration as stored in `run.configJSON`, and its hash.
+    public let configJSON: String
+    public var configHash: String { fnv1aHex(configJSON) }
+
+    public init(_ experiment: Experiment, seed: Int) throws {
+        let environment = try EnvironmentSpec.load(experiment.environmentPath, overrides: experiment.environmentOverrides)
+        let folder = absolutePath(folderOf(experiment.environmentPath))
+        let data = dataFilePath(environment.data, folder: folder)
+        let sha: String
+        do { sha = try sha256Hex(ofFile: data) } catch {
+            throw ConfigError("\(experiment.environmentPath): data: cannot read \(data)")
+        }
+        self.experiment = experiment
+        self.seed = seed
+        config = ResolvedConfig(experiment: experiment.spec, environment: environment, environmentFolder: folder,
+                                agent: try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides),
+                                seed: seed, dataSHA256: sha, environmentFile: absolutePath(experiment.environmentPath))
+        configJSON = try config.json()
+    }
+
+    /// The run row to create: named `{experiment}__{agent}__{seed}__{unix time}`, status `running`.
+    public func runRecord(startedAt: Date = Date()) -> RunRecord {
+        RunRecord(name: "\(experiment.name)__\(experiment.agentName)__\(seed)__\(Int64(startedAt.timeIntervalSince1970))",
+                  experiment: experiment.name, agent: experiment.agentName, experimentYAML: experiment.yaml,
+                  configJSON: configJSON, configHash: configHash, codeVersion: tradesimVersion, seed: Int64(seed),
+                  startedAt: startedAt)
+    }
+}
+
 /// Trains one run per seed of `experiment`, logging to its store: the run row with the experiment YAML and the resolved
 /// configs, every training episode (one transaction each), the agents' update metrics, validation evaluations every
 /// `evaluateEvery` steps, checkpoints every `checkpointEvery` steps, and a full evaluation of each `evaluateOn` split at
@@ -23,26 +58,30 @@ public func runExperiment(
     _ experiment: Experiment, store storePath: String? = nil, progress: (TrainingProgress) -> Void = { _ in }
 ) throws -> [RunOutcome] {
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
-    let agentConfig = try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides)
+    let plans = try experiment.spec.seeds.map { try RunPlan(experiment, seed: $0) }
     let store = try RunStore(path: storePath ?? experiment.spec.store)
-    let dataSHA256 = try sha256Hex(ofFile: setup.dataPath)
-    return try experiment.spec.seeds.map { seed in
-        let resolved = ResolvedConfig(experiment: experiment.spec, environment: setup.spec,
-                                      environmentFolder: absolutePath(setup.folder), agent: agentConfig, seed: seed,
-                                      dataSHA256: dataSHA256)
-        let json = try resolved.json()
+    return try zip(experiment.spec.seeds, plans).map { seed, plan in
         let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
-                                      experimentYAML: experiment.yaml, configJSON: json, configHash: fnv1aHex(json),
-                                      codeVersion: tradesimVersion)
-        var session: TrainingSession
-        do {
-            session = try TrainingSession(run: run, config: resolved, setup: setup, store: store, state: TrainerState())
-        } catch {
-            try? store.failRun(run.id!, message: "\(error)")
-            throw error
-        }
-        return try session.train(progress: progress)
+                                      experimentYAML: experiment.yaml, configJSON: plan.configJSON,
+                                      configHash: plan.configHash, codeVersion: tradesimVersion)
+        return try train(plan, run: run, setup: setup, store: store, progress: progress)
     }
+}
+
+/// Trains a planned run whose row `run` exists (created by `createRun` or a sweep's claim); `setup` is its loaded
+/// environment when the caller has it, `warmStart` a checkpoint folder whose weights the agent starts from.
+public func train(_ plan: RunPlan, run: RunRecord, setup: MarketSetup? = nil, warmStart: String? = nil,
+                  store: RunStore, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunOutcome {
+    var session: TrainingSession
+    do {
+        let setup = try setup ?? plan.config.setup()
+        session = try TrainingSession(run: run, config: plan.config, setup: setup, store: store, state: TrainerState(),
+                                      warmStart: warmStart)
+    } catch {
+        try? store.failRun(run.id!, message: "\(error)")
+        throw error
+    }
+    return try session.train(progress: progress)
 }
 
 /// Continues a run from its latest checkpoint: checks every checkpoint file against its recorded SHA-256, restores the
@@ -57,7 +96,15 @@ public func resumeRun(_ reference: String, store: RunStore, progress: (TrainingP
         let owner = "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
         throw RunStateError("\(store.path): run \(run.name) is still running (\(owner))")
     }
-    let saved = try SavedRun(run, store: store)
+    return try continueRun(run, store: store, progress: progress)
+}
+
+/// `resumeRun` without the status checks: for a caller that already owns the run (a sweep's claim).
+public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingProgress) -> Void = { _ in }) throws
+    -> RunOutcome
+{
+    let latest = try store.latestCheckpoint(runId: run.id!)?.globalStep
+    let saved = try SavedRun(run, store: store, step: latest)
     var state: TrainerState
     let stateFile = saved.directory + "/" + TrainerState.file
     do {
@@ -81,6 +128,23 @@ struct TrainerState: Codable {
     var episodes = 0
     /// Set when resuming: the checkpoint directory the agent is loaded from.
     var resumedFrom: String?
+    /// `select: bestValidation`: the step of the best validation evaluation so far, its Sharpe (nil when undefined,
+    /// e.g. a flat policy, which any defined Sharpe beats), and the evaluations since it.
+    var bestStep: Int?
+    var bestSharpe: Double?
+    var sinceBest: Int?
+
+    /// Records a validation evaluation at `step` (Sharpe `sharpe`); returns whether `patience` evaluations have
+    /// passed without a better one (0: never).
+    mutating func observe(sharpe: Double?, step: Int, patience: Int) -> Bool {
+        let better = bestStep == nil || (sharpe ?? -.infinity) > (bestSharpe ?? -.infinity)
+        if better {
+            (bestStep, bestSharpe, sinceBest) = (step, sharpe, 0)
+        } else {
+            sinceBest = (sinceBest ?? 0) + 1
+        }
+        return patience > 0 && (sinceBest ?? 0) >= patience
+    }
 }
 
 /// One run being trained: the agent, its environment, the store and the loop's counters.
@@ -98,18 +162,32 @@ struct TrainingSession {
     var state: TrainerState
     /// Catches non-finite updates (see `NumericGuard`), under the experiment's `nonFinite` policy.
     let numeric: NumericGuard
+    /// The run's TensorBoard event file in `{tensorboard}/{run name}/`, when the experiment names a folder.
+    let tensorboard: TensorBoardWriter?
 
-    init(run: RunRecord, config: ResolvedConfig, setup: MarketSetup, store: RunStore, state: TrainerState) throws {
+    /// - Parameter warmStart: a checkpoint folder whose network weights the agent starts from (a walk-forward
+    ///   window's predecessor).
+    init(run: RunRecord, config: ResolvedConfig, setup: MarketSetup, store: RunStore, state: TrainerState,
+         warmStart: String? = nil) throws {
         self.run = run
         self.config = config
         self.setup = setup
         self.store = store
         self.state = state
         numeric = NumericGuard(policy: config.experiment.nonFinite)
+        let folder = config.experiment.tensorboard
+        do {
+            tensorboard = try folder.isEmpty ? nil : TensorBoardWriter(
+                directory: URL(fileURLWithPath: absolutePath(folder)).appendingPathComponent(run.name))
+        } catch {
+            throw ConfigError("tensorboard: \(error)")
+        }
         trainEnv = try setup.environment(.train, seed: UInt64(config.seed))
         agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
         if let directory = state.resumedFrom {
             try restore(agent, from: directory)
+        } else if let warmStart {
+            try restoreWeights(agent, from: warmStart)
         } else if !config.agent.encoder.from.isEmpty {
             do { try agent.loadEncoder(from: loadPretrainedNetwork(config.agent.encoder.from, store: store)) } catch {
                 throw ConfigError("encoder.from '\(config.agent.encoder.from)': \(error)")
@@ -125,25 +203,56 @@ struct TrainingSession {
     mutating func train(progress: (TrainingProgress) -> Void) throws -> RunOutcome {
         do {
             var logger = RunLogger(run: run, store: store, env: trainEnv, totalSteps: spec.steps,
-                                   keepEvery: spec.logEvery, numeric: numeric, episodes: state.episodes)
-            while agent.stepsDone < spec.steps {
+                                   keepEvery: spec.logEvery, numeric: numeric, episodes: state.episodes,
+                                   tensorboard: tensorboard)
+            progress(logger.progressReport(step: agent.stepsDone))
+            var stopEarly = false
+            while agent.stepsDone < spec.steps && !stopEarly {
                 let before = agent.stepsDone
                 try trainChunk(steps: nextBoundary(after: before) - before, logger: &logger, progress: progress)
                 let now = agent.stepsDone
+                let selecting = spec.select == .bestValidation
                 if now < spec.steps && crossed(every: spec.evaluateEvery, from: before, to: now) {
-                    _ = try evaluate(.validation)
+                    progress(logger.progressReport(step: now, phase: "evaluating validation"))
+                    let sharpe = try evaluate(.validation).metrics.sharpe
+                    stopEarly = selecting && state.observe(sharpe: sharpe, step: now, patience: spec.patience)
                 }
-                if now >= spec.steps || crossed(every: spec.checkpointInterval, from: before, to: now) {
+                if now >= spec.steps || stopEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
+                    || (selecting && crossed(every: spec.evaluateEvery, from: before, to: now))
+                {
+                    progress(logger.progressReport(step: now, phase: "checkpoint"))
                     try checkpoint()
                 }
             }
-            let evaluations = try spec.evaluateOn.map { split in (split, try evaluate(split)) }
+            if spec.select == .bestValidation {
+                try selectBestValidation(evaluatedNow: stopEarly, logger: logger, progress: progress)
+            }
+            let evaluations = try spec.evaluateOn.map { split in
+                progress(logger.progressReport(step: agent.stepsDone, phase: "evaluating \(split.rawValue)"))
+                return (split, try evaluate(split))
+            }
             try store.finishRun(runId)
+            try tensorboard?.close()
             return RunOutcome(run: try store.run(id: runId), evaluations: evaluations)
         } catch {
             try? store.failRun(runId, message: "\(error)")
             throw error
         }
+    }
+
+    /// `select: bestValidation` at the end of training: the last weights are evaluated on validation too (unless an
+    /// early stop just did), then the best evaluation's checkpoint becomes the agent and the run's recorded policy.
+    mutating func selectBestValidation(evaluatedNow: Bool, logger: RunLogger,
+                                       progress: (TrainingProgress) -> Void) throws {
+        let now = agent.stepsDone
+        if !evaluatedNow {
+            progress(logger.progressReport(step: now, phase: "evaluating validation"))
+            _ = state.observe(sharpe: try evaluate(.validation).metrics.sharpe, step: now, patience: 0)
+        }
+        guard let best = state.bestStep, best != now else { return }
+        let (directory, _) = try verifiedCheckpoint(run, store: store, step: Int64(best))
+        try restore(agent, from: directory)
+        try store.setPolicyStep(ofRun: runId, to: Int64(best))
     }
 
     /// Trains `steps` more steps as one chunk, logging its events, and writes the chunk's pending metrics.
@@ -198,9 +307,12 @@ struct TrainingSession {
         try store.addCheckpoint(runId: runId, globalStep: Int64(step), files: files)
     }
 
-    /// Logs a greedy evaluation of `split` (see `logEvaluation`).
+    /// Logs a greedy evaluation of `split` (see `logEvaluation`), to TensorBoard too.
     func evaluate(_ split: Split) throws -> EpisodeSummary {
-        try logEvaluation(agent, setup: setup, split: split, runId: runId, store: store)
+        let (summary, metrics) = try logEvaluation(agent, setup: setup, split: split, runId: runId, store: store)
+        tensorboard?.add(metrics)
+        try tensorboard?.flush()
+        return summary
     }
 }
 
@@ -214,6 +326,13 @@ struct ResolvedConfig: Codable {
     var seed: Int
     /// SHA-256 of the data file when the run was created (nil in runs made before it was recorded).
     var dataSHA256: String?
+    /// The environment file, absolute (nil in runs made before it was recorded).
+    var environmentFile: String?
+
+    /// The run's environment with its data loaded (named after its file in messages).
+    func setup() throws -> MarketSetup {
+        try MarketSetup(spec: environment, folder: environmentFolder, path: environmentFile ?? environmentFolder)
+    }
 
     func json() throws -> String { try sortedJSON(self) }
 
@@ -231,6 +350,12 @@ struct ResolvedConfig: Codable {
 /// `checkpoints/` beside the store file when it is empty.
 func checkpointRoot(_ configured: String, store: RunStore) -> String {
     configured.isEmpty ? store.folder + "/checkpoints" : absolutePath(configured)
+}
+
+/// The folder of a file path (`.` for a bare name).
+func folderOf(_ path: String) -> String {
+    let folder = (path as NSString).deletingLastPathComponent
+    return folder.isEmpty ? "." : folder
 }
 
 /// `path` made absolute against the working directory.

@@ -18,6 +18,8 @@ import GRDB
 /// - `startedAt` DATETIME, `endedAt` DATETIME nullable, `message` TEXT nullable (failure text)
 /// - `ownerPid` INTEGER nullable, `ownerHost` TEXT nullable, `heartbeatAt` DATETIME nullable — the training process and
 ///   its lease (v2); a `running` row whose owner is gone reads as `interrupted`
+/// - `policyStep` INTEGER nullable (v4) — the training step of the checkpoint that is the run's policy, when it is not
+///   the latest (`select: bestValidation`)
 ///
 /// `episode` — one row per episode, written in the same transaction as its steps, trades and metrics
 /// - `id` INTEGER PRIMARY KEY AUTOINCREMENT, `runId` → run.id (ON DELETE CASCADE)
@@ -46,6 +48,15 @@ import GRDB
 ///   `reward`, `equity`
 /// - `episodes_view` — an episode with its run: `runId`, `run`, `experiment`, `agent`, `seed`, `split`, `episode`,
 ///   `trainingStep`, `firstDate`, `lastDate`, `steps`, `totalReward`, `finalEquity`, `costs`
+///
+/// `sweep` (v4) — `id` INTEGER PRIMARY KEY AUTOINCREMENT, `name` TEXT UNIQUE, `experimentPath`, `experimentYAML`,
+///   `definitionYAML` TEXT, `createdAt` DATETIME, `launcher` TEXT (`local` | `slurm`), `jobId` TEXT nullable
+///
+/// `trial` (v4) — `id` INTEGER PRIMARY KEY AUTOINCREMENT, `sweepId` → sweep.id (ON DELETE CASCADE), `index` INTEGER
+///   (UNIQUE with sweepId), `configuration` INTEGER, `window` INTEGER nullable, `seed` INTEGER, `assignmentsJSON`,
+///   `configHash` TEXT, `after` INTEGER nullable (the trial index it starts from), `status` TEXT — `pending` |
+///   `running` | `finished` | `failed`, `runId` → run.id nullable (ON DELETE SET NULL), `message` TEXT nullable;
+///   index `trial_on_runId` (runId)
 ///
 /// Indexes (named `{table}_on_{columns}`), one per query the CLI runs:
 /// - `run_on_experiment_status` (experiment, status), `run_on_status` (status)
@@ -181,6 +192,36 @@ public enum RunStoreSchema {
                        \(isoDateSQL("e.lastTimestamp")) AS lastDate, e.steps, e.totalReward, e.finalEquity, e.costs
                 FROM episode e JOIN run r ON r.id = e.runId;
                 """)
+        }
+
+        migrator.registerMigration("v4-sweeps") { db in
+            try db.alter(table: "run") { t in t.add(column: "policyStep", .integer) }
+            try db.create(table: "sweep") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("experimentPath", .text).notNull()
+                t.column("experimentYAML", .text).notNull()
+                t.column("definitionYAML", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("launcher", .text).notNull()
+                t.column("jobId", .text)
+            }
+            try db.create(table: "trial") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("sweepId", .integer).notNull().references("sweep", onDelete: .cascade)
+                t.column("index", .integer).notNull()
+                t.column("configuration", .integer).notNull()
+                t.column("window", .integer)
+                t.column("seed", .integer).notNull()
+                t.column("assignmentsJSON", .text).notNull()
+                t.column("configHash", .text).notNull()
+                t.column("after", .integer)
+                t.column("status", .text).notNull()
+                t.column("runId", .integer).references("run", onDelete: .setNull)
+                t.column("message", .text)
+                t.uniqueKey(["sweepId", "index"])
+            }
+            try db.create(index: "trial_on_runId", on: "trial", columns: ["runId"])
         }
 
         return migrator

@@ -45,12 +45,14 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var ownerHost: String?
     /// The owner's lease: the last time it wrote to the run (every episode and metric batch renews it).
     public var heartbeatAt: Date?
+    /// The step of the checkpoint that is the run's policy when it is not the latest (`select: bestValidation`).
+    public var policyStep: Int64?
 
     /// Makes a run record; `name` is usually left to `RunStore.createRun`.
     public init(id: Int64? = nil, name: String, experiment: String, agent: String, experimentYAML: String,
                 configJSON: String, configHash: String, codeVersion: String, seed: Int64,
                 status: RunStatus = .running, startedAt: Date, endedAt: Date? = nil, message: String? = nil,
-                ownerPid: Int64? = nil, ownerHost: String? = nil, heartbeatAt: Date? = nil) {
+                ownerPid: Int64? = nil, ownerHost: String? = nil, heartbeatAt: Date? = nil, policyStep: Int64? = nil) {
         self.id = id
         self.name = name
         self.experiment = experiment
@@ -67,6 +69,7 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.ownerPid = ownerPid
         self.ownerHost = ownerHost
         self.heartbeatAt = heartbeatAt
+        self.policyStep = policyStep
     }
 }
 

@@ -161,13 +161,8 @@ public final class RunStore: Sendable {
     public func createRun(experiment: String, agent: String, seed: Int64, experimentYAML: String, configJSON: String,
                           configHash: String, codeVersion: String, startedAt: Date = Date()) throws -> RunRecord {
         try write("cannot create run") { db in
-            let base = "\(experiment)__\(agent)__\(seed)__\(Int64(startedAt.timeIntervalSince1970.rounded(.down)))"
-            var name = base
-            var suffix = 2
-            while try RunRecord.filter(Column("name") == name).fetchCount(db) > 0 {
-                name = "\(base)-\(suffix)"
-                suffix += 1
-            }
+            let name = try uniqueRunName(
+                "\(experiment)__\(agent)__\(seed)__\(Int64(startedAt.timeIntervalSince1970.rounded(.down)))", db)
             let run = RunRecord(name: name, experiment: experiment, agent: agent, experimentYAML: experimentYAML,
                                 configJSON: configJSON, configHash: configHash, codeVersion: codeVersion, seed: seed,
                                 status: .running, startedAt: startedAt, ownerPid: Int64(getpid()),
@@ -195,6 +190,13 @@ public final class RunStore: Sendable {
             if db.changesCount == 0 {
                 throw RunStoreError(path: path, reason: "no run with id \(id)")
             }
+        }
+    }
+
+    /// Records which checkpoint step is the run's policy (nil: the latest).
+    public func setPolicyStep(ofRun id: Int64, to step: Int64?) throws {
+        try write("cannot update run \(id)") { db in
+            try db.execute(sql: "UPDATE run SET policyStep = ? WHERE id = ?", arguments: [step, id])
         }
     }
 

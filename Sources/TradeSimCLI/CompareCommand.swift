@@ -68,6 +68,7 @@ struct CompareCommand: ParsableCommand {
     var bootstrapSeed: UInt64 = 0
 
     func run() throws {
+        if let out { try checkWritable(out, flag: "--out") }
         let db = try existingStore(selection.store)
         let request = CompareRequest(period: try selection.period(), costLevels: try parseCostLevels(costs), bootstrapSeed: bootstrapSeed)
         let comparison = try compareRuns(try selection.references(in: db), store: db, request: request)
@@ -82,13 +83,5 @@ func parseCostLevels(_ text: String?) throws -> [Double] {
         let p = part.trimmingCharacters(in: .whitespaces)
         guard let v = Double(p), v.isFinite, v >= 0 else { throw CLIError("--costs: '\(p)' is not a cost in bps (e.g. --costs 0,5,10,20)") }
         return v
-    }
-}
-
-/// Writes `text` to `path`, or prints it when `path` is nil.
-func write(_ text: String, to path: String?) throws {
-    guard let path else { print(text, terminator: text.hasSuffix("\n") ? "" : "\n"); return }
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        throw CLIError("\(path): cannot write the output file")
     }
 }

@@ -4,7 +4,8 @@ import Experiments
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Run a run's saved greedy policy over a whole split (every step logged to the store) and compare it with the baselines.")
+        abstract: "Run a run's saved greedy policy over a whole split (every step logged to the store) and compare it "
+            + "with the baselines.")
 
     @Argument(help: "Run id or the start of its name.")
     var reference: String
@@ -14,9 +15,9 @@ struct EvaluateCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
-        let (saved, summary) = try evaluateRun(reference, split: split, store: existingStore(store))
-        let rows = [ComparisonRow(name: saved.run.name, summary: summary)] + (try baselineRows(setup: saved.setup, split: split))
-        print("\(split.rawValue) split, checkpoint at step \(saved.step), greedy policy vs baselines:")
-        print(comparisonTable(rows).plain)
+        let db = try existingStore(store)
+        let (saved, _) = try evaluateRun(reference, split: split, store: db)
+        print("\(saved.run.name): \(split.rawValue) split evaluated from the checkpoint at step \(saved.step)")
+        print(try RunSummary(runs: [saved.run], splits: [split], store: db).text)
     }
 }

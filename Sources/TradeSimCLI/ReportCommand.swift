@@ -21,6 +21,7 @@ struct ReportCommand: ParsableCommand {
     var bootstrapSeed: UInt64 = 0
 
     func run() throws {
+        try checkWritable(out, flag: "--out")
         let db = try existingStore(selection.store)
         let references = try selection.references(in: db)
         let comparison = try compareRuns(references, store: db,

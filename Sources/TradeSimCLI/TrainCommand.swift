@@ -17,10 +17,14 @@ struct TrainCommand: ParsableCommand {
     var agent: String?
     @Option(help: "Train only this seed.")
     var seed: Int?
-    @Option(help: "Environment steps per run (overrides the experiment).")
+    @Option(parsing: .unconditional, help: "Environment steps per run (overrides the experiment).")
     var steps: Int?
     @Option(help: "The run store (overrides the experiment).")
     var store: String?
+    @Option(help: "Checkpoint folder (overrides the experiment; default: checkpoints/ beside the store).")
+    var checkpoints: String?
+    @Option(help: "Write TensorBoard event files here, one subfolder per run (overrides the experiment).")
+    var tensorboard: String?
     @Option(help: "Write a Markdown report of the evaluation here.")
     var report: String?
     @Option(help: "Continue this run (id or name prefix) from its latest checkpoint.")
@@ -29,8 +33,11 @@ struct TrainCommand: ParsableCommand {
     var parallel = false
 
     func validate() throws {
+        if let report { try checkWritable(report, flag: "--report") }
         if resume != nil {
-            guard experiment == nil, env == nil, agent == nil, seed == nil, steps == nil else {
+            guard experiment == nil, env == nil, agent == nil, seed == nil, steps == nil, checkpoints == nil,
+                tensorboard == nil
+            else {
                 throw ValidationError("--resume takes only --store and --report")
             }
             return
@@ -41,15 +48,17 @@ struct TrainCommand: ParsableCommand {
         if experiment != nil && (env != nil || agent != nil) {
             throw ValidationError("give an experiment file or --env/--agent, not both")
         }
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be a positive number of steps, got \(steps)") }
     }
 
     func run() throws {
         if let resume {
+            let db = try existingStore(store ?? defaultStorePath)
             var bar = ProgressPrinter()
-            let outcome = try resumeRun(resume, store: existingStore(store ?? defaultStorePath)) { bar.show($0) }
+            let outcome = try resumeRun(resume, store: db) { bar.show($0) }
             bar.finish()
             print("\(outcome.run.name): \(outcome.run.status.rawValue)")
+            try summarise([outcome], title: outcome.run.experiment, store: db)
             return
         }
         var loaded: Experiment
@@ -61,6 +70,8 @@ struct TrainCommand: ParsableCommand {
         }
         if let seed { loaded.spec.seeds = [seed] }
         if let steps { loaded.spec.steps = steps }
+        if let checkpoints { loaded.spec.checkpoints = checkpoints }
+        if let tensorboard { loaded.spec.tensorboard = tensorboard }
         if parallel && loaded.spec.seeds.count > 1 {
             // Create (and migrate) the store once, before several processes open it at the same time.
             _ = try RunStore(path: store ?? loaded.spec.store)
@@ -70,23 +81,17 @@ struct TrainCommand: ParsableCommand {
         var bar = ProgressPrinter()
         let outcomes = try runExperiment(loaded, store: store) { bar.show($0) }
         bar.finish()
-        let setup = try MarketSetup(path: loaded.environmentPath, overrides: loaded.environmentOverrides)
-        var markdown = "# \(loaded.name)\n\n"
-        for split in loaded.spec.evaluateOn {
-            var rows = outcomes.compactMap { o in
-                o.evaluations.first { $0.split == split }.map { ComparisonRow(name: o.run.name, summary: $0.summary) }
-            }
-            rows += try baselineRows(setup: setup, split: split)
-            let table = comparisonTable(rows)
-            print("\n\(split.rawValue) split, greedy policy vs baselines (costs as in \(loaded.environmentPath)):")
-            print(table.plain)
-            markdown += "## \(split.rawValue)\n\n\(table.markdown)\n\n"
-        }
+        try summarise(outcomes, title: loaded.name, store: RunStore(path: store ?? loaded.spec.store))
+    }
+
+    /// Prints each evaluated split's comparison of the runs with the baselines and writes the `--report`.
+    func summarise(_ outcomes: [RunOutcome], title: String, store: RunStore) throws {
+        let splits = outcomes.first.map { $0.evaluations.map(\.split) } ?? []
+        let summary = try RunSummary(runs: outcomes.map(\.run), splits: splits, store: store)
+        print(summary.text)
         if let report {
-            do { try markdown.write(toFile: report, atomically: true, encoding: .utf8) } catch {
-                throw CLIError("\(report): cannot write the report")
-            }
-            print("\nreport: \(report)")
+            try write(try summary.markdown(title: title), to: report, flag: "--report")
+            print("report: \(report)")
         }
     }
 }
@@ -99,6 +104,8 @@ extension TrainCommand {
         var base = experiment.map { [$0] } ?? ["--env", env!, "--agent", agent!]
         if let steps { base += ["--steps", "\(steps)"] }
         if let store { base += ["--store", store] }
+        if let checkpoints { base += ["--checkpoints", checkpoints] }
+        if let tensorboard { base += ["--tensorboard", tensorboard] }
         let children = try seeds.map { seed in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable)

@@ -21,6 +21,9 @@ struct CLIResult {
     /// Ended by a signal (a crash or a kill) rather than an exit.
     var killedBySignal = false
     var stderrLines: [Substring] { stderr.split(separator: "\n") }
+    /// The error lines on stderr (progress lines aside): a failure must give exactly one, and it must come last.
+    var errorLines: [Substring] { stderrLines.filter { $0.hasPrefix("error: ") } }
+    var failsWithOneErrorLine: Bool { status != 0 && errorLines.count == 1 && stderrLines.last == errorLines.first }
 }
 
 /// Runs `tradesim args…` in `directory` (default the repository root) and collects its output.

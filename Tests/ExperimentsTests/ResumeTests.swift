@@ -17,7 +17,7 @@ func checkpointingExperiment(steps: Int, algo: String = "ppo") throws -> (dir: S
         seeds: [5]
         steps: \(steps)
         checkpointEvery: 256
-        evaluateOn: []
+        evaluateOn: [validation]
         store: \(dir)/runs.sqlite
         checkpoints: \(dir)/checkpoints
         overrides:
@@ -83,8 +83,11 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     }
     #expect(try !upTo(store, run.id!).isEmpty)
     #expect(try upTo(store, run.id!) == upTo(wholeStore, wholeRun.id!))
-    let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", cut.store])
+    let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", cut.store, "--report", cut.dir + "/r.md"])
     #expect(resumed.status == 0, "\(resumed.stderr)")
+    // It ends as `train` does: the comparison with the baselines and the report.
+    #expect(resumed.stdout.contains("validation split, greedy policy vs baselines") && resumed.stdout.contains("buyAndHold"))
+    #expect(try String(contentsOfFile: cut.dir + "/r.md", encoding: .utf8).contains("run `\(run.name)`: finished"))
     #expect(try store.run(id: run.id!).status == .finished)
     let after = try finalNetworkHash(store)
     #expect(after.step == reference.step)

@@ -8,7 +8,7 @@ import Testing
         // Stored in grdb_migrations of every existing store: renaming or reordering one breaks old stores.
         #expect(RunStoreSchema.migrationIdentifiers == [
             "v1-create-run", "v1-create-episode", "v1-create-step", "v1-create-trade", "v1-create-metric",
-            "v1-create-checkpoint", "v2-run-owner", "v3-views",
+            "v1-create-checkpoint", "v2-run-owner", "v3-views", "v4-sweeps",
         ])
     }
 
@@ -17,10 +17,10 @@ import Testing
         let store = try RunStore(path: dir.file("new.sqlite"))
         try store.pool.read { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-            #expect(tables == ["checkpoint", "episode", "grdb_migrations", "metric", "run", "step", "trade"])
+            #expect(tables == ["checkpoint", "episode", "grdb_migrations", "metric", "run", "step", "sweep", "trade", "trial"])
             let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             #expect(indexes == ["checkpoint_on_runId_globalStep", "episode_on_runId", "episode_on_runId_split_index", "metric_on_runId_key_globalStep",
-                                "run_on_experiment_status", "run_on_status", "trade_on_episodeId_barIndex"])
+                                "run_on_experiment_status", "run_on_status", "trade_on_episodeId_barIndex", "trial_on_runId"])
             let stepSQL = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'step'")!
             #expect(stepSQL.contains("WITHOUT ROWID"))
             #expect(try RunStoreSchema.migrator.appliedMigrations(db) == RunStoreSchema.migrationIdentifiers)

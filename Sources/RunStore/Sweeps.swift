@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+
+/// A sweep: a named set of trials, each one run of one configuration and seed (`tradesim sweep`).
+public struct SweepRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "sweep"
+
+    public var id: Int64?
+    /// Unique name (the experiment's base name unless given).
+    public var name: String
+    /// The experiment file the trials are made from, as given, and its text.
+    public var experimentPath: String
+    public var experimentYAML: String
+    /// The sweep as run: the `sweep:` block with the command line's `--set` and `--seeds`, as YAML.
+    public var definitionYAML: String
+    public var createdAt: Date
+    /// `local` or `slurm`, and the Slurm job id once submitted.
+    public var launcher: String
+    public var jobId: String?
+
+    public init(id: Int64? = nil, name: String, experimentPath: String, experimentYAML: String,
+                definitionYAML: String, createdAt: Date = Date(), launcher: String = "local", jobId: String? = nil) {
+        self.id = id
+        self.name = name
+        self.experimentPath = experimentPath
+        self.experimentYAML = experimentYAML
+        self.definitionYAML = definitionYAML
+        self.createdAt = createdAt
+        self.launcher = launcher
+        self.jobId = jobId
+    }
+}
+
+/// Where a trial stands. A `running` trial whose run's process is gone is resumed by the next process that claims it.
+public enum TrialStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case pending, running, finished, failed
+}
+
+/// One trial of a sweep: a configuration (its assignments), a seed and, in a walk-forward sweep, a window.
+public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "trial"
+
+    public var id: Int64?
+    public var sweepId: Int64
+    /// 0, 1, … in the sweep (a Slurm array index).
+    public var index: Int64
+    /// Which configuration (0, 1, …) and which walk-forward window (nil: none) the trial runs.
+    public var configuration: Int64
+    public var window: Int64?
+    public var seed: Int64
+    /// The configuration's assignments as a JSON list of [key, YAML value] pairs, in the sweep's key order.
+    public var assignmentsJSON: String
+    /// The hash of the resolved configuration the trial's run gets.
+    public var configHash: String
+    /// The trial this one starts from (the previous window's, with `warmStart`); it must finish first.
+    public var after: Int64?
+    public var status: TrialStatus
+    /// The trial's run, once claimed.
+    public var runId: Int64?
+    /// Why the trial failed.
+    public var message: String?
+
+    public init(id: Int64? = nil, sweepId: Int64 = 0, index: Int64, configuration: Int64, window: Int64? = nil,
+                seed: Int64, assignmentsJSON: String, configHash: String, after: Int64? = nil,
+                status: TrialStatus = .pending, runId: Int64? = nil, message: String? = nil) {
+        self.id = id
+        self.sweepId = sweepId
+        self.index = index
+        self.configuration = configuration
+        self.window = window
+        self.seed = seed
+        self.assignmentsJSON = assignmentsJSON
+        self.configHash = configHash
+        self.after = after
+        self.status = status
+        self.runId = runId
+        self.message = message
+    }
+}
+
+/// What claiming a trial found.
+public enum TrialClaim: Equatable, Sendable {
+    /// The trial was pending: this process created its run and owns it.
+    case started(RunRecord)
+    /// The trial's run was left by a process that is gone (or failed): this process owns it now and resumes it.
+    case resumed(RunRecord)
+    /// Another live process is running the trial.
+    case taken(RunRecord)
+    case finished
+    case failed(String)
+    /// The trial it starts from has not finished.
+    case waiting(after: Int64)
+}
+
+extension RunStore {
+    /// Creates a sweep with its trials in one transaction and returns it as stored. A name already in the store is
+    /// an error.
+    public func createSweep(_ sweep: SweepRecord, trials: [TrialRecord]) throws -> SweepRecord {
+        try write("cannot create sweep \(sweep.name)") { db in
+            guard try SweepRecord.filter(Column("name") == sweep.name).fetchCount(db) == 0 else {
+                throw RunStoreError(path: path, reason: "a sweep named '\(sweep.name)' exists (resume it with --resume)")
+            }
+            try sweep.insert(db)
+            let id = db.lastInsertedRowID
+            for var t in trials {
+                t.sweepId = id
+                try t.insert(db)
+            }
+            return try SweepRecord.fetchOne(db, key: id)!
+        }
+    }
+
+    /// Sweeps in creation order.
+    public func sweeps() throws -> [SweepRecord] {
+        try read("cannot list sweeps") { db in try SweepRecord.order(Column("id")).fetchAll(db) }
+    }
+
+    /// The sweep named `name`; an unknown name is an error.
+    public func sweep(named name: String) throws -> SweepRecord {
+        try read("cannot read sweep \(name)") { db in
+            guard let s = try SweepRecord.filter(Column("name") == name).fetchOne(db) else {
+                throw RunStoreError(path: path, reason: "no sweep named '\(name)'")
+            }
+            return s
+        }
+    }
+
+    /// The trials of a sweep by index.
+    public func trials(sweepId: Int64) throws -> [TrialRecord] {
+        try read("cannot read the trials of sweep \(sweepId)") { db in
+            try TrialRecord.filter(Column("sweepId") == sweepId).order(Column("index")).fetchAll(db)
+        }
+    }
+
+    /// Records the launcher's job id of a sweep.
+    public func setJob(ofSweep id: Int64, launcher: String, jobId: String?) throws {
+        try write("cannot update sweep \(id)") { db in
+            try db.execute(sql: "UPDATE sweep SET launcher = ?, jobId = ? WHERE id = ?", arguments: [launcher, jobId, id])
+        }
+    }
+
+    /// Claims trial `index` of a sweep for this process, at most once, in one transaction: a pending trial gets a new
+    /// run (made by `makeRun` from the open transaction, owned by this process); a running trial whose run's process is
+    /// gone, or whose run failed without the trial being marked, is taken over for a resume; a trial that another live
+    /// process runs, a finished or failed trial, or one whose `after` trial has not finished is left as it is.
+    public func claimTrial(sweepId: Int64, index: Int64, makeRun: (TrialRecord) throws -> RunRecord) throws -> TrialClaim {
+        try write("cannot claim trial \(index) of sweep \(sweepId)") { db in
+            guard var trial = try TrialRecord.filter(Column("sweepId") == sweepId && Column("index") == index).fetchOne(db)
+            else { throw RunStoreError(path: path, reason: "sweep \(sweepId) has no trial \(index)") }
+            if let after = trial.after {
+                let before = try TrialRecord.filter(Column("sweepId") == sweepId && Column("index") == after).fetchOne(db)
+                guard before?.status == .finished else { return .waiting(after: after) }
+            }
+            switch trial.status {
+            case .finished: return .finished
+            case .failed: return .failed(trial.message ?? "failed")
+            case .pending:
+                var run = try makeRun(trial)
+                run.status = .running
+                run.ownerPid = Int64(getpid())
+                run.ownerHost = RunOwner.host
+                run.heartbeatAt = Date()
+                run.name = try uniqueRunName(run.name, db)
+                try run.insert(db)
+                trial.runId = db.lastInsertedRowID
+                trial.status = .running
+                try trial.update(db)
+                return .started(try RunRecord.fetchOne(db, key: trial.runId!)!)
+            case .running:
+                guard let runId = trial.runId, let stored = try RunRecord.fetchOne(db, key: runId) else {
+                    throw RunStoreError(path: path, reason: "trial \(index) of sweep \(sweepId) is running without a run")
+                }
+                let run = RunOwner.observed(stored)
+                guard run.status == .interrupted || run.status == .failed else {
+                    return run.status == .finished ? .finished : .taken(run)
+                }
+                try db.execute(
+                    sql: "UPDATE run SET ownerPid = ?, ownerHost = ?, heartbeatAt = ? WHERE id = ?",
+                    arguments: [Int64(getpid()), RunOwner.host, Date(), runId])
+                return .resumed(try RunRecord.fetchOne(db, key: runId)!)
+            }
+        }
+    }
+
+    /// Marks a trial finished, or failed with its error line.
+    public func endTrial(sweepId: Int64, index: Int64, failure: String? = nil) throws {
+        try write("cannot update trial \(index) of sweep \(sweepId)") { db in
+            try db.execute(
+                sql: "UPDATE trial SET status = ?, message = ? WHERE sweepId = ? AND \"index\" = ?",
+                arguments: [(failure == nil ? TrialStatus.finished : .failed).rawValue, failure, sweepId, index])
+        }
+    }
+
+    /// Puts a trial back to pending and deletes its run (with its rows): for a trial whose run died before its
+    /// first checkpoint, which can only start again.
+    public func restartTrial(sweepId: Int64, index: Int64) throws {
+        try write("cannot restart trial \(index) of sweep \(sweepId)") { db in
+            if let trial = try TrialRecord.filter(Column("sweepId") == sweepId && Column("index") == index).fetchOne(db),
+                let runId = trial.runId
+            {
+                try db.execute(sql: "UPDATE trial SET status = 'pending', runId = NULL, message = NULL WHERE id = ?",
+                               arguments: [trial.id])
+                try RunRecord.deleteOne(db, key: runId)
+            }
+        }
+    }
+
+    /// `base`, or `base-2`, `base-3`… if a run has that name.
+    func uniqueRunName(_ base: String, _ db: Database) throws -> String {
+        var name = base
+        var suffix = 2
+        while try RunRecord.filter(Column("name") == name).fetchCount(db) > 0 {
+            name = "\(base)-\(suffix)"
+            suffix += 1
+        }
+        return name
+    }
+}
