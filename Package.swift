@@ -49,16 +49,19 @@ let package = Package(
                                          "Experiments", "SyntheticMarkets", "Benchmarks", yams,
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Test support shared by test targets (seeded fuzz loops under a watchdog).
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "RLCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "RLCore", "FuzzSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingEnvTests", dependencies: ["RLCore", "MarketData", "TradingEnv"]),
         .testTarget(name: "AgentsTests", dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents",
                                                        "SyntheticMarkets"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", grdb]),
         .testTarget(name: "ExperimentsTests",
                     dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
-                                   "Experiments", "TradeSimCLI", grdb, yams]),
+                                   "Experiments", "TradeSimCLI", "FuzzSupport", grdb, yams]),
         .testTarget(name: "BenchmarksTests", dependencies: ["TradingEnv", "NeuralCore", "Agents", "RunStore",
                                                            "SyntheticMarkets", "Benchmarks"]),
     ]
