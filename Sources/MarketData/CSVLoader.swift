@@ -89,52 +89,94 @@ struct CSVLoader {
         return try bytes.withUnsafeBufferPointer { try parse($0) }
     }
 
-    /// Parses a buffer that ends with one 0 byte.
-    ///
-    /// The hot loop keeps its state in local variables and plain pointers (no nested functions capturing `var`s, which
-    /// would cost a dynamic exclusivity check per access) and appends each row to flat per-file arrays; rows are grouped
-    /// by asset afterwards.
+    /// Parses a buffer that ends with one 0 byte: the header and the config settle the `Plan`, `readRows` parses and
+    /// validates the rows, `group` makes them one series per asset.
     func parse(_ buf: UnsafeBufferPointer<UInt8>) throws -> (assets: [AssetSeries], report: LoadReport) {
         var report = LoadReport()
         report.file = name
+        let plan = try self.plan(buf)
+        report.closeOnly = plan.layout.closeOnly
+        let rows = try readRows(buf, plan, &report)
+        return (try group(rows, plan, &report), report)
+    }
+
+    /// What the header and the config settle before the first data row.
+    struct Plan {
+        let layout: Layout
+        /// The lines after the header.
+        let lines: LineReader
+        /// The adj close column when prices are adjusted by it, else -1.
+        let adjClose: Int
+        /// The assets known before the rows: a wide file's selected ticker columns (`wideColumns`, same order), or
+        /// one named after the file for a single series; none for a long panel (its rows name them).
+        let tickers: [String]
+        let wideColumns: [Int]
+        /// `config.tickers`; empty selects every asset.
+        let selected: Set<String>
+        /// Rows dated in [start, end) are read, others skipped.
+        let start: Int64, end: Int64
+    }
+
+    /// The header (the first non-blank line), the layout it gives and the assets it names.
+    func plan(_ buf: UnsafeBufferPointer<UInt8>) throws -> Plan {
         let base = buf.baseAddress!
         var lines = LineReader(base: base, end: buf.count - 1)
         if buf.count >= 4, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { lines.pos = 3 }  // UTF-8 byte order mark
-
-        // Header: the first non-blank line.
         var header: (Int, Int)? = nil
         while let line = lines.next() {
             if !Self.isBlank(base, line.0, line.1) { header = line; break }
         }
         guard let (hs, he) = header else { throw MarketDataError("\(name): empty file (no header row)") }
-        let headerLine = lines.lineNumber
         let headerText = String(decoding: UnsafeBufferPointer(start: base + hs, count: he - hs), as: UTF8.self)
-        let layout = try Layout(header: headerText, file: name, line: headerLine)
-        let columns = layout.columns, dateColumn = layout.date, tickerColumn = layout.ticker
-        let wide = layout.wide, hasOHL = !layout.closeOnly
-        report.closeOnly = layout.closeOnly
-        let priceColumns = layout.prices
-        let priceNames = priceColumns.map { $0 >= 0 ? columns[$0] : "" }
-        let volumeColumn = layout.volume
-        let adjColumn = config.adjustPrices && hasOHL ? layout.adjClose : -1
+        let layout = try Layout(header: headerText, file: name, line: lines.lineNumber)
 
         // Assets: wide files have one per non-date column; others one per ticker (or one named after the file).
         var tickers: [String] = []
-        var tickerBytes: [[UInt8]] = []
-        var wideColumns: [Int] = []  // column of asset k in a wide file
+        var wideColumns: [Int] = []
         let selected = Set(config.tickers)
-        if wide {
-            for j in layout.wideColumns where selected.isEmpty || selected.contains(columns[j]) {
-                tickers.append(columns[j]); wideColumns.append(j)
+        if layout.wide {
+            for j in layout.wideColumns where selected.isEmpty || selected.contains(layout.columns[j]) {
+                tickers.append(layout.columns[j]); wideColumns.append(j)
             }
-        } else if tickerColumn < 0 {
+        } else if layout.ticker < 0 {
             tickers.append(Self.baseName(name))
         }
+        let start: Int64 = try config.start.isEmpty ? Int64.min : Self.configDay(config.start, key: "start")
+        let end: Int64 = try config.end.isEmpty ? Int64.max : Self.configDay(config.end, key: "end") + 86_400
+        let adjClose = config.adjustPrices && !layout.closeOnly ? layout.adjClose : -1
+        return Plan(layout: layout, lines: lines, adjClose: adjClose, tickers: tickers, wideColumns: wideColumns,
+                    selected: selected, start: start, end: end)
+    }
+
+    /// The accepted rows (or wide cells) in file order, R of them, and the assets they belong to.
+    struct Rows {
+        /// (R) asset index into `tickers`, bar time, 1-based line.
+        var asset: [Int], time: [Int64], line: [Int]
+        /// (R, 5) open, high, low, close, volume.
+        var values: [Double]
+        /// Every asset with an index: the plan's, then a long panel's selected tickers by first appearance.
+        var tickers: [String]
+        /// A long panel's tickers, selected or not: ticker → asset index, -1 if not selected.
+        var index: [String: Int]
+    }
+
+    /// Splits, parses and validates every data row under the repair policy; counts what it skips in `report`.
+    ///
+    /// The hot loop keeps its state in local variables and plain pointers (no nested functions capturing `var`s, which
+    /// would cost a dynamic exclusivity check per access) and appends each row to flat arrays.
+    func readRows(_ buf: UnsafeBufferPointer<UInt8>, _ plan: Plan, _ report: inout LoadReport) throws -> Rows {
+        let base = buf.baseAddress!
+        var lines = plan.lines
+        let layout = plan.layout
+        let columns = layout.columns, dateColumn = layout.date, tickerColumn = layout.ticker
+        let wide = layout.wide, priceColumns = layout.prices, volumeColumn = layout.volume, adjColumn = plan.adjClose
+        let priceNames = priceColumns.map { $0 >= 0 ? columns[$0] : "" }
+        let wideColumns = plan.wideColumns, selected = plan.selected
+        let startTime = plan.start, endTime = plan.end
+        var tickers = plan.tickers
+        var tickerBytes: [[UInt8]] = []
         var assetIndex: [String: Int] = [:]  // long panels: ticker → asset index, -1 if not selected
         var lastAsset = -1
-
-        let startTime: Int64 = try config.start.isEmpty ? Int64.min : Self.configDay(config.start, key: "start")
-        let endTime: Int64 = try config.end.isEmpty ? Int64.max : Self.configDay(config.end, key: "end") + 86_400
 
         var format = config.dateFormat
         let columnCount = columns.count
@@ -143,7 +185,6 @@ struct CSVLoader {
         defer { fieldStart.deallocate(); fieldEnd.deallocate() }
         var prevDateStart = 0, prevDateCount = 0, prevTime: Int64 = 0  // long panels repeat each date on many rows
 
-        // Accepted rows (or wide cells), in file order: asset, time, o h l c v, line.
         let estimate = buf.count / 40
         var rowAsset: [Int] = [], rowTime: [Int64] = [], rowLine: [Int] = [], rowValues: [Double] = []
         rowAsset.reserveCapacity(estimate); rowTime.reserveCapacity(estimate); rowLine.reserveCapacity(estimate)
@@ -310,33 +351,39 @@ struct CSVLoader {
         }
         if report.rowsRead == 0 { throw MarketDataError("\(name): header only, no data rows") }
         report.dateFormat = format
+        return Rows(asset: rowAsset, time: rowTime, line: rowLine, values: rowValues, tickers: tickers,
+                    index: assetIndex)
+    }
 
-        // Group the rows by asset (file order is kept inside each asset).
-        var assets = tickers.map { AssetSeries(ticker: $0) }
-        var counts = [Int](repeating: 0, count: tickers.count)
-        for a in rowAsset { counts[a] += 1 }
+    /// One series per asset, file order kept inside each; the selected tickers (which must all be in the file) in the
+    /// config's order; each put in ascending date order (see `order`).
+    func group(_ rows: Rows, _ plan: Plan, _ report: inout LoadReport) throws -> [AssetSeries] {
+        var assets = rows.tickers.map { AssetSeries(ticker: $0) }
+        var counts = [Int](repeating: 0, count: rows.tickers.count)
+        for a in rows.asset { counts[a] += 1 }
         for k in assets.indices { assets[k].reserve(counts[k]) }
-        for r in rowAsset.indices {
+        let values = rows.values
+        for r in rows.asset.indices {
             let v = r * 5
-            assets[rowAsset[r]].append(rowTime[r], rowValues[v], rowValues[v + 1], rowValues[v + 2], rowValues[v + 3],
-                                       rowValues[v + 4], line: rowLine[r])
+            assets[rows.asset[r]].append(rows.time[r], values[v], values[v + 1], values[v + 2], values[v + 3],
+                                         values[v + 4], line: rows.line[r])
         }
 
-        // Selected tickers must exist; keep the config's order.
-        if !selected.isEmpty {
+        let layout = plan.layout, columns = layout.columns
+        if !plan.selected.isEmpty {
             var ordered: [AssetSeries] = []
             for t in config.tickers {
                 guard let asset = assets.first(where: { $0.ticker == t }) else {
-                    let known = wide ? layout.wideColumns.map { columns[$0] }
-                                     : (tickerColumn >= 0 ? assetIndex.keys.sorted() : tickers)
+                    let known = layout.wide ? layout.wideColumns.map { columns[$0] }
+                                            : (layout.ticker >= 0 ? rows.index.keys.sorted() : rows.tickers)
                     throw MarketDataError("\(name): ticker '\(t)' is not in the file (it has: \(known.joined(separator: ", ")))")
                 }
                 ordered.append(asset)
             }
             assets = ordered
         }
-        for k in assets.indices { try order(&assets[k], dateColumn: columns[dateColumn], &report) }
-        return (assets, report)
+        for k in assets.indices { try order(&assets[k], dateColumn: columns[layout.date], &report) }
+        return assets
     }
 
     /// What the header says: which column holds what, and which of the three layouts the file has.

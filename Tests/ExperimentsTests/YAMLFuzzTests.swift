@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import RLCore
 import Testing
 import Yams
@@ -91,15 +92,8 @@ struct YAMLFuzzTests {
     @Test func mutatedConfigFilesDecodeOrFailWithOneLine() throws {
         #expect(Self.seeds.count >= 8)
         let dir = try temporaryDirectory()
-        let outcome = FuzzOutcome()
-        let finished = runWithWatchdog(seconds: 150) {
-            for k in 0..<Self.cases {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let p = Self.problem(k, file: dir + "/case.yaml")
-                outcome.record(case: k, problem: p, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-            }
-        }
-        #expect(finished, "the fuzz loop hung (watchdog)")
+        let outcome = FuzzOutcome.run(cases: Self.cases, watchdog: 150) { Self.problem($0, file: dir + "/case.yaml") }
+        #expect(outcome.finished, "the fuzz loop hung (watchdog)")
         #expect(outcome.problems.isEmpty, "\(outcome.problems.prefix(5))")
         #expect(outcome.slowest < Self.caseBound, "slowest case took \(outcome.slowest) s")
         #expect(outcome.count == Self.cases)

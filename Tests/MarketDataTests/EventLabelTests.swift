@@ -53,7 +53,11 @@ import Testing
         #expect(basket.weights == [0.5, 0.5])
         let b = try EventLabels.compute(panel, config: EventLabelConfig(target: "B", up: 0.04, down: 0.01, horizon: 1))
         #expect(b.series == [20, 20, 22] && b.values == [0, 1, -1] && b.weights == [0, 1])
-        #expect(throws: MarketDataError.self) { try EventLabels.compute(panel, config: EventLabelConfig(target: "C", up: 0.01, down: 0.01, horizon: 1)) }
-        #expect(throws: MarketDataError.self) { try EventLabels.compute(panel, config: EventLabelConfig(up: 0.01, down: 0.01, horizon: 0)) }
+        #expect(throws: MarketDataError("labels: target 'C' is not 'basket' nor a ticker of the data (A, B)")) {
+            try EventLabels.compute(panel, config: EventLabelConfig(target: "C", up: 0.01, down: 0.01, horizon: 1))
+        }
+        #expect(throws: MarketDataError("labels: horizon 0 must be at least 1 bar")) {
+            try EventLabels.compute(panel, config: EventLabelConfig(up: 0.01, down: 0.01, horizon: 0))
+        }
     }
 }

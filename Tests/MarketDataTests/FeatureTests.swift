@@ -64,7 +64,10 @@ struct FeatureTests {
     }
 
     @Test func windowsMustBeAtLeastTwo() {
-        #expect(throws: MarketDataError.self) { try FeatureMatrix.compute(p, config: FeatureConfig(volumeWindow: 1, volatilityWindow: 5)) }
+        let message = "DataConfig: features.volumeWindow 1 and features.volatilityWindow 5 must be at least 2"
+        #expect(throws: MarketDataError(message)) {
+            try FeatureMatrix.compute(p, config: FeatureConfig(volumeWindow: 1, volatilityWindow: 5))
+        }
     }
 }
 
@@ -119,6 +122,8 @@ struct NormaliserTests {
         #expect(decoded == n)
         let two = Panel(source: "t", tickers: ["A", "B"], timestamps: [0], open: [1, 1], high: [1, 1], low: [1, 1],
                         close: [1, 1], volume: [0, 0], observed: [true, true])
-        #expect(throws: MarketDataError.self) { try n.apply(FeatureMatrix.compute(two, config: windows)) }
+        let message = "Normaliser: fitted on 5 columns (X.logReturn, X.range, X.body…) "
+            + "but the features have 10 (A.logReturn, A.range, A.body…)"
+        #expect(throws: MarketDataError(message)) { try n.apply(FeatureMatrix.compute(two, config: windows)) }
     }
 }

@@ -149,7 +149,11 @@ struct LayoutTests {
         #expect(p.tickers == ["MSFT", "AAPL"])
         #expect(p.timestamps == [day("1990-01-03"), day("1990-01-04"), day("1990-01-05")])
         #expect(r.rowsOutsideSelection == 52 - 6)
-        #expect(throws: MarketDataError.self) { try load(fixture("us_stocks_top100_1990_2012.csv.gz")) { $0.tickers = ["ZZZ"] } }
+        let missing = "us_stocks_top100_1990_2012.csv.gz: ticker 'ZZZ' is not in the file "
+            + "(it has: AAPL, IBM, MSFT, XOM)"
+        #expect(throws: MarketDataError(missing)) {
+            try load(fixture("us_stocks_top100_1990_2012.csv.gz")) { $0.tickers = ["ZZZ"] }
+        }
     }
 
     /// The gzip reader against plain text: a file written with zlib's gzwrite loads like the same text uncompressed.

@@ -23,7 +23,11 @@ struct RepoDataTests {
         var later = DataConfig()
         later.start = "2013-01-01"
         later.splits = SplitConfig(train: [], validation: [], test: [2013, 2018])
-        #expect(throws: MarketDataError.self) { try loadMarket(later, baseDirectory: repoRoot) }
+        // Without a saved normaliser the train split is required (to fit one).
+        let message = "DataConfig: splits.train [] must be [first year, last year] with first <= last"
+        #expect(throws: MarketDataError(message)) {
+            try loadMarket(later, baseDirectory: repoRoot)
+        }
         let m = try loadMarket(later, baseDirectory: repoRoot, normaliser: saved)
         #expect(m.normaliser == full.normaliser && m.splits.train.isEmpty && m.splits.test == 0..<1510)
         let offset = full.splits.test.lowerBound

@@ -38,7 +38,7 @@ struct SplitTests {
         let step2 = try Splits.walkForward(WalkForwardConfig(trainYears: 2, testYears: 2, stepYears: 2), timestamps: timestamps)
         #expect(step2.map(\.testYears) == [2002...2003, 2004...2005])
         #expect(try Splits.walkForward(WalkForwardConfig(), timestamps: timestamps).isEmpty)
-        #expect(throws: MarketDataError.self) {
+        #expect(throws: MarketDataError("DataConfig: walkForward needs 7 years but the data covers 2000–2005")) {
             try Splits.walkForward(WalkForwardConfig(trainYears: 6, testYears: 1, stepYears: 1), timestamps: timestamps)
         }
     }

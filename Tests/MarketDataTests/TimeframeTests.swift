@@ -77,7 +77,12 @@ import Testing
         let warm = try FeatureMatrix.compute(months, config: config).warmup
         // The first bar after month `warm` closed.
         #expect(f.warmup == lastBar[warm] + 1)
-        #expect(throws: MarketDataError.self) { try Timeframes.features(p, config: config, timeframes: [.daily]) }
-        #expect(throws: MarketDataError.self) { try Timeframes.features(p, config: config, timeframes: [.weekly, .weekly]) }
+        let notCoarser = "DataConfig: timeframes: 'daily' is not coarser than the file's bars (one bar per period)"
+        #expect(throws: MarketDataError(notCoarser)) {
+            try Timeframes.features(p, config: config, timeframes: [.daily])
+        }
+        #expect(throws: MarketDataError(#"DataConfig: timeframes ["weekly", "weekly"] lists a time frame twice"#)) {
+            try Timeframes.features(p, config: config, timeframes: [.weekly, .weekly])
+        }
     }
 }

@@ -11,8 +11,14 @@ import Testing
 @Test func sameSeedSameStreamAndSplitDiffers() {
     var a = Xoshiro256(seed: 42), b = Xoshiro256(seed: 42)
     #expect((0..<100).map { _ in a.next() } == (0..<100).map { _ in b.next() })
-    var c = a.split()
-    #expect(c.next() != a.next())
+    // A split is reproducible, takes one draw of its parent and gives a stream of its own.
+    var c = a.split(), d = b.split()
+    let child = (0..<100).map { _ in c.next() }
+    #expect(child == (0..<100).map { _ in d.next() })
+    var fresh = Xoshiro256(seed: 42)
+    let whole = (0..<201).map { _ in fresh.next() }
+    #expect((0..<100).map { _ in a.next() } == Array(whole[101...]))
+    #expect(Set(child).isDisjoint(with: whole))
 }
 
 @Test func discreteSpaceSamplesInside() {

@@ -22,7 +22,9 @@ import Testing
         // A duplicate bar index fails the same way.
         var duplicate = makeSteps(10)
         duplicate[9].barIndex = 0
-        #expect(throws: RunStoreError.self) {
+        let reason = "cannot write episode train #1 of run \(run.id!): "
+            + "UNIQUE constraint failed: step.episodeId, step.barIndex"
+        #expect(throws: RunStoreError(path: path, reason: reason)) {
             try store.writeEpisode(makeEpisode(runId: run.id!, index: 1), steps: duplicate)
         }
         #expect(try store.episodes(runId: run.id!).map(\.id) == [first])

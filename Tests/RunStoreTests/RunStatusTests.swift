@@ -1,7 +1,34 @@
+import Foundation
+import GRDB
 import Testing
 @testable import RunStore
 
 @Test func runStatusRawValuesAreStable() {
     // These strings are stored in the database: renaming a case would orphan old rows.
     #expect(RunStatus.allCases.map(\.rawValue) == ["running", "finished", "failed", "interrupted"])
+}
+
+/// A `running` row is `interrupted` once its process is gone (on this host: no process with its pid; on another: its
+/// lease ran out), and stays `running` while it lives.
+@Test func runOwnedByADeadProcessReadsAsInterrupted() throws {
+    let dir = try TemporaryDirectory()
+    let store = try RunStore(path: dir.file("runs.sqlite"))
+    let live = try makeRun(store, seed: 1)
+    #expect(live.ownerPid == Int64(getpid()) && live.ownerHost == RunOwner.host)
+    let dead = try makeRun(store, seed: 2)
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let remote = try makeRun(store, seed: 3)
+    try store.pool.write { db in
+        try db.execute(sql: "UPDATE run SET ownerPid = ? WHERE id = ?", arguments: [gone.processIdentifier, dead.id!])
+        try db.execute(sql: "UPDATE run SET ownerHost = 'elsewhere', heartbeatAt = ? WHERE id = ?",
+                       arguments: [Date().addingTimeInterval(-2 * RunOwner.leaseSeconds), remote.id!])
+    }
+    #expect(try store.runs().map(\.status) == [.running, .interrupted, .interrupted])
+    #expect(try store.runs(status: .interrupted).map(\.id) == [dead.id, remote.id])
+    #expect(try store.runs(status: .running).map(\.id) == [live.id])
+    #expect(try store.run(id: dead.id!).message == "its process \(gone.processIdentifier) on \(RunOwner.host) is gone")
+    #expect(try store.run(id: remote.id!).message == "its process \(getpid()) on elsewhere is gone")
 }

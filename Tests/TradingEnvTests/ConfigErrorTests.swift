@@ -5,7 +5,7 @@ import Testing
 @Test func windowLongerThanSplitIsAnError() throws {
     let p = randomPanel(bars: 30)
     var c = MarketConfig(); c.window = 40
-    #expect(throws: EnvironmentError.self) {
+    #expect(throws: EnvironmentError("window 40 (after 0 warm-up bars) leaves no step in the split of 30 bars")) {
         _ = try MarketEnv(panel: p, features: simpleFeatures(p), width: 2, bars: 0..<30, config: c)
     }
 }

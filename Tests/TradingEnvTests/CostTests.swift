@@ -6,3 +6,22 @@ import Testing
     // 5 bps plus a tenth of a 2% range
     #expect(abs(c.impact(reference: 100, high: 101, low: 99) - (0.0005 + 0.002)) < 1e-15)
 }
+
+/// A short opened at bar 1's open sells below it by the spread, the fixed and the range slippage, pays commission on
+/// what it sold and a day's borrow on the short's value at the close.
+@Test func shortFillPaysImpactCommissionAndBorrow() throws {
+    var env = try makeEnv(makePanel(open: tinyOpen, close: tinyClose)) { c in
+        c.costs = CostModel(commissionBps: 10, halfSpreadBps: 2, slippageBps: 3, slippageRangeFraction: 0.1,
+                            borrowBpsPerYear: 100)
+    }
+    _ = env.reset(seed: 0)
+    let s = env.step(.index(0))  // short, decided at bar 0
+    // Bar 1: open 101, close 102, high 102 · 1.01, low 101 · 0.99; one day of 365.25 at 1% a year.
+    let impact = 5e-4 + 0.1 * (102 * 1.01 - 101 * 0.99) / 101
+    let price = 101 * (1 - impact), q = 1_000 / 101.0
+    #expect(abs(s.info.fillPrice - price) < 1e-12)
+    #expect(abs(env.lastFills[0].quantity + q) < 1e-12)
+    let commission = q * price * 1e-3, borrow = q * 102 * 1e-2 / 365.25
+    #expect(abs(s.info.cost - (commission + q * 101 * impact + borrow)) < 1e-9)
+    #expect(abs(s.info.equity - (1_000 + q * price - commission - borrow - q * 102)) < 1e-9)
+}

@@ -1,9 +1,8 @@
 import Foundation
+import FuzzSupport
 import RLCore
 import Testing
 @testable import MarketData
-
-// In ExperimentsTests (not MarketDataTests) so that the YAML fuzzing next to it shares its outcome and watchdog.
 
 /// Seeded fuzzing of the CSV loader on real files: byte flips, insertions, deletions, truncations, bad field values,
 /// repeated / swapped / dropped lines, under every repair policy. Every case must either load a valid panel (finite
@@ -18,8 +17,6 @@ struct CSVFuzzTests {
     /// The first rows of the committed files: single asset (M/D/YYYY, Adj Close) and the panel (long format, tickers).
     static let seeds: [(name: String, lines: [String])] = {
         let sp500 = try! String(contentsOfFile: repoRoot + "/data/sp500_1999_2018_arch.csv", encoding: .utf8)
-        var config = DataConfig()
-        config.file = "panel.csv"
         let panelBytes = try! FileBytes.read(repoRoot + "/data/us_stocks_20_1990_2012.csv.gz").dropLast()
         let panel = String(decoding: panelBytes.prefix(40_000), as: UTF8.self)
         // Split on the byte, so the `\r` of CRLF files (the S&P 500 file has them) stays at the end of each line.
@@ -96,15 +93,8 @@ struct CSVFuzzTests {
     }
 
     @Test func mutatedCSVFilesLoadOrFailWithOneLine() {
-        let outcome = FuzzOutcome()
-        let finished = runWithWatchdog(seconds: 120) {
-            for k in 0..<Self.cases {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let p = Self.problem(k)
-                outcome.record(case: k, problem: p, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-            }
-        }
-        #expect(finished, "the fuzz loop hung (watchdog)")
+        let outcome = FuzzOutcome.run(cases: Self.cases, watchdog: 120) { Self.problem($0) }
+        #expect(outcome.finished, "the fuzz loop hung (watchdog)")
         #expect(outcome.problems.isEmpty, "\(outcome.problems.prefix(5))")
         #expect(outcome.slowest < Self.caseBound, "slowest case took \(outcome.slowest) s")
         #expect(outcome.count == Self.cases)
@@ -112,7 +102,7 @@ struct CSVFuzzTests {
 
     @Test func mutatedGzipFilesFailWithOneLine() throws {
         let whole = try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/data/us_stocks_20_1990_2012.csv.gz"))
-        let dir = try temporaryDirectory()
+        let dir = tempDirectory()
         var rng = Xoshiro256(seed: 77)
         for k in 0..<200 {
             var bytes = [UInt8](whole.prefix(4_096 + k * 97))
@@ -129,33 +119,4 @@ struct CSVFuzzTests {
             }
         }
     }
-}
-
-/// What a fuzz loop found: problems by case, the slowest case's seconds, cases run. Written by the loop's thread,
-/// read after it finished.
-final class FuzzOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var problems: [String] = []
-    private(set) var slowest = 0.0
-    private(set) var count = 0
-
-    func record(case k: Int, problem: String?, seconds: Double) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let problem { problems.append("case \(k): \(problem)") }
-        slowest = max(slowest, seconds)
-        count += 1
-    }
-}
-
-/// Runs `body` on its own thread and waits at most `seconds`; false if it did not finish (the thread is left running).
-func runWithWatchdog(seconds: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
-        body()
-        done.signal()
-    }
-    thread.stackSize = 16 << 20
-    thread.start()
-    return done.wait(timeout: .now() + seconds) == .success
 }
