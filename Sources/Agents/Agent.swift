@@ -101,29 +101,6 @@ public struct TrainingProfile: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// Monotonic seconds (package: the benchmarks time with it too).
-@inline(__always) package func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-
-/// Per-environment running episode return and length; emits `.step` and `.episode` events.
-struct EpisodeTracker {
-    var returns: [Double]
-    var lengths: [Int]
-    init(envs: Int) { returns = .init(repeating: 0, count: envs); lengths = .init(repeating: 0, count: envs) }
-
-    mutating func record<Info>(env i: Int, step: Step<some Any, Info>, action: Double, globalStep: Int,
-                               progress: (TrainingEvent<Info>) -> Void) {
-        progress(.step(env: i, globalStep: globalStep, action: action, reward: step.reward, info: step.info))
-        returns[i] += step.reward
-        lengths[i] += 1
-        if step.done {
-            progress(.episode(EpisodeRecord(step: globalStep, env: i, episodeReturn: returns[i], length: lengths[i],
-                                            terminated: step.terminated, info: step.info)))
-            returns[i] = 0
-            lengths[i] = 0
-        }
-    }
-}
-
 /// Any agent's config, discriminated by its `algo` key (each config struct carries its own `algo` field, so one YAML
 /// file decodes either straight into its struct or into this wrapper).
 public enum AgentConfig: Codable, Equatable, Sendable {
@@ -181,52 +158,4 @@ public func makeAgent(_ config: AgentConfig, spec: AgentSpec, seed: UInt64) -> a
     case .a2c(let c): A2CAgent(c, spec: spec, seed: seed)
     case .ppo(let c): PPOAgent(c, spec: spec, seed: seed)
     }
-}
-
-/// The non-tensor state of a checkpoint, `agent.json`.
-struct CheckpointState<Config: Codable>: Codable {
-    var algorithm: Algorithm
-    var config: Config
-    var spec: AgentSpec
-    var rng: Xoshiro256
-    var stepsDone: Int
-    var updatesDone: Int
-    /// Algorithm-specific counters and small vectors (e.g. the Gaussian policy's log-std and its Adam moments).
-    var extra: [String: [Double]]
-}
-
-enum Checkpoint {
-    static let network = "network.safetensors"
-    static let stateFile = "agent.json"
-
-    static func write<C: Codable>(_ state: CheckpointState<C>, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(state).write(to: directory.appendingPathComponent(stateFile), options: .atomic)
-    }
-
-    static func read<C: Codable & Equatable>(_ type: C.Type, from directory: URL, algorithm: Algorithm, config: C,
-                                             spec: AgentSpec) throws -> CheckpointState<C> {
-        let url = directory.appendingPathComponent(stateFile)
-        let state: CheckpointState<C>
-        do {
-            state = try JSONDecoder().decode(CheckpointState<C>.self, from: Data(contentsOf: url))
-        } catch {
-            throw CheckpointError("\(url.path): cannot read the agent state (\(error))")
-        }
-        guard state.algorithm == algorithm else {
-            throw CheckpointError("\(url.path): a \(state.algorithm.rawValue) checkpoint, not \(algorithm.rawValue)")
-        }
-        guard state.spec == spec else { throw CheckpointError("\(url.path): made for \(state.spec), this agent is \(spec)") }
-        guard state.config == config else { throw CheckpointError("\(url.path): made with another config") }
-        return state
-    }
-
-}
-
-/// A checkpoint that cannot be used: missing, unreadable, corrupt, unwritable, or made for another agent.
-public struct CheckpointError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
