@@ -77,7 +77,7 @@ public protocol Agent: AnyObject {
     var profile: TrainingProfile { get }
     /// Every network the agent holds (the trained one first; DQN's target network second), for loading a pretrained
     /// encoder into them (`loadEncoder`).
-    var networks: [RecurrentNetwork] { get }
+    var networks: [EncoderNetwork] { get }
     /// Trains for `steps` more environment steps (rounded up to whole rollouts for policy-gradient agents).
     func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void)
     /// The agent's action for one observation: greedy / the policy's mode when `deterministic`, else exploring with

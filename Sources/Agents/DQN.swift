@@ -120,9 +120,9 @@ public final class DQNAgent: Agent {
     public private(set) var profile = TrainingProfile()
 
     /// Q (B,K) networks.
-    public let online: RecurrentNetwork
-    public var networks: [RecurrentNetwork] { [online, target] }
-    public let target: RecurrentNetwork
+    public let online: EncoderNetwork
+    public var networks: [EncoderNetwork] { [online, target] }
+    public let target: EncoderNetwork
     var adam: Adam
     var rng: Xoshiro256
     public private(set) var replay: ReplayBuffer

@@ -48,7 +48,7 @@ final class ActorCritic {
     let spec: AgentSpec
     let kind: Kind
     let continuous: ContinuousPolicyConfig
-    let net: RecurrentNetwork
+    let net: EncoderNetwork
     let workspaces: WorkspacePool
     var adam: Adam
     /// Gaussian, state-independent mode: log σ (A), its gradient and its optimizer.

@@ -53,11 +53,11 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     }
 
     /// The network: input width F+P over windows of T bars, this body, then `heads` on the body's output (B,H).
-    public func network(inputWidth: Int, window: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> RecurrentNetwork {
+    public func network(inputWidth: Int, window: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> EncoderNetwork {
         precondition(embedding >= 1 && hidden >= 1 && layers >= 1 && kernel >= 1, "encoder sizes must be positive")
-        let net = RecurrentNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
-                                         embeddingActivation: activation.activation, heads: heads, kind: kind,
-                                         kernel: kernel, window: window), using: &rng)
+        let net = EncoderNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
+                                       embeddingActivation: activation.activation, heads: heads, kind: kind,
+                                       kernel: kernel, window: window), using: &rng)
         if freeze { net.frozen = net.encoderParameters }
         return net
     }
@@ -152,11 +152,11 @@ func fillInput<O: WindowObservation>(_ ws: Workspace, observations: [O], spec: A
 
 /// Workspaces of one network keyed by batch size, made once each (the window T is fixed by the spec).
 final class WorkspacePool {
-    let network: RecurrentNetwork
+    let network: EncoderNetwork
     let time: Int
     private var byBatch: [Int: Workspace] = [:]
 
-    init(_ network: RecurrentNetwork, time: Int) { self.network = network; self.time = time }
+    init(_ network: EncoderNetwork, time: Int) { self.network = network; self.time = time }
 
     func callAsFunction(batch: Int) -> Workspace {
         if let ws = byBatch[batch] { return ws }
@@ -182,7 +182,7 @@ extension Agent {
     /// Copies the embedding and LSTM tensors (`embed.*`, `lstm.*`) of `source` into every network of the agent (the
     /// heads keep their initialisation). Errors when a tensor is missing or its shape differs (another input width or
     /// encoder size).
-    public func loadEncoder(from source: RecurrentNetwork) throws {
+    public func loadEncoder(from source: EncoderNetwork) throws {
         for net in networks {
             let encoder = net.tensors.filter { net.encoderParameters.contains($0.range.lowerBound) }
             for t in encoder {

@@ -56,8 +56,8 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
     }
 
     /// The policy + value network.
-    public var network: RecurrentNetwork { core.net }
-    public var networks: [RecurrentNetwork] { [core.net] }
+    public var network: EncoderNetwork { core.net }
+    public var networks: [EncoderNetwork] { [core.net] }
 
     public func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction {
         core.act(observation, deterministic: deterministic, using: &rng)
