@@ -31,14 +31,16 @@ public enum TrainingEvent<Info> {
     /// action), the environment's reward and info. Emitted before the `.episode` event of a step that ends an episode.
     case step(env: Int, globalStep: Int, action: Double, reward: Double, info: Info)
     /// An episode of environment `env` ended at global env step `step`.
-    case episode(EpisodeRecord<Info>)
+    case episode(EpisodeEnd<Info>)
     /// An update finished; `metrics` are named like CleanRL's (`losses/td`, `losses/policy`, `losses/value`,
     /// `losses/entropy`, `losses/approx_kl`, `charts/epsilon`, `charts/learning_rate`, `charts/sps`).
     case update(step: Int, metrics: [String: Double])
 }
 
-/// One finished episode.
-public struct EpisodeRecord<Info> {
+/// How an episode ended, as training reports it (`.episode` events): when and in which environment, its return and
+/// length, termination or truncation, and its last step's info. (RunStore's `EpisodeRecord` is the stored row the
+/// experiment loop writes from it and the episode's steps.)
+public struct EpisodeEnd<Info> {
     /// Global env step (all environments) at which it ended.
     public var step: Int
     /// Which of the vectorised environments it ran in.
@@ -63,7 +65,8 @@ public struct EpisodeRecord<Info> {
 /// Determinism: the same config, spec, agent seed, training seed and BLAS thread count give bit-identical actions and
 /// weights. `train` resets fresh copies of `env` (environment i gets seed `seed + i`) and can be called again to
 /// continue training: counters, optimizer state, the exploration RNG and schedules continue; the environments restart
-/// and, for DQN, the replay buffer is kept in memory (it is not checkpointed).
+/// and, for DQN, the replay buffer is kept. `save` writes all of that, DQN's replay buffer included (`replay.bin`), so
+/// an agent restored with `load` trains on exactly as the saved one would.
 public protocol Agent: AnyObject {
     /// Which algorithm this is.
     var algorithm: Algorithm { get }

@@ -107,7 +107,7 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
         var observations = venv.reset(seed: 0)
         var buffer = RolloutBuffer(envs: 2, extrasWidth: 1, actionWidth: 1)
         var tracker = EpisodeTracker(envs: 2), step = 0, profile = TrainingProfile()
-        var ended: [EpisodeRecord<Int>] = []
+        var ended: [EpisodeEnd<Int>] = []
         let episodes = core.collect(&venv, observations: &observations, into: &buffer, steps: 4, rewardScale: 1, rng: &rng,
                                     tracker: &tracker, globalStep: &step, profile: &profile) { event in
             if case .episode(let e) = event { ended.append(e) }
@@ -259,7 +259,7 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     let env = try marketEnv(sinePanel(bars: 30), bars: 0..<30, window: 4)
     guard case .dqn(let c) = tinyConfig(.dqn) else { return }
     let agent = DQNAgent(c, spec: AgentSpec(of: env), seed: 1)
-    var episodes: [EpisodeRecord<StepInfo>] = []
+    var episodes: [EpisodeEnd<StepInfo>] = []
     var updates: [[String: Double]] = []
     agent.train(env: env, steps: 52, seed: 0) { event in
         switch event {

@@ -16,8 +16,8 @@ struct EpisodeTracker {
         returns[i] += step.reward
         lengths[i] += 1
         if step.done {
-            progress(.episode(EpisodeRecord(step: globalStep, env: i, episodeReturn: returns[i], length: lengths[i],
-                                            terminated: step.terminated, info: step.info)))
+            progress(.episode(EpisodeEnd(step: globalStep, env: i, episodeReturn: returns[i], length: lengths[i],
+                                         terminated: step.terminated, info: step.info)))
             returns[i] = 0
             lengths[i] = 0
         }
