@@ -230,7 +230,28 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
         #expect(top["algo"] == algo.rawValue)
     }
     var wrong = PPOConfig(); wrong.algo = .dqn
-    #expect(throws: ConfigValueError.self) { try wrong.validate() }
+    #expect(throws: AgentConfigError.self) { try wrong.validate() }
+}
+
+@Test func encoderMistakesAreConfigErrors() throws {
+    var frozen = tinyEncoder
+    frozen.freeze = true
+    #expect(throws: AgentConfigError.self) { try frozen.validate() }
+    frozen.from = "pretrain"
+    try frozen.validate()
+
+    let env = try smallMarket(), spec = AgentSpec(of: env)
+    let agent = makeAgent(tinyConfig(.a2c), spec: spec, seed: 1)
+    var rng = Xoshiro256(seed: 2)
+    var wider = tinyEncoder
+    wider.hidden += 1
+    let head = [HeadSpec("head", .linear(outputs: 1))]
+    let mismatched = wider.network(inputWidth: spec.inputWidth, window: spec.window, heads: head, using: &rng)
+    #expect(throws: AgentConfigError.self) { try agent.loadEncoder(from: mismatched) }
+    let matching = tinyEncoder.network(inputWidth: spec.inputWidth, window: spec.window, heads: head, using: &rng)
+    try agent.loadEncoder(from: matching)
+    let net = agent.networks[0], encoder = net.encoderParameters
+    #expect(Array(net.parameters[encoder]) == Array(matching.parameters[encoder]))
 }
 
 @Test func dqnPrioritizedReplayUpdatesPrioritiesAndPolyakMovesTheTarget() throws {

@@ -65,7 +65,7 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     /// Checks `from` / `freeze` (freeze needs a pretrained encoder to keep).
     public func validate() throws {
         if freeze && from.isEmpty {
-            throw CheckpointError("encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
+            throw AgentConfigError("encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
         }
     }
 }
@@ -179,16 +179,16 @@ extension AgentConfig {
 }
 
 extension Agent {
-    /// Copies the embedding and LSTM tensors (`embed.*`, `lstm.*`) of `source` into every network of the agent (the
-    /// heads keep their initialisation). Errors when a tensor is missing or its shape differs (another input width or
-    /// encoder size).
+    /// Copies the embedding and body tensors (`embed.*`, then `lstm.*`, `conv.*` or `mlp.*`) of `source` into every
+    /// network of the agent (the heads keep their initialisation). Throws an `AgentConfigError` when a tensor is
+    /// missing or its shape differs (another body, input width or encoder size than the agent's config).
     public func loadEncoder(from source: EncoderNetwork) throws {
         for net in networks {
             let encoder = net.tensors.filter { net.encoderParameters.contains($0.range.lowerBound) }
             for t in encoder {
                 guard let s = source.tensor(named: t.name), s.shape == t.shape else {
                     let have = source.tensor(named: t.name).map { "\($0.shape)" } ?? "missing"
-                    throw CheckpointError("pretrained encoder: tensor \(t.name) is \(have), the agent needs \(t.shape) (same environment width and encoder sizes?)")
+                    throw AgentConfigError("pretrained encoder: tensor \(t.name) is \(have), the agent needs \(t.shape) (same environment width and encoder sizes?)")
                 }
                 net.parameters.replaceSubrange(t.range, with: source.parameters[s.range])
             }
