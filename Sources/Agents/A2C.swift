@@ -56,7 +56,8 @@ public final class A2CAgent: PolicyGradientAgent<A2CConfig>, Agent {
     public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
         trainOnRollouts(env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
                         gaeLambda: config.gaeLambda, progress: progress) { buffer, _ in
-            vanillaUpdate(buffer, advantages: buffer.advantages, normalize: config.normalizeAdvantage, chunk: buffer.count)
+            vanillaUpdate(buffer, advantages: buffer.advantages, normalize: config.normalizeAdvantage,
+                          chunk: buffer.count)
         }
     }
 }

@@ -79,8 +79,9 @@ public final class ReinforceAgent: PolicyGradientAgent<ReinforceConfig>, Agent {
     /// One gradient step over all stored steps, in chunks of `minibatchSize` accumulated into one gradient.
     func update(_ buffer: inout RolloutBuffer, lastValues: [Float]) -> [String: Double] {
         buffer.computeAdvantages(lastValues: lastValues, gamma: Float(config.gamma), lambda: 1)
-        var metrics = vanillaUpdate(buffer, advantages: config.baseline ? buffer.advantages : buffer.returns,   // G − V, or G
-                                    normalize: config.normalizeAdvantage, chunk: config.minibatchSize)
+        let advantages = config.baseline ? buffer.advantages : buffer.returns   // G − V, or G
+        var metrics = vanillaUpdate(buffer, advantages: advantages, normalize: config.normalizeAdvantage,
+                                    chunk: config.minibatchSize)
         metrics["charts/rollout_steps"] = Double(buffer.count)
         return metrics
     }

@@ -13,7 +13,8 @@
 ///
 ///     var rng = Xoshiro256(seed: 1)
 ///     let net = EncoderNetwork(.init(features: F, embedding: 32, hidden: 64, layers: 1,
-///                                    heads: [HeadSpec("policy", .linear(outputs: A)), HeadSpec("value", .linear(outputs: 1))]),
+///                                    heads: [HeadSpec("policy", .linear(outputs: A)),
+///                                            HeadSpec("value", .linear(outputs: 1))]),
 ///                              using: &rng)
 ///     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 3e-4))
 ///     let train = net.makeWorkspace(batch: 64, time: 32)    // once; reuse every update
@@ -93,8 +94,11 @@ public final class EncoderNetwork {
         let (E, H, L) = (configuration.embedding, configuration.hidden, configuration.layers)
         switch configuration.kind {
         case .lstm: body = LSTM("lstm", inputSize: E, hidden: H, layers: L, layout: &layout)
-        case .cnn: body = TemporalConvolution("conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L, layout: &layout)
-        case .mlp: body = WindowMLP("mlp", inputSize: E, time: configuration.window, hidden: H, layers: L, layout: &layout)
+        case .cnn:
+            body = TemporalConvolution("conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L,
+                                       layout: &layout)
+        case .mlp:
+            body = WindowMLP("mlp", inputSize: E, time: configuration.window, hidden: H, layers: L, layout: &layout)
         }
         encoderParameters = 0..<layout.count
         heads = configuration.heads.map { Head($0, hidden: configuration.hidden, layout: &layout) }

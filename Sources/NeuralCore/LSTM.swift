@@ -204,7 +204,8 @@ public struct LSTM: Sendable {
     }
 }
 
-/// The `lstm` body of an `EncoderNetwork`: h0, c0 → hN, cN (L,B,H); `dHiddenSequence` when given, dhN, dcN → dh0, dc0.
+/// The `lstm` body of an `EncoderNetwork`: h0, c0 → hN, cN (L,B,H); backward takes `dHiddenSequence` when given,
+/// dhN, dcN and gives dh0, dc0.
 extension LSTM: EncoderBody {
     func makeCache(batch: Int, time: Int) -> AnyObject? { LSTMCache(self, batch: batch, time: time) }
 

@@ -36,7 +36,9 @@ enum Checkpoint {
         guard state.algorithm == algorithm else {
             throw CheckpointError("\(url.path): a \(state.algorithm.rawValue) checkpoint, not \(algorithm.rawValue)")
         }
-        guard state.spec == spec else { throw CheckpointError("\(url.path): made for \(state.spec), this agent is \(spec)") }
+        guard state.spec == spec else {
+            throw CheckpointError("\(url.path): made for \(state.spec), this agent is \(spec)")
+        }
         guard state.config == config else { throw CheckpointError("\(url.path): made with another config") }
         return state
     }

@@ -53,7 +53,8 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     }
 
     /// The network: input width F+P over windows of T bars, this body, then `heads` on the body's output (B,H).
-    public func network(inputWidth: Int, window: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> EncoderNetwork {
+    public func network(inputWidth: Int, window: Int, heads: [HeadSpec],
+                        using rng: inout some RandomNumberGenerator) -> EncoderNetwork {
         precondition(embedding >= 1 && hidden >= 1 && layers >= 1 && kernel >= 1, "encoder sizes must be positive")
         let net = EncoderNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
                                        embeddingActivation: activation.activation, heads: heads, kind: kind,
@@ -65,7 +66,8 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     /// Checks `from` / `freeze` (freeze needs a pretrained encoder to keep).
     public func validate() throws {
         if freeze && from.isEmpty {
-            throw AgentConfigError("encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
+            throw AgentConfigError(
+                "encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
         }
     }
 }
@@ -188,7 +190,8 @@ extension Agent {
             for t in encoder {
                 guard let s = source.tensor(named: t.name), s.shape == t.shape else {
                     let have = source.tensor(named: t.name).map { "\($0.shape)" } ?? "missing"
-                    throw AgentConfigError("pretrained encoder: tensor \(t.name) is \(have), the agent needs \(t.shape) (same environment width and encoder sizes?)")
+                    throw AgentConfigError("pretrained encoder: tensor \(t.name) is \(have), the agent needs "
+                                           + "\(t.shape) (same environment width and encoder sizes?)")
                 }
                 net.parameters.replaceSubrange(t.range, with: source.parameters[s.range])
             }

@@ -48,7 +48,9 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
     var advantageScratch: [Float] = []
 
     public init(_ config: Config, spec: AgentSpec, seed: UInt64) {
-        do { try config.validate() } catch { preconditionFailure("invalid \(config.algo.rawValue.uppercased()) config: \(error)") }
+        do { try config.validate() } catch {
+            preconditionFailure("invalid \(config.algo.rawValue.uppercased()) config: \(error)")
+        }
         self.config = config
         rng = Xoshiro256(seed: seed)
         core = ActorCritic(spec: spec, encoder: config.encoder, continuous: config.continuous,
@@ -79,8 +81,9 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
         let start = stepsDone, stop = stepsDone + steps, startTime = now()
         while stepsDone < stop {
             buffer.clear()
-            _ = core.collect(&venv, observations: &observations, into: &buffer, steps: S, rewardScale: config.rewardScale,
-                             rng: &rng, tracker: &tracker, globalStep: &stepsDone, profile: &profile, progress: progress)
+            _ = core.collect(&venv, observations: &observations, into: &buffer, steps: S,
+                             rewardScale: config.rewardScale, rng: &rng, tracker: &tracker, globalStep: &stepsDone,
+                             profile: &profile, progress: progress)
             let t0 = now()
             buffer.computeAdvantages(lastValues: core.values(observations), gamma: Float(config.gamma),
                                      lambda: Float(gaeLambda))
@@ -105,8 +108,8 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
             let end = min(begin + chunk, N), part = rows[begin ..< end]
             let ws = core.forward(buffer, rows: part)
             core.addVanillaLoss(ws, rows: part, buffer: buffer, advantages: advantageScratch[begin ..< end],
-                                valueCoefficient: config.valueCoefficient, entropyCoefficient: config.entropyCoefficient,
-                                normalizer: N, sums: &sums)
+                                valueCoefficient: config.valueCoefficient,
+                                entropyCoefficient: config.entropyCoefficient, normalizer: N, sums: &sums)
             core.net.backward(ws)
             begin += chunk
         }
