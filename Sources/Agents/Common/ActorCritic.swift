@@ -230,9 +230,7 @@ final class ActorCritic {
         switch kind {
         case .categorical(let K):
             let row = ws.outputs[0].pointer + b * K
-            let lse = logSumExp(row, K)
-            var h: Float = 0
-            for a in 0..<K { let lp = row[a] - lse; h -= Foundation.exp(lp) * lp }
+            let lse = logSumExp(row, K), h = entropy(ws, b)
             for a in 0..<K { let lp = row[a] - lse; d[b * K + a] += c * (-Foundation.exp(lp) * (lp + h)) }
         case .gaussian(let A):
             for j in 0..<A {
