@@ -11,7 +11,7 @@ import RLCore
 
 /// A2C's hyper-parameters. Defaults: SB3's A2C (n = 5, lr 7e-4, entropy 0, value ½, clip 0.5) with Adam and 8
 /// environments × 16 steps for daily bars.
-public struct A2CConfig: Codable, Equatable, Sendable {
+public struct A2CConfig: PolicyGradientConfig {
     /// Algorithm discriminator; must be `a2c`.
     public var algo: Algorithm = .a2c
     /// The shared encoder's size.
@@ -51,78 +51,13 @@ public struct A2CConfig: Codable, Equatable, Sendable {
 }
 
 /// A2C with a categorical (K) or Gaussian (A) policy.
-public final class A2CAgent: Agent {
-    public let config: A2CConfig
-    public var spec: AgentSpec { core.spec }
-    public var algorithm: Algorithm { .a2c }
-    public private(set) var stepsDone = 0
-    public private(set) var updatesDone = 0
-    public private(set) var profile = TrainingProfile()
-    let core: ActorCritic
-    public var networks: [RecurrentNetwork] { [core.net] }
-    var rng: Xoshiro256
-    var rows: [Int] = []
-    var advantageScratch: [Float] = []
-
-    public init(_ config: A2CConfig, spec: AgentSpec, seed: UInt64) {
-        do { try config.validate() } catch { preconditionFailure("invalid A2C config: \(error)") }
-        self.config = config
-        rng = Xoshiro256(seed: seed)
-        core = ActorCritic(spec: spec, encoder: config.encoder, continuous: config.continuous,
-                           learningRate: config.learningRate, using: &rng)
-    }
-
-    /// The policy + value network.
-    public var network: RecurrentNetwork { core.net }
-
-    public func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction {
-        core.act(observation, deterministic: deterministic, using: &rng)
-    }
-
+public final class A2CAgent: PolicyGradientAgent<A2CConfig>, Agent {
+    /// Per rollout of B × n steps: n-step (GAE) advantages, then one gradient step on the whole rollout.
     public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
-        let B = config.numEnvs, S = config.nSteps
-        var venv = VectorEnv(Array(repeating: env, count: B))
-        var observations = venv.reset(seed: seed)
-        var buffer = RolloutBuffer(envs: B, extrasWidth: spec.extras, actionWidth: core.actionWidth, reserve: S)
-        var tracker = EpisodeTracker(envs: B)
-        let start = stepsDone, stop = stepsDone + steps, startTime = now()
-        if rows.count != B * S { rows = Array(0..<(B * S)) }
-        while stepsDone < stop {
-            buffer.clear()
-            _ = core.collect(&venv, observations: &observations, into: &buffer, steps: S, rewardScale: config.rewardScale,
-                             rng: &rng, tracker: &tracker, globalStep: &stepsDone, profile: &profile, progress: progress)
-            let t0 = now()
-            buffer.computeAdvantages(lastValues: core.values(observations), gamma: Float(config.gamma), lambda: Float(config.gaeLambda))
-            if config.normalizeAdvantage {
-                normalized(buffer.advantages, into: &advantageScratch)
-            } else {
-                advantageScratch = buffer.advantages
-            }
-            var sums = LossSums()
-            core.zeroGradients()
-            let ws = core.forward(buffer, rows: rows[...])
-            core.addVanillaLoss(ws, rows: rows[...], buffer: buffer, advantages: advantageScratch[...],
-                                valueCoefficient: config.valueCoefficient, entropyCoefficient: config.entropyCoefficient,
-                                normalizer: buffer.count, sums: &sums)
-            core.net.backward(ws)
-            let norm = core.step(maxGradNorm: config.maxGradNorm, learningRate: config.learningRate)
-            updatesDone += 1
-            profile.update += now() - t0
-            let n = Double(max(sums.count, 1))
-            progress(.update(step: stepsDone, metrics: [
-                "losses/policy": sums.policy / n, "losses/value": sums.value / n, "losses/entropy": sums.entropy / n,
-                "losses/explained_variance": explainedVariance(buffer), "charts/grad_norm": Double(norm),
-                "charts/learning_rate": config.learningRate,
-                "charts/sps": Double(stepsDone - start) / max(now() - startTime, 1e-9)]))
+        trainOnRollouts(env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
+                        gaeLambda: config.gaeLambda, progress: progress) { buffer, _ in
+            vanillaUpdate(buffer, advantages: buffer.advantages, normalize: config.normalizeAdvantage,
+                          chunk: buffer.count)
         }
-    }
-
-    public func save(to directory: URL) throws {
-        try core.save(to: directory, algorithm: .a2c, config: config, rng: rng, stepsDone: stepsDone, updatesDone: updatesDone)
-    }
-
-    public func load(from directory: URL) throws {
-        let state = try core.load(from: directory, algorithm: .a2c, config: config)
-        rng = state.rng; stepsDone = state.stepsDone; updatesDone = state.updatesDone
     }
 }

@@ -31,14 +31,16 @@ public enum TrainingEvent<Info> {
     /// action), the environment's reward and info. Emitted before the `.episode` event of a step that ends an episode.
     case step(env: Int, globalStep: Int, action: Double, reward: Double, info: Info)
     /// An episode of environment `env` ended at global env step `step`.
-    case episode(EpisodeRecord<Info>)
+    case episode(EpisodeEnd<Info>)
     /// An update finished; `metrics` are named like CleanRL's (`losses/td`, `losses/policy`, `losses/value`,
     /// `losses/entropy`, `losses/approx_kl`, `charts/epsilon`, `charts/learning_rate`, `charts/sps`).
     case update(step: Int, metrics: [String: Double])
 }
 
-/// One finished episode.
-public struct EpisodeRecord<Info> {
+/// How an episode ended, as training reports it (`.episode` events): when and in which environment, its return and
+/// length, termination or truncation, and its last step's info. (RunStore's `EpisodeRecord` is the stored row the
+/// experiment loop writes from it and the episode's steps.)
+public struct EpisodeEnd<Info> {
     /// Global env step (all environments) at which it ended.
     public var step: Int
     /// Which of the vectorised environments it ran in.
@@ -63,7 +65,8 @@ public struct EpisodeRecord<Info> {
 /// Determinism: the same config, spec, agent seed, training seed and BLAS thread count give bit-identical actions and
 /// weights. `train` resets fresh copies of `env` (environment i gets seed `seed + i`) and can be called again to
 /// continue training: counters, optimizer state, the exploration RNG and schedules continue; the environments restart
-/// and, for DQN, the replay buffer is kept in memory (it is not checkpointed).
+/// and, for DQN, the replay buffer is kept. `save` writes all of that, DQN's replay buffer included (`replay.bin`), so
+/// an agent restored with `load` trains on exactly as the saved one would.
 public protocol Agent: AnyObject {
     /// Which algorithm this is.
     var algorithm: Algorithm { get }
@@ -77,7 +80,7 @@ public protocol Agent: AnyObject {
     var profile: TrainingProfile { get }
     /// Every network the agent holds (the trained one first; DQN's target network second), for loading a pretrained
     /// encoder into them (`loadEncoder`).
-    var networks: [RecurrentNetwork] { get }
+    var networks: [EncoderNetwork] { get }
     /// Trains for `steps` more environment steps (rounded up to whole rollouts for policy-gradient agents).
     func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void)
     /// The agent's action for one observation: greedy / the policy's mode when `deterministic`, else exploring with
@@ -99,29 +102,6 @@ public struct TrainingProfile: Codable, Equatable, Sendable {
     /// Updates: sampling, forward, backward, optimizer.
     public var update: Double = 0
     public init() {}
-}
-
-/// Monotonic seconds (package: the benchmarks time with it too).
-@inline(__always) package func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-
-/// Per-environment running episode return and length; emits `.step` and `.episode` events.
-struct EpisodeTracker {
-    var returns: [Double]
-    var lengths: [Int]
-    init(envs: Int) { returns = .init(repeating: 0, count: envs); lengths = .init(repeating: 0, count: envs) }
-
-    mutating func record<Info>(env i: Int, step: Step<some Any, Info>, action: Double, globalStep: Int,
-                               progress: (TrainingEvent<Info>) -> Void) {
-        progress(.step(env: i, globalStep: globalStep, action: action, reward: step.reward, info: step.info))
-        returns[i] += step.reward
-        lengths[i] += 1
-        if step.done {
-            progress(.episode(EpisodeRecord(step: globalStep, env: i, episodeReturn: returns[i], length: lengths[i],
-                                            terminated: step.terminated, info: step.info)))
-            returns[i] = 0
-            lengths[i] = 0
-        }
-    }
 }
 
 /// Any agent's config, discriminated by its `algo` key (each config struct carries its own `algo` field, so one YAML
@@ -181,52 +161,4 @@ public func makeAgent(_ config: AgentConfig, spec: AgentSpec, seed: UInt64) -> a
     case .a2c(let c): A2CAgent(c, spec: spec, seed: seed)
     case .ppo(let c): PPOAgent(c, spec: spec, seed: seed)
     }
-}
-
-/// The non-tensor state of a checkpoint, `agent.json`.
-struct CheckpointState<Config: Codable>: Codable {
-    var algorithm: Algorithm
-    var config: Config
-    var spec: AgentSpec
-    var rng: Xoshiro256
-    var stepsDone: Int
-    var updatesDone: Int
-    /// Algorithm-specific counters and small vectors (e.g. the Gaussian policy's log-std and its Adam moments).
-    var extra: [String: [Double]]
-}
-
-enum Checkpoint {
-    static let network = "network.safetensors"
-    static let stateFile = "agent.json"
-
-    static func write<C: Codable>(_ state: CheckpointState<C>, to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(state).write(to: directory.appendingPathComponent(stateFile), options: .atomic)
-    }
-
-    static func read<C: Codable & Equatable>(_ type: C.Type, from directory: URL, algorithm: Algorithm, config: C,
-                                             spec: AgentSpec) throws -> CheckpointState<C> {
-        let url = directory.appendingPathComponent(stateFile)
-        let state: CheckpointState<C>
-        do {
-            state = try JSONDecoder().decode(CheckpointState<C>.self, from: Data(contentsOf: url))
-        } catch {
-            throw CheckpointError("\(url.path): cannot read the agent state (\(error))")
-        }
-        guard state.algorithm == algorithm else {
-            throw CheckpointError("\(url.path): a \(state.algorithm.rawValue) checkpoint, not \(algorithm.rawValue)")
-        }
-        guard state.spec == spec else { throw CheckpointError("\(url.path): made for \(state.spec), this agent is \(spec)") }
-        guard state.config == config else { throw CheckpointError("\(url.path): made with another config") }
-        return state
-    }
-
-}
-
-/// A checkpoint that cannot be used: missing, unreadable, corrupt, unwritable, or made for another agent.
-public struct CheckpointError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -17,14 +17,6 @@ public enum TDLoss: String, Codable, Sendable, CaseIterable {
     case mse
 }
 
-/// The shape of a decaying schedule; encodes as its raw string.
-public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
-    /// Linear from start to end over the given steps.
-    case linear
-    /// Geometric from start to end over the given steps (then constant).
-    case exponential
-}
-
 /// DQN's hyper-parameters. Defaults follow CleanRL's `dqn.py`, with Double DQN, dueling, 3-step returns and Huber on.
 public struct DQNConfig: Codable, Equatable, Sendable {
     /// Algorithm discriminator; must be `dqn`.
@@ -118,15 +110,6 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// A config value out of range.
-public struct ConfigValueError: Error, CustomStringConvertible {
-    public let description: String
-}
-
-func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
-    if !condition { throw ConfigValueError(description: message()) }
-}
-
 /// DQN over K discrete actions: online and target Q networks (encoder + Q head (B,K)), replay of bar indices.
 public final class DQNAgent: Agent {
     public let config: DQNConfig
@@ -137,9 +120,9 @@ public final class DQNAgent: Agent {
     public private(set) var profile = TrainingProfile()
 
     /// Q (B,K) networks.
-    public let online: RecurrentNetwork
-    public var networks: [RecurrentNetwork] { [online, target] }
-    public let target: RecurrentNetwork
+    public let online: EncoderNetwork
+    public var networks: [EncoderNetwork] { [online, target] }
+    public let target: EncoderNetwork
     var adam: Adam
     var rng: Xoshiro256
     public private(set) var replay: ReplayBuffer

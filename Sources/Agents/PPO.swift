@@ -12,7 +12,7 @@ import RLCore
 // Shapes: B envs, S steps, M minibatch, T window, F features, P extras, K discrete actions / A continuous values.
 
 /// PPO's hyper-parameters. Defaults: CleanRL / SB3 PPO, with 8 environments × 128 steps and minibatches of 256.
-public struct PPOConfig: Codable, Equatable, Sendable {
+public struct PPOConfig: PolicyGradientConfig {
     /// Algorithm discriminator; must be `ppo`.
     public var algo: Algorithm = .ppo
     /// The shared encoder's size.
@@ -65,54 +65,19 @@ public struct PPOConfig: Codable, Equatable, Sendable {
 }
 
 /// PPO with a categorical (K) or Gaussian (A) policy.
-public final class PPOAgent: Agent {
-    public let config: PPOConfig
-    public var spec: AgentSpec { core.spec }
-    public var algorithm: Algorithm { .ppo }
-    public private(set) var stepsDone = 0
-    public private(set) var updatesDone = 0
-    public private(set) var profile = TrainingProfile()
-    let core: ActorCritic
-    public var networks: [RecurrentNetwork] { [core.net] }
-    var rng: Xoshiro256
+public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
+    /// Minibatch order of the update (N).
     var order: [Int] = []
-    var advantageScratch: [Float] = []
 
-    public init(_ config: PPOConfig, spec: AgentSpec, seed: UInt64) {
-        do { try config.validate() } catch { preconditionFailure("invalid PPO config: \(error)") }
-        self.config = config
-        rng = Xoshiro256(seed: seed)
-        core = ActorCritic(spec: spec, encoder: config.encoder, continuous: config.continuous,
-                           learningRate: config.learningRate, using: &rng)
-    }
-
-    /// The policy + value network.
-    public var network: RecurrentNetwork { core.net }
-
-    public func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction {
-        core.act(observation, deterministic: deterministic, using: &rng)
-    }
-
+    /// Per rollout of B × S steps: GAE(λ) advantages, then `update` with the learning rate of this point of the call.
     public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
-        let B = config.numEnvs, S = config.nSteps
-        var venv = VectorEnv(Array(repeating: env, count: B))
-        var observations = venv.reset(seed: seed)
-        var buffer = RolloutBuffer(envs: B, extrasWidth: spec.extras, actionWidth: core.actionWidth, reserve: S)
-        var tracker = EpisodeTracker(envs: B)
-        let start = stepsDone, stop = stepsDone + steps, startTime = now()
-        while stepsDone < stop {
-            buffer.clear()
-            _ = core.collect(&venv, observations: &observations, into: &buffer, steps: S, rewardScale: config.rewardScale,
-                             rng: &rng, tracker: &tracker, globalStep: &stepsDone, profile: &profile, progress: progress)
-            let t0 = now()
-            buffer.computeAdvantages(lastValues: core.values(observations), gamma: Float(config.gamma), lambda: Float(config.gaeLambda))
-            let fraction = Double(stepsDone - start - B * S) / Double(max(steps, 1))
+        trainOnRollouts(env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
+                        gaeLambda: config.gaeLambda, progress: progress) { buffer, before in
+            let fraction = Double(before) / Double(max(steps, 1))
             let lr = config.annealLearningRate ? config.learningRate * max(1 - fraction, 0) : config.learningRate
             var metrics = update(buffer, learningRate: lr)
-            profile.update += now() - t0
             metrics["charts/learning_rate"] = lr
-            metrics["charts/sps"] = Double(stepsDone - start) / max(now() - startTime, 1e-9)
-            progress(.update(step: stepsDone, metrics: metrics))
+            return metrics
         }
     }
 
@@ -187,14 +152,5 @@ public final class PPOAgent: Agent {
         return ["losses/policy": policySum / r, "losses/value": valueSum / r, "losses/entropy": entropySum / r,
                 "losses/approx_kl": klSum / Double(max(minibatches, 1)), "losses/clipfrac": clipSum / r,
                 "losses/explained_variance": explainedVariance(buffer), "charts/early_stop": stopped ? 1 : 0]
-    }
-
-    public func save(to directory: URL) throws {
-        try core.save(to: directory, algorithm: .ppo, config: config, rng: rng, stepsDone: stepsDone, updatesDone: updatesDone)
-    }
-
-    public func load(from directory: URL) throws {
-        let state = try core.load(from: directory, algorithm: .ppo, config: config)
-        rng = state.rng; stepsDone = state.stepsDone; updatesDone = state.updatesDone
     }
 }

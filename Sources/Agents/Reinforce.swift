@@ -11,7 +11,7 @@ import RLCore
 // Shapes: M minibatch (gradient accumulation chunk), T window, F features, P extras, K / A actions.
 
 /// REINFORCE's hyper-parameters.
-public struct ReinforceConfig: Codable, Equatable, Sendable {
+public struct ReinforceConfig: PolicyGradientConfig {
     /// Algorithm discriminator; must be `reinforce`.
     public var algo: Algorithm = .reinforce
     /// The shared encoder's size.
@@ -51,34 +51,7 @@ public struct ReinforceConfig: Codable, Equatable, Sendable {
 }
 
 /// REINFORCE with a baseline, one environment, categorical (K) or Gaussian (A) policy.
-public final class ReinforceAgent: Agent {
-    public let config: ReinforceConfig
-    public var spec: AgentSpec { core.spec }
-    public var algorithm: Algorithm { .reinforce }
-    public private(set) var stepsDone = 0
-    public private(set) var updatesDone = 0
-    public private(set) var profile = TrainingProfile()
-    let core: ActorCritic
-    public var networks: [RecurrentNetwork] { [core.net] }
-    var rng: Xoshiro256
-    var rows: [Int] = []
-    var advantageScratch: [Float] = []
-
-    public init(_ config: ReinforceConfig, spec: AgentSpec, seed: UInt64) {
-        do { try config.validate() } catch { preconditionFailure("invalid REINFORCE config: \(error)") }
-        self.config = config
-        rng = Xoshiro256(seed: seed)
-        core = ActorCritic(spec: spec, encoder: config.encoder, continuous: config.continuous,
-                           learningRate: config.learningRate, using: &rng)
-    }
-
-    /// The policy + value network.
-    public var network: RecurrentNetwork { core.net }
-
-    public func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction {
-        core.act(observation, deterministic: deterministic, using: &rng)
-    }
-
+public final class ReinforceAgent: PolicyGradientAgent<ReinforceConfig>, Agent {
     /// Collects `episodesPerUpdate` episodes per update; when the step budget ends inside an episode, the partial
     /// episode is used too, bootstrapped from V of its current observation.
     public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
@@ -106,36 +79,10 @@ public final class ReinforceAgent: Agent {
     /// One gradient step over all stored steps, in chunks of `minibatchSize` accumulated into one gradient.
     func update(_ buffer: inout RolloutBuffer, lastValues: [Float]) -> [String: Double] {
         buffer.computeAdvantages(lastValues: lastValues, gamma: Float(config.gamma), lambda: 1)
-        let N = buffer.count
-        let raw = config.baseline ? buffer.advantages : buffer.returns   // G − V, or G
-        if config.normalizeAdvantage { normalized(raw, into: &advantageScratch) } else { advantageScratch = raw }
-        if rows.count < N { rows = Array(0..<N) }
-        var sums = LossSums()
-        core.zeroGradients()
-        var begin = 0
-        while begin < N {
-            let end = min(begin + config.minibatchSize, N), chunk = rows[begin ..< end]
-            let ws = core.forward(buffer, rows: chunk)
-            core.addVanillaLoss(ws, rows: chunk, buffer: buffer, advantages: advantageScratch[begin ..< end],
-                                valueCoefficient: config.valueCoefficient, entropyCoefficient: config.entropyCoefficient,
-                                normalizer: N, sums: &sums)
-            core.net.backward(ws)
-            begin += config.minibatchSize
-        }
-        let norm = core.step(maxGradNorm: config.maxGradNorm, learningRate: config.learningRate)
-        updatesDone += 1
-        let n = Double(max(sums.count, 1))
-        return ["losses/policy": sums.policy / n, "losses/value": sums.value / n, "losses/entropy": sums.entropy / n,
-                "losses/explained_variance": explainedVariance(buffer), "charts/grad_norm": Double(norm),
-                "charts/learning_rate": config.learningRate, "charts/rollout_steps": Double(N)]
-    }
-
-    public func save(to directory: URL) throws {
-        try core.save(to: directory, algorithm: .reinforce, config: config, rng: rng, stepsDone: stepsDone, updatesDone: updatesDone)
-    }
-
-    public func load(from directory: URL) throws {
-        let state = try core.load(from: directory, algorithm: .reinforce, config: config)
-        rng = state.rng; stepsDone = state.stepsDone; updatesDone = state.updatesDone
+        let advantages = config.baseline ? buffer.advantages : buffer.returns   // G − V, or G
+        var metrics = vanillaUpdate(buffer, advantages: advantages, normalize: config.normalizeAdvantage,
+                                    chunk: config.minibatchSize)
+        metrics["charts/rollout_steps"] = Double(buffer.count)
+        return metrics
     }
 }

@@ -64,9 +64,9 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 /// Pin the BLAS threads first (`setBLASThreads(2)` or OPENBLAS_NUM_THREADS=2) for figures comparable with the peers.
 public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchResult {
     var rng = BenchGenerator(state: 0x5EED)
-    let net = RecurrentNetwork(.init(features: shape.features, embedding: shape.embedding, hidden: shape.hidden,
-                                     layers: shape.layers, embeddingActivation: .relu,
-                                     heads: [HeadSpec("head", .linear(outputs: NNBenchShape.outputs))]), using: &rng)
+    let net = EncoderNetwork(.init(features: shape.features, embedding: shape.embedding, hidden: shape.hidden,
+                                   layers: shape.layers, embeddingActivation: .relu,
+                                   heads: [HeadSpec("head", .linear(outputs: NNBenchShape.outputs))]), using: &rng)
     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-3))
     let ws = net.makeWorkspace(batch: shape.batch, time: shape.time)
     for i in 0..<ws.input.count { ws.input[i] = Float.random(in: -1...1, using: &rng) }

@@ -100,7 +100,7 @@ public let pretrainRunKind = "pretrain"
 struct PretrainCheckpoint: Codable {
     static let file = "pretrain.json"
     static let network = "network.safetensors"
-    var architecture: RecurrentNetwork.Configuration
+    var architecture: EncoderNetwork.Configuration
     var spec: AgentSpec
     var labels: EventLabelConfig
 }
@@ -130,7 +130,7 @@ struct PretrainData {
     }
 
     /// p(class) (n, C) for each bar: sigmoid of the logit as [1 − p, p] for 2 classes, softmax for 3.
-    func probabilities(_ net: RecurrentNetwork, bars: [Int]) -> [Double] {
+    func probabilities(_ net: EncoderNetwork, bars: [Int]) -> [Double] {
         let classes = labels.config.classes, chunk = 256
         let ws = net.makeWorkspace(batch: chunk, time: spec.window)
         var out: [Double] = []
@@ -237,7 +237,7 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
 }
 
 /// Writes the network (weights and Adam moments) and `pretrain.json`, then records each file with its SHA-256.
-func savePretrainCheckpoint(_ net: RecurrentNetwork, adam: Adam, data: PretrainData, directory: URL, runId: Int64, step: Int,
+func savePretrainCheckpoint(_ net: EncoderNetwork, adam: Adam, data: PretrainData, directory: URL, runId: Int64, step: Int,
                             store: RunStore) throws {
     do {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -257,7 +257,7 @@ func savePretrainCheckpoint(_ net: RecurrentNetwork, adam: Adam, data: PretrainD
 
 /// Scores `splits` (validation first, whatever the order given, since it picks the threshold), logs
 /// `pretrain/{split}/…` metrics and the trading episode of each split.
-func scorePretrained(_ net: RecurrentNetwork, data: PretrainData, splits: [Split], runId: Int64, step: Int,
+func scorePretrained(_ net: EncoderNetwork, data: PretrainData, splits: [Split], runId: Int64, step: Int,
                      store: RunStore) throws -> [PretrainReport] {
     let classes = data.labels.config.classes
     let trainLabels = try data.bars(.train, labelled: true).map { data.labels.values[$0] }
@@ -329,7 +329,7 @@ struct PretrainResolved: Codable {
 
 /// The network of a pretrain run from its latest checkpoint, every file checked against its recorded SHA-256.
 /// `reference`: a run id, an exact run name, or a name prefix (the latest finished pretrain run whose name starts with it).
-public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -> RecurrentNetwork {
+public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -> EncoderNetwork {
     let run: RunRecord
     let runs = try store.runs()
     if Int64(reference) != nil || runs.contains(where: { $0.name == reference }) {
@@ -353,7 +353,7 @@ public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -
         throw CheckpointError("\(directory)/\(PretrainCheckpoint.file): cannot read the pretrain checkpoint (\(error))")
     }
     var rng = Xoshiro256(seed: 0)
-    let net = RecurrentNetwork(saved.architecture, using: &rng)
+    let net = EncoderNetwork(saved.architecture, using: &rng)
     do { try net.load(from: URL(fileURLWithPath: directory + "/" + PretrainCheckpoint.network)) } catch {
         throw CheckpointError("\(directory): cannot load the pretrained network (\(error))")
     }

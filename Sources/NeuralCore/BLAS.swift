@@ -89,7 +89,7 @@ public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n:
     }
 }
 
-/// Serialises NeuralCore's compute across threads: `RecurrentNetwork.forward`/`backward` hold it for their whole run,
+/// Serialises NeuralCore's compute across threads: `EncoderNetwork.forward`/`backward` hold it for their whole run,
 /// so two callers never interleave their workers on the same cores. Recursive, so nested calls may take it again.
 /// Uncontended (one thread driving the networks) it costs nothing.
 let computeLock = NSRecursiveLock()

@@ -204,6 +204,26 @@ public struct LSTM: Sendable {
     }
 }
 
+/// The `lstm` body of an `EncoderNetwork`: h0, c0 → hN, cN (L,B,H); backward takes `dHiddenSequence` when given,
+/// dhN, dcN and gives dh0, dc0.
+extension LSTM: EncoderBody {
+    func makeCache(batch: Int, time: Int) -> AnyObject? { LSTMCache(self, batch: batch, time: time) }
+
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
+        forward(p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, h0: ws.h0.pointer, c0: ws.c0.pointer,
+                cache: ws.bodyCache as! LSTMCache, hN: ws.hN.pointer, cN: ws.cN.pointer)
+    }
+
+    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
+        let dSequence = ws.sequenceGradientGiven ? UnsafePointer(ws.sequenceGradient.pointer) : nil
+        backward(p, g, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, c0: ws.c0.pointer,
+                 cache: ws.bodyCache as! LSTMCache, dOutput: dSequence, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
+                 dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
+    }
+
+    func hiddenSequence(_ ws: Workspace) -> FloatBuffer { (ws.bodyCache as! LSTMCache).hiddenSequence() }
+}
+
 /// Whether `LSTM.forward` runs each step as one product over [weight_ihᵀ; weight_hhᵀ] (I+H,4H): when the packed
 /// weights fit in half of a 512 KB L2, so each step reads them from L2 and stores the gates once. Larger layers (e.g.
 /// I = H = 300: 2.9 MB) project x for all steps in one product instead and read only weight_hh per step.

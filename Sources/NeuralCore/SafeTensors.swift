@@ -137,7 +137,7 @@ public enum SafeTensors {
     }
 }
 
-extension RecurrentNetwork {
+extension EncoderNetwork {
     /// Saves every parameter under its `state_dict` name, and with `optimizer` its moments as `adam.m.<name>`,
     /// `adam.v.<name>` and its step count in the metadata (`adam.step`). The architecture is in the metadata too.
     public func save(to url: URL, optimizer: Adam? = nil) throws {

@@ -128,6 +128,24 @@ public struct TemporalConvolution: Sendable {
     }
 }
 
+/// The `cnn` body of an `EncoderNetwork`: hN (L,B,H) holds each layer's last step; `dHiddenSequence` (zero unless
+/// given) and dhN flow back.
+extension TemporalConvolution: EncoderBody {
+    func makeCache(batch: Int, time: Int) -> AnyObject? { ConvolutionCache(self, batch: batch, time: time) }
+
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
+        forward(p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
+                hN: ws.hN.pointer)
+    }
+
+    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
+        backward(p, g, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
+                 dOutput: ws.sequenceGradient.pointer, dhN: ws.dhN.pointer, dInput: ws.dEmbedded.pointer)
+    }
+
+    func hiddenSequence(_ ws: Workspace) -> FloatBuffer { (ws.bodyCache as! ConvolutionCache).output.last! }
+}
+
 /// What a temporal convolution keeps for backward, for one (B,T): per layer cols (B·T, I_k·K) and output (B,T,H)
 /// (after ReLU); scratch dOut, dPre (B,T,H) and dCols (B·T, max I_k·K).
 final class ConvolutionCache {

@@ -51,3 +51,36 @@ public struct WindowMLP: Sendable {
         }
     }
 }
+
+/// The `mlp` body of an `EncoderNetwork`: hN (L,B,H) holds each layer's output; it has no per-step states, so its
+/// hidden sequence is all zero and `dHiddenSequence` is not read.
+extension WindowMLP: EncoderBody {
+    func makeCache(batch: Int, time: Int) -> AnyObject? {
+        precondition(time == self.time, "this mlp network takes windows of \(self.time), not \(time)")
+        return WindowMLPCache(batch: batch, time: time, hidden: hidden)
+    }
+
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
+        forward(p, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer)
+    }
+
+    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
+        let cache = ws.bodyCache as! WindowMLPCache
+        backward(p, g, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer, dhN: ws.dhN.pointer,
+                 dPre: cache.dPre.pointer, dBelow: cache.dBelow.pointer, dInput: ws.dEmbedded.pointer)
+    }
+
+    func hiddenSequence(_ ws: Workspace) -> FloatBuffer { (ws.bodyCache as! WindowMLPCache).zeroSequence }
+}
+
+/// A window MLP's backward scratch for one (B,T): dPre, dBelow (B,H); and the all-zero (B,T,H) sequence it reports
+/// as its hidden sequence, made on first use.
+final class WindowMLPCache {
+    let dPre, dBelow: FloatBuffer
+    private let count: Int
+    private(set) lazy var zeroSequence = FloatBuffer(count)
+
+    init(batch B: Int, time T: Int, hidden H: Int) {
+        dPre = FloatBuffer(B * H); dBelow = FloatBuffer(B * H); count = B * T * H
+    }
+}

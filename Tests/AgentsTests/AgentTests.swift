@@ -107,7 +107,7 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
         var observations = venv.reset(seed: 0)
         var buffer = RolloutBuffer(envs: 2, extrasWidth: 1, actionWidth: 1)
         var tracker = EpisodeTracker(envs: 2), step = 0, profile = TrainingProfile()
-        var ended: [EpisodeRecord<Int>] = []
+        var ended: [EpisodeEnd<Int>] = []
         let episodes = core.collect(&venv, observations: &observations, into: &buffer, steps: 4, rewardScale: 1, rng: &rng,
                                     tracker: &tracker, globalStep: &step, profile: &profile) { event in
             if case .episode(let e) = event { ended.append(e) }
@@ -230,7 +230,28 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
         #expect(top["algo"] == algo.rawValue)
     }
     var wrong = PPOConfig(); wrong.algo = .dqn
-    #expect(throws: ConfigValueError.self) { try wrong.validate() }
+    #expect(throws: AgentConfigError.self) { try wrong.validate() }
+}
+
+@Test func encoderMistakesAreConfigErrors() throws {
+    var frozen = tinyEncoder
+    frozen.freeze = true
+    #expect(throws: AgentConfigError.self) { try frozen.validate() }
+    frozen.from = "pretrain"
+    try frozen.validate()
+
+    let env = try smallMarket(), spec = AgentSpec(of: env)
+    let agent = makeAgent(tinyConfig(.a2c), spec: spec, seed: 1)
+    var rng = Xoshiro256(seed: 2)
+    var wider = tinyEncoder
+    wider.hidden += 1
+    let head = [HeadSpec("head", .linear(outputs: 1))]
+    let mismatched = wider.network(inputWidth: spec.inputWidth, window: spec.window, heads: head, using: &rng)
+    #expect(throws: AgentConfigError.self) { try agent.loadEncoder(from: mismatched) }
+    let matching = tinyEncoder.network(inputWidth: spec.inputWidth, window: spec.window, heads: head, using: &rng)
+    try agent.loadEncoder(from: matching)
+    let net = agent.networks[0], encoder = net.encoderParameters
+    #expect(Array(net.parameters[encoder]) == Array(matching.parameters[encoder]))
 }
 
 @Test func dqnPrioritizedReplayUpdatesPrioritiesAndPolyakMovesTheTarget() throws {
@@ -259,7 +280,7 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     let env = try marketEnv(sinePanel(bars: 30), bars: 0..<30, window: 4)
     guard case .dqn(let c) = tinyConfig(.dqn) else { return }
     let agent = DQNAgent(c, spec: AgentSpec(of: env), seed: 1)
-    var episodes: [EpisodeRecord<StepInfo>] = []
+    var episodes: [EpisodeEnd<StepInfo>] = []
     var updates: [[String: Double]] = []
     agent.train(env: env, steps: 52, seed: 0) { event in
         switch event {

@@ -7,15 +7,15 @@ func temporaryURL(_ name: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("neuralcore-\(UUID().uuidString)-\(name)")
 }
 
-func smallNetwork(seed: UInt64, hidden: Int = 4) -> RecurrentNetwork {
+func smallNetwork(seed: UInt64, hidden: Int = 4) -> EncoderNetwork {
     var rng = Xoshiro256(seed: seed)
-    return RecurrentNetwork(.init(features: 5, embedding: 4, hidden: hidden, layers: 2,
-                                  heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
-                            using: &rng)
+    return EncoderNetwork(.init(features: 5, embedding: 4, hidden: hidden, layers: 2,
+                                heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
+                          using: &rng)
 }
 
 /// A few Adam steps on a fixed batch so the optimizer state is non-trivial.
-func train(_ net: RecurrentNetwork, _ adam: inout Adam, steps: Int, seed: UInt64 = 3) {
+func train(_ net: EncoderNetwork, _ adam: inout Adam, steps: Int, seed: UInt64 = 3) {
     var rng = Xoshiro256(seed: seed)
     let ws = net.makeWorkspace(batch: 4, time: 6)
     ws.input.set(randomFloats(ws.input.count, using: &rng))
@@ -66,7 +66,7 @@ func train(_ net: RecurrentNetwork, _ adam: inout Adam, steps: Int, seed: UInt64
     #expect(bytes.count == 8 + headerLength + 4 * 3 * net.parameters.count)
 }
 
-func expectLoadError(_ url: URL, into net: RecurrentNetwork, mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+func expectLoadError(_ url: URL, into net: EncoderNetwork, mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
     let before = net.parameters
     do {
         try net.load(from: url)

@@ -6,11 +6,11 @@ import RLCore
 // The cnn and mlp bodies: finite-difference gradients through the whole network, the convolution against a direct
 // sum, causality, and safetensors round trips under PyTorch-style names.
 
-func network(_ kind: EncoderKind, layers: Int, seed: UInt64, features: Int = 3, time: Int = 4) -> RecurrentNetwork {
+func network(_ kind: EncoderKind, layers: Int, seed: UInt64, features: Int = 3, time: Int = 4) -> EncoderNetwork {
     var rng = Xoshiro256(seed: seed)
-    return RecurrentNetwork(.init(features: features, embedding: 3, hidden: 4, layers: layers, embeddingActivation: .tanh,
-                                  heads: [HeadSpec("q", .dueling(actions: 3)), HeadSpec("value", .linear(outputs: 1))],
-                                  kind: kind, kernel: 2, window: time), using: &rng)
+    return EncoderNetwork(.init(features: features, embedding: 3, hidden: 4, layers: layers, embeddingActivation: .tanh,
+                                heads: [HeadSpec("q", .dueling(actions: 3)), HeadSpec("value", .linear(outputs: 1))],
+                                kind: kind, kernel: 2, window: time), using: &rng)
 }
 
 /// loss = Σ r0·q + Σ r1·value + Σ rs·hiddenSequence + Σ rh·hN over B = 2, T = 4; analytic vs central differences for

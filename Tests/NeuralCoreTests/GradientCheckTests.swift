@@ -175,9 +175,9 @@ func truncatedBPTT(stacked: Bool) {
 @Test(arguments: [HeadKind.linear(outputs: 3), .dueling(actions: 3)])
 func networkGradientsThroughHeadsAndHiddenSequence(_ kind: HeadKind) {
     var rng = Xoshiro256(seed: 16)
-    let config = RecurrentNetwork.Configuration(features: 3, embedding: 3, hidden: 2, layers: 2, embeddingActivation: .tanh,
+    let config = EncoderNetwork.Configuration(features: 3, embedding: 3, hidden: 2, layers: 2, embeddingActivation: .tanh,
                                                 heads: [HeadSpec("q", kind), HeadSpec("value", .linear(outputs: 1))])
-    let net = RecurrentNetwork(config, using: &rng)
+    let net = EncoderNetwork(config, using: &rng)
     let ws = net.makeWorkspace(batch: 2, time: 3)
     ws.input.set(randomFloats(ws.input.count, using: &rng))
     let r0 = randomFloats(2 * 3, using: &rng), r1 = randomFloats(2, using: &rng), rs = randomFloats(2 * 3 * 2, using: &rng)
@@ -201,7 +201,7 @@ func networkGradientsThroughHeadsAndHiddenSequence(_ kind: HeadKind) {
 @Test(arguments: [EncoderKind.lstm, .cnn])
 func sequenceGradientIsZeroAfterEveryForward(_ kind: EncoderKind) {
     var rng = Xoshiro256(seed: 19)
-    let net = RecurrentNetwork(.init(features: 3, embedding: 4, hidden: 5, layers: 2, kind: kind), using: &rng)
+    let net = EncoderNetwork(.init(features: 3, embedding: 4, hidden: 5, layers: 2, kind: kind), using: &rng)
     let used = net.makeWorkspace(batch: 3, time: 4), fresh = net.makeWorkspace(batch: 3, time: 4)
     let x = randomFloats(used.input.count, using: &rng), r = randomFloats(3, using: &rng)
     let rs = randomFloats(used.dHiddenSequence.count, using: &rng)
@@ -223,7 +223,7 @@ func sequenceGradientIsZeroAfterEveryForward(_ kind: EncoderKind) {
 
 @Test func duelingHeadCombinesValueAndAdvantage() {
     var rng = Xoshiro256(seed: 17)
-    let net = RecurrentNetwork(.init(features: 2, embedding: 2, hidden: 2, heads: [HeadSpec("q", .dueling(actions: 3))]), using: &rng)
+    let net = EncoderNetwork(.init(features: 2, embedding: 2, hidden: 2, heads: [HeadSpec("q", .dueling(actions: 3))]), using: &rng)
     let ws = net.makeWorkspace(batch: 1, time: 2)
     ws.input.set(randomFloats(4, using: &rng))
     net.forward(ws)

@@ -16,10 +16,10 @@ struct TinyNetworkFixture: Decodable {
     let adamLosses, adamL2Losses, adamWLosses: [Float]
 
     /// The same architecture as the PyTorch module, with the fixture's weights and inputs loaded.
-    func makeNetwork() throws -> (RecurrentNetwork, Workspace) {
+    func makeNetwork() throws -> (EncoderNetwork, Workspace) {
         var rng = Xoshiro256(seed: 99)
-        let net = RecurrentNetwork(.init(features: F, embedding: E, hidden: H, layers: L, embeddingActivation: .relu,
-                                         heads: [HeadSpec("head", .linear(outputs: A))]), using: &rng)
+        let net = EncoderNetwork(.init(features: F, embedding: E, hidden: H, layers: L, embeddingActivation: .relu,
+                                       heads: [HeadSpec("head", .linear(outputs: A))]), using: &rng)
         #expect(Set(net.tensors.map(\.name)) == Set(weights.keys))
         for slot in net.tensors {
             let w = try #require(weights[slot.name], "fixture lacks \(slot.name)")
@@ -34,7 +34,7 @@ struct TinyNetworkFixture: Decodable {
 
 /// forward + MSE + backward; returns the loss.
 @discardableResult
-func mseStep(_ net: RecurrentNetwork, _ ws: Workspace, target: [Float]) -> Float {
+func mseStep(_ net: EncoderNetwork, _ ws: Workspace, target: [Float]) -> Float {
     net.forward(ws)
     let loss = mseLoss(prediction: ws.outputs[0].pointer, target: target, count: target.count, dPrediction: ws.dOutputs[0].pointer)
     net.zeroGradients()
@@ -114,7 +114,7 @@ struct ClipFixture: Decodable {
     let f = try loadFixture("tiny_network.json", as: TinyNetworkFixture.self)
     let (reference, _) = try f.makeNetwork()
     var rng = Xoshiro256(seed: 5)
-    let net = RecurrentNetwork(reference.configuration, using: &rng)
+    let net = EncoderNetwork(reference.configuration, using: &rng)
     #expect(net.parameters != reference.parameters)
     try net.load(from: fixtureURL("tiny_network.safetensors"))
     #expect(net.parameters == reference.parameters)

@@ -3,15 +3,15 @@ import Testing
 import RLCore
 @testable import NeuralCore
 
-/// The usage in RecurrentNetwork's doc comment, end to end: a dueling Q-head and a value head learn a task that needs
+/// The usage in EncoderNetwork's doc comment, end to end: a dueling Q-head and a value head learn a task that needs
 /// memory (the sign of the FIRST bar's feature 0 decides the target), and a batch-1 workspace acts with the result.
 @Test func documentedTrainingLoopLearnsATaskThatNeedsMemory() {
     setBLASThreads(2)
     var rng = Xoshiro256(seed: 31)
     let F = 3, T = 6, B = 16, A = 2
-    let net = RecurrentNetwork(.init(features: F, embedding: 8, hidden: 12, layers: 2,
-                                     heads: [HeadSpec("q", .dueling(actions: A)), HeadSpec("value", .linear(outputs: 1))]),
-                               using: &rng)
+    let net = EncoderNetwork(.init(features: F, embedding: 8, hidden: 12, layers: 2,
+                                   heads: [HeadSpec("q", .dueling(actions: A)), HeadSpec("value", .linear(outputs: 1))]),
+                             using: &rng)
     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
     let train = net.makeWorkspace(batch: B, time: T)
     var qTargets = [Float](repeating: 0, count: B * A), vTargets = [Float](repeating: 0, count: B)

@@ -36,7 +36,7 @@ public final class NumericGuard: @unchecked Sendable {
     }
 }
 
-extension RecurrentNetwork {
+extension EncoderNetwork {
     /// Clips the gradients to `maxGradNorm` (0: no clipping) and checks the update: `loss`, the network's gradient norm
     /// and `extraGradients` must be finite (one NaN or ±∞ anywhere makes the norm non-finite). Returns the norm before
     /// clipping and whether the optimizer step may be applied; the current `NumericGuard` counts a refused update.

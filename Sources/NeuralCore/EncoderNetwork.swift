@@ -1,7 +1,8 @@
-/// The agents' shared network: x (B,T,F) → Market2Vec (F→E, activation, per bar) → stacked LSTM (E→H, L layers)
-/// → the last layer's final hidden state h (B,H) → heads (each (B,A_k)). `kind` swaps the LSTM for another body with
-/// the same input and output: `cnn` (`TemporalConvolution`: L causal convolutions, the top layer's last step) or `mlp`
-/// (`WindowMLP`: the flattened window through L dense layers; built for one T, `window`). Those bodies keep no state:
+/// The agents' shared network, an encoder with heads: x (B,T,F) → Market2Vec (F→E, activation, per bar) → the body
+/// (`EncoderBody`; by default a stacked LSTM, E→H, L layers) → the last layer's final hidden state h (B,H) → heads
+/// (each (B,A_k)). `kind` picks the body, each with the same input and output: `lstm` (`LSTM`), `cnn`
+/// (`TemporalConvolution`: L causal convolutions, the top layer's last step) or `mlp` (`WindowMLP`: the flattened
+/// window through L dense layers; built for one T, `window`). The cnn and mlp bodies keep no state:
 /// `h0`/`c0` are not read, `cN`/`dh0`/`dc0` stay zero, `truncate` is ignored; `hN` (L,B,H) holds each layer's last
 /// step (cnn) or output (mlp). For `mlp`, which has no per-step states, `hiddenSequence` stays zero and
 /// `dHiddenSequence` is not read. Parameters and gradients are ONE flat
@@ -11,9 +12,10 @@
 /// Activations live in a `Workspace` made once per batch shape (B,T); forward/backward allocate nothing.
 ///
 ///     var rng = Xoshiro256(seed: 1)
-///     let net = RecurrentNetwork(.init(features: F, embedding: 32, hidden: 64, layers: 1,
-///                                      heads: [HeadSpec("policy", .linear(outputs: A)), HeadSpec("value", .linear(outputs: 1))]),
-///                                using: &rng)
+///     let net = EncoderNetwork(.init(features: F, embedding: 32, hidden: 64, layers: 1,
+///                                    heads: [HeadSpec("policy", .linear(outputs: A)),
+///                                            HeadSpec("value", .linear(outputs: 1))]),
+///                              using: &rng)
 ///     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 3e-4))
 ///     let train = net.makeWorkspace(batch: 64, time: 32)    // once; reuse every update
 ///     // fill train.input (B,T,F), batch-major: train.input[(b * T + t) * F + f] = …
@@ -37,7 +39,7 @@
 /// the packed kernels (`Linear.usesPackedKernels`), as the agents' default sizes do, give the same bits for every n;
 /// larger ones may differ in the last bits between different n (OpenBLAS products split by rows). Forward/backward of
 /// all networks are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
-public final class RecurrentNetwork {
+public final class EncoderNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
         /// F, features per bar (all assets).
         public var features: Int
@@ -69,7 +71,7 @@ public final class RecurrentNetwork {
 
     public let configuration: Configuration
     public let embed: Market2Vec
-    public let body: EncoderBody
+    let body: any EncoderBody
     let heads: [Head]
     /// Every tensor, in `state_dict` order.
     public let tensors: [TensorSlot]
@@ -91,9 +93,12 @@ public final class RecurrentNetwork {
                            activation: configuration.embeddingActivation, layout: &layout)
         let (E, H, L) = (configuration.embedding, configuration.hidden, configuration.layers)
         switch configuration.kind {
-        case .lstm: body = .lstm(LSTM("lstm", inputSize: E, hidden: H, layers: L, layout: &layout))
-        case .cnn: body = .cnn(TemporalConvolution("conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L, layout: &layout))
-        case .mlp: body = .mlp(WindowMLP("mlp", inputSize: E, time: configuration.window, hidden: H, layers: L, layout: &layout))
+        case .lstm: body = LSTM("lstm", inputSize: E, hidden: H, layers: L, layout: &layout)
+        case .cnn:
+            body = TemporalConvolution("conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L,
+                                       layout: &layout)
+        case .mlp:
+            body = WindowMLP("mlp", inputSize: E, time: configuration.window, hidden: H, layers: L, layout: &layout)
         }
         encoderParameters = 0..<layout.count
         heads = configuration.heads.map { Head($0, hidden: configuration.hidden, layout: &layout) }
@@ -101,11 +106,7 @@ public final class RecurrentNetwork {
         parameters = [Float](repeating: 0, count: layout.count)
         gradients = [Float](repeating: 0, count: layout.count)
         embed.initialise(&parameters, using: &rng)
-        switch body {
-        case .lstm(let lstm): lstm.initialise(&parameters, using: &rng)
-        case .cnn(let conv): conv.initialise(&parameters, using: &rng)
-        case .mlp(let mlp): mlp.initialise(&parameters, using: &rng)
-        }
+        body.initialise(&parameters, using: &rng)
         for head in heads { for linear in head.linears { linear.initialise(&parameters, using: &rng) } }
     }
 
@@ -113,10 +114,7 @@ public final class RecurrentNetwork {
     public func tensor(named name: String) -> TensorSlot? { tensors.first { $0.name == name } }
 
     /// Buffers for batches of shape (B,T); make one per shape in use (e.g. training batch and batch-1 acting).
-    public func makeWorkspace(batch: Int, time: Int) -> Workspace {
-        if case .mlp(let mlp) = body { precondition(time == mlp.time, "this mlp network takes windows of \(mlp.time), not \(time)") }
-        return Workspace(self, batch: batch, time: time)
-    }
+    public func makeWorkspace(batch: Int, time: Int) -> Workspace { Workspace(self, batch: batch, time: time) }
 
     /// Runs the network on `ws.input`; fills `ws.outputs`, `ws.hN`, `ws.cN`, `ws.hiddenSequence`, and zeroes the
     /// gradient inputs (`dOutputs`, `dHiddenSequence`, `dhN`, `dcN`) for the caller's loss to add into.
@@ -128,15 +126,7 @@ public final class RecurrentNetwork {
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
-            switch body {
-            case .lstm(let lstm):
-                lstm.forward(p, input: ws.embedded.pointer, batch: B, time: T, h0: ws.h0.pointer, c0: ws.c0.pointer,
-                             cache: ws.cache!, hN: ws.hN.pointer, cN: ws.cN.pointer)
-            case .cnn(let conv):
-                conv.forward(p, input: ws.embedded.pointer, batch: B, time: T, cache: ws.convolutionCache!, hN: ws.hN.pointer)
-            case .mlp(let mlp):
-                mlp.forward(p, input: ws.embedded.pointer, batch: B, hN: ws.hN.pointer)
-            }
+            body.forward(p, ws)
             let top = ws.hN.pointer + (L - 1) * B * H
             for (k, head) in heads.enumerated() {
                 head.forward(p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
@@ -163,19 +153,7 @@ public final class RecurrentNetwork {
                                   scratch: ws.headScratch[k].pointer, dHidden: dTop)
                 }
                 ws.dEmbedded.zero()
-                switch body {
-                case .lstm(let lstm):
-                    let dSequence = ws.sequenceGradientGiven ? UnsafePointer(ws.sequenceGradient.pointer) : nil
-                    lstm.backward(p, g, input: ws.embedded.pointer, batch: B, time: T, c0: ws.c0.pointer, cache: ws.cache!,
-                                  dOutput: dSequence, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
-                                  dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
-                case .cnn(let conv):
-                    conv.backward(p, g, batch: B, time: T, cache: ws.convolutionCache!, dOutput: ws.sequenceGradient.pointer,
-                                  dhN: ws.dhN.pointer, dInput: ws.dEmbedded.pointer)
-                case .mlp(let mlp):
-                    mlp.backward(p, g, input: ws.embedded.pointer, batch: B, hN: ws.hN.pointer, dhN: ws.dhN.pointer,
-                                 dPre: ws.dPre.pointer, dBelow: ws.dPre.pointer + B * H, dInput: ws.dEmbedded.pointer)
-                }
+                body.backward(p, g, ws, truncate: truncate)
                 embed.backward(p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
                                dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil, scratch: ws.embeddingScratch)
                 if !frozen.isEmpty { (g + frozen.lowerBound).update(repeating: 0, count: frozen.count) }
@@ -193,7 +171,7 @@ public final class RecurrentNetwork {
     public func clipGradients(maxNorm: Float) -> Float { clipGradientNorm(&gradients, maxNorm: maxNorm) }
 
     /// Copies all parameters from a network of the same architecture (target-network sync).
-    public func copyParameters(from other: RecurrentNetwork) {
+    public func copyParameters(from other: EncoderNetwork) {
         precondition(other.configuration == configuration, "copyParameters needs the same architecture")
         parameters.withUnsafeMutableBufferPointer { dst in
             other.parameters.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
@@ -206,7 +184,7 @@ public final class RecurrentNetwork {
 
 /// A network's activations and gradient inputs for one batch shape (B,T). All buffers are allocated here, once.
 public final class Workspace {
-    public let configuration: RecurrentNetwork.Configuration
+    public let configuration: EncoderNetwork.Configuration
     public let batch: Int
     public let time: Int
     /// x (B,T,F), batch-major; the caller fills it.
@@ -233,14 +211,16 @@ public final class Workspace {
     public let dhN, dcN: FloatBuffer
     /// ∂loss/∂initial states (L,B,H), written by backward.
     public let dh0, dc0: FloatBuffer
+    /// The embedding's output (B,T,E), its gradient and the embedding's backward scratch.
     let embedded, dEmbedded, dPre: FloatBuffer
     let headScratch: [FloatBuffer]
     /// The embedding's packed operands (`Linear.usesPackedKernels`), sized on first use.
     let embeddingScratch = ScratchBuffer()
-    let cache: LSTMCache?
-    let convolutionCache: ConvolutionCache?
+    /// The network's body and what it keeps from forward for backward (`EncoderBody.makeCache`).
+    let body: any EncoderBody
+    let bodyCache: AnyObject?
 
-    init(_ net: RecurrentNetwork, batch B: Int, time T: Int) {
+    init(_ net: EncoderNetwork, batch B: Int, time T: Int) {
         precondition(B >= 1 && T >= 1, "batch and time must be positive")
         let c = net.configuration, H = c.hidden, L = c.layers, E = c.embedding
         configuration = c; batch = B; time = T
@@ -252,13 +232,10 @@ public final class Workspace {
         outputs = c.heads.map { FloatBuffer(B * $0.outputs) }
         dOutputs = c.heads.map { FloatBuffer(B * $0.outputs) }
         sequenceGradient = FloatBuffer(B * T * H)
-        embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(max(B * T * E, 2 * B * H))  // also the mlp body's two (B,H) scratch rows
+        embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(B * T * E)
         headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
-        switch net.body {
-        case .lstm(let lstm): cache = LSTMCache(lstm, batch: B, time: T); convolutionCache = nil
-        case .cnn(let conv): cache = nil; convolutionCache = ConvolutionCache(conv, batch: B, time: T)
-        case .mlp: cache = nil; convolutionCache = nil
-        }
+        body = net.body
+        bodyCache = body.makeCache(batch: B, time: T)
     }
 
     /// Zeroes `sequenceGradient` if `dHiddenSequence` handed it out since it was last zeroed (it starts zero).
@@ -269,10 +246,5 @@ public final class Workspace {
     }
 
     /// The top layer's hidden state at every step (B,T,H), valid after forward.
-    public var hiddenSequence: FloatBuffer {
-        if let cache { return cache.hiddenSequence() }
-        return convolutionCache?.output.last ?? mlpHiddenSequence
-    }
-    /// The zero (B,T,H) sequence an `mlp` body reports.
-    private lazy var mlpHiddenSequence = FloatBuffer(batch * time * configuration.hidden)
+    public var hiddenSequence: FloatBuffer { body.hiddenSequence(self) }
 }

@@ -24,3 +24,11 @@ public enum Schedule: Codable, Equatable, Sendable {
         }
     }
 }
+
+/// The shape of a decaying schedule; encodes as its raw string.
+public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
+    /// Linear from start to end over the given steps.
+    case linear
+    /// Geometric from start to end over the given steps (then constant).
+    case exponential
+}

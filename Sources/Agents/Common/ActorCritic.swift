@@ -4,8 +4,8 @@ import RLCore
 
 // The actor-critic core that REINFORCE, A2C and PPO share: one encoder with a policy head and a value head, the
 // policy distribution (categorical over K discrete actions, or a diagonal Gaussian over A continuous values), batched
-// action selection over a VectorEnv, rollout collection, and the optimizer step. Each algorithm's file holds only its
-// config, its loss and its training loop.
+// action selection over a VectorEnv, rollout collection, and the optimizer step. `PolicyGradientAgent` wraps it into
+// an agent.
 
 /// How a continuous Gaussian sample x (A) becomes the environment's action.
 public enum ContinuousSquash: String, Codable, Sendable, CaseIterable {
@@ -48,7 +48,7 @@ final class ActorCritic {
     let spec: AgentSpec
     let kind: Kind
     let continuous: ContinuousPolicyConfig
-    let net: RecurrentNetwork
+    let net: EncoderNetwork
     let workspaces: WorkspacePool
     var adam: Adam
     /// Gaussian, state-independent mode: log σ (A), its gradient and its optimizer.
@@ -230,9 +230,7 @@ final class ActorCritic {
         switch kind {
         case .categorical(let K):
             let row = ws.outputs[0].pointer + b * K
-            let lse = logSumExp(row, K)
-            var h: Float = 0
-            for a in 0..<K { let lp = row[a] - lse; h -= Foundation.exp(lp) * lp }
+            let lse = logSumExp(row, K), h = entropy(ws, b)
             for a in 0..<K { let lp = row[a] - lse; d[b * K + a] += c * (-Foundation.exp(lp) * (lp + h)) }
         case .gaussian(let A):
             for j in 0..<A {
@@ -390,90 +388,4 @@ final class ActorCritic {
     var s: Float = 0
     for a in 0..<count { s += Foundation.exp(row[a] - m) }
     return m + Foundation.log(s)
-}
-
-/// Shared agent state of the three policy-gradient agents' checkpoints.
-extension ActorCritic {
-    func save<C: Codable>(to directory: URL, algorithm: Algorithm, config: C, rng: Xoshiro256, stepsDone: Int,
-                          updatesDone: Int) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try net.save(to: directory.appendingPathComponent(Checkpoint.network), optimizer: adam)
-        try Checkpoint.write(CheckpointState(algorithm: algorithm, config: config, spec: spec, rng: rng, stepsDone: stepsDone,
-                                             updatesDone: updatesDone, extra: extraState()), to: directory)
-    }
-
-    func load<C: Codable & Equatable>(from directory: URL, algorithm: Algorithm, config: C) throws -> CheckpointState<C> {
-        let state = try Checkpoint.read(C.self, from: directory, algorithm: algorithm, config: config, spec: spec)
-        try restore(extra: state.extra)
-        try net.load(from: directory.appendingPathComponent(Checkpoint.network), optimizer: &adam)
-        return state
-    }
-}
-
-/// Running sums of the loss terms of an update, reported as means.
-struct LossSums {
-    var policy = 0.0, value = 0.0, entropy = 0.0, count = 0
-}
-
-extension ActorCritic {
-    /// The vanilla policy-gradient loss of REINFORCE and A2C on forwarded rows, added into the workspace gradients:
-    /// L = (1/N) Σ [ −A_k log π(a_k|s_k) + c_v · ½ (V(s_k) − R_k)² − c_e · H(π(·|s_k)) ], N = `normalizer` (the
-    /// whole batch, so chunks of one batch accumulate into one gradient). `advantages` (M): one per row of `ws`.
-    func addVanillaLoss(_ ws: Workspace, rows: ArraySlice<Int>, buffer: RolloutBuffer, advantages: ArraySlice<Float>,
-                        valueCoefficient: Double, entropyCoefficient: Double, normalizer: Int, sums: inout LossSums) {
-        let n = Float(normalizer), cv = Float(valueCoefficient), ce = Float(entropyCoefficient), W = actionWidth
-        let dValue = ws.dOutputs[1].pointer
-        buffer.actions.withUnsafeBufferPointer { actions in
-            for (i, k) in rows.enumerated() {
-                let action = actions.baseAddress! + k * W
-                let advantage = advantages[advantages.startIndex + i]
-                sums.policy -= Double(advantage * logProb(ws, i, action))
-                addLogProbGradient(ws, i, action, coefficient: -advantage / n)
-                let error = value(ws, i) - buffer.returns[k]
-                sums.value += Double(0.5 * error * error)
-                dValue[i] += cv * error / n
-                sums.entropy += Double(entropy(ws, i))
-                if ce != 0 { addEntropyGradient(ws, i, coefficient: -ce / n) }
-                sums.count += 1
-            }
-        }
-    }
-}
-
-/// (x − mean) / (std + 1e-8) over `values`, std with Bessel's correction (as SB3 / CleanRL normalise advantages).
-func normalized<C: Collection<Float>>(_ values: C, into out: inout [Float]) {
-    out.removeAll(keepingCapacity: true)
-    let n = values.count
-    guard n > 1 else { out.append(contentsOf: values.map { _ in 0 }); return }
-    var mean = 0.0
-    for v in values { mean += Double(v) }
-    mean /= Double(n)
-    var variance = 0.0
-    for v in values { variance += (Double(v) - mean) * (Double(v) - mean) }
-    let std = (variance / Double(n - 1)).squareRoot()
-    for v in values { out.append(Float((Double(v) - mean) / (std + 1e-8))) }
-}
-
-/// Fisher–Yates shuffle driven by the agent's generator (bit-identical across platforms).
-func shuffle(_ a: inout [Int], using rng: inout Xoshiro256) {
-    guard a.count > 1 else { return }
-    for i in stride(from: a.count - 1, to: 0, by: -1) {
-        let j = Int(rng.next() % UInt64(i + 1))
-        a.swapAt(i, j)
-    }
-}
-
-/// 1 − Var(returns − values) / Var(returns) over a rollout.
-func explainedVariance(_ buffer: RolloutBuffer) -> Double {
-    let n = buffer.count
-    guard n > 1 else { return 0 }
-    var my = 0.0, md = 0.0
-    for k in 0..<n { my += Double(buffer.returns[k]); md += Double(buffer.returns[k] - buffer.values[k]) }
-    my /= Double(n); md /= Double(n)
-    var vy = 0.0, vd = 0.0
-    for k in 0..<n {
-        let y = Double(buffer.returns[k]) - my, d = Double(buffer.returns[k] - buffer.values[k]) - md
-        vy += y * y; vd += d * d
-    }
-    return vy == 0 ? 0 : 1 - vd / vy
 }

@@ -53,11 +53,12 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     }
 
     /// The network: input width F+P over windows of T bars, this body, then `heads` on the body's output (B,H).
-    public func network(inputWidth: Int, window: Int, heads: [HeadSpec], using rng: inout some RandomNumberGenerator) -> RecurrentNetwork {
+    public func network(inputWidth: Int, window: Int, heads: [HeadSpec],
+                        using rng: inout some RandomNumberGenerator) -> EncoderNetwork {
         precondition(embedding >= 1 && hidden >= 1 && layers >= 1 && kernel >= 1, "encoder sizes must be positive")
-        let net = RecurrentNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
-                                         embeddingActivation: activation.activation, heads: heads, kind: kind,
-                                         kernel: kernel, window: window), using: &rng)
+        let net = EncoderNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
+                                       embeddingActivation: activation.activation, heads: heads, kind: kind,
+                                       kernel: kernel, window: window), using: &rng)
         if freeze { net.frozen = net.encoderParameters }
         return net
     }
@@ -65,7 +66,8 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     /// Checks `from` / `freeze` (freeze needs a pretrained encoder to keep).
     public func validate() throws {
         if freeze && from.isEmpty {
-            throw CheckpointError("encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
+            throw AgentConfigError(
+                "encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
         }
     }
 }
@@ -152,11 +154,11 @@ func fillInput<O: WindowObservation>(_ ws: Workspace, observations: [O], spec: A
 
 /// Workspaces of one network keyed by batch size, made once each (the window T is fixed by the spec).
 final class WorkspacePool {
-    let network: RecurrentNetwork
+    let network: EncoderNetwork
     let time: Int
     private var byBatch: [Int: Workspace] = [:]
 
-    init(_ network: RecurrentNetwork, time: Int) { self.network = network; self.time = time }
+    init(_ network: EncoderNetwork, time: Int) { self.network = network; self.time = time }
 
     func callAsFunction(batch: Int) -> Workspace {
         if let ws = byBatch[batch] { return ws }
@@ -179,16 +181,17 @@ extension AgentConfig {
 }
 
 extension Agent {
-    /// Copies the embedding and LSTM tensors (`embed.*`, `lstm.*`) of `source` into every network of the agent (the
-    /// heads keep their initialisation). Errors when a tensor is missing or its shape differs (another input width or
-    /// encoder size).
-    public func loadEncoder(from source: RecurrentNetwork) throws {
+    /// Copies the embedding and body tensors (`embed.*`, then `lstm.*`, `conv.*` or `mlp.*`) of `source` into every
+    /// network of the agent (the heads keep their initialisation). Throws an `AgentConfigError` when a tensor is
+    /// missing or its shape differs (another body, input width or encoder size than the agent's config).
+    public func loadEncoder(from source: EncoderNetwork) throws {
         for net in networks {
             let encoder = net.tensors.filter { net.encoderParameters.contains($0.range.lowerBound) }
             for t in encoder {
                 guard let s = source.tensor(named: t.name), s.shape == t.shape else {
                     let have = source.tensor(named: t.name).map { "\($0.shape)" } ?? "missing"
-                    throw CheckpointError("pretrained encoder: tensor \(t.name) is \(have), the agent needs \(t.shape) (same environment width and encoder sizes?)")
+                    throw AgentConfigError("pretrained encoder: tensor \(t.name) is \(have), the agent needs "
+                                           + "\(t.shape) (same environment width and encoder sizes?)")
                 }
                 net.parameters.replaceSubrange(t.range, with: source.parameters[s.range])
             }
