@@ -7,12 +7,12 @@ import Foundation
 /// `barsUsed` = T − (T mod S) bars are cut into S equal blocks of consecutive bars (S even). For each of the C(S, S/2)
 /// choices of S/2 blocks as in-sample part J, in lexicographic order of the chosen block indices (J = {0, …, S/2 − 1}
 /// first), the out-of-sample part J̄ being the other blocks:
-/// 1. R = the Sharpe of every trial on J, R̄ = the same on J̄ (`partSharpes`: mean / std, ddof 1, of the bars of the
-///    part's blocks, per bar and NOT annualised — a scale factor changes no rank; 0 when the trial's bars on the part
-///    are all equal, e.g. a flat trial that never trades);
+/// 1. R = the Sharpe of every trial on J, R̄ = the same on J̄ (`BlockStats.sharpes`: mean / std, ddof 1, of the bars of
+///    the part's blocks, per bar and NOT annualised — a scale factor changes no rank; 0 when the trial's bars on the
+///    part are all equal, e.g. a flat trial that never trades);
 /// 2. n* = argmax R (the first such trial on ties), the trial one would select in-sample;
 /// 3. ω̄ = rank of R̄[n*] among R̄ (1 = worst, ties averaged) / (N + 1);
-/// 4. λ = log(ω̄ / (1 − ω̄)), which lies in [−log N, log N].
+/// 4. λ = log(ω̄ / (1 − ω̄)), computed as log(rank) − log(N + 1 − rank), which lies in [−log N, log N].
 ///
 /// PBO is the fraction of combinations with λ ≤ 0 (the selected trial at or below the out-of-sample median). Noise
 /// trials give PBO ≈ ½; one trial with a real edge gives PBO ≈ 0.
