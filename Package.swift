@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", grdb]),
         .testTarget(name: "ExperimentsTests",
                     dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
-                                   "Experiments", "TradeSimCLI", "FuzzSupport", grdb, yams]),
+                                   "Experiments", "Sweeps", "TradeSimCLI", "FuzzSupport", grdb, yams]),
         .testTarget(name: "SweepsTests", dependencies: ["RLCore", "RunStore", "Experiments", "Sweeps", yams]),
         .testTarget(name: "BenchmarksTests", dependencies: ["TradingEnv", "NeuralCore", "Agents", "RunStore",
                                                            "SyntheticMarkets", "Benchmarks"]),

@@ -1,0 +1,99 @@
+import Experiments
+import Foundation
+import RunStore
+
+/// Runs a sweep's trials on this machine, `jobs` at a time, each as its own process:
+/// `EXECUTABLE sweep run-trial NAME --index I --store STORE`, the same unit a Slurm array task runs. A trial is started
+/// when it is pending (and the trial it starts from has finished) or when its run's process is gone; trials that
+/// another live process runs are waited for; finished and failed trials are left alone. Each child's output goes to
+/// `logFolder/trial-I.log`. `report` gets one line per trial that ends. Returns when no trial can run any more.
+public struct LocalPool {
+    public let sweep: SweepRecord
+    public let storePath: String
+    public let jobs: Int
+    public let executable: String
+    public let logFolder: String
+
+    public init(sweep: SweepRecord, storePath: String, jobs: Int, executable: String, logFolder: String) {
+        self.sweep = sweep
+        self.storePath = storePath
+        self.jobs = max(jobs, 1)
+        self.executable = executable
+        self.logFolder = logFolder
+    }
+
+    /// The trials that can start now: pending ones whose predecessor has finished, and running ones whose run's
+    /// process is gone; `busy` are the trials this pool runs already.
+    static func startable(_ trials: [TrialRecord], runs: [Int64: RunRecord], busy: Set<Int64>) -> [TrialRecord] {
+        trials.filter { t in
+            guard !busy.contains(t.index) else { return false }
+            if let after = t.after, trials[Int(after)].status != .finished { return false }
+            switch t.status {
+            case .pending: return true
+            case .running: return t.runId.flatMap { runs[$0] }.map { $0.status == .interrupted } ?? false
+            case .finished, .failed: return false
+            }
+        }
+    }
+
+    /// Runs until every trial has finished or failed, or can no longer start (its predecessor failed).
+    public func run(report: (String) -> Void) throws {
+        let store = try RunStore(path: storePath)
+        try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
+        var children: [Int64: (process: Process, started: Date)] = [:]
+        // Trials whose process died here without marking them: not started again by this pool (a crash would repeat).
+        var crashed = Set<Int64>()
+        while true {
+            let trials = try store.trials(sweepId: sweep.id!)
+            let runs = Dictionary(uniqueKeysWithValues: try store.runs().map { ($0.id!, $0) })
+            for (index, child) in children where !child.process.isRunning {
+                children[index] = nil
+                let t = trials[Int(index)]
+                let seconds = String(format: "%.0f s", Date().timeIntervalSince(child.started))
+                switch t.status {
+                case .finished: report("trial \(index) finished in \(seconds) (\(t.runId.flatMap { runs[$0]?.name } ?? "?"))")
+                case .failed: report("trial \(index) failed after \(seconds): \(t.message ?? "?")")
+                default:
+                    crashed.insert(index)
+                    report("trial \(index) stopped after \(seconds) (exit \(child.process.terminationStatus)); "
+                        + "see \(logFile(index))")
+                }
+            }
+            let startable = Self.startable(trials, runs: runs, busy: Set(children.keys).union(crashed))
+            for t in startable.prefix(jobs - children.count) {
+                children[t.index] = (try start(t.index), Date())
+            }
+            let othersRunning = trials.contains { t in
+                t.status == .running && children[t.index] == nil
+                    && t.runId.flatMap { runs[$0] }.map { $0.status == .running } ?? false
+            }
+            if children.isEmpty && startable.isEmpty && !othersRunning { return }
+            usleep(100_000)
+        }
+    }
+
+    func logFile(_ index: Int64) -> String { logFolder + "/trial-\(index).log" }
+
+    /// Starts one trial's process with its output appended to its log file.
+    func start(_ index: Int64) throws -> Process {
+        let path = logFile(index)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: path) else { throw ConfigError("\(path): cannot write the log") }
+        log.seekToEndOfFile()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = ["sweep", "run-trial", sweep.name, "--index", "\(index)", "--store", storePath]
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        try log.close()
+        return p
+    }
+}
+
+/// Trials to run at once on this machine by default: the cores divided by the threads each trial computes with
+/// (`OPENBLAS_NUM_THREADS`, one when unset, as tradesim pins it).
+public func defaultJobs() -> Int {
+    let threads = Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
+    return max(1, ProcessInfo.processInfo.activeProcessorCount / max(threads, 1))
+}

@@ -1,0 +1,153 @@
+import Foundation
+import RLCore
+import Testing
+@testable import RunStore
+@testable import Sweeps
+
+/// A tiny DQN experiment with a sweep over `grid` (YAML lines under `grid:`), in its own folder and store.
+func sweepExperiment(grid: String, seeds: String = "[1, 2]", steps: Int = 400, extra: String = "")
+    throws -> (dir: String, experiment: String, store: String)
+{
+    let dir = try temporaryDirectory()
+    let yaml = """
+        environment: \(repoRoot)/environments/sp500-daily.yaml
+        agent: \(repoRoot)/agents/dqn-lstm.yaml
+        seeds: \(seeds)
+        steps: \(steps)
+        checkpointEvery: 100
+        evaluateOn: [validation]
+        store: \(dir)/runs.sqlite
+        \(extra)
+        overrides:
+          environment:
+            market: {window: 8, episode: {length: 60}}
+          agent:
+            encoder: {embedding: 8, hidden: 8}
+            learningStarts: 100
+            batchSize: 16
+            bufferSize: 1000
+        sweep:
+          grid:
+        \(grid)
+        """
+    try yaml.write(toFile: dir + "/sw.yaml", atomically: true, encoding: .utf8)
+    return (dir, dir + "/sw.yaml", dir + "/runs.sqlite")
+}
+
+/// Each finished trial's final network file hash, by (configuration, seed).
+func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
+    let trials = try store.trials(sweepId: try store.sweep(named: sweep).id!)
+    var result: [String: String] = [:]
+    for t in trials where t.status == .finished {
+        let last = try store.checkpoints(runId: t.runId!).last { $0.file.hasSuffix("network.safetensors") }
+        result["\(t.configuration)/\(t.seed)"] = last?.sha256
+    }
+    return result
+}
+
+/// The plan is deterministic: the same file gives the same trials, assignments and configuration hashes, which
+/// differ between configurations and not between seeds of one.
+@Test func sweepPlanIsStable() throws {
+    let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4, 1.0e-3]\n    agent.gamma: [0.9, 0.99]")
+    let a = try SweepPlan(experimentPath: t.experiment), b = try SweepPlan(experimentPath: t.experiment)
+    #expect(a.trials == b.trials && a.trials.count == 8)
+    #expect(a.trials.map(\.seed) == [1, 2, 1, 2, 1, 2, 1, 2] && a.trials.map(\.configuration) == [0, 0, 1, 1, 2, 2, 3, 3])
+    #expect(Set(a.trials.map(\.configHash)).count == 8)
+    #expect(a.trials[2].assignmentsJSON == #"[["agent.learningRate","1.0e-4"],["agent.gamma","0.99"]]"#)
+    let withSeeds = try SweepPlan(experimentPath: t.experiment, sets: ["agent.gamma=0.5"], seeds: [7])
+    #expect(withSeeds.trials.count == 2 && withSeeds.trials.allSatisfy { $0.seed == 7 })
+}
+
+/// A sweep killed (the pool and its trial processes) at random points and resumed runs exactly the missing work: the
+/// trials finished before a kill are left alone, and every trial ends with the weights of an uninterrupted sweep.
+@Test func killedSweepResumesToTheSameTrials() throws {
+    let grid = "    agent.learningRate: [1.0e-4, 1.0e-3]"
+    let whole = try sweepExperiment(grid: grid)
+    let r = try runCLI(["sweep", whole.experiment, "--jobs", "2"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let reference = try trialWeights(try RunStore(path: whole.store), sweep: "sw")
+    #expect(reference.count == 4)
+
+    let cut = try sweepExperiment(grid: grid)
+    var rng = Xoshiro256(seed: 17)
+    var finishedBefore: [Int64: Date] = [:]
+    for round in 0..<3 {
+        // A new session, so the kill reaches the pool and every trial process it started.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        p.arguments = [tradesimBinary] + (round == 0 ? ["sweep", cut.experiment] : ["sweep", "sw", "--resume", "--store", cut.store])
+            + ["--jobs", "2"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(UInt32(Double.random(in: 0.8..<3.0, using: &rng) * 1e6))
+        kill(-p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let store = try RunStore(path: cut.store)
+        #expect(try store.integrityCheck() == "ok")
+        for t in try store.trials(sweepId: try store.sweep(named: "sw").id!) where t.status == .finished {
+            let ended = try store.run(id: t.runId!).endedAt!
+            if let before = finishedBefore[t.index] { #expect(before == ended, "trial \(t.index) ran again") }
+            finishedBefore[t.index] = ended
+        }
+    }
+    let resumed = try runCLI(["sweep", "sw", "--resume", "--store", cut.store, "--jobs", "2"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    let store = try RunStore(path: cut.store)
+    #expect(try trialWeights(store, sweep: "sw") == reference)
+    let sweep = try store.sweep(named: "sw")
+    for t in try store.trials(sweepId: sweep.id!) {
+        if let before = finishedBefore[t.index] { #expect(try store.run(id: t.runId!).endedAt == before) }
+        // One run per trial, its training episodes numbered without gaps or repeats.
+        let indices = try store.episodes(runId: t.runId!, split: .train).map(\.index)
+        #expect(indices == Array(0..<Int64(indices.count)), "trial \(t.index)")
+    }
+    #expect(try store.runs().count == 4)
+}
+
+/// A failing trial (its rewards overflow, so its first update is not finite) does not stop the others; its error line
+/// is kept in the store, `sweep status` shows it, and the command fails with one line.
+@Test func failedTrialKeepsItsErrorAndTheOthersFinish() throws {
+    let t = try sweepExperiment(grid: "    agent.rewardScale: [1, 1.0e300]", seeds: "[3]", steps: 300)
+    let r = try runCLI(["sweep", t.experiment, "--jobs", "2"])
+    #expect(r.failsWithOneErrorLine && r.stderr.contains("some trials failed"), "\(r.stderr)")
+    let store = try RunStore(path: t.store)
+    let trials = try store.trials(sweepId: try store.sweep(named: "sw").id!)
+    #expect(trials.map(\.status) == [.finished, .failed])
+    #expect(trials[1].message?.contains("non-finite update") == true)
+    let status = try runCLI(["sweep", "status", "sw", "--store", t.store])
+    #expect(status.status == 0 && status.stdout.contains("1 finished") && status.stdout.contains("1 failed"))
+    #expect(status.stdout.contains("non-finite"), "\(status.stdout)")
+}
+
+/// Two processes given the same trial: one trains it, the other exits with one line saying it is taken.
+@Test func aTrialIsClaimedAtMostOnce() throws {
+    let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]", steps: 3_000)
+    let plan = try SweepPlan(experimentPath: t.experiment)
+    let store = try RunStore(path: t.store)
+    _ = try store.createSweep(SweepRecord(name: "sw", experimentPath: t.experiment, experimentYAML: plan.experimentYAML,
+                                          definitionYAML: plan.definitionYAML), trials: plan.trials)
+    let first = try startCLI(["sweep", "run-trial", "sw", "--index", "0", "--store", t.store])
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, try store.trials(sweepId: 1)[0].status == .pending { usleep(20_000) }
+    let second = try runCLI(["sweep", "run-trial", "sw", "--index", "0", "--store", t.store])
+    #expect(second.failsWithOneErrorLine && second.stderr.contains("trial 0 of sweep sw is taken"), "\(second.stderr)")
+    first.waitUntilExit()
+    #expect(first.terminationStatus == 0)
+    #expect(try store.trials(sweepId: 1)[0].status == .finished && store.runs().count == 1)
+}
+
+/// Bad sweeps fail before anything runs, with one line naming the key.
+@Test func badSweepKeysFailBeforeAnythingRuns() throws {
+    let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4]")
+    for (args, message) in [(["--set", "agent.learningRat=1,2"], "sweep key 'agent.learningRat' value '1'"),
+                            (["--set", "agent.learningRate=abc"], "key 'learningRate' must be a number, got 'abc'"),
+                            (["--set", "environment.market.reward.kind=sharpe"], "must be one of logReturn"),
+                            (["--set", "agent.gamma="], "--set agent.gamma: an empty value"),
+                            (["--seeds", "1,x"], "--seeds: 'x' is not a seed")] {
+        let r = try runCLI(["sweep", t.experiment] + args)
+        #expect(r.failsWithOneErrorLine && r.stderr.contains(message), "\(args): \(r.stderr)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: t.store))
+}
