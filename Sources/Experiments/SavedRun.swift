@@ -25,7 +25,7 @@ public struct SavedRun {
         config = try storedConfig(ResolvedConfig.self, of: run, store: store)
         (directory, step) = try verifiedCheckpoint(run, store: store, step: wanted)
         setup = try MarketSetup(spec: config.environment, folder: config.environmentFolder,
-                                path: config.environmentFolder)
+                                path: config.environmentFile)
     }
 
     /// The run's agent with the checkpoint's weights and state.
@@ -34,6 +34,14 @@ public struct SavedRun {
         let agent = makeAgent(config.agent, spec: AgentSpec(of: env), seed: UInt64(config.seed))
         try restore(agent, from: directory)
         return agent
+    }
+}
+
+extension ResolvedConfig {
+    /// The environment file the run was trained on: the file the experiment names, in the folder recorded for it.
+    var environmentFile: String {
+        let name = (experiment.environment as NSString).lastPathComponent
+        return URL(fileURLWithPath: environmentFolder + "/" + name).standardized.path
     }
 }
 
