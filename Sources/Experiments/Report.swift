@@ -92,7 +92,7 @@ private func positionsSection(_ agents: [(contender: Contender, log: EpisodeLog)
     let weights = try agents.map { try weightsChart(label($0.contender.name), $0.contender, $0.log) }
     return section("positions", "Portfolio weights and turnover",
                    .p(.text("Each asset's weight after each bar (the rest is cash; shorts stack below 0), and the "
-                            + "traded notional per bar.")),
+                            + "traded notional per bar after the first (which buys in from cash).")),
                    .group((weights + [turnoverChart(agents, label)]).map { .raw($0) }))
 }
 
@@ -193,13 +193,14 @@ func weightsChart(_ label: String, _ c: Contender, _ log: EpisodeLog) throws -> 
                            x: "Date", y: "Weight (fraction of equity)")
 }
 
-/// The runs' per-bar turnover: traded notional over equity before the trade.
+/// The runs' per-bar turnover (traded notional over equity before the trade) from the second bar on: the first buys in
+/// from cash (turnover about 1) and would flatten the rest.
 func turnoverChart(_ agents: [(contender: Contender, log: EpisodeLog)], _ label: ReportLabels) -> String {
     let series = agents.enumerated().map { k, a in
-        SVG.Series(name: label(a.contender.name), x: a.log.steps.map { Double($0.timestamp) }, y: a.log.turnovers,
-                   color: SVG.palette[k % SVG.palette.count])
+        SVG.Series(name: label(a.contender.name), x: a.log.steps.dropFirst().map { Double($0.timestamp) },
+                   y: Array(a.log.turnovers.dropFirst()), color: SVG.palette[k % SVG.palette.count])
     }
-    return SVG.lines("Turnover per bar", series, x: "Date", y: "Turnover (traded notional / equity)")
+    return SVG.lines("Turnover per bar, from the second bar", series, x: "Date", y: "Turnover (traded notional / equity)")
 }
 
 /// Per compared run: its last logged policy entropy and explained variance, and the share of the episode's decisions

@@ -123,7 +123,8 @@ enum SVG {
     }
 
     /// Layers stacked over x (Shapes: each layer's values (T) for x (T)): positive values stack up from 0, negative
-    /// ones down from 0, each layer a filled polygon between its lower and upper edge.
+    /// ones down from 0, each layer a filled polygon between its lower and upper edge. The legend lists the layers top
+    /// down, as they stack.
     static func stackedArea(_ title: String, x: [Double], _ layers: [(name: String, values: [Double])],
                             x xTitle: String, y yTitle: String) -> String {
         guard let x0 = x.first, let x1 = x.last else { return empty(title) }
@@ -144,7 +145,7 @@ enum SVG {
             s += "<polygon class=\"area\" fill=\"\(entries[k].1)\" points=\"\((top + bottom).joined(separator: " "))\">"
                 + "<title>\(escape(entries[k].0))</title></polygon>"
         }
-        return s + legendBox(entries, frame) + "</svg>"
+        return s + legendBox(entries.reversed(), frame) + "</svg>"
     }
 
     /// A chart frame with no data.

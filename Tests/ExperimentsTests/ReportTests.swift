@@ -120,9 +120,9 @@ private func compact(_ html: String) -> String {
 
     let section = try #require(html.components(separatedBy: "<section").first { $0.contains("id=\"positions\"") })
     let positions = try parsedCharts(section)
-    #expect(positions.map(\.title) == ["R1: weights after each bar", "Turnover per bar"])
+    #expect(positions.map(\.title) == ["R1: weights after each bar", "Turnover per bar, from the second bar"])
     let weights = positions[0]
-    #expect(weights.areas == n && weights.legend == setup.dataset.panel.tickers)
+    #expect(weights.areas == n && weights.legend == setup.dataset.panel.tickers.reversed())
     // long-only weights summing to about 1: the weight axis runs from 0 to 1
     let ticks = try #require(weights.axes["y"]?.ticks.compactMap(Double.init))
     #expect(ticks.first == 0 && ticks.last == 1)
