@@ -20,10 +20,13 @@ if [[ -z $browser ]]; then
     browser=$(command -v chromium || command -v chromium-browser)
 fi
 
-# The page is ~1000 px wide; its height grows with the runs, so estimate it from the charts and table rows.
-charts=$(grep -o "<svg" "$report" | wc -l)
-rows=$(grep -o "<tr" "$report" | wc -l)
-height=$(( 600 + charts * 335 + rows * 24 ))
+# The page is ~1000 px wide; its height is estimated from the charts' own heights (their viewBox), the table rows (a
+# `mean ± std` cell takes two lines), the headings and the paragraphs.
+count() { grep -o "$1" "$report" | wc -l; }
+charts=$(count "<svg")
+chart_height=$(grep -o 'viewBox="0 0 [0-9]* [0-9]*"' "$report" | awk '{ h += $4 + 0 } END { print h + 0 }')
+height=$(( 250 + chart_height + charts * 20 + $(count "<tr") * 22 + $(count "<small>") * 3 + $(count "<h2") * 70 \
+           + $(count "<h3") * 32 + $(count "<p>") * 50 ))
 abs=$(cd "$(dirname "$report")" && pwd)/$(basename "$report")
 rm -f "$out"
 "$browser" --headless --no-sandbox --disable-gpu --disable-javascript --hide-scrollbars --no-first-run \

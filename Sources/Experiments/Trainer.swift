@@ -329,9 +329,16 @@ struct ResolvedConfig: Codable {
     /// The environment file, absolute (nil in runs made before it was recorded).
     var environmentFile: String?
 
-    /// The run's environment with its data loaded (named after its file in messages).
+    /// The environment file the run was trained on: as recorded, or (runs that did not record it) the file the
+    /// experiment names, in the folder recorded for it.
+    var environmentPath: String {
+        environmentFile ?? URL(fileURLWithPath: environmentFolder + "/"
+            + (experiment.environment as NSString).lastPathComponent).standardized.path
+    }
+
+    /// The run's environment with its data loaded, named after its file in messages.
     func setup() throws -> MarketSetup {
-        try MarketSetup(spec: environment, folder: environmentFolder, path: environmentFile ?? environmentFolder)
+        try MarketSetup(spec: environment, folder: environmentFolder, path: environmentPath)
     }
 
     func json() throws -> String { try sortedJSON(self) }
