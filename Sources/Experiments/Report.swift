@@ -46,7 +46,7 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
                                 x: "Policy", y: "Probability (0 to 1)", hLines: [0.95])
     let v = overall?.sharpeVariance
     let benchmark = v.flatMap { v in comparison.trials >= 2 ? deflatedSharpeBenchmark(trials: comparison.trials, sharpeVariance: v) : nil }
-    let dsrNote = "N = \(comparison.trials) trials (runs in the store evaluated on the same split, with the runs compared); "
+    let dsrNote = "N = \(comparison.trials) trials (\(comparison.trialsDefinition)); "
         + "V = \(v.map { String(format: "%.3g", $0) } ?? "n/a") (variance of their per-bar Sharpe ratios); "
         + "SR₀ = \(benchmark.map { String(format: "%.4f per bar, %.2f annualised", $0, $0 * 252.0.squareRoot()) } ?? "n/a (needs N ≥ 2 and V)"). "
         + "PSR is the probability that the true Sharpe ratio exceeds 0; DSR that it exceeds SR₀, the best Sharpe ratio N "
