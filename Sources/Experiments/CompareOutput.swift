@@ -80,7 +80,7 @@ extension CompareTable {
 
 /// `mean ± std` (std only with two or more runs), `n/a` when undefined. Runs without a value are never dropped
 /// silently: `−0.4400 (1 of 2 seeds; 1 flat)`, `n/a (flat)`.
-func cell(_ s: Stat?, money: Bool = false) -> String {
+public func cell(_ s: Stat?, money: Bool = false) -> String {
     guard let s else { return "n/a" }
     let f = money ? "%.0f" : "%.4f"
     let value = s.mean.map { m in String(format: f, m) + (s.std.map { " ± " + String(format: f, $0) } ?? "") } ?? "n/a"

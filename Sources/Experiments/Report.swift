@@ -78,6 +78,24 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
     return html.render(indentedBy: .spaces(1))
 }
 
+/// A self-contained HTML page (`tradesim sweep results --report`): a title, lines of text, tables and histograms
+/// (each of values in equal bins, with its x-axis title), in that order.
+public func htmlPage(title: String, lines: [String], tables: [(title: String, table: TextTable)],
+                     histograms: [(title: String, values: [Double], x: String)]) -> String {
+    let html = HTML(
+        .head(.meta(.charset(.utf8)), .title(title), .style(css)),
+        .body(
+            .h1(.text(title)),
+            .ul(.forEach(lines) { .li(.text($0)) }),
+            .forEach(tables) { t in section(t.title, t.title, wide(htmlTable(t.table))) },
+            .forEach(histograms) { h in
+                section(h.title, h.title, .raw(SVG.histogram(h.title, [(h.title, h.values)], x: h.x, y: "Count")))
+            }
+        )
+    )
+    return html.render(indentedBy: .spaces(1))
+}
+
 /// The positions section: one asset, each run's position over the price with its trades; a panel, each run's stacked
 /// weights and one chart of the runs' turnover.
 private func positionsSection(_ agents: [(contender: Contender, log: EpisodeLog)], label: ReportLabels) throws

@@ -7,7 +7,7 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Sweeps: many runs of one experiment (a grid or random draws of its keys × seeds × walk-forward "
             + "windows), recorded in the store and run on a local pool of processes.",
-        subcommands: [SweepStart.self, SweepRunTrial.self, SweepStatusCommand.self],
+        subcommands: [SweepStart.self, SweepRunTrial.self, SweepStatusCommand.self, SweepResultsCommand.self],
         defaultSubcommand: SweepStart.self)
 }
 

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Sweeps
+
+extension SelectionMetric: ExpressibleByArgument {}
+
+/// `tradesim sweep results NAME`: the configurations ranked on validation, the selection's DSR and PBO; `--test`
+/// for the one look at the test split.
+struct SweepResultsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "results",
+        abstract: "Rank a sweep's configurations by their mean validation metric over seeds; the selected one's "
+            + "Deflated Sharpe Ratio and the Probability of Backtest Overfitting of the selection.",
+        discussion: """
+            DSR: N counts this sweep's configuration × seed tracks and the other runs in the store evaluated on the \
+            same years of the same data; V is the variance of their per-bar Sharpe ratios. PBO: combinatorially \
+            symmetric cross-validation of the configurations × validation-bars matrix of returns (each configuration \
+            the mean of its seeds) cut into --blocks blocks. --test evaluates the selected configuration once on the \
+            test split and records the look; another configuration needs --configuration K --unselected.
+            """)
+
+    @Argument(help: "The sweep's name.")
+    var sweep: String
+    @Option(help: "The run store.")
+    var store: String = defaultStorePath
+    @Option(help: "Rank by: sharpe, sortino, calmar, totalReturn, annualReturn.")
+    var metric: SelectionMetric = .sharpe
+    @Option(help: "S, the number of CSCV blocks (even).")
+    var blocks: Int = 16
+    @Option(help: "table, markdown, csv or json.")
+    var format: CompareFormat = .table
+    @Option(help: "Write the output to this file instead of standard output.")
+    var out: String?
+    @Option(help: "Write an HTML report (the ranking and the histogram of the CSCV logits) to this file.")
+    var report: String?
+    @Flag(help: "Evaluate the selected configuration's runs on the test split (once) and compare them with the baselines.")
+    var test = false
+    @Option(help: "With --test --unselected: look at this configuration instead of the selected one.")
+    var configuration: Int?
+    @Flag(help: "Allow --test on a configuration that was not selected (the look is recorded).")
+    var unselected = false
+
+    func validate() throws {
+        guard blocks >= 2, blocks % 2 == 0 else { throw ValidationError("--blocks must be even and at least 2, got \(blocks)") }
+        if configuration != nil && !test { throw ValidationError("--configuration goes with --test") }
+    }
+
+    func run() throws {
+        if let out { try checkWritable(out, flag: "--out") }
+        if let report { try checkWritable(report, flag: "--report") }
+        let db = try existingStore(store)
+        let results = try SweepResults(sweep, store: db, metric: metric, blocks: blocks)
+        try write(try results.rendered(format), to: out)
+        if let report {
+            try write(results.html, to: report, flag: "--report")
+            print("report: \(report)")
+        }
+        if test {
+            let runs = try lookAtTest(sweep, configuration: configuration, unselected: unselected, store: db)
+            print(try RunSummary(runs: runs, splits: [.test], store: db).text)
+        }
+    }
+}
