@@ -29,31 +29,46 @@ public struct CompareRequest: Sendable {
     }
 }
 
-/// One policy under comparison: a run's saved policy (grouped with the other seeds of its configuration) or a baseline.
-public struct Contender {
+/// A policy in a comparison's tables: a run (grouped with the other seeds of its configuration), a stitched
+/// walk-forward track, or a baseline.
+public struct ComparedPolicy {
     /// The run's name, or the baseline's.
     public var name: String
-    /// The row the contender is aggregated into: `experiment/agent #hash` for runs, the baseline's name otherwise.
+    /// The row the policy is aggregated into: `experiment/agent #hash` for runs, the baseline's name otherwise.
     public var group: String
     /// Hash of the run's configuration without its seed (nil for a baseline).
     public var configHash: String?
     public var runId: Int64?
-    /// The contender's own environment file (features, normaliser); it must hold the same bars as the reference.
+    /// The policy's own environment file (features, normaliser); it must hold the same bars as the reference.
     public var setup: MarketSetup
-    /// One whole episode of the given environment under the contender's policy, every step kept.
-    public var evaluate: (MarketEnv) -> EpisodeLog
 
-    public init(name: String, group: String, configHash: String? = nil, runId: Int64? = nil, setup: MarketSetup,
-                evaluate: @escaping (MarketEnv) -> EpisodeLog) {
+    public var isAgent: Bool { configHash != nil }
+
+    public init(name: String, group: String, configHash: String?, runId: Int64?, setup: MarketSetup) {
         self.name = name
         self.group = group
         self.configHash = configHash
         self.runId = runId
         self.setup = setup
+    }
+}
+
+/// One policy under comparison and how to run it: one whole episode of the given environment under the policy,
+/// every step kept.
+public struct Contender {
+    public var policy: ComparedPolicy
+    public var evaluate: (MarketEnv) -> EpisodeLog
+
+    public init(name: String, group: String, configHash: String? = nil, runId: Int64? = nil, setup: MarketSetup,
+                evaluate: @escaping (MarketEnv) -> EpisodeLog) {
+        policy = ComparedPolicy(name: name, group: group, configHash: configHash, runId: runId, setup: setup)
         self.evaluate = evaluate
     }
 
-    public var isAgent: Bool { configHash != nil }
+    public var name: String { policy.name }
+    public var setup: MarketSetup { policy.setup }
+    public var runId: Int64? { policy.runId }
+    public var isAgent: Bool { policy.isAgent }
 
     /// A baseline on `setup`.
     public static func baseline(_ kind: Baseline, setup: MarketSetup) -> Contender {
@@ -61,7 +76,7 @@ public struct Contender {
         return Contender(name: kind.rawValue, group: kind.rawValue, setup: setup) { evaluateBaseline(kind, env: $0, train: train) }
     }
 
-    /// A stored run's greedy policy from its latest checkpoint (checksums verified).
+    /// A stored run's greedy policy from its checkpoint (the run's policy; checksums verified).
     public static func run(_ run: RunRecord, store: RunStore) throws -> Contender {
         let saved = try SavedRun(run, store: store)
         let agent = try saved.agent()
@@ -187,10 +202,20 @@ public struct Comparison: Codable {
     public var trialsDefinition: String
     public var tables: [CompareTable]
     public var edges: [CostEdge]
-    /// Every contender's full episode at each cost level ([level][contender]); for reports, not encoded.
-    public var episodes: [[(contender: Contender, log: EpisodeLog)]] = []
+    /// Every policy's full episode at each cost level ([level][policy]); for reports, not encoded.
+    public var episodes: [[(policy: ComparedPolicy, log: EpisodeLog)]] = []
 
     enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, tables, edges }
+
+    package init(bars: String, costs: String, trials: Int, trialsDefinition: String, tables: [CompareTable],
+                 edges: [CostEdge]) {
+        self.bars = bars
+        self.costs = costs
+        self.trials = trials
+        self.trialsDefinition = trialsDefinition
+        self.tables = tables
+        self.edges = edges
+    }
 }
 
 /// The baselines every comparison on `setup` includes: every `Baseline` that applies to its assets but the random one
@@ -321,26 +346,13 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
                 market.costs = model
                 market.episode.mode = .whole
             }
-            return (contender: c, log: c.evaluate(env))
+            return (policy: c.policy, log: c.evaluate(env))
         }
         comparison.episodes.append(episodes)
-        let stepYears = episodes[0].log.steps.map { DateParser.year($0.timestamp) }
-        let tableYears = Array(Set(stepYears)).sorted().filter { years?.contains($0) ?? true }
-        var periods = tableYears.map { y in (String(y), Set([y])) }
-        periods.append(("overall", years ?? Set(tableYears)))
-        for (name, keep) in periods {
-            var results = episodes.map { e in
-                slice(e.log, keep: keep, seed: request.bootstrapSeed, resamples: request.resamples)
-            }
-            var sharpes = zip(contenders, results).filter { $0.0.isAgent }.compactMap { $0.1.metrics.sharpePerBar }
-            if name == "overall", case .split = request.period { sharpes += storedOnly.compactMap(\.sharpePerBar) }
-            let variance = Stat(sharpes).std.map { $0 * $0 }
-            for i in results.indices where contenders[i].isAgent {
-                if let variance { results[i].dsr = deflatedSharpe(results[i].metrics, trials: trials, sharpeVariance: variance) }
-            }
-            comparison.tables.append(CompareTable(period: name, costBps: level, sharpeVariance: variance,
-                                                  rows: groupRows(contenders, results)))
-        }
+        var stored: [StoredTrial] = []
+        if case .split = request.period { stored = storedOnly }
+        comparison.tables += tables(episodes, costBps: level, years: years, trials: trials,
+                                    storedSharpes: stored.compactMap(\.sharpePerBar), request: request)
     }
     let log = comparison.episodes[0][0].log  // every contender ran on the same bars
     comparison.bars = "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
@@ -350,6 +362,31 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
         : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison
+}
+
+/// The tables of one cost level: one per calendar year of the episodes' steps (those in `years` when given) and one
+/// `overall`, each row a group of policies as mean ± std, with the DSR of the agents' results: N = `trials`, V = the
+/// variance of the agents' per-bar Sharpe ratios on the table's bars (and, overall, of `storedSharpes`, the other
+/// trials' stored Sharpe ratios on the same bars).
+package func tables(_ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], costBps level: Double?, years: Set<Int>?,
+            trials: Int, storedSharpes: [Double], request: CompareRequest) -> [CompareTable] {
+    let stepYears = episodes[0].log.steps.map { DateParser.year($0.timestamp) }
+    let tableYears = Array(Set(stepYears)).sorted().filter { years?.contains($0) ?? true }
+    var periods = tableYears.map { y in (String(y), Set([y])) }
+    periods.append(("overall", years ?? Set(tableYears)))
+    return periods.map { name, keep in
+        var results = episodes.map { e in
+            slice(e.log, keep: keep, seed: request.bootstrapSeed, resamples: request.resamples)
+        }
+        let sharpes = zip(episodes, results).filter { $0.0.policy.isAgent }.compactMap { $0.1.metrics.sharpePerBar }
+            + (name == "overall" ? storedSharpes : [])
+        let variance = Stat(sharpes).std.map { $0 * $0 }
+        for i in results.indices where episodes[i].policy.isAgent {
+            if let variance { results[i].dsr = deflatedSharpe(results[i].metrics, trials: trials, sharpeVariance: variance) }
+        }
+        return CompareTable(period: name, costBps: level, sharpeVariance: variance,
+                            rows: groupRows(episodes.map(\.policy), results))
+    }
 }
 
 /// A policy's results over the steps whose year is in `keep`.
@@ -365,7 +402,7 @@ func slice(_ log: EpisodeLog, keep: Set<Int>, seed: UInt64, resamples: Int) -> S
 }
 
 /// Rows by group, in order of first appearance: each metric as mean ± std over the group's runs.
-func groupRows(_ contenders: [Contender], _ results: [SliceResult]) -> [CompareRow] {
+func groupRows(_ contenders: [ComparedPolicy], _ results: [SliceResult]) -> [CompareRow] {
     var order: [String] = []
     var members: [String: [Int]] = [:]
     for (i, c) in contenders.enumerated() {
@@ -387,7 +424,7 @@ func groupRows(_ contenders: [Contender], _ results: [SliceResult]) -> [CompareR
 
 /// Each agent group's Sharpe edge at every level of the sweep (overall tables, one per level) over the best baseline
 /// of each level and over each baseline.
-func costEdges(_ overall: [CompareTable]) -> [CostEdge] {
+package func costEdges(_ overall: [CompareTable]) -> [CostEdge] {
     let levels = overall.compactMap(\.costBps)
     guard let first = overall.first else { return [] }
     let baselines = first.rows.filter { $0.kind == "baseline" }.map(\.policy)

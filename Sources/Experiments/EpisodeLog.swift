@@ -16,6 +16,8 @@ public struct EpisodeLog {
     public private(set) var totalReward = 0.0
     public private(set) var costs = 0.0
     public private(set) var finalEquity = 0.0
+    /// The equity the episode started from.
+    public private(set) var initialEquity = 0.0
     /// Σ turnover / bars.
     public private(set) var turnoverSum = 0.0
     /// Σ gross exposure Σ|wᵢ| / bars.
@@ -33,6 +35,7 @@ public struct EpisodeLog {
         self.keepEvery = keepEvery
         previousEquity = env.equity
         finalEquity = env.equity
+        initialEquity = env.equity
         firstTimestamp = env.timestamp(ofBar: env.bar)
         lastTimestamp = firstTimestamp
     }
@@ -61,6 +64,49 @@ public struct EpisodeLog {
             trades.append(TradeRecord(barIndex: Int64(info.bar), timestamp: info.timestamp, asset: env.tickers[i],
                                       quantity: fill.quantity, price: fill.price, cost: fill.cost))
         }
+    }
+
+    /// Consecutive episodes (walk-forward windows' test episodes, in order) as one, with the capital carried from each
+    /// to the next: each episode's equity, costs and trade sizes are scaled by the stitched equity at its start over
+    /// its own initial equity, so the stitched final equity over the first initial equity is the product of the
+    /// episodes' final over initial equities; returns, turnovers and exposures are concatenated. Every episode must
+    /// keep all its steps.
+    public static func stitched(_ logs: [EpisodeLog]) -> EpisodeLog {
+        var out = logs[0]
+        out.steps = []
+        out.trades = []
+        out.returns = []
+        out.turnovers = []
+        out.exposures = []
+        (out.totalReward, out.costs, out.turnoverSum, out.exposureSum) = (0, 0, 0, 0)
+        out.hash = FNV1a()
+        var capital = logs[0].initialEquity
+        for log in logs {
+            let scale = capital / log.initialEquity
+            out.steps += log.steps.map { s in
+                var s = s
+                (s.equity, s.cost) = (s.equity * scale, s.cost * scale)
+                out.hash.add(s.action)
+                return s
+            }
+            out.trades += log.trades.map { t in
+                var t = t
+                (t.quantity, t.cost) = (t.quantity * scale, t.cost * scale)
+                return t
+            }
+            out.returns += log.returns
+            out.turnovers += log.turnovers
+            out.exposures += log.exposures
+            out.totalReward += log.totalReward
+            out.costs += log.costs * scale
+            out.turnoverSum += log.turnoverSum
+            out.exposureSum += log.exposureSum
+            capital = log.finalEquity * scale
+        }
+        out.finalEquity = capital
+        out.lastTimestamp = logs[logs.count - 1].lastTimestamp
+        out.previousEquity = capital
+        return out
     }
 
     /// The number of steps recorded.

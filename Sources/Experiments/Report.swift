@@ -11,13 +11,13 @@ import TradingEnv
 /// R1, R2… and their configurations C1, C2…; a key table under the header spells the labels out.
 public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunStore) throws -> String {
     let episodes = comparison.episodes.first ?? []
-    let agents = episodes.filter { $0.contender.isAgent }
-    let label = ReportLabels(agents.map(\.contender))
+    let agents = episodes.filter { $0.policy.isAgent }
+    let label = ReportLabels(agents.map(\.policy))
     func curve(_ transform: ([Double]) -> [Double]) -> [SVG.Series] {
         episodes.enumerated().map { k, e in
-            SVG.Series(name: label(e.contender.name), x: e.log.steps.map { Double($0.timestamp) },
+            SVG.Series(name: label(e.policy.name), x: e.log.steps.map { Double($0.timestamp) },
                        y: transform(e.log.steps.map(\.equity)), color: SVG.palette[k % SVG.palette.count],
-                       dashed: !e.contender.isAgent, width: e.contender.isAgent ? 2 : 1.2)
+                       dashed: !e.policy.isAgent, width: e.policy.isAgent ? 2 : 1.2)
         }
     }
     let equity = SVG.lines("Equity (runs solid, baselines dashed)", curve { $0 }, x: "Date",
@@ -33,10 +33,10 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
                                   t.rows.first { $0.policy == row.policy }?.stats["totalReturn"]?.mean.map { $0 * 100 }
                               })
                           }, x: "Year", y: "Total return (%)")
-    let unit = Set(agents.map { rewardUnit($0.contender.setup.spec.market.reward.kind) }).sorted()
+    let unit = Set(agents.map { rewardUnit($0.policy.setup.spec.market.reward.kind) }).sorted()
         .joined(separator: " / ")
     let rewards = SVG.histogram("Per-step rewards of the runs' policies",
-                                agents.map { (label($0.contender.name), $0.log.steps.map(\.reward)) },
+                                agents.map { (label($0.policy.name), $0.log.steps.map(\.reward)) },
                                 x: "Reward per step (\(unit))", y: "Steps (count)")
     let diagnostics = try policyDiagnostics(agents, store: store, label: label)
     let learning = try learningCurves(runs, store: store, rewardUnit: unit, label: label)
@@ -57,7 +57,7 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
         .body(
             .h1("tradesim report"),
             .ul(.li(.b("Bars: "), .text(comparison.bars)), .li(.b("Costs: "), .text(comparison.costs))),
-            wide(htmlTable(label.key(agents.map(\.contender), runs: runs, rows: overallRows), class: "key")),
+            wide(htmlTable(label.key(agents.map(\.policy), runs: runs, rows: overallRows), class: "key")),
             section("equity", "Equity curves against the baselines", .raw(equity)),
             section("drawdown", "Drawdowns", .raw(drawdown)),
             try positionsSection(agents, label: label),
@@ -98,16 +98,16 @@ public func htmlPage(title: String, lines: [String], tables: [(title: String, ta
 
 /// The positions section: one asset, each run's position over the price with its trades; a panel, each run's stacked
 /// weights and one chart of the runs' turnover.
-private func positionsSection(_ agents: [(contender: Contender, log: EpisodeLog)], label: ReportLabels) throws
+private func positionsSection(_ agents: [(policy: ComparedPolicy, log: EpisodeLog)], label: ReportLabels) throws
     -> Node<HTML.BodyContext>
 {
-    if (agents.first?.contender.setup.dataset.panel.assetCount ?? 1) == 1 {
+    if (agents.first?.policy.setup.dataset.panel.assetCount ?? 1) == 1 {
         return section("positions", "Positions over price, with trades",
                        .p(.text("Close of the asset; shading: long (green) or short (red) after each decision; "
                                 + "triangles: buys and sells.")),
-                       .group(agents.map { .raw(positionChart(label($0.contender.name), $0.contender, $0.log)) }))
+                       .group(agents.map { .raw(positionChart(label($0.policy.name), $0.policy, $0.log)) }))
     }
-    let weights = try agents.map { try weightsChart(label($0.contender.name), $0.contender, $0.log) }
+    let weights = try agents.map { try weightsChart(label($0.policy.name), $0.policy, $0.log) }
     return section("positions", "Portfolio weights and turnover",
                    .p(.text("Each asset's weight after each bar (the rest is cash; shorts stack below 0), and the "
                             + "traded notional per bar after the first (which buys in from cash).")),
@@ -119,7 +119,7 @@ private func positionsSection(_ agents: [(contender: Contender, log: EpisodeLog)
 struct ReportLabels {
     private var labels: [String: String] = [:]
 
-    init(_ agents: [Contender]) {
+    init(_ agents: [ComparedPolicy]) {
         var configurations = 0
         for (k, c) in agents.enumerated() {
             labels[c.name] = "R\(k + 1)"
@@ -134,7 +134,7 @@ struct ReportLabels {
     func callAsFunction(_ name: String) -> String { labels[name] ?? name }
 
     /// The key: each run's label, name, seed and status, then each configuration's label, name and runs.
-    func key(_ agents: [Contender], runs: [RunRecord], rows: [CompareRow]) -> TextTable {
+    func key(_ agents: [ComparedPolicy], runs: [RunRecord], rows: [CompareRow]) -> TextTable {
         var t = TextTable(header: ["label", "name", "what"])
         for c in agents {
             let run = runs.first { $0.id == c.runId }
@@ -185,7 +185,7 @@ func drawdowns(_ equity: [Double]) -> [Double] {
 }
 
 /// A one-asset run: the close at each step, shaded by the position held after it, with a marker per fill.
-func positionChart(_ label: String, _ c: Contender, _ log: EpisodeLog) -> String {
+func positionChart(_ label: String, _ c: ComparedPolicy, _ log: EpisodeLog) -> String {
     let panel = c.setup.dataset.panel, n = panel.assetCount
     let x = log.steps.map { Double($0.timestamp) }
     let price = log.steps.map { panel.close[Int($0.barIndex) * n] }
@@ -203,7 +203,7 @@ func positionChart(_ label: String, _ c: Contender, _ log: EpisodeLog) -> String
 }
 
 /// A panel run: every asset's weight after each step (the steps' `positionsJSON`, N weights each), stacked.
-func weightsChart(_ label: String, _ c: Contender, _ log: EpisodeLog) throws -> String {
+func weightsChart(_ label: String, _ c: ComparedPolicy, _ log: EpisodeLog) throws -> String {
     let tickers = c.setup.dataset.panel.tickers
     let weights = try log.steps.map { try JSONDecoder().decode([Double].self, from: Data($0.positionsJSON.utf8)) }
     return SVG.stackedArea("\(label): weights after each bar", x: log.steps.map { Double($0.timestamp) },
@@ -213,9 +213,9 @@ func weightsChart(_ label: String, _ c: Contender, _ log: EpisodeLog) throws -> 
 
 /// The runs' per-bar turnover (traded notional over equity before the trade) from the second bar on: the first buys in
 /// from cash (turnover about 1) and would flatten the rest.
-func turnoverChart(_ agents: [(contender: Contender, log: EpisodeLog)], _ label: ReportLabels) -> String {
+func turnoverChart(_ agents: [(policy: ComparedPolicy, log: EpisodeLog)], _ label: ReportLabels) -> String {
     let series = agents.enumerated().map { k, a in
-        SVG.Series(name: label(a.contender.name), x: a.log.steps.dropFirst().map { Double($0.timestamp) },
+        SVG.Series(name: label(a.policy.name), x: a.log.steps.dropFirst().map { Double($0.timestamp) },
                    y: Array(a.log.turnovers.dropFirst()), color: SVG.palette[k % SVG.palette.count])
     }
     return SVG.lines("Turnover per bar, from the second bar", series, x: "Date", y: "Turnover (traded notional / equity)")
@@ -223,18 +223,18 @@ func turnoverChart(_ agents: [(contender: Contender, log: EpisodeLog)], _ label:
 
 /// Per compared run: its last logged policy entropy and explained variance, and the share of the episode's decisions
 /// after the first that differ from the one before (`StepRecord.action`: the discrete index, or the first weight).
-func policyDiagnostics(_ agents: [(contender: Contender, log: EpisodeLog)], store: RunStore, label: ReportLabels) throws
+func policyDiagnostics(_ agents: [(policy: ComparedPolicy, log: EpisodeLog)], store: RunStore, label: ReportLabels) throws
     -> TextTable
 {
-    let ids = agents.compactMap(\.contender.runId)
+    let ids = agents.compactMap(\.policy.runId)
     let entropy = try store.lastMetric("losses/entropy", runIds: ids)
     let explained = try store.lastMetric("losses/explained_variance", runIds: ids)
     var t = TextTable(header: ["run", "policy entropy (nats)", "explained variance", "action changes (share of bars)"])
     for a in agents {
         let actions = a.log.steps.map(\.action)
         let changes = zip(actions, actions.dropFirst()).filter { $0 != $1 }.count
-        t.append([label(a.contender.name), cell(a.contender.runId.flatMap { entropy[$0] }),
-                  cell(a.contender.runId.flatMap { explained[$0] }),
+        t.append([label(a.policy.name), cell(a.policy.runId.flatMap { entropy[$0] }),
+                  cell(a.policy.runId.flatMap { explained[$0] }),
                   cell(actions.count > 1 ? Double(changes) / Double(actions.count - 1) : nil)])
     }
     return t

@@ -34,7 +34,12 @@ public struct SweepPlan {
         var trials: [TrialRecord] = []
         for (c, assignments) in configurations.enumerated() {
             for w in windows.isEmpty ? [nil] : windows.indices.map(Optional.some) {
-                let all = assignments + (w.map { [("environment.data.splits", splitsNode(windows[$0]))] } ?? [])
+                // A window trains on its train years, is evaluated on its validation and, once, its test years.
+                let window: [(path: String, value: Node)] = w.map {
+                    [("environment.data.splits", splitsNode(windows[$0])),
+                     ("evaluateOn", .sequence(.init([Node("validation"), Node("test")])))]
+                } ?? []
+                let all = assignments + window
                 for seed in seeds {
                     let experiment = try Self.load(path, text: base.yaml, all, configuration: c)
                     let plan = try RunPlan(experiment, seed: seed)
@@ -132,7 +137,7 @@ func splitsNode(_ s: SplitConfig) -> Node {
 func yamlText(_ node: Node) -> String {
     switch node {
     case .scalar(let s):
-        guard s.style != .plain else { return s.string }
+        guard [.singleQuoted, .doubleQuoted, .literal, .folded].contains(s.style) else { return s.string }
         let escaped = s.string.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"" + escaped + "\""
     case .sequence(let s): return "[" + s.map(yamlText).joined(separator: ", ") + "]"

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Sweeps
+import Yams
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Leakage checks on an environment's data (or a pretrain file's data and labels): one PASS / FAIL / SKIP line per check, non-zero exit on any FAIL.")
+        abstract: "Leakage checks on an environment's data (or a pretrain file's data and labels, or every window of a walk-forward experiment): one PASS / FAIL / SKIP line per check, non-zero exit on any FAIL.")
 
     @Argument(help: "environments/NAME.yaml, or a pretrain experiments/NAME.yaml")
     var file: String
@@ -19,9 +21,27 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checks = try auditFile(file, cuts: cuts, seed: seed)
-        for c in checks { print(c.line) }
+        var checks: [AuditCheck] = []
+        if isWalkForwardExperiment(file) {
+            for (window, windowChecks) in try auditWalkForward(file, cuts: cuts, seed: seed) {
+                print("window train \(window.train[0])–\(window.train[1]), validation \(window.validation[0])–"
+                    + "\(window.validation[1]), test \(window.test[0])–\(window.test[1]):")
+                for c in windowChecks { print("  " + c.line) }
+                checks += windowChecks
+            }
+        } else {
+            checks = try auditFile(file, cuts: cuts, seed: seed)
+            for c in checks { print(c.line) }
+        }
         let failed = checks.filter { $0.outcome == .fail }.map(\.name)
         if !failed.isEmpty { throw CLIError("\(file): leakage audit failed: \(failed.joined(separator: ", "))") }
     }
+}
+
+/// Whether `path` is an experiment file with walk-forward windows (its audit is one per window).
+func isWalkForwardExperiment(_ path: String) -> Bool {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+        let mapping = (try? Yams.compose(yaml: text))??.mapping
+    else { return false }
+    return mapping["walkForward"] != nil && mapping["agent"] != nil
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import RunStore
+import Sweeps
 
 extension CompareFormat: ExpressibleByArgument {}
 
@@ -15,11 +16,16 @@ struct RunSelection: ParsableArguments {
     var split: Split?
     @Option(help: "Calendar years to evaluate on instead of a split, e.g. 2011,2012.")
     var years: String?
+    @Option(help: "Every run of this sweep (a walk-forward sweep: the windows' test years, stitched).")
+    var sweep: String?
     @Option(help: "The run store.")
     var store: String = defaultStorePath
 
     func validate() throws {
-        if runs.isEmpty && experiment == nil { throw ValidationError("give run ids or names, or --experiment") }
+        if runs.isEmpty && experiment == nil && sweep == nil {
+            throw ValidationError("give run ids or names, --experiment or --sweep")
+        }
+
         if split != nil && years != nil { throw ValidationError("give --split or --years, not both") }
     }
 
@@ -31,6 +37,30 @@ struct RunSelection: ParsableArguments {
             guard let y = Int(p), (1000...9999).contains(y) else { throw CLIError("--years: '\(p)' is not a year (e.g. --years 2011,2012)") }
             return y
         })
+    }
+
+    /// The comparison the selection asks for, with the runs it covers: a walk-forward sweep's stitched tracks, or
+    /// the named runs (and those of `--experiment` and `--sweep`) on the period.
+    func comparison(in db: RunStore, request: CompareRequest) throws -> (comparison: Comparison, runs: [RunRecord]) {
+        var references = runs
+        if experiment != nil { references = try self.references(in: db) }
+        if let sweep {
+            let trials = try db.trials(sweepId: try db.sweep(named: sweep).id!)
+            let sweepRuns = try trials.compactMap(\.runId).map { try db.run(id: $0) }
+            if trials.contains(where: { $0.window != nil }) {
+                guard references.isEmpty, split == nil, years == nil else {
+                    throw CLIError("--sweep \(sweep) is walk-forward: it is compared alone, on its windows' test years")
+                }
+                return (try stitchedComparison(sweep, store: db, request: request), sweepRuns)
+            }
+            references += sweepRuns.map { "\($0.id!)" }
+        }
+        var seen = Set<Int64>(), selected: [RunRecord] = []
+        for r in references {
+            let run = try db.run(reference: r)
+            if seen.insert(run.id!).inserted { selected.append(run) }
+        }
+        return (try compareRuns(references, store: db, request: request), selected)
     }
 
     /// The run references: the arguments, then every run of `--experiment` (none is an error).
@@ -71,7 +101,7 @@ struct CompareCommand: ParsableCommand {
         if let out { try checkWritable(out, flag: "--out") }
         let db = try existingStore(selection.store)
         let request = CompareRequest(period: try selection.period(), costLevels: try parseCostLevels(costs), bootstrapSeed: bootstrapSeed)
-        let comparison = try compareRuns(try selection.references(in: db), store: db, request: request)
+        let comparison = try selection.comparison(in: db, request: request).comparison
         try write(try comparison.rendered(format), to: out)
     }
 }

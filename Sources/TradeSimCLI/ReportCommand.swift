@@ -23,14 +23,8 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try checkWritable(out, flag: "--out")
         let db = try existingStore(selection.store)
-        let references = try selection.references(in: db)
-        let comparison = try compareRuns(references, store: db,
-                                         request: CompareRequest(period: try selection.period(), bootstrapSeed: bootstrapSeed))
-        var runs: [RunRecord] = []
-        for r in references {
-            let run = try db.run(reference: r)
-            if !runs.contains(where: { $0.id == run.id }) { runs.append(run) }
-        }
+        let (comparison, runs) = try selection.comparison(
+            in: db, request: CompareRequest(period: try selection.period(), bootstrapSeed: bootstrapSeed))
         try write(try htmlReport(comparison, runs: runs, store: db), to: out)
         print("report: \(out)")
     }

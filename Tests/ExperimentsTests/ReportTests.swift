@@ -22,7 +22,7 @@ private func syntheticReport() throws -> (html: String, comparison: Comparison) 
                             + metric("losses/explained_variance", [(100, 0.1), (300, 0.25)])
                             + metric("eval/validation/sharpe", [(1_000, 0.3), (2_000, -0.2), (3_000, 0.6)]))
     var agent = oracle(setup: setup)
-    agent.runId = run.id
+    agent.policy.runId = run.id
     let c = try compare([agent, fixedWeight(0.5, name: "half", setup: setup)], reference: setup,
                         request: CompareRequest(period: .years([2020, 2021]), resamples: 20))
     return (compact(try htmlReport(c, runs: [run], store: store)), c)
@@ -59,7 +59,7 @@ private func compact(_ html: String) -> String {
     #expect(oracleChart.trades == c.episodes[0][0].log.trades.count && oracleChart.trades > 400)
     #expect(html.contains("N = 2 trials"))
     // the costs line names the environment file
-    let environment = c.episodes[0][0].contender.setup.path
+    let environment = c.episodes[0][0].policy.setup.path
     #expect(html.contains("as in \(environment):") && environment.hasSuffix("/env.yaml"))
 }
 

@@ -1,0 +1,105 @@
+import Experiments
+import Foundation
+import MarketData
+import RunStore
+import TradingEnv
+
+/// `tradesim compare --sweep NAME` (and `report --sweep`) on a walk-forward sweep: every trial's policy evaluated
+/// on its window's test years with its window's data (the normaliser fitted on that window's train years), the
+/// windows of each configuration and seed stitched in order with the capital carried from one to the next
+/// (`EpisodeLog.stitched`), and every baseline stitched over the same windows. The tables are per calendar year and
+/// overall, each configuration as mean ± std over its seeds; the DSR's N is the number of stitched tracks.
+public func stitchedComparison(_ name: String, store: RunStore, request: CompareRequest) throws -> Comparison {
+    let sweep = try store.sweep(named: name)
+    let trials = try store.trials(sweepId: sweep.id!)
+    guard trials.allSatisfy({ $0.window != nil }) else {
+        throw ConfigError("sweep \(name) has no walk-forward windows: compare its runs with tradesim compare RUN…")
+    }
+    let unfinished = trials.filter { $0.status != .finished }
+    guard unfinished.isEmpty else {
+        throw RunStateError("sweep \(name): \(unfinished.count) of \(trials.count) trials have not finished")
+    }
+    let windows = Array(Set(trials.compactMap(\.window))).sorted()
+    // Each window's policies, and its data (the same for every trial of the window).
+    var saved: [Int64: SavedRun] = [:]
+    var windowSetups: [Int64: MarketSetup] = [:]
+    for t in trials {
+        let s = try SavedRun(try store.run(id: t.runId!), store: store)
+        saved[t.index] = s
+        if windowSetups[t.window!] == nil { windowSetups[t.window!] = s.setup }
+    }
+    let reference = windowSetups[windows[0]]!
+    let base = reference.spec.market.costs
+    let levels: [Double?] = request.costLevels.isEmpty ? [nil] : request.costLevels.map { $0 }
+    let tracks = Dictionary(grouping: trials) { "\($0.configuration)/\($0.seed)" }
+    let trackKeys = tracks.keys.sorted { a, b in
+        let (x, y) = (tracks[a]![0], tracks[b]![0])
+        return (x.configuration, x.seed) < (y.configuration, y.seed)
+    }
+    let definition = "the \(trackKeys.count) stitched configuration × seed tracks of the sweep"
+    var comparison = Comparison(bars: "", costs: "", trials: trackKeys.count, trialsDefinition: definition,
+                                tables: [], edges: [])
+    for level in levels {
+        func testEnv(_ setup: MarketSetup) throws -> MarketEnv {
+            try setup.environment(.test) { market in
+                if let level { market.costs = costs(atBps: level, base: base) }
+                market.episode.mode = .whole
+            }
+        }
+        var episodes: [(policy: ComparedPolicy, log: EpisodeLog)] = []
+        for key in trackKeys {
+            let members = tracks[key]!.sorted { $0.window! < $1.window! }
+            let logs = try members.map { t in evaluateAgent(try saved[t.index]!.agent(), env: try testEnv(saved[t.index]!.setup)) }
+            let first = members[0]
+            let keys = describeAssignments(first.assignmentsJSON, keepingWindows: false)
+            let group = "\(name) config \(first.configuration) (\(keys))"
+            episodes.append((ComparedPolicy(name: "\(name) config \(first.configuration) seed \(first.seed)", group: group,
+                                            configHash: "config \(first.configuration)", runId: nil,
+                                            setup: windowSetups[windows.last!]!),
+                             EpisodeLog.stitched(logs)))
+        }
+        for kind in comparedBaselines(for: reference) {
+            let logs = try windows.map { w in
+                evaluateBaseline(kind, env: try testEnv(windowSetups[w]!), train: windowSetups[w]!.bars(of: .train))
+            }
+            episodes.append((ComparedPolicy(name: kind.rawValue, group: kind.rawValue, configHash: nil, runId: nil,
+                                            setup: reference), EpisodeLog.stitched(logs)))
+        }
+        comparison.episodes.append(episodes)
+        comparison.tables += tables(episodes, costBps: level, years: nil, trials: trackKeys.count, storedSharpes: [],
+                                    request: request)
+    }
+    let log = comparison.episodes[0][0].log
+    let panel = reference.dataset.panel
+    comparison.bars = "the test years of \(windows.count) walk-forward windows of sweep \(name), stitched, of "
+        + "\(panel.source) (decisions \(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
+    comparison.costs = request.costLevels.isEmpty
+        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "
+            + "slippage \(base.slippageBps) bps, borrow \(base.borrowBpsPerYear) bps/year"
+        : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year"
+    if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
+    return comparison
+}
+
+/// `tradesim audit experiments/X.yaml` on a walk-forward experiment: the leakage audit of every window's data (its
+/// splits as the window sets them, the normaliser fitted on its train years alone).
+public func auditWalkForward(_ experimentPath: String, cuts: Int, seed: UInt64) throws
+    -> [(window: SplitConfig, checks: [AuditCheck])]
+{
+    let experiment = try Experiment.load(experimentPath)
+    let windows = try walkForwardWindows(experiment)
+    guard !windows.isEmpty else {
+        throw ConfigError("\(experimentPath): no walkForward windows (walkForward.trainYears is 0)")
+    }
+    return try windows.map { window in
+        let windowed = try Experiment.load(experimentPath, text: experiment.yaml,
+                                           assignments: [("environment.data.splits", splitsNode(window))])
+        let setup = try MarketSetup(path: windowed.environmentPath, overrides: windowed.environmentOverrides)
+        var audit = LeakageAudit(dataset: setup.dataset, config: setup.spec.data)
+        audit.cuts = cuts
+        audit.seed = seed
+        do { return (window, try audit.run()) } catch let error as MarketDataError {
+            throw ConfigError("\(windowed.environmentPath): data: \(error.description)")
+        }
+    }
+}
