@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Benchmarks",
                 dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore"]),
         // Sweeps, walk-forward and selection across trials, on a local pool of processes.
-        .target(name: "Sweeps", dependencies: ["RLCore", "MarketData", "RunStore", "Experiments", yams]),
+        .target(name: "Sweeps", dependencies: ["RLCore", "MarketData", "TradingEnv", "RunStore", "Experiments", yams]),
         .executableTarget(name: "TradeSimCLI",
                           dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
                                          "Experiments", "Sweeps", "SyntheticMarkets", "Benchmarks", yams,
