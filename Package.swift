@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "SyntheticMarkets", dependencies: ["RLCore", "MarketData", "TradingEnv"]),
         // The `tradesim bench` workloads; only the CLI links them.
         .target(name: "Benchmarks",
-                dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore"]),
+                dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", "Experiments",
+                               "Sweeps"]),
         // Sweeps, walk-forward and selection across trials, on a local pool of processes.
         .target(name: "Sweeps", dependencies: ["RLCore", "MarketData", "TradingEnv", "RunStore", "Experiments", yams]),
         .executableTarget(name: "TradeSimCLI",

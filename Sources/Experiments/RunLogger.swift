@@ -56,7 +56,8 @@ struct RunLogger {
     private var failure: (any Error)?
     /// Steps trained and seconds spent training in earlier chunks, and when the current chunk started (for the rate).
     private var trainedSteps = 0
-    private var trainingSeconds = 0.0
+    /// Seconds spent in training chunks so far (no evaluation, checkpoint or set-up).
+    private(set) var trainingSeconds = 0.0
     private var chunk: (start: Date, step: Int)?
 
     /// - Parameters:

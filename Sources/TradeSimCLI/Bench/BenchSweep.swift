@@ -1,0 +1,31 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+
+struct BenchSweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "A sweep of DQN trials on the S&P 500 run with --jobs processes and then one after another: wall "
+            + "times, parallel efficiency and the sweep machinery's overhead.")
+
+    @Option(help: "Trials (seeds of one configuration).")
+    var trials: Int = 16
+    @Option(help: "Environment steps per trial.")
+    var steps: Int = 2_000
+    @Option(help: "Trials at once.")
+    var jobs: Int = 2
+    @Option(help: "The environment file.")
+    var env: String = "environments/sp500-daily.yaml"
+    @Option(help: "The agent file.")
+    var agent: String = "agents/dqn-lstm.yaml"
+
+    func validate() throws {
+        guard trials >= 1, steps >= 1, jobs >= 1 else { throw ValidationError("--trials, --steps and --jobs must be at least 1") }
+    }
+
+    func run() throws {
+        let result = try benchmarkSweep(trials: trials, steps: steps, jobs: jobs, environment: env, agent: agent,
+                                        executable: currentExecutable())
+        try printJSONLine(result)
+    }
+}
