@@ -2,6 +2,7 @@ import Foundation
 import RunStore
 import Testing
 @testable import Experiments
+import Sweeps
 
 /// A tiny experiment (small encoder, a few hundred steps) in a temporary folder, with its own store.
 func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) throws -> (dir: String, experiment: String, store: String) {
@@ -109,7 +110,15 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
         let e = try Experiment.load(repoRoot + "/experiments/" + f)
         _ = try AgentFile.load(e.agentPath, overrides: e.agentOverrides)
         _ = try EnvironmentSpec.load(e.environmentPath, overrides: e.environmentOverrides)
+        if e.sweep != nil || e.spec.walkForward.trainYears > 0 {
+            // A sweep file: every configuration and window checks strictly.
+            #expect(try !SweepPlan(experimentPath: repoRoot + "/experiments/" + f).trials.isEmpty)
+        }
     }
+    let sweep = try SweepPlan(experimentPath: repoRoot + "/experiments/sp500-sweep.yaml")
+    #expect(sweep.trials.count == 24 && Set(sweep.trials.map(\.configuration)).count == 8)
+    let walkForward = try SweepPlan(experimentPath: repoRoot + "/experiments/us-stocks-walkforward.yaml")
+    #expect(walkForward.windows.map(\.test) == [[2000, 2001], [2004, 2005], [2008, 2009]])
 }
 
 @Test func evaluateLogsAFullDeterministicEpisodeOfTheSplit() throws {
