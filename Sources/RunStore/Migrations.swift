@@ -20,6 +20,8 @@ import GRDB
 ///   its lease (v2); a `running` row whose owner is gone reads as `interrupted`
 /// - `policyStep` INTEGER nullable (v4) — the training step of the checkpoint that is the run's policy, when it is not
 ///   the latest (`select: bestValidation`)
+/// - `ownerJob` TEXT nullable (v5) — the owner's Slurm job (`ARRAYJOB_TASK` or `JOB`), nil outside Slurm: a requeued
+///   array task is the same job and takes its trial over (see `RunOwner.isEarlierRun`)
 ///
 /// `episode` — one row per episode, written in the same transaction as its steps, trades and metrics
 /// - `id` INTEGER PRIMARY KEY AUTOINCREMENT, `runId` → run.id (ON DELETE CASCADE)
@@ -222,6 +224,10 @@ public enum RunStoreSchema {
                 t.uniqueKey(["sweepId", "index"])
             }
             try db.create(index: "trial_on_runId", on: "trial", columns: ["runId"])
+        }
+
+        migrator.registerMigration("v5-run-owner-job") { db in
+            try db.alter(table: "run") { t in t.add(column: "ownerJob", .text) }
         }
 
         return migrator

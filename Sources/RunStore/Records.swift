@@ -47,12 +47,15 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var heartbeatAt: Date?
     /// The step of the checkpoint that is the run's policy when it is not the latest (`select: bestValidation`).
     public var policyStep: Int64?
+    /// The Slurm job the owner ran in (`RunOwner.job`), nil outside Slurm.
+    public var ownerJob: String?
 
     /// Makes a run record; `name` is usually left to `RunStore.createRun`.
     public init(id: Int64? = nil, name: String, experiment: String, agent: String, experimentYAML: String,
                 configJSON: String, configHash: String, codeVersion: String, seed: Int64,
                 status: RunStatus = .running, startedAt: Date, endedAt: Date? = nil, message: String? = nil,
-                ownerPid: Int64? = nil, ownerHost: String? = nil, heartbeatAt: Date? = nil, policyStep: Int64? = nil) {
+                ownerPid: Int64? = nil, ownerHost: String? = nil, heartbeatAt: Date? = nil, policyStep: Int64? = nil,
+                ownerJob: String? = nil) {
         self.id = id
         self.name = name
         self.experiment = experiment
@@ -70,6 +73,7 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
         self.ownerHost = ownerHost
         self.heartbeatAt = heartbeatAt
         self.policyStep = policyStep
+        self.ownerJob = ownerJob
     }
 }
 

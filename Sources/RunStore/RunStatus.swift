@@ -7,16 +7,35 @@ public enum RunStatus: String, Codable, Sendable, CaseIterable {
 
 /// Who trains a run, and whether that process is still there.
 ///
-/// A run row stores its owner (pid and host name) and a lease (`heartbeatAt`, renewed by every episode and metric batch
-/// the owner writes). A `running` row is reported as `interrupted` when its owner is gone: on this host, when no
-/// process has that pid; on another host, when the lease is older than `leaseSeconds`. Rows without an owner (written
-/// by an older tradesim) keep their stored status.
+/// A run row stores its owner (pid, host name and, under Slurm, job) and a lease (`heartbeatAt`, renewed by every
+/// episode and metric batch the owner writes). A `running` row is reported as `interrupted` when its owner is gone: on
+/// this host, when no process has that pid; on another host, when the lease is older than `leaseSeconds`. Rows without
+/// an owner (written by an older tradesim) keep their stored status.
 public enum RunOwner {
     /// How long a run on another host may stay silent before it counts as interrupted.
     public static let leaseSeconds: TimeInterval = 3_600
 
     /// This machine's host name.
     public static let host: String = ProcessInfo.processInfo.hostName
+
+    /// This process's Slurm job: `ARRAYJOB_TASK` in an array task (`12_3`, as squeue shows it), else `JOB`; nil
+    /// outside Slurm. A requeued job keeps its id.
+    public static let job: String? = slurmJob(ProcessInfo.processInfo.environment)
+
+    /// The Slurm job named by `SLURM_ARRAY_JOB_ID` and `SLURM_ARRAY_TASK_ID`, or `SLURM_JOB_ID`.
+    static func slurmJob(_ environment: [String: String]) -> String? {
+        if let array = environment["SLURM_ARRAY_JOB_ID"], let task = environment["SLURM_ARRAY_TASK_ID"] {
+            return array + "_" + task
+        }
+        return environment["SLURM_JOB_ID"]
+    }
+
+    /// Whether `run`'s owner was an earlier start of Slurm job `job` on another host (a requeue after a node failure
+    /// or preemption). Slurm runs a job once at a time, so that owner is gone even while its lease lasts. On this host
+    /// the owner's pid decides (`isAlive`).
+    public static func isEarlierRun(of job: String?, _ run: RunRecord) -> Bool {
+        job != nil && run.ownerJob == job && run.ownerHost != host
+    }
 
     /// Whether the owner of a `running` run is still alive (true when unknown).
     public static func isAlive(_ run: RunRecord, now: Date = Date()) -> Bool {

@@ -166,7 +166,7 @@ public final class RunStore: Sendable {
             let run = RunRecord(name: name, experiment: experiment, agent: agent, experimentYAML: experimentYAML,
                                 configJSON: configJSON, configHash: configHash, codeVersion: codeVersion, seed: seed,
                                 status: .running, startedAt: startedAt, ownerPid: Int64(getpid()),
-                                ownerHost: RunOwner.host, heartbeatAt: Date())
+                                ownerHost: RunOwner.host, heartbeatAt: Date(), ownerJob: RunOwner.job)
             try run.insert(db)
             // Fetched back so that the returned dates have the stored (millisecond) precision.
             return try RunRecord.fetchOne(db, key: db.lastInsertedRowID)!
@@ -180,8 +180,9 @@ public final class RunStore: Sendable {
         try write("cannot update run \(id)") { db in
             if status == .running {
                 try db.execute(
-                    sql: "UPDATE run SET status = ?, endedAt = NULL, message = ?, ownerPid = ?, ownerHost = ?, heartbeatAt = ? WHERE id = ?",
-                    arguments: [status.rawValue, message, Int64(getpid()), RunOwner.host, Date(), id])
+                    sql: "UPDATE run SET status = ?, endedAt = NULL, message = ?, ownerPid = ?, ownerHost = ?, ownerJob = ?, "
+                        + "heartbeatAt = ? WHERE id = ?",
+                    arguments: [status.rawValue, message, Int64(getpid()), RunOwner.host, RunOwner.job, Date(), id])
             } else {
                 try db.execute(
                     sql: "UPDATE run SET status = ?, endedAt = ?, message = ? WHERE id = ?",

@@ -14,7 +14,7 @@ public struct SweepRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     /// The sweep as run: the `sweep:` block with the command line's `--set` and `--seeds`, as YAML.
     public var definitionYAML: String
     public var createdAt: Date
-    /// `local` or `slurm`, and the Slurm job id once submitted.
+    /// `local` or `slurm`, and the Slurm job ids once submitted (comma-separated, one per `sbatch`).
     public var launcher: String
     public var jobId: String?
 
@@ -141,9 +141,11 @@ extension RunStore {
 
     /// Claims trial `index` of a sweep for this process, at most once, in one transaction: a pending trial gets a new
     /// run (made by `makeRun` from the open transaction, owned by this process); a running trial whose run's process is
-    /// gone, or whose run failed without the trial being marked, is taken over for a resume; a trial that another live
-    /// process runs, a finished or failed trial, or one whose `after` trial has not finished is left as it is.
-    public func claimTrial(sweepId: Int64, index: Int64, makeRun: (TrialRecord) throws -> RunRecord) throws -> TrialClaim {
+    /// gone (or was an earlier start of this process's Slurm job `job` on another host: a requeue), or whose run
+    /// failed without the trial being marked, is taken over for a resume; a trial that another live process runs, a
+    /// finished or failed trial, or one whose `after` trial has not finished is left as it is.
+    public func claimTrial(sweepId: Int64, index: Int64, job: String? = RunOwner.job,
+                           makeRun: (TrialRecord) throws -> RunRecord) throws -> TrialClaim {
         try write("cannot claim trial \(index) of sweep \(sweepId)") { db in
             guard var trial = try TrialRecord.filter(Column("sweepId") == sweepId && Column("index") == index).fetchOne(db)
             else { throw RunStoreError(path: path, reason: "sweep \(sweepId) has no trial \(index)") }
@@ -159,6 +161,7 @@ extension RunStore {
                 run.status = .running
                 run.ownerPid = Int64(getpid())
                 run.ownerHost = RunOwner.host
+                run.ownerJob = job
                 run.heartbeatAt = Date()
                 run.name = try uniqueRunName(run.name, db)
                 try run.insert(db)
@@ -171,12 +174,13 @@ extension RunStore {
                     throw RunStoreError(path: path, reason: "trial \(index) of sweep \(sweepId) is running without a run")
                 }
                 let run = RunOwner.observed(stored)
-                guard run.status == .interrupted || run.status == .failed else {
+                let requeued = run.status == .running && RunOwner.isEarlierRun(of: job, run)
+                guard run.status == .interrupted || run.status == .failed || requeued else {
                     return run.status == .finished ? .finished : .taken(run)
                 }
                 try db.execute(
-                    sql: "UPDATE run SET ownerPid = ?, ownerHost = ?, heartbeatAt = ? WHERE id = ?",
-                    arguments: [Int64(getpid()), RunOwner.host, Date(), runId])
+                    sql: "UPDATE run SET ownerPid = ?, ownerHost = ?, ownerJob = ?, heartbeatAt = ? WHERE id = ?",
+                    arguments: [Int64(getpid()), RunOwner.host, job, Date(), runId])
                 return .resumed(try RunRecord.fetchOne(db, key: runId)!)
             }
         }

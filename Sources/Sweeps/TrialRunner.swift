@@ -67,6 +67,7 @@ public func runTrial(_ name: String, index: Int, store: RunStore, progress: (Tra
             return try finish(trial: index, of: sweep, store: store) { try continueRun(run, store: store, progress: progress) }
         case .taken(let run):
             let owner = "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
+                + (run.ownerJob.map { " (Slurm job \($0))" } ?? "")
             throw TrialNotRunError(description: "\(label) is taken: run \(run.name) is running in \(owner)")
         case .finished:
             return .alreadyFinished

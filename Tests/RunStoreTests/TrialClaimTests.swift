@@ -1,0 +1,62 @@
+import Foundation
+import GRDB
+import Testing
+@testable import RunStore
+
+/// A store with one sweep of one pending trial.
+func storeWithOneTrial(_ dir: TemporaryDirectory) throws -> (store: RunStore, sweepId: Int64) {
+    let store = try RunStore(path: dir.file("runs.sqlite"))
+    let sweep = try store.createSweep(
+        SweepRecord(name: "sw", experimentPath: "sw.yaml", experimentYAML: "", definitionYAML: ""),
+        trials: [TrialRecord(index: 0, configuration: 0, seed: 1, assignmentsJSON: "[]", configHash: "h")])
+    return (store, sweep.id!)
+}
+
+/// A trial's run: what `runTrial` makes for it.
+func trialRun(_ trial: TrialRecord) -> RunRecord {
+    RunRecord(name: "sw__dqn__\(trial.seed)", experiment: "sw", agent: "dqn", experimentYAML: "", configJSON: "{}",
+              configHash: trial.configHash, codeVersion: "test", seed: trial.seed, startedAt: Date())
+}
+
+/// The Slurm job names an array task by its array job and index, and a plain job by its id.
+@Test func slurmJobOfTheEnvironment() {
+    #expect(RunOwner.slurmJob(["SLURM_JOB_ID": "14", "SLURM_ARRAY_JOB_ID": "12", "SLURM_ARRAY_TASK_ID": "3"]) == "12_3")
+    #expect(RunOwner.slurmJob(["SLURM_JOB_ID": "14"]) == "14")
+    #expect(RunOwner.slurmJob([:]) == nil)
+}
+
+/// A trial whose owner on another host still holds its lease is taken, except for a requeue of the same Slurm
+/// array task (Slurm never runs one job twice at once), which takes it over; another task with the same index, or a
+/// process outside Slurm, finds it taken.
+@Test func aRequeuedSlurmTaskTakesItsTrialOver() throws {
+    let dir = try TemporaryDirectory()
+    let (store, sweepId) = try storeWithOneTrial(dir)
+    guard case .started(let run) = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
+    else { Issue.record("the pending trial was not started"); return }
+    #expect(run.ownerJob == "12_0" && run.ownerHost == RunOwner.host)
+    // The task's node: another host, alive by its lease.
+    try store.pool.write { db in
+        try db.execute(sql: "UPDATE run SET ownerHost = 'node7', ownerPid = 1, heartbeatAt = ? WHERE id = ?",
+                       arguments: [Date(), run.id!])
+    }
+    for other in ["13_0", "12_1", nil] {
+        let claim = try store.claimTrial(sweepId: sweepId, index: 0, job: other, makeRun: trialRun)
+        guard case .taken(let owner) = claim else { Issue.record("job \(other ?? "none"): \(claim)"); continue }
+        #expect(owner.ownerHost == "node7" && owner.ownerJob == "12_0")
+    }
+    let claim = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
+    guard case .resumed(let resumed) = claim else { Issue.record("the requeue got \(claim)"); return }
+    #expect(resumed.id == run.id && resumed.ownerHost == RunOwner.host && resumed.ownerPid == Int64(getpid()))
+    #expect(resumed.ownerJob == "12_0")
+    #expect(try store.runs().count == 1)
+}
+
+/// On this host the owner's pid decides, whatever its job: a live process keeps its trial against a task with the
+/// same job name.
+@Test func aLiveOwnerOnThisHostKeepsItsTrial() throws {
+    let dir = try TemporaryDirectory()
+    let (store, sweepId) = try storeWithOneTrial(dir)
+    _ = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
+    let claim = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
+    guard case .taken = claim else { Issue.record("got \(claim)"); return }
+}
