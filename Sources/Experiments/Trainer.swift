@@ -358,7 +358,12 @@ struct ResolvedConfig: Codable {
 /// The folder that holds the runs' checkpoint folders: `configured` (relative to the working directory), or
 /// `checkpoints/` beside the store file when it is empty.
 func checkpointRoot(_ configured: String, store: RunStore) -> String {
-    configured.isEmpty ? store.folder + "/checkpoints" : absolutePath(configured)
+    checkpointRoot(configured, storeFolder: store.folder)
+}
+
+/// `checkpointRoot` for a store in `storeFolder` (absolute).
+public func checkpointRoot(_ configured: String, storeFolder: String) -> String {
+    configured.isEmpty ? storeFolder + "/checkpoints" : absolutePath(configured)
 }
 
 /// The folder of a file path (`.` for a bare name).
@@ -368,6 +373,6 @@ func folderOf(_ path: String) -> String {
 }
 
 /// `path` made absolute against the working directory.
-func absolutePath(_ path: String) -> String {
+public func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }

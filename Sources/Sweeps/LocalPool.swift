@@ -28,11 +28,7 @@ public struct LocalPool {
         trials.filter { t in
             guard !busy.contains(t.index) else { return false }
             if let after = t.after, trials[Int(after)].status != .finished { return false }
-            switch t.status {
-            case .pending: return true
-            case .running: return t.runId.flatMap { runs[$0] }.map { $0.status == .interrupted } ?? false
-            case .finished, .failed: return false
-            }
+            return needsProcess(t, runs: runs)
         }
     }
 
@@ -88,6 +84,15 @@ public struct LocalPool {
         try p.run()
         try log.close()
         return p
+    }
+}
+
+/// Whether a trial needs a process to run it: it is pending, or running while its run's process is gone.
+func needsProcess(_ t: TrialRecord, runs: [Int64: RunRecord]) -> Bool {
+    switch t.status {
+    case .pending: return true
+    case .running: return t.runId.flatMap { runs[$0] }.map { $0.status == .interrupted } ?? false
+    case .finished, .failed: return false
     }
 }
 

@@ -143,10 +143,13 @@ public struct SweepResults: Codable, Sendable {
     }
 }
 
-/// `key=value …` of stored assignments (the walk-forward splits left out unless asked for).
+/// `key=value …` of stored assignments (the walk-forward splits left out unless asked for; the checkpoint folder,
+/// which every trial of a sweep shares, always).
 func describeAssignments(_ json: String, keepingWindows: Bool) -> String {
     guard let pairs = try? assignments(fromJSON: json) else { return json }
-    return describe(pairs.filter { keepingWindows || $0.path != "environment.data.splits" })
+    return describe(pairs.filter { p in
+        p.path != "checkpoints" && (keepingWindows || p.path != "environment.data.splits")
+    })
 }
 
 /// The test split's one look at a sweep (`tradesim sweep results --test`): the selected configuration's runs (or,

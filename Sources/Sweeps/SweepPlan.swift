@@ -21,7 +21,10 @@ public struct SweepPlan {
     /// - Parameters:
     ///   - sets: `--set key=v1,v2` grid keys (added to or replacing the file's `sweep.grid`).
     ///   - seeds: `--seeds` (nil: the experiment's `seeds`).
-    public init(experimentPath path: String, name: String? = nil, sets: [String] = [], seeds: [Int]? = nil) throws {
+    ///   - checkpoints: `--checkpoints`, the folder of the trials' checkpoints (nil: the experiment's key); set as
+    ///     every trial's `checkpoints` key, so a trial resumed anywhere writes to the same folder.
+    public init(experimentPath path: String, name: String? = nil, sets: [String] = [], seeds: [Int]? = nil,
+                checkpoints: String? = nil) throws {
         let base = try Experiment.load(path)
         var definition = try SweepDefinition(block: base.sweep, file: path)
         try definition.set(sets)
@@ -39,7 +42,7 @@ public struct SweepPlan {
                     [("environment.data.splits", splitsNode(windows[$0])),
                      ("evaluateOn", .sequence(.init([Node("validation"), Node("test")])))]
                 } ?? []
-                let all = assignments + window
+                let all = assignments + window + (checkpoints.map { [("checkpoints", quotedNode($0))] } ?? [])
                 for seed in seeds {
                     let experiment = try Self.load(path, text: base.yaml, all, configuration: c)
                     let plan = try RunPlan(experiment, seed: seed)
@@ -131,6 +134,11 @@ func splitsNode(_ s: SplitConfig) -> Node {
     func range(_ r: [Int]) -> Node { .sequence(.init(r.map { Node(String($0)) })) }
     return .mapping(.init([(Node("train"), range(s.train)), (Node("validation"), range(s.validation)),
                            (Node("test"), range(s.test))]))
+}
+
+/// A string as a double-quoted YAML scalar (a path may hold `: ` or `#`).
+func quotedNode(_ text: String) -> Node {
+    .scalar(.init(text, Tag(.str), .doubleQuoted))
 }
 
 /// A node as one line of YAML (flow style).

@@ -57,16 +57,26 @@ public struct SweepStatus {
         return mean * left / Double(max(running, 1))
     }
 
-    /// One row per trial: index, configuration, window, seed, status, steps, run and error.
-    public var table: TextTable {
-        var t = TextTable(header: ["trial", "config", "window", "seed", "status", "steps", "run", "message"])
+    /// One row per trial: index, configuration, window, seed, status, steps, run and error; with `slurm` (the
+    /// sweep's array tasks by index, from squeue), each trial's task state after its status (`-`: not in the queue).
+    public func table(slurm: [Int64: SlurmTask]? = nil) -> TextTable {
+        var t = TextTable(header: ["trial", "config", "window", "seed", "status"] + (slurm == nil ? [] : ["slurm"])
+                              + ["steps", "run", "message"])
         for (i, trial) in trials.enumerated() {
             let status = trial.status == .running && runs[i]?.status == .interrupted ? "interrupted" : trial.status.rawValue
+            let task = slurm.map { tasks in [tasks[trial.index].map(Self.describe) ?? "-"] } ?? []
             t.append(["\(trial.index)", "\(trial.configuration)", trial.window.map(String.init) ?? "-", "\(trial.seed)",
-                      status, steps[i].total > 0 ? "\(steps[i].done)/\(steps[i].total)" : "-", runs[i]?.name ?? "-",
-                      trial.message.map { String($0.prefix(80)) } ?? ""])
+                      status] + task
+                      + [steps[i].total > 0 ? "\(steps[i].done)/\(steps[i].total)" : "-", runs[i]?.name ?? "-",
+                         trial.message.map { String($0.prefix(80)) } ?? ""])
         }
         return t
+    }
+
+    /// `12_3 RUNNING on node7`, `12_4 PENDING (JobArrayTaskLimit)`.
+    static func describe(_ task: SlurmTask) -> String {
+        let detail = !task.node.isEmpty ? " on \(task.node)" : task.reason == "None" ? "" : " (\(task.reason))"
+        return "\(task.job) \(task.state)\(detail)"
     }
 }
 

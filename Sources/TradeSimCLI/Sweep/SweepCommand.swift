@@ -6,8 +6,9 @@ struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
         abstract: "Sweeps: many runs of one experiment (a grid or random draws of its keys × seeds × walk-forward "
-            + "windows), recorded in the store and run on a local pool of processes.",
-        subcommands: [SweepStart.self, SweepRunTrial.self, SweepStatusCommand.self, SweepResultsCommand.self],
+            + "windows), recorded in the store and run on a local pool of processes or as a Slurm job array.",
+        subcommands: [SweepStart.self, SweepRunTrial.self, SweepStatusCommand.self, SweepResultsCommand.self,
+                      SweepCancelCommand.self],
         defaultSubcommand: SweepStart.self)
 }
 

@@ -4,18 +4,28 @@ import Foundation
 import RunStore
 import Sweeps
 
-/// `tradesim sweep experiments/X.yaml …` records a sweep and runs its trials; `tradesim sweep NAME --resume` continues
-/// one.
+/// Where a sweep's trials run.
+enum Launcher: String, ExpressibleByArgument {
+    /// A pool of processes on this machine.
+    case local
+    /// A Slurm job array, one task per trial.
+    case slurm
+}
+
+/// `tradesim sweep experiments/X.yaml …` records a sweep and runs its trials (or submits them to Slurm);
+/// `tradesim sweep NAME --resume` continues one.
 struct SweepStart: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
         abstract: "Record a sweep of an experiment (its sweep: block, --set keys, seeds, walkForward windows) and run "
-            + "its trials, --jobs at a time; or continue a sweep with --resume.",
+            + "its trials, --jobs at a time, or submit them as a Slurm job array; or continue a sweep with --resume.",
         discussion: """
             Every trial is a normal run linked to its sweep. Keys are dotted paths: agent.X and environment.X lay over \
             the agent and environment files, other keys are the experiment's. A failed trial does not stop the \
             others. A killed sweep continues with `tradesim sweep NAME --resume`: unfinished trials resume from their \
-            checkpoints, pending ones start, finished ones are left alone.
+            checkpoints, pending ones start, finished ones are left alone. With --launcher slurm the command writes \
+            the batch script sweeps/NAME/array.sbatch beside the store (under runs/ in the working directory for a \
+            PostgreSQL store), submits it with sbatch and returns; --resume submits the unfinished trials again.
             """)
 
     @Argument(help: "experiments/NAME.yaml (a new sweep), or a sweep's name with --resume.")
@@ -28,37 +38,126 @@ struct SweepStart: ParsableCommand {
     var name: String?
     @Option(help: "The run store (default: the experiment's store key).")
     var store: String?
-    @Option(help: "Trials at once (default: the cores divided by the threads per trial).")
+    @Option(help: ArgumentHelp("The trials' checkpoint folder (default: the experiment's checkpoints key, else "
+                               + "checkpoints/ beside the store); on Slurm, a folder every node can see."))
+    var checkpoints: String?
+    @Option(help: ArgumentHelp("local (processes on this machine; the default) or slurm (a job array); with --resume "
+                               + "the default is the sweep's launcher."))
+    var launcher: Launcher?
+    @Option(help: "With the local launcher: trials at once (default: the cores divided by the threads per trial).")
     var jobs: Int?
+    @OptionGroup var slurm: SlurmFlags
     @Flag(help: "Continue the sweep named by the argument.")
     var resume = false
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
-        if resume && (!sets.isEmpty || seeds != nil || name != nil) {
-            throw ValidationError("--resume takes only --store and --jobs")
+        if resume && (!sets.isEmpty || seeds != nil || name != nil || checkpoints != nil) {
+            throw ValidationError("--resume takes only --store, --launcher, --jobs and the Slurm options")
         }
+        if launcher != .slurm, let flag = slurm.given.first {
+            throw ValidationError("\(flag) goes with --launcher slurm")
+        }
+        if launcher == .slurm && jobs != nil { throw ValidationError("--jobs goes with the local launcher") }
     }
 
     func run() throws {
-        let db: RunStore
-        let sweep: SweepRecord
-        if resume {
-            db = try existingStore(store ?? defaultStorePath)
-            sweep = try db.sweep(named: target)
-        } else {
-            let plan = try SweepPlan(experimentPath: target, name: name, sets: sets, seeds: try parseSeeds(seeds))
-            db = try RunStore(path: store ?? Experiment.load(target).spec.store)
-            sweep = try db.createSweep(
-                SweepRecord(name: plan.name, experimentPath: target, experimentYAML: plan.experimentYAML,
-                            definitionYAML: plan.definitionYAML),
-                trials: plan.trials)
-            let configurations = Set(plan.trials.map(\.configuration)).count
-            print("sweep \(plan.name): \(plan.trials.count) trials (\(configurations) configurations × "
-                + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(db.path)")
+        if resume { try continueSweep() } else { try startSweep() }
+    }
+
+    /// Plans the sweep (checking every configuration), records it with its trials, and runs or submits them.
+    func startSweep() throws {
+        let experiment = try Experiment.load(target)
+        let plan = try SweepPlan(experimentPath: target, name: name, sets: sets, seeds: try parseSeeds(seeds),
+                                 checkpoints: checkpoints.map(absolutePath))
+        let location = store ?? experiment.spec.store
+        let record = SweepRecord(name: plan.name, experimentPath: target, experimentYAML: plan.experimentYAML,
+                                 definitionYAML: plan.definitionYAML, launcher: (launcher ?? .local).rawValue)
+        var array: SlurmArray?
+        if launcher == .slurm {
+            if isStoreURL(location) && checkpoints == nil && experiment.spec.checkpoints.isEmpty {
+                throw CLIError("--launcher slurm with a PostgreSQL store needs --checkpoints DIR (or the experiment's "
+                    + "checkpoints key): a folder every node can see")
+            }
+            array = try slurmArray(plan.name, trials: plan.trials, submitting: plan.trials.map(\.index),
+                                   store: location)
+            if slurm.dryRun { return try show(array!, sweep: record, trials: plan.trials, store: location) }
         }
+        let db = try RunStore(path: location)
+        let sweep = try db.createSweep(record, trials: plan.trials)
+        let configurations = Set(plan.trials.map(\.configuration)).count
+        print("sweep \(plan.name): \(plan.trials.count) trials (\(configurations) configurations × "
+            + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(location)")
+        print("checkpoints: " + (try checkpointFolder(of: sweep, trial: plan.trials[0], store: location)))
+        if let array { try submit(array, sweep: sweep, store: db, location: location) } else { try runPool(sweep, db) }
+    }
+
+    /// Continues a recorded sweep: on this machine, or by submitting its unfinished trials to Slurm again.
+    func continueSweep() throws {
+        let location = store ?? defaultStorePath
+        let db = try existingStore(location)
+        let sweep = try db.sweep(named: target)
+        guard (launcher ?? Launcher(rawValue: sweep.launcher)) == .slurm else { return try runPool(sweep, db) }
+        let trials = try db.trials(sweepId: sweep.id!)
+        let runs = Dictionary(uniqueKeysWithValues: try db.runs().map { ($0.id!, $0) })
+        let indices = SlurmArray.resubmittable(trials, runs: runs)
+        guard !indices.isEmpty else {
+            let counts = try SweepStatus(sweep.name, store: db).counts.filter { $0.count > 0 }
+            print("sweep \(sweep.name): no trial to submit ("
+                + counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ") + ")")
+            return
+        }
+        let array = try slurmArray(sweep.name, trials: trials, submitting: indices, store: location)
+        if slurm.dryRun { return try show(array, sweep: sweep, trials: trials, store: location) }
+        print("sweep \(sweep.name): submitting \(indices.count) of \(trials.count) trials again")
+        print("checkpoints: " + (try checkpointFolder(of: sweep, trial: trials[0], store: location)))
+        try submit(array, sweep: sweep, store: db, location: location)
+    }
+
+    func slurmArray(_ name: String, trials: [TrialRecord], submitting: [Int64], store location: String) throws
+        -> SlurmArray
+    {
+        if isStoreURL(location), URLComponents(string: location)?.password != nil {
+            throw CLIError("--store: with --launcher slurm give the password in ~/.pgpass or PGPASSWORD (sbatch passes "
+                + "the environment to the tasks), not in the URL, which the batch script would hold")
+        }
+        return try SlurmArray(sweep: name, trials: trials, submitting: submitting, store: location,
+                              executable: currentExecutable(),
+                              workingDirectory: FileManager.default.currentDirectoryPath, options: slurm.options)
+    }
+
+    /// `--dry-run`: writes the script and prints it with what would be submitted.
+    func show(_ array: SlurmArray, sweep: SweepRecord, trials: [TrialRecord], store location: String) throws {
+        try array.write()
+        print(array.script, terminator: "")
+        print("dry run: wrote \(array.scriptPath); nothing submitted or recorded; would run: "
+            + array.commands.joined(separator: "; then "))
+        print("checkpoints: " + (try checkpointFolder(of: sweep, trial: trials[0], store: location)))
+    }
+
+    /// Writes the script and submits it, recording each job id in the store as soon as Slurm returns it.
+    func submit(_ array: SlurmArray, sweep: SweepRecord, store db: RunStore, location: String) throws {
+        try array.write()
+        var jobs = sweep.jobId.map { $0.split(separator: ",").map(String.init) } ?? []
+        do {
+            try array.submit { job in
+                jobs.append(job)
+                try db.setJob(ofSweep: sweep.id!, launcher: Launcher.slurm.rawValue, jobId: jobs.joined(separator: ","))
+                print("submitted Slurm job \(job)")
+            }
+        } catch let error as SlurmError {
+            throw SlurmError("\(error) (sweep \(sweep.name) is recorded: submit it with tradesim sweep \(sweep.name) "
+                + "--resume --launcher slurm --store \(location))")
+        }
+        print("script: \(array.scriptPath); each task's output: \(array.folder)/trial-I.log")
+        print("follow it with tradesim sweep status \(sweep.name) --store \(location); "
+            + "stop it with tradesim sweep cancel \(sweep.name) --store \(location)")
+    }
+
+    /// Runs the sweep's trials on this machine until none can run, then prints the counts.
+    func runPool(_ sweep: SweepRecord, _ db: RunStore) throws {
         let pool = LocalPool(sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(),
-                             executable: currentExecutable(), logFolder: db.folder + "/sweeps/" + sweep.name)
+                             executable: currentExecutable(), logFolder: sweepFolder(sweep.name, store: db.path))
         print("running \(pool.jobs) at a time; logs in \(pool.logFolder)")
         try pool.run { line in print(line) }
         let status = try SweepStatus(sweep.name, store: db)
