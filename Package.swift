@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Benchmarks",
                 dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", "Experiments",
                                "Sweeps"]),
-        // Sweeps, walk-forward and selection across trials, on a local pool of processes.
+        // Sweeps, walk-forward and selection across trials, on a local pool of processes or a Slurm job array.
         .target(name: "Sweeps", dependencies: ["RLCore", "MarketData", "TradingEnv", "RunStore", "Experiments", yams]),
         .executableTarget(name: "TradeSimCLI",
                           dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",

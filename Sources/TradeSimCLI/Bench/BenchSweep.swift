@@ -5,15 +5,17 @@ import Foundation
 struct BenchSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "A sweep of DQN trials on the S&P 500 run with --jobs processes and then one after another: wall "
-            + "times, parallel efficiency and the sweep machinery's overhead.")
+        abstract: "A sweep of DQN trials on the S&P 500 run --jobs at a time and then one after another, on local "
+            + "processes or as a Slurm job array: wall times, parallel efficiency and the sweep machinery's overhead.")
 
     @Option(help: "Trials (seeds of one configuration).")
     var trials: Int = 16
     @Option(help: "Environment steps per trial.")
     var steps: Int = 2_000
-    @Option(help: "Trials at once.")
+    @Option(help: "Trials at once (on Slurm, the array's %K).")
     var jobs: Int = 2
+    @Option(help: "local or slurm (submitted with sbatch; the stores go in runs/ here, which the nodes must see).")
+    var launcher: Launcher = .local
     @Option(help: "The environment file.")
     var env: String = "environments/sp500-daily.yaml"
     @Option(help: "The agent file.")
@@ -25,7 +27,7 @@ struct BenchSweep: ParsableCommand {
 
     func run() throws {
         let result = try benchmarkSweep(trials: trials, steps: steps, jobs: jobs, environment: env, agent: agent,
-                                        executable: currentExecutable())
+                                        executable: currentExecutable(), slurm: launcher == .slurm)
         try printJSONLine(result)
     }
 }
