@@ -46,7 +46,8 @@ else
   fi
   wait_for "runuser -u postgres -- psql -qAt -c 'select 1'" 30
   runuser -u postgres -- psql -qAt -v ON_ERROR_STOP=1 >&2 <<'SQL'
-SELECT 'CREATE ROLE tradesim LOGIN PASSWORD ''tradesim''' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tradesim')
+SELECT 'CREATE ROLE tradesim LOGIN PASSWORD ''tradesim'''
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tradesim')
 \gexec
 SELECT 'CREATE DATABASE tradesim OWNER tradesim' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tradesim')
 \gexec

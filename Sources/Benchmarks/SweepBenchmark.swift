@@ -29,8 +29,8 @@ public struct SweepBenchmark: Encodable {
 
 /// Runs a sweep of `trials` seeds of a DQN on the S&P 500 environment (`environment`), `steps` steps each, no
 /// evaluation and one checkpoint at the end, twice in new stores: `jobs` trials at once and one at a time, through
-/// `executable sweep …` (the command users run). Locally the stores are in a temporary folder; on Slurm (`slurm`) they
-/// are in `runs/` of the working directory, which the nodes must see, and the sweep ends when its last trial has.
+/// `executable sweep …` (the command users run). Locally the stores are in a temporary folder; on Slurm (`slurm`)
+/// they are in `runs/` of the working directory, which the nodes must see, and the sweep ends when its last trial has.
 public func benchmarkSweep(trials: Int, steps: Int, jobs: Int, environment: String, agent: String, executable: String,
                            slurm: Bool = false) throws -> SweepBenchmark
 {
@@ -65,7 +65,7 @@ public func benchmarkSweep(trials: Int, steps: Int, jobs: Int, environment: Stri
         if slurm {
             let ended = try waitForSlurmSweep("bench", store: db, timeout: 24 * 3_600)
             guard ended.allSatisfy({ $0.status == .finished }) else {
-                throw ConfigError("bench sweep: trials of the Slurm sweep did not finish (see \(dir.path)/sweeps/bench)")
+                throw ConfigError("bench sweep: the Slurm sweep's trials did not all finish (\(dir.path)/sweeps/bench)")
             }
         }
         let wall = seconds()

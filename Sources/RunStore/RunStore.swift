@@ -180,8 +180,8 @@ public final class RunStore: Sendable {
         try write("cannot update run \(id)") { db in
             if status == .running {
                 try db.execute(
-                    sql: "UPDATE run SET status = ?, endedAt = NULL, message = ?, ownerPid = ?, ownerHost = ?, ownerJob = ?, "
-                        + "heartbeatAt = ? WHERE id = ?",
+                    sql: "UPDATE run SET status = ?, endedAt = NULL, message = ?, ownerPid = ?, ownerHost = ?, "
+                        + "ownerJob = ?, heartbeatAt = ? WHERE id = ?",
                     arguments: [status.rawValue, message, Int64(getpid()), RunOwner.host, RunOwner.job, Date(), id])
             } else {
                 try db.execute(
