@@ -93,4 +93,10 @@ extension SlurmTask {
     public var isActive: Bool {
         ["CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "STOPPED", "SIGNALING", "STAGE_OUT"].contains(state)
     }
+
+    /// Whether it has ended, and Slurm will not start it again unless told to (`scontrol requeue`).
+    public var hasEnded: Bool {
+        ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY"]
+            .contains(state)
+    }
 }

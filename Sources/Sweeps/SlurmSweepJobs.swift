@@ -31,9 +31,8 @@ public func interruptRuns(of sweep: SweepRecord, cancelled jobs: [String], store
     return marked
 }
 
-/// Waits until every trial of a Slurm sweep has finished or failed, or no task of its jobs is pending or active any
-/// more (a task that died without ending its trial), and returns the trials as they then stand; throws after `timeout`
-/// seconds.
+/// Waits until every trial of a Slurm sweep has finished or failed, or every task of its jobs has ended (a task may
+/// have died without ending its trial), and returns the trials as they then stand; throws after `timeout` seconds.
 public func waitForSlurmSweep(_ name: String, store: RunStore, timeout: TimeInterval) throws -> [TrialRecord] {
     let deadline = Date().addingTimeInterval(timeout)
     while true {
@@ -41,8 +40,7 @@ public func waitForSlurmSweep(_ name: String, store: RunStore, timeout: TimeInte
         let trials = try store.trials(sweepId: sweep.id!)
         if trials.allSatisfy({ $0.status == .finished || $0.status == .failed }) { return trials }
         let jobs = sweep.jobId?.split(separator: ",").map(String.init) ?? []
-        if let tasks = try Slurm.tasks(ofJobs: jobs), !tasks.values.contains(where: { $0.isActive || $0.state == "PENDING" })
-        {
+        if let tasks = try Slurm.tasks(ofJobs: jobs), tasks.values.allSatisfy(\.hasEnded) {
             // Read again: a task may have ended its trial between the two reads.
             return try store.trials(sweepId: sweep.id!)
         }

@@ -45,6 +45,15 @@ func waitForCheckpoint(_ store: RunStore, sweep: String, index: Int, step: Int64
     throw SlurmError("trial \(index) of \(sweep) has no checkpoint at step \(step) after 120 s")
 }
 
+/// Waits until task `index` of array job `job` is in a state that `condition` accepts.
+func waitForTask(of job: String, index: Int64, _ condition: (SlurmTask) -> Bool) throws {
+    let deadline = Date().addingTimeInterval(60)
+    while try !(Slurm.tasks(ofJobs: [job])?[index].map(condition) ?? false) {
+        guard Date() < deadline else { throw SlurmError("task \(job)_\(index) did not reach the state in 60 s") }
+        usleep(50_000)
+    }
+}
+
 /// A two-trial sweep long enough to be stopped halfway, and its trials' final weights when run locally.
 let longSweep = Result { () throws -> (grid: String, weights: [String: String]) in
     let grid = "    agent.gamma: [0.99]"
@@ -86,13 +95,14 @@ struct SlurmTests {
         let name = try submitSlurmSweep(t.experiment, dir: t.dir)
         let store = try RunStore(path: slurmStore(t.dir))
         let trial = try waitForCheckpoint(store, sweep: name, index: 1, step: 500)
-        let job = try #require(try store.sweep(named: name).jobId) + "_1"
+        let array = try #require(try store.sweep(named: name).jobId), job = array + "_1"
         try slurmCommand(["scancel", job])
-        let deadline = Date().addingTimeInterval(60)
-        while try store.run(id: trial.runId!).status != .interrupted && Date() < deadline { usleep(50_000) }
+        try waitForTask(of: array, index: 1) { $0.hasEnded }
+        #expect(try store.run(id: trial.runId!).status == .interrupted)
         let before = try store.checkpoints(runId: trial.runId!)
         // A requeued job waits two minutes before it may start again; the test lets it start now.
         try slurmCommand(["scontrol", "requeue", job])
+        try waitForTask(of: array, index: 1) { $0.state == "PENDING" }
         try slurmCommand(["scontrol", "update", "jobid=\(job)", "StartTime=now"])
 
         let trials = try waitForSlurmSweep(name, store: store, timeout: 300)
@@ -144,12 +154,12 @@ struct SlurmTests {
                                       arguments: ["--array=0", "--output=\(folder)/dup-%a.log"])
         let store = try RunStore(path: slurmStore(t.dir))
         let first = try #require(try store.sweep(named: name).jobId)
-        let deadline = Date().addingTimeInterval(300)
-        while let tasks = try Slurm.tasks(ofJobs: [first, second]), Date() < deadline,
-            tasks.values.contains(where: { $0.isActive || $0.state == "PENDING" })
-        {
-            usleep(100_000)
+        // One job at a time: both have a task 0.
+        func ended(_ job: String) throws -> Bool {
+            try Slurm.tasks(ofJobs: [job])?.values.allSatisfy(\.hasEnded) ?? true
         }
+        let deadline = Date().addingTimeInterval(300)
+        while try !(ended(first) && ended(second)), Date() < deadline { usleep(100_000) }
         let trials = try store.trials(sweepId: try store.sweep(named: name).id!)
         #expect(trials.map(\.status) == [.finished])
         let logs = try ["trial-0.log", "dup-0.log"].map { file in
