@@ -200,12 +200,15 @@ public struct Comparison: Codable {
     public var trials: Int
     /// What N counts, in words, with its parts.
     public var trialsDefinition: String
+    /// One line per run whose greedy policy took the same action on every bar, e.g. `greedy policy is constant: RUN is
+    /// short on 100% of the bars of the validation split` (a collapsed policy is the first thing to know about a result).
+    public var notes: [String] = []
     public var tables: [CompareTable]
     public var edges: [CostEdge]
     /// Every policy's full episode at each cost level ([level][policy]); for reports, not encoded.
     public var episodes: [[(policy: ComparedPolicy, log: EpisodeLog)]] = []
 
-    enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, tables, edges }
+    enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, notes, tables, edges }
 
     package init(bars: String, costs: String, trials: Int, trialsDefinition: String, tables: [CompareTable],
                  edges: [CostEdge]) {
@@ -354,6 +357,7 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
         comparison.tables += tables(episodes, costBps: level, years: years, trials: trials,
                                     storedSharpes: stored.compactMap(\.sharpePerBar), request: request)
     }
+    comparison.notes = constantPolicyNotes(comparison.episodes[0], bars: periodName)
     let log = comparison.episodes[0][0].log  // every contender ran on the same bars
     comparison.bars = "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
         + "decisions \(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
@@ -386,6 +390,25 @@ package func tables(_ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], cos
         }
         return CompareTable(period: name, costBps: level, sharpeVariance: variance,
                             rows: groupRows(episodes.map(\.policy), results))
+    }
+}
+
+/// A line for each agent whose logged action is the same on every bar of its episode: the level's name for discrete
+/// actions (short, flat, long, or the level's weight), the first asset's target weight otherwise.
+package func constantPolicyNotes(_ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], bars: String) -> [String] {
+    episodes.compactMap { e in
+        guard e.policy.isAgent, let first = e.log.steps.first?.action,
+            e.log.steps.allSatisfy({ $0.action.bitPattern == first.bitPattern })
+        else { return nil }
+        let actions = e.policy.setup.spec.market.actions
+        let what: String
+        if actions.kind == .discrete, actions.levels.indices.contains(Int(first)) {
+            let level = actions.levels[Int(first)]
+            what = level == -1 ? "short" : level == 0 ? "flat" : level == 1 ? "long" : "at weight \(level)"
+        } else {
+            what = "at the same target weights (first asset \(String(format: "%.4g", first)))"
+        }
+        return "greedy policy is constant: \(e.policy.name) is \(what) on 100% of the bars of the \(bars)"
     }
 }
 

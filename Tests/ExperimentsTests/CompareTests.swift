@@ -222,3 +222,16 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
         #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains(named), "\(args): \(r.stderr)")
     }
 }
+
+/// A run whose greedy policy takes one action on every bar is named in one line; one that varies is not.
+@Test func constantPoliciesAreNamed() throws {
+    let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))
+    let long = Contender(name: "always-long", group: "test/long #22222222", configHash: "22222222", setup: setup) { env in
+        var env = env
+        return runEpisode(&env, seed: 0, keepEvery: 1) { _ in (.index(2), 2) }
+    }
+    let c = try compare([long, oracle(setup: setup)], reference: setup,
+                        request: CompareRequest(period: .split(.validation), resamples: 10))
+    #expect(c.notes == ["greedy policy is constant: always-long is long on 100% of the bars of the validation split"])
+    #expect(try c.rendered(.table).contains(c.notes[0]))
+}
