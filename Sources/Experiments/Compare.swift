@@ -20,12 +20,17 @@ public struct CompareRequest: Sendable {
     public var bootstrapSeed: UInt64
     /// Bootstrap resamples per interval.
     public var resamples: Int
+    /// `sizedBaselines`: also run "long" and time-series momentum with the environment's position sizing (volatility
+    /// targeting). The other baselines always trade their positions as chosen.
+    public var sizedBaselines: Bool
 
-    public init(period: ComparePeriod, costLevels: [Double] = [], bootstrapSeed: UInt64 = 0, resamples: Int = 1_000) {
+    public init(period: ComparePeriod, costLevels: [Double] = [], bootstrapSeed: UInt64 = 0, resamples: Int = 1_000,
+                sizedBaselines: Bool = false) {
         self.period = period
         self.costLevels = costLevels
         self.bootstrapSeed = bootstrapSeed
         self.resamples = resamples
+        self.sizedBaselines = sizedBaselines
     }
 }
 
@@ -58,10 +63,13 @@ public struct ComparedPolicy {
 public struct Contender {
     public var policy: ComparedPolicy
     public var evaluate: (MarketEnv) -> EpisodeLog
+    /// Position sizing to run with instead of the environment's (nil: the environment's).
+    public var sizing: SizingConfig?
 
     public init(name: String, group: String, configHash: String? = nil, runId: Int64? = nil, setup: MarketSetup,
-                evaluate: @escaping (MarketEnv) -> EpisodeLog) {
+                sizing: SizingConfig? = nil, evaluate: @escaping (MarketEnv) -> EpisodeLog) {
         policy = ComparedPolicy(name: name, group: group, configHash: configHash, runId: runId, setup: setup)
+        self.sizing = sizing
         self.evaluate = evaluate
     }
 
@@ -70,10 +78,22 @@ public struct Contender {
     public var runId: Int64? { policy.runId }
     public var isAgent: Bool { policy.isAgent }
 
-    /// A baseline on `setup`.
+    /// A baseline on `setup`, trading its positions as chosen (no sizing).
     public static func baseline(_ kind: Baseline, setup: MarketSetup) -> Contender {
         let train = setup.bars(of: .train)
-        return Contender(name: kind.rawValue, group: kind.rawValue, setup: setup) { evaluateBaseline(kind, env: $0, train: train) }
+        return Contender(name: kind.rawValue, group: kind.rawValue, setup: setup, sizing: SizingConfig()) {
+            evaluateBaseline(kind, env: $0, train: train)
+        }
+    }
+
+    /// The baselines of the volatility-targeting literature, with `setup`'s position sizing: "long" (weight 1, or 1/N
+    /// of a panel, rebalanced every bar, so the sizing applies at every bar) and time-series momentum (the sign of the
+    /// trailing 12-month return).
+    public static func sizedBaselines(setup: MarketSetup) -> [Contender] {
+        let train = setup.bars(of: .train)
+        return [("longVolTarget", Baseline.equalWeight), ("momentumVolTarget", .momentum)].map { name, kind in
+            Contender(name: name, group: name, setup: setup) { evaluateBaseline(kind, env: $0, train: train) }
+        }
     }
 
     /// A stored run's greedy policy from its checkpoint (the run's policy; checksums verified).
@@ -331,7 +351,11 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
     for c in agents where c.setup.dataset.panel.timestamps != panel.timestamps || c.setup.dataset.panel.tickers != panel.tickers {
         throw ConfigError("\(c.name): its data (\(c.setup.dataset.panel.source)) differs from \(agents[0].name)'s (\(panel.source)); compare runs on the same bars")
     }
+    if request.sizedBaselines && reference.spec.market.sizing.kind == .none {
+        throw ConfigError("--sizing env: \(reference.path) sizes no positions (market.sizing.kind is none)")
+    }
     let contenders = agents + comparedBaselines(for: reference).map { Contender.baseline($0, setup: reference) }
+        + (request.sizedBaselines ? Contender.sizedBaselines(setup: reference) : [])
     let base = reference.spec.market.costs
     let levels: [Double?] = request.costLevels.isEmpty ? [nil] : request.costLevels.map { $0 }
     let compared = Set(agents.compactMap(\.runId))
@@ -348,6 +372,7 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
             let env = try c.setup.environment(bars: bars, name: periodName) { market in
                 market.costs = model
                 market.episode.mode = .whole
+                if let sizing = c.sizing { market.sizing = sizing }
             }
             return (policy: c.policy, log: c.evaluate(env))
         }
