@@ -227,8 +227,10 @@ struct TrainingSession {
             if spec.select == .bestValidation {
                 try selectBestValidation(evaluatedNow: stopEarly, logger: logger, progress: progress)
             }
-            try store.appendMetrics([MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone),
-                                                  key: "charts/trainingSeconds", value: logger.trainingSeconds)])
+            let seconds = [MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/trainingSeconds",
+                                        value: logger.trainingSeconds)]
+            try store.appendMetrics(seconds)
+            tensorboard?.add(seconds)
             let evaluations = try spec.evaluateOn.map { split in
                 progress(logger.progressReport(step: agent.stepsDone, phase: "evaluating \(split.rawValue)"))
                 return (split, try evaluate(split))
