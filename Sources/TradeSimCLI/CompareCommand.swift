@@ -71,7 +71,7 @@ struct RunSelection: ParsableArguments {
     /// The run references: the arguments, then every run of `--experiment` (none is an error).
     func references(in db: RunStore) throws -> [String] {
         guard let experiment else { return runs }
-        let name = experiment.hasSuffix(".yaml") ? ((experiment as NSString).lastPathComponent as NSString).deletingPathExtension : experiment
+        let name = experimentName(experiment)
         let found = try db.runs(experiment: name).filter { $0.status == .finished }
         guard !found.isEmpty else { throw CLIError("--experiment \(experiment): no finished run of experiment '\(name)' in \(db.path)") }
         return runs + found.map { String($0.id!) }

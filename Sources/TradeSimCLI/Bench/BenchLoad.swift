@@ -7,8 +7,8 @@ struct BenchLoad: ParsableCommand {
         commandName: "load",
         abstract: "Seconds to load, validate and align a market data file (CSV or .csv.gz), best of several rounds.")
 
-    @Argument(help: "The data file, e.g. ../shared/data/multi/us_stocks_top100_1990_2012.csv.gz")
-    var file: String
+    @Argument(help: "The data file (default: the repository's 20-stock panel, from the repository root).")
+    var file: String = "data/us_stocks_20_1990_2012.csv.gz"
     @Option(help: "Rounds (the best is reported).")
     var rounds: Int = 5
 

@@ -1,0 +1,29 @@
+import Foundation
+import GRDB
+
+extension RunStore {
+    /// Deletes a run in ONE transaction: its row, and with it (ON DELETE CASCADE) its episodes, steps, trades, metrics
+    /// and checkpoint rows; a sweep trial that ran it keeps its row with `runId` NULL. A `running` run whose process is
+    /// alive (see `RunOwner.observed`) is refused and nothing is deleted.
+    /// - Returns: the absolute paths of the checkpoint files whose rows were deleted and that no other run's rows name,
+    ///   for the caller to remove from disk (the store itself never deletes files).
+    public func deleteRun(id: Int64) throws -> [String] {
+        try write("cannot delete run \(id)") { db in
+            guard let run = try RunRecord.fetchOne(db, key: id) else {
+                throw RunStoreError(path: path, reason: "no run with id \(id)")
+            }
+            if RunOwner.observed(run).status == .running {
+                let owner = "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
+                throw RunStoreError(path: path, reason: "run \(id) (\(run.name)) is running in \(owner); stop it first")
+            }
+            let checkpoints = try CheckpointRecord.filter(Column("runId") == id).order(Column("id")).fetchAll(db)
+            try RunRecord.deleteOne(db, key: id)
+            let stored = checkpoints.map(\.file)
+            let kept = try String.fetchSet(db, CheckpointRecord.select(Column("file"), as: String.self)
+                .filter(stored.contains(Column("file"))))
+            var seen = Set<String>()
+            return checkpoints.filter { !kept.contains($0.file) && seen.insert($0.file).inserted }
+                .map { resolved($0).file }
+        }
+    }
+}
