@@ -1,24 +1,12 @@
 import Foundation
 import NeuralCore
 import RLCore
-import SyntheticMarkets
 import Testing
 @testable import Agents
 @testable import TradingEnv
 
 // Ensembles: N identical members act exactly as the member; different members act on the mean of their Q-values,
 // probabilities or Gaussian means, checked against the networks' raw outputs; mismatched members are refused.
-
-/// A long-only three-asset weights market (continuous actions, A = 3).
-func weightsMarket() throws -> MarketEnv {
-    let p = syntheticPanel(assets: 3, bars: 80)
-    var f = [Float](repeating: 0, count: 80 * 3)
-    for t in 1..<80 { for i in 0..<3 { f[t * 3 + i] = Float(log(p.close[t * 3 + i] / p.close[(t - 1) * 3 + i])) } }
-    var mc = MarketConfig()
-    mc.window = 4; mc.actions.kind = .weights; mc.actions.longOnly = true
-    mc.episode.mode = .random; mc.episode.length = 20
-    return try MarketEnv(panel: p, features: f, width: 3, bars: 0..<80, config: mc)
-}
 
 /// `tinyConfig(algo)` with a Gaussian policy's squash and log-std mode.
 func tinyConfig(_ algo: Algorithm, squash: ContinuousSquash, logStd: LogStdMode = .stateIndependent) -> AgentConfig {
@@ -70,7 +58,7 @@ func reloaded(_ trained: any Agent, config: AgentConfig, seed: UInt64) throws ->
 /// The kinds of policy an ensemble averages: config, environment, and a seed and training steps after which the
 /// tiny discrete agents' greedy action is not constant over `observations(env, count: 80)`.
 func ensembleCases() throws -> [(config: AgentConfig, env: MarketEnv, seed: UInt64, steps: Int)] {
-    let discrete = try smallMarket(), weights = try weightsMarket()
+    let discrete = try smallMarket(), weights = try weightsMarket(randomEpisodes: 20)
     return [(tinyConfig(.dqn), discrete, 4, 60), (tinyConfig(.ppo), discrete, 8, 200),
             (tinyConfig(.a2c, squash: .softmax), weights, 3, 60), (tinyConfig(.ppo, squash: .none), weights, 3, 60),
             (tinyConfig(.reinforce, squash: .tanh, logStd: .learned), weights, 3, 60)]
@@ -150,7 +138,7 @@ func ensembleCases() throws -> [(config: AgentConfig, env: MarketEnv, seed: UInt
 }
 
 @Test func mismatchedMembersAreRefused() throws {
-    let discrete = try smallMarket(), wider = try smallMarket(window: 5), weights = try weightsMarket()
+    let discrete = try smallMarket(), wider = try smallMarket(window: 5), weights = try weightsMarket(randomEpisodes: 20)
     func agent(_ config: AgentConfig, _ env: MarketEnv) -> any Agent { makeAgent(config, spec: AgentSpec(of: env), seed: 1) }
     func refusal(_ members: [any Agent]) -> String? {
         do { _ = try EnsembleAgent(members: members); return nil } catch let error as EnsembleError {
