@@ -86,6 +86,7 @@ public final class EnsembleAgent: Agent {
     }
 
     public func load(from directory: URL) throws {
-        throw EnsembleError("\(directory.path): an ensemble has no checkpoint of its own; load its members, then build it")
+        throw EnsembleError(
+            "\(directory.path): an ensemble has no checkpoint of its own; load its members, then build it")
     }
 }

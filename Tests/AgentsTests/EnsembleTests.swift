@@ -72,7 +72,8 @@ func ensembleCases() throws -> [(config: AgentConfig, env: MarketEnv, seed: UInt
         member.train(env: env, steps: steps, seed: 1) { _ in }
         let copies = try (0..<3).map { try reloaded(member, config: config, seed: 10 + UInt64($0)) }
         let ensemble = try EnsembleAgent(members: copies)
-        #expect(ensemble.scoreKind == member.scoreKind && ensemble.spec == spec && ensemble.algorithm == member.algorithm)
+        #expect(ensemble.scoreKind == member.scoreKind && ensemble.spec == spec)
+        #expect(ensemble.algorithm == member.algorithm)
         var greedy: [AgentAction] = []
         for o in observations(env, count: 80) {
             let action = member.act(o, deterministic: true), scores = member.actionScores(o)
@@ -138,8 +139,11 @@ func ensembleCases() throws -> [(config: AgentConfig, env: MarketEnv, seed: UInt
 }
 
 @Test func mismatchedMembersAreRefused() throws {
-    let discrete = try smallMarket(), wider = try smallMarket(window: 5), weights = try weightsMarket(randomEpisodes: 20)
-    func agent(_ config: AgentConfig, _ env: MarketEnv) -> any Agent { makeAgent(config, spec: AgentSpec(of: env), seed: 1) }
+    let discrete = try smallMarket(), wider = try smallMarket(window: 5)
+    let weights = try weightsMarket(randomEpisodes: 20)
+    func agent(_ config: AgentConfig, _ env: MarketEnv) -> any Agent {
+        makeAgent(config, spec: AgentSpec(of: env), seed: 1)
+    }
     func refusal(_ members: [any Agent]) -> String? {
         do { _ = try EnsembleAgent(members: members); return nil } catch let error as EnsembleError {
             return error.description
@@ -153,7 +157,8 @@ func ensembleCases() throws -> [(config: AgentConfig, env: MarketEnv, seed: UInt
     #expect(shapes.hasPrefix("ensemble member 2 is made for AgentSpec(window: 5") && shapes.contains("member 0 for"))
     let actions = refusal([ppo, agent(tinyConfig(.ppo, squash: .softmax), weights)]) ?? ""
     #expect(actions.hasPrefix("ensemble member 1 is made for") && actions.contains("continuousActions: 3"))
-    #expect(refusal([agent(tinyConfig(.ppo, squash: .softmax), weights), agent(tinyConfig(.a2c, squash: .tanh), weights)])
+    let softmaxPPO = agent(tinyConfig(.ppo, squash: .softmax), weights)
+    #expect(refusal([softmaxPPO, agent(tinyConfig(.a2c, squash: .tanh), weights)])
                 == "ensemble member 1 (a2c) acts on Gaussian means (squash tanh), "
                 + "member 0 (ppo) on Gaussian means (squash softmax)")
     // categorical policies of different algorithms share their kind of scores
