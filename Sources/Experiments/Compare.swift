@@ -278,7 +278,7 @@ public func compareRuns(_ references: [String], store: RunStore, request: Compar
     }
     guard !runs.isEmpty else { throw ConfigError("compare: no runs given") }
     let contenders = try runs.map { try Contender.run($0, store: store) }
-    let reference = try storedConfig(ResolvedConfig.self, of: runs[0], store: store)
+    let reference = try storedConfig(of: runs[0], store: store)
     let years: Set<Int>
     switch request.period {
     case .split(let s): years = reference.environment.data.splits.years(of: s)
@@ -297,7 +297,7 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>) throws
     var trials: [Int64: StoredTrial] = [:]
     for split in [Split.validation, .test] {
         let runs = try store.runsEvaluated(on: [EpisodeSplit(rawValue: split.rawValue)!]).filter { run in
-            guard let config = try? storedConfig(ResolvedConfig.self, of: run, store: store) else { return false }
+            guard let config = try? storedConfig(of: run, store: store) else { return false }
             return config.environment.data.splits.years(of: split) == years && config.dataFingerprint() == fingerprint
         }
         let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })

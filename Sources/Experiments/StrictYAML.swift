@@ -93,6 +93,16 @@ public enum StrictYAML {
         return .mapping(mapping)
     }
 
+    /// A stored node (a configuration written by an earlier version, as JSON) with every key the defaults have and it
+    /// lacks filled in from them, key by key for mappings; its own values and keys are kept as they are.
+    static func filling(_ stored: Node, with defaults: Node) -> Node {
+        guard case .mapping(let d) = defaults, !d.isEmpty, case .mapping(var m) = stored else { return stored }
+        for (key, value) in d {
+            m[key] = m[key].map { filling($0, with: value) } ?? value
+        }
+        return .mapping(m)
+    }
+
     /// Lays `user` over `defaults`, key by key for mappings; anything else in `user` replaces the default.
     static func merge(_ user: Node, over defaults: Node, path: [String]) throws -> Node {
         guard case .mapping(let defaultMap) = defaults else { return user }

@@ -3,6 +3,7 @@ import Foundation
 import MarketData
 import RunStore
 import TradingEnv
+import Yams
 
 /// The version written into every run.
 public let tradesimVersion = "tradesim 0.1.0"
@@ -103,6 +104,9 @@ public func resumeRun(_ reference: String, store: RunStore, progress: (TrainingP
 public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingProgress) -> Void = { _ in }) throws
     -> RunOutcome
 {
+    guard run.agent != ensembleRunKind else {
+        throw RunStateError("\(store.path): run \(run.name) is an ensemble: it is not trained, so there is nothing to resume")
+    }
     let latest = try store.latestCheckpoint(runId: run.id!)?.globalStep
     let saved = try SavedRun(run, store: store, step: latest)
     var state: TrainerState
@@ -332,6 +336,8 @@ struct ResolvedConfig: Codable {
     var dataSHA256: String?
     /// The environment file, absolute (nil in runs made before it was recorded).
     var environmentFile: String?
+    /// An ensemble run: its members' run names (nil for a trained run).
+    var ensemble: [String]?
 
     /// The environment file the run was trained on: as recorded, or (runs that did not record it) the file the
     /// experiment names, in the folder recorded for it.
@@ -346,6 +352,27 @@ struct ResolvedConfig: Codable {
     }
 
     func json() throws -> String { try sortedJSON(self) }
+
+    /// A run's stored configuration, every key added by a later version filled with its default, so runs stored by
+    /// earlier versions stay readable.
+    static func stored(_ json: String) throws -> ResolvedConfig {
+        guard case .mapping(var m)? = try Yams.compose(yaml: json) else {
+            throw ConfigError("the stored configuration is not a JSON object")
+        }
+        func fill<C: Config>(_ key: String, _ type: C.Type) throws {
+            m[Node(key)] = StrictYAML.filling(m[Node(key)] ?? .mapping(.init([])), with: try StrictYAML.defaultsNode(C.self))
+        }
+        try fill("experiment", ExperimentSpec.self)
+        try fill("environment", EnvironmentSpec.self)
+        switch m[Node("agent")]?.mapping?[Node("algo")]?.string.flatMap(Algorithm.init(rawValue:)) {
+        case .dqn: try fill("agent", DQNConfig.self)
+        case .reinforce: try fill("agent", ReinforceConfig.self)
+        case .a2c: try fill("agent", A2CConfig.self)
+        case .ppo: try fill("agent", PPOConfig.self)
+        case nil: break
+        }
+        return try YAMLDecoder().decode(ResolvedConfig.self, from: .mapping(m))
+    }
 
     /// What the run traded: its data file's SHA-256 (hashed now from the path the config names when the run did not
     /// record it) with the tickers chosen from it; nil when that file cannot be read. Runs with equal fingerprints

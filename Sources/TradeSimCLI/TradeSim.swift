@@ -10,7 +10,7 @@ struct TradeSim: ParsableCommand {
         version: "0.1.0",
         subcommands: [CheckEnv.self, AuditCommand.self, TrainCommand.self, PretrainCommand.self, EvaluateCommand.self, RunsCommand.self,
                       ExportCommand.self, ReplayCommand.self, MetricsCommand.self, CompareCommand.self, ReportCommand.self,
-                      SweepCommand.self, SweepsCommand.self, Bench.self])
+                      SweepCommand.self, SweepsCommand.self, EnsembleCommand.self, Bench.self])
 
     /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
     static func main() {
