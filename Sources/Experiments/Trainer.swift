@@ -206,10 +206,18 @@ struct TrainingSession {
     /// split and marks the run finished. Any failure marks the run failed and is rethrown.
     mutating func train(progress: (TrainingProgress) -> Void) throws -> RunOutcome {
         do {
-            var logger = RunLogger(run: run, store: store, env: trainEnv, totalSteps: spec.steps,
+            let total = stepsTrained(from: agent.stepsDone)
+            var logger = RunLogger(run: run, store: store, env: trainEnv, totalSteps: total,
                                    keepEvery: spec.logEvery, numeric: numeric, episodes: state.episodes,
                                    tensorboard: tensorboard)
-            progress(logger.progressReport(step: agent.stepsDone))
+            var first = logger.progressReport(step: agent.stepsDone)
+            if total != spec.steps {
+                let rollout = config.agent.rolloutSteps
+                first.notice = "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of \(rollout) "
+                    + "steps (each chunk between evaluations and checkpoints rounds up): \(total) steps for the budget "
+                    + "of \(spec.steps)"
+            }
+            progress(first)
             var stopEarly = false
             while agent.stepsDone < spec.steps && !stopEarly {
                 let before = agent.stepsDone
@@ -274,6 +282,18 @@ struct TrainingSession {
         try logger.endChunk(step: agent.stepsDone)
         state.episodes = logger.episodes
         state.chunk += 1
+    }
+
+    /// The global step training ends at when it starts at `step`: the budget, or more when the agent trains in whole
+    /// rollouts (PPO, A2C) and a chunk between two boundaries is not a whole number of them.
+    func stepsTrained(from step: Int) -> Int {
+        let rollout = config.agent.rolloutSteps
+        var s = step
+        while s < spec.steps {
+            let chunk = nextBoundary(after: s) - s
+            s += (chunk + rollout - 1) / rollout * rollout
+        }
+        return s
     }
 
     /// The next step at which training stops for an evaluation, a checkpoint or the end.
@@ -399,4 +419,15 @@ func folderOf(_ path: String) -> String {
 /// `path` made absolute against the working directory.
 func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
+
+extension AgentConfig {
+    /// The environment steps an agent trains in at a time: a whole rollout of every environment (PPO, A2C), else 1.
+    var rolloutSteps: Int {
+        switch self {
+        case .ppo(let c): c.numEnvs * c.nSteps
+        case .a2c(let c): c.numEnvs * c.nSteps
+        case .dqn, .reinforce: 1
+        }
+    }
 }

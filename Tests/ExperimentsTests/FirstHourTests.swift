@@ -79,3 +79,28 @@ import TradingEnv
     }
     #expect(try store.runs().count == 1)  // the refused commands trained nothing
 }
+
+/// PPO trains in whole rollouts: the run says up front how many steps the budget becomes, and the progress never
+/// counts past its total (no `20480/20000 … ETA -0s`).
+@Test func rolloutAgentsStateTheirRoundedBudget() throws {
+    let t = try tinyExperiment(steps: 200)
+    let ppo = try String(contentsOfFile: t.experiment, encoding: .utf8)
+        .replacingOccurrences(of: "dqn-lstm.yaml", with: "ppo-lstm.yaml")
+        .replacingOccurrences(of: "checkpointEvery: 200", with: "checkpointEvery: 20")
+        .replacingOccurrences(of: "evaluateEvery: 150", with: "evaluateEvery: 0")
+        .replacingOccurrences(of: "learningStarts: 100", with: "numEnvs: 2")
+        .replacingOccurrences(of: "batchSize: 16", with: "nSteps: 32")
+        .replacingOccurrences(of: "epsilonSteps: 200", with: "minibatchSize: 32")
+    try ppo.write(toFile: t.experiment, atomically: true, encoding: .utf8)
+    let r = try runCLI(["train", t.experiment])
+    #expect(r.status == 0, "\(r.stderr)")
+    // Chunks end at every 20 steps (checkpoints); each rounds up to a rollout of 64: 64, 128, 192, 256.
+    #expect(r.stderr.contains("ppo trains in whole rollouts of 64 steps") && r.stderr.contains("256 steps for the budget of 200"),
+            "\(r.stderr)")
+    for line in r.stderrLines where line.contains("steps/s") {
+        let counts = line.split(separator: " ").first { $0.contains("/") && $0.first!.isNumber }!.split(separator: "/")
+        #expect(Int(counts[0])! <= Int(counts[1])! && counts[1] == "256", "\(line)")
+    }
+    let store = try RunStore(path: t.store)
+    #expect(try store.latestCheckpoint(runId: try #require(try store.runs().first).id!)?.globalStep == 256)
+}
