@@ -202,8 +202,8 @@ struct TrainingSession {
     var runId: Int64 { run.id! }
     var spec: ExperimentSpec { config.experiment }
 
-    /// Trains to the step budget (train a chunk → flush → evaluate? → checkpoint?), then evaluates every `evaluateOn`
-    /// split and marks the run finished. Any failure marks the run failed and is rethrown.
+    /// Trains to the step budget (train a chunk → flush → evaluate? → checkpoint?), selects the policy, then evaluates
+    /// every `evaluateOn` split and marks the run finished. Any failure marks the run failed and is rethrown.
     mutating func train(progress: (TrainingProgress) -> Void) throws -> RunOutcome {
         do {
             let total = stepsTrained(from: agent.stepsDone)
@@ -211,38 +211,19 @@ struct TrainingSession {
                                    keepEvery: spec.logEvery, numeric: numeric, episodes: state.episodes,
                                    tensorboard: tensorboard)
             var first = logger.progressReport(step: agent.stepsDone)
-            if total != spec.steps {
-                let rollout = config.agent.rolloutSteps
-                first.notice = "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of \(rollout) "
-                    + "steps (each chunk between evaluations and checkpoints rounds up): \(total) steps for the budget "
-                    + "of \(spec.steps)"
-            }
+            first.notice = total == spec.steps ? nil : roundingNotice(total: total)
             progress(first)
-            var stopEarly = false
-            while agent.stepsDone < spec.steps && !stopEarly {
+            var stoppedEarly = false
+            while agent.stepsDone < spec.steps && !stoppedEarly {
                 let before = agent.stepsDone
                 try trainChunk(steps: nextBoundary(after: before) - before, logger: &logger, progress: progress)
-                let now = agent.stepsDone
-                let selecting = spec.select == .bestValidation
-                if now < spec.steps && crossed(every: spec.evaluateEvery, from: before, to: now) {
-                    progress(logger.progressReport(step: now, phase: "evaluating validation"))
-                    let sharpe = try evaluate(.validation).metrics.sharpe
-                    stopEarly = selecting && state.observe(sharpe: sharpe, step: now, patience: spec.patience)
-                }
-                if now >= spec.steps || stopEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
-                    || (selecting && crossed(every: spec.evaluateEvery, from: before, to: now))
-                {
-                    progress(logger.progressReport(step: now, phase: "checkpoint"))
-                    try checkpoint()
-                }
+                stoppedEarly = try evaluateIfDue(after: before, logger: logger, progress: progress)
+                try checkpointIfDue(after: before, stoppedEarly: stoppedEarly, logger: logger, progress: progress)
             }
             if spec.select == .bestValidation {
-                try selectBestValidation(evaluatedNow: stopEarly, logger: logger, progress: progress)
+                try selectBestValidation(evaluatedNow: stoppedEarly, logger: logger, progress: progress)
             }
-            let seconds = [MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/trainingSeconds",
-                                        value: logger.trainingSeconds)]
-            try store.appendMetrics(seconds)
-            tensorboard?.add(seconds)
+            try logTrainingTime(logger)
             let evaluations = try spec.evaluateOn.map { split in
                 progress(logger.progressReport(step: agent.stepsDone, phase: "evaluating \(split.rawValue)"))
                 return (split, try evaluate(split))
@@ -254,6 +235,44 @@ struct TrainingSession {
             try? store.failRun(runId, message: "\(error)")
             throw error
         }
+    }
+
+    /// The validation evaluation at an `evaluateEvery` point crossed since `before` (not at the end: the final
+    /// evaluations follow); with `select: bestValidation` it is recorded. Returns whether `patience` stops training.
+    mutating func evaluateIfDue(after before: Int, logger: RunLogger, progress: (TrainingProgress) -> Void) throws
+        -> Bool
+    {
+        let now = agent.stepsDone
+        guard now < spec.steps && crossed(every: spec.evaluateEvery, from: before, to: now) else { return false }
+        progress(logger.progressReport(step: now, phase: "evaluating validation"))
+        let sharpe = try evaluate(.validation).metrics.sharpe
+        return spec.select == .bestValidation && state.observe(sharpe: sharpe, step: now, patience: spec.patience)
+    }
+
+    /// A checkpoint at the end, when training stops early, at every `checkpointInterval` crossed since `before`, and
+    /// (selecting on validation) at every evaluation point, so the best one can be restored.
+    func checkpointIfDue(after before: Int, stoppedEarly: Bool, logger: RunLogger,
+                         progress: (TrainingProgress) -> Void) throws {
+        let now = agent.stepsDone
+        let due = now >= spec.steps || stoppedEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
+            || (spec.select == .bestValidation && crossed(every: spec.evaluateEvery, from: before, to: now))
+        guard due else { return }
+        progress(logger.progressReport(step: now, phase: "checkpoint"))
+        try checkpoint()
+    }
+
+    /// The line that says the budget rounds up to whole rollouts.
+    func roundingNotice(total: Int) -> String {
+        "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of \(config.agent.rolloutSteps) steps "
+            + "(each chunk between evaluations and checkpoints rounds up): \(total) steps for the budget of \(spec.steps)"
+    }
+
+    /// `charts/trainingSeconds`: the seconds spent in training chunks, to the store and TensorBoard.
+    func logTrainingTime(_ logger: RunLogger) throws {
+        let seconds = [MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/trainingSeconds",
+                                    value: logger.trainingSeconds)]
+        try store.appendMetrics(seconds)
+        tensorboard?.add(seconds)
     }
 
     /// `select: bestValidation` at the end of training: the last weights are evaluated on validation too (unless an
