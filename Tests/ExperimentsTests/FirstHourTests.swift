@@ -73,11 +73,14 @@ import TradingEnv
     #expect(logged["eval/validation/sharpe"]?.last.map { $0.0 == sharpe.globalStep && $0.1 == Float(sharpe.value) } == true)
 
     for (args, message) in [(["--steps", "-5"], "--steps must be a positive number of steps, got -5"),
-                            (["--report", "/nonexistent/r.md"], "--report /nonexistent/r.md: no such folder")] {
+                            (["--report", t.experiment + "/r.md"], "--report \(t.experiment)/r.md: \(t.experiment) is not a folder")] {
         let bad = try runCLI(["train", t.experiment] + args)
         #expect(bad.status != 0 && bad.stderrLines.count == 1 && bad.stderr.contains(message), "\(bad.stderr)")
     }
     #expect(try store.runs().count == 1)  // the refused commands trained nothing
+    // A missing folder for the report is made, as the store's is (the README's first command writes into runs/).
+    #expect(try runCLI(["train", t.experiment, "--steps", "10", "--report", t.dir + "/new/r.md"]).status == 0)
+    #expect(FileManager.default.fileExists(atPath: t.dir + "/new/r.md"))
 }
 
 /// PPO trains in whole rollouts: the run says up front how many steps the budget becomes, and the progress never
