@@ -2,118 +2,146 @@ import Foundation
 
 /// Per-bar features of every asset, computed causally: row t uses only bars 0...t.
 ///
-/// `values` is (D, F) row-major with F = N·K: inside a row, asset i's K features are contiguous at `i*K ..< (i+1)*K`,
-/// in the order of `FeatureMatrix.kinds`. Rows before `warmup` hold 0 where a feature is not yet defined.
+/// `values` is (D, F) row-major. `compute` gives F = N·K: inside a row, asset i's K columns are contiguous at
+/// `i*K ..< (i+1)*K` in the order of `FeatureConfig.assetColumns`. Coarser time frames (`Timeframes`) append their
+/// blocks after those. Rows before
+/// `warmup` hold 0 where a feature is not yet defined (never a later value: that would be look-ahead).
 public struct FeatureMatrix: Sendable, Equatable {
-    /// The K features per asset, in column order: `logReturn`, `range`, `body`, `volumeZ`, `volatility`.
-    public static let kinds = ["logReturn", "range", "body", "volumeZ", "volatility"]
-
     /// D (bars).
     public var rows: Int
-    /// F = N·K columns.
+    /// F columns.
     public var width: Int
     /// (D, F) row-major.
     public var values: [Float]
-    /// (F) column names `TICKER.kind`, e.g. `SPY.logReturn`.
+    /// (F) column names `TICKER.column` (e.g. `SPY.logReturn`, `SPY.return21`).
     public var names: [String]
     /// First row where every feature is defined; observations should start at or after it.
     public var warmup: Int
+    /// What sets the warm-up: bars per feature name (`returns`, `macd`) and coarser time frame (`weekly`), for
+    /// `tradesim check-env`.
+    public var warmups: [String: Int]
 
     /// A matrix as given; `values.count` must be `rows * width`.
-    public init(rows: Int, width: Int, values: [Float], names: [String], warmup: Int) {
+    public init(rows: Int, width: Int, values: [Float], names: [String], warmup: Int, warmups: [String: Int] = [:]) {
         precondition(values.count == rows * width && names.count == width, "FeatureMatrix holds (rows, width) values")
         self.rows = rows; self.width = width; self.values = values; self.names = names; self.warmup = warmup
+        self.warmups = warmups
     }
 
     /// Value at bar `row`, column `column`.
     @inlinable public subscript(row: Int, column: Int) -> Float { values[row * width + column] }
 
-    /// Computes the features of `panel` with `config`'s windows. Per asset and bar t (c close, o open, h high, l low,
-    /// v volume; std is the population standard deviation, dividing by the window length):
-    /// - `logReturn` = log(c[t] / c[t-1]), 0 at t = 0;
-    /// - `range` = (h[t] − l[t]) / c[t];
-    /// - `body` = (c[t] − o[t]) / o[t];
-    /// - `volumeZ` = (x[t] − mean) / std over x = log(1 + v) at bars t−Wv+1...t; 0 when std = 0 (defined from t = Wv−1);
-    /// - `volatility` = std of logReturn at bars t−Wr+1...t (defined from t = Wr, since logReturn at t = 0 is not a return).
-    /// `warmup` = max(Wv − 1, Wr). Forward-filled bars (volume 0, open = close) give logReturn 0, body 0, range 0 and
-    /// a low volumeZ, which is what the agent would have seen.
+    /// Computes `config`'s features of `panel`. Per asset and bar t (c close, o open, h high, l low, v volume; std
+    /// is the population standard deviation unless it says sample; "from t = k": rows before k hold 0):
+    /// - `logReturn` = log(c[t] / c[t−1]), 0 at t = 0;
+    /// - `range` = (h[t] − l[t]) / c[t]; `body` = (c[t] − o[t]) / o[t];
+    /// - `volumeZ` (window W) = (x[t] − mean) / std over x = log(1 + v) at bars t−W+1...t; 0 when std = 0; from
+    ///   t = W−1;
+    /// - `volatility` (W) = std of logReturn at bars t−W+1...t; from t = W (logReturn at t = 0 is not a return);
+    /// `warmup` = the largest "from" (capped at D). Forward-filled bars (volume 0, open = close) give logReturn 0,
+    /// body 0, range 0 and a low volumeZ, which is what the agent would have seen.
     public static func compute(_ panel: Panel, config: FeatureConfig) throws -> FeatureMatrix {
-        let wv = config.volumeWindow, wr = config.volatilityWindow
-        guard wv >= 2, wr >= 2 else {
-            throw MarketDataError("DataConfig: features.volumeWindow \(wv) and features.volatilityWindow \(wr) must be at least 2")
-        }
-        let n = panel.assetCount, d = panel.barCount, k = kinds.count, width = n * k
+        try config.validate("DataConfig: features")
+        let n = panel.assetCount, d = panel.barCount
+        let kinds = config.assetColumns, k = kinds.count
+        let width = n * k
         var values = [Float](repeating: 0, count: d * width)
-        var returns = [Double](repeating: 0, count: d)
-        var logVolume = [Double](repeating: 0, count: d)
+        func store(_ x: [Double], column: Int) {
+            for t in 0..<d where x[t].isFinite { values[t * width + column] = Float(x[t]) }
+        }
         for i in 0..<n {
-            for t in 0..<d {
-                let cell = t * n + i
-                let (o, h, l, c) = (panel.open[cell], panel.high[cell], panel.low[cell], panel.close[cell])
-                returns[t] = t == 0 ? 0 : log(c / panel.close[cell - n])
-                logVolume[t] = log1p(panel.volume[cell])
-                var volumeZ = 0.0, volatility = 0.0
-                if t >= wv - 1 {
-                    let (mean, std) = meanStd(logVolume[(t - wv + 1)...t])
-                    volumeZ = std > 0 ? (logVolume[t] - mean) / std : 0
+            let bars = Bars(panel, asset: i)
+            var column = 0
+            for feature in config.list {
+                for x in columns(feature, bars) {
+                    store(x, column: i * k + column)
+                    column += 1
                 }
-                if t >= wr { volatility = meanStd(returns[(t - wr + 1)...t]).std }
-                let base = t * width + i * k
-                values[base] = Float(returns[t])
-                values[base + 1] = Float((h - l) / c)
-                values[base + 2] = Float((c - o) / o)
-                values[base + 3] = Float(volumeZ)
-                values[base + 4] = Float(volatility)
             }
         }
         let names = panel.tickers.flatMap { ticker in kinds.map { "\(ticker).\($0)" } }
-        return FeatureMatrix(rows: d, width: width, values: values, names: names, warmup: min(max(wv - 1, wr), d))
+        let warmups = Dictionary(config.warmups.map { ($0.feature, $0.bars) }, uniquingKeysWith: max)
+        return FeatureMatrix(rows: d, width: width, values: values, names: names, warmup: min(config.warmup, d),
+                             warmups: warmups)
     }
 
-    /// Mean and population standard deviation (two passes, for accuracy).
+    /// One asset's bars (D each), in Double.
+    struct Bars {
+        var open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double]
+
+        init(open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double]) {
+            self.open = open; self.high = high; self.low = low; self.close = close; self.volume = volume
+        }
+
+        /// Asset `i` of `panel`.
+        init(_ panel: Panel, asset i: Int) {
+            let n = panel.assetCount
+            func column(_ x: [Double]) -> [Double] { stride(from: i, to: x.count, by: n).map { x[$0] } }
+            self.init(open: column(panel.open), high: column(panel.high), low: column(panel.low),
+                      close: column(panel.close), volume: column(panel.volume))
+        }
+    }
+
+    /// The columns of one feature (`feature.columns`, D values each; NaN where undefined, stored as 0).
+    static func columns(_ feature: Feature, _ bars: Bars) -> [[Double]] {
+        let c = bars.close, d = c.count
+        func series(from start: Int, _ value: (Int) -> Double) -> [Double] {
+            (0..<d).map { $0 >= start ? value($0) : .nan }
+        }
+        switch feature {
+        case .logReturn: return [logReturns(c)]
+        case .range: return [(0..<d).map { (bars.high[$0] - bars.low[$0]) / c[$0] }]
+        case .body: return [(0..<d).map { (c[$0] - bars.open[$0]) / bars.open[$0] }]
+        case .volumeZ(let w):
+            let x = bars.volume.map { log1p($0) }
+            return [series(from: w - 1) { t in
+                let (mean, std) = meanStd(x[(t - w + 1)...t])
+                return std > 0 ? (x[t] - mean) / std : 0
+            }]
+        case .volatility(let w):
+            let r = logReturns(c)
+            return [series(from: w) { t in meanStd(r[(t - w + 1)...t]).std }]
+        }
+    }
+
+    /// log(c[t] / c[t−1]), 0 at t = 0.
+    static func logReturns(_ c: [Double]) -> [Double] { c.indices.map { $0 == 0 ? 0 : log(c[$0] / c[$0 - 1]) } }
+
+    /// Mean and population standard deviation (two passes, for accuracy; the windows of `volumeZ` and `volatility`,
+    /// kept as they were so their values stay bit-identical).
     static func meanStd(_ x: ArraySlice<Double>) -> (mean: Double, std: Double) {
         let mean = x.reduce(0, +) / Double(x.count)
         let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count)
         return (mean, variance.squareRoot())
     }
-}
 
-/// Per-column standardisation fitted on training rows only, then frozen (Codable, so it is saved with a model).
-public struct Normaliser: Codable, Sendable, Equatable {
-    /// (F) column names the normaliser was fitted on.
-    public var names: [String]
-    /// (F) column means over the fitted rows.
-    public var mean: [Double]
-    /// (F) column population standard deviations over the fitted rows; 1 where a column is constant.
-    public var std: [Double]
-    /// Rows the statistics came from.
-    public var fittedRows: Range<Int>
-
-    /// Fits mean and std per column of `features` on `rows` ∩ [warmup, rows) — pass the TRAIN split's range.
-    public static func fit(_ features: FeatureMatrix, rows: Range<Int>) throws -> Normaliser {
-        let used = max(rows.lowerBound, features.warmup)..<min(rows.upperBound, features.rows)
-        guard !used.isEmpty else {
-            throw MarketDataError("Normaliser: no training rows after the feature warm-up (train bars \(rows), warmup \(features.warmup))")
+    /// The rows of this matrix as seen from the D rows of another calendar: row t is row `rowOf[t]` (all 0 where it is
+    /// −1: nothing visible yet). `warmup` becomes the first t whose visible row is past this matrix's warm-up.
+    func expanded(_ rowOf: [Int]) -> FeatureMatrix {
+        let d = rowOf.count
+        var out = [Float](repeating: 0, count: d * width)
+        for t in 0..<d where rowOf[t] >= 0 {
+            let source = rowOf[t] * width
+            for j in 0..<width { out[t * width + j] = values[source + j] }
         }
-        let w = features.width, count = Double(used.count)
-        var mean = [Double](repeating: 0, count: w), std = [Double](repeating: 0, count: w)
-        for t in used { for j in 0..<w { mean[j] += Double(features.values[t * w + j]) } }
-        for j in 0..<w { mean[j] /= count }
-        for t in used { for j in 0..<w { let e = Double(features.values[t * w + j]) - mean[j]; std[j] += e * e } }
-        for j in 0..<w { std[j] = (std[j] / count).squareRoot(); if !(std[j] > 0) { std[j] = 1 } }
-        return Normaliser(names: features.names, mean: mean, std: std, fittedRows: used)
+        let ready = rowOf.firstIndex { $0 >= warmup } ?? d
+        return FeatureMatrix(rows: d, width: width, values: out, names: names, warmup: ready, warmups: warmups)
     }
 
-    /// (x − mean) / std for every value of `features`, whose columns must be the ones this normaliser was fitted on.
-    public func apply(_ features: FeatureMatrix) throws -> FeatureMatrix {
-        guard features.names == names else {
-            throw MarketDataError("Normaliser: fitted on \(names.count) columns (\(names.prefix(3).joined(separator: ", "))…) but the features have \(features.names.count) (\(features.names.prefix(3).joined(separator: ", "))…)")
+    /// Matrices of the same rows side by side, in order; the warm-up is the latest of theirs.
+    static func concatenated(_ blocks: [FeatureMatrix]) -> FeatureMatrix {
+        guard let rows = blocks.first?.rows, blocks.count > 1 else { return blocks[0] }
+        let width = blocks.reduce(0) { $0 + $1.width }
+        var values = [Float](repeating: 0, count: rows * width)
+        var column = 0
+        for m in blocks {
+            for t in 0..<rows {
+                for j in 0..<m.width { values[t * width + column + j] = m.values[t * m.width + j] }
+            }
+            column += m.width
         }
-        var out = features
-        let w = features.width
-        for t in 0..<features.rows {
-            for j in 0..<w { out.values[t * w + j] = Float((Double(features.values[t * w + j]) - mean[j]) / std[j]) }
-        }
-        return out
+        return FeatureMatrix(rows: rows, width: width, values: values, names: blocks.flatMap(\.names),
+                             warmup: blocks.map(\.warmup).max()!,
+                             warmups: blocks.reduce(into: [:]) { $0.merge($1.warmups, uniquingKeysWith: max) })
     }
 }

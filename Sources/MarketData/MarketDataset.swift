@@ -3,6 +3,8 @@ import Foundation
 /// Everything the trading environment needs from one data file: the validated panel, what loading did, the split
 /// ranges, the raw features and the train-fitted normaliser with the features it produces.
 public struct MarketDataset: Sendable {
+    /// The configuration the dataset was built with.
+    public var config: DataConfig
     /// The aligned, validated bars (D, N).
     public var panel: Panel
     /// Rows read, dropped, repaired; filled cells; dropped assets.
@@ -37,13 +39,20 @@ public struct MarketDataset: Sendable {
         if !walkForward.isEmpty {
             lines.append("walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)")
         }
-        lines.append("features: \(features.width) = \(p.assetCount) assets × \(FeatureMatrix.kinds.count)\(features.width > p.assetCount * FeatureMatrix.kinds.count ? " × \(features.width / (p.assetCount * FeatureMatrix.kinds.count)) time frames" : ""), warm-up \(features.warmup) bars; normaliser fitted on bars \(normaliser.fittedRows)")
-        let k = FeatureMatrix.kinds.count
-        for (f, kind) in FeatureMatrix.kinds.enumerated() {
+        let n = p.assetCount, kinds = config.features.assetColumns, k = kinds.count
+        let frames = 1 + config.timeframes.count
+        let shape = "\(n) assets × \(k)\(frames > 1 ? " × \(frames) time frames" : "")"
+        lines.append("features: \(features.width) = \(shape), warm-up \(features.warmup) bars; "
+            + "normaliser fitted on bars \(normaliser.fittedRows)")
+        let first = features.warmup < p.barCount ? DateParser.format(p.timestamps[features.warmup]) : "none"
+        let parts = features.warmups.filter { $0.value > 0 }.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            .map { "\($0.key) \($0.value)" }
+        lines.append("warm-up: first observable bar \(first) (bars of look-back: \(parts.joined(separator: ", ")))")
+        for (f, kind) in kinds.enumerated() {
             var mean = 0.0, std = 0.0
-            for i in 0..<p.assetCount { mean += normaliser.mean[i * k + f]; std += normaliser.std[i * k + f] }
-            let n = Double(max(p.assetCount, 1))
-            lines.append("  \(kind): train mean \(fmt(mean / n)), std \(fmt(std / n)) (averaged over assets)")
+            for i in 0..<n { mean += normaliser.mean[i * k + f]; std += normaliser.std[i * k + f] }
+            let count = Double(max(n, 1))
+            lines.append("  \(kind): train mean \(fmt(mean / count)), std \(fmt(std / count)) (averaged over assets)")
         }
         // The most extreme normalised value after the warm-up: where outliers or a bad bar would show first.
         var extreme: (value: Float, index: Int) = (0, -1)
@@ -82,8 +91,9 @@ public func buildDataset(_ panel: Panel, report: LoadReport, config: DataConfig,
     let walkForward = try Splits.walkForward(config.walkForward, timestamps: panel.timestamps)
     let features = try Timeframes.features(panel, config: config.features, timeframes: config.timeframes)
     let normaliser = try frozen ?? Normaliser.fit(features, rows: splits.train)
-    return MarketDataset(panel: panel, report: report, splits: splits, walkForward: walkForward, features: features,
-                         normaliser: normaliser, observations: try normaliser.apply(features))
+    return MarketDataset(config: config, panel: panel, report: report, splits: splits,
+                         walkForward: walkForward, features: features, normaliser: normaliser,
+                         observations: try normaliser.apply(features))
 }
 
 /// Parses and validates one CSV / `.csv.gz` file and aligns its assets into a panel (no splits or features).

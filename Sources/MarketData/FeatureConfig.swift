@@ -1,0 +1,194 @@
+/// One entry of `data.features`: a feature and its parameters (formulas: `FeatureMatrix.compute`).
+///
+/// In YAML a bare name takes every parameter's default (`- logReturn`, `- volumeZ`); a one-key mapping sets some
+/// (`- volumeZ: {window: 60}`). An unknown name or parameter is an error naming the allowed ones.
+public enum Feature: Sendable, Equatable {
+    case logReturn, range, body
+    case volumeZ(window: Int)
+    case volatility(window: Int)
+
+    /// Every feature with its parameters at their defaults, in the order the README lists them.
+    public static let defaults: [Feature] = [
+        .logReturn, .range, .body, .volumeZ(window: 20), .volatility(window: 20),
+    ]
+
+    /// The YAML name, e.g. `returns`.
+    public var name: String {
+        switch self {
+        case .logReturn: "logReturn"
+        case .range: "range"
+        case .body: "body"
+        case .volumeZ: "volumeZ"
+        case .volatility: "volatility"
+        }
+    }
+
+    /// The parameters as written in YAML, in order.
+    var parameters: [(key: String, value: any Encodable)] {
+        switch self {
+        case .logReturn, .range, .body: []
+        case .volumeZ(let w), .volatility(let w): [("window", w)]
+        }
+    }
+
+    /// The feature's columns, per asset (named `TICKER.column` in the matrix).
+    public var columns: [String] { [name] }
+
+    /// Bars before the first bar where every column is defined (rows before it hold 0).
+    var lookBack: Int {
+        switch self {
+        case .range, .body: 0
+        case .logReturn: 1
+        case .volumeZ(let w): w - 1
+        case .volatility(let w): w
+        }
+    }
+
+    /// The feature `name` with the parameters `p` gives (defaults for those it lacks).
+    init(name: String, _ p: StrictMapping) throws {
+        switch Self.defaults.first(where: { $0.name == name })! {
+        case .logReturn: self = .logReturn
+        case .range: self = .range
+        case .body: self = .body
+        case .volumeZ(let w): self = .volumeZ(window: try p("window", w))
+        case .volatility(let w): self = .volatility(window: try p("window", w))
+        }
+    }
+}
+
+extension Feature: Codable {
+    public init(from decoder: any Decoder) throws {
+        let names = Self.defaults.map(\.name)
+        func known(_ name: String) throws -> StrictMapping.Key {
+            guard names.contains(name) else {
+                let message = "unknown feature '\(name)' (features: \(names.joined(separator: ", ")))"
+                throw StrictMapping.error(decoder.codingPath, message)
+            }
+            return StrictMapping.Key(name)
+        }
+        func parameters(_ name: String) -> [String] {
+            Self.defaults.first { $0.name == name }!.parameters.map(\.key)
+        }
+        if let name = try? decoder.singleValueContainer().decode(String.self) {
+            _ = try known(name)
+            self = try Feature(name: name, StrictMapping(defaultsAt: decoder.codingPath))
+            return
+        }
+        let keyed = try? decoder.container(keyedBy: StrictMapping.Key.self)
+        guard let keyed, keyed.allKeys.count == 1, let key = keyed.allKeys.first else {
+            throw StrictMapping.error(decoder.codingPath, "a feature is a name or a one-key mapping such as "
+                + "{volumeZ: {window: 20}} (features: \(names.joined(separator: ", ")))")
+        }
+        let name = try known(key.stringValue).stringValue
+        let p = try StrictMapping(keyed.superDecoder(forKey: key), what: "feature \(name)", allowed: parameters(name))
+        self = try Feature(name: name, p)
+    }
+
+    /// A bare name when the feature has no parameters, else `{name: {every parameter}}`.
+    public func encode(to encoder: any Encoder) throws {
+        guard !parameters.isEmpty else {
+            var single = encoder.singleValueContainer()
+            try single.encode(name)
+            return
+        }
+        var outer = encoder.container(keyedBy: StrictMapping.Key.self)
+        var inner = outer.nestedContainer(keyedBy: StrictMapping.Key.self, forKey: StrictMapping.Key(name))
+        for (key, value) in parameters { try inner.encode(value, forKey: StrictMapping.Key(key)) }
+    }
+}
+
+/// `data.features`: the features computed for every asset, in column order.
+///
+/// YAML: a list of features (`Feature`), or the original form `{volumeWindow: 20, volatilityWindow: 20}`, which is
+/// the five features `logReturn, range, body, volumeZ, volatility` with those windows. Omitted: those five with
+/// 20-bar windows. Those five encode (and so hash) in the mapping form, as before the list existed; others as the list.
+public struct FeatureConfig: Codable, Sendable, Equatable {
+    /// The features in column order.
+    public var list: [Feature]
+
+    /// The five original features with 20-bar windows.
+    public init() { self.init(volumeWindow: 20, volatilityWindow: 20) }
+
+    /// `logReturn, range, body, volumeZ, volatility` with the given windows.
+    public init(volumeWindow: Int, volatilityWindow: Int) {
+        list = [.logReturn, .range, .body, .volumeZ(window: volumeWindow), .volatility(window: volatilityWindow)]
+    }
+
+    /// The features as listed.
+    public init(_ list: [Feature]) { self.list = list }
+
+    public init(from decoder: any Decoder) throws {
+        if var items = try? decoder.unkeyedContainer() {
+            var list: [Feature] = []
+            while !items.isAtEnd { list.append(try items.decode(Feature.self)) }
+            self.init(list)
+            return
+        }
+        guard (try? decoder.container(keyedBy: StrictMapping.Key.self)) != nil else {
+            let names = Feature.defaults.map(\.name).joined(separator: ", ")
+            let message = "must be a list of features (\(names)) or {volumeWindow, volatilityWindow}"
+            throw StrictMapping.error(decoder.codingPath, message)
+        }
+        let p = try StrictMapping(decoder, what: "features", allowed: ["volumeWindow", "volatilityWindow"])
+        self.init(volumeWindow: try p("volumeWindow", 20), volatilityWindow: try p("volatilityWindow", 20))
+    }
+
+    /// The original five as their mapping form (so configs written before the list existed keep their JSON and
+    /// hash), any other list as the list.
+    public func encode(to encoder: any Encoder) throws {
+        if let (wv, wr) = legacyWindows {
+            var c = encoder.container(keyedBy: StrictMapping.Key.self)
+            try c.encode(wv, forKey: StrictMapping.Key("volumeWindow"))
+            try c.encode(wr, forKey: StrictMapping.Key("volatilityWindow"))
+            return
+        }
+        var items = encoder.unkeyedContainer()
+        for feature in list { try items.encode(feature) }
+    }
+
+    /// The K per-asset columns (`logReturn`, `return21`, …), in order.
+    public var assetColumns: [String] { list.flatMap(\.columns) }
+
+    /// Each feature's warm-up in bars, in list order.
+    public var warmups: [(feature: String, bars: Int)] { list.map { ($0.name, $0.lookBack) } }
+
+    /// The first row at which every feature is defined.
+    public var warmup: Int { warmups.map(\.bars).max() ?? 0 }
+
+    /// The windows of the original five-feature list (`FeatureConfig(volumeWindow:volatilityWindow:)`), else nil.
+    var legacyWindows: (volume: Int, volatility: Int)? {
+        guard list.count == 5, case .volumeZ(let wv) = list[3], case .volatility(let wr) = list[4],
+              list == FeatureConfig(volumeWindow: wv, volatilityWindow: wr).list else { return nil }
+        return (wv, wr)
+    }
+
+    /// Checks every parameter; `context` starts each message (`DataConfig: features`).
+    func validate(_ context: String) throws {
+        func bad(_ message: String) -> MarketDataError { MarketDataError("\(context): \(message)") }
+        guard !list.isEmpty else { throw bad("the list is empty") }
+        var seen = Set<String>()
+        for feature in list {
+            guard seen.insert(feature.name).inserted else { throw bad("'\(feature.name)' is listed twice") }
+        }
+        if let (wv, wr) = legacyWindows, wv < 2 || wr < 2 {
+            throw MarketDataError(
+                "DataConfig: features.volumeWindow \(wv) and features.volatilityWindow \(wr) must be at least 2")
+        }
+        for feature in list {
+            let name = feature.name
+            switch feature {
+            case .logReturn, .range, .body: break
+            case .volumeZ(let w), .volatility(let w):
+                guard w >= 2 else { throw bad("\(name) window \(w) must be at least 2") }
+            }
+        }
+    }
+}
+
+extension StrictMapping {
+    /// No mapping at all: every key keeps its default (a feature written as a bare name).
+    init(defaultsAt path: [any CodingKey]) {
+        container = nil
+        codingPath = path
+    }
+}

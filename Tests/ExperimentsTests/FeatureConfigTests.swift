@@ -1,0 +1,90 @@
+import Foundation
+import MarketData
+import Testing
+@testable import Experiments
+
+/// `data.features` in environment files: the list, its strict errors, the old form, the hash.
+@Suite struct FeatureConfigTests {
+    func decode(_ data: String) throws -> DataConfig {
+        try StrictYAML.decode(EnvironmentSpec.self, yaml: "data:\n" + data, file: "e.yaml").data
+    }
+
+    func error(_ data: String) -> String {
+        do { _ = try decode(data) } catch { return "\(error)" }
+        return "no error"
+    }
+
+    @Test func aListOfNamedFeaturesWithParameters() throws {
+        let config = try decode("""
+              features:
+                - logReturn
+                - volumeZ: {window: 60}
+                - volatility:
+            """)
+        #expect(config.features.list == [.logReturn, .volumeZ(window: 60), .volatility(window: 20)])
+        // JSON (the stored configuration) round-trips it.
+        let json = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(DataConfig.self, from: json) == config)
+    }
+
+    @Test func theOriginalFiveKeepTheirJSONAndHash() throws {
+        // Omitted, the old mapping form and the same five as a list all encode as before the list existed.
+        let omitted = try decode("  file: x.csv\n"), old = try decode("  file: x.csv\n  features: {volumeWindow: 20}\n")
+        let list = try decode("  file: x.csv\n"
+            + "  features: [logReturn, range, body, {volumeZ: {window: 20}}, volatility]\n")
+        #expect(omitted == old && old == list && omitted.features == FeatureConfig())
+        let json = try sortedJSON(list)
+        #expect(json.contains(#""features":{"volatilityWindow":20,"volumeWindow":20}"#))
+        #expect(fnv1aHex(try sortedJSON(omitted)) == fnv1aHex(json))
+        let other = try decode("  file: x.csv\n  features: [logReturn, {volumeZ: {window: 5}}]\n")
+        #expect(try sortedJSON(other).contains(#""features":["logReturn",{"volumeZ":{"window":5}}]"#))
+        let windows = try decode("  features: {volumeWindow: 5, volatilityWindow: 7}\n").features
+        #expect(windows == FeatureConfig(volumeWindow: 5, volatilityWindow: 7))
+    }
+
+    /// The allowed feature names, as the errors list them.
+    let names = "logReturn, range, body, volumeZ, volatility"
+
+    @Test func unknownNamesAreOneLineNamingTheAllowedOnes() {
+        #expect(error("  features:\n    - logReturn\n    - volumez\n")
+            == "e.yaml: line 4: key 'data.features.[1]': unknown feature 'volumez' (features: \(names))")
+        #expect(error("  features:\n    - volumeZ: {windw: 3}\n")
+            == "e.yaml: line 3: key 'data.features.[0].volumeZ': unknown key 'windw' of feature volumeZ (known: window)")
+        #expect(error("  features:\n    - logReturn: {window: 3}\n") == "e.yaml: line 3: key "
+            + "'data.features.[0].logReturn': unknown key 'window' of feature logReturn (it takes none)")
+        #expect(error("  features:\n    - {volumeZ: {}, volatility: {}}\n")
+            == "e.yaml: line 3: key 'data.features.[0]': a feature is a name or a one-key mapping such as "
+            + "{volumeZ: {window: 20}} (features: \(names))")
+        #expect(error("  features:\n    - volumeZ: {window: abc}\n")
+            == "e.yaml: key 'data.features.[0].volumeZ.window' must be an integer, got 'abc' (line 3)")
+        #expect(error("  features: {volumeWindw: 5}\n")
+            == "e.yaml: line 2: unknown key 'data.features.volumeWindw' (known keys: volatilityWindow, volumeWindow)")
+        #expect(error("  features: volumeZ\n") == "e.yaml: line 2: key 'data.features': must be a list of features "
+            + "(\(names)) or {volumeWindow, volatilityWindow}")
+        #expect(error("  features:\n") == "no error")   // nothing after the key: the defaults
+        // A list where another mapping is expected still says so.
+        #expect(error("  splits: [1, 2]\n") == "e.yaml: key 'data.splits' must be a mapping, got a list (line 2)")
+    }
+
+    @Test func valuesAreCheckedWhenTheDataLoads() throws {
+        let dir = try temporaryDirectory()
+        func check(_ data: String) throws -> CLIResult {
+            let file = dir + "/e.yaml"
+            let yaml = "data:\n  file: \(repoRoot)/data/sp500_1999_2018_arch.csv\n" + data
+            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+            return try runCLI(["check-env", file, "--steps", "50"])
+        }
+        let window = try check("  features: [logReturn, {volumeZ: {window: 1}}]\n")
+        #expect(window.failsWithOneErrorLine && window.stderr.contains(
+            "e.yaml: data: DataConfig: features: volumeZ window 1 must be at least 2"), "\(window.stderr)")
+    }
+
+    /// check-env shows the features and what sets the warm-up.
+    @Test func checkEnvShowsTheWarmup() throws {
+        let daily = try runCLI(["check-env", "environments/sp500-daily.yaml", "--steps", "100"])
+        #expect(daily.status == 0, "\(daily.stderr)")
+        #expect(daily.stdout.contains("features: 5 = 1 assets × 5, warm-up 20 bars"), "\(daily.stdout)")
+        #expect(daily.stdout.contains("warm-up: first observable bar 1999-02-02 "
+            + "(bars of look-back: volatility 20, volumeZ 19, logReturn 1)"), "\(daily.stdout)")
+    }
+}
