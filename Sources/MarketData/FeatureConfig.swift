@@ -6,10 +6,16 @@ public enum Feature: Sendable, Equatable {
     case logReturn, range, body
     case volumeZ(window: Int)
     case volatility(window: Int)
+    /// Returns over each horizon h, divided by σ·√h (`normalise: volatility`, σ an EWM std of span `span`) or not.
+    case returns(horizons: [Int], normalise: ReturnScale, span: Int)
+    /// Baz et al.'s normalised MACD per (short, long) pair; `response` passes it through y·exp(−y²/4)/0.89.
+    case macd(pairs: [[Int]], priceWindow: Int, signalWindow: Int, response: Bool)
 
     /// Every feature with its parameters at their defaults, in the order the README lists them.
     public static let defaults: [Feature] = [
         .logReturn, .range, .body, .volumeZ(window: 20), .volatility(window: 20),
+        .returns(horizons: [1, 21, 63, 126, 252], normalise: .volatility, span: 60),
+        .macd(pairs: [[8, 24], [16, 48], [32, 96]], priceWindow: 63, signalWindow: 252, response: false),
     ]
 
     /// The YAML name, e.g. `returns`.
@@ -20,6 +26,8 @@ public enum Feature: Sendable, Equatable {
         case .body: "body"
         case .volumeZ: "volumeZ"
         case .volatility: "volatility"
+        case .returns: "returns"
+        case .macd: "macd"
         }
     }
 
@@ -28,11 +36,21 @@ public enum Feature: Sendable, Equatable {
         switch self {
         case .logReturn, .range, .body: []
         case .volumeZ(let w), .volatility(let w): [("window", w)]
+        case .returns(let horizons, let normalise, let span):
+            [("horizons", horizons), ("normalise", normalise.rawValue), ("span", span)]
+        case .macd(let pairs, let priceWindow, let signalWindow, let response):
+            [("pairs", pairs), ("priceWindow", priceWindow), ("signalWindow", signalWindow), ("response", response)]
         }
     }
 
-    /// The feature's columns, per asset (named `TICKER.column` in the matrix).
-    public var columns: [String] { [name] }
+    /// The feature's columns, per asset (`return21`, `macd8_24`; named `TICKER.column` in the matrix).
+    public var columns: [String] {
+        switch self {
+        case .returns(let horizons, _, _): horizons.map { "return\($0)" }
+        case .macd(let pairs, _, _, _): pairs.map { "macd\($0.first ?? 0)_\($0.last ?? 0)" }
+        default: [name]
+        }
+    }
 
     /// Bars before the first bar where every column is defined (rows before it hold 0).
     var lookBack: Int {
@@ -41,6 +59,9 @@ public enum Feature: Sendable, Equatable {
         case .logReturn: 1
         case .volumeZ(let w): w - 1
         case .volatility(let w): w
+        case .returns(let horizons, let normalise, let span):
+            max(horizons.max() ?? 0, normalise == .volatility ? span : 0)
+        case .macd(_, let priceWindow, let signalWindow, _): priceWindow - 1 + signalWindow - 1
         }
     }
 
@@ -52,8 +73,22 @@ public enum Feature: Sendable, Equatable {
         case .body: self = .body
         case .volumeZ(let w): self = .volumeZ(window: try p("window", w))
         case .volatility(let w): self = .volatility(window: try p("window", w))
+        case .returns(let horizons, let normalise, let span):
+            self = .returns(horizons: try p("horizons", horizons), normalise: try p.choice("normalise", normalise),
+                            span: try p("span", span))
+        case .macd(let pairs, let priceWindow, let signalWindow, let response):
+            self = .macd(pairs: try p("pairs", pairs), priceWindow: try p("priceWindow", priceWindow),
+                         signalWindow: try p("signalWindow", signalWindow), response: try p("response", response))
         }
     }
+}
+
+/// How `returns` scales each return.
+public enum ReturnScale: String, Codable, Sendable, CaseIterable {
+    /// r(t−h, t) / (σ_t·√h).
+    case volatility
+    /// r(t−h, t) as it is.
+    case none
 }
 
 extension Feature: Codable {
@@ -180,6 +215,19 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
             case .logReturn, .range, .body: break
             case .volumeZ(let w), .volatility(let w):
                 guard w >= 2 else { throw bad("\(name) window \(w) must be at least 2") }
+            case .returns(let horizons, _, let span):
+                guard !horizons.isEmpty, horizons.allSatisfy({ $0 >= 1 }), Set(horizons).count == horizons.count else {
+                    throw bad("returns horizons \(horizons) must be distinct whole numbers of bars, at least 1")
+                }
+                guard span >= 2 else { throw bad("returns span \(span) must be at least 2") }
+            case .macd(let pairs, let priceWindow, let signalWindow, _):
+                guard !pairs.isEmpty, pairs.allSatisfy({ $0.count == 2 && 1 <= $0[0] && $0[0] < $0[1] }),
+                      Set(pairs).count == pairs.count else {
+                    throw bad("macd pairs \(pairs) must be distinct [short, long] with 1 <= short < long")
+                }
+                guard priceWindow >= 2, signalWindow >= 2 else {
+                    throw bad("macd priceWindow \(priceWindow) and signalWindow \(signalWindow) must be at least 2")
+                }
             }
         }
     }

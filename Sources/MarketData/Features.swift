@@ -38,6 +38,14 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// - `volumeZ` (window W) = (x[t] − mean) / std over x = log(1 + v) at bars t−W+1...t; 0 when std = 0; from
     ///   t = W−1;
     /// - `volatility` (W) = std of logReturn at bars t−W+1...t; from t = W (logReturn at t = 0 is not a return);
+    /// - `returns` (horizons, span s) = r(t−h, t) / (σ_t·√h) per horizon h, r(t−h, t) = c[t] / c[t−h] − 1 and σ_t the
+    ///   bias-corrected exponentially weighted std (α = 2/(s + 1), pandas `ewm(span=s, min_periods=s).std()`) of the
+    ///   simple returns c[u]/c[u−1] − 1 for u = 1...t; from t = max(h, s); 0 where σ_t = 0. `normalise: none` gives
+    ///   r(t−h, t) from t = h. (Lim, Zohren & Roberts 2019; Zhang, Zohren & Roberts 2019.)
+    /// - `macd` (pairs (S, L), P = priceWindow, Q = signalWindow) per pair: m = EWM_S(c) − EWM_L(c), adjusted
+    ///   exponentially weighted means with α = 1/S and 1/L (half-life ln 0.5 / ln(1 − 1/S)); q = m / (sample std of
+    ///   c over the last P bars); y = q / (sample std of q over the last Q bars); from t = P − 1 + Q − 1; 0 where a std
+    ///   is 0; `response: true` gives y·exp(−y²/4) / 0.89 (Baz et al. 2015);
     /// `warmup` = the largest "from" (capped at D). Forward-filled bars (volume 0, open = close) give logReturn 0,
     /// body 0, range 0 and a low volumeZ, which is what the agent would have seen.
     public static func compute(_ panel: Panel, config: FeatureConfig) throws -> FeatureMatrix {
@@ -101,6 +109,29 @@ public struct FeatureMatrix: Sendable, Equatable {
         case .volatility(let w):
             let r = logReturns(c)
             return [series(from: w) { t in meanStd(r[(t - w + 1)...t]).std }]
+        case .returns(let horizons, let normalise, let span):
+            let simple = (1..<max(d, 1)).map { c[$0] / c[$0 - 1] - 1 }
+            let sigma = [Double.nan] + Indicators.ewmStd(simple, span: span, minPeriods: span)
+            return horizons.map { h in
+                series(from: h) { t in
+                    let r = c[t] / c[t - h] - 1
+                    guard normalise == .volatility else { return r }
+                    return sigma[t] > 0 ? r / (sigma[t] * Double(h).squareRoot()) : (sigma[t].isNaN ? .nan : 0)
+                }
+            }
+        case .macd(let pairs, let p, let q, let response):
+            let priceStd = Indicators.rollingMeanStd(c, window: p, ddof: 1).std
+            return pairs.map { pair in
+                let short = Indicators.ewmMean(c, alpha: 1 / Double(pair[0]))
+                let long = Indicators.ewmMean(c, alpha: 1 / Double(pair[1]))
+                let signal = (min(p - 1, d)..<d).map { t in priceStd[t] > 0 ? (short[t] - long[t]) / priceStd[t] : 0 }
+                let signalStd = Indicators.rollingMeanStd(signal, window: q, ddof: 1).std
+                return series(from: p - 1 + q - 1) { t in
+                    let s = signalStd[t - p + 1]
+                    let y = s > 0 ? signal[t - p + 1] / s : 0
+                    return response ? y * exp(-y * y / 4) / 0.89 : y
+                }
+            }
         }
     }
 

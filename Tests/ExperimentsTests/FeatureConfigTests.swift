@@ -43,7 +43,7 @@ import Testing
     }
 
     /// The allowed feature names, as the errors list them.
-    let names = "logReturn, range, body, volumeZ, volatility"
+    let names = "logReturn, range, body, volumeZ, volatility, returns, macd"
 
     @Test func unknownNamesAreOneLineNamingTheAllowedOnes() {
         #expect(error("  features:\n    - logReturn\n    - volumez\n")
@@ -66,6 +66,11 @@ import Testing
         #expect(error("  splits: [1, 2]\n") == "e.yaml: key 'data.splits' must be a mapping, got a list (line 2)")
     }
 
+    @Test func literatureParametersAreStrict() {
+        #expect(error("  features:\n    - returns: {normalise: sigma}\n")
+            == "e.yaml: line 3: key 'data.features.[0].returns.normalise': 'sigma' is not one of volatility, none")
+    }
+
     @Test func valuesAreCheckedWhenTheDataLoads() throws {
         let dir = try temporaryDirectory()
         func check(_ data: String) throws -> CLIResult {
@@ -77,6 +82,9 @@ import Testing
         let window = try check("  features: [logReturn, {volumeZ: {window: 1}}]\n")
         #expect(window.failsWithOneErrorLine && window.stderr.contains(
             "e.yaml: data: DataConfig: features: volumeZ window 1 must be at least 2"), "\(window.stderr)")
+        let macd = try check("  features: [{macd: {pairs: [[24, 8]]}}]\n")
+        #expect(macd.failsWithOneErrorLine
+            && macd.stderr.contains("macd pairs [[24, 8]] must be distinct [short, long] with 1 <= short < long"))
     }
 
     /// check-env shows the features and what sets the warm-up.

@@ -1,0 +1,84 @@
+import Foundation
+
+/// The running statistics the features are built from, one O(D) pass each over a series x (D), in Double. Each uses
+/// pandas' definition (the same weights, bias correction and ddof) with a numerically stable one-pass update, so the
+/// features agree with a pandas computation to rounding.
+/// Undefined values (before a window is full) are NaN here; the feature code turns them into the warm-up's zeros.
+enum Indicators {
+    /// Mean and standard deviation (`ddof` 0: population, 1: sample) over the trailing `window` values ending at each
+    /// t, (D) each; NaN before t = window − 1 (pandas `rolling(window).mean()` / `.std(ddof=)`). Welford updates with a
+    /// compensated mean, adding the new value before removing the old one; a window of equal values has std 0.
+    static func rollingMeanStd(_ x: [Double], window: Int, ddof: Int) -> (mean: [Double], std: [Double]) {
+        let d = x.count
+        var mean = [Double](repeating: .nan, count: d), std = mean
+        var nobs = 0.0, meanX = 0.0, ssqdm = 0.0, compensation = 0.0
+        var sameCount = 0, previous = Double.nan
+        func add(_ v: Double) {
+            if v == previous { sameCount += 1 } else { sameCount = 1 }
+            previous = v
+            nobs += 1
+            let previousMean = meanX - compensation
+            let y = v - compensation
+            let t = y - meanX
+            compensation = t + meanX - y
+            meanX += t / nobs
+            ssqdm += (v - previousMean) * (v - meanX)
+        }
+        func remove(_ v: Double) {
+            nobs -= 1
+            guard nobs > 0 else { meanX = 0; ssqdm = 0; return }
+            let previousMean = meanX - compensation
+            let y = v - compensation
+            let t = y - meanX
+            compensation = t + meanX - y
+            meanX -= t / nobs
+            ssqdm -= (v - previousMean) * (v - meanX)
+        }
+        for t in 0..<d {
+            add(x[t])
+            if t >= window { remove(x[t - window]) }
+            guard t >= window - 1 else { continue }
+            let allEqual = sameCount >= Int(nobs)
+            mean[t] = allEqual ? previous : meanX
+            std[t] = allEqual || nobs == 1 ? 0 : max(ssqdm / (nobs - Double(ddof)), 0).squareRoot()
+        }
+        return (mean, std)
+    }
+
+    /// Exponentially weighted mean with weights (1 − α)^(t−i) over every value up to t, normalised by their sum
+    /// (pandas `ewm(alpha=α, adjust=True).mean()`), (D), defined from t = 0.
+    static func ewmMean(_ x: [Double], alpha: Double) -> [Double] {
+        guard let first = x.first else { return [] }
+        var out = [Double](repeating: 0, count: x.count)
+        var weighted = first, oldWeight = 1.0
+        out[0] = first
+        for t in 1..<x.count {
+            oldWeight *= 1 - alpha
+            if weighted != x[t] { weighted = (oldWeight * weighted + x[t]) / (oldWeight + 1) }
+            oldWeight += 1
+            out[t] = weighted
+        }
+        return out
+    }
+
+    /// Exponentially weighted standard deviation with span s (α = 2/(s + 1)) and the bias correction of pandas
+    /// `ewm(span=s, min_periods=minPeriods).std()`: the weighted variance Σw(x − m)²/Σw times (Σw)² / ((Σw)² − Σw²),
+    /// (D), NaN before `minPeriods` values.
+    static func ewmStd(_ x: [Double], span: Int, minPeriods: Int) -> [Double] {
+        guard let first = x.first else { return [] }
+        let alpha = 1 / (1 + (Double(span) - 1) / 2), decay = 1 - alpha
+        var out = [Double](repeating: .nan, count: x.count)
+        var mean = first, cov = 0.0, sumWeights = 1.0, sumSquaredWeights = 1.0, oldWeight = 1.0
+        for t in 1..<x.count {
+            sumWeights *= decay; sumSquaredWeights *= decay * decay; oldWeight *= decay
+            let oldMean = mean, v = x[t]
+            if mean != v { mean = (oldWeight * oldMean + v) / (oldWeight + 1) }
+            cov = (oldWeight * (cov + (oldMean - mean) * (oldMean - mean)) + (v - mean) * (v - mean)) / (oldWeight + 1)
+            sumWeights += 1; sumSquaredWeights += 1; oldWeight += 1
+            guard t + 1 >= minPeriods else { continue }
+            let numerator = sumWeights * sumWeights, denominator = numerator - sumSquaredWeights
+            out[t] = denominator > 0 ? max(numerator / denominator * cov, 0).squareRoot() : .nan
+        }
+        return out
+    }
+}
