@@ -3,19 +3,22 @@
 /// In YAML a bare name takes every parameter's default (`- logReturn`, `- volumeZ`); a one-key mapping sets some
 /// (`- volumeZ: {window: 60}`). An unknown name or parameter is an error naming the allowed ones.
 public enum Feature: Sendable, Equatable {
-    case logReturn, range, body
+    case logReturn, range, body, level
     case volumeZ(window: Int)
     case volatility(window: Int)
     /// Returns over each horizon h, divided by σ·√h (`normalise: volatility`, σ an EWM std of span `span`) or not.
     case returns(horizons: [Int], normalise: ReturnScale, span: Int)
     /// Baz et al.'s normalised MACD per (short, long) pair; `response` passes it through y·exp(−y²/4)/0.89.
     case macd(pairs: [[Int]], priceWindow: Int, signalWindow: Int, response: Bool)
+    case rsi(window: Int)
+    case zscore(window: Int)
 
     /// Every feature with its parameters at their defaults, in the order the README lists them.
     public static let defaults: [Feature] = [
-        .logReturn, .range, .body, .volumeZ(window: 20), .volatility(window: 20),
+        .logReturn, .range, .body, .volumeZ(window: 20), .volatility(window: 20), .level,
         .returns(horizons: [1, 21, 63, 126, 252], normalise: .volatility, span: 60),
         .macd(pairs: [[8, 24], [16, 48], [32, 96]], priceWindow: 63, signalWindow: 252, response: false),
+        .rsi(window: 14), .zscore(window: 20),
     ]
 
     /// The YAML name, e.g. `returns`.
@@ -24,18 +27,21 @@ public enum Feature: Sendable, Equatable {
         case .logReturn: "logReturn"
         case .range: "range"
         case .body: "body"
+        case .level: "level"
         case .volumeZ: "volumeZ"
         case .volatility: "volatility"
         case .returns: "returns"
         case .macd: "macd"
+        case .rsi: "rsi"
+        case .zscore: "zscore"
         }
     }
 
     /// The parameters as written in YAML, in order.
     var parameters: [(key: String, value: any Encodable)] {
         switch self {
-        case .logReturn, .range, .body: []
-        case .volumeZ(let w), .volatility(let w): [("window", w)]
+        case .logReturn, .range, .body, .level: []
+        case .volumeZ(let w), .volatility(let w), .rsi(let w), .zscore(let w): [("window", w)]
         case .returns(let horizons, let normalise, let span):
             [("horizons", horizons), ("normalise", normalise.rawValue), ("span", span)]
         case .macd(let pairs, let priceWindow, let signalWindow, let response):
@@ -55,10 +61,10 @@ public enum Feature: Sendable, Equatable {
     /// Bars before the first bar where every column is defined (rows before it hold 0).
     var lookBack: Int {
         switch self {
-        case .range, .body: 0
+        case .range, .body, .level: 0
         case .logReturn: 1
-        case .volumeZ(let w): w - 1
-        case .volatility(let w): w
+        case .volumeZ(let w), .zscore(let w): w - 1
+        case .volatility(let w), .rsi(let w): w
         case .returns(let horizons, let normalise, let span):
             max(horizons.max() ?? 0, normalise == .volatility ? span : 0)
         case .macd(_, let priceWindow, let signalWindow, _): priceWindow - 1 + signalWindow - 1
@@ -71,8 +77,11 @@ public enum Feature: Sendable, Equatable {
         case .logReturn: self = .logReturn
         case .range: self = .range
         case .body: self = .body
+        case .level: self = .level
         case .volumeZ(let w): self = .volumeZ(window: try p("window", w))
         case .volatility(let w): self = .volatility(window: try p("window", w))
+        case .rsi(let w): self = .rsi(window: try p("window", w))
+        case .zscore(let w): self = .zscore(window: try p("window", w))
         case .returns(let horizons, let normalise, let span):
             self = .returns(horizons: try p("horizons", horizons), normalise: try p.choice("normalise", normalise),
                             span: try p("span", span))
@@ -212,9 +221,11 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
         for feature in list {
             let name = feature.name
             switch feature {
-            case .logReturn, .range, .body: break
-            case .volumeZ(let w), .volatility(let w):
+            case .logReturn, .range, .body, .level: break
+            case .volumeZ(let w), .volatility(let w), .zscore(let w):
                 guard w >= 2 else { throw bad("\(name) window \(w) must be at least 2") }
+            case .rsi(let w):
+                guard w >= 1 else { throw bad("rsi window \(w) must be at least 1") }
             case .returns(let horizons, _, let span):
                 guard !horizons.isEmpty, horizons.allSatisfy({ $0 >= 1 }), Set(horizons).count == horizons.count else {
                     throw bad("returns horizons \(horizons) must be distinct whole numbers of bars, at least 1")

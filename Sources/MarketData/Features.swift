@@ -34,7 +34,7 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// Computes `config`'s features of `panel`. Per asset and bar t (c close, o open, h high, l low, v volume; std
     /// is the population standard deviation unless it says sample; "from t = k": rows before k hold 0):
     /// - `logReturn` = log(c[t] / c[t−1]), 0 at t = 0;
-    /// - `range` = (h[t] − l[t]) / c[t]; `body` = (c[t] − o[t]) / o[t];
+    /// - `range` = (h[t] − l[t]) / c[t]; `body` = (c[t] − o[t]) / o[t]; `level` = c[t];
     /// - `volumeZ` (window W) = (x[t] − mean) / std over x = log(1 + v) at bars t−W+1...t; 0 when std = 0; from
     ///   t = W−1;
     /// - `volatility` (W) = std of logReturn at bars t−W+1...t; from t = W (logReturn at t = 0 is not a return);
@@ -46,6 +46,8 @@ public struct FeatureMatrix: Sendable, Equatable {
     ///   exponentially weighted means with α = 1/S and 1/L (half-life ln 0.5 / ln(1 − 1/S)); q = m / (sample std of
     ///   c over the last P bars); y = q / (sample std of q over the last Q bars); from t = P − 1 + Q − 1; 0 where a std
     ///   is 0; `response: true` gives y·exp(−y²/4) / 0.89 (Baz et al. 2015);
+    /// - `rsi` (n): Wilder's, 100·G / (G + L) with G, L the smoothed gains and losses (`Indicators.rsi`); from t = n;
+    /// - `zscore` (W) = (c[t] − mean) / std over c at bars t−W+1...t; 0 when std = 0; from t = W−1;
     /// `warmup` = the largest "from" (capped at D). Forward-filled bars (volume 0, open = close) give logReturn 0,
     /// body 0, range 0 and a low volumeZ, which is what the agent would have seen.
     public static func compute(_ panel: Panel, config: FeatureConfig) throws -> FeatureMatrix {
@@ -100,6 +102,7 @@ public struct FeatureMatrix: Sendable, Equatable {
         case .logReturn: return [logReturns(c)]
         case .range: return [(0..<d).map { (bars.high[$0] - bars.low[$0]) / c[$0] }]
         case .body: return [(0..<d).map { (c[$0] - bars.open[$0]) / bars.open[$0] }]
+        case .level: return [c]
         case .volumeZ(let w):
             let x = bars.volume.map { log1p($0) }
             return [series(from: w - 1) { t in
@@ -132,6 +135,10 @@ public struct FeatureMatrix: Sendable, Equatable {
                     return response ? y * exp(-y * y / 4) / 0.89 : y
                 }
             }
+        case .rsi(let n): return [Indicators.rsi(c, window: n)]
+        case .zscore(let w):
+            let (mean, std) = Indicators.rollingMeanStd(c, window: w, ddof: 0)
+            return [series(from: w - 1) { t in std[t] > 0 ? (c[t] - mean[t]) / std[t] : 0 }]
         }
     }
 

@@ -81,4 +81,28 @@ enum Indicators {
         }
         return out
     }
+
+    /// Wilder's relative strength index over `window` closes' changes Δ: the averages of the gains max(Δ, 0) and the
+    /// losses max(−Δ, 0) start as their plain means over the first `window` changes (at t = window) and then move as
+    /// a ← (a·(n − 1) + g) / n; RSI = 100·gain / (gain + loss), 50 when both are 0. (D), NaN before t = window.
+    static func rsi(_ close: [Double], window n: Int) -> [Double] {
+        let d = close.count
+        var out = [Double](repeating: .nan, count: d)
+        guard d > n else { return out }
+        var gain = 0.0, loss = 0.0
+        for t in 1...n {
+            let change = close[t] - close[t - 1]
+            gain += max(change, 0); loss += max(-change, 0)
+        }
+        gain /= Double(n); loss /= Double(n)
+        for t in n..<d {
+            if t > n {
+                let change = close[t] - close[t - 1]
+                gain = (gain * Double(n - 1) + max(change, 0)) / Double(n)
+                loss = (loss * Double(n - 1) + max(-change, 0)) / Double(n)
+            }
+            out[t] = gain + loss > 0 ? 100 * gain / (gain + loss) : 50
+        }
+        return out
+    }
 }

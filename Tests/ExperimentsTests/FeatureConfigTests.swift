@@ -43,7 +43,7 @@ import Testing
     }
 
     /// The allowed feature names, as the errors list them.
-    let names = "logReturn, range, body, volumeZ, volatility, returns, macd"
+    let names = "logReturn, range, body, volumeZ, volatility, level, returns, macd, rsi, zscore"
 
     @Test func unknownNamesAreOneLineNamingTheAllowedOnes() {
         #expect(error("  features:\n    - logReturn\n    - volumez\n")
@@ -69,6 +69,8 @@ import Testing
     @Test func literatureParametersAreStrict() {
         #expect(error("  features:\n    - returns: {normalise: sigma}\n")
             == "e.yaml: line 3: key 'data.features.[0].returns.normalise': 'sigma' is not one of volatility, none")
+        #expect(error("  features:\n    - rsi: {windw: 3}\n")
+            == "e.yaml: line 3: key 'data.features.[0].rsi': unknown key 'windw' of feature rsi (known: window)")
     }
 
     @Test func valuesAreCheckedWhenTheDataLoads() throws {

@@ -10,6 +10,12 @@ import Testing
     func near(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         abs(a - b) <= tolerance * max(1, abs(b))
     }
+    /// Three bars at 5: no change at all.
+    let flat = FeatureMatrix.Bars(open: [5, 5, 5], high: [5, 5, 5], low: [5, 5, 5], close: [5, 5, 5], volume: [0, 0, 0])
+
+    @Test func levelIsTheClose() {
+        #expect(FeatureMatrix.columns(.level, bars) == [c])
+    }
 
     @Test func returnsOverTheirExponentiallyWeightedVolatility() {
         // Span 3: α = 0.5, so the return u bars before t weighs 0.5^u. σ_t is the weighted std of r_1…r_t with the
@@ -59,6 +65,27 @@ import Testing
         }
         // q at t = 1 by hand: EWM_2 = (0.5·10 + 11) / 1.5 = 32/3, std of (10, 11) = √0.5.
         #expect(near(q[1], (11 - 32.0 / 3) / 0.5.squareRoot()))
+    }
+
+    @Test func wilderRSI() {
+        // Window 2. Changes: +1, −0.5, +1, +0.5, −1, +0.5, +1. At t = 2: G = (1 + 0)/2, L = (0 + 0.5)/2; then
+        // G ← (G + gain)/2, L ← (L + loss)/2.
+        let rsi = FeatureMatrix.columns(.rsi(window: 2), bars)[0]
+        let expected = [100 * 0.5 / 0.75, 100 * 0.75 / 0.875, 100 * 0.625 / 0.6875, 100 * 0.3125 / 0.84375,
+                        100 * 0.40625 / 0.671875, 100 * 0.703125 / 0.8359375]
+        #expect(rsi[0].isNaN && rsi[1].isNaN)
+        for t in 2..<c.count { #expect(near(rsi[t], expected[t - 2]), "rsi at \(t)") }
+        #expect(FeatureMatrix.columns(.rsi(window: 2), flat)[0][2] == 50)   // no gains and no losses
+    }
+
+    @Test func zscoreOfThePrice() {
+        // Window 3 (population std): at t = 2 the closes 10, 11, 10.5 have mean 10.5 (z = 0); at t = 3 the closes 11,
+        // 10.5, 11.5 have mean 11 and std √(1/6).
+        let z = FeatureMatrix.columns(.zscore(window: 3), bars)[0]
+        #expect(z[0].isNaN && z[1].isNaN && abs(z[2]) < 1e-12)
+        #expect(near(z[3], 0.5 / (1.0 / 6).squareRoot()))
+        #expect(near(z[5], -0.5 / (1.0 / 6).squareRoot()))   // 11.5, 12, 11: mean 11.5, std √(1/6)
+        #expect(FeatureMatrix.columns(.zscore(window: 2), flat)[0][1...] == [0, 0])   // std 0 → 0
     }
 
     /// Three random walks of 400 bars, every field perturbed from bar `from` on when given.
