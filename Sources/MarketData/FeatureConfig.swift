@@ -12,13 +12,18 @@ public enum Feature: Sendable, Equatable {
     case macd(pairs: [[Int]], priceWindow: Int, signalWindow: Int, response: Bool)
     case rsi(window: Int)
     case zscore(window: Int)
+    /// Market-wide: sin/cos of the bar's weekday and month.
+    case calendar(dayOfWeek: Bool, monthOfYear: Bool)
+    /// Each asset's rank of the column `of` among the panel's assets at every bar, in [−1, 1].
+    case crossSectionalRank(of: String)
 
     /// Every feature with its parameters at their defaults, in the order the README lists them.
     public static let defaults: [Feature] = [
         .logReturn, .range, .body, .volumeZ(window: 20), .volatility(window: 20), .level,
         .returns(horizons: [1, 21, 63, 126, 252], normalise: .volatility, span: 60),
         .macd(pairs: [[8, 24], [16, 48], [32, 96]], priceWindow: 63, signalWindow: 252, response: false),
-        .rsi(window: 14), .zscore(window: 20),
+        .rsi(window: 14), .zscore(window: 20), .calendar(dayOfWeek: true, monthOfYear: true),
+        .crossSectionalRank(of: ""),
     ]
 
     /// The YAML name, e.g. `returns`.
@@ -34,6 +39,8 @@ public enum Feature: Sendable, Equatable {
         case .macd: "macd"
         case .rsi: "rsi"
         case .zscore: "zscore"
+        case .calendar: "calendar"
+        case .crossSectionalRank: "crossSectionalRank"
         }
     }
 
@@ -46,22 +53,33 @@ public enum Feature: Sendable, Equatable {
             [("horizons", horizons), ("normalise", normalise.rawValue), ("span", span)]
         case .macd(let pairs, let priceWindow, let signalWindow, let response):
             [("pairs", pairs), ("priceWindow", priceWindow), ("signalWindow", signalWindow), ("response", response)]
+        case .calendar(let dayOfWeek, let monthOfYear): [("dayOfWeek", dayOfWeek), ("monthOfYear", monthOfYear)]
+        case .crossSectionalRank(let of): [("of", of)]
         }
     }
 
-    /// The feature's columns, per asset (`return21`, `macd8_24`; named `TICKER.column` in the matrix).
+    /// True for the calendar: one set of columns per bar, after every asset's block.
+    public var isMarketWide: Bool { if case .calendar = self { true } else { false } }
+
+    /// The feature's columns: per asset (`return21`, `macd8_24`; named `TICKER.column` in the matrix) or, for the
+    /// calendar, market-wide (`calendar.dayOfWeekSin`, …).
     public var columns: [String] {
         switch self {
         case .returns(let horizons, _, _): horizons.map { "return\($0)" }
         case .macd(let pairs, _, _, _): pairs.map { "macd\($0.first ?? 0)_\($0.last ?? 0)" }
+        case .calendar(let dayOfWeek, let monthOfYear):
+            (dayOfWeek ? ["calendar.dayOfWeekSin", "calendar.dayOfWeekCos"] : [])
+                + (monthOfYear ? ["calendar.monthSin", "calendar.monthCos"] : [])
+        case .crossSectionalRank(let of): ["\(of)Rank"]
         default: [name]
         }
     }
 
-    /// Bars before the first bar where every column is defined (rows before it hold 0).
+    /// Bars before the first bar where every column is defined (rows before it hold 0), ranks aside (they take the
+    /// warm-up of the column they rank: `FeatureConfig.warmups`).
     var lookBack: Int {
         switch self {
-        case .range, .body, .level: 0
+        case .range, .body, .level, .calendar, .crossSectionalRank: 0
         case .logReturn: 1
         case .volumeZ(let w), .zscore(let w): w - 1
         case .volatility(let w), .rsi(let w): w
@@ -88,6 +106,9 @@ public enum Feature: Sendable, Equatable {
         case .macd(let pairs, let priceWindow, let signalWindow, let response):
             self = .macd(pairs: try p("pairs", pairs), priceWindow: try p("priceWindow", priceWindow),
                          signalWindow: try p("signalWindow", signalWindow), response: try p("response", response))
+        case .calendar(let dayOfWeek, let monthOfYear):
+            self = .calendar(dayOfWeek: try p("dayOfWeek", dayOfWeek), monthOfYear: try p("monthOfYear", monthOfYear))
+        case .crossSectionalRank(let of): self = .crossSectionalRank(of: try p("of", of))
         }
     }
 }
@@ -141,7 +162,7 @@ extension Feature: Codable {
     }
 }
 
-/// `data.features`: the features computed for every asset, in column order.
+/// `data.features`: the features computed for every asset (and the market-wide calendar), in column order.
 ///
 /// YAML: a list of features (`Feature`), or the original form `{volumeWindow: 20, volatilityWindow: 20}`, which is
 /// the five features `logReturn, range, body, volumeZ, volatility` with those windows. Omitted: those five with
@@ -191,10 +212,23 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
     }
 
     /// The K per-asset columns (`logReturn`, `return21`, …), in order.
-    public var assetColumns: [String] { list.flatMap(\.columns) }
+    public var assetColumns: [String] { list.filter { !$0.isMarketWide }.flatMap(\.columns) }
 
-    /// Each feature's warm-up in bars, in list order.
-    public var warmups: [(feature: String, bars: Int)] { list.map { ($0.name, $0.lookBack) } }
+    /// The market-wide columns (the calendar's).
+    public var marketColumns: [String] { list.filter(\.isMarketWide).flatMap(\.columns) }
+
+    /// The per-asset features alone (what coarser time frames compute on their period bars).
+    public var perAsset: FeatureConfig { FeatureConfig(list.filter { !$0.isMarketWide }) }
+
+    /// Each feature's warm-up in bars (a rank takes that of the column it ranks), in list order.
+    public var warmups: [(feature: String, bars: Int)] {
+        list.map { feature in
+            if case .crossSectionalRank(let of) = feature {
+                return (feature.name, list.first { $0.columns.contains(of) }?.lookBack ?? 0)
+            }
+            return (feature.name, feature.lookBack)
+        }
+    }
 
     /// The first row at which every feature is defined.
     public var warmup: Int { warmups.map(\.bars).max() ?? 0 }
@@ -209,7 +243,7 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
     /// Checks every parameter; `context` starts each message (`DataConfig: features`).
     func validate(_ context: String) throws {
         func bad(_ message: String) -> MarketDataError { MarketDataError("\(context): \(message)") }
-        guard !list.isEmpty else { throw bad("the list is empty") }
+        guard !assetColumns.isEmpty else { throw bad("no per-asset feature in the list") }
         var seen = Set<String>()
         for feature in list {
             guard seen.insert(feature.name).inserted else { throw bad("'\(feature.name)' is listed twice") }
@@ -218,6 +252,7 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
             throw MarketDataError(
                 "DataConfig: features.volumeWindow \(wv) and features.volatilityWindow \(wr) must be at least 2")
         }
+        let rankable = Set(list.filter { !$0.isMarketWide && $0.name != "crossSectionalRank" }.flatMap(\.columns))
         for feature in list {
             let name = feature.name
             switch feature {
@@ -238,6 +273,13 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
                 }
                 guard priceWindow >= 2, signalWindow >= 2 else {
                     throw bad("macd priceWindow \(priceWindow) and signalWindow \(signalWindow) must be at least 2")
+                }
+            case .calendar(let dayOfWeek, let monthOfYear):
+                guard dayOfWeek || monthOfYear else { throw bad("calendar needs dayOfWeek or monthOfYear") }
+            case .crossSectionalRank(let of):
+                guard rankable.contains(of) else {
+                    let columns = rankable.sorted().joined(separator: ", ")
+                    throw bad("crossSectionalRank of '\(of)': not a column of the other features (\(columns))")
                 }
             }
         }

@@ -2,9 +2,9 @@ import Foundation
 
 /// Per-bar features of every asset, computed causally: row t uses only bars 0...t.
 ///
-/// `values` is (D, F) row-major. `compute` gives F = N·K: inside a row, asset i's K columns are contiguous at
-/// `i*K ..< (i+1)*K` in the order of `FeatureConfig.assetColumns`. Coarser time frames (`Timeframes`) append their
-/// blocks after those. Rows before
+/// `values` is (D, F) row-major. `compute` gives F = N·K + M: inside a row, asset i's K columns are contiguous at
+/// `i*K ..< (i+1)*K` in the order of `FeatureConfig.assetColumns`, then come the M market-wide (calendar) columns.
+/// Coarser time frames (`Timeframes`) append their blocks after those. Rows before
 /// `warmup` hold 0 where a feature is not yet defined (never a later value: that would be look-ahead).
 public struct FeatureMatrix: Sendable, Equatable {
     /// D (bars).
@@ -13,7 +13,7 @@ public struct FeatureMatrix: Sendable, Equatable {
     public var width: Int
     /// (D, F) row-major.
     public var values: [Float]
-    /// (F) column names `TICKER.column` (e.g. `SPY.logReturn`, `SPY.return21`).
+    /// (F) column names `TICKER.column` (e.g. `SPY.logReturn`, `SPY.return21`) and `calendar.monthSin`.
     public var names: [String]
     /// First row where every feature is defined; observations should start at or after it.
     public var warmup: Int
@@ -48,28 +48,56 @@ public struct FeatureMatrix: Sendable, Equatable {
     ///   is 0; `response: true` gives y·exp(−y²/4) / 0.89 (Baz et al. 2015);
     /// - `rsi` (n): Wilder's, 100·G / (G + L) with G, L the smoothed gains and losses (`Indicators.rsi`); from t = n;
     /// - `zscore` (W) = (c[t] − mean) / std over c at bars t−W+1...t; 0 when std = 0; from t = W−1;
+    /// - `crossSectionalRank` (of) = the asset's average rank (1...N) of column `of` among the N assets at bar t,
+    ///   mapped to 2·(rank − 1)/(N − 1) − 1 in [−1, 1] (0 with one asset); defined when `of` is;
+    /// - `calendar` (market-wide) = sin and cos of 2π·d/7 for the weekday d (Monday 0) and of 2π·(m − 1)/12 for the
+    ///   month m, from the bar's date (UTC).
     /// `warmup` = the largest "from" (capped at D). Forward-filled bars (volume 0, open = close) give logReturn 0,
     /// body 0, range 0 and a low volumeZ, which is what the agent would have seen.
     public static func compute(_ panel: Panel, config: FeatureConfig) throws -> FeatureMatrix {
         try config.validate("DataConfig: features")
         let n = panel.assetCount, d = panel.barCount
-        let kinds = config.assetColumns, k = kinds.count
-        let width = n * k
+        let kinds = config.assetColumns, k = kinds.count, market = config.marketColumns
+        let width = n * k + market.count
         var values = [Float](repeating: 0, count: d * width)
         func store(_ x: [Double], column: Int) {
             for t in 0..<d where x[t].isFinite { values[t * width + column] = Float(x[t]) }
         }
+        var rankColumns: [(column: Int, of: String)] = []
+        var offset = 0
+        for feature in config.list where !feature.isMarketWide {
+            if case .crossSectionalRank(let of) = feature { rankColumns.append((offset, of)) }
+            offset += feature.columns.count
+        }
+        var ranked: [String: [[Double]]] = [:]  // a ranked column → (N) its values per asset
         for i in 0..<n {
             let bars = Bars(panel, asset: i)
             var column = 0
-            for feature in config.list {
+            for feature in config.list where !feature.isMarketWide {
+                if case .crossSectionalRank = feature { column += 1; continue }
                 for x in columns(feature, bars) {
                     store(x, column: i * k + column)
+                    if rankColumns.contains(where: { $0.of == kinds[column] }) {
+                        ranked[kinds[column], default: []].append(x)
+                    }
                     column += 1
                 }
             }
         }
-        let names = panel.tickers.flatMap { ticker in kinds.map { "\(ticker).\($0)" } }
+        for (column, of) in rankColumns {
+            let x = ranked[of] ?? []
+            var ranks = [[Double]](repeating: [Double](repeating: 0, count: d), count: n)
+            for t in 0..<d {
+                let r = Indicators.centredRanks(x.map { $0[t].isFinite ? $0[t] : 0 })
+                for i in 0..<n { ranks[i][t] = r[i] }
+            }
+            for i in 0..<n { store(ranks[i], column: i * k + column) }
+        }
+        for case .calendar(let dayOfWeek, let monthOfYear) in config.list {
+            let columns = calendar(panel.timestamps, dayOfWeek: dayOfWeek, monthOfYear: monthOfYear)
+            for (j, x) in columns.enumerated() { store(x, column: n * k + j) }
+        }
+        let names = panel.tickers.flatMap { ticker in kinds.map { "\(ticker).\($0)" } } + market
         let warmups = Dictionary(config.warmups.map { ($0.feature, $0.bars) }, uniquingKeysWith: max)
         return FeatureMatrix(rows: d, width: width, values: values, names: names, warmup: min(config.warmup, d),
                              warmups: warmups)
@@ -92,7 +120,8 @@ public struct FeatureMatrix: Sendable, Equatable {
         }
     }
 
-    /// The columns of one feature (`feature.columns`, D values each; NaN where undefined, stored as 0).
+    /// The columns of one per-asset feature (`feature.columns`, D values each; NaN where undefined, stored as 0).
+    /// `crossSectionalRank` and `calendar` are not per asset (see `compute`).
     static func columns(_ feature: Feature, _ bars: Bars) -> [[Double]] {
         let c = bars.close, d = c.count
         func series(from start: Int, _ value: (Int) -> Double) -> [Double] {
@@ -139,11 +168,28 @@ public struct FeatureMatrix: Sendable, Equatable {
         case .zscore(let w):
             let (mean, std) = Indicators.rollingMeanStd(c, window: w, ddof: 0)
             return [series(from: w - 1) { t in std[t] > 0 ? (c[t] - mean[t]) / std[t] : 0 }]
+        case .calendar, .crossSectionalRank: return []
         }
     }
 
     /// log(c[t] / c[t−1]), 0 at t = 0.
     static func logReturns(_ c: [Double]) -> [Double] { c.indices.map { $0 == 0 ? 0 : log(c[$0] / c[$0 - 1]) } }
+
+    /// The calendar's columns for bar times `timestamps` (D each): weekday sin, cos; month sin, cos (as asked).
+    static func calendar(_ timestamps: [Int64], dayOfWeek: Bool, monthOfYear: Bool) -> [[Double]] {
+        let days = timestamps.map { DateParser.floorDiv($0, 86_400) }
+        var out: [[Double]] = []
+        if dayOfWeek {
+            // 1970-01-01 was a Thursday (weekday 3 with Monday 0).
+            let angle = days.map { 2 * Double.pi * Double((($0 + 3) % 7 + 7) % 7) / 7 }
+            out += [angle.map { sin($0) }, angle.map { cos($0) }]
+        }
+        if monthOfYear {
+            let angle = days.map { 2 * Double.pi * Double(DateParser.civil(fromDays: $0).month - 1) / 12 }
+            out += [angle.map { sin($0) }, angle.map { cos($0) }]
+        }
+        return out
+    }
 
     /// Mean and population standard deviation (two passes, for accuracy; the windows of `volumeZ` and `volatility`,
     /// kept as they were so their values stay bit-identical).

@@ -2,7 +2,7 @@ import Foundation
 
 /// The running statistics the features are built from, one O(D) pass each over a series x (D), in Double. Each uses
 /// pandas' definition (the same weights, bias correction and ddof) with a numerically stable one-pass update, so the
-/// features agree with a pandas computation to rounding.
+/// features agree with a pandas computation to rounding (`scripts/make_feature_fixtures.py`; the test asks for 1e-9).
 /// Undefined values (before a window is full) are NaN here; the feature code turns them into the warm-up's zeros.
 enum Indicators {
     /// Mean and standard deviation (`ddof` 0: population, 1: sample) over the trailing `window` values ending at each
@@ -102,6 +102,24 @@ enum Indicators {
                 loss = (loss * Double(n - 1) + max(-change, 0)) / Double(n)
             }
             out[t] = gain + loss > 0 ? 100 * gain / (gain + loss) : 50
+        }
+        return out
+    }
+
+    /// Average ranks (1…N, ties sharing their mean rank) of N values mapped to [−1, 1]: 2·(rank − 1)/(N − 1) − 1
+    /// (pandas `rank(axis=1, method="average")`); 0 for a single value.
+    static func centredRanks(_ x: [Double]) -> [Double] {
+        let n = x.count
+        guard n > 1 else { return [Double](repeating: 0, count: n) }
+        let order = x.indices.sorted { x[$0] < x[$1] }
+        var out = [Double](repeating: 0, count: n)
+        var start = 0
+        while start < n {
+            var end = start + 1
+            while end < n && x[order[end]] == x[order[start]] { end += 1 }
+            let rank = Double(start + end + 1) / 2   // mean of the 1-based ranks start+1 … end
+            for k in start..<end { out[order[k]] = 2 * (rank - 1) / Double(n - 1) - 1 }
+            start = end
         }
         return out
     }

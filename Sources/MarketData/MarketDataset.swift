@@ -40,8 +40,9 @@ public struct MarketDataset: Sendable {
             lines.append("walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)")
         }
         let n = p.assetCount, kinds = config.features.assetColumns, k = kinds.count
-        let frames = 1 + config.timeframes.count
-        let shape = "\(n) assets × \(k)\(frames > 1 ? " × \(frames) time frames" : "")"
+        let frames = 1 + config.timeframes.count, blockWidth = n * k * frames
+        var shape = "\(n) assets × \(k)\(frames > 1 ? " × \(frames) time frames" : "")"
+        if !config.features.marketColumns.isEmpty { shape += " + \(config.features.marketColumns.count) calendar" }
         lines.append("features: \(features.width) = \(shape), warm-up \(features.warmup) bars; "
             + "normaliser fitted on bars \(normaliser.fittedRows)")
         let first = features.warmup < p.barCount ? DateParser.format(p.timestamps[features.warmup]) : "none"
@@ -53,6 +54,9 @@ public struct MarketDataset: Sendable {
             for i in 0..<n { mean += normaliser.mean[i * k + f]; std += normaliser.std[i * k + f] }
             let count = Double(max(n, 1))
             lines.append("  \(kind): train mean \(fmt(mean / count)), std \(fmt(std / count)) (averaged over assets)")
+        }
+        for j in blockWidth..<features.width {
+            lines.append("  \(features.names[j]): train mean \(fmt(normaliser.mean[j])), std \(fmt(normaliser.std[j]))")
         }
         // The most extreme normalised value after the warm-up: where outliers or a bad bar would show first.
         var extreme: (value: Float, index: Int) = (0, -1)

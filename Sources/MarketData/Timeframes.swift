@@ -23,8 +23,9 @@ public enum Timeframe: String, Codable, Sendable, CaseIterable {
 /// never at its own last bar (that the week is over is only known when a bar of the next week arrives), so nothing a
 /// bar sees depends on its own period's bars or later ones.
 public enum Timeframes {
-    /// The bars' features followed by one block of N·K features per time frame (columns `TICKER.weekly.logReturn`, …),
-    /// (D, N·K·(1 + timeframes.count)); `warmup` is the first bar where every block is defined.
+    /// The bars' features followed by one block of N·K per-asset features per time frame (columns
+    /// `TICKER.weekly.logReturn`, …; the calendar is the bars' own and is not repeated); `warmup` is the first bar
+    /// where every block is defined.
     public static func features(_ panel: Panel, config: FeatureConfig, timeframes: [Timeframe]) throws -> FeatureMatrix {
         let base = try FeatureMatrix.compute(panel, config: config)
         guard !timeframes.isEmpty else { return base }
@@ -37,7 +38,7 @@ public enum Timeframes {
             guard periods.barCount < panel.barCount else {
                 throw MarketDataError("DataConfig: timeframes: '\(frame.rawValue)' is not coarser than the file's bars (one bar per period)")
             }
-            var f = try FeatureMatrix.compute(periods, config: config)
+            var f = try FeatureMatrix.compute(periods, config: config.perAsset)
             f.names = f.names.map { name in
                 let dot = name.lastIndex(of: ".")!
                 return String(name[..<dot]) + "." + frame.rawValue + String(name[dot...])

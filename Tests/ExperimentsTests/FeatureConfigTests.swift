@@ -43,7 +43,8 @@ import Testing
     }
 
     /// The allowed feature names, as the errors list them.
-    let names = "logReturn, range, body, volumeZ, volatility, level, returns, macd, rsi, zscore"
+    let names = "logReturn, range, body, volumeZ, volatility, level, returns, macd, rsi, zscore, calendar, "
+        + "crossSectionalRank"
 
     @Test func unknownNamesAreOneLineNamingTheAllowedOnes() {
         #expect(error("  features:\n    - logReturn\n    - volumez\n")
@@ -66,7 +67,23 @@ import Testing
         #expect(error("  splits: [1, 2]\n") == "e.yaml: key 'data.splits' must be a mapping, got a list (line 2)")
     }
 
-    @Test func literatureParametersAreStrict() {
+    @Test func literatureFeaturesWithParameters() throws {
+        let config = try decode("""
+              features:
+                - logReturn
+                - returns: {horizons: [1, 21]}
+                - macd:
+                - rsi: {window: 30}
+                - calendar: {monthOfYear: false}
+                - crossSectionalRank: {of: return21}
+            """)
+        #expect(config.features.list == [
+            .logReturn, .returns(horizons: [1, 21], normalise: .volatility, span: 60),
+            .macd(pairs: [[8, 24], [16, 48], [32, 96]], priceWindow: 63, signalWindow: 252, response: false),
+            .rsi(window: 30), .calendar(dayOfWeek: true, monthOfYear: false), .crossSectionalRank(of: "return21"),
+        ])
+        let json = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(DataConfig.self, from: json) == config)
         #expect(error("  features:\n    - returns: {normalise: sigma}\n")
             == "e.yaml: line 3: key 'data.features.[0].returns.normalise': 'sigma' is not one of volatility, none")
         #expect(error("  features:\n    - rsi: {windw: 3}\n")
@@ -84,6 +101,10 @@ import Testing
         let window = try check("  features: [logReturn, {volumeZ: {window: 1}}]\n")
         #expect(window.failsWithOneErrorLine && window.stderr.contains(
             "e.yaml: data: DataConfig: features: volumeZ window 1 must be at least 2"), "\(window.stderr)")
+        let rank = try check("  features: [logReturn, {crossSectionalRank: {of: rsi}}]\n")
+        #expect(rank.failsWithOneErrorLine && rank.stderr.contains(
+            "e.yaml: data: DataConfig: features: crossSectionalRank of 'rsi': not a column of the other features "
+                + "(logReturn)"), "\(rank.stderr)")
         let macd = try check("  features: [{macd: {pairs: [[24, 8]]}}]\n")
         #expect(macd.failsWithOneErrorLine
             && macd.stderr.contains("macd pairs [[24, 8]] must be distinct [short, long] with 1 <= short < long"))
@@ -96,5 +117,18 @@ import Testing
         #expect(daily.stdout.contains("features: 5 = 1 assets × 5, warm-up 20 bars"), "\(daily.stdout)")
         #expect(daily.stdout.contains("warm-up: first observable bar 1999-02-02 "
             + "(bars of look-back: volatility 20, volumeZ 19, logReturn 1)"), "\(daily.stdout)")
+        let dir = try temporaryDirectory()
+        let file = dir + "/e.yaml"
+        try """
+            data:
+              file: \(repoRoot)/data/sp500_1999_2018_arch.csv
+              features: [logReturn, returns, macd, rsi, calendar]
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try runCLI(["check-env", file, "--steps", "100"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("features: 14 = 1 assets × 10 + 4 calendar, warm-up 313 bars"), "\(r.stdout)")
+        #expect(r.stdout.contains("warm-up: first observable bar 2000-03-30 "
+            + "(bars of look-back: macd 313, returns 252, rsi 14, logReturn 1)"), "\(r.stdout)")
+        #expect(r.stdout.contains("  calendar.monthSin: train mean"))
     }
 }

@@ -88,6 +88,54 @@ import Testing
         #expect(FeatureMatrix.columns(.zscore(window: 2), flat)[0][1...] == [0, 0])   // std 0 → 0
     }
 
+    @Test func calendarAsSinCosPairs() {
+        let days = ["2000-01-03", "2000-01-05", "2000-07-01", "2000-12-31"].map(day)   // Mon, Wed, Sat, Sun
+        let cal = FeatureMatrix.calendar(days, dayOfWeek: true, monthOfYear: true)
+        let weekday = [0.0, 2, 5, 6], month = [1.0, 1, 7, 12]
+        for k in 0..<4 {
+            #expect(near(cal[0][k], sin(2 * .pi * weekday[k] / 7)) && near(cal[1][k], cos(2 * .pi * weekday[k] / 7)))
+            let angle = 2 * .pi * (month[k] - 1) / 12
+            #expect(near(cal[2][k], sin(angle)) && near(cal[3][k], cos(angle)))
+        }
+        #expect(cal[0][0] == 0 && cal[1][0] == 1 && near(cal[2][3], -0.5) && near(cal[3][3], 3.0.squareRoot() / 2))
+        #expect(FeatureMatrix.calendar(days, dayOfWeek: false, monthOfYear: true).count == 2)
+    }
+
+    @Test func crossSectionalRankInMinusOneToOne() throws {
+        // Three assets; log returns at bar 1: log 3, log 1 = 0, log 2 → ranks 3, 1, 2 → 1, −1, 0. At bar 2 the first
+        // two tie (log 2 each, mean rank 1.5 → −0.5) below the third (log 4 → 1).
+        let prices: [Double] = [1, 1, 1, 3, 1, 2, 6, 2, 8]
+        let p = Panel(source: "t", tickers: ["A", "B", "C"], timestamps: [0, 86_400, 172_800],
+                      open: prices, high: prices, low: prices, close: prices, volume: [Double](repeating: 0, count: 9),
+                      observed: [Bool](repeating: true, count: 9))
+        let f = try FeatureMatrix.compute(p, config: FeatureConfig([.logReturn, .crossSectionalRank(of: "logReturn")]))
+        #expect(f.names == ["A.logReturn", "A.logReturnRank", "B.logReturn", "B.logReturnRank", "C.logReturn",
+                            "C.logReturnRank"])
+        #expect([f[1, 1], f[1, 3], f[1, 5]] == [1, -1, 0])
+        #expect([f[2, 1], f[2, 3], f[2, 5]] == [-0.5, -0.5, 1])
+        #expect([f[0, 1], f[0, 3], f[0, 5]] == [0, 0, 0])   // all equal (no return yet): the middle
+        let one = try FeatureMatrix.compute(series(open: c, high: c, low: c, close: c, volume: c),
+                                            config: FeatureConfig([.logReturn, .crossSectionalRank(of: "logReturn")]))
+        #expect((0..<one.rows).allSatisfy { one[$0, 1] == 0 })
+    }
+
+    @Test func layoutNamesAndWarmups() throws {
+        let config = FeatureConfig([.logReturn, .returns(horizons: [21, 252], normalise: .volatility, span: 60),
+                                    .macd(pairs: [[8, 24]], priceWindow: 63, signalWindow: 252, response: false),
+                                    .rsi(window: 14), .calendar(dayOfWeek: true, monthOfYear: false),
+                                    .crossSectionalRank(of: "return21")])
+        #expect(config.assetColumns == ["logReturn", "return21", "return252", "macd8_24", "rsi", "return21Rank"])
+        #expect(config.marketColumns == ["calendar.dayOfWeekSin", "calendar.dayOfWeekCos"])
+        #expect(config.warmups.map(\.bars) == [1, 252, 313, 14, 0, 252] && config.warmup == 313)
+        let p = series(open: c, high: c, low: c, close: c, volume: c)
+        let f = try FeatureMatrix.compute(p, config: config)
+        #expect(f.width == 8 && f.names[6] == "calendar.dayOfWeekSin" && f.warmup == c.count)   // capped at D
+        #expect(f.warmups["macd"] == 313 && f.warmups["rsi"] == 14)
+        // Rows before a feature's warm-up hold 0, never a later value.
+        #expect((0..<c.count).allSatisfy { f[$0, 1] == 0 && f[$0, 3] == 0 && f[$0, 4] == 0 })
+        #expect(f[1, 0] != 0)
+    }
+
     /// Three random walks of 400 bars, every field perturbed from bar `from` on when given.
     func walks(perturbedFrom from: Int? = nil) -> Panel {
         let n = 3, d = 400
@@ -111,7 +159,8 @@ import Testing
     /// Perturbing every bar after t leaves every column at bars up to t unchanged, for each feature.
     @Test(arguments: Feature.defaults.map(\.name))
     func everyFeatureIsCausal(name: String) throws {
-        let feature = Feature.defaults.first { $0.name == name }!
+        let feature = name == "crossSectionalRank" ? .crossSectionalRank(of: "logReturn")
+            : Feature.defaults.first { $0.name == name }!
         let config = FeatureConfig(name == "logReturn" ? [feature] : [.logReturn, feature])
         let base = try FeatureMatrix.compute(walks(), config: config)
         for cut in [40, 150, 320, 398] {
