@@ -86,6 +86,8 @@ public struct DataConfig: Codable, Sendable, Equatable {
     /// Coarser time frames whose features are appended to every bar's (`[weekly, monthly]` for daily files,
     /// `[daily]` for hourly ones); each period is visible from the first bar after its last bar (`Timeframes`).
     public var timeframes: [Timeframe] = []
+    /// Market-wide series beside the assets, not traded (`SideSeriesConfig`): their features follow every bar's.
+    public var side: [SideSeriesConfig] = []
 
     /// The single-asset S&P 500 default (`data/sp500_1999_2018_arch.csv`).
     public init() {}

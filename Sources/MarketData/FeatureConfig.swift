@@ -240,13 +240,17 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
         return (wv, wr)
     }
 
-    /// Checks every parameter; `context` starts each message (`DataConfig: features`).
-    func validate(_ context: String) throws {
+    /// Checks every parameter; `context` starts each message (`DataConfig: features`), `allowed` limits the feature
+    /// names (side series take only the value-based ones).
+    func validate(_ context: String, allowed: [String]? = nil) throws {
         func bad(_ message: String) -> MarketDataError { MarketDataError("\(context): \(message)") }
         guard !assetColumns.isEmpty else { throw bad("no per-asset feature in the list") }
         var seen = Set<String>()
         for feature in list {
             guard seen.insert(feature.name).inserted else { throw bad("'\(feature.name)' is listed twice") }
+            if let allowed, !allowed.contains(feature.name) {
+                throw bad("'\(feature.name)' is not available here (use: \(allowed.joined(separator: ", ")))")
+            }
         }
         if let (wv, wr) = legacyWindows, wv < 2 || wr < 2 {
             throw MarketDataError(

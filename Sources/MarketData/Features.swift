@@ -4,7 +4,7 @@ import Foundation
 ///
 /// `values` is (D, F) row-major. `compute` gives F = N·K + M: inside a row, asset i's K columns are contiguous at
 /// `i*K ..< (i+1)*K` in the order of `FeatureConfig.assetColumns`, then come the M market-wide (calendar) columns.
-/// Coarser time frames (`Timeframes`) append their blocks after those. Rows before
+/// Coarser time frames (`Timeframes`) and side series (`SideSeries`) append their blocks after those. Rows before
 /// `warmup` hold 0 where a feature is not yet defined (never a later value: that would be look-ahead).
 public struct FeatureMatrix: Sendable, Equatable {
     /// D (bars).
@@ -13,12 +13,12 @@ public struct FeatureMatrix: Sendable, Equatable {
     public var width: Int
     /// (D, F) row-major.
     public var values: [Float]
-    /// (F) column names `TICKER.column` (e.g. `SPY.logReturn`, `SPY.return21`) and `calendar.monthSin`.
+    /// (F) column names `TICKER.column` (e.g. `SPY.logReturn`, `SPY.return21`), `calendar.monthSin`, `VIX.level`.
     public var names: [String]
     /// First row where every feature is defined; observations should start at or after it.
     public var warmup: Int
-    /// What sets the warm-up: bars per feature name (`returns`, `macd`) and coarser time frame (`weekly`), for
-    /// `tradesim check-env`.
+    /// What sets the warm-up: bars per feature name (`returns`, `macd`), coarser time frame (`weekly`) and side series
+    /// (`VIX`), for `tradesim check-env`.
     public var warmups: [String: Int]
 
     /// A matrix as given; `values.count` must be `rows * width`.

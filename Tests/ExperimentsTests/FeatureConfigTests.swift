@@ -3,7 +3,7 @@ import MarketData
 import Testing
 @testable import Experiments
 
-/// `data.features` in environment files: the list, its strict errors, the old form, the hash.
+/// `data.features` and `data.side` in environment files: the list, its strict errors, the old form, the hash.
 @Suite struct FeatureConfigTests {
     func decode(_ data: String) throws -> DataConfig {
         try StrictYAML.decode(EnvironmentSpec.self, yaml: "data:\n" + data, file: "e.yaml").data
@@ -90,6 +90,21 @@ import Testing
             == "e.yaml: line 3: key 'data.features.[0].rsi': unknown key 'windw' of feature rsi (known: window)")
     }
 
+    @Test func sideSeriesAreStrictToo() throws {
+        let side = try decode("  side:\n"
+            + "    - {file: v.csv, column: CLOSE, name: VIX, features: [level, {zscore: {window: 5}}]}\n").side
+        #expect(side == [SideSeriesConfig(file: "v.csv", column: "CLOSE", name: "VIX",
+                                          features: FeatureConfig([.level, .zscore(window: 5)]))])
+        #expect(try decode("  side:\n    - {file: v.csv, column: CLOSE}\n").side[0].seriesName == "CLOSE")
+        #expect(error("  side:\n    - {file: v.csv, colum: CLOSE}\n")
+            == "e.yaml: line 3: key 'data.side.[0]': unknown key 'colum' of side series "
+            + "(known: file, column, name, features, maxGapFill, lateStart)")
+        #expect(error("  side:\n    - {file: v.csv, column: C, lateStart: later}\n")
+            == "e.yaml: line 3: key 'data.side.[0].lateStart': 'later' is not one of error, zeros")
+        #expect(error("  side:\n    - {file: v.csv, column: C, features: [vix]}\n").hasPrefix(
+            "e.yaml: line 3: key 'data.side.[0].features.[0]': unknown feature 'vix' (features: logReturn"))
+    }
+
     @Test func valuesAreCheckedWhenTheDataLoads() throws {
         let dir = try temporaryDirectory()
         func check(_ data: String) throws -> CLIResult {
@@ -108,6 +123,14 @@ import Testing
         let macd = try check("  features: [{macd: {pairs: [[24, 8]]}}]\n")
         #expect(macd.failsWithOneErrorLine
             && macd.stderr.contains("macd pairs [[24, 8]] must be distinct [short, long] with 1 <= short < long"))
+        let vix = "\(repoRoot)/data/vix_ohlc_1990_2026_datahub.csv"
+        let side = try check("  side:\n    - {file: \(vix), column: CLOSE, features: [volumeZ]}\n")
+        #expect(side.failsWithOneErrorLine && side.stderr.contains(
+            "data: DataConfig: side series 'CLOSE': features: 'volumeZ' is not available here (use: level, logReturn"),
+                "\(side.stderr)")
+        let missing = try check("  side:\n    - {file: nowhere.csv, column: CLOSE}\n")
+        #expect(missing.failsWithOneErrorLine && missing.stderr.contains("nowhere.csv: cannot open the file"),
+                "\(missing.stderr)")
     }
 
     /// check-env shows the features and what sets the warm-up.
@@ -130,5 +153,8 @@ import Testing
         #expect(r.stdout.contains("warm-up: first observable bar 2000-03-30 "
             + "(bars of look-back: macd 313, returns 252, rsi 14, logReturn 1)"), "\(r.stdout)")
         #expect(r.stdout.contains("  calendar.monthSin: train mean"))
+        let vix = try runCLI(["check-env", "environments/sp500-vix.yaml", "--steps", "100"])
+        #expect(vix.stdout.contains("features: 8 = 1 assets × 5 + 3 of side series VIX, warm-up 20 bars"),
+                "\(vix.stdout)")
     }
 }
