@@ -3,7 +3,7 @@ import MarketData
 import Testing
 @testable import Experiments
 
-/// `tradesim features`.
+/// `tradesim features` and `tradesim bench load --env`.
 @Suite struct FeaturesCLITests {
     @Test func writesTheNormalisedMatrixWithDatesAndNames() throws {
         let dir = try temporaryDirectory()
@@ -42,5 +42,14 @@ import Testing
                 "\(folder.stderr)")
         let split = try runCLI(["features", "environments/sp500-vix.yaml", "--split", "holdout"])
         #expect(split.failsWithOneErrorLine && split.stderr.contains("--split"), "\(split.stderr)")
+    }
+
+    @Test func benchLoadTimesAnEnvironmentsWholeDataLoad() throws {
+        let r = try runCLI(["bench", "load", "data/sp500_1999_2018_arch.csv",
+                            "--env", "environments/us-stocks-market.yaml", "--rounds", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(json["assets"] as? Int == 20 && json["bars"] as? Int == 5797 && json["features"] as? Int == 104)
+        #expect(json["warmup"] as? Int == 63 && (json["seconds"] as? Double ?? 0) > 0)
     }
 }
