@@ -42,10 +42,10 @@ public struct MarketDataset: Sendable {
             lines.append("walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)")
         }
         let n = p.assetCount, kinds = config.features.assetColumns, k = kinds.count
-        let frames = 1 + config.timeframes.count, blockWidth = n * k * frames
+        let frames = 1 + config.timeframes.count, market = config.features.marketColumns.count
         var shape = "\(n) assets × \(k)\(frames > 1 ? " × \(frames) time frames" : "")"
-        if !config.features.marketColumns.isEmpty { shape += " + \(config.features.marketColumns.count) calendar" }
-        let sideWidth = features.width - blockWidth - config.features.marketColumns.count
+        if market > 0 { shape += " + \(market) calendar" }
+        let sideWidth = features.width - n * k * frames - market
         if sideWidth > 0 { shape += " + \(sideWidth) of side series \(side.map(\.name).joined(separator: ", "))" }
         lines.append("features: \(features.width) = \(shape), warm-up \(features.warmup) bars; "
             + "normaliser fitted on bars \(normaliser.fittedRows)")
@@ -59,7 +59,8 @@ public struct MarketDataset: Sendable {
             let count = Double(max(n, 1))
             lines.append("  \(kind): train mean \(fmt(mean / count)), std \(fmt(std / count)) (averaged over assets)")
         }
-        for j in blockWidth..<features.width {
+        // The calendar's columns (after the assets') and the side series' (last), one by one.
+        for j in Array((n * k)..<(n * k + market)) + Array((features.width - sideWidth)..<features.width) {
             lines.append("  \(features.names[j]): train mean \(fmt(normaliser.mean[j])), std \(fmt(normaliser.std[j]))")
         }
         // The most extreme normalised value after the warm-up: where outliers or a bad bar would show first.

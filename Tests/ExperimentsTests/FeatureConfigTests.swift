@@ -49,8 +49,8 @@ import Testing
     @Test func unknownNamesAreOneLineNamingTheAllowedOnes() {
         #expect(error("  features:\n    - logReturn\n    - volumez\n")
             == "e.yaml: line 4: key 'data.features.[1]': unknown feature 'volumez' (features: \(names))")
-        #expect(error("  features:\n    - volumeZ: {windw: 3}\n")
-            == "e.yaml: line 3: key 'data.features.[0].volumeZ': unknown key 'windw' of feature volumeZ (known: window)")
+        #expect(error("  features:\n    - volumeZ: {windw: 3}\n") == "e.yaml: line 3: key 'data.features.[0].volumeZ': "
+            + "unknown key 'windw' of feature volumeZ (known: window)")
         #expect(error("  features:\n    - logReturn: {window: 3}\n") == "e.yaml: line 3: key "
             + "'data.features.[0].logReturn': unknown key 'window' of feature logReturn (it takes none)")
         #expect(error("  features:\n    - {volumeZ: {}, volatility: {}}\n")

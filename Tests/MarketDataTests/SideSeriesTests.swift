@@ -161,6 +161,23 @@ import Testing
         }
     }
 
+    @Test func everyBlockInItsPlace() throws {
+        // Assets' columns, the calendar, a coarser time frame, then the side series.
+        var config = DataConfig()
+        config.features = FeatureConfig([.logReturn, .calendar(dayOfWeek: true, monthOfYear: false)])
+        config.timeframes = [.weekly]
+        config.side = [SideSeriesConfig(file: "data/vix_ohlc_1990_2026_datahub.csv", column: "CLOSE", name: "VIX")]
+        let m = try loadMarket(config, baseDirectory: repoRoot)
+        let t = "sp500_1999_2018_arch"
+        #expect(m.features.names == ["\(t).logReturn", "calendar.dayOfWeekSin", "calendar.dayOfWeekCos",
+                                     "\(t).weekly.logReturn", "VIX.level", "VIX.logReturn"])
+        #expect(m.summary.contains("features: 6 = 1 assets × 1 × 2 time frames + 2 calendar + 2 of side series VIX"))
+        for name in ["calendar.dayOfWeekSin", "calendar.dayOfWeekCos", "VIX.level", "VIX.logReturn"] {
+            #expect(m.summary.contains("\n  \(name): train mean"), "\(name)")
+        }
+        #expect(!m.summary.contains("weekly.logReturn: train mean"))
+    }
+
     @Test func aSideSeriesAsTheLabelTarget() throws {
         let ones: [Double] = [1, 1, 1, 1]
         let p = series(open: ones, high: ones, low: ones, close: ones, volume: ones)
