@@ -25,19 +25,18 @@ struct FeaturesCommand: ParsableCommand {
         let matrix = raw ? dataset.features : dataset.observations
         let bars = split.map { setup.bars(of: $0) } ?? 0..<matrix.rows
         let rows = max(bars.lowerBound, matrix.warmup)..<bars.upperBound
-        let names: [(Split, Range<Int>)] = Split.allCases.map { ($0, setup.bars(of: $0)) }
+        let splits = Split.allCases.map { (name: $0.rawValue, bars: setup.bars(of: $0)) }
         var handle = FileHandle.standardOutput
         if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out)
-            else {
+            let created = FileManager.default.createFile(atPath: out, contents: nil)
+            guard created, let h = FileHandle(forWritingAtPath: out) else {
                 throw CLIError("--out \(out): cannot write the file")
             }
             handle = h
         }
         var text = "date,split," + matrix.names.joined(separator: ",") + "\n"
         for t in rows {
-            let name = names.first { $0.1.contains(t) }?.0.rawValue ?? ""
-            text += dataset.panel.dateText(ofBar: t) + "," + name
+            text += dataset.panel.dateText(ofBar: t) + "," + (splits.first { $0.bars.contains(t) }?.name ?? "")
             for j in 0..<matrix.width { text += ",\(matrix[t, j])" }
             text += "\n"
             if text.utf8.count > 1 << 20 { handle.write(Data(text.utf8)); text = "" }

@@ -43,7 +43,11 @@ struct BenchLoad: ParsableCommand {
         var dataset: MarketDataset?
         for _ in 0..<rounds {
             let start = DispatchTime.now().uptimeNanoseconds
-            dataset = try loadMarket(spec.data, baseDirectory: folder.isEmpty ? "." : folder)
+            do {
+                dataset = try loadMarket(spec.data, baseDirectory: folder.isEmpty ? "." : folder)
+            } catch let error as MarketDataError {
+                throw CLIError("\(path): data: \(error.description)")
+            }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         struct Result: Encodable {
