@@ -115,7 +115,9 @@ struct PretrainData {
 
     init(environment path: String, labels config: EventLabelConfig, file: String) throws {
         setup = try MarketSetup(path: path)
-        do { labels = try EventLabels.compute(setup.dataset.panel, config: config) } catch let e as MarketDataError {
+        do {
+            labels = try EventLabels.compute(setup.dataset.panel, side: setup.dataset.side, config: config)
+        } catch let e as MarketDataError {
             throw ConfigError("\(file): \(e.description)")
         }
         spec = AgentSpec(of: try setup.environment(.train))
