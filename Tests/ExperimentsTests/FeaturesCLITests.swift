@@ -35,10 +35,13 @@ import Testing
     }
 
     @Test func badInputIsOneLine() throws {
-        let missing = try runCLI(["features", "environments/nowhere.yaml", "--out", "/tmp/x.csv"])
+        let dir = try temporaryDirectory()
+        let missing = try runCLI(["features", "environments/nowhere.yaml", "--out", dir + "/x.csv"])
         #expect(missing.failsWithOneErrorLine && missing.stderr.contains("nowhere.yaml"), "\(missing.stderr)")
-        let folder = try runCLI(["features", "environments/sp500-vix.yaml", "--out", "/no/such/folder/f.csv"])
-        #expect(folder.failsWithOneErrorLine && folder.stderr.contains("--out /no/such/folder/f.csv"),
+        // A folder that cannot be made (a file stands in its place).
+        try "".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
+        let folder = try runCLI(["features", "environments/sp500-vix.yaml", "--out", dir + "/file/f.csv"])
+        #expect(folder.failsWithOneErrorLine && folder.stderr.contains("--out \(dir)/file/f.csv"),
                 "\(folder.stderr)")
         let split = try runCLI(["features", "environments/sp500-vix.yaml", "--split", "holdout"])
         #expect(split.failsWithOneErrorLine && split.stderr.contains("--split"), "\(split.stderr)")
