@@ -58,7 +58,7 @@ struct SweepStart: ParsableCommand {
                 + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(db.path)")
         }
         let pool = LocalPool(sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(),
-                             executable: currentExecutable(), logFolder: db.folder + "/sweeps/" + sweep.name)
+                             executable: currentExecutable(), logFolder: (db.folder ?? "runs") + "/sweeps/" + sweep.name)
         print("running \(pool.jobs) at a time; logs in \(pool.logFolder)")
         try pool.run { line in print(line) }
         let status = try SweepStatus(sweep.name, store: db)
