@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import RunStore
+
+/// A PostgreSQL database for the CLI tests (`TRADESIM_TEST_POSTGRES_URL`, password in `PGPASSWORD` or `~/.pgpass`):
+/// a store URL in a fresh schema of its own, or nil when none is set.
+func postgresTestStore(_ name: String) -> String? {
+    guard let url = ProcessInfo.processInfo.environment["TRADESIM_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
+    let schema = "cli_\(name)_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    return url + (url.contains("?") ? "&" : "?") + "schema=" + schema
+}
+
+/// Drops the schema of a store made by `postgresTestStore`.
+func dropPostgresTestStore(_ url: String?) {
+    guard let url, let location = try? PostgresLocation(url) else { return }
+    try? PostgresBackend(location: location, busyTimeout: 5, create: false, migrating: false).dropSchema()
+}
+
+/// Runs trained in one store, copied into a second and from there into a third (PostgreSQL → SQLite → PostgreSQL when
+/// a test database is set, else SQLite files), compare the same on all three, and copying again adds nothing.
+@Test func copiedStoresCompareIdentically() throws {
+    let t = try tinyExperiment(steps: 200, seeds: "[3, 4]")
+    let first = postgresTestStore("first") ?? t.dir + "/first.sqlite"
+    let third = postgresTestStore("third") ?? t.dir + "/third.sqlite"
+    defer { [first, third].forEach(dropPostgresTestStore) }
+    let middle = t.dir + "/middle.sqlite"
+    let train = try runCLI(["train", t.experiment, "--store", first, "--checkpoints", t.dir + "/checkpoints"])
+    #expect(train.status == 0, "\(train.stderr)")
+    let copy = try runCLI(["store", "copy", first, middle])
+    #expect(copy.status == 0, "\(copy.stderr)")
+    #expect(copy.stdout.hasPrefix("copied 2 runs ("), "\(copy.stdout)")
+    #expect(try runCLI(["store", "copy", middle, third]).status == 0)
+
+    var outputs: [String] = []
+    for store in [first, middle, third] {
+        let r = try runCLI(["compare", "--experiment", "tiny", "--store", store, "--format", "json"])
+        #expect(r.status == 0, "\(store): \(r.stderr)")
+        outputs.append(r.stdout)
+    }
+    #expect(outputs[0].contains("\"policy\"") && outputs[0] == outputs[1] && outputs[1] == outputs[2])
+
+    // Everything the store API returns is equal, apart from the ids each store gives.
+    let a = try RunStore(path: first), c = try RunStore(path: third)
+    #expect(try a.runs().map(\.name) == c.runs().map(\.name))
+    for (ra, rc) in zip(try a.runs(), try c.runs()) {
+        #expect(ra.startedAt == rc.startedAt && ra.endedAt == rc.endedAt && ra.configJSON == rc.configJSON)
+        let ea = try a.episodes(runId: ra.id!), ec = try c.episodes(runId: rc.id!)
+        #expect(ea.map { var e = $0; e.id = nil; e.runId = 0; return e } == ec.map { var e = $0; e.id = nil; e.runId = 0; return e })
+        for (x, y) in zip(ea, ec) {
+            #expect(try a.steps(episodeId: x.id!).map(\.equity) == c.steps(episodeId: y.id!).map(\.equity))
+        }
+        #expect(try a.metrics(runId: ra.id!).map { [$0.key, "\($0.globalStep)", "\($0.value)"] }
+            == c.metrics(runId: rc.id!).map { [$0.key, "\($0.globalStep)", "\($0.value)"] })
+        #expect(try a.checkpoints(runId: ra.id!).map(\.file) == c.checkpoints(runId: rc.id!).map(\.file))
+    }
+
+    // Twice adds nothing.
+    let again = try runCLI(["store", "copy", middle, third])
+    #expect(again.status == 0 && again.stdout.contains("copied 0 runs (0 steps)") && again.stdout.contains("2 already there"),
+            "\(again.stdout)")
+    #expect(try c.runs().count == 2)
+}
