@@ -8,8 +8,8 @@ import PostgresNIO
 /// lock and waits for the connection's futures on NIO's shared event-loop group (never on Swift's cooperative pool, so
 /// parallel tests cannot starve it). Reads run in `REPEATABLE READ READ ONLY` transactions (one snapshot, as SQLite's
 /// readers); writes in `READ COMMITTED` ones, with `SELECT … FOR UPDATE` or an advisory lock where a check is followed
-/// by an insert. The session runs in UTC with `lock_timeout` set to the store's busy timeout. A connection the server
-/// closed is opened again by the next call.
+/// by an insert. Each transaction runs in UTC with `lock_timeout` set to the store's busy timeout. A connection the
+/// server closed is opened again by the next call.
 final class PostgresBackend: StoreBackend, @unchecked Sendable {
     let location: PostgresLocation
     let busyTimeout: TimeInterval
@@ -62,10 +62,7 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
         var configuration = PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: tls)
-        configuration.options.additionalStartupParameters = [
-            ("application_name", "tradesim"), ("TimeZone", "UTC"),
-            ("lock_timeout", "\(Int((busyTimeout * 1_000).rounded()))"),
-        ] + (location.schema.map { [("search_path", $0)] } ?? [])
+        configuration.options.additionalStartupParameters = [("application_name", "tradesim")]
         let connection = try PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: Self.logger
         ).wait()
@@ -93,6 +90,7 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
         }
         let db = PostgresStoreConnection(connection: connection!, logger: Self.logger)
         try db.execute(begin, [])
+        try db.execute(settings, [])
         do {
             let result = try body(db)
             try db.execute("COMMIT", [])
@@ -101,6 +99,15 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
             _ = try? db.execute("ROLLBACK", [])
             throw error
         }
+    }
+
+    /// The transaction's settings: UTC (dates are bound as UTC text), the lock timeout, the store's schema. Set in
+    /// each transaction (`set_config(…, true)`), not for the session, so that a pooler in transaction mode (pgbouncer)
+    /// can hand each transaction another server connection.
+    private var settings: String {
+        let timeout = Int((busyTimeout * 1_000).rounded())
+        return "SELECT set_config('TimeZone', 'UTC', true), set_config('lock_timeout', '\(timeout)', true)"
+            + (location.schema.map { ", set_config('search_path', '\($0)', true)" } ?? "")
     }
 
     /// Drops the store's schema with everything in it (a test's schema at its end).

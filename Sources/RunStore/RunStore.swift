@@ -60,6 +60,15 @@ public final class RunStore: Sendable {
     /// The connections of a SQLite store, for tests that reach behind the API (a PostgreSQL store has none).
     var pool: DatabasePool { (backend as! SQLiteBackend).pool }
 
+    /// Drops the PostgreSQL schema this store lives in (its URL's `schema=`) with everything in it: for benchmarks and
+    /// tests that made a store of their own. A SQLite store, or one without a schema, is an error.
+    public func dropSchema() throws {
+        guard let backend = backend as? PostgresBackend, backend.location.schema != nil else {
+            throw RunStoreError(path: path, reason: "not a PostgreSQL store with a schema of its own")
+        }
+        do { try backend.dropSchema() } catch { throw wrapped(error, "cannot drop the store's schema") }
+    }
+
     /// Whether `path` names a PostgreSQL store (a `postgresql://` URL) rather than a SQLite file.
     public static func isURL(_ path: String) -> Bool { PostgresLocation.isURL(path) }
 
