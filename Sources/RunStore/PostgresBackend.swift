@@ -35,6 +35,13 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
         }
         guard migrating else { return }
         do {
+            if let schema = location.schema, create {
+                // Processes creating the same schema at once take turns (IF NOT EXISTS alone can race).
+                try write { db in
+                    try db.execute(db.dialect.serialize!, [])
+                    try db.execute("CREATE SCHEMA IF NOT EXISTS \(schema)", [])
+                }
+            }
             try RunStoreSchema.migrate(self, path: location.shown, create: create)
         } catch let error as RunStoreError {
             throw error
@@ -63,14 +70,9 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: tls)
         configuration.options.additionalStartupParameters = [("application_name", "tradesim")]
-        let connection = try PostgresConnection.connect(
+        return try PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: Self.logger
         ).wait()
-        if let schema = location.schema {
-            _ = try connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"),
-                                     logger: Self.logger).wait()
-        }
-        return connection
     }
 
     func write<T>(_ body: (any StoreConnection) throws -> T) throws -> T {

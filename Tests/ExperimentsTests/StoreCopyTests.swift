@@ -2,20 +2,6 @@ import Foundation
 import Testing
 @testable import RunStore
 
-/// A PostgreSQL database for the CLI tests (`TRADESIM_TEST_POSTGRES_URL`, password in `PGPASSWORD` or `~/.pgpass`):
-/// a store URL in a fresh schema of its own, or nil when none is set.
-func postgresTestStore(_ name: String) -> String? {
-    guard let url = ProcessInfo.processInfo.environment["TRADESIM_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
-    let schema = "cli_\(name)_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
-    return url + (url.contains("?") ? "&" : "?") + "schema=" + schema
-}
-
-/// Drops the schema of a store made by `postgresTestStore`.
-func dropPostgresTestStore(_ url: String?) {
-    guard let url, let location = try? PostgresLocation(url) else { return }
-    try? PostgresBackend(location: location, busyTimeout: 5, create: false, migrating: false).dropSchema()
-}
-
 /// Runs trained in one store, copied into a second and from there into a third (PostgreSQL → SQLite → PostgreSQL when
 /// a test database is set, else SQLite files), compare the same on all three, and copying again adds nothing.
 @Test func copiedStoresCompareIdentically() throws {
