@@ -41,7 +41,10 @@ extension RunStore {
 
     /// Copies one run unless a run of its name is here; returns whether it did.
     private func copyRun(_ run: RunRecord, from source: RunStore, report: inout StoreCopyReport) throws -> Bool {
-        let metrics = try source.metrics(runId: run.id!)
+        // Metrics and trades in the order they were written, so the new ids keep it.
+        let metrics = try source.read("cannot read metrics of run \(run.name)") { db in
+            try db.fetchAll(MetricRecord.self, "SELECT * FROM metric WHERE runId = ? ORDER BY id", sqlArguments(run.id))
+        }
         let checkpoints = try source.checkpoints(runId: run.id!)
         let episodes = try source.episodes(runId: run.id!)
         var steps = 0
@@ -59,7 +62,11 @@ extension RunStore {
                 let episodeId = try db.insert(e, into: "episode")!
                 let episodeSteps = try source.steps(episodeId: episode.id!)
                 try db.insertSteps(episodeSteps, episodeId: episodeId)
-                try Self.insertTrades(try source.trades(episodeId: episode.id!), episodeId: episodeId, db)
+                let trades = try source.read("cannot read trades of run \(run.name)") { db in
+                    try db.fetchAll(TradeRecord.self, "SELECT * FROM trade WHERE episodeId = ? ORDER BY id",
+                                    sqlArguments(episode.id))
+                }
+                try Self.insertTrades(trades, episodeId: episodeId, db)
                 steps += episodeSteps.count
             }
             try Self.insertMetrics(metrics, runId: runId, db)
@@ -82,17 +89,14 @@ extension RunStore {
             guard try db.count("SELECT COUNT(*) FROM sweep WHERE name = ?", sqlArguments(sweep.name)) == 0 else {
                 return false
             }
-            var s = sweep
-            s.id = nil
-            let sweepId = try db.insert(s, into: "sweep")!
-            for var t in trials {
-                t.id = nil
-                t.sweepId = sweepId
+            let remapped = try trials.map { trial in
+                var t = trial
                 t.runId = try t.runId.flatMap { runNames[$0] }.flatMap { name in
                     try db.values(Int64.self, "SELECT id FROM run WHERE name = ?", sqlArguments(name)).first ?? nil
                 }
-                try db.insert(t, into: "trial", returningID: false)
+                return t
             }
+            _ = try insertSweep(sweep, trials: remapped, db)
             return true
         }
     }

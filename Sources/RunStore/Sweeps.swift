@@ -101,16 +101,22 @@ extension RunStore {
             guard try db.count("SELECT COUNT(*) FROM sweep WHERE name = ?", sqlArguments(sweep.name)) == 0 else {
                 throw RunStoreError(path: path, reason: "a sweep named '\(sweep.name)' exists (resume it with --resume)")
             }
-            var sweep = sweep
-            sweep.id = nil
-            let id = try db.insert(sweep, into: "sweep")!
-            for var t in trials {
-                t.id = nil
-                t.sweepId = id
-                try db.insert(t, into: "trial", returningID: false)
-            }
+            let id = try insertSweep(sweep, trials: trials, db)
             return try db.fetchOne(SweepRecord.self, "SELECT * FROM sweep WHERE id = ?", sqlArguments(id))!
         }
+    }
+
+    /// Inserts a sweep and its trials with new ids (inside the caller's transaction) and returns the sweep's id.
+    func insertSweep(_ sweep: SweepRecord, trials: [TrialRecord], _ db: any StoreConnection) throws -> Int64 {
+        var sweep = sweep
+        sweep.id = nil
+        let id = try db.insert(sweep, into: "sweep")!
+        for var t in trials {
+            t.id = nil
+            t.sweepId = id
+            try db.insert(t, into: "trial", returningID: false)
+        }
+        return id
     }
 
     /// Sweeps in creation order.

@@ -24,6 +24,18 @@ import Testing
         outputs.append(r.stdout)
     }
     #expect(outputs[0].contains("\"policy\"") && outputs[0] == outputs[1] && outputs[1] == outputs[2])
+    // The other reading commands print the same on every store too.
+    let name = try #require(try RunStore(path: first).runs().first?.name)
+    for command in [["runs"], ["export", name, "--what", "steps", "--format", "csv"], ["replay", name, "--limit", "20"],
+                    ["export", name, "--what", "metrics", "--format", "jsonl"]] {
+        let printed = try [first, middle, third].map { try runCLI(command + ["--store", $0]) }
+        #expect(printed.allSatisfy { $0.status == 0 }, "\(command): \(printed.map(\.stderr))")
+        #expect(printed[0].stdout.count > 100 && printed.allSatisfy { $0.stdout == printed[0].stdout }, "\(command)")
+    }
+    for store in [first, third] {
+        let report = try runCLI(["report", name, "--store", store, "--out", t.dir + "/report.html"])
+        #expect(report.status == 0, "\(report.stderr)")
+    }
 
     // Everything the store API returns is equal, apart from the ids each store gives.
     let a = try RunStore(path: first), c = try RunStore(path: third)
@@ -45,4 +57,20 @@ import Testing
     #expect(again.status == 0 && again.stdout.contains("copied 0 runs (0 steps)") && again.stdout.contains("2 already there"),
             "\(again.stdout)")
     #expect(try c.runs().count == 2)
+}
+
+/// A sweep copied with `--sweep` keeps its trials linked to their runs: `sweep results` ranks the same on the copy
+/// (in PostgreSQL when a test database is set).
+@Test func copiedSweepGivesTheSameResults() throws {
+    let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4, 1.0e-3]", steps: 120)
+    #expect(try runCLI(["sweep", t.experiment, "--jobs", "2"]).status == 0)
+    let copy = postgresTestStore("sweep") ?? t.dir + "/copy.sqlite"
+    defer { dropPostgresTestStore(copy) }
+    let r = try runCLI(["store", "copy", t.store, copy, "--sweep", "sw"])
+    #expect(r.status == 0 && r.stdout.hasPrefix("copied 4 runs") && r.stdout.contains("1 sweeps"), "\(r.stdout)\(r.stderr)")
+    let results = try [t.store, copy].map { try runCLI(["sweep", "results", "sw", "--store", $0, "--blocks", "4", "--format", "json"]) }
+    #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+    #expect(results[0].stdout.contains("ranking") && results[0].stdout == results[1].stdout)
+    let status = try runCLI(["sweep", "status", "sw", "--store", copy])
+    #expect(status.status == 0 && status.stdout.contains("finished"), "\(status.stdout)\(status.stderr)")
 }
