@@ -103,13 +103,13 @@ public enum RunStoreSchema {
             ]),
             ("v1-create-step", [
                 """
-                CREATE TABLE "step" ("episodeId" INTEGER NOT NULL REFERENCES "episode"("id") ON DELETE CASCADE, \
+                CREATE TABLE "step" ("episodeId" INTEGER NOT NULL\(dialect == .sqlite ? stepReference : ""), \
                 "barIndex" INTEGER NOT NULL, "timestamp" INTEGER NOT NULL, "action" DOUBLE NOT NULL, \
                 "position" DOUBLE NOT NULL, "positionsJSON" TEXT NOT NULL DEFAULT '', "fillPrice" DOUBLE NOT NULL, \
                 "reward" DOUBLE NOT NULL, "equity" DOUBLE NOT NULL, "cost" DOUBLE NOT NULL, \
                 PRIMARY KEY ("episodeId", "barIndex")) WITHOUT ROWID
                 """,
-            ]),
+            ] + (dialect == .postgres ? postgresStepReference : [])),
             ("v1-create-trade", [
                 """
                 CREATE TABLE "trade" ("id" INTEGER PRIMARY KEY, \
@@ -177,6 +177,41 @@ public enum RunStoreSchema {
         ]
         return list.map { ($0.0, $0.1.map(dialect.ddl)) }
     }
+
+    /// The step's key to its episode on SQLite.
+    static let stepReference = #" REFERENCES "episode"("id") ON DELETE CASCADE"#
+
+    /// The same key on PostgreSQL, checked once per statement instead of once per row: a row-level foreign key costs
+    /// 5–14 µs a row there (7× the insert itself; `bench store` fell from about 250k to 75k rows/s). After an insert
+    /// into `step`, any row whose episode does not exist fails the statement; deleting episodes deletes their steps.
+    /// The functions keep the store's schema as their search path. (Nothing updates `step.episodeId` or `episode.id`.)
+    static let postgresStepReference = [
+        """
+        CREATE FUNCTION step_episode_check() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM inserted_steps s WHERE NOT EXISTS (SELECT 1 FROM episode e WHERE e.id = s.episodeId))
+            THEN
+                RAISE foreign_key_violation USING MESSAGE = 'FOREIGN KEY constraint failed', TABLE = 'step';
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        """
+        CREATE TRIGGER step_episode_check AFTER INSERT ON step REFERENCING NEW TABLE AS inserted_steps
+        FOR EACH STATEMENT EXECUTE FUNCTION step_episode_check()
+        """,
+        """
+        CREATE FUNCTION step_episode_cascade() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+        BEGIN
+            DELETE FROM step WHERE episodeId IN (SELECT id FROM deleted_episodes);
+            RETURN NULL;
+        END $$
+        """,
+        """
+        CREATE TRIGGER step_episode_cascade AFTER DELETE ON episode REFERENCING OLD TABLE AS deleted_episodes
+        FOR EACH STATEMENT EXECUTE FUNCTION step_episode_cascade()
+        """,
+    ]
 
     /// The identifiers recorded in the store's `grdb_migrations` table (none in an empty database).
     static func appliedMigrations(_ db: any StoreConnection) throws -> [String] {

@@ -153,6 +153,8 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
                 .flatMap { $0.split(separator: ")", maxSplits: 1).first }
             let columns = key.map { $0.split(separator: ",").map { "\(table).\(canonical($0.trimmed))" } }
             return "UNIQUE constraint failed: " + (columns?.joined(separator: ", ") ?? message)
+        case "23503":  // foreign_key_violation
+            return "FOREIGN KEY constraint failed"
         case "55P03", "40P01":  // lock_not_available, deadlock_detected
             return "database is locked by another writer (waited \(RunStoreError.formatSeconds(busyTimeout)))"
         case "28P01", "28000":  // invalid_password, invalid_authorization_specification

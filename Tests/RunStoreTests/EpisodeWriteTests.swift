@@ -38,6 +38,23 @@ import Testing
         #expect(try store.integrityCheck() == "ok")
     }
 
+    /// A step row needs its episode, and deleting an episode deletes its steps (on PostgreSQL by statement-level
+    /// triggers, see `RunStoreSchema.postgresStepReference`).
+    @Test(arguments: Backend.all) func stepsBelongToAnEpisode(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("keys.sqlite"))
+        let run = try makeRun(store)
+        let kept = try store.writeEpisode(makeEpisode(runId: run.id!, index: 0), steps: makeSteps(7))
+        let gone = try store.writeEpisode(makeEpisode(runId: run.id!, index: 1), steps: makeSteps(5))
+        #expect(throws: RunStoreError(path: store.path, reason: "orphan: FOREIGN KEY constraint failed")) {
+            try store.write("orphan") { db in try db.insertSteps(makeSteps(3, firstBar: 100), episodeId: gone + 100) }
+        }
+        try execute(store, "DELETE FROM episode WHERE id = ?", sqlArguments(gone))
+        #expect(try scalar(store, "SELECT COUNT(*) FROM step") == 7)
+        #expect(try scalar(store, "SELECT COUNT(*) FROM step WHERE episodeId = ?", sqlArguments(kept)) == 7)
+        #expect(try store.integrityCheck() == "ok")
+    }
+
     @Test(arguments: Backend.all) func partialAndEmptyStepLists(_ backend: Backend) throws {
         let stores = try TestStores(backend)
         let store = try RunStore(path: stores.path("partial.sqlite"))
