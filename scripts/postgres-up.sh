@@ -36,11 +36,14 @@ start_cluster() {
 
 create_role_and_databases() {
   runuser -u postgres -- psql -qAt -v ON_ERROR_STOP=1 >&2 <<'SQL'
-SELECT 'CREATE ROLE tradesim LOGIN CREATEDB PASSWORD ''tradesim''' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tradesim')
+SELECT 'CREATE ROLE tradesim LOGIN CREATEDB PASSWORD ''tradesim'''
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tradesim')
 \gexec
-SELECT 'CREATE DATABASE tradesim OWNER tradesim' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tradesim')
+SELECT 'CREATE DATABASE tradesim OWNER tradesim'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tradesim')
 \gexec
-SELECT 'CREATE DATABASE tradesim_test OWNER tradesim' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tradesim_test')
+SELECT 'CREATE DATABASE tradesim_test OWNER tradesim'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tradesim_test')
 \gexec
 SQL
 }

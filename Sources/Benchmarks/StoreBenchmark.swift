@@ -8,7 +8,9 @@ import RunStore
 /// - Returns: the step rows inserted and the seconds they took; `rows / seconds` is the insert rate.
 /// - Throws: `RunStoreError` if `path` already exists (the benchmark never touches an existing store) or a write fails.
 public func benchmarkStepInserts(path: String, episodes: Int, stepsPerEpisode: Int) throws -> (rows: Int, seconds: Double) {
-    if RunStore.isURL(path) ? (try? RunStore(path: path, create: false)) != nil : FileManager.default.fileExists(atPath: path) {
+    let exists = RunStore.isURL(path) ? (try? RunStore(path: path, create: false)) != nil
+        : FileManager.default.fileExists(atPath: path)
+    if exists {
         throw RunStoreError(path: path, reason: "already exists; the benchmark writes a new store")
     }
     let store = try RunStore(path: path)

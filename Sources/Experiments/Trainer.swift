@@ -293,8 +293,8 @@ struct TrainingSession {
             throw RunStateError(
                 "\(store.path): run name '\(run.name)' is not a plain folder name; refusing to write its checkpoint")
         }
-        let directory = URL(fileURLWithPath: try checkpointRoot(spec.checkpoints, store: store)).appendingPathComponent(run.name)
-            .appendingPathComponent("step-\(step)")
+        let directory = URL(fileURLWithPath: try checkpointRoot(spec.checkpoints, store: store))
+            .appendingPathComponent(run.name).appendingPathComponent("step-\(step)")
         do {
             try agent.save(to: directory)
             var saved = state

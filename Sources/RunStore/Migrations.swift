@@ -189,8 +189,8 @@ public enum RunStoreSchema {
         """
         CREATE FUNCTION step_episode_check() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
         BEGIN
-            IF EXISTS (SELECT 1 FROM inserted_steps s WHERE NOT EXISTS (SELECT 1 FROM episode e WHERE e.id = s.episodeId))
-            THEN
+            IF EXISTS (SELECT 1 FROM inserted_steps s
+                       WHERE NOT EXISTS (SELECT 1 FROM episode e WHERE e.id = s.episodeId)) THEN
                 RAISE foreign_key_violation USING MESSAGE = 'FOREIGN KEY constraint failed', TABLE = 'step';
             END IF;
             RETURN NULL;
@@ -229,7 +229,8 @@ public enum RunStoreSchema {
         let known = migrations(backend.dialect)
         let applied = try backend.read { db in try appliedMigrations(db) }
         if !Set(applied).isSubset(of: known.map(\.identifier)) {
-            throw RunStoreError(path: path, reason: "written by a newer version of tradesim (unknown schema migrations)")
+            let reason = "written by a newer version of tradesim (unknown schema migrations)"
+            throw RunStoreError(path: path, reason: reason)
         }
         if applied.isEmpty && !create {
             throw RunStoreError(path: path, reason: "no run store here (the database has no tradesim tables)")
@@ -241,7 +242,8 @@ public enum RunStoreSchema {
             let done = Set(try appliedMigrations(db))  // another process may have migrated meanwhile
             for migration in known where !done.contains(migration.identifier) {
                 for statement in migration.statements { try db.execute(statement, []) }
-                try db.execute("INSERT INTO grdb_migrations (identifier) VALUES (?)", sqlArguments(migration.identifier))
+                try db.execute("INSERT INTO grdb_migrations (identifier) VALUES (?)",
+                               sqlArguments(migration.identifier))
             }
         }
     }

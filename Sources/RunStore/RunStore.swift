@@ -114,8 +114,8 @@ public final class RunStore: Sendable {
     public func createRun(experiment: String, agent: String, seed: Int64, experimentYAML: String, configJSON: String,
                           configHash: String, codeVersion: String, startedAt: Date = Date()) throws -> RunRecord {
         try write("cannot create run") { db in
-            var run = RunRecord(name: "\(experiment)__\(agent)__\(seed)__\(Int64(startedAt.timeIntervalSince1970.rounded(.down)))",
-                                experiment: experiment, agent: agent, experimentYAML: experimentYAML,
+            let time = Int64(startedAt.timeIntervalSince1970.rounded(.down))
+            var run = RunRecord(name: "\(experiment)__\(agent)__\(seed)__\(time)", experiment: experiment, agent: agent, experimentYAML: experimentYAML,
                                 configJSON: configJSON, configHash: configHash, codeVersion: codeVersion, seed: seed,
                                 status: .running, startedAt: startedAt, ownerPid: Int64(getpid()),
                                 ownerHost: RunOwner.host, heartbeatAt: Date())
@@ -206,8 +206,9 @@ public final class RunStore: Sendable {
     /// The one run whose name starts with `prefix` (an exact name wins); none or several is an error.
     public func run(namePrefix prefix: String) throws -> RunRecord {
         try read("cannot read run") { db in
-            let matches = try db.fetchAll(RunRecord.self, "SELECT * FROM run WHERE substr(name, 1, length(?)) = ? ORDER BY id",
-                                          sqlArguments(prefix, prefix))
+            let matches = try db.fetchAll(
+                RunRecord.self, "SELECT * FROM run WHERE substr(name, 1, length(?)) = ? ORDER BY id",
+                sqlArguments(prefix, prefix))
             if let exact = matches.first(where: { $0.name == prefix }) { return RunOwner.observed(exact) }
             guard let first = matches.first else {
                 throw RunStoreError(path: path, reason: "no run named '\(prefix)…'")
@@ -251,15 +252,17 @@ public final class RunStore: Sendable {
 
     /// Renews the lease of a running run owned by this process (inside the caller's transaction).
     static func renewLease(runId: Int64, _ db: any StoreConnection) throws {
-        try db.execute("UPDATE run SET heartbeatAt = ? WHERE id = ? AND status = 'running' AND ownerPid = ? AND ownerHost = ?",
-                       sqlArguments(Date(), runId, Int64(getpid()), RunOwner.host))
+        try db.execute("""
+            UPDATE run SET heartbeatAt = ? WHERE id = ? AND status = 'running' AND ownerPid = ? AND ownerHost = ?
+            """, sqlArguments(Date(), runId, Int64(getpid()), RunOwner.host))
     }
 
     /// Inserts trades, one statement each.
     static func insertTrades(_ trades: [TradeRecord], episodeId: Int64, _ db: any StoreConnection) throws {
         for t in trades {
             try db.execute("""
-                INSERT INTO trade (episodeId, barIndex, timestamp, asset, quantity, price, cost) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO trade (episodeId, barIndex, timestamp, asset, quantity, price, cost)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, sqlArguments(episodeId, t.barIndex, t.timestamp, t.asset, t.quantity, t.price, t.cost))
         }
     }
@@ -278,10 +281,12 @@ public final class RunStore: Sendable {
         try read("cannot read episodes of run \(runId)") { db in
             try requireRun(runId, db)
             if let split {
-                return try db.fetchAll(EpisodeRecord.self, "SELECT * FROM episode WHERE runId = ? AND split = ? ORDER BY id",
+                return try db.fetchAll(EpisodeRecord.self,
+                                       "SELECT * FROM episode WHERE runId = ? AND split = ? ORDER BY id",
                                        sqlArguments(runId, split.rawValue))
             }
-            return try db.fetchAll(EpisodeRecord.self, "SELECT * FROM episode WHERE runId = ? ORDER BY id", sqlArguments(runId))
+            return try db.fetchAll(EpisodeRecord.self, "SELECT * FROM episode WHERE runId = ? ORDER BY id",
+                                   sqlArguments(runId))
         }
     }
 
@@ -298,7 +303,8 @@ public final class RunStore: Sendable {
     public func steps(episodeId: Int64, offset: Int, limit: Int) throws -> (steps: [StepRecord], total: Int) {
         try read("cannot read steps of episode \(episodeId)") { db in
             try requireEpisode(episodeId, db)
-            let page = try db.fetchAll(StepRecord.self, "SELECT * FROM step WHERE episodeId = ? ORDER BY barIndex LIMIT ? OFFSET ?",
+            let page = try db.fetchAll(StepRecord.self,
+                                       "SELECT * FROM step WHERE episodeId = ? ORDER BY barIndex LIMIT ? OFFSET ?",
                                        sqlArguments(episodeId, limit, offset))
             return (page, try db.count("SELECT COUNT(*) FROM step WHERE episodeId = ?", sqlArguments(episodeId)))
         }
@@ -338,7 +344,8 @@ public final class RunStore: Sendable {
         try read("cannot read metrics of run \(runId)") { db in
             try requireRun(runId, db)
             let filter = key == nil ? "" : " AND key = ?"
-            return try db.fetchAll(MetricRecord.self, "SELECT * FROM metric WHERE runId = ?\(filter) ORDER BY key, globalStep, id",
+            return try db.fetchAll(MetricRecord.self,
+                                   "SELECT * FROM metric WHERE runId = ?\(filter) ORDER BY key, globalStep, id",
                                    sqlArguments(runId) + (key.map { sqlArguments($0) } ?? []))
         }
     }
@@ -351,7 +358,8 @@ public final class RunStore: Sendable {
             try requireRun(runId, db)
             let id = try db.insert(CheckpointRecord(runId: runId, globalStep: globalStep, file: recordedPath(file),
                                                     sha256: sha256, createdAt: createdAt), into: "checkpoint")
-            return resolved(try db.fetchOne(CheckpointRecord.self, "SELECT * FROM checkpoint WHERE id = ?", sqlArguments(id))!)
+            let stored = try db.fetchOne(CheckpointRecord.self, "SELECT * FROM checkpoint WHERE id = ?", sqlArguments(id))
+            return resolved(stored!)
         }
     }
 
@@ -362,8 +370,9 @@ public final class RunStore: Sendable {
         try write("cannot add checkpoint to run \(runId)") { db in
             try requireRun(runId, db)
             for f in files {
-                try db.insert(CheckpointRecord(runId: runId, globalStep: globalStep, file: recordedPath(f.file),
-                                               sha256: f.sha256, createdAt: createdAt), into: "checkpoint", returningID: false)
+                let record = CheckpointRecord(runId: runId, globalStep: globalStep, file: recordedPath(f.file),
+                                              sha256: f.sha256, createdAt: createdAt)
+                try db.insert(record, into: "checkpoint", returningID: false)
             }
         }
     }
@@ -372,7 +381,8 @@ public final class RunStore: Sendable {
     public func checkpoints(runId: Int64) throws -> [CheckpointRecord] {
         try read("cannot read checkpoints of run \(runId)") { db in
             try requireRun(runId, db)
-            return try db.fetchAll(CheckpointRecord.self, "SELECT * FROM checkpoint WHERE runId = ? ORDER BY globalStep, id",
+            return try db.fetchAll(CheckpointRecord.self,
+                                   "SELECT * FROM checkpoint WHERE runId = ? ORDER BY globalStep, id",
                                    sqlArguments(runId)).map(resolved)
         }
     }
@@ -408,7 +418,8 @@ public final class RunStore: Sendable {
     public func rollback(runId: Int64, after step: Int64) throws -> Int {
         try write("cannot roll back run \(runId) to step \(step)") { db in
             try requireRun(runId, db)
-            let episodes = try db.execute("DELETE FROM episode WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
+            let episodes = try db.execute("DELETE FROM episode WHERE runId = ? AND globalStep > ?",
+                                          sqlArguments(runId, step))
             try db.execute("DELETE FROM metric WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
             try db.execute("DELETE FROM checkpoint WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
             return episodes
@@ -422,13 +433,15 @@ public final class RunStore: Sendable {
     public func integrityCheck() throws -> String {
         try read("cannot check integrity") { db in
             if db.dialect == .sqlite {
-                return try db.values(String.self, "PRAGMA integrity_check", []).compactMap { $0 }.joined(separator: "\n")
+                let lines = try db.values(String.self, "PRAGMA integrity_check", []).compactMap { $0 }
+                return lines.joined(separator: "\n")
             }
             var problems: [String] = []
             for (child, key, parent) in [("episode", "runId", "run"), ("step", "episodeId", "episode"),
                                          ("trade", "episodeId", "episode"), ("metric", "runId", "run"),
                                          ("checkpoint", "runId", "run"), ("trial", "sweepId", "sweep")] {
-                let orphans = try db.count("SELECT COUNT(*) FROM \(child) WHERE \(key) NOT IN (SELECT id FROM \(parent))", [])
+                let orphans = try db.count(
+                    "SELECT COUNT(*) FROM \(child) WHERE \(key) NOT IN (SELECT id FROM \(parent))", [])
                 if orphans > 0 { problems.append("\(orphans) \(child) rows without their \(parent)") }
             }
             return problems.isEmpty ? "ok" : problems.joined(separator: "\n")

@@ -156,7 +156,8 @@ struct SQLiteConnection: StoreConnection {
     func insertSteps(_ steps: [StepRecord], episodeId: Int64) throws {
         guard !steps.isEmpty else { return }
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, equity, cost)
+            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, equity,
+                              cost)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let handle = statement.sqliteStatement

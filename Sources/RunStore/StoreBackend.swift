@@ -51,7 +51,8 @@ extension StoreConnection {
     }
 
     /// The first column of every row, converted by GRDB (NULL as nil).
-    func values<T: DatabaseValueConvertible>(_ type: T.Type, _ sql: String, _ arguments: [DatabaseValue] = []) throws -> [T?] {
+    func values<T: DatabaseValueConvertible>(_ type: T.Type, _ sql: String,
+                                             _ arguments: [DatabaseValue] = []) throws -> [T?] {
         var values: [T?] = []
         try forEachRow(sql, arguments) { row in values.append(T.fromDatabaseValue(row.values[0])) }
         return values

@@ -31,7 +31,11 @@ extension RunStore {
             selected += try source.runs().filter { ids.contains($0.id!) && !selected.contains($0) }
         }
         for run in selected {
-            if try copyRun(run, from: source, report: &report) { report.runsCopied += 1 } else { report.runsPresent += 1 }
+            if try copyRun(run, from: source, report: &report) {
+                report.runsCopied += 1
+            } else {
+                report.runsPresent += 1
+            }
         }
         for s in sweeps {
             if try copySweep(s, from: source) { report.sweepsCopied += 1 } else { report.sweepsPresent += 1 }
@@ -49,7 +53,9 @@ extension RunStore {
         let episodes = try source.episodes(runId: run.id!)
         var steps = 0
         let copied: Bool = try write("cannot copy run \(run.name)") { db in
-            guard try db.count("SELECT COUNT(*) FROM run WHERE name = ?", sqlArguments(run.name)) == 0 else { return false }
+            guard try db.count("SELECT COUNT(*) FROM run WHERE name = ?", sqlArguments(run.name)) == 0 else {
+                return false
+            }
             var row = try source.read("cannot read run \(run.name)") { source in  // as stored, not as observed
                 try source.fetchOne(RunRecord.self, "SELECT * FROM run WHERE id = ?", sqlArguments(run.id))!
             }

@@ -121,13 +121,16 @@ extension RunStore {
 
     /// Sweeps in creation order.
     public func sweeps() throws -> [SweepRecord] {
-        try read("cannot list sweeps") { db in try db.fetchAll(SweepRecord.self, "SELECT * FROM sweep ORDER BY id", []) }
+        try read("cannot list sweeps") { db in
+            try db.fetchAll(SweepRecord.self, "SELECT * FROM sweep ORDER BY id", [])
+        }
     }
 
     /// The sweep named `name`; an unknown name is an error.
     public func sweep(named name: String) throws -> SweepRecord {
         try read("cannot read sweep \(name)") { db in
-            guard let s = try db.fetchOne(SweepRecord.self, "SELECT * FROM sweep WHERE name = ?", sqlArguments(name)) else {
+            let found = try db.fetchOne(SweepRecord.self, "SELECT * FROM sweep WHERE name = ?", sqlArguments(name))
+            guard let s = found else {
                 throw RunStoreError(path: path, reason: "no sweep named '\(name)'")
             }
             return s
@@ -137,7 +140,8 @@ extension RunStore {
     /// The trials of a sweep by index.
     public func trials(sweepId: Int64) throws -> [TrialRecord] {
         try read("cannot read the trials of sweep \(sweepId)") { db in
-            try db.fetchAll(TrialRecord.self, #"SELECT * FROM trial WHERE sweepId = ? ORDER BY "index""#, sqlArguments(sweepId))
+            try db.fetchAll(TrialRecord.self, #"SELECT * FROM trial WHERE sweepId = ? ORDER BY "index""#,
+                            sqlArguments(sweepId))
         }
     }
 
@@ -204,8 +208,9 @@ extension RunStore {
     /// Marks a trial finished, or failed with its error line.
     public func endTrial(sweepId: Int64, index: Int64, failure: String? = nil) throws {
         try write("cannot update trial \(index) of sweep \(sweepId)") { db in
+            let status = failure == nil ? TrialStatus.finished : .failed
             try db.execute(#"UPDATE trial SET status = ?, message = ? WHERE sweepId = ? AND "index" = ?"#,
-                           sqlArguments((failure == nil ? TrialStatus.finished : .failed).rawValue, failure, sweepId, index))
+                           sqlArguments(status.rawValue, failure, sweepId, index))
         }
     }
 

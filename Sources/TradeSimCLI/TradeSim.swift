@@ -6,7 +6,8 @@ import NeuralCore
 struct TradeSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tradesim",
-        abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite or PostgreSQL.",
+        abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite or "
+            + "PostgreSQL.",
         version: "0.1.0",
         subcommands: [CheckEnv.self, AuditCommand.self, TrainCommand.self, PretrainCommand.self, EvaluateCommand.self, RunsCommand.self,
                       ExportCommand.self, ReplayCommand.self, MetricsCommand.self, CompareCommand.self, ReportCommand.self,

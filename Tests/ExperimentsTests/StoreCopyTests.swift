@@ -43,7 +43,13 @@ import Testing
     for (ra, rc) in zip(try a.runs(), try c.runs()) {
         #expect(ra.startedAt == rc.startedAt && ra.endedAt == rc.endedAt && ra.configJSON == rc.configJSON)
         let ea = try a.episodes(runId: ra.id!), ec = try c.episodes(runId: rc.id!)
-        #expect(ea.map { var e = $0; e.id = nil; e.runId = 0; return e } == ec.map { var e = $0; e.id = nil; e.runId = 0; return e })
+        let unkeyed = { (e: EpisodeRecord) -> EpisodeRecord in
+            var e = e
+            e.id = nil
+            e.runId = 0
+            return e
+        }
+        #expect(ea.map(unkeyed) == ec.map(unkeyed))
         for (x, y) in zip(ea, ec) {
             #expect(try a.steps(episodeId: x.id!).map(\.equity) == c.steps(episodeId: y.id!).map(\.equity))
         }
@@ -54,8 +60,8 @@ import Testing
 
     // Twice adds nothing.
     let again = try runCLI(["store", "copy", middle, third])
-    #expect(again.status == 0 && again.stdout.contains("copied 0 runs (0 steps)") && again.stdout.contains("2 already there"),
-            "\(again.stdout)")
+    #expect(again.status == 0 && again.stdout.contains("copied 0 runs (0 steps)")
+            && again.stdout.contains("2 already there"), "\(again.stdout)")
     #expect(try c.runs().count == 2)
 }
 
@@ -67,8 +73,11 @@ import Testing
     let copy = postgresTestStore("sweep") ?? t.dir + "/copy.sqlite"
     defer { dropPostgresTestStore(copy) }
     let r = try runCLI(["store", "copy", t.store, copy, "--sweep", "sw"])
-    #expect(r.status == 0 && r.stdout.hasPrefix("copied 4 runs") && r.stdout.contains("1 sweeps"), "\(r.stdout)\(r.stderr)")
-    let results = try [t.store, copy].map { try runCLI(["sweep", "results", "sw", "--store", $0, "--blocks", "4", "--format", "json"]) }
+    #expect(r.status == 0 && r.stdout.hasPrefix("copied 4 runs") && r.stdout.contains("1 sweeps"),
+            "\(r.stdout)\(r.stderr)")
+    let results = try [t.store, copy].map {
+        try runCLI(["sweep", "results", "sw", "--store", $0, "--blocks", "4", "--format", "json"])
+    }
     #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
     #expect(results[0].stdout.contains("ranking") && results[0].stdout == results[1].stdout)
     let status = try runCLI(["sweep", "status", "sw", "--store", copy])

@@ -4,12 +4,14 @@ import Testing
 
 /// A PostgreSQL store that cannot be reached or entered fails with one error line that never shows the password.
 @Test(arguments: [
-    ("postgresql://ann:s3cret@127.0.0.1:1/runs", "postgresql://ann@127.0.0.1:1/runs: cannot connect to 127.0.0.1:1 (connection refused)"),
+    ("postgresql://ann:s3cret@127.0.0.1:1/runs",
+     "postgresql://ann@127.0.0.1:1/runs: cannot connect to 127.0.0.1:1 (connection refused)"),
     ("postgresql://ann:s3cret@127.0.0.1:x/runs", "postgresql://ann@127.0.0.1:x/runs: not a PostgreSQL URL"),
     ("postgres://ann:s3cret@[::1:5432/runs", "postgres://ann@[::1:5432/runs: not a PostgreSQL URL"),
 ])
 func unreachableStoreIsOneLineWithoutPassword(_ url: String, _ message: String) throws {
-    for command in [["runs"], ["sweeps"], ["export", "1"], ["store", "copy", url, NSTemporaryDirectory() + "/never.sqlite"]] {
+    let never = NSTemporaryDirectory() + "/never.sqlite"
+    for command in [["runs"], ["sweeps"], ["export", "1"], ["store", "copy", url, never]] {
         let r = try runCLI(command + (command[0] == "store" ? [] : ["--store", url]))
         #expect(r.status != 0 && r.stderrLines.count == 1, "\(command): \(r.stderr)")
         #expect(r.stderr.contains(message), "\(command): \(r.stderr)")

@@ -23,18 +23,20 @@ import Testing
                                 "run_on_experiment_status", "run_on_status", "trade_on_episodeId_barIndex", "trial_on_runId"])
             let stepSQL = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'step'")!
             #expect(stepSQL.contains("WITHOUT ROWID"))
-            #expect(try RunStoreSchema.appliedMigrations(SQLiteConnection(db: db)) == RunStoreSchema.migrationIdentifiers)
+            let applied = try RunStoreSchema.appliedMigrations(SQLiteConnection(db: db))
+            #expect(applied == RunStoreSchema.migrationIdentifiers)
             #expect(try db.columns(in: "step").map(\.name) == ["episodeId", "barIndex", "timestamp", "action", "position",
                                                               "positionsJSON", "fillPrice", "reward", "equity", "cost"])
             #expect(try db.primaryKey("step").columns == ["episodeId", "barIndex"])
             // The very schema GRDB's builder made before the migrations were written as SQL (stores made then and now
             // are alike).
             let runSQL = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'run'")!
-            #expect(runSQL == #"CREATE TABLE "run" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL UNIQUE, "#
+            #expect(runSQL == #"CREATE TABLE "run" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "#
+                + #""name" TEXT NOT NULL UNIQUE, "#
                 + #""experiment" TEXT NOT NULL, "agent" TEXT NOT NULL, "experimentYAML" TEXT NOT NULL, "#
                 + #""configJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "codeVersion" TEXT NOT NULL, "#
-                + #""seed" INTEGER NOT NULL, "status" TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', "#
-                + #"'interrupted')), "startedAt" DATETIME NOT NULL, "endedAt" DATETIME, "message" TEXT, "#
+                + #""seed" INTEGER NOT NULL, "status" TEXT NOT NULL CHECK (status IN ('running', 'finished', "#
+                + #"'failed', 'interrupted')), "startedAt" DATETIME NOT NULL, "endedAt" DATETIME, "message" TEXT, "#
                 + #""ownerPid" INTEGER, "ownerHost" TEXT, "heartbeatAt" DATETIME, "policyStep" INTEGER)"#)
         }
     }
@@ -64,7 +66,8 @@ import Testing
                     ? "SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master ORDER BY name"
                     : """
                     SELECT table_name || ' ' || column_name || ' ' || data_type || ' ' || is_nullable
-                    FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, column_name
+                    FROM information_schema.columns WHERE table_schema = current_schema()
+                    ORDER BY table_name, column_name
                     """)
             }
         }

@@ -148,13 +148,16 @@ import Testing
         let inside = folder + "/checkpoints/a/step-1000/network.safetensors"
         let c1 = try store.addCheckpoint(runId: run.id!, globalStep: 1_000, file: inside, sha256: "aa", createdAt: createdAt)
         let c3 = try store.addCheckpoint(runId: run.id!, globalStep: 3_000, file: "/elsewhere/ckpt-3000.bin", sha256: "cc", createdAt: createdAt)
-        let c2 = try store.addCheckpoint(runId: run.id!, globalStep: 2_000, file: folder + "/./b/../ckpt-2000.bin", sha256: "bb", createdAt: createdAt)
+        let c2 = try store.addCheckpoint(runId: run.id!, globalStep: 2_000, file: folder + "/./b/../ckpt-2000.bin",
+                                         sha256: "bb", createdAt: createdAt)
         try store.addCheckpoint(runId: other.id!, globalStep: 9_000, file: "/other", sha256: "dd", createdAt: createdAt)
         #expect(c1 == CheckpointRecord(id: c1.id, runId: run.id!, globalStep: 1_000, file: inside, sha256: "aa", createdAt: createdAt))
         #expect(c2.file == folder + (backend == .sqlite ? "/ckpt-2000.bin" : "/./b/../ckpt-2000.bin"))
         #expect(try store.latestCheckpoint(runId: run.id!) == c3)
         #expect(try store.checkpoints(runId: run.id!) == [c1, c2, c3])
-        let recorded = try store.backend.read { db in try db.values(String.self, "SELECT file FROM checkpoint ORDER BY globalStep") }
+        let recorded = try store.backend.read { db in
+            try db.values(String.self, "SELECT file FROM checkpoint ORDER BY globalStep")
+        }
         let firstTwo = backend == .sqlite ? ["checkpoints/a/step-1000/network.safetensors", "ckpt-2000.bin"]
             : [inside, folder + "/./b/../ckpt-2000.bin"]
         #expect(recorded == firstTwo + ["/elsewhere/ckpt-3000.bin", "/other"])

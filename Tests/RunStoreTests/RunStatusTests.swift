@@ -21,7 +21,8 @@ import Testing
     try gone.run()
     gone.waitUntilExit()
     let remote = try makeRun(store, seed: 3)
-    try execute(store, "UPDATE run SET ownerPid = ? WHERE id = ?", sqlArguments(Int64(gone.processIdentifier), dead.id!))
+    try execute(store, "UPDATE run SET ownerPid = ? WHERE id = ?",
+                sqlArguments(Int64(gone.processIdentifier), dead.id!))
     try execute(store, "UPDATE run SET ownerHost = 'elsewhere', heartbeatAt = ? WHERE id = ?",
                 sqlArguments(Date().addingTimeInterval(-2 * RunOwner.leaseSeconds), remote.id!))
     #expect(try store.runs().map(\.status) == [.running, .interrupted, .interrupted])

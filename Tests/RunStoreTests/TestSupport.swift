@@ -26,7 +26,8 @@ final class TemporaryDirectory {
 enum Backend: String, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
 
-    static let postgresURL = ProcessInfo.processInfo.environment["TRADESIM_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let postgresURL = ProcessInfo.processInfo.environment["TRADESIM_TEST_POSTGRES_URL"]
+        .flatMap { $0.isEmpty ? nil : $0 }
     static let all: [Backend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
     var testDescription: String { rawValue }
 }
@@ -50,7 +51,8 @@ final class TestStores {
             return dir.file(name)
         case .postgres:
             let stem = (name as NSString).deletingPathExtension.lowercased().filter { $0.isLetter || $0.isNumber }
-            let schema = "t_\(stem)_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+            let schema = "t_\(stem)_"
+                + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
             schemas.append(schema)
             return Backend.postgresURL! + (Backend.postgresURL!.contains("?") ? "&" : "?") + "schema=" + schema
         }

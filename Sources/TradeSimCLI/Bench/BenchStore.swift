@@ -8,7 +8,8 @@ import Yams
 struct BenchStore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Step rows inserted per second through the run store (one transaction per episode), and the overhead of full per-step logging on a DQN training run.",
+        abstract: "Step rows inserted per second through the run store (one transaction per episode), and the overhead "
+            + "of full per-step logging on a DQN training run.",
         discussion: """
             Each measurement writes a new store: a SQLite file in a temporary folder, or with --store postgresql://… a \
             new schema (bench_PID_NAME) in that database, dropped at the end.
@@ -28,13 +29,16 @@ struct BenchStore: ParsableCommand {
     func validate() throws {
         guard episodes >= 1, stepsPerEpisode >= 1 else { throw ValidationError("--episodes and --steps-per-episode must be at least 1") }
         guard trainingSteps >= 0 else { throw ValidationError("--training-steps must be ≥ 0") }
-        if let store, !RunStore.isURL(store) { throw ValidationError("--store must be a postgresql:// URL, got \(store)") }
+        if let store, !RunStore.isURL(store) {
+            throw ValidationError("--store must be a postgresql:// URL, got \(store)")
+        }
     }
 
     /// Where the benchmark's store `name` goes: a file in `dir`, or a schema of its own in the --store database.
     func storePath(_ name: String, in dir: URL) -> String {
         guard let store else { return dir.appendingPathComponent(name + ".sqlite").path }
-        let schema = "bench_\(ProcessInfo.processInfo.processIdentifier)_" + name.replacingOccurrences(of: "-", with: "_")
+        let schema = "bench_\(ProcessInfo.processInfo.processIdentifier)_"
+            + name.replacingOccurrences(of: "-", with: "_")
         return store + (store.contains("?") ? "&" : "?") + "schema=" + schema
     }
 
@@ -47,7 +51,8 @@ struct BenchStore: ParsableCommand {
             if self.store != nil { for path in stores { try? RunStore(path: path).dropSchema() } }
         }
         stores.append(storePath("bench", in: dir))
-        let (rows, seconds) = try benchmarkStepInserts(path: stores[0], episodes: episodes, stepsPerEpisode: stepsPerEpisode)
+        let (rows, seconds) = try benchmarkStepInserts(path: stores[0], episodes: episodes,
+                                                       stepsPerEpisode: stepsPerEpisode)
         var overhead: Double?
         var timings: [Double] = []
         if trainingSteps > 0 {

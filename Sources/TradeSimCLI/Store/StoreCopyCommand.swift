@@ -6,8 +6,8 @@ import RunStore
 struct StoreCopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
-        abstract: "Copy runs (episodes, steps, trades, metrics, checkpoint records) and sweeps (with their trials) from "
-            + "one store into another, e.g. from a cluster's PostgreSQL to a SQLite file.",
+        abstract: "Copy runs (episodes, steps, trades, metrics, checkpoint records) and sweeps (with their trials) "
+            + "from one store into another, e.g. from a cluster's PostgreSQL to a SQLite file.",
         discussion: """
             Without RUN or --sweep, every run and every sweep is copied. Runs and sweeps are matched by name: one \
             that TO has already is left as it is, so copying twice adds nothing. Checkpoint files stay where they are \
