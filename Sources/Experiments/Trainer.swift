@@ -61,6 +61,7 @@ public func runExperiment(
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let plans = try experiment.spec.seeds.map { try RunPlan(experiment, seed: $0) }
     let store = try RunStore(path: storePath ?? experiment.spec.store)
+    _ = try checkpointRoot(experiment.spec.checkpoints, store: store)  // before any run is created
     return try zip(experiment.spec.seeds, plans).map { seed, plan in
         let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
                                       experimentYAML: experiment.yaml, configJSON: plan.configJSON,
@@ -178,6 +179,7 @@ struct TrainingSession {
         self.setup = setup
         self.store = store
         self.state = state
+        _ = try checkpointRoot(config.experiment.checkpoints, store: store)  // before any step is taken
         numeric = NumericGuard(policy: config.experiment.nonFinite)
         let folder = config.experiment.tensorboard
         do {
@@ -336,8 +338,8 @@ struct TrainingSession {
             throw RunStateError(
                 "\(store.path): run name '\(run.name)' is not a plain folder name; refusing to write its checkpoint")
         }
-        let directory = URL(fileURLWithPath: checkpointRoot(spec.checkpoints, store: store)).appendingPathComponent(run.name)
-            .appendingPathComponent("step-\(step)")
+        let directory = URL(fileURLWithPath: try checkpointRoot(spec.checkpoints, store: store))
+            .appendingPathComponent(run.name).appendingPathComponent("step-\(step)")
         do {
             try agent.save(to: directory)
             var saved = state
@@ -424,9 +426,14 @@ struct ResolvedConfig: Codable {
 }
 
 /// The folder that holds the runs' checkpoint folders: `configured` (relative to the working directory), or
-/// `checkpoints/` beside the store file when it is empty.
-func checkpointRoot(_ configured: String, store: RunStore) -> String {
-    configured.isEmpty ? store.folder + "/checkpoints" : absolutePath(configured)
+/// `checkpoints/` beside the store file when it is empty. A PostgreSQL store has no folder, so it needs one configured.
+func checkpointRoot(_ configured: String, store: RunStore) throws -> String {
+    guard configured.isEmpty else { return absolutePath(configured) }
+    guard let folder = store.folder else {
+        throw ConfigError("\(store.path): a PostgreSQL store has no folder for checkpoints; "
+            + "name one with --checkpoints or the experiment's checkpoints key")
+    }
+    return folder + "/checkpoints"
 }
 
 /// The folder of a file path (`.` for a bare name).

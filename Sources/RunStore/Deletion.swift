@@ -9,18 +9,22 @@ extension RunStore {
     ///   for the caller to remove from disk (the store itself never deletes files).
     public func deleteRun(id: Int64) throws -> [String] {
         try write("cannot delete run \(id)") { db in
-            guard let run = try RunRecord.fetchOne(db, key: id) else {
+            guard let run = try db.fetchOne(RunRecord.self, "SELECT * FROM run WHERE id = ?", sqlArguments(id)) else {
                 throw RunStoreError(path: path, reason: "no run with id \(id)")
             }
             if RunOwner.observed(run).status == .running {
                 let owner = "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
                 throw RunStoreError(path: path, reason: "run \(id) (\(run.name)) is running in \(owner); stop it first")
             }
-            let checkpoints = try CheckpointRecord.filter(Column("runId") == id).order(Column("id")).fetchAll(db)
-            try RunRecord.deleteOne(db, key: id)
-            let stored = checkpoints.map(\.file)
-            let kept = try String.fetchSet(db, CheckpointRecord.select(Column("file"), as: String.self)
-                .filter(stored.contains(Column("file"))))
+            let checkpoints = try db.fetchAll(CheckpointRecord.self, "SELECT * FROM checkpoint WHERE runId = ? ORDER BY id",
+                                              sqlArguments(id))
+            try db.execute("DELETE FROM run WHERE id = ?", sqlArguments(id))
+            var kept = Set<String>()
+            for file in Set(checkpoints.map(\.file)) {
+                if try db.count("SELECT COUNT(*) FROM checkpoint WHERE file = ?", sqlArguments(file)) > 0 {
+                    kept.insert(file)
+                }
+            }
             var seen = Set<String>()
             return checkpoints.filter { !kept.contains($0.file) && seen.insert($0.file).inserted }
                 .map { resolved($0).file }

@@ -18,17 +18,17 @@ private func filledRun(_ store: RunStore, _ dir: TemporaryDirectory, seed: Int64
 
 /// Rows of each table that belong to `runId`.
 private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
-    [try scalar(store, "SELECT COUNT(*) FROM run WHERE id = ?", [runId]),
-     try scalar(store, "SELECT COUNT(*) FROM episode WHERE runId = ?", [runId]),
-     try scalar(store, "SELECT COUNT(*) FROM step JOIN episode e ON e.id = episodeId WHERE e.runId = ?", [runId]),
-     try scalar(store, "SELECT COUNT(*) FROM trade JOIN episode e ON e.id = episodeId WHERE e.runId = ?", [runId]),
-     try scalar(store, "SELECT COUNT(*) FROM metric WHERE runId = ?", [runId]),
-     try scalar(store, "SELECT COUNT(*) FROM checkpoint WHERE runId = ?", [runId])]
+    [try scalar(store, "SELECT COUNT(*) FROM run WHERE id = ?", [runId.databaseValue]),
+     try scalar(store, "SELECT COUNT(*) FROM episode WHERE runId = ?", [runId.databaseValue]),
+     try scalar(store, "SELECT COUNT(*) FROM step JOIN episode e ON e.id = episodeId WHERE e.runId = ?", [runId.databaseValue]),
+     try scalar(store, "SELECT COUNT(*) FROM trade JOIN episode e ON e.id = episodeId WHERE e.runId = ?", [runId.databaseValue]),
+     try scalar(store, "SELECT COUNT(*) FROM metric WHERE runId = ?", [runId.databaseValue]),
+     try scalar(store, "SELECT COUNT(*) FROM checkpoint WHERE runId = ?", [runId.databaseValue])]
 }
 
-@Test func deleteRunRemovesItsRowsOnlyAndReturnsItsCheckpointFiles() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("runs.sqlite"))
+@Test(arguments: Backend.all) func deleteRunRemovesItsRowsOnlyAndReturnsItsCheckpointFiles(_ backend: Backend) throws {
+    let stores = try TestStores(backend), dir = stores.dir
+    let store = try RunStore(path: stores.path("runs.sqlite"))
     let doomed = try filledRun(store, dir, seed: 1)
     let kept = try filledRun(store, dir, seed: 2)
     try store.failRun(doomed.id!, message: "boom")
@@ -44,26 +44,23 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
     #expect(try store.integrityCheck() == "ok")
 }
 
-@Test func deleteRunLeavesTheSweepTrialWithoutItsRun() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("runs.sqlite"))
+@Test(arguments: Backend.all) func deleteRunLeavesTheSweepTrialWithoutItsRun(_ backend: Backend) throws {
+    let stores = try TestStores(backend), dir = stores.dir
+    let store = try RunStore(path: stores.path("runs.sqlite"))
     let run = try makeRun(store)
     try store.finishRun(run.id!)
-    try store.pool.write { db in
-        try db.execute(sql: """
-            INSERT INTO sweep (name, experimentPath, experimentYAML, definitionYAML, createdAt, launcher)
-            VALUES ('s', 'e.yaml', '', '', '2026-01-01', 'local');
-            INSERT INTO trial (sweepId, "index", configuration, seed, assignmentsJSON, configHash, status, runId)
-            VALUES (1, 0, 0, 7, '{}', 'h', 'finished', \(run.id!));
-            """)
-    }
+    let sweep = try store.createSweep(SweepRecord(name: "s", experimentPath: "e.yaml", experimentYAML: "", definitionYAML: ""),
+                                      trials: [TrialRecord(index: 0, configuration: 0, seed: 7, assignmentsJSON: "[]",
+                                                           configHash: "h")])
+    try execute(store, "UPDATE trial SET status = 'finished', runId = ? WHERE sweepId = ?",
+                [run.id!.databaseValue, sweep.id!.databaseValue])
     #expect(try store.deleteRun(id: run.id!).isEmpty)
     #expect(try scalar(store, "SELECT COUNT(*) FROM trial WHERE runId IS NULL") == 1)
 }
 
-@Test func deleteRunRefusesARunWhoseProcessIsAliveAndAnUnknownId() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("runs.sqlite"))
+@Test(arguments: Backend.all) func deleteRunRefusesARunWhoseProcessIsAliveAndAnUnknownId(_ backend: Backend) throws {
+    let stores = try TestStores(backend), dir = stores.dir
+    let store = try RunStore(path: stores.path("runs.sqlite"))
     let run = try filledRun(store, dir, seed: 1)  // owned by this (living) process
     let owner = "process \(getpid()) on \(RunOwner.host)"
     let reason = "run \(run.id!) (\(run.name)) is running in \(owner); stop it first"
@@ -73,9 +70,9 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
     #expect(throws: RunStoreError(path: store.path, reason: "no run with id 99")) { try store.deleteRun(id: 99) }
 }
 
-@Test func deleteRunKeepsAFileAnotherRunStillNames() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("runs.sqlite"))
+@Test(arguments: Backend.all) func deleteRunKeepsAFileAnotherRunStillNames(_ backend: Backend) throws {
+    let stores = try TestStores(backend), dir = stores.dir
+    let store = try RunStore(path: stores.path("runs.sqlite"))
     let first = try filledRun(store, dir, seed: 1)
     let second = try makeRun(store, seed: 2)
     let shared = dir.file("checkpoints/\(first.name)/step-1000/network.safetensors")

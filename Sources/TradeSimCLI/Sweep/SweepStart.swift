@@ -57,8 +57,10 @@ struct SweepStart: ParsableCommand {
             print("sweep \(plan.name): \(plan.trials.count) trials (\(configurations) configurations × "
                 + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(db.path)")
         }
+        // A PostgreSQL store has no folder: the logs go to runs/sweeps/NAME in the working directory.
         let pool = LocalPool(sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(),
-                             executable: currentExecutable(), logFolder: db.folder + "/sweeps/" + sweep.name)
+                             executable: currentExecutable(),
+                             logFolder: (db.folder ?? "runs") + "/sweeps/" + sweep.name)
         print("running \(pool.jobs) at a time; logs in \(pool.logFolder)")
         try pool.run { line in print(line) }
         let status = try SweepStatus(sweep.name, store: db)
