@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // System libraries (apt: libopenblas-dev, zlib1g-dev).
@@ -34,7 +35,8 @@ let package = Package(
         .target(name: "MarketData", dependencies: ["CZlib"]),
         .target(name: "TradingEnv", dependencies: ["RLCore", "MarketData"], swiftSettings: vectorISA),
         .target(name: "Agents", dependencies: ["RLCore", "NeuralCore"], swiftSettings: vectorISA),
-        .target(name: "RunStore", dependencies: [grdb, .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        .target(name: "RunStore", dependencies: [grdb, .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                                                 .product(name: "PostgresNIO", package: "postgres-nio")]),
         .target(name: "Experiments",
                 dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", yams,
                                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Plot", package: "Plot")]),

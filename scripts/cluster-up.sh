@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Starts the real components the cluster tests run against, on this one machine (Debian/Ubuntu, as root): PostgreSQL 15
-# with a role and a database, munge, and a one-node Slurm cluster (slurmctld and slurmd). Installs the packages with
-# apt-get when they are missing. Idempotent: what runs already is left alone, and a second call takes about a second.
-# Progress goes to stderr; stdout gets the exports the tests need, so use it as
+# with a role and databases (scripts/postgres-up.sh), munge, and a one-node Slurm cluster (slurmctld and slurmd).
+# Installs the packages with apt-get when they are missing. Idempotent: what runs already is left alone, and a second
+# call takes about a second. Progress goes to stderr; stdout gets the exports the tests need (postgres-up's
+# PGPASSWORD and TRADESIM_TEST_POSTGRES_URL, and TRADESIM_TEST_SLURM), so use it as
 #   eval "$(scripts/cluster-up.sh)"
-# scripts/cluster-down.sh stops what this started (by pid), nothing else.
+# scripts/cluster-down.sh stops what this started (the daemons by pid, PostgreSQL through postgres-down.sh), nothing
+# else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "cluster-up.sh: run as root (it installs packages and starts daemons)" >&2; exit 1; }
@@ -34,28 +36,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
 
-# PostgreSQL: scripts/postgres-up.sh when the repository has it (it prints its exports), else cluster 15/main with a
-# role and a database named tradesim.
-if [ -x scripts/postgres-up.sh ]; then
-  scripts/postgres-up.sh
-else
-  if ! pg_lsclusters -h 15 main | grep -q online; then
-    log "starting PostgreSQL 15"
-    pg_ctlcluster 15 main start
-    started postgresql 15/main
-  fi
-  wait_for "runuser -u postgres -- psql -qAt -c 'select 1'" 30
-  runuser -u postgres -- psql -qAt -v ON_ERROR_STOP=1 >&2 <<'SQL'
-SELECT 'CREATE ROLE tradesim LOGIN PASSWORD ''tradesim'''
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tradesim')
-\gexec
-SELECT 'CREATE DATABASE tradesim OWNER tradesim' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'tradesim')
-\gexec
-SQL
-  port=$(pg_lsclusters -h 15 main | awk '{print $3}')
-  echo "export PGPASSWORD=tradesim"
-  echo "export TRADESIM_TEST_POSTGRES_URL=postgresql://tradesim@127.0.0.1:$port/tradesim"
-fi
+# PostgreSQL: scripts/postgres-up.sh (role, databases); its exports go on to stdout with ours.
+scripts/postgres-up.sh
 
 # munge: the key, its folders owned by munge, the daemon as the munge user.
 [ -s /etc/munge/munge.key ] || mungekey --create

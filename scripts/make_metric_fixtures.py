@@ -3,7 +3,9 @@
 Computed with empyrical-reloaded (annual return, volatility, Sharpe, Sortino, max drawdown, Calmar), quantstats
 (win rate, average win / loss), scipy (population skewness, raw kurtosis, the normal CDF and its inverse) on seeded
 synthetic return series and on the S&P 500 close-to-close returns of the train years 1999-2010 (data/).
-CI never runs this; re-run it by hand:  python3 scripts/make_metric_fixtures.py   (venv with the packages below)
+CI never runs this; re-run it by hand from the repository root (the versions used are in the JSON's header):
+    python3 -m venv .venv-fixtures && .venv-fixtures/bin/pip install empyrical-reloaded quantstats scipy numpy pandas
+    .venv-fixtures/bin/python scripts/make_metric_fixtures.py
 """
 import csv, json, math, pathlib, warnings
 import numpy as np

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes NeuralCore's PyTorch reference fixtures into Tests/NeuralCoreTests/Fixtures/.
 
-Run with a Python that has torch, safetensors and numpy (never needed by CI):
-    /work/venv-torch/bin/python scripts/make_nn_fixtures.py
+CI never runs this; re-run it by hand from the repository root, in a virtual environment beside the repository's files
+(the committed fixtures were made with torch 2.15.0):
+    python3 -m venv .venv-fixtures && .venv-fixtures/bin/pip install torch safetensors numpy
+    .venv-fixtures/bin/python scripts/make_nn_fixtures.py
 
 Files:
   tiny_network_h12.json  the same with H=12 (exercises the 8-lane gate loops and their tail).

@@ -15,6 +15,37 @@ public enum AgentAction: Equatable, Sendable {
     case continuous([Double])
 }
 
+/// What an agent's greedy decision is made from (`Agent.actionScores`), and so what an ensemble averages.
+public enum ActionScoreKind: Equatable, Sendable, CustomStringConvertible {
+    /// Q(s, a) of the K discrete actions (DQN); greedy: the argmax.
+    case qValues
+    /// π(a | s) of the K discrete actions (categorical policies), summing to 1; greedy: the argmax.
+    case probabilities
+    /// The A means μ of a Gaussian policy before any squash; greedy: `squash` of them.
+    case means(squash: ContinuousSquash)
+
+    /// The greedy action for `scores` of this kind (K or A): the first index of the largest score, or the squashed
+    /// means.
+    public func greedyAction(_ scores: [Double]) -> AgentAction {
+        switch self {
+        case .qValues, .probabilities:
+            var best = 0
+            for a in scores.indices.dropFirst() where scores[a] > scores[best] { best = a }
+            return .index(best)
+        case .means(let squash):
+            return .continuous(squash.apply(scores))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .qValues: "Q-values"
+        case .probabilities: "action probabilities"
+        case .means(let squash): "Gaussian means (squash \(squash.rawValue))"
+        }
+    }
+}
+
 extension AgentEnvironment {
     /// The environment's action for an agent's action.
     public func action(for a: AgentAction) -> Action {
@@ -86,6 +117,13 @@ public protocol Agent: AnyObject {
     /// The agent's action for one observation: greedy / the policy's mode when `deterministic`, else exploring with
     /// the agent's own RNG (ε-greedy for DQN, a policy sample otherwise).
     func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction
+    /// What `actionScores` returns and how the greedy action follows from it.
+    var scoreKind: ActionScoreKind { get }
+    /// The numbers the greedy action for `observation` is chosen from, for averaging over an ensemble
+    /// (`EnsembleAgent`): Q(s, ·) (K) for DQN, π(· | s) (K) for a categorical policy, the Gaussian means μ (A)
+    /// before the squash for a continuous policy. `scoreKind.greedyAction(actionScores(o))` equals
+    /// `act(o, deterministic: true)`; no randomness is drawn.
+    func actionScores<O: WindowObservation>(_ observation: O) -> [Double]
     /// Writes a checkpoint directory: weights and optimizer moments (safetensors), and `agent.json` (config, spec,
     /// RNG state, counters).
     func save(to directory: URL) throws

@@ -186,6 +186,14 @@ public final class DQNAgent: Agent {
         return .index(argmax(qValues([observation]).outputs[0].pointer))
     }
 
+    public var scoreKind: ActionScoreKind { .qValues }
+
+    /// Q(s, ·) of the online network (K).
+    public func actionScores<O: WindowObservation>(_ observation: O) -> [Double] {
+        let q = qValues([observation]).outputs[0].pointer
+        return (0..<K).map { Double(q[$0]) }
+    }
+
     /// ε-greedy indices for B environments: one uniform draw per environment, then one forward for all of them
     /// when any acts greedily.
     func chooseActions<O: WindowObservation>(_ observations: [O], epsilon: Double, into actions: inout [Int]) {

@@ -19,11 +19,11 @@ public struct AgentBenchResult: Codable, Sendable {
     public var updateSeconds: Double
 }
 
-/// The benchmark workloads, comparable to the peer figures in DESIGN.md (encoder E32 H64 L1; set the BLAS threads
-/// before calling):
+/// The benchmark workloads, the same work as the peer scripts in `benchmarks/peers/` (encoder E32 H64 L1; set the BLAS
+/// threads before calling):
 /// - dqn: Double DQN, Huber, Adam, batch 64, one update every 4 env steps, target sync every 1,000 steps, dueling
 ///   and n-step off, updates from step 1,000, ε 1 → 0.05 over 10,000 steps: the work of the PyTorch peer
-///   (`../shared/peers/dqn_lstm_torch.py`, CleanRL's `dqn.py` with the Market2Vec + LSTM Q-network);
+///   (`benchmarks/peers/dqn_lstm_torch.py`, CleanRL's `dqn.py` with the Market2Vec + LSTM Q-network);
 /// - ppo: 8 envs × 128 steps, 4 epochs, minibatch 256 (sb3-contrib RecurrentPPO's workload);
 /// - a2c: 8 envs × 16 steps; reinforce: 4 whole episodes per update.
 public func benchmarkConfig(_ algo: Algorithm, encoder: EncoderConfig = EncoderConfig(embedding: 32, hidden: 64, layers: 1)) -> AgentConfig {

@@ -1,13 +1,16 @@
 import Foundation
 import RunStore
 
-/// Measures step-row inserts through the public store API: creates a new store at `path`, one run, then writes
-/// `episodes` episodes of `stepsPerEpisode` steps each with `writeEpisode` (one transaction per episode).
+/// Measures step-row inserts through the public store API: creates a new store at `path` (a SQLite file, or a
+/// PostgreSQL URL whose schema holds no store yet), one run, then writes `episodes` episodes of `stepsPerEpisode` steps
+/// each with `writeEpisode` (one transaction per episode).
 /// Only the `writeEpisode` calls are timed; the synthetic steps are built beforehand.
 /// - Returns: the step rows inserted and the seconds they took; `rows / seconds` is the insert rate.
 /// - Throws: `RunStoreError` if `path` already exists (the benchmark never touches an existing store) or a write fails.
 public func benchmarkStepInserts(path: String, episodes: Int, stepsPerEpisode: Int) throws -> (rows: Int, seconds: Double) {
-    if FileManager.default.fileExists(atPath: path) {
+    let exists = RunStore.isURL(path) ? (try? RunStore(path: path, create: false)) != nil
+        : FileManager.default.fileExists(atPath: path)
+    if exists {
         throw RunStoreError(path: path, reason: "already exists; the benchmark writes a new store")
     }
     let store = try RunStore(path: path)

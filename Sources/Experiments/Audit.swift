@@ -16,15 +16,18 @@ public struct AuditCheck: Sendable {
 /// Leakage checks on an environment's data, by re-running the pipeline from bars to observations on altered bars:
 /// - splits are ordered (train < validation < test in time) and disjoint;
 /// - the normaliser's statistics equal those fitted on the train years' bars alone (the data cut after train);
-/// - perturbing every bar after a cut point leaves the raw features of every bar up to it unchanged, and (for cut
-///   points after the train split, where the frozen normaliser cannot move) the normalised observations too;
+/// - perturbing every bar after a cut point (and every side-series value known only after its close) leaves the raw
+///   features of every bar up to it unchanged, and (for cut points after the train split, where the frozen normaliser
+///   cannot move) the normalised observations too;
+/// - for each side series alone, perturbing its values known only after a cut point's close leaves every feature up to
+///   the cut point unchanged: a value is seen from the first bar that closes after it is known, never earlier;
 /// - each coarser time frame's columns at bar t are unchanged when every bar of t's own period (and later) is
 ///   perturbed, t itself included: a period is visible only after its last bar;
 /// - event labels (when given) leave out the last `horizon` bars of each split and do not move when the bars after the
 ///   split are perturbed.
 /// `pipeline` is the code under audit (default: `buildDataset`, what `MarketSetup` runs); tests pass a leaky one.
 public struct LeakageAudit {
-    public typealias Pipeline = (Panel, DataConfig) throws -> MarketDataset
+    public typealias Pipeline = (Panel, [SideSeries], DataConfig) throws -> MarketDataset
 
     public let dataset: MarketDataset
     public let config: DataConfig
@@ -35,14 +38,15 @@ public struct LeakageAudit {
     public var seed: UInt64 = 0
 
     public init(dataset: MarketDataset, config: DataConfig, labels: EventLabelConfig? = nil,
-                pipeline: @escaping Pipeline = { try buildDataset($0, report: LoadReport(), config: $1) }) {
+                pipeline: @escaping Pipeline = { try buildDataset($0, side: $1, report: LoadReport(), config: $2) }) {
         self.dataset = dataset; self.config = config; self.labels = labels; self.pipeline = pipeline
     }
 
     /// Runs every check; each is one line of the report.
     public func run() throws -> [AuditCheck] {
         var rng = Xoshiro256(seed: seed)
-        return [splitOrder(), try normaliserFit(), try futurePerturbation(&rng), try timeframeVisibility(&rng), try eventLabels(&rng)]
+        return [splitOrder(), try normaliserFit(), try futurePerturbation(&rng), try sideSeriesVisibility(&rng),
+                try timeframeVisibility(&rng), try eventLabels(&rng)]
     }
 
     var panel: Panel { dataset.panel }
@@ -78,7 +82,7 @@ public struct LeakageAudit {
         let train = dataset.splits.train
         var trainOnly = config
         trainOnly.splits.validation = []; trainOnly.splits.test = []
-        let refit = try pipeline(prefix(train.upperBound), trainOnly)
+        let refit = try pipeline(prefix(train.upperBound), dataset.side, trainOnly)
         var problems: [String] = []
         let n = dataset.normaliser
         if refit.normaliser.fittedRows != n.fittedRows { problems.append("fitted on bars \(n.fittedRows), train-only fit uses \(refit.normaliser.fittedRows)") }
@@ -117,7 +121,8 @@ public struct LeakageAudit {
         let trainEnd = dataset.splits.train.upperBound
         let cuts = cutPoints(&rng)
         for c in cuts {
-            let other = try pipeline(Self.perturbed(panel, from: c + 1, using: &rng), config)
+            let side = dataset.side.map { perturbed($0, after: c, using: &rng) }
+            let other = try pipeline(Self.perturbed(panel, from: c + 1, using: &rng), side, config)
             let w = dataset.features.width, upto = (c + 1) * w
             if let j = (0..<upto).first(where: { dataset.features.values[$0] != other.features.values[$0] }) {
                 problems.append("feature \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars after \(date(c)) change")
@@ -125,7 +130,46 @@ public struct LeakageAudit {
                 problems.append("normalised \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars after \(date(c)) change")
             }
         }
-        return check("future bars", problems, "perturbing every bar after \(cuts.count) cut points (\(cuts.sorted().map(date).joined(separator: ", "))) leaves all earlier features and, after the train split, the normalised observations unchanged")
+        let dates = cuts.sorted().map(date).joined(separator: ", ")
+        return check("future bars", problems, "perturbing every bar (and side-series value) after \(cuts.count) cut "
+            + "points (\(dates)) leaves all earlier features and, after the train split, the normalised observations "
+            + "unchanged")
+    }
+
+    /// `series` with every value known only after bar `c`'s close (its time plus its own period later than bar c's
+    /// time plus the bars' period) scaled by a random factor.
+    func perturbed(_ series: SideSeries, after c: Int, using rng: inout Xoshiro256) -> SideSeries {
+        let close = panel.timestamps[c] + SideSeries.period(panel.timestamps)
+        let own = SideSeries.period(series.timestamps)
+        var s = series
+        for j in s.values.indices where s.timestamps[j] + own > close {
+            s.values[j] *= Foundation.exp(Double.random(in: -0.1...0.1, using: &rng))
+        }
+        return s
+    }
+
+    func sideSeriesVisibility(_ rng: inout Xoshiro256) throws -> AuditCheck {
+        guard !dataset.side.isEmpty else {
+            return AuditCheck(outcome: .skip, name: "side series", detail: "none configured (data.side)")
+        }
+        var problems: [String] = []
+        let w = dataset.features.width
+        let cuts = cutPoints(&rng)
+        for (k, series) in dataset.side.enumerated() {
+            for c in cuts {
+                var side = dataset.side
+                side[k] = perturbed(series, after: c, using: &rng)
+                let other = try pipeline(panel, side, config)
+                let upto = (c + 1) * w
+                if let j = (0..<upto).first(where: { dataset.features.values[$0] != other.features.values[$0] }) {
+                    problems.append("\(dataset.features.names[j % w]) at \(date(j / w)) changes when the values of "
+                        + "\(series.name) known after \(date(c))'s close change")
+                }
+            }
+        }
+        let names = dataset.side.map(\.name).joined(separator: ", ")
+        return check("side series", problems, "\(names): perturbing the values known only after the close of "
+            + "\(cuts.count) cut points leaves every feature up to them unchanged")
     }
 
     func timeframeVisibility(_ rng: inout Xoshiro256) throws -> AuditCheck {
@@ -141,7 +185,7 @@ public struct LeakageAudit {
                 let period = frame.period(of: panel.timestamps[c])
                 var first = c
                 while first > 0 && frame.period(of: panel.timestamps[first - 1]) == period { first -= 1 }
-                let other = try pipeline(Self.perturbed(panel, from: first, using: &rng), config)
+                let other = try pipeline(Self.perturbed(panel, from: first, using: &rng), dataset.side, config)
                 if let j = columns.first(where: { dataset.features.values[c * w + $0] != other.features.values[c * w + $0] }) {
                     problems.append("\(dataset.features.names[j]) at \(date(c)) changes when the bars of its own \(frame.rawValue) period (from \(date(first))) change")
                 }
@@ -152,7 +196,7 @@ public struct LeakageAudit {
 
     func eventLabels(_ rng: inout Xoshiro256) throws -> AuditCheck {
         guard let config = labels else { return AuditCheck(outcome: .skip, name: "event labels", detail: "none configured (audit a pretrain file to check its labels)") }
-        let base = try EventLabels.compute(panel, config: config)
+        let base = try EventLabels.compute(panel, side: dataset.side, config: config)
         var problems: [String] = []
         let s = dataset.splits
         for (name, split) in [("train", s.train), ("validation", s.validation), ("test", s.test)] where !split.isEmpty {
@@ -161,7 +205,9 @@ public struct LeakageAudit {
                 problems.append("\(name): labelled bars run to \(kept.upperBound - 1), within \(config.horizon) bars of the split's end \(split.upperBound - 1)")
             }
             guard split.upperBound < panel.barCount else { continue }
-            let other = try EventLabels.compute(Self.perturbed(panel, from: split.upperBound, using: &rng), config: config)
+            let side = dataset.side.map { perturbed($0, after: split.upperBound - 1, using: &rng) }
+            let other = try EventLabels.compute(Self.perturbed(panel, from: split.upperBound, using: &rng), side: side,
+                                                config: config)
             if let t = kept.first(where: { base.values[$0] != other.values[$0] }) {
                 problems.append("\(name): the label at \(date(t)) changes when the bars after the split change")
             }

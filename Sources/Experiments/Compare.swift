@@ -20,12 +20,17 @@ public struct CompareRequest: Sendable {
     public var bootstrapSeed: UInt64
     /// Bootstrap resamples per interval.
     public var resamples: Int
+    /// `sizedBaselines`: also run "long" and time-series momentum with the environment's position sizing (volatility
+    /// targeting). The other baselines always trade their positions as chosen.
+    public var sizedBaselines: Bool
 
-    public init(period: ComparePeriod, costLevels: [Double] = [], bootstrapSeed: UInt64 = 0, resamples: Int = 1_000) {
+    public init(period: ComparePeriod, costLevels: [Double] = [], bootstrapSeed: UInt64 = 0, resamples: Int = 1_000,
+                sizedBaselines: Bool = false) {
         self.period = period
         self.costLevels = costLevels
         self.bootstrapSeed = bootstrapSeed
         self.resamples = resamples
+        self.sizedBaselines = sizedBaselines
     }
 }
 
@@ -58,10 +63,13 @@ public struct ComparedPolicy {
 public struct Contender {
     public var policy: ComparedPolicy
     public var evaluate: (MarketEnv) -> EpisodeLog
+    /// Position sizing to run with instead of the environment's (nil: the environment's).
+    public var sizing: SizingConfig?
 
     public init(name: String, group: String, configHash: String? = nil, runId: Int64? = nil, setup: MarketSetup,
-                evaluate: @escaping (MarketEnv) -> EpisodeLog) {
+                sizing: SizingConfig? = nil, evaluate: @escaping (MarketEnv) -> EpisodeLog) {
         policy = ComparedPolicy(name: name, group: group, configHash: configHash, runId: runId, setup: setup)
+        self.sizing = sizing
         self.evaluate = evaluate
     }
 
@@ -70,10 +78,22 @@ public struct Contender {
     public var runId: Int64? { policy.runId }
     public var isAgent: Bool { policy.isAgent }
 
-    /// A baseline on `setup`.
+    /// A baseline on `setup`, trading its positions as chosen (no sizing).
     public static func baseline(_ kind: Baseline, setup: MarketSetup) -> Contender {
         let train = setup.bars(of: .train)
-        return Contender(name: kind.rawValue, group: kind.rawValue, setup: setup) { evaluateBaseline(kind, env: $0, train: train) }
+        return Contender(name: kind.rawValue, group: kind.rawValue, setup: setup, sizing: SizingConfig()) {
+            evaluateBaseline(kind, env: $0, train: train)
+        }
+    }
+
+    /// The baselines of the volatility-targeting literature, with `setup`'s position sizing: "long" (weight 1, or 1/N
+    /// of a panel, rebalanced every bar, so the sizing applies at every bar) and time-series momentum (the sign of the
+    /// trailing 12-month return).
+    public static func sizedBaselines(setup: MarketSetup) -> [Contender] {
+        let train = setup.bars(of: .train)
+        return [("longVolTarget", Baseline.equalWeight), ("momentumVolTarget", .momentum)].map { name, kind in
+            Contender(name: name, group: name, setup: setup) { evaluateBaseline(kind, env: $0, train: train) }
+        }
     }
 
     /// A stored run's greedy policy from its checkpoint (the run's policy; checksums verified).
@@ -200,12 +220,15 @@ public struct Comparison: Codable {
     public var trials: Int
     /// What N counts, in words, with its parts.
     public var trialsDefinition: String
+    /// One line per run whose greedy policy took the same action on every bar, e.g. `greedy policy is constant: RUN is
+    /// short on 100% of the bars of the validation split` (a collapsed policy is the first thing to know about a result).
+    public var notes: [String] = []
     public var tables: [CompareTable]
     public var edges: [CostEdge]
     /// Every policy's full episode at each cost level ([level][policy]); for reports, not encoded.
     public var episodes: [[(policy: ComparedPolicy, log: EpisodeLog)]] = []
 
-    enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, tables, edges }
+    enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, notes, tables, edges }
 
     package init(bars: String, costs: String, trials: Int, trialsDefinition: String, tables: [CompareTable],
                  edges: [CostEdge]) {
@@ -255,7 +278,7 @@ public func compareRuns(_ references: [String], store: RunStore, request: Compar
     }
     guard !runs.isEmpty else { throw ConfigError("compare: no runs given") }
     let contenders = try runs.map { try Contender.run($0, store: store) }
-    let reference = try storedConfig(ResolvedConfig.self, of: runs[0], store: store)
+    let reference = try storedConfig(of: runs[0], store: store)
     let years: Set<Int>
     switch request.period {
     case .split(let s): years = reference.environment.data.splits.years(of: s)
@@ -274,7 +297,7 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>) throws
     var trials: [Int64: StoredTrial] = [:]
     for split in [Split.validation, .test] {
         let runs = try store.runsEvaluated(on: [EpisodeSplit(rawValue: split.rawValue)!]).filter { run in
-            guard let config = try? storedConfig(ResolvedConfig.self, of: run, store: store) else { return false }
+            guard let config = try? storedConfig(of: run, store: store) else { return false }
             return config.environment.data.splits.years(of: split) == years && config.dataFingerprint() == fingerprint
         }
         let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })
@@ -328,7 +351,11 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
     for c in agents where c.setup.dataset.panel.timestamps != panel.timestamps || c.setup.dataset.panel.tickers != panel.tickers {
         throw ConfigError("\(c.name): its data (\(c.setup.dataset.panel.source)) differs from \(agents[0].name)'s (\(panel.source)); compare runs on the same bars")
     }
+    if request.sizedBaselines && reference.spec.market.sizing.kind == .none {
+        throw ConfigError("--sizing env: \(reference.path) sizes no positions (market.sizing.kind is none)")
+    }
     let contenders = agents + comparedBaselines(for: reference).map { Contender.baseline($0, setup: reference) }
+        + (request.sizedBaselines ? Contender.sizedBaselines(setup: reference) : [])
     let base = reference.spec.market.costs
     let levels: [Double?] = request.costLevels.isEmpty ? [nil] : request.costLevels.map { $0 }
     let compared = Set(agents.compactMap(\.runId))
@@ -345,6 +372,7 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
             let env = try c.setup.environment(bars: bars, name: periodName) { market in
                 market.costs = model
                 market.episode.mode = .whole
+                if let sizing = c.sizing { market.sizing = sizing }
             }
             return (policy: c.policy, log: c.evaluate(env))
         }
@@ -354,6 +382,7 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
         comparison.tables += tables(episodes, costBps: level, years: years, trials: trials,
                                     storedSharpes: stored.compactMap(\.sharpePerBar), request: request)
     }
+    comparison.notes = constantPolicyNotes(comparison.episodes[0], bars: periodName)
     let log = comparison.episodes[0][0].log  // every contender ran on the same bars
     comparison.bars = "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
         + "decisions \(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
@@ -386,6 +415,25 @@ package func tables(_ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], cos
         }
         return CompareTable(period: name, costBps: level, sharpeVariance: variance,
                             rows: groupRows(episodes.map(\.policy), results))
+    }
+}
+
+/// A line for each agent whose logged action is the same on every bar of its episode: the level's name for discrete
+/// actions (short, flat, long, or the level's weight), the first asset's target weight otherwise.
+package func constantPolicyNotes(_ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], bars: String) -> [String] {
+    episodes.compactMap { e in
+        guard e.policy.isAgent, let first = e.log.steps.first?.action,
+            e.log.steps.allSatisfy({ $0.action.bitPattern == first.bitPattern })
+        else { return nil }
+        let actions = e.policy.setup.spec.market.actions
+        let what: String
+        if actions.kind == .discrete, actions.levels.indices.contains(Int(first)) {
+            let level = actions.levels[Int(first)]
+            what = level == -1 ? "short" : level == 0 ? "flat" : level == 1 ? "long" : "at weight \(level)"
+        } else {
+            what = "at the same target weights (first asset \(String(format: "%.4g", first)))"
+        }
+        return "greedy policy is constant: \(e.policy.name) is \(what) on 100% of the bars of the \(bars)"
     }
 }
 

@@ -32,6 +32,7 @@ extension Comparison {
         var out = (markdown ? "- bars: " : "bars:   ") + bars + "\n"
         out += (markdown ? "- costs: " : "costs:  ") + costs + "\n"
         out += (markdown ? "- " : "") + "DSR trials N = \(trials): \(trialsDefinition)\n"
+        for note in notes { out += (markdown ? "- " : "") + note + "\n" }
         for t in tables {
             let title = t.period + (t.costBps.map { ", costs \(bps($0))" } ?? "")
                 + ", V[SR] = " + (t.sharpeVariance.map { String(format: "%.3g", $0) } ?? "n/a")

@@ -115,7 +115,9 @@ struct PretrainData {
 
     init(environment path: String, labels config: EventLabelConfig, file: String) throws {
         setup = try MarketSetup(path: path)
-        do { labels = try EventLabels.compute(setup.dataset.panel, config: config) } catch let e as MarketDataError {
+        do {
+            labels = try EventLabels.compute(setup.dataset.panel, side: setup.dataset.side, config: config)
+        } catch let e as MarketDataError {
             throw ConfigError("\(file): \(e.description)")
         }
         spec = AgentSpec(of: try setup.environment(.train))
@@ -172,6 +174,7 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
         throw ConfigError("\(path): only \(trainBars.count) labelled train bars (after the warm-up, the window and the last \(spec.labels.horizon) bars), fewer than batch \(spec.batch)")
     }
     let store = try RunStore(path: storePath ?? spec.store)
+    let checkpoints = try checkpointRoot(spec.checkpoints, store: store)
     let resolved = PretrainResolved(pretrain: spec, environment: data.setup.spec, environmentFolder: absolutePath(data.setup.folder))
     let json = try resolved.json()
     let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -223,7 +226,7 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
             }
         }
         try store.appendMetrics(pending)
-        try savePretrainCheckpoint(net, adam: adam, data: data, directory: URL(fileURLWithPath: checkpointRoot(spec.checkpoints, store: store))
+        try savePretrainCheckpoint(net, adam: adam, data: data, directory: URL(fileURLWithPath: checkpoints)
             .appendingPathComponent(run.name).appendingPathComponent("step-\(spec.steps)"), runId: runId, step: spec.steps, store: store)
         let reports = try scorePretrained(net, data: data, splits: spec.evaluateOn, runId: runId, step: spec.steps, store: store)
         try store.finishRun(runId)

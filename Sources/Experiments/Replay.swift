@@ -24,7 +24,7 @@ public struct EpisodeReplay {
         } else {
             episode = episodes.last!
         }
-        config = try storedConfig(ResolvedConfig.self, of: run, store: store)
+        config = try storedConfig(of: run, store: store)
     }
 
     /// `validation #3`.

@@ -14,6 +14,8 @@ public struct TrainingProgress: Sendable {
     public var loss: Double?
     /// What the run is doing: `training`, `evaluating validation`, `checkpoint`…
     public var phase: String = "training"
+    /// A line to show once, before the progress (e.g. that the budget rounds up to whole rollouts).
+    public var notice: String?
     public var secondsLeft: Double { stepsPerSecond > 0 ? Double(max(total - step, 0)) / stepsPerSecond : .infinity }
 
     public init(run: String, step: Int, total: Int, stepsPerSecond: Double, lastEpisodeReturn: Double? = nil,

@@ -28,7 +28,7 @@ public struct RunSummary {
     public func markdown(title: String) throws -> String {
         var out = "# \(title)\n\n"
         for run in runs {
-            let config = try JSONDecoder().decode(ResolvedConfig.self, from: Data(run.configJSON.utf8))
+            let config = try ResolvedConfig.stored(run.configJSON)
             let spec = config.experiment, data = config.environment.data
             out += "- run `\(run.name)`: \(run.status.rawValue), seed \(run.seed), configuration "
                 + "`\(seedlessConfigHash(run.configJSON).prefix(8))` (hash of the resolved config without seed and "

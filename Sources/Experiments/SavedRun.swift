@@ -23,13 +23,24 @@ public struct SavedRun {
                 "\(store.path): run \(run.name) is a pretrain run: no policy to evaluate or resume "
                     + "(agents start from it with encoder.from)")
         }
-        config = try storedConfig(ResolvedConfig.self, of: run, store: store)
-        (directory, step) = try verifiedCheckpoint(run, store: store, step: wanted ?? run.policyStep)
+        config = try storedConfig(of: run, store: store)
+        if let names = config.ensemble {
+            // An ensemble has no checkpoint of its own: its members' policies, each verified.
+            members = try names.map { try SavedRun(try store.run(reference: $0), store: store) }
+            (directory, step) = (members[0].directory, members.map(\.step).max()!)
+        } else {
+            members = []
+            (directory, step) = try verifiedCheckpoint(run, store: store, step: wanted ?? run.policyStep)
+        }
         setup = try config.setup()
     }
 
-    /// The run's agent with the checkpoint's weights and state.
+    /// An ensemble run's members (empty for other runs).
+    let members: [SavedRun]
+
+    /// The run's agent with the checkpoint's weights and state (an ensemble: its members' averaged greedy policy).
     public func agent() throws -> any Agent {
+        if !members.isEmpty { return try EnsembleAgent(members: try members.map { try $0.agent() }) }
         let env = try setup.environment(.train, seed: UInt64(config.seed))
         let agent = makeAgent(config.agent, spec: AgentSpec(of: env), seed: UInt64(config.seed))
         try restore(agent, from: directory)
@@ -37,10 +48,52 @@ public struct SavedRun {
     }
 }
 
-/// The configuration a run was stored with (`run.configJSON`), decoded as `T`.
-func storedConfig<T: Decodable>(_ type: T.Type, of run: RunRecord, store: RunStore) throws -> T {
+/// The agent name of ensemble runs in the run store (`run.agent`).
+public let ensembleRunKind = "ensemble"
+
+/// Makes an ensemble of stored runs (the seeds of one configuration, typically) a run of its own: a policy that
+/// averages the members' Q-values (DQN) or action probabilities and means (policy gradient) and acts greedily
+/// (`EnsembleAgent`). The run's configuration is its first member's with the members' names, so evaluate, compare
+/// and replay load it like any run (each member's checkpoint verified); it is evaluated on the members' `evaluateOn`
+/// splits now, with every step logged, and marked finished. The members must share the environment and data.
+public func createEnsemble(of references: [String], store: RunStore) throws -> RunRecord {
+    let runs = try references.map { try store.run(reference: $0) }
+    guard !runs.isEmpty else { throw ConfigError("ensemble: no runs given") }
+    let saved = try runs.map { try SavedRun($0, store: store) }
+    let base = saved[0].config
+    for s in saved.dropFirst() where try sortedJSON(s.config.environment) != (try sortedJSON(base.environment))
+        || s.config.dataSHA256 != base.dataSHA256
+    {
+        throw ConfigError("ensemble: run \(s.run.name) trades other data or another environment than \(runs[0].name)")
+    }
+    do { _ = try EnsembleAgent(members: try saved.map { try $0.agent() }) } catch let error as EnsembleError {
+        throw ConfigError("ensemble of \(runs.map(\.name).joined(separator: ", ")): \(error)")
+    }
+    var config = base
+    config.ensemble = runs.map(\.name)
+    config.seed = 0
+    let json = try config.json()
+    let run = try store.createRun(experiment: runs[0].experiment, agent: ensembleRunKind, seed: 0,
+                                  experimentYAML: runs[0].experimentYAML, configJSON: json, configHash: fnv1aHex(json),
+                                  codeVersion: tradesimVersion)
     do {
-        return try JSONDecoder().decode(T.self, from: Data(run.configJSON.utf8))
+        let ensemble = try SavedRun(run, store: store)
+        let agent = try ensemble.agent()
+        for split in base.experiment.evaluateOn {
+            _ = try logEvaluation(agent, setup: ensemble.setup, split: split, runId: run.id!, store: store)
+        }
+        try store.finishRun(run.id!)
+    } catch {
+        try? store.failRun(run.id!, message: "\(error)")
+        throw error
+    }
+    return try store.run(id: run.id!)
+}
+
+/// The configuration a run was stored with (`run.configJSON`), keys added since filled with their defaults.
+func storedConfig(of run: RunRecord, store: RunStore) throws -> ResolvedConfig {
+    do {
+        return try ResolvedConfig.stored(run.configJSON)
     } catch {
         throw RunStateError("\(store.path): run \(run.name): its stored configuration cannot be read (\(error))")
     }

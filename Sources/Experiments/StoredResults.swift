@@ -22,7 +22,7 @@ public struct StoredEvaluation: Sendable {
             throw RunStateError("\(store.path): run \(run.name): its \(split.rawValue) episode keeps \(steps.count) of "
                 + "\(episode.steps) steps")
         }
-        let config = try storedConfig(ResolvedConfig.self, of: run, store: store)
+        let config = try storedConfig(of: run, store: store)
         var previous = config.environment.market.initialCash
         var returns: [Double] = []
         returns.reserveCapacity(steps.count)
@@ -40,7 +40,7 @@ public struct StoredEvaluation: Sendable {
 /// The runs of `store` that count as trials for the Deflated Sharpe Ratio of `run`'s result on `split`: those
 /// evaluated on the same years of the same data (see `storedTrials`), `run` among them when it was.
 public func trials(like run: RunRecord, on split: Split, store: RunStore) throws -> [StoredTrial] {
-    let config = try storedConfig(ResolvedConfig.self, of: run, store: store)
+    let config = try storedConfig(of: run, store: store)
     return try storedTrials(store: store, fingerprint: config.dataFingerprint(),
                             years: config.environment.data.splits.years(of: split))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MarketData
 import Yams
 
 /// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it changes.
@@ -93,6 +94,16 @@ public enum StrictYAML {
         return .mapping(mapping)
     }
 
+    /// A stored node (a configuration written by an earlier version, as JSON) with every key the defaults have and it
+    /// lacks filled in from them, key by key for mappings; its own values and keys are kept as they are.
+    static func filling(_ stored: Node, with defaults: Node) -> Node {
+        guard case .mapping(let d) = defaults, !d.isEmpty, case .mapping(var m) = stored else { return stored }
+        for (key, value) in d {
+            m[key] = m[key].map { filling($0, with: value) } ?? value
+        }
+        return .mapping(m)
+    }
+
     /// Lays `user` over `defaults`, key by key for mappings; anything else in `user` replaces the default.
     static func merge(_ user: Node, over defaults: Node, path: [String]) throws -> Node {
         guard case .mapping(let defaultMap) = defaults else { return user }
@@ -100,7 +111,9 @@ public enum StrictYAML {
             if case .scalar(let s) = user, s.tag.description == Tag.Name.null.rawValue || s.string == "~" || s.string.isEmpty {
                 return defaults  // `key:` with nothing after it keeps the defaults
             }
-            throw ConfigError("\(at(user)) key '\(keyPath(path))' must be a mapping")
+            // Anything else where the default is a mapping goes to the type's decoder, which takes it
+            // (`data.features`: a list, or the mapping form it had before) or says it must be a mapping.
+            return user
         }
         if defaultMap.isEmpty { return user }  // a dictionary: free keys
         var pairs: [(Node, Node)] = defaultMap.map { ($0.key, $0.value) }
@@ -134,7 +147,11 @@ public enum StrictYAML {
             guard let node = node(at: path, in: root) else { return "" }
             let line = node.mark.map { " (line \($0.line))" } ?? ""
             switch node {
-            case .scalar(let s): return ", got '\(s.string)'\(line)"
+            case .scalar(let s):
+                // One line: a multi-line or long scalar (a mapping written flat by mistake) is shown escaped and cut.
+                let text = s.string.replacingOccurrences(of: "\n", with: "\\n")
+                    .replacingOccurrences(of: "\r", with: "\\r")
+                return ", got '\(text.count > 60 ? text.prefix(57) + "…" : text)'\(line)"
             case .mapping: return ", got a mapping\(line)"
             case .sequence: return ", got a list\(line)"
             case .alias: return line
@@ -147,6 +164,10 @@ public enum StrictYAML {
             return "key '\(codingPath(c.codingPath))' needs a value of type \(typeName(type))\(found(c.codingPath))"
         case .keyNotFound(let key, let c): return "missing key '\(codingPath(c.codingPath + [key]))'"
         case .dataCorrupted(let c):
+            if let message = c.underlyingError as? MarketDataError {  // a list element's own strict check
+                let line = node(at: c.codingPath, in: root)?.mark.map { "line \($0.line): " } ?? ""
+                return "\(line)key '\(codingPath(c.codingPath))': \(message.description)"
+            }
             if let allowed = allowedValues(at: c.codingPath, in: defaults) {
                 return "key '\(codingPath(c.codingPath))' must be one of \(allowed.joined(separator: ", "))"
                     + found(c.codingPath)
@@ -197,6 +218,8 @@ public enum StrictYAML {
         case is Int.Type, is UInt64.Type: return "an integer"
         case is Bool.Type: return "true or false"
         case is String.Type: return "a string"
+        case is Node.Mapping.Type: return "a mapping"
+        case is Node.Sequence.Type: return "a list"
         default: return "\(type)"
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import MarketData
 import RunStore
 import TradingEnv
+import Yams
 
 /// The version written into every run.
 public let tradesimVersion = "tradesim 0.1.0"
@@ -60,6 +61,7 @@ public func runExperiment(
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let plans = try experiment.spec.seeds.map { try RunPlan(experiment, seed: $0) }
     let store = try RunStore(path: storePath ?? experiment.spec.store)
+    _ = try checkpointRoot(experiment.spec.checkpoints, store: store)  // before any run is created
     return try zip(experiment.spec.seeds, plans).map { seed, plan in
         let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
                                       experimentYAML: experiment.yaml, configJSON: plan.configJSON,
@@ -103,6 +105,9 @@ public func resumeRun(_ reference: String, store: RunStore, progress: (TrainingP
 public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingProgress) -> Void = { _ in }) throws
     -> RunOutcome
 {
+    guard run.agent != ensembleRunKind else {
+        throw RunStateError("\(store.path): run \(run.name) is an ensemble: it is not trained, so there is nothing to resume")
+    }
     let latest = try store.latestCheckpoint(runId: run.id!)?.globalStep
     let saved = try SavedRun(run, store: store, step: latest)
     var state: TrainerState
@@ -174,6 +179,7 @@ struct TrainingSession {
         self.setup = setup
         self.store = store
         self.state = state
+        _ = try checkpointRoot(config.experiment.checkpoints, store: store)  // before any step is taken
         numeric = NumericGuard(policy: config.experiment.nonFinite)
         let folder = config.experiment.tensorboard
         do {
@@ -198,37 +204,28 @@ struct TrainingSession {
     var runId: Int64 { run.id! }
     var spec: ExperimentSpec { config.experiment }
 
-    /// Trains to the step budget (train a chunk → flush → evaluate? → checkpoint?), then evaluates every `evaluateOn`
-    /// split and marks the run finished. Any failure marks the run failed and is rethrown.
+    /// Trains to the step budget (train a chunk → flush → evaluate? → checkpoint?), selects the policy, then evaluates
+    /// every `evaluateOn` split and marks the run finished. Any failure marks the run failed and is rethrown.
     mutating func train(progress: (TrainingProgress) -> Void) throws -> RunOutcome {
         do {
-            var logger = RunLogger(run: run, store: store, env: trainEnv, totalSteps: spec.steps,
+            let total = stepsTrained(from: agent.stepsDone)
+            var logger = RunLogger(run: run, store: store, env: trainEnv, totalSteps: total,
                                    keepEvery: spec.logEvery, numeric: numeric, episodes: state.episodes,
                                    tensorboard: tensorboard)
-            progress(logger.progressReport(step: agent.stepsDone))
-            var stopEarly = false
-            while agent.stepsDone < spec.steps && !stopEarly {
+            var first = logger.progressReport(step: agent.stepsDone)
+            first.notice = total == spec.steps ? nil : roundingNotice(total: total)
+            progress(first)
+            var stoppedEarly = false
+            while agent.stepsDone < spec.steps && !stoppedEarly {
                 let before = agent.stepsDone
                 try trainChunk(steps: nextBoundary(after: before) - before, logger: &logger, progress: progress)
-                let now = agent.stepsDone
-                let selecting = spec.select == .bestValidation
-                if now < spec.steps && crossed(every: spec.evaluateEvery, from: before, to: now) {
-                    progress(logger.progressReport(step: now, phase: "evaluating validation"))
-                    let sharpe = try evaluate(.validation).metrics.sharpe
-                    stopEarly = selecting && state.observe(sharpe: sharpe, step: now, patience: spec.patience)
-                }
-                if now >= spec.steps || stopEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
-                    || (selecting && crossed(every: spec.evaluateEvery, from: before, to: now))
-                {
-                    progress(logger.progressReport(step: now, phase: "checkpoint"))
-                    try checkpoint()
-                }
+                stoppedEarly = try evaluateIfDue(after: before, logger: logger, progress: progress)
+                try checkpointIfDue(after: before, stoppedEarly: stoppedEarly, logger: logger, progress: progress)
             }
             if spec.select == .bestValidation {
-                try selectBestValidation(evaluatedNow: stopEarly, logger: logger, progress: progress)
+                try selectBestValidation(evaluatedNow: stoppedEarly, logger: logger, progress: progress)
             }
-            try store.appendMetrics([MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone),
-                                                  key: "charts/trainingSeconds", value: logger.trainingSeconds)])
+            try logTrainingTime(logger)
             let evaluations = try spec.evaluateOn.map { split in
                 progress(logger.progressReport(step: agent.stepsDone, phase: "evaluating \(split.rawValue)"))
                 return (split, try evaluate(split))
@@ -240,6 +237,44 @@ struct TrainingSession {
             try? store.failRun(runId, message: "\(error)")
             throw error
         }
+    }
+
+    /// The validation evaluation at an `evaluateEvery` point crossed since `before` (not at the end: the final
+    /// evaluations follow); with `select: bestValidation` it is recorded. Returns whether `patience` stops training.
+    mutating func evaluateIfDue(after before: Int, logger: RunLogger, progress: (TrainingProgress) -> Void) throws
+        -> Bool
+    {
+        let now = agent.stepsDone
+        guard now < spec.steps && crossed(every: spec.evaluateEvery, from: before, to: now) else { return false }
+        progress(logger.progressReport(step: now, phase: "evaluating validation"))
+        let sharpe = try evaluate(.validation).metrics.sharpe
+        return spec.select == .bestValidation && state.observe(sharpe: sharpe, step: now, patience: spec.patience)
+    }
+
+    /// A checkpoint at the end, when training stops early, at every `checkpointInterval` crossed since `before`, and
+    /// (selecting on validation) at every evaluation point, so the best one can be restored.
+    func checkpointIfDue(after before: Int, stoppedEarly: Bool, logger: RunLogger,
+                         progress: (TrainingProgress) -> Void) throws {
+        let now = agent.stepsDone
+        let due = now >= spec.steps || stoppedEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
+            || (spec.select == .bestValidation && crossed(every: spec.evaluateEvery, from: before, to: now))
+        guard due else { return }
+        progress(logger.progressReport(step: now, phase: "checkpoint"))
+        try checkpoint()
+    }
+
+    /// The line that says the budget rounds up to whole rollouts.
+    func roundingNotice(total: Int) -> String {
+        "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of \(config.agent.rolloutSteps) steps "
+            + "(each chunk between evaluations and checkpoints rounds up): \(total) steps for the budget of \(spec.steps)"
+    }
+
+    /// `charts/trainingSeconds`: the seconds spent in training chunks, to the store and TensorBoard.
+    func logTrainingTime(_ logger: RunLogger) throws {
+        let seconds = [MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/trainingSeconds",
+                                    value: logger.trainingSeconds)]
+        try store.appendMetrics(seconds)
+        tensorboard?.add(seconds)
     }
 
     /// `select: bestValidation` at the end of training: the last weights are evaluated on validation too (unless an
@@ -270,6 +305,18 @@ struct TrainingSession {
         state.chunk += 1
     }
 
+    /// The global step training ends at when it starts at `step`: the budget, or more when the agent trains in whole
+    /// rollouts (PPO, A2C) and a chunk between two boundaries is not a whole number of them.
+    func stepsTrained(from step: Int) -> Int {
+        let rollout = config.agent.rolloutSteps
+        var s = step
+        while s < spec.steps {
+            let chunk = nextBoundary(after: s) - s
+            s += (chunk + rollout - 1) / rollout * rollout
+        }
+        return s
+    }
+
     /// The next step at which training stops for an evaluation, a checkpoint or the end.
     func nextBoundary(after step: Int) -> Int {
         var b = spec.steps
@@ -291,8 +338,8 @@ struct TrainingSession {
             throw RunStateError(
                 "\(store.path): run name '\(run.name)' is not a plain folder name; refusing to write its checkpoint")
         }
-        let directory = URL(fileURLWithPath: checkpointRoot(spec.checkpoints, store: store)).appendingPathComponent(run.name)
-            .appendingPathComponent("step-\(step)")
+        let directory = URL(fileURLWithPath: try checkpointRoot(spec.checkpoints, store: store))
+            .appendingPathComponent(run.name).appendingPathComponent("step-\(step)")
         do {
             try agent.save(to: directory)
             var saved = state
@@ -330,6 +377,8 @@ struct ResolvedConfig: Codable {
     var dataSHA256: String?
     /// The environment file, absolute (nil in runs made before it was recorded).
     var environmentFile: String?
+    /// An ensemble run: its members' run names (nil for a trained run).
+    var ensemble: [String]?
 
     /// The environment file the run was trained on: as recorded, or (runs that did not record it) the file the
     /// experiment names, in the folder recorded for it.
@@ -345,6 +394,27 @@ struct ResolvedConfig: Codable {
 
     func json() throws -> String { try sortedJSON(self) }
 
+    /// A run's stored configuration, every key added by a later version filled with its default, so runs stored by
+    /// earlier versions stay readable.
+    static func stored(_ json: String) throws -> ResolvedConfig {
+        guard case .mapping(var m)? = try Yams.compose(yaml: json) else {
+            throw ConfigError("the stored configuration is not a JSON object")
+        }
+        func fill<C: Config>(_ key: String, _ type: C.Type) throws {
+            m[Node(key)] = StrictYAML.filling(m[Node(key)] ?? .mapping(.init([])), with: try StrictYAML.defaultsNode(C.self))
+        }
+        try fill("experiment", ExperimentSpec.self)
+        try fill("environment", EnvironmentSpec.self)
+        switch m[Node("agent")]?.mapping?[Node("algo")]?.string.flatMap(Algorithm.init(rawValue:)) {
+        case .dqn: try fill("agent", DQNConfig.self)
+        case .reinforce: try fill("agent", ReinforceConfig.self)
+        case .a2c: try fill("agent", A2CConfig.self)
+        case .ppo: try fill("agent", PPOConfig.self)
+        case nil: break
+        }
+        return try YAMLDecoder().decode(ResolvedConfig.self, from: .mapping(m))
+    }
+
     /// What the run traded: its data file's SHA-256 (hashed now from the path the config names when the run did not
     /// record it) with the tickers chosen from it; nil when that file cannot be read. Runs with equal fingerprints
     /// traded the same bars of the same data.
@@ -356,14 +426,20 @@ struct ResolvedConfig: Codable {
 }
 
 /// The folder that holds the runs' checkpoint folders: `configured` (relative to the working directory), or
-/// `checkpoints/` beside the store file when it is empty.
-func checkpointRoot(_ configured: String, store: RunStore) -> String {
-    checkpointRoot(configured, storeFolder: store.folder)
+/// `checkpoints/` beside the store file when it is empty. A PostgreSQL store has no folder, so it needs one configured.
+func checkpointRoot(_ configured: String, store: RunStore) throws -> String {
+    try checkpointRoot(configured, storeFolder: store.folder, store: store.path)
 }
 
-/// `checkpointRoot` for a store in `storeFolder` (absolute).
-public func checkpointRoot(_ configured: String, storeFolder: String) -> String {
-    configured.isEmpty ? storeFolder + "/checkpoints" : absolutePath(configured)
+/// `checkpointRoot` for a store whose folder is `storeFolder` (`RunStore.folder(of:)`: absolute, nil for PostgreSQL),
+/// shown as `store` (without its password) in the error.
+public func checkpointRoot(_ configured: String, storeFolder: String?, store: String) throws -> String {
+    guard configured.isEmpty else { return absolutePath(configured) }
+    guard let folder = storeFolder else {
+        throw ConfigError("\(store): a PostgreSQL store has no folder for checkpoints; "
+            + "name one with --checkpoints or the experiment's checkpoints key")
+    }
+    return folder + "/checkpoints"
 }
 
 /// The folder of a file path (`.` for a bare name).
@@ -375,4 +451,15 @@ func folderOf(_ path: String) -> String {
 /// `path` made absolute against the working directory.
 public func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
+
+extension AgentConfig {
+    /// The environment steps an agent trains in at a time: a whole rollout of every environment (PPO, A2C), else 1.
+    var rolloutSteps: Int {
+        switch self {
+        case .ppo(let c): c.numEnvs * c.nSteps
+        case .a2c(let c): c.numEnvs * c.nSteps
+        case .dqn, .reinforce: 1
+        }
+    }
 }

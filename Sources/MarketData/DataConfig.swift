@@ -55,22 +55,6 @@ public struct WalkForwardConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Window lengths of the per-bar features.
-public struct FeatureConfig: Codable, Sendable, Equatable {
-    /// Bars in the trailing window of the volume z-score (of log(1 + volume)), including the current bar.
-    public var volumeWindow = 20
-    /// Log returns in the trailing window of the rolling volatility, including the current bar's return.
-    public var volatilityWindow = 20
-
-    /// 20-bar windows.
-    public init() {}
-
-    /// Features with the given windows.
-    public init(volumeWindow: Int, volatilityWindow: Int) {
-        self.volumeWindow = volumeWindow; self.volatilityWindow = volatilityWindow
-    }
-}
-
 /// Everything needed to turn a CSV file into a validated panel, split ranges and normalised features.
 ///
 /// No Optionals: `""` and `[]` mean "unset". Enums encode as their raw strings. YAML keys equal property names.
@@ -97,11 +81,13 @@ public struct DataConfig: Codable, Sendable, Equatable {
     public var splits = SplitConfig()
     /// Walk-forward windows (off while `walkForward.trainYears` is 0).
     public var walkForward = WalkForwardConfig()
-    /// Feature window lengths.
+    /// The features of every asset, in column order (`FeatureConfig`; omitted: the original five).
     public var features = FeatureConfig()
     /// Coarser time frames whose features are appended to every bar's (`[weekly, monthly]` for daily files,
     /// `[daily]` for hourly ones); each period is visible from the first bar after its last bar (`Timeframes`).
     public var timeframes: [Timeframe] = []
+    /// Market-wide series beside the assets, not traded (`SideSeriesConfig`): their features follow every bar's.
+    public var side: [SideSeriesConfig] = []
 
     /// The single-asset S&P 500 default (`data/sp500_1999_2018_arch.csv`).
     public init() {}

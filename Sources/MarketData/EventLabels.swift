@@ -1,8 +1,9 @@
 /// The event a pretraining label marks, on one target series: does it rise by `up` before it falls by `down` within the
 /// next `horizon` bars?
 public struct EventLabelConfig: Codable, Sendable, Equatable {
-    /// `basket` (the equal-weight basket of every asset), or one ticker of the panel; `""` = the only asset of a
-    /// single-asset panel, else the basket.
+    /// `basket` (the equal-weight basket of every asset), one ticker of the panel, or the name of a side series
+    /// (`data.side`: its values as each bar sees them; not traded, so the basket stands in for it when the prediction
+    /// is traded); `""` = the only asset of a single-asset panel, else the basket.
     public var target = ""
     /// Rise, as a fraction of the close at bar t (0.01 = +1%).
     public var up = 0.01
@@ -32,14 +33,18 @@ public struct EventLabels: Sendable, Equatable {
     public var config: EventLabelConfig
     /// (D) the class of each bar; −1 where the horizon runs past the last bar of the data.
     public var values: [Int]
-    /// The target series (D): the ticker's closes, or the basket's value (1 at bar 0, then compounding the mean of the
-    /// assets' simple close-to-close returns).
+    /// The target series (D): the ticker's closes, the side series' values as each bar sees them, or the basket's
+    /// value (1 at bar 0, then compounding the mean of the assets' simple close-to-close returns).
     public var series: [Double]
-    /// (N) the weight of each asset in the target (1 on the ticker, or 1/N each): what "trading the prediction" holds.
+    /// (N) the weight of each asset in the target (1 on the ticker, or 1/N each for the basket and a side series): what
+    /// "trading the prediction" holds.
     public var weights: [Double]
 
-    /// Labels of `panel`'s bars; errors name the key (`labels.up`, …) and are one line.
-    public static func compute(_ panel: Panel, config: EventLabelConfig) throws -> EventLabels {
+    /// Labels of `panel`'s bars (with the `side` series a target may name); errors name the key (`labels.up`, …) and
+    /// are one line.
+    public static func compute(_ panel: Panel, side: [SideSeries] = [], config: EventLabelConfig) throws
+        -> EventLabels
+    {
         guard config.up > 0, config.down > 0, config.up.isFinite, config.down.isFinite else {
             throw MarketDataError("labels: up \(config.up) and down \(config.down) must be positive fractions (0.01 = 1%)")
         }
@@ -52,7 +57,15 @@ public struct EventLabels: Sendable, Equatable {
         var weights = [Double](repeating: 0, count: n)
         var series = [Double](repeating: 0, count: d)
         let target = config.target.isEmpty ? (n == 1 ? panel.tickers[0] : "basket") : config.target
-        if target == "basket" {
+        if let other = side.first(where: { $0.name == target }) {
+            for i in 0..<n { weights[i] = 1 / Double(n) }
+            series = other.values(at: panel.timestamps)
+            if let t = series.firstIndex(where: \.isNaN) {
+                let date = DateParser.format(panel.timestamps[t])
+                throw MarketDataError("labels: target '\(target)' has no value at \(date) (the side series starts "
+                    + "later); a target needs a value at every bar")
+            }
+        } else if target == "basket" {
             for i in 0..<n { weights[i] = 1 / Double(n) }
             var level = 1.0
             for t in 0..<d {
@@ -65,7 +78,10 @@ public struct EventLabels: Sendable, Equatable {
             }
         } else {
             guard let i = panel.tickers.firstIndex(of: target) else {
-                throw MarketDataError("labels: target '\(target)' is not 'basket' nor a ticker of the data (\(panel.tickers.prefix(8).joined(separator: ", "))\(n > 8 ? ", …" : ""))")
+                let sides = side.isEmpty ? "" : "; side series: \(side.map(\.name).joined(separator: ", "))"
+                let tickers = panel.tickers.prefix(8).joined(separator: ", ") + (n > 8 ? ", …" : "")
+                throw MarketDataError(
+                    "labels: target '\(target)' is not 'basket' nor a ticker of the data (\(tickers)\(sides))")
             }
             weights[i] = 1
             for t in 0..<d { series[t] = panel.close[t * n + i] }

@@ -1,10 +1,14 @@
 import Foundation
 
-/// Everything the trading environment needs from one data file: the validated panel, what loading did, the split
-/// ranges, the raw features and the train-fitted normaliser with the features it produces.
+/// Everything the trading environment needs from one data file: the validated panel, the side series read beside it,
+/// what loading did, the split ranges, the raw features and the train-fitted normaliser with the features it produces.
 public struct MarketDataset: Sendable {
+    /// The configuration the dataset was built with.
+    public var config: DataConfig
     /// The aligned, validated bars (D, N).
     public var panel: Panel
+    /// The side series as read (`config.side`, same order), on their own dates.
+    public var side: [SideSeries]
     /// Rows read, dropped, repaired; filled cells; dropped assets.
     public var report: LoadReport
     /// Train / validation / test bar ranges into `panel`.
@@ -37,13 +41,27 @@ public struct MarketDataset: Sendable {
         if !walkForward.isEmpty {
             lines.append("walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)")
         }
-        lines.append("features: \(features.width) = \(p.assetCount) assets × \(FeatureMatrix.kinds.count)\(features.width > p.assetCount * FeatureMatrix.kinds.count ? " × \(features.width / (p.assetCount * FeatureMatrix.kinds.count)) time frames" : ""), warm-up \(features.warmup) bars; normaliser fitted on bars \(normaliser.fittedRows)")
-        let k = FeatureMatrix.kinds.count
-        for (f, kind) in FeatureMatrix.kinds.enumerated() {
+        let n = p.assetCount, kinds = config.features.assetColumns, k = kinds.count
+        let frames = 1 + config.timeframes.count, market = config.features.marketColumns.count
+        var shape = "\(n) assets × \(k)\(frames > 1 ? " × \(frames) time frames" : "")"
+        if market > 0 { shape += " + \(market) calendar" }
+        let sideWidth = features.width - n * k * frames - market
+        if sideWidth > 0 { shape += " + \(sideWidth) of side series \(side.map(\.name).joined(separator: ", "))" }
+        lines.append("features: \(features.width) = \(shape), warm-up \(features.warmup) bars; "
+            + "normaliser fitted on bars \(normaliser.fittedRows)")
+        let first = features.warmup < p.barCount ? DateParser.format(p.timestamps[features.warmup]) : "none"
+        let parts = features.warmups.filter { $0.value > 0 }.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            .map { "\($0.key) \($0.value)" }
+        lines.append("warm-up: first observable bar \(first) (bars of look-back: \(parts.joined(separator: ", ")))")
+        for (f, kind) in kinds.enumerated() {
             var mean = 0.0, std = 0.0
-            for i in 0..<p.assetCount { mean += normaliser.mean[i * k + f]; std += normaliser.std[i * k + f] }
-            let n = Double(max(p.assetCount, 1))
-            lines.append("  \(kind): train mean \(fmt(mean / n)), std \(fmt(std / n)) (averaged over assets)")
+            for i in 0..<n { mean += normaliser.mean[i * k + f]; std += normaliser.std[i * k + f] }
+            let count = Double(max(n, 1))
+            lines.append("  \(kind): train mean \(fmt(mean / count)), std \(fmt(std / count)) (averaged over assets)")
+        }
+        // The calendar's columns (after the assets') and the side series' (last), one by one.
+        for j in Array((n * k)..<(n * k + market)) + Array((features.width - sideWidth)..<features.width) {
+            lines.append("  \(features.names[j]): train mean \(fmt(normaliser.mean[j])), std \(fmt(normaliser.std[j]))")
         }
         // The most extreme normalised value after the warm-up: where outliers or a bad bar would show first.
         var extreme: (value: Float, index: Int) = (0, -1)
@@ -71,19 +89,34 @@ public func loadMarket(_ config: DataConfig, baseDirectory: String, normaliser f
     let path = config.file.hasPrefix("/") || baseDirectory.isEmpty ? config.file : baseDirectory + "/" + config.file
     var (panel, report) = try loadPanel(path: path, config: config)
     report.file = config.file
-    return try buildDataset(panel, report: report, config: config, normaliser: frozen)
+    let side = try config.side.map { try SideSeries.load($0, baseDirectory: baseDirectory) }
+    return try buildDataset(panel, side: side, report: report, config: config, normaliser: frozen)
 }
 
-/// Splits, features (with `config.timeframes`) and the normaliser (fitted on the train split unless `frozen` is given)
-/// of an already loaded panel: the whole pipeline from bars to observations, which `tradesim audit` re-runs on
-/// perturbed bars.
-public func buildDataset(_ panel: Panel, report: LoadReport, config: DataConfig, normaliser frozen: Normaliser? = nil) throws -> MarketDataset {
+/// Splits, features (with `config.timeframes`, then the `side` series' blocks, read per `config.side`) and the
+/// normaliser (fitted on the train split unless `frozen` is given) of an already loaded panel: the whole pipeline from
+/// bars to observations, which `tradesim audit` re-runs on perturbed bars.
+public func buildDataset(_ panel: Panel, side: [SideSeries] = [], report: LoadReport, config: DataConfig,
+                         normaliser frozen: Normaliser? = nil) throws -> MarketDataset {
     let splits = try Splits.ranges(config.splits, timestamps: panel.timestamps, requireTrain: frozen == nil)
     let walkForward = try Splits.walkForward(config.walkForward, timestamps: panel.timestamps)
-    let features = try Timeframes.features(panel, config: config.features, timeframes: config.timeframes)
+    var features = try Timeframes.features(panel, config: config.features, timeframes: config.timeframes)
+    guard side.count == config.side.count else {
+        throw MarketDataError("DataConfig: side lists \(config.side.count) series but \(side.count) were read")
+    }
+    var taken = Set(panel.tickers + ["calendar", "basket"])
+    for s in side where !taken.insert(s.name).inserted {
+        throw MarketDataError("DataConfig: side series name '\(s.name)' is taken "
+            + "(by a ticker, another series, 'calendar' or 'basket'); set its name")
+    }
+    if !side.isEmpty {
+        let blocks = try zip(side, config.side).map { try $0.features(at: panel.timestamps, config: $1) }
+        features = FeatureMatrix.concatenated([features] + blocks)
+    }
     let normaliser = try frozen ?? Normaliser.fit(features, rows: splits.train)
-    return MarketDataset(panel: panel, report: report, splits: splits, walkForward: walkForward, features: features,
-                         normaliser: normaliser, observations: try normaliser.apply(features))
+    return MarketDataset(config: config, panel: panel, side: side, report: report, splits: splits,
+                         walkForward: walkForward, features: features, normaliser: normaliser,
+                         observations: try normaliser.apply(features))
 }
 
 /// Parses and validates one CSV / `.csv.gz` file and aligns its assets into a panel (no splits or features).

@@ -203,7 +203,8 @@ public func bootstrapSharpeInterval(_ r: [Double], periods: Double = 252, blockL
 }
 
 /// Reads one numeric column of a CSV file with a header row (commas, optional double quotes around a field).
-/// `column` names the column (case-insensitive); empty picks the first column whose header is not a date/time name.
+/// `column` names the column (case-insensitive). Empty picks the column named `return`, `returns` or `reward`, else the
+/// only numeric column that is not a date / time; otherwise it is an error listing the numeric columns.
 /// Every cell must be a finite number: anything else is an error naming the file, row and column.
 public func readNumericColumn(path: String, column: String = "") throws -> (name: String, values: [Double]) {
     let text: String
@@ -219,13 +220,11 @@ public func readNumericColumn(path: String, column: String = "") throws -> (name
         }
     }
     let names = fields(header)
+    let rows = lines.dropFirst().map(fields)
+    guard let first = rows.first else { throw MarketDataError("\(path): header only, no returns") }
     let index: Int
     if column.isEmpty {
-        let dateNames: Set<String> = ["date", "time", "timestamp", "datetime", ""]
-        guard let i = names.firstIndex(where: { !dateNames.contains($0.lowercased()) }) else {
-            throw MarketDataError("\(path):1: no column other than a date; name one with --column")
-        }
-        index = i
+        index = try returnsColumn(names, firstRow: first, path: path)
     } else {
         guard let i = names.firstIndex(where: { $0.lowercased() == column.lowercased() }) else {
             throw MarketDataError("\(path):1: no column '\(column)' (columns: \(names.joined(separator: ", ")))")
@@ -233,15 +232,27 @@ public func readNumericColumn(path: String, column: String = "") throws -> (name
         index = i
     }
     var values: [Double] = []
-    values.reserveCapacity(lines.count)
-    for (k, line) in lines.enumerated().dropFirst() {
-        let f = fields(line)
-        guard index < f.count else { throw MarketDataError("\(path):\(k + 1): column '\(names[index])' is missing") }
+    values.reserveCapacity(rows.count)
+    for (k, f) in rows.enumerated() {
+        guard index < f.count else { throw MarketDataError("\(path):\(k + 2): column '\(names[index])' is missing") }
         guard let v = Double(f[index]), v.isFinite else {
-            throw MarketDataError("\(path):\(k + 1): column '\(names[index])': '\(f[index])' is not a finite number")
+            throw MarketDataError("\(path):\(k + 2): column '\(names[index])': '\(f[index])' is not a finite number")
         }
         values.append(v)
     }
-    guard !values.isEmpty else { throw MarketDataError("\(path): header only, no returns") }
     return (names[index], values)
+}
+
+/// The column `readNumericColumn` reads when none is named: `return`, `returns` or `reward` (case-insensitive), else
+/// the only column, dates and times aside, whose first cell is a number.
+private func returnsColumn(_ names: [String], firstRow: [String], path: String) throws -> Int {
+    if let i = names.firstIndex(where: { ["return", "returns", "reward"].contains($0.lowercased()) }) { return i }
+    let dates: Set<String> = ["date", "time", "timestamp", "datetime", ""]
+    let numeric = names.indices.filter { i in
+        !dates.contains(names[i].lowercased()) && i < firstRow.count && Double(firstRow[i]) != nil
+    }
+    if numeric.count == 1 { return numeric[0] }
+    let listed = numeric.isEmpty ? "none" : numeric.map { names[$0] }.joined(separator: ", ")
+    throw MarketDataError(
+        "\(path):1: no column named return, returns or reward; name one with --column (numeric columns: \(listed))")
 }

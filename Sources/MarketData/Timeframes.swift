@@ -23,24 +23,23 @@ public enum Timeframe: String, Codable, Sendable, CaseIterable {
 /// never at its own last bar (that the week is over is only known when a bar of the next week arrives), so nothing a
 /// bar sees depends on its own period's bars or later ones.
 public enum Timeframes {
-    /// The bars' features followed by one block of N·K features per time frame (columns `TICKER.weekly.logReturn`, …),
-    /// (D, N·K·(1 + timeframes.count)); `warmup` is the first bar where every block is defined.
+    /// The bars' features followed by one block of N·K per-asset features per time frame (columns
+    /// `TICKER.weekly.logReturn`, …; the calendar is the bars' own and is not repeated); `warmup` is the first bar
+    /// where every block is defined.
     public static func features(_ panel: Panel, config: FeatureConfig, timeframes: [Timeframe]) throws -> FeatureMatrix {
         let base = try FeatureMatrix.compute(panel, config: config)
         guard !timeframes.isEmpty else { return base }
         guard Set(timeframes).count == timeframes.count else {
             throw MarketDataError("DataConfig: timeframes \(timeframes.map(\.rawValue)) lists a time frame twice")
         }
-        var blocks: [(matrix: FeatureMatrix, rowOf: [Int]?)] = [(base, nil)]
-        var warmup = base.warmup
+        var blocks = [base]
         for frame in timeframes {
             let (periods, lastBar) = aggregate(panel, frame)
             guard periods.barCount < panel.barCount else {
                 throw MarketDataError("DataConfig: timeframes: '\(frame.rawValue)' is not coarser than the file's bars (one bar per period)")
             }
-            let f = try FeatureMatrix.compute(periods, config: config)
-            var prefixed = f
-            prefixed.names = f.names.map { name in
+            var f = try FeatureMatrix.compute(periods, config: config.perAsset)
+            f.names = f.names.map { name in
                 let dot = name.lastIndex(of: ".")!
                 return String(name[..<dot]) + "." + frame.rawValue + String(name[dot...])
             }
@@ -51,24 +50,11 @@ public enum Timeframes {
                 while p + 1 < lastBar.count && lastBar[p + 1] < t { p += 1 }
                 rowOf[t] = p
             }
-            // First bar from which the visible period row is past the period features' warm-up.
-            let ready = rowOf.firstIndex { $0 >= f.warmup } ?? panel.barCount
-            warmup = max(warmup, ready)
-            blocks.append((prefixed, rowOf))
+            var block = f.expanded(rowOf)
+            block.warmups = [frame.rawValue: block.warmup]
+            blocks.append(block)
         }
-        let width = blocks.reduce(0) { $0 + $1.matrix.width }
-        var values = [Float](repeating: 0, count: panel.barCount * width)
-        var column = 0
-        for (m, rowOf) in blocks {
-            for t in 0..<panel.barCount {
-                let source = rowOf.map { $0[t] } ?? t
-                guard source >= 0 else { continue }
-                for j in 0..<m.width { values[t * width + column + j] = m.values[source * m.width + j] }
-            }
-            column += m.width
-        }
-        return FeatureMatrix(rows: panel.barCount, width: width, values: values,
-                             names: blocks.flatMap(\.matrix.names), warmup: warmup)
+        return FeatureMatrix.concatenated(blocks)
     }
 
     /// `panel`'s bars aggregated per period of `frame` (timestamps: the period's first bar's), and the index of each

@@ -33,7 +33,8 @@ extension RunStore {
     }
 
     /// The query behind an export. Every ORDER BY follows an index, so rows stream without a sort buffer.
-    static func exportSQL(_ what: ExportTable) -> String {
+    static func exportSQL(_ what: ExportTable, _ dialect: SQLDialect) -> String {
+        let isoDateSQL = dialect.isoDate
         switch what {
         case .episodes:
             return """
@@ -63,7 +64,8 @@ extension RunStore {
     }
 
     /// Streams the steps, episodes, trades or metrics of a run to `output` as CSV or JSON Lines, in constant memory
-    /// (a database cursor and a 64 KiB buffer), from one consistent snapshot even while a writer is writing.
+    /// (a database cursor or PostgreSQL's row stream, and a 64 KiB buffer), from one consistent snapshot even while a
+    /// writer is writing.
     ///
     /// Numbers are written with Swift's shortest round-trip form, so parsing them gives back the same `Double`.
     /// NULL (a NaN metric value, a missing wall time) is an empty CSV field and JSON `null`; JSON has no infinity,
@@ -81,18 +83,17 @@ extension RunStore {
             }
             let jsonKeys = columns.map { "\"\($0)\":" }
             var count = 0
-            let rows = try Row.fetchCursor(db, sql: Self.exportSQL(what), arguments: [runId])
-            while let row = try rows.next() {
+            try db.forEachRow(Self.exportSQL(what, db.dialect), sqlArguments(runId)) { row in
                 switch format {
                 case .csv:
-                    for (i, value) in row.databaseValues.enumerated() {
+                    for (i, value) in row.values.enumerated() {
                         if i > 0 { writer.append(",") }
                         writer.append(csvField(value))
                     }
                     writer.append("\n")
                 case .jsonl:
                     writer.append("{")
-                    for (i, value) in row.databaseValues.enumerated() {
+                    for (i, value) in row.values.enumerated() {
                         if i > 0 { writer.append(",") }
                         writer.append(jsonKeys[i])
                         writer.append(jsonValue(value))
@@ -106,12 +107,6 @@ extension RunStore {
             return count
         }
     }
-}
-
-/// SQL for the ISO 8601 date (UTC) of a unix-seconds column: `2011-01-03` for a bar at midnight, else
-/// `2017-01-02 13:00:00`, as tradesim prints dates everywhere.
-func isoDateSQL(_ column: String) -> String {
-    "CASE WHEN \(column) % 86400 = 0 THEN date(\(column), 'unixepoch') ELSE datetime(\(column), 'unixepoch') END"
 }
 
 /// Collects output bytes and writes them to a file handle in 64 KiB chunks.

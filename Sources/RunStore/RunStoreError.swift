@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 
-/// An error of the run store: one line naming the file (or directory) and what failed,
-/// e.g. `runs/x.sqlite: cannot write episode: database is locked by another writer (waited 5 s)`.
+/// An error of the run store: one line naming the file (or directory, or the PostgreSQL URL without its password) and
+/// what failed, e.g. `runs/x.sqlite: cannot write episode: database is locked by another writer (waited 5 s)`.
 public struct RunStoreError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
-    /// The database file or directory the error is about, as the caller named it.
+    /// The database file or directory the error is about, as the caller named it, or the password-free URL.
     public var path: String
     /// What failed, without the path.
     public var reason: String
@@ -23,46 +22,16 @@ public struct RunStoreError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 extension RunStoreError {
-    /// Wraps any error thrown while accessing the database at `path` into one line.
+    /// Wraps any error thrown while accessing the store at `path` into one line.
     /// - Parameters:
     ///   - operation: what was being done, e.g. `cannot write episode`; nil for errors that say it all (opening).
-    ///   - busyTimeout: the configured wait, quoted in the "locked" message.
-    static func wrapping(_ error: any Error, path: String, operation: String?, busyTimeout: TimeInterval) -> RunStoreError {
+    ///   - describe: the backend's plain words for its own errors.
+    static func wrapping(_ error: any Error, path: String, operation: String?,
+                         describe: (any Error) -> String?) -> RunStoreError {
         if let error = error as? RunStoreError { return error }
-        let reason: String
-        if let error = error as? DatabaseError {
-            reason = describe(error, busyTimeout: busyTimeout)
-        } else {
-            reason = "\(error)"
-        }
+        let reason = describe(error) ?? "\(error)"
         if let operation { return RunStoreError(path: path, reason: "\(operation): \(reason)") }
         return RunStoreError(path: path, reason: reason)
-    }
-
-    /// Plain words for the SQLite errors a user can meet.
-    static func describe(_ error: DatabaseError, busyTimeout: TimeInterval) -> String {
-        switch error.resultCode {
-        case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return "database is locked by another writer (waited \(formatSeconds(busyTimeout)))"
-        case .SQLITE_NOTADB:
-            return "file is not a database"
-        case .SQLITE_FULL:
-            return "database or disk is full"
-        case .SQLITE_READONLY:
-            return "database is read-only"
-        case .SQLITE_CANTOPEN:
-            return "unable to open database file"
-        case .SQLITE_CORRUPT:
-            return "database file is corrupt"
-        case .SQLITE_CONSTRAINT:
-            let message = error.message ?? "constraint failed"
-            if error.extendedResultCode == .SQLITE_CONSTRAINT_NOTNULL {
-                return "a value is NaN or missing (\(message))"
-            }
-            return message
-        default:
-            return error.message ?? "SQLite error \(error.extendedResultCode.rawValue)"
-        }
     }
 
     /// `5 s`, `0.25 s`.

@@ -97,28 +97,40 @@ extension RunStore {
     /// an error.
     public func createSweep(_ sweep: SweepRecord, trials: [TrialRecord]) throws -> SweepRecord {
         try write("cannot create sweep \(sweep.name)") { db in
-            guard try SweepRecord.filter(Column("name") == sweep.name).fetchCount(db) == 0 else {
+            if let serialize = db.dialect.serialize { try db.execute(serialize, []) }
+            guard try db.count("SELECT COUNT(*) FROM sweep WHERE name = ?", sqlArguments(sweep.name)) == 0 else {
                 throw RunStoreError(path: path, reason: "a sweep named '\(sweep.name)' exists (resume it with --resume)")
             }
-            try sweep.insert(db)
-            let id = db.lastInsertedRowID
-            for var t in trials {
-                t.sweepId = id
-                try t.insert(db)
-            }
-            return try SweepRecord.fetchOne(db, key: id)!
+            let id = try insertSweep(sweep, trials: trials, db)
+            return try db.fetchOne(SweepRecord.self, "SELECT * FROM sweep WHERE id = ?", sqlArguments(id))!
         }
+    }
+
+    /// Inserts a sweep and its trials with new ids (inside the caller's transaction) and returns the sweep's id.
+    func insertSweep(_ sweep: SweepRecord, trials: [TrialRecord], _ db: any StoreConnection) throws -> Int64 {
+        var sweep = sweep
+        sweep.id = nil
+        let id = try db.insert(sweep, into: "sweep")!
+        for var t in trials {
+            t.id = nil
+            t.sweepId = id
+            try db.insert(t, into: "trial", returningID: false)
+        }
+        return id
     }
 
     /// Sweeps in creation order.
     public func sweeps() throws -> [SweepRecord] {
-        try read("cannot list sweeps") { db in try SweepRecord.order(Column("id")).fetchAll(db) }
+        try read("cannot list sweeps") { db in
+            try db.fetchAll(SweepRecord.self, "SELECT * FROM sweep ORDER BY id", [])
+        }
     }
 
     /// The sweep named `name`; an unknown name is an error.
     public func sweep(named name: String) throws -> SweepRecord {
         try read("cannot read sweep \(name)") { db in
-            guard let s = try SweepRecord.filter(Column("name") == name).fetchOne(db) else {
+            let found = try db.fetchOne(SweepRecord.self, "SELECT * FROM sweep WHERE name = ?", sqlArguments(name))
+            guard let s = found else {
                 throw RunStoreError(path: path, reason: "no sweep named '\(name)'")
             }
             return s
@@ -128,29 +140,39 @@ extension RunStore {
     /// The trials of a sweep by index.
     public func trials(sweepId: Int64) throws -> [TrialRecord] {
         try read("cannot read the trials of sweep \(sweepId)") { db in
-            try TrialRecord.filter(Column("sweepId") == sweepId).order(Column("index")).fetchAll(db)
+            try db.fetchAll(TrialRecord.self, #"SELECT * FROM trial WHERE sweepId = ? ORDER BY "index""#,
+                            sqlArguments(sweepId))
         }
     }
 
     /// Records the launcher's job id of a sweep.
     public func setJob(ofSweep id: Int64, launcher: String, jobId: String?) throws {
         try write("cannot update sweep \(id)") { db in
-            try db.execute(sql: "UPDATE sweep SET launcher = ?, jobId = ? WHERE id = ?", arguments: [launcher, jobId, id])
+            try db.execute("UPDATE sweep SET launcher = ?, jobId = ? WHERE id = ?", sqlArguments(launcher, jobId, id))
         }
+    }
+
+    /// Trial `index` of a sweep, nil when there is none; `lock` keeps other transactions from changing it until this
+    /// one ends (PostgreSQL; a SQLite write transaction holds the whole file).
+    func trial(sweepId: Int64, index: Int64, lock: Bool = false, _ db: any StoreConnection) throws -> TrialRecord? {
+        try db.fetchOne(TrialRecord.self, #"SELECT * FROM trial WHERE sweepId = ? AND "index" = ?"#
+            + (lock ? db.dialect.forUpdate : ""), sqlArguments(sweepId, index))
     }
 
     /// Claims trial `index` of a sweep for this process, at most once, in one transaction: a pending trial gets a new
     /// run (made by `makeRun` from the open transaction, owned by this process); a running trial whose run's process is
     /// gone (or was an earlier start of this process's Slurm job `job` on another host: a requeue), or whose run
     /// failed without the trial being marked, is taken over for a resume; a trial that another live process runs, a
-    /// finished or failed trial, or one whose `after` trial has not finished is left as it is.
+    /// finished or failed trial, or one whose `after` trial has not finished is left as it is. The trial's row is
+    /// locked while it is claimed, so two processes claiming it at once take turns.
     public func claimTrial(sweepId: Int64, index: Int64, job: String? = RunOwner.job,
                            makeRun: (TrialRecord) throws -> RunRecord) throws -> TrialClaim {
         try write("cannot claim trial \(index) of sweep \(sweepId)") { db in
-            guard var trial = try TrialRecord.filter(Column("sweepId") == sweepId && Column("index") == index).fetchOne(db)
-            else { throw RunStoreError(path: path, reason: "sweep \(sweepId) has no trial \(index)") }
+            guard var trial = try self.trial(sweepId: sweepId, index: index, lock: true, db) else {
+                throw RunStoreError(path: path, reason: "sweep \(sweepId) has no trial \(index)")
+            }
             if let after = trial.after {
-                let before = try TrialRecord.filter(Column("sweepId") == sweepId && Column("index") == after).fetchOne(db)
+                let before = try self.trial(sweepId: sweepId, index: after, db)
                 guard before?.status == .finished else { return .waiting(after: after) }
             }
             switch trial.status {
@@ -163,14 +185,16 @@ extension RunStore {
                 run.ownerHost = RunOwner.host
                 run.ownerJob = job
                 run.heartbeatAt = Date()
-                run.name = try uniqueRunName(run.name, db)
-                try run.insert(db)
-                trial.runId = db.lastInsertedRowID
+                let stored = try insertRun(&run, db)
+                trial.runId = stored.id
                 trial.status = .running
-                try trial.update(db)
-                return .started(try RunRecord.fetchOne(db, key: trial.runId!)!)
+                try db.execute("UPDATE trial SET runId = ?, status = ? WHERE id = ?",
+                               sqlArguments(stored.id, trial.status, trial.id))
+                return .started(stored)
             case .running:
-                guard let runId = trial.runId, let stored = try RunRecord.fetchOne(db, key: runId) else {
+                guard let runId = trial.runId,
+                    let stored = try db.fetchOne(RunRecord.self, "SELECT * FROM run WHERE id = ?", sqlArguments(runId))
+                else {
                     throw RunStoreError(path: path, reason: "trial \(index) of sweep \(sweepId) is running without a run")
                 }
                 let run = RunOwner.observed(stored)
@@ -178,10 +202,9 @@ extension RunStore {
                 guard run.status == .interrupted || run.status == .failed || requeued else {
                     return run.status == .finished ? .finished : .taken(run)
                 }
-                try db.execute(
-                    sql: "UPDATE run SET ownerPid = ?, ownerHost = ?, ownerJob = ?, heartbeatAt = ? WHERE id = ?",
-                    arguments: [Int64(getpid()), RunOwner.host, job, Date(), runId])
-                return .resumed(try RunRecord.fetchOne(db, key: runId)!)
+                try db.execute("UPDATE run SET ownerPid = ?, ownerHost = ?, ownerJob = ?, heartbeatAt = ? WHERE id = ?",
+                               sqlArguments(Int64(getpid()), RunOwner.host, job, Date(), runId))
+                return .resumed(try db.fetchOne(RunRecord.self, "SELECT * FROM run WHERE id = ?", sqlArguments(runId))!)
             }
         }
     }
@@ -189,9 +212,9 @@ extension RunStore {
     /// Marks a trial finished, or failed with its error line.
     public func endTrial(sweepId: Int64, index: Int64, failure: String? = nil) throws {
         try write("cannot update trial \(index) of sweep \(sweepId)") { db in
-            try db.execute(
-                sql: "UPDATE trial SET status = ?, message = ? WHERE sweepId = ? AND \"index\" = ?",
-                arguments: [(failure == nil ? TrialStatus.finished : .failed).rawValue, failure, sweepId, index])
+            let status = failure == nil ? TrialStatus.finished : .failed
+            try db.execute(#"UPDATE trial SET status = ?, message = ? WHERE sweepId = ? AND "index" = ?"#,
+                           sqlArguments(status.rawValue, failure, sweepId, index))
         }
     }
 
@@ -199,21 +222,19 @@ extension RunStore {
     /// first checkpoint, which can only start again.
     public func restartTrial(sweepId: Int64, index: Int64) throws {
         try write("cannot restart trial \(index) of sweep \(sweepId)") { db in
-            if let trial = try TrialRecord.filter(Column("sweepId") == sweepId && Column("index") == index).fetchOne(db),
-                let runId = trial.runId
-            {
-                try db.execute(sql: "UPDATE trial SET status = 'pending', runId = NULL, message = NULL WHERE id = ?",
-                               arguments: [trial.id])
-                try RunRecord.deleteOne(db, key: runId)
+            if let trial = try self.trial(sweepId: sweepId, index: index, lock: true, db), let runId = trial.runId {
+                try db.execute("UPDATE trial SET status = 'pending', runId = NULL, message = NULL WHERE id = ?",
+                               sqlArguments(trial.id))
+                try db.execute("DELETE FROM run WHERE id = ?", sqlArguments(runId))
             }
         }
     }
 
     /// `base`, or `base-2`, `base-3`… if a run has that name.
-    func uniqueRunName(_ base: String, _ db: Database) throws -> String {
+    func uniqueRunName(_ base: String, _ db: any StoreConnection) throws -> String {
         var name = base
         var suffix = 2
-        while try RunRecord.filter(Column("name") == name).fetchCount(db) > 0 {
+        while try db.count("SELECT COUNT(*) FROM run WHERE name = ?", sqlArguments(name)) > 0 {
             name = "\(base)-\(suffix)"
             suffix += 1
         }

@@ -53,7 +53,7 @@ public struct SlurmArray {
     public init(sweep: String, trials: [TrialRecord], submitting: [Int64], store: String, executable: String,
                 workingDirectory: String, options: SlurmOptions) throws {
         self.sweep = sweep
-        self.store = isStoreURL(store) ? store : absolutePath(store)
+        self.store = RunStore.isURL(store) ? store : absolutePath(store)
         self.executable = executable
         self.workingDirectory = workingDirectory
         folder = sweepFolder(sweep, store: store)

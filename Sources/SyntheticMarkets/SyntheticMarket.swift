@@ -2,12 +2,12 @@ import MarketData
 import TradingEnv
 
 /// A panel environment at any scale for benchmarks: `syntheticPanel` (N seeded random walks × D bars), the first K of
-/// the per-asset features (`FeatureMatrix.kinds`: logReturn, range, body, volumeZ, volatility) normalised on the first
+/// the per-asset features (`FeatureConfig()`: logReturn, range, body, volumeZ, volatility) normalised on the first
 /// 80% of the bars, so an observation row is the whole market, F = N·K (1,000 assets × 4 = 4,000: Market2Vec at the
 /// essay's scale). Continuous long-only target weights with gross leverage ≤ 1, 5 bps commission and half-spread,
 /// random 252-bar episodes over the first 80%; the portfolio weights are not appended (the input stays F wide).
 public func syntheticMarketEnv(assets n: Int, features k: Int, bars d: Int = 2_000, window: Int = 32, seed: UInt64 = 1) throws -> MarketEnv {
-    let kinds = FeatureMatrix.kinds
+    let kinds = FeatureConfig().assetColumns
     guard (1...kinds.count).contains(k) else { throw EnvironmentError("features per asset must be 1…\(kinds.count), not \(k)") }
     let panel = syntheticPanel(assets: n, bars: d, seed: seed)
     let all = try FeatureMatrix.compute(panel, config: FeatureConfig())

@@ -6,6 +6,11 @@ import Sweeps
 
 extension CompareFormat: ExpressibleByArgument {}
 
+/// `--sizing`: the baselines as chosen only, or also with the environment's position sizing.
+enum BaselineSizing: String, ExpressibleByArgument {
+    case none, env
+}
+
 /// The runs and bars a `compare` or `report` command names, shared by both.
 struct RunSelection: ParsableArguments {
     @Argument(help: "Run ids or name prefixes (the seeds of one configuration are grouped as mean ± std).")
@@ -66,7 +71,7 @@ struct RunSelection: ParsableArguments {
     /// The run references: the arguments, then every run of `--experiment` (none is an error).
     func references(in db: RunStore) throws -> [String] {
         guard let experiment else { return runs }
-        let name = experiment.hasSuffix(".yaml") ? ((experiment as NSString).lastPathComponent as NSString).deletingPathExtension : experiment
+        let name = experimentName(experiment)
         let found = try db.runs(experiment: name).filter { $0.status == .finished }
         guard !found.isEmpty else { throw CLIError("--experiment \(experiment): no finished run of experiment '\(name)' in \(db.path)") }
         return runs + found.map { String($0.id!) }
@@ -94,13 +99,16 @@ struct CompareCommand: ParsableCommand {
     var format: CompareFormat = .table
     @Option(help: "Write the output to this file instead of standard output.")
     var out: String?
+    @Option(help: "Baselines with the environment's position sizing too: none or env (adds longVolTarget and momentumVolTarget).")
+    var sizing: BaselineSizing = .none
     @Option(help: "Seed of the bootstrap Sharpe intervals.")
     var bootstrapSeed: UInt64 = 0
 
     func run() throws {
         if let out { try checkWritable(out, flag: "--out") }
         let db = try existingStore(selection.store)
-        let request = CompareRequest(period: try selection.period(), costLevels: try parseCostLevels(costs), bootstrapSeed: bootstrapSeed)
+        let request = CompareRequest(period: try selection.period(), costLevels: try parseCostLevels(costs),
+                                     bootstrapSeed: bootstrapSeed, sizedBaselines: sizing == .env)
         let comparison = try selection.comparison(in: db, request: request).comparison
         try write(try comparison.rendered(format), to: out)
     }

@@ -10,7 +10,7 @@ struct MetricsCommand: ParsableCommand {
 
     @Argument(help: "A CSV file with a header row.")
     var file: String
-    @Option(help: "The column of returns (default: the first column that is not a date).")
+    @Option(help: "The column of returns (default: the one named return, returns or reward, or the only numeric one).")
     var column: String = ""
     @Option(help: "Bars per year (252 for daily bars).")
     var periods: Double = 252
@@ -29,10 +29,18 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         let (name, returns) = try readNumericColumn(path: file, column: column)
+        if let k = returns.firstIndex(where: { $0 < -1 }) {
+            throw CLIError(
+                "\(file):\(k + 2): column '\(name)': \(returns[k]) is below -1, not a simple return (0.01 is 1%)")
+        }
         let metrics = PerformanceMetrics(returns: returns, periods: periods, riskFree: riskFree)
         var rng = Xoshiro256(seed: seed)
         let interval = resamples > 1 ? bootstrapSharpeInterval(returns, periods: periods, resamples: resamples, using: &rng) : nil
-        try printJSON(metrics, adding: ["column": name, "periods": periods,
-                                        "sharpeInterval95": interval.map { [$0.lowerBound, $0.upperBound] } ?? NSNull()])
+        do {
+            let sharpeInterval: Any = interval.map { [$0.lowerBound, $0.upperBound] } ?? NSNull()
+            try printJSON(metrics, adding: ["column": name, "periods": periods, "sharpeInterval95": sharpeInterval])
+        } catch is EncodingError {
+            throw CLIError("\(file): column '\(name)': the metrics overflow; give simple returns per bar (0.01 is 1%)")
+        }
     }
 }

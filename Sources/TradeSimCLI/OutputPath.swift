@@ -1,7 +1,8 @@
 import Foundation
 
-/// Fails with one line naming the flag unless `path` can be written: an existing writable file, or a new file in an
-/// existing writable folder. Commands check their outputs with it before they start work.
+/// Fails with one line naming the flag unless `path` can be written: an existing writable file, or a new file in a
+/// writable folder (a missing folder is made, as the store's is). Commands check their outputs with it before they
+/// start work.
 func checkWritable(_ path: String, flag: String) throws {
     let fm = FileManager.default
     var isFolder: ObjCBool = false
@@ -12,8 +13,13 @@ func checkWritable(_ path: String, flag: String) throws {
     }
     let parent = (path as NSString).deletingLastPathComponent
     let folder = parent.isEmpty ? "." : parent
+    if !fm.fileExists(atPath: folder) {
+        do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw CLIError("\(flag) \(path): cannot make the folder \(folder)")
+        }
+    }
     guard fm.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-        throw CLIError("\(flag) \(path): no such folder \(folder)")
+        throw CLIError("\(flag) \(path): \(folder) is not a folder")
     }
     guard fm.isWritableFile(atPath: folder) else { throw CLIError("\(flag) \(path): the folder is not writable") }
 }

@@ -12,6 +12,7 @@ struct ProgressPrinter {
     var active = false
 
     mutating func show(_ p: TrainingProgress) {
+        if let notice = p.notice { FileHandle.standardError.write(Data((notice + "\n").utf8)) }
         if terminal {
             FileHandle.standardError.write(Data(("\r" + Self.line(p, width: terminalWidth() - 1) + "\u{1B}[K").utf8))
             active = true

@@ -6,11 +6,13 @@ import NeuralCore
 struct TradeSim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tradesim",
-        abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite.",
+        abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite or "
+            + "PostgreSQL.",
         version: "0.1.0",
-        subcommands: [CheckEnv.self, AuditCommand.self, TrainCommand.self, PretrainCommand.self, EvaluateCommand.self, RunsCommand.self,
-                      ExportCommand.self, ReplayCommand.self, MetricsCommand.self, CompareCommand.self, ReportCommand.self,
-                      SweepCommand.self, SweepsCommand.self, Bench.self])
+        subcommands: [CheckEnv.self, AuditCommand.self, FeaturesCommand.self, TrainCommand.self, PretrainCommand.self,
+                      EvaluateCommand.self, RunsCommand.self, ExportCommand.self, ReplayCommand.self,
+                      MetricsCommand.self, CompareCommand.self, ReportCommand.self, SweepCommand.self, SweepsCommand.self,
+                      EnsembleCommand.self, StoreCommand.self, Bench.self])
 
     /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
     static func main() {

@@ -56,6 +56,30 @@ public struct RewardConfig: Codable, Equatable, Sendable {
     public init() {}
 }
 
+/// How chosen positions are sized.
+public enum SizingKind: String, Codable, Sendable, CaseIterable {
+    /// As chosen.
+    case none
+    /// Each asset's chosen position × σ_tgt / σₜ (`volatilityTargetScale`).
+    case volatilityTarget
+}
+
+/// Position sizing: `market.sizing: {kind: volatilityTarget, annualTarget: 0.15, span: 60, maxLeverage: 2}`.
+public struct SizingConfig: Codable, Equatable, Sendable {
+    /// None, or volatility targeting.
+    public var kind: SizingKind = .none
+    /// σ_tgt: the annualised volatility each position is sized to.
+    public var annualTarget: Double = 0.15
+    /// Span of the exponentially weighted std of daily returns (α = 2 / (span + 1)).
+    public var span: Int = 60
+    /// Largest scale of one position, and of the gross exposure Σ|wᵢ| after scaling.
+    public var maxLeverage: Double = 2
+    /// Bars a year, to annualise σ (252 for daily bars).
+    public var periodsPerYear: Int = 252
+
+    public init() {}
+}
+
 /// How an episode is cut from a split.
 public enum EpisodeMode: String, Codable, Sendable, CaseIterable {
     /// The whole split, from its first observable bar to its last bar.
@@ -90,6 +114,8 @@ public struct MarketConfig: Codable, Equatable, Sendable {
     public var initialCash: Double = 100_000
     /// The reward scheme.
     public var reward: RewardConfig = RewardConfig()
+    /// Position sizing applied to every chosen target (none, or volatility targeting); costs apply to the sized trades.
+    public var sizing: SizingConfig = SizingConfig()
     /// Episode boundaries.
     public var episode: EpisodeConfig = EpisodeConfig()
     /// The episode terminates when equity falls to this fraction of the initial cash or below.

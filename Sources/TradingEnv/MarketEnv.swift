@@ -100,6 +100,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     let width: Int
     /// (D, N) EW std of price changes, only for the volatility-scaled reward.
     let sigma: [Double]
+    /// (D, N) volatility-targeting factors of the chosen positions (`volatilityTargetScale`), only with sizing.
+    let sizing: [Double]
 
     // episode state
     var rng: Xoshiro256
@@ -158,6 +160,14 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             throw EnvironmentError("actions.levels must name at least one target weight")
         }
         guard config.actions.maxGrossLeverage > 0 else { throw EnvironmentError("actions.maxGrossLeverage must be positive") }
+        let z = config.sizing
+        if z.kind != .none {
+            guard z.annualTarget > 0, z.maxLeverage > 0, z.span >= 1, z.periodsPerYear >= 1,
+                z.annualTarget.isFinite, z.maxLeverage.isFinite
+            else {
+                throw EnvironmentError("sizing needs annualTarget > 0, maxLeverage > 0, span ≥ 1 and periodsPerYear ≥ 1")
+            }
+        }
         if config.episode.mode == .random && config.episode.length < 1 {
             throw EnvironmentError("episode.length must be at least 1 in random mode")
         }
@@ -195,6 +205,17 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             sigma = s
         } else {
             sigma = []
+        }
+        if z.kind == .volatilityTarget {
+            var f = [Double](repeating: 0, count: panel.close.count)
+            for i in 0..<n {
+                let factors = volatilityTargetScale(closes: stride(from: i, to: panel.close.count, by: n).map { panel.close[$0] },
+                                                    config: z)
+                for d in factors.indices { f[d * n + i] = factors[d] }
+            }
+            sizing = f
+        } else {
+            sizing = []
         }
         rng = Xoshiro256(seed: seed)
         weights = Array(repeating: 0, count: n)
@@ -301,6 +322,23 @@ public struct MarketEnv: AgentEnvironment, Sendable {
                 return
             }
             if n > 1 || space.longOnly || abs(target[0]) > space.maxGrossLeverage { space.project(target) }
+        }
+        if !sizing.isEmpty && action != .hold { sizeTarget() }
+    }
+
+    /// Volatility targeting of the target weights (N) at the current bar: each × its factor, then Σ|wᵢ| scaled down to
+    /// `sizing.maxLeverage` if it is above.
+    mutating func sizeTarget() {
+        let (n, n4, row, cap) = (self.n, self.n4, bar * self.n, config.sizing.maxLeverage)
+        sizing.withUnsafeBufferPointer { factors in
+            book.withUnsafeMutableBufferPointer { book in
+                var gross = 0.0
+                for i in 0..<n {
+                    book[n4 + i] *= factors[row + i]
+                    gross += abs(book[n4 + i])
+                }
+                if gross > cap { for i in 0..<n { book[n4 + i] *= cap / gross } }
+            }
         }
     }
 

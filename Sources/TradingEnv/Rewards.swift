@@ -25,21 +25,38 @@ public struct DifferentialSharpe: Sendable, Equatable {
 }
 
 /// The exponentially weighted standard deviation σₜ of price changes rₜ = pₜ − pₜ₋₁, computed causally over a whole
-/// price series (σₜ uses r up to t only), with α = 2 / (span + 1):
-/// `mₜ = mₜ₋₁ + α(rₜ − mₜ₋₁)`, `vₜ = (1 − α)(vₜ₋₁ + α(rₜ − mₜ₋₁)²)`, σₜ = √vₜ; r₀ = 0, m₀ = v₀ = 0.
+/// price series (σₜ uses r up to t only): `ewmStd(changes:span:)` of the changes, with r₀ = 0.
 /// Shapes: prices (D) → σ (D).
 public func ewmStd(ofChanges prices: [Double], span: Int) -> [Double] {
+    ewmStd(changes: prices.indices.map { $0 == 0 ? 0 : prices[$0] - prices[$0 - 1] }, span: span)
+}
+
+/// The exponentially weighted standard deviation σₜ of a series rₜ (σₜ uses r up to t only) with α = 2 / (span + 1):
+/// `mₜ = mₜ₋₁ + α(rₜ − mₜ₋₁)`, `vₜ = (1 − α)(vₜ₋₁ + α(rₜ − mₜ₋₁)²)`, σₜ = √vₜ; m₀ = v₀ = 0 and σ₀ = 0 (r₀ is not a
+/// change). Shapes: r (D) → σ (D).
+public func ewmStd(changes r: [Double], span: Int) -> [Double] {
     let alpha = 2 / (Double(span) + 1)
     var m = 0.0, v = 0.0
-    var out = [Double](repeating: 0, count: prices.count)
-    for t in 1..<max(prices.count, 1) {
-        let r = prices[t] - prices[t - 1]
-        let d = r - m
+    var out = [Double](repeating: 0, count: r.count)
+    for t in 1..<max(r.count, 1) {
+        let d = r[t] - m
         m += alpha * d
         v = (1 - alpha) * (v + alpha * d * d)
         out[t] = v.squareRoot()
     }
     return out
+}
+
+/// Volatility targeting (Zhang, Zohren & Roberts 2019 eq. 3; the time-series momentum literature): the factor a chosen
+/// position is scaled by at bar t, `min(σ_tgt / σₜ, maxLeverage)`, with σₜ = √P × the exponentially weighted std
+/// (`span`) of the asset's daily simple returns up to t (information at t's close only); 0 while σₜ is 0 (the first
+/// bar). Shapes: closes (D) → factors (D).
+public func volatilityTargetScale(closes: [Double], config: SizingConfig) -> [Double] {
+    let returns = closes.indices.map { $0 == 0 ? 0 : closes[$0] / closes[$0 - 1] - 1 }
+    let annualisation = Double(config.periodsPerYear).squareRoot()
+    return ewmStd(changes: returns, span: config.span).map { sigma in
+        sigma > 0 ? min(config.annualTarget / (sigma * annualisation), config.maxLeverage) : 0
+    }
 }
 
 /// Zhang, Zohren & Roberts (2019) eq. 4 for one asset, at bar t (the bar just closed):

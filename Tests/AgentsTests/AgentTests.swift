@@ -158,12 +158,7 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
 
 @Test func continuousPoliciesActInsideTheirConstraints() throws {
     setBLASThreads(1)
-    let p = syntheticPanel(assets: 3, bars: 80)
-    var f = [Float](repeating: 0, count: 80 * 3)
-    for t in 1..<80 { for i in 0..<3 { f[t * 3 + i] = Float(log(p.close[t * 3 + i] / p.close[(t - 1) * 3 + i])) } }
-    var mc = MarketConfig()
-    mc.window = 4; mc.actions.kind = .weights; mc.actions.longOnly = true
-    let env = try MarketEnv(panel: p, features: f, width: 3, bars: 0..<80, config: mc)
+    let env = try weightsMarket()
     let spec = AgentSpec(of: env)
     #expect(spec.discreteActions == 0 && spec.continuousActions == 3 && spec.extras == 3)
     for mode in LogStdMode.allCases {

@@ -1,6 +1,7 @@
 import Foundation
 import MarketData
 import RLCore
+import SyntheticMarkets
 @testable import Agents
 @testable import TradingEnv
 
@@ -38,6 +39,18 @@ func marketEnv(_ p: Panel, bars: Range<Int>, window: Int, randomEpisodes length:
     if length > 0 { c.episode.mode = .random; c.episode.length = length }
     configure(&c)
     return try MarketEnv(panel: p, features: features(p), width: 2, bars: bars, config: c)
+}
+
+/// A long-only weights market on 80 bars of a three-asset synthetic panel (A = 3, P = 3 extras), window 4, features
+/// the assets' log returns; episodes of `length` bars from random starts (0: the default episodes).
+func weightsMarket(randomEpisodes length: Int = 0) throws -> MarketEnv {
+    let p = syntheticPanel(assets: 3, bars: 80)
+    var f = [Float](repeating: 0, count: 80 * 3)
+    for t in 1..<80 { for i in 0..<3 { f[t * 3 + i] = Float(log(p.close[t * 3 + i] / p.close[(t - 1) * 3 + i])) } }
+    var mc = MarketConfig()
+    mc.window = 4; mc.actions.kind = .weights; mc.actions.longOnly = true
+    if length > 0 { mc.episode.mode = .random; mc.episode.length = length }
+    return try MarketEnv(panel: p, features: f, width: 3, bars: 0..<80, config: mc)
 }
 
 /// The best possible return of a whole episode over the K discrete actions, by dynamic programming (Viterbi) over the

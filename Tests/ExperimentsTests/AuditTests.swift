@@ -5,26 +5,29 @@ import Testing
 
 @Suite struct AuditTests {
     @Test(arguments: ["environments/sp500-daily.yaml", "environments/sp500-timeframes.yaml", "environments/eurusd-hourly.yaml",
-                      "experiments/sp500-pretrain.yaml"])
+                      "experiments/sp500-pretrain.yaml", "environments/sp500-vix.yaml",
+                      "environments/us-stocks-market.yaml"])
     func shippedFilesPassTheAudit(file: String) throws {
         let r = try runCLI(["audit", file, "--cuts", "4"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
-        #expect(lines.count == 5 && lines.allSatisfy { $0.hasPrefix("PASS ") || $0.hasPrefix("SKIP ") }, "\(r.stdout)")
+        #expect(lines.count == 6 && lines.allSatisfy { $0.hasPrefix("PASS ") || $0.hasPrefix("SKIP ") }, "\(r.stdout)")
         #expect(lines.filter { $0.hasPrefix("PASS ") }.count >= 3)
         if file.contains("timeframes") || file.contains("hourly") { #expect(r.stdout.contains("PASS time frames")) }
         if file.contains("pretrain") { #expect(r.stdout.contains("PASS event labels")) }
+        if file.contains("vix") || file.contains("market") { #expect(r.stdout.contains("PASS side series")) }
     }
 
     /// The audit of `environment` with a pipeline that `leak` alters after the honest one ran.
     func audit(_ environment: String, leak: @escaping (inout MarketDataset) throws -> Void) throws -> [String: AuditCheck.Outcome] {
         let setup = try MarketSetup(path: repoRoot + "/" + environment)
-        let leaky: LeakageAudit.Pipeline = { panel, config in
-            var d = try buildDataset(panel, report: LoadReport(), config: config)
+        let leaky: LeakageAudit.Pipeline = { panel, side, config in
+            var d = try buildDataset(panel, side: side, report: LoadReport(), config: config)
             try leak(&d)
             return d
         }
-        var audit = LeakageAudit(dataset: try leaky(setup.dataset.panel, setup.spec.data), config: setup.spec.data, pipeline: leaky)
+        let dataset = try leaky(setup.dataset.panel, setup.dataset.side, setup.spec.data)
+        var audit = LeakageAudit(dataset: dataset, config: setup.spec.data, pipeline: leaky)
         audit.cuts = 4
         return Dictionary(uniqueKeysWithValues: try audit.run().map { ($0.name, $0.outcome) })
     }
@@ -58,6 +61,20 @@ import Testing
             d.observations = try d.normaliser.apply(d.features)
         }
         #expect(checks["time frames"] == .fail)
+    }
+
+    @Test func aSideSeriesSeenBeforeItsDateFails() throws {
+        // The VIX columns of bar t taken from bar t+1: the next day's VIX, known only after t's close.
+        let checks = try audit("environments/sp500-vix.yaml") { d in
+            let w = d.features.width, vix = d.features.names.indices.filter { d.features.names[$0].hasPrefix("VIX.") }
+            for t in 0..<(d.features.rows - 1) {
+                for j in vix { d.features.values[t * w + j] = d.features.values[(t + 1) * w + j] }
+            }
+            d.observations = try d.normaliser.apply(d.features)
+        }
+        #expect(checks["side series"] == .fail)
+        #expect(checks["future bars"] == .fail)
+        #expect(checks["splits"] == .pass)
     }
 
     @Test func failingAuditExitsNonZeroAndBadFilesAreOneLine() throws {

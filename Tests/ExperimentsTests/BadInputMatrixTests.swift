@@ -266,7 +266,7 @@ struct StoreSnapshot: Equatable {
         integrity = try store.integrityCheck()
         counts = [:]
         for table in ["run", "episode", "step", "trade", "metric", "checkpoint"] {
-            counts[table] = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)")! }
+            counts[table] = try store.backend.read { db in try db.count("SELECT COUNT(*) FROM \(table)") }
         }
         statuses = try store.runs().map { "\($0.id!):\($0.status.rawValue)" }
     }
@@ -294,15 +294,41 @@ func badInputGivesOneErrorLineAndKeepsTheStore(_ c: BadInputCase) throws {
     let store = dir + "/runs.sqlite"
     try seededStore(store)
     let args = try c.arguments(dir)
-    let before = try StoreSnapshot(store)
     var environment = c.environment
     if environment["TRADESIM_MAX_PAGE_COUNT"] == "FULL" {
         let pages = try RunStore(path: store).pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count")! }
         environment["TRADESIM_MAX_PAGE_COUNT"] = "\(pages + 12)"
     }
-    let lock = c.description.hasPrefix("store: locked") ? try StoreLock(store) : nil
+    try expectOneErrorLineAndAKeptStore(c, args, store: store, dir: dir, environment: environment,
+                                        lock: c.description.hasPrefix("store: locked"))
+}
+
+/// The matrix on a PostgreSQL store: every case that uses the store `DIR/runs.sqlite` as it is (not the cases about
+/// a SQLite file), with that store copied into a schema of its own once the case is set up.
+@Test(.enabled(if: StoreKind.all.contains(.postgres)),
+      arguments: badInputCases.filter { !$0.description.hasPrefix("store:") && $0.description != "cli: missing store" })
+func badInputOnPostgreSQLGivesOneErrorLineAndKeepsTheStore(_ c: BadInputCase) throws {
+    let dir = try temporaryDirectory()
+    let sqlite = dir + "/runs.sqlite"
+    try seededStore(sqlite)
+    let args = try c.arguments(dir)
+    let url = try #require(postgresTestStore("matrix"))
+    defer { dropPostgresTestStore(url) }
+    _ = try RunStore(path: url).copy(from: RunStore(path: sqlite))
+    var pointed = c
+    pointed.expected = c.expected.map { $0.replacingOccurrences(of: "DIR/runs.sqlite", with: url) }
+    try expectOneErrorLineAndAKeptStore(pointed, args.map { $0 == sqlite ? url : $0 }, store: url, dir: dir,
+                                        environment: c.environment, lock: false)
+}
+
+/// Runs a case's command on `store` (holding its write lock meanwhile when `lock`) and checks the failure: one error
+/// line, the last, with the expected parts, and a store that is unchanged (or consistent, for a mid-run failure).
+func expectOneErrorLineAndAKeptStore(_ c: BadInputCase, _ args: [String], store: String, dir: String,
+                                     environment: [String: String], lock: Bool) throws {
+    let before = try StoreSnapshot(store)
+    let held = lock ? try StoreLock(store) : nil
     let r = try runCLI(args, environment: environment)
-    try lock?.release()
+    try held?.release()
 
     #expect(r.status != 0 && !r.killedBySignal, "\(r.stdout)")
     // Training progress may come first on stderr; the failure is one error line, the last.
@@ -316,8 +342,8 @@ func badInputGivesOneErrorLineAndKeepsTheStore(_ c: BadInputCase) throws {
         // Earlier rows untouched, every episode whole: no step without its episode, no episode of a failed write.
         for (table, n) in before.counts { #expect(after.counts[table]! >= n, "\(table)") }
         #expect(Array(after.statuses.prefix(before.statuses.count)) == before.statuses)
-        let orphans = try RunStore(path: store).pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")!
+        let orphans = try RunStore(path: store).backend.read { db in
+            try db.count("SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")
         }
         #expect(orphans == 0)
     } else {

@@ -37,6 +37,7 @@ func runCLI(_ args: [String], in directory: String = repoRoot, environment: [Str
     env.merge(environment) { $1 }
     p.environment = env
     let out = Pipe(), err = Pipe()
+    p.standardInput = FileHandle.nullDevice  // never a terminal, as in CI, even when the tests run from one
     p.standardOutput = out
     p.standardError = err
     try p.run()

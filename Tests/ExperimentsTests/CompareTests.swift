@@ -222,3 +222,42 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
         #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains(named), "\(args): \(r.stderr)")
     }
 }
+
+/// A run whose greedy policy takes one action on every bar is named in one line; one that varies is not.
+@Test func constantPoliciesAreNamed() throws {
+    let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))
+    let long = Contender(name: "always-long", group: "test/long #22222222", configHash: "22222222", setup: setup) { env in
+        var env = env
+        return runEpisode(&env, seed: 0, keepEvery: 1) { _ in (.index(2), 2) }
+    }
+    let c = try compare([long, oracle(setup: setup)], reference: setup,
+                        request: CompareRequest(period: .split(.validation), resamples: 10))
+    #expect(c.notes == ["greedy policy is constant: always-long is long on 100% of the bars of the validation split"])
+    #expect(try c.rendered(.table).contains(c.notes[0]))
+}
+
+/// `--sizing env` adds "long" and time-series momentum with the environment's volatility targeting; the usual
+/// baselines keep trading their positions as chosen even when the environment sizes the agents' positions.
+@Test func sizedBaselinesFollowTheEnvironmentsVolatilityTarget() throws {
+    let path = try syntheticMarket(up: 1.012, down: 0.99)
+    let yaml = try String(contentsOfFile: path, encoding: .utf8)
+        .replacingOccurrences(of: "  window: 4\n", with: "  window: 4\n  sizing: {kind: volatilityTarget, annualTarget: 0.1, span: 20, maxLeverage: 3}\n")
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    let setup = try MarketSetup(path: path)
+    let c = try compare([oracle(setup: setup)], reference: setup,
+                        request: CompareRequest(period: .split(.validation), resamples: 10, sizedBaselines: true))
+    let overall = try #require(c.tables.last)
+    func exposure(_ name: String) throws -> Double { try #require(overall.rows.first { $0.policy == name }?.stats["exposure"]?.mean) }
+    // Unsized: buy-and-hold holds about 1. Sized: the factor 0.1 / σ of this ±1.1% zig-zag (σ ≈ 0.011·√252 ≈ 0.17).
+    #expect(abs(try exposure("buyAndHold") - 1) < 0.01)
+    let factors = volatilityTargetScale(closes: setup.dataset.panel.close, config: setup.spec.market.sizing)
+    let bars = setup.bars(of: .validation)
+    let mean = factors[bars].reduce(0, +) / Double(bars.count)
+    #expect(abs(try exposure("longVolTarget") - mean) < 0.05 && mean < 0.8)
+    #expect(overall.rows.contains { $0.policy == "momentumVolTarget" })
+    #expect(throws: ConfigError.self) {
+        try compare([oracle(setup: try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.99)))],
+                    reference: try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.99)),
+                    request: CompareRequest(period: .split(.validation), resamples: 10, sizedBaselines: true))
+    }
+}

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import RLCore
 import Testing
 @testable import RunStore
@@ -19,15 +18,19 @@ func startCLI(_ args: [String]) throws -> Process {
 
 /// SIGKILL at random points of a training run (every step row logged, a checkpoint every 128 steps): the store passes
 /// `PRAGMA integrity_check`, every committed episode is whole, `tradesim runs` shows the run `interrupted`, and
-/// `train --resume` finishes it with the same final weights as a run that was never killed.
-@Test func trainingKilledAtRandomPointsLeavesAResumableStore() throws {
+/// `train --resume` finishes it with the same final weights as a run that was never killed. On SQLite and PostgreSQL.
+@Test(arguments: StoreKind.all) func trainingKilledAtRandomPointsLeavesAResumableStore(_ kind: StoreKind) throws {
     let steps = 2_048
+    var urls: [String] = []
+    defer { urls.forEach(dropPostgresTestStore) }
     func experiment() throws -> (dir: String, experiment: String, store: String) {
         let t = try checkpointingExperiment(steps: steps)
         let text = try String(contentsOfFile: t.experiment, encoding: .utf8)
             .replacingOccurrences(of: "checkpointEvery: 256", with: "checkpointEvery: 128\nlogEvery: 1")
         try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
-        return t
+        guard kind == .postgres, let url = postgresTestStore("crash") else { return t }
+        urls.append(url)
+        return try useStore(url, in: t)
     }
     let whole = try experiment()
     #expect(try runCLI(["train", whole.experiment]).status == 0)
@@ -60,8 +63,8 @@ func startCLI(_ args: [String]) throws -> Process {
         for e in try store.episodes(runId: run.id!) {
             #expect(try store.steps(episodeId: e.id!).count == Int(e.steps), "seed \(seed): episode \(e.id!) is not whole")
         }
-        let orphans = try store.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")!
+        let orphans = try store.backend.read { db in
+            try db.count("SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")
         }
         #expect(orphans == 0)
         // A checkpoint's files are recorded together or not at all.
@@ -77,19 +80,22 @@ func startCLI(_ args: [String]) throws -> Process {
     }
 }
 
-/// Several processes creating the same new store at the same instant all succeed: the WAL switch and the migrations
-/// are serialised, every run is stored.
-@Test func processesCreatingOneNewStoreAtOnceAllSucceed() throws {
+/// Several processes creating the same new store at the same instant all succeed: the WAL switch (SQLite), the schema
+/// (PostgreSQL) and the migrations are serialised, every run is stored.
+@Test(arguments: StoreKind.all) func processesCreatingOneNewStoreAtOnceAllSucceed(_ kind: StoreKind) throws {
     let t = try tinyExperiment(steps: 1)
     let text = try String(contentsOfFile: t.experiment, encoding: .utf8).replacingOccurrences(of: "evaluateOn: [validation]", with: "evaluateOn: []")
     try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
     for round in 0..<3 {
-        let store = t.dir + "/new-\(round)/runs.sqlite"
+        let url = kind == .postgres ? postgresTestStore("new\(round)") : nil
+        defer { dropPostgresTestStore(url) }
+        let store = url ?? t.dir + "/new-\(round)/runs.sqlite"
         let processes = try (1...4).map { seed in
             let p = Process()
             p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
             p.executableURL = URL(fileURLWithPath: tradesimBinary)
             p.arguments = ["train", t.experiment, "--seed", "\(seed)", "--store", store]
+                + (url == nil ? [] : ["--checkpoints", t.dir + "/checkpoints"])
             let err = Pipe()
             p.standardOutput = FileHandle.nullDevice
             p.standardError = err
@@ -108,11 +114,14 @@ func startCLI(_ args: [String]) throws -> Process {
 }
 
 /// `train --resume` of a run whose process is alive (this test's) is refused with one line.
-@Test func resumingARunningRunIsOneErrorLine() throws {
+@Test(arguments: StoreKind.all) func resumingARunningRunIsOneErrorLine(_ kind: StoreKind) throws {
     let dir = try temporaryDirectory()
-    let store = try RunStore(path: dir + "/runs.sqlite")
+    let url = kind == .postgres ? postgresTestStore("live") : nil
+    defer { dropPostgresTestStore(url) }
+    let path = url ?? dir + "/runs.sqlite"
+    let store = try RunStore(path: path)
     let live = try store.createRun(experiment: "x", agent: "dqn", seed: 1, experimentYAML: "", configJSON: "{}", configHash: "0",
                                    codeVersion: "test")
-    let r = try runCLI(["train", "--resume", "\(live.id!)", "--store", dir + "/runs.sqlite"])
+    let r = try runCLI(["train", "--resume", "\(live.id!)", "--store", path])
     #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("is still running"), "\(r.stderr)")
 }

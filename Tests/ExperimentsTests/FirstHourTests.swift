@@ -73,9 +73,37 @@ import TradingEnv
     #expect(logged["eval/validation/sharpe"]?.last.map { $0.0 == sharpe.globalStep && $0.1 == Float(sharpe.value) } == true)
 
     for (args, message) in [(["--steps", "-5"], "--steps must be a positive number of steps, got -5"),
-                            (["--report", "/nonexistent/r.md"], "--report /nonexistent/r.md: no such folder")] {
+                            (["--report", t.experiment + "/r.md"], "--report \(t.experiment)/r.md: \(t.experiment) is not a folder")] {
         let bad = try runCLI(["train", t.experiment] + args)
         #expect(bad.status != 0 && bad.stderrLines.count == 1 && bad.stderr.contains(message), "\(bad.stderr)")
     }
     #expect(try store.runs().count == 1)  // the refused commands trained nothing
+    // A missing folder for the report is made, as the store's is (the README's first command writes into runs/).
+    #expect(try runCLI(["train", t.experiment, "--steps", "10", "--report", t.dir + "/new/r.md"]).status == 0)
+    #expect(FileManager.default.fileExists(atPath: t.dir + "/new/r.md"))
+}
+
+/// PPO trains in whole rollouts: the run says up front how many steps the budget becomes, and the progress never
+/// counts past its total (no `20480/20000 … ETA -0s`).
+@Test func rolloutAgentsStateTheirRoundedBudget() throws {
+    let t = try tinyExperiment(steps: 200)
+    let ppo = try String(contentsOfFile: t.experiment, encoding: .utf8)
+        .replacingOccurrences(of: "dqn-lstm.yaml", with: "ppo-lstm.yaml")
+        .replacingOccurrences(of: "checkpointEvery: 200", with: "checkpointEvery: 20")
+        .replacingOccurrences(of: "evaluateEvery: 150", with: "evaluateEvery: 0")
+        .replacingOccurrences(of: "learningStarts: 100", with: "numEnvs: 2")
+        .replacingOccurrences(of: "batchSize: 16", with: "nSteps: 32")
+        .replacingOccurrences(of: "epsilonSteps: 200", with: "minibatchSize: 32")
+    try ppo.write(toFile: t.experiment, atomically: true, encoding: .utf8)
+    let r = try runCLI(["train", t.experiment])
+    #expect(r.status == 0, "\(r.stderr)")
+    // Chunks end at every 20 steps (checkpoints); each rounds up to a rollout of 64: 64, 128, 192, 256.
+    #expect(r.stderr.contains("ppo trains in whole rollouts of 64 steps") && r.stderr.contains("256 steps for the budget of 200"),
+            "\(r.stderr)")
+    for line in r.stderrLines where line.contains("steps/s") {
+        let counts = line.split(separator: " ").first { $0.contains("/") && $0.first!.isNumber }!.split(separator: "/")
+        #expect(Int(counts[0])! <= Int(counts[1])! && counts[1] == "256", "\(line)")
+    }
+    let store = try RunStore(path: t.store)
+    #expect(try store.latestCheckpoint(runId: try #require(try store.runs().first).id!)?.globalStep == 256)
 }

@@ -4,7 +4,8 @@ import Testing
 @testable import Sweeps
 
 /// Slurm options without `--launcher slurm`, or with bad values, fail before anything runs with one line naming the
-/// flag; so does a PostgreSQL store without a checkpoint folder every node can see, or with its password in the URL.
+/// flag; so does a PostgreSQL store without a checkpoint folder (it has none of its own), or with its password in the
+/// URL.
 @Test func badSlurmFlagsFailBeforeAnythingRuns() throws {
     let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]")
     let slurm = ["--launcher", "slurm"]
@@ -14,7 +15,9 @@ import Testing
                             (slurm + ["--time", "2h"], "--time: '2h' is not a Slurm time limit"),
                             (slurm + ["--mem", "4 GB"], "--mem: '4 GB' is not a Slurm memory size"),
                             (slurm + ["--max-parallel", "0"], "--max-parallel must be at least 1, got 0"),
-                            (slurm + ["--store", "postgresql://me@db/runs"], "needs --checkpoints DIR"),
+                            (slurm + ["--store", "postgresql://me@db/runs"],
+                             "postgresql://me@db/runs: a PostgreSQL store has no folder for checkpoints; name one with "
+                                + "--checkpoints"),
                             (slurm + ["--store", "postgresql://me:secret@db/runs", "--checkpoints", t.dir],
                              "not in the URL")] {
         let r = try runCLI(["sweep", t.experiment] + args)

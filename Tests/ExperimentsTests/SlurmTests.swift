@@ -3,12 +3,24 @@ import Testing
 @testable import RunStore
 @testable import Sweeps
 
-/// Whether a Slurm cluster is there to submit to: `scripts/cluster-up.sh` starts one and exports TRADESIM_TEST_SLURM.
-let slurmAvailable = ProcessInfo.processInfo.environment["TRADESIM_TEST_SLURM"] != nil
+/// Whether a Slurm cluster and PostgreSQL are there to submit to and write into: `scripts/cluster-up.sh` starts them
+/// and exports TRADESIM_TEST_SLURM and TRADESIM_TEST_POSTGRES_URL.
+let slurmAvailable = ProcessInfo.processInfo.environment["TRADESIM_TEST_SLURM"] != nil && postgresTestStore("x") != nil
 
-/// The store the Slurm sweeps write to, in a test's folder: SQLite here, which works because this one node shares its
-/// filesystem with itself (on a real cluster the shared store is PostgreSQL). The one place to change the backend.
-func slurmStore(_ dir: String) -> String { dir + "/slurm.sqlite" }
+/// The store the Slurm sweeps write to, as on a cluster: PostgreSQL (`TRADESIM_TEST_POSTGRES_URL`), in a schema named
+/// after the test's folder, so each test's runs stay apart. The one place to change the backend.
+func slurmStore(_ dir: String) -> String {
+    let url = ProcessInfo.processInfo.environment["TRADESIM_TEST_POSTGRES_URL"] ?? ""
+    let folder = (dir as NSString).lastPathComponent.lowercased()
+    let schema = "slurm_" + folder.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    return url + (url.contains("?") ? "&" : "?") + "schema=" + schema
+}
+
+/// The folder of a sweep's batch script and task logs, for sweeps submitted in `dir` to `slurmStore(dir)`: beside a
+/// SQLite store, or under `runs/` in `dir` for PostgreSQL, which has no folder.
+func slurmSweepFolder(_ dir: String, _ name: String) -> String {
+    (RunStore.folder(of: slurmStore(dir)) ?? dir + "/runs") + "/sweeps/" + name
+}
 
 /// Runs a Slurm command of the test (scancel, scontrol) and requires it to succeed.
 func slurmCommand(_ arguments: [String]) throws {
@@ -21,7 +33,7 @@ func slurmCommand(_ arguments: [String]) throws {
 }
 
 /// Submits the sweep of `experiment` to Slurm under a name of its own (the store may be shared), with its checkpoints
-/// in `dir/slurm-checkpoints`, and returns the name.
+/// in `dir/slurm-checkpoints` (a PostgreSQL store needs a folder named), and returns the name.
 func submitSlurmSweep(_ experiment: String, dir: String, _ extra: [String] = []) throws -> String {
     let name = "sw-" + UUID().uuidString.prefix(8).lowercased()
     let r = try runCLI(["sweep", experiment, "--launcher", "slurm", "--store", slurmStore(dir), "--name", name,
@@ -63,10 +75,11 @@ let longSweep = Result { () throws -> (grid: String, weights: [String: String]) 
     return (grid, try trialWeights(try RunStore(path: t.store), sweep: "sw"))
 }
 
-@Suite(.serialized, .enabled(if: slurmAvailable, "no Slurm cluster: eval \"$(scripts/cluster-up.sh)\" first"))
+@Suite(.serialized,
+       .enabled(if: slurmAvailable, "no Slurm cluster or PostgreSQL: eval \"$(scripts/cluster-up.sh)\" first"))
 struct SlurmTests {
-    /// A 4-trial sweep submitted through sbatch ends with 4 runs whose final weights equal those of the same trials
-    /// run on the local pool; `sweep status` shows each array task.
+    /// A 4-trial sweep submitted through sbatch ends with 4 runs in PostgreSQL whose final weights equal those of the
+    /// same trials run on the local pool into SQLite; `sweep status` shows each array task.
     @Test func aSlurmSweepEqualsTheLocalOne() throws {
         let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4, 1.0e-3]")
         let local = try runCLI(["sweep", t.experiment, "--jobs", "2"])
@@ -74,13 +87,15 @@ struct SlurmTests {
         let reference = try trialWeights(try RunStore(path: t.store), sweep: "sw")
         #expect(reference.count == 4)
 
+        defer { dropPostgresTestStore(slurmStore(t.dir)) }
         let name = try submitSlurmSweep(t.experiment, dir: t.dir, ["--max-parallel", "2"])
         let store = try RunStore(path: slurmStore(t.dir))
+        #expect(store.folder == nil)
         let trials = try waitForSlurmSweep(name, store: store, timeout: 300)
         #expect(trials.map(\.status) == Array(repeating: .finished, count: 4))
         #expect(Set(trials.compactMap(\.runId)).count == 4)
         #expect(try trialWeights(store, sweep: name) == reference)
-        let script = try String(contentsOfFile: t.dir + "/sweeps/\(name)/array.sbatch", encoding: .utf8)
+        let script = try String(contentsOfFile: slurmSweepFolder(t.dir, name) + "/array.sbatch", encoding: .utf8)
         #expect(script.contains("#SBATCH --array=0-3%2\n") && script.contains("#SBATCH --requeue\n"))
         let status = try runCLI(["sweep", "status", name, "--store", slurmStore(t.dir)])
         #expect(status.status == 0 && status.stdout.contains("4 finished"), "\(status.stderr)")
@@ -92,6 +107,7 @@ struct SlurmTests {
     @Test func aCancelledTaskRequeuedResumesBitIdentical() throws {
         let (grid, reference) = try longSweep.get()
         let t = try sweepExperiment(grid: grid, steps: 3_000)
+        defer { dropPostgresTestStore(slurmStore(t.dir)) }
         let name = try submitSlurmSweep(t.experiment, dir: t.dir)
         let store = try RunStore(path: slurmStore(t.dir))
         let trial = try waitForCheckpoint(store, sweep: name, index: 1, step: 500)
@@ -113,7 +129,7 @@ struct SlurmTests {
         #expect(try trialWeights(store, sweep: name) == reference)
         let indices = try store.episodes(runId: trial.runId!, split: .train).map(\.index)
         #expect(indices == Array(0..<Int64(indices.count)))
-        let log = try String(contentsOfFile: t.dir + "/sweeps/\(name)/trial-1.log", encoding: .utf8)
+        let log = try String(contentsOfFile: slurmSweepFolder(t.dir, name) + "/trial-1.log", encoding: .utf8)
         #expect(log.contains("CANCELLED") && log.contains("trial 1 of sweep \(name): finished"), "\(log)")
     }
 
@@ -122,6 +138,7 @@ struct SlurmTests {
     @Test func aCancelledSweepResubmittedEndsBitIdentical() throws {
         let (grid, reference) = try longSweep.get()
         let t = try sweepExperiment(grid: grid, steps: 3_000)
+        defer { dropPostgresTestStore(slurmStore(t.dir)) }
         let name = try submitSlurmSweep(t.experiment, dir: t.dir)
         let store = try RunStore(path: slurmStore(t.dir))
         _ = try waitForCheckpoint(store, sweep: name, index: 0, step: 300)
@@ -148,8 +165,9 @@ struct SlurmTests {
     /// Two array tasks given the same index: one trains the trial, the other exits with one line saying it is taken.
     @Test func twoTasksWithOneIndexTrainItOnce() throws {
         let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]", steps: 3_000)
+        defer { dropPostgresTestStore(slurmStore(t.dir)) }
         let name = try submitSlurmSweep(t.experiment, dir: t.dir)
-        let folder = t.dir + "/sweeps/\(name)"
+        let folder = slurmSweepFolder(t.dir, name)
         let second = try Slurm.submit(folder + "/array.sbatch",
                                       arguments: ["--array=0", "--output=\(folder)/dup-%a.log"])
         let store = try RunStore(path: slurmStore(t.dir))

@@ -63,6 +63,20 @@ struct FeatureTests {
         #expect(before.values[(3 * 5)...] != after.values[(3 * 5)...])
     }
 
+    @Test func aListPicksAndOrdersTheColumns() throws {
+        let five = try FeatureMatrix.compute(p, config: FeatureConfig(volumeWindow: 2, volatilityWindow: 3))
+        let two = try FeatureMatrix.compute(p, config: FeatureConfig([.volatility(window: 3), .logReturn]))
+        #expect(two.names == ["T.volatility", "T.logReturn"] && two.width == 2)
+        for t in 0..<5 { #expect(two[t, 0] == five[t, 4] && two[t, 1] == five[t, 0]) }
+        #expect(two.warmup == 3 && two.warmups == ["volatility": 3, "logReturn": 1])
+        #expect(throws: MarketDataError("DataConfig: features: 'logReturn' is listed twice")) {
+            try FeatureMatrix.compute(p, config: FeatureConfig([.logReturn, .logReturn]))
+        }
+        #expect(throws: MarketDataError("DataConfig: features: volumeZ window 1 must be at least 2")) {
+            try FeatureMatrix.compute(p, config: FeatureConfig([.volumeZ(window: 1)]))
+        }
+    }
+
     @Test func windowsMustBeAtLeastTwo() {
         let message = "DataConfig: features.volumeWindow 1 and features.volatilityWindow 5 must be at least 2"
         #expect(throws: MarketDataError(message)) {

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import MarketData
 
-/// Every layout in /work/shared/data, read from a committed sample of the real file (same header).
+/// Every layout of the public data files in `Fixtures/README.md`, read from a committed sample of the real file (same
+/// header).
 struct LayoutTests {
     @Test func isoDatesWithAdjClose() throws {
         let (p, r) = try load(fixture("googl_2009_2018_gym_anytrading.csv"))

@@ -4,10 +4,10 @@ import Testing
 @testable import RunStore
 
 @Suite struct EpisodeWriteTests {
-    @Test func failedEpisodeWriteLeavesNothing() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("atomic.sqlite")
-        let store = try RunStore(path: path)
+    @Test(arguments: Backend.all) func failedEpisodeWriteLeavesNothing(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("atomic.sqlite"))
+        let path = store.path
         let run = try makeRun(store)
         let first = try store.writeEpisode(makeEpisode(runId: run.id!, index: 0), steps: makeSteps(50), trades: makeTrades(3),
                                            metrics: makeMetrics(globalStep: 1_000))
@@ -38,9 +38,26 @@ import Testing
         #expect(try store.integrityCheck() == "ok")
     }
 
-    @Test func partialAndEmptyStepLists() throws {
-        let dir = try TemporaryDirectory()
-        let store = try RunStore(path: dir.file("partial.sqlite"))
+    /// A step row needs its episode, and deleting an episode deletes its steps (on PostgreSQL by statement-level
+    /// triggers, see `RunStoreSchema.postgresStepReference`).
+    @Test(arguments: Backend.all) func stepsBelongToAnEpisode(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("keys.sqlite"))
+        let run = try makeRun(store)
+        let kept = try store.writeEpisode(makeEpisode(runId: run.id!, index: 0), steps: makeSteps(7))
+        let gone = try store.writeEpisode(makeEpisode(runId: run.id!, index: 1), steps: makeSteps(5))
+        #expect(throws: RunStoreError(path: store.path, reason: "orphan: FOREIGN KEY constraint failed")) {
+            try store.write("orphan") { db in try db.insertSteps(makeSteps(3, firstBar: 100), episodeId: gone + 100) }
+        }
+        try execute(store, "DELETE FROM episode WHERE id = ?", sqlArguments(gone))
+        #expect(try scalar(store, "SELECT COUNT(*) FROM step") == 7)
+        #expect(try scalar(store, "SELECT COUNT(*) FROM step WHERE episodeId = ?", sqlArguments(kept)) == 7)
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test(arguments: Backend.all) func partialAndEmptyStepLists(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("partial.sqlite"))
         let run = try makeRun(store)
         // Every 10th step of a 1000-step episode (decimated by the caller), and an episode stored without steps.
         let decimated = makeSteps(1_000).enumerated().filter { $0.offset % 10 == 0 }.map(\.element)
@@ -51,9 +68,9 @@ import Testing
         #expect(try store.episodes(runId: run.id!).map(\.steps) == [1_000, 1_000])
     }
 
-    @Test func writesSurviveReopening() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("reopen.sqlite")
+    @Test(arguments: Backend.all) func writesSurviveReopening(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let path = stores.path("reopen.sqlite")
         var ids: [Int64] = []
         var runId: Int64 = 0
         do {

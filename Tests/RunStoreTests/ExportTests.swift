@@ -89,8 +89,8 @@ func isoDate(_ t: Int64) -> String {
 
 @Suite struct ExportTests {
     /// Two runs with interleaved episodes of every split, awkward numbers and strings; returns the store and run A.
-    func makeStore(_ dir: TemporaryDirectory) throws -> (RunStore, Int64) {
-        let store = try RunStore(path: dir.file("export.sqlite"))
+    func makeStore(_ stores: TestStores) throws -> (RunStore, Int64) {
+        let store = try RunStore(path: stores.path("export.sqlite"))
         let a = try makeRun(store, seed: 1).id!
         let b = try makeRun(store, seed: 2).id!
         for (i, split) in EpisodeSplit.allCases.enumerated() {
@@ -147,11 +147,11 @@ func isoDate(_ t: Int64) -> String {
         return (try String(contentsOfFile: file, encoding: .utf8), count)
     }
 
-    @Test(arguments: ExportTable.allCases)
-    func csvReadsBackEqual(_ what: ExportTable) throws {
-        let dir = try TemporaryDirectory()
-        let (store, runId) = try makeStore(dir)
-        let (text, count) = try exportText(store, runId: runId, what, .csv, dir: dir)
+    @Test(arguments: Backend.all, ExportTable.allCases)
+    func csvReadsBackEqual(_ backend: Backend, _ what: ExportTable) throws {
+        let stores = try TestStores(backend)
+        let (store, runId) = try makeStore(stores)
+        let (text, count) = try exportText(store, runId: runId, what, .csv, dir: stores.dir)
         let expected = try expectedRows(store, runId: runId, what)
         let rows = parseCSV(text)
         #expect(rows.first == RunStore.exportColumns(what))
@@ -166,11 +166,11 @@ func isoDate(_ t: Int64) -> String {
         }
     }
 
-    @Test(arguments: ExportTable.allCases)
-    func jsonLinesReadBackEqual(_ what: ExportTable) throws {
-        let dir = try TemporaryDirectory()
-        let (store, runId) = try makeStore(dir)
-        let (text, count) = try exportText(store, runId: runId, what, .jsonl, dir: dir)
+    @Test(arguments: Backend.all, ExportTable.allCases)
+    func jsonLinesReadBackEqual(_ backend: Backend, _ what: ExportTable) throws {
+        let stores = try TestStores(backend)
+        let (store, runId) = try makeStore(stores)
+        let (text, count) = try exportText(store, runId: runId, what, .jsonl, dir: stores.dir)
         let expected = try expectedRows(store, runId: runId, what)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.last == "")  // every line ends in LF
@@ -191,19 +191,19 @@ func isoDate(_ t: Int64) -> String {
 
     @Test(arguments: ExportTable.allCases)
     func exportQueriesStreamWithoutSorting(_ what: ExportTable) throws {
-        let dir = try TemporaryDirectory()
-        let (store, _) = try makeStore(dir)
+        let (store, _) = try makeStore(TestStores(.sqlite))
         let plan = try store.pool.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + RunStore.exportSQL(what), arguments: [1]).map { $0["detail"] as String }
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + RunStore.exportSQL(what, .sqlite), arguments: [1])
+                .map { $0["detail"] as String }
         }
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN s") || $0.hasPrefix("SCAN t") || $0 == "SCAN metric" }, "\(plan)")
     }
 
-    @Test func failingOutputIsOneClearLine() throws {
-        let dir = try TemporaryDirectory()
-        let (store, runId) = try makeStore(dir)
-        let file = dir.file("readonly.csv")
+    @Test(arguments: Backend.all) func failingOutputIsOneClearLine(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let (store, runId) = try makeStore(stores)
+        let file = stores.dir.file("readonly.csv")
         FileManager.default.createFile(atPath: file, contents: nil)
         let handle = try #require(FileHandle(forReadingAtPath: file))  // writing to it fails
         do {

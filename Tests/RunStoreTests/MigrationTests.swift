@@ -23,10 +23,21 @@ import Testing
                                 "run_on_experiment_status", "run_on_status", "trade_on_episodeId_barIndex", "trial_on_runId"])
             let stepSQL = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'step'")!
             #expect(stepSQL.contains("WITHOUT ROWID"))
-            #expect(try RunStoreSchema.migrator.appliedMigrations(db) == RunStoreSchema.migrationIdentifiers)
+            let applied = try RunStoreSchema.appliedMigrations(SQLiteConnection(db: db))
+            #expect(applied == RunStoreSchema.migrationIdentifiers)
             #expect(try db.columns(in: "step").map(\.name) == ["episodeId", "barIndex", "timestamp", "action", "position",
                                                               "positionsJSON", "fillPrice", "reward", "equity", "cost"])
             #expect(try db.primaryKey("step").columns == ["episodeId", "barIndex"])
+            // The very schema GRDB's builder made before the migrations were written as SQL (stores made then and now
+            // are alike).
+            let runSQL = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'run'")!
+            #expect(runSQL == #"CREATE TABLE "run" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "#
+                + #""name" TEXT NOT NULL UNIQUE, "#
+                + #""experiment" TEXT NOT NULL, "agent" TEXT NOT NULL, "experimentYAML" TEXT NOT NULL, "#
+                + #""configJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "codeVersion" TEXT NOT NULL, "#
+                + #""seed" INTEGER NOT NULL, "status" TEXT NOT NULL CHECK (status IN ('running', 'finished', "#
+                + #"'failed', 'interrupted')), "startedAt" DATETIME NOT NULL, "endedAt" DATETIME, "message" TEXT, "#
+                + #""ownerPid" INTEGER, "ownerHost" TEXT, "heartbeatAt" DATETIME, "policyStep" INTEGER, "ownerJob" TEXT)"#)
         }
     }
 
@@ -46,18 +57,24 @@ import Testing
         #expect(defaultTimeout == 5000)
     }
 
-    @Test func migratingTwiceIsANoOp() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("twice.sqlite")
+    @Test(arguments: Backend.all) func migratingTwiceIsANoOp(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let path = stores.path("twice.sqlite")
         let schema = { (store: RunStore) in
-            try store.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master ORDER BY name")
+            try store.backend.read { db in
+                try db.values(String.self, backend == .sqlite
+                    ? "SELECT type || ' ' || name || ' ' || ifnull(sql, '') FROM sqlite_master ORDER BY name"
+                    : """
+                    SELECT table_name || ' ' || column_name || ' ' || data_type || ' ' || is_nullable
+                    FROM information_schema.columns WHERE table_schema = current_schema()
+                    ORDER BY table_name, column_name
+                    """)
             }
         }
         let first = try RunStore(path: path)
         let run = try makeRun(first)
         let before = try schema(first)
-        try RunStoreSchema.migrator.migrate(first.pool)
+        try RunStoreSchema.migrate(first.backend, path: path, create: false)
         let second = try RunStore(path: path)
         #expect(try schema(first) == before)
         #expect(try schema(second) == before)
@@ -65,11 +82,11 @@ import Testing
         #expect(try scalar(second, "SELECT COUNT(*) FROM grdb_migrations") == RunStoreSchema.migrationIdentifiers.count)
     }
 
-    @Test func refusesStoreFromNewerVersion() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("newer.sqlite")
+    @Test(arguments: Backend.all) func refusesStoreFromNewerVersion(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let path = stores.path("newer.sqlite")
         let store = try RunStore(path: path)
-        try store.pool.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v9-from-the-future')") }
+        try execute(store, "INSERT INTO grdb_migrations (identifier) VALUES ('v9-from-the-future')")
         #expect(throws: RunStoreError(path: path, reason: "written by a newer version of tradesim (unknown schema migrations)")) {
             _ = try RunStore(path: path)
         }

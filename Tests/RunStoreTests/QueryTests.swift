@@ -3,9 +3,9 @@ import Testing
 
 /// The queries behind `tradesim compare`: the runs evaluated on some splits (the Deflated Sharpe Ratio's trials) and
 /// the value each logged last.
-@Test func runsEvaluatedOnSplitsAndTheirLastMetric() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("runs.sqlite"))
+@Test(arguments: Backend.all) func runsEvaluatedOnSplitsAndTheirLastMetric(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let store = try RunStore(path: stores.path("runs.sqlite"))
     func run(_ name: String, splits: [EpisodeSplit], sharpe: Double? = nil) throws -> Int64 {
         let r = try makeRun(store, experiment: name)
         for (i, s) in splits.enumerated() {

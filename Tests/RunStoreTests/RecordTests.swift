@@ -6,9 +6,9 @@ import Testing
 /// Every table: what goes in through the store API comes back equal, and the Codable records map onto the columns
 /// (inserted with GRDB's record `insert`, read back with the store API and vice versa).
 @Suite struct RecordTests {
-    @Test func runRoundTrip() throws {
-        let dir = try TemporaryDirectory()
-        let store = try RunStore(path: dir.file("runs.sqlite"))
+    @Test(arguments: Backend.all) func runRoundTrip(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("runs.sqlite"))
         let startedAt = Date(timeIntervalSince1970: 1_763_900_000.25)
         let run = try makeRun(store, startedAt: startedAt)
         #expect(run.id != nil)
@@ -36,13 +36,13 @@ import Testing
                                configJSON: "{}", configHash: "h", codeVersion: "v", seed: -3, status: .interrupted,
                                startedAt: Date(timeIntervalSince1970: 5), endedAt: Date(timeIntervalSince1970: 6),
                                message: "killed")
-        try store.pool.write { db in try direct.insert(db) }
+        try store.backend.write { db in try db.insert(direct, into: "run") }
         #expect(try store.run(id: 100) == direct)
     }
 
-    @Test func sameNameGetsSuffix() throws {
-        let dir = try TemporaryDirectory()
-        let store = try RunStore(path: dir.file("runs.sqlite"))
+    @Test(arguments: Backend.all) func sameNameGetsSuffix(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("runs.sqlite"))
         let a = try makeRun(store)
         let b = try makeRun(store)
         let c = try makeRun(store)
@@ -50,9 +50,9 @@ import Testing
                                              "spy-daily__dqn__7__1763900000-3"])
     }
 
-    @Test func listAndFindRuns() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("runs.sqlite")
+    @Test(arguments: Backend.all) func listAndFindRuns(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let path = stores.path("runs.sqlite")
         let store = try RunStore(path: path)
         let a = try makeRun(store, experiment: "spy", agent: "dqn", seed: 1)
         let b = try makeRun(store, experiment: "spy", agent: "ppo", seed: 1)
@@ -71,9 +71,9 @@ import Testing
         #expect(throws: RunStoreError(path: path, reason: "no run named 'nope…'")) { try store.run(namePrefix: "nope") }
     }
 
-    @Test func unknownIdsAreClearErrors() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("runs.sqlite")
+    @Test(arguments: Backend.all) func unknownIdsAreClearErrors(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let path = stores.path("runs.sqlite")
         let store = try RunStore(path: path)
         let noRun = RunStoreError(path: path, reason: "no run with id 42")
         #expect(throws: noRun) { try store.run(id: 42) }
@@ -90,9 +90,9 @@ import Testing
         #expect(try scalar(store, "SELECT COUNT(*) FROM episode") == 0)
     }
 
-    @Test func episodeStepTradeMetricRoundTrip() throws {
-        let dir = try TemporaryDirectory()
-        let store = try RunStore(path: dir.file("runs.sqlite"))
+    @Test(arguments: Backend.all) func episodeStepTradeMetricRoundTrip(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("runs.sqlite"))
         let run = try makeRun(store)
         let episode = makeEpisode(runId: run.id!, split: .validation, index: 3, steps: 40)
         let steps = makeSteps(40, firstBar: 100, multiAsset: true)
@@ -120,19 +120,19 @@ import Testing
         let directTrade = TradeRecord(id: 1_000, episodeId: id, barIndex: 999, timestamp: 5, asset: "QQQ", quantity: -2,
                                       price: 99.5, cost: 0.1)
         let directMetric = MetricRecord(id: 1_000, runId: run.id!, globalStep: 9, key: "zz", value: 2, wallTime: nil)
-        try store.pool.write { db in
-            try direct.insert(db)
-            try directTrade.insert(db)
-            try directMetric.insert(db)
+        try store.backend.write { db in
+            try db.insert(direct, into: "step", returningID: false)
+            try db.insert(directTrade, into: "trade")
+            try db.insert(directMetric, into: "metric")
         }
         #expect(try store.steps(episodeId: id).last == direct)
         #expect(try store.trades(episodeId: id).last == directTrade)
         #expect(try store.metrics(runId: run.id!, key: "zz") == [directMetric])
     }
 
-    @Test func appendMetricsAndCheckpoints() throws {
-        let dir = try TemporaryDirectory()
-        let store = try RunStore(path: dir.file("runs.sqlite"))
+    @Test(arguments: Backend.all) func appendMetricsAndCheckpoints(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("runs.sqlite"))
         let run = try makeRun(store)
         let other = try makeRun(store, seed: 8)
         let batch = (0..<500).map { MetricRecord(runId: run.id!, globalStep: Int64($0), key: "losses/td", value: Double($0) / 3) }
@@ -142,17 +142,24 @@ import Testing
 
         #expect(try store.latestCheckpoint(runId: run.id!) == nil)
         let createdAt = Date(timeIntervalSince1970: 1_763_900_123)
-        // Files inside the store's folder are recorded relative to it and read back absolute; others stay as given.
-        let inside = store.folder + "/checkpoints/a/step-1000/network.safetensors"
+        // Files inside a SQLite store's folder are recorded relative to it and read back absolute; others stay as
+        // given. A PostgreSQL store has no folder: every path stays as given.
+        let folder = store.folder ?? stores.dir.path
+        let inside = folder + "/checkpoints/a/step-1000/network.safetensors"
         let c1 = try store.addCheckpoint(runId: run.id!, globalStep: 1_000, file: inside, sha256: "aa", createdAt: createdAt)
         let c3 = try store.addCheckpoint(runId: run.id!, globalStep: 3_000, file: "/elsewhere/ckpt-3000.bin", sha256: "cc", createdAt: createdAt)
-        let c2 = try store.addCheckpoint(runId: run.id!, globalStep: 2_000, file: store.folder + "/./b/../ckpt-2000.bin", sha256: "bb", createdAt: createdAt)
+        let c2 = try store.addCheckpoint(runId: run.id!, globalStep: 2_000, file: folder + "/./b/../ckpt-2000.bin",
+                                         sha256: "bb", createdAt: createdAt)
         try store.addCheckpoint(runId: other.id!, globalStep: 9_000, file: "/other", sha256: "dd", createdAt: createdAt)
         #expect(c1 == CheckpointRecord(id: c1.id, runId: run.id!, globalStep: 1_000, file: inside, sha256: "aa", createdAt: createdAt))
-        #expect(c2.file == store.folder + "/ckpt-2000.bin")
+        #expect(c2.file == folder + (backend == .sqlite ? "/ckpt-2000.bin" : "/./b/../ckpt-2000.bin"))
         #expect(try store.latestCheckpoint(runId: run.id!) == c3)
         #expect(try store.checkpoints(runId: run.id!) == [c1, c2, c3])
-        let recorded = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT file FROM checkpoint ORDER BY globalStep") }
-        #expect(recorded == ["checkpoints/a/step-1000/network.safetensors", "ckpt-2000.bin", "/elsewhere/ckpt-3000.bin", "/other"])
+        let recorded = try store.backend.read { db in
+            try db.values(String.self, "SELECT file FROM checkpoint ORDER BY globalStep")
+        }
+        let firstTwo = backend == .sqlite ? ["checkpoints/a/step-1000/network.safetensors", "ckpt-2000.bin"]
+            : [inside, folder + "/./b/../ckpt-2000.bin"]
+        #expect(recorded == firstTwo + ["/elsewhere/ckpt-3000.bin", "/other"])
     }
 }

@@ -2,9 +2,9 @@ import Foundation
 import Testing
 @testable import RunStore
 
-@Test func rollbackRemovesOnlyWhatCameAfterTheStep() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("r.sqlite"))
+@Test(arguments: Backend.all) func rollbackRemovesOnlyWhatCameAfterTheStep(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let store = try RunStore(path: stores.path("r.sqlite"))
     let run = try makeRun(store), other = try makeRun(store, seed: 8)
     for (k, step) in [100, 200, 300].enumerated() {
         var e = makeEpisode(runId: run.id!, index: Int64(k))

@@ -10,9 +10,9 @@ import Testing
 
 /// A `running` row is `interrupted` once its process is gone (on this host: no process with its pid; on another: its
 /// lease ran out), and stays `running` while it lives.
-@Test func runOwnedByADeadProcessReadsAsInterrupted() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("runs.sqlite"))
+@Test(arguments: Backend.all) func runOwnedByADeadProcessReadsAsInterrupted(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let store = try RunStore(path: stores.path("runs.sqlite"))
     let live = try makeRun(store, seed: 1)
     #expect(live.ownerPid == Int64(getpid()) && live.ownerHost == RunOwner.host)
     let dead = try makeRun(store, seed: 2)
@@ -21,11 +21,10 @@ import Testing
     try gone.run()
     gone.waitUntilExit()
     let remote = try makeRun(store, seed: 3)
-    try store.pool.write { db in
-        try db.execute(sql: "UPDATE run SET ownerPid = ? WHERE id = ?", arguments: [gone.processIdentifier, dead.id!])
-        try db.execute(sql: "UPDATE run SET ownerHost = 'elsewhere', heartbeatAt = ? WHERE id = ?",
-                       arguments: [Date().addingTimeInterval(-2 * RunOwner.leaseSeconds), remote.id!])
-    }
+    try execute(store, "UPDATE run SET ownerPid = ? WHERE id = ?",
+                sqlArguments(Int64(gone.processIdentifier), dead.id!))
+    try execute(store, "UPDATE run SET ownerHost = 'elsewhere', heartbeatAt = ? WHERE id = ?",
+                sqlArguments(Date().addingTimeInterval(-2 * RunOwner.leaseSeconds), remote.id!))
     #expect(try store.runs().map(\.status) == [.running, .interrupted, .interrupted])
     #expect(try store.runs(status: .interrupted).map(\.id) == [dead.id, remote.id])
     #expect(try store.runs(status: .running).map(\.id) == [live.id])

@@ -5,20 +5,21 @@ import Testing
 
 /// Failures give one clear line naming the file, and never damage what was committed before.
 @Suite struct SafetyTests {
-    @Test func readerWorksWhileWriterHoldsALongTransaction() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("wal.sqlite")
+    @Test(arguments: Backend.all) func readerWorksWhileWriterHoldsALongTransaction(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let path = stores.path("wal.sqlite")
         let store = try RunStore(path: path)
+        let other = try RunStore(path: path)
         let run = try makeRun(store)
         let committed = try store.writeEpisode(makeEpisode(runId: run.id!, index: 0), steps: makeSteps(20))
 
         // A writer inserts a second episode and keeps its transaction open.
-        let writer = BlockingWriter(pool: store.pool) { db in
-            try db.execute(sql: """
+        let writer = BlockingWriter(store: other) { db in
+            try db.execute("""
                 INSERT INTO episode (runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, finalEquity,
                                      costs, globalStep, actionsHash)
                 VALUES (?, 'train', 1, 0, 0, 0, 0, 0, 0, 0, '')
-                """, arguments: [run.id!])
+                """, sqlArguments(run.id!))
         }
         // Meanwhile readers see the last commit: through the same store, through an export, and through a second store
         // opened on the file (opening an up-to-date store does not need the write lock).
@@ -33,14 +34,15 @@ import Testing
         #expect(try second.episodes(runId: run.id!).count == 2)
     }
 
-    @Test func secondWriterTimesOutWithClearError() throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.file("locked.sqlite")
+    @Test(arguments: Backend.all) func secondWriterTimesOutWithClearError(_ backend: Backend) throws {
+        let stores = try TestStores(backend)
+        let path = stores.path("locked.sqlite")
         let first = try RunStore(path: path)
         let run = try makeRun(first)
         let second = try RunStore(path: path, busyTimeout: 0.3)
-        let writer = BlockingWriter(pool: first.pool) { db in
-            try RunStore.insertSteps([], episodeId: 0, db)  // holds the lock; nothing to insert
+        // Holds the lock: SQLite's on the file, PostgreSQL's on the run's row (which every episode write updates).
+        let writer = BlockingWriter(store: first) { db in
+            try db.execute("UPDATE run SET heartbeatAt = heartbeatAt WHERE id = ?", sqlArguments(run.id!))
         }
         let start = Date()
         #expect(throws: RunStoreError(path: path, reason: "cannot write episode train #0 of run \(run.id!): database is locked by another writer (waited 0.3 s)")) {

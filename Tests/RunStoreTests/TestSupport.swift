@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Testing
 @testable import RunStore
 
 /// A fresh temporary directory, removed (after restoring write permission) when the value is deinitialised.
@@ -20,7 +21,54 @@ final class TemporaryDirectory {
     }
 }
 
-/// Runs `body` on a background thread holding the store's write transaction until `release` is called,
+/// The store backends every store test runs on: SQLite always, PostgreSQL when `TRADESIM_TEST_POSTGRES_URL` names a
+/// database (e.g. `postgresql://tradesim@localhost:5432/tradesim_test`, password in `PGPASSWORD` or `~/.pgpass`).
+enum Backend: String, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+
+    static let postgresURL = ProcessInfo.processInfo.environment["TRADESIM_TEST_POSTGRES_URL"]
+        .flatMap { $0.isEmpty ? nil : $0 }
+    static let all: [Backend] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    var testDescription: String { rawValue }
+}
+
+/// Fresh stores for one test: files in a temporary directory, or on PostgreSQL schemas of their own in the test
+/// database (so tests run in parallel), dropped when the value is deinitialised.
+final class TestStores {
+    let backend: Backend
+    let dir: TemporaryDirectory
+    private var schemas: [String] = []
+
+    init(_ backend: Backend) throws {
+        self.backend = backend
+        dir = try TemporaryDirectory()
+    }
+
+    /// The path or URL of the store called `name` (`x.sqlite` is `x` on PostgreSQL).
+    func path(_ name: String) -> String {
+        switch backend {
+        case .sqlite:
+            return dir.file(name)
+        case .postgres:
+            let stem = (name as NSString).deletingPathExtension.lowercased().filter { $0.isLetter || $0.isNumber }
+            let schema = "t_\(stem)_"
+                + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+            schemas.append(schema)
+            return Backend.postgresURL! + (Backend.postgresURL!.contains("?") ? "&" : "?") + "schema=" + schema
+        }
+    }
+
+    deinit {
+        guard let url = Backend.postgresURL else { return }
+        for schema in schemas {
+            let location = try? PostgresLocation(url + (url.contains("?") ? "&" : "?") + "schema=" + schema)
+            try? location.map { try PostgresBackend(location: $0, busyTimeout: 5, create: false, migrating: false) }?
+                .dropSchema()
+        }
+    }
+}
+
+/// Runs `body` on a background thread holding a write transaction of `store` until `release` is called,
 /// so a test can check what other connections see and do meanwhile.
 final class BlockingWriter: @unchecked Sendable {
     private let holding = DispatchSemaphore(value: 0)
@@ -30,10 +78,10 @@ final class BlockingWriter: @unchecked Sendable {
     private var storedError: (any Error)?
 
     /// Starts the write and returns once `body` has run inside the open transaction.
-    init(pool: DatabasePool, _ body: @escaping @Sendable (Database) throws -> Void) {
+    init(store: RunStore, _ body: @escaping @Sendable (any StoreConnection) throws -> Void) {
         DispatchQueue.global().async { [self] in
             do {
-                try pool.write { db in
+                try store.backend.write { db in
                     try body(db)
                     holding.signal()
                     releaseSignal.wait()
@@ -102,6 +150,20 @@ func makeMetrics(globalStep: Int64) -> [MetricRecord] {
 }
 
 /// The single value of a SQL query, for checks behind the API's back.
-func scalar(_ store: RunStore, _ sql: String, _ arguments: StatementArguments = []) throws -> Int {
-    try store.pool.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments)! }
+func scalar(_ store: RunStore, _ sql: String, _ arguments: [DatabaseValue] = []) throws -> Int {
+    try store.backend.read { db in try db.count(sql, arguments) }
+}
+
+/// Runs statements behind the API's back, in one transaction.
+func execute(_ store: RunStore, _ sql: String, _ arguments: [DatabaseValue] = []) throws {
+    try store.backend.write { db in _ = try db.execute(sql, arguments) }
+}
+
+/// The rows of a query as GRDB rows (column lookup ignores case), for checks behind the API's back.
+func fetchRows(_ store: RunStore, _ sql: String) throws -> [Row] {
+    try store.backend.read { db in
+        var rows: [Row] = []
+        try db.forEachRow(sql, []) { rows.append($0.row) }
+        return rows
+    }
 }

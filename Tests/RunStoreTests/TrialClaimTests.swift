@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 import Testing
 @testable import RunStore
 
 /// A store with one sweep of one pending trial.
-func storeWithOneTrial(_ dir: TemporaryDirectory) throws -> (store: RunStore, sweepId: Int64) {
-    let store = try RunStore(path: dir.file("runs.sqlite"))
+func storeWithOneTrial(_ stores: TestStores) throws -> (store: RunStore, sweepId: Int64) {
+    let store = try RunStore(path: stores.path("runs.sqlite"))
     let sweep = try store.createSweep(
         SweepRecord(name: "sw", experimentPath: "sw.yaml", experimentYAML: "", definitionYAML: ""),
         trials: [TrialRecord(index: 0, configuration: 0, seed: 1, assignmentsJSON: "[]", configHash: "h")])
@@ -28,17 +27,16 @@ func trialRun(_ trial: TrialRecord) -> RunRecord {
 /// A trial whose owner on another host still holds its lease is taken, except for a requeue of the same Slurm
 /// array task (Slurm never runs one job twice at once), which takes it over; another task with the same index, or a
 /// process outside Slurm, finds it taken.
-@Test func aRequeuedSlurmTaskTakesItsTrialOver() throws {
-    let dir = try TemporaryDirectory()
-    let (store, sweepId) = try storeWithOneTrial(dir)
+@Test(arguments: Backend.all) func aRequeuedSlurmTaskTakesItsTrialOver(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let (store, sweepId) = try storeWithOneTrial(stores)
     guard case .started(let run) = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
     else { Issue.record("the pending trial was not started"); return }
     #expect(run.ownerJob == "12_0" && run.ownerHost == RunOwner.host)
+    #expect(try store.run(id: run.id!).ownerJob == "12_0")
     // The task's node: another host, alive by its lease.
-    try store.pool.write { db in
-        try db.execute(sql: "UPDATE run SET ownerHost = 'node7', ownerPid = 1, heartbeatAt = ? WHERE id = ?",
-                       arguments: [Date(), run.id!])
-    }
+    try execute(store, "UPDATE run SET ownerHost = 'node7', ownerPid = 1, heartbeatAt = ? WHERE id = ?",
+                sqlArguments(Date(), run.id!))
     for other in ["13_0", "12_1", nil] {
         let claim = try store.claimTrial(sweepId: sweepId, index: 0, job: other, makeRun: trialRun)
         guard case .taken(let owner) = claim else { Issue.record("job \(other ?? "none"): \(claim)"); continue }
@@ -53,9 +51,9 @@ func trialRun(_ trial: TrialRecord) -> RunRecord {
 
 /// On this host the owner's pid decides, whatever its job: a live process keeps its trial against a task with the
 /// same job name.
-@Test func aLiveOwnerOnThisHostKeepsItsTrial() throws {
-    let dir = try TemporaryDirectory()
-    let (store, sweepId) = try storeWithOneTrial(dir)
+@Test(arguments: Backend.all) func aLiveOwnerOnThisHostKeepsItsTrial(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let (store, sweepId) = try storeWithOneTrial(stores)
     _ = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
     let claim = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
     guard case .taken = claim else { Issue.record("got \(claim)"); return }

@@ -5,9 +5,9 @@ import Testing
 
 /// `steps_view` and `episodes_view`: one row per stored step / episode with its run's name and ISO dates, readable
 /// with `trusted_schema = OFF` (the store's setting), matching what the store API returns.
-@Test func viewsJoinRunNamesAndISODates() throws {
-    let dir = try TemporaryDirectory()
-    let store = try RunStore(path: dir.file("views.sqlite"))
+@Test(arguments: Backend.all) func viewsJoinRunNamesAndISODates(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let store = try RunStore(path: stores.path("views.sqlite"))
     let run = try makeRun(store, seed: 7)
     let midnight: Int64 = 1_293_840_000  // 2011-01-01 00:00:00 UTC
     let steps = [
@@ -21,7 +21,7 @@ import Testing
                                 costs: 0.75, globalStep: 500, actionsHash: "h")
     try store.writeEpisode(episode, steps: steps)
 
-    let rows = try store.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM steps_view ORDER BY bar") }
+    let rows = try fetchRows(store, "SELECT * FROM steps_view ORDER BY bar")
     #expect(rows.count == 2)
     #expect(rows.map { $0["run"] as String } == [run.name, run.name])
     #expect(rows.map { $0["date"] as String } == ["2011-01-01", "2011-01-01 13:00:00"])
@@ -29,7 +29,7 @@ import Testing
     #expect(rows.map { $0["action"] as Double } == [2, 0] && rows.map { $0["equity"] as Double } == [101, 99])
     #expect(rows.map { $0["positions"] as String } == ["", "[0.5,0.5]"] && rows[1]["seed"] as Int64 == 7)
 
-    let e = try #require(try store.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM episodes_view") })
+    let e = try #require(try fetchRows(store, "SELECT * FROM episodes_view").first)
     #expect(e["run"] as String == run.name && e["episode"] as Int64 == 4 && e["trainingStep"] as Int64 == 500)
     #expect(e["firstDate"] as String == "2011-01-01" && e["lastDate"] as String == "2011-01-01 13:00:00")
     #expect(e["finalEquity"] as Double == 99 && e["steps"] as Int64 == 2)

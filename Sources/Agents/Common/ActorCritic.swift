@@ -17,6 +17,27 @@ public enum ContinuousSquash: String, Codable, Sendable, CaseIterable {
     case softmax
 }
 
+extension ContinuousSquash {
+    /// The action for a Gaussian sample or mean x (A): x, tanh(x) or softmax(x).
+    public func apply(_ x: [Double]) -> [Double] {
+        switch self {
+        case .none: x
+        case .tanh: x.map { Foundation.tanh($0) }
+        case .softmax: Agents.softmax(x)
+        }
+    }
+}
+
+/// exp(x − max x) / Σ exp(x − max x), shape of x.
+func softmax(_ x: [Double]) -> [Double] {
+    var v = x
+    let m = v.max() ?? 0
+    var s = 0.0
+    for j in v.indices { v[j] = Foundation.exp(v[j] - m); s += v[j] }
+    for j in v.indices { v[j] /= s }
+    return v
+}
+
 /// Where the Gaussian policy's log-std comes from; encodes as its raw string.
 public enum LogStdMode: String, Codable, Sendable, CaseIterable {
     /// A learned parameter vector (A), the same in every state (PPO's default).
@@ -247,18 +268,27 @@ final class ActorCritic {
     func agentAction(_ action: UnsafePointer<Float>) -> AgentAction {
         switch kind {
         case .categorical: return .index(Int(action[0]))
+        case .gaussian(let A): return .continuous(continuous.squash.apply((0..<A).map { Double(action[$0]) }))
+        }
+    }
+
+    /// What the greedy action is chosen from (`Agent.actionScores`).
+    var scoreKind: ActionScoreKind {
+        switch kind {
+        case .categorical: .probabilities
+        case .gaussian: .means(squash: continuous.squash)
+        }
+    }
+
+    /// π(· | o) (K, the softmax of the logits) or the Gaussian means μ (A) of one observation.
+    func scores<O: WindowObservation>(_ o: O) -> [Double] {
+        let ws = forward([o])
+        switch kind {
+        case .categorical(let K):
+            let logits = ws.outputs[0].pointer
+            return softmax((0..<K).map { Double(logits[$0]) })
         case .gaussian(let A):
-            var v = (0..<A).map { Double(action[$0]) }
-            switch continuous.squash {
-            case .none: break
-            case .tanh: for j in 0..<A { v[j] = Foundation.tanh(v[j]) }
-            case .softmax:
-                let m = v.max() ?? 0
-                var s = 0.0
-                for j in 0..<A { v[j] = Foundation.exp(v[j] - m); s += v[j] }
-                for j in 0..<A { v[j] /= s }
-            }
-            return .continuous(v)
+            return (0..<A).map { Double(gaussian(ws, 0, $0, A).0) }
         }
     }
 

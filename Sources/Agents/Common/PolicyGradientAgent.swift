@@ -65,6 +65,11 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
         core.act(observation, deterministic: deterministic, using: &rng)
     }
 
+    public var scoreKind: ActionScoreKind { core.scoreKind }
+
+    /// π(· | s) (K) or the Gaussian means μ (A).
+    public func actionScores<O: WindowObservation>(_ observation: O) -> [Double] { core.scores(observation) }
+
     // MARK: training
 
     /// The on-policy loop of A2C and PPO, until `steps` more environment steps are done: collect S steps of B copies

@@ -40,6 +40,8 @@ struct SweepResultsCommand: ParsableCommand {
     var configuration: Int?
     @Flag(help: "Allow --test on a configuration that was not selected (the look is recorded).")
     var unselected = false
+    @Flag(help: "Make the selected configuration's seeds an ensemble run (tradesim ensemble) and compare it with them.")
+    var ensemble = false
 
     func validate() throws {
         guard blocks >= 2, blocks % 2 == 0 else { throw ValidationError("--blocks must be even and at least 2, got \(blocks)") }
@@ -55,6 +57,13 @@ struct SweepResultsCommand: ParsableCommand {
         if let report {
             try write(results.html, to: report, flag: "--report")
             print("report: \(report)")
+        }
+        if ensemble {
+            let members = try results.ranking[0].runs
+            let run = try createEnsemble(of: members, store: db)
+            print("ensemble \(run.name) of configuration \(results.selected)'s \(members.count) runs")
+            print(try RunSummary(runs: [run] + members.map { try db.run(reference: $0) }, splits: [.validation],
+                                 store: db).text)
         }
         if test {
             let runs = try lookAtTest(sweep, configuration: configuration, unselected: unselected, store: db)

@@ -73,23 +73,27 @@ struct SweepStart: ParsableCommand {
         let location = store ?? experiment.spec.store
         let record = SweepRecord(name: plan.name, experimentPath: target, experimentYAML: plan.experimentYAML,
                                  definitionYAML: plan.definitionYAML, launcher: (launcher ?? .local).rawValue)
-        var array: SlurmArray?
-        if launcher == .slurm {
-            if isStoreURL(location) && checkpoints == nil && experiment.spec.checkpoints.isEmpty {
-                throw CLIError("--launcher slurm with a PostgreSQL store needs --checkpoints DIR (or the experiment's "
-                    + "checkpoints key): a folder every node can see")
-            }
-            array = try slurmArray(plan.name, trials: plan.trials, submitting: plan.trials.map(\.index),
-                                   store: location)
-            if slurm.dryRun { return try show(array!, sweep: record, trials: plan.trials, store: location) }
+        guard launcher == .slurm else {
+            let db = try RunStore(path: location)
+            let folder = try checkpointFolder(of: record, trial: plan.trials[0], store: db.path)
+            return try runPool(try create(record, plan, folder: folder, in: db), db)
         }
+        // slurmArray refuses a password in the URL, so the location can be shown from here on.
+        let array = try slurmArray(plan.name, trials: plan.trials, submitting: plan.trials.map(\.index), store: location)
+        let folder = try checkpointFolder(of: record, trial: plan.trials[0], store: location)
+        if slurm.dryRun { return try show(array, checkpoints: folder) }
         let db = try RunStore(path: location)
+        try submit(array, sweep: try create(record, plan, folder: folder, in: db), store: db, location: location)
+    }
+
+    /// Records the sweep with its trials and says so.
+    func create(_ record: SweepRecord, _ plan: SweepPlan, folder: String, in db: RunStore) throws -> SweepRecord {
         let sweep = try db.createSweep(record, trials: plan.trials)
         let configurations = Set(plan.trials.map(\.configuration)).count
         print("sweep \(plan.name): \(plan.trials.count) trials (\(configurations) configurations × "
-            + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(location)")
-        print("checkpoints: " + (try checkpointFolder(of: sweep, trial: plan.trials[0], store: location)))
-        if let array { try submit(array, sweep: sweep, store: db, location: location) } else { try runPool(sweep, db) }
+            + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(db.path)")
+        print("checkpoints: " + folder)
+        return sweep
     }
 
     /// Continues a recorded sweep: on this machine, or by submitting its unfinished trials to Slurm again.
@@ -108,16 +112,18 @@ struct SweepStart: ParsableCommand {
             return
         }
         let array = try slurmArray(sweep.name, trials: trials, submitting: indices, store: location)
-        if slurm.dryRun { return try show(array, sweep: sweep, trials: trials, store: location) }
+        let folder = try checkpointFolder(of: sweep, trial: trials[0], store: location)
+        if slurm.dryRun { return try show(array, checkpoints: folder) }
         print("sweep \(sweep.name): submitting \(indices.count) of \(trials.count) trials again")
-        print("checkpoints: " + (try checkpointFolder(of: sweep, trial: trials[0], store: location)))
+        print("checkpoints: " + folder)
         try submit(array, sweep: sweep, store: db, location: location)
     }
 
+    /// The sweep's job array; a store URL with a password is refused (the batch script would hold it).
     func slurmArray(_ name: String, trials: [TrialRecord], submitting: [Int64], store location: String) throws
         -> SlurmArray
     {
-        if isStoreURL(location), URLComponents(string: location)?.password != nil {
+        if RunStore.isURL(location), URLComponents(string: location)?.password != nil {
             throw CLIError("--store: with --launcher slurm give the password in ~/.pgpass or PGPASSWORD (sbatch passes "
                 + "the environment to the tasks), not in the URL, which the batch script would hold")
         }
@@ -127,12 +133,12 @@ struct SweepStart: ParsableCommand {
     }
 
     /// `--dry-run`: writes the script and prints it with what would be submitted.
-    func show(_ array: SlurmArray, sweep: SweepRecord, trials: [TrialRecord], store location: String) throws {
+    func show(_ array: SlurmArray, checkpoints folder: String) throws {
         try array.write()
         print(array.script, terminator: "")
         print("dry run: wrote \(array.scriptPath); nothing submitted or recorded; would run: "
             + array.commands.joined(separator: "; then "))
-        print("checkpoints: " + (try checkpointFolder(of: sweep, trial: trials[0], store: location)))
+        print("checkpoints: " + folder)
     }
 
     /// Writes the script and submits it, recording each job id in the store as soon as Slurm returns it.

@@ -1,0 +1,39 @@
+/// Per-column standardisation fitted on training rows only, then frozen (Codable, so it is saved with a model).
+public struct Normaliser: Codable, Sendable, Equatable {
+    /// (F) column names the normaliser was fitted on.
+    public var names: [String]
+    /// (F) column means over the fitted rows.
+    public var mean: [Double]
+    /// (F) column population standard deviations over the fitted rows; 1 where a column is constant.
+    public var std: [Double]
+    /// Rows the statistics came from.
+    public var fittedRows: Range<Int>
+
+    /// Fits mean and std per column of `features` on `rows` ∩ [warmup, rows) — pass the TRAIN split's range.
+    public static func fit(_ features: FeatureMatrix, rows: Range<Int>) throws -> Normaliser {
+        let used = max(rows.lowerBound, features.warmup)..<min(rows.upperBound, features.rows)
+        guard !used.isEmpty else {
+            throw MarketDataError("Normaliser: no training rows after the feature warm-up (train bars \(rows), warmup \(features.warmup))")
+        }
+        let w = features.width, count = Double(used.count)
+        var mean = [Double](repeating: 0, count: w), std = [Double](repeating: 0, count: w)
+        for t in used { for j in 0..<w { mean[j] += Double(features.values[t * w + j]) } }
+        for j in 0..<w { mean[j] /= count }
+        for t in used { for j in 0..<w { let e = Double(features.values[t * w + j]) - mean[j]; std[j] += e * e } }
+        for j in 0..<w { std[j] = (std[j] / count).squareRoot(); if !(std[j] > 0) { std[j] = 1 } }
+        return Normaliser(names: features.names, mean: mean, std: std, fittedRows: used)
+    }
+
+    /// (x − mean) / std for every value of `features`, whose columns must be the ones this normaliser was fitted on.
+    public func apply(_ features: FeatureMatrix) throws -> FeatureMatrix {
+        guard features.names == names else {
+            throw MarketDataError("Normaliser: fitted on \(names.count) columns (\(names.prefix(3).joined(separator: ", "))…) but the features have \(features.names.count) (\(features.names.prefix(3).joined(separator: ", "))…)")
+        }
+        var out = features
+        let w = features.width
+        for t in 0..<features.rows {
+            for j in 0..<w { out.values[t * w + j] = Float((Double(features.values[t * w + j]) - mean[j]) / std[j]) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import GRDBSQLite  // GRDB's own SQLite module: the C API for the step-insert hot loop
+
+/// A run store in a SQLite file, through one GRDB `DatabasePool` in WAL mode: one writer, concurrent readers that see
+/// the last committed state, so `tradesim runs` or an export can read while training writes. With `synchronous =
+/// NORMAL`, a committed transaction survives the process being killed (a power loss may drop the last transactions,
+/// never corrupt the file).
+final class SQLiteBackend: StoreBackend {
+    let pool: DatabasePool
+    var dialect: SQLDialect { .sqlite }
+
+    /// Opens (creating if needed) the file at `path` and applies new migrations while holding an exclusive `flock` on
+    /// its directory, so that processes creating the same new store at the same instant take turns: one switches the
+    /// file to WAL and creates the schema, the others then find it complete. Waits at most `busyTimeout` for the lock.
+    /// - Parameter maxPageCount: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full
+    ///   disk in tests.
+    init(path: String, busyTimeout: TimeInterval, maxPageCount: Int?, create: Bool) throws {
+        try Self.checkDirectory(of: path)
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.journalMode = .wal
+        config.busyMode = .timeout(busyTimeout)
+        config.label = "RunStore"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Views and triggers of a store from elsewhere may not call functions with side effects.
+            try db.execute(sql: "PRAGMA trusted_schema = OFF")
+            if let maxPageCount {
+                try db.execute(sql: "PRAGMA max_page_count = \(maxPageCount)")
+            }
+        }
+        let directory = Self.directory(of: path).path
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw RunStoreError(path: directory + "/", reason: "cannot open the directory") }
+        defer { close(fd) }  // closing releases the lock
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
+                let waited = RunStoreError.formatSeconds(busyTimeout)
+                throw RunStoreError(path: path, reason: "another process is opening the store (waited \(waited))")
+            }
+            usleep(2_000)
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw RunStoreError(path: path, reason: Self.describe(error, busyTimeout: busyTimeout) ?? "\(error)")
+        }
+        do {
+            try RunStoreSchema.migrate(self, path: path, create: create)
+        } catch let error as RunStoreError {
+            throw error
+        } catch {
+            let reason = Self.describe(error, busyTimeout: busyTimeout) ?? "\(error)"
+            throw RunStoreError(path: path, reason: "cannot create or upgrade the schema: \(reason)")
+        }
+    }
+
+    /// Creates the directory of `path` if it is missing and checks that files can be created in it
+    /// (SQLite needs the `-wal` and `-shm` files next to the database).
+    private static func checkDirectory(of path: String) throws {
+        let (directory, shown) = Self.directory(of: path)
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw RunStoreError(path: shown, reason: "cannot create directory")
+            }
+        } else if !isDirectory.boolValue {
+            throw RunStoreError(path: shown, reason: "not a directory")
+        }
+        // access(2) says yes to root even on a read-only directory, so try to create a file.
+        let probe = (directory as NSString).appendingPathComponent(".runstore-probe-\(getpid())-\(UUID().uuidString)")
+        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        guard fd >= 0 else {
+            throw RunStoreError(path: shown, reason: "directory is not writable")
+        }
+        close(fd)
+        unlink(probe)
+    }
+
+    /// The directory of `path` (`.` for a bare name) and how messages show it (with a trailing `/`).
+    static func directory(of path: String) -> (path: String, shown: String) {
+        let shown = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "./"
+        return (shown == "./" ? "." : shown == "/" ? "/" : String(shown.dropLast()), shown)
+    }
+
+    func write<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
+        try pool.write { db in try body(SQLiteConnection(db: db)) }
+    }
+
+    func read<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
+        try pool.read { db in try body(SQLiteConnection(db: db)) }
+    }
+
+    func describe(_ error: any Error, busyTimeout: TimeInterval) -> String? {
+        Self.describe(error, busyTimeout: busyTimeout)
+    }
+
+    /// Plain words for the SQLite errors a user can meet.
+    static func describe(_ error: any Error, busyTimeout: TimeInterval) -> String? {
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return "database is locked by another writer (waited \(RunStoreError.formatSeconds(busyTimeout)))"
+        case .SQLITE_NOTADB:
+            return "file is not a database"
+        case .SQLITE_FULL:
+            return "database or disk is full"
+        case .SQLITE_READONLY:
+            return "database is read-only"
+        case .SQLITE_CANTOPEN:
+            return "unable to open database file"
+        case .SQLITE_CORRUPT:
+            return "database file is corrupt"
+        case .SQLITE_CONSTRAINT:
+            let message = error.message ?? "constraint failed"
+            if error.extendedResultCode == .SQLITE_CONSTRAINT_NOTNULL {
+                return "a value is NaN or missing (\(message))"
+            }
+            return message
+        default:
+            return error.message ?? "SQLite error \(error.extendedResultCode.rawValue)"
+        }
+    }
+}
+
+/// A GRDB database connection inside a transaction.
+struct SQLiteConnection: StoreConnection {
+    let db: Database
+    var dialect: SQLDialect { .sqlite }
+
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int {
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+        return db.changesCount
+    }
+
+    func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (StoreRow) throws -> Void) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        let rows = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
+        while let row = try rows.next() {
+            try body(StoreRow(columns: columns, values: Array(row.databaseValues)))
+        }
+    }
+
+    func fetchAll<R: FetchableRecord>(_ type: R.Type, _ sql: String, _ arguments: [DatabaseValue]) throws -> [R] {
+        try R.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+    }
+
+    /// Inserts steps through one cached prepared statement, binding values with SQLite's C API: twice the rate of
+    /// GRDB's `StatementArguments` (measured in release: about 500k against 250k rows per CPU second).
+    func insertSteps(_ steps: [StepRecord], episodeId: Int64) throws {
+        guard !steps.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, equity,
+                              cost)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let handle = statement.sqliteStatement
+        // Leave the cached statement as GRDB expects it: reset, and no binding to a freed string.
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        for s in steps {
+            sqlite3_reset(handle)
+            sqlite3_bind_int64(handle, 1, episodeId)
+            sqlite3_bind_int64(handle, 2, s.barIndex)
+            sqlite3_bind_int64(handle, 3, s.timestamp)
+            sqlite3_bind_double(handle, 4, s.action)  // NaN binds as NULL, which the NOT NULL columns reject
+            sqlite3_bind_double(handle, 5, s.position)
+            sqlite3_bind_double(handle, 7, s.fillPrice)
+            sqlite3_bind_double(handle, 8, s.reward)
+            sqlite3_bind_double(handle, 9, s.equity)
+            sqlite3_bind_double(handle, 10, s.cost)
+            let code = s.positionsJSON.withCString { text in
+                // SQLITE_STATIC (nil): the text stays valid until sqlite3_step below has returned.
+                let bound = sqlite3_bind_text(handle, 6, text, -1, nil)
+                return bound == SQLITE_OK ? sqlite3_step(handle) : bound
+            }
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import MarketData
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Write an environment's feature matrix as CSV: date, split, one column per feature, from the first "
+            + "bar after the warm-up; normalised as the agents see it unless --raw.")
+
+    @Argument(help: "environments/NAME.yaml")
+    var file: String
+    @Option(help: "Only the bars of this split (train, validation or test); default every bar.")
+    var split: Split?
+    @Flag(help: "The raw features, before the train-fitted normaliser.")
+    var raw = false
+    @Option(help: "The CSV file to write (default: standard output).")
+    var out: String?
+
+    func run() throws {
+        if let out { try checkWritable(out, flag: "--out") }
+        let setup = try MarketSetup(path: file)
+        let dataset = setup.dataset
+        let matrix = raw ? dataset.features : dataset.observations
+        let bars = split.map { setup.bars(of: $0) } ?? 0..<matrix.rows
+        let rows = max(bars.lowerBound, matrix.warmup)..<bars.upperBound
+        let splits = Split.allCases.map { (name: $0.rawValue, bars: setup.bars(of: $0)) }
+        var handle = FileHandle.standardOutput
+        if let out {
+            let created = FileManager.default.createFile(atPath: out, contents: nil)
+            guard created, let h = FileHandle(forWritingAtPath: out) else {
+                throw CLIError("--out \(out): cannot write the file")
+            }
+            handle = h
+        }
+        var text = "date,split," + matrix.names.joined(separator: ",") + "\n"
+        for t in rows {
+            text += dataset.panel.dateText(ofBar: t) + "," + (splits.first { $0.bars.contains(t) }?.name ?? "")
+            for j in 0..<matrix.width { text += ",\(matrix[t, j])" }
+            text += "\n"
+            if text.utf8.count > 1 << 20 { handle.write(Data(text.utf8)); text = "" }
+        }
+        handle.write(Data(text.utf8))
+        if out != nil { try handle.close() }
+    }
+}

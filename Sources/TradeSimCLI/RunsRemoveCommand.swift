@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import RunStore
+
+struct RunsRemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Delete runs with their episodes, steps, trades, metrics and checkpoint files.",
+        discussion: """
+            Asks before deleting when standard input is a terminal; otherwise --yes is required. A run whose process \
+            is still alive is refused. Each run's rows go in one transaction; then its checkpoint files are deleted, \
+            with their step-N folders and the run's folder once empty.
+            """)
+
+    @Argument(help: "Run ids or name prefixes.")
+    var runs: [String] = []
+    @Option(help: "Also every run with this status: interrupted or failed.")
+    var status: RunStatus?
+    @Flag(help: "Delete without asking (required when standard input is not a terminal).")
+    var yes = false
+    @Option(help: "The run store.")
+    var store: String = defaultStorePath
+
+    func validate() throws {
+        if runs.isEmpty && status == nil {
+            throw ValidationError("give run ids or names, or --status interrupted|failed")
+        }
+        if let status, status != .interrupted && status != .failed {
+            throw ValidationError("--status: only interrupted or failed runs are deleted by status, not "
+                + status.rawValue)
+        }
+    }
+
+    func run() throws {
+        let db = try existingStore(store)
+        var selected: [RunRecord] = []
+        for r in try runs.map(db.run(reference:)) + (status.map { try db.runs(status: $0) } ?? [])
+        where !selected.contains(where: { $0.id == r.id }) {
+            selected.append(r)
+        }
+        guard !selected.isEmpty else {
+            print("nothing to delete: no \(status?.rawValue ?? "matching") runs in \(store)")
+            return
+        }
+        if let live = selected.first(where: { $0.status == .running }) {
+            throw CLIError("run \(live.id!) (\(live.name)) is running; stop its process first (nothing deleted)")
+        }
+        let count = selected.count == 1 ? "1 run" : "\(selected.count) runs"
+        if !yes {
+            guard isatty(STDIN_FILENO) == 1 else {
+                throw CLIError("standard input is not a terminal: pass --yes to delete \(count) (nothing deleted)")
+            }
+            let names = selected.map(\.name).joined(separator: ", ")
+            FileHandle.standardError.write(Data("delete \(count) (\(names))? [y/N] ".utf8))
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                print("nothing deleted")
+                return
+            }
+        }
+        for run in selected {
+            let files = try db.deleteRun(id: run.id!)
+            try removeCheckpointFiles(files, runName: run.name)
+            print("deleted run \(run.id!) (\(run.name)) and \(files.count) checkpoint files")
+        }
+    }
+
+    /// Deletes the files, then each `step-N` folder they were in and the run's folder above it, once empty (a folder
+    /// that still holds files the store does not list is kept).
+    private func removeCheckpointFiles(_ files: [String], runName: String) throws {
+        let fm = FileManager.default
+        for file in files where fm.fileExists(atPath: file) {
+            do {
+                try fm.removeItem(atPath: file)
+            } catch {
+                throw CLIError("\(file): cannot delete the checkpoint file")
+            }
+        }
+        let steps = Set(files.map { ($0 as NSString).deletingLastPathComponent })
+            .filter { ($0 as NSString).lastPathComponent.hasPrefix("step-") }
+        let runFolders = Set(steps.map { ($0 as NSString).deletingLastPathComponent })
+            .filter { ($0 as NSString).lastPathComponent == runName }
+        for folder in steps.sorted() + runFolders.sorted() {
+            rmdir(folder)  // fails, and keeps the folder, unless it is empty
+        }
+    }
+}
