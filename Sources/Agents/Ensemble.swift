@@ -72,13 +72,13 @@ public final class EnsembleAgent: Agent {
     }
 
     public func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction {
-        precondition(deterministic, "an ensemble acts only greedily (deterministic: true)")
+        if !deterministic { fatalError("an ensemble acts only greedily (deterministic: true)") }
         return scoreKind.greedyAction(actionScores(observation))
     }
 
     public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64,
                                              progress: (TrainingEvent<Env.Info>) -> Void) {
-        preconditionFailure("an ensemble is not trained: train its members")
+        fatalError("an ensemble is not trained: train its members")
     }
 
     public func save(to directory: URL) throws {
