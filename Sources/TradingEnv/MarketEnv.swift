@@ -7,8 +7,10 @@ import RLCore
 /// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window is
 /// rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after `bar`.
 public struct MarketObservation: WindowObservation, Sendable, Equatable {
+    /// The feature matrix and the weights, behind one reference.
+    let storage: ObservationStorage
     /// (D, F) normalised features of every bar, row-major.
-    public let features: [Float]
+    public var features: [Float] { storage.features }
     /// t: the bar that just closed.
     public let bar: Int
     /// T
@@ -16,7 +18,7 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// F
     public let width: Int
     /// (N) portfolio weights after the last fill, marked at bar t's close (sharesᵢ·closeᵢ / equity).
-    public let weights: [Double]
+    public var weights: [Double] { storage.weights }
     /// cash / equity at bar t's close.
     public let cashWeight: Double
     /// Whether `extras` holds the weights, and the cash weight.
@@ -29,6 +31,28 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
 
     /// The (T, F) window, contiguous.
     @inlinable public var window2D: ArraySlice<Float> { features[(bar - window + 1) * width ..< (bar + 1) * width] }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        (a.bar, a.window, a.width, a.cashWeight, a.observePosition, a.observeCash)
+            == (b.bar, b.window, b.width, b.cashWeight, b.observePosition, b.observeCash)
+            && a.weights == b.weights && a.features == b.features
+    }
+}
+
+/// What an observation holds by reference: the feature matrix and the weights after a fill (N), one reference to count
+/// per observation. `MarketEnv` keeps two and writes a step's weights into the one it handed out the step before last,
+/// only once nothing else holds it: stepping in a loop, a step allocates nothing.
+final class ObservationStorage: @unchecked Sendable {
+    /// (D, F)
+    let features: [Float]
+    /// (N) written by the environment only while it holds the sole reference (so no access can overlap another: the
+    /// run-time exclusivity check is left out).
+    @exclusivity(unchecked) var weights: [Double]
+
+    init(features: [Float], assets n: Int) {
+        self.features = features
+        weights = Array(repeating: 0, count: n)
+    }
 }
 
 /// What happened on one step, for logging; per-asset fills are in `MarketEnv.lastFills`.
@@ -109,8 +133,10 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     var episodeStart = 0
     public private(set) var cash = 0.0
     public private(set) var equity = 0.0
-    /// (N) weights after the last fill, marked at the close; handed out in observations.
-    var weights: [Double]
+    /// The weights after the last fill (N), marked at the close; handed out in observations.
+    var storage: ObservationStorage
+    /// The other storage, which the next step writes (see `ObservationStorage`).
+    var spare: ObservationStorage
     /// (6, N₄): shares, target, previous target, and the latest fills' quantity, price and cost, one flat buffer so
     /// the step loop works on one unsafe pointer (padding lanes stay 0).
     var book: [Double]
@@ -218,7 +244,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             sizing = []
         }
         rng = Xoshiro256(seed: seed)
-        weights = Array(repeating: 0, count: n)
+        storage = ObservationStorage(features: features, assets: n)
+        spare = ObservationStorage(features: features, assets: n)
         book = Array(repeating: 0, count: 6 * padded(n))
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
@@ -252,7 +279,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         bar = episodeStart
         cash = config.initialCash
         equity = config.initialCash
-        for i in 0..<n { weights[i] = 0 }
+        if !isKnownUniquelyReferenced(&storage) { storage = ObservationStorage(features: features, assets: n) }
+        for i in 0..<n { storage.weights[i] = 0 }
         for k in book.indices { book[k] = 0 }
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
         return observation()
@@ -261,69 +289,83 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
         precondition(bar < lastBar, "step after the episode ended; call reset")
         setTarget(action)
-        let next = bar + 1
-        let n = self.n
-        let commissionRate = config.costs.commissionBps * 1e-4
-        let borrowRate = config.costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400)
-        let fractional = config.fractionalShares
-        let cashBefore = cash, n4 = self.n4
-        let r = book.withUnsafeMutableBufferPointer { book in
-            quotes.withUnsafeBufferPointer { quotes in
-                rebalance(book: book.baseAddress!, quote: quotes.baseAddress! + 3 * n4 * next, n4: n4, cash: cashBefore,
-                          commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: action == .hold)
-            }
-        }
-        let (cash, stepCost, traded, referenceEquity, newEquity) = (r.cash, r.cost, r.traded, r.referenceEquity, r.equity)
-        self.cash = cash
-        let reward = rewardFor(previousEquity: equity, newEquity: newEquity, next: next)
-        let turnover = referenceEquity > 0 ? traded / referenceEquity : 0
-        equity = newEquity
+        let next = bar + 1, n = self.n, n4 = self.n4, costs = config.costs
+        let commissionRate = costs.commissionBps * 1e-4
+        let borrowRate = costs.borrowBpsPerYear > 0
+            ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
+        if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
+        let (r, fillPrice) = Self.fill(quotes: quotes, bar: next, book: &book, weights: &spare.weights, n: n, n4: n4,
+                                       cash: cash, commissionRate: commissionRate, borrowRate: borrowRate,
+                                       fractional: config.fractionalShares, hold: action.isHold)
+        swap(&storage, &spare)
+        cash = r.cash
+        let reward = rewardFor(previousEquity: equity, newEquity: r.equity, next: next)
+        equity = r.equity
         bar = next
-        let inverseEquity = newEquity != 0 ? 1 / newEquity : 0
-        book.withUnsafeMutableBufferPointer { book in
-            close.withUnsafeBufferPointer { close in
-                weights.withUnsafeMutableBufferPointer { weights in
-                    let shares = book.baseAddress!, mark = close.baseAddress! + next * n, w = weights.baseAddress!
-                    let target = shares + n4, previousTarget = shares + 2 * n4
-                    for i in 0..<n {
-                        w[i] = shares[i] * mark[i] * inverseEquity
-                        previousTarget[i] = target[i]
-                    }
-                }
-            }
-        }
-        let terminated = newEquity <= config.equityFloor * config.initialCash
-        let truncated = !terminated && (bar >= lastBar || (config.episode.mode == .random && bar - episodeStart >= config.episode.length))
-        let info = StepInfo(bar: next, timestamp: timestamps[next], equity: newEquity, cash: cash, cost: stepCost,
-                            turnover: turnover, fillPrice: book[Self.fillPriceRow * n4], position: weights[0])
+        let terminated = r.equity <= config.equityFloor * config.initialCash
+        let truncated = !terminated
+            && (next >= lastBar || (config.episode.mode == .random && next - episodeStart >= config.episode.length))
+        let info = StepInfo(bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
+                            turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0, fillPrice: fillPrice,
+                            position: storage.weights[0])
         return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
-    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets the
-    /// current weights (what the book holds at bar t's close; the fill then trades nothing).
-    mutating func setTarget(_ action: TradingAction) {
-        let n = self.n, space = actionSpace
-        book.withUnsafeMutableBufferPointer { book in
-            let target = UnsafeMutableBufferPointer(rebasing: book[n4 ..< n4 + n])
-            switch action {
-            case .index(let k):
-                precondition(n == 1 && k >= 0 && k < space.levels.count, "action \(action) is outside \(space)")
-                target[0] = space.levels[k]
-            case .indices(let ks):
-                precondition(ks.count == n, "action needs one level per asset (\(n))")
-                space.levels.withUnsafeBufferPointer { levels in
-                    for i in 0..<n { target[i] = levels[ks[i]] }
+    /// The fill at bar t+1 (`rebalance`), then the weights (N) marked at its close; returns the result and asset 0's
+    /// fill price. Static, with the arrays as arguments, so that nothing is retained around the kernel.
+    static func fill(quotes: [Double], bar next: Int, book: inout [Double], weights: inout [Double], n: Int, n4: Int,
+                     cash: Double, commissionRate: Double, borrowRate: Double, fractional: Bool,
+                     hold: Bool) -> (RebalanceResult, fillPrice: Double) {
+        quotes.withUnsafeBufferPointer { quotes in
+            book.withUnsafeMutableBufferPointer { book in
+                weights.withUnsafeMutableBufferPointer { weights in
+                    let shares = book.baseAddress!, quote = quotes.baseAddress! + 3 * n4 * next, w = weights.baseAddress!
+                    let r = rebalance(book: shares, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+                                      borrowRate: borrowRate, fractional: fractional, hold: hold)
+                    let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
+                    for i in 0..<n { w[i] = shares[i] * mark[i] * inverseEquity }
+                    return (r, shares[fillPriceRow * n4])
                 }
-            case .weights(let w):
-                precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
-                for i in 0..<n { target[i] = w[i] }
-            case .hold:
-                for i in 0..<n { target[i] = weights[i] }
-                return
             }
-            if n > 1 || space.longOnly || abs(target[0]) > space.maxGrossLeverage { space.project(target) }
         }
-        if !sizing.isEmpty && action != .hold { sizeTarget() }
+    }
+
+    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets the
+    /// current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
+    /// becomes the previous target.
+    mutating func setTarget(_ action: TradingAction) {
+        let (n, n4) = (self.n, self.n4)
+        let (longOnly, maxGross) = (actionSpace.longOnly, actionSpace.maxGrossLeverage)
+        let held = action.isHold ? storage.weights : []  // read (and retained) only when needed
+        let project = actionSpace.levels.withUnsafeBufferPointer { levels in
+            held.withUnsafeBufferPointer { held in
+                book.withUnsafeMutableBufferPointer { book in
+                    let target = book.baseAddress! + Self.targetRow * n4
+                    let previous = book.baseAddress! + Self.previousTargetRow * n4
+                    for i in 0..<n { previous[i] = target[i] }
+                    switch action {
+                    case .index(let k):
+                        precondition(n == 1 && k >= 0 && k < levels.count, "action \(action) is outside the \(levels.count) levels")
+                        target[0] = levels[k]
+                    case .indices(let ks):
+                        precondition(ks.count == n, "action needs one level per asset (\(n))")
+                        for i in 0..<n { target[i] = levels[ks[i]] }
+                    case .weights(let w):
+                        precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
+                        for i in 0..<n { target[i] = w[i] }
+                    case .hold:
+                        for i in 0..<n { target[i] = held[i] }
+                        return false
+                    }
+                    return n > 1 || longOnly || abs(target[0]) > maxGross
+                }
+            }
+        }
+        if project {
+            let space = actionSpace
+            book.withUnsafeMutableBufferPointer { space.project(UnsafeMutableBufferPointer(rebasing: $0[n4 ..< n4 + n])) }
+        }
+        if !sizing.isEmpty && !action.isHold { sizeTarget() }
     }
 
     /// Volatility targeting of the target weights (N) at the current bar: each × its factor, then Σ|wᵢ| scaled down to
@@ -365,7 +407,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     func observation() -> MarketObservation {
-        MarketObservation(features: features, bar: bar, window: config.window, width: width, weights: weights,
+        MarketObservation(storage: storage, bar: bar, window: config.window, width: width,
                           cashWeight: equity != 0 ? cash / equity : 0, observePosition: config.observePosition,
                           observeCash: config.observeCash)
     }

@@ -26,10 +26,11 @@ struct RebalanceResult {
 @inline(__always)
 func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
                commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false) -> RebalanceResult {
-    n4 % 4 == 0
-        ? rebalance(SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+    // One or two assets: one vector, with the loops unrolled away.
+    n4 == 2
+        ? rebalance(SIMD2<Double>.self, book: book, quote: quote, n4: 2, cash: cash, commissionRate: commissionRate,
                     borrowRate: borrowRate, fractional: fractional, hold: hold)
-        : rebalance(SIMD2<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+        : rebalance(SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
                     borrowRate: borrowRate, fractional: fractional, hold: hold)
 }
 
@@ -46,16 +47,17 @@ func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: Un
     for i in stride(from: 0, to: n4, by: lanes) { value += load(shares + i, as: L.self) * load(reference + i, as: L.self) }
     let referenceEquity = cash + value.sum()
     var spent = Lanes(), costs = Lanes(), traded = Lanes()
-    let rate = Lanes(repeating: commissionRate)
+    let rate = Lanes(repeating: commissionRate), equity = Lanes(repeating: referenceEquity), one = Lanes(repeating: 1)
+    // `hold`: a tolerance no |change| exceeds (∞·x is ∞, or NaN when x = 0), so that no asset trades.
+    let tolerance = Lanes(repeating: hold ? .infinity : 1e-12)
     for i in stride(from: 0, to: n4, by: lanes) {
         let ref = load(reference + i, as: L.self), imp = load(impact + i, as: L.self), held = load(shares + i, as: L.self)
-        let exact = load(target + i, as: L.self) * referenceEquity / ref
+        let exact = load(target + i, as: L.self) * equity / ref
         let desired = fractional ? exact : exact.rounded(.towardZero)
-        var q = desired - held
-        let a = magnitude(desired), b = magnitude(held)
-        let trade = (magnitude(q) .> 1e-12 * a.replacing(with: b, where: b .> a)) .& SIMDMask(repeating: !hold)
-        q.replace(with: 0, where: .!trade)
-        let price = ref * (1 + imp.replacing(with: -imp, where: q .< 0))
+        let change = desired - held, a = magnitude(desired), b = magnitude(held)
+        let trade = magnitude(change) .> tolerance * a.replacing(with: b, where: b .> a)
+        let q = Lanes().replacing(with: change, where: trade)
+        let price = ref * (one + imp.replacing(with: -imp, where: q .< 0))
         let notional = magnitude(q) * price
         let commission = rate * notional
         let fee = commission + magnitude(q) * ref * imp
