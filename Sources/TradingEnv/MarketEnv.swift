@@ -117,7 +117,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// (D, 3, N₄) per bar: the assets' fill reference prices (open or close by `fill`), the relative price impact of
     /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes with
     /// price 1 and impact 0.
-    let quotes: [Double]
+    let quotes: DoubleBuffer
     /// N₄
     let n4: Int
     let features: [Float]
@@ -138,8 +138,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// The other storage, which the next step writes (see `ObservationStorage`).
     var spare: ObservationStorage
     /// (6, N₄): shares, target, previous target, and the latest fills' quantity, price and cost, one flat buffer so
-    /// the step loop works on one unsafe pointer (padding lanes stay 0).
-    var book: [Double]
+    /// the step works on one pointer (padding lanes stay 0); copied on write (`writableBook`).
+    var book: DoubleBuffer
     var dsr: DifferentialSharpe
 
     @inlinable static var sharesRow: Int { 0 }
@@ -150,10 +150,11 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     @inlinable static var fillCostRow: Int { 5 }
 
     /// (N) shares held.
-    public var shares: [Double] { Array(book[0..<n]) }
+    public var shares: [Double] { book[0..<n] }
     /// (N) fills of the latest step.
     public var lastFills: [Fill] {
-        (0..<n).map { Fill(quantity: book[3 * n4 + $0], price: book[4 * n4 + $0], cost: book[5 * n4 + $0]) }
+        let b = book.base
+        return (0..<n).map { Fill(quantity: b[3 * n4 + $0], price: b[4 * n4 + $0], cost: b[5 * n4 + $0]) }
     }
 
     /// - Parameters:
@@ -218,7 +219,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             }
             for i in n..<n4 { q[3 * n4 * d + n4 + i] = 0 }
         }
-        quotes = q
+        quotes = DoubleBuffer(q)
         self.features = features
         self.width = width
         if config.reward.kind == .volScaled {
@@ -246,7 +247,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         rng = Xoshiro256(seed: seed)
         storage = ObservationStorage(features: features, assets: n)
         spare = ObservationStorage(features: features, assets: n)
-        book = Array(repeating: 0, count: 6 * padded(n))
+        book = DoubleBuffer(repeatElement(0, count: 6 * padded(n)))
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
 
@@ -281,113 +282,135 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         equity = config.initialCash
         if !isKnownUniquelyReferenced(&storage) { storage = ObservationStorage(features: features, assets: n) }
         for i in 0..<n { storage.weights[i] = 0 }
-        for k in book.indices { book[k] = 0 }
+        writableBook().update(repeating: 0, count: book.count)
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
         return observation()
     }
 
     public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
+        let s = advance(action, weightsTo: nil)
+        return Step(observation: observation(), reward: s.reward, terminated: s.terminated, truncated: s.truncated,
+                    info: s.info)
+    }
+
+    /// `step` without building the observation: writes its extras (P, laid out as `MarketObservation.extras`) at
+    /// `extras[offset...]` and returns its bar in place of it (what `VectorEnv.stepWindows` keeps).
+    public mutating func step(_ action: TradingAction, extras: inout [Double], at offset: Int) -> Step<Int, StepInfo> {
+        guard portfolioWidth > 0 else { return advance(action, weightsTo: nil) }
+        let (position, cash, n) = (config.observePosition, config.observeCash, self.n)
+        return extras.withUnsafeMutableBufferPointer { extras in
+            let out = extras.baseAddress! + offset
+            let s = advance(action, weightsTo: position ? out : nil)
+            if cash { out[position ? n : 0] = cashWeight }
+            return s
+        }
+    }
+
+    /// The step, with the bar in place of the observation; the weights (N) also go to `out` when it is given. One asset
+    /// runs the same code with N = 1 and N₄ = 2 as constants, its loops unrolled away. Inlined into the two `step`s, so
+    /// that the step is not passed through memory.
+    @inline(__always)
+    mutating func advance(_ action: TradingAction,
+                          weightsTo out: UnsafeMutablePointer<Double>?) -> Step<Int, StepInfo> {
+        n == 1 ? advance(action, n: 1, n4: 2, weightsTo: out) : advance(action, n: n, n4: n4, weightsTo: out)
+    }
+
+    @inline(__always)
+    mutating func advance(_ action: TradingAction, n: Int, n4: Int,
+                          weightsTo out: UnsafeMutablePointer<Double>?) -> Step<Int, StepInfo> {
         precondition(bar < lastBar, "step after the episode ended; call reset")
-        setTarget(action)
-        let next = bar + 1, n = self.n, n4 = self.n4, costs = config.costs
-        let commissionRate = costs.commissionBps * 1e-4
+        let book = writableBook(), next = bar + 1, costs = config.costs
+        setTarget(action, book: book, n: n, n4: n4)
         let borrowRate = costs.borrowBpsPerYear > 0
             ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
+        let quote = UnsafePointer(quotes.base) + 3 * n4 * next
+        let r = rebalance(book: book, quote: quote, n4: n4, cash: cash, commissionRate: costs.commissionBps * 1e-4,
+                          borrowRate: borrowRate, fractional: config.fractionalShares, hold: action.isHold)
+        // The weights, marked at the close (also to `out`).
         if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
-        let (r, fillPrice) = Self.fill(quotes: quotes, bar: next, book: &book, weights: &spare.weights, n: n, n4: n4,
-                                       cash: cash, commissionRate: commissionRate, borrowRate: borrowRate,
-                                       fractional: config.fractionalShares, hold: action.isHold)
+        let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
+        let position = spare.weights.withUnsafeMutableBufferPointer { weights in
+            for i in 0..<n { weights[i] = book[i] * mark[i] * inverseEquity }
+            if let out { for i in 0..<n { out[i] = weights[i] } }
+            return weights[0]
+        }
         swap(&storage, &spare)
+        let reward = config.reward.kind == .logReturn  // the default, inlined
+            ? logReturn(previousEquity: equity, newEquity: r.equity)
+            : rewardFor(previousEquity: equity, newEquity: r.equity, next: next)
         cash = r.cash
-        let reward = rewardFor(previousEquity: equity, newEquity: r.equity, next: next)
         equity = r.equity
         bar = next
         let terminated = r.equity <= config.equityFloor * config.initialCash
         let truncated = !terminated
             && (next >= lastBar || (config.episode.mode == .random && next - episodeStart >= config.episode.length))
         let info = StepInfo(bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
-                            turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0, fillPrice: fillPrice,
-                            position: storage.weights[0])
-        return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
+                            turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0,
+                            fillPrice: book[Self.fillPriceRow * n4], position: position)
+        return Step(observation: next, reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
-    /// The fill at bar t+1 (`rebalance`), then the weights (N) marked at its close; returns the result and asset 0's
-    /// fill price. Static, with the arrays as arguments, so that nothing is retained around the kernel.
-    static func fill(quotes: [Double], bar next: Int, book: inout [Double], weights: inout [Double], n: Int, n4: Int,
-                     cash: Double, commissionRate: Double, borrowRate: Double, fractional: Bool,
-                     hold: Bool) -> (RebalanceResult, fillPrice: Double) {
-        quotes.withUnsafeBufferPointer { quotes in
-            book.withUnsafeMutableBufferPointer { book in
-                weights.withUnsafeMutableBufferPointer { weights in
-                    let shares = book.baseAddress!, quote = quotes.baseAddress! + 3 * n4 * next, w = weights.baseAddress!
-                    let r = rebalance(book: shares, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
-                                      borrowRate: borrowRate, fractional: fractional, hold: hold)
-                    let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
-                    for i in 0..<n { w[i] = shares[i] * mark[i] * inverseEquity }
-                    return (r, shares[fillPriceRow * n4])
-                }
-            }
-        }
+    /// The book (6, N₄), copied first when another copy of the environment holds it.
+    mutating func writableBook() -> UnsafeMutablePointer<Double> {
+        if !isKnownUniquelyReferenced(&book) { book = book.copy() }
+        return book.base
     }
 
     /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets the
     /// current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
-    /// becomes the previous target.
-    mutating func setTarget(_ action: TradingAction) {
-        let (n, n4) = (self.n, self.n4)
-        let (longOnly, maxGross) = (actionSpace.longOnly, actionSpace.maxGrossLeverage)
-        let held = action.isHold ? storage.weights : []  // read (and retained) only when needed
-        let project = actionSpace.levels.withUnsafeBufferPointer { levels in
-            held.withUnsafeBufferPointer { held in
-                book.withUnsafeMutableBufferPointer { book in
-                    let target = book.baseAddress! + Self.targetRow * n4
-                    let previous = book.baseAddress! + Self.previousTargetRow * n4
-                    for i in 0..<n { previous[i] = target[i] }
-                    switch action {
-                    case .index(let k):
-                        precondition(n == 1 && k >= 0 && k < levels.count, "action \(action) is outside the \(levels.count) levels")
-                        target[0] = levels[k]
-                    case .indices(let ks):
-                        precondition(ks.count == n, "action needs one level per asset (\(n))")
-                        for i in 0..<n { target[i] = levels[ks[i]] }
-                    case .weights(let w):
-                        precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
-                        for i in 0..<n { target[i] = w[i] }
-                    case .hold:
-                        for i in 0..<n { target[i] = held[i] }
-                        return false
-                    }
-                    return n > 1 || longOnly || abs(target[0]) > maxGross
-                }
-            }
+    /// becomes the previous target. (`mutating` only so that the environment is passed by reference, not copied.)
+    @inline(__always)
+    mutating func setTarget(_ action: TradingAction, book: UnsafeMutablePointer<Double>, n: Int, n4: Int) {
+        let target = book + Self.targetRow * n4, previous = book + Self.previousTargetRow * n4
+        for i in 0..<n { previous[i] = target[i] }
+        switch action {
+        case .hold:
+            storage.weights.withUnsafeBufferPointer { weights in for i in 0..<n { target[i] = weights[i] } }
+            return
+        case .index(let k):
+            precondition(n == 1 && k >= 0 && k < actionSpace.levels.count, "action \(action) is outside \(actionSpace)")
+            target[0] = actionSpace.levels[k]
+        case .indices(let ks):
+            precondition(ks.count == n, "action needs one level per asset (\(n))")
+            actionSpace.levels.withUnsafeBufferPointer { levels in for i in 0..<n { target[i] = levels[ks[i]] } }
+        case .weights(let w):
+            precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
+            for i in 0..<n { target[i] = w[i] }
         }
-        if project {
-            let space = actionSpace
-            book.withUnsafeMutableBufferPointer { space.project(UnsafeMutableBufferPointer(rebasing: $0[n4 ..< n4 + n])) }
+        if n > 1 || actionSpace.longOnly || abs(target[0]) > actionSpace.maxGrossLeverage {
+            let ofLevels = if case .weights = action { false } else { true }
+            actionSpace.project(UnsafeMutableBufferPointer(start: target, count: n),
+                                inAnyOrder: ofLevels && actionSpace.levelSumsAreExact)
         }
-        if !sizing.isEmpty && !action.isHold { sizeTarget() }
+        if !sizing.isEmpty { sizeTarget(target) }
     }
 
     /// Volatility targeting of the target weights (N) at the current bar: each × its factor, then Σ|wᵢ| scaled down to
-    /// `sizing.maxLeverage` if it is above.
-    mutating func sizeTarget() {
-        let (n, n4, row, cap) = (self.n, self.n4, bar * self.n, config.sizing.maxLeverage)
+    /// `sizing.maxLeverage` if it is above. (`mutating` as `setTarget`.)
+    mutating func sizeTarget(_ target: UnsafeMutablePointer<Double>) {
+        let (n, row, cap) = (self.n, bar * self.n, config.sizing.maxLeverage)
         sizing.withUnsafeBufferPointer { factors in
-            book.withUnsafeMutableBufferPointer { book in
-                var gross = 0.0
-                for i in 0..<n {
-                    book[n4 + i] *= factors[row + i]
-                    gross += abs(book[n4 + i])
-                }
-                if gross > cap { for i in 0..<n { book[n4 + i] *= cap / gross } }
+            var gross = 0.0
+            for i in 0..<n {
+                target[i] *= factors[row + i]
+                gross += abs(target[i])
             }
+            if gross > cap { for i in 0..<n { target[i] *= cap / gross } }
         }
+    }
+
+    /// log(Eₜ₊₁ / Eₜ), with Eₜ₊₁ floored at 1e-12 of the initial cash; 0 without calling `log` when the ratio is 1
+    /// (a flat book), which is exact.
+    @inline(__always)
+    func logReturn(previousEquity: Double, newEquity: Double) -> Double {
+        let ratio = max(newEquity, 1e-12 * config.initialCash) / previousEquity
+        return ratio == 1 ? 0 : log(ratio)
     }
 
     mutating func rewardFor(previousEquity: Double, newEquity: Double, next: Int) -> Double {
         switch config.reward.kind {
         case .logReturn:
-            return log(max(newEquity, 1e-12 * config.initialCash) / previousEquity)
+            return logReturn(previousEquity: previousEquity, newEquity: newEquity)
         case .pnl:
             return (newEquity - previousEquity) / config.initialCash
         case .differentialSharpe:
@@ -399,17 +422,19 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             for i in 0..<n {
                 total += volScaledReward(mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
                                          price: close[next * n + i], previousPrice: close[bar * n + i],
-                                         position: book[n4 + i], previousPosition: book[2 * n4 + i],
+                                         position: book.base[n4 + i], previousPosition: book.base[2 * n4 + i],
                                          sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
             }
             return total
         }
     }
 
+    /// cash / equity at the current bar's close.
+    var cashWeight: Double { equity != 0 ? cash / equity : 0 }
+
     func observation() -> MarketObservation {
-        MarketObservation(storage: storage, bar: bar, window: config.window, width: width,
-                          cashWeight: equity != 0 ? cash / equity : 0, observePosition: config.observePosition,
-                          observeCash: config.observeCash)
+        MarketObservation(storage: storage, bar: bar, window: config.window, width: width, cashWeight: cashWeight,
+                          observePosition: config.observePosition, observeCash: config.observeCash)
     }
 }
 
