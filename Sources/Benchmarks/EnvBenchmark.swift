@@ -7,6 +7,9 @@ import TradingEnv
 public struct EnvBenchResult: Codable, Sendable {
     public var assets: Int
     public var window: Int
+    /// B: environments stepped together through `VectorEnv`; 0 when one environment is stepped on its own.
+    public var envs: Int
+    /// Environment steps (B per `VectorEnv` step).
     public var steps: Int
     public var episodes: Int
     public var seconds: Double
@@ -17,8 +20,12 @@ public struct EnvBenchResult: Codable, Sendable {
 /// change, as `stocks-v0`), random discrete actions drawn before the clock starts, whole-split episodes with the resets
 /// inside the timed loop. Costs as a realistic default (commission and spread) so fills do real work.
 ///
-/// - Parameter panel: the bars to replay (N assets × D).
-public func benchmarkEnv(panel: Panel, window: Int, steps: Int, seed: UInt64 = 0) throws -> EnvBenchResult {
+/// - Parameters:
+///   - panel: the bars to replay (N assets × D).
+///   - envs: B > 0 steps B copies through `VectorEnv` (what RL training does), `steps` / B times; 0 steps one
+///     environment on its own.
+public func benchmarkEnv(panel: Panel, window: Int, steps: Int, envs B: Int = 0,
+                         seed: UInt64 = 0) throws -> EnvBenchResult {
     let n = panel.assetCount, d = panel.barCount
     var features = [Float](repeating: 0, count: d * 2 * n)
     for t in 0..<d {
@@ -31,25 +38,56 @@ public func benchmarkEnv(panel: Panel, window: Int, steps: Int, seed: UInt64 = 0
     var config = MarketConfig()
     config.window = window
     config.costs = CostModel(commissionBps: 1, halfSpreadBps: 1)
-    var env = try MarketEnv(panel: panel, features: features, width: 2 * n, bars: 0..<d, config: config, seed: seed)
+    let env = try MarketEnv(panel: panel, features: features, width: 2 * n, bars: 0..<d, config: config, seed: seed)
     var rng = Xoshiro256(seed: seed)
     let pool = 1 << 12
     let actions: [TradingAction] = (0..<pool).map { _ in env.actionSpace.sample(using: &rng) }
 
-    var episodes = 1
-    var checksum = 0.0
-    _ = env.reset(seed: seed)
     let start = DispatchTime.now().uptimeNanoseconds
+    let (taken, episodes, checksum) = B > 0
+        ? stepVector(env, copies: B, steps: steps, actions: actions, seed: seed)
+        : stepOne(env, steps: steps, actions: actions, seed: seed)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    precondition(checksum.isFinite, "benchmark rewards must stay finite")
+    return EnvBenchResult(assets: n, window: window, envs: B, steps: taken, episodes: episodes, seconds: seconds,
+                          stepsPerSecond: Double(taken) / seconds)
+}
+
+/// `steps` steps of one environment with actions from `actions` (a power-of-two count) in turn; returns the steps
+/// taken, the episodes begun and the sum of the rewards.
+func stepOne(_ env: MarketEnv, steps: Int, actions: [TradingAction],
+             seed: UInt64) -> (steps: Int, episodes: Int, checksum: Double) {
+    var env = env, episodes = 1, checksum = 0.0
+    _ = env.reset(seed: seed)
     for k in 0..<steps {
-        let s = env.step(actions[k & (pool - 1)])
+        let s = env.step(actions[k & (actions.count - 1)])
         checksum += s.reward
         if s.done {
             _ = env.reset(seed: nil)
             episodes += 1
         }
     }
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    precondition(checksum.isFinite, "benchmark rewards must stay finite")
-    return EnvBenchResult(assets: n, window: window, steps: steps, episodes: episodes, seconds: seconds,
-                          stepsPerSecond: Double(steps) / seconds)
+    return (steps, episodes, checksum)
+}
+
+/// `steps` / B steps of B copies of `env` through `VectorEnv`'s window columns, each taking the next B actions of
+/// `actions`.
+func stepVector(_ env: MarketEnv, copies B: Int, steps: Int, actions: [TradingAction],
+                seed: UInt64) -> (steps: Int, episodes: Int, checksum: Double) {
+    var venv = VectorEnv(Array(repeating: env, count: B))
+    venv.resetWindows(seed: seed)
+    var batch = [TradingAction](repeating: .hold, count: B)
+    var episodes = B, checksum = 0.0, k = 0
+    for _ in 0..<steps / B {
+        for b in 0..<B {
+            batch[b] = actions[k & (actions.count - 1)]
+            k += 1
+        }
+        venv.stepWindows(batch)
+        for b in 0..<B {
+            checksum += venv.rewards[b]
+            if venv.terminated[b] || venv.truncated[b] { episodes += 1 }
+        }
+    }
+    return (steps / B * B, episodes, checksum)
 }

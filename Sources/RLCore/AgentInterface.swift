@@ -25,4 +25,17 @@ public protocol AgentEnvironment: Environment where Observation: WindowObservati
     func action(index k: Int) -> Action
     /// The action for a continuous vector (A); the environment projects it onto its constraints.
     func action(continuous values: [Double]) -> Action
+    /// `step` without building the observation: writes its `extras` (P) at `extras[offset...]` and returns its `bar` in
+    /// place of it (what `VectorEnv.stepWindows` keeps of an observation).
+    mutating func step(_ action: Action, extras: inout [Double], at offset: Int) -> Step<Int, Info>
+}
+
+extension AgentEnvironment {
+    /// Through `step(_:)`, for environments without a way of their own.
+    public mutating func step(_ action: Action, extras: inout [Double], at offset: Int) -> Step<Int, Info> {
+        let s = step(action)
+        for (p, v) in s.observation.extras.enumerated() { extras[offset + p] = v }
+        return Step(observation: s.observation.bar, reward: s.reward, terminated: s.terminated, truncated: s.truncated,
+                    info: s.info)
+    }
 }

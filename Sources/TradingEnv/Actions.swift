@@ -10,6 +10,9 @@ public enum TradingAction: Equatable, Sendable {
     case weights([Double])
     /// No orders: every position stays as it is and its weight drifts with prices (how buy-and-hold holds a panel).
     case hold
+
+    /// Whether this is `.hold`.
+    @inlinable public var isHold: Bool { if case .hold = self { true } else { false } }
 }
 
 /// The actions a market environment accepts: the configured discrete levels or continuous weights over N assets.
@@ -19,6 +22,10 @@ public struct TradingActionSpace: Space, Equatable {
     public let assets: Int
     public let longOnly: Bool
     public let maxGrossLeverage: Double
+    /// Whether Σ|wᵢ| over N levels comes out the same in any order of addition: every level is a whole multiple of a
+    /// power of two u and N·max|level| < 2⁵³·u, so that every partial sum is exact. A target of levels then has its
+    /// gross added in vector lanes (`project(_:inAnyOrder:)`).
+    let levelSumsAreExact: Bool
 
     public init(_ config: ActionConfig, assets: Int) {
         kind = config.kind
@@ -26,6 +33,16 @@ public struct TradingActionSpace: Space, Equatable {
         self.assets = assets
         longOnly = config.longOnly
         maxGrossLeverage = config.maxGrossLeverage
+        let nonzero = levels.filter { $0 != 0 }
+        if let largest = nonzero.map(abs).max(), largest.isFinite {
+            // x = odd integer · 2^(exponent − significandWidth)
+            let units = nonzero.map { x in
+                Double(sign: .plus, exponent: x.exponent - Int(x.significandWidth), significand: 1)
+            }
+            levelSumsAreExact = Double(assets) * largest < 0x1p53 * units.min()!
+        } else {
+            levelSumsAreExact = nonzero.isEmpty
+        }
     }
 
     /// The number of discrete choices per asset (K), 0 for continuous weights.
@@ -62,10 +79,25 @@ public struct TradingActionSpace: Space, Equatable {
     }
 
     /// `project` in place on a buffer of N weights.
-    public func project(_ w: UnsafeMutableBufferPointer<Double>) {
+    public func project(_ w: UnsafeMutableBufferPointer<Double>) { project(w, inAnyOrder: false) }
+
+    /// `project`, adding Σ|wᵢ| in four lanes when `inAnyOrder` (a sum the order of addition does not change, as one of
+    /// levels when `levelSumsAreExact`), else in sequence.
+    func project(_ w: UnsafeMutableBufferPointer<Double>, inAnyOrder: Bool) {
         if longOnly { for i in w.indices where w[i] < 0 { w[i] = 0 } }
-        var gross = 0.0
-        for x in w { gross += abs(x) }
+        var gross = 0.0, i = 0
+        if inAnyOrder {
+            var lanes = SIMD4<Double>()
+            while i + 4 <= w.count {
+                lanes += magnitude(load(w.baseAddress! + i, as: SIMD4<Double>.self))
+                i += 4
+            }
+            gross = lanes.sum()
+        }
+        while i < w.count {
+            gross += abs(w[i])
+            i += 1
+        }
         if gross > maxGrossLeverage {
             let s = maxGrossLeverage / gross
             for i in w.indices { w[i] *= s }

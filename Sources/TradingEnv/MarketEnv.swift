@@ -7,8 +7,10 @@ import RLCore
 /// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window is
 /// rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after `bar`.
 public struct MarketObservation: WindowObservation, Sendable, Equatable {
+    /// The feature matrix and the weights, behind one reference.
+    let storage: ObservationStorage
     /// (D, F) normalised features of every bar, row-major.
-    public let features: [Float]
+    public var features: [Float] { storage.features }
     /// t: the bar that just closed.
     public let bar: Int
     /// T
@@ -16,7 +18,7 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// F
     public let width: Int
     /// (N) portfolio weights after the last fill, marked at bar t's close (sharesᵢ·closeᵢ / equity).
-    public let weights: [Double]
+    public var weights: [Double] { storage.weights }
     /// cash / equity at bar t's close.
     public let cashWeight: Double
     /// Whether `extras` holds the weights, and the cash weight.
@@ -29,6 +31,28 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
 
     /// The (T, F) window, contiguous.
     @inlinable public var window2D: ArraySlice<Float> { features[(bar - window + 1) * width ..< (bar + 1) * width] }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        (a.bar, a.window, a.width, a.cashWeight, a.observePosition, a.observeCash)
+            == (b.bar, b.window, b.width, b.cashWeight, b.observePosition, b.observeCash)
+            && a.weights == b.weights && a.features == b.features
+    }
+}
+
+/// What an observation holds by reference: the feature matrix and the weights after a fill (N), one reference to count
+/// per observation. `MarketEnv` keeps two and writes a step's weights into the one it handed out the step before last,
+/// only once nothing else holds it: stepping in a loop, a step allocates nothing.
+final class ObservationStorage: @unchecked Sendable {
+    /// (D, F)
+    let features: [Float]
+    /// (N) written by the environment only while it holds the sole reference (so no access can overlap another: the
+    /// run-time exclusivity check is left out).
+    @exclusivity(unchecked) var weights: [Double]
+
+    init(features: [Float], assets n: Int) {
+        self.features = features
+        weights = Array(repeating: 0, count: n)
+    }
 }
 
 /// What happened on one step, for logging; per-asset fills are in `MarketEnv.lastFills`.
@@ -93,7 +117,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// (D, 3, N₄) per bar: the assets' fill reference prices (open or close by `fill`), the relative price impact of
     /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes with
     /// price 1 and impact 0.
-    let quotes: [Double]
+    let quotes: DoubleBuffer
     /// N₄
     let n4: Int
     let features: [Float]
@@ -109,11 +133,13 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     var episodeStart = 0
     public private(set) var cash = 0.0
     public private(set) var equity = 0.0
-    /// (N) weights after the last fill, marked at the close; handed out in observations.
-    var weights: [Double]
+    /// The weights after the last fill (N), marked at the close; handed out in observations.
+    var storage: ObservationStorage
+    /// The other storage, which the next step writes (see `ObservationStorage`).
+    var spare: ObservationStorage
     /// (6, N₄): shares, target, previous target, and the latest fills' quantity, price and cost, one flat buffer so
-    /// the step loop works on one unsafe pointer (padding lanes stay 0).
-    var book: [Double]
+    /// the step works on one pointer (padding lanes stay 0); copied on write (`writableBook`).
+    var book: DoubleBuffer
     var dsr: DifferentialSharpe
 
     @inlinable static var sharesRow: Int { 0 }
@@ -124,10 +150,11 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     @inlinable static var fillCostRow: Int { 5 }
 
     /// (N) shares held.
-    public var shares: [Double] { Array(book[0..<n]) }
+    public var shares: [Double] { book[0..<n] }
     /// (N) fills of the latest step.
     public var lastFills: [Fill] {
-        (0..<n).map { Fill(quantity: book[3 * n4 + $0], price: book[4 * n4 + $0], cost: book[5 * n4 + $0]) }
+        let b = book.base
+        return (0..<n).map { Fill(quantity: b[3 * n4 + $0], price: b[4 * n4 + $0], cost: b[5 * n4 + $0]) }
     }
 
     /// - Parameters:
@@ -192,7 +219,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             }
             for i in n..<n4 { q[3 * n4 * d + n4 + i] = 0 }
         }
-        quotes = q
+        quotes = DoubleBuffer(q)
         self.features = features
         self.width = width
         if config.reward.kind == .volScaled {
@@ -218,8 +245,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             sizing = []
         }
         rng = Xoshiro256(seed: seed)
-        weights = Array(repeating: 0, count: n)
-        book = Array(repeating: 0, count: 6 * padded(n))
+        storage = ObservationStorage(features: features, assets: n)
+        spare = ObservationStorage(features: features, assets: n)
+        book = DoubleBuffer(repeatElement(0, count: 6 * padded(n)))
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
 
@@ -252,100 +280,137 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         bar = episodeStart
         cash = config.initialCash
         equity = config.initialCash
-        for i in 0..<n { weights[i] = 0 }
-        for k in book.indices { book[k] = 0 }
+        if !isKnownUniquelyReferenced(&storage) { storage = ObservationStorage(features: features, assets: n) }
+        for i in 0..<n { storage.weights[i] = 0 }
+        writableBook().update(repeating: 0, count: book.count)
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
         return observation()
     }
 
     public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
+        let s = advance(action, weightsTo: nil)
+        return Step(observation: observation(), reward: s.reward, terminated: s.terminated, truncated: s.truncated,
+                    info: s.info)
+    }
+
+    /// `step` without building the observation: writes its extras (P, laid out as `MarketObservation.extras`) at
+    /// `extras[offset...]` and returns its bar in place of it (what `VectorEnv.stepWindows` keeps).
+    public mutating func step(_ action: TradingAction, extras: inout [Double], at offset: Int) -> Step<Int, StepInfo> {
+        guard portfolioWidth > 0 else { return advance(action, weightsTo: nil) }
+        let (position, cash, n) = (config.observePosition, config.observeCash, self.n)
+        return extras.withUnsafeMutableBufferPointer { extras in
+            let out = extras.baseAddress! + offset
+            let s = advance(action, weightsTo: position ? out : nil)
+            if cash { out[position ? n : 0] = cashWeight }
+            return s
+        }
+    }
+
+    /// The step, with the bar in place of the observation; the weights (N) also go to `out` when it is given. One asset
+    /// runs the same code with N = 1 and N₄ = 2 as constants, its loops unrolled away. Inlined into the two `step`s, so
+    /// that the step is not passed through memory.
+    @inline(__always)
+    mutating func advance(_ action: TradingAction,
+                          weightsTo out: UnsafeMutablePointer<Double>?) -> Step<Int, StepInfo> {
+        n == 1 ? advance(action, n: 1, n4: 2, weightsTo: out) : advance(action, n: n, n4: n4, weightsTo: out)
+    }
+
+    @inline(__always)
+    mutating func advance(_ action: TradingAction, n: Int, n4: Int,
+                          weightsTo out: UnsafeMutablePointer<Double>?) -> Step<Int, StepInfo> {
         precondition(bar < lastBar, "step after the episode ended; call reset")
-        setTarget(action)
-        let next = bar + 1
-        let n = self.n
-        let commissionRate = config.costs.commissionBps * 1e-4
-        let borrowRate = config.costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400)
-        let fractional = config.fractionalShares
-        let cashBefore = cash, n4 = self.n4
-        let r = book.withUnsafeMutableBufferPointer { book in
-            quotes.withUnsafeBufferPointer { quotes in
-                rebalance(book: book.baseAddress!, quote: quotes.baseAddress! + 3 * n4 * next, n4: n4, cash: cashBefore,
-                          commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: action == .hold)
-            }
+        let book = writableBook(), next = bar + 1, costs = config.costs
+        setTarget(action, book: book, n: n, n4: n4)
+        let borrowRate = costs.borrowBpsPerYear > 0
+            ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
+        let quote = UnsafePointer(quotes.base) + 3 * n4 * next
+        let r = rebalance(book: book, quote: quote, n4: n4, cash: cash, commissionRate: costs.commissionBps * 1e-4,
+                          borrowRate: borrowRate, fractional: config.fractionalShares, hold: action.isHold)
+        // The weights, marked at the close (also to `out`).
+        if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
+        let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
+        let position = spare.weights.withUnsafeMutableBufferPointer { weights in
+            for i in 0..<n { weights[i] = book[i] * mark[i] * inverseEquity }
+            if let out { for i in 0..<n { out[i] = weights[i] } }
+            return weights[0]
         }
-        let (cash, stepCost, traded, referenceEquity, newEquity) = (r.cash, r.cost, r.traded, r.referenceEquity, r.equity)
-        self.cash = cash
-        let reward = rewardFor(previousEquity: equity, newEquity: newEquity, next: next)
-        let turnover = referenceEquity > 0 ? traded / referenceEquity : 0
-        equity = newEquity
+        swap(&storage, &spare)
+        let reward = config.reward.kind == .logReturn  // the default, inlined
+            ? logReturn(previousEquity: equity, newEquity: r.equity)
+            : rewardFor(previousEquity: equity, newEquity: r.equity, next: next)
+        cash = r.cash
+        equity = r.equity
         bar = next
-        let inverseEquity = newEquity != 0 ? 1 / newEquity : 0
-        book.withUnsafeMutableBufferPointer { book in
-            close.withUnsafeBufferPointer { close in
-                weights.withUnsafeMutableBufferPointer { weights in
-                    let shares = book.baseAddress!, mark = close.baseAddress! + next * n, w = weights.baseAddress!
-                    let target = shares + n4, previousTarget = shares + 2 * n4
-                    for i in 0..<n {
-                        w[i] = shares[i] * mark[i] * inverseEquity
-                        previousTarget[i] = target[i]
-                    }
-                }
-            }
-        }
-        let terminated = newEquity <= config.equityFloor * config.initialCash
-        let truncated = !terminated && (bar >= lastBar || (config.episode.mode == .random && bar - episodeStart >= config.episode.length))
-        let info = StepInfo(bar: next, timestamp: timestamps[next], equity: newEquity, cash: cash, cost: stepCost,
-                            turnover: turnover, fillPrice: book[Self.fillPriceRow * n4], position: weights[0])
-        return Step(observation: observation(), reward: reward, terminated: terminated, truncated: truncated, info: info)
+        let terminated = r.equity <= config.equityFloor * config.initialCash
+        let truncated = !terminated
+            && (next >= lastBar || (config.episode.mode == .random && next - episodeStart >= config.episode.length))
+        let info = StepInfo(bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
+                            turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0,
+                            fillPrice: book[Self.fillPriceRow * n4], position: position)
+        return Step(observation: next, reward: reward, terminated: terminated, truncated: truncated, info: info)
+    }
+
+    /// The book (6, N₄), copied first when another copy of the environment holds it.
+    mutating func writableBook() -> UnsafeMutablePointer<Double> {
+        if !isKnownUniquelyReferenced(&book) { book = book.copy() }
+        return book.base
     }
 
     /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets the
-    /// current weights (what the book holds at bar t's close; the fill then trades nothing).
-    mutating func setTarget(_ action: TradingAction) {
-        let n = self.n, space = actionSpace
-        book.withUnsafeMutableBufferPointer { book in
-            let target = UnsafeMutableBufferPointer(rebasing: book[n4 ..< n4 + n])
-            switch action {
-            case .index(let k):
-                precondition(n == 1 && k >= 0 && k < space.levels.count, "action \(action) is outside \(space)")
-                target[0] = space.levels[k]
-            case .indices(let ks):
-                precondition(ks.count == n, "action needs one level per asset (\(n))")
-                space.levels.withUnsafeBufferPointer { levels in
-                    for i in 0..<n { target[i] = levels[ks[i]] }
-                }
-            case .weights(let w):
-                precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
-                for i in 0..<n { target[i] = w[i] }
-            case .hold:
-                for i in 0..<n { target[i] = weights[i] }
-                return
-            }
-            if n > 1 || space.longOnly || abs(target[0]) > space.maxGrossLeverage { space.project(target) }
+    /// current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
+    /// becomes the previous target. (`mutating` only so that the environment is passed by reference, not copied.)
+    @inline(__always)
+    mutating func setTarget(_ action: TradingAction, book: UnsafeMutablePointer<Double>, n: Int, n4: Int) {
+        let target = book + Self.targetRow * n4, previous = book + Self.previousTargetRow * n4
+        for i in 0..<n { previous[i] = target[i] }
+        switch action {
+        case .hold:
+            storage.weights.withUnsafeBufferPointer { weights in for i in 0..<n { target[i] = weights[i] } }
+            return
+        case .index(let k):
+            precondition(n == 1 && k >= 0 && k < actionSpace.levels.count, "action \(action) is outside \(actionSpace)")
+            target[0] = actionSpace.levels[k]
+        case .indices(let ks):
+            precondition(ks.count == n, "action needs one level per asset (\(n))")
+            actionSpace.levels.withUnsafeBufferPointer { levels in for i in 0..<n { target[i] = levels[ks[i]] } }
+        case .weights(let w):
+            precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
+            for i in 0..<n { target[i] = w[i] }
         }
-        if !sizing.isEmpty && action != .hold { sizeTarget() }
+        if n > 1 || actionSpace.longOnly || abs(target[0]) > actionSpace.maxGrossLeverage {
+            let ofLevels = if case .weights = action { false } else { true }
+            actionSpace.project(UnsafeMutableBufferPointer(start: target, count: n),
+                                inAnyOrder: ofLevels && actionSpace.levelSumsAreExact)
+        }
+        if !sizing.isEmpty { sizeTarget(target) }
     }
 
     /// Volatility targeting of the target weights (N) at the current bar: each × its factor, then Σ|wᵢ| scaled down to
-    /// `sizing.maxLeverage` if it is above.
-    mutating func sizeTarget() {
-        let (n, n4, row, cap) = (self.n, self.n4, bar * self.n, config.sizing.maxLeverage)
+    /// `sizing.maxLeverage` if it is above. (`mutating` as `setTarget`.)
+    mutating func sizeTarget(_ target: UnsafeMutablePointer<Double>) {
+        let (n, row, cap) = (self.n, bar * self.n, config.sizing.maxLeverage)
         sizing.withUnsafeBufferPointer { factors in
-            book.withUnsafeMutableBufferPointer { book in
-                var gross = 0.0
-                for i in 0..<n {
-                    book[n4 + i] *= factors[row + i]
-                    gross += abs(book[n4 + i])
-                }
-                if gross > cap { for i in 0..<n { book[n4 + i] *= cap / gross } }
+            var gross = 0.0
+            for i in 0..<n {
+                target[i] *= factors[row + i]
+                gross += abs(target[i])
             }
+            if gross > cap { for i in 0..<n { target[i] *= cap / gross } }
         }
+    }
+
+    /// log(Eₜ₊₁ / Eₜ), with Eₜ₊₁ floored at 1e-12 of the initial cash; 0 without calling `log` when the ratio is 1
+    /// (a flat book), which is exact.
+    @inline(__always)
+    func logReturn(previousEquity: Double, newEquity: Double) -> Double {
+        let ratio = max(newEquity, 1e-12 * config.initialCash) / previousEquity
+        return ratio == 1 ? 0 : log(ratio)
     }
 
     mutating func rewardFor(previousEquity: Double, newEquity: Double, next: Int) -> Double {
         switch config.reward.kind {
         case .logReturn:
-            return log(max(newEquity, 1e-12 * config.initialCash) / previousEquity)
+            return logReturn(previousEquity: previousEquity, newEquity: newEquity)
         case .pnl:
             return (newEquity - previousEquity) / config.initialCash
         case .differentialSharpe:
@@ -357,17 +422,19 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             for i in 0..<n {
                 total += volScaledReward(mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
                                          price: close[next * n + i], previousPrice: close[bar * n + i],
-                                         position: book[n4 + i], previousPosition: book[2 * n4 + i],
+                                         position: book.base[n4 + i], previousPosition: book.base[2 * n4 + i],
                                          sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
             }
             return total
         }
     }
 
+    /// cash / equity at the current bar's close.
+    var cashWeight: Double { equity != 0 ? cash / equity : 0 }
+
     func observation() -> MarketObservation {
-        MarketObservation(features: features, bar: bar, window: config.window, width: width, weights: weights,
-                          cashWeight: equity != 0 ? cash / equity : 0, observePosition: config.observePosition,
-                          observeCash: config.observeCash)
+        MarketObservation(storage: storage, bar: bar, window: config.window, width: width, cashWeight: cashWeight,
+                          observePosition: config.observePosition, observeCash: config.observeCash)
     }
 }
 

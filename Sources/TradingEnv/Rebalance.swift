@@ -5,7 +5,12 @@
 /// N rounded up to whole vectors.
 @inline(__always) func padded(_ n: Int) -> Int { let l = laneCount(assets: n); return (n + l - 1) / l * l }
 
-@inline(__always) func magnitude<L: SIMD>(_ x: L) -> L where L.Scalar == Double { x.replacing(with: -x, where: x .< 0) }
+/// |x| lane by lane, by clearing the sign bit (one instruction). It differs from `x < 0 ? −x : x` only in the sign of
+/// −0 and of NaN, neither of which changes a result of `rebalance`: there, magnitudes are compared (±0 compare equal,
+/// NaN compares false) or multiply a quantity that is either +0 or a finite non-zero number.
+@inline(__always) func magnitude<L: SIMD>(_ x: L) -> L where L.Scalar == Double {
+    unsafeBitCast(unsafeBitCast(x, to: L.MaskStorage.self) & L.MaskStorage(repeating: .max), to: L.self)
+}
 @inline(__always) func load<L: SIMD>(_ p: UnsafePointer<Double>, as: L.Type) -> L { UnsafeRawPointer(p).loadUnaligned(as: L.self) }
 @inline(__always) func store<L: SIMD>(_ v: L, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: L.self) }
 
@@ -26,10 +31,11 @@ struct RebalanceResult {
 @inline(__always)
 func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
                commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false) -> RebalanceResult {
-    n4 % 4 == 0
-        ? rebalance(SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+    // One or two assets: one vector, with the loops unrolled away.
+    n4 == 2
+        ? rebalance(SIMD2<Double>.self, book: book, quote: quote, n4: 2, cash: cash, commissionRate: commissionRate,
                     borrowRate: borrowRate, fractional: fractional, hold: hold)
-        : rebalance(SIMD2<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+        : rebalance(SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
                     borrowRate: borrowRate, fractional: fractional, hold: hold)
 }
 
@@ -45,30 +51,33 @@ func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: Un
     var value = Lanes()
     for i in stride(from: 0, to: n4, by: lanes) { value += load(shares + i, as: L.self) * load(reference + i, as: L.self) }
     let referenceEquity = cash + value.sum()
-    var spent = Lanes(), costs = Lanes(), traded = Lanes()
-    let rate = Lanes(repeating: commissionRate)
+    var spent = Lanes(), costs = Lanes(), traded = Lanes(), marked = Lanes()
+    let rate = Lanes(repeating: commissionRate), equity = Lanes(repeating: referenceEquity), one = Lanes(repeating: 1)
+    // `hold`: a tolerance no |change| exceeds (∞·x is ∞, or NaN when x = 0), so that no asset trades.
+    let tolerance = Lanes(repeating: hold ? .infinity : 1e-12)
     for i in stride(from: 0, to: n4, by: lanes) {
         let ref = load(reference + i, as: L.self), imp = load(impact + i, as: L.self), held = load(shares + i, as: L.self)
-        let exact = load(target + i, as: L.self) * referenceEquity / ref
+        let exact = load(target + i, as: L.self) * equity / ref
         let desired = fractional ? exact : exact.rounded(.towardZero)
-        var q = desired - held
-        let a = magnitude(desired), b = magnitude(held)
-        let trade = (magnitude(q) .> 1e-12 * a.replacing(with: b, where: b .> a)) .& SIMDMask(repeating: !hold)
-        q.replace(with: 0, where: .!trade)
-        let price = ref * (1 + imp.replacing(with: -imp, where: q .< 0))
+        let change = desired - held, a = magnitude(desired), b = magnitude(held)
+        let trade = magnitude(change) .> tolerance * a.replacing(with: b, where: b .> a)
+        let q = Lanes().replacing(with: change, where: trade)
+        let price = ref * (one + imp.replacing(with: -imp, where: q .< 0))
         let notional = magnitude(q) * price
         let commission = rate * notional
         let fee = commission + magnitude(q) * ref * imp
         spent += q * price + commission
         costs += fee
         traded += notional
-        store(held.replacing(with: desired, where: trade), shares + i)
+        let now = held.replacing(with: desired, where: trade)
+        marked += now * load(mark + i, as: L.self)
+        store(now, shares + i)
         store(q, fillQuantity + i)
         store(Lanes().replacing(with: price, where: trade), fillPrice + i)
         store(fee, fillCost + i)
     }
     var cashAfter = cash - spent.sum(), cost = costs.sum()
-    // Borrow fee on shorts for the bar, then mark at the close.
+    // Borrow fee on shorts for the bar (the book is marked at the close above).
     if borrowRate > 0 {
         var shorts = Lanes()
         for i in stride(from: 0, to: n4, by: lanes) {
@@ -79,8 +88,6 @@ func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: Un
         cashAfter -= borrow
         cost += borrow
     }
-    var marked = Lanes()
-    for i in stride(from: 0, to: n4, by: lanes) { marked += load(shares + i, as: L.self) * load(mark + i, as: L.self) }
     return RebalanceResult(cash: cashAfter, cost: cost, traded: traded.sum(), referenceEquity: referenceEquity,
                            equity: cashAfter + marked.sum())
 }

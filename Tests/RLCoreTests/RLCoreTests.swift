@@ -62,3 +62,58 @@ struct Counter: Environment {
     _ = v.step([0, 0])
     #expect(v.finalObservations.map { $0 } == [nil, nil])
 }
+
+/// A window observation: bar t and two extras (t, and the action that led to it).
+struct Tick: WindowObservation, Equatable {
+    var bar: Int
+    var extras: [Double]
+    var features: [Float] { [] }
+    var window: Int { 1 }
+    var width: Int { 0 }
+}
+
+/// Counts up from its seed mod 3; terminates at 5, truncates at 4 after action 1.
+struct Ticker: AgentEnvironment {
+    var t = 0
+    var actionSpace: Discrete { Discrete(2) }
+    var discreteActionCount: Int { 2 }
+    var continuousActionCount: Int { 0 }
+    func action(index k: Int) -> Int { k }
+    func action(continuous values: [Double]) -> Int { 0 }
+    mutating func reset(seed: UInt64?) -> Tick {
+        t = Int((seed ?? 1) % 3)
+        return Tick(bar: t, extras: [Double(t), -1])
+    }
+    mutating func step(_ action: Int) -> Step<Tick, Int> {
+        t += 1
+        return Step(observation: Tick(bar: t, extras: [Double(t), Double(action)]), reward: Double(t * 10 + action),
+                    terminated: t == 5, truncated: t == 4 && action == 1, info: -t)
+    }
+}
+
+@Test func vectorEnvWindowColumnsHoldWhatTheObservationsHold() {
+    var values = VectorEnv([Ticker(), Ticker(), Ticker()]), columns = values
+    _ = values.reset(seed: 7)
+    columns.resetWindows(seed: 7)
+    #expect(columns.extrasWidth == 2 && columns.bars == values.observations.map(\.bar))
+    var rng = Xoshiro256(seed: 2)
+    var ended = 0
+    for _ in 0..<40 {
+        let actions = (0..<3).map { _ in Int(rng.next() % 2) }
+        let steps = values.step(actions)
+        columns.stepWindows(actions)
+        #expect(columns.rewards == steps.map(\.reward) && columns.infos == steps.map(\.info))
+        #expect(columns.terminated == steps.map(\.terminated) && columns.truncated == steps.map(\.truncated))
+        #expect(columns.bars == values.observations.map(\.bar))
+        #expect(columns.extras == values.observations.flatMap(\.extras))
+        #expect(columns.finalBars == values.finalObservations.map { $0?.bar })
+        for i in 0..<3 {
+            if let final = values.finalObservations[i] {
+                #expect(Array(columns.finalExtras[2 * i ..< 2 * i + 2]) == final.extras)
+                ended += 1
+            }
+        }
+    }
+    #expect(ended > 10)  // both ways an episode ends, several times
+    #expect(columns.observations.isEmpty)  // the columns build no observation
+}

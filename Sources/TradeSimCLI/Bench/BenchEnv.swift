@@ -13,8 +13,13 @@ struct BenchEnv: ParsableCommand {
     var assets: Int = 1
     @Option(help: "Observation window T.")
     var window: Int = 10
-    @Option(help: "Steps to time.")
+    @Option(help: "Environment steps to time.")
     var steps: Int = 20_000_000
+    @Option(help: """
+        Step this many copies together through VectorEnv's window columns, as RL training steps them; 0 steps one \
+        environment on its own.
+        """)
+    var envs: Int = 0
     @Option(help: "Environment file whose bars to replay when --assets is 1, or 'synthetic'.")
     var env: String = "environments/sp500-daily.yaml"
     @Option(help: "Bars per asset of a synthetic panel.")
@@ -24,6 +29,7 @@ struct BenchEnv: ParsableCommand {
         guard assets >= 1 else { throw ValidationError("--assets must be at least 1") }
         guard window >= 1, window < bars - 1 else { throw ValidationError("--window must be between 1 and --bars − 2") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard envs >= 0, envs <= steps else { throw ValidationError("--envs must be between 0 and --steps") }
     }
 
     func run() throws {
@@ -33,7 +39,7 @@ struct BenchEnv: ParsableCommand {
         } else {
             panel = syntheticPanel(assets: assets, bars: bars)
         }
-        let result = try benchmarkEnv(panel: panel, window: window, steps: steps)
+        let result = try benchmarkEnv(panel: panel, window: window, steps: steps, envs: envs)
         try printJSONLine(result, adding: ["data": panel.source, "bars": panel.barCount])
     }
 }

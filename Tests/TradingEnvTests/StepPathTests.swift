@@ -1,0 +1,109 @@
+import Foundation
+import MarketData
+import RLCore
+import Testing
+@testable import TradingEnv
+
+// The step's storage: observations that outlive later steps, copies of an environment, the column step, the gross of
+// a target of levels added in lanes.
+
+/// Observations handed out earlier keep their weights while the environment steps on (it writes a step's weights into
+/// storage it reuses), and a copy of the environment trades on its own book.
+@Test func observationsAndCopiesKeepTheirOwnWeights() throws {
+    var env = try makeEnv(randomPanel(bars: 300, assets: 3, seed: 2), window: 2) { $0.actions.kind = .weights }
+    var rng = Xoshiro256(seed: 5)
+    var kept = [env.reset(seed: 0)], copies = [kept[0].weights.map { $0 }]
+    for _ in 0..<30 {
+        let o = env.step(.weights((0..<3).map { _ in Double.random(in: -1...1, using: &rng) })).observation
+        kept.append(o)
+        copies.append(o.weights.map { $0 })
+    }
+    #expect(kept.map(\.weights) == copies)
+    #expect(Set(copies.map { $0.map(\.bitPattern) }).count > 20)  // they did change from step to step
+    var copy = env
+    let shares = env.shares
+    let a = copy.step(.weights([1, 0, 0])).observation
+    #expect(env.shares == shares && a.weights[0] > 0.9)
+    let b = env.step(.weights([0, 0, -1])).observation
+    #expect(b.weights[2] < -0.9 && a.weights[2] == 0 && copy.shares[2] == 0)
+}
+
+/// The column step (`step(_:extras:at:)`) gives the same steps as `step`, its extras those of the observation.
+@Test(arguments: [(1, true), (3, false), (3, true)])
+func columnStepIsTheStep(assets: Int, observeCash: Bool) throws {
+    var env = try makeEnv(randomPanel(bars: 400, assets: assets, seed: 7), window: 3) { c in
+        c.costs = CostModel(commissionBps: 5, halfSpreadBps: 3, borrowBpsPerYear: 50)
+        c.observeCash = observeCash
+        c.episode.mode = .random
+        c.episode.length = 40
+    }
+    var columns = env, rng = Xoshiro256(seed: 1)
+    let p = env.portfolioWidth
+    var extras = [Double](repeating: .nan, count: p + 2)
+    _ = env.reset(seed: 3)
+    _ = columns.reset(seed: 3)
+    var ends = 0
+    for _ in 0..<300 {
+        let action = env.actionSpace.sample(using: &rng)
+        let s = env.step(action), c = columns.step(action, extras: &extras, at: 1)
+        #expect(c.observation == s.observation.bar && c.reward == s.reward && c.info == s.info)
+        #expect(c.terminated == s.terminated && c.truncated == s.truncated)
+        #expect(Array(extras[1...p]) == s.observation.extras)
+        #expect(extras[0].isNaN && extras[p + 1].isNaN)  // nothing written outside its row
+        if s.done {
+            ends += 1
+            #expect(env.reset(seed: nil) == columns.reset(seed: nil))
+        }
+    }
+    #expect(ends >= 5)
+}
+
+/// The gross of a target of levels is added in lanes only when every order of addition gives the same sum; then the
+/// projection is the sequential one bit for bit.
+@Test func levelGrossAddsInLanesOnlyWhenExact() {
+    var a = ActionConfig()
+    #expect(TradingActionSpace(a, assets: 100).levelSumsAreExact)
+    a.levels = [-1, -0.5, 0, 0.25, 1]
+    #expect(TradingActionSpace(a, assets: 1_000).levelSumsAreExact)
+    #expect(!TradingActionSpace(a, assets: 1 << 53).levelSumsAreExact)  // partial sums beyond 2⁵³ · 2⁻²
+    a.levels = [-0.3, 0, 0.3]  // 0.3 is no short binary fraction
+    #expect(!TradingActionSpace(a, assets: 3).levelSumsAreExact)
+    a.levels = [0, 0]
+    #expect(TradingActionSpace(a, assets: 3).levelSumsAreExact)
+
+    a.levels = [-1, -0.5, 0, 0.25, 1]
+    let space = TradingActionSpace(a, assets: 103)
+    var rng = Xoshiro256(seed: 4)
+    for _ in 0..<50 {
+        let w = (0..<103).map { _ in a.levels[Int(rng.next() % 5)] }
+        var lanes = w, sequence = w
+        lanes.withUnsafeMutableBufferPointer { space.project($0, inAnyOrder: true) }
+        sequence.withUnsafeMutableBufferPointer { space.project($0, inAnyOrder: false) }
+        #expect(lanes.map(\.bitPattern) == sequence.map(\.bitPattern))
+        #expect(lanes != w)  // scaled onto the cap
+    }
+}
+
+/// A VectorEnv of market environments keeps, in its window columns, what the observations of `step` hold.
+@Test func vectorEnvColumnsOfMarketEnvironments() throws {
+    let env = try makeEnv(randomPanel(bars: 300, assets: 2, seed: 3), window: 4) { c in
+        c.episode.mode = .random
+        c.episode.length = 25
+        c.observeCash = true
+    }
+    var values = VectorEnv(Array(repeating: env, count: 4)), columns = values
+    _ = values.reset(seed: 1)
+    columns.resetWindows(seed: 1)
+    var rng = Xoshiro256(seed: 8), ended = 0
+    for _ in 0..<100 {
+        let actions = (0..<4).map { _ in env.actionSpace.sample(using: &rng) }
+        let steps = values.step(actions)
+        columns.stepWindows(actions)
+        #expect(columns.rewards == steps.map(\.reward) && columns.infos == steps.map(\.info))
+        #expect(columns.bars == values.observations.map(\.bar))
+        #expect(columns.extras == values.observations.flatMap(\.extras))
+        #expect(columns.finalBars == values.finalObservations.map { $0?.bar })
+        ended += values.finalObservations.compactMap { $0 }.count
+    }
+    #expect(ended >= 12)
+}
