@@ -123,6 +123,7 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the embedding
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
@@ -144,6 +145,7 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the heads
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!

@@ -19,6 +19,10 @@ void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak,
                        long panel_stride, float *c, long ldc, bool accumulate);
 
 /// The spin-wait hint (`pause`) for a thread that polls a flag.
-static inline void nk_spin_pause(void) { __builtin_ia32_pause(); }
+static inline void nk_spin_pause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
 
 #endif
