@@ -30,7 +30,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "NeuralCore", dependencies: ["CBLAS"], swiftSettings: vectorISA),
+        // AVX-512 micro-kernels (per-function target attributes), chosen at run time by NeuralCore.
+        .target(name: "NeuralKernels"),
+        .target(name: "NeuralCore", dependencies: ["CBLAS", "NeuralKernels"], swiftSettings: vectorISA),
         .target(name: "RLCore"),
         .target(name: "MarketData", dependencies: ["CZlib"]),
         .target(name: "TradingEnv", dependencies: ["RLCore", "MarketData"], swiftSettings: vectorISA),

@@ -54,25 +54,28 @@ public struct Adam: Sendable {
             gradients.withUnsafeBufferPointer { g in
                 m.withUnsafeMutableBufferPointer { m in
                     v.withUnsafeMutableBufferPointer { v in
-                        // 8 lanes at a time, then the tail: the same IEEE operations in the same order, so the same bits
+                        // 8 lanes at a time, then the tail: the same IEEE operations in the same order, so the same
+                        // bits, however the elements are shared out between the threads
                         let (pp, gp, mp, vp) = (p.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
-                        var i = 0
-                        while i + 8 <= p.count {
-                            let grad = load8(gp + i) + l2 * load8(pp + i)
-                            let decayed = load8(pp + i) * decay
-                            let mi = b1 * load8(mp + i) + (1 - b1) * grad
-                            let vi = b2 * load8(vp + i) + (1 - b2) * grad * grad
-                            store8(mi, mp + i); store8(vi, vp + i)
-                            store8(decayed - stepSize * mi / (vi.squareRoot() / biasCorrection2Sqrt + eps), pp + i)
-                            i += 8
-                        }
-                        while i < p.count {
-                            let grad = g[i] + l2 * p[i]
-                            p[i] *= decay
-                            m[i] = b1 * m[i] + (1 - b1) * grad
-                            v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                            p[i] -= stepSize * m[i] / (v[i].squareRoot() / biasCorrection2Sqrt + eps)
-                            i += 1
+                        splitElementwise(p.count) { elements in
+                            var i = elements.lowerBound
+                            while i + 8 <= elements.upperBound {
+                                let grad = load8(gp + i) + l2 * load8(pp + i)
+                                let decayed = load8(pp + i) * decay
+                                let mi = b1 * load8(mp + i) + (1 - b1) * grad
+                                let vi = b2 * load8(vp + i) + (1 - b2) * grad * grad
+                                store8(mi, mp + i); store8(vi, vp + i)
+                                store8(decayed - stepSize * mi / (vi.squareRoot() / biasCorrection2Sqrt + eps), pp + i)
+                                i += 8
+                            }
+                            while i < elements.upperBound {
+                                let grad = gp[i] + l2 * pp[i]
+                                pp[i] *= decay
+                                mp[i] = b1 * mp[i] + (1 - b1) * grad
+                                vp[i] = b2 * vp[i] + (1 - b2) * grad * grad
+                                pp[i] -= stepSize * mp[i] / (vp[i].squareRoot() / biasCorrection2Sqrt + eps)
+                                i += 1
+                            }
                         }
                     }
                 }
@@ -80,3 +83,13 @@ public struct Adam: Sendable {
         }
     }
 }
+
+/// Runs `body` over 0..<n at once, or, from `elementwiseSplitCount` elements, over shares of it across the threads
+/// (`forEachShare`), each share but the last a whole number of 8-lane vectors.
+func splitElementwise(_ n: Int, _ body: (Range<Int>) -> Void) {
+    guard n >= elementwiseSplitCount else { return body(0..<n) }
+    forEachShare((n + 7) / 8) { vectors in body((vectors.lowerBound * 8)..<min(n, vectors.upperBound * 8)) }
+}
+
+/// Elements from which `splitElementwise` splits (Adam: about 10 µs of work on one thread).
+let elementwiseSplitCount = 16_384

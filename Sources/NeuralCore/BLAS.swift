@@ -53,7 +53,7 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
                     b + columns.lowerBound * (transB ? ldb : 1), Int32(ldb),
                     beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
     }
-    let parts = m * n * k >= gemmSplitWork ? min(threads, max(m, n) / 16) : 1
+    let parts = m * n * k >= gemmSplitWork ? min(threads, max(m, n) / 16, WorkerPool.maxShares) : 1
     if parts <= 1 { return part(0..<m, 0..<n) }
     // Safe to share: each part writes its own block of c and only reads a and b.
     WorkerPool.shared.run(shares: parts) { s in

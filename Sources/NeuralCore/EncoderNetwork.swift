@@ -34,10 +34,10 @@
 /// Checkpoints: `try net.save(to: url, optimizer: adam)`, `try net.load(from: url, optimizer: &adam)` (safetensors).
 ///
 /// Threads and bits: call `setBLASThreads(n)` once at start-up. OpenBLAS itself runs on one thread; NeuralCore splits
-/// large products (`gemm`) and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed
-/// and the same n. Networks whose LSTM layers stack their weights (`LSTM.Layer.stacked`) and whose embedding runs on
-/// the packed kernels (`Linear.usesPackedKernels`), as the agents' default sizes do, give the same bits for every n;
-/// larger ones may differ in the last bits between different n (OpenBLAS products split by rows). Forward/backward of
+/// large products and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed and the
+/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers and their weight gradients all on the
+/// packed kernels) they are the same for every n too; the cnn and mlp bodies' large products (OpenBLAS, split by rows)
+/// may differ in the last bits between different n. Forward/backward of
 /// all networks are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class EncoderNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
@@ -123,6 +123,7 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the embedding
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
@@ -144,6 +145,7 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the heads
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
@@ -214,7 +216,7 @@ public final class Workspace {
     /// The embedding's output (B,T,E), its gradient and the embedding's backward scratch.
     let embedded, dEmbedded, dPre: FloatBuffer
     let headScratch: [FloatBuffer]
-    /// The embedding's packed operands (`Linear.usesPackedKernels`), sized on first use.
+    /// The embedding's packed operands (`Linear`), sized on first use.
     let embeddingScratch = ScratchBuffer()
     /// The network's body and what it keeps from forward for backward (`EncoderBody.makeCache`).
     let body: any EncoderBody

@@ -53,8 +53,9 @@ public struct LSTM: Sendable {
     /// with h_{−1} = h0[k], c_{−1} = c0[k] (L,B,H). Writes the final states hN, cN (L,B,H) and caches what backward
     /// needs, every layer's hidden sequence included (`cache.hiddenSequence()` copies out the top one). Each step is
     /// one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`); otherwise
-    /// x · weight_ihᵀ is one product over all T·B rows first (OpenBLAS) and each step adds h_{t−1} · weight_hhᵀ. In the
-    /// stacked form a batch row's result does not depend on the batch size or on the thread count.
+    /// x · weight_ihᵀ is one product over all T·B rows first (`splitPackedGemm`) and each step adds h_{t−1} ·
+    /// weight_hhᵀ: the same chains of multiply-adds, so the same bits. A batch row's result depends neither on the
+    /// batch size nor on the thread count.
     func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
                  h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
                  hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>) {
@@ -66,12 +67,10 @@ public struct LSTM: Sendable {
             let bias = cache.bias.pointer, bih = p + layer.biasIH.offset, bhh = p + layer.biasHH.offset
             for j in 0..<G { bias[j] = bih[j] + bhh[j] }
             let stacked = layer.stacked
-            let packed = cache.packed.reserve(packedPanelsCount(k: stacked ? X : H, n: G))
+            let packed = cache.packed.reserve(packedPanelsCount(k: stacked ? X : max(I, H), n: G))
             if stacked {
                 packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed, panelRows: X)  // weight_ihᵀ (I,4H)
                 packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed + I * panelWidth, panelRows: X)
-            } else {
-                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)   // weight_hhᵀ (H,4H)
             }
             // fills rows `rows` of xh: x_t for every t, and h_{−1}
             let prepare = { (rows: Range<Int>) in
@@ -87,7 +86,9 @@ public struct LSTM: Sendable {
             }
             if !stacked {   // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ, which needs every row of x first
                 forEachShare(B, prepare)
-                gemm(transB: true, m: T * B, n: G, k: I, a: xh, lda: X, b: p + layer.weightIH.offset, ldb: I, c: gates, ldc: G)
+                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed)   // weight_ihᵀ (I,4H)
+                splitPackedGemm(m: T * B, n: G, k: I, a: xh, lda: X, packed: packed, c: gates, ldc: G, accumulate: false)
+                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)   // weight_hhᵀ (H,4H)
             }
             // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
             forEachShare(B) { rows in
@@ -183,7 +184,10 @@ public struct LSTM: Sendable {
             }
             let dG = UnsafePointer(gates + from * G)   // (T'B,4H)
             if !stacked && (k > 0 || dInput != nil) {   // dx (T'B,I) = dGates · weight_ih
-                gemm(m: kept, n: I, k: G, a: dG, lda: G, b: p + layer.weightIH.offset, ldb: I, c: dxh + from * X, ldc: X)
+                let packedIH = cache.packed.reserve(packedPanelsCount(k: G, n: I))
+                packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packedIH)   // weight_ih (4H,I)
+                splitPackedGemm(m: kept, n: I, k: G, a: dG, lda: G, packed: packedIH, c: dxh + from * X, ldc: X,
+                                accumulate: false)
             }
             // weight and bias gradients, dWᵀ (X,4H) = [x_t, h_{t−1}]ᵀ (X,T'B) · dGates (T'B,4H), into PyTorch's layouts
             let dWT = cache.dWeights.pointer, dBias = cache.bias.pointer

@@ -20,36 +20,28 @@ public struct Linear: Sendable {
         initialiseUniform(&parameters, bias, bound: bound, using: &rng)
     }
 
-    /// Whether `forward`/`backward` given a scratch run on the packed kernels: weights of at most 64 KB (e.g. a
-    /// Market2Vec over a few features per bar), where OpenBLAS's per-call packing and blocking cost several times the
-    /// arithmetic. Larger layers go to OpenBLAS (`gemm`).
-    var usesPackedKernels: Bool { inFeatures * outFeatures <= 16_384 }
-
     /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer). With a `scratch`
-    /// and `usesPackedKernels`, on the packed kernels (rows split across threads for products of `gemmSplitWork`
-    /// multiply-adds or more); else through `gemm`.
+    /// (for the packed weights), on the packed kernels (`splitPackedGemm`: rows split across threads for products of
+    /// `gemmSplitWork` multiply-adds or more); without one (the heads' few outputs), through `gemm`.
     func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
                  scratch: ScratchBuffer? = nil) {
         let I = inFeatures, O = outFeatures, b = p + bias.offset
         for r in 0..<rows { (output + r * O).update(from: b, count: O) }
-        guard let scratch, usesPackedKernels else {
+        guard let scratch else {
             return gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, beta: 1, c: output)
         }
         let packed = scratch.reserve(packedPanelsCount(k: I, n: O))
         packPanels(p + weight.offset, transposed: true, k: I, n: O, into: packed)   // weightᵀ (I,O)
-        splitRows(rows) { rs in
-            packedGemm(m: rs.count, n: O, k: I, a: input + rs.lowerBound * I, lda: I, packed: packed,
-                       c: output + rs.lowerBound * O, ldc: O, accumulate: true)
-        }
+        splitPackedGemm(m: rows, n: O, k: I, a: input, lda: I, packed: packed, c: output, ldc: O, accumulate: true)
     }
 
     /// dWeight (O,I) += dOutputᵀ (O,R) · input (R,I); dBias (O) += Σ_rows dOutput (R,O);
-    /// dInput (R,I) += dOutput (R,O) · weight (O,I) when `dInput` is given. With a `scratch` and `usesPackedKernels`,
-    /// on the packed kernels (`weightGradients`); else through `gemm`.
+    /// dInput (R,I) += dOutput (R,O) · weight (O,I) when `dInput` is given. With a `scratch`, on the packed kernels
+    /// (`weightGradients`, `splitPackedGemm`); else through `gemm`.
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
                   dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil) {
         let I = inFeatures, O = outFeatures
-        guard let scratch, usesPackedKernels else {
+        guard let scratch else {
             gemm(transA: true, m: O, n: I, k: rows, a: dOutput, b: input, beta: 1, c: g + weight.offset)
             addColumnSums(dOutput, rows: rows, columns: O, into: g + bias.offset)
             if let dInput { gemm(m: rows, n: I, k: O, a: dOutput, b: p + weight.offset, beta: 1, c: dInput) }
@@ -68,16 +60,7 @@ public struct Linear: Sendable {
         }
         guard let dInput else { return }
         packPanels(p + weight.offset, transposed: false, k: O, n: I, into: packed)   // weight (O,I)
-        splitRows(rows) { rs in
-            packedGemm(m: rs.count, n: I, k: O, a: dOutput + rs.lowerBound * O, lda: O, packed: packed,
-                       c: dInput + rs.lowerBound * I, ldc: I, accumulate: true)
-        }
-    }
-
-    /// Runs `body` on all `rows` at once, or on shares of them across threads (`forEachShare`) when the product has
-    /// `gemmSplitWork` multiply-adds or more.
-    private func splitRows(_ rows: Int, _ body: (Range<Int>) -> Void) {
-        if rows * inFeatures * outFeatures >= gemmSplitWork { forEachShare(rows, body) } else { body(0..<rows) }
+        splitPackedGemm(m: rows, n: I, k: O, a: dOutput, lda: O, packed: packed, c: dInput, ldc: I, accumulate: true)
     }
 }
 

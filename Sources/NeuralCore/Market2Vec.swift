@@ -16,8 +16,7 @@ public struct Market2Vec: Sendable {
         linear.initialise(&parameters, using: &rng)
     }
 
-    /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)). `scratch` lets a small layer use the packed kernels
-    /// (`Linear.usesPackedKernels`).
+    /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)). With a `scratch`, on the packed kernels (`Linear`).
     func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
                  scratch: ScratchBuffer? = nil) {
         linear.forward(p, input: input, rows: rows, output: output, scratch: scratch)

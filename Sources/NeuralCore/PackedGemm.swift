@@ -1,8 +1,14 @@
-// The LSTM's per-step recurrent products, c (M,N) (+)= a (M,K) · B (K,N) with small M (a share of the batch), the
-// same B for all T steps, and K, N of a few hundred; also its weight gradients (M = I+H, K = a chunk of the sequence's
-// rows). OpenBLAS re-packs B and pays its call overhead on every such product; here B is packed once per pass and
-// register-blocked kernels (6, 5 or 4 rows × 16 columns, twelve to eight 8-lane FMA accumulators) run from the packed
-// panels, about 1.5× OpenBLAS's throughput on these shapes.
+import NeuralKernels
+
+// NeuralCore's products, c (M,N) (+)= a (M,K) · B (K,N): the LSTM's per-step recurrent products (small M, a share of
+// the batch; the same B for all T steps), its input projection and dx over all steps, its weight gradients (M = I+H,
+// K = a chunk of the sequence's rows), and the Linear layers'. B is packed once per pass into 16-column panels, and
+// register-blocked kernels run from them (`MicroKernels`): AVX2, 6, 5 or 4 rows × 16 columns (twelve to eight 8-lane
+// FMA accumulators, here in Swift); AVX-512, up to 24 rows × 16 columns, 12 × 32 or 3 × 128 (24 16-lane accumulators,
+// in the NeuralKernels C target). Large products are cut into blocks that stay in L2. On the per-step shapes the AVX2
+// kernels run about 1.5× OpenBLAS's throughput (which re-packs B and pays its call overhead on every product), and
+// on this Zen 5 the AVX-512 ones about twice OpenBLAS's (Haswell kernels: OpenBLAS 0.3.21 does not know the CPU) on the
+// large ones too.
 
 /// Columns per packed panel (two 8-lane vectors).
 let panelWidth = 16
@@ -49,6 +55,17 @@ func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int,
                    c: c, ldc: ldc, accumulate: accumulate)
 }
 
+/// `packedGemm` over M rows, split by rows across the threads (`forEachShare`) when it has `gemmSplitWork`
+/// multiply-adds or more: a layer's product over all its rows. The bits do not depend on the split.
+func splitPackedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    let product = { (rows: Range<Int>) in
+        packedGemm(m: rows.count, n: N, k: K, a: a + rows.lowerBound * lda, lda: lda, packed: packed,
+                   c: c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
+    }
+    if M * N * K >= gemmSplitWork { forEachShare(M, product) } else { product(0..<M) }
+}
+
 /// c (M,N) = aᵀ (M,K) · B (K,N), or c += … when `accumulate`: a is stored (K,M), rows `lda` apart (e.g. a layer's
 /// inputs over K rows, read in place for its weight gradient); B packed as for `packedGemm` (panels `panelStride`
 /// floats apart). Same kernels and sums as `packedGemm`.
@@ -66,10 +83,36 @@ private struct Strided {
     init(_ base: UnsafePointer<Float>, row: Int, step: Int) { self.base = base; self.row = row; self.step = step }
 }
 
-/// The loops of `packedGemm` and `transposedGemm`, inlined into each so that their constant strides fold.
+/// Rows and depth of the blocks `packedGemm` and `transposedGemm` cut a large product into: a block of a (256 × 256
+/// floats, 256 KB) stays in L2 while the panels' 256 rows for it (16 KB each) stream through L1. Each element's chain
+/// runs on through c from one depth block to the next, so the blocks do not change the bits.
+let productBlockRows = 256, productBlockDepth = 256
+
+/// The loops of `packedGemm` and `transposedGemm`, inlined into each so that their constant strides fold: blocks of
+/// `productBlockRows` × `productBlockDepth`, each by the selected `MicroKernels`.
 @inline(__always)
 private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    let avx512 = MicroKernels.useAVX512.load(ordering: .relaxed)
+    for r0 in stride(from: 0, to: M, by: productBlockRows) {
+        for k0 in stride(from: 0, to: K, by: productBlockDepth) {
+            let m = min(productBlockRows, M - r0), k = min(productBlockDepth, K - k0)
+            let block = Strided(a.base + r0 * a.row + k0 * a.step, row: a.row, step: a.step)
+            let c = c + r0 * ldc, accumulate = accumulate || k0 > 0, packed = packed + k0 * panelWidth
+            if avx512 {
+                nk_avx512_product(m, N, k, block.base, block.row, block.step, packed, panelStride, c, ldc, accumulate)
+            } else {
+                tiles(m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride, c: c, ldc: ldc,
+                      accumulate: accumulate)
+            }
+        }
+    }
+}
+
+/// One block of `blockedProduct` on the AVX2 kernels: panels outer, rows inner.
+@inline(__always)
+private func tiles(m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
+                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
     @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * panelStride }
     @inline(__always) func rows(_ r: Int) -> UnsafePointer<Float> { a.base + r * a.row }

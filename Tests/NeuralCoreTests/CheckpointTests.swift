@@ -145,6 +145,33 @@ func expectLoadError(_ url: URL, into net: EncoderNetwork, mentions words: [Stri
     #expect(one == two)
 }
 
+/// Large layers too: an embedding whose depth (F = 300) is cut into blocks and an LSTM layer too large to stack its
+/// weights (H = 96 over H inputs) train to the same bits on one thread and two, on either micro-kernels.
+@Test(arguments: MicroKernels.allCases)
+func largeLayersGiveTheSameBitsOnEveryThreadCountAndKernel(kernels: MicroKernels) throws {
+    var rng = Xoshiro256(seed: 8)
+    let template = EncoderNetwork(.init(features: 300, embedding: 8, hidden: 96, layers: 2,
+                                        heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
+                                  using: &rng)
+    #expect(template.parameters.count > 300 * 8)
+    func run(_ kernels: MicroKernels, threads: Int) throws -> [UInt32] {
+        setBLASThreads(threads)
+        defer { setBLASThreads(2) }
+        return try withMicroKernels(kernels) {
+            var throwaway = Xoshiro256(seed: 1)
+            let net = EncoderNetwork(template.configuration, using: &throwaway)
+            net.copyParameters(from: template)
+            var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
+            train(net, &adam, steps: 3)
+            return net.parameters.map(\.bitPattern)
+        }
+    }
+    let reference = try run(.avx2, threads: 1)
+    #expect(try run(kernels, threads: 1) == reference)
+    #expect(try run(kernels, threads: 2) == reference)
+    #expect(reference != template.parameters.map(\.bitPattern))
+}
+
 @Test func targetSyncCopiesEveryParameter() {
     let online = smallNetwork(seed: 1), target = smallNetwork(seed: 2)
     #expect(online.parameters != target.parameters)

@@ -65,13 +65,16 @@ func activationGradient(_ activation: Activation) {
     expectGradient(dx, numericalGradient(x, loss), "d\(activation)")
 }
 
-/// Through OpenBLAS (no scratch) and through the packed kernels (with one; this layer is small enough).
-@Test(arguments: [(Activation.relu, false), (.tanh, false), (.relu, true), (.tanh, true)])
+/// Through OpenBLAS (no scratch) and through the packed kernels (with one), on both micro-kernels.
+@Test(arguments: [(Activation.relu, false), (.tanh, false), (.relu, true), (.tanh, true)], MicroKernels.allCases)
+func market2VecGradients(_ form: (activation: Activation, packed: Bool), kernels: MicroKernels) throws {
+    try withMicroKernels(kernels) { market2VecGradients(form.activation, packed: form.packed) }
+}
+
 func market2VecGradients(_ activation: Activation, packed: Bool) {
     var rng = Xoshiro256(seed: 13)
     var layout = ParameterLayout()
     let embed = Market2Vec(features: 4, embedding: 3, activation: activation, layout: &layout)
-    #expect(embed.linear.usesPackedKernels)
     let rows = 6 // B·T = 2·3
     let params = randomFloats(layout.count, using: &rng), x = randomFloats(rows * 4, using: &rng)
     let r = randomFloats(rows * 3, using: &rng)
@@ -142,17 +145,27 @@ func expectLSTMGradients(_ p: LSTMProblem) {
     expectGradient(dc0, numericalGradient(p.c0) { p.loss(c0: $0) }, "dc0")
 }
 
-@Test(arguments: [2, 10], [true, false])
-func lstmGradientsIncludingInitialState(hidden: Int, stacked: Bool) {
-    expectLSTMGradients(LSTMProblem(seed: 14, hidden: hidden, stacked: stacked))
+@Test(arguments: [(2, true), (10, true), (2, false), (10, false)], MicroKernels.allCases)
+func lstmGradientsIncludingInitialState(_ form: (hidden: Int, stacked: Bool), kernels: MicroKernels) throws {
+    try withMicroKernels(kernels) { expectLSTMGradients(LSTMProblem(seed: 14, hidden: form.hidden, stacked: form.stacked)) }
 }
 
 /// Two threads: the batch splits into uneven shares (5 rows), and the weight gradients' 40 gate columns (three panels,
 /// the last one partial) between the two workers.
-@Test(arguments: [true, false])
-func lstmGradientsAcrossThreads(stacked: Bool) {
+@Test(arguments: [true, false], MicroKernels.allCases)
+func lstmGradientsAcrossThreads(stacked: Bool, kernels: MicroKernels) throws {
     setBLASThreads(2)
-    expectLSTMGradients(LSTMProblem(seed: 17, batch: 5, hidden: 10, stacked: stacked))
+    try withMicroKernels(kernels) { expectLSTMGradients(LSTMProblem(seed: 17, batch: 5, hidden: 10, stacked: stacked)) }
+}
+
+/// The stacked per-step product and the input projection first run the same chains of multiply-adds: the same bits,
+/// forward and backward.
+@Test func stackedAndUnstackedLayersGiveTheSameBits() {
+    let one = LSTMProblem(seed: 18, batch: 3, hidden: 10, stacked: true)
+    let other = LSTMProblem(seed: 18, batch: 3, hidden: 10, stacked: false)
+    #expect(one.loss() == other.loss())
+    let stacked = one.analytic(), unstacked = other.analytic()
+    #expect(stacked.0 == unstacked.0 && stacked.1 == unstacked.1 && stacked.2 == unstacked.2 && stacked.3 == unstacked.3)
 }
 
 @Test(arguments: [true, false])

@@ -2,10 +2,15 @@ import Testing
 import RLCore
 @testable import NeuralCore
 
-/// The LSTM's per-step kernel against the reference loop: every row-block path (6-, 5- and 4-row blocks, single rows),
-/// full 4-panel groups, single panels and a partial last panel, strided rows, B stored plain or transposed, and both
-/// c = a·B and c += a·B.
-@Test(arguments: [(9, 70, 5), (4, 64, 7), (6, 16, 3), (1, 83, 4), (3, 5, 2), (32, 40, 6), (8, 20, 3)])
+/// The LSTM's per-step kernel against the reference loop, on both micro-kernels: every row-block path (AVX2: 6-, 5-
+/// and 4-row blocks, single rows; AVX-512: tiles of 1 to 12 rows), full 4-panel groups, single panels and a partial
+/// last panel, strided rows, B stored plain or transposed, and both c = a·B and c += a·B.
+@Test(arguments: MicroKernels.allCases,
+      [(9, 70, 5), (4, 64, 7), (6, 16, 3), (1, 83, 4), (3, 5, 2), (32, 40, 6), (8, 20, 3), (13, 130, 4)])
+func packedGemmMatchesReferenceLoop(kernels: MicroKernels, shape: (m: Int, n: Int, k: Int)) throws {
+    try withMicroKernels(kernels) { packedGemmMatchesReferenceLoop(m: shape.m, n: shape.n, k: shape.k) }
+}
+
 func packedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
     var rng = Xoshiro256(seed: 21)
     let lda = k + 3, ldc = n + 2
@@ -30,11 +35,16 @@ func packedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
     }
 }
 
-/// A row's result is the same bits whether it is computed in a 5-row block or alone (the LSTM relies on this for
-/// batch-independent outputs).
-@Test func packedGemmRowsDoNotDependOnTheirBlock() {
+/// A row's result is the same bits whether it is computed in a block of 5 (or 13) rows or alone (the LSTM relies on
+/// this for batch-independent outputs).
+@Test(arguments: MicroKernels.allCases, [5, 13])
+func packedGemmRowsDoNotDependOnTheirBlock(kernels: MicroKernels, m: Int) throws {
+    try withMicroKernels(kernels) { packedGemmRowsDoNotDependOnTheirBlock(m: m) }
+}
+
+func packedGemmRowsDoNotDependOnTheirBlock(m: Int) {
     var rng = Xoshiro256(seed: 22)
-    let m = 5, n = 80, k = 37
+    let n = 80, k = 37
     let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
     let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
     var packed = [Float](repeating: 0, count: packedPanelsCount(k: k, n: n))
@@ -75,13 +85,17 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
 /// A small Linear on the packed kernels agrees with the OpenBLAS path on many rows: the forward split across threads,
 /// the weight gradients in several `weightGradientDepth` chunks (700 = 256+256+188 rows) over a full and a partial
 /// panel of outputs (O = 20) or two full ones (O = 32), gradients ADDED to what
-/// was there, and dInput added too.
-@Test(arguments: [20, 32]) func packedLinearMatchesGemmPath(outputs O: Int) {
+/// was there, and dInput added too; on both micro-kernels.
+@Test(arguments: MicroKernels.allCases, [20, 32])
+func packedLinearMatchesGemmPath(kernels: MicroKernels, outputs O: Int) throws {
+    try withMicroKernels(kernels) { packedLinearMatchesGemmPath(outputs: O) }
+}
+
+func packedLinearMatchesGemmPath(outputs O: Int) {
     setBLASThreads(2)
     var rng = Xoshiro256(seed: 29)
     var layout = ParameterLayout()
     let linear = Linear("l", inFeatures: 300, outFeatures: O, layout: &layout)
-    #expect(linear.usesPackedKernels)
     let rows = 700
     #expect(rows * 300 * O >= gemmSplitWork && rows > 2 * weightGradientDepth)
     let p = randomFloats(layout.count, using: &rng), x = randomFloats(rows * 300, using: &rng)
@@ -101,8 +115,12 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
 }
 
 /// c (+)= aᵀ · B with a stored (K,M) and B in padded panels (`packPanel`; N with and without a partial last panel),
-/// against the reference loop; every row-block path of M.
-@Test(arguments: [(96, 32, 70), (13, 48, 9), (7, 20, 33), (1, 64, 5), (32, 5, 17)])
+/// against the reference loop; every row-block path of M, on both micro-kernels.
+@Test(arguments: MicroKernels.allCases, [(96, 32, 70), (13, 48, 9), (7, 20, 33), (1, 64, 5), (32, 5, 17), (50, 16, 8)])
+func transposedGemmMatchesReferenceLoop(kernels: MicroKernels, shape: (m: Int, n: Int, k: Int)) throws {
+    try withMicroKernels(kernels) { transposedGemmMatchesReferenceLoop(m: shape.m, n: shape.n, k: shape.k) }
+}
+
 func transposedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
     var rng = Xoshiro256(seed: 31)
     let lda = m + 3, ldb = n + 5, ldc = n + 1
@@ -122,4 +140,29 @@ func transposedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
                        accumulate: accumulate)
         expectClose(fast, slow, rel: 1e-5, abs: 1e-5, "m \(m) n \(n) k \(k) accumulate \(accumulate)")
     }
+}
+
+/// The AVX2 and AVX-512 kernels give the same bits, in products large enough to be cut into row and depth blocks
+/// (`productBlockRows`, `productBlockDepth`) and in small ones: B plain or transposed, c written or accumulated, a
+/// row-major (`packedGemm`) or stored transposed (`transposedGemm`).
+@Test(arguments: [(300, 83, 600), (1, 200, 96), (32, 256, 96), (5, 17, 300), (261, 48, 7)])
+func bothMicroKernelsGiveTheSameBits(m: Int, n: Int, k: Int) throws {
+    var rng = Xoshiro256(seed: 37)
+    let a = randomFloats(m * k, using: &rng), b = randomFloats(k * n, using: &rng), c0 = randomFloats(m * n, using: &rng)
+    var packed = [Float](repeating: 0, count: packedPanelsCount(k: k, n: n))
+    packPanels(b, transposed: false, k: k, n: n, into: &packed)
+    func products(_ kernels: MicroKernels) throws -> [[Float]] {
+        try withMicroKernels(kernels) {
+            [false, true].flatMap { accumulate in
+                var plain = c0, transposed = c0
+                packedGemm(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: &plain, ldc: n, accumulate: accumulate)
+                transposedGemm(m: m, n: n, k: k, a: a, lda: m, packed: packed, panelStride: k * panelWidth,
+                               c: &transposed, ldc: n, accumulate: accumulate)
+                return [plain, transposed]
+            }
+        }
+    }
+    let avx512 = try products(.avx512), avx2 = try products(.avx2)
+    #expect(avx2 == avx512)
+    #expect(avx2[0] != c0 && avx2[2] != avx2[0])
 }

@@ -50,7 +50,11 @@ func mseStep(_ net: EncoderNetwork, _ ws: Workspace, target: [Float]) -> Float {
 /// H = 4 runs the gate loops' scalar tail only; H = 12 runs 8 vector lanes and a 4-wide tail.
 let networkFixtures = ["tiny_network.json", "tiny_network_h12.json"]
 
-@Test(arguments: networkFixtures)
+@Test(arguments: networkFixtures, MicroKernels.allCases)
+func forwardLossAndEveryGradientMatchPyTorch(_ name: String, kernels: MicroKernels) throws {
+    try withMicroKernels(kernels) { try forwardLossAndEveryGradientMatchPyTorch(name) }
+}
+
 func forwardLossAndEveryGradientMatchPyTorch(_ name: String) throws {
     let f = try loadFixture(name, as: TinyNetworkFixture.self)
     let (net, ws) = try f.makeNetwork()
@@ -65,7 +69,11 @@ func forwardLossAndEveryGradientMatchPyTorch(_ name: String) throws {
     expectClose(ws.dc0.array, try #require(f.gradients["c0"]), "dc0")
 }
 
-@Test(arguments: networkFixtures)
+@Test(arguments: networkFixtures, MicroKernels.allCases)
+func tenAdamStepsMatchPyTorch(_ name: String, kernels: MicroKernels) throws {
+    try withMicroKernels(kernels) { try tenAdamStepsMatchPyTorch(name) }
+}
+
 func tenAdamStepsMatchPyTorch(_ name: String) throws {
     let f = try loadFixture(name, as: TinyNetworkFixture.self)
     for (config, expected) in [(Adam.Configuration(learningRate: 1e-2), f.adamLosses),
@@ -89,7 +97,12 @@ struct ClipFixture: Decodable {
     let adamLosses: [Float]
 }
 
-@Test func gradientClippingMatchesPyTorch() throws {
+@Test(arguments: MicroKernels.allCases)
+func gradientClippingMatchesPyTorch(kernels: MicroKernels) throws {
+    try withMicroKernels(kernels) { try gradientClippingMatchesPyTorch() }
+}
+
+func gradientClippingMatchesPyTorch() throws {
     let f = try loadFixture("tiny_network.json", as: TinyNetworkFixture.self)
     let clip = try loadFixture("tiny_clip.json", as: ClipFixture.self)
     var (net, ws) = try f.makeNetwork()

@@ -33,3 +33,22 @@ func expectClose(_ actual: Float, _ expected: Float, rel: Float = 1e-4, abs absF
 func randomFloats(_ n: Int, scale: Float = 1, using rng: inout Xoshiro256) -> [Float] {
     (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) }
 }
+
+/// Serialises `withMicroKernels`: the kernel selection is process-wide and tests run in parallel.
+private let kernelSelection = NSLock()
+
+/// Runs `body` with the packed products on `kernels`, then selects the CPU's default again; one such call at a time
+/// (other tests meanwhile run on whichever kernels are selected: both give the same bits). On a CPU without AVX-512F,
+/// `.avx512` cancels the test (or this argument of it) with that reason instead.
+func withMicroKernels<T>(_ kernels: MicroKernels, _ body: () throws -> T) throws -> T {
+    guard kernels == .avx2 || MicroKernels.avx512Available else {
+        try Test.cancel("this CPU lacks AVX-512F: the AVX-512 kernels are not tested here")
+    }
+    kernelSelection.lock()
+    defer {
+        MicroKernels.select(MicroKernels.fastest)
+        kernelSelection.unlock()
+    }
+    MicroKernels.select(kernels)
+    return try body()
+}

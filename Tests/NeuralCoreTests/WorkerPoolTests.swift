@@ -3,8 +3,9 @@ import Synchronization
 import Testing
 @testable import NeuralCore
 
-/// Every share runs exactly once per job, on as many threads as shares, over many jobs in a row (the workers' poll
-/// path) and after a pause longer than the poll (the sleep and wake-up path).
+/// Every share runs exactly once per job, over many jobs in a row (the workers' poll path, racing the caller for the
+/// shares) and after a pause longer than the poll (the sleep and wake-up path), where share 0 waits for the others to
+/// start, so the sleeping workers must wake and run them on threads of their own.
 @Test func workerPoolRunsEachShareOnce() {
     let pool = WorkerPool()
     for shares in [2, 3, 2, 4] {
@@ -16,13 +17,36 @@ import Testing
     }
     Thread.sleep(forTimeInterval: Double(WorkerPool.pollNanoseconds) / 1e9 * 3)   // the workers are asleep now
     let threads = Mutex<Set<String>>([])
-    let hits = Atomic<Int>(0)
-    pool.run(shares: 3) { _ in
-        hits.add(1, ordering: .relaxed)
+    let started = Atomic<Int>(0)
+    pool.run(shares: 3) { s in
         threads.withLock { _ = $0.insert("\(pthread_self())") }
+        if s > 0 { started.add(1, ordering: .relaxed); return }
+        let deadline = Date().addingTimeInterval(10)
+        while started.load(ordering: .relaxed) < 2 && Date() < deadline {}
     }
-    #expect(hits.load(ordering: .relaxed) == 3)
+    #expect(started.load(ordering: .relaxed) == 2)
     #expect(threads.withLock { $0.count } == 3)
+}
+
+/// Idle workers sleep once they have polled for `pollNanoseconds`; `wakeAhead` sets them polling again.
+@Test func idleWorkersSleepAndWakeAhead() {
+    let pool = WorkerPool()
+    pool.run(shares: 3) { _ in }
+    #expect(waitUntil { pool.naps == 2 }, "both workers went to sleep")
+    pool.wakeAhead()
+    #expect(waitUntil { pool.naps == 4 }, "wakeAhead woke both, and they slept again after polling")
+    Thread.sleep(forTimeInterval: Double(WorkerPool.pollNanoseconds) / 1e9 * 3)
+    #expect(pool.naps == 4, "nothing else wakes a sleeping worker")
+}
+
+/// Polls `condition` every millisecond for up to 10 s; whether it became true.
+func waitUntil(_ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(10)
+    while !condition() {
+        if Date() > deadline { return false }
+        Thread.sleep(forTimeInterval: 0.001)
+    }
+    return true
 }
 
 /// A `run` from inside a share, and two callers at once, still run every share once (inline when the pool is busy).

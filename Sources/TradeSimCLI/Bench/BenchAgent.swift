@@ -29,6 +29,7 @@ struct BenchAgent: ParsableCommand {
     var embedding: Int = 32
     @Option(help: "Hidden units H.")
     var hidden: Int = 64
+    @OptionGroup var kernels: KernelOption
 
     func validate() throws {
         guard steps >= 100 else { throw ValidationError("--steps must be at least 100") }
@@ -41,9 +42,11 @@ struct BenchAgent: ParsableCommand {
         let market = env == "synthetic"
             ? try syntheticMarketEnv(assets: assets, features: features, window: 32)
             : try MarketSetup(path: env).environment(.train) { $0.window = 32 }
+        kernels.apply()
         let body = EncoderConfig(embedding: embedding, hidden: hidden, layers: 1, kind: encoder)
         let result = benchmarkAgent(algo: algo, env: market, steps: steps, config: benchmarkConfig(algo, encoder: body))
         try printJSONLine(result, adding: ["blasThreads": blasThreads(), "window": 32, "inputWidth": AgentSpec(of: market).inputWidth,
-                                           "encoder": encoder.rawValue, "embedding": embedding, "hidden": hidden])
+                                           "encoder": encoder.rawValue, "embedding": embedding, "hidden": hidden,
+                                           "kernels": MicroKernels.current.rawValue])
     }
 }

@@ -14,6 +14,7 @@ struct BenchNN: ParsableCommand {
     var seconds: Double = 5
     @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 2).")
     var threads: Int?
+    @OptionGroup var kernels: KernelOption
 
     func validate() throws {
         guard NNBenchShape.named(shape) != nil else { throw ValidationError("--shape must be small, medium or paper, not '\(shape)'") }
@@ -24,7 +25,25 @@ struct BenchNN: ParsableCommand {
     func run() throws {
         let env = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
         setBLASThreads(threads ?? env ?? 2)
+        kernels.apply()
         let result = benchmarkTraining(shape: NNBenchShape.named(shape)!, seconds: seconds)
-        try printJSONLine(result, adding: ["shape": shape, "peakGflopsTwoCores": 205])
+        try printJSONLine(result, adding: ["shape": shape, "peakGflopsTwoCores": 205, "kernels": MicroKernels.current.rawValue])
     }
+}
+
+extension MicroKernels: ExpressibleByArgument {}
+
+/// `--kernels`, the micro-kernels of NeuralCore's packed products, for the benchmarks that train networks.
+struct KernelOption: ParsableArguments {
+    @Option(name: .customLong("kernels"),
+            help: "Micro-kernels of the packed products: avx512 (the default where the CPU has AVX-512F) or avx2.")
+    var value: MicroKernels?
+
+    func validate() throws {
+        if value == .avx512 && !MicroKernels.avx512Available {
+            throw ValidationError("--kernels avx512: this CPU lacks AVX-512F")
+        }
+    }
+
+    func apply() { if let value { MicroKernels.select(value) } }
 }

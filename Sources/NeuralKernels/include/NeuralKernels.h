@@ -1,0 +1,28 @@
+// AVX-512 micro-kernels for NeuralCore's packed products, selected at run time (`MicroKernels` in NeuralCore). Only
+// the functions below carry target attributes, so this library loads and runs on any x86-64 CPU; call
+// `nk_avx512_product` only where `nk_avx512_available()` is true.
+#ifndef NEURAL_KERNELS_H
+#define NEURAL_KERNELS_H
+
+#include <stdbool.h>
+
+/// Whether this CPU runs AVX-512F and the OS saves its registers (cpuid and xgetbv).
+bool nk_avx512_available(void);
+
+/// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`. Element (i, kk) of a is at a[i·ar + kk·ak] with either
+/// ak = 1 (rows `ar` apart) or ar = 1 (a stored transposed, (K,M), rows `ak` apart). B is packed in 16-column panels
+/// (`packPanels`: panel j holds columns 16j..<16j+16 as rows of 16 floats, zero past N), panel j at packed +
+/// j·panel_stride; rows of c are `ldc` apart and only its first N columns are written. Every element is one left-to-right
+/// fused multiply-add chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating), as in the Swift AVX2 kernels: both give
+/// the same bits.
+void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak, const float *packed,
+                       long panel_stride, float *c, long ldc, bool accumulate);
+
+/// The spin-wait hint (`pause`) for a thread that polls a flag.
+static inline void nk_spin_pause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
+#endif
