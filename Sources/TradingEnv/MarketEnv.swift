@@ -222,7 +222,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         quotes = DoubleBuffer(q)
         self.features = features
         self.width = width
-        if config.reward.kind == .volScaled {
+        if config.reward.kind == .volScaled && config.sizing.kind != .volatilityTarget {
             var s = [Double](repeating: 0, count: panel.close.count)
             for i in 0..<n {
                 let series = ewmStd(ofChanges: stride(from: i, to: panel.close.count, by: n).map { panel.close[$0] },
@@ -419,6 +419,16 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             let r = config.reward
             let costRate = (config.costs.commissionBps + config.costs.halfSpreadBps + config.costs.slippageBps) * 1e-4
             var total = 0.0
+            // Positions sized by `market.sizing` are the scaled positions of eq. 4: scaling them again by σ_tgt/σ
+            // would count the volatility twice.
+            if !sizing.isEmpty {
+                for i in 0..<n {
+                    total += scaledPositionReward(mu: r.mu, costRate: costRate, price: close[next * n + i],
+                                                  previousPrice: close[bar * n + i], scaled: book.base[n4 + i],
+                                                  previousScaled: book.base[2 * n4 + i])
+                }
+                return total
+            }
             for i in 0..<n {
                 total += volScaledReward(mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
                                          price: close[next * n + i], previousPrice: close[bar * n + i],

@@ -67,7 +67,15 @@ public func volScaledReward(mu: Double, sigmaTarget: Double, costRate: Double,
                             price: Double, previousPrice: Double,
                             position: Double, previousPosition: Double,
                             sigma: Double, previousSigma: Double) -> Double {
-    let scaled = sigma > 0 ? sigmaTarget / sigma * position : 0
-    let previousScaled = previousSigma > 0 ? sigmaTarget / previousSigma * previousPosition : 0
-    return mu * (scaled * (price - previousPrice) - costRate * previousPrice * abs(scaled - previousScaled))
+    scaledPositionReward(mu: mu, costRate: costRate, price: price, previousPrice: previousPrice,
+                         scaled: sigma > 0 ? sigmaTarget / sigma * position : 0,
+                         previousScaled: previousSigma > 0 ? sigmaTarget / previousSigma * previousPosition : 0)
+}
+
+/// Eq. 4 on positions that are already scaled (`market.sizing` sized them when they were filled):
+/// `Rₜ = μ·[Sₜ₋₁·rₜ − bp·pₜ₋₁·|Sₜ₋₁ − Sₜ₋₂|]`, S the scaled position held over the bar and the one before.
+@inlinable
+public func scaledPositionReward(mu: Double, costRate: Double, price: Double, previousPrice: Double,
+                                 scaled: Double, previousScaled: Double) -> Double {
+    mu * (scaled * (price - previousPrice) - costRate * previousPrice * abs(scaled - previousScaled))
 }

@@ -22,12 +22,12 @@ func warmStartTrials() -> [TrialRecord] {
     let options = SlurmOptions(partition: "debug", time: "01:30:00", cpusPerTask: 2, mem: "4G", maxParallel: 3,
                                sbatchArgs: ["--account=lab", "--qos=low"])
     let array = try SlurmArray(sweep: "sw", trials: trials, submitting: [0, 1, 2, 3], store: "/data/it's.sqlite",
-                               executable: "/opt/tradesim", workingDirectory: "/home/me/project", options: options)
+                               executable: "/opt/tradesim", workingDirectory: "/srv/me/project", options: options)
     #expect(array.folder == "/data/sweeps/sw" && array.scriptPath == "/data/sweeps/sw/array.sbatch")
     let lines = array.script.split(separator: "\n").filter { !$0.hasPrefix("# ") }
     #expect(lines == [
         "#!/bin/bash", "#SBATCH --job-name=sw", "#SBATCH --array=0-3%3", "#SBATCH --requeue",
-        "#SBATCH --chdir=/home/me/project", "#SBATCH --output=/data/sweeps/sw/trial-%a.log",
+        "#SBATCH --chdir=/srv/me/project", "#SBATCH --output=/data/sweeps/sw/trial-%a.log",
         "#SBATCH --open-mode=append",
         "#SBATCH --partition=debug", "#SBATCH --time=01:30:00", "#SBATCH --cpus-per-task=2", "#SBATCH --mem=4G",
         "#SBATCH --account=lab", "#SBATCH --qos=low",

@@ -49,3 +49,31 @@ import Testing
     }
     #expect(checked > 50 && factors[60] > 0 && factors[60] != 1)
 }
+
+/// With sizing, the volatility-scaled reward takes the sized positions as eq. 4's scaled positions (S = A·factor),
+/// instead of scaling them a second time by σ_tgt/σ.
+@Test func volScaledRewardOfSizedPositionsScalesOnce() throws {
+    let panel = randomPanel(bars: 120)
+    var z = SizingConfig()
+    (z.kind, z.annualTarget, z.span, z.maxLeverage) = (.volatilityTarget, 0.15, 20, 2)
+    var env = try makeEnv(panel) { c in
+        c.sizing = z
+        c.reward.kind = .volScaled
+        c.reward.mu = 3
+        c.costs = CostModel(commissionBps: 10, halfSpreadBps: 10)
+    }
+    let factors = volatilityTargetScale(closes: panel.close, config: z)
+    var observation = env.reset(seed: 0)
+    var previous = 0.0
+    for k in 0..<40 {
+        let t = observation.bar, level = [0, 2, 2, 1][k % 4]
+        let scaled = [-1.0, 0, 1][level] * factors[t]
+        let step = env.step(.index(level))
+        let expected = 3 * (scaled * (panel.close[t + 1] - panel.close[t])
+            - 0.002 * panel.close[t] * abs(scaled - previous))
+        #expect(abs(step.reward - expected) < 1e-9, "bar \(t)")
+        previous = scaled
+        observation = step.observation
+    }
+    #expect(factors[60] > 0 && factors[60] != 1)
+}
