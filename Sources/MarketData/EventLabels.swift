@@ -46,10 +46,13 @@ public struct EventLabels: Sendable, Equatable {
         -> EventLabels
     {
         guard config.up > 0, config.down > 0, config.up.isFinite, config.down.isFinite else {
-            throw MarketDataError("labels: up \(config.up) and down \(config.down) must be positive fractions (0.01 = 1%)")
+            throw MarketDataError(
+                "labels: up \(config.up) and down \(config.down) must be positive fractions (0.01 = 1%)")
         }
         guard config.down < 1 else { throw MarketDataError("labels: down \(config.down) must be below 1 (a fraction)") }
-        guard config.horizon >= 1 else { throw MarketDataError("labels: horizon \(config.horizon) must be at least 1 bar") }
+        guard config.horizon >= 1 else {
+            throw MarketDataError("labels: horizon \(config.horizon) must be at least 1 bar")
+        }
         guard config.classes == 2 || config.classes == 3 else {
             throw MarketDataError("labels: classes \(config.classes) must be 2 or 3")
         }
@@ -62,8 +65,9 @@ public struct EventLabels: Sendable, Equatable {
             series = other.values(at: panel.timestamps)
             if let t = series.firstIndex(where: \.isNaN) {
                 let date = DateParser.format(panel.timestamps[t])
-                throw MarketDataError("labels: target '\(target)' has no value at \(date) (the side series starts "
-                    + "later); a target needs a value at every bar")
+                throw MarketDataError(
+                    "labels: target '\(target)' has no value at \(date) (the side series starts "
+                        + "later); a target needs a value at every bar")
             }
         } else if target == "basket" {
             for i in 0..<n { weights[i] = 1 / Double(n) }

@@ -18,11 +18,14 @@ public struct Panel: Sendable, Equatable {
     /// (D, N) true where the bar was read from the file; false where it was forward-filled across a gap.
     public var observed: [Bool]
 
-    public init(source: String, tickers: [String], timestamps: [Int64], open: [Double], high: [Double], low: [Double],
-                close: [Double], volume: [Double], observed: [Bool]) {
+    public init(
+        source: String, tickers: [String], timestamps: [Int64], open: [Double], high: [Double], low: [Double],
+        close: [Double], volume: [Double], observed: [Bool]
+    ) {
         let cells = tickers.count * timestamps.count
-        precondition([open.count, high.count, low.count, close.count, volume.count, observed.count].allSatisfy { $0 == cells },
-                     "Panel arrays must hold D × N values")
+        precondition(
+            [open.count, high.count, low.count, close.count, volume.count, observed.count].allSatisfy { $0 == cells },
+            "Panel arrays must hold D × N values")
         self.source = source
         self.tickers = tickers
         self.timestamps = timestamps

@@ -60,9 +60,11 @@ public final class EncoderNetwork {
         /// T the body is built for (`mlp` only; the other kinds take any T).
         public var window: Int = 0
 
-        public init(features: Int, embedding: Int, hidden: Int, layers: Int = 1, embeddingActivation: Activation = .relu,
-                    heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))], kind: EncoderKind = .lstm,
-                    kernel: Int = 3, window: Int = 0) {
+        public init(
+            features: Int, embedding: Int, hidden: Int, layers: Int = 1, embeddingActivation: Activation = .relu,
+            heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))], kind: EncoderKind = .lstm,
+            kernel: Int = 3, window: Int = 0
+        ) {
             self.features = features; self.embedding = embedding; self.hidden = hidden; self.layers = layers
             self.embeddingActivation = embeddingActivation; self.heads = heads
             self.kind = kind; self.kernel = kernel; self.window = window
@@ -89,14 +91,16 @@ public final class EncoderNetwork {
     public init(_ configuration: Configuration, using rng: inout some RandomNumberGenerator) {
         self.configuration = configuration
         var layout = ParameterLayout()
-        embed = Market2Vec("embed", features: configuration.features, embedding: configuration.embedding,
-                           activation: configuration.embeddingActivation, layout: &layout)
+        embed = Market2Vec(
+            "embed", features: configuration.features, embedding: configuration.embedding,
+            activation: configuration.embeddingActivation, layout: &layout)
         let (E, H, L) = (configuration.embedding, configuration.hidden, configuration.layers)
         switch configuration.kind {
         case .lstm: body = LSTM("lstm", inputSize: E, hidden: H, layers: L, layout: &layout)
         case .cnn:
-            body = TemporalConvolution("conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L,
-                                       layout: &layout)
+            body = TemporalConvolution(
+                "conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L,
+                layout: &layout)
         case .mlp:
             body = WindowMLP("mlp", inputSize: E, time: configuration.window, hidden: H, layers: L, layout: &layout)
         }
@@ -123,14 +127,16 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
-        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the embedding
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }  // the body splits the batch after the embedding
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
-            embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
+            embed.forward(
+                p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
             body.forward(p, ws)
             let top = ws.hN.pointer + (L - 1) * B * H
             for (k, head) in heads.enumerated() {
-                head.forward(p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
+                head.forward(
+                    p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
             }
         }
         for d in ws.dOutputs { d.zero() }
@@ -145,19 +151,21 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
-        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the heads
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }  // the body splits the batch after the heads
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
                 let top = ws.hN.pointer + (L - 1) * B * H, dTop = ws.dhN.pointer + (L - 1) * B * H
                 for (k, head) in heads.enumerated() {
-                    head.backward(p, g, hidden: top, batch: B, dOutput: ws.dOutputs[k].pointer,
-                                  scratch: ws.headScratch[k].pointer, dHidden: dTop)
+                    head.backward(
+                        p, g, hidden: top, batch: B, dOutput: ws.dOutputs[k].pointer,
+                        scratch: ws.headScratch[k].pointer, dHidden: dTop)
                 }
                 ws.dEmbedded.zero()
                 body.backward(p, g, ws, truncate: truncate)
-                embed.backward(p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
-                               dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil, scratch: ws.embeddingScratch)
+                embed.backward(
+                    p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
+                    dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil, scratch: ws.embeddingScratch)
                 if !frozen.isEmpty { (g + frozen.lowerBound).update(repeating: 0, count: frozen.count) }
             }
         }
@@ -176,7 +184,9 @@ public final class EncoderNetwork {
     public func copyParameters(from other: EncoderNetwork) {
         precondition(other.configuration == configuration, "copyParameters needs the same architecture")
         parameters.withUnsafeMutableBufferPointer { dst in
-            other.parameters.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+            other.parameters.withUnsafeBufferPointer { src in
+                dst.baseAddress!.update(from: src.baseAddress!, count: src.count)
+            }
         }
     }
 

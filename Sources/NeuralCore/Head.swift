@@ -31,8 +31,10 @@ struct Head: Sendable {
         case .linear(let a):
             linears = [Linear(spec.name, inFeatures: hidden, outFeatures: a, layout: &layout)]
         case .dueling(let a):
-            linears = [Linear("\(spec.name).value", inFeatures: hidden, outFeatures: 1, layout: &layout),
-                       Linear("\(spec.name).advantage", inFeatures: hidden, outFeatures: a, layout: &layout)]
+            linears = [
+                Linear("\(spec.name).value", inFeatures: hidden, outFeatures: 1, layout: &layout),
+                Linear("\(spec.name).advantage", inFeatures: hidden, outFeatures: a, layout: &layout),
+            ]
         }
     }
 
@@ -43,8 +45,10 @@ struct Head: Sendable {
     }
 
     /// out (B,A) from hidden (B,H), see `HeadKind`.
-    func forward(_ p: UnsafePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
-                 output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    func forward(
+        _ p: UnsafePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
         switch spec.kind {
         case .linear:
             linears[0].forward(p, input: hidden, rows: B, output: output)
@@ -64,8 +68,10 @@ struct Head: Sendable {
 
     /// Mirrors `forward`: parameter gradients += …; dHidden (B,H) += ∂/∂hidden. For dueling:
     /// dV (B) = Σ_a dQ (B,A); dAdv (B,A) = dQ − mean_a dQ.
-    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
-                  dOutput: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, dHidden: UnsafeMutablePointer<Float>) {
+    func backward(
+        _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
+        dOutput: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, dHidden: UnsafeMutablePointer<Float>
+    ) {
         switch spec.kind {
         case .linear:
             linears[0].backward(p, g, input: hidden, rows: B, dOutput: dOutput, dInput: dHidden)

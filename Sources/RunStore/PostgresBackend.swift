@@ -343,8 +343,9 @@ func grdbDateText(microsecondsSince2000 micro: Int64) -> String {
     var time = time_t(s + 946_684_800)
     var parts = tm()
     gmtime_r(&time, &parts)
-    return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                  parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(f / 1_000))
+    return String(
+        format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+        parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(f / 1_000))
 }
 
 /// Text bound without a type, as libpq binds text: the server reads it as whatever the context needs.
@@ -353,8 +354,10 @@ struct UntypedText: PostgresDynamicTypeEncodable {
     var psqlType: PostgresDataType { .null }
     var psqlFormat: PostgresFormat { .text }
 
-    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer,
-                                                  context: PostgresEncodingContext<JSONEncoder>) {
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into byteBuffer: inout ByteBuffer,
+        context: PostgresEncodingContext<JSONEncoder>
+    ) {
         byteBuffer.writeString(text)
     }
 }
