@@ -95,7 +95,8 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
         let N = buffer.count, M = min(config.minibatchSize, N), W = core.actionWidth
         let eps = Float(config.clipRange), epsV = Float(config.clipRangeValue)
         let cv = Float(config.valueCoefficient), ce = Float(config.entropyCoefficient)
-        // Start every update from the identity so the minibatches depend only on the RNG (a restored agent replays them).
+        // Start every update from the identity so the minibatches depend only on the RNG (a restored agent replays
+        // them).
         if order.count != N { order = Array(0..<N) }
         for i in 0..<N { order[i] = i }
         var policySum = 0.0, valueSum = 0.0, entropySum = 0.0, klSum = 0.0, clipSum = 0.0, rows = 0, minibatches = 0

@@ -27,7 +27,8 @@ public enum AgentFile {
         }
         guard let algo = Algorithm(rawValue: algoText) else {
             throw ConfigError(
-                "\(path): key 'algo': unknown algorithm '\(algoText)' (one of \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))"
+                "\(path): key 'algo': unknown algorithm '\(algoText)' (one of "
+                    + "\(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))"
             )
         }
         let config: AgentConfig

@@ -104,16 +104,19 @@ public struct LeakageAudit {
         }
         for j in n.mean.indices where n.mean[j] != refit.normaliser.mean[j] || n.std[j] != refit.normaliser.std[j] {
             problems.append(
-                "\(n.names[j]): mean \(n.mean[j]) std \(n.std[j]) but from the train bars alone \(refit.normaliser.mean[j]) / \(refit.normaliser.std[j])"
+                "\(n.names[j]): mean \(n.mean[j]) std \(n.std[j]) but from the train bars alone "
+                    + "\(refit.normaliser.mean[j]) / \(refit.normaliser.std[j])"
             )
         }
         return check(
             "normaliser", problems,
-            "mean and std of all \(n.mean.count) columns equal a fit on the train bars alone (\(date(train.lowerBound))..\(date(train.upperBound - 1)))"
+            "mean and std of all \(n.mean.count) columns equal a fit on the train bars alone "
+                + "(\(date(train.lowerBound))..\(date(train.upperBound - 1)))"
         )
     }
 
-    /// `panel` with every bar from `first` on scaled by a random factor per bar and asset (prices) and per bar (volume).
+    /// `panel` with every bar from `first` on scaled by a random factor per bar and asset (prices) and per bar
+    /// (volume).
     static func perturbed(_ panel: Panel, from first: Int, using rng: inout Xoshiro256) -> Panel {
         var p = panel
         let n = panel.assetCount
@@ -147,13 +150,15 @@ public struct LeakageAudit {
             let w = dataset.features.width, upto = (c + 1) * w
             if let j = (0..<upto).first(where: { dataset.features.values[$0] != other.features.values[$0] }) {
                 problems.append(
-                    "feature \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars after \(date(c)) change"
+                    "feature \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars "
+                        + "after \(date(c)) change"
                 )
             } else if c >= trainEnd - 1,
                 let j = (0..<upto).first(where: { dataset.observations.values[$0] != other.observations.values[$0] })
             {
                 problems.append(
-                    "normalised \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars after \(date(c)) change"
+                    "normalised \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars "
+                        + "after \(date(c)) change"
                 )
             }
         }
@@ -161,8 +166,8 @@ public struct LeakageAudit {
         return check(
             "future bars", problems,
             "perturbing every bar (and side-series value) after \(cuts.count) cut "
-                + "points (\(dates)) leaves all earlier features and, after the train split, the normalised observations "
-                + "unchanged")
+                + "points (\(dates)) leaves all earlier features and, after the train split, "
+                + "the normalised observations unchanged")
     }
 
     /// `series` with every value known only after bar `c`'s close (its time plus its own period later than bar c's
@@ -224,14 +229,17 @@ public struct LeakageAudit {
                     dataset.features.values[c * w + $0] != other.features.values[c * w + $0]
                 }) {
                     problems.append(
-                        "\(dataset.features.names[j]) at \(date(c)) changes when the bars of its own \(frame.rawValue) period (from \(date(first))) change"
+                        "\(dataset.features.names[j]) at \(date(c)) changes when the bars of its own \(frame.rawValue) "
+                            + "period (from \(date(first))) change"
                     )
                 }
             }
         }
         return check(
             "time frames", problems,
-            "\(config.timeframes.map(\.rawValue).joined(separator: ", ")) columns at \(cuts.count) cut points do not move when the current period's bars (the cut bar included) change: visible only after the period closed"
+            "\(config.timeframes.map(\.rawValue).joined(separator: ", ")) columns at \(cuts.count) cut points do not "
+                + "move when the current period's bars (the cut bar included) change: "
+                + "visible only after the period closed"
         )
     }
 
@@ -248,7 +256,8 @@ public struct LeakageAudit {
             let kept = base.labelledBars(in: split)
             if kept.upperBound + config.horizon > split.upperBound {
                 problems.append(
-                    "\(name): labelled bars run to \(kept.upperBound - 1), within \(config.horizon) bars of the split's end \(split.upperBound - 1)"
+                    "\(name): labelled bars run to \(kept.upperBound - 1), within \(config.horizon) bars of the "
+                        + "split's end \(split.upperBound - 1)"
                 )
             }
             guard split.upperBound < panel.barCount else { continue }
@@ -262,7 +271,8 @@ public struct LeakageAudit {
         }
         return check(
             "event labels", problems,
-            "the last \(config.horizon) bars of each split are dropped; labels do not move when the bars after their split change"
+            "the last \(config.horizon) bars of each split are dropped; "
+                + "labels do not move when the bars after their split change"
         )
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Scores of class predictions, with scikit-learn's conventions. Shapes: `probabilities` (n, C) row-major (each row sums
-/// to 1), `labels` (n) in 0..<C.
+/// Scores of class predictions, with scikit-learn's conventions. Shapes: `probabilities` (n, C) row-major (each row
+/// sums to 1), `labels` (n) in 0..<C.
 public enum ClassificationMetrics {
     /// Mean −log p(label) (sklearn `log_loss`; probabilities clipped to [1e-15, 1 − 1e-15]).
     public static func logLoss(probabilities: [Double], labels: [Int], classes: Int) -> Double {

@@ -227,7 +227,8 @@ public struct Comparison: Codable {
     /// What N counts, in words, with its parts.
     public var trialsDefinition: String
     /// One line per run whose greedy policy took the same action on every bar, e.g. `greedy policy is constant: RUN is
-    /// short on 100% of the bars of the validation split` (a collapsed policy is the first thing to know about a result).
+    /// short on 100% of the bars of the validation split` (a collapsed policy is the first thing to know about a
+    /// result).
     public var notes: [String] = []
     public var tables: [CompareTable]
     public var edges: [CostEdge]
@@ -350,7 +351,8 @@ func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (
         let all = t.map(DateParser.year)
         for y in years where !all.contains(y) {
             throw ConfigError(
-                "--years: \(y) has no bars in \(setup.dataset.panel.source) (it covers \(all.first ?? 0)–\(all.last ?? 0))"
+                "--years: \(y) has no bars in \(setup.dataset.panel.source) (it covers "
+                    + "\(all.first ?? 0)–\(all.last ?? 0))"
             )
         }
         let lo = all.firstIndex(of: years.min()!)!, hi = all.lastIndex(of: years.max()!)!
@@ -360,8 +362,8 @@ func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (
 
 /// Evaluates every contender and every baseline on the period's bars with the same costs (at each sweep level) and
 /// builds the per-year and overall tables. `storedTrials` are the store's runs evaluated on the same split(s); with the
-/// contenders' runs they make the DSR's N, and V is the variance of the per-bar Sharpe ratios of the contenders' runs on
-/// the table's bars (plus, for the overall table of a split, the stored-only trials' last evaluation Sharpe).
+/// contenders' runs they make the DSR's N, and V is the variance of the per-bar Sharpe ratios of the contenders' runs
+/// on the table's bars (plus, for the overall table of a split, the stored-only trials' last evaluation Sharpe).
 public func compare(
     _ agents: [Contender], reference: MarketSetup, request: CompareRequest,
     storedTrials: [StoredTrial] = []
@@ -371,7 +373,8 @@ public func compare(
     for c in agents
     where c.setup.dataset.panel.timestamps != panel.timestamps || c.setup.dataset.panel.tickers != panel.tickers {
         throw ConfigError(
-            "\(c.name): its data (\(c.setup.dataset.panel.source)) differs from \(agents[0].name)'s (\(panel.source)); compare runs on the same bars"
+            "\(c.name): its data (\(c.setup.dataset.panel.source)) differs from \(agents[0].name)'s (\(panel.source)); "
+                + "compare runs on the same bars"
         )
     }
     if request.sizedBaselines && reference.spec.market.sizing.kind == .none {
@@ -412,12 +415,16 @@ public func compare(
     comparison.notes = constantPolicyNotes(comparison.episodes[0], bars: periodName)
     let log = comparison.episodes[0][0].log  // every contender ran on the same bars
     comparison.bars =
-        "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
-        + "decisions \(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
+        "\(periodName) of \(panel.source) "
+        + "(\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), decisions "
+        + "\(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
     comparison.costs =
         request.costLevels.isEmpty
-        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, slippage \(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, borrow \(base.borrowBpsPerYear) bps/year"
-        : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
+        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "
+            + "slippage \(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, borrow "
+            + "\(base.borrowBpsPerYear) bps/year"
+        : "sweep: commission = the level in bps, no spread or slippage, "
+            + "borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison
 }

@@ -78,7 +78,8 @@ public struct MarketSetup: Sendable {
         return try environment(bars: range, name: "\(split.rawValue) split", seed: seed, configure: configure)
     }
 
-    /// A market environment over any bar range (`name` says which in messages), e.g. the years `tradesim compare` asks for.
+    /// A market environment over any bar range (`name` says which in messages), e.g. the years `tradesim compare` asks
+    /// for.
     public func environment(
         bars range: Range<Int>, name: String, seed: UInt64 = 0,
         configure: (inout MarketConfig) -> Void = { _ in }

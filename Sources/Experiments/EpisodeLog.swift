@@ -4,9 +4,9 @@ import RLCore
 import RunStore
 import TradingEnv
 
-/// Collects one episode of a `MarketEnv` as it runs: the per-bar returns for metrics, and (when kept) the step and trade
-/// rows for the run store. Per-step rows can be decimated (`keepEvery` k: every k-th step; 0: none), trades are always
-/// kept when steps are.
+/// Collects one episode of a `MarketEnv` as it runs: the per-bar returns for metrics, and (when kept) the step and
+/// trade rows for the run store. Per-step rows can be decimated (`keepEvery` k: every k-th step; 0: none), trades are
+/// always kept when steps are.
 public struct EpisodeLog {
     public let keepEvery: Int
     public private(set) var steps: [StepRecord] = []

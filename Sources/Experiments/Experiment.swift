@@ -4,7 +4,8 @@ import Yams
 
 /// `experiments/NAME.yaml`: which environment and agent, seeds, step budget, evaluation and checkpoint cadence, store.
 /// An optional `overrides:` mapping with `environment:` and `agent:` mappings is laid over those files before they are
-/// decoded (strictly), e.g. `overrides: {environment: {market: {costs: {commissionBps: 10}}}, agent: {learningRate: 3e-4}}`.
+/// decoded (strictly), e.g. `overrides: {environment: {market: {costs: {commissionBps: 10}}}, agent: {learningRate:
+/// 3e-4}}`.
 public struct ExperimentSpec: Config {
     /// The environment file, relative to this file's folder.
     public var environment: String = "../environments/sp500-daily.yaml"

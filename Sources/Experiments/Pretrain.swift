@@ -79,9 +79,12 @@ public struct PretrainReport: Codable, Sendable {
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
         func pct(_ x: Double) -> String { String(format: "%+.2f%%", 100 * x) }
         return
-            "\(split.rawValue): \(samples) bars, log loss \(f(logLoss)) (base rate \(f(baseRateLogLoss))), accuracy \(f(accuracy)) (base rate \(f(baseRateAccuracy))), ROC AUC \(rocAUC.map(f) ?? "n/a"); "
-            + "long when p > \(f(threshold)): return \(pct(trading.metrics.totalReturn)), Sharpe \(trading.metrics.sharpe.map(f) ?? "n/a"), exposure \(f(trading.exposure)), costs \(String(format: "%.0f", trading.costs)) "
-            + "(buy-and-hold \(pct(buyAndHold.metrics.totalReturn)), Sharpe \(buyAndHold.metrics.sharpe.map(f) ?? "n/a"))"
+            "\(split.rawValue): \(samples) bars, log loss \(f(logLoss)) (base rate \(f(baseRateLogLoss))), accuracy "
+            + "\(f(accuracy)) (base rate \(f(baseRateAccuracy))), ROC AUC \(rocAUC.map(f) ?? "n/a"); long when p > "
+            + "\(f(threshold)): return \(pct(trading.metrics.totalReturn)), Sharpe "
+            + "\(trading.metrics.sharpe.map(f) ?? "n/a"), exposure \(f(trading.exposure)), costs "
+            + "\(String(format: "%.0f", trading.costs)) (buy-and-hold \(pct(buyAndHold.metrics.totalReturn)), "
+            + "Sharpe \(buyAndHold.metrics.sharpe.map(f) ?? "n/a"))"
     }
 }
 
@@ -176,7 +179,8 @@ public func runPretrain(
     let trainBars = Array(try data.bars(.train, labelled: true))
     guard trainBars.count >= spec.batch else {
         throw ConfigError(
-            "\(path): only \(trainBars.count) labelled train bars (after the warm-up, the window and the last \(spec.labels.horizon) bars), fewer than batch \(spec.batch)"
+            "\(path): only \(trainBars.count) labelled train bars (after the warm-up, the window and the last "
+                + "\(spec.labels.horizon) bars), fewer than batch \(spec.batch)"
         )
     }
     let store = try RunStore(path: storePath ?? spec.store)
@@ -365,7 +369,8 @@ struct PretrainResolved: Codable {
 }
 
 /// The network of a pretrain run from its latest checkpoint, every file checked against its recorded SHA-256.
-/// `reference`: a run id, an exact run name, or a name prefix (the latest finished pretrain run whose name starts with it).
+/// `reference`: a run id, an exact run name, or a name prefix (the latest finished pretrain run whose name starts with
+/// it).
 public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -> EncoderNetwork {
     let run: RunRecord
     let runs = try store.runs()

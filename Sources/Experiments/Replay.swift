@@ -21,7 +21,8 @@ public struct EpisodeReplay {
         if let index {
             guard let e = episodes.first(where: { $0.index == Int64(index) }) else {
                 throw RunStateError(
-                    "\(store.path): run \(run.name) has no \(split.rawValue) episode \(index) (episodes 0…\(episodes.count - 1))"
+                    "\(store.path): run \(run.name) has no \(split.rawValue) episode \(index) (episodes "
+                        + "0…\(episodes.count - 1))"
                 )
             }
             episode = e
@@ -61,13 +62,15 @@ public struct EpisodeReplay {
     public func verify() throws -> Int {
         guard let split = Split(rawValue: episode.split.rawValue), split != .train else {
             throw RunStateError(
-                "\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only validation and test episodes can be verified"
+                "\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only "
+                    + "validation and test episodes can be verified"
             )
         }
         let stored = try store.steps(episodeId: episode.id!)
         guard stored.count == Int(episode.steps) else {
             throw RunStateError(
-                "\(store.path): run \(run.name): \(title) keeps \(stored.count) of its \(episode.steps) steps; cannot verify"
+                "\(store.path): run \(run.name): \(title) keeps \(stored.count) of its "
+                    + "\(episode.steps) steps; cannot verify"
             )
         }
         var storedHash = FNV1a()
@@ -78,7 +81,9 @@ public struct EpisodeReplay {
         if let k = zip(stored, log.steps).map({ $0.action.bitPattern != $1.action.bitPattern }).firstIndex(of: true) {
             let (a, b) = (stored[k], log.steps[k])
             throw ReplayMismatchError(
-                "\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is \(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint takes \(fixed(b.action, 4))"
+                "\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is "
+                    + "\(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint "
+                    + "takes \(fixed(b.action, 4))"
             )
         }
         guard log.length == stored.count else {
@@ -87,7 +92,8 @@ public struct EpisodeReplay {
         }
         guard storedHash.hex == episode.actionsHash, log.actionsHash == episode.actionsHash else {
             throw ReplayMismatchError(
-                "\(where_): actions hash mismatch (episode \(episode.actionsHash), stored steps \(storedHash.hex), replayed \(log.actionsHash))"
+                "\(where_): actions hash mismatch (episode \(episode.actionsHash), stored steps \(storedHash.hex), "
+                    + "replayed \(log.actionsHash))"
             )
         }
         return log.length

@@ -59,12 +59,15 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
     let benchmark = v.flatMap { v in
         comparison.trials >= 2 ? deflatedSharpeBenchmark(trials: comparison.trials, sharpeVariance: v) : nil
     }
+    let sr0 =
+        benchmark.map { String(format: "%.4f per bar, %.2f annualised", $0, $0 * 252.0.squareRoot()) }
+        ?? "n/a (needs N ≥ 2 and V)"
     let dsrNote =
         "N = \(comparison.trials) trials (\(comparison.trialsDefinition)); "
         + "V = \(v.map { String(format: "%.3g", $0) } ?? "n/a") (variance of their per-bar Sharpe ratios); "
-        + "SR₀ = \(benchmark.map { String(format: "%.4f per bar, %.2f annualised", $0, $0 * 252.0.squareRoot()) } ?? "n/a (needs N ≥ 2 and V)"). "
-        + "PSR is the probability that the true Sharpe ratio exceeds 0; DSR that it exceeds SR₀, the best Sharpe ratio N "
-        + "unskilled trials would be expected to reach."
+        + "SR₀ = \(sr0). "
+        + "PSR is the probability that the true Sharpe ratio exceeds 0; DSR that it exceeds SR₀, the best Sharpe ratio "
+        + "N unskilled trials would be expected to reach."
 
     let html = HTML(
         .head(.meta(.charset(.utf8)), .title("tradesim report"), .style(css)),

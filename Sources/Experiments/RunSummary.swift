@@ -39,9 +39,10 @@ public struct RunSummary {
                 + "outputs), agent `\(run.agent)`, \(spec.steps) steps (checkpoint every \(spec.checkpointInterval)"
                 + (spec.evaluateEvery > 0 ? ", validation every \(spec.evaluateEvery)" : "") + ")\n"
             out +=
-                "  - data `\(data.file)` (SHA-256 \(config.dataSHA256.map { String($0.prefix(12)) } ?? "not recorded")…), "
-                + "train \(years(data.splits.train)), validation \(years(data.splits.validation)), "
-                + "test \(years(data.splits.test))\n"
+                "  - data `\(data.file)` (SHA-256 "
+                + "\(config.dataSHA256.map { String($0.prefix(12)) } ?? "not recorded")…), train "
+                + "\(years(data.splits.train)), validation \(years(data.splits.validation)), test "
+                + "\(years(data.splits.test))\n"
         }
         for (split, c) in comparisons {
             out += "\n## \(split.rawValue) split\n\n" + c.text(markdown: true, level: 3)

@@ -44,7 +44,11 @@ enum SVG {
 
     /// How the x axis is ticked: dates (quarters or years), round numbers (whole ones for `integers`), or one label
     /// under each group of bars.
-    enum XScale { case time, numbers(integers: Bool), categories([String]) }
+    enum XScale {
+        case time
+        case numbers(integers: Bool)
+        case categories([String])
+    }
 
     /// A line chart; `hLines` are dashed reference levels (e.g. 0 or 0.95), `legend` extra (name, colour) entries.
     static func lines(

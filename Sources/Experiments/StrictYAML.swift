@@ -2,7 +2,8 @@ import Foundation
 import MarketData
 import Yams
 
-/// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it changes.
+/// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it
+/// changes.
 ///
 /// Config types use no Optionals: a field that can be "unset" has an explicit default (an empty string, `[]`, a
 /// `.none` case). That keeps every key visible in the encoded defaults, which is how unknown keys are found.

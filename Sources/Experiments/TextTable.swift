@@ -1,4 +1,5 @@
-/// A table of strings rendered as aligned plain text, Markdown or CSV (the output formats of `runs`, `compare`, `replay`).
+/// A table of strings rendered as aligned plain text, Markdown or CSV (the output formats of `runs`, `compare`,
+/// `replay`).
 public struct TextTable: Sendable, Equatable {
     public var header: [String]
     public var rows: [[String]] = []

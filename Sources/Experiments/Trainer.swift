@@ -55,9 +55,9 @@ public struct RunPlan {
 
 /// Trains one run per seed of `experiment`, logging to its store: the run row with the experiment YAML and the resolved
 /// configs, every training episode (one transaction each), the agents' update metrics, validation evaluations every
-/// `evaluateEvery` steps, checkpoints every `checkpointEvery` steps, and a full evaluation of each `evaluateOn` split at
-/// the end (every step logged). A failure marks the run `failed` with its message and is rethrown; what was committed
-/// before stays.
+/// `evaluateEvery` steps, checkpoints every `checkpointEvery` steps, and a full evaluation of each `evaluateOn` split
+/// at the end (every step logged). A failure marks the run `failed` with its message and is rethrown; what was
+/// committed before stays.
 public func runExperiment(
     _ experiment: Experiment, store storePath: String? = nil, progress: (TrainingProgress) -> Void = { _ in }
 ) throws -> [RunOutcome] {
@@ -282,8 +282,9 @@ struct TrainingSession {
 
     /// The line that says the budget rounds up to whole rollouts.
     func roundingNotice(total: Int) -> String {
-        "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of \(config.agent.rolloutSteps) steps "
-            + "(each chunk between evaluations and checkpoints rounds up): \(total) steps for the budget of \(spec.steps)"
+        "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of "
+            + "\(config.agent.rolloutSteps) steps (each chunk between evaluations and checkpoints rounds up): \(total) "
+            + "steps for the budget of \(spec.steps)"
     }
 
     /// `charts/trainingSeconds`: the seconds spent in training chunks, to the store and TensorBoard.

@@ -24,7 +24,8 @@ enum Alignment {
             let covers = { (a: AssetSeries) in a.timestamps.first == lo && a.timestamps.last == hi }
             guard kept.contains(where: covers) else {
                 throw MarketDataError(
-                    "\(name): no asset covers the whole range \(DateParser.format(lo))..\(DateParser.format(hi)) (lateAssets: drop); use lateAssets: trim"
+                    "\(name): no asset covers the whole range \(DateParser.format(lo))..\(DateParser.format(hi)) "
+                        + "(lateAssets: drop); use lateAssets: trim"
                 )
             }
             report.droppedAssets += kept.filter { !covers($0) }.map(\.ticker)
@@ -33,7 +34,8 @@ enum Alignment {
             lo = firsts.max() ?? lo; hi = lasts.min() ?? hi
             guard lo <= hi else {
                 throw MarketDataError(
-                    "\(name): the assets share no dates (one starts \(DateParser.format(lo)), another ends \(DateParser.format(hi)))"
+                    "\(name): the assets share no dates (one starts \(DateParser.format(lo)), another ends "
+                        + "\(DateParser.format(hi)))"
                 )
             }
         }
@@ -67,7 +69,9 @@ enum Alignment {
                     let length = gapEnd - gapStart
                     let why = previousClose.isNaN ? "no earlier bar to fill from" : "maxGapFill is \(config.maxGapFill)"
                     throw MarketDataError(
-                        "\(name): ticker '\(a.ticker)': \(length) bar\(length == 1 ? "" : "s") missing from \(DateParser.format(calendar[gapStart])) to \(DateParser.format(calendar[gapEnd - 1])) (\(why))"
+                        "\(name): ticker '\(a.ticker)': \(length) bar\(length == 1 ? "" : "s") missing from "
+                            + "\(DateParser.format(calendar[gapStart])) to \(DateParser.format(calendar[gapEnd - 1])) "
+                            + "(\(why))"
                     )
                 }
                 open[cell] = previousClose; high[cell] = previousClose; low[cell] = previousClose;

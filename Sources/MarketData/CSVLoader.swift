@@ -241,7 +241,8 @@ struct CSVLoader {
                         let expected = config.dateFormat == .auto ? "earlier rows are" : "the config's dateFormat is"
                         throw MarketDataError.at(
                             name, row: lineNo, column: columns[dateColumn],
-                            "mixed date formats: '\(text(dateColumn))' is \(other.rawValue) but \(expected) \(format.rawValue)"
+                            "mixed date formats: "
+                                + "'\(text(dateColumn))' is \(other.rawValue) but \(expected) \(format.rawValue)"
                         )
                     }
                     throw MarketDataError.at(
@@ -363,7 +364,9 @@ struct CSVLoader {
                 if !(adj.isFinite && adj > 0) {
                     try violation(
                         row: lineNo, column: columns[adjColumn],
-                        "\(missing(adjColumn) ? "missing value '\(text(adjColumn))'" : "\(adj) is not a finite positive price") (adjustPrices is on)",
+                        (missing(adjColumn)
+                            ? "missing value '\(text(adjColumn))'" : "\(adj) is not a finite positive price")
+                            + " (adjustPrices is on)",
                         &report)
                     continue
                 }
@@ -447,7 +450,8 @@ struct CSVLoader {
                 if let other = columnOf[role] {
                     throw MarketDataError.at(
                         file, row: line, column: columns[j],
-                        "same meaning as column '\(columns[other])' (each of date, open, high, low, close, adj close, volume, ticker may appear once)"
+                        "same meaning as column '\(columns[other])' (each of date, open, high, low, close, adj close, "
+                            + "volume, ticker may appear once)"
                     )
                 }
                 columnOf[role] = j
@@ -455,7 +459,8 @@ struct CSVLoader {
             guard let date = columnOf[.date] else {
                 throw MarketDataError.at(
                     file, row: line,
-                    "missing column 'date' (date, time, timestamp, datetime or an unnamed first column) in header '\(header)'"
+                    "missing column 'date' (date, time, timestamp, "
+                        + "datetime or an unnamed first column) in header '\(header)'"
                 )
             }
             self.date = date
@@ -542,7 +547,8 @@ struct CSVLoader {
                 let what =
                     a.timestamps[k] == a.timestamps[prev]
                     ? "duplicate date \(DateParser.format(a.timestamps[k])) (also on row \(a.lines[prev]))"
-                    : "date \(DateParser.format(a.timestamps[k])) is out of order after \(DateParser.format(a.timestamps[prev])) (row \(a.lines[prev]))"
+                    : "date \(DateParser.format(a.timestamps[k])) is out of order after "
+                        + "\(DateParser.format(a.timestamps[prev])) (row \(a.lines[prev]))"
                 let who = a.ticker == Self.baseName(name) ? "" : " of '\(a.ticker)'"
                 try violation(row: a.lines[k], column: dateColumn, what + who, &report)
                 continue
@@ -578,7 +584,8 @@ enum NumberParser {
         "nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
     ]
 
-    /// The number in bytes [s, e) of `buf` (which must end with a 0 byte), or `nil` if the field is not exactly one number.
+    /// The number in bytes [s, e) of `buf` (which must end with a 0 byte), or `nil` if the field is not exactly one
+    /// number.
     ///
     /// Fast path (Clinger): at most 15 significant digits and a decimal exponent within ±22 are converted exactly
     /// with one multiplication or division; anything else (long mantissas, `1e300`, `inf`, `nan`) goes to `strtod`.

@@ -21,9 +21,9 @@ public struct EventLabelConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Event labels of every bar, from CLOSES only: at bar t with close c, the first bar j in t+1 … t+horizon whose close is
-/// ≥ c·(1+up) or ≤ c·(1−down) decides the class (up first / down first); none → neither. Closes are used (not highs and
-/// lows) because the order of an intrabar high and low is unknown, and a basket has no common intrabar path; with
+/// Event labels of every bar, from CLOSES only: at bar t with close c, the first bar j in t+1 … t+horizon whose close
+/// is ≥ c·(1+up) or ≤ c·(1−down) decides the class (up first / down first); none → neither. Closes are used (not highs
+/// and lows) because the order of an intrabar high and low is unknown, and a basket has no common intrabar path; with
 /// up, down > 0 one close cannot cross both barriers, so the ordering is exact.
 ///
 /// Labels never leak across a split boundary: `labelledBars(in:)` drops the last `horizon` bars of a split, so every

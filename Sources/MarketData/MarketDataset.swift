@@ -29,14 +29,17 @@ public struct MarketDataset: Sendable {
         func dates(_ range: Range<Int>) -> String {
             range.isEmpty
                 ? "none"
-                : "\(DateParser.format(p.timestamps[range.lowerBound]))..\(DateParser.format(p.timestamps[range.upperBound - 1])) (\(range.count) bars)"
+                : "\(DateParser.format(p.timestamps[range.lowerBound]))"
+                    + "..\(DateParser.format(p.timestamps[range.upperBound - 1])) (\(range.count) bars)"
         }
         var lines = [
-            "file: \(r.file) (dates \(r.dateFormat.rawValue)\(r.closeOnly ? ", close only: open = high = low = close, volume 0" : ""))",
+            "file: \(r.file) (dates "
+                + "\(r.dateFormat.rawValue)\(r.closeOnly ? ", close only: open = high = low = close, volume 0" : ""))",
             "assets (\(p.assetCount)): \(p.tickers.prefix(12).joined(separator: " "))\(p.assetCount > 12 ? " …" : "")",
             "bars: \(dates(0..<p.barCount))",
             "train: \(dates(splits.train)); validation: \(dates(splits.validation)); test: \(dates(splits.test))",
-            "rows: \(r.rowsRead) read, \(r.rowsOutsideSelection) outside the selection, \(r.rowsDropped) dropped (\(r.nullRows) null), \(r.rowsRepaired) repaired; \(r.filledCells) cells forward-filled",
+            "rows: \(r.rowsRead) read, \(r.rowsOutsideSelection) outside the selection, \(r.rowsDropped) dropped "
+                + "(\(r.nullRows) null), \(r.rowsRepaired) repaired; \(r.filledCells) cells forward-filled",
         ]
         if !r.droppedAssets.isEmpty {
             lines.append("dropped assets (late start or early end): \(r.droppedAssets.joined(separator: " "))")
@@ -44,7 +47,8 @@ public struct MarketDataset: Sendable {
         if r.trimmedBars > 0 { lines.append("calendar trimmed by \(r.trimmedBars) bars to the span all assets cover") }
         if !walkForward.isEmpty {
             lines.append(
-                "walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)"
+                "walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test "
+                    + "\(walkForward[0].testYears)"
             )
         }
         let n = p.assetCount, kinds = config.features.assetColumns, k = kinds.count
@@ -79,7 +83,8 @@ public struct MarketDataset: Sendable {
         if extreme.index >= 0 {
             let row = extreme.index / observations.width, column = extreme.index % observations.width
             lines.append(
-                "  largest |normalised value|: \(fmt(Double(extreme.value))) (\(observations.names[column]) on \(DateParser.format(p.timestamps[row])))"
+                "  largest |normalised value|: \(fmt(Double(extreme.value))) (\(observations.names[column]) on "
+                    + "\(DateParser.format(p.timestamps[row])))"
             )
         }
         return lines.joined(separator: "\n")

@@ -194,8 +194,8 @@ public func inverseNormalCDF(_ p: Double) -> Double {
 }
 
 /// A (1 − α) confidence interval of the annualised Sharpe ratio by the stationary block bootstrap (Politis & Romano
-/// 1994): each resample strings together blocks of geometric length with mean `blockLength`, wrapping around the series.
-/// Percentile interval over `resamples` resamples; seeded through `rng`.
+/// 1994): each resample strings together blocks of geometric length with mean `blockLength`, wrapping around the
+/// series. Percentile interval over `resamples` resamples; seeded through `rng`.
 public func bootstrapSharpeInterval(
     _ r: [Double], periods: Double = 252, blockLength: Double = 10, resamples: Int = 1_000,
     alpha: Double = 0.05, using rng: inout some RandomNumberGenerator

@@ -30,7 +30,8 @@ public struct Normaliser: Codable, Sendable, Equatable {
     public func apply(_ features: FeatureMatrix) throws -> FeatureMatrix {
         guard features.names == names else {
             throw MarketDataError(
-                "Normaliser: fitted on \(names.count) columns (\(names.prefix(3).joined(separator: ", "))…) but the features have \(features.names.count) (\(features.names.prefix(3).joined(separator: ", "))…)"
+                "Normaliser: fitted on \(names.count) columns (\(names.prefix(3).joined(separator: ", "))…) but the "
+                    + "features have \(features.names.count) (\(features.names.prefix(3).joined(separator: ", "))…)"
             )
         }
         var out = features

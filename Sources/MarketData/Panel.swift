@@ -1,7 +1,7 @@
 /// N assets × D bars on one calendar, every price finite and positive.
 ///
-/// Storage is date-major: the value of asset `i` at bar `d` is `close[d * assetCount + i]`, so one bar of the whole market
-/// is a contiguous row of N values. A single series is a panel with N = 1.
+/// Storage is date-major: the value of asset `i` at bar `d` is `close[d * assetCount + i]`, so one bar of the whole
+/// market is a contiguous row of N values. A single series is a panel with N = 1.
 public struct Panel: Sendable, Equatable {
     /// Where the bars came from (the file path as given), for error messages and summaries.
     public var source: String

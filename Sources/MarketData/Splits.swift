@@ -52,7 +52,8 @@ public enum Splits {
             }
             if b.years.lowerBound < a.years.lowerBound {
                 throw MarketDataError(
-                    "DataConfig: split '\(b.name)' (\(text(b.years))) comes before '\(a.name)' (\(text(a.years))); order must be train, validation, test"
+                    "DataConfig: split '\(b.name)' (\(text(b.years))) comes before '\(a.name)' (\(text(a.years))); "
+                        + "order must be train, validation, test"
                 )
             }
         }
@@ -73,7 +74,8 @@ public enum Splits {
         guard config.trainYears > 0 else { return [] }
         guard config.testYears > 0, config.stepYears > 0 else {
             throw MarketDataError(
-                "DataConfig: walkForward testYears \(config.testYears) and stepYears \(config.stepYears) must be positive"
+                "DataConfig: walkForward testYears \(config.testYears) and stepYears "
+                    + "\(config.stepYears) must be positive"
             )
         }
         guard let first = timestamps.first, let last = timestamps.last else { return [] }
@@ -95,7 +97,8 @@ public enum Splits {
         }
         guard !windows.isEmpty else {
             throw MarketDataError(
-                "DataConfig: walkForward needs \(config.trainYears + config.testYears) years but the data covers \(y0)–\(y1)"
+                "DataConfig: walkForward needs \(config.trainYears + config.testYears) years but the "
+                    + "data covers \(y0)–\(y1)"
             )
         }
         return windows

@@ -38,7 +38,8 @@ public enum Timeframes {
             let (periods, lastBar) = aggregate(panel, frame)
             guard periods.barCount < panel.barCount else {
                 throw MarketDataError(
-                    "DataConfig: timeframes: '\(frame.rawValue)' is not coarser than the file's bars (one bar per period)"
+                    "DataConfig: timeframes: '\(frame.rawValue)' is not coarser than the file's "
+                        + "bars (one bar per period)"
                 )
             }
             var f = try FeatureMatrix.compute(periods, config: config.perAsset)

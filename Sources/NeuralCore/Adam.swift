@@ -1,8 +1,10 @@
 import Foundation
 
 /// Adam with torch.optim.Adam / AdamW semantics over one flat parameter buffer. At step t (starting at 1):
-///   g ← g + λ·p                                   (L2 weight decay, only when `decoupled == false`, as torch.optim.Adam)
-///   p ← p − lr·λ·p                                (decoupled weight decay, only when `decoupled == true`, as torch.optim.AdamW)
+///   g ← g + λ·p                                   (L2 weight decay, only when `decoupled == false`,
+///                                                  as torch.optim.Adam)
+///   p ← p − lr·λ·p                                (decoupled weight decay, only when `decoupled == true`,
+///                                                  as torch.optim.AdamW)
 ///   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 ///   p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)      (bias correction; ε outside the square root)
 /// The gradient buffer is read, never changed. `m`, `v` and `step` are the state saved in checkpoints.

@@ -21,7 +21,8 @@ public func setBLASThreads(_ n: Int) {
     configuredBLASThreads = n
 }
 
-/// The number of threads NeuralCore uses: the last `setBLASThreads`, else OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores).
+/// The number of threads NeuralCore uses: the last `setBLASThreads`, else OpenBLAS's own default (OPENBLAS_NUM_THREADS
+/// or the cores).
 public func blasThreads() -> Int {
     let n = configuredBLASThreads
     return n > 0 ? n : initialBLASThreads
@@ -72,10 +73,12 @@ public func gemm(
     }
 }
 
-/// Multiply-adds from which `gemm` splits a product across threads (below it, waking a worker costs more than it saves).
+/// Multiply-adds from which `gemm` splits a product across threads (below it, waking a worker costs more than it
+/// saves).
 let gemmSplitWork = 1 << 22
 
-/// The plain triple loop that `gemm` must agree with; tests only, never the fast path. Same arguments and shapes as `gemm`.
+/// The plain triple loop that `gemm` must agree with; tests only, never the fast path. Same arguments and shapes as
+/// `gemm`.
 public func referenceGemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,

@@ -6,8 +6,8 @@
 /// `h0`/`c0` are not read, `cN`/`dh0`/`dc0` stay zero, `truncate` is ignored; `hN` (L,B,H) holds each layer's last
 /// step (cnn) or output (mlp). For `mlp`, which has no per-step states, `hiddenSequence` stays zero and
 /// `dHiddenSequence` is not read. Parameters and gradients are ONE flat
-/// buffer each (`parameters`, `gradients`); every layer holds slots (name, shape, range) into them, named like PyTorch's
-/// `state_dict` (`embed.weight`, `lstm.weight_ih_l0`, …, `head.bias`).
+/// buffer each (`parameters`, `gradients`); every layer holds slots (name, shape, range) into them, named like
+/// PyTorch's `state_dict` (`embed.weight`, `lstm.weight_ih_l0`, …, `head.bias`).
 ///
 /// Activations live in a `Workspace` made once per batch shape (B,T); forward/backward allocate nothing.
 ///
@@ -19,7 +19,8 @@
 ///     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 3e-4))
 ///     let train = net.makeWorkspace(batch: 64, time: 32)    // once; reuse every update
 ///     // fill train.input (B,T,F), batch-major: train.input[(b * T + t) * F + f] = …
-///     net.forward(train)                                    // train.outputs[k] (B,A_k); zeroes every train.dOutputs[k]
+///     net.forward(train)                                    // train.outputs[k] (B,A_k); zeroes every
+///                                                           // train.dOutputs[k]
 ///     let loss = mseLoss(prediction: train.outputs[1].pointer, target: returns, count: 64,
 ///                        dPrediction: train.dOutputs[1].pointer)   // losses ADD their gradient into dOutputs
 ///     net.zeroGradients()
@@ -27,18 +28,18 @@
 ///     net.clipGradients(maxNorm: 0.5)
 ///     adam.update(&net.parameters, gradients: net.gradients)
 ///
-/// Acting: `let act = net.makeWorkspace(batch: 1, time: 32)`, fill `act.input`, `net.forward(act)`, read `act.outputs[0]`.
-/// Statefully over chunks: set `h0`/`c0` (L,B,H) before forward, read `hN`/`cN` after; give `dhN`/`dcN` before backward
-/// and read `dh0`/`dc0` after. All time steps: `hiddenSequence` (B,T,H) after forward; add per-step gradients into
-/// `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
+/// Acting: `let act = net.makeWorkspace(batch: 1, time: 32)`, fill `act.input`, `net.forward(act)`, read
+/// `act.outputs[0]`. Statefully over chunks: set `h0`/`c0` (L,B,H) before forward, read `hN`/`cN` after; give
+/// `dhN`/`dcN` before backward and read `dh0`/`dc0` after. All time steps: `hiddenSequence` (B,T,H) after forward; add
+/// per-step gradients into `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
 /// Checkpoints: `try net.save(to: url, optimizer: adam)`, `try net.load(from: url, optimizer: &adam)` (safetensors).
 ///
 /// Threads and bits: call `setBLASThreads(n)` once at start-up. OpenBLAS itself runs on one thread; NeuralCore splits
 /// large products and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed and the
-/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers and their weight gradients all on the
-/// packed kernels) they are the same for every n too; the cnn and mlp bodies' large products (OpenBLAS, split by rows)
-/// may differ in the last bits between different n. Forward/backward of
-/// all networks are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
+/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers and their weight gradients all on
+/// the packed kernels) they are the same for every n too; the cnn and mlp bodies' large products (OpenBLAS, split by
+/// rows) may differ in the last bits between different n. Forward/backward of all networks are serialised by one
+/// process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class EncoderNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
         /// F, features per bar (all assets).
@@ -84,7 +85,8 @@ public final class EncoderNetwork {
     /// Parameters that are not trained (e.g. `encoderParameters` of a frozen pretrained encoder): backward leaves their
     /// gradients at zero, so clipping ignores them and Adam (no weight decay, zero moments) leaves them bit-identical.
     public var frozen: Range<Int> = 0..<0
-    /// The embedding's and the body's parameters (`embed.*`, then `lstm.*`, `conv.*` or `mlp.*`): everything before the heads.
+    /// The embedding's and the body's parameters (`embed.*`, then `lstm.*`, `conv.*` or `mlp.*`): everything before the
+    /// heads.
     public let encoderParameters: Range<Int>
 
     /// Builds the layers and initialises the parameters as PyTorch would, drawing from `rng` in `state_dict` order.

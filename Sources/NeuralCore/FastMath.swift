@@ -11,7 +11,8 @@ typealias Float8 = SIMD8<Float>
 /// SIMD float→int conversion.
 @inline(__always) func exp8(_ x: Float8) -> Float8 {
     let x = clamp8(x, -87.3, 88.3)
-    let shifted = fma8(x, Float8(repeating: 1.44269504088896341), Float8(repeating: 12_582_912))  // 1.5·2²³ + n, exactly
+    // 1.5·2²³ + n, exactly
+    let shifted = fma8(x, Float8(repeating: 1.44269504088896341), Float8(repeating: 12_582_912))
     let n = shifted - 12_582_912
     let r = fma8(n, Float8(repeating: 2.12194440e-4), fma8(n, Float8(repeating: -0.693359375), x))  // x − n·ln2
     var p = fma8(r, Float8(repeating: 1.9875691500e-4), Float8(repeating: 1.3981999507e-3))
@@ -47,7 +48,8 @@ typealias Float8 = SIMD8<Float>
     return (y * p / q).replacing(with: x, where: tiny)
 }
 
-/// x limited to [low, high] lane by lane (compare and blend; the standard library's `clamped` on SIMD is a scalar loop).
+/// x limited to [low, high] lane by lane (compare and blend; the standard library's `clamped` on SIMD is a scalar
+/// loop).
 @inline(__always) func clamp8(_ x: Float8, _ low: Float, _ high: Float) -> Float8 {
     x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
 }

@@ -1,6 +1,7 @@
 /// What a head computes from the last LSTM layer's final hidden state h (B,H).
 public enum HeadKind: Sendable, Codable, Equatable {
-    /// out (B,A) = h · weightᵀ + bias; tensors `name.weight` (A,H), `name.bias` (A). Q-values, policy logits, a value (A = 1).
+    /// out (B,A) = h · weightᵀ + bias; tensors `name.weight` (A,H), `name.bias` (A). Q-values, policy logits, a value
+    /// (A = 1).
     case linear(outputs: Int)
     /// Dueling Q-head: Q (B,A) = V (B,1) + Adv (B,A) − mean_a Adv; tensors `name.value.{weight,bias}` (1,H),(1) and
     /// `name.advantage.{weight,bias}` (A,H),(A).

@@ -74,7 +74,8 @@ public struct LSTM: Sendable {
             let stacked = layer.stacked
             let packed = cache.packed.reserve(packedPanelsCount(k: stacked ? X : max(I, H), n: G))
             if stacked {
-                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed, panelRows: X)  // weight_ihᵀ (I,4H)
+                // weight_ihᵀ (I,4H)
+                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed, panelRows: X)
                 packPanels(
                     p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed + I * panelWidth, panelRows: X
                 )
@@ -126,7 +127,8 @@ public struct LSTM: Sendable {
 
     /// Backpropagation through time, mirroring `forward`. Inputs: dOutput (B,T,H), the gradient w.r.t. the top layer's
     /// hidden sequence, and dhN, dcN (L,B,H), gradients w.r.t. the final states (each nil = zero). Per layer, from the
-    /// top down and from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get none):
+    /// top down and from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get
+    /// none):
     ///   dh = dOutput[:,t] + (dh_{t+1} path); dc = dc_{t+1}·f_{t+1} + dh ⊙ o ⊙ (1 − tanh²c_t)
     ///   dGates (B,4H) = (dc⊙g⊙i(1−i), dc⊙c_{t−1}⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh(c_t)⊙o(1−o))
     ///   [dx[:,t], dh_{t−1}] (B,I_k+H) = dGates (B,4H) · [weight_ih, weight_hh] (4H,I_k+H)
@@ -134,7 +136,8 @@ public struct LSTM: Sendable {
     /// (`Layer.stacked`) compute only dh_{t−1} per step and dx for all kept steps in one product after the loop.
     /// dGates overwrite the cached gates; after the loop one product over all kept rows (T'·B of them;
     /// `weightGradients`, split by gate columns across threads) gives
-    ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);  dBias (4H) = Σ_rows dGates
+    ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);
+    ///   dBias (4H) = Σ_rows dGates
     /// which are added into g.
     /// dInput (B,T,I) += layer 0's dx when given (layers above pass theirs down). dh0, dc0 (L,B,H) are WRITTEN with the
     /// initial-state gradients (zero when truncated, since no gradient reaches the first step). Backward consumes the
@@ -177,7 +180,8 @@ public struct LSTM: Sendable {
                     reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H)
                 }
                 for b in rows {
-                    let dhLast = dxh + (T * B + b) * X + I, dcLast = dc + b * H  // ∂/∂h_{T−1}, c_{T−1} from beyond the window
+                    // ∂/∂h_{T−1}, c_{T−1} from beyond the window
+                    let dhLast = dxh + (T * B + b) * X + I, dcLast = dc + b * H
                     if let dhN {
                         dhLast.update(from: dhN + (k * B + b) * H, count: H)
                     } else {
@@ -217,7 +221,8 @@ public struct LSTM: Sendable {
             let dG = UnsafePointer(gates + from * G)  // (T'B,4H)
             if !stacked && (k > 0 || dInput != nil) {  // dx (T'B,I) = dGates · weight_ih
                 let packedIH = cache.packed.reserve(packedPanelsCount(k: G, n: I))
-                packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packedIH)  // weight_ih (4H,I)
+                // weight_ih (4H,I)
+                packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packedIH)
                 splitPackedGemm(
                     m: kept, n: I, k: G, a: dG, lda: G, packed: packedIH, c: dxh + from * X, ldc: X,
                     accumulate: false)

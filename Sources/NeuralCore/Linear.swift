@@ -1,4 +1,5 @@
-/// A fully connected layer in PyTorch layout: `weight` (O,I), `bias` (O). Holds only slots into the network's flat buffers.
+/// A fully connected layer in PyTorch layout: `weight` (O,I), `bias` (O). Holds only slots into the network's flat
+/// buffers.
 public struct Linear: Sendable {
     public let inFeatures: Int
     public let outFeatures: Int

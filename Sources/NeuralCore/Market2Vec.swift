@@ -1,5 +1,5 @@
-/// The Market2Vec embedding: every bar's features (all assets) → a dense vector, the same Linear + activation at each bar.
-/// All B·T bars go through one gemm. Tensors `prefix.weight` (E,F), `prefix.bias` (E).
+/// The Market2Vec embedding: every bar's features (all assets) → a dense vector, the same Linear + activation at each
+/// bar. All B·T bars go through one gemm. Tensors `prefix.weight` (E,F), `prefix.bias` (E).
 public struct Market2Vec: Sendable {
     public let linear: Linear
     public let activation: Activation

@@ -187,8 +187,8 @@ private func kernel(
     }
 }
 
-/// Runs `body` on a (rows,16) stack tile (rows ≤ 6) holding c's first `width` columns of `rows` rows (zero elsewhere, and zero
-/// throughout unless `accumulate`), then copies those columns back: the last, partial panel of a product.
+/// Runs `body` on a (rows,16) stack tile (rows ≤ 6) holding c's first `width` columns of `rows` rows (zero elsewhere,
+/// and zero throughout unless `accumulate`), then copies those columns back: the last, partial panel of a product.
 @inline(__always)
 private func withTailTile(
     rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,

@@ -30,7 +30,9 @@ public enum SafeTensors {
         for t in tensors {
             let end = offset + 4 * t.values.count
             entries.append(
-                "\(jsonString(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+                "\(jsonString(t.name)):{\"dtype\":\"F32\","
+                    + "\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+                    + "\"data_offsets\":[\(offset),\(end)]}"
             )
             offset = end
         }

@@ -7,7 +7,8 @@
 /// first T outputs, then ReLU. Tensors `prefix.{k}.weight` (H,I_k,K) and `prefix.{k}.bias` (H), as an `nn.ModuleList`
 /// called `prefix` names them (I_0 = I, I_k = H above).
 ///
-/// Each layer runs as one gemm over an im2col matrix: cols (B·T, I_k·K) with cols[(b,t), i·K + j] = x[b, t − (K−1−j)·d, i].
+/// Each layer runs as one gemm over an im2col matrix: cols (B·T, I_k·K) with cols[(b,t), i·K + j] = x[b, t − (K−1−j)·d,
+/// i].
 public struct TemporalConvolution: Sendable {
     public struct Layer: Sendable {
         public let inputSize: Int

@@ -79,7 +79,8 @@ final class WorkerPool: @unchecked Sendable {
             body(0)
             for s in 1..<shares where claim(s, generation: generation) { body(s) }  // the shares no worker has started
             waitForWorkers()
-            job = nil  // no worker holds the closure once its share is done (`runJob`), as withoutActuallyEscaping requires
+            // no worker holds the closure once its share is done (`runJob`), as withoutActuallyEscaping requires
+            job = nil
         }
     }
 

@@ -45,14 +45,16 @@ extension RunStore {
         case .episodes:
             return """
                 SELECT id, runId, split, "index", firstTimestamp, \(isoDateSQL("firstTimestamp")) AS firstDate,
-                       lastTimestamp, \(isoDateSQL("lastTimestamp")) AS lastDate, steps, totalReward, finalEquity, costs,
+                       lastTimestamp, \(isoDateSQL("lastTimestamp")) AS lastDate, steps, totalReward, finalEquity, \
+                costs,
                        globalStep, actionsHash
                 FROM episode WHERE runId = ? ORDER BY id
                 """
         case .steps:
             return """
                 SELECT s.episodeId, e.split, e."index" AS episodeIndex, s.barIndex, s.timestamp,
-                       \(isoDateSQL("s.timestamp")) AS date, s.action, s.position, s.positionsJSON, s.fillPrice, s.reward,
+                       \(isoDateSQL("s.timestamp")) AS date, s.action, s.position, s.positionsJSON, s.fillPrice, \
+                s.reward,
                        s.equity, s.cost
                 FROM episode e JOIN step s ON s.episodeId = e.id
                 WHERE e.runId = ? ORDER BY e.id, s.barIndex

@@ -65,8 +65,8 @@ import GRDB
 ///
 /// Indexes (named `{table}_on_{columns}`), one per query the CLI runs:
 /// - `run_on_experiment_status` (experiment, status), `run_on_status` (status)
-/// - `episode_on_runId_split_index` (runId, split, index); `episode_on_runId` (runId), which keeps a run's episodes in id
-///   order for listing and export without a sort
+/// - `episode_on_runId_split_index` (runId, split, index); `episode_on_runId` (runId), which keeps a run's episodes in
+///   id order for listing and export without a sort
 /// - steps by episode: the primary key of `step`
 /// - `trade_on_episodeId_barIndex` (episodeId, barIndex)
 /// - `metric_on_runId_key_globalStep` (runId, key, globalStep)
@@ -104,8 +104,8 @@ public enum RunStoreSchema {
                     "globalStep" INTEGER NOT NULL, "actionsHash" TEXT NOT NULL)
                     """,
                     #"CREATE INDEX "episode_on_runId_split_index" ON "episode"("runId", "split", "index")"#,
-                    // Episodes of a run in id order (SQLite appends the rowid to every index): listing and export need no
-                    // sort.
+                    // Episodes of a run in id order (SQLite appends the rowid to every index): listing and export need
+                    // no sort.
                     #"CREATE INDEX "episode_on_runId" ON "episode"("runId")"#,
                 ]
             ),
@@ -171,7 +171,8 @@ public enum RunStoreSchema {
                     """
                     CREATE VIEW steps_view AS
                     SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
-                           s.barIndex AS bar, s.timestamp, \(dialect.isoDate("s.timestamp")) AS date, s.action, s.position,
+                           s.barIndex AS bar, s.timestamp, \(dialect.isoDate("s.timestamp")) AS date, s.action, \
+                    s.position,
                            s.positionsJSON AS positions, s.fillPrice, s.cost, s.reward, s.equity
                     FROM step s JOIN episode e ON e.id = s.episodeId JOIN run r ON r.id = e.runId
                     """,
@@ -179,7 +180,8 @@ public enum RunStoreSchema {
                     CREATE VIEW episodes_view AS
                     SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
                            e.globalStep AS trainingStep, \(dialect.isoDate("e.firstTimestamp")) AS firstDate,
-                           \(dialect.isoDate("e.lastTimestamp")) AS lastDate, e.steps, e.totalReward, e.finalEquity, e.costs
+                           \(dialect.isoDate("e.lastTimestamp")) AS lastDate, e.steps, e.totalReward, e.finalEquity, \
+                    e.costs
                     FROM episode e JOIN run r ON r.id = e.runId
                     """,
                 ]
@@ -197,8 +199,9 @@ public enum RunStoreSchema {
                     CREATE TABLE "trial" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, \
                     "sweepId" INTEGER NOT NULL REFERENCES "sweep"("id") ON DELETE CASCADE, "index" INTEGER NOT NULL, \
                     "configuration" INTEGER NOT NULL, "window" INTEGER, "seed" INTEGER NOT NULL, \
-                    "assignmentsJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "after" INTEGER, "status" TEXT NOT NULL, \
-                    "runId" INTEGER REFERENCES "run"("id") ON DELETE SET NULL, "message" TEXT, UNIQUE ("sweepId", "index"))
+                    "assignmentsJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "after" INTEGER, "status" TEXT NOT \
+                    NULL, "runId" INTEGER REFERENCES "run"("id") ON DELETE SET NULL, "message" TEXT, UNIQUE \
+                    ("sweepId", "index"))
                     """,
                     #"CREATE INDEX "trial_on_runId" ON "trial"("runId")"#,
                 ]

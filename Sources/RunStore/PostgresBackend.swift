@@ -240,7 +240,8 @@ struct PostgresStoreConnection: StoreConnection {
         binds.append(steps.map(\.equity))
         binds.append(steps.map(\.cost))
         let sql = """
-            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, equity,
+            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, \
+            equity,
                               cost)
             SELECT $1, b, t, NULLIF(a, 'NaN'), NULLIF(p, 'NaN'), j, NULLIF(f, 'NaN'), NULLIF(r, 'NaN'),
                    NULLIF(e, 'NaN'), NULLIF(c, 'NaN')

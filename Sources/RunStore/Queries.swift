@@ -27,7 +27,8 @@ extension RunStore {
             try db.forEachRow(
                 """
                 SELECT runId, value FROM metric m WHERE key = ? AND runId IN (\(marks))
-                AND id = (SELECT id FROM metric WHERE runId = m.runId AND key = m.key ORDER BY globalStep DESC, id DESC LIMIT 1)
+                AND id = (SELECT id FROM metric WHERE runId = m.runId AND key = m.key ORDER BY globalStep DESC, id \
+                DESC LIMIT 1)
                 """, sqlArguments(key) + runIds.map(\.databaseValue)
             ) { row in
                 result[Int64.fromDatabaseValue(row.values[0])!] = Double.fromDatabaseValue(row.values[1]) ?? .nan

@@ -212,8 +212,8 @@ public struct TradeRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     }
 }
 
-/// One scalar, like a TensorBoard scalar (`charts/episodicReturn`, `losses/td`, `charts/sps`): a row of the `metric` table.
-/// A NaN value (a diverged loss) is stored as NULL and read back as NaN.
+/// One scalar, like a TensorBoard scalar (`charts/episodicReturn`, `losses/td`, `charts/sps`): a row of the `metric`
+/// table. A NaN value (a diverged loss) is stored as NULL and read back as NaN.
 public struct MetricRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "metric"

@@ -252,8 +252,8 @@ public final class RunStore: Sendable {
 
     /// Writes an episode with its steps, trades and metrics in ONE transaction and returns the new episode id.
     ///
-    /// The episode's `id`, the steps' and trades' `episodeId` and the metrics' `runId` are ignored and set by the store.
-    /// Steps may be a subset (decimated) of the episode's steps; bar indexes must be unique within the episode.
+    /// The episode's `id`, the steps' and trades' `episodeId` and the metrics' `runId` are ignored and set by the
+    /// store. Steps may be a subset (decimated) of the episode's steps; bar indexes must be unique within the episode.
     /// If anything fails (unknown run, a NaN in a step, a full disk, a lock timeout), nothing of the episode is stored.
     @discardableResult
     public func writeEpisode(
@@ -328,7 +328,8 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// A page of an episode's stored steps by bar index (rows `offset ..< offset + limit`) and the number of stored rows.
+    /// A page of an episode's stored steps by bar index (rows `offset ..< offset + limit`) and the number of stored
+    /// rows.
     public func steps(episodeId: Int64, offset: Int, limit: Int) throws -> (steps: [StepRecord], total: Int) {
         try read("cannot read steps of episode \(episodeId)") { db in
             try requireEpisode(episodeId, db)

@@ -157,7 +157,8 @@ struct SQLiteConnection: StoreConnection {
         guard !steps.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, equity,
+                INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, \
+                equity,
                                   cost)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)

@@ -73,7 +73,8 @@ public struct SweepResults: Codable, Sendable {
         let unfinished = trials.filter { $0.status != .finished }
         guard unfinished.isEmpty else {
             throw RunStateError(
-                "sweep \(name): \(unfinished.count) of \(trials.count) trials have not finished (tradesim sweep status \(name))"
+                "sweep \(name): \(unfinished.count) of \(trials.count) trials have not finished "
+                    + "(tradesim sweep status \(name))"
             )
         }
         // Each configuration's seeds, each seed's windows joined in window order.

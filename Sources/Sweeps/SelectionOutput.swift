@@ -19,7 +19,8 @@ extension SweepResults {
     public var summaryLines: [String] {
         let s = ranking[0]
         var lines = [
-            "validation bars: \(bars), \(firstDate) to \(lastDate); ranked by mean validation \(metric.rawValue) over seeds",
+            "validation bars: \(bars), \(firstDate) to \(lastDate); "
+                + "ranked by mean validation \(metric.rawValue) over seeds",
             "selected: configuration \(s.configuration) (\(s.assignments)), \(metric.rawValue) \(cell(s.metric))",
             "DSR of its seeds: \(cell(dsr.dsr)) with N = \(dsr.trials) trials (\(dsr.sweepTrials) of this sweep, "
                 + "\(dsr.trials - dsr.sweepTrials) other runs in the store on the same years of the same data), "
@@ -36,7 +37,8 @@ extension SweepResults {
                     + (o.meanRankCorrelation.map { String(format: "%.3f", $0) } ?? "n/a")
                     + "; degradation: OOS = " + (o.degradationIntercept.map { String(format: "%.4f", $0) } ?? "n/a")
                     + " + " + (o.degradationSlope.map { String(format: "%.3f", $0) } ?? "n/a") + " × IS (per-bar "
-                    + "Sharpe of the in-sample best); P[OOS Sharpe < 0] = \(String(format: "%.3f", o.probabilityOfLoss))"
+                    + "Sharpe of the in-sample best); P[OOS Sharpe < 0] = "
+                    + "\(String(format: "%.3f", o.probabilityOfLoss))"
             )
         } else if let note = overfittingNote {
             lines.append("PBO: n/a (\(note))")

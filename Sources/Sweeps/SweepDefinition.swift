@@ -89,7 +89,8 @@ public struct SweepDefinition {
                     case "trials":
                         guard let n = rv.int, n > 0 else {
                             throw ConfigError(
-                                "\(file): key 'sweep.random.trials' must be a positive integer, got '\(rv.string ?? "?")'"
+                                "\(file): key 'sweep.random.trials' must be a positive integer, "
+                                    + "got '\(rv.string ?? "?")'"
                             )
                         }
                         randomTrials = n
@@ -209,7 +210,8 @@ public struct SweepDefinition {
             return .choice(list)
         default:
             throw ConfigError(
-                "\(file): key '\(key).\(kind ?? "?")' is not a distribution (one of logUniform, uniform, intUniform, choice)"
+                "\(file): key '\(key).\(kind ?? "?")' is not a distribution (one of logUniform, "
+                    + "uniform, intUniform, choice)"
             )
         }
     }

@@ -24,8 +24,8 @@ public struct SweepStatus {
         }
     }
 
-    /// Trials by status: `pending`, `running` (a live process), `interrupted` (its process is gone: `--resume` continues
-    /// it), `finished`, `failed`.
+    /// Trials by status: `pending`, `running` (a live process), `interrupted` (its process is gone: `--resume`
+    /// continues it), `finished`, `failed`.
     public var counts: [(status: String, count: Int)] {
         let states = zip(trials, runs).map { t, r in
             t.status == .running && r?.status == .interrupted ? "interrupted" : t.status.rawValue

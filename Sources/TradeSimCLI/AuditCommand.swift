@@ -8,7 +8,8 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract:
-            "Leakage checks on an environment's data (or a pretrain file's data and labels, or every window of a walk-forward experiment): one PASS / FAIL / SKIP line per check, non-zero exit on any FAIL."
+            "Leakage checks on an environment's data (or a pretrain file's data and labels, or every window of a "
+            + "walk-forward experiment): one PASS / FAIL / SKIP line per check, non-zero exit on any FAIL."
     )
 
     @Argument(help: "environments/NAME.yaml, or a pretrain experiments/NAME.yaml")

@@ -89,14 +89,16 @@ struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract:
-            "Evaluate runs' saved policies and every baseline on the same bars with the same costs: a table per year and overall.",
+            "Evaluate runs' saved policies and every baseline on the same bars with the same costs: "
+            + "a table per year and overall.",
         discussion: """
             Each run's latest checkpoint plays greedily over the split (or years); runs of one experiment, agent and \
-            configuration (config hash without the seed) are one row, mean ± std over their seeds. Columns: the headline \
-            metrics (empyrical conventions, 252 bars a year), PSR, DSR (N = runs in the store evaluated on the same split, \
-            with the runs compared; V = variance of the compared runs' per-bar Sharpe ratios, plus the other trials' stored \
-            validation/test Sharpe on a split's overall table) and a seeded stationary \
-            block-bootstrap 95% interval of the Sharpe ratio. Costs are the first run's environment's unless --costs is given.
+            configuration (config hash without the seed) are one row, mean ± std over their seeds. Columns: the \
+            headline metrics (empyrical conventions, 252 bars a year), PSR, DSR (N = runs in the store evaluated on \
+            the same split, with the runs compared; V = variance of the compared runs' per-bar Sharpe ratios, plus the \
+            other trials' stored validation/test Sharpe on a split's overall table) and a seeded stationary \
+            block-bootstrap 95% interval of the Sharpe ratio. Costs are the first run's environment's unless --costs \
+            is given.
             """)
 
     @OptionGroup var selection: RunSelection
@@ -104,7 +106,9 @@ struct CompareCommand: ParsableCommand {
         help: ArgumentHelp(
             "Cost levels in bps for a sweep, e.g. 0,5,10,20.",
             discussion:
-                "Each level sets the commission to that many bps of traded notional and the half-spread and slippage to 0 (so the level is the whole one-way cost of a trade); the short-borrow fee stays as configured. Shows where each agent's Sharpe edge over buy-and-hold disappears."
+                "Each level sets the commission to that many bps of traded notional and the half-spread and slippage "
+                + "to 0 (so the level is the whole one-way cost of a trade); the short-borrow fee stays as "
+                + "configured. Shows where each agent's Sharpe edge over buy-and-hold disappears."
         ))
     var costs: String?
     @Option(help: "table, markdown, csv or json.")
@@ -112,8 +116,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Write the output to this file instead of standard output.")
     var out: String?
     @Option(
-        help:
-            "Baselines with the environment's position sizing too: none or env (adds longVolTarget and momentumVolTarget)."
+        help: """
+            Baselines with the environment's position sizing too: \
+            none or env (adds longVolTarget and momentumVolTarget).
+            """
     )
     var sizing: BaselineSizing = .none
     @Option(help: "Seed of the bootstrap Sharpe intervals.")

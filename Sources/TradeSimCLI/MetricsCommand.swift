@@ -7,7 +7,8 @@ struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
         abstract:
-            "Risk and performance metrics (empyrical conventions, PSR, bootstrap Sharpe interval) of a column of per-bar simple returns, as one JSON object."
+            "Risk and performance metrics (empyrical conventions, PSR, bootstrap Sharpe interval) of a column of "
+            + "per-bar simple returns, as one JSON object."
     )
 
     @Argument(help: "A CSV file with a header row.")

@@ -21,8 +21,8 @@ struct TradeSim: ParsableCommand {
         if let missing = missingCPUFeatures() {
             FileHandle.standardError.write(
                 Data(
-                    "error: this CPU lacks \(missing), which tradesim's numeric code is built for (x86-64-v3: Haswell, Zen or later)\n"
-                        .utf8))
+                    ("error: this CPU lacks \(missing), which tradesim's numeric code is built for (x86-64-v3: "
+                        + "Haswell, Zen or later)\n").utf8))
             Foundation.exit(1)
         }
         // One BLAS thread unless the user pins another count: runs are bit-identical only with a fixed count.

@@ -7,7 +7,8 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract:
-            "Train an experiment (one run per seed), log it to the run store, and compare the greedy policy with the baselines on the evaluated splits.",
+            "Train an experiment (one run per seed), log it to the run store, and compare the greedy policy with the "
+            + "baselines on the evaluated splits.",
         discussion: "Either an experiment file, or --env and --agent files.")
 
     @Argument(help: "experiments/NAME.yaml")
@@ -125,7 +126,8 @@ extension TrainCommand {
         }
         if !failed.isEmpty {
             throw CLIError(
-                "\(experiment ?? agent!): seeds \(failed.map(String.init).joined(separator: ", ")) failed (see their messages above)"
+                "\(experiment ?? agent!): seeds \(failed.map(String.init).joined(separator: ", ")) failed "
+                    + "(see their messages above)"
             )
         }
     }

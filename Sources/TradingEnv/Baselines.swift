@@ -50,9 +50,10 @@ public struct BaselineConfig: Codable, Equatable, Sendable {
 
 /// A baseline as a policy: `action(for:)` reads only prices at or before the observation's bar.
 ///
-/// Signals are computed once for the whole series by causal recursions (value at t uses closes ≤ t), so the policy costs
-/// nothing per step; a panel spreads the gross exposure equally: wᵢ = signalᵢ / N. The portfolio baselines hold fixed
-/// weights: budget / N, or the minimum-variance weights fitted on `train` (bars of the TRAIN split, which must be given).
+/// Signals are computed once for the whole series by causal recursions (value at t uses closes ≤ t), so the policy
+/// costs nothing per step; a panel spreads the gross exposure equally: wᵢ = signalᵢ / N. The portfolio baselines hold
+/// fixed weights: budget / N, or the minimum-variance weights fitted on `train` (bars of the TRAIN split, which must be
+/// given).
 public struct BaselinePolicy: Sendable {
     public let kind: Baseline
     let n: Int

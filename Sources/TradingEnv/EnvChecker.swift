@@ -12,7 +12,8 @@ public struct EnvCheckReport: Sendable, Equatable {
 /// Checks the Gymnasium contract and the accounting of a market environment with seeded random actions:
 /// seeded resets give equal observations and equal step sequences; observations are finite, the right shape and never
 /// past their bar; actions sampled from the space are in it; equity = cash + Σ sharesᵢ·closeᵢ after every step; under
-/// the log-return reward Σ rewards = log(final / initial equity); episodes end by `terminated` or `truncated` and reset.
+/// the log-return reward Σ rewards = log(final / initial equity); episodes end by `terminated` or `truncated` and
+/// reset.
 public func checkEnvironment(_ prototype: MarketEnv, seed: UInt64 = 0, episodes: Int = 2, maxSteps: Int = 2_000)
     -> EnvCheckReport
 {

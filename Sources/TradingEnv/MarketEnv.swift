@@ -4,8 +4,9 @@ import RLCore
 
 /// What the agent sees after bar t has closed: the last T rows of features and its own portfolio.
 ///
-/// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window is
-/// rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after `bar`.
+/// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window
+/// is rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after
+/// `bar`.
 public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// The feature matrix and the weights, behind one reference.
     let storage: ObservationStorage
@@ -24,7 +25,8 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// Whether `extras` holds the weights, and the cash weight.
     let observePosition: Bool, observeCash: Bool
 
-    /// (P) what the agent sees of its portfolio: the weights if `observePosition`, then the cash weight if `observeCash`.
+    /// (P) what the agent sees of its portfolio: the weights if `observePosition`, then the cash weight if
+    /// `observeCash`.
     public var extras: [Double] {
         observeCash ? (observePosition ? weights : []) + [cashWeight] : (observePosition ? weights : [])
     }
@@ -115,8 +117,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// (D, N) closes, for marking, baselines and rewards.
     let close: [Double]
     /// (D, 3, N₄) per bar: the assets' fill reference prices (open or close by `fill`), the relative price impact of
-    /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes with
-    /// price 1 and impact 0.
+    /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes
+    /// with price 1 and impact 0.
     let quotes: DoubleBuffer
     /// N₄
     let n4: Int
@@ -177,7 +179,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let first = max(bars.lowerBound, firstObservableBar + config.window - 1)
         guard first < bars.upperBound - 1 else {
             throw EnvironmentError(
-                "window \(config.window) (after \(firstObservableBar) warm-up bars) leaves no step in the split of \(bars.count) bars"
+                "window \(config.window) (after \(firstObservableBar) warm-up bars) leaves no step in the "
+                    + "split of \(bars.count) bars"
             )
         }
         guard config.initialCash > 0, config.initialCash.isFinite else {
@@ -379,8 +382,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         return book.base
     }
 
-    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets the
-    /// current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
+    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets
+    /// the current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
     /// becomes the previous target. (`mutating` only so that the environment is passed by reference, not copied.)
     @inline(__always)
     mutating func setTarget(_ action: TradingAction, book: UnsafeMutablePointer<Double>, n: Int, n4: Int) {

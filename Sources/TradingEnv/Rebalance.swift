@@ -29,7 +29,8 @@ struct RebalanceResult {
 /// Per asset i (exactly as written, lane by lane): desired = targetᵢ·E_ref / refᵢ (toward zero for whole shares);
 /// q = desired − held, no trade when |q| ≤ 1e-12·max(|desired|, |held|); price = ref·(1 ± impact) in the direction of
 /// the trade; commission = rate·|q|·price; fee = commission + |q|·ref·impact; cash −= q·price + commission.
-/// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0 everywhere).
+/// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0
+/// everywhere).
 ///
 /// Shapes: book (6, N₄) as `MarketEnv.book`; quote (3, N₄) of the fill bar: reference price, impact, close.
 @inline(__always)

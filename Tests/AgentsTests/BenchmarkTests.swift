@@ -23,7 +23,8 @@ import Testing
         for _ in 0..<n { net.forward(ws); net.backward(ws) }
         let both = (now() - t) / Double(n)
         print(
-            "bench encoder B\(B) T32: forward \(forward * 1e3) ms, forward+backward \(both * 1e3) ms, \(Double(B) / both) samples/s"
+            "bench encoder B\(B) T32: forward \(forward * 1e3) ms, forward+backward \(both * 1e3) ms, "
+                + "\(Double(B) / both) samples/s"
         )
     }
 }

@@ -17,8 +17,8 @@ import Testing
         let cpu = processCPUSeconds() - cpuBefore
         // CPU time too: on a shared machine the wall-clock rate depends on what else runs.
         print(
-            "RunStore step inserts: \(rows) rows in \(String(format: "%.3f", seconds)) s = \(Int(Double(rows) / seconds)) rows/s"
-                + " (\(Int(Double(rows) / cpu)) rows per CPU second)")
+            "RunStore step inserts: \(rows) rows in \(String(format: "%.3f", seconds)) s = "
+                + "\(Int(Double(rows) / seconds)) rows/s (\(Int(Double(rows) / cpu)) rows per CPU second)")
         #expect(try storedSteps(path) == rows)
     }
 

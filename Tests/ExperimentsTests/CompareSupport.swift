@@ -23,7 +23,8 @@ func syntheticMarket(up: Double, down: Double, commissionBps: Double = 0) throws
             close *= k % 2 == 0 ? up : down
             let volume = 1_000_000 + 10_000 * (k % 7)
             csv +=
-                "\(c.month!)/\(c.day!)/\(c.year!),\(open),\(max(open, close)),\(min(open, close)),\(close),\(close),\(volume)\n"
+                "\(c.month!)/\(c.day!)/\(c.year!),\(open),\(max(open, close)),"
+                + "\(min(open, close)),\(close),\(close),\(volume)\n"
             k += 1
         }
         t += 86_400

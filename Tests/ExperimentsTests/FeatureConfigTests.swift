@@ -69,7 +69,8 @@ import Testing
                 == "e.yaml: key 'data.features.[0].volumeZ.window' must be an integer, got 'abc' (line 3)")
         #expect(
             error("  features: {volumeWindw: 5}\n")
-                == "e.yaml: line 2: unknown key 'data.features.volumeWindw' (known keys: volatilityWindow, volumeWindow)"
+                == "e.yaml: line 2: unknown key 'data.features.volumeWindw' (known keys: "
+                + "volatilityWindow, volumeWindow)"
         )
         #expect(
             error("  features: volumeZ\n") == "e.yaml: line 2: key 'data.features': must be a list of features "
@@ -148,8 +149,8 @@ import Testing
         #expect(
             rank.failsWithOneErrorLine
                 && rank.stderr.contains(
-                    "e.yaml: data: DataConfig: features: crossSectionalRank of 'rsi': not a column of the other features "
-                        + "(logReturn)"),
+                    "e.yaml: data: DataConfig: features: crossSectionalRank of 'rsi': "
+                        + "not a column of the other features (logReturn)"),
             "\(rank.stderr)")
         let macd = try check("  features: [{macd: {pairs: [[24, 8]]}}]\n")
         #expect(
@@ -160,7 +161,8 @@ import Testing
         #expect(
             side.failsWithOneErrorLine
                 && side.stderr.contains(
-                    "data: DataConfig: side series 'CLOSE': features: 'volumeZ' is not available here (use: level, logReturn"
+                    "data: DataConfig: side series 'CLOSE': features: "
+                        + "'volumeZ' is not available here (use: level, logReturn"
                 ),
             "\(side.stderr)")
         let missing = try check("  side:\n    - {file: nowhere.csv, column: CLOSE}\n")

@@ -24,7 +24,8 @@ import Testing
     // several numeric columns, none named return / returns / reward: the error lists them (and never picks episodeId)
     (
         "episodeId,date,equity,note\n1,2020-01-02,100,a\n2,2020-01-03,101,b\n", [],
-        "r.csv:1: no column named return, returns or reward; name one with --column (numeric columns: episodeId, equity)"
+        "r.csv:1: no column named return, returns or reward; "
+            + "name one with --column (numeric columns: episodeId, equity)"
     ),
     ("return\n1e200\n1e200\n1e200\n", [], "r.csv: column 'return': the metrics overflow"),
     ("returns\n0.01\n-1.5\n", [], "r.csv:3: column 'returns': -1.5 is below -1"),

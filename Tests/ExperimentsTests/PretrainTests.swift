@@ -36,7 +36,8 @@ func plantedSignalMarket(window: Int = 4) throws -> String {
             signal = uniform() < 0.5 ? -1 : 1
             let wick = signal > 0 ? 0.004 : 0.0005  // this bar's range shows the next move
             lines.append(
-                "\(formatter.string(from: day)),\(open),\(max(open, close) * (1 + wick)),\(min(open, close) * (1 - wick)),\(close),\(1000 + Int(uniform() * 100))"
+                "\(formatter.string(from: day)),\(open),\(max(open, close) * (1 + wick)),"
+                    + "\(min(open, close) * (1 - wick)),\(close),\(1000 + Int(uniform() * 100))"
             )
         }
         day = day.addingTimeInterval(86_400)
@@ -111,7 +112,8 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         let dir = try plantedSignalMarket()
         let pretrained = try runPretrain(try pretrainFile(dir, steps: 50))
         let store = try RunStore(path: dir + "/runs.sqlite")
-        let source = try loadPretrainedNetwork("pretrain", store: store)  // name prefix: the latest finished pretrain run
+        // name prefix: the latest finished pretrain run
+        let source = try loadPretrainedNetwork("pretrain", store: store)
         for freeze in [true, false] {
             let agent = """
                 algo: a2c
@@ -173,9 +175,10 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         let dir = try plantedSignalMarket()
         try "algo: a2c\nencoder: {embedding: 8, hidden: 8, from: nothing-here}\n".write(
             toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
-        try
-            "environment: env.yaml\nagent: agent.yaml\nsteps: 64\nevaluateOn: []\nstore: \(dir)/runs.sqlite\ncheckpoints: \(dir)/cp\n"
-            .write(toFile: dir + "/e.yaml", atomically: true, encoding: .utf8)
+        let experimentFile =
+            "environment: env.yaml\nagent: agent.yaml\nsteps: 64\nevaluateOn: []\nstore: "
+            + "\(dir)/runs.sqlite\ncheckpoints: \(dir)/cp\n"
+        try experimentFile.write(toFile: dir + "/e.yaml", atomically: true, encoding: .utf8)
         let r = try runCLI(["train", dir + "/e.yaml"])
         #expect(
             r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("encoder.from 'nothing-here'"), "\(r.stderr)"

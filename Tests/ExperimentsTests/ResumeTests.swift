@@ -6,7 +6,8 @@ import Testing
 let tinyAgents = [
     "ppo": "encoder: {embedding: 8, hidden: 8}\n    numEnvs: 2\n    nSteps: 32\n    minibatchSize: 32\n    epochs: 2",
     "dqn":
-        "encoder: {embedding: 8, hidden: 8}\n    learningStarts: 100\n    batchSize: 16\n    bufferSize: 1000\n    targetUpdateInterval: 100",
+        "encoder: {embedding: 8, hidden: 8}\n    learningStarts: 100\n    batchSize: 16\n    bufferSize: 1000\n    "
+        + "targetUpdateInterval: 100",
 ]
 
 /// A tiny experiment that checkpoints every 256 steps, in its own folder (store and checkpoints inside).

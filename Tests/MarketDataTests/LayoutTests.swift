@@ -103,7 +103,8 @@ struct LayoutTests {
         #expect(r.closeOnly)
         #expect(p.assetCount == 20 && p.tickers.first == "AAPL" && p.tickers.last == "XOM")
         #expect(p.barCount == 18)
-        #expect(p.close[0] == 0.264 && p.close[1] == 4.125 && p.close[19] == 4.068)  // row 1990-01-02: AAPL, AMD, …, XOM
+        // row 1990-01-02: AAPL, AMD, …, XOM
+        #expect(p.close[0] == 0.264 && p.close[1] == 4.125 && p.close[19] == 4.068)
         #expect(p.close[20] == 0.266)  // 1990-01-03 AAPL
         let (some, _) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) {
             $0.tickers = ["XOM", "AMD"]
@@ -130,7 +131,8 @@ struct LayoutTests {
         #expect(dropped.tickers == ["AAPL", "IBM", "MSFT"])
         #expect(d.droppedAssets == ["FB", "GOOG"])
         #expect(dropped.barCount == 11)
-        // Adj Close is applied by default: AAPL's 2000-03-01 close 130.31 becomes 4.186662803811, the open scales alike.
+        // Adj Close is applied by default: AAPL's 2000-03-01 close 130.31 becomes 4.186662803811, the open scales
+        // alike.
         #expect(dropped.close[0] == 4.186662803811 && abs(dropped.open[0] - 118.56 * 4.186662803811 / 130.31) < 1e-12)
         let (raw, _) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) { $0.adjustPrices = false }
         #expect(raw.close[0] == 130.31 && raw.open[0] == 118.56 && raw.volume[0] == 9_616_100)
@@ -141,7 +143,8 @@ struct LayoutTests {
         } catch {
             #expect(
                 "\(error)"
-                    == "quandl_wiki_5stocks_2000_2013_bokeh.csv.gz: ticker 'AAPL': 8 bars missing from 2012-05-18 to 2012-05-30 (maxGapFill is 5)"
+                    == "quandl_wiki_5stocks_2000_2013_bokeh.csv.gz: ticker 'AAPL': 8 bars missing from 2012-05-18 to "
+                    + "2012-05-30 (maxGapFill is 5)"
             )
         }
         let (trimmed, t) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) {

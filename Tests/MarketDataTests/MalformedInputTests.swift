@@ -101,7 +101,8 @@ struct MalformedInputTests {
         // A configured layout is enforced from the first row.
         #expect(
             loadError("x.csv", header + good) { $0.dateFormat = .monthDayYear }
-                == "x.csv:2: column 'Date': mixed date formats: '2020-01-02' is YYYY-MM-DD but the config's dateFormat is M/D/YYYY"
+                == "x.csv:2: column 'Date': mixed date formats: "
+                + "'2020-01-02' is YYYY-MM-DD but the config's dateFormat is M/D/YYYY"
         )
     }
 
@@ -114,14 +115,16 @@ struct MalformedInputTests {
             "Date,Open,High,Low,Close,Adj Close\n2020-01-02,10,11,9,10,5\n2020-01-03,1e-320,1e-320,1e-320,1e-320,5\n"
         #expect(
             loadError("x.csv", overflow)
-                == "x.csv:3: column 'Adj Close': 5.0 over close 1e-320 scales the prices out of range (adjustPrices is on)"
+                == "x.csv:3: column 'Adj Close': 5.0 over close 1e-320 scales the prices out of "
+                + "range (adjustPrices is on)"
         )
     }
 
     @Test func ambiguousHeader() {
         #expect(
             loadError("x.csv", "Date,Close,close\n2020-01-02,1,1\n")
-                == "x.csv:1: column 'close': same meaning as column 'Close' (each of date, open, high, low, close, adj close, volume, ticker may appear once)"
+                == "x.csv:1: column 'close': same meaning as column 'Close' (each of date, open, high, low, close, adj "
+                + "close, volume, ticker may appear once)"
         )
         #expect(
             loadError("x.csv", "Date,Ticker\n2020-01-02,A\n")

@@ -97,7 +97,8 @@ struct AlignmentTests {
         let staggered = "Date,X,Y\n2020-01-02,1,\n2020-01-03,1,2\n2020-01-06,1,2\n2020-01-07,,2\n"
         #expect(
             loadError("s.csv", staggered)
-                == "s.csv: no asset covers the whole range 2020-01-02..2020-01-07 (lateAssets: drop); use lateAssets: trim"
+                == "s.csv: no asset covers the whole range 2020-01-02..2020-01-07 (lateAssets: "
+                + "drop); use lateAssets: trim"
         )
         let (p, _) = try load(writeTemp("s.csv", staggered)) { $0.lateAssets = .trim }
         #expect(p.timestamps == [day("2020-01-03"), day("2020-01-06")] && p.observed.allSatisfy { $0 })

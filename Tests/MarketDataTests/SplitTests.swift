@@ -27,7 +27,8 @@ struct SplitTests {
                 == "DataConfig: splits 'train' (2000–2002) and 'validation' (2002–2003) overlap")
         #expect(
             message(SplitConfig(train: [2003, 2004], validation: [2000, 2001], test: []))
-                == "DataConfig: split 'validation' (2000–2001) comes before 'train' (2003–2004); order must be train, validation, test"
+                == "DataConfig: split 'validation' (2000–2001) comes before 'train' (2003–2004); "
+                + "order must be train, validation, test"
         )
         #expect(
             message(SplitConfig(train: [2000, 2002], validation: [2003, 2003], test: [2010, 2011]))

@@ -14,14 +14,16 @@ import Testing
             makeEpisode(runId: run.id!, index: 0), steps: makeSteps(50), trades: makeTrades(3),
             metrics: makeMetrics(globalStep: 1_000))
 
-        // The last of 50 steps has a NaN reward: the episode row, 49 steps, the trades and metrics must all be rolled back.
+        // The last of 50 steps has a NaN reward: the episode row, 49 steps, the trades and metrics must all be rolled
+        // back.
         var steps = makeSteps(50)
         steps[49].reward = .nan
         #expect(
             throws: RunStoreError(
                 path: path,
                 reason:
-                    "cannot write episode train #1 of run \(run.id!): a value is NaN or missing (NOT NULL constraint failed: step.reward)"
+                    "cannot write episode train #1 of run \(run.id!): "
+                    + "a value is NaN or missing (NOT NULL constraint failed: step.reward)"
             )
         ) {
             try store.writeEpisode(

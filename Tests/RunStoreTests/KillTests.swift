@@ -4,8 +4,8 @@ import Testing
 
 @testable import RunStore
 
-/// A writer process killed with SIGKILL at any moment leaves a consistent store: every episode complete, no orphan rows.
-/// Linux only: there the test bundle is an executable that can run one test (the child writer) in a new process.
+/// A writer process killed with SIGKILL at any moment leaves a consistent store: every episode complete, no orphan
+/// rows. Linux only: there the test bundle is an executable that can run one test (the child writer) in a new process.
 @Suite struct KillTests {
     static let childPathVariable = "RUNSTORE_KILL_CHILD_DB"
     static let childRunVariable = "RUNSTORE_KILL_CHILD_RUN"

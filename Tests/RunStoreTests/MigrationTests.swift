@@ -54,7 +54,8 @@ import Testing
                     + #""configJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "codeVersion" TEXT NOT NULL, "#
                     + #""seed" INTEGER NOT NULL, "status" TEXT NOT NULL CHECK (status IN ('running', 'finished', "#
                     + #"'failed', 'interrupted')), "startedAt" DATETIME NOT NULL, "endedAt" DATETIME, "message" TEXT, "#
-                    + #""ownerPid" INTEGER, "ownerHost" TEXT, "heartbeatAt" DATETIME, "policyStep" INTEGER, "ownerJob" TEXT)"#
+                    + #""ownerPid" INTEGER, "ownerHost" TEXT, "heartbeatAt" DATETIME, "policyStep" INTEGER, "#
+                    + #""ownerJob" TEXT)"#
             )
         }
     }

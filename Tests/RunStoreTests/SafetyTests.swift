@@ -18,7 +18,8 @@ import Testing
         let writer = BlockingWriter(store: other) { db in
             try db.execute(
                 """
-                INSERT INTO episode (runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, finalEquity,
+                INSERT INTO episode (runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, \
+                finalEquity,
                                      costs, globalStep, actionsHash)
                 VALUES (?, 'train', 1, 0, 0, 0, 0, 0, 0, 0, '')
                 """, sqlArguments(run.id!))
@@ -51,7 +52,8 @@ import Testing
             throws: RunStoreError(
                 path: path,
                 reason:
-                    "cannot write episode train #0 of run \(run.id!): database is locked by another writer (waited 0.3 s)"
+                    "cannot write episode train #0 of run \(run.id!): "
+                    + "database is locked by another writer (waited 0.3 s)"
             )
         ) {
             try second.writeEpisode(makeEpisode(runId: run.id!), steps: makeSteps(5))
@@ -150,7 +152,8 @@ import Testing
                     path: path,
                     reason: "cannot write episode train #\(index) of run \(run.id!): database or disk is full"))
 
-        // Smaller writes still fail or succeed cleanly; the file reopened without the limit holds exactly the committed episodes.
+        // Smaller writes still fail or succeed cleanly; the file reopened without the limit holds exactly the committed
+        // episodes.
         let reopened = try RunStore(path: path)
         #expect(try reopened.integrityCheck() == "ok")
         #expect(try reopened.episodes(runId: run.id!).map(\.id!) == written)

@@ -79,7 +79,8 @@ func rendered(_ configuration: [(path: String, value: Node)]) -> String {
         ("grids: {}\n", "x.yaml: unknown key 'sweep.grids' (known keys: grid, random)"),
         (
             "grid:\n  agent.learningRate: {normal: [0, 1]}\n",
-            "x.yaml: key 'sweep.grid.agent.learningRate.normal' is not a distribution (one of logUniform, uniform, intUniform, choice)"
+            "x.yaml: key 'sweep.grid.agent.learningRate.normal' is not a distribution (one of logUniform, "
+                + "uniform, intUniform, choice)"
         ),
         (
             "grid:\n  agent.learningRate: {logUniform: [0.1, 0.01]}\nrandom: {trials: 2, seed: 1}\n",

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Arrays of plain values written as (count: Int64, raw little-endian bytes), in a fixed order; `replay.bin` of a DQN
-/// checkpoint. Reading checks every count against the buffer being restored, so a truncated or foreign file is an error.
-/// Writing streams to the file in chunks of at most `chunk` bytes, so saving a full replay buffer never holds a second
-/// copy of it in memory (a long run's peak RSS stays flat across checkpoints).
+/// checkpoint. Reading checks every count against the buffer being restored, so a truncated or foreign file is an
+/// error. Writing streams to the file in chunks of at most `chunk` bytes, so saving a full replay buffer never holds a
+/// second copy of it in memory (a long run's peak RSS stays flat across checkpoints).
 struct BinaryArchive {
     static let magic: [UInt8] = Array("TSREPLAY1".utf8)
     static let chunk = 1 << 18

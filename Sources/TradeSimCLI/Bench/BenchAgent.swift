@@ -12,7 +12,9 @@ struct BenchAgent: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract:
-            "Training throughput (acting, env steps and updates) of one agent, window 32, encoder E32 H64 L1 by default: on the S&P 500 environment (3 actions) or a synthetic panel (--env synthetic --assets N --features K: continuous weights over N assets)."
+            "Training throughput (acting, env steps and updates) of one agent, window 32, encoder E32 H64 L1 by "
+            + "default: on the S&P 500 environment (3 actions) or a synthetic panel (--env synthetic --assets N "
+            + "--features K: continuous weights over N assets)."
     )
 
     @Option(help: "dqn, reinforce, a2c or ppo.")
@@ -20,8 +22,10 @@ struct BenchAgent: ParsableCommand {
     @Option(help: "Environment steps to train (all timed).")
     var steps: Int = 20_000
     @Option(
-        help:
-            "The environment file, or 'synthetic': a panel of --assets random walks, --features per asset, long-only weights."
+        help: """
+            The environment file, or 'synthetic': a panel of --assets random walks, \
+            --features per asset, long-only weights.
+            """
     )
     var env: String = "environments/sp500-daily.yaml"
     @Option(help: "Assets of the synthetic panel (F = assets × features).")

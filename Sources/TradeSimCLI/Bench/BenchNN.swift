@@ -7,7 +7,8 @@ struct BenchNN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn",
         abstract:
-            "Market2Vec + LSTM training and batch-1 inference speed: x (B,T,F) → Linear(F→E)+ReLU → LSTM(E→H, L) → Linear(H→3), MSE, Adam."
+            "Market2Vec + LSTM training and batch-1 inference speed: x (B,T,F) → Linear(F→E)+ReLU → LSTM(E→H, L) → "
+            + "Linear(H→3), MSE, Adam."
     )
 
     @Option(
@@ -15,8 +16,10 @@ struct BenchNN: ParsableCommand {
     )
     var shape: String = "small"
     @Option(
-        help:
-            "Seconds of timed training, in 5 repeats; the figures are the medians of the repeats, as the PyTorch peer reports them."
+        help: """
+            Seconds of timed training, in 5 repeats; the figures are the medians of the repeats, \
+            as the PyTorch peer reports them.
+            """
     )
     var seconds: Double = 5
     @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else 2).")

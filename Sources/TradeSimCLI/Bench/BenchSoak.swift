@@ -10,7 +10,8 @@ struct BenchSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak",
         abstract:
-            "A long DQN training run with every step logged to a run store: peak and current RSS at 10% and at 100% of the run, and the growth between them (a leak shows as growth)."
+            "A long DQN training run with every step logged to a run store: peak and current RSS at 10% and at 100% of "
+            + "the run, and the growth between them (a leak shows as growth)."
     )
 
     @Option(help: "Environment steps of training.")
