@@ -15,7 +15,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tradesim", targets: ["TradeSimCLI"]),
-        .library(name: "TradeSim", targets: ["NeuralCore", "RLCore", "MarketData", "TradingEnv", "Agents", "RunStore", "Experiments"]),
+        .library(
+            name: "TradeSim",
+            targets: ["NeuralCore", "RLCore", "MarketData", "TradingEnv", "Agents", "RunStore", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -37,40 +39,65 @@ let package = Package(
         .target(name: "MarketData", dependencies: ["CZlib"]),
         .target(name: "TradingEnv", dependencies: ["RLCore", "MarketData"], swiftSettings: vectorISA),
         .target(name: "Agents", dependencies: ["RLCore", "NeuralCore"], swiftSettings: vectorISA),
-        .target(name: "RunStore", dependencies: [grdb, .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                                                 .product(name: "PostgresNIO", package: "postgres-nio")]),
-        .target(name: "Experiments",
-                dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", yams,
-                               .product(name: "Crypto", package: "swift-crypto"), .product(name: "Plot", package: "Plot")]),
+        .target(
+            name: "RunStore",
+            dependencies: [
+                grdb, .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
+        .target(
+            name: "Experiments",
+            dependencies: [
+                "RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", yams,
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Plot", package: "Plot"),
+            ]),
         // Seeded random-walk panels and a panel environment at any scale, for the benchmarks and the tests; not in the
         // library product.
         .target(name: "SyntheticMarkets", dependencies: ["RLCore", "MarketData", "TradingEnv"]),
         // The `tradesim bench` workloads; only the CLI links them.
-        .target(name: "Benchmarks",
-                dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", "Experiments",
-                               "Sweeps"]),
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", "Experiments",
+                "Sweeps",
+            ]),
         // Sweeps, walk-forward and selection across trials, on a local pool of processes or a Slurm job array.
         .target(name: "Sweeps", dependencies: ["RLCore", "MarketData", "TradingEnv", "RunStore", "Experiments", yams]),
-        .executableTarget(name: "TradeSimCLI",
-                          dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
-                                         "Experiments", "Sweeps", "SyntheticMarkets", "Benchmarks", yams,
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "TradeSimCLI",
+            dependencies: [
+                "RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
+                "Experiments", "Sweeps", "SyntheticMarkets", "Benchmarks", yams,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Test support shared by test targets (seeded fuzz loops under a watchdog).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "RLCore", "FuzzSupport"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "MarketDataTests", dependencies: ["MarketData", "RLCore", "FuzzSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingEnvTests", dependencies: ["RLCore", "MarketData", "TradingEnv"]),
-        .testTarget(name: "AgentsTests", dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents",
-                                                       "SyntheticMarkets"]),
+        .testTarget(
+            name: "AgentsTests",
+            dependencies: [
+                "RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents",
+                "SyntheticMarkets",
+            ]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", grdb]),
-        .testTarget(name: "ExperimentsTests",
-                    dependencies: ["RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
-                                   "Experiments", "Sweeps", "TradeSimCLI", "FuzzSupport", grdb, yams]),
+        .testTarget(
+            name: "ExperimentsTests",
+            dependencies: [
+                "RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore",
+                "Experiments", "Sweeps", "TradeSimCLI", "FuzzSupport", grdb, yams,
+            ]),
         .testTarget(name: "SweepsTests", dependencies: ["RLCore", "RunStore", "Experiments", "Sweeps", yams]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["TradingEnv", "NeuralCore", "Agents", "RunStore",
-                                                           "SyntheticMarkets", "Benchmarks"]),
+        .testTarget(
+            name: "BenchmarksTests",
+            dependencies: [
+                "TradingEnv", "NeuralCore", "Agents", "RunStore",
+                "SyntheticMarkets", "Benchmarks",
+            ]),
     ]
 )

@@ -53,7 +53,8 @@ for target in targets where target.type != "system" {
         let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
         for line in text.split(separator: "\n") {
             guard let module = importedModule(line), known.contains(String(module)),
-                  !allowed.contains(String(module)) else { continue }
+                !allowed.contains(String(module))
+            else { continue }
             print("error: \(folder)/\(file): \(target.name) imports \(module) without listing it in Package.swift")
             problems += 1
         }

@@ -53,11 +53,16 @@ public struct A2CConfig: PolicyGradientConfig {
 /// A2C with a categorical (K) or Gaussian (A) policy.
 public final class A2CAgent: PolicyGradientAgent<A2CConfig>, Agent {
     /// Per rollout of B × n steps: n-step (GAE) advantages, then one gradient step on the whole rollout.
-    public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
-        trainOnRollouts(env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
-                        gaeLambda: config.gaeLambda, progress: progress) { buffer, _ in
-            vanillaUpdate(buffer, advantages: buffer.advantages, normalize: config.normalizeAdvantage,
-                          chunk: buffer.count)
+    public func train<Env: AgentEnvironment>(
+        env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void
+    ) {
+        trainOnRollouts(
+            env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
+            gaeLambda: config.gaeLambda, progress: progress
+        ) { buffer, _ in
+            vanillaUpdate(
+                buffer, advantages: buffer.advantages, normalize: config.normalizeAdvantage,
+                chunk: buffer.count)
         }
     }
 }

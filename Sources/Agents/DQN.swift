@@ -82,15 +82,20 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         try expect(algo == .dqn, "algo is \(algo.rawValue), expected dqn")
         try expect(batchSize >= 1 && bufferSize >= batchSize, "bufferSize must be ≥ batchSize ≥ 1")
-        try expect(trainFrequency >= 1 && targetUpdateInterval >= 1 && nStep >= 1 && numEnvs >= 1 && logInterval >= 1,
-                   "trainFrequency, targetUpdateInterval, nStep, numEnvs and logInterval must be ≥ 1")
+        try expect(
+            trainFrequency >= 1 && targetUpdateInterval >= 1 && nStep >= 1 && numEnvs >= 1 && logInterval >= 1,
+            "trainFrequency, targetUpdateInterval, nStep, numEnvs and logInterval must be ≥ 1")
         try expect(gamma >= 0 && gamma <= 1 && tau > 0 && tau <= 1, "gamma must be in [0,1] and tau in (0,1]")
-        try expect(epsilonStart >= 0 && epsilonStart <= 1 && epsilonEnd >= 0 && epsilonEnd <= 1 && epsilonSteps >= 0,
-                   "epsilonStart/End must be in [0,1], epsilonSteps ≥ 0")
+        try expect(
+            epsilonStart >= 0 && epsilonStart <= 1 && epsilonEnd >= 0 && epsilonEnd <= 1 && epsilonSteps >= 0,
+            "epsilonStart/End must be in [0,1], epsilonSteps ≥ 0")
         try expect(epsilonSchedule == .linear || epsilonEnd > 0, "an exponential epsilon schedule needs epsilonEnd > 0")
-        try expect(learningRate > 0 && huberDelta > 0 && maxGradNorm >= 0, "learningRate and huberDelta must be > 0, maxGradNorm ≥ 0")
-        try expect(priorityAlpha >= 0 && priorityBetaStart >= 0 && priorityBetaStart <= 1 && priorityEpsilon > 0,
-                   "priorityAlpha ≥ 0, priorityBetaStart in [0,1], priorityEpsilon > 0")
+        try expect(
+            learningRate > 0 && huberDelta > 0 && maxGradNorm >= 0,
+            "learningRate and huberDelta must be > 0, maxGradNorm ≥ 0")
+        try expect(
+            priorityAlpha >= 0 && priorityBetaStart >= 0 && priorityBetaStart <= 1 && priorityEpsilon > 0,
+            "priorityAlpha ≥ 0, priorityBetaStart in [0,1], priorityEpsilon > 0")
     }
 
     /// ε at environment step `step`.
@@ -151,8 +156,9 @@ public final class DQNAgent: Agent {
         target.copyParameters(from: online)
         adam = Adam(parameterCount: online.parameters.count, .init(learningRate: Float(config.learningRate)))
         replay = ReplayBuffer(capacity: config.bufferSize, extrasWidth: spec.extras)
-        prioritized = PrioritizedSampler(capacity: config.prioritizedReplay ? config.bufferSize : 1,
-                                         alpha: config.priorityAlpha, epsilon: config.priorityEpsilon)
+        prioritized = PrioritizedSampler(
+            capacity: config.prioritizedReplay ? config.bufferSize : 1,
+            alpha: config.priorityAlpha, epsilon: config.priorityEpsilon)
         acting = WorkspacePool(online, time: spec.window)
         let B = config.batchSize
         stateWS = online.makeWorkspace(batch: B, time: spec.window)
@@ -182,7 +188,9 @@ public final class DQNAgent: Agent {
     }
 
     public func act<O: WindowObservation>(_ observation: O, deterministic: Bool) -> AgentAction {
-        if !deterministic && Double.random(in: 0..<1, using: &rng) < epsilon { return .index(Int.random(in: 0..<K, using: &rng)) }
+        if !deterministic && Double.random(in: 0..<1, using: &rng) < epsilon {
+            return .index(Int.random(in: 0..<K, using: &rng))
+        }
         return .index(argmax(qValues([observation]).outputs[0].pointer))
     }
 
@@ -213,11 +221,15 @@ public final class DQNAgent: Agent {
 
     // MARK: train
 
-    public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
+    public func train<Env: AgentEnvironment>(
+        env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void
+    ) {
         let B = config.numEnvs, P = spec.extras
         var venv = VectorEnv(Array(repeating: env, count: B))
         var observations = venv.reset(seed: seed)
-        var accumulators = (0..<B).map { _ in NStepAccumulator(n: config.nStep, gamma: Float(config.gamma), extrasWidth: P) }
+        var accumulators = (0..<B).map { _ in
+            NStepAccumulator(n: config.nStep, gamma: Float(config.gamma), extrasWidth: P)
+        }
         var tracker = EpisodeTracker(envs: B)
         var actions = [Int](repeating: 0, count: B)
         var envActions: [Env.Action] = []
@@ -242,10 +254,11 @@ public final class DQNAgent: Agent {
                 let next = venv.finalObservations[b] ?? s.observation
                 for p in 0..<P { nextExtras[p] = Float(next.extras[p]) }
                 let first = replay.cursor
-                let written = accumulators[b].push(bar: observations[b].bar, extras: stateExtras[b * P ..< (b + 1) * P],
-                                                   action: actions[b], reward: Float(s.reward * config.rewardScale),
-                                                   terminated: s.terminated, truncated: s.truncated, nextBar: next.bar,
-                                                   nextExtras: nextExtras[0..<P], into: &replay)
+                let written = accumulators[b].push(
+                    bar: observations[b].bar, extras: stateExtras[b * P..<(b + 1) * P],
+                    action: actions[b], reward: Float(s.reward * config.rewardScale),
+                    terminated: s.terminated, truncated: s.truncated, nextBar: next.bar,
+                    nextExtras: nextExtras[0..<P], into: &replay)
                 if config.prioritizedReplay {
                     for k in 0..<written { prioritized.added((first + k) % replay.capacity) }
                 }
@@ -301,7 +314,8 @@ public final class DQNAgent: Agent {
     func update() -> (Float, Float, Float) {
         let B = config.batchSize
         if config.prioritizedReplay {
-            prioritized.sample(&slots, weights: &weights, stored: replay.count, beta: config.beta(at: stepsDone), using: &rng)
+            prioritized.sample(
+                &slots, weights: &weights, stored: replay.count, beta: config.beta(at: stepsDone), using: &rng)
         } else {
             replay.sampleUniform(&slots, using: &rng)
         }
@@ -310,14 +324,18 @@ public final class DQNAgent: Agent {
         slots.withUnsafeBufferPointer { rows in
             replay.nextBars.withUnsafeBufferPointer { bars in
                 replay.nextExtras.withUnsafeBufferPointer { extras in
-                    fillInput(nextWS, features: replay.features, spec: spec, bars: bars.baseAddress!, extras: extras.baseAddress,
-                              rows: rows.baseAddress!, count: B)
+                    fillInput(
+                        nextWS, features: replay.features, spec: spec, bars: bars.baseAddress!,
+                        extras: extras.baseAddress,
+                        rows: rows.baseAddress!, count: B)
                 }
             }
             replay.bars.withUnsafeBufferPointer { bars in
                 replay.extras.withUnsafeBufferPointer { extras in
-                    fillInput(stateWS, features: replay.features, spec: spec, bars: bars.baseAddress!, extras: extras.baseAddress,
-                              rows: rows.baseAddress!, count: B)
+                    fillInput(
+                        stateWS, features: replay.features, spec: spec, bars: bars.baseAddress!,
+                        extras: extras.baseAddress,
+                        rows: rows.baseAddress!, count: B)
                 }
             }
         }
@@ -347,9 +365,12 @@ public final class DQNAgent: Agent {
             targets.withUnsafeBufferPointer { y in
                 dPredictions.withUnsafeMutableBufferPointer { d in
                     config.loss == .huber
-                        ? huberLoss(prediction: p.baseAddress!, target: y.baseAddress!, count: B, delta: Float(config.huberDelta),
-                                    dPrediction: d.baseAddress!)
-                        : mseLoss(prediction: p.baseAddress!, target: y.baseAddress!, count: B, dPrediction: d.baseAddress!)
+                        ? huberLoss(
+                            prediction: p.baseAddress!, target: y.baseAddress!, count: B,
+                            delta: Float(config.huberDelta),
+                            dPrediction: d.baseAddress!)
+                        : mseLoss(
+                            prediction: p.baseAddress!, target: y.baseAddress!, count: B, dPrediction: d.baseAddress!)
                 }
             }
         }
@@ -377,26 +398,35 @@ public final class DQNAgent: Agent {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try online.save(to: directory.appendingPathComponent(Checkpoint.network), optimizer: adam)
         try target.save(to: directory.appendingPathComponent(Self.targetFile))
-        let replayURL = directory.appendingPathComponent(Self.replayFile), partial = replayURL.appendingPathExtension("partial")
+        let replayURL = directory.appendingPathComponent(Self.replayFile),
+            partial = replayURL.appendingPathExtension("partial")
         var archive = try BinaryArchive(writingTo: partial)
         try replay.archive(into: &archive)
         if config.prioritizedReplay { try prioritized.archive(into: &archive) }
         try archive.finish()
-        guard rename(partial.path, replayURL.path) == 0 else { throw CheckpointError("\(replayURL.path): cannot write the replay buffer") }
-        try Checkpoint.write(CheckpointState(algorithm: .dqn, config: config, spec: spec, rng: rng, stepsDone: stepsDone,
-                                             updatesDone: updatesDone,
-                                             extra: ["counters": [Double(stepsSinceUpdate), Double(stepsSinceTargetSync)]]),
-                             to: directory)
+        guard rename(partial.path, replayURL.path) == 0 else {
+            throw CheckpointError("\(replayURL.path): cannot write the replay buffer")
+        }
+        try Checkpoint.write(
+            CheckpointState(
+                algorithm: .dqn, config: config, spec: spec, rng: rng, stepsDone: stepsDone,
+                updatesDone: updatesDone,
+                extra: ["counters": [Double(stepsSinceUpdate), Double(stepsSinceTargetSync)]]),
+            to: directory)
     }
 
     public func load(from directory: URL) throws {
         let state = try Checkpoint.read(DQNConfig.self, from: directory, algorithm: .dqn, config: config, spec: spec)
-        guard let counters = state.extra["counters"], counters.count == 2 else { throw CheckpointError("agent.json lacks DQN counters") }
+        guard let counters = state.extra["counters"], counters.count == 2 else {
+            throw CheckpointError("agent.json lacks DQN counters")
+        }
         try online.load(from: directory.appendingPathComponent(Checkpoint.network), optimizer: &adam)
         try target.load(from: directory.appendingPathComponent(Self.targetFile))
         let replayURL = directory.appendingPathComponent(Self.replayFile)
         let bytes: Data
-        do { bytes = try Data(contentsOf: replayURL) } catch { throw CheckpointError("\(replayURL.path): cannot read the replay buffer") }
+        do { bytes = try Data(contentsOf: replayURL) } catch {
+            throw CheckpointError("\(replayURL.path): cannot read the replay buffer")
+        }
         var archive = try BinaryArchive(reading: bytes, file: replayURL.path)
         try replay.restore(from: &archive, file: replayURL.path)
         if config.prioritizedReplay { try prioritized.restore(from: &archive, file: replayURL.path) }

@@ -42,8 +42,9 @@ public final class EnsembleAgent: Agent {
                 throw EnsembleError("ensemble member \(i) is made for \(member.spec), member 0 for \(first.spec)")
             }
             guard member.scoreKind == first.scoreKind else {
-                throw EnsembleError("ensemble member \(i) (\(member.algorithm.rawValue)) acts on \(member.scoreKind), "
-                                    + "member 0 (\(first.algorithm.rawValue)) on \(first.scoreKind)")
+                throw EnsembleError(
+                    "ensemble member \(i) (\(member.algorithm.rawValue)) acts on \(member.scoreKind), "
+                        + "member 0 (\(first.algorithm.rawValue)) on \(first.scoreKind)")
             }
         }
         self.members = members
@@ -76,8 +77,10 @@ public final class EnsembleAgent: Agent {
         return scoreKind.greedyAction(actionScores(observation))
     }
 
-    public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64,
-                                             progress: (TrainingEvent<Env.Info>) -> Void) {
+    public func train<Env: AgentEnvironment>(
+        env: Env, steps: Int, seed: UInt64,
+        progress: (TrainingEvent<Env.Info>) -> Void
+    ) {
         fatalError("an ensemble is not trained: train its members")
     }
 

@@ -57,9 +57,12 @@ public struct PPOConfig: PolicyGradientConfig {
     /// Checks the discriminator and ranges; throws one line naming the field.
     public func validate() throws {
         try expect(algo == .ppo, "algo is \(algo.rawValue), expected ppo")
-        try expect(numEnvs >= 1 && nSteps >= 1 && epochs >= 1 && minibatchSize >= 1, "numEnvs, nSteps, epochs and minibatchSize must be ≥ 1")
-        try expect(learningRate > 0 && clipRange > 0 && clipRangeValue >= 0 && targetKL >= 0 && maxGradNorm >= 0,
-                   "learningRate and clipRange must be > 0; clipRangeValue, targetKL, maxGradNorm ≥ 0")
+        try expect(
+            numEnvs >= 1 && nSteps >= 1 && epochs >= 1 && minibatchSize >= 1,
+            "numEnvs, nSteps, epochs and minibatchSize must be ≥ 1")
+        try expect(
+            learningRate > 0 && clipRange > 0 && clipRangeValue >= 0 && targetKL >= 0 && maxGradNorm >= 0,
+            "learningRate and clipRange must be > 0; clipRangeValue, targetKL, maxGradNorm ≥ 0")
         try expect(gamma >= 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1, "gamma and gaeLambda must be in [0,1]")
     }
 }
@@ -70,9 +73,13 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
     var order: [Int] = []
 
     /// Per rollout of B × S steps: GAE(λ) advantages, then `update` with the learning rate of this point of the call.
-    public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
-        trainOnRollouts(env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
-                        gaeLambda: config.gaeLambda, progress: progress) { buffer, before in
+    public func train<Env: AgentEnvironment>(
+        env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void
+    ) {
+        trainOnRollouts(
+            env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
+            gaeLambda: config.gaeLambda, progress: progress
+        ) { buffer, before in
             let fraction = Double(before) / Double(max(steps, 1))
             let lr = config.annealLearningRate ? config.learningRate * max(1 - fraction, 0) : config.learningRate
             var metrics = update(buffer, learningRate: lr)
@@ -88,7 +95,8 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
         let N = buffer.count, M = min(config.minibatchSize, N), W = core.actionWidth
         let eps = Float(config.clipRange), epsV = Float(config.clipRangeValue)
         let cv = Float(config.valueCoefficient), ce = Float(config.entropyCoefficient)
-        // Start every update from the identity so the minibatches depend only on the RNG (a restored agent replays them).
+        // Start every update from the identity so the minibatches depend only on the RNG (a restored agent replays
+        // them).
         if order.count != N { order = Array(0..<N) }
         for i in 0..<N { order[i] = i }
         var policySum = 0.0, valueSum = 0.0, entropySum = 0.0, klSum = 0.0, clipSum = 0.0, rows = 0, minibatches = 0
@@ -97,7 +105,7 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
             shuffle(&order, using: &rng)
             var begin = 0
             while begin < N {
-                let batch = order[begin ..< min(begin + M, N)]
+                let batch = order[begin..<min(begin + M, N)]
                 begin += M
                 let m = Float(batch.count)
                 core.zeroGradients()
@@ -149,8 +157,10 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
             }
         }
         let r = Double(max(rows, 1))
-        return ["losses/policy": policySum / r, "losses/value": valueSum / r, "losses/entropy": entropySum / r,
-                "losses/approx_kl": klSum / Double(max(minibatches, 1)), "losses/clipfrac": clipSum / r,
-                "losses/explained_variance": explainedVariance(buffer), "charts/early_stop": stopped ? 1 : 0]
+        return [
+            "losses/policy": policySum / r, "losses/value": valueSum / r, "losses/entropy": entropySum / r,
+            "losses/approx_kl": klSum / Double(max(minibatches, 1)), "losses/clipfrac": clipSum / r,
+            "losses/explained_variance": explainedVariance(buffer), "charts/early_stop": stopped ? 1 : 0,
+        ]
     }
 }

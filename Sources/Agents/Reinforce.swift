@@ -54,7 +54,9 @@ public struct ReinforceConfig: PolicyGradientConfig {
 public final class ReinforceAgent: PolicyGradientAgent<ReinforceConfig>, Agent {
     /// Collects `episodesPerUpdate` episodes per update; when the step budget ends inside an episode, the partial
     /// episode is used too, bootstrapped from V of its current observation.
-    public func train<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void) {
+    public func train<Env: AgentEnvironment>(
+        env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void
+    ) {
         var venv = VectorEnv([env])
         var observations = venv.reset(seed: seed)
         var buffer = RolloutBuffer(envs: 1, extrasWidth: spec.extras, actionWidth: core.actionWidth, reserve: 1_024)
@@ -64,9 +66,10 @@ public final class ReinforceAgent: PolicyGradientAgent<ReinforceConfig>, Agent {
             buffer.clear()
             var episodes = 0
             while episodes < config.episodesPerUpdate && stepsDone < stop {
-                episodes += core.collect(&venv, observations: &observations, into: &buffer, steps: 1,
-                                         rewardScale: config.rewardScale, rng: &rng, tracker: &tracker,
-                                         globalStep: &stepsDone, profile: &profile, progress: progress)
+                episodes += core.collect(
+                    &venv, observations: &observations, into: &buffer, steps: 1,
+                    rewardScale: config.rewardScale, rng: &rng, tracker: &tracker,
+                    globalStep: &stepsDone, profile: &profile, progress: progress)
             }
             let t0 = now()
             var metrics = update(&buffer, lastValues: core.values(observations))
@@ -79,9 +82,10 @@ public final class ReinforceAgent: PolicyGradientAgent<ReinforceConfig>, Agent {
     /// One gradient step over all stored steps, in chunks of `minibatchSize` accumulated into one gradient.
     func update(_ buffer: inout RolloutBuffer, lastValues: [Float]) -> [String: Double] {
         buffer.computeAdvantages(lastValues: lastValues, gamma: Float(config.gamma), lambda: 1)
-        let advantages = config.baseline ? buffer.advantages : buffer.returns   // G − V, or G
-        var metrics = vanillaUpdate(buffer, advantages: advantages, normalize: config.normalizeAdvantage,
-                                    chunk: config.minibatchSize)
+        let advantages = config.baseline ? buffer.advantages : buffer.returns  // G − V, or G
+        var metrics = vanillaUpdate(
+            buffer, advantages: advantages, normalize: config.normalizeAdvantage,
+            chunk: config.minibatchSize)
         metrics["charts/rollout_steps"] = Double(buffer.count)
         return metrics
     }

@@ -26,7 +26,9 @@ public struct AgentBenchResult: Codable, Sendable {
 ///   (`benchmarks/peers/dqn_lstm_torch.py`, CleanRL's `dqn.py` with the Market2Vec + LSTM Q-network);
 /// - ppo: 8 envs × 128 steps, 4 epochs, minibatch 256 (sb3-contrib RecurrentPPO's workload);
 /// - a2c: 8 envs × 16 steps; reinforce: 4 whole episodes per update.
-public func benchmarkConfig(_ algo: Algorithm, encoder: EncoderConfig = EncoderConfig(embedding: 32, hidden: 64, layers: 1)) -> AgentConfig {
+public func benchmarkConfig(
+    _ algo: Algorithm, encoder: EncoderConfig = EncoderConfig(embedding: 32, hidden: 64, layers: 1)
+) -> AgentConfig {
     switch algo {
     case .dqn:
         var c = DQNConfig()
@@ -52,8 +54,10 @@ public func benchmarkConfig(_ algo: Algorithm, encoder: EncoderConfig = EncoderC
 
 /// Trains a fresh agent of `algo` (`benchmarkConfig`) on `env` for `steps` env steps and times it; the clock covers
 /// the whole `train` call (acting, env steps, updates).
-public func benchmarkAgent<Env: AgentEnvironment>(algo: Algorithm, env: Env, steps: Int, seed: UInt64 = 0,
-                                                  config: AgentConfig? = nil) -> AgentBenchResult {
+public func benchmarkAgent<Env: AgentEnvironment>(
+    algo: Algorithm, env: Env, steps: Int, seed: UInt64 = 0,
+    config: AgentConfig? = nil
+) -> AgentBenchResult {
     let agent = makeAgent(config ?? benchmarkConfig(algo), spec: AgentSpec(of: env), seed: seed)
     var episodes = 0
     let start = now()
@@ -62,8 +66,9 @@ public func benchmarkAgent<Env: AgentEnvironment>(algo: Algorithm, env: Env, ste
     }
     let seconds = now() - start
     let p = agent.profile
-    return AgentBenchResult(algo: algo, envSteps: agent.stepsDone, updates: agent.updatesDone, seconds: seconds,
-                            envStepsPerSecond: Double(agent.stepsDone) / seconds,
-                            updatesPerSecond: Double(agent.updatesDone) / seconds,
-                            actSeconds: p.act, envSeconds: p.env, updateSeconds: p.update)
+    return AgentBenchResult(
+        algo: algo, envSteps: agent.stepsDone, updates: agent.updatesDone, seconds: seconds,
+        envStepsPerSecond: Double(agent.stepsDone) / seconds,
+        updatesPerSecond: Double(agent.updatesDone) / seconds,
+        actSeconds: p.act, envSeconds: p.env, updateSeconds: p.update)
 }

@@ -24,8 +24,10 @@ public struct EnvBenchResult: Codable, Sendable {
 ///   - panel: the bars to replay (N assets × D).
 ///   - envs: B > 0 steps B copies through `VectorEnv` (what RL training does), `steps` / B times; 0 steps one
 ///     environment on its own.
-public func benchmarkEnv(panel: Panel, window: Int, steps: Int, envs B: Int = 0,
-                         seed: UInt64 = 0) throws -> EnvBenchResult {
+public func benchmarkEnv(
+    panel: Panel, window: Int, steps: Int, envs B: Int = 0,
+    seed: UInt64 = 0
+) throws -> EnvBenchResult {
     let n = panel.assetCount, d = panel.barCount
     var features = [Float](repeating: 0, count: d * 2 * n)
     for t in 0..<d {
@@ -44,19 +46,23 @@ public func benchmarkEnv(panel: Panel, window: Int, steps: Int, envs B: Int = 0,
     let actions: [TradingAction] = (0..<pool).map { _ in env.actionSpace.sample(using: &rng) }
 
     let start = DispatchTime.now().uptimeNanoseconds
-    let (taken, episodes, checksum) = B > 0
+    let (taken, episodes, checksum) =
+        B > 0
         ? stepVector(env, copies: B, steps: steps, actions: actions, seed: seed)
         : stepOne(env, steps: steps, actions: actions, seed: seed)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     precondition(checksum.isFinite, "benchmark rewards must stay finite")
-    return EnvBenchResult(assets: n, window: window, envs: B, steps: taken, episodes: episodes, seconds: seconds,
-                          stepsPerSecond: Double(taken) / seconds)
+    return EnvBenchResult(
+        assets: n, window: window, envs: B, steps: taken, episodes: episodes, seconds: seconds,
+        stepsPerSecond: Double(taken) / seconds)
 }
 
 /// `steps` steps of one environment with actions from `actions` (a power-of-two count) in turn; returns the steps
 /// taken, the episodes begun and the sum of the rewards.
-func stepOne(_ env: MarketEnv, steps: Int, actions: [TradingAction],
-             seed: UInt64) -> (steps: Int, episodes: Int, checksum: Double) {
+func stepOne(
+    _ env: MarketEnv, steps: Int, actions: [TradingAction],
+    seed: UInt64
+) -> (steps: Int, episodes: Int, checksum: Double) {
     var env = env, episodes = 1, checksum = 0.0
     _ = env.reset(seed: seed)
     for k in 0..<steps {
@@ -72,8 +78,10 @@ func stepOne(_ env: MarketEnv, steps: Int, actions: [TradingAction],
 
 /// `steps` / B steps of B copies of `env` through `VectorEnv`'s window columns, each taking the next B actions of
 /// `actions`.
-func stepVector(_ env: MarketEnv, copies B: Int, steps: Int, actions: [TradingAction],
-                seed: UInt64) -> (steps: Int, episodes: Int, checksum: Double) {
+func stepVector(
+    _ env: MarketEnv, copies B: Int, steps: Int, actions: [TradingAction],
+    seed: UInt64
+) -> (steps: Int, episodes: Int, checksum: Double) {
     var venv = VectorEnv(Array(repeating: env, count: B))
     venv.resetWindows(seed: seed)
     var batch = [TradingAction](repeating: .hold, count: B)

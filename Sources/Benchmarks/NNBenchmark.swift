@@ -12,9 +12,12 @@ public struct NNBenchShape: Codable, Sendable, Equatable {
         self.layers = layers; self.time = time; self.batch = batch
     }
 
-    public static let small = NNBenchShape(name: "small", features: 20, embedding: 32, hidden: 64, layers: 1, time: 32, batch: 64)
-    public static let medium = NNBenchShape(name: "medium", features: 400, embedding: 128, hidden: 128, layers: 2, time: 64, batch: 64)
-    public static let paper = NNBenchShape(name: "paper", features: 4000, embedding: 300, hidden: 300, layers: 2, time: 64, batch: 32)
+    public static let small = NNBenchShape(
+        name: "small", features: 20, embedding: 32, hidden: 64, layers: 1, time: 32, batch: 64)
+    public static let medium = NNBenchShape(
+        name: "medium", features: 400, embedding: 128, hidden: 128, layers: 2, time: 64, batch: 64)
+    public static let paper = NNBenchShape(
+        name: "paper", features: 4000, embedding: 300, hidden: 300, layers: 2, time: 64, batch: 32)
     public static let all = [small, medium, paper]
     public static func named(_ name: String) -> NNBenchShape? { all.first { $0.name == name } }
 
@@ -27,7 +30,9 @@ public struct NNBenchShape: Codable, Sendable, Equatable {
     ///          + Σ_k 2 · 2·B·T·4H·(I_k + H)   (dW_ih, dW_hh; and dx, dh_{t−1})
     ///          + 2 · 2·B·H·A                   (dW and dh of the head)
     public var trainingFlops: Double {
-        let (B, T, F, E, H, A) = (Double(batch), Double(time), Double(features), Double(embedding), Double(hidden), Double(Self.outputs))
+        let (B, T, F, E, H, A) = (
+            Double(batch), Double(time), Double(features), Double(embedding), Double(hidden), Double(Self.outputs)
+        )
         var lstm = 0.0
         for k in 0..<layers { lstm += 2 * B * T * 4 * H * ((k == 0 ? E : H) + H) }
         let embed = 2 * B * T * F * E, head = 2 * B * H * A
@@ -64,9 +69,11 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 /// Pin the BLAS threads first (`setBLASThreads(2)` or OPENBLAS_NUM_THREADS=2) for figures comparable with the peers.
 public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchResult {
     var rng = BenchGenerator(state: 0x5EED)
-    let net = EncoderNetwork(.init(features: shape.features, embedding: shape.embedding, hidden: shape.hidden,
-                                   layers: shape.layers, embeddingActivation: .relu,
-                                   heads: [HeadSpec("head", .linear(outputs: NNBenchShape.outputs))]), using: &rng)
+    let net = EncoderNetwork(
+        .init(
+            features: shape.features, embedding: shape.embedding, hidden: shape.hidden,
+            layers: shape.layers, embeddingActivation: .relu,
+            heads: [HeadSpec("head", .linear(outputs: NNBenchShape.outputs))]), using: &rng)
     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-3))
     let ws = net.makeWorkspace(batch: shape.batch, time: shape.time)
     for i in 0..<ws.input.count { ws.input[i] = Float.random(in: -1...1, using: &rng) }
@@ -74,7 +81,8 @@ public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchRe
 
     func trainStep() {
         net.forward(ws)
-        _ = mseLoss(prediction: ws.outputs[0].pointer, target: target, count: target.count, dPrediction: ws.dOutputs[0].pointer)
+        _ = mseLoss(
+            prediction: ws.outputs[0].pointer, target: target, count: target.count, dPrediction: ws.dOutputs[0].pointer)
         net.zeroGradients()
         net.backward(ws)
         adam.update(&net.parameters, gradients: net.gradients)
@@ -101,11 +109,12 @@ public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchRe
     for i in 0..<act.input.count { act.input[i] = Float.random(in: -1...1, using: &rng) }
     net.forward(act); net.forward(act)
     let callsPerSecond = median(rates(total: max(0.5, seconds / 4), minimum: 10) { net.forward(act) })
-    return NNBenchResult(shape: shape, samplesPerSecond: stepsPerSecond * Double(shape.batch),
-                         gflops: shape.trainingFlops * stepsPerSecond / 1e9,
-                         inferenceMsBatch1: 1e3 / callsPerSecond,
-                         samplesPerSecondRepeats: stepRates.map { $0 * Double(shape.batch) }, blasThreads: blasThreads(),
-                         sgemmGflops: sgemmCalibration())
+    return NNBenchResult(
+        shape: shape, samplesPerSecond: stepsPerSecond * Double(shape.batch),
+        gflops: shape.trainingFlops * stepsPerSecond / 1e9,
+        inferenceMsBatch1: 1e3 / callsPerSecond,
+        samplesPerSecondRepeats: stepRates.map { $0 * Double(shape.batch) }, blasThreads: blasThreads(),
+        sgemmGflops: sgemmCalibration())
 }
 
 /// GFLOP/s of repeated (1024,1024)·(1024,1024) sgemms over about half a second.

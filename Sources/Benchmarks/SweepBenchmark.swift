@@ -31,9 +31,10 @@ public struct SweepBenchmark: Encodable {
 /// evaluation and one checkpoint at the end, twice in new stores: `jobs` trials at once and one at a time, through
 /// `executable sweep …` (the command users run). Locally the stores are in a temporary folder; on Slurm (`slurm`)
 /// they are in `runs/` of the working directory, which the nodes must see, and the sweep ends when its last trial has.
-public func benchmarkSweep(trials: Int, steps: Int, jobs: Int, environment: String, agent: String, executable: String,
-                           slurm: Bool = false) throws -> SweepBenchmark
-{
+public func benchmarkSweep(
+    trials: Int, steps: Int, jobs: Int, environment: String, agent: String, executable: String,
+    slurm: Bool = false
+) throws -> SweepBenchmark {
     let parent = slurm ? URL(fileURLWithPath: "runs", isDirectory: true) : FileManager.default.temporaryDirectory
     let dir = parent.appendingPathComponent("tradesim-bench-sweep-\(getpid())").standardizedFileURL
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -52,7 +53,8 @@ public func benchmarkSweep(trials: Int, steps: Int, jobs: Int, environment: Stri
         let store = dir.appendingPathComponent("jobs\(jobs).sqlite").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = ["sweep", experiment, "--store", store]
+        p.arguments =
+            ["sweep", experiment, "--store", store]
             + (slurm ? ["--launcher", "slurm", "--max-parallel", "\(jobs)"] : ["--jobs", "\(jobs)"])
         p.standardOutput = FileHandle.nullDevice
         let start = DispatchTime.now().uptimeNanoseconds
@@ -74,10 +76,11 @@ public func benchmarkSweep(trials: Int, steps: Int, jobs: Int, environment: Stri
     }
     let parallel = try sweep(jobs: jobs)
     let serial = try sweep(jobs: 1)
-    return SweepBenchmark(launcher: slurm ? "slurm" : "local", trials: trials, jobs: jobs, stepsPerTrial: steps,
-                          wallSeconds: parallel.wall, serialSeconds: serial.wall,
-                          parallelEfficiency: serial.wall / (Double(jobs) * parallel.wall),
-                          overheadPercent: 100 * (serial.wall - serial.training) / serial.wall,
-                          trialTrainingSeconds: serial.training / Double(trials),
-                          submitSeconds: slurm ? parallel.submit : nil)
+    return SweepBenchmark(
+        launcher: slurm ? "slurm" : "local", trials: trials, jobs: jobs, stepsPerTrial: steps,
+        wallSeconds: parallel.wall, serialSeconds: serial.wall,
+        parallelEfficiency: serial.wall / (Double(jobs) * parallel.wall),
+        overheadPercent: 100 * (serial.wall - serial.training) / serial.wall,
+        trialTrainingSeconds: serial.training / Double(trials),
+        submitSeconds: slurm ? parallel.submit : nil)
 }

@@ -22,10 +22,14 @@ public enum AgentFile {
             throw ConfigError("\(path): invalid YAML: \(StrictYAML.yamlProblem(error))")
         }
         guard let algoText = node.mapping?["algo"]?.string else {
-            throw ConfigError("\(path): missing key 'algo' (one of \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw ConfigError(
+                "\(path): missing key 'algo' (one of \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard let algo = Algorithm(rawValue: algoText) else {
-            throw ConfigError("\(path): key 'algo': unknown algorithm '\(algoText)' (one of \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw ConfigError(
+                "\(path): key 'algo': unknown algorithm '\(algoText)' (one of "
+                    + "\(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         let config: AgentConfig
         switch algo {

@@ -5,7 +5,11 @@ import Yams
 
 /// One leakage check of `tradesim audit`.
 public struct AuditCheck: Sendable {
-    public enum Outcome: String, Sendable { case pass = "PASS", fail = "FAIL", skip = "SKIP" }
+    public enum Outcome: String, Sendable {
+        case pass = "PASS"
+        case fail = "FAIL"
+        case skip = "SKIP"
+    }
     public var outcome: Outcome
     public var name: String
     public var detail: String
@@ -37,23 +41,31 @@ public struct LeakageAudit {
     public var cuts = 8
     public var seed: UInt64 = 0
 
-    public init(dataset: MarketDataset, config: DataConfig, labels: EventLabelConfig? = nil,
-                pipeline: @escaping Pipeline = { try buildDataset($0, side: $1, report: LoadReport(), config: $2) }) {
+    public init(
+        dataset: MarketDataset, config: DataConfig, labels: EventLabelConfig? = nil,
+        pipeline: @escaping Pipeline = { try buildDataset($0, side: $1, report: LoadReport(), config: $2) }
+    ) {
         self.dataset = dataset; self.config = config; self.labels = labels; self.pipeline = pipeline
     }
 
     /// Runs every check; each is one line of the report.
     public func run() throws -> [AuditCheck] {
         var rng = Xoshiro256(seed: seed)
-        return [splitOrder(), try normaliserFit(), try futurePerturbation(&rng), try sideSeriesVisibility(&rng),
-                try timeframeVisibility(&rng), try eventLabels(&rng)]
+        return [
+            splitOrder(), try normaliserFit(), try futurePerturbation(&rng), try sideSeriesVisibility(&rng),
+            try timeframeVisibility(&rng), try eventLabels(&rng),
+        ]
     }
 
     var panel: Panel { dataset.panel }
 
     func check(_ name: String, _ problems: [String], _ passed: String) -> AuditCheck {
-        problems.isEmpty ? AuditCheck(outcome: .pass, name: name, detail: passed)
-                         : AuditCheck(outcome: .fail, name: name, detail: problems.prefix(3).joined(separator: "; ") + (problems.count > 3 ? " (+\(problems.count - 3) more)" : ""))
+        problems.isEmpty
+            ? AuditCheck(outcome: .pass, name: name, detail: passed)
+            : AuditCheck(
+                outcome: .fail, name: name,
+                detail: problems.prefix(3).joined(separator: "; ")
+                    + (problems.count > 3 ? " (+\(problems.count - 3) more)" : ""))
     }
 
     func date(_ t: Int) -> String { panel.dateText(ofBar: t) }
@@ -65,17 +77,19 @@ public struct LeakageAudit {
         for (a, b) in zip(named, named.dropFirst()) where a.1.upperBound > b.1.lowerBound {
             problems.append("\(a.0) bars \(a.1) overlap or follow \(b.0) bars \(b.1)")
         }
-        let text = named.map { "\($0.0) \(date($0.1.lowerBound))..\(date($0.1.upperBound - 1))" }.joined(separator: ", ")
+        let text = named.map { "\($0.0) \(date($0.1.lowerBound))..\(date($0.1.upperBound - 1))" }.joined(
+            separator: ", ")
         return check("splits", problems, "\(text): ordered, no bar in two splits")
     }
 
     /// The panel's first `bars` bars.
     func prefix(_ bars: Int) -> Panel {
         let n = panel.assetCount, cells = bars * n
-        return Panel(source: panel.source, tickers: panel.tickers, timestamps: Array(panel.timestamps[..<bars]),
-                     open: Array(panel.open[..<cells]), high: Array(panel.high[..<cells]), low: Array(panel.low[..<cells]),
-                     close: Array(panel.close[..<cells]), volume: Array(panel.volume[..<cells]),
-                     observed: Array(panel.observed[..<cells]))
+        return Panel(
+            source: panel.source, tickers: panel.tickers, timestamps: Array(panel.timestamps[..<bars]),
+            open: Array(panel.open[..<cells]), high: Array(panel.high[..<cells]), low: Array(panel.low[..<cells]),
+            close: Array(panel.close[..<cells]), volume: Array(panel.volume[..<cells]),
+            observed: Array(panel.observed[..<cells]))
     }
 
     func normaliserFit() throws -> AuditCheck {
@@ -85,14 +99,24 @@ public struct LeakageAudit {
         let refit = try pipeline(prefix(train.upperBound), dataset.side, trainOnly)
         var problems: [String] = []
         let n = dataset.normaliser
-        if refit.normaliser.fittedRows != n.fittedRows { problems.append("fitted on bars \(n.fittedRows), train-only fit uses \(refit.normaliser.fittedRows)") }
-        for j in n.mean.indices where n.mean[j] != refit.normaliser.mean[j] || n.std[j] != refit.normaliser.std[j] {
-            problems.append("\(n.names[j]): mean \(n.mean[j]) std \(n.std[j]) but from the train bars alone \(refit.normaliser.mean[j]) / \(refit.normaliser.std[j])")
+        if refit.normaliser.fittedRows != n.fittedRows {
+            problems.append("fitted on bars \(n.fittedRows), train-only fit uses \(refit.normaliser.fittedRows)")
         }
-        return check("normaliser", problems, "mean and std of all \(n.mean.count) columns equal a fit on the train bars alone (\(date(train.lowerBound))..\(date(train.upperBound - 1)))")
+        for j in n.mean.indices where n.mean[j] != refit.normaliser.mean[j] || n.std[j] != refit.normaliser.std[j] {
+            problems.append(
+                "\(n.names[j]): mean \(n.mean[j]) std \(n.std[j]) but from the train bars alone "
+                    + "\(refit.normaliser.mean[j]) / \(refit.normaliser.std[j])"
+            )
+        }
+        return check(
+            "normaliser", problems,
+            "mean and std of all \(n.mean.count) columns equal a fit on the train bars alone "
+                + "(\(date(train.lowerBound))..\(date(train.upperBound - 1)))"
+        )
     }
 
-    /// `panel` with every bar from `first` on scaled by a random factor per bar and asset (prices) and per bar (volume).
+    /// `panel` with every bar from `first` on scaled by a random factor per bar and asset (prices) and per bar
+    /// (volume).
     static func perturbed(_ panel: Panel, from first: Int, using rng: inout Xoshiro256) -> Panel {
         var p = panel
         let n = panel.assetCount
@@ -108,7 +132,7 @@ public struct LeakageAudit {
         let d = panel.barCount, train = dataset.splits.train
         let lo = max(dataset.features.warmup, 1), mid = max(lo, train.upperBound - 1)
         var cuts: [Int] = []
-        let after = mid < d - 2   // bars after the train split to cut in
+        let after = mid < d - 2  // bars after the train split to cut in
         for i in 0..<self.cuts {
             let range = i % 2 == 0 || !after ? lo..<max(lo + 1, min(mid, d - 1)) : mid..<(d - 1)
             cuts.append(min(Int.random(in: range, using: &rng), d - 2))
@@ -125,15 +149,25 @@ public struct LeakageAudit {
             let other = try pipeline(Self.perturbed(panel, from: c + 1, using: &rng), side, config)
             let w = dataset.features.width, upto = (c + 1) * w
             if let j = (0..<upto).first(where: { dataset.features.values[$0] != other.features.values[$0] }) {
-                problems.append("feature \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars after \(date(c)) change")
-            } else if c >= trainEnd - 1, let j = (0..<upto).first(where: { dataset.observations.values[$0] != other.observations.values[$0] }) {
-                problems.append("normalised \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars after \(date(c)) change")
+                problems.append(
+                    "feature \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars "
+                        + "after \(date(c)) change"
+                )
+            } else if c >= trainEnd - 1,
+                let j = (0..<upto).first(where: { dataset.observations.values[$0] != other.observations.values[$0] })
+            {
+                problems.append(
+                    "normalised \(dataset.features.names[j % w]) at \(date(j / w)) changes when the bars "
+                        + "after \(date(c)) change"
+                )
             }
         }
         let dates = cuts.sorted().map(date).joined(separator: ", ")
-        return check("future bars", problems, "perturbing every bar (and side-series value) after \(cuts.count) cut "
-            + "points (\(dates)) leaves all earlier features and, after the train split, the normalised observations "
-            + "unchanged")
+        return check(
+            "future bars", problems,
+            "perturbing every bar (and side-series value) after \(cuts.count) cut "
+                + "points (\(dates)) leaves all earlier features and, after the train split, "
+                + "the normalised observations unchanged")
     }
 
     /// `series` with every value known only after bar `c`'s close (its time plus its own period later than bar c's
@@ -162,14 +196,17 @@ public struct LeakageAudit {
                 let other = try pipeline(panel, side, config)
                 let upto = (c + 1) * w
                 if let j = (0..<upto).first(where: { dataset.features.values[$0] != other.features.values[$0] }) {
-                    problems.append("\(dataset.features.names[j % w]) at \(date(j / w)) changes when the values of "
-                        + "\(series.name) known after \(date(c))'s close change")
+                    problems.append(
+                        "\(dataset.features.names[j % w]) at \(date(j / w)) changes when the values of "
+                            + "\(series.name) known after \(date(c))'s close change")
                 }
             }
         }
         let names = dataset.side.map(\.name).joined(separator: ", ")
-        return check("side series", problems, "\(names): perturbing the values known only after the close of "
-            + "\(cuts.count) cut points leaves every feature up to them unchanged")
+        return check(
+            "side series", problems,
+            "\(names): perturbing the values known only after the close of "
+                + "\(cuts.count) cut points leaves every feature up to them unchanged")
     }
 
     func timeframeVisibility(_ rng: inout Xoshiro256) throws -> AuditCheck {
@@ -180,46 +217,72 @@ public struct LeakageAudit {
         let w = dataset.features.width
         let cuts = cutPoints(&rng)
         for frame in config.timeframes {
-            let columns = dataset.features.names.indices.filter { dataset.features.names[$0].contains(".\(frame.rawValue).") }
+            let columns = dataset.features.names.indices.filter {
+                dataset.features.names[$0].contains(".\(frame.rawValue).")
+            }
             for c in cuts {
                 let period = frame.period(of: panel.timestamps[c])
                 var first = c
                 while first > 0 && frame.period(of: panel.timestamps[first - 1]) == period { first -= 1 }
                 let other = try pipeline(Self.perturbed(panel, from: first, using: &rng), dataset.side, config)
-                if let j = columns.first(where: { dataset.features.values[c * w + $0] != other.features.values[c * w + $0] }) {
-                    problems.append("\(dataset.features.names[j]) at \(date(c)) changes when the bars of its own \(frame.rawValue) period (from \(date(first))) change")
+                if let j = columns.first(where: {
+                    dataset.features.values[c * w + $0] != other.features.values[c * w + $0]
+                }) {
+                    problems.append(
+                        "\(dataset.features.names[j]) at \(date(c)) changes when the bars of its own \(frame.rawValue) "
+                            + "period (from \(date(first))) change"
+                    )
                 }
             }
         }
-        return check("time frames", problems, "\(config.timeframes.map(\.rawValue).joined(separator: ", ")) columns at \(cuts.count) cut points do not move when the current period's bars (the cut bar included) change: visible only after the period closed")
+        return check(
+            "time frames", problems,
+            "\(config.timeframes.map(\.rawValue).joined(separator: ", ")) columns at \(cuts.count) cut points do not "
+                + "move when the current period's bars (the cut bar included) change: "
+                + "visible only after the period closed"
+        )
     }
 
     func eventLabels(_ rng: inout Xoshiro256) throws -> AuditCheck {
-        guard let config = labels else { return AuditCheck(outcome: .skip, name: "event labels", detail: "none configured (audit a pretrain file to check its labels)") }
+        guard let config = labels else {
+            return AuditCheck(
+                outcome: .skip, name: "event labels",
+                detail: "none configured (audit a pretrain file to check its labels)")
+        }
         let base = try EventLabels.compute(panel, side: dataset.side, config: config)
         var problems: [String] = []
         let s = dataset.splits
         for (name, split) in [("train", s.train), ("validation", s.validation), ("test", s.test)] where !split.isEmpty {
             let kept = base.labelledBars(in: split)
             if kept.upperBound + config.horizon > split.upperBound {
-                problems.append("\(name): labelled bars run to \(kept.upperBound - 1), within \(config.horizon) bars of the split's end \(split.upperBound - 1)")
+                problems.append(
+                    "\(name): labelled bars run to \(kept.upperBound - 1), within \(config.horizon) bars of the "
+                        + "split's end \(split.upperBound - 1)"
+                )
             }
             guard split.upperBound < panel.barCount else { continue }
             let side = dataset.side.map { perturbed($0, after: split.upperBound - 1, using: &rng) }
-            let other = try EventLabels.compute(Self.perturbed(panel, from: split.upperBound, using: &rng), side: side,
-                                                config: config)
+            let other = try EventLabels.compute(
+                Self.perturbed(panel, from: split.upperBound, using: &rng), side: side,
+                config: config)
             if let t = kept.first(where: { base.values[$0] != other.values[$0] }) {
                 problems.append("\(name): the label at \(date(t)) changes when the bars after the split change")
             }
         }
-        return check("event labels", problems, "the last \(config.horizon) bars of each split are dropped; labels do not move when the bars after their split change")
+        return check(
+            "event labels", problems,
+            "the last \(config.horizon) bars of each split are dropped; "
+                + "labels do not move when the bars after their split change"
+        )
     }
 }
 
 /// `tradesim audit FILE`: an environment file, or a pretrain file (its environment, and its labels checked too).
 public func auditFile(_ path: String, cuts: Int = 8, seed: UInt64 = 0) throws -> [AuditCheck] {
     let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ConfigError("\(path): cannot read the file") }
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw ConfigError("\(path): cannot read the file")
+    }
     let isPretrain: Bool
     do { isPretrain = (try Yams.compose(yaml: text))?.mapping?["labels"] != nil } catch let error as YamlError {
         throw ConfigError("\(path): invalid YAML: \(StrictYAML.yamlProblem(error))")
@@ -229,7 +292,8 @@ public func auditFile(_ path: String, cuts: Int = 8, seed: UInt64 = 0) throws ->
     if isPretrain {
         let spec = try PretrainSpec.load(path)
         let folder = (path as NSString).deletingLastPathComponent
-        environmentPath = spec.environment.hasPrefix("/") || folder.isEmpty ? spec.environment : folder + "/" + spec.environment
+        environmentPath =
+            spec.environment.hasPrefix("/") || folder.isEmpty ? spec.environment : folder + "/" + spec.environment
         labels = spec.labels
     }
     let setup = try MarketSetup(path: environmentPath)

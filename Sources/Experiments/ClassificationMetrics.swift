@@ -1,11 +1,13 @@
 import Foundation
 
-/// Scores of class predictions, with scikit-learn's conventions. Shapes: `probabilities` (n, C) row-major (each row sums
-/// to 1), `labels` (n) in 0..<C.
+/// Scores of class predictions, with scikit-learn's conventions. Shapes: `probabilities` (n, C) row-major (each row
+/// sums to 1), `labels` (n) in 0..<C.
 public enum ClassificationMetrics {
     /// Mean −log p(label) (sklearn `log_loss`; probabilities clipped to [1e-15, 1 − 1e-15]).
     public static func logLoss(probabilities: [Double], labels: [Int], classes: Int) -> Double {
-        precondition(probabilities.count == labels.count * classes && !labels.isEmpty, "logLoss needs (n, C) probabilities for n > 0 labels")
+        precondition(
+            probabilities.count == labels.count * classes && !labels.isEmpty,
+            "logLoss needs (n, C) probabilities for n > 0 labels")
         var sum = 0.0
         for (i, y) in labels.enumerated() { sum -= log(min(max(probabilities[i * classes + y], 1e-15), 1 - 1e-15)) }
         return sum / Double(labels.count)
@@ -13,11 +15,14 @@ public enum ClassificationMetrics {
 
     /// Fraction of rows whose most probable class (the first on ties) is the label.
     public static func accuracy(probabilities: [Double], labels: [Int], classes: Int) -> Double {
-        precondition(probabilities.count == labels.count * classes && !labels.isEmpty, "accuracy needs (n, C) probabilities")
+        precondition(
+            probabilities.count == labels.count * classes && !labels.isEmpty, "accuracy needs (n, C) probabilities")
         var hits = 0
         for (i, y) in labels.enumerated() {
             let row = probabilities[(i * classes)..<((i + 1) * classes)]
-            if row.indices.max(by: { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) })! - i * classes == y { hits += 1 }
+            if row.indices.max(by: { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) })! - i * classes == y {
+                hits += 1
+            }
         }
         return Double(hits) / Double(labels.count)
     }
@@ -33,7 +38,7 @@ public enum ClassificationMetrics {
         while k < order.count {
             var e = k
             while e + 1 < order.count && scores[order[e + 1]] == scores[order[k]] { e += 1 }
-            let rank = Double(k + e) / 2 + 1   // average 1-based rank of the tie group k...e
+            let rank = Double(k + e) / 2 + 1  // average 1-based rank of the tie group k...e
             for j in k...e where positive[order[j]] { rankSum += rank }
             k = e + 1
         }

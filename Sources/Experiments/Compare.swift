@@ -24,8 +24,10 @@ public struct CompareRequest: Sendable {
     /// targeting). The other baselines always trade their positions as chosen.
     public var sizedBaselines: Bool
 
-    public init(period: ComparePeriod, costLevels: [Double] = [], bootstrapSeed: UInt64 = 0, resamples: Int = 1_000,
-                sizedBaselines: Bool = false) {
+    public init(
+        period: ComparePeriod, costLevels: [Double] = [], bootstrapSeed: UInt64 = 0, resamples: Int = 1_000,
+        sizedBaselines: Bool = false
+    ) {
         self.period = period
         self.costLevels = costLevels
         self.bootstrapSeed = bootstrapSeed
@@ -66,8 +68,10 @@ public struct Contender {
     /// Position sizing to run with instead of the environment's (nil: the environment's).
     public var sizing: SizingConfig?
 
-    public init(name: String, group: String, configHash: String? = nil, runId: Int64? = nil, setup: MarketSetup,
-                sizing: SizingConfig? = nil, evaluate: @escaping (MarketEnv) -> EpisodeLog) {
+    public init(
+        name: String, group: String, configHash: String? = nil, runId: Int64? = nil, setup: MarketSetup,
+        sizing: SizingConfig? = nil, evaluate: @escaping (MarketEnv) -> EpisodeLog
+    ) {
         policy = ComparedPolicy(name: name, group: group, configHash: configHash, runId: runId, setup: setup)
         self.sizing = sizing
         self.evaluate = evaluate
@@ -101,8 +105,10 @@ public struct Contender {
         let saved = try SavedRun(run, store: store)
         let agent = try saved.agent()
         let hash = seedlessConfigHash(run.configJSON)
-        return Contender(name: run.name, group: "\(run.experiment)/\(run.agent) #\(hash.prefix(8))", configHash: hash,
-                         runId: run.id, setup: saved.setup) { evaluateAgent(agent, env: $0) }
+        return Contender(
+            name: run.name, group: "\(run.experiment)/\(run.agent) #\(hash.prefix(8))", configHash: hash,
+            runId: run.id, setup: saved.setup
+        ) { evaluateAgent(agent, env: $0) }
     }
 }
 
@@ -221,7 +227,8 @@ public struct Comparison: Codable {
     /// What N counts, in words, with its parts.
     public var trialsDefinition: String
     /// One line per run whose greedy policy took the same action on every bar, e.g. `greedy policy is constant: RUN is
-    /// short on 100% of the bars of the validation split` (a collapsed policy is the first thing to know about a result).
+    /// short on 100% of the bars of the validation split` (a collapsed policy is the first thing to know about a
+    /// result).
     public var notes: [String] = []
     public var tables: [CompareTable]
     public var edges: [CostEdge]
@@ -230,8 +237,10 @@ public struct Comparison: Codable {
 
     enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, notes, tables, edges }
 
-    package init(bars: String, costs: String, trials: Int, trialsDefinition: String, tables: [CompareTable],
-                 edges: [CostEdge]) {
+    package init(
+        bars: String, costs: String, trials: Int, trialsDefinition: String, tables: [CompareTable],
+        edges: [CostEdge]
+    ) {
         self.bars = bars
         self.costs = costs
         self.trials = trials
@@ -251,7 +260,9 @@ public func comparedBaselines(for setup: MarketSetup) -> [Baseline] {
 /// The cost model of one sweep level: `bps` of commission per unit of traded notional, no half-spread and no slippage
 /// (so the level is the whole one-way cost of a trade); the short-borrow fee stays as configured.
 public func costs(atBps bps: Double, base: CostModel) -> CostModel {
-    CostModel(commissionBps: bps, halfSpreadBps: 0, slippageBps: 0, slippageRangeFraction: 0, borrowBpsPerYear: base.borrowBpsPerYear)
+    CostModel(
+        commissionBps: bps, halfSpreadBps: 0, slippageBps: 0, slippageRangeFraction: 0,
+        borrowBpsPerYear: base.borrowBpsPerYear)
 }
 
 /// Hash of a run's resolved configuration without its seed (the `seed` key and the experiment's `seeds` list) and
@@ -265,7 +276,9 @@ public func seedlessConfigHash(_ configJSON: String) -> String {
         for key in ["seeds", "store", "checkpoints", "tensorboard"] { experiment[key] = nil }
         object["experiment"] = experiment
     }
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return fnv1aHex(configJSON) }
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+        return fnv1aHex(configJSON)
+    }
     return fnv1aHex(String(decoding: data, as: UTF8.self))
 }
 
@@ -302,7 +315,8 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>) throws
         }
         let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })
         for run in runs {
-            trials[run.id!] = StoredTrial(runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
+            trials[run.id!] = StoredTrial(
+                runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
         }
     }
     return trials.values.sorted { $0.runId < $1.runId }
@@ -311,18 +325,21 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>) throws
 extension SplitConfig {
     /// The calendar years configured for `split` (empty when it has none).
     func years(of split: Split) -> Set<Int> {
-        let range = switch split {
-        case .train: train
-        case .validation: validation
-        case .test: test
-        }
+        let range =
+            switch split {
+            case .train: train
+            case .validation: validation
+            case .test: test
+            }
         guard range.count == 2, range[0] <= range[1] else { return [] }
         return Set(range[0]...range[1])
     }
 }
 
 /// The bar range of a period in `setup`'s data and the years it asks for (nil: every year in the range).
-func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (bars: Range<Int>, years: Set<Int>?, name: String) {
+func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (
+    bars: Range<Int>, years: Set<Int>?, name: String
+) {
     let t = setup.dataset.panel.timestamps
     switch period {
     case .split(let s):
@@ -333,7 +350,10 @@ func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (bars: Ra
         guard !years.isEmpty else { throw ConfigError("--years: no year given") }
         let all = t.map(DateParser.year)
         for y in years where !all.contains(y) {
-            throw ConfigError("--years: \(y) has no bars in \(setup.dataset.panel.source) (it covers \(all.first ?? 0)–\(all.last ?? 0))")
+            throw ConfigError(
+                "--years: \(y) has no bars in \(setup.dataset.panel.source) (it covers "
+                    + "\(all.first ?? 0)–\(all.last ?? 0))"
+            )
         }
         let lo = all.firstIndex(of: years.min()!)!, hi = all.lastIndex(of: years.max()!)!
         return (lo..<(hi + 1), Set(years), "years " + years.sorted().map(String.init).joined(separator: ", "))
@@ -342,19 +362,26 @@ func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (bars: Ra
 
 /// Evaluates every contender and every baseline on the period's bars with the same costs (at each sweep level) and
 /// builds the per-year and overall tables. `storedTrials` are the store's runs evaluated on the same split(s); with the
-/// contenders' runs they make the DSR's N, and V is the variance of the per-bar Sharpe ratios of the contenders' runs on
-/// the table's bars (plus, for the overall table of a split, the stored-only trials' last evaluation Sharpe).
-public func compare(_ agents: [Contender], reference: MarketSetup, request: CompareRequest,
-                    storedTrials: [StoredTrial] = []) throws -> Comparison {
+/// contenders' runs they make the DSR's N, and V is the variance of the per-bar Sharpe ratios of the contenders' runs
+/// on the table's bars (plus, for the overall table of a split, the stored-only trials' last evaluation Sharpe).
+public func compare(
+    _ agents: [Contender], reference: MarketSetup, request: CompareRequest,
+    storedTrials: [StoredTrial] = []
+) throws -> Comparison {
     let (bars, years, periodName) = try periodBars(request.period, setup: reference)
     let panel = reference.dataset.panel
-    for c in agents where c.setup.dataset.panel.timestamps != panel.timestamps || c.setup.dataset.panel.tickers != panel.tickers {
-        throw ConfigError("\(c.name): its data (\(c.setup.dataset.panel.source)) differs from \(agents[0].name)'s (\(panel.source)); compare runs on the same bars")
+    for c in agents
+    where c.setup.dataset.panel.timestamps != panel.timestamps || c.setup.dataset.panel.tickers != panel.tickers {
+        throw ConfigError(
+            "\(c.name): its data (\(c.setup.dataset.panel.source)) differs from \(agents[0].name)'s (\(panel.source)); "
+                + "compare runs on the same bars"
+        )
     }
     if request.sizedBaselines && reference.spec.market.sizing.kind == .none {
         throw ConfigError("--sizing env: \(reference.path) sizes no positions (market.sizing.kind is none)")
     }
-    let contenders = agents + comparedBaselines(for: reference).map { Contender.baseline($0, setup: reference) }
+    let contenders =
+        agents + comparedBaselines(for: reference).map { Contender.baseline($0, setup: reference) }
         + (request.sizedBaselines ? Contender.sizedBaselines(setup: reference) : [])
     let base = reference.spec.market.costs
     let levels: [Double?] = request.costLevels.isEmpty ? [nil] : request.costLevels.map { $0 }
@@ -362,9 +389,11 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
     let storedOnly = storedTrials.filter { !compared.contains($0.runId) }
     let comparedCount = compared.count + agents.filter { $0.runId == nil }.count
     let trials = comparedCount + storedOnly.count
-    let definition = "the \(comparedCount) compared and \(storedOnly.count) other runs in the store evaluated on the "
+    let definition =
+        "the \(comparedCount) compared and \(storedOnly.count) other runs in the store evaluated on the "
         + "same years of the same data file"
-    var comparison = Comparison(bars: "", costs: "", trials: trials, trialsDefinition: definition, tables: [], edges: [])
+    var comparison = Comparison(
+        bars: "", costs: "", trials: trials, trialsDefinition: definition, tables: [], edges: [])
 
     for level in levels {
         let model = level.map { costs(atBps: $0, base: base) } ?? base
@@ -379,16 +408,23 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
         comparison.episodes.append(episodes)
         var stored: [StoredTrial] = []
         if case .split = request.period { stored = storedOnly }
-        comparison.tables += tables(episodes, costBps: level, years: years, trials: trials,
-                                    storedSharpes: stored.compactMap(\.sharpePerBar), request: request)
+        comparison.tables += tables(
+            episodes, costBps: level, years: years, trials: trials,
+            storedSharpes: stored.compactMap(\.sharpePerBar), request: request)
     }
     comparison.notes = constantPolicyNotes(comparison.episodes[0], bars: periodName)
     let log = comparison.episodes[0][0].log  // every contender ran on the same bars
-    comparison.bars = "\(periodName) of \(panel.source) (\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
-        + "decisions \(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
-    comparison.costs = request.costLevels.isEmpty
-        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, slippage \(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, borrow \(base.borrowBpsPerYear) bps/year"
-        : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
+    comparison.bars =
+        "\(periodName) of \(panel.source) "
+        + "(\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), decisions "
+        + "\(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
+    comparison.costs =
+        request.costLevels.isEmpty
+        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "
+            + "slippage \(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, borrow "
+            + "\(base.borrowBpsPerYear) bps/year"
+        : "sweep: commission = the level in bps, no spread or slippage, "
+            + "borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison
 }
@@ -397,8 +433,10 @@ public func compare(_ agents: [Contender], reference: MarketSetup, request: Comp
 /// `overall`, each row a group of policies as mean ± std, with the DSR of the agents' results: N = `trials`, V = the
 /// variance of the agents' per-bar Sharpe ratios on the table's bars (and, overall, of `storedSharpes`, the other
 /// trials' stored Sharpe ratios on the same bars).
-package func tables(_ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], costBps level: Double?, years: Set<Int>?,
-            trials: Int, storedSharpes: [Double], request: CompareRequest) -> [CompareTable] {
+package func tables(
+    _ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], costBps level: Double?, years: Set<Int>?,
+    trials: Int, storedSharpes: [Double], request: CompareRequest
+) -> [CompareTable] {
     let stepYears = episodes[0].log.steps.map { DateParser.year($0.timestamp) }
     let tableYears = Array(Set(stepYears)).sorted().filter { years?.contains($0) ?? true }
     var periods = tableYears.map { y in (String(y), Set([y])) }
@@ -407,14 +445,18 @@ package func tables(_ episodes: [(policy: ComparedPolicy, log: EpisodeLog)], cos
         var results = episodes.map { e in
             slice(e.log, keep: keep, seed: request.bootstrapSeed, resamples: request.resamples)
         }
-        let sharpes = zip(episodes, results).filter { $0.0.policy.isAgent }.compactMap { $0.1.metrics.sharpePerBar }
+        let sharpes =
+            zip(episodes, results).filter { $0.0.policy.isAgent }.compactMap { $0.1.metrics.sharpePerBar }
             + (name == "overall" ? storedSharpes : [])
         let variance = Stat(sharpes).std.map { $0 * $0 }
         for i in results.indices where episodes[i].policy.isAgent {
-            if let variance { results[i].dsr = deflatedSharpe(results[i].metrics, trials: trials, sharpeVariance: variance) }
+            if let variance {
+                results[i].dsr = deflatedSharpe(results[i].metrics, trials: trials, sharpeVariance: variance)
+            }
         }
-        return CompareTable(period: name, costBps: level, sharpeVariance: variance,
-                            rows: groupRows(episodes.map(\.policy), results))
+        return CompareTable(
+            period: name, costBps: level, sharpeVariance: variance,
+            rows: groupRows(episodes.map(\.policy), results))
     }
 }
 
@@ -444,9 +486,10 @@ func slice(_ log: EpisodeLog, keep: Set<Int>, seed: UInt64, resamples: Int) -> S
     let n = Double(max(idx.count, 1))
     var rng = Xoshiro256(seed: seed)
     let interval = bootstrapSharpeInterval(returns, resamples: resamples, using: &rng)
-    return SliceResult(metrics: PerformanceMetrics(returns: returns), turnover: idx.reduce(0) { $0 + log.turnovers[$1] } / n,
-                       exposure: idx.reduce(0) { $0 + log.exposures[$1] } / n, costs: idx.reduce(0) { $0 + log.steps[$1].cost },
-                       dsr: nil, sharpeInterval: interval.map { [$0.lowerBound, $0.upperBound] })
+    return SliceResult(
+        metrics: PerformanceMetrics(returns: returns), turnover: idx.reduce(0) { $0 + log.turnovers[$1] } / n,
+        exposure: idx.reduce(0) { $0 + log.exposures[$1] } / n, costs: idx.reduce(0) { $0 + log.steps[$1].cost },
+        dsr: nil, sharpeInterval: interval.map { [$0.lowerBound, $0.upperBound] })
 }
 
 /// Rows by group, in order of first appearance: each metric as mean ± std over the group's runs.
@@ -465,8 +508,10 @@ func groupRows(_ contenders: [ComparedPolicy], _ results: [SliceResult]) -> [Com
         for h in headlineMetrics { stats[h.key] = Stat(rs.map(h.value), flat: flat) }
         let lows = Stat(rs.map { $0.sharpeInterval?[0] }).mean, highs = Stat(rs.map { $0.sharpeInterval?[1] }).mean
         let c = contenders[m[0]]
-        return CompareRow(policy: g, kind: c.isAgent ? "agent" : "baseline", configHash: c.configHash, runs: m.map { contenders[$0].name },
-                          stats: stats, sharpeInterval95: lows.flatMap { l in highs.map { [l, $0] } }, results: rs)
+        return CompareRow(
+            policy: g, kind: c.isAgent ? "agent" : "baseline", configHash: c.configHash,
+            runs: m.map { contenders[$0].name },
+            stats: stats, sharpeInterval95: lows.flatMap { l in highs.map { [l, $0] } }, results: rs)
     }
 }
 
@@ -506,8 +551,9 @@ func costEdge(policy: String, versus: String, levels: [Double], edge: [Double?])
     } else {
         verdict = "edge over \(versus) kept up to \(bps(levels.last ?? 0))"
     }
-    return CostEdge(policy: policy, versus: versus, costBps: levels, edge: edge, breakEvenBps: breakEven,
-                    verdict: verdict)
+    return CostEdge(
+        policy: policy, versus: versus, costBps: levels, edge: edge, breakEvenBps: breakEven,
+        verdict: verdict)
 }
 
 func bps(_ x: Double) -> String { (x == x.rounded() ? String(Int(x)) : String(x)) + " bps" }

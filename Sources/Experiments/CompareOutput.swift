@@ -21,7 +21,8 @@ extension Comparison {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             return String(decoding: try encoder.encode(self), as: UTF8.self)
         }
     }
@@ -34,13 +35,15 @@ extension Comparison {
         out += (markdown ? "- " : "") + "DSR trials N = \(trials): \(trialsDefinition)\n"
         for note in notes { out += (markdown ? "- " : "") + note + "\n" }
         for t in tables {
-            let title = t.period + (t.costBps.map { ", costs \(bps($0))" } ?? "")
+            let title =
+                t.period + (t.costBps.map { ", costs \(bps($0))" } ?? "")
                 + ", V[SR] = " + (t.sharpeVariance.map { String(format: "%.3g", $0) } ?? "n/a")
             out += markdown ? "\n\(heading) \(title)\n\n\(t.table.markdown)\n" : "\n\(title)\n\(t.table.plain)\n"
         }
         if !edges.isEmpty {
-            var e = TextTable(header: ["policy", "versus"] + (edges.first?.costBps ?? []).map { "edge @ \(bps($0))" }
-                + ["where the edge goes"])
+            var e = TextTable(
+                header: ["policy", "versus"] + (edges.first?.costBps ?? []).map { "edge @ \(bps($0))" }
+                    + ["where the edge goes"])
             for edge in edges { e.append([edge.policy, edge.versus] + edge.edge.map { cell($0) } + [edge.verdict]) }
             let title = "Sharpe edge over the baselines by cost level"
             out += markdown ? "\n\(heading) \(title)\n\n\(e.markdown)\n" : "\n\(title)\n\(e.plain)\n"
@@ -56,9 +59,13 @@ extension Comparison {
         var t = TextTable(header: header)
         for table in tables {
             for r in table.rows {
-                var row = [table.period, table.costBps.map { "\($0)" } ?? "", r.policy, r.kind, r.configHash ?? "",
-                           r.runs.joined(separator: " "), "\(trials)"]
-                for h in headlineMetrics { row += [r.stats[h.key]?.mean.map { "\($0)" } ?? "", r.stats[h.key]?.std.map { "\($0)" } ?? ""] }
+                var row = [
+                    table.period, table.costBps.map { "\($0)" } ?? "", r.policy, r.kind, r.configHash ?? "",
+                    r.runs.joined(separator: " "), "\(trials)",
+                ]
+                for h in headlineMetrics {
+                    row += [r.stats[h.key]?.mean.map { "\($0)" } ?? "", r.stats[h.key]?.std.map { "\($0)" } ?? ""]
+                }
                 row += [r.sharpeInterval95.map { "\($0[0])" } ?? "", r.sharpeInterval95.map { "\($0[1])" } ?? ""]
                 t.append(row)
             }
@@ -72,8 +79,10 @@ extension CompareTable {
     public var table: TextTable {
         var t = TextTable(header: ["policy", "runs"] + headlineMetrics.map(\.title) + ["sharpe 95% CI"])
         for r in rows {
-            t.append([r.policy, "\(r.runs.count)"] + headlineMetrics.map { h in cell(r.stats[h.key], money: h.key == "costs") }
-                     + [r.sharpeInterval95.map { String(format: "[%.2f, %.2f]", $0[0], $0[1]) } ?? "n/a"])
+            t.append(
+                [r.policy, "\(r.runs.count)"]
+                    + headlineMetrics.map { h in cell(r.stats[h.key], money: h.key == "costs") }
+                    + [r.sharpeInterval95.map { String(format: "[%.2f, %.2f]", $0[0], $0[1]) } ?? "n/a"])
         }
         return t
     }

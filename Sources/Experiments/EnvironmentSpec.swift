@@ -38,7 +38,8 @@ public struct MarketSetup: Sendable {
     /// file's folder).
     public init(path: String, overrides: Node? = nil) throws {
         let folder = (path as NSString).deletingLastPathComponent
-        try self.init(spec: EnvironmentSpec.load(path, overrides: overrides), folder: folder.isEmpty ? "." : folder, path: path)
+        try self.init(
+            spec: EnvironmentSpec.load(path, overrides: overrides), folder: folder.isEmpty ? "." : folder, path: path)
     }
 
     /// Loads the data of an already decoded environment (`folder`: what its data path is relative to; `path`: the
@@ -69,20 +70,26 @@ public struct MarketSetup: Sendable {
     }
 
     /// A market environment over one split; `configure` may change the market config (e.g. costs for a sweep).
-    public func environment(_ split: Split, seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }) throws -> MarketEnv {
+    public func environment(_ split: Split, seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }) throws
+        -> MarketEnv
+    {
         let range = bars(of: split)
         guard !range.isEmpty else { throw ConfigError("\(path): the \(split.rawValue) split is empty") }
         return try environment(bars: range, name: "\(split.rawValue) split", seed: seed, configure: configure)
     }
 
-    /// A market environment over any bar range (`name` says which in messages), e.g. the years `tradesim compare` asks for.
-    public func environment(bars range: Range<Int>, name: String, seed: UInt64 = 0,
-                            configure: (inout MarketConfig) -> Void = { _ in }) throws -> MarketEnv {
+    /// A market environment over any bar range (`name` says which in messages), e.g. the years `tradesim compare` asks
+    /// for.
+    public func environment(
+        bars range: Range<Int>, name: String, seed: UInt64 = 0,
+        configure: (inout MarketConfig) -> Void = { _ in }
+    ) throws -> MarketEnv {
         var market = spec.market
         configure(&market)
         do {
-            return try MarketEnv(panel: dataset.panel, features: dataset.observations.values, width: dataset.observations.width,
-                                 bars: range, firstObservableBar: dataset.features.warmup, config: market, seed: seed)
+            return try MarketEnv(
+                panel: dataset.panel, features: dataset.observations.values, width: dataset.observations.width,
+                bars: range, firstObservableBar: dataset.features.warmup, config: market, seed: seed)
         } catch let error as EnvironmentError {
             throw ConfigError("\(path): \(name): \(error.description)")
         }

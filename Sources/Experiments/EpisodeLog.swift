@@ -4,9 +4,9 @@ import RLCore
 import RunStore
 import TradingEnv
 
-/// Collects one episode of a `MarketEnv` as it runs: the per-bar returns for metrics, and (when kept) the step and trade
-/// rows for the run store. Per-step rows can be decimated (`keepEvery` k: every k-th step; 0: none), trades are always
-/// kept when steps are.
+/// Collects one episode of a `MarketEnv` as it runs: the per-bar returns for metrics, and (when kept) the step and
+/// trade rows for the run store. Per-step rows can be decimated (`keepEvery` k: every k-th step; 0: none), trades are
+/// always kept when steps are.
 public struct EpisodeLog {
     public let keepEvery: Int
     public private(set) var steps: [StepRecord] = []
@@ -57,12 +57,16 @@ public struct EpisodeLog {
         hash.add(action)
         guard keepEvery > 0, returns.count % keepEvery == 0 || step.done else { return }
         let weights = step.observation.weights
-        steps.append(StepRecord(barIndex: Int64(info.bar), timestamp: info.timestamp, action: action, position: info.position,
-                                positionsJSON: weights.count > 1 ? "[" + weights.map { "\($0)" }.joined(separator: ",") + "]" : "",
-                                fillPrice: info.fillPrice, reward: step.reward, equity: info.equity, cost: info.cost))
+        steps.append(
+            StepRecord(
+                barIndex: Int64(info.bar), timestamp: info.timestamp, action: action, position: info.position,
+                positionsJSON: weights.count > 1 ? "[" + weights.map { "\($0)" }.joined(separator: ",") + "]" : "",
+                fillPrice: info.fillPrice, reward: step.reward, equity: info.equity, cost: info.cost))
         for (i, fill) in env.lastFills.enumerated() where fill.quantity != 0 {
-            trades.append(TradeRecord(barIndex: Int64(info.bar), timestamp: info.timestamp, asset: env.tickers[i],
-                                      quantity: fill.quantity, price: fill.price, cost: fill.cost))
+            trades.append(
+                TradeRecord(
+                    barIndex: Int64(info.bar), timestamp: info.timestamp, asset: env.tickers[i],
+                    quantity: fill.quantity, price: fill.price, cost: fill.cost))
         }
     }
 
@@ -116,16 +120,18 @@ public struct EpisodeLog {
 
     /// The metrics of the episode's equity returns, plus trading statistics.
     public var summary: EpisodeSummary {
-        EpisodeSummary(metrics: PerformanceMetrics(returns: returns), finalEquity: finalEquity, costs: costs,
-                       turnover: length > 0 ? turnoverSum / Double(length) : 0,
-                       exposure: length > 0 ? exposureSum / Double(length) : 0, steps: length, actionsHash: actionsHash)
+        EpisodeSummary(
+            metrics: PerformanceMetrics(returns: returns), finalEquity: finalEquity, costs: costs,
+            turnover: length > 0 ? turnoverSum / Double(length) : 0,
+            exposure: length > 0 ? exposureSum / Double(length) : 0, steps: length, actionsHash: actionsHash)
     }
 
     /// The episode row for the store.
     public func record(runId: Int64, split: EpisodeSplit, index: Int, globalStep: Int) -> EpisodeRecord {
-        EpisodeRecord(runId: runId, split: split, index: Int64(index), firstTimestamp: firstTimestamp,
-                               lastTimestamp: lastTimestamp, steps: Int64(length), totalReward: totalReward,
-                               finalEquity: finalEquity, costs: costs, globalStep: Int64(globalStep), actionsHash: actionsHash)
+        EpisodeRecord(
+            runId: runId, split: split, index: Int64(index), firstTimestamp: firstTimestamp,
+            lastTimestamp: lastTimestamp, steps: Int64(length), totalReward: totalReward,
+            finalEquity: finalEquity, costs: costs, globalStep: Int64(globalStep), actionsHash: actionsHash)
     }
 }
 

@@ -6,8 +6,10 @@ import TradingEnv
 
 /// Runs one whole episode of `env` (reset with `seed`) under `policy`, which returns the environment action and the
 /// number to log as the action; the log keeps every `keepEvery`-th step (0: none).
-public func runEpisode(_ env: inout MarketEnv, seed: UInt64, keepEvery: Int,
-                       policy: (MarketObservation) -> (action: TradingAction, logged: Double)) -> EpisodeLog {
+public func runEpisode(
+    _ env: inout MarketEnv, seed: UInt64, keepEvery: Int,
+    policy: (MarketObservation) -> (action: TradingAction, logged: Double)
+) -> EpisodeLog {
     var observation = env.reset(seed: seed)
     var log = EpisodeLog(env: env, keepEvery: keepEvery)
     while true {
@@ -30,8 +32,10 @@ func loggedValue(_ action: TradingAction, at observation: MarketObservation) -> 
 }
 
 /// Evaluates a baseline over one split, as a whole-split episode with full step logging.
-public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split, config: BaselineConfig = BaselineConfig(),
-                             seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
+public func evaluateBaseline(
+    _ kind: Baseline, setup: MarketSetup, split: Split, config: BaselineConfig = BaselineConfig(),
+    seed: UInt64 = 0, configure: (inout MarketConfig) -> Void = { _ in }
+) throws -> EpisodeLog {
     let env = try setup.environment(split, seed: seed) { market in
         configure(&market)
         market.episode.mode = .whole
@@ -41,8 +45,10 @@ public func evaluateBaseline(_ kind: Baseline, setup: MarketSetup, split: Split,
 
 /// A baseline over one whole episode of `env` (built with `episode.mode = .whole`), every step kept; `train` is the
 /// window the minimum-variance baseline fits its covariance on.
-public func evaluateBaseline(_ kind: Baseline, env: MarketEnv, config: BaselineConfig = BaselineConfig(), seed: UInt64 = 0,
-                             train: Range<Int>? = nil) -> EpisodeLog {
+public func evaluateBaseline(
+    _ kind: Baseline, env: MarketEnv, config: BaselineConfig = BaselineConfig(), seed: UInt64 = 0,
+    train: Range<Int>? = nil
+) -> EpisodeLog {
     var env = env
     var policy = BaselinePolicy(kind, env: env, config: config, seed: seed, train: train)
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
@@ -52,8 +58,10 @@ public func evaluateBaseline(_ kind: Baseline, env: MarketEnv, config: BaselineC
 }
 
 /// The agent's greedy (deterministic) policy over a whole split, every step kept.
-public func evaluateAgent(_ agent: any Agent, setup: MarketSetup, split: Split, seed: UInt64 = 0,
-                          configure: (inout MarketConfig) -> Void = { _ in }) throws -> EpisodeLog {
+public func evaluateAgent(
+    _ agent: any Agent, setup: MarketSetup, split: Split, seed: UInt64 = 0,
+    configure: (inout MarketConfig) -> Void = { _ in }
+) throws -> EpisodeLog {
     let env = try setup.environment(split, seed: seed) { market in
         configure(&market)
         market.episode.mode = .whole

@@ -4,7 +4,8 @@ import Yams
 
 /// `experiments/NAME.yaml`: which environment and agent, seeds, step budget, evaluation and checkpoint cadence, store.
 /// An optional `overrides:` mapping with `environment:` and `agent:` mappings is laid over those files before they are
-/// decoded (strictly), e.g. `overrides: {environment: {market: {costs: {commissionBps: 10}}}, agent: {learningRate: 3e-4}}`.
+/// decoded (strictly), e.g. `overrides: {environment: {market: {costs: {commissionBps: 10}}}, agent: {learningRate:
+/// 3e-4}}`.
 public struct ExperimentSpec: Config {
     /// The environment file, relative to this file's folder.
     public var environment: String = "../environments/sp500-daily.yaml"
@@ -97,11 +98,13 @@ public struct Experiment {
     public static func load(_ path: String, text: String? = nil, assignments: [(path: String, value: Node)] = [])
         throws -> Experiment
     {
-        let text = try text ?? {
-            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ConfigError("\(path): cannot read the file")
-            }
-        }()
+        let text =
+            try text
+            ?? {
+                do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                    throw ConfigError("\(path): cannot read the file")
+                }
+            }()
         var node: Node
         do {
             node = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
@@ -110,7 +113,9 @@ public struct Experiment {
         }
         for (key, value) in assignments {
             var parts = key.split(separator: ".").map(String.init)
-            if parts.count > 1 && (parts[0] == "agent" || parts[0] == "environment") { parts.insert("overrides", at: 0) }
+            if parts.count > 1 && (parts[0] == "agent" || parts[0] == "environment") {
+                parts.insert("overrides", at: 0)
+            }
             node = StrictYAML.setting(parts, to: value, in: node)
         }
         var sweep: Node?
@@ -121,12 +126,16 @@ public struct Experiment {
         }
         var environmentOverrides: Node?, agentOverrides: Node?
         if case .mapping(var mapping) = node, let overrides = mapping["overrides"] {
-            guard case .mapping(let o) = overrides else { throw ConfigError("\(path): key 'overrides' must be a mapping") }
+            guard case .mapping(let o) = overrides else {
+                throw ConfigError("\(path): key 'overrides' must be a mapping")
+            }
             for (k, v) in o {
                 switch k.string {
                 case "environment": environmentOverrides = v
                 case "agent": agentOverrides = v
-                default: throw ConfigError("\(path): unknown key 'overrides.\(k.string ?? "?")' (known keys: agent, environment)")
+                default:
+                    throw ConfigError(
+                        "\(path): unknown key 'overrides.\(k.string ?? "?")' (known keys: agent, environment)")
                 }
             }
             mapping["overrides"] = nil
@@ -147,15 +156,17 @@ public struct Experiment {
         let w = spec.walkForward
         guard w.trainYears >= 0, w.trainYears == 0 || (w.validationYears >= 1 && w.testYears >= 1 && w.stepYears >= 1)
         else {
-            throw ConfigError("\(path): key 'walkForward' needs trainYears ≥ 0 and validationYears, testYears, "
-                + "stepYears ≥ 1")
+            throw ConfigError(
+                "\(path): key 'walkForward' needs trainYears ≥ 0 and validationYears, testYears, "
+                    + "stepYears ≥ 1")
         }
         let folder = (path as NSString).deletingLastPathComponent
         func resolve(_ p: String) -> String { p.hasPrefix("/") || folder.isEmpty ? p : folder + "/" + p }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return Experiment(path: path, name: name, yaml: text, spec: spec, environmentPath: resolve(spec.environment),
-                          agentPath: resolve(spec.agent), environmentOverrides: environmentOverrides,
-                          agentOverrides: agentOverrides, sweep: sweep)
+        return Experiment(
+            path: path, name: name, yaml: text, spec: spec, environmentPath: resolve(spec.environment),
+            agentPath: resolve(spec.agent), environmentOverrides: environmentOverrides,
+            agentOverrides: agentOverrides, sweep: sweep)
     }
 
     /// An experiment made on the command line from an environment and an agent file (`tradesim train --env --agent`).
@@ -168,8 +179,9 @@ public struct Experiment {
         spec.store = store
         let name = ((agent as NSString).lastPathComponent as NSString).deletingPathExtension
         let yaml = (try? YAMLEncoder().encode(spec)) ?? ""
-        return Experiment(path: "", name: "adhoc-" + name, yaml: yaml, spec: spec, environmentPath: environment,
-                          agentPath: agent, environmentOverrides: nil, agentOverrides: nil)
+        return Experiment(
+            path: "", name: "adhoc-" + name, yaml: yaml, spec: spec, environmentPath: environment,
+            agentPath: agent, environmentOverrides: nil, agentOverrides: nil)
     }
 
     /// The agent file's base name, used in run names.

@@ -78,9 +78,13 @@ public struct PretrainReport: Codable, Sendable {
     public var line: String {
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
         func pct(_ x: Double) -> String { String(format: "%+.2f%%", 100 * x) }
-        return "\(split.rawValue): \(samples) bars, log loss \(f(logLoss)) (base rate \(f(baseRateLogLoss))), accuracy \(f(accuracy)) (base rate \(f(baseRateAccuracy))), ROC AUC \(rocAUC.map(f) ?? "n/a"); "
-            + "long when p > \(f(threshold)): return \(pct(trading.metrics.totalReturn)), Sharpe \(trading.metrics.sharpe.map(f) ?? "n/a"), exposure \(f(trading.exposure)), costs \(String(format: "%.0f", trading.costs)) "
-            + "(buy-and-hold \(pct(buyAndHold.metrics.totalReturn)), Sharpe \(buyAndHold.metrics.sharpe.map(f) ?? "n/a"))"
+        return
+            "\(split.rawValue): \(samples) bars, log loss \(f(logLoss)) (base rate \(f(baseRateLogLoss))), accuracy "
+            + "\(f(accuracy)) (base rate \(f(baseRateAccuracy))), ROC AUC \(rocAUC.map(f) ?? "n/a"); long when p > "
+            + "\(f(threshold)): return \(pct(trading.metrics.totalReturn)), Sharpe "
+            + "\(trading.metrics.sharpe.map(f) ?? "n/a"), exposure \(f(trading.exposure)), costs "
+            + "\(String(format: "%.0f", trading.costs)) (buy-and-hold \(pct(buyAndHold.metrics.totalReturn)), "
+            + "Sharpe \(buyAndHold.metrics.sharpe.map(f) ?? "n/a"))"
     }
 }
 
@@ -161,30 +165,39 @@ struct PretrainData {
 /// `tradesim pretrain`: trains the encoder with an event head on the train split's labelled bars, scores each
 /// `evaluateOn` split (log loss, accuracy, ROC AUC against the base rates) and the P&L of trading the prediction
 /// (threshold chosen on validation only), and stores the run (kind `pretrain`) with its checkpoint and SHA-256 rows.
-public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = nil,
-                        progress: (TrainingProgress) -> Void = { _ in }) throws -> PretrainOutcome {
+public func runPretrain(
+    _ path: String, storePath: String? = nil, steps: Int? = nil,
+    progress: (TrainingProgress) -> Void = { _ in }
+) throws -> PretrainOutcome {
     var spec = try PretrainSpec.load(path)
     if let steps { spec.steps = steps }
     let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     let folder = (path as NSString).deletingLastPathComponent
-    let environmentPath = spec.environment.hasPrefix("/") || folder.isEmpty ? spec.environment : folder + "/" + spec.environment
+    let environmentPath =
+        spec.environment.hasPrefix("/") || folder.isEmpty ? spec.environment : folder + "/" + spec.environment
     let data = try PretrainData(environment: environmentPath, labels: spec.labels, file: path)
     let trainBars = Array(try data.bars(.train, labelled: true))
     guard trainBars.count >= spec.batch else {
-        throw ConfigError("\(path): only \(trainBars.count) labelled train bars (after the warm-up, the window and the last \(spec.labels.horizon) bars), fewer than batch \(spec.batch)")
+        throw ConfigError(
+            "\(path): only \(trainBars.count) labelled train bars (after the warm-up, the window and the last "
+                + "\(spec.labels.horizon) bars), fewer than batch \(spec.batch)"
+        )
     }
     let store = try RunStore(path: storePath ?? spec.store)
     let checkpoints = try checkpointRoot(spec.checkpoints, store: store)
-    let resolved = PretrainResolved(pretrain: spec, environment: data.setup.spec, environmentFolder: absolutePath(data.setup.folder))
+    let resolved = PretrainResolved(
+        pretrain: spec, environment: data.setup.spec, environmentFolder: absolutePath(data.setup.folder))
     let json = try resolved.json()
     let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-    let run = try store.createRun(experiment: name, agent: pretrainRunKind, seed: Int64(spec.seed), experimentYAML: text,
-                                  configJSON: json, configHash: fnv1aHex(json), codeVersion: tradesimVersion)
+    let run = try store.createRun(
+        experiment: name, agent: pretrainRunKind, seed: Int64(spec.seed), experimentYAML: text,
+        configJSON: json, configHash: fnv1aHex(json), codeVersion: tradesimVersion)
     let runId = run.id!
     do {
         var rng = Xoshiro256(seed: UInt64(spec.seed))
-        let net = spec.encoder.network(inputWidth: data.spec.inputWidth, window: data.spec.window,
-                                       heads: [HeadSpec("event", .linear(outputs: data.outputs))], using: &rng)
+        let net = spec.encoder.network(
+            inputWidth: data.spec.inputWidth, window: data.spec.window,
+            heads: [HeadSpec("event", .linear(outputs: data.outputs))], using: &rng)
         var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: Float(spec.learningRate)))
         let ws = net.makeWorkspace(batch: spec.batch, time: data.spec.window)
         let features = data.setup.dataset.observations.values
@@ -204,11 +217,13 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
             net.forward(ws)
             let loss: Float
             if data.outputs == 1 {
-                loss = binaryCrossEntropyWithLogits(logits: ws.outputs[0].pointer, targets: targets, count: spec.batch,
-                                                    dLogits: ws.dOutputs[0].pointer)
+                loss = binaryCrossEntropyWithLogits(
+                    logits: ws.outputs[0].pointer, targets: targets, count: spec.batch,
+                    dLogits: ws.dOutputs[0].pointer)
             } else {
-                loss = softmaxCrossEntropy(logits: ws.outputs[0].pointer, targets: classTargets, batch: spec.batch,
-                                           classes: 3, dLogits: ws.dOutputs[0].pointer)
+                loss = softmaxCrossEntropy(
+                    logits: ws.outputs[0].pointer, targets: classTargets, batch: spec.batch,
+                    classes: 3, dLogits: ws.dOutputs[0].pointer)
             }
             net.zeroGradients()
             net.backward(ws)
@@ -219,20 +234,30 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
             if step % logEvery == 0 || step == spec.steps {
                 let n = step % logEvery == 0 ? logEvery : step % logEvery
                 let wall = Date().timeIntervalSince(start)
-                pending.append(MetricRecord(runId: runId, globalStep: Int64(step), key: "losses/event", value: runningLoss / Double(n), wallTime: wall))
-                progress(TrainingProgress(run: run.name, step: step, total: spec.steps, stepsPerSecond: Double(step) / max(wall, 1e-9),
-                                          lastEpisodeReturn: nil, loss: runningLoss / Double(n)))
+                pending.append(
+                    MetricRecord(
+                        runId: runId, globalStep: Int64(step), key: "losses/event", value: runningLoss / Double(n),
+                        wallTime: wall))
+                progress(
+                    TrainingProgress(
+                        run: run.name, step: step, total: spec.steps, stepsPerSecond: Double(step) / max(wall, 1e-9),
+                        lastEpisodeReturn: nil, loss: runningLoss / Double(n)))
                 runningLoss = 0
             }
         }
         try store.appendMetrics(pending)
-        try savePretrainCheckpoint(net, adam: adam, data: data, directory: URL(fileURLWithPath: checkpoints)
-            .appendingPathComponent(run.name).appendingPathComponent("step-\(spec.steps)"), runId: runId, step: spec.steps, store: store)
-        let reports = try scorePretrained(net, data: data, splits: spec.evaluateOn, runId: runId, step: spec.steps, store: store)
+        try savePretrainCheckpoint(
+            net, adam: adam, data: data,
+            directory: URL(fileURLWithPath: checkpoints)
+                .appendingPathComponent(run.name).appendingPathComponent("step-\(spec.steps)"), runId: runId,
+            step: spec.steps, store: store)
+        let reports = try scorePretrained(
+            net, data: data, splits: spec.evaluateOn, runId: runId, step: spec.steps, store: store)
         try store.finishRun(runId)
         let tenth = max(1, losses.count / 10)
-        return PretrainOutcome(run: try store.run(id: runId), firstLoss: losses.prefix(tenth).reduce(0, +) / Double(tenth),
-                               lastLoss: losses.suffix(tenth).reduce(0, +) / Double(tenth), reports: reports)
+        return PretrainOutcome(
+            run: try store.run(id: runId), firstLoss: losses.prefix(tenth).reduce(0, +) / Double(tenth),
+            lastLoss: losses.suffix(tenth).reduce(0, +) / Double(tenth), reports: reports)
     } catch {
         try? store.failRun(runId, message: "\(error)")
         throw error
@@ -240,15 +265,19 @@ public func runPretrain(_ path: String, storePath: String? = nil, steps: Int? = 
 }
 
 /// Writes the network (weights and Adam moments) and `pretrain.json`, then records each file with its SHA-256.
-func savePretrainCheckpoint(_ net: EncoderNetwork, adam: Adam, data: PretrainData, directory: URL, runId: Int64, step: Int,
-                            store: RunStore) throws {
+func savePretrainCheckpoint(
+    _ net: EncoderNetwork, adam: Adam, data: PretrainData, directory: URL, runId: Int64, step: Int,
+    store: RunStore
+) throws {
     do {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try net.save(to: directory.appendingPathComponent(PretrainCheckpoint.network), optimizer: adam)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(PretrainCheckpoint(architecture: net.configuration, spec: data.spec, labels: data.labels.config))
-            .write(to: directory.appendingPathComponent(PretrainCheckpoint.file), options: .atomic)
+        try encoder.encode(
+            PretrainCheckpoint(architecture: net.configuration, spec: data.spec, labels: data.labels.config)
+        )
+        .write(to: directory.appendingPathComponent(PretrainCheckpoint.file), options: .atomic)
     } catch {
         throw CheckpointError("\(directory.path): cannot write the checkpoint (\(error))")
     }
@@ -260,8 +289,10 @@ func savePretrainCheckpoint(_ net: EncoderNetwork, adam: Adam, data: PretrainDat
 
 /// Scores `splits` (validation first, whatever the order given, since it picks the threshold), logs
 /// `pretrain/{split}/…` metrics and the trading episode of each split.
-func scorePretrained(_ net: EncoderNetwork, data: PretrainData, splits: [Split], runId: Int64, step: Int,
-                     store: RunStore) throws -> [PretrainReport] {
+func scorePretrained(
+    _ net: EncoderNetwork, data: PretrainData, splits: [Split], runId: Int64, step: Int,
+    store: RunStore
+) throws -> [PretrainReport] {
     let classes = data.labels.config.classes
     let trainLabels = try data.bars(.train, labelled: true).map { data.labels.values[$0] }
     let prior = ClassificationMetrics.frequencies(trainLabels, classes: classes)
@@ -295,18 +326,22 @@ func scorePretrained(_ net: EncoderNetwork, data: PretrainData, splits: [Split],
     let order = splits.filter { $0 == .validation } + splits.filter { $0 != .validation }
     return try order.map { split in
         let bars = Array(try data.bars(split, labelled: true))
-        guard !bars.isEmpty else { throw ConfigError("\(data.setup.path): the \(split.rawValue) split has no labelled bars") }
+        guard !bars.isEmpty else {
+            throw ConfigError("\(data.setup.path): the \(split.rawValue) split has no labelled bars")
+        }
         let labels = bars.map { data.labels.values[$0] }
         let p = data.probabilities(net, bars: bars)
         let basePredictions = Array(repeating: prior, count: labels.count).flatMap { $0 }
         let report = PretrainReport(
             split: split, samples: bars.count,
             logLoss: ClassificationMetrics.logLoss(probabilities: p, labels: labels, classes: classes),
-            baseRateLogLoss: ClassificationMetrics.logLoss(probabilities: basePredictions, labels: labels, classes: classes),
+            baseRateLogLoss: ClassificationMetrics.logLoss(
+                probabilities: basePredictions, labels: labels, classes: classes),
             accuracy: ClassificationMetrics.accuracy(probabilities: p, labels: labels, classes: classes),
             baseRateAccuracy: Double(labels.filter { $0 == majority }.count) / Double(labels.count),
-            rocAUC: ClassificationMetrics.rocAUC(scores: stride(from: 1, to: p.count, by: classes).map { p[$0] },
-                                                 positive: labels.map { $0 == 1 }),
+            rocAUC: ClassificationMetrics.rocAUC(
+                scores: stride(from: 1, to: p.count, by: classes).map { p[$0] },
+                positive: labels.map { $0 == 1 }),
             threshold: threshold, trading: try trade(split, try upProbabilities(split), threshold: threshold),
             buyAndHold: try evaluateBaseline(.buyAndHold, setup: data.setup, split: split).summary)
         let prefix = "pretrain/\(split.rawValue)/"
@@ -316,7 +351,10 @@ func scorePretrained(_ net: EncoderNetwork, data: PretrainData, splits: [Split],
             ("totalReturn", report.trading.metrics.totalReturn), ("sharpe", report.trading.metrics.sharpe),
             ("costs", report.trading.costs), ("buyAndHoldReturn", report.buyAndHold.metrics.totalReturn),
         ]
-        try store.appendMetrics(values.compactMap { k, v in v.map { MetricRecord(runId: runId, globalStep: Int64(step), key: prefix + k, value: $0) } })
+        try store.appendMetrics(
+            values.compactMap { k, v in
+                v.map { MetricRecord(runId: runId, globalStep: Int64(step), key: prefix + k, value: $0) }
+            })
         return report
     }
 }
@@ -331,7 +369,8 @@ struct PretrainResolved: Codable {
 }
 
 /// The network of a pretrain run from its latest checkpoint, every file checked against its recorded SHA-256.
-/// `reference`: a run id, an exact run name, or a name prefix (the latest finished pretrain run whose name starts with it).
+/// `reference`: a run id, an exact run name, or a name prefix (the latest finished pretrain run whose name starts with
+/// it).
 public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -> EncoderNetwork {
     let run: RunRecord
     let runs = try store.runs()
@@ -339,19 +378,28 @@ public func loadPretrainedNetwork(_ reference: String, store: RunStore) throws -
         run = try store.run(reference: reference)
     } else {
         // A name prefix (e.g. the experiment's name): the latest finished pretrain run it matches.
-        guard let latest = runs.last(where: { $0.name.hasPrefix(reference) && $0.agent == pretrainRunKind && $0.status == .finished }) else {
-            throw RunStateError("\(store.path): no finished pretrain run named '\(reference)…' (run tradesim pretrain first)")
+        guard
+            let latest = runs.last(where: {
+                $0.name.hasPrefix(reference) && $0.agent == pretrainRunKind && $0.status == .finished
+            })
+        else {
+            throw RunStateError(
+                "\(store.path): no finished pretrain run named '\(reference)…' (run tradesim pretrain first)")
         }
         run = latest
     }
     guard run.agent == pretrainRunKind else {
         throw RunStateError("run \(run.name) is a \(run.agent) run, not a pretrain run (tradesim pretrain)")
     }
-    guard run.status == .finished else { throw RunStateError("pretrain run \(run.name) is \(run.status.rawValue), not finished") }
+    guard run.status == .finished else {
+        throw RunStateError("pretrain run \(run.name) is \(run.status.rawValue), not finished")
+    }
     let (directory, _) = try verifiedCheckpoint(run, store: store)
     let saved: PretrainCheckpoint
     do {
-        saved = try JSONDecoder().decode(PretrainCheckpoint.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + PretrainCheckpoint.file)))
+        saved = try JSONDecoder().decode(
+            PretrainCheckpoint.self,
+            from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + PretrainCheckpoint.file)))
     } catch {
         throw CheckpointError("\(directory)/\(PretrainCheckpoint.file): cannot read the pretrain checkpoint (\(error))")
     }

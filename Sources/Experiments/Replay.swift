@@ -15,10 +15,15 @@ public struct EpisodeReplay {
         self.store = store
         run = try store.run(reference: reference)
         let episodes = try store.episodes(runId: run.id!, split: split)
-        guard !episodes.isEmpty else { throw RunStateError("\(store.path): run \(run.name) has no \(split.rawValue) episode") }
+        guard !episodes.isEmpty else {
+            throw RunStateError("\(store.path): run \(run.name) has no \(split.rawValue) episode")
+        }
         if let index {
             guard let e = episodes.first(where: { $0.index == Int64(index) }) else {
-                throw RunStateError("\(store.path): run \(run.name) has no \(split.rawValue) episode \(index) (episodes 0…\(episodes.count - 1))")
+                throw RunStateError(
+                    "\(store.path): run \(run.name) has no \(split.rawValue) episode \(index) (episodes "
+                        + "0…\(episodes.count - 1))"
+                )
             }
             episode = e
         } else {
@@ -36,13 +41,17 @@ public struct EpisodeReplay {
         let setup = try config.setup()
         let panel = setup.dataset.panel
         let (steps, total) = try store.steps(episodeId: episode.id!, offset: from, limit: limit)
-        var table = TextTable(header: ["bar", "date", "price \(panel.tickers[0])", "action", "position", "fill", "cost", "reward", "equity"])
+        var table = TextTable(header: [
+            "bar", "date", "price \(panel.tickers[0])", "action", "position", "fill", "cost", "reward", "equity",
+        ])
         for s in steps {
             let bar = Int(s.barIndex)
             let price = bar < panel.barCount ? panel.close[bar * panel.assetCount] : .nan
-            table.append(["\(bar)", DateParser.format(s.timestamp), fixed(price, 4), fixed(s.action, 4),
-                          s.positionsJSON.isEmpty ? fixed(s.position, 4) : s.positionsJSON, fixed(s.fillPrice, 4),
-                          fixed(s.cost, 4), fixed(s.reward, 6), fixed(s.equity, 2)])
+            table.append([
+                "\(bar)", DateParser.format(s.timestamp), fixed(price, 4), fixed(s.action, 4),
+                s.positionsJSON.isEmpty ? fixed(s.position, 4) : s.positionsJSON, fixed(s.fillPrice, 4),
+                fixed(s.cost, 4), fixed(s.reward, 6), fixed(s.equity, 2),
+            ])
         }
         return (table, total)
     }
@@ -52,11 +61,17 @@ public struct EpisodeReplay {
     /// actions. Returns the number of actions checked; throws one line naming the first difference.
     public func verify() throws -> Int {
         guard let split = Split(rawValue: episode.split.rawValue), split != .train else {
-            throw RunStateError("\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only validation and test episodes can be verified")
+            throw RunStateError(
+                "\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only "
+                    + "validation and test episodes can be verified"
+            )
         }
         let stored = try store.steps(episodeId: episode.id!)
         guard stored.count == Int(episode.steps) else {
-            throw RunStateError("\(store.path): run \(run.name): \(title) keeps \(stored.count) of its \(episode.steps) steps; cannot verify")
+            throw RunStateError(
+                "\(store.path): run \(run.name): \(title) keeps \(stored.count) of its "
+                    + "\(episode.steps) steps; cannot verify"
+            )
         }
         var storedHash = FNV1a()
         for s in stored { storedHash.add(s.action) }
@@ -65,13 +80,21 @@ public struct EpisodeReplay {
         let log = try evaluateAgent(try saved.agent(), setup: saved.setup, split: split)
         if let k = zip(stored, log.steps).map({ $0.action.bitPattern != $1.action.bitPattern }).firstIndex(of: true) {
             let (a, b) = (stored[k], log.steps[k])
-            throw ReplayMismatchError("\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is \(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint takes \(fixed(b.action, 4))")
+            throw ReplayMismatchError(
+                "\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is "
+                    + "\(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint "
+                    + "takes \(fixed(b.action, 4))"
+            )
         }
         guard log.length == stored.count else {
-            throw ReplayMismatchError("\(where_): \(stored.count) stored steps but the policy's episode has \(log.length)")
+            throw ReplayMismatchError(
+                "\(where_): \(stored.count) stored steps but the policy's episode has \(log.length)")
         }
         guard storedHash.hex == episode.actionsHash, log.actionsHash == episode.actionsHash else {
-            throw ReplayMismatchError("\(where_): actions hash mismatch (episode \(episode.actionsHash), stored steps \(storedHash.hex), replayed \(log.actionsHash))")
+            throw ReplayMismatchError(
+                "\(where_): actions hash mismatch (episode \(episode.actionsHash), stored steps \(storedHash.hex), "
+                    + "replayed \(log.actionsHash))"
+            )
         }
         return log.length
     }

@@ -15,42 +15,59 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
     let label = ReportLabels(agents.map(\.policy))
     func curve(_ transform: ([Double]) -> [Double]) -> [SVG.Series] {
         episodes.enumerated().map { k, e in
-            SVG.Series(name: label(e.policy.name), x: e.log.steps.map { Double($0.timestamp) },
-                       y: transform(e.log.steps.map(\.equity)), color: SVG.palette[k % SVG.palette.count],
-                       dashed: !e.policy.isAgent, width: e.policy.isAgent ? 2 : 1.2)
+            SVG.Series(
+                name: label(e.policy.name), x: e.log.steps.map { Double($0.timestamp) },
+                y: transform(e.log.steps.map(\.equity)), color: SVG.palette[k % SVG.palette.count],
+                dashed: !e.policy.isAgent, width: e.policy.isAgent ? 2 : 1.2)
         }
     }
-    let equity = SVG.lines("Equity (runs solid, baselines dashed)", curve { $0 }, x: "Date",
-                           y: "Equity (account currency)")
-    let drawdown = SVG.lines("Drawdown from the running peak", curve { drawdowns($0).map { $0 * 100 } }, x: "Date",
-                             y: "Drawdown (% below the peak)", hLines: [0])
+    let equity = SVG.lines(
+        "Equity (runs solid, baselines dashed)", curve { $0 }, x: "Date",
+        y: "Equity (account currency)")
+    let drawdown = SVG.lines(
+        "Drawdown from the running peak", curve { drawdowns($0).map { $0 * 100 } }, x: "Date",
+        y: "Drawdown (% below the peak)", hLines: [0])
     let overall = comparison.tables.first { $0.period == "overall" }
     let overallRows = overall?.rows ?? []
     let yearTables = comparison.tables.filter { $0.period != "overall" && $0.costBps == overall?.costBps }
-    let yearly = SVG.bars("Total return per year", categories: yearTables.map(\.period),
-                          overallRows.map { row in
-                              (label(row.policy), yearTables.map { t in
-                                  t.rows.first { $0.policy == row.policy }?.stats["totalReturn"]?.mean.map { $0 * 100 }
-                              })
-                          }, x: "Year", y: "Total return (%)")
+    let yearly = SVG.bars(
+        "Total return per year", categories: yearTables.map(\.period),
+        overallRows.map { row in
+            (
+                label(row.policy),
+                yearTables.map { t in
+                    t.rows.first { $0.policy == row.policy }?.stats["totalReturn"]?.mean.map { $0 * 100 }
+                }
+            )
+        }, x: "Year", y: "Total return (%)")
     let unit = Set(agents.map { rewardUnit($0.policy.setup.spec.market.reward.kind) }).sorted()
         .joined(separator: " / ")
-    let rewards = SVG.histogram("Per-step rewards of the runs' policies",
-                                agents.map { (label($0.policy.name), $0.log.steps.map(\.reward)) },
-                                x: "Reward per step (\(unit))", y: "Steps (count)")
+    let rewards = SVG.histogram(
+        "Per-step rewards of the runs' policies",
+        agents.map { (label($0.policy.name), $0.log.steps.map(\.reward)) },
+        x: "Reward per step (\(unit))", y: "Steps (count)")
     let diagnostics = try policyDiagnostics(agents, store: store, label: label)
     let learning = try learningCurves(runs, store: store, rewardUnit: unit, label: label)
-    let significance = SVG.bars("PSR and DSR (overall); dashed: 0.95", categories: overallRows.map { label($0.policy) },
-                                [("PSR", overallRows.map { $0.stats["psr"]?.mean }),
-                                 ("DSR", overallRows.map { $0.stats["dsr"]?.mean })],
-                                x: "Policy", y: "Probability (0 to 1)", hLines: [0.95])
+    let significance = SVG.bars(
+        "PSR and DSR (overall); dashed: 0.95", categories: overallRows.map { label($0.policy) },
+        [
+            ("PSR", overallRows.map { $0.stats["psr"]?.mean }),
+            ("DSR", overallRows.map { $0.stats["dsr"]?.mean }),
+        ],
+        x: "Policy", y: "Probability (0 to 1)", hLines: [0.95])
     let v = overall?.sharpeVariance
-    let benchmark = v.flatMap { v in comparison.trials >= 2 ? deflatedSharpeBenchmark(trials: comparison.trials, sharpeVariance: v) : nil }
-    let dsrNote = "N = \(comparison.trials) trials (\(comparison.trialsDefinition)); "
+    let benchmark = v.flatMap { v in
+        comparison.trials >= 2 ? deflatedSharpeBenchmark(trials: comparison.trials, sharpeVariance: v) : nil
+    }
+    let sr0 =
+        benchmark.map { String(format: "%.4f per bar, %.2f annualised", $0, $0 * 252.0.squareRoot()) }
+        ?? "n/a (needs N ≥ 2 and V)"
+    let dsrNote =
+        "N = \(comparison.trials) trials (\(comparison.trialsDefinition)); "
         + "V = \(v.map { String(format: "%.3g", $0) } ?? "n/a") (variance of their per-bar Sharpe ratios); "
-        + "SR₀ = \(benchmark.map { String(format: "%.4f per bar, %.2f annualised", $0, $0 * 252.0.squareRoot()) } ?? "n/a (needs N ≥ 2 and V)"). "
-        + "PSR is the probability that the true Sharpe ratio exceeds 0; DSR that it exceeds SR₀, the best Sharpe ratio N "
-        + "unskilled trials would be expected to reach."
+        + "SR₀ = \(sr0). "
+        + "PSR is the probability that the true Sharpe ratio exceeds 0; DSR that it exceeds SR₀, the best Sharpe ratio "
+        + "N unskilled trials would be expected to reach."
 
     let html = HTML(
         .head(.meta(.charset(.utf8)), .title("tradesim report"), .style(css)),
@@ -61,17 +78,23 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
             section("equity", "Equity curves against the baselines", .raw(equity)),
             section("drawdown", "Drawdowns", .raw(drawdown)),
             try positionsSection(agents, label: label),
-            section("years", "Per-year table",
-                    .raw(yearly), .group((yearTables + (overall.map { [$0] } ?? [])).map { t in
+            section(
+                "years", "Per-year table",
+                .raw(yearly),
+                .group(
+                    (yearTables + (overall.map { [$0] } ?? [])).map { t in
                         .group(.h3(.text(t.period)), wide(htmlTable(t.table)))
                     })),
             section("rewards", "Reward histogram", .raw(rewards)),
-            section("learning", "Learning curves (metric table)",
-                    .p(.text("Policy entropy and explained variance: the last value the run logged (PPO, A2C and "
-                             + "REINFORCE log them); action changes: the share of the report's bars at which the "
-                             + "policy's action differs from the bar before (discrete: the action index; weights: the "
-                             + "first target weight).")),
-                    wide(htmlTable(diagnostics)), .group(learning.map { .raw($0) })),
+            section(
+                "learning", "Learning curves (metric table)",
+                .p(
+                    .text(
+                        "Policy entropy and explained variance: the last value the run logged (PPO, A2C and "
+                            + "REINFORCE log them); action changes: the share of the report's bars at which the "
+                            + "policy's action differs from the bar before (discrete: the action index; weights: the "
+                            + "first target weight).")),
+                wide(htmlTable(diagnostics)), .group(learning.map { .raw($0) })),
             section("significance", "Probabilistic and Deflated Sharpe Ratios", .raw(significance), .p(.text(dsrNote)))
         )
     )
@@ -80,8 +103,10 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
 
 /// A self-contained HTML page (`tradesim sweep results --report`): a title, lines of text, tables and histograms
 /// (each of values in equal bins, with its x-axis title), in that order.
-public func htmlPage(title: String, lines: [String], tables: [(title: String, table: TextTable)],
-                     histograms: [(title: String, values: [Double], x: String)]) -> String {
+public func htmlPage(
+    title: String, lines: [String], tables: [(title: String, table: TextTable)],
+    histograms: [(title: String, values: [Double], x: String)]
+) -> String {
     let html = HTML(
         .head(.meta(.charset(.utf8)), .title(title), .style(css)),
         .body(
@@ -102,16 +127,22 @@ private func positionsSection(_ agents: [(policy: ComparedPolicy, log: EpisodeLo
     -> Node<HTML.BodyContext>
 {
     if (agents.first?.policy.setup.dataset.panel.assetCount ?? 1) == 1 {
-        return section("positions", "Positions over price, with trades",
-                       .p(.text("Close of the asset; shading: long (green) or short (red) after each decision; "
-                                + "triangles: buys and sells.")),
-                       .group(agents.map { .raw(positionChart(label($0.policy.name), $0.policy, $0.log)) }))
+        return section(
+            "positions", "Positions over price, with trades",
+            .p(
+                .text(
+                    "Close of the asset; shading: long (green) or short (red) after each decision; "
+                        + "triangles: buys and sells.")),
+            .group(agents.map { .raw(positionChart(label($0.policy.name), $0.policy, $0.log)) }))
     }
     let weights = try agents.map { try weightsChart(label($0.policy.name), $0.policy, $0.log) }
-    return section("positions", "Portfolio weights and turnover",
-                   .p(.text("Each asset's weight after each bar (the rest is cash; shorts stack below 0), and the "
-                            + "traded notional per bar after the first (which buys in from cash).")),
-                   .group((weights + [turnoverChart(agents, label)]).map { .raw($0) }))
+    return section(
+        "positions", "Portfolio weights and turnover",
+        .p(
+            .text(
+                "Each asset's weight after each bar (the rest is cash; shorts stack below 0), and the "
+                    + "traded notional per bar after the first (which buys in from cash).")),
+        .group((weights + [turnoverChart(agents, label)]).map { .raw($0) }))
 }
 
 /// The charts' short names: R1, R2… for the compared runs (in order) and C1, C2… for their configurations (the tables'
@@ -143,8 +174,11 @@ struct ReportLabels {
         }
         for row in rows where row.kind == "agent" {
             let members = row.runs.map { self($0) }.joined(separator: ", ")
-            t.append([self(row.policy), row.policy, "configuration of " + members
-                      + (row.runs.count > 1 ? " (the tables give their mean and sample std)" : "")])
+            t.append([
+                self(row.policy), row.policy,
+                "configuration of " + members
+                    + (row.runs.count > 1 ? " (the tables give their mean and sample std)" : ""),
+            ])
         }
         return t
     }
@@ -174,14 +208,17 @@ private func htmlTable(_ t: TextTable, class name: String = "numbers") -> Node<H
         let parts = text.components(separatedBy: " ± ")
         return parts.count == 2 ? .group(.text(parts[0]), .br(), .small(.text("± " + parts[1]))) : .text(text)
     }
-    return .table(.class(name), .tr(.group(t.header.map { .th(.text($0)) })),
-                  .group(t.rows.map { row in .tr(.group(row.map { .td(cell($0)) })) }))
+    return .table(
+        .class(name), .tr(.group(t.header.map { .th(.text($0)) })),
+        .group(t.rows.map { row in .tr(.group(row.map { .td(cell($0)) })) }))
 }
 
 /// Wₜ / maxₛ≤ₜ Wₛ − 1 of an equity series.
 func drawdowns(_ equity: [Double]) -> [Double] {
     var peak = -Double.infinity
-    return equity.map { peak = max(peak, $0); return $0 / peak - 1 }
+    return equity.map {
+        peak = max(peak, $0); return $0 / peak - 1
+    }
 }
 
 /// A one-asset run: the close at each step, shaded by the position held after it, with a marker per fill.
@@ -196,34 +233,39 @@ func positionChart(_ label: String, _ c: ComparedPolicy, _ log: EpisodeLog) -> S
     let markers = log.trades.filter { $0.asset == panel.tickers[0] }.map {
         SVG.Marker(x: Double($0.timestamp), y: $0.price, up: $0.quantity > 0)
     }
-    return SVG.lines("\(label): \(panel.tickers[0]) close and position",
-                     [SVG.Series(name: "close", x: x, y: price, color: "#333")],
-                     x: "Date", y: "Close (price currency)", bands: bands, markers: markers,
-                     legend: [("long", "#2ca02c"), ("short", "#d62728")])
+    return SVG.lines(
+        "\(label): \(panel.tickers[0]) close and position",
+        [SVG.Series(name: "close", x: x, y: price, color: "#333")],
+        x: "Date", y: "Close (price currency)", bands: bands, markers: markers,
+        legend: [("long", "#2ca02c"), ("short", "#d62728")])
 }
 
 /// A panel run: every asset's weight after each step (the steps' `positionsJSON`, N weights each), stacked.
 func weightsChart(_ label: String, _ c: ComparedPolicy, _ log: EpisodeLog) throws -> String {
     let tickers = c.setup.dataset.panel.tickers
     let weights = try log.steps.map { try JSONDecoder().decode([Double].self, from: Data($0.positionsJSON.utf8)) }
-    return SVG.stackedArea("\(label): weights after each bar", x: log.steps.map { Double($0.timestamp) },
-                           tickers.indices.map { i in (tickers[i], weights.map { $0[i] }) },
-                           x: "Date", y: "Weight (fraction of equity)")
+    return SVG.stackedArea(
+        "\(label): weights after each bar", x: log.steps.map { Double($0.timestamp) },
+        tickers.indices.map { i in (tickers[i], weights.map { $0[i] }) },
+        x: "Date", y: "Weight (fraction of equity)")
 }
 
 /// The runs' per-bar turnover (traded notional over equity before the trade) from the second bar on: the first buys in
 /// from cash (turnover about 1) and would flatten the rest.
 func turnoverChart(_ agents: [(policy: ComparedPolicy, log: EpisodeLog)], _ label: ReportLabels) -> String {
     let series = agents.enumerated().map { k, a in
-        SVG.Series(name: label(a.policy.name), x: a.log.steps.dropFirst().map { Double($0.timestamp) },
-                   y: Array(a.log.turnovers.dropFirst()), color: SVG.palette[k % SVG.palette.count])
+        SVG.Series(
+            name: label(a.policy.name), x: a.log.steps.dropFirst().map { Double($0.timestamp) },
+            y: Array(a.log.turnovers.dropFirst()), color: SVG.palette[k % SVG.palette.count])
     }
-    return SVG.lines("Turnover per bar, from the second bar", series, x: "Date", y: "Turnover (traded notional / equity)")
+    return SVG.lines(
+        "Turnover per bar, from the second bar", series, x: "Date", y: "Turnover (traded notional / equity)")
 }
 
 /// Per compared run: its last logged policy entropy and explained variance, and the share of the episode's decisions
 /// after the first that differ from the one before (`StepRecord.action`: the discrete index, or the first weight).
-func policyDiagnostics(_ agents: [(policy: ComparedPolicy, log: EpisodeLog)], store: RunStore, label: ReportLabels) throws
+func policyDiagnostics(_ agents: [(policy: ComparedPolicy, log: EpisodeLog)], store: RunStore, label: ReportLabels)
+    throws
     -> TextTable
 {
     let ids = agents.compactMap(\.policy.runId)
@@ -233,9 +275,11 @@ func policyDiagnostics(_ agents: [(policy: ComparedPolicy, log: EpisodeLog)], st
     for a in agents {
         let actions = a.log.steps.map(\.action)
         let changes = zip(actions, actions.dropFirst()).filter { $0 != $1 }.count
-        t.append([label(a.policy.name), cell(a.policy.runId.flatMap { entropy[$0] }),
-                  cell(a.policy.runId.flatMap { explained[$0] }),
-                  cell(actions.count > 1 ? Double(changes) / Double(actions.count - 1) : nil)])
+        t.append([
+            label(a.policy.name), cell(a.policy.runId.flatMap { entropy[$0] }),
+            cell(a.policy.runId.flatMap { explained[$0] }),
+            cell(actions.count > 1 ? Double(changes) / Double(actions.count - 1) : nil),
+        ])
     }
     return t
 }
@@ -263,9 +307,11 @@ func learningCurves(_ runs: [RunRecord], store: RunStore, rewardUnit: String, la
             series.append(SVG.Series(name: label(run.name), x: x, y: y, color: SVG.palette[k % SVG.palette.count]))
         }
         if !series.isEmpty {
-            charts.append(SVG.lines("\(key) by training step", series, x: "Training step (environment steps)",
-                                    xScale: .numbers(integers: true),
-                                    y: y.replacingOccurrences(of: "{reward}", with: rewardUnit)))
+            charts.append(
+                SVG.lines(
+                    "\(key) by training step", series, x: "Training step (environment steps)",
+                    xScale: .numbers(integers: true),
+                    y: y.replacingOccurrences(of: "{reward}", with: rewardUnit)))
         }
     }
     return charts.isEmpty ? [SVG.empty("No learning metrics logged")] : charts

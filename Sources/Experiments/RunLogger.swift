@@ -18,8 +18,10 @@ public struct TrainingProgress: Sendable {
     public var notice: String?
     public var secondsLeft: Double { stepsPerSecond > 0 ? Double(max(total - step, 0)) / stepsPerSecond : .infinity }
 
-    public init(run: String, step: Int, total: Int, stepsPerSecond: Double, lastEpisodeReturn: Double? = nil,
-                loss: Double? = nil, phase: String = "training") {
+    public init(
+        run: String, step: Int, total: Int, stepsPerSecond: Double, lastEpisodeReturn: Double? = nil,
+        loss: Double? = nil, phase: String = "training"
+    ) {
         self.run = run
         self.step = step
         self.total = total
@@ -65,8 +67,10 @@ struct RunLogger {
     /// - Parameters:
     ///   - episodes: training episodes the run logged before (a resumed run continues their numbering).
     ///   - keepEvery: keep every k-th step row of a training episode (0: none).
-    init(run: RunRecord, store: RunStore, env: MarketEnv, totalSteps: Int, keepEvery: Int, numeric: NumericGuard,
-         episodes: Int, tensorboard: TensorBoardWriter?, now: @escaping () -> Date = Date.init) {
+    init(
+        run: RunRecord, store: RunStore, env: MarketEnv, totalSteps: Int, keepEvery: Int, numeric: NumericGuard,
+        episodes: Int, tensorboard: TensorBoardWriter?, now: @escaping () -> Date = Date.init
+    ) {
         self.now = now
         start = now()
         runId = run.id!
@@ -100,11 +104,13 @@ struct RunLogger {
             case .step(let env, _, let action, let reward, let info):
                 open.record(env: env, action: action, reward: reward, info: info)
             case .episode(let e):
-                try logEpisode(vectorIndex: e.env, endStep: e.step, length: e.length, episodeReturn: e.episodeReturn, info: e.info)
+                try logEpisode(
+                    vectorIndex: e.env, endStep: e.step, length: e.length, episodeReturn: e.episodeReturn, info: e.info)
             case .update(let step, let metrics):
                 let wall = wallTime
                 for (key, value) in metrics.sorted(by: { $0.key < $1.key }) {
-                    pending.append(MetricRecord(runId: runId, globalStep: Int64(step), key: key, value: value, wallTime: wall))
+                    pending.append(
+                        MetricRecord(runId: runId, globalStep: Int64(step), key: key, value: value, wallTime: wall))
                 }
                 pending += skippedUpdateMetrics(step: step, wallTime: wall)
                 lastLoss = metrics["losses/td"] ?? metrics["losses/policy"] ?? lastLoss
@@ -126,8 +132,10 @@ struct RunLogger {
         }
         chunk = nil
         let wall = wallTime
-        pending.append(MetricRecord(runId: runId, globalStep: Int64(step), key: "charts/globalStep", value: Double(step),
-                                    wallTime: wall))
+        pending.append(
+            MetricRecord(
+                runId: runId, globalStep: Int64(step), key: "charts/globalStep", value: Double(step),
+                wallTime: wall))
         pending += skippedUpdateMetrics(step: step, wallTime: wall)
         try store.appendMetrics(pending)
         tensorboard?.add(pending)
@@ -137,24 +145,30 @@ struct RunLogger {
 
     /// Progress at `step` in `phase`.
     func progressReport(step: Int, phase: String = "training") -> TrainingProgress {
-        TrainingProgress(run: runName, step: step, total: totalSteps, stepsPerSecond: rate(at: step),
-                         lastEpisodeReturn: lastReturn, loss: lastLoss, phase: phase)
+        TrainingProgress(
+            run: runName, step: step, total: totalSteps, stepsPerSecond: rate(at: step),
+            lastEpisodeReturn: lastReturn, loss: lastLoss, phase: phase)
     }
 
     /// One training episode's transaction: its row, kept steps, pending metrics and episodic metrics.
-    private mutating func logEpisode(vectorIndex: Int, endStep: Int, length: Int, episodeReturn: Double, info: StepInfo) throws {
+    private mutating func logEpisode(vectorIndex: Int, endStep: Int, length: Int, episodeReturn: Double, info: StepInfo)
+        throws
+    {
         lastReturn = episodeReturn
         let wall = wallTime
         let (steps, costs, hash) = open.finish(env: vectorIndex)
-        let record = EpisodeRecord(runId: runId, split: .train, index: Int64(episodes),
-                                   firstTimestamp: env.timestamp(ofBar: max(info.bar - length, 0)),
-                                   lastTimestamp: info.timestamp, steps: Int64(length), totalReward: episodeReturn,
-                                   finalEquity: info.equity, costs: costs, globalStep: Int64(endStep), actionsHash: hash)
+        let record = EpisodeRecord(
+            runId: runId, split: .train, index: Int64(episodes),
+            firstTimestamp: env.timestamp(ofBar: max(info.bar - length, 0)),
+            lastTimestamp: info.timestamp, steps: Int64(length), totalReward: episodeReturn,
+            finalEquity: info.equity, costs: costs, globalStep: Int64(endStep), actionsHash: hash)
         let metrics = [
-            MetricRecord(runId: runId, globalStep: Int64(endStep), key: "charts/episodicReturn", value: episodeReturn,
-                         wallTime: wall),
-            MetricRecord(runId: runId, globalStep: Int64(endStep), key: "charts/episodicLength", value: Double(length),
-                         wallTime: wall),
+            MetricRecord(
+                runId: runId, globalStep: Int64(endStep), key: "charts/episodicReturn", value: episodeReturn,
+                wallTime: wall),
+            MetricRecord(
+                runId: runId, globalStep: Int64(endStep), key: "charts/episodicLength", value: Double(length),
+                wallTime: wall),
         ]
         _ = try store.writeEpisode(record, steps: steps, metrics: pending + metrics)
         tensorboard?.add(pending + metrics)
@@ -177,13 +191,17 @@ struct RunLogger {
         let count = numeric.nonFiniteUpdates
         defer { reportedSkips = count }
         guard count > reportedSkips else { return [] }
-        return [MetricRecord(runId: runId, globalStep: Int64(step), key: "numeric/skippedUpdates",
-                             value: Double(count - reportedSkips), wallTime: wallTime)]
+        return [
+            MetricRecord(
+                runId: runId, globalStep: Int64(step), key: "numeric/skippedUpdates",
+                value: Double(count - reportedSkips), wallTime: wallTime)
+        ]
     }
 
     /// The one line a run stopped by a non-finite update fails with.
     private func nonFiniteError(_ fault: String, step: Int) -> NonFiniteUpdateError {
-        let last = (try? store.latestCheckpoint(runId: runId)).flatMap { $0 }
+        let last =
+            (try? store.latestCheckpoint(runId: runId)).flatMap { $0 }
             .map { "its last checkpoint (step \($0.globalStep)) is intact" } ?? "it has no checkpoint"
         return NonFiniteUpdateError(
             "run \(runName): non-finite update before training step \(step) (\(fault)); stopped without applying it, "
@@ -224,9 +242,10 @@ struct TrainingEpisodes {
         e.hash.add(action)
         e.length += 1
         if keepEvery > 0 {
-            let row = StepRecord(barIndex: Int64(info.bar), timestamp: info.timestamp, action: action,
-                                 position: info.position, positionsJSON: "", fillPrice: info.fillPrice, reward: reward,
-                                 equity: info.equity, cost: info.cost)
+            let row = StepRecord(
+                barIndex: Int64(info.bar), timestamp: info.timestamp, action: action,
+                position: info.position, positionsJSON: "", fillPrice: info.fillPrice, reward: reward,
+                equity: info.equity, cost: info.cost)
             if e.length % keepEvery == 0 {
                 e.steps.append(row)
                 e.last = nil

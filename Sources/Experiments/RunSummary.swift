@@ -13,7 +13,10 @@ public struct RunSummary {
     public init(runs: [RunRecord], splits: [Split], store: RunStore) throws {
         self.runs = runs
         comparisons = try splits.map { split in
-            (split, try compareRuns(runs.map { "\($0.id!)" }, store: store, request: CompareRequest(period: .split(split))))
+            (
+                split,
+                try compareRuns(runs.map { "\($0.id!)" }, store: store, request: CompareRequest(period: .split(split)))
+            )
         }
     }
 
@@ -30,13 +33,16 @@ public struct RunSummary {
         for run in runs {
             let config = try ResolvedConfig.stored(run.configJSON)
             let spec = config.experiment, data = config.environment.data
-            out += "- run `\(run.name)`: \(run.status.rawValue), seed \(run.seed), configuration "
+            out +=
+                "- run `\(run.name)`: \(run.status.rawValue), seed \(run.seed), configuration "
                 + "`\(seedlessConfigHash(run.configJSON).prefix(8))` (hash of the resolved config without seed and "
                 + "outputs), agent `\(run.agent)`, \(spec.steps) steps (checkpoint every \(spec.checkpointInterval)"
                 + (spec.evaluateEvery > 0 ? ", validation every \(spec.evaluateEvery)" : "") + ")\n"
-            out += "  - data `\(data.file)` (SHA-256 \(config.dataSHA256.map { String($0.prefix(12)) } ?? "not recorded")…), "
-                + "train \(years(data.splits.train)), validation \(years(data.splits.validation)), "
-                + "test \(years(data.splits.test))\n"
+            out +=
+                "  - data `\(data.file)` (SHA-256 "
+                + "\(config.dataSHA256.map { String($0.prefix(12)) } ?? "not recorded")…), train "
+                + "\(years(data.splits.train)), validation \(years(data.splits.validation)), test "
+                + "\(years(data.splits.test))\n"
         }
         for (split, c) in comparisons {
             out += "\n## \(split.rawValue) split\n\n" + c.text(markdown: true, level: 3)

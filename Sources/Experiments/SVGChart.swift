@@ -44,12 +44,18 @@ enum SVG {
 
     /// How the x axis is ticked: dates (quarters or years), round numbers (whole ones for `integers`), or one label
     /// under each group of bars.
-    enum XScale { case time, numbers(integers: Bool), categories([String]) }
+    enum XScale {
+        case time
+        case numbers(integers: Bool)
+        case categories([String])
+    }
 
     /// A line chart; `hLines` are dashed reference levels (e.g. 0 or 0.95), `legend` extra (name, colour) entries.
-    static func lines(_ title: String, _ series: [Series], x xTitle: String, xScale: XScale = .time, y yTitle: String,
-                      yIntegers: Bool = false, bands: [Band] = [], markers: [Marker] = [], hLines: [Double] = [],
-                      legend: [(String, String)] = []) -> String {
+    static func lines(
+        _ title: String, _ series: [Series], x xTitle: String, xScale: XScale = .time, y yTitle: String,
+        yIntegers: Bool = false, bands: [Band] = [], markers: [Marker] = [], hLines: [Double] = [],
+        legend: [(String, String)] = []
+    ) -> String {
         let xs = series.flatMap(\.x), ys = series.flatMap(\.y).filter(\.isFinite) + hLines + markers.map(\.y)
         guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else { return empty(title) }
         let entries = series.map { ($0.name, $0.color) } + legend
@@ -57,13 +63,15 @@ enum SVG {
         var s = open(title, height: frame.height)
         for b in bands {
             let (l, r) = (frame.px(b.x0), frame.px(b.x1))
-            s += "<rect x=\"\(f(l))\" y=\"\(f(margin.top))\" width=\"\(f(max(r - l, 0.5)))\" "
+            s +=
+                "<rect x=\"\(f(l))\" y=\"\(f(margin.top))\" width=\"\(f(max(r - l, 0.5)))\" "
                 + "height=\"\(f(frame.plotHeight))\" fill=\"\(b.color)\" fill-opacity=\"0.18\"/>"
         }
         s += axes(frame, x: xTitle, y: yTitle) + referenceLines(hLines, frame)
         for line in series {
             let points = zip(line.x, line.y).filter { $0.1.isFinite }.map { (frame.px($0.0), frame.py($0.1)) }
-            s += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"\(line.width)\""
+            s +=
+                "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"\(line.width)\""
                 + (line.dashed ? " stroke-dasharray=\"5 3\"" : "")
                 + " points=\"\(points.map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " "))\"/>"
             if points.count <= dotsUpTo {
@@ -74,15 +82,18 @@ enum SVG {
         }
         for m in markers {
             let (x, y) = (frame.px(m.x), frame.py(m.y)), d = m.up ? 5.0 : -5.0
-            s += "<path class=\"trade\" d=\"M\(f(x)),\(f(y + d)) l-4,\(f(d)) l8,0 z\" "
+            s +=
+                "<path class=\"trade\" d=\"M\(f(x)),\(f(y + d)) l-4,\(f(d)) l8,0 z\" "
                 + "fill=\"\(m.up ? "#2ca02c" : "#d62728")\"/>"
         }
         return s + legendBox(entries, frame) + "</svg>"
     }
 
     /// A grouped bar chart: one group per category, one bar per series; nil values are left out.
-    static func bars(_ title: String, categories: [String], _ series: [(name: String, values: [Double?])],
-                     x xTitle: String, y yTitle: String, hLines: [Double] = []) -> String {
+    static func bars(
+        _ title: String, categories: [String], _ series: [(name: String, values: [Double?])],
+        x xTitle: String, y yTitle: String, hLines: [Double] = []
+    ) -> String {
         let values = series.flatMap { $0.values.compactMap { $0 } }.filter(\.isFinite) + hLines + [0]
         guard !categories.isEmpty, let lo = values.min(), let hi = values.max() else { return empty(title) }
         let entries = series.enumerated().map { ($0.element.name, palette[$0.offset % palette.count]) }
@@ -95,7 +106,8 @@ enum SVG {
             for (k, line) in series.enumerated() {
                 guard c < line.values.count, let v = line.values[c], v.isFinite else { continue }
                 let top = frame.py(max(v, 0)), bottom = frame.py(min(v, 0))
-                s += "<rect x=\"\(f(left + groupWidth * 0.1 + Double(k) * barWidth))\" y=\"\(f(top))\" "
+                s +=
+                    "<rect x=\"\(f(left + groupWidth * 0.1 + Double(k) * barWidth))\" y=\"\(f(top))\" "
                     + "width=\"\(f(barWidth))\" height=\"\(f(max(bottom - top, 0.5)))\" fill=\"\(entries[k].1)\">"
                     + "<title>\(escape(line.name)) \(escape(name)): \(String(format: "%.4g", v))</title></rect>"
             }
@@ -105,8 +117,10 @@ enum SVG {
 
     /// A histogram of `values` in `bins` equal-width bins, one step outline per series (same bins for all); the count
     /// axis starts at 0.
-    static func histogram(_ title: String, _ series: [(name: String, values: [Double])], x xTitle: String,
-                          y yTitle: String, bins: Int = 30) -> String {
+    static func histogram(
+        _ title: String, _ series: [(name: String, values: [Double])], x xTitle: String,
+        y yTitle: String, bins: Int = 30
+    ) -> String {
         let all = series.flatMap(\.values).filter(\.isFinite)
         guard let lo = all.min(), let hi = all.max() else { return empty(title) }
         let width = max(hi - lo, 1e-12) / Double(bins)
@@ -115,7 +129,9 @@ enum SVG {
             for v in s.values where v.isFinite { counts[min(Int((v - lo) / width), bins - 1)] += 1 }
             // left edge, a flat top over each bin, right edge
             var x: [Double] = [lo], y: [Double] = [0]
-            for (b, n) in counts.enumerated() { x += [lo + Double(b) * width, lo + Double(b + 1) * width]; y += [n, n] }
+            for (b, n) in counts.enumerated() {
+                x += [lo + Double(b) * width, lo + Double(b + 1) * width]; y += [n, n]
+            }
             x.append(lo + Double(bins) * width); y.append(0)
             return Series(name: s.name, x: x, y: y, color: palette[k % palette.count])
         }
@@ -125,8 +141,10 @@ enum SVG {
     /// Layers stacked over x (Shapes: each layer's values (T) for x (T)): positive values stack up from 0, negative
     /// ones down from 0, each layer a filled polygon between its lower and upper edge. The legend lists the layers top
     /// down, as they stack.
-    static func stackedArea(_ title: String, x: [Double], _ layers: [(name: String, values: [Double])],
-                            x xTitle: String, y yTitle: String) -> String {
+    static func stackedArea(
+        _ title: String, x: [Double], _ layers: [(name: String, values: [Double])],
+        x xTitle: String, y yTitle: String
+    ) -> String {
         guard let x0 = x.first, let x1 = x.last else { return empty(title) }
         var up = [Double](repeating: 0, count: x.count), down = up
         let edges = layers.map { layer in
@@ -142,7 +160,8 @@ enum SVG {
         for (k, e) in edges.enumerated() {
             let top = x.indices.map { "\(f(frame.px(x[$0]))),\(f(frame.py(e.upper[$0])))" }
             let bottom = x.indices.reversed().map { "\(f(frame.px(x[$0]))),\(f(frame.py(e.lower[$0])))" }
-            s += "<polygon class=\"area\" fill=\"\(entries[k].1)\" points=\"\((top + bottom).joined(separator: " "))\">"
+            s +=
+                "<polygon class=\"area\" fill=\"\(entries[k].1)\" points=\"\((top + bottom).joined(separator: " "))\">"
                 + "<title>\(escape(entries[k].0))</title></polygon>"
         }
         return s + legendBox(entries.reversed(), frame) + "</svg>"
@@ -194,8 +213,10 @@ enum SVG {
         let height: Double
 
         /// `legend`: the (name, colour) entries the right margin and the height must hold.
-        init(x x0: Double, _ x1: Double, scale: XScale, y y0: Double, _ y1: Double, yIntegers: Bool = false,
-             legend: [(String, String)]) {
+        init(
+            x x0: Double, _ x1: Double, scale: XScale, y y0: Double, _ y1: Double, yIntegers: Bool = false,
+            legend: [(String, String)]
+        ) {
             self.scale = scale
             switch scale {
             case .numbers(let integers):
@@ -233,16 +254,19 @@ enum SVG {
     /// up to three years, else each new year, at most about ten), round numbers, or one label per category.
     static func axes(_ frame: Frame, x xTitle: String, y yTitle: String) -> String {
         let (l, r, t, b) = (margin.left, width - frame.right, margin.top, frame.bottom)
-        var s = "<rect x=\"\(f(l))\" y=\"\(f(t))\" width=\"\(f(r - l))\" height=\"\(f(b - t))\" fill=\"none\" "
+        var s =
+            "<rect x=\"\(f(l))\" y=\"\(f(t))\" width=\"\(f(r - l))\" height=\"\(f(b - t))\" fill=\"none\" "
             + "stroke=\"#999\"/>"
         s += "<g class=\"axis y\">"
         for v in frame.yTicks.values {
             let y = frame.py(v)
             s += "<line x1=\"\(f(l))\" x2=\"\(f(r))\" y1=\"\(f(y))\" y2=\"\(f(y))\" stroke=\"#eee\"/>"
-            s += "<text class=\"tick\" x=\"\(f(l - 4))\" y=\"\(f(y + 4))\" text-anchor=\"end\">"
+            s +=
+                "<text class=\"tick\" x=\"\(f(l - 4))\" y=\"\(f(y + 4))\" text-anchor=\"end\">"
                 + "\(tickLabel(v, step: frame.yTicks.step))</text>"
         }
-        s += "<text class=\"axis-title\" transform=\"translate(14,\(f((t + b) / 2))) rotate(-90)\" "
+        s +=
+            "<text class=\"axis-title\" transform=\"translate(14,\(f((t + b) / 2))) rotate(-90)\" "
             + "text-anchor=\"middle\">\(escape(yTitle))</text></g>"
         var ticks: [(x: Double, label: String, grid: Bool)] = []
         let kind: String
@@ -274,10 +298,12 @@ enum SVG {
         for tick in ticks where frame.x.contains(tick.x) {
             let x = frame.px(tick.x)
             if tick.grid { s += "<line x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"\(f(t))\" y2=\"\(f(b))\" stroke=\"#eee\"/>" }
-            s += "<text class=\"tick\" x=\"\(f(x))\" y=\"\(f(b + 14))\" text-anchor=\"middle\">"
+            s +=
+                "<text class=\"tick\" x=\"\(f(x))\" y=\"\(f(b + 14))\" text-anchor=\"middle\">"
                 + "\(escape(tick.label))</text>"
         }
-        s += "<text class=\"axis-title\" x=\"\(f((l + r) / 2))\" y=\"\(f(frame.height - 8))\" text-anchor=\"middle\">"
+        s +=
+            "<text class=\"axis-title\" x=\"\(f((l + r) / 2))\" y=\"\(f(frame.height - 8))\" text-anchor=\"middle\">"
             + "\(escape(xTitle))</text></g>"
         return s
     }

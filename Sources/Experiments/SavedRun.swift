@@ -61,7 +61,8 @@ public func createEnsemble(of references: [String], store: RunStore) throws -> R
     guard !runs.isEmpty else { throw ConfigError("ensemble: no runs given") }
     let saved = try runs.map { try SavedRun($0, store: store) }
     let base = saved[0].config
-    for s in saved.dropFirst() where try sortedJSON(s.config.environment) != (try sortedJSON(base.environment))
+    for s in saved.dropFirst()
+    where try sortedJSON(s.config.environment) != (try sortedJSON(base.environment))
         || s.config.dataSHA256 != base.dataSHA256
     {
         throw ConfigError("ensemble: run \(s.run.name) trades other data or another environment than \(runs[0].name)")
@@ -73,9 +74,10 @@ public func createEnsemble(of references: [String], store: RunStore) throws -> R
     config.ensemble = runs.map(\.name)
     config.seed = 0
     let json = try config.json()
-    let run = try store.createRun(experiment: runs[0].experiment, agent: ensembleRunKind, seed: 0,
-                                  experimentYAML: runs[0].experimentYAML, configJSON: json, configHash: fnv1aHex(json),
-                                  codeVersion: tradesimVersion)
+    let run = try store.createRun(
+        experiment: runs[0].experiment, agent: ensembleRunKind, seed: 0,
+        experimentYAML: runs[0].experimentYAML, configJSON: json, configHash: fnv1aHex(json),
+        codeVersion: tradesimVersion)
     do {
         let ensemble = try SavedRun(run, store: store)
         let agent = try ensemble.agent()
@@ -176,7 +178,8 @@ func logEvaluation(_ agent: any Agent, setup: MarketSetup, split: Split, runId: 
     let metrics = values.compactMap { key, value in
         value.map { MetricRecord(runId: runId, globalStep: step, key: "eval/\(split.rawValue)/\(key)", value: $0) }
     }
-    _ = try store.writeEpisode(log.record(runId: runId, split: episodeSplit, index: index, globalStep: Int(step)),
-                               steps: log.steps, trades: log.trades, metrics: metrics)
+    _ = try store.writeEpisode(
+        log.record(runId: runId, split: episodeSplit, index: index, globalStep: Int(step)),
+        steps: log.steps, trades: log.trades, metrics: metrics)
     return (s, metrics)
 }

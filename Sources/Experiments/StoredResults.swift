@@ -19,8 +19,9 @@ public struct StoredEvaluation: Sendable {
         else { throw RunStateError("\(store.path): run \(run.name) has no \(split.rawValue) episode") }
         let steps = try store.steps(episodeId: episode.id!)
         guard steps.count == Int(episode.steps) else {
-            throw RunStateError("\(store.path): run \(run.name): its \(split.rawValue) episode keeps \(steps.count) of "
-                + "\(episode.steps) steps")
+            throw RunStateError(
+                "\(store.path): run \(run.name): its \(split.rawValue) episode keeps \(steps.count) of "
+                    + "\(episode.steps) steps")
         }
         let config = try storedConfig(of: run, store: store)
         var previous = config.environment.market.initialCash
@@ -41,6 +42,7 @@ public struct StoredEvaluation: Sendable {
 /// evaluated on the same years of the same data (see `storedTrials`), `run` among them when it was.
 public func trials(like run: RunRecord, on split: Split, store: RunStore) throws -> [StoredTrial] {
     let config = try storedConfig(of: run, store: store)
-    return try storedTrials(store: store, fingerprint: config.dataFingerprint(),
-                            years: config.environment.data.splits.years(of: split))
+    return try storedTrials(
+        store: store, fingerprint: config.dataFingerprint(),
+        years: config.environment.data.splits.years(of: split))
 }

@@ -2,7 +2,8 @@ import Foundation
 import MarketData
 import Yams
 
-/// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it changes.
+/// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it
+/// changes.
 ///
 /// Config types use no Optionals: a field that can be "unset" has an explicit default (an empty string, `[]`, a
 /// `.none` case). That keeps every key visible in the encoded defaults, which is how unknown keys are found.
@@ -24,7 +25,8 @@ public enum StrictYAML {
         return try decode(type, yaml: text, file: file, overrides: overrides)
     }
 
-    public static func decode<T: Config>(_ type: T.Type, yaml: String, file: String, overrides: Node? = nil) throws -> T {
+    public static func decode<T: Config>(_ type: T.Type, yaml: String, file: String, overrides: Node? = nil) throws -> T
+    {
         let user: Node
         do {
             user = try layer(overrides, over: Yams.compose(yaml: yaml) ?? Node.mapping(.init([])))
@@ -90,7 +92,8 @@ public enum StrictYAML {
     public static func setting(_ path: [String], to value: Node, in node: Node) -> Node {
         guard let key = path.first else { return value }
         var mapping = node.mapping ?? Node.Mapping([])
-        mapping[Node(key)] = setting(Array(path.dropFirst()), to: value, in: mapping[Node(key)] ?? Node.mapping(.init([])))
+        mapping[Node(key)] = setting(
+            Array(path.dropFirst()), to: value, in: mapping[Node(key)] ?? Node.mapping(.init([])))
         return .mapping(mapping)
     }
 
@@ -108,7 +111,9 @@ public enum StrictYAML {
     static func merge(_ user: Node, over defaults: Node, path: [String]) throws -> Node {
         guard case .mapping(let defaultMap) = defaults else { return user }
         guard case .mapping(let userMap) = user else {
-            if case .scalar(let s) = user, s.tag.description == Tag.Name.null.rawValue || s.string == "~" || s.string.isEmpty {
+            if case .scalar(let s) = user,
+                s.tag.description == Tag.Name.null.rawValue || s.string == "~" || s.string.isEmpty
+            {
                 return defaults  // `key:` with nothing after it keeps the defaults
             }
             // Anything else where the default is a mapping goes to the type's decoder, which takes it
@@ -199,7 +204,8 @@ public enum StrictYAML {
         var value: Any = defaults
         for key in path {
             let children = Mirror(reflecting: value).children
-            let next = key.intValue.flatMap { i in children.dropFirst(i).first?.value }
+            let next =
+                key.intValue.flatMap { i in children.dropFirst(i).first?.value }
                 ?? children.first { $0.label == key.stringValue }?.value
             guard let next else { return nil }
             value = next
@@ -226,7 +232,8 @@ public enum StrictYAML {
 
     static func yamlProblem(_ error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
             return "line \(mark.line): \(problem)"
         default:
             return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"

@@ -151,15 +151,15 @@ enum CRC32C {
 }
 
 /// Protobuf wire format: keys, varints and length-delimited fields.
-private extension Data {
+extension Data {
     /// The key of field `field` with wire type `wireType` (0 varint, 1 fixed 64-bit, 2 length-delimited, 5 fixed
     /// 32-bit).
-    mutating func appendKey(_ field: Int, wireType: UInt64) {
+    fileprivate mutating func appendKey(_ field: Int, wireType: UInt64) {
         appendVarint(UInt64(field) << 3 | wireType)
     }
 
     /// `value` in base-128 groups of 7 bits, least significant first, with the high bit set on all but the last.
-    mutating func appendVarint(_ value: UInt64) {
+    fileprivate mutating func appendVarint(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
             append(UInt8(truncatingIfNeeded: v) | 0x80)
@@ -168,12 +168,12 @@ private extension Data {
         append(UInt8(v))
     }
 
-    mutating func appendLittleEndian(_ value: some FixedWidthInteger) {
+    fileprivate mutating func appendLittleEndian(_ value: some FixedWidthInteger) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
     /// A length-delimited field (a string, bytes or an embedded message).
-    mutating func appendBytesField(_ field: Int, _ bytes: Data) {
+    fileprivate mutating func appendBytesField(_ field: Int, _ bytes: Data) {
         appendKey(field, wireType: 2)
         appendVarint(UInt64(bytes.count))
         append(bytes)

@@ -1,4 +1,5 @@
-/// A table of strings rendered as aligned plain text, Markdown or CSV (the output formats of `runs`, `compare`, `replay`).
+/// A table of strings rendered as aligned plain text, Markdown or CSV (the output formats of `runs`, `compare`,
+/// `replay`).
 public struct TextTable: Sendable, Equatable {
     public var header: [String]
     public var rows: [[String]] = []
@@ -20,14 +21,18 @@ public struct TextTable: Sendable, Equatable {
                 return numeric ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingTrailingSpaces()
         }
-        return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
+        return
+            ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line))
             .joined(separator: "\n")
     }
 
     /// A GitHub-flavoured Markdown table (pipes in cells escaped).
     public var markdown: String {
-        func line(_ cells: [String]) -> String { "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |" }
-        return ([line(header), "|" + header.map { _ in "---" }.joined(separator: "|") + "|"] + rows.map(line)).joined(separator: "\n")
+        func line(_ cells: [String]) -> String {
+            "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
+        }
+        return ([line(header), "|" + header.map { _ in "---" }.joined(separator: "|") + "|"] + rows.map(line)).joined(
+            separator: "\n")
     }
 
     /// RFC 4180 CSV (fields with commas, quotes or line breaks quoted).

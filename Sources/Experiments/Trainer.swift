@@ -26,7 +26,8 @@ public struct RunPlan {
     public var configHash: String { fnv1aHex(configJSON) }
 
     public init(_ experiment: Experiment, seed: Int) throws {
-        let environment = try EnvironmentSpec.load(experiment.environmentPath, overrides: experiment.environmentOverrides)
+        let environment = try EnvironmentSpec.load(
+            experiment.environmentPath, overrides: experiment.environmentOverrides)
         let folder = absolutePath(folderOf(experiment.environmentPath))
         let data = dataFilePath(environment.data, folder: folder)
         let sha: String
@@ -35,26 +36,28 @@ public struct RunPlan {
         }
         self.experiment = experiment
         self.seed = seed
-        config = ResolvedConfig(experiment: experiment.spec, environment: environment, environmentFolder: folder,
-                                agent: try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides),
-                                seed: seed, dataSHA256: sha, environmentFile: absolutePath(experiment.environmentPath))
+        config = ResolvedConfig(
+            experiment: experiment.spec, environment: environment, environmentFolder: folder,
+            agent: try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides),
+            seed: seed, dataSHA256: sha, environmentFile: absolutePath(experiment.environmentPath))
         configJSON = try config.json()
     }
 
     /// The run row to create: named `{experiment}__{agent}__{seed}__{unix time}`, status `running`.
     public func runRecord(startedAt: Date = Date()) -> RunRecord {
-        RunRecord(name: "\(experiment.name)__\(experiment.agentName)__\(seed)__\(Int64(startedAt.timeIntervalSince1970))",
-                  experiment: experiment.name, agent: experiment.agentName, experimentYAML: experiment.yaml,
-                  configJSON: configJSON, configHash: configHash, codeVersion: tradesimVersion, seed: Int64(seed),
-                  startedAt: startedAt)
+        RunRecord(
+            name: "\(experiment.name)__\(experiment.agentName)__\(seed)__\(Int64(startedAt.timeIntervalSince1970))",
+            experiment: experiment.name, agent: experiment.agentName, experimentYAML: experiment.yaml,
+            configJSON: configJSON, configHash: configHash, codeVersion: tradesimVersion, seed: Int64(seed),
+            startedAt: startedAt)
     }
 }
 
 /// Trains one run per seed of `experiment`, logging to its store: the run row with the experiment YAML and the resolved
 /// configs, every training episode (one transaction each), the agents' update metrics, validation evaluations every
-/// `evaluateEvery` steps, checkpoints every `checkpointEvery` steps, and a full evaluation of each `evaluateOn` split at
-/// the end (every step logged). A failure marks the run `failed` with its message and is rethrown; what was committed
-/// before stays.
+/// `evaluateEvery` steps, checkpoints every `checkpointEvery` steps, and a full evaluation of each `evaluateOn` split
+/// at the end (every step logged). A failure marks the run `failed` with its message and is rethrown; what was
+/// committed before stays.
 public func runExperiment(
     _ experiment: Experiment, store storePath: String? = nil, progress: (TrainingProgress) -> Void = { _ in }
 ) throws -> [RunOutcome] {
@@ -63,22 +66,26 @@ public func runExperiment(
     let store = try RunStore(path: storePath ?? experiment.spec.store)
     _ = try checkpointRoot(experiment.spec.checkpoints, store: store)  // before any run is created
     return try zip(experiment.spec.seeds, plans).map { seed, plan in
-        let run = try store.createRun(experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
-                                      experimentYAML: experiment.yaml, configJSON: plan.configJSON,
-                                      configHash: plan.configHash, codeVersion: tradesimVersion)
+        let run = try store.createRun(
+            experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
+            experimentYAML: experiment.yaml, configJSON: plan.configJSON,
+            configHash: plan.configHash, codeVersion: tradesimVersion)
         return try train(plan, run: run, setup: setup, store: store, progress: progress)
     }
 }
 
 /// Trains a planned run whose row `run` exists (created by `createRun` or a sweep's claim); `setup` is its loaded
 /// environment when the caller has it, `warmStart` a checkpoint folder whose weights the agent starts from.
-public func train(_ plan: RunPlan, run: RunRecord, setup: MarketSetup? = nil, warmStart: String? = nil,
-                  store: RunStore, progress: (TrainingProgress) -> Void = { _ in }) throws -> RunOutcome {
+public func train(
+    _ plan: RunPlan, run: RunRecord, setup: MarketSetup? = nil, warmStart: String? = nil,
+    store: RunStore, progress: (TrainingProgress) -> Void = { _ in }
+) throws -> RunOutcome {
     var session: TrainingSession
     do {
         let setup = try setup ?? plan.config.setup()
-        session = try TrainingSession(run: run, config: plan.config, setup: setup, store: store, state: TrainerState(),
-                                      warmStart: warmStart)
+        session = try TrainingSession(
+            run: run, config: plan.config, setup: setup, store: store, state: TrainerState(),
+            warmStart: warmStart)
     } catch {
         try? store.failRun(run.id!, message: "\(error)")
         throw error
@@ -106,7 +113,8 @@ public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingPr
     -> RunOutcome
 {
     guard run.agent != ensembleRunKind else {
-        throw RunStateError("\(store.path): run \(run.name) is an ensemble: it is not trained, so there is nothing to resume")
+        throw RunStateError(
+            "\(store.path): run \(run.name) is an ensemble: it is not trained, so there is nothing to resume")
     }
     let latest = try store.latestCheckpoint(runId: run.id!)?.globalStep
     let saved = try SavedRun(run, store: store, step: latest)
@@ -172,8 +180,10 @@ struct TrainingSession {
 
     /// - Parameter warmStart: a checkpoint folder whose network weights the agent starts from (a walk-forward
     ///   window's predecessor).
-    init(run: RunRecord, config: ResolvedConfig, setup: MarketSetup, store: RunStore, state: TrainerState,
-         warmStart: String? = nil) throws {
+    init(
+        run: RunRecord, config: ResolvedConfig, setup: MarketSetup, store: RunStore, state: TrainerState,
+        warmStart: String? = nil
+    ) throws {
         self.run = run
         self.config = config
         self.setup = setup
@@ -183,8 +193,11 @@ struct TrainingSession {
         numeric = NumericGuard(policy: config.experiment.nonFinite)
         let folder = config.experiment.tensorboard
         do {
-            tensorboard = try folder.isEmpty ? nil : TensorBoardWriter(
-                directory: URL(fileURLWithPath: absolutePath(folder)).appendingPathComponent(run.name))
+            tensorboard =
+                try folder.isEmpty
+                ? nil
+                : TensorBoardWriter(
+                    directory: URL(fileURLWithPath: absolutePath(folder)).appendingPathComponent(run.name))
         } catch {
             throw ConfigError("tensorboard: \(error)")
         }
@@ -209,9 +222,10 @@ struct TrainingSession {
     mutating func train(progress: (TrainingProgress) -> Void) throws -> RunOutcome {
         do {
             let total = stepsTrained(from: agent.stepsDone)
-            var logger = RunLogger(run: run, store: store, env: trainEnv, totalSteps: total,
-                                   keepEvery: spec.logEvery, numeric: numeric, episodes: state.episodes,
-                                   tensorboard: tensorboard)
+            var logger = RunLogger(
+                run: run, store: store, env: trainEnv, totalSteps: total,
+                keepEvery: spec.logEvery, numeric: numeric, episodes: state.episodes,
+                tensorboard: tensorboard)
             var first = logger.progressReport(step: agent.stepsDone)
             first.notice = total == spec.steps ? nil : roundingNotice(total: total)
             progress(first)
@@ -253,10 +267,13 @@ struct TrainingSession {
 
     /// A checkpoint at the end, when training stops early, at every `checkpointInterval` crossed since `before`, and
     /// (selecting on validation) at every evaluation point, so the best one can be restored.
-    func checkpointIfDue(after before: Int, stoppedEarly: Bool, logger: RunLogger,
-                         progress: (TrainingProgress) -> Void) throws {
+    func checkpointIfDue(
+        after before: Int, stoppedEarly: Bool, logger: RunLogger,
+        progress: (TrainingProgress) -> Void
+    ) throws {
         let now = agent.stepsDone
-        let due = now >= spec.steps || stoppedEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
+        let due =
+            now >= spec.steps || stoppedEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
             || (spec.select == .bestValidation && crossed(every: spec.evaluateEvery, from: before, to: now))
         guard due else { return }
         progress(logger.progressReport(step: now, phase: "checkpoint"))
@@ -265,22 +282,28 @@ struct TrainingSession {
 
     /// The line that says the budget rounds up to whole rollouts.
     func roundingNotice(total: Int) -> String {
-        "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of \(config.agent.rolloutSteps) steps "
-            + "(each chunk between evaluations and checkpoints rounds up): \(total) steps for the budget of \(spec.steps)"
+        "\(run.name): \(config.agent.algorithm.rawValue) trains in whole rollouts of "
+            + "\(config.agent.rolloutSteps) steps (each chunk between evaluations and checkpoints rounds up): \(total) "
+            + "steps for the budget of \(spec.steps)"
     }
 
     /// `charts/trainingSeconds`: the seconds spent in training chunks, to the store and TensorBoard.
     func logTrainingTime(_ logger: RunLogger) throws {
-        let seconds = [MetricRecord(runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/trainingSeconds",
-                                    value: logger.trainingSeconds)]
+        let seconds = [
+            MetricRecord(
+                runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/trainingSeconds",
+                value: logger.trainingSeconds)
+        ]
         try store.appendMetrics(seconds)
         tensorboard?.add(seconds)
     }
 
     /// `select: bestValidation` at the end of training: the last weights are evaluated on validation too (unless an
     /// early stop just did), then the best evaluation's checkpoint becomes the agent and the run's recorded policy.
-    mutating func selectBestValidation(evaluatedNow: Bool, logger: RunLogger,
-                                       progress: (TrainingProgress) -> Void) throws {
+    mutating func selectBestValidation(
+        evaluatedNow: Bool, logger: RunLogger,
+        progress: (TrainingProgress) -> Void
+    ) throws {
         let now = agent.stepsDone
         if !evaluatedNow {
             progress(logger.progressReport(step: now, phase: "evaluating validation"))
@@ -344,8 +367,9 @@ struct TrainingSession {
             try agent.save(to: directory)
             var saved = state
             saved.resumedFrom = nil
-            try Data(sortedJSON(saved).utf8).write(to: directory.appendingPathComponent(TrainerState.file),
-                                                   options: .atomic)
+            try Data(sortedJSON(saved).utf8).write(
+                to: directory.appendingPathComponent(TrainerState.file),
+                options: .atomic)
         } catch {
             throw CheckpointError("\(directory.path): cannot write the checkpoint (\(error))")
         }
@@ -383,8 +407,11 @@ struct ResolvedConfig: Codable {
     /// The environment file the run was trained on: as recorded, or (runs that did not record it) the file the
     /// experiment names, in the folder recorded for it.
     var environmentPath: String {
-        environmentFile ?? URL(fileURLWithPath: environmentFolder + "/"
-            + (experiment.environment as NSString).lastPathComponent).standardized.path
+        environmentFile
+            ?? URL(
+                fileURLWithPath: environmentFolder + "/"
+                    + (experiment.environment as NSString).lastPathComponent
+            ).standardized.path
     }
 
     /// The run's environment with its data loaded, named after its file in messages.
@@ -401,7 +428,8 @@ struct ResolvedConfig: Codable {
             throw ConfigError("the stored configuration is not a JSON object")
         }
         func fill<C: Config>(_ key: String, _ type: C.Type) throws {
-            m[Node(key)] = StrictYAML.filling(m[Node(key)] ?? .mapping(.init([])), with: try StrictYAML.defaultsNode(C.self))
+            m[Node(key)] = StrictYAML.filling(
+                m[Node(key)] ?? .mapping(.init([])), with: try StrictYAML.defaultsNode(C.self))
         }
         try fill("experiment", ExperimentSpec.self)
         try fill("environment", EnvironmentSpec.self)
@@ -419,7 +447,8 @@ struct ResolvedConfig: Codable {
     /// record it) with the tickers chosen from it; nil when that file cannot be read. Runs with equal fingerprints
     /// traded the same bars of the same data.
     func dataFingerprint() -> String? {
-        guard let sha = dataSHA256 ?? (try? sha256Hex(ofFile: dataFilePath(environment.data, folder: environmentFolder)))
+        guard
+            let sha = dataSHA256 ?? (try? sha256Hex(ofFile: dataFilePath(environment.data, folder: environmentFolder)))
         else { return nil }
         return sha + " " + environment.data.tickers.joined(separator: ",")
     }
@@ -436,8 +465,9 @@ func checkpointRoot(_ configured: String, store: RunStore) throws -> String {
 public func checkpointRoot(_ configured: String, storeFolder: String?, store: String) throws -> String {
     guard configured.isEmpty else { return absolutePath(configured) }
     guard let folder = storeFolder else {
-        throw ConfigError("\(store): a PostgreSQL store has no folder for checkpoints; "
-            + "name one with --checkpoints or the experiment's checkpoints key")
+        throw ConfigError(
+            "\(store): a PostgreSQL store has no folder for checkpoints; "
+                + "name one with --checkpoints or the experiment's checkpoints key")
     }
     return folder + "/checkpoints"
 }

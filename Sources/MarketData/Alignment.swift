@@ -4,7 +4,9 @@ enum Alignment {
     /// most `config.maxGapFill` bars (open = high = low = close = previous close, volume 0, `observed = false`).
     static func panel(_ assets: [AssetSeries], config: DataConfig, report: inout LoadReport) throws -> Panel {
         let name = config.file
-        guard config.maxGapFill >= 0 else { throw MarketDataError("DataConfig: maxGapFill \(config.maxGapFill) is negative") }
+        guard config.maxGapFill >= 0 else {
+            throw MarketDataError("DataConfig: maxGapFill \(config.maxGapFill) is negative")
+        }
         var kept = assets
         if let empty = kept.first(where: { $0.timestamps.isEmpty }), config.lateAssets == .trim || kept.count == 1 {
             throw MarketDataError("\(name): ticker '\(empty.ticker)' has no bars\(rangeText(config))")
@@ -14,19 +16,27 @@ enum Alignment {
             return a.timestamps.isEmpty
         }
         let firsts = kept.compactMap(\.timestamps.first), lasts = kept.compactMap(\.timestamps.last)
-        guard var lo = firsts.min(), var hi = lasts.max() else { throw MarketDataError("\(name): no bars\(rangeText(config))") }
+        guard var lo = firsts.min(), var hi = lasts.max() else {
+            throw MarketDataError("\(name): no bars\(rangeText(config))")
+        }
         switch config.lateAssets {
         case .drop:
             let covers = { (a: AssetSeries) in a.timestamps.first == lo && a.timestamps.last == hi }
             guard kept.contains(where: covers) else {
-                throw MarketDataError("\(name): no asset covers the whole range \(DateParser.format(lo))..\(DateParser.format(hi)) (lateAssets: drop); use lateAssets: trim")
+                throw MarketDataError(
+                    "\(name): no asset covers the whole range \(DateParser.format(lo))..\(DateParser.format(hi)) "
+                        + "(lateAssets: drop); use lateAssets: trim"
+                )
             }
             report.droppedAssets += kept.filter { !covers($0) }.map(\.ticker)
             kept = kept.filter(covers)
         case .trim:
             lo = firsts.max() ?? lo; hi = lasts.min() ?? hi
             guard lo <= hi else {
-                throw MarketDataError("\(name): the assets share no dates (one starts \(DateParser.format(lo)), another ends \(DateParser.format(hi)))")
+                throw MarketDataError(
+                    "\(name): the assets share no dates (one starts \(DateParser.format(lo)), another ends "
+                        + "\(DateParser.format(hi)))"
+                )
             }
         }
 
@@ -58,14 +68,20 @@ enum Alignment {
                     let gapEnd = gapEndIndex(a, from: k, calendar: calendar, after: t)
                     let length = gapEnd - gapStart
                     let why = previousClose.isNaN ? "no earlier bar to fill from" : "maxGapFill is \(config.maxGapFill)"
-                    throw MarketDataError("\(name): ticker '\(a.ticker)': \(length) bar\(length == 1 ? "" : "s") missing from \(DateParser.format(calendar[gapStart])) to \(DateParser.format(calendar[gapEnd - 1])) (\(why))")
+                    throw MarketDataError(
+                        "\(name): ticker '\(a.ticker)': \(length) bar\(length == 1 ? "" : "s") missing from "
+                            + "\(DateParser.format(calendar[gapStart])) to \(DateParser.format(calendar[gapEnd - 1])) "
+                            + "(\(why))"
+                    )
                 }
-                open[cell] = previousClose; high[cell] = previousClose; low[cell] = previousClose; close[cell] = previousClose
+                open[cell] = previousClose; high[cell] = previousClose; low[cell] = previousClose;
+                close[cell] = previousClose
                 report.filledCells += 1
             }
         }
-        return Panel(source: name, tickers: kept.map(\.ticker), timestamps: calendar, open: open, high: high, low: low,
-                     close: close, volume: volume, observed: observed)
+        return Panel(
+            source: name, tickers: kept.map(\.ticker), timestamps: calendar, open: open, high: high, low: low,
+            close: close, volume: volume, observed: observed)
     }
 
     /// First calendar index after `t` at which the asset has a bar (or the calendar's end): where a gap stops.
@@ -82,9 +98,13 @@ enum Alignment {
         out.reserveCapacity(max(x.count, y.count))
         var i = 0, j = 0
         while i < x.count || j < y.count {
-            if j == y.count || (i < x.count && x[i] < y[j]) { out.append(x[i]); i += 1 }
-            else if i == x.count || y[j] < x[i] { out.append(y[j]); j += 1 }
-            else { out.append(x[i]); i += 1; j += 1 }
+            if j == y.count || (i < x.count && x[i] < y[j]) {
+                out.append(x[i]); i += 1
+            } else if i == x.count || y[j] < x[i] {
+                out.append(y[j]); j += 1
+            } else {
+                out.append(x[i]); i += 1; j += 1
+            }
         }
         return out
     }

@@ -144,8 +144,9 @@ struct CSVLoader {
         let start: Int64 = try config.start.isEmpty ? Int64.min : Self.configDay(config.start, key: "start")
         let end: Int64 = try config.end.isEmpty ? Int64.max : Self.configDay(config.end, key: "end") + 86_400
         let adjClose = config.adjustPrices && !layout.closeOnly ? layout.adjClose : -1
-        return Plan(layout: layout, lines: lines, adjClose: adjClose, tickers: tickers, wideColumns: wideColumns,
-                    selected: selected, start: start, end: end)
+        return Plan(
+            layout: layout, lines: lines, adjClose: adjClose, tickers: tickers, wideColumns: wideColumns,
+            selected: selected, start: start, end: end)
     }
 
     /// The accepted rows (or wide cells) in file order, R of them, and the assets they belong to.
@@ -191,7 +192,9 @@ struct CSVLoader {
         rowValues.reserveCapacity(estimate * 5)
 
         func text(_ j: Int) -> String {
-            String(decoding: UnsafeBufferPointer(start: base + fieldStart[j], count: fieldEnd[j] - fieldStart[j]), as: UTF8.self)
+            String(
+                decoding: UnsafeBufferPointer(start: base + fieldStart[j], count: fieldEnd[j] - fieldStart[j]),
+                as: UTF8.self)
         }
         func number(_ j: Int, line: Int) throws -> Double {
             guard let x = NumberParser.parse(buf, fieldStart[j], fieldEnd[j]) else {
@@ -227,19 +230,24 @@ struct CSVLoader {
                 let f = UnsafeBufferPointer(start: base + ds, count: dn)
                 if format == .auto {
                     guard let found = DateParser.detect(f) else {
-                        throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
-                                                 "'\(text(dateColumn))' is not a date in a supported layout (\(Self.layouts))")
+                        throw MarketDataError.at(
+                            name, row: lineNo, column: columns[dateColumn],
+                            "'\(text(dateColumn))' is not a date in a supported layout (\(Self.layouts))")
                     }
                     format = found
                 }
                 guard let t = DateParser.parse(f, as: format) else {
                     if let other = DateParser.detect(f), other != format, DateParser.parse(f, as: other) != nil {
                         let expected = config.dateFormat == .auto ? "earlier rows are" : "the config's dateFormat is"
-                        throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
-                                                 "mixed date formats: '\(text(dateColumn))' is \(other.rawValue) but \(expected) \(format.rawValue)")
+                        throw MarketDataError.at(
+                            name, row: lineNo, column: columns[dateColumn],
+                            "mixed date formats: "
+                                + "'\(text(dateColumn))' is \(other.rawValue) but \(expected) \(format.rawValue)"
+                        )
                     }
-                    throw MarketDataError.at(name, row: lineNo, column: columns[dateColumn],
-                                             "'\(text(dateColumn))' is not a valid \(format.rawValue) date")
+                    throw MarketDataError.at(
+                        name, row: lineNo, column: columns[dateColumn],
+                        "'\(text(dateColumn))' is not a valid \(format.rawValue) date")
                 }
                 time = t
                 (prevDateStart, prevDateCount, prevTime) = (ds, dn, t)
@@ -257,7 +265,8 @@ struct CSVLoader {
                         continue
                     }
                     rowAsset.append(k); rowTime.append(time); rowLine.append(lineNo)
-                    rowValues.append(x); rowValues.append(x); rowValues.append(x); rowValues.append(x); rowValues.append(0)
+                    rowValues.append(x); rowValues.append(x); rowValues.append(x); rowValues.append(x);
+                    rowValues.append(0)
                 }
                 continue
             }
@@ -266,12 +275,18 @@ struct CSVLoader {
             var a = 0
             if tickerColumn >= 0 {
                 let ts = fieldStart[tickerColumn], tn = fieldEnd[tickerColumn] - ts
-                if tn == 0 { throw MarketDataError.at(name, row: lineNo, column: columns[tickerColumn], "empty ticker") }
+                if tn == 0 {
+                    throw MarketDataError.at(name, row: lineNo, column: columns[tickerColumn], "empty ticker")
+                }
                 // Rows repeat the previous ticker (Ticker,Date files) or cycle through the tickers (Date,Ticker files).
                 let next = lastAsset + 1 < tickers.count ? lastAsset + 1 : 0
-                if lastAsset >= 0, tickerBytes[lastAsset].count == tn, memcmp(tickerBytes[lastAsset], base + ts, tn) == 0 {
+                if lastAsset >= 0, tickerBytes[lastAsset].count == tn,
+                    memcmp(tickerBytes[lastAsset], base + ts, tn) == 0
+                {
                     a = lastAsset
-                } else if next < tickers.count, tickerBytes[next].count == tn, memcmp(tickerBytes[next], base + ts, tn) == 0 {
+                } else if next < tickers.count, tickerBytes[next].count == tn,
+                    memcmp(tickerBytes[next], base + ts, tn) == 0
+                {
                     a = next
                 } else {
                     let ticker = text(tickerColumn)
@@ -291,7 +306,9 @@ struct CSVLoader {
             if !inRange { report.rowsOutsideSelection += 1; continue }
 
             // Prices: all missing → a Yahoo-style null row, skipped and counted as dropped.
-            if missing(priceColumns[0]) && missing(priceColumns[1]) && missing(priceColumns[2]) && missing(priceColumns[3]) {
+            if missing(priceColumns[0]) && missing(priceColumns[1]) && missing(priceColumns[2])
+                && missing(priceColumns[3])
+            {
                 report.nullRows += 1; report.rowsDropped += 1; continue
             }
             var bad: (column: String, message: String)? = nil
@@ -305,7 +322,12 @@ struct CSVLoader {
                     x = try number(j, line: lineNo)
                     if !(x.isFinite && x > 0) { bad = bad ?? (columns[j], "\(x) is not a finite positive price") }
                 }
-                switch p { case 0: prices.0 = x; case 1: prices.1 = x; case 2: prices.2 = x; default: prices.3 = x }
+                switch p {
+                case 0: prices.0 = x;
+                case 1: prices.1 = x;
+                case 2: prices.2 = x;
+                default: prices.3 = x
+                }
             }
             var v = 0.0
             if volumeColumn >= 0 {
@@ -313,7 +335,9 @@ struct CSVLoader {
                     bad = bad ?? (columns[volumeColumn], "missing value '\(text(volumeColumn))'")
                 } else {
                     v = try number(volumeColumn, line: lineNo)
-                    if !(v.isFinite && v >= 0) { bad = bad ?? (columns[volumeColumn], "\(v) is not a finite volume >= 0") }
+                    if !(v.isFinite && v >= 0) {
+                        bad = bad ?? (columns[volumeColumn], "\(v) is not a finite volume >= 0")
+                    }
                 }
             }
             if let bad {
@@ -322,9 +346,12 @@ struct CSVLoader {
             }
             var (o, h, l, c) = prices
             if h < l || h < max(o, c) || l > min(o, c) {
-                let broken = h < l ? (priceNames[2], "\(l) is above high \(h)")
-                    : h < max(o, c) ? (priceNames[1], "\(h) is below max(open, close) \(max(o, c))")
-                    : (priceNames[2], "\(l) is above min(open, close) \(min(o, c))")
+                let broken =
+                    h < l
+                    ? (priceNames[2], "\(l) is above high \(h)")
+                    : h < max(o, c)
+                        ? (priceNames[1], "\(h) is below max(open, close) \(max(o, c))")
+                        : (priceNames[2], "\(l) is above min(open, close) \(min(o, c))")
                 switch config.repair {
                 case .error: throw MarketDataError.at(name, row: lineNo, column: broken.0, broken.1)
                 case .drop: report.rowsDropped += 1; continue
@@ -335,14 +362,21 @@ struct CSVLoader {
                 // Split/dividend adjustment: scale the prices so that the close becomes the adjusted close.
                 let adj = missing(adjColumn) ? Double.nan : try number(adjColumn, line: lineNo)
                 if !(adj.isFinite && adj > 0) {
-                    try violation(row: lineNo, column: columns[adjColumn], "\(missing(adjColumn) ? "missing value '\(text(adjColumn))'" : "\(adj) is not a finite positive price") (adjustPrices is on)", &report)
+                    try violation(
+                        row: lineNo, column: columns[adjColumn],
+                        (missing(adjColumn)
+                            ? "missing value '\(text(adjColumn))'" : "\(adj) is not a finite positive price")
+                            + " (adjustPrices is on)",
+                        &report)
                     continue
                 }
                 let factor = adj / c
                 (o, h, l, c) = (o * factor, h * factor, l * factor, adj)
                 // A tiny close with a large adjusted close overflows (or a huge one underflows) the scaled prices.
                 if ![o, h, l].allSatisfy({ $0.isFinite && $0 > 0 }) {
-                    try violation(row: lineNo, column: columns[adjColumn], "\(adj) over close \(prices.3) scales the prices out of range (adjustPrices is on)", &report)
+                    try violation(
+                        row: lineNo, column: columns[adjColumn],
+                        "\(adj) over close \(prices.3) scales the prices out of range (adjustPrices is on)", &report)
                     continue
                 }
             }
@@ -351,8 +385,9 @@ struct CSVLoader {
         }
         if report.rowsRead == 0 { throw MarketDataError("\(name): header only, no data rows") }
         report.dateFormat = format
-        return Rows(asset: rowAsset, time: rowTime, line: rowLine, values: rowValues, tickers: tickers,
-                    index: assetIndex)
+        return Rows(
+            asset: rowAsset, time: rowTime, line: rowLine, values: rowValues, tickers: tickers,
+            index: assetIndex)
     }
 
     /// One series per asset, file order kept inside each; the selected tickers (which must all be in the file) in the
@@ -365,8 +400,9 @@ struct CSVLoader {
         let values = rows.values
         for r in rows.asset.indices {
             let v = r * 5
-            assets[rows.asset[r]].append(rows.time[r], values[v], values[v + 1], values[v + 2], values[v + 3],
-                                         values[v + 4], line: rows.line[r])
+            assets[rows.asset[r]].append(
+                rows.time[r], values[v], values[v + 1], values[v + 2], values[v + 3],
+                values[v + 4], line: rows.line[r])
         }
 
         let layout = plan.layout, columns = layout.columns
@@ -374,9 +410,12 @@ struct CSVLoader {
             var ordered: [AssetSeries] = []
             for t in config.tickers {
                 guard let asset = assets.first(where: { $0.ticker == t }) else {
-                    let known = layout.wide ? layout.wideColumns.map { columns[$0] }
-                                            : (layout.ticker >= 0 ? rows.index.keys.sorted() : rows.tickers)
-                    throw MarketDataError("\(name): ticker '\(t)' is not in the file (it has: \(known.joined(separator: ", ")))")
+                    let known =
+                        layout.wide
+                        ? layout.wideColumns.map { columns[$0] }
+                        : (layout.ticker >= 0 ? rows.index.keys.sorted() : rows.tickers)
+                    throw MarketDataError(
+                        "\(name): ticker '\(t)' is not in the file (it has: \(known.joined(separator: ", ")))")
                 }
                 ordered.append(asset)
             }
@@ -409,12 +448,20 @@ struct CSVLoader {
             var columnOf: [Role: Int] = [:]
             for (j, role) in roles.enumerated() where role != .ignored {
                 if let other = columnOf[role] {
-                    throw MarketDataError.at(file, row: line, column: columns[j], "same meaning as column '\(columns[other])' (each of date, open, high, low, close, adj close, volume, ticker may appear once)")
+                    throw MarketDataError.at(
+                        file, row: line, column: columns[j],
+                        "same meaning as column '\(columns[other])' (each of date, open, high, low, close, adj close, "
+                            + "volume, ticker may appear once)"
+                    )
                 }
                 columnOf[role] = j
             }
             guard let date = columnOf[.date] else {
-                throw MarketDataError.at(file, row: line, "missing column 'date' (date, time, timestamp, datetime or an unnamed first column) in header '\(header)'")
+                throw MarketDataError.at(
+                    file, row: line,
+                    "missing column 'date' (date, time, timestamp, "
+                        + "datetime or an unnamed first column) in header '\(header)'"
+                )
             }
             self.date = date
             ticker = columnOf[.ticker] ?? -1
@@ -423,12 +470,15 @@ struct CSVLoader {
             closeOnly = columnOf[.open] == nil && columnOf[.high] == nil && columnOf[.low] == nil
             wide = closeOnly && columnOf[.close] == nil
             if !closeOnly {
-                for (role, label) in [(Role.open, "open"), (.high, "high"), (.low, "low"), (.close, "close")] where columnOf[role] == nil {
+                for (role, label) in [(Role.open, "open"), (.high, "high"), (.low, "low"), (.close, "close")]
+                where columnOf[role] == nil {
                     throw MarketDataError.at(file, row: line, "missing column '\(label)' in header '\(header)'")
                 }
             }
             let close = columnOf[.close] ?? -1
-            prices = closeOnly ? [close, close, close, close] : [columnOf[.open]!, columnOf[.high]!, columnOf[.low]!, close]
+            prices =
+                closeOnly
+                ? [close, close, close, close] : [columnOf[.open]!, columnOf[.high]!, columnOf[.low]!, close]
             let cols = columns
             wideColumns = wide ? cols.indices.filter { roles[$0] == .ignored && !cols[$0].isEmpty } : []
             if wide && (ticker >= 0 || wideColumns.isEmpty) {
@@ -474,7 +524,9 @@ struct CSVLoader {
         switch e - s {
         case 0: return true
         case 1: return base[s] == 46
-        case 4: return (base[s] | 0x20) == 110 && (base[s + 1] | 0x20) == 117 && (base[s + 2] | 0x20) == 108 && (base[s + 3] | 0x20) == 108
+        case 4:
+            return (base[s] | 0x20) == 110 && (base[s + 1] | 0x20) == 117 && (base[s + 2] | 0x20) == 108
+                && (base[s + 3] | 0x20) == 108
         default: return false
         }
     }
@@ -492,9 +544,11 @@ struct CSVLoader {
         keep.reserveCapacity(a.timestamps.count)
         for k in a.timestamps.indices {
             if let prev = keep.last, a.timestamps[k] <= a.timestamps[prev] {
-                let what = a.timestamps[k] == a.timestamps[prev]
+                let what =
+                    a.timestamps[k] == a.timestamps[prev]
                     ? "duplicate date \(DateParser.format(a.timestamps[k])) (also on row \(a.lines[prev]))"
-                    : "date \(DateParser.format(a.timestamps[k])) is out of order after \(DateParser.format(a.timestamps[prev])) (row \(a.lines[prev]))"
+                    : "date \(DateParser.format(a.timestamps[k])) is out of order after "
+                        + "\(DateParser.format(a.timestamps[prev])) (row \(a.lines[prev]))"
                 let who = a.ticker == Self.baseName(name) ? "" : " of '\(a.ticker)'"
                 try violation(row: a.lines[k], column: dateColumn, what + who, &report)
                 continue
@@ -509,7 +563,9 @@ struct CSVLoader {
     /// `sp500_1999_2018_arch` for `data/sp500_1999_2018_arch.csv.gz`.
     static func baseName(_ path: String) -> String {
         var base = path.split(separator: "/").last.map(String.init) ?? path
-        for suffix in [".gz", ".csv", ".txt"] where base.lowercased().hasSuffix(suffix) { base.removeLast(suffix.count) }
+        for suffix in [".gz", ".csv", ".txt"] where base.lowercased().hasSuffix(suffix) {
+            base.removeLast(suffix.count)
+        }
         return base
     }
 
@@ -524,9 +580,12 @@ struct CSVLoader {
 /// Decimal number parsing over raw bytes.
 enum NumberParser {
     private static let powers: [Double] = (0...22).map { pow(10.0, Double($0)) }
-    private static let nonFiniteWords: Set<String> = ["nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"]
+    private static let nonFiniteWords: Set<String> = [
+        "nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity",
+    ]
 
-    /// The number in bytes [s, e) of `buf` (which must end with a 0 byte), or `nil` if the field is not exactly one number.
+    /// The number in bytes [s, e) of `buf` (which must end with a 0 byte), or `nil` if the field is not exactly one
+    /// number.
     ///
     /// Fast path (Clinger): at most 15 significant digits and a decimal exponent within ±22 are converted exactly
     /// with one multiplication or division; anything else (long mantissas, `1e300`, `inf`, `nan`) goes to `strtod`.
@@ -552,7 +611,9 @@ enum NumberParser {
             var expNegative = false
             if i < e, buf[i] == 45 || buf[i] == 43 { expNegative = buf[i] == 45; i += 1 }
             var exponent = 0, expDigits = 0
-            while i < e, buf[i] >= 48, buf[i] <= 57, exponent < 10_000 { exponent = exponent * 10 + Int(buf[i] - 48); i += 1; expDigits += 1 }
+            while i < e, buf[i] >= 48, buf[i] <= 57, exponent < 10_000 {
+                exponent = exponent * 10 + Int(buf[i] - 48); i += 1; expDigits += 1
+            }
             if expDigits == 0 { return nil }
             scale += expNegative ? -exponent : exponent
         }
@@ -564,8 +625,13 @@ enum NumberParser {
         // Slow path: decimal text (long mantissas, big exponents) and the words inf / nan (which validation then
         // rejects) go to the C library; anything else, such as strtod's hex floats, is not a number here.
         var i2 = s
-        while i2 < e, (buf[i2] >= 48 && buf[i2] <= 57) || buf[i2] == 43 || buf[i2] == 45 || buf[i2] == 46 || buf[i2] | 0x20 == 101 { i2 += 1 }
-        if i2 < e, !nonFiniteWords.contains(String(decoding: UnsafeBufferPointer(rebasing: buf[s..<e]), as: UTF8.self).lowercased()) {
+        while i2 < e,
+            (buf[i2] >= 48 && buf[i2] <= 57) || buf[i2] == 43 || buf[i2] == 45 || buf[i2] == 46 || buf[i2] | 0x20 == 101
+        { i2 += 1 }
+        if i2 < e,
+            !nonFiniteWords.contains(
+                String(decoding: UnsafeBufferPointer(rebasing: buf[s..<e]), as: UTF8.self).lowercased())
+        {
             return nil
         }
         var endPointer: UnsafeMutablePointer<CChar>? = nil

@@ -51,7 +51,9 @@ struct StrictMapping {
 
     /// The decoding error that carries `message` (see the type's comment).
     static func error(_ path: [any CodingKey], _ message: String) -> DecodingError {
-        .dataCorrupted(DecodingError.Context(codingPath: path, debugDescription: message,
-                                             underlyingError: MarketDataError(message)))
+        .dataCorrupted(
+            DecodingError.Context(
+                codingPath: path, debugDescription: message,
+                underlyingError: MarketDataError(message)))
     }
 }

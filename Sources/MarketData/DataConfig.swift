@@ -61,7 +61,8 @@ public struct WalkForwardConfig: Codable, Sendable, Equatable {
 public struct DataConfig: Codable, Sendable, Equatable {
     /// CSV or `.csv.gz` file, relative to the base directory passed to `loadMarket` (absolute paths are kept).
     public var file = "data/sp500_1999_2018_arch.csv"
-    /// Date layout: `""` (detect from the first row), `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `M/D/YYYY`, `DD.MM.YYYY HH:MM:SS.000`.
+    /// Date layout: `""` (detect from the first row), `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`, `M/D/YYYY`, `DD.MM.YYYY
+    /// HH:MM:SS.000`.
     public var dateFormat = DateFormat.auto
     /// Scale open/high/low/close by adjClose/close when the file has an adj close column (volume is left as it is).
     public var adjustPrices = true

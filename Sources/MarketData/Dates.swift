@@ -45,7 +45,9 @@ public enum DateParser {
         case .auto:
             return nil
         case .isoDate, .isoDateTime:
-            guard let y1 = number(4), expect("-"), let m1 = number(2), expect("-"), let d1 = number(2) else { return nil }
+            guard let y1 = number(4), expect("-"), let m1 = number(2), expect("-"), let d1 = number(2) else {
+                return nil
+            }
             (y, m, d) = (y1, m1, d1)
             if format == .isoDateTime {
                 guard expect(" "), let h = number(2), expect(":"), let mi = number(2), expect(":"), let s = number(2)
@@ -54,11 +56,13 @@ public enum DateParser {
             }
         case .monthDayYear:
             guard let m1 = number(2, flexible: true), expect("/"), let d1 = number(2, flexible: true), expect("/"),
-                  let y1 = number(4) else { return nil }
+                let y1 = number(4)
+            else { return nil }
             (y, m, d) = (y1, m1, d1)
         case .dayMonthYearTime:
             guard let d1 = number(2), expect("."), let m1 = number(2), expect("."), let y1 = number(4), expect(" "),
-                  let h = number(2), expect(":"), let mi = number(2), expect(":"), let s = number(2) else { return nil }
+                let h = number(2), expect(":"), let mi = number(2), expect(":"), let s = number(2)
+            else { return nil }
             (y, m, d, hh, mm, ss) = (y1, m1, d1, h, mi, s)
             if p < f.count { guard expect("."), number(3) != nil else { return nil } }
         }

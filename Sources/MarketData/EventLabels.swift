@@ -21,9 +21,9 @@ public struct EventLabelConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Event labels of every bar, from CLOSES only: at bar t with close c, the first bar j in t+1 … t+horizon whose close is
-/// ≥ c·(1+up) or ≤ c·(1−down) decides the class (up first / down first); none → neither. Closes are used (not highs and
-/// lows) because the order of an intrabar high and low is unknown, and a basket has no common intrabar path; with
+/// Event labels of every bar, from CLOSES only: at bar t with close c, the first bar j in t+1 … t+horizon whose close
+/// is ≥ c·(1+up) or ≤ c·(1−down) decides the class (up first / down first); none → neither. Closes are used (not highs
+/// and lows) because the order of an intrabar high and low is unknown, and a basket has no common intrabar path; with
 /// up, down > 0 one close cannot cross both barriers, so the ordering is exact.
 ///
 /// Labels never leak across a split boundary: `labelledBars(in:)` drops the last `horizon` bars of a split, so every
@@ -46,10 +46,13 @@ public struct EventLabels: Sendable, Equatable {
         -> EventLabels
     {
         guard config.up > 0, config.down > 0, config.up.isFinite, config.down.isFinite else {
-            throw MarketDataError("labels: up \(config.up) and down \(config.down) must be positive fractions (0.01 = 1%)")
+            throw MarketDataError(
+                "labels: up \(config.up) and down \(config.down) must be positive fractions (0.01 = 1%)")
         }
         guard config.down < 1 else { throw MarketDataError("labels: down \(config.down) must be below 1 (a fraction)") }
-        guard config.horizon >= 1 else { throw MarketDataError("labels: horizon \(config.horizon) must be at least 1 bar") }
+        guard config.horizon >= 1 else {
+            throw MarketDataError("labels: horizon \(config.horizon) must be at least 1 bar")
+        }
         guard config.classes == 2 || config.classes == 3 else {
             throw MarketDataError("labels: classes \(config.classes) must be 2 or 3")
         }
@@ -62,8 +65,9 @@ public struct EventLabels: Sendable, Equatable {
             series = other.values(at: panel.timestamps)
             if let t = series.firstIndex(where: \.isNaN) {
                 let date = DateParser.format(panel.timestamps[t])
-                throw MarketDataError("labels: target '\(target)' has no value at \(date) (the side series starts "
-                    + "later); a target needs a value at every bar")
+                throw MarketDataError(
+                    "labels: target '\(target)' has no value at \(date) (the side series starts "
+                        + "later); a target needs a value at every bar")
             }
         } else if target == "basket" {
             for i in 0..<n { weights[i] = 1 / Double(n) }

@@ -101,11 +101,13 @@ public enum Feature: Sendable, Equatable {
         case .rsi(let w): self = .rsi(window: try p("window", w))
         case .zscore(let w): self = .zscore(window: try p("window", w))
         case .returns(let horizons, let normalise, let span):
-            self = .returns(horizons: try p("horizons", horizons), normalise: try p.choice("normalise", normalise),
-                            span: try p("span", span))
+            self = .returns(
+                horizons: try p("horizons", horizons), normalise: try p.choice("normalise", normalise),
+                span: try p("span", span))
         case .macd(let pairs, let priceWindow, let signalWindow, let response):
-            self = .macd(pairs: try p("pairs", pairs), priceWindow: try p("priceWindow", priceWindow),
-                         signalWindow: try p("signalWindow", signalWindow), response: try p("response", response))
+            self = .macd(
+                pairs: try p("pairs", pairs), priceWindow: try p("priceWindow", priceWindow),
+                signalWindow: try p("signalWindow", signalWindow), response: try p("response", response))
         case .calendar(let dayOfWeek, let monthOfYear):
             self = .calendar(dayOfWeek: try p("dayOfWeek", dayOfWeek), monthOfYear: try p("monthOfYear", monthOfYear))
         case .crossSectionalRank(let of): self = .crossSectionalRank(of: try p("of", of))
@@ -141,8 +143,10 @@ extension Feature: Codable {
         }
         let keyed = try? decoder.container(keyedBy: StrictMapping.Key.self)
         guard let keyed, keyed.allKeys.count == 1, let key = keyed.allKeys.first else {
-            throw StrictMapping.error(decoder.codingPath, "a feature is a name or a one-key mapping such as "
-                + "{volumeZ: {window: 20}} (features: \(names.joined(separator: ", ")))")
+            throw StrictMapping.error(
+                decoder.codingPath,
+                "a feature is a name or a one-key mapping such as "
+                    + "{volumeZ: {window: 20}} (features: \(names.joined(separator: ", ")))")
         }
         let name = try known(key.stringValue).stringValue
         let p = try StrictMapping(keyed.superDecoder(forKey: key), what: "feature \(name)", allowed: parameters(name))
@@ -236,7 +240,8 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
     /// The windows of the original five-feature list (`FeatureConfig(volumeWindow:volatilityWindow:)`), else nil.
     var legacyWindows: (volume: Int, volatility: Int)? {
         guard list.count == 5, case .volumeZ(let wv) = list[3], case .volatility(let wr) = list[4],
-              list == FeatureConfig(volumeWindow: wv, volatilityWindow: wr).list else { return nil }
+            list == FeatureConfig(volumeWindow: wv, volatilityWindow: wr).list
+        else { return nil }
         return (wv, wr)
     }
 
@@ -272,7 +277,8 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
                 guard span >= 2 else { throw bad("returns span \(span) must be at least 2") }
             case .macd(let pairs, let priceWindow, let signalWindow, _):
                 guard !pairs.isEmpty, pairs.allSatisfy({ $0.count == 2 && 1 <= $0[0] && $0[0] < $0[1] }),
-                      Set(pairs).count == pairs.count else {
+                    Set(pairs).count == pairs.count
+                else {
                     throw bad("macd pairs \(pairs) must be distinct [short, long] with 1 <= short < long")
                 }
                 guard priceWindow >= 2, signalWindow >= 2 else {

@@ -99,8 +99,9 @@ public struct FeatureMatrix: Sendable, Equatable {
         }
         let names = panel.tickers.flatMap { ticker in kinds.map { "\(ticker).\($0)" } } + market
         let warmups = Dictionary(config.warmups.map { ($0.feature, $0.bars) }, uniquingKeysWith: max)
-        return FeatureMatrix(rows: d, width: width, values: values, names: names, warmup: min(config.warmup, d),
-                             warmups: warmups)
+        return FeatureMatrix(
+            rows: d, width: width, values: values, names: names, warmup: min(config.warmup, d),
+            warmups: warmups)
     }
 
     /// One asset's bars (D each), in Double.
@@ -115,8 +116,9 @@ public struct FeatureMatrix: Sendable, Equatable {
         init(_ panel: Panel, asset i: Int) {
             let n = panel.assetCount
             func column(_ x: [Double]) -> [Double] { stride(from: i, to: x.count, by: n).map { x[$0] } }
-            self.init(open: column(panel.open), high: column(panel.high), low: column(panel.low),
-                      close: column(panel.close), volume: column(panel.volume))
+            self.init(
+                open: column(panel.open), high: column(panel.high), low: column(panel.low),
+                close: column(panel.close), volume: column(panel.volume))
         }
     }
 
@@ -134,10 +136,12 @@ public struct FeatureMatrix: Sendable, Equatable {
         case .level: return [c]
         case .volumeZ(let w):
             let x = bars.volume.map { log1p($0) }
-            return [series(from: w - 1) { t in
-                let (mean, std) = meanStd(x[(t - w + 1)...t])
-                return std > 0 ? (x[t] - mean) / std : 0
-            }]
+            return [
+                series(from: w - 1) { t in
+                    let (mean, std) = meanStd(x[(t - w + 1)...t])
+                    return std > 0 ? (x[t] - mean) / std : 0
+                }
+            ]
         case .volatility(let w):
             let r = logReturns(c)
             return [series(from: w) { t in meanStd(r[(t - w + 1)...t]).std }]
@@ -224,8 +228,9 @@ public struct FeatureMatrix: Sendable, Equatable {
             }
             column += m.width
         }
-        return FeatureMatrix(rows: rows, width: width, values: values, names: blocks.flatMap(\.names),
-                             warmup: blocks.map(\.warmup).max()!,
-                             warmups: blocks.reduce(into: [:]) { $0.merge($1.warmups, uniquingKeysWith: max) })
+        return FeatureMatrix(
+            rows: rows, width: width, values: values, names: blocks.flatMap(\.names),
+            warmup: blocks.map(\.warmup).max()!,
+            warmups: blocks.reduce(into: [:]) { $0.merge($1.warmups, uniquingKeysWith: max) })
     }
 }

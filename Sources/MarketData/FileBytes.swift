@@ -24,7 +24,9 @@ enum FileBytes {
         let message = String(cString: gzerror(gz, &status))
         let closeStatus = gzclose(gz)
         if status != Z_OK || closeStatus != Z_OK {
-            let why = status == Z_BUF_ERROR || closeStatus == Z_BUF_ERROR ? "truncated gzip data: unexpected end of file" : message
+            let why =
+                status == Z_BUF_ERROR || closeStatus == Z_BUF_ERROR
+                ? "truncated gzip data: unexpected end of file" : message
             throw MarketDataError("\(path): cannot decompress the file (\(why))")
         }
         bytes.append(0)
@@ -44,6 +46,8 @@ enum GzipFile {
         guard let gz = gzopen(path, "wb") else { throw MarketDataError("\(path): cannot create the file") }
         let written = bytes.withUnsafeBufferPointer { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
         let closed = gzclose(gz)
-        guard written == Int32(bytes.count), closed == Z_OK else { throw MarketDataError("\(path): cannot write gzip data") }
+        guard written == Int32(bytes.count), closed == Z_OK else {
+            throw MarketDataError("\(path): cannot write gzip data")
+        }
     }
 }

@@ -117,7 +117,7 @@ enum Indicators {
         while start < n {
             var end = start + 1
             while end < n && x[order[end]] == x[order[start]] { end += 1 }
-            let rank = Double(start + end + 1) / 2   // mean of the 1-based ranks start+1 … end
+            let rank = Double(start + end + 1) / 2  // mean of the 1-based ranks start+1 … end
             for k in start..<end { out[order[k]] = 2 * (rank - 1) / Double(n - 1) - 1 }
             start = end
         }

@@ -4,7 +4,8 @@ public struct LoadReport: Codable, Sendable, Equatable {
     public var file: String = ""
     /// Date layout found (or configured) in the date column.
     public var dateFormat: DateFormat = .auto
-    /// True when the file has closes only (`Date,SP500`, wide per-ticker close columns): open = high = low = close, volume 0.
+    /// True when the file has closes only (`Date,SP500`, wide per-ticker close columns): open = high = low = close,
+    /// volume 0.
     public var closeOnly = false
     /// Data rows in the file (lines after the header, blank lines not counted).
     public var rowsRead = 0

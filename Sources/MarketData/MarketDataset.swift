@@ -27,19 +27,29 @@ public struct MarketDataset: Sendable {
     public var summary: String {
         let p = panel, r = report
         func dates(_ range: Range<Int>) -> String {
-            range.isEmpty ? "none" : "\(DateParser.format(p.timestamps[range.lowerBound]))..\(DateParser.format(p.timestamps[range.upperBound - 1])) (\(range.count) bars)"
+            range.isEmpty
+                ? "none"
+                : "\(DateParser.format(p.timestamps[range.lowerBound]))"
+                    + "..\(DateParser.format(p.timestamps[range.upperBound - 1])) (\(range.count) bars)"
         }
         var lines = [
-            "file: \(r.file) (dates \(r.dateFormat.rawValue)\(r.closeOnly ? ", close only: open = high = low = close, volume 0" : ""))",
+            "file: \(r.file) (dates "
+                + "\(r.dateFormat.rawValue)\(r.closeOnly ? ", close only: open = high = low = close, volume 0" : ""))",
             "assets (\(p.assetCount)): \(p.tickers.prefix(12).joined(separator: " "))\(p.assetCount > 12 ? " …" : "")",
             "bars: \(dates(0..<p.barCount))",
             "train: \(dates(splits.train)); validation: \(dates(splits.validation)); test: \(dates(splits.test))",
-            "rows: \(r.rowsRead) read, \(r.rowsOutsideSelection) outside the selection, \(r.rowsDropped) dropped (\(r.nullRows) null), \(r.rowsRepaired) repaired; \(r.filledCells) cells forward-filled",
+            "rows: \(r.rowsRead) read, \(r.rowsOutsideSelection) outside the selection, \(r.rowsDropped) dropped "
+                + "(\(r.nullRows) null), \(r.rowsRepaired) repaired; \(r.filledCells) cells forward-filled",
         ]
-        if !r.droppedAssets.isEmpty { lines.append("dropped assets (late start or early end): \(r.droppedAssets.joined(separator: " "))") }
+        if !r.droppedAssets.isEmpty {
+            lines.append("dropped assets (late start or early end): \(r.droppedAssets.joined(separator: " "))")
+        }
         if r.trimmedBars > 0 { lines.append("calendar trimmed by \(r.trimmedBars) bars to the span all assets cover") }
         if !walkForward.isEmpty {
-            lines.append("walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test \(walkForward[0].testYears)")
+            lines.append(
+                "walk-forward: \(walkForward.count) windows, first train \(walkForward[0].trainYears) test "
+                    + "\(walkForward[0].testYears)"
+            )
         }
         let n = p.assetCount, kinds = config.features.assetColumns, k = kinds.count
         let frames = 1 + config.timeframes.count, market = config.features.marketColumns.count
@@ -47,8 +57,9 @@ public struct MarketDataset: Sendable {
         if market > 0 { shape += " + \(market) calendar" }
         let sideWidth = features.width - n * k * frames - market
         if sideWidth > 0 { shape += " + \(sideWidth) of side series \(side.map(\.name).joined(separator: ", "))" }
-        lines.append("features: \(features.width) = \(shape), warm-up \(features.warmup) bars; "
-            + "normaliser fitted on bars \(normaliser.fittedRows)")
+        lines.append(
+            "features: \(features.width) = \(shape), warm-up \(features.warmup) bars; "
+                + "normaliser fitted on bars \(normaliser.fittedRows)")
         let first = features.warmup < p.barCount ? DateParser.format(p.timestamps[features.warmup]) : "none"
         let parts = features.warmups.filter { $0.value > 0 }.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
             .map { "\($0.key) \($0.value)" }
@@ -71,7 +82,10 @@ public struct MarketDataset: Sendable {
         }
         if extreme.index >= 0 {
             let row = extreme.index / observations.width, column = extreme.index % observations.width
-            lines.append("  largest |normalised value|: \(fmt(Double(extreme.value))) (\(observations.names[column]) on \(DateParser.format(p.timestamps[row])))")
+            lines.append(
+                "  largest |normalised value|: \(fmt(Double(extreme.value))) (\(observations.names[column]) on "
+                    + "\(DateParser.format(p.timestamps[row])))"
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -85,7 +99,9 @@ public struct MarketDataset: Sendable {
 ///
 /// Pass the `normaliser` saved with a trained model to evaluate it on other bars (for example later years in another
 /// file): it is applied as it is, nothing is refitted, and the train split may then be unset (`splits.train: []`).
-public func loadMarket(_ config: DataConfig, baseDirectory: String, normaliser frozen: Normaliser? = nil) throws -> MarketDataset {
+public func loadMarket(_ config: DataConfig, baseDirectory: String, normaliser frozen: Normaliser? = nil) throws
+    -> MarketDataset
+{
     let path = config.file.hasPrefix("/") || baseDirectory.isEmpty ? config.file : baseDirectory + "/" + config.file
     var (panel, report) = try loadPanel(path: path, config: config)
     report.file = config.file
@@ -96,8 +112,10 @@ public func loadMarket(_ config: DataConfig, baseDirectory: String, normaliser f
 /// Splits, features (with `config.timeframes`, then the `side` series' blocks, read per `config.side`) and the
 /// normaliser (fitted on the train split unless `frozen` is given) of an already loaded panel: the whole pipeline from
 /// bars to observations, which `tradesim audit` re-runs on perturbed bars.
-public func buildDataset(_ panel: Panel, side: [SideSeries] = [], report: LoadReport, config: DataConfig,
-                         normaliser frozen: Normaliser? = nil) throws -> MarketDataset {
+public func buildDataset(
+    _ panel: Panel, side: [SideSeries] = [], report: LoadReport, config: DataConfig,
+    normaliser frozen: Normaliser? = nil
+) throws -> MarketDataset {
     let splits = try Splits.ranges(config.splits, timestamps: panel.timestamps, requireTrain: frozen == nil)
     let walkForward = try Splits.walkForward(config.walkForward, timestamps: panel.timestamps)
     var features = try Timeframes.features(panel, config: config.features, timeframes: config.timeframes)
@@ -106,17 +124,19 @@ public func buildDataset(_ panel: Panel, side: [SideSeries] = [], report: LoadRe
     }
     var taken = Set(panel.tickers + ["calendar", "basket"])
     for s in side where !taken.insert(s.name).inserted {
-        throw MarketDataError("DataConfig: side series name '\(s.name)' is taken "
-            + "(by a ticker, another series, 'calendar' or 'basket'); set its name")
+        throw MarketDataError(
+            "DataConfig: side series name '\(s.name)' is taken "
+                + "(by a ticker, another series, 'calendar' or 'basket'); set its name")
     }
     if !side.isEmpty {
         let blocks = try zip(side, config.side).map { try $0.features(at: panel.timestamps, config: $1) }
         features = FeatureMatrix.concatenated([features] + blocks)
     }
     let normaliser = try frozen ?? Normaliser.fit(features, rows: splits.train)
-    return MarketDataset(config: config, panel: panel, side: side, report: report, splits: splits,
-                         walkForward: walkForward, features: features, normaliser: normaliser,
-                         observations: try normaliser.apply(features))
+    return MarketDataset(
+        config: config, panel: panel, side: side, report: report, splits: splits,
+        walkForward: walkForward, features: features, normaliser: normaliser,
+        observations: try normaliser.apply(features))
 }
 
 /// Parses and validates one CSV / `.csv.gz` file and aligns its assets into a panel (no splits or features).

@@ -71,13 +71,15 @@ public struct PerformanceMetrics: Codable, Sendable, Equatable {
         if let (g3, g4) = Self.shape(excess) {
             skewness = g3
             kurtosis = g4
-            if let sr = sharpePerBar { psr = probabilisticSharpe(sharpe: sr, benchmark: 0, bars: n, skewness: g3, kurtosis: g4) }
+            if let sr = sharpePerBar {
+                psr = probabilisticSharpe(sharpe: sr, benchmark: 0, bars: n, skewness: g3, kurtosis: g4)
+            }
         }
     }
 
     enum CodingKeys: String, CodingKey {
         case bars, totalReturn, annualReturn, annualVolatility, sharpe, sortino, maxDrawdown, maxDrawdownBars, calmar,
-             hitRate, averageWin, averageLoss, sharpePerBar, skewness, kurtosis, psr
+            hitRate, averageWin, averageLoss, sharpePerBar, skewness, kurtosis, psr
     }
 
     /// Undefined ratios are written as `null` rather than left out, so every key is always present.
@@ -123,7 +125,9 @@ public struct PerformanceMetrics: Codable, Sendable, Equatable {
 
 /// PSR(SR*) = Φ((ŜR − SR*)·√(n − 1) / √(1 − γ₃·ŜR + ((γ₄ − 1)/4)·ŜR²)), with ŜR the per-bar Sharpe, γ₃ the skewness and
 /// γ₄ the RAW kurtosis (Bailey & López de Prado 2012). Nil when the denominator is not positive or n < 2.
-public func probabilisticSharpe(sharpe sr: Double, benchmark: Double, bars n: Int, skewness g3: Double, kurtosis g4: Double) -> Double? {
+public func probabilisticSharpe(
+    sharpe sr: Double, benchmark: Double, bars n: Int, skewness g3: Double, kurtosis g4: Double
+) -> Double? {
     let v = 1 - g3 * sr + (g4 - 1) / 4 * sr * sr
     guard n > 1, v > 0 else { return nil }
     return normalCDF((sr - benchmark) * Double(n - 1).squareRoot() / v.squareRoot())
@@ -134,14 +138,16 @@ public func probabilisticSharpe(sharpe sr: Double, benchmark: Double, bars n: In
 public func deflatedSharpeBenchmark(trials: Int, sharpeVariance: Double) -> Double {
     let gamma = 0.5772156649015329
     let n = Double(trials)
-    return sharpeVariance.squareRoot() * ((1 - gamma) * inverseNormalCDF(1 - 1 / n) + gamma * inverseNormalCDF(1 - 1 / (n * M_E)))
+    return sharpeVariance.squareRoot()
+        * ((1 - gamma) * inverseNormalCDF(1 - 1 / n) + gamma * inverseNormalCDF(1 - 1 / (n * M_E)))
 }
 
 /// DSR = PSR(SR₀) of one trial's returns among `trials` trials with per-bar Sharpe variance `sharpeVariance`.
 public func deflatedSharpe(_ m: PerformanceMetrics, trials: Int, sharpeVariance: Double) -> Double? {
     guard trials >= 2, let sr = m.sharpePerBar, let g3 = m.skewness, let g4 = m.kurtosis else { return nil }
-    return probabilisticSharpe(sharpe: sr, benchmark: deflatedSharpeBenchmark(trials: trials, sharpeVariance: sharpeVariance),
-                               bars: m.bars, skewness: g3, kurtosis: g4)
+    return probabilisticSharpe(
+        sharpe: sr, benchmark: deflatedSharpeBenchmark(trials: trials, sharpeVariance: sharpeVariance),
+        bars: m.bars, skewness: g3, kurtosis: g4)
 }
 
 /// Φ(x), the standard normal CDF.
@@ -150,21 +156,36 @@ public func normalCDF(_ x: Double) -> Double { 0.5 * erfc(-x / 2.squareRoot()) }
 /// Φ⁻¹(p) for 0 < p < 1: Acklam's rational approximation refined by one Halley step (relative error ~1e-15).
 public func inverseNormalCDF(_ p: Double) -> Double {
     precondition(p > 0 && p < 1, "inverseNormalCDF needs 0 < p < 1")
-    let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
-    let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
-    let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+    let a = [
+        -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+        -3.066479806614716e+01, 2.506628277459239e+00,
+    ]
+    let b = [
+        -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+        -1.328068155288572e+01,
+    ]
+    let c = [
+        -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+        4.374664141464968e+00, 2.938163982698783e+00,
+    ]
     let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
     let low = 0.02425
     var x: Double
     if p < low {
         let q = (-2 * log(p)).squareRoot()
-        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        x =
+            (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+            / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
     } else if p <= 1 - low {
         let q = p - 0.5, r = q * q
-        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+        x =
+            (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
     } else {
         let q = (-2 * log(1 - p)).squareRoot()
-        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        x =
+            -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+            / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
     }
     let e = normalCDF(x) - p
     let u = e * (2 * Double.pi).squareRoot() * exp(x * x / 2)
@@ -173,10 +194,12 @@ public func inverseNormalCDF(_ p: Double) -> Double {
 }
 
 /// A (1 − α) confidence interval of the annualised Sharpe ratio by the stationary block bootstrap (Politis & Romano
-/// 1994): each resample strings together blocks of geometric length with mean `blockLength`, wrapping around the series.
-/// Percentile interval over `resamples` resamples; seeded through `rng`.
-public func bootstrapSharpeInterval(_ r: [Double], periods: Double = 252, blockLength: Double = 10, resamples: Int = 1_000,
-                                    alpha: Double = 0.05, using rng: inout some RandomNumberGenerator) -> ClosedRange<Double>? {
+/// 1994): each resample strings together blocks of geometric length with mean `blockLength`, wrapping around the
+/// series. Percentile interval over `resamples` resamples; seeded through `rng`.
+public func bootstrapSharpeInterval(
+    _ r: [Double], periods: Double = 252, blockLength: Double = 10, resamples: Int = 1_000,
+    alpha: Double = 0.05, using rng: inout some RandomNumberGenerator
+) -> ClosedRange<Double>? {
     let n = r.count
     guard n > 2, resamples > 1 else { return nil }
     let restart = 1 / max(blockLength, 1)
@@ -186,7 +209,9 @@ public func bootstrapSharpeInterval(_ r: [Double], periods: Double = 252, blockL
     for _ in 0..<resamples {
         var i = Int.random(in: 0..<n, using: &rng)
         for k in 0..<n {
-            if k > 0 { i = Double.random(in: 0..<1, using: &rng) < restart ? Int.random(in: 0..<n, using: &rng) : (i + 1) % n }
+            if k > 0 {
+                i = Double.random(in: 0..<1, using: &rng) < restart ? Int.random(in: 0..<n, using: &rng) : (i + 1) % n
+            }
             sample[k] = r[i]
         }
         let m = PerformanceMetrics.mean(sample)

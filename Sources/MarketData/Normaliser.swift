@@ -13,7 +13,9 @@ public struct Normaliser: Codable, Sendable, Equatable {
     public static func fit(_ features: FeatureMatrix, rows: Range<Int>) throws -> Normaliser {
         let used = max(rows.lowerBound, features.warmup)..<min(rows.upperBound, features.rows)
         guard !used.isEmpty else {
-            throw MarketDataError("Normaliser: no training rows after the feature warm-up (train bars \(rows), warmup \(features.warmup))")
+            throw MarketDataError(
+                "Normaliser: no training rows after the feature warm-up (train bars \(rows), warmup \(features.warmup))"
+            )
         }
         let w = features.width, count = Double(used.count)
         var mean = [Double](repeating: 0, count: w), std = [Double](repeating: 0, count: w)
@@ -27,7 +29,10 @@ public struct Normaliser: Codable, Sendable, Equatable {
     /// (x − mean) / std for every value of `features`, whose columns must be the ones this normaliser was fitted on.
     public func apply(_ features: FeatureMatrix) throws -> FeatureMatrix {
         guard features.names == names else {
-            throw MarketDataError("Normaliser: fitted on \(names.count) columns (\(names.prefix(3).joined(separator: ", "))…) but the features have \(features.names.count) (\(features.names.prefix(3).joined(separator: ", "))…)")
+            throw MarketDataError(
+                "Normaliser: fitted on \(names.count) columns (\(names.prefix(3).joined(separator: ", "))…) but the "
+                    + "features have \(features.names.count) (\(features.names.prefix(3).joined(separator: ", "))…)"
+            )
         }
         var out = features
         let w = features.width

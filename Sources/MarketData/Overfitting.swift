@@ -63,7 +63,7 @@ public struct BacktestOverfitting: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case pbo, logits, combinations, blocks, trials, barsUsed, degradationSlope, degradationIntercept,
-             probabilityOfLoss, meanRankCorrelation
+            probabilityOfLoss, meanRankCorrelation
     }
 
     /// Undefined values are written as `null` rather than left out, so every key is always present.
@@ -134,11 +134,12 @@ public func backtestOverfitting(returns: [[Double]], blocks s: Int = 16) throws 
     }
     let c = Double(logits.count)
     let fit = leastSquares(x: selectedIS, y: selectedOOS)
-    return BacktestOverfitting(pbo: Double(overfit) / c, logits: logits, combinations: logits.count, blocks: s,
-                               trials: n, barsUsed: b * s, degradationSlope: fit?.slope,
-                               degradationIntercept: fit?.intercept,
-                               probabilityOfLoss: Double(losses) / c,
-                               meanRankCorrelation: rhoCount > 0 ? rhoSum / Double(rhoCount) : nil)
+    return BacktestOverfitting(
+        pbo: Double(overfit) / c, logits: logits, combinations: logits.count, blocks: s,
+        trials: n, barsUsed: b * s, degradationSlope: fit?.slope,
+        degradationIntercept: fit?.intercept,
+        probabilityOfLoss: Double(losses) / c,
+        meanRankCorrelation: rhoCount > 0 ? rhoSum / Double(rhoCount) : nil)
 }
 
 /// Per-block summaries of every trial, stored block-major (`[block · N + trial]`) so the loops over trials are

@@ -1,7 +1,7 @@
 /// N assets × D bars on one calendar, every price finite and positive.
 ///
-/// Storage is date-major: the value of asset `i` at bar `d` is `close[d * assetCount + i]`, so one bar of the whole market
-/// is a contiguous row of N values. A single series is a panel with N = 1.
+/// Storage is date-major: the value of asset `i` at bar `d` is `close[d * assetCount + i]`, so one bar of the whole
+/// market is a contiguous row of N values. A single series is a panel with N = 1.
 public struct Panel: Sendable, Equatable {
     /// Where the bars came from (the file path as given), for error messages and summaries.
     public var source: String
@@ -18,11 +18,14 @@ public struct Panel: Sendable, Equatable {
     /// (D, N) true where the bar was read from the file; false where it was forward-filled across a gap.
     public var observed: [Bool]
 
-    public init(source: String, tickers: [String], timestamps: [Int64], open: [Double], high: [Double], low: [Double],
-                close: [Double], volume: [Double], observed: [Bool]) {
+    public init(
+        source: String, tickers: [String], timestamps: [Int64], open: [Double], high: [Double], low: [Double],
+        close: [Double], volume: [Double], observed: [Bool]
+    ) {
         let cells = tickers.count * timestamps.count
-        precondition([open.count, high.count, low.count, close.count, volume.count, observed.count].allSatisfy { $0 == cells },
-                     "Panel arrays must hold D × N values")
+        precondition(
+            [open.count, high.count, low.count, close.count, volume.count, observed.count].allSatisfy { $0 == cells },
+            "Panel arrays must hold D × N values")
         self.source = source
         self.tickers = tickers
         self.timestamps = timestamps

@@ -27,21 +27,25 @@ public struct SideSeriesConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public init(file: String, column: String, name: String = "",
-                features: FeatureConfig = FeatureConfig([.level, .logReturn]), maxGapFill: Int = 5,
-                lateStart: LateStartPolicy = .error) {
+    public init(
+        file: String, column: String, name: String = "",
+        features: FeatureConfig = FeatureConfig([.level, .logReturn]), maxGapFill: Int = 5,
+        lateStart: LateStartPolicy = .error
+    ) {
         self.file = file; self.column = column; self.name = name; self.features = features
         self.maxGapFill = maxGapFill; self.lateStart = lateStart
     }
 
     /// Strict: an unknown key is an error naming the known ones; missing keys keep their defaults.
     public init(from decoder: any Decoder) throws {
-        let p = try StrictMapping(decoder, what: "side series",
-                                  allowed: ["file", "column", "name", "features", "maxGapFill", "lateStart"])
+        let p = try StrictMapping(
+            decoder, what: "side series",
+            allowed: ["file", "column", "name", "features", "maxGapFill", "lateStart"])
         let d = SideSeriesConfig()
-        self.init(file: try p("file", d.file), column: try p("column", d.column), name: try p("name", d.name),
-                  features: try p("features", d.features), maxGapFill: try p("maxGapFill", d.maxGapFill),
-                  lateStart: try p.choice("lateStart", d.lateStart))
+        self.init(
+            file: try p("file", d.file), column: try p("column", d.column), name: try p("name", d.name),
+            features: try p("features", d.features), maxGapFill: try p("maxGapFill", d.maxGapFill),
+            lateStart: try p.choice("lateStart", d.lateStart))
     }
 
     /// `name`, or the column's name when it is unset.
@@ -125,8 +129,10 @@ public struct SideSeries: Sendable, Equatable {
             let headerLine = lines.lineNumber
             guard let dateColumn = header.indices.first(where: { CSVLoader.role(of: header[$0], index: $0) == .date })
             else {
-                throw MarketDataError.at(name, row: headerLine, "missing column 'date' "
-                    + "(date, time, timestamp, datetime or an unnamed first column)")
+                throw MarketDataError.at(
+                    name, row: headerLine,
+                    "missing column 'date' "
+                        + "(date, time, timestamp, datetime or an unnamed first column)")
             }
             guard let valueColumn = header.firstIndex(where: { $0.lowercased() == config.column.lowercased() }) else {
                 let columns = header.joined(separator: ", ")
@@ -139,20 +145,24 @@ public struct SideSeries: Sendable, Equatable {
                 if CSVLoader.isBlank(base, s, e) { continue }
                 let row = lines.lineNumber, f = fields(s, e)
                 guard f.count == header.count else {
-                    throw MarketDataError.at(name, row: row,
-                                             "\(f.count) fields but the header has \(header.count) columns")
+                    throw MarketDataError.at(
+                        name, row: row,
+                        "\(f.count) fields but the header has \(header.count) columns")
                 }
                 let (vs, ve) = f[valueColumn], (ds, de) = f[dateColumn]
                 if CSVLoader.isMissing(base, vs, ve) { continue }
                 let date = UnsafeBufferPointer(start: base + ds, count: de - ds)
                 if format == .auto, let found = DateParser.detect(date) { format = found }
                 guard let t = DateParser.parse(date, as: format) else {
-                    throw MarketDataError.at(name, row: row, column: dateName, "'\(text(ds, de))' is not a date "
-                        + "in a supported layout (\(CSVLoader.layouts))")
+                    throw MarketDataError.at(
+                        name, row: row, column: dateName,
+                        "'\(text(ds, de))' is not a date "
+                            + "in a supported layout (\(CSVLoader.layouts))")
                 }
                 guard let v = NumberParser.parse(buf, vs, ve), v.isFinite else {
-                    throw MarketDataError.at(name, row: row, column: valueName,
-                                             "'\(text(vs, ve))' is not a finite number")
+                    throw MarketDataError.at(
+                        name, row: row, column: valueName,
+                        "'\(text(vs, ve))' is not a finite number")
                 }
                 times.append(t); values.append(v); rows.append(row)
             }
@@ -160,8 +170,9 @@ public struct SideSeries: Sendable, Equatable {
             if times[0] > times[times.count - 1] { times.reverse(); values.reverse(); rows.reverse() }
             for k in times.indices.dropFirst() where times[k] <= times[k - 1] {
                 let (date, previous) = (DateParser.format(times[k]), DateParser.format(times[k - 1]))
-                throw MarketDataError.at(name, row: rows[k], column: dateName,
-                                         "date \(date) is not after \(previous) (row \(rows[k - 1]))")
+                throw MarketDataError.at(
+                    name, row: rows[k], column: dateName,
+                    "date \(date) is not after \(previous) (row \(rows[k - 1]))")
             }
             return SideSeries(name: config.seriesName, timestamps: times, values: values)
         }
@@ -176,8 +187,9 @@ public struct SideSeries: Sendable, Equatable {
         try config.features.validate("\(context): features", allowed: Self.featureNames)
         let needsPositive = config.features.list.contains { ["logReturn", "volatility", "returns"].contains($0.name) }
         if needsPositive, let k = values.firstIndex(where: { !($0 > 0) }) {
-            throw MarketDataError("\(context): value \(values[k]) on \(day(timestamps[k])) is not positive "
-                + "(logReturn, volatility and returns need positive values)")
+            throw MarketDataError(
+                "\(context): value \(values[k]) on \(day(timestamps[k])) is not positive "
+                    + "(logReturn, volatility and returns need positive values)")
         }
         guard config.maxGapFill >= 0 else {
             throw MarketDataError("\(context): maxGapFill \(config.maxGapFill) is negative")
@@ -187,8 +199,9 @@ public struct SideSeries: Sendable, Equatable {
             throw MarketDataError("\(context): its first value (\(day(timestamps[0]))) comes after the last bar")
         }
         if first > 0 && config.lateStart == .error {
-            throw MarketDataError("\(context): its first value (\(day(timestamps[0]))) comes after the first bar "
-                + "(\(day(bars[0]))); set lateStart: zeros to start it at zeros")
+            throw MarketDataError(
+                "\(context): its first value (\(day(timestamps[0]))) comes after the first bar "
+                    + "(\(day(bars[0]))); set lateStart: zeros to start it at zeros")
         }
         var t = first + 1
         while t < bars.count {
@@ -196,16 +209,18 @@ public struct SideSeries: Sendable, Equatable {
             var end = t
             while end < bars.count && rowOf[end] == rowOf[t - 1] { end += 1 }
             if end - t > config.maxGapFill {
-                throw MarketDataError("\(context): \(end - t) bars in a row without a new value, "
-                    + "\(day(bars[t]))..\(day(bars[end - 1])) (last value \(day(timestamps[rowOf[t]]))); "
-                    + "maxGapFill is \(config.maxGapFill)")
+                throw MarketDataError(
+                    "\(context): \(end - t) bars in a row without a new value, "
+                        + "\(day(bars[t]))..\(day(bars[end - 1])) (last value \(day(timestamps[rowOf[t]]))); "
+                        + "maxGapFill is \(config.maxGapFill)")
             }
             t = end
         }
         let s = timestamps.count
-        let own = Panel(source: name, tickers: [name], timestamps: timestamps, open: values, high: values, low: values,
-                        close: values, volume: [Double](repeating: 0, count: s),
-                        observed: [Bool](repeating: true, count: s))
+        let own = Panel(
+            source: name, tickers: [name], timestamps: timestamps, open: values, high: values, low: values,
+            close: values, volume: [Double](repeating: 0, count: s),
+            observed: [Bool](repeating: true, count: s))
         var block = try FeatureMatrix.compute(own, config: config.features).expanded(rowOf)
         if config.lateStart == .zeros { block.warmup = 0 }
         block.warmups = [name: block.warmup]

@@ -7,7 +7,7 @@ public enum Timeframe: String, Codable, Sendable, CaseIterable {
         let days = DateParser.floorDiv(t, 86_400)
         switch self {
         case .daily: return days
-        case .weekly: return DateParser.floorDiv(days + 3, 7)   // 1970-01-01 was a Thursday: weeks start on Monday
+        case .weekly: return DateParser.floorDiv(days + 3, 7)  // 1970-01-01 was a Thursday: weeks start on Monday
         case .monthly:
             let (y, m, _) = DateParser.civil(fromDays: days)
             return Int64(y * 12 + m - 1)
@@ -26,7 +26,8 @@ public enum Timeframes {
     /// The bars' features followed by one block of N·K per-asset features per time frame (columns
     /// `TICKER.weekly.logReturn`, …; the calendar is the bars' own and is not repeated); `warmup` is the first bar
     /// where every block is defined.
-    public static func features(_ panel: Panel, config: FeatureConfig, timeframes: [Timeframe]) throws -> FeatureMatrix {
+    public static func features(_ panel: Panel, config: FeatureConfig, timeframes: [Timeframe]) throws -> FeatureMatrix
+    {
         let base = try FeatureMatrix.compute(panel, config: config)
         guard !timeframes.isEmpty else { return base }
         guard Set(timeframes).count == timeframes.count else {
@@ -36,7 +37,10 @@ public enum Timeframes {
         for frame in timeframes {
             let (periods, lastBar) = aggregate(panel, frame)
             guard periods.barCount < panel.barCount else {
-                throw MarketDataError("DataConfig: timeframes: '\(frame.rawValue)' is not coarser than the file's bars (one bar per period)")
+                throw MarketDataError(
+                    "DataConfig: timeframes: '\(frame.rawValue)' is not coarser than the file's "
+                        + "bars (one bar per period)"
+                )
             }
             var f = try FeatureMatrix.compute(periods, config: config.perAsset)
             f.names = f.names.map { name in
@@ -73,15 +77,18 @@ public enum Timeframes {
         for (k, (s, e)) in zip(starts, ends).enumerated() {
             for i in 0..<n {
                 var h = -Double.infinity, l = Double.infinity, v = 0.0
-                for t in s..<e { h = max(h, panel.high[t * n + i]); l = min(l, panel.low[t * n + i]); v += panel.volume[t * n + i] }
+                for t in s..<e {
+                    h = max(h, panel.high[t * n + i]); l = min(l, panel.low[t * n + i]); v += panel.volume[t * n + i]
+                }
                 open[k * n + i] = panel.open[s * n + i]
                 close[k * n + i] = panel.close[(e - 1) * n + i]
                 high[k * n + i] = h; low[k * n + i] = l; volume[k * n + i] = v
             }
         }
-        let aggregated = Panel(source: panel.source, tickers: panel.tickers, timestamps: starts.map { panel.timestamps[$0] },
-                               open: open, high: high, low: low, close: close, volume: volume,
-                               observed: [Bool](repeating: true, count: m * n))
+        let aggregated = Panel(
+            source: panel.source, tickers: panel.tickers, timestamps: starts.map { panel.timestamps[$0] },
+            open: open, high: high, low: low, close: close, volume: volume,
+            observed: [Bool](repeating: true, count: m * n))
         return (aggregated, ends.map { $0 - 1 })
     }
 }

@@ -24,7 +24,9 @@ public enum Activation: Sendable, Codable, Equatable {
     }
 
     /// dInput (N) += dOutput (N) ⊙ f'(output (N)).
-    func backward(output y: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, count: Int) {
+    func backward(
+        output y: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, count: Int
+    ) {
         switch self {
         case .identity: for i in 0..<count { dInput[i] += dOutput[i] }
         case .relu:

@@ -1,8 +1,10 @@
 import Foundation
 
 /// Adam with torch.optim.Adam / AdamW semantics over one flat parameter buffer. At step t (starting at 1):
-///   g ← g + λ·p                                   (L2 weight decay, only when `decoupled == false`, as torch.optim.Adam)
-///   p ← p − lr·λ·p                                (decoupled weight decay, only when `decoupled == true`, as torch.optim.AdamW)
+///   g ← g + λ·p                                   (L2 weight decay, only when `decoupled == false`,
+///                                                  as torch.optim.Adam)
+///   p ← p − lr·λ·p                                (decoupled weight decay, only when `decoupled == true`,
+///                                                  as torch.optim.AdamW)
 ///   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 ///   p ← p − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + ε)      (bias correction; ε outside the square root)
 /// The gradient buffer is read, never changed. `m`, `v` and `step` are the state saved in checkpoints.
@@ -21,8 +23,10 @@ public struct Adam: Sendable {
         /// true: AdamW's decoupled decay; false: L2 added to the gradient like torch.optim.Adam.
         public var decoupled: Bool = false
 
-        public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                    weightDecay: Float = 0, decoupled: Bool = false) {
+        public init(
+            learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+            weightDecay: Float = 0, decoupled: Bool = false
+        ) {
             self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2
             self.epsilon = epsilon; self.weightDecay = weightDecay; self.decoupled = decoupled
         }
@@ -41,7 +45,8 @@ public struct Adam: Sendable {
 
     /// One update of `parameters` (N) from `gradients` (N).
     public mutating func update(_ parameters: inout [Float], gradients: [Float]) {
-        precondition(parameters.count == m.count && gradients.count == m.count, "Adam was made for \(m.count) parameters")
+        precondition(
+            parameters.count == m.count && gradients.count == m.count, "Adam was made for \(m.count) parameters")
         step += 1
         let c = configuration
         let biasCorrection1 = 1 - Foundation.pow(c.beta1, Float(step))

@@ -21,7 +21,8 @@ public func setBLASThreads(_ n: Int) {
     configuredBLASThreads = n
 }
 
-/// The number of threads NeuralCore uses: the last `setBLASThreads`, else OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores).
+/// The number of threads NeuralCore uses: the last `setBLASThreads`, else OpenBLAS's own default (OPENBLAS_NUM_THREADS
+/// or the cores).
 public func blasThreads() -> Int {
     let n = configuredBLASThreads
     return n > 0 ? n : initialBLASThreads
@@ -35,23 +36,27 @@ public func blasThreads() -> Int {
 /// Products of at least `gemmSplitWork` multiply-adds are split across `blasThreads()` workers, by rows of c (or by
 /// columns when c has fewer rows than columns), each part one single-threaded OpenBLAS call; the split depends only on
 /// the shape and the thread count, so the bits do too.
-public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+public func gemm(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+) {
     let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
-    let threads = blasThreads()   // (also pins OpenBLAS to one thread on first use)
+    let threads = blasThreads()  // (also pins OpenBLAS to one thread on first use)
     if m == 1 {
         // one row: c (1,N) = alpha · op(b)ᵀ-times-vector, as a gemv (no packing of b; the batch-1 fast path)
-        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
-                    alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
+        cblas_sgemv(
+            CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+            alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
         return
     }
     let part = { (rows: Range<Int>, columns: Range<Int>) in
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(rows.count), Int32(columns.count), Int32(k), alpha,
-                    a + rows.lowerBound * (transA ? 1 : lda), Int32(lda),
-                    b + columns.lowerBound * (transB ? ldb : 1), Int32(ldb),
-                    beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(rows.count), Int32(columns.count), Int32(k), alpha,
+            a + rows.lowerBound * (transA ? 1 : lda), Int32(lda),
+            b + columns.lowerBound * (transB ? ldb : 1), Int32(ldb),
+            beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
     }
     let parts = m * n * k >= gemmSplitWork ? min(threads, max(m, n) / 16, WorkerPool.maxShares) : 1
     if parts <= 1 { return part(0..<m, 0..<n) }
@@ -68,13 +73,17 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
     }
 }
 
-/// Multiply-adds from which `gemm` splits a product across threads (below it, waking a worker costs more than it saves).
+/// Multiply-adds from which `gemm` splits a product across threads (below it, waking a worker costs more than it
+/// saves).
 let gemmSplitWork = 1 << 22
 
-/// The plain triple loop that `gemm` must agree with; tests only, never the fast path. Same arguments and shapes as `gemm`.
-public func referenceGemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                          alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
-                          beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+/// The plain triple loop that `gemm` must agree with; tests only, never the fast path. Same arguments and shapes as
+/// `gemm`.
+public func referenceGemm(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+) {
     let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
     for i in 0..<m {
         for j in 0..<n {

@@ -6,8 +6,8 @@
 /// `h0`/`c0` are not read, `cN`/`dh0`/`dc0` stay zero, `truncate` is ignored; `hN` (L,B,H) holds each layer's last
 /// step (cnn) or output (mlp). For `mlp`, which has no per-step states, `hiddenSequence` stays zero and
 /// `dHiddenSequence` is not read. Parameters and gradients are ONE flat
-/// buffer each (`parameters`, `gradients`); every layer holds slots (name, shape, range) into them, named like PyTorch's
-/// `state_dict` (`embed.weight`, `lstm.weight_ih_l0`, …, `head.bias`).
+/// buffer each (`parameters`, `gradients`); every layer holds slots (name, shape, range) into them, named like
+/// PyTorch's `state_dict` (`embed.weight`, `lstm.weight_ih_l0`, …, `head.bias`).
 ///
 /// Activations live in a `Workspace` made once per batch shape (B,T); forward/backward allocate nothing.
 ///
@@ -19,7 +19,8 @@
 ///     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 3e-4))
 ///     let train = net.makeWorkspace(batch: 64, time: 32)    // once; reuse every update
 ///     // fill train.input (B,T,F), batch-major: train.input[(b * T + t) * F + f] = …
-///     net.forward(train)                                    // train.outputs[k] (B,A_k); zeroes every train.dOutputs[k]
+///     net.forward(train)                                    // train.outputs[k] (B,A_k); zeroes every
+///                                                           // train.dOutputs[k]
 ///     let loss = mseLoss(prediction: train.outputs[1].pointer, target: returns, count: 64,
 ///                        dPrediction: train.dOutputs[1].pointer)   // losses ADD their gradient into dOutputs
 ///     net.zeroGradients()
@@ -27,18 +28,18 @@
 ///     net.clipGradients(maxNorm: 0.5)
 ///     adam.update(&net.parameters, gradients: net.gradients)
 ///
-/// Acting: `let act = net.makeWorkspace(batch: 1, time: 32)`, fill `act.input`, `net.forward(act)`, read `act.outputs[0]`.
-/// Statefully over chunks: set `h0`/`c0` (L,B,H) before forward, read `hN`/`cN` after; give `dhN`/`dcN` before backward
-/// and read `dh0`/`dc0` after. All time steps: `hiddenSequence` (B,T,H) after forward; add per-step gradients into
-/// `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
+/// Acting: `let act = net.makeWorkspace(batch: 1, time: 32)`, fill `act.input`, `net.forward(act)`, read
+/// `act.outputs[0]`. Statefully over chunks: set `h0`/`c0` (L,B,H) before forward, read `hN`/`cN` after; give
+/// `dhN`/`dcN` before backward and read `dh0`/`dc0` after. All time steps: `hiddenSequence` (B,T,H) after forward; add
+/// per-step gradients into `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
 /// Checkpoints: `try net.save(to: url, optimizer: adam)`, `try net.load(from: url, optimizer: &adam)` (safetensors).
 ///
 /// Threads and bits: call `setBLASThreads(n)` once at start-up. OpenBLAS itself runs on one thread; NeuralCore splits
 /// large products and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed and the
-/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers and their weight gradients all on the
-/// packed kernels) they are the same for every n too; the cnn and mlp bodies' large products (OpenBLAS, split by rows)
-/// may differ in the last bits between different n. Forward/backward of
-/// all networks are serialised by one process-wide lock, so drive networks from one thread; a network is not `Sendable`.
+/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers and their weight gradients all on
+/// the packed kernels) they are the same for every n too; the cnn and mlp bodies' large products (OpenBLAS, split by
+/// rows) may differ in the last bits between different n. Forward/backward of all networks are serialised by one
+/// process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class EncoderNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
         /// F, features per bar (all assets).
@@ -60,9 +61,11 @@ public final class EncoderNetwork {
         /// T the body is built for (`mlp` only; the other kinds take any T).
         public var window: Int = 0
 
-        public init(features: Int, embedding: Int, hidden: Int, layers: Int = 1, embeddingActivation: Activation = .relu,
-                    heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))], kind: EncoderKind = .lstm,
-                    kernel: Int = 3, window: Int = 0) {
+        public init(
+            features: Int, embedding: Int, hidden: Int, layers: Int = 1, embeddingActivation: Activation = .relu,
+            heads: [HeadSpec] = [HeadSpec("head", .linear(outputs: 1))], kind: EncoderKind = .lstm,
+            kernel: Int = 3, window: Int = 0
+        ) {
             self.features = features; self.embedding = embedding; self.hidden = hidden; self.layers = layers
             self.embeddingActivation = embeddingActivation; self.heads = heads
             self.kind = kind; self.kernel = kernel; self.window = window
@@ -82,21 +85,24 @@ public final class EncoderNetwork {
     /// Parameters that are not trained (e.g. `encoderParameters` of a frozen pretrained encoder): backward leaves their
     /// gradients at zero, so clipping ignores them and Adam (no weight decay, zero moments) leaves them bit-identical.
     public var frozen: Range<Int> = 0..<0
-    /// The embedding's and the body's parameters (`embed.*`, then `lstm.*`, `conv.*` or `mlp.*`): everything before the heads.
+    /// The embedding's and the body's parameters (`embed.*`, then `lstm.*`, `conv.*` or `mlp.*`): everything before the
+    /// heads.
     public let encoderParameters: Range<Int>
 
     /// Builds the layers and initialises the parameters as PyTorch would, drawing from `rng` in `state_dict` order.
     public init(_ configuration: Configuration, using rng: inout some RandomNumberGenerator) {
         self.configuration = configuration
         var layout = ParameterLayout()
-        embed = Market2Vec("embed", features: configuration.features, embedding: configuration.embedding,
-                           activation: configuration.embeddingActivation, layout: &layout)
+        embed = Market2Vec(
+            "embed", features: configuration.features, embedding: configuration.embedding,
+            activation: configuration.embeddingActivation, layout: &layout)
         let (E, H, L) = (configuration.embedding, configuration.hidden, configuration.layers)
         switch configuration.kind {
         case .lstm: body = LSTM("lstm", inputSize: E, hidden: H, layers: L, layout: &layout)
         case .cnn:
-            body = TemporalConvolution("conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L,
-                                       layout: &layout)
+            body = TemporalConvolution(
+                "conv", inputSize: E, channels: H, kernel: configuration.kernel, layers: L,
+                layout: &layout)
         case .mlp:
             body = WindowMLP("mlp", inputSize: E, time: configuration.window, hidden: H, layers: L, layout: &layout)
         }
@@ -123,14 +129,16 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
-        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the embedding
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }  // the body splits the batch after the embedding
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
-            embed.forward(p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
+            embed.forward(
+                p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
             body.forward(p, ws)
             let top = ws.hN.pointer + (L - 1) * B * H
             for (k, head) in heads.enumerated() {
-                head.forward(p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
+                head.forward(
+                    p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
             }
         }
         for d in ws.dOutputs { d.zero() }
@@ -145,19 +153,21 @@ public final class EncoderNetwork {
         let B = ws.batch, T = ws.time, H = configuration.hidden, L = configuration.layers
         computeLock.lock()
         defer { computeLock.unlock() }
-        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }   // the body splits the batch after the heads
+        if shareCount(B) > 1 { WorkerPool.shared.wakeAhead() }  // the body splits the batch after the heads
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
                 let top = ws.hN.pointer + (L - 1) * B * H, dTop = ws.dhN.pointer + (L - 1) * B * H
                 for (k, head) in heads.enumerated() {
-                    head.backward(p, g, hidden: top, batch: B, dOutput: ws.dOutputs[k].pointer,
-                                  scratch: ws.headScratch[k].pointer, dHidden: dTop)
+                    head.backward(
+                        p, g, hidden: top, batch: B, dOutput: ws.dOutputs[k].pointer,
+                        scratch: ws.headScratch[k].pointer, dHidden: dTop)
                 }
                 ws.dEmbedded.zero()
                 body.backward(p, g, ws, truncate: truncate)
-                embed.backward(p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
-                               dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil, scratch: ws.embeddingScratch)
+                embed.backward(
+                    p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,
+                    dOutput: ws.dEmbedded.pointer, dPre: ws.dPre.pointer, dInput: nil, scratch: ws.embeddingScratch)
                 if !frozen.isEmpty { (g + frozen.lowerBound).update(repeating: 0, count: frozen.count) }
             }
         }
@@ -176,7 +186,9 @@ public final class EncoderNetwork {
     public func copyParameters(from other: EncoderNetwork) {
         precondition(other.configuration == configuration, "copyParameters needs the same architecture")
         parameters.withUnsafeMutableBufferPointer { dst in
-            other.parameters.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+            other.parameters.withUnsafeBufferPointer { src in
+                dst.baseAddress!.update(from: src.baseAddress!, count: src.count)
+            }
         }
     }
 

@@ -11,9 +11,10 @@ typealias Float8 = SIMD8<Float>
 /// SIMD float→int conversion.
 @inline(__always) func exp8(_ x: Float8) -> Float8 {
     let x = clamp8(x, -87.3, 88.3)
-    let shifted = fma8(x, Float8(repeating: 1.44269504088896341), Float8(repeating: 12582912))   // 1.5·2²³ + n, exactly
-    let n = shifted - 12582912
-    let r = fma8(n, Float8(repeating: 2.12194440e-4), fma8(n, Float8(repeating: -0.693359375), x))   // x − n·ln2
+    // 1.5·2²³ + n, exactly
+    let shifted = fma8(x, Float8(repeating: 1.44269504088896341), Float8(repeating: 12_582_912))
+    let n = shifted - 12_582_912
+    let r = fma8(n, Float8(repeating: 2.12194440e-4), fma8(n, Float8(repeating: -0.693359375), x))  // x − n·ln2
     var p = fma8(r, Float8(repeating: 1.9875691500e-4), Float8(repeating: 1.3981999507e-3))
     p = fma8(p, r, Float8(repeating: 8.3334519073e-3))
     p = fma8(p, r, Float8(repeating: 4.1665795894e-2))
@@ -47,10 +48,13 @@ typealias Float8 = SIMD8<Float>
     return (y * p / q).replacing(with: x, where: tiny)
 }
 
-/// x limited to [low, high] lane by lane (compare and blend; the standard library's `clamped` on SIMD is a scalar loop).
+/// x limited to [low, high] lane by lane (compare and blend; the standard library's `clamped` on SIMD is a scalar
+/// loop).
 @inline(__always) func clamp8(_ x: Float8, _ low: Float, _ high: Float) -> Float8 {
     x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
 }
 
 @inline(__always) func load8(_ p: UnsafePointer<Float>) -> Float8 { UnsafeRawPointer(p).loadUnaligned(as: Float8.self) }
-@inline(__always) func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self) }
+@inline(__always) func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self)
+}

@@ -1,6 +1,7 @@
 /// What a head computes from the last LSTM layer's final hidden state h (B,H).
 public enum HeadKind: Sendable, Codable, Equatable {
-    /// out (B,A) = h · weightᵀ + bias; tensors `name.weight` (A,H), `name.bias` (A). Q-values, policy logits, a value (A = 1).
+    /// out (B,A) = h · weightᵀ + bias; tensors `name.weight` (A,H), `name.bias` (A). Q-values, policy logits, a value
+    /// (A = 1).
     case linear(outputs: Int)
     /// Dueling Q-head: Q (B,A) = V (B,1) + Adv (B,A) − mean_a Adv; tensors `name.value.{weight,bias}` (1,H),(1) and
     /// `name.advantage.{weight,bias}` (A,H),(A).
@@ -31,8 +32,10 @@ struct Head: Sendable {
         case .linear(let a):
             linears = [Linear(spec.name, inFeatures: hidden, outFeatures: a, layout: &layout)]
         case .dueling(let a):
-            linears = [Linear("\(spec.name).value", inFeatures: hidden, outFeatures: 1, layout: &layout),
-                       Linear("\(spec.name).advantage", inFeatures: hidden, outFeatures: a, layout: &layout)]
+            linears = [
+                Linear("\(spec.name).value", inFeatures: hidden, outFeatures: 1, layout: &layout),
+                Linear("\(spec.name).advantage", inFeatures: hidden, outFeatures: a, layout: &layout),
+            ]
         }
     }
 
@@ -43,8 +46,10 @@ struct Head: Sendable {
     }
 
     /// out (B,A) from hidden (B,H), see `HeadKind`.
-    func forward(_ p: UnsafePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
-                 output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    func forward(
+        _ p: UnsafePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
         switch spec.kind {
         case .linear:
             linears[0].forward(p, input: hidden, rows: B, output: output)
@@ -64,8 +69,10 @@ struct Head: Sendable {
 
     /// Mirrors `forward`: parameter gradients += …; dHidden (B,H) += ∂/∂hidden. For dueling:
     /// dV (B) = Σ_a dQ (B,A); dAdv (B,A) = dQ − mean_a dQ.
-    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
-                  dOutput: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, dHidden: UnsafeMutablePointer<Float>) {
+    func backward(
+        _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
+        dOutput: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, dHidden: UnsafeMutablePointer<Float>
+    ) {
         switch spec.kind {
         case .linear:
             linears[0].backward(p, g, input: hidden, rows: B, dOutput: dOutput, dInput: dHidden)

@@ -21,19 +21,22 @@ public struct LSTM: Sendable {
     public let layers: [Layer]
 
     /// `stackWeights` forces forward's per-step product for every layer (tests); nil chooses by size (`stacksWeights`).
-    public init(_ prefix: String = "lstm", inputSize: Int, hidden: Int, layers: Int, layout: inout ParameterLayout,
-                stackWeights: Bool? = nil) {
+    public init(
+        _ prefix: String = "lstm", inputSize: Int, hidden: Int, layers: Int, layout: inout ParameterLayout,
+        stackWeights: Bool? = nil
+    ) {
         precondition(layers >= 1, "an LSTM needs at least one layer")
         self.inputSize = inputSize
         self.hidden = hidden
         self.layers = (0..<layers).map { k in
             let i = k == 0 ? inputSize : hidden
-            return Layer(inputSize: i,
-                         weightIH: layout.add("\(prefix).weight_ih_l\(k)", [4 * hidden, i]),
-                         weightHH: layout.add("\(prefix).weight_hh_l\(k)", [4 * hidden, hidden]),
-                         biasIH: layout.add("\(prefix).bias_ih_l\(k)", [4 * hidden]),
-                         biasHH: layout.add("\(prefix).bias_hh_l\(k)", [4 * hidden]),
-                         stacked: stackWeights ?? stacksWeights(inputSize: i, hidden: hidden))
+            return Layer(
+                inputSize: i,
+                weightIH: layout.add("\(prefix).weight_ih_l\(k)", [4 * hidden, i]),
+                weightHH: layout.add("\(prefix).weight_hh_l\(k)", [4 * hidden, hidden]),
+                biasIH: layout.add("\(prefix).bias_ih_l\(k)", [4 * hidden]),
+                biasHH: layout.add("\(prefix).bias_hh_l\(k)", [4 * hidden]),
+                stacked: stackWeights ?? stacksWeights(inputSize: i, hidden: hidden))
         }
     }
 
@@ -56,52 +59,62 @@ public struct LSTM: Sendable {
     /// x · weight_ihᵀ is one product over all T·B rows first (`splitPackedGemm`) and each step adds h_{t−1} ·
     /// weight_hhᵀ: the same chains of multiply-adds, so the same bits. A batch row's result depends neither on the
     /// batch size nor on the thread count.
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
-                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
-                 hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>) {
+    func forward(
+        _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
+        h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
+        hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>
+    ) {
         let H = hidden, G = 4 * hidden, L = layers.count
         for (k, layer) in layers.enumerated() {
             let I = layer.inputSize, X = I + H
-            let xh = cache.inputs[k].pointer   // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
+            let xh = cache.inputs[k].pointer  // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
             let bias = cache.bias.pointer, bih = p + layer.biasIH.offset, bhh = p + layer.biasHH.offset
             for j in 0..<G { bias[j] = bih[j] + bhh[j] }
             let stacked = layer.stacked
             let packed = cache.packed.reserve(packedPanelsCount(k: stacked ? X : max(I, H), n: G))
             if stacked {
-                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed, panelRows: X)  // weight_ihᵀ (I,4H)
-                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed + I * panelWidth, panelRows: X)
+                // weight_ihᵀ (I,4H)
+                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed, panelRows: X)
+                packPanels(
+                    p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed + I * panelWidth, panelRows: X
+                )
             }
             // fills rows `rows` of xh: x_t for every t, and h_{−1}
             let prepare = { (rows: Range<Int>) in
                 if k == 0 {
                     reorder(input, rows: rows, T, B, I, toTimeMajor: xh, rowStride: X)
-                } else {   // layer k−1's h_0…h_{T−1}: its rows 1…T, after its inputs
+                } else {  // layer k−1's h_0…h_{T−1}: its rows 1…T, after its inputs
                     let below = cache.inputs[k - 1].pointer, W = layers[k - 1].inputSize + H
                     for t in 0..<T {
-                        for b in rows { (xh + (t * B + b) * X).update(from: below + ((t + 1) * B + b) * W + (W - H), count: H) }
+                        for b in rows {
+                            (xh + (t * B + b) * X).update(from: below + ((t + 1) * B + b) * W + (W - H), count: H)
+                        }
                     }
                 }
                 for b in rows { (xh + b * X + I).update(from: h0 + (k * B + b) * H, count: H) }
             }
-            if !stacked {   // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ, which needs every row of x first
+            if !stacked {  // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ, which needs every row of x first
                 forEachShare(B, prepare)
-                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed)   // weight_ihᵀ (I,4H)
-                splitPackedGemm(m: T * B, n: G, k: I, a: xh, lda: X, packed: packed, c: gates, ldc: G, accumulate: false)
-                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)   // weight_hhᵀ (H,4H)
+                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed)  // weight_ihᵀ (I,4H)
+                splitPackedGemm(
+                    m: T * B, n: G, k: I, a: xh, lda: X, packed: packed, c: gates, ldc: G, accumulate: false)
+                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)  // weight_hhᵀ (H,4H)
             }
             // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
             forEachShare(B) { rows in
                 if stacked { prepare(rows) }
                 let b0 = rows.lowerBound, n = rows.count
                 for t in 0..<T {
-                    let at = t * B + b0   // row (t, b0)
-                    packedGemm(m: n, n: G, k: stacked ? X : H, a: xh + at * X + (stacked ? 0 : I), lda: X, packed: packed,
-                               c: gates + at * G, ldc: G, accumulate: !stacked)
+                    let at = t * B + b0  // row (t, b0)
+                    packedGemm(
+                        m: n, n: G, k: stacked ? X : H, a: xh + at * X + (stacked ? 0 : I), lda: X, packed: packed,
+                        c: gates + at * G, ldc: G, accumulate: !stacked)
                     for r in at..<(at + n) {
                         let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
-                        lstmCellForward(gates: gates + r * G, bias: bias, cPrev: cPrev, cell: cell + r * H,
-                                        tanhCell: tanhCell + r * H, hidden: xh + (r + B) * X + I, H: H)
+                        lstmCellForward(
+                            gates: gates + r * G, bias: bias, cPrev: cPrev, cell: cell + r * H,
+                            tanhCell: tanhCell + r * H, hidden: xh + (r + B) * X + I, H: H)
                     }
                 }
                 for b in rows {
@@ -114,7 +127,8 @@ public struct LSTM: Sendable {
 
     /// Backpropagation through time, mirroring `forward`. Inputs: dOutput (B,T,H), the gradient w.r.t. the top layer's
     /// hidden sequence, and dhN, dcN (L,B,H), gradients w.r.t. the final states (each nil = zero). Per layer, from the
-    /// top down and from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get none):
+    /// top down and from t = T−1 down to the first step kept (all, or the last `truncate` steps; earlier steps get
+    /// none):
     ///   dh = dOutput[:,t] + (dh_{t+1} path); dc = dc_{t+1}·f_{t+1} + dh ⊙ o ⊙ (1 − tanh²c_t)
     ///   dGates (B,4H) = (dc⊙g⊙i(1−i), dc⊙c_{t−1}⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh(c_t)⊙o(1−o))
     ///   [dx[:,t], dh_{t−1}] (B,I_k+H) = dGates (B,4H) · [weight_ih, weight_hh] (4H,I_k+H)
@@ -122,79 +136,105 @@ public struct LSTM: Sendable {
     /// (`Layer.stacked`) compute only dh_{t−1} per step and dx for all kept steps in one product after the loop.
     /// dGates overwrite the cached gates; after the loop one product over all kept rows (T'·B of them;
     /// `weightGradients`, split by gate columns across threads) gives
-    ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);  dBias (4H) = Σ_rows dGates
+    ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);
+    ///   dBias (4H) = Σ_rows dGates
     /// which are added into g.
     /// dInput (B,T,I) += layer 0's dx when given (layers above pass theirs down). dh0, dc0 (L,B,H) are WRITTEN with the
     /// initial-state gradients (zero when truncated, since no gradient reaches the first step). Backward consumes the
     /// cache: run forward again before another backward.
-    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                  batch B: Int, time T: Int, c0: UnsafePointer<Float>, cache: LSTMCache, dOutput: UnsafePointer<Float>?,
-                  dhN: UnsafePointer<Float>?, dcN: UnsafePointer<Float>?, dInput: UnsafeMutablePointer<Float>?,
-                  dh0: UnsafeMutablePointer<Float>, dc0: UnsafeMutablePointer<Float>, truncate: Int? = nil) {
+    func backward(
+        _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+        batch B: Int, time T: Int, c0: UnsafePointer<Float>, cache: LSTMCache, dOutput: UnsafePointer<Float>?,
+        dhN: UnsafePointer<Float>?, dcN: UnsafePointer<Float>?, dInput: UnsafeMutablePointer<Float>?,
+        dh0: UnsafeMutablePointer<Float>, dc0: UnsafeMutablePointer<Float>, truncate: Int? = nil
+    ) {
         let H = hidden, G = 4 * hidden, L = layers.count
         precondition((truncate ?? 1) >= 1, "truncated BPTT keeps at least one step")
         let first = truncate.map { max(0, T - $0) } ?? 0
-        let kept = (T - first) * B, from = first * B   // the kept rows of every (T,B,·) buffer
+        let kept = (T - first) * B, from = first * B  // the kept rows of every (T,B,·) buffer
         let dc = cache.dc.pointer
         for k in stride(from: L - 1, through: 0, by: -1) {
             let layer = layers[k], I = layer.inputSize, X = I + H, stacked = layer.stacked
-            let xh = UnsafePointer(cache.inputs[k].pointer)   // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
-            let dxh = cache.dInputs[k].pointer                 // (T+1,B,X): row (t,b) = [dx_t, dh_{t−1}]
+            let xh = UnsafePointer(cache.inputs[k].pointer)  // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
+            let dxh = cache.dInputs[k].pointer  // (T+1,B,X): row (t,b) = [dx_t, dh_{t−1}]
             // ∂/∂ this layer's hidden sequence (T,B,H): dOutput time-major for the top layer (or one zero row read at
             // stride 0 when there is none), else the dx of layer k+1
-            let dHidden = k < L - 1 ? UnsafePointer(cache.dInputs[k + 1].pointer)
+            let dHidden =
+                k < L - 1
+                ? UnsafePointer(cache.dInputs[k + 1].pointer)
                 : dOutput == nil ? UnsafePointer(cache.zeroRow.pointer) : UnsafePointer(cache.dSeq.pointer)
             let dHiddenStride = k < L - 1 ? H + layers[k + 1].inputSize : dOutput == nil ? 0 : H
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
-            let N = stacked ? X : H   // columns of each step's product: [dx, dh_{t−1}] or dh_{t−1}
+            let N = stacked ? X : H  // columns of each step's product: [dx, dh_{t−1}] or dh_{t−1}
             let packed = cache.packed.reserve(packedPanelsCount(k: G, n: N))
             if stacked {
-                packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packed,   // [weight_ih, weight_hh]
-                           besides: (p + layer.weightHH.offset, H))
+                packPanels(
+                    p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packed,  // [weight_ih, weight_hh]
+                    besides: (p + layer.weightHH.offset, H))
             } else {
-                packPanels(p + layer.weightHH.offset, transposed: false, k: G, n: H, into: packed)   // weight_hh (4H,H)
+                packPanels(p + layer.weightHH.offset, transposed: false, k: G, n: H, into: packed)  // weight_hh (4H,H)
             }
             forEachShare(B) { rows in
                 let b0 = rows.lowerBound, n = rows.count
-                if k == L - 1, let dOutput { reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H) }
+                if k == L - 1, let dOutput {
+                    reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H)
+                }
                 for b in rows {
-                    let dhLast = dxh + (T * B + b) * X + I, dcLast = dc + b * H   // ∂/∂h_{T−1}, c_{T−1} from beyond the window
-                    if let dhN { dhLast.update(from: dhN + (k * B + b) * H, count: H) } else { dhLast.update(repeating: 0, count: H) }
-                    if let dcN { dcLast.update(from: dcN + (k * B + b) * H, count: H) } else { dcLast.update(repeating: 0, count: H) }
+                    // ∂/∂h_{T−1}, c_{T−1} from beyond the window
+                    let dhLast = dxh + (T * B + b) * X + I, dcLast = dc + b * H
+                    if let dhN {
+                        dhLast.update(from: dhN + (k * B + b) * H, count: H)
+                    } else {
+                        dhLast.update(repeating: 0, count: H)
+                    }
+                    if let dcN {
+                        dcLast.update(from: dcN + (k * B + b) * H, count: H)
+                    } else {
+                        dcLast.update(repeating: 0, count: H)
+                    }
                 }
                 for t in stride(from: T - 1, through: first, by: -1) {
-                    let at = t * B + b0   // row (t, b0)
+                    let at = t * B + b0  // row (t, b0)
                     for r in at..<(at + n) {
                         let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
-                        lstmCellBackward(gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
-                                         dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I, dc: dc + (r - t * B) * H,
-                                         dGates: gates + r * G, H: H)
+                        lstmCellBackward(
+                            gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
+                            dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I, dc: dc + (r - t * B) * H,
+                            dGates: gates + r * G, H: H)
                     }
-                    packedGemm(m: n, n: N, k: G, a: gates + at * G, lda: G, packed: packed, c: dxh + at * X + (stacked ? 0 : I),
-                               ldc: X, accumulate: false)
+                    packedGemm(
+                        m: n, n: N, k: G, a: gates + at * G, lda: G, packed: packed,
+                        c: dxh + at * X + (stacked ? 0 : I),
+                        ldc: X, accumulate: false)
                 }
-                for b in rows {   // no gradient reaches the initial state through a truncation
+                for b in rows {  // no gradient reaches the initial state through a truncation
                     let d = dh0 + (k * B + b) * H, e = dc0 + (k * B + b) * H
-                    if first == 0 { d.update(from: dxh + b * X + I, count: H); e.update(from: dc + b * H, count: H) } else {
+                    if first == 0 {
+                        d.update(from: dxh + b * X + I, count: H); e.update(from: dc + b * H, count: H)
+                    } else {
                         d.update(repeating: 0, count: H); e.update(repeating: 0, count: H)
                     }
                     // steps before the kept ones pass no gradient down
                     for t in 0..<first { (dxh + (t * B + b) * X).update(repeating: 0, count: I) }
                 }
             }
-            let dG = UnsafePointer(gates + from * G)   // (T'B,4H)
-            if !stacked && (k > 0 || dInput != nil) {   // dx (T'B,I) = dGates · weight_ih
+            let dG = UnsafePointer(gates + from * G)  // (T'B,4H)
+            if !stacked && (k > 0 || dInput != nil) {  // dx (T'B,I) = dGates · weight_ih
                 let packedIH = cache.packed.reserve(packedPanelsCount(k: G, n: I))
-                packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packedIH)   // weight_ih (4H,I)
-                splitPackedGemm(m: kept, n: I, k: G, a: dG, lda: G, packed: packedIH, c: dxh + from * X, ldc: X,
-                                accumulate: false)
+                // weight_ih (4H,I)
+                packPanels(p + layer.weightIH.offset, transposed: false, k: G, n: I, into: packedIH)
+                splitPackedGemm(
+                    m: kept, n: I, k: G, a: dG, lda: G, packed: packedIH, c: dxh + from * X, ldc: X,
+                    accumulate: false)
             }
             // weight and bias gradients, dWᵀ (X,4H) = [x_t, h_{t−1}]ᵀ (X,T'B) · dGates (T'B,4H), into PyTorch's layouts
             let dWT = cache.dWeights.pointer, dBias = cache.bias.pointer
             let gih = g + layer.weightIH.offset, ghh = g + layer.weightHH.offset
             let gbih = g + layer.biasIH.offset, gbhh = g + layer.biasHH.offset
-            weightGradients(x: xh + from * X, ldx: X, width: X, dY: dG, ldy: G, columns: G, rows: kept,
-                            dW: dWT, dBias: dBias) { columns in
+            weightGradients(
+                x: xh + from * X, ldx: X, width: X, dY: dG, ldy: G, columns: G, rows: kept,
+                dW: dWT, dBias: dBias
+            ) { columns in
                 for r in columns {
                     for i in 0..<I { gih[r * I + i] += dWT[i * G + r] }
                     for j in 0..<H { ghh[r * H + j] += dWT[(I + j) * G + r] }
@@ -214,15 +254,17 @@ extension LSTM: EncoderBody {
     func makeCache(batch: Int, time: Int) -> AnyObject? { LSTMCache(self, batch: batch, time: time) }
 
     func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
-        forward(p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, h0: ws.h0.pointer, c0: ws.c0.pointer,
-                cache: ws.bodyCache as! LSTMCache, hN: ws.hN.pointer, cN: ws.cN.pointer)
+        forward(
+            p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, h0: ws.h0.pointer, c0: ws.c0.pointer,
+            cache: ws.bodyCache as! LSTMCache, hN: ws.hN.pointer, cN: ws.cN.pointer)
     }
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
         let dSequence = ws.sequenceGradientGiven ? UnsafePointer(ws.sequenceGradient.pointer) : nil
-        backward(p, g, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, c0: ws.c0.pointer,
-                 cache: ws.bodyCache as! LSTMCache, dOutput: dSequence, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
-                 dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
+        backward(
+            p, g, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, c0: ws.c0.pointer,
+            cache: ws.bodyCache as! LSTMCache, dOutput: dSequence, dhN: ws.dhN.pointer, dcN: ws.dcN.pointer,
+            dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
     }
 
     func hiddenSequence(_ ws: Workspace) -> FloatBuffer { (ws.bodyCache as! LSTMCache).hiddenSequence() }
@@ -235,22 +277,32 @@ func stacksWeights(inputSize I: Int, hidden H: Int) -> Bool { (I + H) * 4 * H * 
 
 /// Copies rows `rows` of a batch-major (B,T,W) sequence into a time-major (T,B,·) one whose rows are `rowStride` apart.
 @inline(__always)
-func reorder(_ source: UnsafePointer<Float>, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
-             toTimeMajor target: UnsafeMutablePointer<Float>, rowStride: Int) {
-    for b in rows { for t in 0..<T { (target + (t * B + b) * rowStride).update(from: source + (b * T + t) * W, count: W) } }
+func reorder(
+    _ source: UnsafePointer<Float>, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
+    toTimeMajor target: UnsafeMutablePointer<Float>, rowStride: Int
+) {
+    for b in rows {
+        for t in 0..<T { (target + (t * B + b) * rowStride).update(from: source + (b * T + t) * W, count: W) }
+    }
 }
 
 /// Copies rows `rows` of a time-major (T,B,·) sequence whose rows are `rowStride` apart into a batch-major (B,T,W) one.
 @inline(__always)
-func reorder(_ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
-             toBatchMajor target: UnsafeMutablePointer<Float>) {
-    for b in rows { for t in 0..<T { (target + (b * T + t) * W).update(from: source + (t * B + b) * rowStride, count: W) } }
+func reorder(
+    _ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
+    toBatchMajor target: UnsafeMutablePointer<Float>
+) {
+    for b in rows {
+        for t in 0..<T { (target + (b * T + t) * W).update(from: source + (t * B + b) * rowStride, count: W) }
+    }
 }
 
 /// Adds rows `rows` of a time-major (T,B,·) sequence whose rows are `rowStride` apart into a batch-major (B,T,W) one.
 @inline(__always)
-func reorder(_ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
-             addingToBatchMajor target: UnsafeMutablePointer<Float>) {
+func reorder(
+    _ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
+    addingToBatchMajor target: UnsafeMutablePointer<Float>
+) {
     for b in rows {
         for t in 0..<T {
             let from = source + (t * B + b) * rowStride, to = target + (b * T + t) * W
@@ -263,9 +315,11 @@ func reorder(_ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _
 /// 4H activations, then the cell), each a loop of independent 8-lane iterations that overlap well; ~1.3× faster than
 /// one fused loop whose iterations are long dependency chains.
 @inline(__always)
-func lstmCellForward(gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
-                     cell: UnsafeMutablePointer<Float>, tanhCell: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
-                     H: Int) {
+func lstmCellForward(
+    gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+    cell: UnsafeMutablePointer<Float>, tanhCell: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>,
+    H: Int
+) {
     /// gates[range] ← σ or tanh of gates + bias, 8 lanes at a time, then the tail
     @inline(__always) func activate(_ range: Range<Int>, tanh: Bool) {
         var j = range.lowerBound
@@ -280,9 +334,9 @@ func lstmCellForward(gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Flo
             j += 1
         }
     }
-    activate(0..<(2 * H), tanh: false)           // i, f
-    activate((2 * H)..<(3 * H), tanh: true)      // g
-    activate((3 * H)..<(4 * H), tanh: false)     // o
+    activate(0..<(2 * H), tanh: false)  // i, f
+    activate((2 * H)..<(3 * H), tanh: true)  // g
+    activate((3 * H)..<(4 * H), tanh: false)  // o
     let i = gates, f = gates + H, g = gates + 2 * H, o = gates + 3 * H
     var j = 0
     while j + 8 <= H {
@@ -302,9 +356,11 @@ func lstmCellForward(gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Flo
 /// One step of one sequence, backward: dh (H) += dHidden (H) in; dc (H) carries dc_t in and dc_{t−1} out;
 /// dGates (4H) = pre-activation gradients of i, f, g, o (written). 8 lanes at a time, then the tail.
 @inline(__always)
-func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
-                      dHidden: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
-                      dGates: UnsafeMutablePointer<Float>, H: Int) {
+func lstmCellBackward(
+    gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
+    dHidden: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
+    dGates: UnsafeMutablePointer<Float>, H: Int
+) {
     var j = 0
     while j + 8 <= H {
         let i = load8(gates + j), f = load8(gates + H + j), g = load8(gates + 2 * H + j), o = load8(gates + 3 * H + j)
@@ -388,4 +444,3 @@ final class ScratchBuffer {
 
     deinit { pointer.deallocate() }
 }
-

@@ -1,4 +1,5 @@
-/// A fully connected layer in PyTorch layout: `weight` (O,I), `bias` (O). Holds only slots into the network's flat buffers.
+/// A fully connected layer in PyTorch layout: `weight` (O,I), `bias` (O). Holds only slots into the network's flat
+/// buffers.
 public struct Linear: Sendable {
     public let inFeatures: Int
     public let outFeatures: Int
@@ -23,23 +24,27 @@ public struct Linear: Sendable {
     /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer). With a `scratch`
     /// (for the packed weights), on the packed kernels (`splitPackedGemm`: rows split across threads for products of
     /// `gemmSplitWork` multiply-adds or more); without one (the heads' few outputs), through `gemm`.
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
-                 scratch: ScratchBuffer? = nil) {
+    func forward(
+        _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
+        scratch: ScratchBuffer? = nil
+    ) {
         let I = inFeatures, O = outFeatures, b = p + bias.offset
         for r in 0..<rows { (output + r * O).update(from: b, count: O) }
         guard let scratch else {
             return gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, beta: 1, c: output)
         }
         let packed = scratch.reserve(packedPanelsCount(k: I, n: O))
-        packPanels(p + weight.offset, transposed: true, k: I, n: O, into: packed)   // weightᵀ (I,O)
+        packPanels(p + weight.offset, transposed: true, k: I, n: O, into: packed)  // weightᵀ (I,O)
         splitPackedGemm(m: rows, n: O, k: I, a: input, lda: I, packed: packed, c: output, ldc: O, accumulate: true)
     }
 
     /// dWeight (O,I) += dOutputᵀ (O,R) · input (R,I); dBias (O) += Σ_rows dOutput (R,O);
     /// dInput (R,I) += dOutput (R,O) · weight (O,I) when `dInput` is given. With a `scratch`, on the packed kernels
     /// (`weightGradients`, `splitPackedGemm`); else through `gemm`.
-    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
-                  dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil) {
+    func backward(
+        _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
+        dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil
+    ) {
         let I = inFeatures, O = outFeatures
         guard let scratch else {
             gemm(transA: true, m: O, n: I, k: rows, a: dOutput, b: input, beta: 1, c: g + weight.offset)
@@ -51,15 +56,17 @@ public struct Linear: Sendable {
         let dWT = scratch.reserve(I * O + O + packedPanelsCount(k: O, n: I))
         let dBias = dWT + I * O, packed = dBias + O
         let gw = g + weight.offset, gb = g + bias.offset
-        weightGradients(x: input, ldx: I, width: I, dY: dOutput, ldy: O, columns: O, rows: rows,
-                        dW: dWT, dBias: dBias) { columns in
+        weightGradients(
+            x: input, ldx: I, width: I, dY: dOutput, ldy: O, columns: O, rows: rows,
+            dW: dWT, dBias: dBias
+        ) { columns in
             for o in columns {
                 for i in 0..<I { gw[o * I + i] += dWT[i * O + o] }
                 gb[o] += dBias[o]
             }
         }
         guard let dInput else { return }
-        packPanels(p + weight.offset, transposed: false, k: O, n: I, into: packed)   // weight (O,I)
+        packPanels(p + weight.offset, transposed: false, k: O, n: I, into: packed)  // weight (O,I)
         splitPackedGemm(m: rows, n: I, k: O, a: dOutput, lda: O, packed: packed, c: dInput, ldc: I, accumulate: true)
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 // Arrays pass as pointers (`loss(prediction: out, target: y, ...)`, `dPrediction: &grad`).
 
 /// loss = mean_N (prediction − target)²  (torch.nn.MSELoss); dPrediction (N) += scale · 2 (prediction − target) / N.
-public func mseLoss(prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, count n: Int,
-                    dPrediction: UnsafeMutablePointer<Float>? = nil, scale: Float = 1) -> Float {
+public func mseLoss(
+    prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, count n: Int,
+    dPrediction: UnsafeMutablePointer<Float>? = nil, scale: Float = 1
+) -> Float {
     var sum: Double = 0
     for i in 0..<n {
         let d = prediction[i] - target[i]
@@ -19,8 +21,10 @@ public func mseLoss(prediction: UnsafePointer<Float>, target: UnsafePointer<Floa
 /// Huber loss with threshold δ (torch.nn.HuberLoss(delta=δ)): per element, d = prediction − target,
 /// ½d² if |d| < δ else δ(|d| − ½δ); mean over N. dPrediction (N) += scale · clamp(d, −δ, δ) / N.
 /// (torch.nn.SmoothL1Loss(beta=δ) is this divided by δ.)
-public func huberLoss(prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, count n: Int, delta: Float = 1,
-                      dPrediction: UnsafeMutablePointer<Float>? = nil, scale: Float = 1) -> Float {
+public func huberLoss(
+    prediction: UnsafePointer<Float>, target: UnsafePointer<Float>, count n: Int, delta: Float = 1,
+    dPrediction: UnsafeMutablePointer<Float>? = nil, scale: Float = 1
+) -> Float {
     var sum: Double = 0
     for i in 0..<n {
         let d = prediction[i] - target[i]
@@ -34,9 +38,11 @@ public func huberLoss(prediction: UnsafePointer<Float>, target: UnsafePointer<Fl
 /// loss = mean_B w_b · (−log softmax(logits_b)[target_b]), logits (B,A), targets (B), optional weights (B) (1 if nil);
 /// dLogits (B,A) += scale · w_b (softmax(logits_b) − onehot(target_b)) / B.
 /// With weights = advantages this is the REINFORCE / A2C policy loss.
-public func softmaxCrossEntropy(logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, batch: Int, classes: Int,
-                                weights: UnsafePointer<Float>? = nil,
-                                dLogits: UnsafeMutablePointer<Float>? = nil, scale: Float = 1) -> Float {
+public func softmaxCrossEntropy(
+    logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, batch: Int, classes: Int,
+    weights: UnsafePointer<Float>? = nil,
+    dLogits: UnsafeMutablePointer<Float>? = nil, scale: Float = 1
+) -> Float {
     var sum: Double = 0
     for b in 0..<batch {
         let row = logits + b * classes, target = targets[b], w = weights?[b] ?? 1
@@ -56,8 +62,10 @@ public func softmaxCrossEntropy(logits: UnsafePointer<Float>, targets: UnsafePoi
 
 /// Categorical entropy of softmax(logits), logits (B,A): loss = mean_B −Σ_a p_a log p_a;
 /// dLogits (B,A) += scale · (−p_a (log p_a + entropy_b)) / B. (Agents maximise it: pass a negative scale.)
-public func categoricalEntropy(logits: UnsafePointer<Float>, batch: Int, classes: Int,
-                               dLogits: UnsafeMutablePointer<Float>? = nil, scale: Float = 1) -> Float {
+public func categoricalEntropy(
+    logits: UnsafePointer<Float>, batch: Int, classes: Int,
+    dLogits: UnsafeMutablePointer<Float>? = nil, scale: Float = 1
+) -> Float {
     var sum: Double = 0
     for b in 0..<batch {
         let row = logits + b * classes
@@ -81,8 +89,10 @@ public func categoricalEntropy(logits: UnsafePointer<Float>, batch: Int, classes
 
 /// Binary cross-entropy on logits (torch.nn.BCEWithLogitsLoss): loss = mean_N max(x,0) − x·y + log(1 + e^−|x|);
 /// dLogits (N) += scale · (σ(x) − y) / N.
-public func binaryCrossEntropyWithLogits(logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count n: Int,
-                                         dLogits: UnsafeMutablePointer<Float>? = nil, scale: Float = 1) -> Float {
+public func binaryCrossEntropyWithLogits(
+    logits: UnsafePointer<Float>, targets: UnsafePointer<Float>, count n: Int,
+    dLogits: UnsafeMutablePointer<Float>? = nil, scale: Float = 1
+) -> Float {
     var sum: Double = 0
     for i in 0..<n {
         let x = logits[i], y = targets[i]

@@ -1,13 +1,15 @@
-/// The Market2Vec embedding: every bar's features (all assets) → a dense vector, the same Linear + activation at each bar.
-/// All B·T bars go through one gemm. Tensors `prefix.weight` (E,F), `prefix.bias` (E).
+/// The Market2Vec embedding: every bar's features (all assets) → a dense vector, the same Linear + activation at each
+/// bar. All B·T bars go through one gemm. Tensors `prefix.weight` (E,F), `prefix.bias` (E).
 public struct Market2Vec: Sendable {
     public let linear: Linear
     public let activation: Activation
     public var features: Int { linear.inFeatures }
     public var embedding: Int { linear.outFeatures }
 
-    public init(_ prefix: String = "embed", features: Int, embedding: Int, activation: Activation = .relu,
-                layout: inout ParameterLayout) {
+    public init(
+        _ prefix: String = "embed", features: Int, embedding: Int, activation: Activation = .relu,
+        layout: inout ParameterLayout
+    ) {
         linear = Linear(prefix, inFeatures: features, outFeatures: embedding, layout: &layout)
         self.activation = activation
     }
@@ -17,8 +19,10 @@ public struct Market2Vec: Sendable {
     }
 
     /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)). With a `scratch`, on the packed kernels (`Linear`).
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
-                 scratch: ScratchBuffer? = nil) {
+    func forward(
+        _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
+        scratch: ScratchBuffer? = nil
+    ) {
         linear.forward(p, input: input, rows: rows, output: output, scratch: scratch)
         activation.forward(output, count: rows * embedding)
     }
@@ -26,9 +30,11 @@ public struct Market2Vec: Sendable {
     /// dPre (B·T,E) = dOutput ⊙ f'(output) (scratch, overwritten); dWeight (E,F) += dPreᵀ · input; dBias (E) += Σ dPre;
     /// dInput (B·T,F) += dPre · weight when given (the network's input needs no gradient, so it passes nil); `scratch`
     /// as in `forward`.
-    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
-                  output: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
-                  dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil) {
+    func backward(
+        _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Int,
+        output: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
+        dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil
+    ) {
         dPre.update(repeating: 0, count: rows * embedding)
         activation.backward(output: output, dOutput: dOutput, dInput: dPre, count: rows * embedding)
         linear.backward(p, g, input: input, rows: rows, dOutput: dPre, dInput: dInput, scratch: scratch)

@@ -20,8 +20,10 @@ func packedPanelsCount(k: Int, n: Int) -> Int { (n + panelWidth - 1) / panelWidt
 /// zero past the last column. `b` is stored (K,N) row-major, or (N,K) when `transposed` (then B = bᵀ, e.g. a PyTorch
 /// weight (N,K)). Two ways to pack a stack of matrices: along K, panels taller than K (`panelRows`), each matrix packed
 /// at `out + firstRow·16`; along N, `besides` (a second matrix of N₂ columns, stored like `b`) fills columns N..<N+N₂.
-func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int, into out: UnsafeMutablePointer<Float>,
-                panelRows: Int? = nil, besides: (matrix: UnsafePointer<Float>, columns: Int)? = nil) {
+func packPanels(
+    _ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int, into out: UnsafeMutablePointer<Float>,
+    panelRows: Int? = nil, besides: (matrix: UnsafePointer<Float>, columns: Int)? = nil
+) {
     let width = N + (besides?.columns ?? 0)
     let panels = (width + panelWidth - 1) / panelWidth, height = panelRows ?? K
     for j in 0..<panels {
@@ -48,20 +50,26 @@ func packPanels(_ b: UnsafePointer<Float>, transposed: Bool, k K: Int, n N: Int,
 /// panel (K×16) stays in L1 while every row block uses it.
 /// Every element is one left-to-right FMA chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating) whichever kernel
 /// computes it, so a row's result does not depend on M or on its position.
-@inline(never)   // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
-func packedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-                panelStride: Int? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: lda, step: 1), packed: packed, panelStride: panelStride ?? K * panelWidth,
-                   c: c, ldc: ldc, accumulate: accumulate)
+@inline(never)  // (inlined into the LSTM's long loops, its pointers were spilled to the stack)
+func packedGemm(
+    m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+    panelStride: Int? = nil, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+) {
+    blockedProduct(
+        m: M, n: N, k: K, a: Strided(a, row: lda, step: 1), packed: packed, panelStride: panelStride ?? K * panelWidth,
+        c: c, ldc: ldc, accumulate: accumulate)
 }
 
 /// `packedGemm` over M rows, split by rows across the threads (`forEachShare`) when it has `gemmSplitWork`
 /// multiply-adds or more: a layer's product over all its rows. The bits do not depend on the split.
-func splitPackedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+func splitPackedGemm(
+    m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+) {
     let product = { (rows: Range<Int>) in
-        packedGemm(m: rows.count, n: N, k: K, a: a + rows.lowerBound * lda, lda: lda, packed: packed,
-                   c: c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
+        packedGemm(
+            m: rows.count, n: N, k: K, a: a + rows.lowerBound * lda, lda: lda, packed: packed,
+            c: c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
     }
     if M * N * K >= gemmSplitWork { forEachShare(M, product) } else { product(0..<M) }
 }
@@ -70,10 +78,13 @@ func splitPackedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda:
 /// inputs over K rows, read in place for its weight gradient); B packed as for `packedGemm` (panels `panelStride`
 /// floats apart). Same kernels and sums as `packedGemm`.
 @inline(never)
-func transposedGemm(m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-                    panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    blockedProduct(m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride, c: c, ldc: ldc,
-                   accumulate: accumulate)
+func transposedGemm(
+    m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+    panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+) {
+    blockedProduct(
+        m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride, c: c, ldc: ldc,
+        accumulate: accumulate)
 }
 
 /// An (M,K) operand: element (i, kk) at `base + i·row + kk·step` (row-major: row = lda, step = 1; stored transposed:
@@ -91,8 +102,10 @@ let productBlockRows = 256, productBlockDepth = 256
 /// The loops of `packedGemm` and `transposedGemm`, inlined into each so that their constant strides fold: blocks of
 /// `productBlockRows` × `productBlockDepth`, each by the selected `MicroKernels`.
 @inline(__always)
-private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+private func blockedProduct(
+    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+) {
     let avx512 = MicroKernels.useAVX512.load(ordering: .relaxed)
     for r0 in stride(from: 0, to: M, by: productBlockRows) {
         for k0 in stride(from: 0, to: K, by: productBlockDepth) {
@@ -102,8 +115,9 @@ private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, packed: Un
             if avx512 {
                 nk_avx512_product(m, N, k, block.base, block.row, block.step, packed, panelStride, c, ldc, accumulate)
             } else {
-                tiles(m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride, c: c, ldc: ldc,
-                      accumulate: accumulate)
+                tiles(
+                    m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride, c: c, ldc: ldc,
+                    accumulate: accumulate)
             }
         }
     }
@@ -111,8 +125,10 @@ private func blockedProduct(m M: Int, n N: Int, k K: Int, a: Strided, packed: Un
 
 /// One block of `blockedProduct` on the AVX2 kernels: panels outer, rows inner.
 @inline(__always)
-private func tiles(m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
-                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+private func tiles(
+    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+) {
     let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
     @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * panelStride }
     @inline(__always) func rows(_ r: Int) -> UnsafePointer<Float> { a.base + r * a.row }
@@ -159,8 +175,10 @@ func rowBlock(remaining R: Int) -> Int {
 /// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 5, 4 or 1. In every kernel a's element (i, kk) is at
 /// a + i·ar + kk·ak.
 @inline(__always)
-private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+private func kernel(
+    _ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
+) {
     switch rows {
     case 6: kernel6x16(K, a, ar, ak, panel, c, ldc, accumulate)
     case 5: kernel5x16(K, a, ar, ak, panel, c, ldc, accumulate)
@@ -169,11 +187,13 @@ private func kernel(_ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int,
     }
 }
 
-/// Runs `body` on a (rows,16) stack tile (rows ≤ 6) holding c's first `width` columns of `rows` rows (zero elsewhere, and zero
-/// throughout unless `accumulate`), then copies those columns back: the last, partial panel of a product.
+/// Runs `body` on a (rows,16) stack tile (rows ≤ 6) holding c's first `width` columns of `rows` rows (zero elsewhere,
+/// and zero throughout unless `accumulate`), then copies those columns back: the last, partial panel of a product.
 @inline(__always)
-private func withTailTile(rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
-                          _ body: (UnsafeMutablePointer<Float>) -> Void) {
+private func withTailTile(
+    rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool,
+    _ body: (UnsafeMutablePointer<Float>) -> Void
+) {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * panelWidth) { buffer in
         let tile = buffer.baseAddress!
         tile.initialize(repeating: 0, count: 6 * panelWidth)
@@ -185,8 +205,10 @@ private func withTailTile(rows: Int, _ width: Int, _ c: UnsafeMutablePointer<Flo
 
 /// c (6,16) (+)= a (6,K) · panel (K,16).
 @inline(__always)
-private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+private func kernel6x16(
+    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
+) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
     var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8(), c50 = Float8(), c51 = Float8()
@@ -211,8 +233,10 @@ private func kernel6x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
 
 /// c (5,16) (+)= a (5,K) · panel (K,16).
 @inline(__always)
-private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+private func kernel5x16(
+    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
+) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8(), c20 = Float8(), c21 = Float8()
     var c30 = Float8(), c31 = Float8(), c40 = Float8(), c41 = Float8()
@@ -236,8 +260,10 @@ private func kernel5x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
 
 /// c (4,16) (+)= a (4,K) · panel (K,16).
 @inline(__always)
-private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+private func kernel4x16(
+    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
+) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
     var c00 = Float8(), c01 = Float8(), c10 = Float8(), c11 = Float8()
     var c20 = Float8(), c21 = Float8(), c30 = Float8(), c31 = Float8()
@@ -263,9 +289,12 @@ private func kernel4x16(_ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: In
 /// c (1,64) (+)= a (1,K) · four consecutive panels (K,16) `panelStride` apart: one row with eight accumulators, so the
 /// FMA chains overlap (batch-1 inference).
 @inline(__always)
-private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ panelStride: Int,
-                        _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
-    var s0 = Float8(), s1 = Float8(), s2 = Float8(), s3 = Float8(), s4 = Float8(), s5 = Float8(), s6 = Float8(), s7 = Float8()
+private func kernel1x64(
+    _ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ panelStride: Int,
+    _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool
+) {
+    var s0 = Float8(), s1 = Float8(), s2 = Float8(), s3 = Float8(), s4 = Float8(), s5 = Float8(), s6 = Float8(),
+        s7 = Float8()
     if accumulate {
         s0 = load8(c); s1 = load8(c + 8); s2 = load8(c + 16); s3 = load8(c + 24)
         s4 = load8(c + 32); s5 = load8(c + 40); s6 = load8(c + 48); s7 = load8(c + 56)
@@ -284,8 +313,10 @@ private func kernel1x64(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel:
 
 /// c (1,16) (+)= a (1,K) · panel (K,16).
 @inline(__always)
-private func kernel1x16(_ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>,
-                        _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool) {
+private func kernel1x16(
+    _ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool
+) {
     var s0 = accumulate ? load8(c) : Float8(), s1 = accumulate ? load8(c + 8) : Float8()
     var p = panel, q = a
     for _ in 0..<K {

@@ -26,6 +26,8 @@ public struct ParameterLayout: Sendable {
 }
 
 /// Fills `values[slot.range]` with U(−bound, bound) draws, as PyTorch's `uniform_` initialisers do.
-func initialiseUniform(_ values: inout [Float], _ slot: TensorSlot, bound: Float, using rng: inout some RandomNumberGenerator) {
+func initialiseUniform(
+    _ values: inout [Float], _ slot: TensorSlot, bound: Float, using rng: inout some RandomNumberGenerator
+) {
     for i in slot.range { values[i] = Float.random(in: -bound...bound, using: &rng) }
 }

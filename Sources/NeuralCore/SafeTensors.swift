@@ -17,7 +17,8 @@ public enum SafeTensors {
         public let shape: [Int]
         public let values: ArraySlice<Float>
         public init(name: String, shape: [Int], values: ArraySlice<Float>) {
-            precondition(values.count == shape.reduce(1, *), "tensor \(name): \(values.count) values for shape \(shape)")
+            precondition(
+                values.count == shape.reduce(1, *), "tensor \(name): \(values.count) values for shape \(shape)")
             self.name = name; self.shape = shape; self.values = values
         }
     }
@@ -28,7 +29,11 @@ public enum SafeTensors {
         var offset = 0
         for t in tensors {
             let end = offset + 4 * t.values.count
-            entries.append("\(jsonString(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                "\(jsonString(t.name)):{\"dtype\":\"F32\","
+                    + "\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+                    + "\"data_offsets\":[\(offset),\(end)]}"
+            )
             offset = end
         }
         if !metadata.isEmpty {
@@ -67,7 +72,9 @@ public enum SafeTensors {
             do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
                 throw SafeTensorsError(url, "cannot read: \(error.localizedDescription)")
             }
-            guard bytes.count >= 8 else { throw SafeTensorsError(url, "truncated file: \(bytes.count) bytes, no header length") }
+            guard bytes.count >= 8 else {
+                throw SafeTensorsError(url, "truncated file: \(bytes.count) bytes, no header length")
+            }
             var n: UInt64 = 0
             for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
             guard n <= UInt64(bytes.count - 8) else {
@@ -75,7 +82,8 @@ public enum SafeTensors {
             }
             let headerEnd = 8 + Int(n)
             guard let object = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])),
-                  let table = object as? [String: Any] else {
+                let table = object as? [String: Any]
+            else {
                 throw SafeTensorsError(url, "bad header: not a JSON object")
             }
             let dataSize = bytes.count - headerEnd
@@ -83,21 +91,29 @@ public enum SafeTensors {
             var metadata: [String: String] = [:]
             for (name, value) in table {
                 if name == "__metadata__" {
-                    guard let m = value as? [String: String] else { throw SafeTensorsError(url, "bad header: __metadata__ is not {string: string}") }
+                    guard let m = value as? [String: String] else {
+                        throw SafeTensorsError(url, "bad header: __metadata__ is not {string: string}")
+                    }
                     metadata = m
                     continue
                 }
                 guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                      let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                    let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int],
+                    offsets.count == 2
+                else {
                     throw SafeTensorsError(url, "bad header: tensor '\(name)' lacks dtype, shape or data_offsets")
                 }
-                guard dtype == "F32" else { throw SafeTensorsError(url, "tensor '\(name)' has dtype \(dtype), expected F32") }
+                guard dtype == "F32" else {
+                    throw SafeTensorsError(url, "tensor '\(name)' has dtype \(dtype), expected F32")
+                }
                 let (begin, end) = (offsets[0], offsets[1])
                 guard shape.allSatisfy({ $0 >= 0 }), begin >= 0, end - begin == 4 * shape.reduce(1, *) else {
-                    throw SafeTensorsError(url, "bad header: tensor '\(name)' data_offsets [\(begin), \(end)] do not fit shape \(shape)")
+                    throw SafeTensorsError(
+                        url, "bad header: tensor '\(name)' data_offsets [\(begin), \(end)] do not fit shape \(shape)")
                 }
                 guard end <= dataSize else {
-                    throw SafeTensorsError(url, "truncated file: tensor '\(name)' ends at data byte \(end), only \(dataSize) present")
+                    throw SafeTensorsError(
+                        url, "truncated file: tensor '\(name)' ends at data byte \(end), only \(dataSize) present")
                 }
                 entries[name] = Entry(shape: shape, begin: begin, end: end)
             }
@@ -116,7 +132,9 @@ public enum SafeTensors {
             var out = [Float](repeating: 0, count: (e.end - e.begin) / 4)
             for i in 0..<out.count {
                 let at = dataStart + e.begin + 4 * i
-                let bits = UInt32(data[at]) | UInt32(data[at + 1]) << 8 | UInt32(data[at + 2]) << 16 | UInt32(data[at + 3]) << 24
+                let bits =
+                    UInt32(data[at]) | UInt32(data[at + 1]) << 8 | UInt32(data[at + 2]) << 16 | UInt32(data[at + 3])
+                    << 24
                 out[i] = Float(bitPattern: bits)
             }
             return out
@@ -150,8 +168,12 @@ extension EncoderNetwork {
         }
         if let optimizer {
             precondition(optimizer.m.count == parameters.count, "optimizer was made for another network")
-            list += tensors.map { SafeTensors.Tensor(name: "adam.m.\($0.name)", shape: $0.shape, values: optimizer.m[$0.range]) }
-            list += tensors.map { SafeTensors.Tensor(name: "adam.v.\($0.name)", shape: $0.shape, values: optimizer.v[$0.range]) }
+            list += tensors.map {
+                SafeTensors.Tensor(name: "adam.m.\($0.name)", shape: $0.shape, values: optimizer.m[$0.range])
+            }
+            list += tensors.map {
+                SafeTensors.Tensor(name: "adam.v.\($0.name)", shape: $0.shape, values: optimizer.v[$0.range])
+            }
             metadata["adam.step"] = String(optimizer.step)
         }
         try SafeTensors.write(list, metadata: metadata, to: url)

@@ -7,7 +7,8 @@
 /// first T outputs, then ReLU. Tensors `prefix.{k}.weight` (H,I_k,K) and `prefix.{k}.bias` (H), as an `nn.ModuleList`
 /// called `prefix` names them (I_0 = I, I_k = H above).
 ///
-/// Each layer runs as one gemm over an im2col matrix: cols (B·T, I_k·K) with cols[(b,t), i·K + j] = x[b, t − (K−1−j)·d, i].
+/// Each layer runs as one gemm over an im2col matrix: cols (B·T, I_k·K) with cols[(b,t), i·K + j] = x[b, t − (K−1−j)·d,
+/// i].
 public struct TemporalConvolution: Sendable {
     public struct Layer: Sendable {
         public let inputSize: Int
@@ -23,16 +24,20 @@ public struct TemporalConvolution: Sendable {
     public let kernel: Int
     public let layers: [Layer]
 
-    public init(_ prefix: String = "conv", inputSize: Int, channels: Int, kernel: Int, layers: Int, layout: inout ParameterLayout) {
+    public init(
+        _ prefix: String = "conv", inputSize: Int, channels: Int, kernel: Int, layers: Int,
+        layout: inout ParameterLayout
+    ) {
         precondition(layers >= 1 && kernel >= 1, "a temporal convolution needs at least one layer and one tap")
         self.inputSize = inputSize
         self.channels = channels
         self.kernel = kernel
         self.layers = (0..<layers).map { k in
             let i = k == 0 ? inputSize : channels
-            return Layer(inputSize: i, dilation: 1 << k,
-                         weight: layout.add("\(prefix).\(k).weight", [channels, i, kernel]),
-                         bias: layout.add("\(prefix).\(k).bias", [channels]))
+            return Layer(
+                inputSize: i, dilation: 1 << k,
+                weight: layout.add("\(prefix).\(k).weight", [channels, i, kernel]),
+                bias: layout.add("\(prefix).\(k).bias", [channels]))
         }
     }
 
@@ -48,8 +53,10 @@ public struct TemporalConvolution: Sendable {
     /// For each layer k (x = input (B,T,I) for k = 0, layer k−1's output above):
     ///   cols (B·T, I_k·K) = im2col(x); out (B·T,H) = ReLU(cols · weightᵀ (I_k·K,H) + bias); hN[k] (B,H) = out[:, T−1].
     /// The top layer's out (B,T,H) is `cache.output[L−1]`.
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
-                 cache: ConvolutionCache, hN: UnsafeMutablePointer<Float>) {
+    func forward(
+        _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
+        cache: ConvolutionCache, hN: UnsafeMutablePointer<Float>
+    ) {
         let H = channels
         for (k, layer) in layers.enumerated() {
             let x = k == 0 ? input : UnsafePointer(cache.output[k - 1].pointer)
@@ -57,7 +64,9 @@ public struct TemporalConvolution: Sendable {
             imageToColumns(x, batch: B, time: T, width: layer.inputSize, dilation: layer.dilation, cols: cols)
             let bias = p + layer.bias.offset
             for r in 0..<(B * T) { (out + r * H).update(from: bias, count: H) }
-            gemm(transB: true, m: B * T, n: H, k: layer.inputSize * kernel, a: cols, b: p + layer.weight.offset, beta: 1, c: out)
+            gemm(
+                transB: true, m: B * T, n: H, k: layer.inputSize * kernel, a: cols, b: p + layer.weight.offset, beta: 1,
+                c: out)
             Activation.relu.forward(out, count: B * T * H)
             for b in 0..<B { (hN + (k * B + b) * H).update(from: out + (b * T + T - 1) * H, count: H) }
         }
@@ -67,9 +76,11 @@ public struct TemporalConvolution: Sendable {
     /// dhN (L,B,H): gradients w.r.t. each layer's last step. Per layer: dPre = dOut ⊙ [out > 0];
     /// dWeight (H, I_k·K) += dPreᵀ · cols; dBias (H) += Σ dPre; dCols (B·T, I_k·K) = dPre · weight, scattered back
     /// (col2im) into the layer below's dOut, or added into dInput (B,T,I) for layer 0 when given.
-    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, batch B: Int, time T: Int,
-                  cache: ConvolutionCache, dOutput: UnsafePointer<Float>, dhN: UnsafePointer<Float>,
-                  dInput: UnsafeMutablePointer<Float>?) {
+    func backward(
+        _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, batch B: Int, time T: Int,
+        cache: ConvolutionCache, dOutput: UnsafePointer<Float>, dhN: UnsafePointer<Float>,
+        dInput: UnsafeMutablePointer<Float>?
+    ) {
         let H = channels, dOut = cache.dOut.pointer, dPre = cache.dPre.pointer, dCols = cache.dCols.pointer
         dOut.update(from: dOutput, count: B * T * H)
         for k in stride(from: layers.count - 1, through: 0, by: -1) {
@@ -80,7 +91,9 @@ public struct TemporalConvolution: Sendable {
             }
             dPre.update(repeating: 0, count: B * T * H)
             Activation.relu.backward(output: cache.output[k].pointer, dOutput: dOut, dInput: dPre, count: B * T * H)
-            gemm(transA: true, m: H, n: width, k: B * T, a: dPre, b: cache.cols[k].pointer, beta: 1, c: g + layer.weight.offset)
+            gemm(
+                transA: true, m: H, n: width, k: B * T, a: dPre, b: cache.cols[k].pointer, beta: 1,
+                c: g + layer.weight.offset)
             addColumnSums(dPre, rows: B * T, columns: H, into: g + layer.bias.offset)
             let below: UnsafeMutablePointer<Float>? = k > 0 ? dOut : dInput
             guard let below else { continue }
@@ -91,8 +104,10 @@ public struct TemporalConvolution: Sendable {
     }
 
     /// cols (B·T, I·K) from x (B,T,I): cols[(b,t), i·K + j] = x[b, t − (K−1−j)·d, i], 0 before the first step.
-    func imageToColumns(_ x: UnsafePointer<Float>, batch B: Int, time T: Int, width I: Int, dilation d: Int,
-                        cols: UnsafeMutablePointer<Float>) {
+    func imageToColumns(
+        _ x: UnsafePointer<Float>, batch B: Int, time T: Int, width I: Int, dilation d: Int,
+        cols: UnsafeMutablePointer<Float>
+    ) {
         let K = kernel
         for b in 0..<B {
             for t in 0..<T {
@@ -111,8 +126,10 @@ public struct TemporalConvolution: Sendable {
     }
 
     /// The adjoint of `imageToColumns`: dx (B,T,I) += Σ over the taps that read each element of dCols (B·T, I·K).
-    func columnsToImage(_ dCols: UnsafePointer<Float>, batch B: Int, time T: Int, width I: Int, dilation d: Int,
-                        into dx: UnsafeMutablePointer<Float>) {
+    func columnsToImage(
+        _ dCols: UnsafePointer<Float>, batch B: Int, time T: Int, width I: Int, dilation d: Int,
+        into dx: UnsafeMutablePointer<Float>
+    ) {
         let K = kernel
         for b in 0..<B {
             for t in 0..<T {
@@ -134,13 +151,15 @@ extension TemporalConvolution: EncoderBody {
     func makeCache(batch: Int, time: Int) -> AnyObject? { ConvolutionCache(self, batch: batch, time: time) }
 
     func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
-        forward(p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
-                hN: ws.hN.pointer)
+        forward(
+            p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
+            hN: ws.hN.pointer)
     }
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
-        backward(p, g, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
-                 dOutput: ws.sequenceGradient.pointer, dhN: ws.dhN.pointer, dInput: ws.dEmbedded.pointer)
+        backward(
+            p, g, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
+            dOutput: ws.sequenceGradient.pointer, dhN: ws.dhN.pointer, dInput: ws.dEmbedded.pointer)
     }
 
     func hiddenSequence(_ ws: Workspace) -> FloatBuffer { (ws.bodyCache as! ConvolutionCache).output.last! }

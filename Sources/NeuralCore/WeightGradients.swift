@@ -9,9 +9,11 @@
 /// place (`transposedGemm`), by it; the bias sums come from the same copies. Each worker then passes its columns of
 /// dW and dBias to `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole columns: no partial
 /// sums to merge, and the bits do not depend on the thread count.
-func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: UnsafePointer<Float>, ldy: Int, columns N: Int,
-                     rows R: Int, dW: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
-                     consume: (Range<Int>) -> Void) {
+func weightGradients(
+    x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: UnsafePointer<Float>, ldy: Int, columns N: Int,
+    rows R: Int, dW: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
+    consume: (Range<Int>) -> Void
+) {
     forEachShare((N + panelWidth - 1) / panelWidth) { js in
         let c0 = js.lowerBound * panelWidth, c1 = min(N, js.upperBound * panelWidth)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: weightGradientDepth * panelWidth) { buffer in
@@ -21,9 +23,11 @@ func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: Unsafe
                 for j in js {
                     let columns = (j * panelWidth)..<min(N, (j + 1) * panelWidth)
                     packPanel(dY + k0 * ldy, rows: depth, ldb: ldy, columns: columns, into: panel)
-                    transposedGemm(m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx, packed: panel,
-                                   panelStride: depth * panelWidth, c: dW + columns.lowerBound, ldc: N, accumulate: k0 > 0)
-                    panelColumnSums(panel, rows: depth, columns: columns.count, into: dBias + columns.lowerBound, first: k0 == 0)
+                    transposedGemm(
+                        m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx, packed: panel,
+                        panelStride: depth * panelWidth, c: dW + columns.lowerBound, ldc: N, accumulate: k0 > 0)
+                    panelColumnSums(
+                        panel, rows: depth, columns: columns.count, into: dBias + columns.lowerBound, first: k0 == 0)
                 }
             }
         }
@@ -36,11 +40,14 @@ func weightGradients(x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: Unsafe
 let weightGradientDepth = 256
 
 /// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
-func packPanel(_ b: UnsafePointer<Float>, rows: Int, ldb: Int, columns: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
+func packPanel(
+    _ b: UnsafePointer<Float>, rows: Int, ldb: Int, columns: Range<Int>, into panel: UnsafeMutablePointer<Float>
+) {
     let w = columns.count, source = b + columns.lowerBound
-    if w == panelWidth {   // two vector copies per row (a memmove call per row costs more than the copy)
+    if w == panelWidth {  // two vector copies per row (a memmove call per row costs more than the copy)
         for r in 0..<rows {
-            store8(load8(source + r * ldb), panel + r * panelWidth); store8(load8(source + r * ldb + 8), panel + r * panelWidth + 8)
+            store8(load8(source + r * ldb), panel + r * panelWidth);
+            store8(load8(source + r * ldb + 8), panel + r * panelWidth + 8)
         }
         return
     }
@@ -50,7 +57,9 @@ func packPanel(_ b: UnsafePointer<Float>, rows: Int, ldb: Int, columns: Range<In
 }
 
 /// sums (columns ≤ 16) = (or += unless `first`) Σ over `rows` of one packed panel (rows,16).
-func panelColumnSums(_ panel: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>, first: Bool) {
+func panelColumnSums(
+    _ panel: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>, first: Bool
+) {
     var s0 = Float8(), s1 = Float8()
     var p = panel
     for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += panelWidth }

@@ -10,11 +10,14 @@ public struct WindowMLP: Sendable {
     public let time: Int
     public var hidden: Int { layers[0].outFeatures }
 
-    public init(_ prefix: String = "mlp", inputSize: Int, time: Int, hidden: Int, layers: Int, layout: inout ParameterLayout) {
+    public init(
+        _ prefix: String = "mlp", inputSize: Int, time: Int, hidden: Int, layers: Int, layout: inout ParameterLayout
+    ) {
         precondition(layers >= 1 && time >= 1, "a window MLP needs at least one layer and a positive window")
         self.time = time
         self.layers = (0..<layers).map { k in
-            Linear("\(prefix).\(k)", inFeatures: k == 0 ? time * inputSize : hidden, outFeatures: hidden, layout: &layout)
+            Linear(
+                "\(prefix).\(k)", inFeatures: k == 0 ? time * inputSize : hidden, outFeatures: hidden, layout: &layout)
         }
     }
 
@@ -23,7 +26,8 @@ public struct WindowMLP: Sendable {
     }
 
     /// out_k (B,H) = ReLU(Linear_k(out_{k−1})), out_{−1} = input (B, T·I); out_k is written to hN[k] (L,B,H).
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, hN: UnsafeMutablePointer<Float>) {
+    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, hN: UnsafeMutablePointer<Float>)
+    {
         let H = hidden
         for (k, layer) in layers.enumerated() {
             let out = hN + k * B * H
@@ -34,9 +38,11 @@ public struct WindowMLP: Sendable {
 
     /// Mirrors `forward` from the top: dOut_k = dhN[k] (+ the gradient from layer k+1); dPre = dOut_k ⊙ [out_k > 0]
     /// (scratch dPre, dBelow (B,H)); the layers' gradients add into `g`; dInput (B, T·I) += layer 0's input gradient.
-    func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, batch B: Int,
-                  hN: UnsafePointer<Float>, dhN: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
-                  dBelow: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>?) {
+    func backward(
+        _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, batch B: Int,
+        hN: UnsafePointer<Float>, dhN: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
+        dBelow: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>?
+    ) {
         let H = hidden
         dBelow.update(from: dhN + (layers.count - 1) * B * H, count: B * H)
         for k in stride(from: layers.count - 1, through: 0, by: -1) {
@@ -66,8 +72,9 @@ extension WindowMLP: EncoderBody {
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
         let cache = ws.bodyCache as! WindowMLPCache
-        backward(p, g, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer, dhN: ws.dhN.pointer,
-                 dPre: cache.dPre.pointer, dBelow: cache.dBelow.pointer, dInput: ws.dEmbedded.pointer)
+        backward(
+            p, g, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer, dhN: ws.dhN.pointer,
+            dPre: cache.dPre.pointer, dBelow: cache.dBelow.pointer, dInput: ws.dEmbedded.pointer)
     }
 
     func hiddenSequence(_ ws: Workspace) -> FloatBuffer { (ws.bodyCache as! WindowMLPCache).zeroSequence }

@@ -52,7 +52,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Set while a job runs: a nested or concurrent `run` runs its shares inline instead.
     private let busy = Atomic<Bool>(false)
     private let sleep = NSCondition(), done = NSCondition()
-    private var sleepers = 0, napCount = 0   // guarded by `sleep`
+    private var sleepers = 0, napCount = 0  // guarded by `sleep`
     // Written by the caller only while no job runs; read by workers after they see the new generation.
     private var workers = 0
     private var job: ((Int) -> Void)?
@@ -77,9 +77,10 @@ final class WorkerPool: @unchecked Sendable {
             if sleepers > 0 { sleep.broadcast() }
             sleep.unlock()
             body(0)
-            for s in 1..<shares where claim(s, generation: generation) { body(s) }   // the shares no worker has started
+            for s in 1..<shares where claim(s, generation: generation) { body(s) }  // the shares no worker has started
             waitForWorkers()
-            job = nil   // no worker holds the closure once its share is done (`runJob`), as withoutActuallyEscaping requires
+            // no worker holds the closure once its share is done (`runJob`), as withoutActuallyEscaping requires
+            job = nil
         }
     }
 
@@ -107,8 +108,9 @@ final class WorkerPool: @unchecked Sendable {
         let bit = 1 << s
         var current = claims.load(ordering: .acquiring)
         while current >> 32 == generation & 0x7FFF_FFFF && current & bit == 0 {
-            let (exchanged, original) = claims.compareExchange(expected: current, desired: current | bit,
-                                                               ordering: .acquiringAndReleasing)
+            let (exchanged, original) = claims.compareExchange(
+                expected: current, desired: current | bit,
+                ordering: .acquiringAndReleasing)
             if exchanged { return true }
             current = original
         }
@@ -144,7 +146,8 @@ final class WorkerPool: @unchecked Sendable {
                 running.add(1, ordering: .sequentiallyConsistent)
                 if index < seen & 255 && claim(index, generation: seen >> 8) { runJob(index) }
                 if running.subtract(1, ordering: .sequentiallyConsistent).newValue == 0
-                    && callerSleeps.load(ordering: .sequentiallyConsistent) {
+                    && callerSleeps.load(ordering: .sequentiallyConsistent)
+                {
                     done.lock()
                     done.signal()
                     done.unlock()

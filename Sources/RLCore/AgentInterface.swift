@@ -35,7 +35,8 @@ extension AgentEnvironment {
     public mutating func step(_ action: Action, extras: inout [Double], at offset: Int) -> Step<Int, Info> {
         let s = step(action)
         for (p, v) in s.observation.extras.enumerated() { extras[offset + p] = v }
-        return Step(observation: s.observation.bar, reward: s.reward, terminated: s.terminated, truncated: s.truncated,
-                    info: s.info)
+        return Step(
+            observation: s.observation.bar, reward: s.reward, terminated: s.terminated, truncated: s.truncated,
+            info: s.info)
     }
 }

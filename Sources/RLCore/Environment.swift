@@ -1,8 +1,8 @@
 /// One transition of an environment, Gymnasium's `(obs, reward, terminated, truncated, info)` with types.
 ///
-/// `terminated` means the episode reached a terminal state of the task (e.g. equity fell below its floor): agents must not
-/// bootstrap through it. `truncated` means the episode was cut short from outside the task (the data ran out, a time
-/// limit): agents bootstrap from the value of `observation`.
+/// `terminated` means the episode reached a terminal state of the task (e.g. equity fell below its floor): agents must
+/// not bootstrap through it. `truncated` means the episode was cut short from outside the task (the data ran out, a
+/// time limit): agents bootstrap from the value of `observation`.
 public struct Step<Observation, Info> {
     public var observation: Observation
     public var reward: Double

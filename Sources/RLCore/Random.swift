@@ -44,7 +44,8 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let words = try decoder.container(keyedBy: CodingKeys.self).decode([UInt64].self, forKey: .s)
         guard words.count == 4, words.contains(where: { $0 != 0 }) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "xoshiro256 state needs 4 words, not all zero"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "xoshiro256 state needs 4 words, not all zero"))
         }
         (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
     }

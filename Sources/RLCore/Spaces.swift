@@ -32,7 +32,8 @@ public struct Box: Space, Equatable {
     /// Same bounds for every element.
     public init(low: Float, high: Float, shape: [Int]) {
         let count = shape.reduce(1, *)
-        self.init(low: [Float](repeating: low, count: count), high: [Float](repeating: high, count: count), shape: shape)
+        self.init(
+            low: [Float](repeating: low, count: count), high: [Float](repeating: high, count: count), shape: shape)
     }
 
     public init(low: [Float], high: [Float], shape: [Int]) {

@@ -76,8 +76,9 @@ public struct VectorEnv<Env: Environment> {
                 _observations[i] = s.observation
             }
         }
-        return VectorSteps(observations: _observations, rewards: _rewards, terminated: _terminated,
-                           truncated: _truncated, infos: _infos)
+        return VectorSteps(
+            observations: _observations, rewards: _rewards, terminated: _terminated,
+            truncated: _truncated, infos: _infos)
     }
 
     /// Writes environment i's step to the columns.
@@ -131,7 +132,7 @@ extension VectorEnv where Env: AgentEnvironment {
             record(s, at: i)
             if s.done {
                 _finalBars[i] = s.observation
-                for p in i * P ..< (i + 1) * P { _finalExtras[p] = _extras[p] }
+                for p in i * P..<(i + 1) * P { _finalExtras[p] = _extras[p] }
                 let first = _envs[i].reset(seed: nil)
                 _bars[i] = first.bar
                 for (p, v) in first.extras.enumerated() { _extras[i * P + p] = v }
@@ -163,7 +164,8 @@ public struct VectorSteps<Observation, Info>: RandomAccessCollection {
 
     @inlinable
     public subscript(i: Int) -> Step<Observation, Info> {
-        Step(observation: observations[i], reward: rewards[i], terminated: terminated[i], truncated: truncated[i],
-             info: infos[i])
+        Step(
+            observation: observations[i], reward: rewards[i], terminated: terminated[i], truncated: truncated[i],
+            info: infos[i])
     }
 }

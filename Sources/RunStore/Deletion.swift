@@ -16,8 +16,9 @@ extension RunStore {
                 let owner = "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
                 throw RunStoreError(path: path, reason: "run \(id) (\(run.name)) is running in \(owner); stop it first")
             }
-            let checkpoints = try db.fetchAll(CheckpointRecord.self, "SELECT * FROM checkpoint WHERE runId = ? ORDER BY id",
-                                              sqlArguments(id))
+            let checkpoints = try db.fetchAll(
+                CheckpointRecord.self, "SELECT * FROM checkpoint WHERE runId = ? ORDER BY id",
+                sqlArguments(id))
             try db.execute("DELETE FROM run WHERE id = ?", sqlArguments(id))
             var kept = Set<String>()
             for file in Set(checkpoints.map(\.file)) {

@@ -19,14 +19,20 @@ extension RunStore {
     public static func exportColumns(_ what: ExportTable) -> [String] {
         switch what {
         case .episodes:
-            return ["id", "runId", "split", "index", "firstTimestamp", "firstDate", "lastTimestamp", "lastDate", "steps",
-                    "totalReward", "finalEquity", "costs", "globalStep", "actionsHash"]
+            return [
+                "id", "runId", "split", "index", "firstTimestamp", "firstDate", "lastTimestamp", "lastDate", "steps",
+                "totalReward", "finalEquity", "costs", "globalStep", "actionsHash",
+            ]
         case .steps:
-            return ["episodeId", "split", "episodeIndex", "barIndex", "timestamp", "date", "action", "position",
-                    "positionsJSON", "fillPrice", "reward", "equity", "cost"]
+            return [
+                "episodeId", "split", "episodeIndex", "barIndex", "timestamp", "date", "action", "position",
+                "positionsJSON", "fillPrice", "reward", "equity", "cost",
+            ]
         case .trades:
-            return ["id", "episodeId", "split", "episodeIndex", "barIndex", "timestamp", "date", "asset", "quantity",
-                    "price", "cost"]
+            return [
+                "id", "episodeId", "split", "episodeIndex", "barIndex", "timestamp", "date", "asset", "quantity",
+                "price", "cost",
+            ]
         case .metrics:
             return ["id", "globalStep", "key", "value", "wallTime"]
         }
@@ -39,14 +45,16 @@ extension RunStore {
         case .episodes:
             return """
                 SELECT id, runId, split, "index", firstTimestamp, \(isoDateSQL("firstTimestamp")) AS firstDate,
-                       lastTimestamp, \(isoDateSQL("lastTimestamp")) AS lastDate, steps, totalReward, finalEquity, costs,
+                       lastTimestamp, \(isoDateSQL("lastTimestamp")) AS lastDate, steps, totalReward, finalEquity, \
+                costs,
                        globalStep, actionsHash
                 FROM episode WHERE runId = ? ORDER BY id
                 """
         case .steps:
             return """
                 SELECT s.episodeId, e.split, e."index" AS episodeIndex, s.barIndex, s.timestamp,
-                       \(isoDateSQL("s.timestamp")) AS date, s.action, s.position, s.positionsJSON, s.fillPrice, s.reward,
+                       \(isoDateSQL("s.timestamp")) AS date, s.action, s.position, s.positionsJSON, s.fillPrice, \
+                s.reward,
                        s.equity, s.cost
                 FROM episode e JOIN step s ON s.episodeId = e.id
                 WHERE e.runId = ? ORDER BY e.id, s.barIndex
@@ -59,7 +67,8 @@ extension RunStore {
                 WHERE e.runId = ? ORDER BY e.id, t.barIndex, t.id
                 """
         case .metrics:
-            return "SELECT id, globalStep, key, value, wallTime FROM metric WHERE runId = ? ORDER BY key, globalStep, id"
+            return
+                "SELECT id, globalStep, key, value, wallTime FROM metric WHERE runId = ? ORDER BY key, globalStep, id"
         }
     }
 
@@ -157,7 +166,8 @@ func csvField(_ value: DatabaseValue) -> String {
 
 /// Quotes `text` when it holds a comma, a double quote, CR or LF, doubling inner quotes.
 func csvQuoted(_ text: String) -> String {
-    guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else {
+    guard text.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+    else {
         return text
     }
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -65,8 +65,8 @@ import GRDB
 ///
 /// Indexes (named `{table}_on_{columns}`), one per query the CLI runs:
 /// - `run_on_experiment_status` (experiment, status), `run_on_status` (status)
-/// - `episode_on_runId_split_index` (runId, split, index); `episode_on_runId` (runId), which keeps a run's episodes in id
-///   order for listing and export without a sort
+/// - `episode_on_runId_split_index` (runId, split, index); `episode_on_runId` (runId), which keeps a run's episodes in
+///   id order for listing and export without a sort
 /// - steps by episode: the primary key of `step`
 /// - `trade_on_episodeId_barIndex` (episodeId, barIndex)
 /// - `metric_on_runId_key_globalStep` (runId, key, globalStep)
@@ -78,104 +78,134 @@ public enum RunStoreSchema {
     /// The migrations in `dialect`: identifier and statements, in order.
     static func migrations(_ dialect: SQLDialect) -> [(identifier: String, statements: [String])] {
         let list: [(String, [String])] = [
-            ("v1-create-run", [
-                """
-                CREATE TABLE "run" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL UNIQUE, \
-                "experiment" TEXT NOT NULL, "agent" TEXT NOT NULL, "experimentYAML" TEXT NOT NULL, \
-                "configJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "codeVersion" TEXT NOT NULL, \
-                "seed" INTEGER NOT NULL, "status" TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', \
-                'interrupted')), "startedAt" DATETIME NOT NULL, "endedAt" DATETIME, "message" TEXT)
-                """,
-                #"CREATE INDEX "run_on_experiment_status" ON "run"("experiment", "status")"#,
-                #"CREATE INDEX "run_on_status" ON "run"("status")"#,
-            ]),
-            ("v1-create-episode", [
-                """
-                CREATE TABLE "episode" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, \
-                "runId" INTEGER NOT NULL REFERENCES "run"("id") ON DELETE CASCADE, \
-                "split" TEXT NOT NULL CHECK (split IN ('train', 'validation', 'test')), "index" INTEGER NOT NULL, \
-                "firstTimestamp" INTEGER NOT NULL, "lastTimestamp" INTEGER NOT NULL, "steps" INTEGER NOT NULL, \
-                "totalReward" DOUBLE NOT NULL, "finalEquity" DOUBLE NOT NULL, "costs" DOUBLE NOT NULL, \
-                "globalStep" INTEGER NOT NULL, "actionsHash" TEXT NOT NULL)
-                """,
-                #"CREATE INDEX "episode_on_runId_split_index" ON "episode"("runId", "split", "index")"#,
-                // Episodes of a run in id order (SQLite appends the rowid to every index): listing and export need no
-                // sort.
-                #"CREATE INDEX "episode_on_runId" ON "episode"("runId")"#,
-            ]),
-            ("v1-create-step", [
-                """
-                CREATE TABLE "step" ("episodeId" INTEGER NOT NULL\(dialect == .sqlite ? stepReference : ""), \
-                "barIndex" INTEGER NOT NULL, "timestamp" INTEGER NOT NULL, "action" DOUBLE NOT NULL, \
-                "position" DOUBLE NOT NULL, "positionsJSON" TEXT NOT NULL DEFAULT '', "fillPrice" DOUBLE NOT NULL, \
-                "reward" DOUBLE NOT NULL, "equity" DOUBLE NOT NULL, "cost" DOUBLE NOT NULL, \
-                PRIMARY KEY ("episodeId", "barIndex")) WITHOUT ROWID
-                """,
-            ] + (dialect == .postgres ? postgresStepReference : [])),
-            ("v1-create-trade", [
-                """
-                CREATE TABLE "trade" ("id" INTEGER PRIMARY KEY, \
-                "episodeId" INTEGER NOT NULL REFERENCES "episode"("id") ON DELETE CASCADE, \
-                "barIndex" INTEGER NOT NULL, "timestamp" INTEGER NOT NULL, "asset" TEXT NOT NULL, \
-                "quantity" DOUBLE NOT NULL, "price" DOUBLE NOT NULL, "cost" DOUBLE NOT NULL)
-                """,
-                #"CREATE INDEX "trade_on_episodeId_barIndex" ON "trade"("episodeId", "barIndex")"#,
-            ]),
-            ("v1-create-metric", [
-                """
-                CREATE TABLE "metric" ("id" INTEGER PRIMARY KEY, \
-                "runId" INTEGER NOT NULL REFERENCES "run"("id") ON DELETE CASCADE, "globalStep" INTEGER NOT NULL, \
-                "key" TEXT NOT NULL, "value" DOUBLE, "wallTime" DOUBLE)
-                """,
-                #"CREATE INDEX "metric_on_runId_key_globalStep" ON "metric"("runId", "key", "globalStep")"#,
-            ]),
-            ("v1-create-checkpoint", [
-                """
-                CREATE TABLE "checkpoint" ("id" INTEGER PRIMARY KEY, \
-                "runId" INTEGER NOT NULL REFERENCES "run"("id") ON DELETE CASCADE, "globalStep" INTEGER NOT NULL, \
-                "file" TEXT NOT NULL, "sha256" TEXT NOT NULL, "createdAt" DATETIME NOT NULL)
-                """,
-                #"CREATE INDEX "checkpoint_on_runId_globalStep" ON "checkpoint"("runId", "globalStep")"#,
-            ]),
-            ("v2-run-owner", [
-                #"ALTER TABLE "run" ADD COLUMN "ownerPid" INTEGER"#,
-                #"ALTER TABLE "run" ADD COLUMN "ownerHost" TEXT"#,
-                #"ALTER TABLE "run" ADD COLUMN "heartbeatAt" DATETIME"#,
-            ]),
+            (
+                "v1-create-run",
+                [
+                    """
+                    CREATE TABLE "run" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL UNIQUE, \
+                    "experiment" TEXT NOT NULL, "agent" TEXT NOT NULL, "experimentYAML" TEXT NOT NULL, \
+                    "configJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "codeVersion" TEXT NOT NULL, \
+                    "seed" INTEGER NOT NULL, "status" TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', \
+                    'interrupted')), "startedAt" DATETIME NOT NULL, "endedAt" DATETIME, "message" TEXT)
+                    """,
+                    #"CREATE INDEX "run_on_experiment_status" ON "run"("experiment", "status")"#,
+                    #"CREATE INDEX "run_on_status" ON "run"("status")"#,
+                ]
+            ),
+            (
+                "v1-create-episode",
+                [
+                    """
+                    CREATE TABLE "episode" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, \
+                    "runId" INTEGER NOT NULL REFERENCES "run"("id") ON DELETE CASCADE, \
+                    "split" TEXT NOT NULL CHECK (split IN ('train', 'validation', 'test')), "index" INTEGER NOT NULL, \
+                    "firstTimestamp" INTEGER NOT NULL, "lastTimestamp" INTEGER NOT NULL, "steps" INTEGER NOT NULL, \
+                    "totalReward" DOUBLE NOT NULL, "finalEquity" DOUBLE NOT NULL, "costs" DOUBLE NOT NULL, \
+                    "globalStep" INTEGER NOT NULL, "actionsHash" TEXT NOT NULL)
+                    """,
+                    #"CREATE INDEX "episode_on_runId_split_index" ON "episode"("runId", "split", "index")"#,
+                    // Episodes of a run in id order (SQLite appends the rowid to every index): listing and export need
+                    // no sort.
+                    #"CREATE INDEX "episode_on_runId" ON "episode"("runId")"#,
+                ]
+            ),
+            (
+                "v1-create-step",
+                [
+                    """
+                    CREATE TABLE "step" ("episodeId" INTEGER NOT NULL\(dialect == .sqlite ? stepReference : ""), \
+                    "barIndex" INTEGER NOT NULL, "timestamp" INTEGER NOT NULL, "action" DOUBLE NOT NULL, \
+                    "position" DOUBLE NOT NULL, "positionsJSON" TEXT NOT NULL DEFAULT '', "fillPrice" DOUBLE NOT NULL, \
+                    "reward" DOUBLE NOT NULL, "equity" DOUBLE NOT NULL, "cost" DOUBLE NOT NULL, \
+                    PRIMARY KEY ("episodeId", "barIndex")) WITHOUT ROWID
+                    """
+                ] + (dialect == .postgres ? postgresStepReference : [])
+            ),
+            (
+                "v1-create-trade",
+                [
+                    """
+                    CREATE TABLE "trade" ("id" INTEGER PRIMARY KEY, \
+                    "episodeId" INTEGER NOT NULL REFERENCES "episode"("id") ON DELETE CASCADE, \
+                    "barIndex" INTEGER NOT NULL, "timestamp" INTEGER NOT NULL, "asset" TEXT NOT NULL, \
+                    "quantity" DOUBLE NOT NULL, "price" DOUBLE NOT NULL, "cost" DOUBLE NOT NULL)
+                    """,
+                    #"CREATE INDEX "trade_on_episodeId_barIndex" ON "trade"("episodeId", "barIndex")"#,
+                ]
+            ),
+            (
+                "v1-create-metric",
+                [
+                    """
+                    CREATE TABLE "metric" ("id" INTEGER PRIMARY KEY, \
+                    "runId" INTEGER NOT NULL REFERENCES "run"("id") ON DELETE CASCADE, "globalStep" INTEGER NOT NULL, \
+                    "key" TEXT NOT NULL, "value" DOUBLE, "wallTime" DOUBLE)
+                    """,
+                    #"CREATE INDEX "metric_on_runId_key_globalStep" ON "metric"("runId", "key", "globalStep")"#,
+                ]
+            ),
+            (
+                "v1-create-checkpoint",
+                [
+                    """
+                    CREATE TABLE "checkpoint" ("id" INTEGER PRIMARY KEY, \
+                    "runId" INTEGER NOT NULL REFERENCES "run"("id") ON DELETE CASCADE, "globalStep" INTEGER NOT NULL, \
+                    "file" TEXT NOT NULL, "sha256" TEXT NOT NULL, "createdAt" DATETIME NOT NULL)
+                    """,
+                    #"CREATE INDEX "checkpoint_on_runId_globalStep" ON "checkpoint"("runId", "globalStep")"#,
+                ]
+            ),
+            (
+                "v2-run-owner",
+                [
+                    #"ALTER TABLE "run" ADD COLUMN "ownerPid" INTEGER"#,
+                    #"ALTER TABLE "run" ADD COLUMN "ownerHost" TEXT"#,
+                    #"ALTER TABLE "run" ADD COLUMN "heartbeatAt" DATETIME"#,
+                ]
+            ),
             // Views for analysis in SQL or pandas: one row per stored step / episode with its run's name and ISO
             // dates, so the common question needs no join and no quoted `index` column.
-            ("v3-views", [
-                """
-                CREATE VIEW steps_view AS
-                SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
-                       s.barIndex AS bar, s.timestamp, \(dialect.isoDate("s.timestamp")) AS date, s.action, s.position,
-                       s.positionsJSON AS positions, s.fillPrice, s.cost, s.reward, s.equity
-                FROM step s JOIN episode e ON e.id = s.episodeId JOIN run r ON r.id = e.runId
-                """,
-                """
-                CREATE VIEW episodes_view AS
-                SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
-                       e.globalStep AS trainingStep, \(dialect.isoDate("e.firstTimestamp")) AS firstDate,
-                       \(dialect.isoDate("e.lastTimestamp")) AS lastDate, e.steps, e.totalReward, e.finalEquity, e.costs
-                FROM episode e JOIN run r ON r.id = e.runId
-                """,
-            ]),
-            ("v4-sweeps", [
-                #"ALTER TABLE "run" ADD COLUMN "policyStep" INTEGER"#,
-                """
-                CREATE TABLE "sweep" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL UNIQUE, \
-                "experimentPath" TEXT NOT NULL, "experimentYAML" TEXT NOT NULL, "definitionYAML" TEXT NOT NULL, \
-                "createdAt" DATETIME NOT NULL, "launcher" TEXT NOT NULL, "jobId" TEXT)
-                """,
-                """
-                CREATE TABLE "trial" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, \
-                "sweepId" INTEGER NOT NULL REFERENCES "sweep"("id") ON DELETE CASCADE, "index" INTEGER NOT NULL, \
-                "configuration" INTEGER NOT NULL, "window" INTEGER, "seed" INTEGER NOT NULL, \
-                "assignmentsJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "after" INTEGER, "status" TEXT NOT NULL, \
-                "runId" INTEGER REFERENCES "run"("id") ON DELETE SET NULL, "message" TEXT, UNIQUE ("sweepId", "index"))
-                """,
-                #"CREATE INDEX "trial_on_runId" ON "trial"("runId")"#,
-            ]),
+            (
+                "v3-views",
+                [
+                    """
+                    CREATE VIEW steps_view AS
+                    SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
+                           s.barIndex AS bar, s.timestamp, \(dialect.isoDate("s.timestamp")) AS date, s.action, \
+                    s.position,
+                           s.positionsJSON AS positions, s.fillPrice, s.cost, s.reward, s.equity
+                    FROM step s JOIN episode e ON e.id = s.episodeId JOIN run r ON r.id = e.runId
+                    """,
+                    """
+                    CREATE VIEW episodes_view AS
+                    SELECT r.id AS runId, r.name AS run, r.experiment, r.agent, r.seed, e.split, e."index" AS episode,
+                           e.globalStep AS trainingStep, \(dialect.isoDate("e.firstTimestamp")) AS firstDate,
+                           \(dialect.isoDate("e.lastTimestamp")) AS lastDate, e.steps, e.totalReward, e.finalEquity, \
+                    e.costs
+                    FROM episode e JOIN run r ON r.id = e.runId
+                    """,
+                ]
+            ),
+            (
+                "v4-sweeps",
+                [
+                    #"ALTER TABLE "run" ADD COLUMN "policyStep" INTEGER"#,
+                    """
+                    CREATE TABLE "sweep" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL UNIQUE, \
+                    "experimentPath" TEXT NOT NULL, "experimentYAML" TEXT NOT NULL, "definitionYAML" TEXT NOT NULL, \
+                    "createdAt" DATETIME NOT NULL, "launcher" TEXT NOT NULL, "jobId" TEXT)
+                    """,
+                    """
+                    CREATE TABLE "trial" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, \
+                    "sweepId" INTEGER NOT NULL REFERENCES "sweep"("id") ON DELETE CASCADE, "index" INTEGER NOT NULL, \
+                    "configuration" INTEGER NOT NULL, "window" INTEGER, "seed" INTEGER NOT NULL, \
+                    "assignmentsJSON" TEXT NOT NULL, "configHash" TEXT NOT NULL, "after" INTEGER, "status" TEXT NOT \
+                    NULL, "runId" INTEGER REFERENCES "run"("id") ON DELETE SET NULL, "message" TEXT, UNIQUE \
+                    ("sweepId", "index"))
+                    """,
+                    #"CREATE INDEX "trial_on_runId" ON "trial"("runId")"#,
+                ]
+            ),
             ("v5-run-owner-job", [#"ALTER TABLE "run" ADD COLUMN "ownerJob" TEXT"#]),
         ]
         return list.map { ($0.0, $0.1.map(dialect.ddl)) }
@@ -245,8 +275,9 @@ public enum RunStoreSchema {
             let done = Set(try appliedMigrations(db))  // another process may have migrated meanwhile
             for migration in known where !done.contains(migration.identifier) {
                 for statement in migration.statements { try db.execute(statement, []) }
-                try db.execute("INSERT INTO grdb_migrations (identifier) VALUES (?)",
-                               sqlArguments(migration.identifier))
+                try db.execute(
+                    "INSERT INTO grdb_migrations (identifier) VALUES (?)",
+                    sqlArguments(migration.identifier))
             }
         }
     }

@@ -240,7 +240,8 @@ struct PostgresStoreConnection: StoreConnection {
         binds.append(steps.map(\.equity))
         binds.append(steps.map(\.cost))
         let sql = """
-            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, equity,
+            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, \
+            equity,
                               cost)
             SELECT $1, b, t, NULLIF(a, 'NaN'), NULLIF(p, 'NaN'), j, NULLIF(f, 'NaN'), NULLIF(r, 'NaN'),
                    NULLIF(e, 'NaN'), NULLIF(c, 'NaN')
@@ -343,8 +344,9 @@ func grdbDateText(microsecondsSince2000 micro: Int64) -> String {
     var time = time_t(s + 946_684_800)
     var parts = tm()
     gmtime_r(&time, &parts)
-    return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                  parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(f / 1_000))
+    return String(
+        format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+        parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(f / 1_000))
 }
 
 /// Text bound without a type, as libpq binds text: the server reads it as whatever the context needs.
@@ -353,8 +355,10 @@ struct UntypedText: PostgresDynamicTypeEncodable {
     var psqlType: PostgresDataType { .null }
     var psqlFormat: PostgresFormat { .text }
 
-    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer,
-                                                  context: PostgresEncodingContext<JSONEncoder>) {
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into byteBuffer: inout ByteBuffer,
+        context: PostgresEncodingContext<JSONEncoder>
+    ) {
         byteBuffer.writeString(text)
     }
 }

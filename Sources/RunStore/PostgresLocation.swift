@@ -77,15 +77,18 @@ struct PostgresLocation: Sendable, Equatable {
         }
         if password == nil {
             let file = environment["PGPASSFILE"] ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.pgpass"
-            (password, passFileNote) = Self.passFilePassword(file, host: host, port: port, database: database,
-                                                             user: user)
+            (password, passFileNote) = Self.passFilePassword(
+                file, host: host, port: port, database: database,
+                user: user)
         }
     }
 
     /// The password of the first line of the password file `file` (`host:port:database:user:password`, `*` matches
     /// anything, `\:` and `\\` escape) that matches; nil and a note when the file is readable by group or others.
-    static func passFilePassword(_ file: String, host: String, port: Int, database: String,
-                                 user: String) -> (String?, String?) {
+    static func passFilePassword(
+        _ file: String, host: String, port: Int, database: String,
+        user: String
+    ) -> (String?, String?) {
         var info = stat()
         guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return (nil, nil) }
         guard info.st_mode & 0o077 == 0 else {

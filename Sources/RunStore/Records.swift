@@ -51,11 +51,13 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var ownerJob: String?
 
     /// Makes a run record; `name` is usually left to `RunStore.createRun`.
-    public init(id: Int64? = nil, name: String, experiment: String, agent: String, experimentYAML: String,
-                configJSON: String, configHash: String, codeVersion: String, seed: Int64,
-                status: RunStatus = .running, startedAt: Date, endedAt: Date? = nil, message: String? = nil,
-                ownerPid: Int64? = nil, ownerHost: String? = nil, heartbeatAt: Date? = nil, policyStep: Int64? = nil,
-                ownerJob: String? = nil) {
+    public init(
+        id: Int64? = nil, name: String, experiment: String, agent: String, experimentYAML: String,
+        configJSON: String, configHash: String, codeVersion: String, seed: Int64,
+        status: RunStatus = .running, startedAt: Date, endedAt: Date? = nil, message: String? = nil,
+        ownerPid: Int64? = nil, ownerHost: String? = nil, heartbeatAt: Date? = nil, policyStep: Int64? = nil,
+        ownerJob: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.experiment = experiment
@@ -108,9 +110,11 @@ public struct EpisodeRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var actionsHash: String
 
     /// Makes an episode record.
-    public init(id: Int64? = nil, runId: Int64, split: EpisodeSplit, index: Int64, firstTimestamp: Int64,
-                lastTimestamp: Int64, steps: Int64, totalReward: Double, finalEquity: Double, costs: Double,
-                globalStep: Int64, actionsHash: String) {
+    public init(
+        id: Int64? = nil, runId: Int64, split: EpisodeSplit, index: Int64, firstTimestamp: Int64,
+        lastTimestamp: Int64, steps: Int64, totalReward: Double, finalEquity: Double, costs: Double,
+        globalStep: Int64, actionsHash: String
+    ) {
         self.id = id
         self.runId = runId
         self.split = split
@@ -153,8 +157,10 @@ public struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var cost: Double
 
     /// Makes a step record; `episodeId` can stay 0 when the step is passed to `RunStore.writeEpisode`.
-    public init(episodeId: Int64 = 0, barIndex: Int64, timestamp: Int64, action: Double, position: Double,
-                positionsJSON: String = "", fillPrice: Double, reward: Double, equity: Double, cost: Double) {
+    public init(
+        episodeId: Int64 = 0, barIndex: Int64, timestamp: Int64, action: Double, position: Double,
+        positionsJSON: String = "", fillPrice: Double, reward: Double, equity: Double, cost: Double
+    ) {
         self.episodeId = episodeId
         self.barIndex = barIndex
         self.timestamp = timestamp
@@ -191,8 +197,10 @@ public struct TradeRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var cost: Double
 
     /// Makes a trade record; `episodeId` can stay 0 when the trade is passed to `RunStore.writeEpisode`.
-    public init(id: Int64? = nil, episodeId: Int64 = 0, barIndex: Int64, timestamp: Int64, asset: String,
-                quantity: Double, price: Double, cost: Double) {
+    public init(
+        id: Int64? = nil, episodeId: Int64 = 0, barIndex: Int64, timestamp: Int64, asset: String,
+        quantity: Double, price: Double, cost: Double
+    ) {
         self.id = id
         self.episodeId = episodeId
         self.barIndex = barIndex
@@ -204,8 +212,8 @@ public struct TradeRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     }
 }
 
-/// One scalar, like a TensorBoard scalar (`charts/episodicReturn`, `losses/td`, `charts/sps`): a row of the `metric` table.
-/// A NaN value (a diverged loss) is stored as NULL and read back as NaN.
+/// One scalar, like a TensorBoard scalar (`charts/episodicReturn`, `losses/td`, `charts/sps`): a row of the `metric`
+/// table. A NaN value (a diverged loss) is stored as NULL and read back as NaN.
 public struct MetricRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     /// The table, named as a string (see `RunStoreSchema`).
     public static let databaseTableName = "metric"
@@ -224,7 +232,9 @@ public struct MetricRecord: Codable, Sendable, FetchableRecord, PersistableRecor
     public var wallTime: Double?
 
     /// Makes a metric record; `runId` can stay 0 when the metric is passed to `RunStore.writeEpisode`.
-    public init(id: Int64? = nil, runId: Int64 = 0, globalStep: Int64, key: String, value: Double, wallTime: Double? = nil) {
+    public init(
+        id: Int64? = nil, runId: Int64 = 0, globalStep: Int64, key: String, value: Double, wallTime: Double? = nil
+    ) {
         self.id = id
         self.runId = runId
         self.globalStep = globalStep
@@ -271,7 +281,9 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var createdAt: Date
 
     /// Makes a checkpoint record.
-    public init(id: Int64? = nil, runId: Int64, globalStep: Int64, file: String, sha256: String, createdAt: Date = Date()) {
+    public init(
+        id: Int64? = nil, runId: Int64, globalStep: Int64, file: String, sha256: String, createdAt: Date = Date()
+    ) {
         self.id = id
         self.runId = runId
         self.globalStep = globalStep

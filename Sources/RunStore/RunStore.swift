@@ -36,8 +36,10 @@ public final class RunStore: Sendable {
     ///   - create: false to refuse a database without a store (commands that only read runs).
     /// - Throws: `RunStoreError`, e.g. `runs/: directory is not writable`, `runs/x.sqlite: file is not a database`,
     ///   `postgresql://u@db:5432/runs: cannot connect to db:5432 (connection refused)`.
-    public init(path: String, busyTimeout: TimeInterval = RunStore.defaultBusyTimeout, maxPageCount: Int? = nil,
-                create: Bool = true) throws {
+    public init(
+        path: String, busyTimeout: TimeInterval = RunStore.defaultBusyTimeout, maxPageCount: Int? = nil,
+        create: Bool = true
+    ) throws {
         self.busyTimeout = busyTimeout
         if PostgresLocation.isURL(path) {
             let location = try PostgresLocation(path)
@@ -50,10 +52,12 @@ public final class RunStore: Sendable {
         } else {
             self.path = path
             folder = Self.folder(of: path)
-            let maxPageCount = maxPageCount
+            let maxPageCount =
+                maxPageCount
                 ?? ProcessInfo.processInfo.environment["TRADESIM_MAX_PAGE_COUNT"].flatMap { Int($0) }
-            backend = try SQLiteBackend(path: path, busyTimeout: busyTimeout, maxPageCount: maxPageCount,
-                                        create: create)
+            backend = try SQLiteBackend(
+                path: path, busyTimeout: busyTimeout, maxPageCount: maxPageCount,
+                create: create)
         }
     }
 
@@ -116,14 +120,18 @@ public final class RunStore: Sendable {
 
     /// Creates a run with status `running` and returns it as stored (with its id and unique name).
     /// The name is `{experiment}__{agent}__{seed}__{unixTime}`; if taken, `-2`, `-3`… is appended.
-    public func createRun(experiment: String, agent: String, seed: Int64, experimentYAML: String, configJSON: String,
-                          configHash: String, codeVersion: String, startedAt: Date = Date()) throws -> RunRecord {
+    public func createRun(
+        experiment: String, agent: String, seed: Int64, experimentYAML: String, configJSON: String,
+        configHash: String, codeVersion: String, startedAt: Date = Date()
+    ) throws -> RunRecord {
         try write("cannot create run") { db in
             let time = Int64(startedAt.timeIntervalSince1970.rounded(.down))
-            var run = RunRecord(name: "\(experiment)__\(agent)__\(seed)__\(time)", experiment: experiment, agent: agent, experimentYAML: experimentYAML,
-                                configJSON: configJSON, configHash: configHash, codeVersion: codeVersion, seed: seed,
-                                status: .running, startedAt: startedAt, ownerPid: Int64(getpid()),
-                                ownerHost: RunOwner.host, heartbeatAt: Date(), ownerJob: RunOwner.job)
+            var run = RunRecord(
+                name: "\(experiment)__\(agent)__\(seed)__\(time)", experiment: experiment, agent: agent,
+                experimentYAML: experimentYAML,
+                configJSON: configJSON, configHash: configHash, codeVersion: codeVersion, seed: seed,
+                status: .running, startedAt: startedAt, ownerPid: Int64(getpid()),
+                ownerHost: RunOwner.host, heartbeatAt: Date(), ownerJob: RunOwner.job)
             return try insertRun(&run, db)
         }
     }
@@ -140,19 +148,24 @@ public final class RunStore: Sendable {
 
     /// Sets the status of a run; `endedAt` is cleared for `running`. `message` is the failure text (nil clears it).
     /// Setting `running` (a resume) makes this process the run's owner with a fresh lease.
-    public func setStatus(ofRun id: Int64, to status: RunStatus, message: String? = nil, endedAt: Date = Date()) throws {
+    public func setStatus(ofRun id: Int64, to status: RunStatus, message: String? = nil, endedAt: Date = Date()) throws
+    {
         let ended: Date? = status == .running ? nil : endedAt
         try write("cannot update run \(id)") { db in
             let changed: Int
             if status == .running {
-                changed = try db.execute("""
+                changed = try db.execute(
+                    """
                     UPDATE run SET status = ?, endedAt = NULL, message = ?, ownerPid = ?, ownerHost = ?, ownerJob = ?,
                     heartbeatAt = ? WHERE id = ?
-                    """, sqlArguments(status.rawValue, message, Int64(getpid()), RunOwner.host, RunOwner.job, Date(),
-                                      id))
+                    """,
+                    sqlArguments(
+                        status.rawValue, message, Int64(getpid()), RunOwner.host, RunOwner.job, Date(),
+                        id))
             } else {
-                changed = try db.execute("UPDATE run SET status = ?, endedAt = ?, message = ? WHERE id = ?",
-                                         sqlArguments(status.rawValue, ended, message, id))
+                changed = try db.execute(
+                    "UPDATE run SET status = ?, endedAt = ?, message = ? WHERE id = ?",
+                    sqlArguments(status.rawValue, ended, message, id))
             }
             if changed == 0 {
                 throw RunStoreError(path: path, reason: "no run with id \(id)")
@@ -221,7 +234,9 @@ public final class RunStore: Sendable {
             }
             guard matches.count == 1 else {
                 let names = matches.prefix(5).map(\.name).joined(separator: ", ")
-                throw RunStoreError(path: path, reason: "'\(prefix)' matches \(matches.count) runs: \(names)\(matches.count > 5 ? ", …" : "")")
+                throw RunStoreError(
+                    path: path,
+                    reason: "'\(prefix)' matches \(matches.count) runs: \(names)\(matches.count > 5 ? ", …" : "")")
             }
             return RunOwner.observed(first)
         }
@@ -237,12 +252,14 @@ public final class RunStore: Sendable {
 
     /// Writes an episode with its steps, trades and metrics in ONE transaction and returns the new episode id.
     ///
-    /// The episode's `id`, the steps' and trades' `episodeId` and the metrics' `runId` are ignored and set by the store.
-    /// Steps may be a subset (decimated) of the episode's steps; bar indexes must be unique within the episode.
+    /// The episode's `id`, the steps' and trades' `episodeId` and the metrics' `runId` are ignored and set by the
+    /// store. Steps may be a subset (decimated) of the episode's steps; bar indexes must be unique within the episode.
     /// If anything fails (unknown run, a NaN in a step, a full disk, a lock timeout), nothing of the episode is stored.
     @discardableResult
-    public func writeEpisode(_ episode: EpisodeRecord, steps: [StepRecord], trades: [TradeRecord] = [],
-                             metrics: [MetricRecord] = []) throws -> Int64 {
+    public func writeEpisode(
+        _ episode: EpisodeRecord, steps: [StepRecord], trades: [TradeRecord] = [],
+        metrics: [MetricRecord] = []
+    ) throws -> Int64 {
         try write("cannot write episode \(episode.split.rawValue) #\(episode.index) of run \(episode.runId)") { db in
             try requireRun(episode.runId, db)
             var episode = episode
@@ -258,7 +275,8 @@ public final class RunStore: Sendable {
 
     /// Renews the lease of a running run owned by this process (inside the caller's transaction).
     static func renewLease(runId: Int64, _ db: any StoreConnection) throws {
-        try db.execute("""
+        try db.execute(
+            """
             UPDATE run SET heartbeatAt = ? WHERE id = ? AND status = 'running' AND ownerPid = ? AND ownerHost = ?
             """, sqlArguments(Date(), runId, Int64(getpid()), RunOwner.host))
     }
@@ -266,7 +284,8 @@ public final class RunStore: Sendable {
     /// Inserts trades, one statement each.
     static func insertTrades(_ trades: [TradeRecord], episodeId: Int64, _ db: any StoreConnection) throws {
         for t in trades {
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO trade (episodeId, barIndex, timestamp, asset, quantity, price, cost)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, sqlArguments(episodeId, t.barIndex, t.timestamp, t.asset, t.quantity, t.price, t.cost))
@@ -277,8 +296,9 @@ public final class RunStore: Sendable {
     static func insertMetrics(_ metrics: [MetricRecord], runId: Int64?, _ db: any StoreConnection) throws {
         for m in metrics {
             // NaN is stored as NULL, which the nullable value column accepts and MetricRecord reads back as NaN.
-            try db.execute("INSERT INTO metric (runId, globalStep, key, value, wallTime) VALUES (?, ?, ?, ?, ?)",
-                           sqlArguments(runId ?? m.runId, m.globalStep, m.key, m.value, m.wallTime))
+            try db.execute(
+                "INSERT INTO metric (runId, globalStep, key, value, wallTime) VALUES (?, ?, ?, ?, ?)",
+                sqlArguments(runId ?? m.runId, m.globalStep, m.key, m.value, m.wallTime))
         }
     }
 
@@ -287,12 +307,14 @@ public final class RunStore: Sendable {
         try read("cannot read episodes of run \(runId)") { db in
             try requireRun(runId, db)
             if let split {
-                return try db.fetchAll(EpisodeRecord.self,
-                                       "SELECT * FROM episode WHERE runId = ? AND split = ? ORDER BY id",
-                                       sqlArguments(runId, split.rawValue))
+                return try db.fetchAll(
+                    EpisodeRecord.self,
+                    "SELECT * FROM episode WHERE runId = ? AND split = ? ORDER BY id",
+                    sqlArguments(runId, split.rawValue))
             }
-            return try db.fetchAll(EpisodeRecord.self, "SELECT * FROM episode WHERE runId = ? ORDER BY id",
-                                   sqlArguments(runId))
+            return try db.fetchAll(
+                EpisodeRecord.self, "SELECT * FROM episode WHERE runId = ? ORDER BY id",
+                sqlArguments(runId))
         }
     }
 
@@ -300,18 +322,21 @@ public final class RunStore: Sendable {
     public func steps(episodeId: Int64) throws -> [StepRecord] {
         try read("cannot read steps of episode \(episodeId)") { db in
             try requireEpisode(episodeId, db)
-            return try db.fetchAll(StepRecord.self, "SELECT * FROM step WHERE episodeId = ? ORDER BY barIndex",
-                                   sqlArguments(episodeId))
+            return try db.fetchAll(
+                StepRecord.self, "SELECT * FROM step WHERE episodeId = ? ORDER BY barIndex",
+                sqlArguments(episodeId))
         }
     }
 
-    /// A page of an episode's stored steps by bar index (rows `offset ..< offset + limit`) and the number of stored rows.
+    /// A page of an episode's stored steps by bar index (rows `offset ..< offset + limit`) and the number of stored
+    /// rows.
     public func steps(episodeId: Int64, offset: Int, limit: Int) throws -> (steps: [StepRecord], total: Int) {
         try read("cannot read steps of episode \(episodeId)") { db in
             try requireEpisode(episodeId, db)
-            let page = try db.fetchAll(StepRecord.self,
-                                       "SELECT * FROM step WHERE episodeId = ? ORDER BY barIndex LIMIT ? OFFSET ?",
-                                       sqlArguments(episodeId, limit, offset))
+            let page = try db.fetchAll(
+                StepRecord.self,
+                "SELECT * FROM step WHERE episodeId = ? ORDER BY barIndex LIMIT ? OFFSET ?",
+                sqlArguments(episodeId, limit, offset))
             return (page, try db.count("SELECT COUNT(*) FROM step WHERE episodeId = ?", sqlArguments(episodeId)))
         }
     }
@@ -320,8 +345,9 @@ public final class RunStore: Sendable {
     public func trades(episodeId: Int64) throws -> [TradeRecord] {
         try read("cannot read trades of episode \(episodeId)") { db in
             try requireEpisode(episodeId, db)
-            return try db.fetchAll(TradeRecord.self, "SELECT * FROM trade WHERE episodeId = ? ORDER BY barIndex, id",
-                                   sqlArguments(episodeId))
+            return try db.fetchAll(
+                TradeRecord.self, "SELECT * FROM trade WHERE episodeId = ? ORDER BY barIndex, id",
+                sqlArguments(episodeId))
         }
     }
 
@@ -350,34 +376,43 @@ public final class RunStore: Sendable {
         try read("cannot read metrics of run \(runId)") { db in
             try requireRun(runId, db)
             let filter = key == nil ? "" : " AND key = ?"
-            return try db.fetchAll(MetricRecord.self,
-                                   "SELECT * FROM metric WHERE runId = ?\(filter) ORDER BY key, globalStep, id",
-                                   sqlArguments(runId) + (key.map { sqlArguments($0) } ?? []))
+            return try db.fetchAll(
+                MetricRecord.self,
+                "SELECT * FROM metric WHERE runId = ?\(filter) ORDER BY key, globalStep, id",
+                sqlArguments(runId) + (key.map { sqlArguments($0) } ?? []))
         }
     }
 
     /// Records a saved checkpoint file (an absolute path) and returns it as read back (see `checkpoints`).
     @discardableResult
-    public func addCheckpoint(runId: Int64, globalStep: Int64, file: String, sha256: String,
-                              createdAt: Date = Date()) throws -> CheckpointRecord {
+    public func addCheckpoint(
+        runId: Int64, globalStep: Int64, file: String, sha256: String,
+        createdAt: Date = Date()
+    ) throws -> CheckpointRecord {
         try write("cannot add checkpoint to run \(runId)") { db in
             try requireRun(runId, db)
-            let id = try db.insert(CheckpointRecord(runId: runId, globalStep: globalStep, file: recordedPath(file),
-                                                    sha256: sha256, createdAt: createdAt), into: "checkpoint")
-            let stored = try db.fetchOne(CheckpointRecord.self, "SELECT * FROM checkpoint WHERE id = ?", sqlArguments(id))
+            let id = try db.insert(
+                CheckpointRecord(
+                    runId: runId, globalStep: globalStep, file: recordedPath(file),
+                    sha256: sha256, createdAt: createdAt), into: "checkpoint")
+            let stored = try db.fetchOne(
+                CheckpointRecord.self, "SELECT * FROM checkpoint WHERE id = ?", sqlArguments(id))
             return resolved(stored!)
         }
     }
 
     /// Records the files of one saved checkpoint (absolute path and SHA-256 each) in ONE transaction, so a killed
     /// process leaves either all of them recorded or none.
-    public func addCheckpoint(runId: Int64, globalStep: Int64, files: [(file: String, sha256: String)],
-                              createdAt: Date = Date()) throws {
+    public func addCheckpoint(
+        runId: Int64, globalStep: Int64, files: [(file: String, sha256: String)],
+        createdAt: Date = Date()
+    ) throws {
         try write("cannot add checkpoint to run \(runId)") { db in
             try requireRun(runId, db)
             for f in files {
-                let record = CheckpointRecord(runId: runId, globalStep: globalStep, file: recordedPath(f.file),
-                                              sha256: f.sha256, createdAt: createdAt)
+                let record = CheckpointRecord(
+                    runId: runId, globalStep: globalStep, file: recordedPath(f.file),
+                    sha256: f.sha256, createdAt: createdAt)
                 try db.insert(record, into: "checkpoint", returningID: false)
             }
         }
@@ -387,9 +422,11 @@ public final class RunStore: Sendable {
     public func checkpoints(runId: Int64) throws -> [CheckpointRecord] {
         try read("cannot read checkpoints of run \(runId)") { db in
             try requireRun(runId, db)
-            return try db.fetchAll(CheckpointRecord.self,
-                                   "SELECT * FROM checkpoint WHERE runId = ? ORDER BY globalStep, id",
-                                   sqlArguments(runId)).map(resolved)
+            return try db.fetchAll(
+                CheckpointRecord.self,
+                "SELECT * FROM checkpoint WHERE runId = ? ORDER BY globalStep, id",
+                sqlArguments(runId)
+            ).map(resolved)
         }
     }
 
@@ -397,9 +434,12 @@ public final class RunStore: Sendable {
     public func latestCheckpoint(runId: Int64) throws -> CheckpointRecord? {
         try read("cannot read checkpoints of run \(runId)") { db in
             try requireRun(runId, db)
-            return try db.fetchOne(CheckpointRecord.self, """
+            return try db.fetchOne(
+                CheckpointRecord.self,
+                """
                 SELECT * FROM checkpoint WHERE runId = ? ORDER BY globalStep DESC, id DESC LIMIT 1
-                """, sqlArguments(runId)).map(resolved)
+                """, sqlArguments(runId)
+            ).map(resolved)
         }
     }
 
@@ -424,8 +464,9 @@ public final class RunStore: Sendable {
     public func rollback(runId: Int64, after step: Int64) throws -> Int {
         try write("cannot roll back run \(runId) to step \(step)") { db in
             try requireRun(runId, db)
-            let episodes = try db.execute("DELETE FROM episode WHERE runId = ? AND globalStep > ?",
-                                          sqlArguments(runId, step))
+            let episodes = try db.execute(
+                "DELETE FROM episode WHERE runId = ? AND globalStep > ?",
+                sqlArguments(runId, step))
             try db.execute("DELETE FROM metric WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
             try db.execute("DELETE FROM checkpoint WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
             return episodes
@@ -443,9 +484,11 @@ public final class RunStore: Sendable {
                 return lines.joined(separator: "\n")
             }
             var problems: [String] = []
-            for (child, key, parent) in [("episode", "runId", "run"), ("step", "episodeId", "episode"),
-                                         ("trade", "episodeId", "episode"), ("metric", "runId", "run"),
-                                         ("checkpoint", "runId", "run"), ("trial", "sweepId", "sweep")] {
+            for (child, key, parent) in [
+                ("episode", "runId", "run"), ("step", "episodeId", "episode"),
+                ("trade", "episodeId", "episode"), ("metric", "runId", "run"),
+                ("checkpoint", "runId", "run"), ("trial", "sweepId", "sweep"),
+            ] {
                 let orphans = try db.count(
                     "SELECT COUNT(*) FROM \(child) WHERE \(key) NOT IN (SELECT id FROM \(parent))", [])
                 if orphans > 0 { problems.append("\(orphans) \(child) rows without their \(parent)") }

@@ -26,8 +26,10 @@ extension RunStoreError {
     /// - Parameters:
     ///   - operation: what was being done, e.g. `cannot write episode`; nil for errors that say it all (opening).
     ///   - describe: the backend's plain words for its own errors.
-    static func wrapping(_ error: any Error, path: String, operation: String?,
-                         describe: (any Error) -> String?) -> RunStoreError {
+    static func wrapping(
+        _ error: any Error, path: String, operation: String?,
+        describe: (any Error) -> String?
+    ) -> RunStoreError {
         if let error = error as? RunStoreError { return error }
         let reason = describe(error) ?? "\(error)"
         if let operation { return RunStoreError(path: path, reason: "\(operation): \(reason)") }

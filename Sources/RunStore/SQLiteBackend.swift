@@ -155,11 +155,13 @@ struct SQLiteConnection: StoreConnection {
     /// GRDB's `StatementArguments` (measured in release: about 500k against 250k rows per CPU second).
     func insertSteps(_ steps: [StepRecord], episodeId: Int64) throws {
         guard !steps.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, equity,
-                              cost)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO step (episodeId, barIndex, timestamp, action, position, positionsJSON, fillPrice, reward, \
+                equity,
+                                  cost)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         let handle = statement.sqliteStatement
         // Leave the cached statement as GRDB expects it: reset, and no binding to a freed string.
         defer {
@@ -183,8 +185,9 @@ struct SQLiteConnection: StoreConnection {
                 return bound == SQLITE_OK ? sqlite3_step(handle) : bound
             }
             guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
-                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
         }
     }

@@ -35,8 +35,12 @@ struct StoreRow {
     let values: [DatabaseValue]
 
     /// The row as a GRDB `Row`, whose column lookup ignores case (PostgreSQL returns folded, lower-case names).
-    var row: Row { Row(Dictionary(zip(columns, values.map { $0 as (any DatabaseValueConvertible)? }),
-                                  uniquingKeysWith: { first, _ in first })) }
+    var row: Row {
+        Row(
+            Dictionary(
+                zip(columns, values.map { $0 as (any DatabaseValueConvertible)? }),
+                uniquingKeysWith: { first, _ in first }))
+    }
 }
 
 /// Arguments of a statement: GRDB's conversions (a `Date` becomes its UTC text, an enum its raw value).
@@ -51,8 +55,10 @@ extension StoreConnection {
     }
 
     /// The first column of every row, converted by GRDB (NULL as nil).
-    func values<T: DatabaseValueConvertible>(_ type: T.Type, _ sql: String,
-                                             _ arguments: [DatabaseValue] = []) throws -> [T?] {
+    func values<T: DatabaseValueConvertible>(
+        _ type: T.Type, _ sql: String,
+        _ arguments: [DatabaseValue] = []
+    ) throws -> [T?] {
         var values: [T?] = []
         try forEachRow(sql, arguments) { row in values.append(T.fromDatabaseValue(row.values[0])) }
         return values
@@ -68,7 +74,8 @@ extension StoreConnection {
     @discardableResult
     func insert(_ record: some EncodableRecord, into table: String, returningID: Bool = true) throws -> Int64? {
         let columns = try record.databaseDictionary.filter { !$0.value.isNull }.sorted { $0.key < $1.key }
-        let sql = "INSERT INTO \(table) (\(columns.map { "\"\($0.key)\"" }.joined(separator: ", "))) VALUES ("
+        let sql =
+            "INSERT INTO \(table) (\(columns.map { "\"\($0.key)\"" }.joined(separator: ", "))) VALUES ("
             + columns.map { _ in "?" }.joined(separator: ", ") + ")"
         guard returningID else {
             try execute(sql, columns.map(\.value))

@@ -69,16 +69,19 @@ extension RunStore {
                 let episodeSteps = try source.steps(episodeId: episode.id!)
                 try db.insertSteps(episodeSteps, episodeId: episodeId)
                 let trades = try source.read("cannot read trades of run \(run.name)") { db in
-                    try db.fetchAll(TradeRecord.self, "SELECT * FROM trade WHERE episodeId = ? ORDER BY id",
-                                    sqlArguments(episode.id))
+                    try db.fetchAll(
+                        TradeRecord.self, "SELECT * FROM trade WHERE episodeId = ? ORDER BY id",
+                        sqlArguments(episode.id))
                 }
                 try Self.insertTrades(trades, episodeId: episodeId, db)
                 steps += episodeSteps.count
             }
             try Self.insertMetrics(metrics, runId: runId, db)
             for c in checkpoints {
-                try db.insert(CheckpointRecord(runId: runId, globalStep: c.globalStep, file: recordedPath(c.file),
-                                               sha256: c.sha256, createdAt: c.createdAt), into: "checkpoint")
+                try db.insert(
+                    CheckpointRecord(
+                        runId: runId, globalStep: c.globalStep, file: recordedPath(c.file),
+                        sha256: c.sha256, createdAt: c.createdAt), into: "checkpoint")
             }
             return true
         }

@@ -18,8 +18,10 @@ public struct SweepRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var launcher: String
     public var jobId: String?
 
-    public init(id: Int64? = nil, name: String, experimentPath: String, experimentYAML: String,
-                definitionYAML: String, createdAt: Date = Date(), launcher: String = "local", jobId: String? = nil) {
+    public init(
+        id: Int64? = nil, name: String, experimentPath: String, experimentYAML: String,
+        definitionYAML: String, createdAt: Date = Date(), launcher: String = "local", jobId: String? = nil
+    ) {
         self.id = id
         self.name = name
         self.experimentPath = experimentPath
@@ -60,9 +62,11 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     /// Why the trial failed.
     public var message: String?
 
-    public init(id: Int64? = nil, sweepId: Int64 = 0, index: Int64, configuration: Int64, window: Int64? = nil,
-                seed: Int64, assignmentsJSON: String, configHash: String, after: Int64? = nil,
-                status: TrialStatus = .pending, runId: Int64? = nil, message: String? = nil) {
+    public init(
+        id: Int64? = nil, sweepId: Int64 = 0, index: Int64, configuration: Int64, window: Int64? = nil,
+        seed: Int64, assignmentsJSON: String, configHash: String, after: Int64? = nil,
+        status: TrialStatus = .pending, runId: Int64? = nil, message: String? = nil
+    ) {
         self.id = id
         self.sweepId = sweepId
         self.index = index
@@ -99,7 +103,8 @@ extension RunStore {
         try write("cannot create sweep \(sweep.name)") { db in
             if let serialize = db.dialect.serialize { try db.execute(serialize, []) }
             guard try db.count("SELECT COUNT(*) FROM sweep WHERE name = ?", sqlArguments(sweep.name)) == 0 else {
-                throw RunStoreError(path: path, reason: "a sweep named '\(sweep.name)' exists (resume it with --resume)")
+                throw RunStoreError(
+                    path: path, reason: "a sweep named '\(sweep.name)' exists (resume it with --resume)")
             }
             let id = try insertSweep(sweep, trials: trials, db)
             return try db.fetchOne(SweepRecord.self, "SELECT * FROM sweep WHERE id = ?", sqlArguments(id))!
@@ -140,8 +145,9 @@ extension RunStore {
     /// The trials of a sweep by index.
     public func trials(sweepId: Int64) throws -> [TrialRecord] {
         try read("cannot read the trials of sweep \(sweepId)") { db in
-            try db.fetchAll(TrialRecord.self, #"SELECT * FROM trial WHERE sweepId = ? ORDER BY "index""#,
-                            sqlArguments(sweepId))
+            try db.fetchAll(
+                TrialRecord.self, #"SELECT * FROM trial WHERE sweepId = ? ORDER BY "index""#,
+                sqlArguments(sweepId))
         }
     }
 
@@ -155,8 +161,10 @@ extension RunStore {
     /// Trial `index` of a sweep, nil when there is none; `lock` keeps other transactions from changing it until this
     /// one ends (PostgreSQL; a SQLite write transaction holds the whole file).
     func trial(sweepId: Int64, index: Int64, lock: Bool = false, _ db: any StoreConnection) throws -> TrialRecord? {
-        try db.fetchOne(TrialRecord.self, #"SELECT * FROM trial WHERE sweepId = ? AND "index" = ?"#
-            + (lock ? db.dialect.forUpdate : ""), sqlArguments(sweepId, index))
+        try db.fetchOne(
+            TrialRecord.self,
+            #"SELECT * FROM trial WHERE sweepId = ? AND "index" = ?"#
+                + (lock ? db.dialect.forUpdate : ""), sqlArguments(sweepId, index))
     }
 
     /// Claims trial `index` of a sweep for this process, at most once, in one transaction: a pending trial gets a new
@@ -165,8 +173,10 @@ extension RunStore {
     /// failed without the trial being marked, is taken over for a resume; a trial that another live process runs, a
     /// finished or failed trial, or one whose `after` trial has not finished is left as it is. The trial's row is
     /// locked while it is claimed, so two processes claiming it at once take turns.
-    public func claimTrial(sweepId: Int64, index: Int64, job: String? = RunOwner.job,
-                           makeRun: (TrialRecord) throws -> RunRecord) throws -> TrialClaim {
+    public func claimTrial(
+        sweepId: Int64, index: Int64, job: String? = RunOwner.job,
+        makeRun: (TrialRecord) throws -> RunRecord
+    ) throws -> TrialClaim {
         try write("cannot claim trial \(index) of sweep \(sweepId)") { db in
             guard var trial = try self.trial(sweepId: sweepId, index: index, lock: true, db) else {
                 throw RunStoreError(path: path, reason: "sweep \(sweepId) has no trial \(index)")
@@ -188,22 +198,25 @@ extension RunStore {
                 let stored = try insertRun(&run, db)
                 trial.runId = stored.id
                 trial.status = .running
-                try db.execute("UPDATE trial SET runId = ?, status = ? WHERE id = ?",
-                               sqlArguments(stored.id, trial.status, trial.id))
+                try db.execute(
+                    "UPDATE trial SET runId = ?, status = ? WHERE id = ?",
+                    sqlArguments(stored.id, trial.status, trial.id))
                 return .started(stored)
             case .running:
                 guard let runId = trial.runId,
                     let stored = try db.fetchOne(RunRecord.self, "SELECT * FROM run WHERE id = ?", sqlArguments(runId))
                 else {
-                    throw RunStoreError(path: path, reason: "trial \(index) of sweep \(sweepId) is running without a run")
+                    throw RunStoreError(
+                        path: path, reason: "trial \(index) of sweep \(sweepId) is running without a run")
                 }
                 let run = RunOwner.observed(stored)
                 let requeued = run.status == .running && RunOwner.isEarlierRun(of: job, run)
                 guard run.status == .interrupted || run.status == .failed || requeued else {
                     return run.status == .finished ? .finished : .taken(run)
                 }
-                try db.execute("UPDATE run SET ownerPid = ?, ownerHost = ?, ownerJob = ?, heartbeatAt = ? WHERE id = ?",
-                               sqlArguments(Int64(getpid()), RunOwner.host, job, Date(), runId))
+                try db.execute(
+                    "UPDATE run SET ownerPid = ?, ownerHost = ?, ownerJob = ?, heartbeatAt = ? WHERE id = ?",
+                    sqlArguments(Int64(getpid()), RunOwner.host, job, Date(), runId))
                 return .resumed(try db.fetchOne(RunRecord.self, "SELECT * FROM run WHERE id = ?", sqlArguments(runId))!)
             }
         }
@@ -213,8 +226,9 @@ extension RunStore {
     public func endTrial(sweepId: Int64, index: Int64, failure: String? = nil) throws {
         try write("cannot update trial \(index) of sweep \(sweepId)") { db in
             let status = failure == nil ? TrialStatus.finished : .failed
-            try db.execute(#"UPDATE trial SET status = ?, message = ? WHERE sweepId = ? AND "index" = ?"#,
-                           sqlArguments(status.rawValue, failure, sweepId, index))
+            try db.execute(
+                #"UPDATE trial SET status = ?, message = ? WHERE sweepId = ? AND "index" = ?"#,
+                sqlArguments(status.rawValue, failure, sweepId, index))
         }
     }
 
@@ -223,8 +237,9 @@ extension RunStore {
     public func restartTrial(sweepId: Int64, index: Int64) throws {
         try write("cannot restart trial \(index) of sweep \(sweepId)") { db in
             if let trial = try self.trial(sweepId: sweepId, index: index, lock: true, db), let runId = trial.runId {
-                try db.execute("UPDATE trial SET status = 'pending', runId = NULL, message = NULL WHERE id = ?",
-                               sqlArguments(trial.id))
+                try db.execute(
+                    "UPDATE trial SET status = 'pending', runId = NULL, message = NULL WHERE id = ?",
+                    sqlArguments(trial.id))
                 try db.execute("DELETE FROM run WHERE id = ?", sqlArguments(runId))
             }
         }

@@ -47,12 +47,14 @@ public struct LocalPool {
                 let t = trials[Int(index)]
                 let seconds = String(format: "%.0f s", Date().timeIntervalSince(child.started))
                 switch t.status {
-                case .finished: report("trial \(index) finished in \(seconds) (\(t.runId.flatMap { runs[$0]?.name } ?? "?"))")
+                case .finished:
+                    report("trial \(index) finished in \(seconds) (\(t.runId.flatMap { runs[$0]?.name } ?? "?"))")
                 case .failed: report("trial \(index) failed after \(seconds): \(t.message ?? "?")")
                 default:
                     crashed.insert(index)
-                    report("trial \(index) stopped after \(seconds) (exit \(child.process.terminationStatus)); "
-                        + "see \(logFile(index))")
+                    report(
+                        "trial \(index) stopped after \(seconds) (exit \(child.process.terminationStatus)); "
+                            + "see \(logFile(index))")
                 }
             }
             let startable = Self.startable(trials, runs: runs, busy: Set(children.keys).union(crashed))

@@ -73,12 +73,16 @@ public struct SweepResults: Codable, Sendable {
         let unfinished = trials.filter { $0.status != .finished }
         guard unfinished.isEmpty else {
             throw RunStateError(
-                "sweep \(name): \(unfinished.count) of \(trials.count) trials have not finished (tradesim sweep status \(name))")
+                "sweep \(name): \(unfinished.count) of \(trials.count) trials have not finished "
+                    + "(tradesim sweep status \(name))"
+            )
         }
         // Each configuration's seeds, each seed's windows joined in window order.
         var seeds: [Int64: [Int64: (runs: [RunRecord], returns: [Double], dates: [Int64])]] = [:]
         var assignments: [Int64: String] = [:]
-        for t in trials.sorted(by: { ($0.configuration, $0.seed, $0.window ?? 0) < ($1.configuration, $1.seed, $1.window ?? 0) }) {
+        for t in trials.sorted(by: {
+            ($0.configuration, $0.seed, $0.window ?? 0) < ($1.configuration, $1.seed, $1.window ?? 0)
+        }) {
             let run = try store.run(id: t.runId!)
             let evaluation = try StoredEvaluation(run, split: .validation, store: store)
             var entry = seeds[t.configuration, default: [:]][t.seed] ?? ([], [], [])
@@ -92,15 +96,17 @@ public struct SweepResults: Codable, Sendable {
         let dates = seeds[configurations[0]]!.values.first!.dates
         for c in configurations {
             for (seed, entry) in seeds[c]! where entry.dates != dates {
-                throw RunStateError("sweep \(name): configuration \(c) seed \(seed) was evaluated on other validation bars")
+                throw RunStateError(
+                    "sweep \(name): configuration \(c) seed \(seed) was evaluated on other validation bars")
             }
         }
         let results: [ConfigurationResult] = configurations.map { c in
             let entries = seeds[c]!.keys.sorted().map { seeds[c]![$0]! }
             let metrics = entries.map { PerformanceMetrics(returns: $0.returns) }
-            return ConfigurationResult(configuration: Int(c), assignments: assignments[c] ?? "",
-                                       runs: entries.flatMap { $0.runs.map(\.name) },
-                                       metric: Stat(metrics.map(metric.value)), sharpe: Stat(metrics.map(\.sharpe)))
+            return ConfigurationResult(
+                configuration: Int(c), assignments: assignments[c] ?? "",
+                runs: entries.flatMap { $0.runs.map(\.name) },
+                metric: Stat(metrics.map(metric.value)), sharpe: Stat(metrics.map(\.sharpe)))
         }
         let ranked = results.sorted { ($0.metric.mean ?? -.infinity) > ($1.metric.mean ?? -.infinity) }
         let best = seeds[Int64(ranked[0].configuration)]!
@@ -110,8 +116,13 @@ public struct SweepResults: Codable, Sendable {
         let tracks = configurations.flatMap { c in seeds[c]!.values.map { PerformanceMetrics(returns: $0.returns) } }
         let own = Set(trials.compactMap(\.runId))
         let isWalkForward = trials.contains { $0.window != nil }
-        let stored = isWalkForward ? [] : try Experiments.trials(like: try store.run(id: trials[0].runId!),
-                                                                   on: .validation, store: store)
+        let stored =
+            isWalkForward
+            ? []
+            : try Experiments.trials(
+                like: try store.run(id: trials[0].runId!),
+                on: .validation, store: store
+            )
             .filter { !own.contains($0.runId) }
         let variance = Stat(tracks.map(\.sharpePerBar) + stored.map(\.sharpePerBar)).std.map { $0 * $0 }
         let n = tracks.count + stored.count
@@ -147,9 +158,10 @@ public struct SweepResults: Codable, Sendable {
 /// which every trial of a sweep shares, always).
 func describeAssignments(_ json: String, keepingWindows: Bool) -> String {
     guard let pairs = try? assignments(fromJSON: json) else { return json }
-    return describe(pairs.filter { p in
-        p.path != "checkpoints" && (keepingWindows || p.path != "environment.data.splits")
-    })
+    return describe(
+        pairs.filter { p in
+            p.path != "checkpoints" && (keepingWindows || p.path != "environment.data.splits")
+        })
 }
 
 /// The test split's one look at a sweep (`tradesim sweep results --test`): the selected configuration's runs (or,
@@ -171,8 +183,9 @@ public func lookAtTest(_ name: String, configuration: Int? = nil, unselected: Bo
     }
     let trials = try store.trials(sweepId: try store.sweep(named: name).id!)
     guard !trials.contains(where: { $0.window != nil }) else {
-        throw ConfigError("sweep \(name) is walk-forward: each window was evaluated on its own test years; see them "
-            + "stitched with tradesim compare --sweep \(name)")
+        throw ConfigError(
+            "sweep \(name) is walk-forward: each window was evaluated on its own test years; see them "
+                + "stitched with tradesim compare --sweep \(name)")
     }
     return try trials.filter { $0.configuration == Int64(target) }.map { t in
         let run = try store.run(id: t.runId!)

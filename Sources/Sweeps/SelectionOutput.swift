@@ -8,8 +8,9 @@ extension SweepResults {
         let sharpe = metric == .sharpe ? [] : ["sharpe"]
         var t = TextTable(header: ["rank", "config", "keys", "runs", "\(metric.rawValue) (mean ± std)"] + sharpe)
         for (k, r) in ranking.enumerated() {
-            t.append(["\(k + 1)", "\(r.configuration)", r.assignments, "\(r.runs.count)", cell(r.metric)]
-                + (sharpe.isEmpty ? [] : [cell(r.sharpe)]))
+            t.append(
+                ["\(k + 1)", "\(r.configuration)", r.assignments, "\(r.runs.count)", cell(r.metric)]
+                    + (sharpe.isEmpty ? [] : [cell(r.sharpe)]))
         }
         return t
     }
@@ -18,7 +19,8 @@ extension SweepResults {
     public var summaryLines: [String] {
         let s = ranking[0]
         var lines = [
-            "validation bars: \(bars), \(firstDate) to \(lastDate); ranked by mean validation \(metric.rawValue) over seeds",
+            "validation bars: \(bars), \(firstDate) to \(lastDate); "
+                + "ranked by mean validation \(metric.rawValue) over seeds",
             "selected: configuration \(s.configuration) (\(s.assignments)), \(metric.rawValue) \(cell(s.metric))",
             "DSR of its seeds: \(cell(dsr.dsr)) with N = \(dsr.trials) trials (\(dsr.sweepTrials) of this sweep, "
                 + "\(dsr.trials - dsr.sweepTrials) other runs in the store on the same years of the same data), "
@@ -35,7 +37,9 @@ extension SweepResults {
                     + (o.meanRankCorrelation.map { String(format: "%.3f", $0) } ?? "n/a")
                     + "; degradation: OOS = " + (o.degradationIntercept.map { String(format: "%.4f", $0) } ?? "n/a")
                     + " + " + (o.degradationSlope.map { String(format: "%.3f", $0) } ?? "n/a") + " × IS (per-bar "
-                    + "Sharpe of the in-sample best); P[OOS Sharpe < 0] = \(String(format: "%.3f", o.probabilityOfLoss))")
+                    + "Sharpe of the in-sample best); P[OOS Sharpe < 0] = "
+                    + "\(String(format: "%.3f", o.probabilityOfLoss))"
+            )
         } else if let note = overfittingNote {
             lines.append("PBO: n/a (\(note))")
         }
@@ -57,7 +61,8 @@ extension SweepResults {
     public func rendered(_ format: CompareFormat) throws -> String {
         switch format {
         case .table:
-            return summaryLines.joined(separator: "\n") + "\n\n" + table.plain + "\n\n" + logitHistogram.joined(separator: "\n")
+            return summaryLines.joined(separator: "\n") + "\n\n" + table.plain + "\n\n"
+                + logitHistogram.joined(separator: "\n")
                 + "\n"
         case .markdown:
             return "# Sweep \(sweep)\n\n" + summaryLines.map { "- " + $0 }.joined(separator: "\n") + "\n\n"
@@ -67,15 +72,17 @@ extension SweepResults {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                          nan: "nan")
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: "inf", negativeInfinity: "-inf",
+                nan: "nan")
             return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
         }
     }
 
     /// The HTML report: the summary, the ranking and the logits' histogram.
     public var html: String {
-        htmlPage(title: "Sweep \(sweep)", lines: summaryLines, tables: [("Ranking", table)],
-                 histograms: overfitting.map { [("Logits of the CSCV splits", $0.logits, "λ = log(ω̄ / (1 − ω̄))")] } ?? [])
+        htmlPage(
+            title: "Sweep \(sweep)", lines: summaryLines, tables: [("Ranking", table)],
+            histograms: overfitting.map { [("Logits of the CSCV splits", $0.logits, "λ = log(ω̄ / (1 − ω̄))")] } ?? [])
     }
 }

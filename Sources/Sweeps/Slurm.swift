@@ -41,7 +41,8 @@ public enum Slurm {
         let errorData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            let said = String(decoding: errorData.isEmpty ? output : errorData, as: UTF8.self)
+            let said =
+                String(decoding: errorData.isEmpty ? output : errorData, as: UTF8.self)
                 .split(separator: "\n").first.map(String.init) ?? "exit \(p.terminationStatus)"
             throw SlurmError("\(command) \(arguments.joined(separator: " ")): \(said)")
         }
@@ -67,8 +68,12 @@ public enum Slurm {
         guard !jobs.isEmpty else { return [:] }
         let output: String
         do {
-            output = try run("squeue", ["--noheader", "--array", "--states=all", "--jobs", jobs.joined(separator: ","),
-                                        "--format", "%F|%K|%T|%N|%r"])
+            output = try run(
+                "squeue",
+                [
+                    "--noheader", "--array", "--states=all", "--jobs", jobs.joined(separator: ","),
+                    "--format", "%F|%K|%T|%N|%r",
+                ])
         } catch let error as SlurmError where error.description.contains("Invalid job id") {
             return [:]
         }

@@ -18,8 +18,10 @@ public struct SlurmOptions: Sendable, Equatable {
     /// Keeps a sweep's store connections (one per running trial) under what PostgreSQL serves without a pooler.
     public static let defaultMaxParallel = 100
 
-    public init(partition: String? = nil, time: String? = nil, cpusPerTask: Int? = nil, mem: String? = nil,
-                maxParallel: Int = SlurmOptions.defaultMaxParallel, sbatchArgs: [String] = []) {
+    public init(
+        partition: String? = nil, time: String? = nil, cpusPerTask: Int? = nil, mem: String? = nil,
+        maxParallel: Int = SlurmOptions.defaultMaxParallel, sbatchArgs: [String] = []
+    ) {
         self.partition = partition
         self.time = time
         self.cpusPerTask = cpusPerTask
@@ -50,8 +52,10 @@ public struct SlurmArray {
 
     /// - Parameters:
     ///   - submitting: the trials to run (all of a new sweep's; `resubmittable` for a resumed one).
-    public init(sweep: String, trials: [TrialRecord], submitting: [Int64], store: String, executable: String,
-                workingDirectory: String, options: SlurmOptions) throws {
+    public init(
+        sweep: String, trials: [TrialRecord], submitting: [Int64], store: String, executable: String,
+        workingDirectory: String, options: SlurmOptions
+    ) throws {
         self.sweep = sweep
         self.store = RunStore.isURL(store) ? store : absolutePath(store)
         self.executable = executable
@@ -59,8 +63,10 @@ public struct SlurmArray {
         folder = sweepFolder(sweep, store: store)
         self.options = options
         waves = Self.waves(trials, submitting: submitting)
-        for (what, value) in [("the sweep name", sweep), ("the working directory", workingDirectory),
-                              ("the sweep folder", folder)] where value.contains(where: \.isWhitespace) {
+        for (what, value) in [
+            ("the sweep name", sweep), ("the working directory", workingDirectory),
+            ("the sweep folder", folder),
+        ] where value.contains(where: \.isWhitespace) {
             throw ConfigError("--launcher slurm: \(what) '\(value)' contains a space, which #SBATCH lines cannot hold")
         }
     }
@@ -86,8 +92,11 @@ public struct SlurmArray {
         if let c = options.cpusPerTask { lines.append("#SBATCH --cpus-per-task=\(c)") }
         if let m = options.mem { lines.append("#SBATCH --mem=\(m)") }
         lines += options.sbatchArgs.map { "#SBATCH \($0)" }
-        lines.append(["exec", shellQuoted(executable), "sweep", "run-trial", shellQuoted(sweep),
-                      "--index", "\"$SLURM_ARRAY_TASK_ID\"", "--store", shellQuoted(store)].joined(separator: " "))
+        lines.append(
+            [
+                "exec", shellQuoted(executable), "sweep", "run-trial", shellQuoted(sweep),
+                "--index", "\"$SLURM_ARRAY_TASK_ID\"", "--store", shellQuoted(store),
+            ].joined(separator: " "))
         return lines.joined(separator: "\n") + "\n"
     }
 

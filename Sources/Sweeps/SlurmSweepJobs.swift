@@ -12,8 +12,9 @@ public func interruptRuns(of sweep: SweepRecord, cancelled jobs: [String], store
     let deadline = Date().addingTimeInterval(timeout)
     while let tasks = try Slurm.tasks(ofJobs: jobs), let active = tasks.values.first(where: \.isActive) {
         guard Date() < deadline else {
-            throw SlurmError("task \(active.job) is still \(active.state) \(Int(timeout)) s after scancel; its run is "
-                + "left as it is")
+            throw SlurmError(
+                "task \(active.job) is still \(active.state) \(Int(timeout)) s after scancel; its run is "
+                    + "left as it is")
         }
         usleep(200_000)
     }

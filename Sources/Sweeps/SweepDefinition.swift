@@ -88,16 +88,21 @@ public struct SweepDefinition {
                     switch rk.string {
                     case "trials":
                         guard let n = rv.int, n > 0 else {
-                            throw ConfigError("\(file): key 'sweep.random.trials' must be a positive integer, got '\(rv.string ?? "?")'")
+                            throw ConfigError(
+                                "\(file): key 'sweep.random.trials' must be a positive integer, "
+                                    + "got '\(rv.string ?? "?")'"
+                            )
                         }
                         randomTrials = n
                     case "seed":
                         guard let s = rv.int, s >= 0 else {
-                            throw ConfigError("\(file): key 'sweep.random.seed' must be an integer ≥ 0, got '\(rv.string ?? "?")'")
+                            throw ConfigError(
+                                "\(file): key 'sweep.random.seed' must be an integer ≥ 0, got '\(rv.string ?? "?")'")
                         }
                         randomSeed = UInt64(s)
                     default:
-                        throw ConfigError("\(file): unknown key 'sweep.random.\(rk.string ?? "?")' (known keys: seed, trials)")
+                        throw ConfigError(
+                            "\(file): unknown key 'sweep.random.\(rk.string ?? "?")' (known keys: seed, trials)")
                     }
                 }
             default:
@@ -148,7 +153,9 @@ public struct SweepDefinition {
             draws.map { draw in
                 // In axis order, as written.
                 axes.compactMap { axis in
-                    (point.first { $0.path == axis.path } ?? draw.first { $0.path == axis.path }).map { (axis.path, $0.value) }
+                    (point.first { $0.path == axis.path } ?? draw.first { $0.path == axis.path }).map {
+                        (axis.path, $0.value)
+                    }
                 }
             }
         }
@@ -159,7 +166,8 @@ public struct SweepDefinition {
         let hasRandom = axes.contains { $0.axis.isRandom }
         if hasRandom && randomTrials == 0 {
             let key = axes.first { $0.axis.isRandom }!.path
-            throw ConfigError("\(file): key 'sweep.grid.\(key)' is a distribution: add 'sweep.random: {trials: N, seed: S}'")
+            throw ConfigError(
+                "\(file): key 'sweep.grid.\(key)' is a distribution: add 'sweep.random: {trials: N, seed: S}'")
         }
         if !hasRandom && randomTrials > 0 {
             throw ConfigError("\(file): key 'sweep.random' needs a key drawn from a distribution in 'sweep.grid'")
@@ -172,7 +180,8 @@ public struct SweepDefinition {
             guard !list.isEmpty else { throw ConfigError("\(file): key '\(key)' has no values") }
             return .values(Array(list))
         }
-        guard let mapping = value.mapping, mapping.count == 1, let (kind, args) = mapping.first.map({ ($0.key.string, $0.value) })
+        guard let mapping = value.mapping, mapping.count == 1,
+            let (kind, args) = mapping.first.map({ ($0.key.string, $0.value) })
         else {
             throw ConfigError(
                 "\(file): key '\(key)' must be a list of values or one of {logUniform: [a, b]}, {uniform: [a, b]}, "
@@ -201,7 +210,9 @@ public struct SweepDefinition {
             return .choice(list)
         default:
             throw ConfigError(
-                "\(file): key '\(key).\(kind ?? "?")' is not a distribution (one of logUniform, uniform, intUniform, choice)")
+                "\(file): key '\(key).\(kind ?? "?")' is not a distribution (one of logUniform, "
+                    + "uniform, intUniform, choice)"
+            )
         }
     }
 }

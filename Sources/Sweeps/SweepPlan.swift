@@ -23,8 +23,10 @@ public struct SweepPlan {
     ///   - seeds: `--seeds` (nil: the experiment's `seeds`).
     ///   - checkpoints: `--checkpoints`, the folder of the trials' checkpoints (nil: the experiment's key); set as
     ///     every trial's `checkpoints` key, so a trial resumed anywhere writes to the same folder.
-    public init(experimentPath path: String, name: String? = nil, sets: [String] = [], seeds: [Int]? = nil,
-                checkpoints: String? = nil) throws {
+    public init(
+        experimentPath path: String, name: String? = nil, sets: [String] = [], seeds: [Int]? = nil,
+        checkpoints: String? = nil
+    ) throws {
         let base = try Experiment.load(path)
         var definition = try SweepDefinition(block: base.sweep, file: path)
         try definition.set(sets)
@@ -38,20 +40,26 @@ public struct SweepPlan {
         for (c, assignments) in configurations.enumerated() {
             for w in windows.isEmpty ? [nil] : windows.indices.map(Optional.some) {
                 // A window trains on its train years, is evaluated on its validation and, once, its test years.
-                let window: [(path: String, value: Node)] = w.map {
-                    [("environment.data.splits", splitsNode(windows[$0])),
-                     ("evaluateOn", .sequence(.init([Node("validation"), Node("test")])))]
-                } ?? []
+                let window: [(path: String, value: Node)] =
+                    w.map {
+                        [
+                            ("environment.data.splits", splitsNode(windows[$0])),
+                            ("evaluateOn", .sequence(.init([Node("validation"), Node("test")]))),
+                        ]
+                    } ?? []
                 let all = assignments + window + (checkpoints.map { [("checkpoints", quotedNode($0))] } ?? [])
                 for seed in seeds {
                     let experiment = try Self.load(path, text: base.yaml, all, configuration: c)
                     let plan = try RunPlan(experiment, seed: seed)
                     // With warm start, a window starts from the previous window of the same configuration and seed.
-                    let after = base.spec.walkForward.warmStart && (w ?? 0) > 0 ? Int64(trials.count - seeds.count) : nil
-                    trials.append(TrialRecord(index: Int64(trials.count), configuration: Int64(c),
-                                              window: w.map(Int64.init), seed: Int64(seed),
-                                              assignmentsJSON: try assignmentsJSON(all), configHash: plan.configHash,
-                                              after: after))
+                    let after =
+                        base.spec.walkForward.warmStart && (w ?? 0) > 0 ? Int64(trials.count - seeds.count) : nil
+                    trials.append(
+                        TrialRecord(
+                            index: Int64(trials.count), configuration: Int64(c),
+                            window: w.map(Int64.init), seed: Int64(seed),
+                            assignmentsJSON: try assignmentsJSON(all), configHash: plan.configHash,
+                            after: after))
                 }
             }
         }
@@ -132,8 +140,11 @@ func walkForwardWindows(_ experiment: Experiment) throws -> [SplitConfig] {
 /// A split configuration as the YAML node `environment.data.splits` takes.
 func splitsNode(_ s: SplitConfig) -> Node {
     func range(_ r: [Int]) -> Node { .sequence(.init(r.map { Node(String($0)) })) }
-    return .mapping(.init([(Node("train"), range(s.train)), (Node("validation"), range(s.validation)),
-                           (Node("test"), range(s.test))]))
+    return .mapping(
+        .init([
+            (Node("train"), range(s.train)), (Node("validation"), range(s.validation)),
+            (Node("test"), range(s.test)),
+        ]))
 }
 
 /// A string as a double-quoted YAML scalar (a path may hold `: ` or `#`).
@@ -149,7 +160,8 @@ func yamlText(_ node: Node) -> String {
         let escaped = s.string.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"" + escaped + "\""
     case .sequence(let s): return "[" + s.map(yamlText).joined(separator: ", ") + "]"
-    case .mapping(let m): return "{" + m.map { "\(yamlText($0.key)): \(yamlText($0.value))" }.joined(separator: ", ") + "}"
+    case .mapping(let m):
+        return "{" + m.map { "\(yamlText($0.key)): \(yamlText($0.value))" }.joined(separator: ", ") + "}"
     case .alias: return "*"
     }
 }
@@ -172,8 +184,9 @@ func axisText(_ axis: SweepAxis) -> String {
 /// Assignments as stored in `trial.assignmentsJSON`: a JSON list of [key, value as one line of YAML].
 func assignmentsJSON(_ assignments: [(path: String, value: Node)]) throws -> String {
     let pairs = assignments.map { [$0.path, yamlText($0.value)] }
-    return String(decoding: try JSONSerialization.data(withJSONObject: pairs, options: [.withoutEscapingSlashes]),
-                  as: UTF8.self)
+    return String(
+        decoding: try JSONSerialization.data(withJSONObject: pairs, options: [.withoutEscapingSlashes]),
+        as: UTF8.self)
 }
 
 /// The assignments of `trial.assignmentsJSON` back as YAML nodes.

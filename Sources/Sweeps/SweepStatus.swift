@@ -24,13 +24,15 @@ public struct SweepStatus {
         }
     }
 
-    /// Trials by status: `pending`, `running` (a live process), `interrupted` (its process is gone: `--resume` continues
-    /// it), `finished`, `failed`.
+    /// Trials by status: `pending`, `running` (a live process), `interrupted` (its process is gone: `--resume`
+    /// continues it), `finished`, `failed`.
     public var counts: [(status: String, count: Int)] {
         let states = zip(trials, runs).map { t, r in
             t.status == .running && r?.status == .interrupted ? "interrupted" : t.status.rawValue
         }
-        return ["finished", "running", "interrupted", "failed", "pending"].map { s in (s, states.filter { $0 == s }.count) }
+        return ["finished", "running", "interrupted", "failed", "pending"].map { s in
+            (s, states.filter { $0 == s }.count)
+        }
     }
 
     /// Seconds left: the mean duration of the finished trials times the work left (pending and interrupted trials, and
@@ -60,15 +62,22 @@ public struct SweepStatus {
     /// One row per trial: index, configuration, window, seed, status, steps, run and error; with `slurm` (the
     /// sweep's array tasks by index, from squeue), each trial's task state after its status (`-`: not in the queue).
     public func table(slurm: [Int64: SlurmTask]? = nil) -> TextTable {
-        var t = TextTable(header: ["trial", "config", "window", "seed", "status"] + (slurm == nil ? [] : ["slurm"])
-                              + ["steps", "run", "message"])
+        var t = TextTable(
+            header: ["trial", "config", "window", "seed", "status"] + (slurm == nil ? [] : ["slurm"])
+                + ["steps", "run", "message"])
         for (i, trial) in trials.enumerated() {
-            let status = trial.status == .running && runs[i]?.status == .interrupted ? "interrupted" : trial.status.rawValue
+            let status =
+                trial.status == .running && runs[i]?.status == .interrupted ? "interrupted" : trial.status.rawValue
             let task = slurm.map { tasks in [tasks[trial.index].map(Self.describe) ?? "-"] } ?? []
-            t.append(["\(trial.index)", "\(trial.configuration)", trial.window.map(String.init) ?? "-", "\(trial.seed)",
-                      status] + task
-                      + [steps[i].total > 0 ? "\(steps[i].done)/\(steps[i].total)" : "-", runs[i]?.name ?? "-",
-                         trial.message.map { String($0.prefix(80)) } ?? ""])
+            t.append(
+                [
+                    "\(trial.index)", "\(trial.configuration)", trial.window.map(String.init) ?? "-", "\(trial.seed)",
+                    status,
+                ] + task
+                    + [
+                        steps[i].total > 0 ? "\(steps[i].done)/\(steps[i].total)" : "-", runs[i]?.name ?? "-",
+                        trial.message.map { String($0.prefix(80)) } ?? "",
+                    ])
         }
         return t
     }

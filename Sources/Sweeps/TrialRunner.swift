@@ -34,8 +34,9 @@ public func runTrial(_ name: String, index: Int, store: RunStore, progress: (Tra
     let label = "trial \(index) of sweep \(name)"
     let plan: RunPlan
     do {
-        let experiment = try Experiment.load(sweep.experimentPath, text: sweep.experimentYAML,
-                                             assignments: try assignments(fromJSON: trial.assignmentsJSON))
+        let experiment = try Experiment.load(
+            sweep.experimentPath, text: sweep.experimentYAML,
+            assignments: try assignments(fromJSON: trial.assignmentsJSON))
         plan = try RunPlan(experiment, seed: Int(trial.seed))
         guard plan.configHash == trial.configHash else {
             throw ConfigError(
@@ -64,9 +65,12 @@ public func runTrial(_ name: String, index: Int, store: RunStore, progress: (Tra
                 try store.restartTrial(sweepId: sweep.id!, index: Int64(index))
                 continue
             }
-            return try finish(trial: index, of: sweep, store: store) { try continueRun(run, store: store, progress: progress) }
+            return try finish(trial: index, of: sweep, store: store) {
+                try continueRun(run, store: store, progress: progress)
+            }
         case .taken(let run):
-            let owner = "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
+            let owner =
+                "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
                 + (run.ownerJob.map { " (Slurm job \($0))" } ?? "")
             throw TrialNotRunError(description: "\(label) is taken: run \(run.name) is running in \(owner)")
         case .finished:

@@ -37,8 +37,9 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
         return (x.configuration, x.seed) < (y.configuration, y.seed)
     }
     let definition = "the \(trackKeys.count) stitched configuration × seed tracks of the sweep"
-    var comparison = Comparison(bars: "", costs: "", trials: trackKeys.count, trialsDefinition: definition,
-                                tables: [], edges: [])
+    var comparison = Comparison(
+        bars: "", costs: "", trials: trackKeys.count, trialsDefinition: definition,
+        tables: [], edges: [])
     for level in levels {
         func testEnv(_ setup: MarketSetup) throws -> MarketEnv {
             try setup.environment(.test) { market in
@@ -49,31 +50,45 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
         var episodes: [(policy: ComparedPolicy, log: EpisodeLog)] = []
         for key in trackKeys {
             let members = tracks[key]!.sorted { $0.window! < $1.window! }
-            let logs = try members.map { t in evaluateAgent(try saved[t.index]!.agent(), env: try testEnv(saved[t.index]!.setup)) }
+            let logs = try members.map { t in
+                evaluateAgent(try saved[t.index]!.agent(), env: try testEnv(saved[t.index]!.setup))
+            }
             let first = members[0]
             let keys = describeAssignments(first.assignmentsJSON, keepingWindows: false)
             let group = "\(name) config \(first.configuration) (\(keys))"
-            episodes.append((ComparedPolicy(name: "\(name) config \(first.configuration) seed \(first.seed)", group: group,
-                                            configHash: "config \(first.configuration)", runId: nil,
-                                            setup: windowSetups[windows.last!]!),
-                             EpisodeLog.stitched(logs)))
+            episodes.append(
+                (
+                    ComparedPolicy(
+                        name: "\(name) config \(first.configuration) seed \(first.seed)", group: group,
+                        configHash: "config \(first.configuration)", runId: nil,
+                        setup: windowSetups[windows.last!]!),
+                    EpisodeLog.stitched(logs)
+                ))
         }
         for kind in comparedBaselines(for: reference) {
             let logs = try windows.map { w in
                 evaluateBaseline(kind, env: try testEnv(windowSetups[w]!), train: windowSetups[w]!.bars(of: .train))
             }
-            episodes.append((ComparedPolicy(name: kind.rawValue, group: kind.rawValue, configHash: nil, runId: nil,
-                                            setup: reference), EpisodeLog.stitched(logs)))
+            episodes.append(
+                (
+                    ComparedPolicy(
+                        name: kind.rawValue, group: kind.rawValue, configHash: nil, runId: nil,
+                        setup: reference), EpisodeLog.stitched(logs)
+                ))
         }
         comparison.episodes.append(episodes)
-        comparison.tables += tables(episodes, costBps: level, years: nil, trials: trackKeys.count, storedSharpes: [],
-                                    request: request)
+        comparison.tables += tables(
+            episodes, costBps: level, years: nil, trials: trackKeys.count, storedSharpes: [],
+            request: request)
     }
     let log = comparison.episodes[0][0].log
     let panel = reference.dataset.panel
-    comparison.bars = "the test years of \(windows.count) walk-forward windows of sweep \(name), stitched, of "
-        + "\(panel.source) (decisions \(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
-    comparison.costs = request.costLevels.isEmpty
+    comparison.bars =
+        "the test years of \(windows.count) walk-forward windows of sweep \(name), stitched, of "
+        + "\(panel.source) (decisions \(DateParser.format(log.firstTimestamp)) to "
+        + "\(DateParser.format(log.lastTimestamp)))"
+    comparison.costs =
+        request.costLevels.isEmpty
         ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "
             + "slippage \(base.slippageBps) bps, borrow \(base.borrowBpsPerYear) bps/year"
         : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year"
@@ -92,8 +107,9 @@ public func auditWalkForward(_ experimentPath: String, cuts: Int, seed: UInt64) 
         throw ConfigError("\(experimentPath): no walkForward windows (walkForward.trainYears is 0)")
     }
     return try windows.map { window in
-        let windowed = try Experiment.load(experimentPath, text: experiment.yaml,
-                                           assignments: [("environment.data.splits", splitsNode(window))])
+        let windowed = try Experiment.load(
+            experimentPath, text: experiment.yaml,
+            assignments: [("environment.data.splits", splitsNode(window))])
         let setup = try MarketSetup(path: windowed.environmentPath, overrides: windowed.environmentOverrides)
         var audit = LeakageAudit(dataset: setup.dataset, config: setup.spec.data)
         audit.cuts = cuts

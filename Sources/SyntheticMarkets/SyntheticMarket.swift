@@ -6,9 +6,13 @@ import TradingEnv
 /// 80% of the bars, so an observation row is the whole market, F = N·K (1,000 assets × 4 = 4,000: Market2Vec at the
 /// essay's scale). Continuous long-only target weights with gross leverage ≤ 1, 5 bps commission and half-spread,
 /// random 252-bar episodes over the first 80%; the portfolio weights are not appended (the input stays F wide).
-public func syntheticMarketEnv(assets n: Int, features k: Int, bars d: Int = 2_000, window: Int = 32, seed: UInt64 = 1) throws -> MarketEnv {
+public func syntheticMarketEnv(assets n: Int, features k: Int, bars d: Int = 2_000, window: Int = 32, seed: UInt64 = 1)
+    throws -> MarketEnv
+{
     let kinds = FeatureConfig().assetColumns
-    guard (1...kinds.count).contains(k) else { throw EnvironmentError("features per asset must be 1…\(kinds.count), not \(k)") }
+    guard (1...kinds.count).contains(k) else {
+        throw EnvironmentError("features per asset must be 1…\(kinds.count), not \(k)")
+    }
     let panel = syntheticPanel(assets: n, bars: d, seed: seed)
     let all = try FeatureMatrix.compute(panel, config: FeatureConfig())
     let train = 0..<(d * 4 / 5)
@@ -27,6 +31,7 @@ public func syntheticMarketEnv(assets n: Int, features k: Int, bars d: Int = 2_0
     config.costs = CostModel(commissionBps: 5, halfSpreadBps: 5)
     config.episode.mode = .random
     config.observePosition = false
-    return try MarketEnv(panel: panel, features: values, width: n * k, bars: train, firstObservableBar: all.warmup,
-                         config: config, seed: seed)
+    return try MarketEnv(
+        panel: panel, features: values, width: n * k, bars: train, firstObservableBar: all.warmup,
+        config: config, seed: seed)
 }

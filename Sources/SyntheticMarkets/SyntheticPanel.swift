@@ -19,8 +19,9 @@ public func syntheticPanel(assets n: Int, bars d: Int, seed: UInt64 = 1) -> Pane
             last[i] = c
         }
     }
-    return Panel(source: "synthetic(\(n)×\(d), seed \(seed))", tickers: (0..<n).map { "S\($0)" },
-                 timestamps: (0..<d).map { 946_857_600 + Int64($0) * 86_400 },
-                 open: open, high: high, low: low, close: close,
-                 volume: [Double](repeating: 1e6, count: n * d), observed: [Bool](repeating: true, count: n * d))
+    return Panel(
+        source: "synthetic(\(n)×\(d), seed \(seed))", tickers: (0..<n).map { "S\($0)" },
+        timestamps: (0..<d).map { 946_857_600 + Int64($0) * 86_400 },
+        open: open, high: high, low: low, close: close,
+        volume: [Double](repeating: 1e6, count: n * d), observed: [Bool](repeating: true, count: n * d))
 }

@@ -7,7 +7,10 @@ import Yams
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Leakage checks on an environment's data (or a pretrain file's data and labels, or every window of a walk-forward experiment): one PASS / FAIL / SKIP line per check, non-zero exit on any FAIL.")
+        abstract:
+            "Leakage checks on an environment's data (or a pretrain file's data and labels, or every window of a "
+            + "walk-forward experiment): one PASS / FAIL / SKIP line per check, non-zero exit on any FAIL."
+    )
 
     @Argument(help: "environments/NAME.yaml, or a pretrain experiments/NAME.yaml")
     var file: String
@@ -24,8 +27,9 @@ struct AuditCommand: ParsableCommand {
         var checks: [AuditCheck] = []
         if isWalkForwardExperiment(file) {
             for (window, windowChecks) in try auditWalkForward(file, cuts: cuts, seed: seed) {
-                print("window train \(window.train[0])–\(window.train[1]), validation \(window.validation[0])–"
-                    + "\(window.validation[1]), test \(window.test[0])–\(window.test[1]):")
+                print(
+                    "window train \(window.train[0])–\(window.train[1]), validation \(window.validation[0])–"
+                        + "\(window.validation[1]), test \(window.test[0])–\(window.test[1]):")
                 for c in windowChecks { print("  " + c.line) }
                 checks += windowChecks
             }

@@ -29,7 +29,10 @@ struct CheckEnv: ParsableCommand {
             let env = try setup.environment(split, seed: seed)
             let report = checkEnvironment(env, seed: seed, episodes: 2, maxSteps: steps)
             let status = report.passed ? "ok" : "FAILED"
-            print("check \(split.rawValue): \(status) (\(report.episodes) episodes, \(report.steps) steps, decisions from bar \(env.firstBar) to \(env.lastBar - 1))")
+            print(
+                "check \(split.rawValue): \(status) (\(report.episodes) episodes, \(report.steps) steps, decisions "
+                    + "from bar \(env.firstBar) to \(env.lastBar - 1))"
+            )
             for problem in report.problems { print("  \(problem)") }
             failed = failed || !report.passed
         }

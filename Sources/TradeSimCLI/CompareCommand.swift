@@ -37,11 +37,16 @@ struct RunSelection: ParsableArguments {
     /// The period: `--years`, else `--split` (validation by default).
     func period() throws -> ComparePeriod {
         guard let years else { return .split(split ?? .validation) }
-        let parts = years.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        return .years(try parts.map { p in
-            guard let y = Int(p), (1000...9999).contains(y) else { throw CLIError("--years: '\(p)' is not a year (e.g. --years 2011,2012)") }
-            return y
-        })
+        let parts = years.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        return .years(
+            try parts.map { p in
+                guard let y = Int(p), (1000...9999).contains(y) else {
+                    throw CLIError("--years: '\(p)' is not a year (e.g. --years 2011,2012)")
+                }
+                return y
+            })
     }
 
     /// The comparison the selection asks for, with the runs it covers: a walk-forward sweep's stitched tracks, or
@@ -73,7 +78,9 @@ struct RunSelection: ParsableArguments {
         guard let experiment else { return runs }
         let name = experimentName(experiment)
         let found = try db.runs(experiment: name).filter { $0.status == .finished }
-        guard !found.isEmpty else { throw CLIError("--experiment \(experiment): no finished run of experiment '\(name)' in \(db.path)") }
+        guard !found.isEmpty else {
+            throw CLIError("--experiment \(experiment): no finished run of experiment '\(name)' in \(db.path)")
+        }
         return runs + found.map { String($0.id!) }
     }
 }
@@ -81,25 +88,39 @@ struct RunSelection: ParsableArguments {
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Evaluate runs' saved policies and every baseline on the same bars with the same costs: a table per year and overall.",
+        abstract:
+            "Evaluate runs' saved policies and every baseline on the same bars with the same costs: "
+            + "a table per year and overall.",
         discussion: """
             Each run's latest checkpoint plays greedily over the split (or years); runs of one experiment, agent and \
-            configuration (config hash without the seed) are one row, mean ± std over their seeds. Columns: the headline \
-            metrics (empyrical conventions, 252 bars a year), PSR, DSR (N = runs in the store evaluated on the same split, \
-            with the runs compared; V = variance of the compared runs' per-bar Sharpe ratios, plus the other trials' stored \
-            validation/test Sharpe on a split's overall table) and a seeded stationary \
-            block-bootstrap 95% interval of the Sharpe ratio. Costs are the first run's environment's unless --costs is given.
+            configuration (config hash without the seed) are one row, mean ± std over their seeds. Columns: the \
+            headline metrics (empyrical conventions, 252 bars a year), PSR, DSR (N = runs in the store evaluated on \
+            the same split, with the runs compared; V = variance of the compared runs' per-bar Sharpe ratios, plus the \
+            other trials' stored validation/test Sharpe on a split's overall table) and a seeded stationary \
+            block-bootstrap 95% interval of the Sharpe ratio. Costs are the first run's environment's unless --costs \
+            is given.
             """)
 
     @OptionGroup var selection: RunSelection
-    @Option(help: ArgumentHelp("Cost levels in bps for a sweep, e.g. 0,5,10,20.",
-                               discussion: "Each level sets the commission to that many bps of traded notional and the half-spread and slippage to 0 (so the level is the whole one-way cost of a trade); the short-borrow fee stays as configured. Shows where each agent's Sharpe edge over buy-and-hold disappears."))
+    @Option(
+        help: ArgumentHelp(
+            "Cost levels in bps for a sweep, e.g. 0,5,10,20.",
+            discussion:
+                "Each level sets the commission to that many bps of traded notional and the half-spread and slippage "
+                + "to 0 (so the level is the whole one-way cost of a trade); the short-borrow fee stays as "
+                + "configured. Shows where each agent's Sharpe edge over buy-and-hold disappears."
+        ))
     var costs: String?
     @Option(help: "table, markdown, csv or json.")
     var format: CompareFormat = .table
     @Option(help: "Write the output to this file instead of standard output.")
     var out: String?
-    @Option(help: "Baselines with the environment's position sizing too: none or env (adds longVolTarget and momentumVolTarget).")
+    @Option(
+        help: """
+            Baselines with the environment's position sizing too: \
+            none or env (adds longVolTarget and momentumVolTarget).
+            """
+    )
     var sizing: BaselineSizing = .none
     @Option(help: "Seed of the bootstrap Sharpe intervals.")
     var bootstrapSeed: UInt64 = 0
@@ -107,8 +128,9 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         if let out { try checkWritable(out, flag: "--out") }
         let db = try existingStore(selection.store)
-        let request = CompareRequest(period: try selection.period(), costLevels: try parseCostLevels(costs),
-                                     bootstrapSeed: bootstrapSeed, sizedBaselines: sizing == .env)
+        let request = CompareRequest(
+            period: try selection.period(), costLevels: try parseCostLevels(costs),
+            bootstrapSeed: bootstrapSeed, sizedBaselines: sizing == .env)
         let comparison = try selection.comparison(in: db, request: request).comparison
         try write(try comparison.rendered(format), to: out)
     }
@@ -119,7 +141,9 @@ func parseCostLevels(_ text: String?) throws -> [Double] {
     guard let text else { return [] }
     return try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
         let p = part.trimmingCharacters(in: .whitespaces)
-        guard let v = Double(p), v.isFinite, v >= 0 else { throw CLIError("--costs: '\(p)' is not a cost in bps (e.g. --costs 0,5,10,20)") }
+        guard let v = Double(p), v.isFinite, v >= 0 else {
+            throw CLIError("--costs: '\(p)' is not a cost in bps (e.g. --costs 0,5,10,20)")
+        }
         return v
     }
 }

@@ -7,10 +7,12 @@ import Yams
 struct EnsembleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ensemble",
-        abstract: "Make an ensemble of stored runs (the seeds of one configuration): a run whose greedy policy averages "
+        abstract:
+            "Make an ensemble of stored runs (the seeds of one configuration): a run whose greedy policy averages "
             + "the members' Q-values (DQN) or action probabilities and means (policy gradient), evaluated on the "
             + "members' evaluateOn splits; evaluate, compare and replay it like any run.",
-        discussion: "The members are run ids or name prefixes, or an agent file with one key, `ensemble:`, listing them.")
+        discussion:
+            "The members are run ids or name prefixes, or an agent file with one key, `ensemble:`, listing them.")
 
     @Argument(help: "Run ids or name prefixes, or agents/NAME.yaml with `ensemble: [RUN, …]`.")
     var members: [String]
@@ -23,14 +25,17 @@ struct EnsembleCommand: ParsableCommand {
         let run = try createEnsemble(of: references, store: db)
         print("ensemble \(run.name) of \(references.count) runs")
         let splits = try db.episodes(runId: run.id!).compactMap { Split(rawValue: $0.split.rawValue) }
-        print(try RunSummary(runs: [run] + references.map { try db.run(reference: $0) }, splits: splits, store: db).text)
+        print(
+            try RunSummary(runs: [run] + references.map { try db.run(reference: $0) }, splits: splits, store: db).text)
     }
 }
 
 /// The run references of an ensemble agent file (`ensemble: [RUN, …]` and nothing else).
 func ensembleFile(_ path: String) throws -> [String] {
     let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw CLIError("\(path): cannot read the file") }
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw CLIError("\(path): cannot read the file")
+    }
     let node: Node?
     do { node = try Yams.compose(yaml: text) } catch { throw CLIError("\(path): invalid YAML") }
     guard let mapping = node?.mapping, let list = mapping["ensemble"]?.sequence else {

@@ -26,7 +26,8 @@ struct ExportCommand: ParsableCommand {
         let record = try db.run(reference: reference)
         let handle: FileHandle
         if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+            guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out)
+            else {
                 throw CLIError("\(out): cannot create the output file")
             }
             handle = h

@@ -6,7 +6,10 @@ import RLCore
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
-        abstract: "Risk and performance metrics (empyrical conventions, PSR, bootstrap Sharpe interval) of a column of per-bar simple returns, as one JSON object.")
+        abstract:
+            "Risk and performance metrics (empyrical conventions, PSR, bootstrap Sharpe interval) of a column of "
+            + "per-bar simple returns, as one JSON object."
+    )
 
     @Argument(help: "A CSV file with a header row.")
     var file: String
@@ -35,7 +38,8 @@ struct MetricsCommand: ParsableCommand {
         }
         let metrics = PerformanceMetrics(returns: returns, periods: periods, riskFree: riskFree)
         var rng = Xoshiro256(seed: seed)
-        let interval = resamples > 1 ? bootstrapSharpeInterval(returns, periods: periods, resamples: resamples, using: &rng) : nil
+        let interval =
+            resamples > 1 ? bootstrapSharpeInterval(returns, periods: periods, resamples: resamples, using: &rng) : nil
         do {
             let sharpeInterval: Any = interval.map { [$0.lowerBound, $0.upperBound] } ?? NSNull()
             try printJSON(metrics, adding: ["column": name, "periods": periods, "sharpeInterval95": sharpeInterval])

@@ -5,10 +5,17 @@ import Foundation
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
-        abstract: "Supervised pretraining of the agents' Market2Vec + LSTM encoder on an event label; scores on the evaluated splits; stores the run and its checkpoint.",
+        abstract:
+            "Supervised pretraining of the agents' Market2Vec + LSTM encoder on an event label; scores on the "
+            + "evaluated splits; stores the run and its checkpoint.",
         discussion: "An agent file starts from the result with `encoder: {from: RUN, freeze: true|false}`.")
 
-    @Argument(help: "experiments/NAME.yaml (a pretrain file: environment, encoder, labels, steps, batch, learningRate, seed, store)")
+    @Argument(
+        help: """
+            experiments/NAME.yaml (a pretrain file: environment, encoder, labels, steps, batch, \
+            learningRate, seed, store)
+            """
+    )
     var file: String
     @Option(help: "Optimizer steps (overrides the file).")
     var steps: Int?
@@ -23,7 +30,10 @@ struct PretrainCommand: ParsableCommand {
         var bar = ProgressPrinter()
         let outcome = try runPretrain(file, storePath: store, steps: steps) { bar.show($0) }
         bar.finish()
-        print("\(outcome.run.name): training loss \(String(format: "%.4f", outcome.firstLoss)) (first 10% of steps) → \(String(format: "%.4f", outcome.lastLoss)) (last 10%)")
+        print(
+            "\(outcome.run.name): training loss \(String(format: "%.4f", outcome.firstLoss)) (first 10% of steps) → "
+                + "\(String(format: "%.4f", outcome.lastLoss)) (last 10%)"
+        )
         for report in outcome.reports { print(report.line) }
     }
 }

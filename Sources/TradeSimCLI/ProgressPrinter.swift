@@ -37,7 +37,8 @@ struct ProgressPrinter {
     static func line(_ p: TrainingProgress, width: Int) -> String {
         let eta = p.secondsLeft.isFinite ? duration(p.secondsLeft) : "?"
         let core = "\(p.phase) \(p.step)/\(p.total) \(Int(p.stepsPerSecond.rounded())) steps/s ETA \(eta)"
-        let extras = (p.lastEpisodeReturn.map { String(format: " return %.4f", $0) } ?? "")
+        let extras =
+            (p.lastEpisodeReturn.map { String(format: " return %.4f", $0) } ?? "")
             + (p.loss.map { String(format: " loss %.4g", $0) } ?? "")
         let fraction = min(Double(p.step) / Double(max(p.total, 1)), 1)
         func bar(_ n: Int) -> String {

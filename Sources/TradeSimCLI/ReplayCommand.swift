@@ -9,7 +9,10 @@ extension EpisodeSplit: ExpressibleByArgument {}
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Show a stored episode bar by bar (date, price, action, position, fill, cost, reward, equity), or verify it against its checkpoint.")
+        abstract:
+            "Show a stored episode bar by bar (date, price, action, position, fill, cost, reward, equity), or verify "
+            + "it against its checkpoint."
+    )
 
     @Argument(help: "Run id or the start of its name.")
     var reference: String
@@ -21,7 +24,12 @@ struct ReplayCommand: ParsableCommand {
     var from: Int = 0
     @Option(help: "Rows to show.")
     var limit: Int = 50
-    @Flag(help: "Re-run the greedy policy from the checkpoint the episode was written at and check that it takes the stored actions.")
+    @Flag(
+        help: """
+            Re-run the greedy policy from the checkpoint the episode was written at and check that it \
+            takes the stored actions.
+            """
+    )
     var verify = false
     @Option(help: "The run store.")
     var store: String = defaultStorePath
@@ -37,11 +45,19 @@ struct ReplayCommand: ParsableCommand {
         let e = replay.episode
         if verify {
             let n = try replay.verify()
-            print("\(replay.run.name) \(replay.title): verified \(n) actions against the step-\(e.globalStep) checkpoint (actions hash \(e.actionsHash))")
+            print(
+                "\(replay.run.name) \(replay.title): verified \(n) actions against the step-\(e.globalStep) checkpoint "
+                    + "(actions hash \(e.actionsHash))"
+            )
             return
         }
         let (table, total) = try replay.page(from: from, limit: limit)
-        print("\(replay.run.name) \(replay.title): \(e.steps) steps, \(DateParser.format(e.firstTimestamp))…\(DateParser.format(e.lastTimestamp)), total reward \(String(format: "%.6f", e.totalReward)), final equity \(String(format: "%.2f", e.finalEquity)), costs \(String(format: "%.2f", e.costs)), written at step \(e.globalStep)")
+        print(
+            "\(replay.run.name) \(replay.title): \(e.steps) steps, "
+                + "\(DateParser.format(e.firstTimestamp))…\(DateParser.format(e.lastTimestamp)), total reward "
+                + "\(String(format: "%.6f", e.totalReward)), final equity \(String(format: "%.2f", e.finalEquity)), "
+                + "costs \(String(format: "%.2f", e.costs)), written at step \(e.globalStep)"
+        )
         print(table.plain)
         let last = from + table.rows.count
         if total == 0 {

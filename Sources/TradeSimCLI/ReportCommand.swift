@@ -6,18 +6,24 @@ import RunStore
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write one self-contained HTML page (inline SVG, no script, no network) of runs against the baselines.",
+        abstract:
+            "Write one self-contained HTML page (inline SVG, no script, no network) of runs against the baselines.",
         discussion: """
-            The runs' saved policies and every baseline are evaluated on the split (or years) as in `tradesim compare`, \
-            with the first run's environment costs. The page shows equity curves, drawdowns, positions over price with \
-            trade markers, the per-year table, reward histograms, learning curves from the store's metric table, and the \
-            PSR / DSR figures. scripts/check_report.sh renders it in headless Chromium.
+            The runs' saved policies and every baseline are evaluated on the split (or years) as in `tradesim \
+            compare`, with the first run's environment costs. The page shows equity curves, drawdowns, positions over \
+            price with trade markers, the per-year table, reward histograms, learning curves from the store's metric \
+            table, and the PSR / DSR figures. scripts/check_report.sh renders it in headless Chromium.
             """)
 
     @OptionGroup var selection: RunSelection
     @Option(help: "The HTML file to write.")
     var out: String = "report.html"
-    @Option(help: "Baselines with the environment's position sizing too: none or env (adds longVolTarget and momentumVolTarget).")
+    @Option(
+        help: """
+            Baselines with the environment's position sizing too: \
+            none or env (adds longVolTarget and momentumVolTarget).
+            """
+    )
     var sizing: BaselineSizing = .none
     @Option(help: "Seed of the bootstrap Sharpe intervals.")
     var bootstrapSeed: UInt64 = 0
@@ -26,8 +32,10 @@ struct ReportCommand: ParsableCommand {
         try checkWritable(out, flag: "--out")
         let db = try existingStore(selection.store)
         let (comparison, runs) = try selection.comparison(
-            in: db, request: CompareRequest(period: try selection.period(), bootstrapSeed: bootstrapSeed,
-                                            sizedBaselines: sizing == .env))
+            in: db,
+            request: CompareRequest(
+                period: try selection.period(), bootstrapSeed: bootstrapSeed,
+                sizedBaselines: sizing == .env))
         try write(try htmlReport(comparison, runs: runs, store: db), to: out)
         print("report: \(out)")
     }

@@ -17,16 +17,20 @@ struct RunsListCommand: ParsableCommand {
 
     func run() throws {
         let db = try existingStore(store)
-        var table = TextTable(header: ["id", "name", "status", "steps", "episodes", "val sharpe", "val equity",
-                                       "started"])
+        var table = TextTable(header: [
+            "id", "name", "status", "steps", "episodes", "val sharpe", "val equity",
+            "started",
+        ])
         for r in try db.runs(experiment: experiment.map(experimentName), status: status) {
             let id = r.id ?? 0
             let steps = try db.metrics(runId: id, key: "charts/globalStep").last.map { String(Int($0.value)) } ?? "-"
             let sharpe = try db.metrics(runId: id, key: "eval/validation/sharpe").last.map { format($0.value) }
             let equity = try db.metrics(runId: id, key: "eval/validation/finalEquity").last.map { format($0.value) }
             let episodes = try db.episodes(runId: id).count
-            table.append(["\(id)", r.name, r.status.rawValue, steps, "\(episodes)", sharpe ?? "-", equity ?? "-",
-                          ISO8601DateFormatter().string(from: r.startedAt)])
+            table.append([
+                "\(id)", r.name, r.status.rawValue, steps, "\(episodes)", sharpe ?? "-", equity ?? "-",
+                ISO8601DateFormatter().string(from: r.startedAt),
+            ])
         }
         print(table.plain)
     }

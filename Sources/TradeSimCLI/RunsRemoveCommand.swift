@@ -26,8 +26,9 @@ struct RunsRemoveCommand: ParsableCommand {
             throw ValidationError("give run ids or names, or --status interrupted|failed")
         }
         if let status, status != .interrupted && status != .failed {
-            throw ValidationError("--status: only interrupted or failed runs are deleted by status, not "
-                + status.rawValue)
+            throw ValidationError(
+                "--status: only interrupted or failed runs are deleted by status, not "
+                    + status.rawValue)
         }
     }
 

@@ -12,12 +12,18 @@ struct SweepsCommand: ParsableCommand {
 
     func run() throws {
         let db = try existingStore(store)
-        var table = TextTable(header: ["name", "trials", "finished", "running", "interrupted", "failed", "pending",
-                                       "launcher", "created"])
+        var table = TextTable(header: [
+            "name", "trials", "finished", "running", "interrupted", "failed", "pending",
+            "launcher", "created",
+        ])
         for sweep in try db.sweeps() {
             let status = try SweepStatus(sweep.name, store: db)
-            table.append([sweep.name, "\(status.trials.count)"] + status.counts.map { "\($0.count)" }
-                + [sweep.launcher + (sweep.jobId.map { " \($0)" } ?? ""), ISO8601DateFormatter().string(from: sweep.createdAt)])
+            table.append(
+                [sweep.name, "\(status.trials.count)"] + status.counts.map { "\($0.count)" }
+                    + [
+                        sweep.launcher + (sweep.jobId.map { " \($0)" } ?? ""),
+                        ISO8601DateFormatter().string(from: sweep.createdAt),
+                    ])
         }
         print(table.plain)
     }

@@ -9,15 +9,20 @@ struct TradeSim: ParsableCommand {
         abstract: "Reinforcement-learning trading simulator: leak-free market replay, LSTM agents, runs in SQLite or "
             + "PostgreSQL.",
         version: "0.1.0",
-        subcommands: [CheckEnv.self, AuditCommand.self, FeaturesCommand.self, TrainCommand.self, PretrainCommand.self,
-                      EvaluateCommand.self, RunsCommand.self, ExportCommand.self, ReplayCommand.self,
-                      MetricsCommand.self, CompareCommand.self, ReportCommand.self, SweepCommand.self, SweepsCommand.self,
-                      EnsembleCommand.self, StoreCommand.self, Bench.self])
+        subcommands: [
+            CheckEnv.self, AuditCommand.self, FeaturesCommand.self, TrainCommand.self, PretrainCommand.self,
+            EvaluateCommand.self, RunsCommand.self, ExportCommand.self, ReplayCommand.self,
+            MetricsCommand.self, CompareCommand.self, ReportCommand.self, SweepCommand.self, SweepsCommand.self,
+            EnsembleCommand.self, StoreCommand.self, Bench.self,
+        ])
 
     /// Every failure is one line on stderr and a non-zero exit; help and version print as usual.
     static func main() {
         if let missing = missingCPUFeatures() {
-            FileHandle.standardError.write(Data("error: this CPU lacks \(missing), which tradesim's numeric code is built for (x86-64-v3: Haswell, Zen or later)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    ("error: this CPU lacks \(missing), which tradesim's numeric code is built for (x86-64-v3: "
+                        + "Haswell, Zen or later)\n").utf8))
             Foundation.exit(1)
         }
         // One BLAS thread unless the user pins another count: runs are bit-identical only with a fixed count.
@@ -72,12 +77,13 @@ func printJSONLine(_ value: some Encodable, adding extra: [String: Any] = [:]) t
 /// The AVX2 / FMA flags missing from /proc/cpuinfo on x86-64 Linux (nil when present, or elsewhere).
 func missingCPUFeatures() -> String? {
     #if os(Linux) && arch(x86_64)
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-    let present = Set(flags.split(separator: " ").map(String.init))
-    let missing = ["avx2", "fma"].filter { !present.contains($0) }
-    return missing.isEmpty ? nil : missing.joined(separator: " and ")
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
+        let present = Set(flags.split(separator: " ").map(String.init))
+        let missing = ["avx2", "fma"].filter { !present.contains($0) }
+        return missing.isEmpty ? nil : missing.joined(separator: " and ")
     #else
-    return nil
+        return nil
     #endif
 }

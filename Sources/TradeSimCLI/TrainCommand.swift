@@ -6,7 +6,9 @@ import RunStore
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an experiment (one run per seed), log it to the run store, and compare the greedy policy with the baselines on the evaluated splits.",
+        abstract:
+            "Train an experiment (one run per seed), log it to the run store, and compare the greedy policy with the "
+            + "baselines on the evaluated splits.",
         discussion: "Either an experiment file, or --env and --agent files.")
 
     @Argument(help: "experiments/NAME.yaml")
@@ -65,8 +67,9 @@ struct TrainCommand: ParsableCommand {
         if let experiment {
             loaded = try Experiment.load(experiment)
         } else {
-            loaded = Experiment.adHoc(environment: env!, agent: agent!, steps: steps ?? 20_000, seed: seed ?? 1,
-                                      store: store ?? defaultStorePath)
+            loaded = Experiment.adHoc(
+                environment: env!, agent: agent!, steps: steps ?? 20_000, seed: seed ?? 1,
+                store: store ?? defaultStorePath)
         }
         if let seed { loaded.spec.seeds = [seed] }
         if let steps { loaded.spec.steps = steps }
@@ -108,8 +111,11 @@ extension TrainCommand {
         if let tensorboard { base += ["--tensorboard", tensorboard] }
         let children = try seeds.map { seed in
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
-            p.arguments = ["train"] + base + ["--seed", "\(seed)"] + (report.map { ["--report", "\($0).seed\(seed).md"] } ?? [])
+            p.executableURL = URL(
+                fileURLWithPath: executable.hasPrefix("/")
+                    ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+            p.arguments =
+                ["train"] + base + ["--seed", "\(seed)"] + (report.map { ["--report", "\($0).seed\(seed).md"] } ?? [])
             try p.run()
             return (seed, p)
         }
@@ -119,7 +125,10 @@ extension TrainCommand {
             if p.terminationStatus != 0 { failed.append(seed) }
         }
         if !failed.isEmpty {
-            throw CLIError("\(experiment ?? agent!): seeds \(failed.map(String.init).joined(separator: ", ")) failed (see their messages above)")
+            throw CLIError(
+                "\(experiment ?? agent!): seeds \(failed.map(String.init).joined(separator: ", ")) failed "
+                    + "(see their messages above)"
+            )
         }
     }
 }

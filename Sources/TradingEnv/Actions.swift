@@ -67,7 +67,8 @@ public struct TradingActionSpace: Space, Equatable {
     public func contains(_ action: TradingAction) -> Bool {
         switch action {
         case .index(let k): return kind == .discrete && assets == 1 && k >= 0 && k < levels.count
-        case .indices(let ks): return kind == .discrete && ks.count == assets && ks.allSatisfy { $0 >= 0 && $0 < levels.count }
+        case .indices(let ks):
+            return kind == .discrete && ks.count == assets && ks.allSatisfy { $0 >= 0 && $0 < levels.count }
         case .weights(let w): return w.count == assets && w.allSatisfy(\.isFinite)
         case .hold: return true
         }

@@ -50,9 +50,10 @@ public struct BaselineConfig: Codable, Equatable, Sendable {
 
 /// A baseline as a policy: `action(for:)` reads only prices at or before the observation's bar.
 ///
-/// Signals are computed once for the whole series by causal recursions (value at t uses closes ≤ t), so the policy costs
-/// nothing per step; a panel spreads the gross exposure equally: wᵢ = signalᵢ / N. The portfolio baselines hold fixed
-/// weights: budget / N, or the minimum-variance weights fitted on `train` (bars of the TRAIN split, which must be given).
+/// Signals are computed once for the whole series by causal recursions (value at t uses closes ≤ t), so the policy
+/// costs nothing per step; a panel spreads the gross exposure equally: wᵢ = signalᵢ / N. The portfolio baselines hold
+/// fixed weights: budget / N, or the minimum-variance weights fitted on `train` (bars of the TRAIN split, which must be
+/// given).
 public struct BaselinePolicy: Sendable {
     public let kind: Baseline
     let n: Int
@@ -61,8 +62,10 @@ public struct BaselinePolicy: Sendable {
     let space: TradingActionSpace
     var rng: Xoshiro256
 
-    public init(_ kind: Baseline, env: MarketEnv, config: BaselineConfig = BaselineConfig(), seed: UInt64 = 0,
-                train: Range<Int>? = nil) {
+    public init(
+        _ kind: Baseline, env: MarketEnv, config: BaselineConfig = BaselineConfig(), seed: UInt64 = 0,
+        train: Range<Int>? = nil
+    ) {
         self.kind = kind
         n = env.assetCount
         space = env.actionSpace
@@ -79,9 +82,12 @@ public struct BaselinePolicy: Sendable {
             let budget = min(1, space.maxGrossLeverage)
             var w = [Double](repeating: budget / Double(n), count: n)
             if kind == .minimumVariance {
-                guard let train else { preconditionFailure("the minimum-variance baseline is fitted on the train bars: pass them") }
-                let covariance = shrunkCovariance(logReturnsOf: closes, assets: n, bars: train,
-                                                  shrinkage: config.minimumVarianceShrinkage)
+                guard let train else {
+                    preconditionFailure("the minimum-variance baseline is fitted on the train bars: pass them")
+                }
+                let covariance = shrunkCovariance(
+                    logReturnsOf: closes, assets: n, bars: train,
+                    shrinkage: config.minimumVarianceShrinkage)
                 w = minimumVarianceWeights(covariance: covariance, assets: n, budget: budget)
             }
             for k in s.indices { s[k] = Double(n) * w[k % n] }
@@ -97,7 +103,9 @@ public struct BaselinePolicy: Sendable {
             for i in 0..<n {
                 let p = stride(from: i, to: closes.count, by: n).map { closes[$0] }
                 let line = zip(ema(p, span: config.macdFast), ema(p, span: config.macdSlow)).map { $0 - $1 }
-                let reference = config.macdSignal > 0 ? ema(line, span: config.macdSignal) : [Double](repeating: 0, count: line.count)
+                let reference =
+                    config.macdSignal > 0
+                    ? ema(line, span: config.macdSignal) : [Double](repeating: 0, count: line.count)
                 for t in 0..<bars {
                     s[t * n + i] = line[t] > reference[t] ? 1 : (config.macdShort ? -1 : 0)
                 }
@@ -120,12 +128,16 @@ public func ema(_ x: [Double], span: Int) -> [Double] {
     guard let first = x.first else { return [] }
     let alpha = 2 / (Double(span) + 1)
     var e = first
-    return x.map { v in e += alpha * (v - e); return e }
+    return x.map { v in
+        e += alpha * (v - e); return e
+    }
 }
 
 /// The sample covariance (N,N) of the daily log returns log(cₜ/cₜ₋₁) of every asset over `bars` (closes (D,N);
 /// returns of the bars after the first), shrunk towards the scaled identity: (1 − δ)·S + δ·(tr S / N)·I.
-public func shrunkCovariance(logReturnsOf closes: [Double], assets n: Int, bars: Range<Int>, shrinkage delta: Double) -> [Double] {
+public func shrunkCovariance(logReturnsOf closes: [Double], assets n: Int, bars: Range<Int>, shrinkage delta: Double)
+    -> [Double]
+{
     precondition(bars.count >= 3, "a covariance needs at least three bars")
     let m = bars.count - 1
     var r = [Double](repeating: 0, count: m * n), mean = [Double](repeating: 0, count: n)
@@ -168,7 +180,7 @@ public func minimumVarianceWeights(covariance sigma: [Double], assets n: Int, bu
         for i in 0..<n {
             var g = 0.0
             for j in 0..<n { g += sigma[i * n + j] * y[j] }
-            next[i] = y[i] - g / lipschitz   // ∇(wᵀΣw) = 2Σw has Lipschitz constant 2L: step 1/(2L)
+            next[i] = y[i] - g / lipschitz  // ∇(wᵀΣw) = 2Σw has Lipschitz constant 2L: step 1/(2L)
         }
         projectOntoSimplex(&next, total: budget)
         let nextMomentum = (1 + (1 + 4 * momentum * momentum).squareRoot()) / 2

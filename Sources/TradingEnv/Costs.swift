@@ -11,8 +11,10 @@ public struct CostModel: Codable, Equatable, Sendable {
     /// Annual borrow fee on the notional of short positions, in bps a year, charged every bar (dt from timestamps).
     public var borrowBpsPerYear: Double = 0
 
-    public init(commissionBps: Double = 0, halfSpreadBps: Double = 0, slippageBps: Double = 0,
-                slippageRangeFraction: Double = 0, borrowBpsPerYear: Double = 0) {
+    public init(
+        commissionBps: Double = 0, halfSpreadBps: Double = 0, slippageBps: Double = 0,
+        slippageRangeFraction: Double = 0, borrowBpsPerYear: Double = 0
+    ) {
         self.commissionBps = commissionBps
         self.halfSpreadBps = halfSpreadBps
         self.slippageBps = slippageBps

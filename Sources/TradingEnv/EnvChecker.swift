@@ -12,8 +12,11 @@ public struct EnvCheckReport: Sendable, Equatable {
 /// Checks the Gymnasium contract and the accounting of a market environment with seeded random actions:
 /// seeded resets give equal observations and equal step sequences; observations are finite, the right shape and never
 /// past their bar; actions sampled from the space are in it; equity = cash + Σ sharesᵢ·closeᵢ after every step; under
-/// the log-return reward Σ rewards = log(final / initial equity); episodes end by `terminated` or `truncated` and reset.
-public func checkEnvironment(_ prototype: MarketEnv, seed: UInt64 = 0, episodes: Int = 2, maxSteps: Int = 2_000) -> EnvCheckReport {
+/// the log-return reward Σ rewards = log(final / initial equity); episodes end by `terminated` or `truncated` and
+/// reset.
+public func checkEnvironment(_ prototype: MarketEnv, seed: UInt64 = 0, episodes: Int = 2, maxSteps: Int = 2_000)
+    -> EnvCheckReport
+{
     var report = EnvCheckReport()
     func fail(_ s: String) { if report.problems.count < 20 { report.problems.append(s) } }
 
@@ -35,7 +38,8 @@ public func checkEnvironment(_ prototype: MarketEnv, seed: UInt64 = 0, episodes:
             let s = a.step(action), t = b.step(action)
             report.steps += 1
             if s.observation != t.observation || s.reward != t.reward || s.info != t.info
-                || s.terminated != t.terminated || s.truncated != t.truncated {
+                || s.terminated != t.terminated || s.truncated != t.truncated
+            {
                 fail("step \(report.steps): same seed and actions gave different steps")
             }
             if !s.reward.isFinite { fail("step \(report.steps): reward \(s.reward) is not finite") }
@@ -66,5 +70,7 @@ private func checkObservation(_ o: MarketObservation, env: MarketEnv, fail: (Str
     }
     if o.bar - o.window + 1 < 0 || o.bar != env.bar { fail("observation at bar \(o.bar) reaches outside the data") }
     if !o.window2D.allSatisfy(\.isFinite) { fail("observation at bar \(o.bar) has non-finite features") }
-    if !o.weights.allSatisfy(\.isFinite) || !o.cashWeight.isFinite { fail("observation at bar \(o.bar) has non-finite weights") }
+    if !o.weights.allSatisfy(\.isFinite) || !o.cashWeight.isFinite {
+        fail("observation at bar \(o.bar) has non-finite weights")
+    }
 }

@@ -4,8 +4,9 @@ import RLCore
 
 /// What the agent sees after bar t has closed: the last T rows of features and its own portfolio.
 ///
-/// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window is
-/// rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after `bar`.
+/// The window is not copied: `features` is the environment's whole (D, F) matrix, shared by reference, and the window
+/// is rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after
+/// `bar`.
 public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// The feature matrix and the weights, behind one reference.
     let storage: ObservationStorage
@@ -24,13 +25,14 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// Whether `extras` holds the weights, and the cash weight.
     let observePosition: Bool, observeCash: Bool
 
-    /// (P) what the agent sees of its portfolio: the weights if `observePosition`, then the cash weight if `observeCash`.
+    /// (P) what the agent sees of its portfolio: the weights if `observePosition`, then the cash weight if
+    /// `observeCash`.
     public var extras: [Double] {
         observeCash ? (observePosition ? weights : []) + [cashWeight] : (observePosition ? weights : [])
     }
 
     /// The (T, F) window, contiguous.
-    @inlinable public var window2D: ArraySlice<Float> { features[(bar - window + 1) * width ..< (bar + 1) * width] }
+    @inlinable public var window2D: ArraySlice<Float> { features[(bar - window + 1) * width..<(bar + 1) * width] }
 
     public static func == (a: Self, b: Self) -> Bool {
         (a.bar, a.window, a.width, a.cashWeight, a.observePosition, a.observeCash)
@@ -115,8 +117,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// (D, N) closes, for marking, baselines and rewards.
     let close: [Double]
     /// (D, 3, N₄) per bar: the assets' fill reference prices (open or close by `fill`), the relative price impact of
-    /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes with
-    /// price 1 and impact 0.
+    /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes
+    /// with price 1 and impact 0.
     let quotes: DoubleBuffer
     /// N₄
     let n4: Int
@@ -163,8 +165,10 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     ///   - width: F.
     ///   - bars: the split, as bar indices; decisions run from its first observable bar to its second-to-last bar.
     ///   - firstObservableBar: the first row whose features are defined (rolling-window warm-up).
-    public init(panel: Panel, features: [Float], width: Int, bars: Range<Int>, firstObservableBar: Int = 0,
-                config: MarketConfig, seed: UInt64 = 0) throws {
+    public init(
+        panel: Panel, features: [Float], width: Int, bars: Range<Int>, firstObservableBar: Int = 0,
+        config: MarketConfig, seed: UInt64 = 0
+    ) throws {
         guard width > 0, features.count == width * panel.barCount else {
             throw EnvironmentError("features hold \(features.count) values, expected \(panel.barCount) bars × \(width)")
         }
@@ -174,25 +178,35 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         }
         let first = max(bars.lowerBound, firstObservableBar + config.window - 1)
         guard first < bars.upperBound - 1 else {
-            throw EnvironmentError("window \(config.window) (after \(firstObservableBar) warm-up bars) leaves no step in the split of \(bars.count) bars")
+            throw EnvironmentError(
+                "window \(config.window) (after \(firstObservableBar) warm-up bars) leaves no step in the "
+                    + "split of \(bars.count) bars"
+            )
         }
-        guard config.initialCash > 0, config.initialCash.isFinite else { throw EnvironmentError("initialCash must be positive") }
+        guard config.initialCash > 0, config.initialCash.isFinite else {
+            throw EnvironmentError("initialCash must be positive")
+        }
         let c = config.costs
-        for (name, v) in [("commissionBps", c.commissionBps), ("halfSpreadBps", c.halfSpreadBps), ("slippageBps", c.slippageBps),
-                          ("slippageRangeFraction", c.slippageRangeFraction), ("borrowBpsPerYear", c.borrowBpsPerYear)]
+        for (name, v) in [
+            ("commissionBps", c.commissionBps), ("halfSpreadBps", c.halfSpreadBps), ("slippageBps", c.slippageBps),
+            ("slippageRangeFraction", c.slippageRangeFraction), ("borrowBpsPerYear", c.borrowBpsPerYear),
+        ]
         where !(v >= 0 && v.isFinite) {
             throw EnvironmentError("costs.\(name) must be a finite number ≥ 0, not \(v)")
         }
         if config.actions.kind == .discrete && config.actions.levels.isEmpty {
             throw EnvironmentError("actions.levels must name at least one target weight")
         }
-        guard config.actions.maxGrossLeverage > 0 else { throw EnvironmentError("actions.maxGrossLeverage must be positive") }
+        guard config.actions.maxGrossLeverage > 0 else {
+            throw EnvironmentError("actions.maxGrossLeverage must be positive")
+        }
         let z = config.sizing
         if z.kind != .none {
             guard z.annualTarget > 0, z.maxLeverage > 0, z.span >= 1, z.periodsPerYear >= 1,
                 z.annualTarget.isFinite, z.maxLeverage.isFinite
             else {
-                throw EnvironmentError("sizing needs annualTarget > 0, maxLeverage > 0, span ≥ 1 and periodsPerYear ≥ 1")
+                throw EnvironmentError(
+                    "sizing needs annualTarget > 0, maxLeverage > 0, span ≥ 1 and periodsPerYear ≥ 1")
             }
         }
         if config.episode.mode == .random && config.episode.length < 1 {
@@ -225,8 +239,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         if config.reward.kind == .volScaled && config.sizing.kind != .volatilityTarget {
             var s = [Double](repeating: 0, count: panel.close.count)
             for i in 0..<n {
-                let series = ewmStd(ofChanges: stride(from: i, to: panel.close.count, by: n).map { panel.close[$0] },
-                                    span: config.reward.volSpan)
+                let series = ewmStd(
+                    ofChanges: stride(from: i, to: panel.close.count, by: n).map { panel.close[$0] },
+                    span: config.reward.volSpan)
                 for d in series.indices { s[d * n + i] = series[d] }
             }
             sigma = s
@@ -236,8 +251,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         if z.kind == .volatilityTarget {
             var f = [Double](repeating: 0, count: panel.close.count)
             for i in 0..<n {
-                let factors = volatilityTargetScale(closes: stride(from: i, to: panel.close.count, by: n).map { panel.close[$0] },
-                                                    config: z)
+                let factors = volatilityTargetScale(
+                    closes: stride(from: i, to: panel.close.count, by: n).map { panel.close[$0] },
+                    config: z)
                 for d in factors.indices { f[d * n + i] = factors[d] }
             }
             sizing = f
@@ -289,8 +305,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
 
     public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
         let s = advance(action, weightsTo: nil)
-        return Step(observation: observation(), reward: s.reward, terminated: s.terminated, truncated: s.truncated,
-                    info: s.info)
+        return Step(
+            observation: observation(), reward: s.reward, terminated: s.terminated, truncated: s.truncated,
+            info: s.info)
     }
 
     /// `step` without building the observation: writes its extras (P, laid out as `MarketObservation.extras`) at
@@ -310,22 +327,28 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// runs the same code with N = 1 and N₄ = 2 as constants, its loops unrolled away. Inlined into the two `step`s, so
     /// that the step is not passed through memory.
     @inline(__always)
-    mutating func advance(_ action: TradingAction,
-                          weightsTo out: UnsafeMutablePointer<Double>?) -> Step<Int, StepInfo> {
+    mutating func advance(
+        _ action: TradingAction,
+        weightsTo out: UnsafeMutablePointer<Double>?
+    ) -> Step<Int, StepInfo> {
         n == 1 ? advance(action, n: 1, n4: 2, weightsTo: out) : advance(action, n: n, n4: n4, weightsTo: out)
     }
 
     @inline(__always)
-    mutating func advance(_ action: TradingAction, n: Int, n4: Int,
-                          weightsTo out: UnsafeMutablePointer<Double>?) -> Step<Int, StepInfo> {
+    mutating func advance(
+        _ action: TradingAction, n: Int, n4: Int,
+        weightsTo out: UnsafeMutablePointer<Double>?
+    ) -> Step<Int, StepInfo> {
         precondition(bar < lastBar, "step after the episode ended; call reset")
         let book = writableBook(), next = bar + 1, costs = config.costs
         setTarget(action, book: book, n: n, n4: n4)
-        let borrowRate = costs.borrowBpsPerYear > 0
+        let borrowRate =
+            costs.borrowBpsPerYear > 0
             ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
         let quote = UnsafePointer(quotes.base) + 3 * n4 * next
-        let r = rebalance(book: book, quote: quote, n4: n4, cash: cash, commissionRate: costs.commissionBps * 1e-4,
-                          borrowRate: borrowRate, fractional: config.fractionalShares, hold: action.isHold)
+        let r = rebalance(
+            book: book, quote: quote, n4: n4, cash: cash, commissionRate: costs.commissionBps * 1e-4,
+            borrowRate: borrowRate, fractional: config.fractionalShares, hold: action.isHold)
         // The weights, marked at the close (also to `out`).
         if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
         let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
@@ -335,18 +358,21 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             return weights[0]
         }
         swap(&storage, &spare)
-        let reward = config.reward.kind == .logReturn  // the default, inlined
+        let reward =
+            config.reward.kind == .logReturn  // the default, inlined
             ? logReturn(previousEquity: equity, newEquity: r.equity)
             : rewardFor(previousEquity: equity, newEquity: r.equity, next: next)
         cash = r.cash
         equity = r.equity
         bar = next
         let terminated = r.equity <= config.equityFloor * config.initialCash
-        let truncated = !terminated
+        let truncated =
+            !terminated
             && (next >= lastBar || (config.episode.mode == .random && next - episodeStart >= config.episode.length))
-        let info = StepInfo(bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
-                            turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0,
-                            fillPrice: book[Self.fillPriceRow * n4], position: position)
+        let info = StepInfo(
+            bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
+            turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0,
+            fillPrice: book[Self.fillPriceRow * n4], position: position)
         return Step(observation: next, reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
@@ -356,8 +382,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         return book.base
     }
 
-    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets the
-    /// current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
+    /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets
+    /// the current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
     /// becomes the previous target. (`mutating` only so that the environment is passed by reference, not copied.)
     @inline(__always)
     mutating func setTarget(_ action: TradingAction, book: UnsafeMutablePointer<Double>, n: Int, n4: Int) {
@@ -379,8 +405,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         }
         if n > 1 || actionSpace.longOnly || abs(target[0]) > actionSpace.maxGrossLeverage {
             let ofLevels = if case .weights = action { false } else { true }
-            actionSpace.project(UnsafeMutableBufferPointer(start: target, count: n),
-                                inAnyOrder: ofLevels && actionSpace.levelSumsAreExact)
+            actionSpace.project(
+                UnsafeMutableBufferPointer(start: target, count: n),
+                inAnyOrder: ofLevels && actionSpace.levelSumsAreExact)
         }
         if !sizing.isEmpty { sizeTarget(target) }
     }
@@ -423,17 +450,19 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             // would count the volatility twice.
             if !sizing.isEmpty {
                 for i in 0..<n {
-                    total += scaledPositionReward(mu: r.mu, costRate: costRate, price: close[next * n + i],
-                                                  previousPrice: close[bar * n + i], scaled: book.base[n4 + i],
-                                                  previousScaled: book.base[2 * n4 + i])
+                    total += scaledPositionReward(
+                        mu: r.mu, costRate: costRate, price: close[next * n + i],
+                        previousPrice: close[bar * n + i], scaled: book.base[n4 + i],
+                        previousScaled: book.base[2 * n4 + i])
                 }
                 return total
             }
             for i in 0..<n {
-                total += volScaledReward(mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
-                                         price: close[next * n + i], previousPrice: close[bar * n + i],
-                                         position: book.base[n4 + i], previousPosition: book.base[2 * n4 + i],
-                                         sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
+                total += volScaledReward(
+                    mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
+                    price: close[next * n + i], previousPrice: close[bar * n + i],
+                    position: book.base[n4 + i], previousPosition: book.base[2 * n4 + i],
+                    sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
             }
             return total
         }
@@ -443,8 +472,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     var cashWeight: Double { equity != 0 ? cash / equity : 0 }
 
     func observation() -> MarketObservation {
-        MarketObservation(storage: storage, bar: bar, window: config.window, width: width, cashWeight: cashWeight,
-                          observePosition: config.observePosition, observeCash: config.observeCash)
+        MarketObservation(
+            storage: storage, bar: bar, window: config.window, width: width, cashWeight: cashWeight,
+            observePosition: config.observePosition, observeCash: config.observeCash)
     }
 }
-

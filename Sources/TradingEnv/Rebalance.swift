@@ -11,8 +11,12 @@
 @inline(__always) func magnitude<L: SIMD>(_ x: L) -> L where L.Scalar == Double {
     unsafeBitCast(unsafeBitCast(x, to: L.MaskStorage.self) & L.MaskStorage(repeating: .max), to: L.self)
 }
-@inline(__always) func load<L: SIMD>(_ p: UnsafePointer<Double>, as: L.Type) -> L { UnsafeRawPointer(p).loadUnaligned(as: L.self) }
-@inline(__always) func store<L: SIMD>(_ v: L, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: L.self) }
+@inline(__always) func load<L: SIMD>(_ p: UnsafePointer<Double>, as: L.Type) -> L {
+    UnsafeRawPointer(p).loadUnaligned(as: L.self)
+}
+@inline(__always) func store<L: SIMD>(_ v: L, _ p: UnsafeMutablePointer<Double>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: L.self)
+}
 
 /// What one step's fill amounted to.
 struct RebalanceResult {
@@ -25,38 +29,48 @@ struct RebalanceResult {
 /// Per asset i (exactly as written, lane by lane): desired = targetᵢ·E_ref / refᵢ (toward zero for whole shares);
 /// q = desired − held, no trade when |q| ≤ 1e-12·max(|desired|, |held|); price = ref·(1 ± impact) in the direction of
 /// the trade; commission = rate·|q|·price; fee = commission + |q|·ref·impact; cash −= q·price + commission.
-/// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0 everywhere).
+/// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0
+/// everywhere).
 ///
 /// Shapes: book (6, N₄) as `MarketEnv.book`; quote (3, N₄) of the fill bar: reference price, impact, close.
 @inline(__always)
-func rebalance(book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
-               commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false) -> RebalanceResult {
+func rebalance(
+    book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
+    commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false
+) -> RebalanceResult {
     // One or two assets: one vector, with the loops unrolled away.
     n4 == 2
-        ? rebalance(SIMD2<Double>.self, book: book, quote: quote, n4: 2, cash: cash, commissionRate: commissionRate,
-                    borrowRate: borrowRate, fractional: fractional, hold: hold)
-        : rebalance(SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
-                    borrowRate: borrowRate, fractional: fractional, hold: hold)
+        ? rebalance(
+            SIMD2<Double>.self, book: book, quote: quote, n4: 2, cash: cash, commissionRate: commissionRate,
+            borrowRate: borrowRate, fractional: fractional, hold: hold)
+        : rebalance(
+            SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
+            borrowRate: borrowRate, fractional: fractional, hold: hold)
 }
 
 /// `rebalance` with vectors of type L.
 @inline(__always)
-func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
-                        commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool) -> RebalanceResult where L.Scalar == Double {
+func rebalance<L: SIMD>(
+    _: L.Type, book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
+    commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool
+) -> RebalanceResult where L.Scalar == Double {
     typealias Lanes = L
     let lanes = L.scalarCount
     let shares = book, target = book + n4
     let fillQuantity = book + 3 * n4, fillPrice = book + 4 * n4, fillCost = book + 5 * n4
     let reference = quote, impact = quote + n4, mark = quote + 2 * n4
     var value = Lanes()
-    for i in stride(from: 0, to: n4, by: lanes) { value += load(shares + i, as: L.self) * load(reference + i, as: L.self) }
+    for i in stride(from: 0, to: n4, by: lanes) {
+        value += load(shares + i, as: L.self) * load(reference + i, as: L.self)
+    }
     let referenceEquity = cash + value.sum()
     var spent = Lanes(), costs = Lanes(), traded = Lanes(), marked = Lanes()
     let rate = Lanes(repeating: commissionRate), equity = Lanes(repeating: referenceEquity), one = Lanes(repeating: 1)
     // `hold`: a tolerance no |change| exceeds (∞·x is ∞, or NaN when x = 0), so that no asset trades.
     let tolerance = Lanes(repeating: hold ? .infinity : 1e-12)
     for i in stride(from: 0, to: n4, by: lanes) {
-        let ref = load(reference + i, as: L.self), imp = load(impact + i, as: L.self), held = load(shares + i, as: L.self)
+        let ref = load(reference + i, as: L.self), imp = load(impact + i, as: L.self),
+            held = load(shares + i, as: L.self)
         let exact = load(target + i, as: L.self) * equity / ref
         let desired = fractional ? exact : exact.rounded(.towardZero)
         let change = desired - held, a = magnitude(desired), b = magnitude(held)
@@ -88,6 +102,7 @@ func rebalance<L: SIMD>(_: L.Type, book: UnsafeMutablePointer<Double>, quote: Un
         cashAfter -= borrow
         cost += borrow
     }
-    return RebalanceResult(cash: cashAfter, cost: cost, traded: traded.sum(), referenceEquity: referenceEquity,
-                           equity: cashAfter + marked.sum())
+    return RebalanceResult(
+        cash: cashAfter, cost: cost, traded: traded.sum(), referenceEquity: referenceEquity,
+        equity: cashAfter + marked.sum())
 }

@@ -63,19 +63,24 @@ public func volatilityTargetScale(closes: [Double], config: SizingConfig) -> [Do
 /// `Rₜ = μ·[Aₜ₋₁·(σ_tgt/σₜ₋₁)·rₜ − bp·pₜ₋₁·|(σ_tgt/σₜ₋₁)·Aₜ₋₁ − (σ_tgt/σₜ₋₂)·Aₜ₋₂|]` with rₜ = pₜ − pₜ₋₁.
 /// A σ of zero (the first bars of a series) counts as no scaled position: that term is 0.
 @inlinable
-public func volScaledReward(mu: Double, sigmaTarget: Double, costRate: Double,
-                            price: Double, previousPrice: Double,
-                            position: Double, previousPosition: Double,
-                            sigma: Double, previousSigma: Double) -> Double {
-    scaledPositionReward(mu: mu, costRate: costRate, price: price, previousPrice: previousPrice,
-                         scaled: sigma > 0 ? sigmaTarget / sigma * position : 0,
-                         previousScaled: previousSigma > 0 ? sigmaTarget / previousSigma * previousPosition : 0)
+public func volScaledReward(
+    mu: Double, sigmaTarget: Double, costRate: Double,
+    price: Double, previousPrice: Double,
+    position: Double, previousPosition: Double,
+    sigma: Double, previousSigma: Double
+) -> Double {
+    scaledPositionReward(
+        mu: mu, costRate: costRate, price: price, previousPrice: previousPrice,
+        scaled: sigma > 0 ? sigmaTarget / sigma * position : 0,
+        previousScaled: previousSigma > 0 ? sigmaTarget / previousSigma * previousPosition : 0)
 }
 
 /// Eq. 4 on positions that are already scaled (`market.sizing` sized them when they were filled):
 /// `Rₜ = μ·[Sₜ₋₁·rₜ − bp·pₜ₋₁·|Sₜ₋₁ − Sₜ₋₂|]`, S the scaled position held over the bar and the one before.
 @inlinable
-public func scaledPositionReward(mu: Double, costRate: Double, price: Double, previousPrice: Double,
-                                 scaled: Double, previousScaled: Double) -> Double {
+public func scaledPositionReward(
+    mu: Double, costRate: Double, price: Double, previousPrice: Double,
+    scaled: Double, previousScaled: Double
+) -> Double {
     mu * (scaled * (price - previousPrice) - costRate * previousPrice * abs(scaled - previousScaled))
 }

@@ -3,6 +3,7 @@ import NeuralCore
 import RLCore
 import SyntheticMarkets
 import Testing
+
 @testable import Agents
 @testable import TradingEnv
 
@@ -11,7 +12,8 @@ func tinyConfig(_ algo: Algorithm) -> AgentConfig {
     switch algo {
     case .dqn:
         var c = DQNConfig()
-        c.encoder = tinyEncoder; c.batchSize = 8; c.learningStarts = 16; c.trainFrequency = 2; c.targetUpdateInterval = 20
+        c.encoder = tinyEncoder; c.batchSize = 8; c.learningStarts = 16; c.trainFrequency = 2;
+        c.targetUpdateInterval = 20
         c.epsilonSteps = 50; c.bufferSize = 256; c.logInterval = 5
         return .dqn(c)
     case .reinforce:
@@ -24,7 +26,8 @@ func tinyConfig(_ algo: Algorithm) -> AgentConfig {
         return .a2c(c)
     case .ppo:
         var c = PPOConfig()
-        c.encoder = tinyEncoder; c.numEnvs = 2; c.nSteps = 16; c.minibatchSize = 12; c.epochs = 2; c.clipRangeValue = 0.2
+        c.encoder = tinyEncoder; c.numEnvs = 2; c.nSteps = 16; c.minibatchSize = 12; c.epochs = 2;
+        c.clipRangeValue = 0.2
         return .ppo(c)
     }
 }
@@ -53,7 +56,8 @@ func sameSeedGivesBitIdenticalWeightsAndActions(algo: Algorithm) throws {
         agent.train(env: env, steps: 80, seed: 5) { event in
             switch event {
             case .episode(let e): log.append("e\(e.step):\(e.episodeReturn.bitPattern):\(e.length)")
-            case .update(let step, let m): log.append("u\(step):\((m["losses/td"] ?? m["losses/policy"] ?? .nan).bitPattern)")
+            case .update(let step, let m):
+                log.append("u\(step):\((m["losses/td"] ?? m["losses/policy"] ?? .nan).bitPattern)")
             case .step(let i, let step, let action, _, _): log.append("s\(i):\(step):\(action)")
             }
         }
@@ -81,7 +85,8 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     let env = try smallMarket()
     let a = makeAgent(tinyConfig(algo), spec: AgentSpec(of: env), seed: 3)
     a.train(env: env, steps: 60, seed: 1) { _ in }
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agents-ckpt-\(algo.rawValue)-\(UUID().uuidString)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "agents-ckpt-\(algo.rawValue)-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     try a.save(to: dir)
     let b = makeAgent(tinyConfig(algo), spec: AgentSpec(of: env), seed: 99)
@@ -101,19 +106,24 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     for terminates in [false, true] {
         let env = CountdownEnv(length: 3, terminates: terminates)
         var rng = Xoshiro256(seed: 1)
-        let core = ActorCritic(spec: AgentSpec(of: env), encoder: tinyEncoder, continuous: ContinuousPolicyConfig(),
-                               learningRate: 1e-3, using: &rng)
+        let core = ActorCritic(
+            spec: AgentSpec(of: env), encoder: tinyEncoder, continuous: ContinuousPolicyConfig(),
+            learningRate: 1e-3, using: &rng)
         var venv = VectorEnv([env, env])
         var observations = venv.reset(seed: 0)
         var buffer = RolloutBuffer(envs: 2, extrasWidth: 1, actionWidth: 1)
         var tracker = EpisodeTracker(envs: 2), step = 0, profile = TrainingProfile()
         var ended: [EpisodeEnd<Int>] = []
-        let episodes = core.collect(&venv, observations: &observations, into: &buffer, steps: 4, rewardScale: 1, rng: &rng,
-                                    tracker: &tracker, globalStep: &step, profile: &profile) { event in
+        let episodes = core.collect(
+            &venv, observations: &observations, into: &buffer, steps: 4, rewardScale: 1, rng: &rng,
+            tracker: &tracker, globalStep: &step, profile: &profile
+        ) { event in
             if case .episode(let e) = event { ended.append(e) }
         }
         #expect(episodes == 2 && step == 8 && buffer.count == 8)
-        #expect(ended.map(\.length) == [3, 3] && ended.map(\.episodeReturn) == [3, 3] && ended.allSatisfy { $0.terminated == terminates })
+        #expect(
+            ended.map(\.length) == [3, 3] && ended.map(\.episodeReturn) == [3, 3]
+                && ended.allSatisfy { $0.terminated == terminates })
         // step t = 2 ended both episodes; the bootstrap is V(final observation) for truncation, 0 for termination.
         let finalObs: [CountdownEnv.Obs] = (0..<2).map { b in
             var e = CountdownEnv(length: 3, terminates: terminates)
@@ -172,7 +182,9 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
         var e = env
         let o = e.reset(seed: 0)
         for deterministic in [true, false] {
-            guard case .continuous(let w) = agent.act(o, deterministic: deterministic) else { Issue.record("not continuous"); continue }
+            guard case .continuous(let w) = agent.act(o, deterministic: deterministic) else {
+                Issue.record("not continuous"); continue
+            }
             #expect(w.count == 3 && w.allSatisfy { $0 > 0 } && abs(w.reduce(0, +) - 1) < 1e-9)
         }
     }
@@ -217,11 +229,14 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
             .deletingLastPathComponent().appendingPathComponent("agents/\(algo.rawValue)-lstm.yaml")
         let text = try String(contentsOf: url, encoding: .utf8)
         var top: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("#") && line.contains(":") {
+        for line in text.split(separator: "\n") where !line.hasPrefix(" ") && !line.hasPrefix("#") && line.contains(":")
+        {
             let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             top[parts[0]] = parts.count > 1 ? parts[1] : ""
         }
-        #expect(Set(top.keys).isSubset(of: keys), "\(url.lastPathComponent): unknown keys \(Set(top.keys).subtracting(keys))")
+        #expect(
+            Set(top.keys).isSubset(of: keys),
+            "\(url.lastPathComponent): unknown keys \(Set(top.keys).subtracting(keys))")
         #expect(top["algo"] == algo.rawValue)
     }
     var wrong = PPOConfig(); wrong.algo = .dqn
@@ -287,5 +302,7 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     // whole-split episodes: decisions at bars 3 … 28, 26 steps, truncated when the data runs out
     #expect(episodes.count == 2 && episodes.allSatisfy { $0.length == 26 && !$0.terminated && $0.info.bar == 29 })
     #expect(episodes.allSatisfy { abs($0.episodeReturn - log($0.info.equity / 1_000)) < 1e-9 })
-    #expect(!updates.isEmpty && updates.allSatisfy { $0["losses/td"] != nil && $0["charts/epsilon"] != nil && $0["charts/sps"] != nil })
+    #expect(
+        !updates.isEmpty
+            && updates.allSatisfy { $0["losses/td"] != nil && $0["charts/epsilon"] != nil && $0["charts/sps"] != nil })
 }

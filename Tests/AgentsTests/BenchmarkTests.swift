@@ -2,6 +2,7 @@ import Foundation
 import NeuralCore
 import RLCore
 import Testing
+
 @testable import Agents
 
 /// The encoder alone (E32 H64 L1, T32, F+P = 3): forward and forward+backward per batch size, to show how much of an
@@ -21,6 +22,9 @@ import Testing
         t = now()
         for _ in 0..<n { net.forward(ws); net.backward(ws) }
         let both = (now() - t) / Double(n)
-        print("bench encoder B\(B) T32: forward \(forward * 1e3) ms, forward+backward \(both * 1e3) ms, \(Double(B) / both) samples/s")
+        print(
+            "bench encoder B\(B) T32: forward \(forward * 1e3) ms, forward+backward \(both * 1e3) ms, "
+                + "\(Double(B) / both) samples/s"
+        )
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import RLCore
 import Testing
+
 @testable import Agents
 
 @Test func gaeMatchesHandComputation() {
@@ -11,8 +12,9 @@ import Testing
     let terminated = [false, false, true, false, false, false, false, false]
     let truncated = [false, false, false, true, false, false, false, false]
     let bootstrap: [Float] = [0, 0, 0, 10, 0, 0, 0, 0]
-    let a = generalizedAdvantageEstimates(rewards: rewards, values: values, terminated: terminated, truncated: truncated,
-                                          bootstrapValues: bootstrap, lastValues: [0.7, 0.7], envs: 2, gamma: 0.9, lambda: 0.8)
+    let a = generalizedAdvantageEstimates(
+        rewards: rewards, values: values, terminated: terminated, truncated: truncated,
+        bootstrapValues: bootstrap, lastValues: [0.7, 0.7], envs: 2, gamma: 0.9, lambda: 0.8)
     // t=3: δ = 4 + 0.9·0.7 − 0.2 = 4.43                      A = 4.43
     // t=2: δ = 3 + 0.9·0.2 − 0.3 = 2.88                      A = 2.88 + 0.72·4.43 = 6.0696
     // env 0, t=1 terminated: δ = 2 − 0.4 = 1.6               A = 1.6 (no bootstrap, recursion cut)
@@ -22,8 +24,9 @@ import Testing
     for k in 0..<8 { #expect(abs(a[k] - expected[k]) < 1e-5, "entry \(k): \(a[k]) vs \(expected[k])") }
 
     // λ = 1 is the discounted Monte Carlo return minus V: env 0 from t = 0: 1 + 0.9·2 − 0.5.
-    let mc = generalizedAdvantageEstimates(rewards: rewards, values: values, terminated: terminated, truncated: truncated,
-                                           bootstrapValues: bootstrap, lastValues: [0.7, 0.7], envs: 2, gamma: 0.9, lambda: 1)
+    let mc = generalizedAdvantageEstimates(
+        rewards: rewards, values: values, terminated: terminated, truncated: truncated,
+        bootstrapValues: bootstrap, lastValues: [0.7, 0.7], envs: 2, gamma: 0.9, lambda: 1)
     #expect(abs(mc[0] - (1 + 0.9 * 2 - 0.5)) < 1e-5)
     #expect(abs(mc[1] - (1 + 0.9 * 2 + 0.81 * 10 - 0.5)) < 1e-5)
 
@@ -43,9 +46,11 @@ func nStepTargetsMatchHandComputation(terminates: Bool) {
     var written: [Int] = []
     for i in 0..<4 {
         let last = i == 3
-        written.append(acc.push(bar: 10 + i, extras: [Float(i)][...], action: i % 2, reward: rewards[i],
-                                terminated: last && terminates, truncated: last && !terminates,
-                                nextBar: 11 + i, nextExtras: [Float(i + 1)][...], into: &buffer))
+        written.append(
+            acc.push(
+                bar: 10 + i, extras: [Float(i)][...], action: i % 2, reward: rewards[i],
+                terminated: last && terminates, truncated: last && !terminates,
+                nextBar: 11 + i, nextExtras: [Float(i + 1)][...], into: &buffer))
     }
     #expect(written == [0, 0, 1, 3])
     #expect(buffer.count == 4)
@@ -57,10 +62,10 @@ func nStepTargetsMatchHandComputation(terminates: Bool) {
     #expect(buffer.nextBars[1...3] == [14, 14, 14])
     #expect(buffer.extras[1...3] == [1, 2, 3])
     if terminates {
-        #expect(buffer.discounts[1...3] == [0, 0, 0])   // no bootstrap through a termination
+        #expect(buffer.discounts[1...3] == [0, 0, 0])  // no bootstrap through a termination
         #expect(buffer.terminated[1...3] == [true, true, true])
     } else {
-        #expect(buffer.discounts[1...3] == [0.125, 0.25, 0.5])   // bootstrap through truncation, γ^m
+        #expect(buffer.discounts[1...3] == [0.125, 0.25, 0.5])  // bootstrap through truncation, γ^m
         #expect(buffer.truncated[1...3] == [true, true, true])
     }
     #expect(acc.pending == 0)
@@ -69,16 +74,19 @@ func nStepTargetsMatchHandComputation(terminates: Bool) {
 @Test func oneStepAccumulatorIsPlainTD() {
     var buffer = ReplayBuffer(capacity: 4, extrasWidth: 0)
     var acc = NStepAccumulator(n: 1, gamma: 0.9, extrasWidth: 0)
-    acc.push(bar: 5, extras: [][...], action: 1, reward: 2, terminated: false, truncated: false, nextBar: 6,
-             nextExtras: [][...], into: &buffer)
-    #expect(buffer.count == 1 && buffer.rewards[0] == 2 && abs(buffer.discounts[0] - 0.9) < 1e-7 && buffer.nextBars[0] == 6)
+    acc.push(
+        bar: 5, extras: [][...], action: 1, reward: 2, terminated: false, truncated: false, nextBar: 6,
+        nextExtras: [][...], into: &buffer)
+    #expect(
+        buffer.count == 1 && buffer.rewards[0] == 2 && abs(buffer.discounts[0] - 0.9) < 1e-7 && buffer.nextBars[0] == 6)
 }
 
 @Test func replayRingOverwritesOldest() {
     var buffer = ReplayBuffer(capacity: 3, extrasWidth: 0)
     for i in 0..<5 {
-        buffer.add(bar: i, extras: [][...], action: 0, reward: Float(i), discount: 1, nextBar: i + 1, nextExtras: [][...],
-                   terminated: false, truncated: false)
+        buffer.add(
+            bar: i, extras: [][...], action: 0, reward: Float(i), discount: 1, nextBar: i + 1, nextExtras: [][...],
+            terminated: false, truncated: false)
     }
     #expect(buffer.count == 3 && buffer.cursor == 2)
     #expect(buffer.bars == [3, 4, 2])
@@ -129,7 +137,9 @@ func nStepTargetsMatchHandComputation(terminates: Bool) {
     c.epsilonStart = 1; c.epsilonEnd = 0.1; c.epsilonSteps = 100
     #expect(c.epsilon(at: 0) == 1 && abs(c.epsilon(at: 50) - 0.55) < 1e-12 && c.epsilon(at: 1_000) == 0.1)
     c.epsilonSchedule = .exponential
-    #expect(abs(c.epsilon(at: 50) - pow(0.1, 0.5)) < 1e-9 && abs(c.epsilon(at: 100) - 0.1) < 1e-9 && c.epsilon(at: 500) == 0.1)
+    #expect(
+        abs(c.epsilon(at: 50) - pow(0.1, 0.5)) < 1e-9 && abs(c.epsilon(at: 100) - 0.1) < 1e-9
+            && c.epsilon(at: 500) == 0.1)
     c.priorityBetaStart = 0.4; c.priorityBetaSteps = 10
     #expect(abs(c.beta(at: 5) - 0.7) < 1e-12 && c.beta(at: 20) == 1)
 }

@@ -2,6 +2,7 @@ import Foundation
 import NeuralCore
 import RLCore
 import Testing
+
 @testable import Agents
 @testable import TradingEnv
 
@@ -27,8 +28,10 @@ func observations(_ env: MarketEnv, count: Int) -> [MarketObservation] {
     var out = [e.reset(seed: 0)]
     while out.count < count {
         let x = Double(t)
-        let a = e.discreteActionCount > 0 ? e.action(index: t % e.discreteActionCount)
-                                          : e.action(continuous: [sin(x), cos(x), 0.3])
+        let a =
+            e.discreteActionCount > 0
+            ? e.action(index: t % e.discreteActionCount)
+            : e.action(continuous: [sin(x), cos(x), 0.3])
         let s = e.step(a)
         t += 1
         if s.done { episode += 1; out.append(e.reset(seed: episode)) } else { out.append(s.observation) }
@@ -59,9 +62,11 @@ func reloaded(_ trained: any Agent, config: AgentConfig, seed: UInt64) throws ->
 /// tiny discrete agents' greedy action is not constant over `observations(env, count: 80)`.
 func ensembleCases() throws -> [(config: AgentConfig, env: MarketEnv, seed: UInt64, steps: Int)] {
     let discrete = try smallMarket(), weights = try weightsMarket(randomEpisodes: 20)
-    return [(tinyConfig(.dqn), discrete, 4, 60), (tinyConfig(.ppo), discrete, 8, 200),
-            (tinyConfig(.a2c, squash: .softmax), weights, 3, 60), (tinyConfig(.ppo, squash: .none), weights, 3, 60),
-            (tinyConfig(.reinforce, squash: .tanh, logStd: .learned), weights, 3, 60)]
+    return [
+        (tinyConfig(.dqn), discrete, 4, 60), (tinyConfig(.ppo), discrete, 8, 200),
+        (tinyConfig(.a2c, squash: .softmax), weights, 3, 60), (tinyConfig(.ppo, squash: .none), weights, 3, 60),
+        (tinyConfig(.reinforce, squash: .tanh, logStd: .learned), weights, 3, 60),
+    ]
 }
 
 @Test func anEnsembleOfIdenticalMembersEqualsThatMember() throws {
@@ -151,16 +156,18 @@ func ensembleCases() throws -> [(config: AgentConfig, env: MarketEnv, seed: UInt
     }
     let ppo = agent(tinyConfig(.ppo), discrete)
     #expect(refusal([]) == "an ensemble needs at least one member")
-    #expect(refusal([ppo, agent(tinyConfig(.dqn), discrete)])
-                == "ensemble member 1 (dqn) acts on Q-values, member 0 (ppo) on action probabilities")
+    #expect(
+        refusal([ppo, agent(tinyConfig(.dqn), discrete)])
+            == "ensemble member 1 (dqn) acts on Q-values, member 0 (ppo) on action probabilities")
     let shapes = refusal([ppo, ppo, agent(tinyConfig(.ppo), wider)]) ?? ""
     #expect(shapes.hasPrefix("ensemble member 2 is made for AgentSpec(window: 5") && shapes.contains("member 0 for"))
     let actions = refusal([ppo, agent(tinyConfig(.ppo, squash: .softmax), weights)]) ?? ""
     #expect(actions.hasPrefix("ensemble member 1 is made for") && actions.contains("continuousActions: 3"))
     let softmaxPPO = agent(tinyConfig(.ppo, squash: .softmax), weights)
-    #expect(refusal([softmaxPPO, agent(tinyConfig(.a2c, squash: .tanh), weights)])
-                == "ensemble member 1 (a2c) acts on Gaussian means (squash tanh), "
-                + "member 0 (ppo) on Gaussian means (squash softmax)")
+    #expect(
+        refusal([softmaxPPO, agent(tinyConfig(.a2c, squash: .tanh), weights)])
+            == "ensemble member 1 (a2c) acts on Gaussian means (squash tanh), "
+            + "member 0 (ppo) on Gaussian means (squash softmax)")
     // categorical policies of different algorithms share their kind of scores
     let mixed = try EnsembleAgent(members: [ppo, agent(tinyConfig(.a2c), discrete)])
     #expect(mixed.algorithm == .ppo && mixed.scoreKind == .probabilities)

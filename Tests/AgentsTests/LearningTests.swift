@@ -3,6 +3,7 @@ import MarketData
 import NeuralCore
 import RLCore
 import Testing
+
 @testable import Agents
 @testable import TradingEnv
 
@@ -22,9 +23,10 @@ let learningWindow = 16
 
 /// close_t = 100·exp(0.03·sin(2πt/5.3) + 0.04·sin(2πt/13.1 + 1)), 800 bars.
 func twoSinePanel() -> Panel {
-    panel(closes: (0..<800).map { t in
-        100 * exp(0.03 * sin(2 * Double.pi * Double(t) / 5.3) + 0.04 * sin(2 * Double.pi * Double(t) / 13.1 + 1))
-    })
+    panel(
+        closes: (0..<800).map { t in
+            100 * exp(0.03 * sin(2 * Double.pi * Double(t) / 5.3) + 0.04 * sin(2 * Double.pi * Double(t) / 13.1 + 1))
+        })
 }
 
 let learningSeed = UInt64(ProcessInfo.processInfo.environment["TRADESIM_SEED"] ?? "1") ?? 1
@@ -74,7 +76,7 @@ struct LearningSetup {
     // a one-bar rule is far from it: the window must be used
     let momentum = run { t in p.close[t] > p.close[t - 1] ? 2 : 0 }
     #expect(momentum < 0.5 * s.optimum)
-    #expect(s.optimum > 4)   // 200 bars × |log return| ≈ 0.024
+    #expect(s.optimum > 4)  // 200 bars × |log return| ≈ 0.024
 }
 
 @Test(.enabled(if: slowTests), arguments: [false, true])

@@ -2,16 +2,18 @@ import Foundation
 import MarketData
 import RLCore
 import SyntheticMarkets
+
 @testable import Agents
 @testable import TradingEnv
 
 /// A single-asset panel from closes; each bar opens at the previous close (no gaps), high/low bracket by 0.5%.
 func panel(closes: [Double], start: Int64 = 946_684_800) -> Panel {
     let open = [closes[0]] + closes.dropLast()
-    return Panel(source: "agents-test", tickers: ["X"], timestamps: (0..<closes.count).map { start + Int64($0) * 86_400 },
-                 open: open, high: zip(open, closes).map { max($0, $1) * 1.005 },
-                 low: zip(open, closes).map { min($0, $1) * 0.995 }, close: closes,
-                 volume: [Double](repeating: 1_000, count: closes.count), observed: [Bool](repeating: true, count: closes.count))
+    return Panel(
+        source: "agents-test", tickers: ["X"], timestamps: (0..<closes.count).map { start + Int64($0) * 86_400 },
+        open: open, high: zip(open, closes).map { max($0, $1) * 1.005 },
+        low: zip(open, closes).map { min($0, $1) * 0.995 }, close: closes,
+        volume: [Double](repeating: 1_000, count: closes.count), observed: [Bool](repeating: true, count: closes.count))
 }
 
 /// Causal features, F = 2: the bar's log return ×50 and a constant 1 (a bias feature). Shape (D, 2).
@@ -30,8 +32,10 @@ func sinePanel(bars: Int, period: Double = 12, amplitude: Double = 0.05) -> Pane
 }
 
 /// A market environment on `bars` of `p`: window T, short/flat/long, small costs, log-return reward.
-func marketEnv(_ p: Panel, bars: Range<Int>, window: Int, randomEpisodes length: Int = 0, costBps: Double = 1,
-               configure: (inout MarketConfig) -> Void = { _ in }) throws -> MarketEnv {
+func marketEnv(
+    _ p: Panel, bars: Range<Int>, window: Int, randomEpisodes length: Int = 0, costBps: Double = 1,
+    configure: (inout MarketConfig) -> Void = { _ in }
+) throws -> MarketEnv {
     var c = MarketConfig()
     c.window = window
     c.initialCash = 1_000
@@ -105,7 +109,9 @@ func evaluate<Env: AgentEnvironment>(_ agent: any Agent, _ env: Env, seed: UInt6
 /// A tiny environment with a known horizon: features (D,1) = bar index / D, one extra (the step count / 10), reward
 /// 1 per step; the episode ends after `length` steps, as a termination when `terminates`, else a truncation.
 struct CountdownEnv: AgentEnvironment {
-    struct Obs: WindowObservation { var features: [Float]; var bar: Int; var window: Int; var width: Int; var extras: [Double] }
+    struct Obs: WindowObservation {
+        var features: [Float]; var bar: Int; var window: Int; var width: Int; var extras: [Double]
+    }
     let features: [Float]
     let window: Int
     let length: Int
@@ -123,7 +129,9 @@ struct CountdownEnv: AgentEnvironment {
         self.window = window; self.length = length; self.terminates = terminates
     }
 
-    func observation() -> Obs { Obs(features: features, bar: bar, window: window, width: 1, extras: [Double(count) / 10]) }
+    func observation() -> Obs {
+        Obs(features: features, bar: bar, window: window, width: 1, extras: [Double(count) / 10])
+    }
 
     mutating func reset(seed: UInt64?) -> Obs {
         bar = window - 1 + Int(seed ?? 0) % 4
@@ -134,7 +142,9 @@ struct CountdownEnv: AgentEnvironment {
     mutating func step(_ action: Int) -> Step<Obs, Int> {
         bar += 1; count += 1
         let end = count >= length
-        return Step(observation: observation(), reward: 1, terminated: end && terminates, truncated: end && !terminates, info: bar)
+        return Step(
+            observation: observation(), reward: 1, terminated: end && terminates, truncated: end && !terminates,
+            info: bar)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NeuralCore
 import Testing
+
 @testable import Benchmarks
 
 /// Not a test: prints the benchmark figures. Run from a release build:

@@ -16,8 +16,9 @@ import Testing
         let (rows, seconds) = try benchmarkStepInserts(path: path, episodes: 200, stepsPerEpisode: 5_000)
         let cpu = processCPUSeconds() - cpuBefore
         // CPU time too: on a shared machine the wall-clock rate depends on what else runs.
-        print("RunStore step inserts: \(rows) rows in \(String(format: "%.3f", seconds)) s = \(Int(Double(rows) / seconds)) rows/s"
-              + " (\(Int(Double(rows) / cpu)) rows per CPU second)")
+        print(
+            "RunStore step inserts: \(rows) rows in \(String(format: "%.3f", seconds)) s = "
+                + "\(Int(Double(rows) / seconds)) rows/s (\(Int(Double(rows) / cpu)) rows per CPU second)")
         #expect(try storedSteps(path) == rows)
     }
 
@@ -51,9 +52,9 @@ func temporaryDirectory() throws -> String {
 func processCPUSeconds() -> Double {
     var usage = rusage()
     #if os(Linux)
-    getrusage(RUSAGE_SELF.rawValue, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
     #else
-    getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF, &usage)
     #endif
     let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
     let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6

@@ -1,12 +1,15 @@
 import Foundation
 import MarketData
 import Testing
+
 @testable import Experiments
 
 @Suite struct AuditTests {
-    @Test(arguments: ["environments/sp500-daily.yaml", "environments/sp500-timeframes.yaml", "environments/eurusd-hourly.yaml",
-                      "experiments/sp500-pretrain.yaml", "environments/sp500-vix.yaml",
-                      "environments/us-stocks-market.yaml"])
+    @Test(arguments: [
+        "environments/sp500-daily.yaml", "environments/sp500-timeframes.yaml", "environments/eurusd-hourly.yaml",
+        "experiments/sp500-pretrain.yaml", "environments/sp500-vix.yaml",
+        "environments/us-stocks-market.yaml",
+    ])
     func shippedFilesPassTheAudit(file: String) throws {
         let r = try runCLI(["audit", file, "--cuts", "4"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -19,7 +22,9 @@ import Testing
     }
 
     /// The audit of `environment` with a pipeline that `leak` alters after the honest one ran.
-    func audit(_ environment: String, leak: @escaping (inout MarketDataset) throws -> Void) throws -> [String: AuditCheck.Outcome] {
+    func audit(_ environment: String, leak: @escaping (inout MarketDataset) throws -> Void) throws -> [String:
+        AuditCheck.Outcome]
+    {
         let setup = try MarketSetup(path: repoRoot + "/" + environment)
         let leaky: LeakageAudit.Pipeline = { panel, side, config in
             var d = try buildDataset(panel, side: side, report: LoadReport(), config: config)
@@ -38,15 +43,17 @@ import Testing
             d.observations = try d.normaliser.apply(d.features)
         }
         #expect(checks["normaliser"] == .fail)
-        #expect(checks["future bars"] == .fail)   // validation / test observations move with later bars
+        #expect(checks["future bars"] == .fail)  // validation / test observations move with later bars
         #expect(checks["splits"] == .pass)
     }
 
     @Test func aFeatureThatReadsTheNextBarFails() throws {
         let checks = try audit("environments/sp500-daily.yaml") { d in
             let w = d.features.width
-            for t in 0..<(d.features.rows - 1) { for j in 0..<w { d.features.values[t * w + j] = d.features.values[(t + 1) * w + j] } }
-            d.normaliser = try Normaliser.fit(d.features, rows: d.splits.train)   // fitted on the leaky features
+            for t in 0..<(d.features.rows - 1) {
+                for j in 0..<w { d.features.values[t * w + j] = d.features.values[(t + 1) * w + j] }
+            }
+            d.normaliser = try Normaliser.fit(d.features, rows: d.splits.train)  // fitted on the leaky features
             d.observations = try d.normaliser.apply(d.features)
         }
         #expect(checks["future bars"] == .fail)
@@ -56,8 +63,11 @@ import Testing
     @Test func aWeekVisibleBeforeItClosedFails() throws {
         // The weekly block of bar t taken from bar t+5: always the week t belongs to, before it has closed.
         let checks = try audit("environments/sp500-timeframes.yaml") { d in
-            let w = d.features.width, weekly = d.features.names.indices.filter { d.features.names[$0].contains(".weekly.") }
-            for t in 0..<(d.features.rows - 5) { for j in weekly { d.features.values[t * w + j] = d.features.values[(t + 5) * w + j] } }
+            let w = d.features.width,
+                weekly = d.features.names.indices.filter { d.features.names[$0].contains(".weekly.") }
+            for t in 0..<(d.features.rows - 5) {
+                for j in weekly { d.features.values[t * w + j] = d.features.values[(t + 5) * w + j] }
+            }
             d.observations = try d.normaliser.apply(d.features)
         }
         #expect(checks["time frames"] == .fail)
@@ -81,7 +91,8 @@ import Testing
         let r = try runCLI(["audit", "environments/nowhere.yaml"])
         #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("nowhere.yaml"), "\(r.stderr)")
         let dir = try temporaryDirectory()
-        try "data:\n  file: \(repoRoot)/data/sp500_1999_2018_arch.csv\n  timeframes: [daily]\n".write(toFile: dir + "/e.yaml", atomically: true, encoding: .utf8)
+        try "data:\n  file: \(repoRoot)/data/sp500_1999_2018_arch.csv\n  timeframes: [daily]\n".write(
+            toFile: dir + "/e.yaml", atomically: true, encoding: .utf8)
         let t = try runCLI(["audit", dir + "/e.yaml"])
         #expect(t.status != 0 && t.stderrLines.count == 1 && t.stderr.contains("not coarser"), "\(t.stderr)")
         try "data:\n  timeframes: [yearly]\n".write(toFile: dir + "/y.yaml", atomically: true, encoding: .utf8)
@@ -96,5 +107,9 @@ func timeframeEnvironmentsPassTheChecker(file: String) throws {
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("check train: ok"))
     // Hourly bars plus daily ones (10 = 5 × 2); daily plus weekly and monthly (15 = 5 × 3).
-    #expect(r.stdout.contains(file.contains("hourly") ? "features: 10 = 1 assets × 5 × 2 time frames" : "features: 15 = 1 assets × 5 × 3 time frames"), "\(r.stdout)")
+    #expect(
+        r.stdout.contains(
+            file.contains("hourly")
+                ? "features: 10 = 1 assets × 5 × 2 time frames" : "features: 15 = 1 assets × 5 × 3 time frames"),
+        "\(r.stdout)")
 }

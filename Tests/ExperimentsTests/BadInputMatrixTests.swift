@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import NeuralCore
 import Testing
+
 @testable import Experiments
 @testable import RunStore
 
@@ -25,7 +26,8 @@ struct BadInputCase: Sendable, CustomStringConvertible {
 /// The S&P 500 file's lines, for mutating one row (line numbers in messages are 1-based and count the header).
 let sp500Lines: [String] = {
     let text = try! String(contentsOfFile: repoRoot + "/data/sp500_1999_2018_arch.csv", encoding: .utf8)
-    return text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    return text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        .map(String.init)
 }()
 
 /// Writes `bad.csv` (the S&P 500 file with `change` applied to its lines) and `env.yaml` using it; returns the train
@@ -34,7 +36,9 @@ func csvCase(_ dir: String, file: String = "bad.csv", _ change: (inout [String])
     var lines = sp500Lines
     change(&lines)
     try lines.joined(separator: "\n").write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
-    return try environmentCase(dir) { $0.replacingOccurrences(of: repoRoot + "/data/sp500_1999_2018_arch.csv", with: file) }
+    return try environmentCase(dir) {
+        $0.replacingOccurrences(of: repoRoot + "/data/sp500_1999_2018_arch.csv", with: file)
+    }
 }
 
 /// Writes `env.yaml` (the S&P 500 environment with `change` applied, its data path made absolute) and returns the train
@@ -44,8 +48,10 @@ func environmentCase(_ dir: String, _ change: (String) -> String) throws -> [Str
         .replacingOccurrences(of: "../data/sp500_1999_2018_arch.csv", with: repoRoot + "/data/sp500_1999_2018_arch.csv")
         .replacingOccurrences(of: "window: 32", with: "window: 8")
     try change(text).write(toFile: dir + "/env.yaml", atomically: true, encoding: .utf8)
-    return ["train", "--env", dir + "/env.yaml", "--agent", repoRoot + "/agents/dqn-lstm.yaml", "--steps", "10",
-            "--store", dir + "/runs.sqlite"]
+    return [
+        "train", "--env", dir + "/env.yaml", "--agent", repoRoot + "/agents/dqn-lstm.yaml", "--steps", "10",
+        "--store", dir + "/runs.sqlite",
+    ]
 }
 
 /// Replaces field `column` of data line `line` (1-based, header = 1).
@@ -74,175 +80,260 @@ func trainedRun(_ dir: String) throws -> (id: Int64, network: String) {
     }
     let store = try RunStore(path: dir + "/runs.sqlite")
     try store.pool.write { db in
-        try db.execute(sql: "UPDATE checkpoint SET file = replace(file, ?, ?)", arguments: [fixture.checkpoints, dir + "/checkpoints"])
+        try db.execute(
+            sql: "UPDATE checkpoint SET file = replace(file, ?, ?)",
+            arguments: [fixture.checkpoints, dir + "/checkpoints"])
     }
     let run = try #require(try store.runs().last)
-    let file = try #require(try store.checkpoints(runId: run.id!).first { $0.file.hasSuffix("network.safetensors") }).file
+    let file = try #require(try store.checkpoints(runId: run.id!).first { $0.file.hasSuffix("network.safetensors") })
+        .file
     return (run.id!, file)
 }
 
-struct CLIFailure: Error, CustomStringConvertible, Sendable { let description: String; init(_ d: String) { description = d } }
+struct CLIFailure: Error, CustomStringConvertible, Sendable {
+    let description: String; init(_ d: String) { description = d }
+}
 
 let badInputCases: [BadInputCase] = [
     // CSV
-    BadInputCase(description: "csv: missing column", arguments: { dir in
-        try csvCase(dir) { lines in
-            for i in lines.indices where !lines[i].isEmpty {
-                var f = lines[i].split(separator: ",", omittingEmptySubsequences: false); f.remove(at: 3)
-                lines[i] = f.joined(separator: ",")
+    BadInputCase(
+        description: "csv: missing column",
+        arguments: { dir in
+            try csvCase(dir) { lines in
+                for i in lines.indices where !lines[i].isEmpty {
+                    var f = lines[i].split(separator: ",", omittingEmptySubsequences: false); f.remove(at: 3)
+                    lines[i] = f.joined(separator: ",")
+                }
             }
-        }
-    }, expected: ["DIR/env.yaml: data: bad.csv:1:", "missing column 'low'"]),
-    BadInputCase(description: "csv: unparseable date", arguments: { dir in
-        try csvCase(dir) { setField(&$0, line: 101, column: 0, to: "13/45/2003") }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Date'", "13/45/2003"]),
-    BadInputCase(description: "csv: duplicate date", arguments: { dir in
-        try csvCase(dir) { lines in
-            let date = String(lines[99].prefix { $0 != "," })
-            setField(&lines, line: 101, column: 0, to: date)
-        }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "duplicate date"]),
-    BadInputCase(description: "csv: decreasing dates", arguments: { dir in
-        try csvCase(dir) { $0.swapAt(100, 101) }
-    }, expected: ["DIR/env.yaml: data: bad.csv:", "out of order"]),
-    BadInputCase(description: "csv: empty file", arguments: { dir in
-        try csvCase(dir) { $0 = [] }
-    }, expected: ["DIR/env.yaml: data: bad.csv", "empty file"]),
-    BadInputCase(description: "csv: header only", arguments: { dir in
-        try csvCase(dir) { $0 = [$0[0]] }
-    }, expected: ["DIR/env.yaml: data: bad.csv", "header only"]),
-    BadInputCase(description: "csv: NaN price", arguments: { dir in
-        try csvCase(dir) { setField(&$0, line: 101, column: 4, to: "NaN") }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Close'", "not a finite positive price"]),
-    BadInputCase(description: "csv: Inf price", arguments: { dir in
-        try csvCase(dir) { setField(&$0, line: 101, column: 2, to: "inf") }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'High'", "not a finite positive price"]),
-    BadInputCase(description: "csv: negative price", arguments: { dir in
-        try csvCase(dir) { setField(&$0, line: 101, column: 1, to: "-1228.1") }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Open'", "not a finite positive price"]),
-    BadInputCase(description: "csv: zero price", arguments: { dir in
-        try csvCase(dir) { setField(&$0, line: 101, column: 3, to: "0") }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Low'", "not a finite positive price"]),
-    BadInputCase(description: "csv: high below low", arguments: { dir in
-        try csvCase(dir) { lines in
-            let f = lines[100].split(separator: ",").map(String.init)
-            setField(&lines, line: 101, column: 2, to: f[3])
-            setField(&lines, line: 101, column: 3, to: f[2])
-        }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Low'", "above high"]),
-    BadInputCase(description: "csv: text in a number field", arguments: { dir in
-        try csvCase(dir) { setField(&$0, line: 101, column: 6, to: "lots") }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Volume'", "'lots' is not a number"]),
-    BadInputCase(description: "csv: mixed date formats", arguments: { dir in
-        try csvCase(dir) { setField(&$0, line: 101, column: 0, to: "1999-05-27") }
-    }, expected: ["DIR/env.yaml: data: bad.csv:101:", "mixed date formats"]),
-    BadInputCase(description: "csv: truncated gzip", arguments: { dir in
-        let whole = try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/data/us_stocks_20_1990_2012.csv.gz"))
-        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: dir + "/cut.csv.gz"))
-        return try environmentCase(dir) { $0.replacingOccurrences(of: repoRoot + "/data/sp500_1999_2018_arch.csv", with: "cut.csv.gz") }
-    }, expected: ["DIR/env.yaml: data: DIR/cut.csv.gz", "truncated gzip"]),
+        }, expected: ["DIR/env.yaml: data: bad.csv:1:", "missing column 'low'"]),
+    BadInputCase(
+        description: "csv: unparseable date",
+        arguments: { dir in
+            try csvCase(dir) { setField(&$0, line: 101, column: 0, to: "13/45/2003") }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Date'", "13/45/2003"]),
+    BadInputCase(
+        description: "csv: duplicate date",
+        arguments: { dir in
+            try csvCase(dir) { lines in
+                let date = String(lines[99].prefix { $0 != "," })
+                setField(&lines, line: 101, column: 0, to: date)
+            }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "duplicate date"]),
+    BadInputCase(
+        description: "csv: decreasing dates",
+        arguments: { dir in
+            try csvCase(dir) { $0.swapAt(100, 101) }
+        }, expected: ["DIR/env.yaml: data: bad.csv:", "out of order"]),
+    BadInputCase(
+        description: "csv: empty file",
+        arguments: { dir in
+            try csvCase(dir) { $0 = [] }
+        }, expected: ["DIR/env.yaml: data: bad.csv", "empty file"]),
+    BadInputCase(
+        description: "csv: header only",
+        arguments: { dir in
+            try csvCase(dir) { $0 = [$0[0]] }
+        }, expected: ["DIR/env.yaml: data: bad.csv", "header only"]),
+    BadInputCase(
+        description: "csv: NaN price",
+        arguments: { dir in
+            try csvCase(dir) { setField(&$0, line: 101, column: 4, to: "NaN") }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Close'", "not a finite positive price"]),
+    BadInputCase(
+        description: "csv: Inf price",
+        arguments: { dir in
+            try csvCase(dir) { setField(&$0, line: 101, column: 2, to: "inf") }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'High'", "not a finite positive price"]),
+    BadInputCase(
+        description: "csv: negative price",
+        arguments: { dir in
+            try csvCase(dir) { setField(&$0, line: 101, column: 1, to: "-1228.1") }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Open'", "not a finite positive price"]),
+    BadInputCase(
+        description: "csv: zero price",
+        arguments: { dir in
+            try csvCase(dir) { setField(&$0, line: 101, column: 3, to: "0") }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Low'", "not a finite positive price"]),
+    BadInputCase(
+        description: "csv: high below low",
+        arguments: { dir in
+            try csvCase(dir) { lines in
+                let f = lines[100].split(separator: ",").map(String.init)
+                setField(&lines, line: 101, column: 2, to: f[3])
+                setField(&lines, line: 101, column: 3, to: f[2])
+            }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Low'", "above high"]),
+    BadInputCase(
+        description: "csv: text in a number field",
+        arguments: { dir in
+            try csvCase(dir) { setField(&$0, line: 101, column: 6, to: "lots") }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "column 'Volume'", "'lots' is not a number"]),
+    BadInputCase(
+        description: "csv: mixed date formats",
+        arguments: { dir in
+            try csvCase(dir) { setField(&$0, line: 101, column: 0, to: "1999-05-27") }
+        }, expected: ["DIR/env.yaml: data: bad.csv:101:", "mixed date formats"]),
+    BadInputCase(
+        description: "csv: truncated gzip",
+        arguments: { dir in
+            let whole = try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/data/us_stocks_20_1990_2012.csv.gz"))
+            try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: dir + "/cut.csv.gz"))
+            return try environmentCase(dir) {
+                $0.replacingOccurrences(of: repoRoot + "/data/sp500_1999_2018_arch.csv", with: "cut.csv.gz")
+            }
+        }, expected: ["DIR/env.yaml: data: DIR/cut.csv.gz", "truncated gzip"]),
     // YAML
-    BadInputCase(description: "yaml: unknown key", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: "window: 8", with: "windw: 8") }
-    }, expected: ["DIR/env.yaml", "unknown key 'market.windw'"]),
-    BadInputCase(description: "yaml: wrong type", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: "window: 8", with: "window: eight") }
-    }, expected: ["DIR/env.yaml", "market.window"]),
-    BadInputCase(description: "yaml: missing referenced file", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: repoRoot + "/data/sp500_1999_2018_arch.csv", with: "nowhere.csv") }
-    }, expected: ["DIR/nowhere.csv", "cannot open"]),
-    BadInputCase(description: "yaml: negative costs", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: "commissionBps: 5", with: "commissionBps: -5") }
-    }, expected: ["DIR/env.yaml", "commissionBps"]),
-    BadInputCase(description: "yaml: window longer than the split", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: "window: 8", with: "window: 3100") }
-    }, expected: ["DIR/env.yaml", "train split: window 3100", "leaves no step"]),
-    BadInputCase(description: "yaml: empty split", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: "validation: [2011, 2012]", with: "validation: [2030, 2031]") }
-    }, expected: ["DIR/env.yaml", "validation"]),
-    BadInputCase(description: "yaml: overlapping splits", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: "train: [1999, 2010]", with: "train: [1999, 2011]") }
-    }, expected: ["DIR/env.yaml", "overlap"]),
-    BadInputCase(description: "yaml: unknown agent name", arguments: { dir in
-        var args = try environmentCase(dir) { $0 }
-        try "algo: sac\n".write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
-        args[4] = dir + "/agent.yaml"
-        return args
-    }, expected: ["DIR/agent.yaml", "unknown algorithm 'sac'"]),
-    BadInputCase(description: "yaml: unknown reward name", arguments: { dir in
-        try environmentCase(dir) { $0.replacingOccurrences(of: "kind: logReturn", with: "kind: sharpe") }
-    }, expected: ["DIR/env.yaml", "market.reward.kind"]),
+    BadInputCase(
+        description: "yaml: unknown key",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "window: 8", with: "windw: 8") }
+        }, expected: ["DIR/env.yaml", "unknown key 'market.windw'"]),
+    BadInputCase(
+        description: "yaml: wrong type",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "window: 8", with: "window: eight") }
+        }, expected: ["DIR/env.yaml", "market.window"]),
+    BadInputCase(
+        description: "yaml: missing referenced file",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(of: repoRoot + "/data/sp500_1999_2018_arch.csv", with: "nowhere.csv")
+            }
+        }, expected: ["DIR/nowhere.csv", "cannot open"]),
+    BadInputCase(
+        description: "yaml: negative costs",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "commissionBps: 5", with: "commissionBps: -5") }
+        }, expected: ["DIR/env.yaml", "commissionBps"]),
+    BadInputCase(
+        description: "yaml: window longer than the split",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "window: 8", with: "window: 3100") }
+        }, expected: ["DIR/env.yaml", "train split: window 3100", "leaves no step"]),
+    BadInputCase(
+        description: "yaml: empty split",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(of: "validation: [2011, 2012]", with: "validation: [2030, 2031]")
+            }
+        }, expected: ["DIR/env.yaml", "validation"]),
+    BadInputCase(
+        description: "yaml: overlapping splits",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "train: [1999, 2010]", with: "train: [1999, 2011]") }
+        }, expected: ["DIR/env.yaml", "overlap"]),
+    BadInputCase(
+        description: "yaml: unknown agent name",
+        arguments: { dir in
+            var args = try environmentCase(dir) { $0 }
+            try "algo: sac\n".write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+            args[4] = dir + "/agent.yaml"
+            return args
+        }, expected: ["DIR/agent.yaml", "unknown algorithm 'sac'"]),
+    BadInputCase(
+        description: "yaml: unknown reward name",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "kind: logReturn", with: "kind: sharpe") }
+        }, expected: ["DIR/env.yaml", "market.reward.kind"]),
     // CLI
-    BadInputCase(description: "cli: unknown run id", arguments: { dir in
-        ["replay", "999", "--store", dir + "/runs.sqlite"]
-    }, expected: ["DIR/runs.sqlite", "no run with id 999"]),
-    BadInputCase(description: "cli: bad flag value --steps", arguments: { dir in
-        try environmentCase(dir) { $0 }.map { $0 == "10" ? "0" : $0 }
-    }, expected: ["--steps"]),
-    BadInputCase(description: "cli: bad flag value --split", arguments: { dir in
-        ["evaluate", "1", "--split", "future", "--store", dir + "/runs.sqlite"]
-    }, expected: ["--split", "future"]),
-    BadInputCase(description: "cli: bad flag value --limit", arguments: { dir in
-        ["replay", "1", "--limit", "0", "--store", dir + "/runs.sqlite"]
-    }, expected: ["--limit"]),
-    BadInputCase(description: "cli: missing store", arguments: { dir in
-        ["runs", "--store", dir + "/nope.sqlite"]
-    }, expected: ["DIR/nope.sqlite", "no such run store"]),
+    BadInputCase(
+        description: "cli: unknown run id",
+        arguments: { dir in
+            ["replay", "999", "--store", dir + "/runs.sqlite"]
+        }, expected: ["DIR/runs.sqlite", "no run with id 999"]),
+    BadInputCase(
+        description: "cli: bad flag value --steps",
+        arguments: { dir in
+            try environmentCase(dir) { $0 }.map { $0 == "10" ? "0" : $0 }
+        }, expected: ["--steps"]),
+    BadInputCase(
+        description: "cli: bad flag value --split",
+        arguments: { dir in
+            ["evaluate", "1", "--split", "future", "--store", dir + "/runs.sqlite"]
+        }, expected: ["--split", "future"]),
+    BadInputCase(
+        description: "cli: bad flag value --limit",
+        arguments: { dir in
+            ["replay", "1", "--limit", "0", "--store", dir + "/runs.sqlite"]
+        }, expected: ["--limit"]),
+    BadInputCase(
+        description: "cli: missing store",
+        arguments: { dir in
+            ["runs", "--store", dir + "/nope.sqlite"]
+        }, expected: ["DIR/nope.sqlite", "no such run store"]),
     // Store
-    BadInputCase(description: "store: read-only directory", arguments: { dir in
-        // Root ignores directory permissions; /sys is never writable, not even for root.
-        let readOnly = dir + "/ro"
-        try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
-        chmod(readOnly, 0o555)
-        let target = FileManager.default.createFile(atPath: readOnly + "/probe", contents: nil) ? "/sys" : readOnly
-        try? FileManager.default.removeItem(atPath: readOnly + "/probe")
-        return try environmentCase(dir) { $0 }.map { $0 == dir + "/runs.sqlite" ? target + "/runs.sqlite" : $0 }
-    }, expected: ["/", "directory is not writable"]),
-    BadInputCase(description: "store: locked by another writer", arguments: { dir in
-        // Held by `StoreLock` around the command (see the test); the command waits its 5 s busy timeout.
-        try environmentCase(dir) { $0 }
-    }, expected: ["DIR/runs.sqlite", "locked by another writer (waited 5 s)"]),
-    BadInputCase(description: "store: corrupt database file", arguments: { dir in
-        let args = try environmentCase(dir) { $0 }
-        try Data(String(repeating: "not a database ", count: 400).utf8).write(to: URL(fileURLWithPath: dir + "/corrupt.sqlite"))
-        return args.map { $0 == dir + "/runs.sqlite" ? dir + "/corrupt.sqlite" : $0 }
-    }, expected: ["DIR/corrupt.sqlite", "file is not a database"]),
-    BadInputCase(description: "store: full disk", arguments: { dir in
-        // The store may grow by a few pages: the run row fits, the episodes with every step logged do not.
-        var args = try environmentCase(dir) { $0.replacingOccurrences(of: "length: 252", with: "length: 60") }
-        args[args.firstIndex(of: "10")!] = "400"
-        return args
-    }, expected: ["DIR/runs.sqlite", "database or disk is full"], environment: ["TRADESIM_MAX_PAGE_COUNT": "FULL"], storeMayGrow: true),
+    BadInputCase(
+        description: "store: read-only directory",
+        arguments: { dir in
+            // Root ignores directory permissions; /sys is never writable, not even for root.
+            let readOnly = dir + "/ro"
+            try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
+            chmod(readOnly, 0o555)
+            let target = FileManager.default.createFile(atPath: readOnly + "/probe", contents: nil) ? "/sys" : readOnly
+            try? FileManager.default.removeItem(atPath: readOnly + "/probe")
+            return try environmentCase(dir) { $0 }.map { $0 == dir + "/runs.sqlite" ? target + "/runs.sqlite" : $0 }
+        }, expected: ["/", "directory is not writable"]),
+    BadInputCase(
+        description: "store: locked by another writer",
+        arguments: { dir in
+            // Held by `StoreLock` around the command (see the test); the command waits its 5 s busy timeout.
+            try environmentCase(dir) { $0 }
+        }, expected: ["DIR/runs.sqlite", "locked by another writer (waited 5 s)"]),
+    BadInputCase(
+        description: "store: corrupt database file",
+        arguments: { dir in
+            let args = try environmentCase(dir) { $0 }
+            try Data(String(repeating: "not a database ", count: 400).utf8).write(
+                to: URL(fileURLWithPath: dir + "/corrupt.sqlite"))
+            return args.map { $0 == dir + "/runs.sqlite" ? dir + "/corrupt.sqlite" : $0 }
+        }, expected: ["DIR/corrupt.sqlite", "file is not a database"]),
+    BadInputCase(
+        description: "store: full disk",
+        arguments: { dir in
+            // The store may grow by a few pages: the run row fits, the episodes with every step logged do not.
+            var args = try environmentCase(dir) { $0.replacingOccurrences(of: "length: 252", with: "length: 60") }
+            args[args.firstIndex(of: "10")!] = "400"
+            return args
+        }, expected: ["DIR/runs.sqlite", "database or disk is full"], environment: ["TRADESIM_MAX_PAGE_COUNT": "FULL"],
+        storeMayGrow: true),
     // Checkpoints
-    BadInputCase(description: "checkpoint: truncated file", arguments: { dir in
-        let (id, file) = try trainedRun(dir)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: file))
-        try rerecordChecksum(of: file, store: dir + "/runs.sqlite")
-        return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
-    }, expected: ["network.safetensors", "truncated file"]),
-    BadInputCase(description: "checkpoint: wrong tensor shape", arguments: { dir in
-        let (id, file) = try trainedRun(dir)
-        let url = URL(fileURLWithPath: file)
-        let saved = try SafeTensors.File(contentsOf: url)
-        let names = saved.entries.keys.sorted()
-        let reshaped = try #require(names.first { saved.entries[$0]!.shape.count == 2 && Set(saved.entries[$0]!.shape).count == 2 })
-        let tensors = try names.map { name in
-            let shape = saved.entries[name]!.shape
-            return SafeTensors.Tensor(name: name, shape: name == reshaped ? shape.reversed() : shape,
-                                      values: try saved.values(name, shape: shape)[...])
-        }
-        try SafeTensors.write(tensors, metadata: saved.metadata, to: url)
-        try rerecordChecksum(of: file, store: dir + "/runs.sqlite")
-        return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
-    }, expected: ["network.safetensors", "has shape", "expected"]),
-    BadInputCase(description: "checkpoint: checksum mismatch", arguments: { dir in
-        let (id, file) = try trainedRun(dir)
-        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-        bytes[bytes.count - 1] ^= 0xff
-        try bytes.write(to: URL(fileURLWithPath: file))
-        return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
-    }, expected: ["network.safetensors", "checksum mismatch"]),
+    BadInputCase(
+        description: "checkpoint: truncated file",
+        arguments: { dir in
+            let (id, file) = try trainedRun(dir)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: file))
+            try rerecordChecksum(of: file, store: dir + "/runs.sqlite")
+            return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
+        }, expected: ["network.safetensors", "truncated file"]),
+    BadInputCase(
+        description: "checkpoint: wrong tensor shape",
+        arguments: { dir in
+            let (id, file) = try trainedRun(dir)
+            let url = URL(fileURLWithPath: file)
+            let saved = try SafeTensors.File(contentsOf: url)
+            let names = saved.entries.keys.sorted()
+            let reshaped = try #require(
+                names.first { saved.entries[$0]!.shape.count == 2 && Set(saved.entries[$0]!.shape).count == 2 })
+            let tensors = try names.map { name in
+                let shape = saved.entries[name]!.shape
+                return SafeTensors.Tensor(
+                    name: name, shape: name == reshaped ? shape.reversed() : shape,
+                    values: try saved.values(name, shape: shape)[...])
+            }
+            try SafeTensors.write(tensors, metadata: saved.metadata, to: url)
+            try rerecordChecksum(of: file, store: dir + "/runs.sqlite")
+            return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
+        }, expected: ["network.safetensors", "has shape", "expected"]),
+    BadInputCase(
+        description: "checkpoint: checksum mismatch",
+        arguments: { dir in
+            let (id, file) = try trainedRun(dir)
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            bytes[bytes.count - 1] ^= 0xff
+            try bytes.write(to: URL(fileURLWithPath: file))
+            return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
+        }, expected: ["network.safetensors", "checksum mismatch"]),
 ]
 
 /// Records the current SHA-256 of `file` in the store, as if the damaged file had been written that way (so the loader,
@@ -251,7 +342,8 @@ func rerecordChecksum(of file: String, store path: String) throws {
     let store = try RunStore(path: path)
     let digest = try sha256Hex(ofFile: file)
     try store.pool.write { db in
-        try db.execute(sql: "UPDATE checkpoint SET sha256 = ? WHERE file = ?", arguments: [digest, store.recordedPath(file)])
+        try db.execute(
+            sql: "UPDATE checkpoint SET sha256 = ? WHERE file = ?", arguments: [digest, store.recordedPath(file)])
     }
 }
 
@@ -275,16 +367,20 @@ struct StoreSnapshot: Equatable {
 /// A store with one run and two episodes, written in-process.
 func seededStore(_ path: String) throws {
     let store = try RunStore(path: path)
-    let run = try store.createRun(experiment: "matrix", agent: "dqn", seed: 1, experimentYAML: "", configJSON: "{}",
-                                  configHash: "0", codeVersion: "test")
+    let run = try store.createRun(
+        experiment: "matrix", agent: "dqn", seed: 1, experimentYAML: "", configJSON: "{}",
+        configHash: "0", codeVersion: "test")
     for i in 0..<2 {
         let steps = (0..<50).map { k in
-            StepRecord(barIndex: Int64(k), timestamp: Int64(k) * 86_400, action: 1, position: 1, fillPrice: 100, reward: 0.001,
-                       equity: 100_000, cost: 0)
+            StepRecord(
+                barIndex: Int64(k), timestamp: Int64(k) * 86_400, action: 1, position: 1, fillPrice: 100, reward: 0.001,
+                equity: 100_000, cost: 0)
         }
-        try store.writeEpisode(EpisodeRecord(runId: run.id!, split: .train, index: Int64(i), firstTimestamp: 0,
-                                             lastTimestamp: 49 * 86_400, steps: 50, totalReward: 0.05, finalEquity: 100_000,
-                                             costs: 0, globalStep: Int64(50 * (i + 1)), actionsHash: "0"), steps: steps)
+        try store.writeEpisode(
+            EpisodeRecord(
+                runId: run.id!, split: .train, index: Int64(i), firstTimestamp: 0,
+                lastTimestamp: 49 * 86_400, steps: 50, totalReward: 0.05, finalEquity: 100_000,
+                costs: 0, globalStep: Int64(50 * (i + 1)), actionsHash: "0"), steps: steps)
     }
 }
 
@@ -299,14 +395,16 @@ func badInputGivesOneErrorLineAndKeepsTheStore(_ c: BadInputCase) throws {
         let pages = try RunStore(path: store).pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count")! }
         environment["TRADESIM_MAX_PAGE_COUNT"] = "\(pages + 12)"
     }
-    try expectOneErrorLineAndAKeptStore(c, args, store: store, dir: dir, environment: environment,
-                                        lock: c.description.hasPrefix("store: locked"))
+    try expectOneErrorLineAndAKeptStore(
+        c, args, store: store, dir: dir, environment: environment,
+        lock: c.description.hasPrefix("store: locked"))
 }
 
 /// The matrix on a PostgreSQL store: every case that uses the store `DIR/runs.sqlite` as it is (not the cases about
 /// a SQLite file), with that store copied into a schema of its own once the case is set up.
-@Test(.enabled(if: StoreKind.all.contains(.postgres)),
-      arguments: badInputCases.filter { !$0.description.hasPrefix("store:") && $0.description != "cli: missing store" })
+@Test(
+    .enabled(if: StoreKind.all.contains(.postgres)),
+    arguments: badInputCases.filter { !$0.description.hasPrefix("store:") && $0.description != "cli: missing store" })
 func badInputOnPostgreSQLGivesOneErrorLineAndKeepsTheStore(_ c: BadInputCase) throws {
     let dir = try temporaryDirectory()
     let sqlite = dir + "/runs.sqlite"
@@ -317,14 +415,17 @@ func badInputOnPostgreSQLGivesOneErrorLineAndKeepsTheStore(_ c: BadInputCase) th
     _ = try RunStore(path: url).copy(from: RunStore(path: sqlite))
     var pointed = c
     pointed.expected = c.expected.map { $0.replacingOccurrences(of: "DIR/runs.sqlite", with: url) }
-    try expectOneErrorLineAndAKeptStore(pointed, args.map { $0 == sqlite ? url : $0 }, store: url, dir: dir,
-                                        environment: c.environment, lock: false)
+    try expectOneErrorLineAndAKeptStore(
+        pointed, args.map { $0 == sqlite ? url : $0 }, store: url, dir: dir,
+        environment: c.environment, lock: false)
 }
 
 /// Runs a case's command on `store` (holding its write lock meanwhile when `lock`) and checks the failure: one error
 /// line, the last, with the expected parts, and a store that is unchanged (or consistent, for a mid-run failure).
-func expectOneErrorLineAndAKeptStore(_ c: BadInputCase, _ args: [String], store: String, dir: String,
-                                     environment: [String: String], lock: Bool) throws {
+func expectOneErrorLineAndAKeptStore(
+    _ c: BadInputCase, _ args: [String], store: String, dir: String,
+    environment: [String: String], lock: Bool
+) throws {
     let before = try StoreSnapshot(store)
     let held = lock ? try StoreLock(store) : nil
     let r = try runCLI(args, environment: environment)
@@ -353,7 +454,8 @@ func expectOneErrorLineAndAKeptStore(_ c: BadInputCase, _ args: [String], store:
 
 /// Holds the write lock of a store from this process (a write transaction kept open) until `release`.
 final class StoreLock: @unchecked Sendable {
-    private let holding = DispatchSemaphore(value: 0), releasing = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+    private let holding = DispatchSemaphore(value: 0), releasing = DispatchSemaphore(value: 0),
+        done = DispatchSemaphore(value: 0)
     private let store: RunStore
 
     init(_ path: String) throws {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The repository root (tests run the CLI from there, as the README does).
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 /// The `tradesim` executable built next to the test bundle.
 let tradesimBinary: String = {
@@ -27,7 +28,8 @@ struct CLIResult {
 }
 
 /// Runs `tradesim args…` in `directory` (default the repository root) and collects its output.
-func runCLI(_ args: [String], in directory: String = repoRoot, environment: [String: String] = [:]) throws -> CLIResult {
+func runCLI(_ args: [String], in directory: String = repoRoot, environment: [String: String] = [:]) throws -> CLIResult
+{
     let p = Process()
     p.executableURL = URL(fileURLWithPath: tradesimBinary)
     p.arguments = args
@@ -45,8 +47,10 @@ func runCLI(_ args: [String], in directory: String = repoRoot, environment: [Str
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
-                     killedBySignal: p.terminationReason == .uncaughtSignal)
+    return CLIResult(
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self),
+        killedBySignal: p.terminationReason == .uncaughtSignal)
 }
 
 /// A fresh temporary directory.

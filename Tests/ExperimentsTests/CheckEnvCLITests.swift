@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Experiments
 
 @Test(arguments: ["environments/sp500-daily.yaml", "environments/us-stocks-daily.yaml"])

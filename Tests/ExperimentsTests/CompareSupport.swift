@@ -1,6 +1,7 @@
 import Foundation
 import MarketData
 import TradingEnv
+
 @testable import Experiments
 
 /// A synthetic daily market 2019–2021 (weekdays) in a temporary folder: train 2019, validation 2020, test 2021.
@@ -21,7 +22,9 @@ func syntheticMarket(up: Double, down: Double, commissionBps: Double = 0) throws
             let open = close
             close *= k % 2 == 0 ? up : down
             let volume = 1_000_000 + 10_000 * (k % 7)
-            csv += "\(c.month!)/\(c.day!)/\(c.year!),\(open),\(max(open, close)),\(min(open, close)),\(close),\(close),\(volume)\n"
+            csv +=
+                "\(c.month!)/\(c.day!)/\(c.year!),\(open),\(max(open, close)),"
+                + "\(min(open, close)),\(close),\(close),\(volume)\n"
             k += 1
         }
         t += 86_400
@@ -43,7 +46,9 @@ func syntheticMarket(up: Double, down: Double, commissionBps: Double = 0) throws
 }
 
 /// A contender holding a fixed weight of the asset every bar, as a run of group `group`.
-func fixedWeight(_ w: Double, name: String, group: String = "test/fixed #00000000", runId: Int64? = nil, setup: MarketSetup) -> Contender {
+func fixedWeight(
+    _ w: Double, name: String, group: String = "test/fixed #00000000", runId: Int64? = nil, setup: MarketSetup
+) -> Contender {
     Contender(name: name, group: group, configHash: "00000000", runId: runId, setup: setup) { env in
         var env = env
         return runEpisode(&env, seed: 0, keepEvery: 1) { _ in (.weights([w]), w) }

@@ -4,6 +4,7 @@ import MarketData
 import RunStore
 import Testing
 import TradingEnv
+
 @testable import Experiments
 
 /// The baselines a one-asset comparison shows (the panel-only ones drop out).
@@ -13,13 +14,19 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 /// buy-and-hold but for where the first commission sits; always-short must lose.
 @Test func compareTableOnARisingMarketHasTheKnownWinner() throws {
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.003, down: 1.001, commissionBps: 10))
-    let c = try compare([fixedWeight(1, name: "long", group: "test/long #1", setup: setup),
-                         fixedWeight(-1, name: "short", group: "test/short #2", setup: setup)],
-                        reference: setup, request: CompareRequest(period: .split(.validation), resamples: 50))
+    let c = try compare(
+        [
+            fixedWeight(1, name: "long", group: "test/long #1", setup: setup),
+            fixedWeight(-1, name: "short", group: "test/short #2", setup: setup),
+        ],
+        reference: setup, request: CompareRequest(period: .split(.validation), resamples: 50))
     #expect(c.tables.map(\.period) == ["2020", "overall"])
     let overall = try #require(c.tables.last)
-    func total(_ p: String) throws -> Double { try #require(overall.rows.first { $0.policy == p }?.stats["totalReturn"]?.mean) }
-    #expect(overall.rows.map(\.policy) == ["test/long #1", "test/short #2"] + comparedBaselines(for: setup).map(\.rawValue))
+    func total(_ p: String) throws -> Double {
+        try #require(overall.rows.first { $0.policy == p }?.stats["totalReturn"]?.mean)
+    }
+    #expect(
+        overall.rows.map(\.policy) == ["test/long #1", "test/short #2"] + comparedBaselines(for: setup).map(\.rawValue))
     #expect(try total("buyAndHold") > 0.2)
     #expect(try total("flat") == 0)
     // Buy-and-hold buys once and owes its first commission as cash (−10 bps of equity) for good; always-long re-targets
@@ -31,7 +38,8 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     // the 2020 table is the whole validation year, so it equals the overall one
     #expect(c.tables[0].rows.map { $0.stats["sharpe"]?.mean } == overall.rows.map { $0.stats["sharpe"]?.mean })
     // zero cost: buy-and-hold's return is the price ratio from the first fill (the next open) to the last close
-    let free = try compare([], reference: setup, request: CompareRequest(period: .split(.validation), costLevels: [0], resamples: 10))
+    let free = try compare(
+        [], reference: setup, request: CompareRequest(period: .split(.validation), costLevels: [0], resamples: 10))
     let env = try setup.environment(.validation)
     let p = setup.dataset.panel
     let bh = try #require(free.tables.last?.rows.first { $0.policy == "buyAndHold" }?.stats["totalReturn"]?.mean)
@@ -44,9 +52,12 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(Stat([5]).std == nil && Stat([nil, 3]).count == 1)
 
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.004, down: 0.999))
-    let c = try compare([fixedWeight(1, name: "s1", setup: setup), fixedWeight(0.5, name: "s2", setup: setup),
-                         fixedWeight(0, name: "s3", setup: setup)],
-                        reference: setup, request: CompareRequest(period: .split(.validation), resamples: 10))
+    let c = try compare(
+        [
+            fixedWeight(1, name: "s1", setup: setup), fixedWeight(0.5, name: "s2", setup: setup),
+            fixedWeight(0, name: "s3", setup: setup),
+        ],
+        reference: setup, request: CompareRequest(period: .split(.validation), resamples: 10))
     let row = try #require(c.tables.last?.rows.first)
     #expect(row.runs == ["s1", "s2", "s3"] && row.kind == "agent")
     let r = row.results.map(\.metrics.totalReturn)
@@ -54,7 +65,8 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     let bh = try #require(c.tables.last?.rows.first { $0.policy == "buyAndHold" }?.stats["totalReturn"]?.mean)
     #expect(r[0] == bh)
     let mean = (r[0] + r[1] + r[2]) / 3
-    let std = (((r[0] - mean) * (r[0] - mean) + (r[1] - mean) * (r[1] - mean) + (r[2] - mean) * (r[2] - mean)) / 2).squareRoot()
+    let std = (((r[0] - mean) * (r[0] - mean) + (r[1] - mean) * (r[1] - mean) + (r[2] - mean) * (r[2] - mean)) / 2)
+        .squareRoot()
     #expect(abs(row.stats["totalReturn"]!.mean! - mean) < 1e-15)
     #expect(abs(row.stats["totalReturn"]!.std! - std) < 1e-15)
     #expect(try c.tables.last!.table.plain.contains(String(format: "%.4f ± %.4f", mean, std)))
@@ -63,22 +75,30 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 @Test func dsrCountsTheRunsOfTheStoreEvaluatedOnTheSameYearsOfTheSameData() throws {
     let store = try RunStore(path: try temporaryDirectory() + "/runs.sqlite")
     /// A run of data `sha` whose validation split is `validation` and test split 2021, with episodes on `splits`.
-    func run(_ name: String, splits: [EpisodeSplit], sha: String = "F", validation: [Int] = [2020, 2020],
-             tickers: [String] = [], sharpe: Double? = nil) throws -> Int64 {
+    func run(
+        _ name: String, splits: [EpisodeSplit], sha: String = "F", validation: [Int] = [2020, 2020],
+        tickers: [String] = [], sharpe: Double? = nil
+    ) throws -> Int64 {
         var environment = EnvironmentSpec()
         environment.data.splits = SplitConfig(train: [2019, 2019], validation: validation, test: [2021, 2021])
         environment.data.tickers = tickers
-        let config = ResolvedConfig(experiment: ExperimentSpec(), environment: environment, environmentFolder: "/none",
-                                    agent: .dqn(DQNConfig()), seed: 1, dataSHA256: sha)
-        let r = try store.createRun(experiment: name, agent: "a", seed: 1, experimentYAML: "", configJSON: try config.json(),
-                                    configHash: "h", codeVersion: "t")
+        let config = ResolvedConfig(
+            experiment: ExperimentSpec(), environment: environment, environmentFolder: "/none",
+            agent: .dqn(DQNConfig()), seed: 1, dataSHA256: sha)
+        let r = try store.createRun(
+            experiment: name, agent: "a", seed: 1, experimentYAML: "", configJSON: try config.json(),
+            configHash: "h", codeVersion: "t")
         for (i, s) in splits.enumerated() {
-            _ = try store.writeEpisode(EpisodeRecord(runId: r.id!, split: s, index: 0, firstTimestamp: 0, lastTimestamp: 0, steps: 0,
-                                                     totalReward: 0, finalEquity: 1, costs: 0, globalStep: Int64(i), actionsHash: ""), steps: [])
+            _ = try store.writeEpisode(
+                EpisodeRecord(
+                    runId: r.id!, split: s, index: 0, firstTimestamp: 0, lastTimestamp: 0, steps: 0,
+                    totalReward: 0, finalEquity: 1, costs: 0, globalStep: Int64(i), actionsHash: ""), steps: [])
         }
         if let sharpe {
-            try store.appendMetrics([MetricRecord(runId: r.id!, globalStep: 10, key: "eval/validation/sharpe", value: 99),
-                                     MetricRecord(runId: r.id!, globalStep: 20, key: "eval/validation/sharpe", value: sharpe)])
+            try store.appendMetrics([
+                MetricRecord(runId: r.id!, globalStep: 10, key: "eval/validation/sharpe", value: 99),
+                MetricRecord(runId: r.id!, globalStep: 20, key: "eval/validation/sharpe", value: sharpe),
+            ])
         }
         return r.id!
     }
@@ -97,10 +117,15 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 
     // the compared runs (a and one not yet in the store) and the stored-only trial b: N = 3
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))
-    let stored = [StoredTrial(runId: a, sharpePerBar: nil), StoredTrial(runId: b, sharpePerBar: 0.8 / 252.0.squareRoot())]
-    let comparison = try compare([fixedWeight(1, name: "a", group: "g #1", runId: a, setup: setup),
-                                  fixedWeight(0.5, name: "new", group: "g #2", runId: 999, setup: setup)],
-                                 reference: setup, request: CompareRequest(period: .split(.validation), resamples: 10), storedTrials: stored)
+    let stored = [
+        StoredTrial(runId: a, sharpePerBar: nil), StoredTrial(runId: b, sharpePerBar: 0.8 / 252.0.squareRoot()),
+    ]
+    let comparison = try compare(
+        [
+            fixedWeight(1, name: "a", group: "g #1", runId: a, setup: setup),
+            fixedWeight(0.5, name: "new", group: "g #2", runId: 999, setup: setup),
+        ],
+        reference: setup, request: CompareRequest(period: .split(.validation), resamples: 10), storedTrials: stored)
     #expect(comparison.trials == 3)
     let overall = try #require(comparison.tables.last)
     let sharpes = overall.rows.prefix(2).map { $0.results[0].metrics.sharpePerBar! } + [0.8 / 252.0.squareRoot()]
@@ -118,8 +143,9 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 @Test func costSweepIsMonotoneAndFindsWhereTheEdgeDisappears() throws {
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.012, down: 0.99))
     let levels = [0.0, 20, 50, 100, 200]
-    let c = try compare([oracle(setup: setup)], reference: setup,
-                        request: CompareRequest(period: .split(.validation), costLevels: levels, resamples: 10))
+    let c = try compare(
+        [oracle(setup: setup)], reference: setup,
+        request: CompareRequest(period: .split(.validation), costLevels: levels, resamples: 10))
     let overall = c.tables.filter { $0.period == "overall" }
     #expect(overall.map(\.costBps) == levels)
     let oracleReturns = overall.map { $0.rows[0].results[0].metrics.totalReturn }
@@ -146,8 +172,9 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 
 @Test func everyOutputFormatParses() throws {
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.004, down: 0.999, commissionBps: 5))
-    let c = try compare([fixedWeight(1, name: "s1", setup: setup), fixedWeight(0.5, name: "s2", setup: setup)], reference: setup,
-                        request: CompareRequest(period: .years([2020, 2021]), costLevels: [0, 10], resamples: 10))
+    let c = try compare(
+        [fixedWeight(1, name: "s1", setup: setup), fixedWeight(0.5, name: "s2", setup: setup)], reference: setup,
+        request: CompareRequest(period: .years([2020, 2021]), costLevels: [0, 10], resamples: 10))
     #expect(c.tables.map(\.period) == ["2020", "2021", "overall", "2020", "2021", "overall"])
 
     let json = try c.rendered(.json)
@@ -155,7 +182,9 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(decoded.tables.count == 6 && decoded.trials == 2 && decoded.edges.count == 1 + singleAssetBaselines.count)
     #expect(decoded.tables[2].rows[0].stats["sharpe"] == c.tables[2].rows[0].stats["sharpe"])
 
-    let csv = try c.rendered(.csv).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    let csv = try c.rendered(.csv).split(separator: "\n").map {
+        $0.split(separator: ",", omittingEmptySubsequences: false)
+    }
     let header = csv[0].map(String.init)
     #expect(header.prefix(7) == ["period", "cost_bps", "policy", "kind", "config_hash", "runs", "trials"])
     #expect(header.contains("sharpe_mean") && header.contains("dsr_std") && header.last == "sharpe_ci95_high")
@@ -200,11 +229,16 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(c.tables.map(\.period) == ["2011", "2012", "overall", "2011", "2012", "overall"])
     #expect(c.trials == 1)  // the run itself, evaluated on validation during training
     let row = try #require(c.tables.last?.rows.first)
-    #expect(row.kind == "agent" && row.runs == [run.name] && row.policy == "tiny/dqn-lstm #\(seedlessConfigHash(run.configJSON).prefix(8))")
+    #expect(
+        row.kind == "agent" && row.runs == [run.name]
+            && row.policy == "tiny/dqn-lstm #\(seedlessConfigHash(run.configJSON).prefix(8))")
     #expect(c.edges.count == 1 + singleAssetBaselines.count)
 
-    let byName = try runCLI(["compare", "--experiment", experiment, "--store", store, "--years", "2013", "--format", "csv",
-                             "--out", dir + "/c.csv"], in: dir)
+    let byName = try runCLI(
+        [
+            "compare", "--experiment", experiment, "--store", store, "--years", "2013", "--format", "csv",
+            "--out", dir + "/c.csv",
+        ], in: dir)
     #expect(byName.status == 0, "\(byName.stderr)")
     let csv = try String(contentsOfFile: dir + "/c.csv", encoding: .utf8).split(separator: "\n")
     #expect(csv.count == 1 + 2 * (1 + singleAssetBaselines.count) && csv[1].hasPrefix("2013,,tiny/dqn-lstm"))
@@ -212,12 +246,16 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     let report = try runCLI(["report", String(run.id!), "--store", store, "--out", dir + "/r.html"], in: dir)
     #expect(report.status == 0, "\(report.stderr)")
     let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
-    #expect(html.components(separatedBy: "<svg").count - 1 >= 7 && html.contains("charts/episodicReturn by training step"))
+    #expect(
+        html.components(separatedBy: "<svg").count - 1 >= 7 && html.contains("charts/episodicReturn by training step"))
 
-    for (args, named) in [(["compare", "nosuchrun"], "nosuchrun"), (["compare", run.name, "--years", "2011,abc"], "'abc'"),
-                          (["compare", run.name, "--years", "1950"], "1950"), (["compare", run.name, "--costs", "5,-1"], "'-1'"),
-                          (["compare", run.name, "--costs", "x"], "'x'"), (["report", "nosuchrun", "--out", dir + "/x.html"], "nosuchrun"),
-                          (["compare", "--experiment", "nothing"], "nothing")] {
+    for (args, named) in [
+        (["compare", "nosuchrun"], "nosuchrun"), (["compare", run.name, "--years", "2011,abc"], "'abc'"),
+        (["compare", run.name, "--years", "1950"], "1950"), (["compare", run.name, "--costs", "5,-1"], "'-1'"),
+        (["compare", run.name, "--costs", "x"], "'x'"),
+        (["report", "nosuchrun", "--out", dir + "/x.html"], "nosuchrun"),
+        (["compare", "--experiment", "nothing"], "nothing"),
+    ] {
         let r = try runCLI(args + ["--store", store], in: dir)
         #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains(named), "\(args): \(r.stderr)")
     }
@@ -226,12 +264,14 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 /// A run whose greedy policy takes one action on every bar is named in one line; one that varies is not.
 @Test func constantPoliciesAreNamed() throws {
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))
-    let long = Contender(name: "always-long", group: "test/long #22222222", configHash: "22222222", setup: setup) { env in
+    let long = Contender(name: "always-long", group: "test/long #22222222", configHash: "22222222", setup: setup) {
+        env in
         var env = env
         return runEpisode(&env, seed: 0, keepEvery: 1) { _ in (.index(2), 2) }
     }
-    let c = try compare([long, oracle(setup: setup)], reference: setup,
-                        request: CompareRequest(period: .split(.validation), resamples: 10))
+    let c = try compare(
+        [long, oracle(setup: setup)], reference: setup,
+        request: CompareRequest(period: .split(.validation), resamples: 10))
     #expect(c.notes == ["greedy policy is constant: always-long is long on 100% of the bars of the validation split"])
     #expect(try c.rendered(.table).contains(c.notes[0]))
 }
@@ -241,13 +281,18 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 @Test func sizedBaselinesFollowTheEnvironmentsVolatilityTarget() throws {
     let path = try syntheticMarket(up: 1.012, down: 0.99)
     let yaml = try String(contentsOfFile: path, encoding: .utf8)
-        .replacingOccurrences(of: "  window: 4\n", with: "  window: 4\n  sizing: {kind: volatilityTarget, annualTarget: 0.1, span: 20, maxLeverage: 3}\n")
+        .replacingOccurrences(
+            of: "  window: 4\n",
+            with: "  window: 4\n  sizing: {kind: volatilityTarget, annualTarget: 0.1, span: 20, maxLeverage: 3}\n")
     try yaml.write(toFile: path, atomically: true, encoding: .utf8)
     let setup = try MarketSetup(path: path)
-    let c = try compare([oracle(setup: setup)], reference: setup,
-                        request: CompareRequest(period: .split(.validation), resamples: 10, sizedBaselines: true))
+    let c = try compare(
+        [oracle(setup: setup)], reference: setup,
+        request: CompareRequest(period: .split(.validation), resamples: 10, sizedBaselines: true))
     let overall = try #require(c.tables.last)
-    func exposure(_ name: String) throws -> Double { try #require(overall.rows.first { $0.policy == name }?.stats["exposure"]?.mean) }
+    func exposure(_ name: String) throws -> Double {
+        try #require(overall.rows.first { $0.policy == name }?.stats["exposure"]?.mean)
+    }
     // Unsized: buy-and-hold holds about 1. Sized: the factor 0.1 / σ of this ±1.1% zig-zag (σ ≈ 0.011·√252 ≈ 0.17).
     #expect(abs(try exposure("buyAndHold") - 1) < 0.01)
     let factors = volatilityTargetScale(closes: setup.dataset.panel.close, config: setup.spec.market.sizing)
@@ -256,8 +301,9 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(abs(try exposure("longVolTarget") - mean) < 0.05 && mean < 0.8)
     #expect(overall.rows.contains { $0.policy == "momentumVolTarget" })
     #expect(throws: ConfigError.self) {
-        try compare([oracle(setup: try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.99)))],
-                    reference: try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.99)),
-                    request: CompareRequest(period: .split(.validation), resamples: 10, sizedBaselines: true))
+        try compare(
+            [oracle(setup: try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.99)))],
+            reference: try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.99)),
+            request: CompareRequest(period: .split(.validation), resamples: 10, sizedBaselines: true))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import RLCore
 import Testing
+
 @testable import RunStore
 
 /// Starts `tradesim args…` without waiting for it.
@@ -45,7 +46,9 @@ func startCLI(_ args: [String]) throws -> Process {
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline && p.isRunning {
             let runs = (try? FileManager.default.contentsOfDirectory(atPath: cut.dir + "/checkpoints")) ?? []
-            if let run = runs.first, FileManager.default.fileExists(atPath: cut.dir + "/checkpoints/\(run)/step-256") { break }
+            if let run = runs.first, FileManager.default.fileExists(atPath: cut.dir + "/checkpoints/\(run)/step-256") {
+                break
+            }
             usleep(5_000)
         }
         usleep(UInt32(Double.random(in: 0..<0.4, using: &rng) * 1e6))
@@ -61,7 +64,8 @@ func startCLI(_ args: [String]) throws -> Process {
         let listed = try runCLI(["runs", "--store", cut.store])
         #expect(listed.stdout.contains("interrupted"), "\(listed.stdout)")
         for e in try store.episodes(runId: run.id!) {
-            #expect(try store.steps(episodeId: e.id!).count == Int(e.steps), "seed \(seed): episode \(e.id!) is not whole")
+            #expect(
+                try store.steps(episodeId: e.id!).count == Int(e.steps), "seed \(seed): episode \(e.id!) is not whole")
         }
         let orphans = try store.backend.read { db in
             try db.count("SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")
@@ -84,7 +88,8 @@ func startCLI(_ args: [String]) throws -> Process {
 /// (PostgreSQL) and the migrations are serialised, every run is stored.
 @Test(arguments: StoreKind.all) func processesCreatingOneNewStoreAtOnceAllSucceed(_ kind: StoreKind) throws {
     let t = try tinyExperiment(steps: 1)
-    let text = try String(contentsOfFile: t.experiment, encoding: .utf8).replacingOccurrences(of: "evaluateOn: [validation]", with: "evaluateOn: []")
+    let text = try String(contentsOfFile: t.experiment, encoding: .utf8).replacingOccurrences(
+        of: "evaluateOn: [validation]", with: "evaluateOn: []")
     try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
     for round in 0..<3 {
         let url = kind == .postgres ? postgresTestStore("new\(round)") : nil
@@ -94,7 +99,8 @@ func startCLI(_ args: [String]) throws -> Process {
             let p = Process()
             p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
             p.executableURL = URL(fileURLWithPath: tradesimBinary)
-            p.arguments = ["train", t.experiment, "--seed", "\(seed)", "--store", store]
+            p.arguments =
+                ["train", t.experiment, "--seed", "\(seed)", "--store", store]
                 + (url == nil ? [] : ["--checkpoints", t.dir + "/checkpoints"])
             let err = Pipe()
             p.standardOutput = FileHandle.nullDevice
@@ -120,8 +126,9 @@ func startCLI(_ args: [String]) throws -> Process {
     defer { dropPostgresTestStore(url) }
     let path = url ?? dir + "/runs.sqlite"
     let store = try RunStore(path: path)
-    let live = try store.createRun(experiment: "x", agent: "dqn", seed: 1, experimentYAML: "", configJSON: "{}", configHash: "0",
-                                   codeVersion: "test")
+    let live = try store.createRun(
+        experiment: "x", agent: "dqn", seed: 1, experimentYAML: "", configJSON: "{}", configHash: "0",
+        codeVersion: "test")
     let r = try runCLI(["train", "--resume", "\(live.id!)", "--store", path])
     #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("is still running"), "\(r.stderr)")
 }

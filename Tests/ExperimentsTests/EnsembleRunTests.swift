@@ -1,6 +1,7 @@
 import Foundation
-import TradingEnv
 import Testing
+import TradingEnv
+
 @testable import Experiments
 @testable import RunStore
 
@@ -35,7 +36,10 @@ import Testing
     try ppo.write(toFile: other.experiment, atomically: true, encoding: .utf8)
     #expect(try runCLI(["train", other.experiment, "--store", t.store]).status == 0)
     let mixed = try runCLI(["ensemble", member.name, "tiny__ppo", "--store", t.store])
-    #expect(mixed.failsWithOneErrorLine && mixed.stderr.contains("member 1 (ppo) acts on action probabilities, member 0 (dqn) on Q-values"), "\(mixed.stderr)")
+    #expect(
+        mixed.failsWithOneErrorLine
+            && mixed.stderr.contains("member 1 (ppo) acts on action probabilities, member 0 (dqn) on Q-values"),
+        "\(mixed.stderr)")
 }
 
 /// A run stored by an earlier version, whose configuration lacks keys added since, still reads: they take their

@@ -2,6 +2,7 @@ import Agents
 import Foundation
 import GRDB
 import Testing
+
 @testable import Experiments
 @testable import RunStore
 
@@ -24,8 +25,9 @@ import Testing
     let episode = try #require(try store.episodes(runId: run.id!, split: .validation).last)
     let step = try #require(try store.steps(episodeId: episode.id!).first)
     try store.pool.write { db in
-        try db.execute(sql: "UPDATE step SET action = ? WHERE episodeId = ? AND barIndex = ?",
-                       arguments: [step.action == 0 ? 2.0 : 0.0, episode.id!, step.barIndex])
+        try db.execute(
+            sql: "UPDATE step SET action = ? WHERE episodeId = ? AND barIndex = ?",
+            arguments: [step.action == 0 ? 2.0 : 0.0, episode.id!, step.barIndex])
     }
     let replay = try EpisodeReplay(run.name, split: .validation, index: nil, store: store)
     #expect(throws: ReplayMismatchError.self) { try replay.verify() }

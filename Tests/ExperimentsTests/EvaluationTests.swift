@@ -2,6 +2,7 @@ import Foundation
 import RunStore
 import Testing
 import TradingEnv
+
 @testable import Experiments
 
 @Test func buyAndHoldOnValidationMatchesThePriceRatio() throws {
@@ -29,9 +30,12 @@ import TradingEnv
     #expect(dear.actionsHash == free.actionsHash)  // same signals, same actions
 
     let store = try RunStore(path: try temporaryDirectory() + "/runs.sqlite")
-    let run = try store.createRun(experiment: "t", agent: "macd", seed: 0, experimentYAML: "", configJSON: "{}", configHash: "", codeVersion: "test")
-    let id = try store.writeEpisode(dear.record(runId: run.id!, split: .validation, index: 0, globalStep: 0),
-                                    steps: dear.steps, trades: dear.trades)
+    let run = try store.createRun(
+        experiment: "t", agent: "macd", seed: 0, experimentYAML: "", configJSON: "{}", configHash: "",
+        codeVersion: "test")
+    let id = try store.writeEpisode(
+        dear.record(runId: run.id!, split: .validation, index: 0, globalStep: 0),
+        steps: dear.steps, trades: dear.trades)
     let stored = try store.steps(episodeId: id)
     #expect(stored.count == dear.length)
     #expect(stored.last?.equity == dear.finalEquity)

@@ -1,14 +1,17 @@
 import Foundation
 import MarketData
 import Testing
+
 @testable import Experiments
 
 /// `tradesim features` and `tradesim bench load --env`.
 @Suite struct FeaturesCLITests {
     @Test func writesTheNormalisedMatrixWithDatesAndNames() throws {
         let dir = try temporaryDirectory()
-        let r = try runCLI(["features", "environments/sp500-vix.yaml", "--split", "validation",
-                            "--out", dir + "/f.csv"])
+        let r = try runCLI([
+            "features", "environments/sp500-vix.yaml", "--split", "validation",
+            "--out", dir + "/f.csv",
+        ])
         #expect(r.status == 0 && r.stdout.isEmpty, "\(r.stderr)")
         let lines = try String(contentsOfFile: dir + "/f.csv", encoding: .utf8).split(separator: "\n")
         let setup = try MarketSetup(path: repoRoot + "/environments/sp500-vix.yaml")
@@ -28,7 +31,7 @@ import Testing
         let raw = setup.dataset.features
         #expect(lines.count == 1 + raw.rows - raw.warmup)
         let first = lines[1].split(separator: ",")
-        #expect(first[0] == "1999-02-02" && first[1] == "train")   // bar 20: the first after the warm-up
+        #expect(first[0] == "1999-02-02" && first[1] == "train")  // bar 20: the first after the warm-up
         let level = raw.names.firstIndex(of: "VIX.level")!
         #expect(Float(first[2 + level]) == raw[raw.warmup, level])
         #expect(lines.last!.hasPrefix("2018-12-31,test,"))
@@ -41,15 +44,18 @@ import Testing
         // A folder that cannot be made (a file stands in its place).
         try "".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
         let folder = try runCLI(["features", "environments/sp500-vix.yaml", "--out", dir + "/file/f.csv"])
-        #expect(folder.failsWithOneErrorLine && folder.stderr.contains("--out \(dir)/file/f.csv"),
-                "\(folder.stderr)")
+        #expect(
+            folder.failsWithOneErrorLine && folder.stderr.contains("--out \(dir)/file/f.csv"),
+            "\(folder.stderr)")
         let split = try runCLI(["features", "environments/sp500-vix.yaml", "--split", "holdout"])
         #expect(split.failsWithOneErrorLine && split.stderr.contains("--split"), "\(split.stderr)")
     }
 
     @Test func benchLoadTimesAnEnvironmentsWholeDataLoad() throws {
-        let r = try runCLI(["bench", "load", "data/sp500_1999_2018_arch.csv",
-                            "--env", "environments/us-stocks-market.yaml", "--rounds", "1"])
+        let r = try runCLI([
+            "bench", "load", "data/sp500_1999_2018_arch.csv",
+            "--env", "environments/us-stocks-market.yaml", "--rounds", "1",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         #expect(json["assets"] as? Int == 20 && json["bars"] as? Int == 5797 && json["features"] as? Int == 104)

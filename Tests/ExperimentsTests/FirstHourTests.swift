@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TradingEnv
+
 @testable import Experiments
 @testable import RunStore
 @testable import TradeSimCLI
@@ -8,9 +9,10 @@ import TradingEnv
 /// The progress line fits the terminal: 80 columns (and narrower) keep the phase, step count, rate and ETA; wide
 /// terminals get the bar and the last return and loss too.
 @Test func progressLineFitsTheTerminalWidth() {
-    let p = TrainingProgress(run: "us-stocks-portfolio-ppo-cnn__ppo-portfolio__1__1796449875", step: 10_400,
-                             total: 20_000, stepsPerSecond: 812.4, lastEpisodeReturn: -0.0123, loss: 0.0456,
-                             phase: "evaluating validation")
+    let p = TrainingProgress(
+        run: "us-stocks-portfolio-ppo-cnn__ppo-portfolio__1__1796449875", step: 10_400,
+        total: 20_000, stepsPerSecond: 812.4, lastEpisodeReturn: -0.0123, loss: 0.0456,
+        phase: "evaluating validation")
     #expect(ProgressPrinter.line(p, width: 40).count == 40)
     for width in [60, 80, 120, 200] {
         let line = ProgressPrinter.line(p, width: width)
@@ -28,12 +30,14 @@ import TradingEnv
 @Test func progressRateExcludesPausesBetweenChunks() throws {
     let dir = try temporaryDirectory()
     let store = try RunStore(path: dir + "/runs.sqlite")
-    let run = try store.createRun(experiment: "e", agent: "a", seed: 1, experimentYAML: "", configJSON: "{}",
-                                  configHash: "h", codeVersion: "t")
+    let run = try store.createRun(
+        experiment: "e", agent: "a", seed: 1, experimentYAML: "", configJSON: "{}",
+        configHash: "h", codeVersion: "t")
     let setup = try MarketSetup(path: repoRoot + "/environments/sp500-daily.yaml")
     var clock = Date(timeIntervalSince1970: 0)
-    var logger = RunLogger(run: run, store: store, env: try setup.environment(.train), totalSteps: 1_000, keepEvery: 0,
-                           numeric: .init(policy: .stop), episodes: 0, tensorboard: nil, now: { clock })
+    var logger = RunLogger(
+        run: run, store: store, env: try setup.environment(.train), totalSteps: 1_000, keepEvery: 0,
+        numeric: .init(policy: .stop), episodes: 0, tensorboard: nil, now: { clock })
     logger.beginChunk(step: 0)
     clock += 10
     try logger.endChunk(step: 100)
@@ -57,23 +61,28 @@ import TradingEnv
     #expect(r.stderrLines.first?.contains("training") == true && r.stderr.contains("evaluating validation"))
     #expect(!r.stdout.contains("steps/s") && r.stdout.contains("validation split, greedy policy vs baselines"))
     let report = try String(contentsOfFile: t.dir + "/r.md", encoding: .utf8)
-    #expect(report.contains("seed 3") && report.contains("200 steps") && report.contains("SHA-256")
-        && report.contains("validation 2011–2012") && report.contains("commission"))
+    #expect(
+        report.contains("seed 3") && report.contains("200 steps") && report.contains("SHA-256")
+            && report.contains("validation 2011–2012") && report.contains("commission"))
 
     let store = try RunStore(path: t.store)
     let run = try #require(try store.runs().first)
     let folder = board + "/" + run.name
-    let file = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.contains("tfevents") })
+    let file = try #require(
+        try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.contains("tfevents") })
     let events = try readEventFile(URL(fileURLWithPath: folder + "/" + file))
     var logged: [String: [(Int64, Float)]] = [:]
     for e in events { for s in e.scalars { logged[s.tag, default: []].append((e.step, s.value)) } }
     let stored = try store.metrics(runId: run.id!)
     #expect(Set(logged.keys) == Set(stored.map(\.key)))
     let sharpe = try #require(stored.last { $0.key == "eval/validation/sharpe" })
-    #expect(logged["eval/validation/sharpe"]?.last.map { $0.0 == sharpe.globalStep && $0.1 == Float(sharpe.value) } == true)
+    #expect(
+        logged["eval/validation/sharpe"]?.last.map { $0.0 == sharpe.globalStep && $0.1 == Float(sharpe.value) } == true)
 
-    for (args, message) in [(["--steps", "-5"], "--steps must be a positive number of steps, got -5"),
-                            (["--report", t.experiment + "/r.md"], "--report \(t.experiment)/r.md: \(t.experiment) is not a folder")] {
+    for (args, message) in [
+        (["--steps", "-5"], "--steps must be a positive number of steps, got -5"),
+        (["--report", t.experiment + "/r.md"], "--report \(t.experiment)/r.md: \(t.experiment) is not a folder"),
+    ] {
         let bad = try runCLI(["train", t.experiment] + args)
         #expect(bad.status != 0 && bad.stderrLines.count == 1 && bad.stderr.contains(message), "\(bad.stderr)")
     }
@@ -98,8 +107,10 @@ import TradingEnv
     let r = try runCLI(["train", t.experiment])
     #expect(r.status == 0, "\(r.stderr)")
     // Chunks end at every 20 steps (checkpoints); each rounds up to a rollout of 64: 64, 128, 192, 256.
-    #expect(r.stderr.contains("ppo trains in whole rollouts of 64 steps") && r.stderr.contains("256 steps for the budget of 200"),
-            "\(r.stderr)")
+    #expect(
+        r.stderr.contains("ppo trains in whole rollouts of 64 steps")
+            && r.stderr.contains("256 steps for the budget of 200"),
+        "\(r.stderr)")
     for line in r.stderrLines where line.contains("steps/s") {
         let counts = line.split(separator: " ").first { $0.contains("/") && $0.first!.isNumber }!.split(separator: "/")
         #expect(Int(counts[0])! <= Int(counts[1])! && counts[1] == "256", "\(line)")

@@ -4,7 +4,8 @@ import Testing
 @Test func metricsCommandPrintsOneJSONObject() throws {
     let dir = try temporaryDirectory()
     let path = dir + "/r.csv"
-    try "date,strategy\n2020-01-02,0.01\n2020-01-03,-0.02\n2020-01-06,0.015\n2020-01-07,0.005\n".write(toFile: path, atomically: true, encoding: .utf8)
+    try "date,strategy\n2020-01-02,0.01\n2020-01-03,-0.02\n2020-01-06,0.015\n2020-01-07,0.005\n".write(
+        toFile: path, atomically: true, encoding: .utf8)
     let r = try runCLI(["metrics", path, "--resamples", "50"])
     #expect(r.status == 0, "\(r.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -21,8 +22,11 @@ import Testing
     ("date,r\n", [], "header only"),
     ("", [], "empty"),
     // several numeric columns, none named return / returns / reward: the error lists them (and never picks episodeId)
-    ("episodeId,date,equity,note\n1,2020-01-02,100,a\n2,2020-01-03,101,b\n", [],
-     "r.csv:1: no column named return, returns or reward; name one with --column (numeric columns: episodeId, equity)"),
+    (
+        "episodeId,date,equity,note\n1,2020-01-02,100,a\n2,2020-01-03,101,b\n", [],
+        "r.csv:1: no column named return, returns or reward; "
+            + "name one with --column (numeric columns: episodeId, equity)"
+    ),
     ("return\n1e200\n1e200\n1e200\n", [], "r.csv: column 'return': the metrics overflow"),
     ("returns\n0.01\n-1.5\n", [], "r.csv:3: column 'returns': -1.5 is below -1"),
 ])
@@ -40,12 +44,12 @@ func metricsBadInputGivesOneErrorLine(csv: String, flags: [String], expected: St
     let dir = try temporaryDirectory()
     let path = dir + "/steps.csv"
     try """
-        episodeId,split,episodeIndex,barIndex,timestamp,date,action,position,reward,equity
-        7,validation,0,0,1293840000,2011-01-03,2,1,0.01,10100
-        7,validation,0,1,1293926400,2011-01-04,2,1,-0.02,9898
-        7,validation,0,2,1294012800,2011-01-05,0,0,0.03,10194.94
+    episodeId,split,episodeIndex,barIndex,timestamp,date,action,position,reward,equity
+    7,validation,0,0,1293840000,2011-01-03,2,1,0.01,10100
+    7,validation,0,1,1293926400,2011-01-04,2,1,-0.02,9898
+    7,validation,0,2,1294012800,2011-01-05,0,0,0.03,10194.94
 
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+    """.write(toFile: path, atomically: true, encoding: .utf8)
     let r = try runCLI(["metrics", path, "--resamples", "0"])
     #expect(r.status == 0, "\(r.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])

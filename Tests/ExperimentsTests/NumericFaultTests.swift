@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import RunStore
+import Testing
 
 /// A tiny DQN experiment whose rewards overflow to ±∞ once scaled (`rewardScale: 1e300`), so the first update's loss
 /// is not finite. Updates start at step 300, after the checkpoint at step 256.
@@ -36,7 +36,9 @@ func overflowingExperiment(nonFinite: String?) throws -> (dir: String, experimen
     let r = try runCLI(["train", t.experiment])
     #expect(r.failsWithOneErrorLine, "\(r.stderr)")
     // 3-step returns add +∞ and −∞ rewards: the first update's loss is NaN.
-    #expect(r.stderr.contains("non-finite update before training step 30") && r.stderr.contains("(loss nan, gradient norm"), "\(r.stderr)")
+    #expect(
+        r.stderr.contains("non-finite update before training step 30") && r.stderr.contains("(loss nan, gradient norm"),
+        "\(r.stderr)")
     #expect(r.stderr.contains("its last checkpoint (step 256) is intact"), "\(r.stderr)")
     let store = try RunStore(path: t.store)
     let run = try #require(try store.runs().first)

@@ -1,6 +1,7 @@
 import Foundation
 import RunStore
 import Testing
+
 @testable import Experiments
 
 /// The portfolio experiment end to end through the CLI, shrunk: PPO with softmax weights over the 20-stock panel (the
@@ -28,14 +29,16 @@ func portfolioExperimentTrainsOnThePanel(kind: String) throws {
     try yaml.write(toFile: dir + "/portfolio.yaml", atomically: true, encoding: .utf8)
     let r = try runCLI(["train", dir + "/portfolio.yaml"])
     #expect(r.status == 0, "\(r.stderr)")
-    for name in ["equalWeight", "minimumVariance", "buyAndHold", "momentum"] { #expect(r.stdout.contains(name), "\(name) row") }
+    for name in ["equalWeight", "minimumVariance", "buyAndHold", "momentum"] {
+        #expect(r.stdout.contains(name), "\(name) row")
+    }
     let store = try RunStore(path: dir + "/runs.sqlite")
     let run = try #require(try store.runs().first)
     #expect(run.status == .finished)
     #expect(run.configJSON.contains("\"kind\":\"\(kind)\"") && run.configJSON.contains("\"squash\":\"softmax\""))
     let validation = try #require(try store.episodes(runId: run.id!, split: .validation).last)
     let steps = try store.steps(episodeId: validation.id!)
-    #expect(steps.count > 400)   // 2009–2010, whole split
+    #expect(steps.count > 400)  // 2009–2010, whole split
     // softmax weights sum to 1 and the cap is 1: every step's 20 weights are long and sum to about 1 (the close
     // marks them a little off the target filled at the open)
     for step in steps {
@@ -49,8 +52,10 @@ func portfolioExperimentTrainsOnThePanel(kind: String) throws {
     let agent = try String(contentsOfFile: repoRoot + "/agents/ppo-portfolio.yaml", encoding: .utf8)
         .replacingOccurrences(of: "kind: lstm", with: "kind: gru")
     try agent.write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
-    let r = try runCLI(["train", "--env", "environments/us-stocks-daily.yaml", "--agent", dir + "/bad.yaml", "--steps", "10",
-                        "--store", dir + "/runs.sqlite"])
+    let r = try runCLI([
+        "train", "--env", "environments/us-stocks-daily.yaml", "--agent", dir + "/bad.yaml", "--steps", "10",
+        "--store", dir + "/runs.sqlite",
+    ])
     #expect(r.status != 0 && r.stderrLines.count == 1)
     #expect(r.stderr.contains("bad.yaml") && r.stderr.contains("kind"), "\(r.stderr)")
 }

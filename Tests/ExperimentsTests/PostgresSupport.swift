@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import RunStore
 
 /// The kinds of store the store CLI tests run on: SQLite always, PostgreSQL when `TRADESIM_TEST_POSTGRES_URL` names a
@@ -25,7 +26,8 @@ func dropPostgresTestStore(_ url: String?) {
 
 /// Points the experiment file at `url` instead of its SQLite store (its `store:` line).
 func useStore(_ url: String, in experiment: (dir: String, experiment: String, store: String)) throws
-    -> (dir: String, experiment: String, store: String) {
+    -> (dir: String, experiment: String, store: String)
+{
     let text = try String(contentsOfFile: experiment.experiment, encoding: .utf8)
         .replacingOccurrences(of: "store: \(experiment.store)", with: "store: \(url)")
     try text.write(toFile: experiment.experiment, atomically: true, encoding: .utf8)

@@ -2,6 +2,7 @@ import Agents
 import Foundation
 import RunStore
 import Testing
+
 @testable import Experiments
 
 /// A daily market (2000–2003, train 2000–2001, validation 2002, test 2003) with a planted signal: each bar opens at the
@@ -12,21 +13,32 @@ func plantedSignalMarket(window: Int = 4) throws -> String {
     let dir = try temporaryDirectory()
     var lines = ["Date,Open,High,Low,Close,Volume"]
     var close = 100.0, signal = 1.0
-    var day = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2000, month: 1, day: 3).date!
+    var day = DateComponents(
+        calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2000, month: 1, day: 3
+    ).date!
     var seed: UInt64 = 12345
-    func uniform() -> Double { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Double(seed >> 11) / Double(1 << 53) }
-    let end = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2004, month: 1, day: 1).date!
+    func uniform() -> Double {
+        seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407;
+        return Double(seed >> 11) / Double(1 << 53)
+    }
+    let end = DateComponents(
+        calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2004, month: 1, day: 1
+    ).date!
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyy-MM-dd"
     formatter.timeZone = TimeZone(identifier: "UTC")
     while day < end {
-        let weekday = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: day).weekday!
+        let weekday = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: day)
+            .weekday!
         if weekday != 1 && weekday != 7 {
             let open = close
-            close *= 1 + 0.012 * signal + 0.002 * (uniform() - 0.5)   // follows the previous bar's coin flip
+            close *= 1 + 0.012 * signal + 0.002 * (uniform() - 0.5)  // follows the previous bar's coin flip
             signal = uniform() < 0.5 ? -1 : 1
-            let wick = signal > 0 ? 0.004 : 0.0005                      // this bar's range shows the next move
-            lines.append("\(formatter.string(from: day)),\(open),\(max(open, close) * (1 + wick)),\(min(open, close) * (1 - wick)),\(close),\(1000 + Int(uniform() * 100))")
+            let wick = signal > 0 ? 0.004 : 0.0005  // this bar's range shows the next move
+            lines.append(
+                "\(formatter.string(from: day)),\(open),\(max(open, close) * (1 + wick)),"
+                    + "\(min(open, close) * (1 - wick)),\(close),\(1000 + Int(uniform() * 100))"
+            )
         }
         day = day.addingTimeInterval(86_400)
     }
@@ -72,7 +84,7 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         let outcome = try runPretrain(try pretrainFile(dir))
         #expect(outcome.reports.map(\.split) == [.validation, .test])
         for r in outcome.reports {
-            #expect(r.baseRateLogLoss > 0.6)                       // the classes are about balanced
+            #expect(r.baseRateLogLoss > 0.6)  // the classes are about balanced
             #expect(r.logLoss < 0.5 * r.baseRateLogLoss, "\(r.line)")
             #expect(r.accuracy > 0.9 && r.accuracy > r.baseRateAccuracy + 0.3, "\(r.line)")
             #expect((r.rocAUC ?? 0) > 0.95, "\(r.line)")
@@ -86,10 +98,13 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         #expect(files.sorted() == ["network.safetensors", "pretrain.json"])
         #expect(try store.metrics(runId: run.id!, key: "pretrain/validation/rocAUC").count == 1)
         let evaluate = try runCLI(["evaluate", run.name, "--split", "validation", "--store", dir + "/runs.sqlite"])
-        #expect(evaluate.status != 0 && evaluate.stderrLines.count == 1 && evaluate.stderr.contains("is a pretrain run"), "\(evaluate.stderr)")
+        #expect(
+            evaluate.status != 0 && evaluate.stderrLines.count == 1 && evaluate.stderr.contains("is a pretrain run"),
+            "\(evaluate.stderr)")
         // Same file and seed: bit-identical network.
         let again = try runPretrain(try pretrainFile(dir))
-        let a = try loadPretrainedNetwork(run.name, store: store), b = try loadPretrainedNetwork(again.run.name, store: store)
+        let a = try loadPretrainedNetwork(run.name, store: store),
+            b = try loadPretrainedNetwork(again.run.name, store: store)
         #expect(a.parameters == b.parameters)
     }
 
@@ -97,7 +112,8 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         let dir = try plantedSignalMarket()
         let pretrained = try runPretrain(try pretrainFile(dir, steps: 50))
         let store = try RunStore(path: dir + "/runs.sqlite")
-        let source = try loadPretrainedNetwork("pretrain", store: store)   // name prefix: the latest finished pretrain run
+        // name prefix: the latest finished pretrain run
+        let source = try loadPretrainedNetwork("pretrain", store: store)
         for freeze in [true, false] {
             let agent = """
                 algo: a2c
@@ -124,7 +140,7 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
             #expect(encoder == source.encoderParameters && encoder.count > 0)
             let initial = makeAgent(try AgentFile.load(dir + "/agent.yaml"), spec: saved.spec, seed: 2).networks[0]
             let heads = encoder.upperBound..<trained.parameters.count
-            #expect(trained.parameters[heads] != initial.parameters[heads])   // the heads trained
+            #expect(trained.parameters[heads] != initial.parameters[heads])  // the heads trained
             if freeze {
                 #expect(Array(trained.parameters[encoder]) == Array(source.parameters[encoder]))
             } else {
@@ -145,7 +161,9 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         let dir = try plantedSignalMarket()
         var text = try String(contentsOfFile: try pretrainFile(dir, steps: 5), encoding: .utf8)
         let key = String(extra.prefix { $0 != ":" })
-        text = text.split(separator: "\n").filter { !$0.hasPrefix(key + ":") }.joined(separator: "\n") + "\n" + extra + "\n"
+        text =
+            text.split(separator: "\n").filter { !$0.hasPrefix(key + ":") }.joined(separator: "\n") + "\n" + extra
+            + "\n"
         try text.write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
         let r = try runCLI(["pretrain", dir + "/bad.yaml"])
         #expect(r.status != 0)
@@ -155,11 +173,16 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
 
     @Test func agentFromAMissingOrNonPretrainRunIsOneErrorLine() throws {
         let dir = try plantedSignalMarket()
-        try "algo: a2c\nencoder: {embedding: 8, hidden: 8, from: nothing-here}\n".write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
-        try "environment: env.yaml\nagent: agent.yaml\nsteps: 64\nevaluateOn: []\nstore: \(dir)/runs.sqlite\ncheckpoints: \(dir)/cp\n"
-            .write(toFile: dir + "/e.yaml", atomically: true, encoding: .utf8)
+        try "algo: a2c\nencoder: {embedding: 8, hidden: 8, from: nothing-here}\n".write(
+            toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        let experimentFile =
+            "environment: env.yaml\nagent: agent.yaml\nsteps: 64\nevaluateOn: []\nstore: "
+            + "\(dir)/runs.sqlite\ncheckpoints: \(dir)/cp\n"
+        try experimentFile.write(toFile: dir + "/e.yaml", atomically: true, encoding: .utf8)
         let r = try runCLI(["train", dir + "/e.yaml"])
-        #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("encoder.from 'nothing-here'"), "\(r.stderr)")
+        #expect(
+            r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("encoder.from 'nothing-here'"), "\(r.stderr)"
+        )
         try "algo: a2c\nencoder: {freeze: true}\n".write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
         let f = try runCLI(["train", dir + "/e.yaml"])
         #expect(f.status != 0 && f.stderrLines.count == 1 && f.stderr.contains("encoder.freeze"), "\(f.stderr)")

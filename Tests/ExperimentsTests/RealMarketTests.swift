@@ -9,8 +9,10 @@ import Testing
 @Test(.enabled(if: ProcessInfo.processInfo.environment["TRADESIM_SLOW"] != nil), arguments: ["dqn", "ppo"])
 func hundredThousandStepsOnTheSP500(algo: String) throws {
     let dir = try temporaryDirectory()
-    let r = try runCLI(["train", "--env", "environments/sp500-daily.yaml", "--agent", "agents/\(algo)-lstm.yaml",
-                        "--steps", "100000", "--seed", "1", "--store", dir + "/runs.sqlite"])
+    let r = try runCLI([
+        "train", "--env", "environments/sp500-daily.yaml", "--agent", "agents/\(algo)-lstm.yaml",
+        "--steps", "100000", "--seed", "1", "--store", dir + "/runs.sqlite",
+    ])
     #expect(r.status == 0, "\(r.stderr)")
     print(r.stdout.split(separator: "\n").drop { !$0.hasPrefix("validation split") }.joined(separator: "\n"))
     for name in ["buyAndHold", "flat", "momentum", "macd"] { #expect(r.stdout.contains(name)) }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import RunStore
 
 /// `tradesim replay`: a page of a stored episode with values that match the store and the data file, and `--verify`,
@@ -15,15 +16,22 @@ import Testing
     let episode = try #require(try store.episodes(runId: run.id!, split: .validation).last)
     let stored = try store.steps(episodeId: episode.id!)
 
-    let r = try runCLI(["replay", "\(run.id!)", "--split", "validation", "--from", "5", "--limit", "3", "--store", t.store])
+    let r = try runCLI([
+        "replay", "\(run.id!)", "--split", "validation", "--from", "5", "--limit", "3", "--store", t.store,
+    ])
     #expect(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
     #expect(lines[0].hasPrefix("\(run.name) validation #1: \(episode.steps) steps"))
-    #expect(lines[1].split(separator: " ").map(String.init) == ["bar", "date", "price", "sp500_1999_2018_arch", "action", "position",
-                                                                "fill", "cost", "reward", "equity"])
+    #expect(
+        lines[1].split(separator: " ").map(String.init) == [
+            "bar", "date", "price", "sp500_1999_2018_arch", "action", "position",
+            "fill", "cost", "reward", "equity",
+        ])
     let rows = lines[3..<6].map { $0.split(separator: " ").map(String.init) }
     // The S&P 500 file's close by date (M/D/YYYY in the file), to check the price column independently of the loader.
-    let csv = try String(contentsOfFile: repoRoot + "/data/sp500_1999_2018_arch.csv", encoding: .utf8).components(separatedBy: "\r\n").dropFirst().filter { !$0.isEmpty }
+    let csv = try String(contentsOfFile: repoRoot + "/data/sp500_1999_2018_arch.csv", encoding: .utf8).components(
+        separatedBy: "\r\n"
+    ).dropFirst().filter { !$0.isEmpty }
     var closeByDate: [String: Double] = [:]
     for line in csv {
         let f = line.split(separator: ",")
@@ -34,8 +42,12 @@ import Testing
         let s = stored[5 + k]
         #expect(row[0] == "\(s.barIndex)")
         #expect(abs(Double(row[2])! - closeByDate[row[1]]!) < 5e-5, "\(row)")
-        #expect(Double(row[3]) == s.action && abs(Double(row[4])! - s.position) < 1e-4 && abs(Double(row[5])! - s.fillPrice) < 1e-4)
-        #expect(abs(Double(row[6])! - s.cost) < 1e-4 && abs(Double(row[7])! - s.reward) < 1e-6 && abs(Double(row[8])! - s.equity) < 0.005)
+        #expect(
+            Double(row[3]) == s.action && abs(Double(row[4])! - s.position) < 1e-4
+                && abs(Double(row[5])! - s.fillPrice) < 1e-4)
+        #expect(
+            abs(Double(row[6])! - s.cost) < 1e-4 && abs(Double(row[7])! - s.reward) < 1e-6
+                && abs(Double(row[8])! - s.equity) < 0.005)
     }
     #expect(lines[6] == "rows 5…7 of \(stored.count) stored; next page: --from 8")
 
@@ -44,13 +56,16 @@ import Testing
     #expect(ok.stdout.contains("verified \(episode.steps) actions against the step-300 checkpoint"))
     // The episode evaluated at step 150 has no checkpoint to re-run.
     let early = try runCLI(["replay", "\(run.id!)", "--episode", "0", "--verify", "--store", t.store])
-    #expect(early.status != 0 && early.stderrLines.count == 1 && early.stderr.contains("no checkpoint at step 150"), "\(early.stderr)")
+    #expect(
+        early.status != 0 && early.stderrLines.count == 1 && early.stderr.contains("no checkpoint at step 150"),
+        "\(early.stderr)")
 
     // Alter one stored action: verification names the bar.
     let altered = stored[10]
     try store.pool.write { db in
-        try db.execute(sql: "UPDATE step SET action = ? WHERE episodeId = ? AND barIndex = ?",
-                       arguments: [altered.action == 0 ? 2.0 : 0.0, episode.id!, altered.barIndex])
+        try db.execute(
+            sql: "UPDATE step SET action = ? WHERE episodeId = ? AND barIndex = ?",
+            arguments: [altered.action == 0 ? 2.0 : 0.0, episode.id!, altered.barIndex])
     }
     let bad = try runCLI(["replay", "\(run.id!)", "--verify", "--store", t.store])
     #expect(bad.status != 0)

@@ -5,8 +5,10 @@ import Testing
 /// home, temporary or workspace folders. Files with a NUL byte (gzip, safetensors, images) are binary and skipped.
 @Test func noTrackedFileNamesAFolderOutsideTheRepository() throws {
     // Each pattern is written in two pieces so that this file does not contain it.
-    let patterns = [["..", "shared"], ["", "work/"], ["", "home/"], ["", "root/"], ["", "tmp/"], ["", "Users/"],
-                    ["", "var/folders/"]].map { $0.joined(separator: "/") }
+    let patterns = [
+        ["..", "shared"], ["", "work/"], ["", "home/"], ["", "root/"], ["", "tmp/"], ["", "Users/"],
+        ["", "var/folders/"],
+    ].map { $0.joined(separator: "/") }
     let git = Process()
     git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     git.arguments = ["git", "ls-files", "-z"]
@@ -23,7 +25,9 @@ import Testing
     var found: [String] = []
     for file in files {
         // A file deleted in the work tree but still in the index has nothing to scan.
-        guard let bytes = FileManager.default.contents(atPath: repoRoot + "/" + file), !bytes.contains(0) else { continue }
+        guard let bytes = FileManager.default.contents(atPath: repoRoot + "/" + file), !bytes.contains(0) else {
+            continue
+        }
         let text = String(decoding: bytes, as: UTF8.self)
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             for pattern in patterns where line.contains(pattern) {

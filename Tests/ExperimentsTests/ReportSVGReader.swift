@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// One chart of a report, read back from its SVG by an XML parser.
@@ -44,8 +45,10 @@ final class SVGReader: NSObject, XMLParserDelegate {
     private var textX = 0.0
     private var text = ""
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         let cls = attributes["class"] ?? ""
         switch name {
         case "svg": chart.width = Double(attributes["width"] ?? "") ?? 0

@@ -4,6 +4,7 @@ import MarketData
 import RunStore
 import Testing
 import TradingEnv
+
 @testable import Experiments
 
 /// A one-asset report: the oracle (a stored run with learning metrics) and a fixed half position (no run), on 2020–2021
@@ -11,20 +12,23 @@ import TradingEnv
 private func syntheticReport() throws -> (html: String, comparison: Comparison) {
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.006, down: 0.996, commissionBps: 5))
     let store = try RunStore(path: try temporaryDirectory() + "/runs.sqlite")
-    let run = try store.createRun(experiment: "synthetic", agent: "oracle", seed: 1, experimentYAML: "", configJSON: "{}",
-                                  configHash: "abc", codeVersion: "test")
+    let run = try store.createRun(
+        experiment: "synthetic", agent: "oracle", seed: 1, experimentYAML: "", configJSON: "{}",
+        configHash: "abc", codeVersion: "test")
     func metric(_ key: String, _ values: [(Int, Double)]) -> [MetricRecord] {
         values.map { MetricRecord(runId: run.id!, globalStep: Int64($0.0), key: key, value: $0.1) }
     }
-    try store.appendMetrics(metric("charts/episodicReturn", (1...50).map { ($0 * 100, Double($0) / 50) })
-                            + metric("losses/td", (1...2_000).map { ($0, 1 / Double($0)) })
-                            + metric("losses/entropy", [(100, 0.9), (200, 0.7), (300, 0.5)])
-                            + metric("losses/explained_variance", [(100, 0.1), (300, 0.25)])
-                            + metric("eval/validation/sharpe", [(1_000, 0.3), (2_000, -0.2), (3_000, 0.6)]))
+    try store.appendMetrics(
+        metric("charts/episodicReturn", (1...50).map { ($0 * 100, Double($0) / 50) })
+            + metric("losses/td", (1...2_000).map { ($0, 1 / Double($0)) })
+            + metric("losses/entropy", [(100, 0.9), (200, 0.7), (300, 0.5)])
+            + metric("losses/explained_variance", [(100, 0.1), (300, 0.25)])
+            + metric("eval/validation/sharpe", [(1_000, 0.3), (2_000, -0.2), (3_000, 0.6)]))
     var agent = oracle(setup: setup)
     agent.policy.runId = run.id
-    let c = try compare([agent, fixedWeight(0.5, name: "half", setup: setup)], reference: setup,
-                        request: CompareRequest(period: .years([2020, 2021]), resamples: 20))
+    let c = try compare(
+        [agent, fixedWeight(0.5, name: "half", setup: setup)], reference: setup,
+        request: CompareRequest(period: .years([2020, 2021]), resamples: 20))
     return (compact(try htmlReport(c, runs: [run], store: store)), c)
 }
 
@@ -38,21 +42,27 @@ private func compact(_ html: String) -> String {
 
     #expect(html.hasPrefix("<!DOCTYPE html>"))
     // no script, no fetch: the only URI is the SVG namespace
-    #expect(!html.contains("<script") && !html.contains("https://") && !html.contains("src=") && !html.contains("href="))
-    #expect(html.components(separatedBy: "http://").count == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count)
+    #expect(
+        !html.contains("<script") && !html.contains("https://") && !html.contains("src=") && !html.contains("href="))
+    #expect(
+        html.components(separatedBy: "http://").count
+            == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count)
     let sections = html.components(separatedBy: "<section").dropFirst()
     let ids = sections.compactMap { $0.split(separator: "\"").dropFirst().first.map(String.init) }
     #expect(ids == ["equity", "drawdown", "positions", "years", "rewards", "learning", "significance"])
     for s in sections { #expect(s.contains("<svg"), "section \(s.prefix(40)) has no SVG") }
     // the per-year table has the years, and the learning curves every logged key (the loss decimated to 600 points)
     #expect(html.contains("<h3>2020</h3>") && html.contains("<h3>2021</h3>") && html.contains("<h3>overall</h3>"))
-    for key in ["charts/episodicReturn", "losses/td", "losses/entropy", "losses/explained_variance",
-                "eval/validation/sharpe"] {
+    for key in [
+        "charts/episodicReturn", "losses/td", "losses/entropy", "losses/explained_variance",
+        "eval/validation/sharpe",
+    ] {
         #expect(html.contains("\(key) by training step"), "\(key)")
     }
     let learning = try #require(sections.first { $0.hasPrefix(" id=\"learning\"") })
     let td = try #require(learning.components(separatedBy: "<svg").first { $0.contains("losses/td by training step") })
-    let lossPoints = try #require(td.components(separatedBy: "points=\"").last?.prefix { $0 != "\"" }.split(separator: " ").count)
+    let lossPoints = try #require(
+        td.components(separatedBy: "points=\"").last?.prefix { $0 != "\"" }.split(separator: " ").count)
     #expect(lossPoints == 600)
     // the oracle flips every bar: one buy or sell marker per trade of the asset
     let oracleChart = try #require(try parsedCharts(html).first { $0.title.hasPrefix("R1:") })
@@ -156,8 +166,9 @@ private func compact(_ html: String) -> String {
 @Test func savedRunNamesItsEnvironmentFile() throws {
     var spec = ExperimentSpec()
     spec.environment = "../environments/sp500-daily.yaml"
-    var config = ResolvedConfig(experiment: spec, environment: EnvironmentSpec(),
-                                environmentFolder: "/x/experiments/../environments", agent: .dqn(.init()), seed: 1)
+    var config = ResolvedConfig(
+        experiment: spec, environment: EnvironmentSpec(),
+        environmentFolder: "/x/experiments/../environments", agent: .dqn(.init()), seed: 1)
     #expect(config.environmentPath == "/x/environments/sp500-daily.yaml")  // a run that did not record it
     config.environmentFile = "/y/environments/other.yaml"
     #expect(config.environmentPath == "/y/environments/other.yaml")

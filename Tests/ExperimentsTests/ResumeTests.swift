@@ -5,11 +5,15 @@ import Testing
 /// Agent overrides of the tiny experiments: small networks and buffers so a debug build trains in seconds.
 let tinyAgents = [
     "ppo": "encoder: {embedding: 8, hidden: 8}\n    numEnvs: 2\n    nSteps: 32\n    minibatchSize: 32\n    epochs: 2",
-    "dqn": "encoder: {embedding: 8, hidden: 8}\n    learningStarts: 100\n    batchSize: 16\n    bufferSize: 1000\n    targetUpdateInterval: 100",
+    "dqn":
+        "encoder: {embedding: 8, hidden: 8}\n    learningStarts: 100\n    batchSize: 16\n    bufferSize: 1000\n    "
+        + "targetUpdateInterval: 100",
 ]
 
 /// A tiny experiment that checkpoints every 256 steps, in its own folder (store and checkpoints inside).
-func checkpointingExperiment(steps: Int, algo: String = "ppo") throws -> (dir: String, experiment: String, store: String) {
+func checkpointingExperiment(steps: Int, algo: String = "ppo") throws -> (
+    dir: String, experiment: String, store: String
+) {
     let dir = try temporaryDirectory()
     let yaml = """
         environment: \(repoRoot)/environments/sp500-daily.yaml
@@ -79,14 +83,18 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     let wholeStore = try RunStore(path: whole.store)
     let wholeRun = try #require(try wholeStore.runs().first)
     func upTo(_ s: RunStore, _ id: Int64) throws -> [String] {
-        try s.episodes(runId: id, split: .train).filter { $0.globalStep <= killedAt }.map { "\($0.globalStep):\($0.actionsHash):\($0.finalEquity)" }
+        try s.episodes(runId: id, split: .train).filter { $0.globalStep <= killedAt }.map {
+            "\($0.globalStep):\($0.actionsHash):\($0.finalEquity)"
+        }
     }
     #expect(try !upTo(store, run.id!).isEmpty)
     #expect(try upTo(store, run.id!) == upTo(wholeStore, wholeRun.id!))
     let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", cut.store, "--report", cut.dir + "/r.md"])
     #expect(resumed.status == 0, "\(resumed.stderr)")
     // It ends as `train` does: the comparison with the baselines and the report.
-    #expect(resumed.stdout.contains("validation split, greedy policy vs baselines") && resumed.stdout.contains("buyAndHold"))
+    #expect(
+        resumed.stdout.contains("validation split, greedy policy vs baselines") && resumed.stdout.contains("buyAndHold")
+    )
     #expect(try String(contentsOfFile: cut.dir + "/r.md", encoding: .utf8).contains("run `\(run.name)`: finished"))
     #expect(try store.run(id: run.id!).status == .finished)
     let after = try finalNetworkHash(store)
@@ -103,7 +111,8 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     let store = try RunStore(path: t.store)
     let run = try #require(try store.runs().first)
     try store.setStatus(ofRun: run.id!, to: .interrupted)
-    let file = try #require(try store.checkpoints(runId: run.id!).first { $0.file.hasSuffix("network.safetensors") }).file
+    let file = try #require(try store.checkpoints(runId: run.id!).first { $0.file.hasSuffix("network.safetensors") })
+        .file
     var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
     bytes[bytes.count - 1] ^= 0xff
     try bytes.write(to: URL(fileURLWithPath: file))

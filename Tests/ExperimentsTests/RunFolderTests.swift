@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import RunStore
 import Testing
+
+@testable import RunStore
 
 /// With no `checkpoints:` key, a run checkpoints every tenth of its steps into `checkpoints/` beside its store (not the
 /// working directory), the store records those files relative to its folder, and the folder can be moved: the moved

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-@testable import RunStore
 import Testing
+
+@testable import RunStore
 
 /// A store in a fresh folder with five runs: two finished and one failed run of experiment `alpha`, each with an
 /// episode and a two-file checkpoint under `checkpoints/` beside the store; an interrupted run of `beta` (its process
@@ -17,14 +18,16 @@ private struct RunsFixture {
         self.dir = dir
         self.store = store
         func run(_ experiment: String, seed: Int64) throws -> RunRecord {
-            try store.createRun(experiment: experiment, agent: "dqn", seed: seed, experimentYAML: "", configJSON: "{}",
-                                configHash: "h", codeVersion: "test")
+            try store.createRun(
+                experiment: experiment, agent: "dqn", seed: seed, experimentYAML: "", configJSON: "{}",
+                configHash: "h", codeVersion: "test")
         }
         func checkpointed(_ experiment: String, seed: Int64) throws -> RunRecord {
             let r = try run(experiment, seed: seed)
-            let episode = EpisodeRecord(runId: r.id!, split: .train, index: 0, firstTimestamp: 0, lastTimestamp: 1,
-                                        steps: 1, totalReward: 0, finalEquity: 1, costs: 0, globalStep: 10,
-                                        actionsHash: "h")
+            let episode = EpisodeRecord(
+                runId: r.id!, split: .train, index: 0, firstTimestamp: 0, lastTimestamp: 1,
+                steps: 1, totalReward: 0, finalEquity: 1, costs: 0, globalStep: 10,
+                actionsHash: "h")
             try store.writeEpisode(episode, steps: [])
             let folder = "\(dir)/checkpoints/\(r.name)/step-10"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -33,8 +36,10 @@ private struct RunsFixture {
             try store.addCheckpoint(runId: r.id!, globalStep: 10, files: files.map { ($0, "sha") })
             return r
         }
-        let (kept, finished, failed) = (try checkpointed("alpha", seed: 1), try checkpointed("alpha", seed: 2),
-                                        try checkpointed("alpha", seed: 3))
+        let (kept, finished, failed) = (
+            try checkpointed("alpha", seed: 1), try checkpointed("alpha", seed: 2),
+            try checkpointed("alpha", seed: 3)
+        )
         let interrupted = try run("beta", seed: 4)
         (self.kept, self.finished, self.failed, self.interrupted) = (kept, finished, failed, interrupted)
         live = try run("beta", seed: 5)
@@ -46,8 +51,9 @@ private struct RunsFixture {
         try gone.run()
         gone.waitUntilExit()
         try store.pool.write { db in
-            try db.execute(sql: "UPDATE run SET ownerPid = ? WHERE id = ?",
-                           arguments: [gone.processIdentifier, interrupted.id!])
+            try db.execute(
+                sql: "UPDATE run SET ownerPid = ? WHERE id = ?",
+                arguments: [gone.processIdentifier, interrupted.id!])
         }
     }
 

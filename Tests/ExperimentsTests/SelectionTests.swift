@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Experiments
 @testable import RunStore
 
@@ -7,7 +8,8 @@ import Testing
 func selectingExperiment(patience: Int) throws -> (dir: String, experiment: String, store: String) {
     let t = try tinyExperiment(steps: 400)
     let yaml = try String(contentsOfFile: t.experiment, encoding: .utf8)
-        .replacingOccurrences(of: "evaluateEvery: 150", with: "evaluateEvery: 50\nselect: bestValidation\npatience: \(patience)")
+        .replacingOccurrences(
+            of: "evaluateEvery: 150", with: "evaluateEvery: 50\nselect: bestValidation\npatience: \(patience)")
     try yaml.write(toFile: t.experiment, atomically: true, encoding: .utf8)
     return t
 }
@@ -35,7 +37,8 @@ func selectingExperiment(patience: Int) throws -> (dir: String, experiment: Stri
     #expect(steps.isSuperset(of: [50, 100, 150, 200, 250, 300, 350, 400]))
     #expect(try SavedRun(run, store: store).step == chosen.step)
     let evaluated = try runCLI(["evaluate", run.name, "--store", t.store])
-    #expect(evaluated.status == 0 && evaluated.stdout.contains("checkpoint at step \(chosen.step)"), "\(evaluated.stdout)")
+    #expect(
+        evaluated.status == 0 && evaluated.stdout.contains("checkpoint at step \(chosen.step)"), "\(evaluated.stdout)")
 }
 
 /// `patience: k` stops training after k validation evaluations without a better Sharpe.

@@ -1,6 +1,7 @@
 import Foundation
 import MarketData
 import Testing
+
 @testable import Experiments
 
 /// Pretraining labels on a side series: the planted market with its own closes beside it as an untraded "index".
@@ -9,7 +10,9 @@ import Testing
     func market() throws -> String {
         let dir = try plantedSignalMarket()
         let rows = try String(contentsOfFile: dir + "/planted.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        let index = rows.map { row in let f = row.split(separator: ","); return "\(f[0]),\(f[4])" }
+        let index = rows.map { row in
+            let f = row.split(separator: ","); return "\(f[0]),\(f[4])"
+        }
         let text = (["Date,Close"] + index).joined(separator: "\n")
         try text.write(toFile: dir + "/index.csv", atomically: true, encoding: .utf8)
         let env = try String(contentsOfFile: dir + "/env.yaml", encoding: .utf8).replacingOccurrences(
@@ -23,11 +26,13 @@ import Testing
     @Test func labelsOnASideSeriesPretrainAndPassTheAudit() throws {
         let dir = try market()
         let setup = try MarketSetup(path: dir + "/env.yaml")
-        let onIndex = try EventLabels.compute(setup.dataset.panel, side: setup.dataset.side,
-                                              config: EventLabelConfig(target: "IDX", up: 0.01, down: 0.01, horizon: 2))
-        let onAsset = try EventLabels.compute(setup.dataset.panel,
-                                              config: EventLabelConfig(up: 0.01, down: 0.01, horizon: 2))
-        #expect(onIndex.values == onAsset.values && onIndex.weights == [1])   // the index is the asset's closes
+        let onIndex = try EventLabels.compute(
+            setup.dataset.panel, side: setup.dataset.side,
+            config: EventLabelConfig(target: "IDX", up: 0.01, down: 0.01, horizon: 2))
+        let onAsset = try EventLabels.compute(
+            setup.dataset.panel,
+            config: EventLabelConfig(up: 0.01, down: 0.01, horizon: 2))
+        #expect(onIndex.values == onAsset.values && onIndex.weights == [1])  // the index is the asset's closes
         let file = try pretrainFile(dir, steps: 20)
         let yaml = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
             of: "labels: {up: 0.01,", with: "labels: {target: IDX, up: 0.01,")
@@ -35,8 +40,9 @@ import Testing
         let outcome = try runPretrain(file)
         #expect(outcome.reports.map(\.split) == [.validation, .test] && outcome.run.status == .finished)
         let audit = try runCLI(["audit", file, "--cuts", "2"])
-        #expect(audit.status == 0 && audit.stdout.contains("PASS event labels")
-                    && audit.stdout.contains("PASS side series"),
-                "\(audit.stdout)\(audit.stderr)")
+        #expect(
+            audit.status == 0 && audit.stdout.contains("PASS event labels")
+                && audit.stdout.contains("PASS side series"),
+            "\(audit.stdout)\(audit.stderr)")
     }
 }

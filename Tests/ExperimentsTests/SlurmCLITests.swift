@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunStore
 @testable import Sweeps
 
@@ -9,17 +10,23 @@ import Testing
 @Test func badSlurmFlagsFailBeforeAnythingRuns() throws {
     let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]")
     let slurm = ["--launcher", "slurm"]
-    for (args, message) in [(["--partition", "debug"], "--partition goes with --launcher slurm"),
-                            (["--launcher", "local", "--dry-run"], "--dry-run goes with --launcher slurm"),
-                            (slurm + ["--jobs", "2"], "--jobs goes with the local launcher"),
-                            (slurm + ["--time", "2h"], "--time: '2h' is not a Slurm time limit"),
-                            (slurm + ["--mem", "4 GB"], "--mem: '4 GB' is not a Slurm memory size"),
-                            (slurm + ["--max-parallel", "0"], "--max-parallel must be at least 1, got 0"),
-                            (slurm + ["--store", "postgresql://me@db/runs"],
-                             "postgresql://me@db/runs: a PostgreSQL store has no folder for checkpoints; name one with "
-                                + "--checkpoints"),
-                            (slurm + ["--store", "postgresql://me:secret@db/runs", "--checkpoints", t.dir],
-                             "not in the URL")] {
+    for (args, message) in [
+        (["--partition", "debug"], "--partition goes with --launcher slurm"),
+        (["--launcher", "local", "--dry-run"], "--dry-run goes with --launcher slurm"),
+        (slurm + ["--jobs", "2"], "--jobs goes with the local launcher"),
+        (slurm + ["--time", "2h"], "--time: '2h' is not a Slurm time limit"),
+        (slurm + ["--mem", "4 GB"], "--mem: '4 GB' is not a Slurm memory size"),
+        (slurm + ["--max-parallel", "0"], "--max-parallel must be at least 1, got 0"),
+        (
+            slurm + ["--store", "postgresql://me@db/runs"],
+            "postgresql://me@db/runs: a PostgreSQL store has no folder for checkpoints; name one with "
+                + "--checkpoints"
+        ),
+        (
+            slurm + ["--store", "postgresql://me:secret@db/runs", "--checkpoints", t.dir],
+            "not in the URL"
+        ),
+    ] {
         let r = try runCLI(["sweep", t.experiment] + args)
         #expect(r.failsWithOneErrorLine && r.stderr.contains(message), "\(args): \(r.stderr)")
         #expect(!r.stderr.contains("secret"))
@@ -31,8 +38,11 @@ import Testing
 /// `--dry-run` writes the batch script and prints it, and submits and records nothing.
 @Test func aDryRunWritesTheScriptOnly() throws {
     let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4, 1.0e-3]")
-    let r = try runCLI(["sweep", t.experiment, "--launcher", "slurm", "--dry-run", "--max-parallel", "3",
-                        "--partition", "gpu", "--sbatch-arg", "--account=lab", "--checkpoints", "ckpt"], in: t.dir)
+    let r = try runCLI(
+        [
+            "sweep", t.experiment, "--launcher", "slurm", "--dry-run", "--max-parallel", "3",
+            "--partition", "gpu", "--sbatch-arg", "--account=lab", "--checkpoints", "ckpt",
+        ], in: t.dir)
     #expect(r.status == 0, "\(r.stderr)")
     let script = try String(contentsOfFile: t.dir + "/sweeps/sw/array.sbatch", encoding: .utf8)
     #expect(r.stdout.hasPrefix(script))
@@ -48,8 +58,9 @@ import Testing
 @Test func withoutSlurmEachCommandSaysSoInOneLine() throws {
     let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]")
     let noSlurm = ["PATH": "/nonexistent"]
-    let r = try runCLI(["sweep", t.experiment, "--launcher", "slurm", "--checkpoints", t.dir + "/ckpt"], in: t.dir,
-                       environment: noSlurm)
+    let r = try runCLI(
+        ["sweep", t.experiment, "--launcher", "slurm", "--checkpoints", t.dir + "/ckpt"], in: t.dir,
+        environment: noSlurm)
     #expect(r.failsWithOneErrorLine && r.stderr.contains("sbatch is not installed"), "\(r.stderr)")
     #expect(r.stderr.contains("submit it with tradesim sweep sw --resume --launcher slurm"))
     let store = try RunStore(path: t.store)
@@ -57,8 +68,9 @@ import Testing
 
     try store.setJob(ofSweep: try store.sweep(named: "sw").id!, launcher: "slurm", jobId: "41")
     let status = try runCLI(["sweep", "status", "sw", "--store", t.store], environment: noSlurm)
-    #expect(status.status == 0 && status.stdout.contains("Slurm job 41: squeue is not installed here"),
-            "\(status.stdout)")
+    #expect(
+        status.status == 0 && status.stdout.contains("Slurm job 41: squeue is not installed here"),
+        "\(status.stdout)")
     #expect(status.stdout.contains("1 pending"))
 
     let local = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]", steps: 200)

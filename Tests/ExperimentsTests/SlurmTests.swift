@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunStore
 @testable import Sweeps
 
@@ -36,8 +37,11 @@ func slurmCommand(_ arguments: [String]) throws {
 /// in `dir/slurm-checkpoints` (a PostgreSQL store needs a folder named), and returns the name.
 func submitSlurmSweep(_ experiment: String, dir: String, _ extra: [String] = []) throws -> String {
     let name = "sw-" + UUID().uuidString.prefix(8).lowercased()
-    let r = try runCLI(["sweep", experiment, "--launcher", "slurm", "--store", slurmStore(dir), "--name", name,
-                        "--checkpoints", dir + "/slurm-checkpoints"] + extra, in: dir)
+    let r = try runCLI(
+        [
+            "sweep", experiment, "--launcher", "slurm", "--store", slurmStore(dir), "--name", name,
+            "--checkpoints", dir + "/slurm-checkpoints",
+        ] + extra, in: dir)
     try #require(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("submitted Slurm job") && r.stdout.contains("checkpoints: \(dir)/slurm-checkpoints"))
     return name
@@ -75,8 +79,9 @@ let longSweep = Result { () throws -> (grid: String, weights: [String: String]) 
     return (grid, try trialWeights(try RunStore(path: t.store), sweep: "sw"))
 }
 
-@Suite(.serialized,
-       .enabled(if: slurmAvailable, "no Slurm cluster or PostgreSQL: eval \"$(scripts/cluster-up.sh)\" first"))
+@Suite(
+    .serialized,
+    .enabled(if: slurmAvailable, "no Slurm cluster or PostgreSQL: eval \"$(scripts/cluster-up.sh)\" first"))
 struct SlurmTests {
     /// A 4-trial sweep submitted through sbatch ends with 4 runs in PostgreSQL whose final weights equal those of the
     /// same trials run on the local pool into SQLite; `sweep status` shows each array task.
@@ -152,10 +157,12 @@ struct SlurmTests {
             #expect(try store.run(id: trial.runId!).message?.hasPrefix("its Slurm job \(sweep.jobId!)_") == true)
         }
 
-        let resume = try runCLI(["sweep", name, "--resume", "--launcher", "slurm", "--store", slurmStore(t.dir)],
-                                in: t.dir)
-        #expect(resume.status == 0 && resume.stdout.contains("submitting \(unfinished.count) of 2 trials"),
-                "\(resume.stdout) \(resume.stderr)")
+        let resume = try runCLI(
+            ["sweep", name, "--resume", "--launcher", "slurm", "--store", slurmStore(t.dir)],
+            in: t.dir)
+        #expect(
+            resume.status == 0 && resume.stdout.contains("submitting \(unfinished.count) of 2 trials"),
+            "\(resume.stdout) \(resume.stderr)")
         let trials = try waitForSlurmSweep(name, store: store, timeout: 300)
         #expect(trials.map(\.status) == [.finished, .finished])
         #expect(try store.sweep(named: name).jobId?.split(separator: ",").count == 2)
@@ -168,8 +175,9 @@ struct SlurmTests {
         defer { dropPostgresTestStore(slurmStore(t.dir)) }
         let name = try submitSlurmSweep(t.experiment, dir: t.dir)
         let folder = slurmSweepFolder(t.dir, name)
-        let second = try Slurm.submit(folder + "/array.sbatch",
-                                      arguments: ["--array=0", "--output=\(folder)/dup-%a.log"])
+        let second = try Slurm.submit(
+            folder + "/array.sbatch",
+            arguments: ["--array=0", "--output=\(folder)/dup-%a.log"])
         let store = try RunStore(path: slurmStore(t.dir))
         let first = try #require(try store.sweep(named: name).jobId)
         // One job at a time: both have a task 0.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunStore
 
 /// Runs trained in one store, copied into a second and from there into a third (PostgreSQL → SQLite → PostgreSQL when
@@ -26,8 +27,10 @@ import Testing
     #expect(outputs[0].contains("\"policy\"") && outputs[0] == outputs[1] && outputs[1] == outputs[2])
     // The other reading commands print the same on every store too.
     let name = try #require(try RunStore(path: first).runs().first?.name)
-    for command in [["runs"], ["export", name, "--what", "steps", "--format", "csv"], ["replay", name, "--limit", "20"],
-                    ["export", name, "--what", "metrics", "--format", "jsonl"]] {
+    for command in [
+        ["runs"], ["export", name, "--what", "steps", "--format", "csv"], ["replay", name, "--limit", "20"],
+        ["export", name, "--what", "metrics", "--format", "jsonl"],
+    ] {
         let printed = try [first, middle, third].map { try runCLI(command + ["--store", $0]) }
         #expect(printed.allSatisfy { $0.status == 0 }, "\(command): \(printed.map(\.stderr))")
         #expect(printed[0].stdout.count > 100 && printed.allSatisfy { $0.stdout == printed[0].stdout }, "\(command)")
@@ -53,14 +56,16 @@ import Testing
         for (x, y) in zip(ea, ec) {
             #expect(try a.steps(episodeId: x.id!).map(\.equity) == c.steps(episodeId: y.id!).map(\.equity))
         }
-        #expect(try a.metrics(runId: ra.id!).map { [$0.key, "\($0.globalStep)", "\($0.value)"] }
-            == c.metrics(runId: rc.id!).map { [$0.key, "\($0.globalStep)", "\($0.value)"] })
+        #expect(
+            try a.metrics(runId: ra.id!).map { [$0.key, "\($0.globalStep)", "\($0.value)"] }
+                == c.metrics(runId: rc.id!).map { [$0.key, "\($0.globalStep)", "\($0.value)"] })
         #expect(try a.checkpoints(runId: ra.id!).map(\.file) == c.checkpoints(runId: rc.id!).map(\.file))
     }
 
     // Twice adds nothing.
     let again = try runCLI(["store", "copy", middle, third])
-    #expect(again.status == 0 && again.stdout.contains("copied 0 runs (0 steps)")
+    #expect(
+        again.status == 0 && again.stdout.contains("copied 0 runs (0 steps)")
             && again.stdout.contains("2 already there"), "\(again.stdout)")
     #expect(try c.runs().count == 2)
 }
@@ -73,8 +78,9 @@ import Testing
     let copy = postgresTestStore("sweep") ?? t.dir + "/copy.sqlite"
     defer { dropPostgresTestStore(copy) }
     let r = try runCLI(["store", "copy", t.store, copy, "--sweep", "sw"])
-    #expect(r.status == 0 && r.stdout.hasPrefix("copied 4 runs") && r.stdout.contains("1 sweeps"),
-            "\(r.stdout)\(r.stderr)")
+    #expect(
+        r.status == 0 && r.stdout.hasPrefix("copied 4 runs") && r.stdout.contains("1 sweeps"),
+        "\(r.stdout)\(r.stderr)")
     let results = try [t.store, copy].map {
         try runCLI(["sweep", "results", "sw", "--store", $0, "--blocks", "4", "--format", "json"])
     }

@@ -1,11 +1,14 @@
 import Foundation
 import Testing
+
 @testable import RunStore
 
 /// A PostgreSQL store that cannot be reached or entered fails with one error line that never shows the password.
 @Test(arguments: [
-    ("postgresql://ann:s3cret@127.0.0.1:1/runs",
-     "postgresql://ann@127.0.0.1:1/runs: cannot connect to 127.0.0.1:1 (connection refused)"),
+    (
+        "postgresql://ann:s3cret@127.0.0.1:1/runs",
+        "postgresql://ann@127.0.0.1:1/runs: cannot connect to 127.0.0.1:1 (connection refused)"
+    ),
     ("postgresql://ann:s3cret@127.0.0.1:x/runs", "postgresql://ann@127.0.0.1:x/runs: not a PostgreSQL URL"),
     ("postgres://ann:s3cret@[::1:5432/runs", "postgres://ann@[::1:5432/runs: not a PostgreSQL URL"),
 ])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Experiments
 
 struct Inner: Config {
@@ -27,7 +28,8 @@ struct Outer: Config {
 }
 
 @Test func fullFileDecodes() throws {
-    let v = try StrictYAML.decode(Outer.self, yaml: "steps: 3\ninner: {rate: 1, name: y}\noverrides: {a: 2}\nactions: [0, 1]\n", file: "a.yaml")
+    let v = try StrictYAML.decode(
+        Outer.self, yaml: "steps: 3\ninner: {rate: 1, name: y}\noverrides: {a: 2}\nactions: [0, 1]\n", file: "a.yaml")
     #expect(v == Outer(steps: 3, inner: Inner(rate: 1, name: "y"), overrides: ["a": 2], actions: [0, 1]))
 }
 
@@ -67,8 +69,9 @@ struct Painted: Config {
         _ = try StrictYAML.decode(EnvironmentSpec.self, yaml: "market:\n  reward: {kind: sharpe}\n", file: "env.yaml")
         Issue.record("expected an error")
     } catch let e as ConfigError {
-        #expect(e.description == "env.yaml: key 'market.reward.kind' must be one of logReturn, pnl, volScaled, "
-            + "differentialSharpe, got 'sharpe' (line 2)")
+        #expect(
+            e.description == "env.yaml: key 'market.reward.kind' must be one of logReturn, pnl, volScaled, "
+                + "differentialSharpe, got 'sharpe' (line 2)")
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import RLCore
 import Testing
+
 @testable import RunStore
 @testable import Sweeps
 
@@ -51,7 +52,8 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
     let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4, 1.0e-3]\n    agent.gamma: [0.9, 0.99]")
     let a = try SweepPlan(experimentPath: t.experiment), b = try SweepPlan(experimentPath: t.experiment)
     #expect(a.trials == b.trials && a.trials.count == 8)
-    #expect(a.trials.map(\.seed) == [1, 2, 1, 2, 1, 2, 1, 2] && a.trials.map(\.configuration) == [0, 0, 1, 1, 2, 2, 3, 3])
+    #expect(
+        a.trials.map(\.seed) == [1, 2, 1, 2, 1, 2, 1, 2] && a.trials.map(\.configuration) == [0, 0, 1, 1, 2, 2, 3, 3])
     #expect(Set(a.trials.map(\.configHash)).count == 8)
     #expect(a.trials[2].assignmentsJSON == #"[["agent.learningRate","1.0e-4"],["agent.gamma","0.99"]]"#)
     let withSeeds = try SweepPlan(experimentPath: t.experiment, sets: ["agent.gamma=0.5"], seeds: [7])
@@ -75,7 +77,9 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
         // A new session, so the kill reaches the pool and every trial process it started.
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        p.arguments = [tradesimBinary] + (round == 0 ? ["sweep", cut.experiment] : ["sweep", "sw", "--resume", "--store", cut.store])
+        p.arguments =
+            [tradesimBinary]
+            + (round == 0 ? ["sweep", cut.experiment] : ["sweep", "sw", "--resume", "--store", cut.store])
             + ["--jobs", "2"]
         p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
         p.standardOutput = FileHandle.nullDevice
@@ -126,8 +130,10 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
     let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]", steps: 3_000)
     let plan = try SweepPlan(experimentPath: t.experiment)
     let store = try RunStore(path: t.store)
-    _ = try store.createSweep(SweepRecord(name: "sw", experimentPath: t.experiment, experimentYAML: plan.experimentYAML,
-                                          definitionYAML: plan.definitionYAML), trials: plan.trials)
+    _ = try store.createSweep(
+        SweepRecord(
+            name: "sw", experimentPath: t.experiment, experimentYAML: plan.experimentYAML,
+            definitionYAML: plan.definitionYAML), trials: plan.trials)
     let first = try startCLI(["sweep", "run-trial", "sw", "--index", "0", "--store", t.store])
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, try store.trials(sweepId: 1)[0].status == .pending { usleep(20_000) }
@@ -141,11 +147,13 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
 /// Bad sweeps fail before anything runs, with one line naming the key.
 @Test func badSweepKeysFailBeforeAnythingRuns() throws {
     let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4]")
-    for (args, message) in [(["--set", "agent.learningRat=1,2"], "sweep key 'agent.learningRat' value '1'"),
-                            (["--set", "agent.learningRate=abc"], "key 'learningRate' must be a number, got 'abc'"),
-                            (["--set", "environment.market.reward.kind=sharpe"], "must be one of logReturn"),
-                            (["--set", "agent.gamma="], "--set agent.gamma: an empty value"),
-                            (["--seeds", "1,x"], "--seeds: 'x' is not a seed")] {
+    for (args, message) in [
+        (["--set", "agent.learningRat=1,2"], "sweep key 'agent.learningRat' value '1'"),
+        (["--set", "agent.learningRate=abc"], "key 'learningRate' must be a number, got 'abc'"),
+        (["--set", "environment.market.reward.kind=sharpe"], "must be one of logReturn"),
+        (["--set", "agent.gamma="], "--set agent.gamma: an empty value"),
+        (["--seeds", "1,x"], "--seeds: 'x' is not a seed"),
+    ] {
         let r = try runCLI(["sweep", t.experiment] + args)
         #expect(r.failsWithOneErrorLine && r.stderr.contains(message), "\(args): \(r.stderr)")
     }

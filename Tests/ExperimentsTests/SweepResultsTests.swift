@@ -2,6 +2,7 @@ import Agents
 import Foundation
 import MarketData
 import Testing
+
 @testable import Experiments
 @testable import RunStore
 @testable import Sweeps
@@ -15,7 +16,9 @@ import Testing
     // Two more runs in the store: one on the same validation years and data (a trial), one on other years (not).
     let other = try tinyExperiment(steps: 100)
     let otherYears = try String(contentsOfFile: other.experiment, encoding: .utf8)
-        .replacingOccurrences(of: "market: {window: 8", with: "data: {splits: {train: [1999, 2008], validation: [2009, 2010], test: []}}\n    market: {window: 8")
+        .replacingOccurrences(
+            of: "market: {window: 8",
+            with: "data: {splits: {train: [1999, 2008], validation: [2009, 2010], test: []}}\n    market: {window: 8")
     try otherYears.write(toFile: other.dir + "/years.yaml", atomically: true, encoding: .utf8)
     #expect(try runCLI(["train", other.experiment, "--store", t.store]).status == 0)
     #expect(try runCLI(["train", other.dir + "/years.yaml", "--store", t.store]).status == 0)
@@ -43,18 +46,24 @@ import Testing
 
     // The test split: once, for the selected configuration; another needs --unselected.
     let unselected = 1 - results.selected
-    let refused = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test",
-                              "--configuration", "\(unselected)"])
+    let refused = try runCLI([
+        "sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test",
+        "--configuration", "\(unselected)",
+    ])
     #expect(refused.failsWithOneErrorLine && refused.stderr.contains("needs --unselected"), "\(refused.stderr)")
-    func testEpisodes() throws -> Int { try trials.reduce(0) { $0 + (try store.episodes(runId: $1.runId!, split: .test).count) } }
+    func testEpisodes() throws -> Int {
+        try trials.reduce(0) { $0 + (try store.episodes(runId: $1.runId!, split: .test).count) }
+    }
     #expect(try testEpisodes() == 0)
     let look = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test"])
     #expect(look.status == 0 && look.stdout.contains("test split, greedy policy vs baselines"), "\(look.stderr)")
     #expect(try testEpisodes() == 2)
     #expect(try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test"]).status == 0)
     #expect(try testEpisodes() == 2)  // looked at once
-    let second = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test",
-                             "--configuration", "\(unselected)", "--unselected"])
+    let second = try runCLI([
+        "sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test",
+        "--configuration", "\(unselected)", "--unselected",
+    ])
     #expect(second.status == 0 && second.stdout.contains("N = 4"), "\(second.stdout)")  // the earlier look counts
     #expect(try testEpisodes() == 4)
 }
@@ -68,6 +77,8 @@ import Testing
     let newcomer = makeAgent(saved.config.agent, spec: trained.spec, seed: 9)
     #expect(newcomer.networks[0].parameters != trained.networks[0].parameters)
     try restoreWeights(newcomer, from: saved.directory)
-    #expect(newcomer.networks.count == 2 && newcomer.networks.allSatisfy { $0.parameters == trained.networks[0].parameters })
+    #expect(
+        newcomer.networks.count == 2 && newcomer.networks.allSatisfy { $0.parameters == trained.networks[0].parameters }
+    )
     #expect(newcomer.stepsDone == 0 && trained.stepsDone == 150)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Experiments
 
 /// One event of an event file, decoded by `readEventFile`.
@@ -121,13 +122,14 @@ let tensorBoardFixtures = repoRoot + "/Tests/Fixtures/tensorboard"
 
     /// Standard check values (the last three from RFC 3720, B.4) and the masks TensorBoard's own `masked_crc32c`
     /// computes for them.
-    @Test(arguments: [
-        (Array("123456789".utf8), 0xE306_9283, 0xC78A_B0E5),
-        ([], 0, 0xA282_EAD8),
-        ([UInt8](repeating: 0, count: 32), 0x8A91_36AA, 0x0FD7_FFFA),
-        ([UInt8](repeating: 0xFF, count: 32), 0x62A8_AB43, 0xF909_B029),
-        (Array(0..<32), 0x46DD_794E, 0x951F_7892),
-    ] as [([UInt8], UInt32, UInt32)])
+    @Test(
+        arguments: [
+            (Array("123456789".utf8), 0xE306_9283, 0xC78A_B0E5),
+            ([], 0, 0xA282_EAD8),
+            ([UInt8](repeating: 0, count: 32), 0x8A91_36AA, 0x0FD7_FFFA),
+            ([UInt8](repeating: 0xFF, count: 32), 0x62A8_AB43, 0xF909_B029),
+            (Array(0..<32), 0x46DD_794E, 0x951F_7892),
+        ] as [([UInt8], UInt32, UInt32)])
     func crc32c(bytes: [UInt8], crc: UInt32, masked: UInt32) {
         #expect(CRC32C.checksum(bytes) == crc)
         #expect(CRC32C.masked(bytes) == masked)
@@ -149,15 +151,17 @@ let tensorBoardFixtures = repoRoot + "/Tests/Fixtures/tensorboard"
         try writer.flush()
         let first = [
             DecodedEvent(wallTime: 1_750_000_001, step: 10, scalars: [.init(tag: "losses/td", value: 0.25)]),
-            DecodedEvent(wallTime: 1_750_000_002, step: 12,
-                         scalars: [.init(tag: "charts/episodicReturn", value: -3.5)]),
+            DecodedEvent(
+                wallTime: 1_750_000_002, step: 12,
+                scalars: [.init(tag: "charts/episodicReturn", value: -3.5)]),
         ]
         #expect(try readEventFile(writer.file) == [header] + first)
 
         writer.add(tag: "eval/validation/sharpe", value: 0.1, step: 20, wallTime: 1_750_000_003)
         try writer.flush()
-        let second = DecodedEvent(wallTime: 1_750_000_003, step: 20,
-                                  scalars: [.init(tag: "eval/validation/sharpe", value: Float(0.1))])
+        let second = DecodedEvent(
+            wallTime: 1_750_000_003, step: 20,
+            scalars: [.init(tag: "eval/validation/sharpe", value: Float(0.1))])
         #expect(try readEventFile(writer.file) == [header] + first + [second])
         try writer.close()
         #expect(try readEventFile(writer.file) == [header] + first + [second])
@@ -193,7 +197,7 @@ let tensorBoardFixtures = repoRoot + "/Tests/Fixtures/tensorboard"
         writer.add(tag: "losses/td", value: 1, step: 1, wallTime: 1_750_000_001)
         try writer.close()
         let good = try Data(contentsOf: writer.file)
-        let second = 8 + 4 + Int(good[0]) + 4 // where the second record starts
+        let second = 8 + 4 + Int(good[0]) + 4  // where the second record starts
         for (offset, kind) in [(0, "length"), (12, "data"), (second, "length"), (good.count - 5, "data")] {
             var bad = good
             bad[offset] ^= 0x01
@@ -244,7 +248,9 @@ let tensorBoardFixtures = repoRoot + "/Tests/Fixtures/tensorboard"
         try writer.close()
         let committed = URL(fileURLWithPath: tensorBoardFixtures + "/events.out.tfevents.1700000000.fixture")
         let same = try Data(contentsOf: writer.file) == (try? Data(contentsOf: committed))
-        #expect(same, """
+        #expect(
+            same,
+            """
             \(writer.file.path) differs from \(committed.path); if the format changed on purpose, copy it over and \
             rerun scripts/make_tensorboard_fixture.py
             """)

@@ -1,11 +1,14 @@
 import Foundation
 import RunStore
-import Testing
-@testable import Experiments
 import Sweeps
+import Testing
+
+@testable import Experiments
 
 /// A tiny experiment (small encoder, a few hundred steps) in a temporary folder, with its own store.
-func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) throws -> (dir: String, experiment: String, store: String) {
+func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) throws -> (
+    dir: String, experiment: String, store: String
+) {
     let dir = try temporaryDirectory()
     let yaml = """
         environment: \(repoRoot)/environments/sp500-daily.yaml
@@ -83,11 +86,15 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
     ("overrides: {agent: {algo: sac}}\nenvironment: ENV\nagent: AGENT\n", "unknown algorithm 'sac'"),
     ("overrides: {agent: {learningRate: -1}}\nenvironment: ENV\nagent: AGENT\n", "learningRate"),
     ("overrides: {agent: {batchSize: 0}}\nenvironment: ENV\nagent: AGENT\n", "batchSize"),
-    ("overrides: {environment: {market: {reward: {kind: sharpe}}}}\nenvironment: ENV\nagent: AGENT\n", "market.reward.kind"),
+    (
+        "overrides: {environment: {market: {reward: {kind: sharpe}}}}\nenvironment: ENV\nagent: AGENT\n",
+        "market.reward.kind"
+    ),
 ])
 func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
     let dir = try temporaryDirectory()
-    let text = yaml.replacingOccurrences(of: "AGENT", with: repoRoot + "/agents/dqn-lstm.yaml")
+    let text =
+        yaml.replacingOccurrences(of: "AGENT", with: repoRoot + "/agents/dqn-lstm.yaml")
         .replacingOccurrences(of: "ENV", with: repoRoot + "/environments/sp500-daily.yaml")
         + "store: \(dir)/runs.sqlite\n"
     try text.write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
@@ -99,14 +106,18 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
 }
 
 @Test func everyShippedAgentAndExperimentDecodesStrictly() throws {
-    let agents = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/agents").filter { $0.hasSuffix(".yaml") }
+    let agents = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/agents").filter {
+        $0.hasSuffix(".yaml")
+    }
     #expect(agents.count >= 4)
     for f in agents { _ = try AgentFile.load(repoRoot + "/agents/" + f) }
-    let experiments = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/experiments").filter { $0.hasSuffix(".yaml") }
+    let experiments = try FileManager.default.contentsOfDirectory(atPath: repoRoot + "/experiments").filter {
+        $0.hasSuffix(".yaml")
+    }
     #expect(!experiments.isEmpty)
     for f in experiments {
         if (try String(contentsOfFile: repoRoot + "/experiments/" + f, encoding: .utf8)).contains("\nlabels:") {
-            _ = try PretrainSpec.load(repoRoot + "/experiments/" + f)   // a `tradesim pretrain` file
+            _ = try PretrainSpec.load(repoRoot + "/experiments/" + f)  // a `tradesim pretrain` file
             continue
         }
         let e = try Experiment.load(repoRoot + "/experiments/" + f)

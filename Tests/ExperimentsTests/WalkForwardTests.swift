@@ -2,16 +2,21 @@ import Foundation
 import MarketData
 import Testing
 import Yams
+
 @testable import Experiments
 @testable import RunStore
 @testable import Sweeps
 
 /// A tiny walk-forward DQN sweep on the S&P 500 (train and validation years 1999–2012): windows of 4 train, 2
 /// validation and 2 test years, moved on by 3.
-func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws -> (dir: String, experiment: String, store: String) {
-    try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: seeds, steps: 200, extra: """
-        walkForward: {trainYears: 4, validationYears: 2, testYears: 2, stepYears: 3, warmStart: \(warmStart)}
-        """)
+func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws -> (
+    dir: String, experiment: String, store: String
+) {
+    try sweepExperiment(
+        grid: "    agent.gamma: [0.99]", seeds: seeds, steps: 200,
+        extra: """
+            walkForward: {trainYears: 4, validationYears: 2, testYears: 2, stepYears: 3, warmStart: \(warmStart)}
+            """)
 }
 
 /// The windows lie inside the environment's train and validation years (its test years are never used); each
@@ -25,9 +30,14 @@ func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws
     #expect(plan.windows.map(\.test) == [[2005, 2006], [2008, 2009], [2011, 2012]])
     #expect(plan.trials.map(\.window) == [0, 0, 1, 1, 2, 2] && plan.trials.map(\.seed) == [1, 2, 1, 2, 1, 2])
     #expect(plan.trials.map(\.after) == [nil, nil, 0, 1, 2, 3])
-    #expect(plan.trials[2].assignmentsJSON.contains(#"["environment.data.splits","{train: [2002, 2005], validation: [2006, 2007], test: [2008, 2009]}"]"#))
+    #expect(
+        plan.trials[2].assignmentsJSON.contains(
+            #"["environment.data.splits","{train: [2002, 2005], validation: [2006, 2007], test: [2008, 2009]}"]"#))
     #expect(plan.trials[2].assignmentsJSON.contains(#"["evaluateOn","[validation, test]"]"#))
-    #expect(try SweepPlan(experimentPath: try walkForwardExperiment(warmStart: false).experiment).trials.allSatisfy { $0.after == nil })
+    #expect(
+        try SweepPlan(experimentPath: try walkForwardExperiment(warmStart: false).experiment).trials.allSatisfy {
+            $0.after == nil
+        })
 }
 
 /// Each window's normaliser is a fit on its train years alone, and perturbing the bars after a window's train years
@@ -63,11 +73,15 @@ func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws
     let rows = (train.lowerBound * width)..<(train.upperBound * width)
     #expect(Array(original.dataset.observations.values[rows]) == Array(changed.dataset.observations.values[rows]))
     // A fit on the window's train years alone: the data cut after them, all of it train.
-    let cut = try Experiment.load(t.experiment, assignments: [
-        ("environment.data.splits", splitsNode(SplitConfig(train: window.train, validation: [], test: []))),
-        ("environment.data.end", Node("2002-12-31"))])
-    #expect(try MarketSetup(path: cut.environmentPath, overrides: cut.environmentOverrides).dataset.normaliser
-        == original.dataset.normaliser)
+    let cut = try Experiment.load(
+        t.experiment,
+        assignments: [
+            ("environment.data.splits", splitsNode(SplitConfig(train: window.train, validation: [], test: []))),
+            ("environment.data.end", Node("2002-12-31")),
+        ])
+    #expect(
+        try MarketSetup(path: cut.environmentPath, overrides: cut.environmentOverrides).dataset.normaliser
+            == original.dataset.normaliser)
 }
 
 /// The stitched out-of-sample equity of a walk-forward configuration is the product of its windows' test equities
@@ -77,7 +91,8 @@ func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws
     let r = try runCLI(["sweep", t.experiment, "--jobs", "2"])
     #expect(r.status == 0, "\(r.stderr)")
     let store = try RunStore(path: t.store)
-    let comparison = try stitchedComparison("sw", store: store, request: CompareRequest(period: .split(.test), resamples: 10))
+    let comparison = try stitchedComparison(
+        "sw", store: store, request: CompareRequest(period: .split(.test), resamples: 10))
     let trials = try store.trials(sweepId: try store.sweep(named: "sw").id!)
     var product = 1.0
     for trial in trials {
@@ -86,11 +101,15 @@ func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws
     }
     let track = try #require(comparison.episodes[0].first { $0.policy.isAgent })
     #expect(abs(track.log.finalEquity / track.log.initialEquity - product) < 1e-12 * product)
-    #expect(track.log.length == trials.reduce(0) { $0 + Int(try! store.episodes(runId: $1.runId!, split: .test).last!.steps) })
+    #expect(
+        track.log.length
+            == trials.reduce(0) { $0 + Int(try! store.episodes(runId: $1.runId!, split: .test).last!.steps) })
     let years = comparison.tables.map(\.period)
     #expect(years == ["2005", "2006", "2008", "2009", "2011", "2012", "overall"])
     let buyAndHold = try #require(comparison.episodes[0].first { $0.policy.name == "buyAndHold" })
-    #expect(buyAndHold.log.length == track.log.length && buyAndHold.log.steps.first?.timestamp == track.log.steps.first?.timestamp)
+    #expect(
+        buyAndHold.log.length == track.log.length
+            && buyAndHold.log.steps.first?.timestamp == track.log.steps.first?.timestamp)
     // compare --sweep prints the same.
     let printed = try runCLI(["compare", "--sweep", "sw", "--store", t.store])
     #expect(printed.status == 0 && printed.stdout.contains("test years of 3 walk-forward windows"), "\(printed.stderr)")

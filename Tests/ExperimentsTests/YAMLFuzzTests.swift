@@ -3,6 +3,7 @@ import FuzzSupport
 import RLCore
 import Testing
 import Yams
+
 @testable import Experiments
 
 /// Seeded fuzzing of the config decoders on the shipped YAML files (environments, agents, experiments): byte flips,
@@ -16,16 +17,23 @@ struct YAMLFuzzTests {
     static let seeds: [(kind: String, text: String)] = {
         var seeds: [(String, String)] = []
         for folder in ["environments", "agents", "experiments"] {
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: repoRoot + "/" + folder))?.filter { $0.hasSuffix(".yaml") }.sorted() ?? []
-            for f in files { seeds.append((folder, try! String(contentsOfFile: repoRoot + "/\(folder)/\(f)", encoding: .utf8))) }
+            let files =
+                (try? FileManager.default.contentsOfDirectory(atPath: repoRoot + "/" + folder))?.filter {
+                    $0.hasSuffix(".yaml")
+                }.sorted() ?? []
+            for f in files {
+                seeds.append((folder, try! String(contentsOfFile: repoRoot + "/\(folder)/\(f)", encoding: .utf8)))
+            }
         }
         return seeds
     }()
 
-    static let tokens = ["-1", "0", "1e400", "-1e400", ".nan", ".inf", "9223372036854775807", "-9223372036854775808",
-                         "99999999999999999999", "1e18", "[", "]", "{", "}", "[1, 2", "~", "", "null", "true", "'x'", "\"",
-                         "!!binary aGk=", "&a x", "*a", "*nope", "<<: *a", "- x", "{a: 1}", "[[[[[[[[]]]]]]]]", "0x7fffffff",
-                         "2011", "[2030, 2031]", "[2012, 2011]", "[]", "nextClose", "weights", "|", ">", "%YAML 1.1", "\t"]
+    static let tokens = [
+        "-1", "0", "1e400", "-1e400", ".nan", ".inf", "9223372036854775807", "-9223372036854775808",
+        "99999999999999999999", "1e18", "[", "]", "{", "}", "[1, 2", "~", "", "null", "true", "'x'", "\"",
+        "!!binary aGk=", "&a x", "*a", "*nope", "<<: *a", "- x", "{a: 1}", "[[[[[[[[]]]]]]]]", "0x7fffffff",
+        "2011", "[2030, 2031]", "[2012, 2011]", "[]", "nextClose", "weights", "|", ">", "%YAML 1.1", "\t",
+    ]
 
     /// Case `k`: which seed and its mutated text.
     static func mutated(_ k: Int) -> (kind: String, text: String) {
@@ -40,7 +48,10 @@ struct YAMLFuzzTests {
                     lines[row] = String(lines[row][...colon]) + " " + tokens.randomElement(using: &rng)!
                 }
             case 2: lines.insert(lines[row], at: Int.random(in: 0...lines.count, using: &rng))
-            case 3: lines[row] = String(repeating: " ", count: Int.random(in: 0...6, using: &rng)) + lines[row].trimmingCharacters(in: .whitespaces)
+            case 3:
+                lines[row] =
+                    String(repeating: " ", count: Int.random(in: 0...6, using: &rng))
+                    + lines[row].trimmingCharacters(in: .whitespaces)
             default: lines.swapAt(row, Int.random(in: 0..<lines.count, using: &rng))
             }
         }

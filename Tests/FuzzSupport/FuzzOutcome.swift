@@ -12,8 +12,10 @@ public final class FuzzOutcome: @unchecked Sendable {
     /// Runs `problem(k)` for k in 0..<`cases` on a thread of its own (16 MiB of stack) and waits at most `seconds`;
     /// `problem` returns nil when case k behaved. A loop that hangs is reported by `finished` (its thread is left
     /// running) instead of blocking the test run.
-    public static func run(cases: Int, watchdog seconds: Double,
-                           _ problem: @escaping @Sendable (Int) -> String?) -> FuzzOutcome {
+    public static func run(
+        cases: Int, watchdog seconds: Double,
+        _ problem: @escaping @Sendable (Int) -> String?
+    ) -> FuzzOutcome {
         let outcome = FuzzOutcome()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {

@@ -2,6 +2,7 @@ import Foundation
 import FuzzSupport
 import RLCore
 import Testing
+
 @testable import MarketData
 
 /// Seeded fuzzing of the CSV loader on real files: byte flips, insertions, deletions, truncations, bad field values,
@@ -21,14 +22,18 @@ struct CSVFuzzTests {
         let panel = String(decoding: panelBytes.prefix(40_000), as: UTF8.self)
         // Split on the byte, so the `\r` of CRLF files (the S&P 500 file has them) stays at the end of each line.
         func lines(_ s: String, _ n: Int) -> [String] {
-            s.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(n).map { String(decoding: $0, as: UTF8.self) }
+            s.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(n).map {
+                String(decoding: $0, as: UTF8.self)
+            }
         }
         return [("sp500.csv", lines(sp500, 120)), ("panel.csv", lines(panel, 120))]
     }()
 
-    static let tokens = ["", "NaN", "nan", "inf", "-inf", "-1", "0", "-0", "1e309", "1e-320", "abc", "null", "\"", "\"1,2\"",
-                         "2020-02-30", "1/1/1999", "1999-01-04", "12/31/9999", "0/0/0", String(repeating: "9", count: 400),
-                         "+", ".", "1.2.3", "0x10", "1,5", " 12 ", "\t", "\r", "ÿ", "\u{0}"]
+    static let tokens = [
+        "", "NaN", "nan", "inf", "-inf", "-1", "0", "-0", "1e309", "1e-320", "abc", "null", "\"", "\"1,2\"",
+        "2020-02-30", "1/1/1999", "1999-01-04", "12/31/9999", "0/0/0", String(repeating: "9", count: 400),
+        "+", ".", "1.2.3", "0x10", "1,5", " 12 ", "\t", "\r", "ÿ", "\u{0}",
+    ]
 
     /// One mutated file, reproducible from its case number.
     static func mutated(_ k: Int) -> (name: String, bytes: [UInt8], repair: RepairPolicy) {
@@ -67,7 +72,9 @@ struct CSVFuzzTests {
         config.file = name
         config.repair = repair
         let terminated = bytes + [0]
-        var (assets, report) = try terminated.withUnsafeBufferPointer { try CSVLoader(name: name, config: config).parse($0) }
+        var (assets, report) = try terminated.withUnsafeBufferPointer {
+            try CSVLoader(name: name, config: config).parse($0)
+        }
         return try Alignment.panel(assets, config: config, report: &report)
     }
 
@@ -106,7 +113,9 @@ struct CSVFuzzTests {
         var rng = Xoshiro256(seed: 77)
         for k in 0..<200 {
             var bytes = [UInt8](whole.prefix(4_096 + k * 97))
-            for _ in 0..<Int.random(in: 0...3, using: &rng) { bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= 0x5a }
+            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= 0x5a
+            }
             let path = dir + "/case\(k).csv.gz"
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             var config = DataConfig()

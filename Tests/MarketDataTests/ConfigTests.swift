@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 struct ConfigTests {
@@ -7,11 +8,14 @@ struct ConfigTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = String(decoding: try encoder.encode(DataConfig()), as: UTF8.self)
-        #expect(json.contains(#""repair":"error""#) && json.contains(#""lateAssets":"drop""#) && json.contains(#""dateFormat":"""#))
+        #expect(
+            json.contains(#""repair":"error""#) && json.contains(#""lateAssets":"drop""#)
+                && json.contains(#""dateFormat":"""#))
         #expect(json.contains(#""file":"data\/sp500_1999_2018_arch.csv""#) && json.contains(#""maxGapFill":5"#))
         #expect(json.contains(#""train":[1999,2010]"#) && json.contains(#""volumeWindow":20"#))
         var changed = DataConfig()
-        changed.repair = .clamp; changed.dateFormat = .dayMonthYearTime; changed.tickers = ["A"]; changed.lateAssets = .trim
+        changed.repair = .clamp; changed.dateFormat = .dayMonthYearTime; changed.tickers = ["A"];
+        changed.lateAssets = .trim
         #expect(try JSONDecoder().decode(DataConfig.self, from: encoder.encode(changed)) == changed)
     }
 

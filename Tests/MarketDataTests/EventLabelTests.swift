@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MarketData
 
 @Suite struct EventLabelTests {
@@ -26,27 +27,30 @@ import Testing
     }
 
     @Test func boundaryBarsAreDropped() throws {
-        let labels = EventLabels(config: EventLabelConfig(up: 0.01, down: 0.005, horizon: 3), values: [], series: [], weights: [])
-        #expect(labels.labelledBars(in: 2..<10) == 2..<7)   // bar 6 reads up to bar 9, the split's last
-        #expect(labels.labelledBars(in: 4..<6) == 4..<4)    // a split shorter than the horizon keeps nothing
+        let labels = EventLabels(
+            config: EventLabelConfig(up: 0.01, down: 0.005, horizon: 3), values: [], series: [], weights: [])
+        #expect(labels.labelledBars(in: 2..<10) == 2..<7)  // bar 6 reads up to bar 9, the split's last
+        #expect(labels.labelledBars(in: 4..<6) == 4..<4)  // a split shorter than the horizon keeps nothing
     }
 
     @Test func labelsOfASplitIgnoreBarsAfterIt() throws {
         let config = EventLabelConfig(up: 0.01, down: 0.005, horizon: 3, classes: 3)
         var changed = closes
-        for t in 8..<changed.count { changed[t] *= 1.5 }   // a split ending at bar 8 must not see these
+        for t in 8..<changed.count { changed[t] *= 1.5 }  // a split ending at bar 8 must not see these
         let a = EventLabels.label(closes, config: config), b = EventLabels.label(changed, config: config)
         let kept = EventLabels(config: config, values: a, series: closes, weights: [1]).labelledBars(in: 0..<8)
         #expect(kept == 0..<5)
         for t in kept { #expect(a[t] == b[t]) }
-        #expect(a[5] != b[5] || a[6] != b[6] || a[7] != b[7])   // the dropped bars would have changed
+        #expect(a[5] != b[5] || a[6] != b[6] || a[7] != b[7])  // the dropped bars would have changed
     }
 
     @Test func basketAndTickerTargets() throws {
-        let panel = Panel(source: "t", tickers: ["A", "B"], timestamps: [0, 86_400, 172_800],
-                          open: [10, 20, 11, 20, 11, 22], high: [10, 20, 11, 20, 11, 22], low: [10, 20, 11, 20, 11, 22],
-                          close: [10, 20, 11, 20, 11, 22], volume: [1, 1, 1, 1, 1, 1], observed: [Bool](repeating: true, count: 6))
-        let basket = try EventLabels.compute(panel, config: EventLabelConfig(target: "basket", up: 0.04, down: 0.01, horizon: 1))
+        let panel = Panel(
+            source: "t", tickers: ["A", "B"], timestamps: [0, 86_400, 172_800],
+            open: [10, 20, 11, 20, 11, 22], high: [10, 20, 11, 20, 11, 22], low: [10, 20, 11, 20, 11, 22],
+            close: [10, 20, 11, 20, 11, 22], volume: [1, 1, 1, 1, 1, 1], observed: [Bool](repeating: true, count: 6))
+        let basket = try EventLabels.compute(
+            panel, config: EventLabelConfig(target: "basket", up: 0.04, down: 0.01, horizon: 1))
         // Mean simple returns: (0.1 + 0)/2 = 0.05, then (0 + 0.1)/2 = 0.05.
         #expect(abs(basket.series[1] - 1.05) < 1e-12 && abs(basket.series[2] - 1.1025) < 1e-12)
         #expect(basket.values == [1, 1, -1])

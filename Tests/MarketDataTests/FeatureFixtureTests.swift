@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// Every feature against pandas (`scripts/make_feature_fixtures.py` → `Fixtures/features.json`) on 420 real bars of
@@ -43,19 +44,23 @@ import Testing
     @Test func perAssetFeaturesMatchPandas() throws {
         let p = try panel()
         let bars = FeatureMatrix.Bars(p, asset: fixture.tickers.firstIndex(of: fixture.asset)!)
-        let features: [Feature] = [.logReturn, .range, .body, .level, .volumeZ(window: 20), .volatility(window: 20),
-                                   .returns(horizons: [1, 21, 63, 126, 252], normalise: .volatility, span: 60),
-                                   .macd(pairs: [[8, 24], [16, 48], [32, 96]], priceWindow: 63, signalWindow: 252,
-                                         response: false),
-                                   .rsi(window: 14), .zscore(window: 20)]
+        let features: [Feature] = [
+            .logReturn, .range, .body, .level, .volumeZ(window: 20), .volatility(window: 20),
+            .returns(horizons: [1, 21, 63, 126, 252], normalise: .volatility, span: 60),
+            .macd(
+                pairs: [[8, 24], [16, 48], [32, 96]], priceWindow: 63, signalWindow: 252,
+                response: false),
+            .rsi(window: 14), .zscore(window: 20),
+        ]
         var seen: [String] = []
         for feature in features {
             for (name, column) in zip(feature.columns, FeatureMatrix.columns(feature, bars)) {
                 let pandas = try #require(fixture.columns[name], "no pandas column \(name)")
                 let compared = compare(column, pandas, name)
                 // Every bar from the feature's warm-up on is compared (a column may start earlier: return1).
-                #expect(compared >= fixture.bars - FeatureConfig([feature]).warmup,
-                        "\(name): \(compared) values compared")
+                #expect(
+                    compared >= fixture.bars - FeatureConfig([feature]).warmup,
+                    "\(name): \(compared) values compared")
                 seen.append(name)
             }
         }
@@ -73,8 +78,10 @@ import Testing
     }
 
     @Test func crossSectionalRankMatchesPandas() throws {
-        let config = FeatureConfig([.returns(horizons: [21], normalise: .volatility, span: 60),
-                                    .crossSectionalRank(of: "return21")])
+        let config = FeatureConfig([
+            .returns(horizons: [21], normalise: .volatility, span: 60),
+            .crossSectionalRank(of: "return21"),
+        ])
         let f = try FeatureMatrix.compute(try panel(), config: config)
         for (i, ticker) in fixture.tickers.enumerated() {
             let column = (0..<f.rows).map { Double(f[$0, i * 2 + 1]) }

@@ -1,16 +1,21 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// A one-asset panel with daily bars from 2000-01-03.
-func series(open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double], ticker: String = "T") -> Panel {
-    Panel(source: "test", tickers: [ticker], timestamps: close.indices.map { day("2000-01-03") + Int64($0) * 86_400 },
-          open: open, high: high, low: low, close: close, volume: volume, observed: close.map { _ in true })
+func series(open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double], ticker: String = "T")
+    -> Panel
+{
+    Panel(
+        source: "test", tickers: [ticker], timestamps: close.indices.map { day("2000-01-03") + Int64($0) * 86_400 },
+        open: open, high: high, low: low, close: close, volume: volume, observed: close.map { _ in true })
 }
 
 struct FeatureTests {
-    let p = series(open: [10, 10, 11, 10, 11], high: [10.5, 11.5, 11.2, 11, 11.5], low: [9.5, 9.8, 9.7, 9.9, 10.5],
-                   close: [10, 11, 9.9, 10.89, 10.89], volume: [100, 200, 200, 50, 0])
+    let p = series(
+        open: [10, 10, 11, 10, 11], high: [10.5, 11.5, 11.2, 11, 11.5], low: [9.5, 9.8, 9.7, 9.9, 10.5],
+        close: [10, 11, 9.9, 10.89, 10.89], volume: [100, 200, 200, 50, 0])
 
     @Test func everyFeatureAgainstAHandComputation() throws {
         let f = try FeatureMatrix.compute(p, config: FeatureConfig(volumeWindow: 2, volatilityWindow: 2))
@@ -44,8 +49,9 @@ struct FeatureTests {
     }
 
     @Test func assetMajorColumnsInsideARow() throws {
-        let two = Panel(source: "t", tickers: ["A", "B"], timestamps: [0, 86_400], open: [1, 2, 1, 2], high: [1, 2, 2, 4],
-                        low: [1, 2, 1, 2], close: [1, 2, 2, 4], volume: [0, 0, 0, 0], observed: [true, true, true, true])
+        let two = Panel(
+            source: "t", tickers: ["A", "B"], timestamps: [0, 86_400], open: [1, 2, 1, 2], high: [1, 2, 2, 4],
+            low: [1, 2, 1, 2], close: [1, 2, 2, 4], volume: [0, 0, 0, 0], observed: [true, true, true, true])
         let f = try FeatureMatrix.compute(two, config: FeatureConfig())
         #expect(f.width == 10 && f.names[5] == "B.logReturn" && f.names[4] == "A.volatility")
         #expect(abs(f[1, 0] - Float(log(2.0))) < 1e-6 && abs(f[1, 5] - Float(log(2.0))) < 1e-6)
@@ -92,9 +98,11 @@ struct NormaliserTests {
         let stamps = (0..<d).map { day("\(2000 + $0 / 10)-03-01") + Int64($0 % 10) * 86_400 }
         let close = (0..<d).map { 100 + 5 * sin(Double($0)) + Double($0) }
         let open = close.enumerated().map { $0.element * (1 + 0.01 * cos(Double($0.offset))) }
-        var p = Panel(source: "t", tickers: ["X"], timestamps: stamps, open: open,
-                      high: zip(open, close).map { max($0, $1) * 1.01 }, low: zip(open, close).map { min($0, $1) * 0.99 },
-                      close: close, volume: (0..<d).map { 1000 + 300 * sin(Double($0) * 0.7) }, observed: Array(repeating: true, count: d))
+        var p = Panel(
+            source: "t", tickers: ["X"], timestamps: stamps, open: open,
+            high: zip(open, close).map { max($0, $1) * 1.01 }, low: zip(open, close).map { min($0, $1) * 0.99 },
+            close: close, volume: (0..<d).map { 1000 + 300 * sin(Double($0) * 0.7) },
+            observed: Array(repeating: true, count: d))
         tweak(&p)
         return p
     }
@@ -121,12 +129,18 @@ struct NormaliserTests {
 
     @Test func validationAndTestBarsDoNotChangeTheNormaliser() throws {
         let original = try fit(panel())
-        let other = try fit(panel { p in
-            for d in 20..<40 { p.close[d] *= 3; p.high[d] *= 3.5; p.open[d] *= 2; p.low[d] *= 0.5; p.volume[d] *= 10 }
-        })
+        let other = try fit(
+            panel { p in
+                for d in 20..<40 {
+                    p.close[d] *= 3; p.high[d] *= 3.5; p.open[d] *= 2; p.low[d] *= 0.5; p.volume[d] *= 10
+                }
+            })
         #expect(original == other)
         // …while changing one training bar does change it (the comparison can fail).
-        let changed = try fit(panel { p in p.close[10] *= 1.2; p.high[10] *= 1.2 })
+        let changed = try fit(
+            panel { p in
+                p.close[10] *= 1.2; p.high[10] *= 1.2
+            })
         #expect(original != changed)
     }
 
@@ -134,9 +148,11 @@ struct NormaliserTests {
         let n = try fit(panel())
         let decoded = try JSONDecoder().decode(Normaliser.self, from: JSONEncoder().encode(n))
         #expect(decoded == n)
-        let two = Panel(source: "t", tickers: ["A", "B"], timestamps: [0], open: [1, 1], high: [1, 1], low: [1, 1],
-                        close: [1, 1], volume: [0, 0], observed: [true, true])
-        let message = "Normaliser: fitted on 5 columns (X.logReturn, X.range, X.body…) "
+        let two = Panel(
+            source: "t", tickers: ["A", "B"], timestamps: [0], open: [1, 1], high: [1, 1], low: [1, 1],
+            close: [1, 1], volume: [0, 0], observed: [true, true])
+        let message =
+            "Normaliser: fitted on 5 columns (X.logReturn, X.range, X.body…) "
             + "but the features have 10 (A.logReturn, A.range, A.body…)"
         #expect(throws: MarketDataError(message)) { try n.apply(FeatureMatrix.compute(two, config: windows)) }
     }

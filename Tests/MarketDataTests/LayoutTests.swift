@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// Every layout of the public data files in `Fixtures/README.md`, read from a committed sample of the real file (same
@@ -11,7 +12,8 @@ struct LayoutTests {
         #expect(p.barCount == 18 && r.rowsRead == 18 && r.rowsDropped == 0)
         #expect(r.dateFormat == .isoDate)
         #expect(p.timestamps[0] == day("2009-05-22"))
-        #expect(p.open[0] == 198.528534 && p.high[0] == 199.524521 && p.low[0] == 196.196198 && p.close[0] == 196.946945)
+        #expect(
+            p.open[0] == 198.528534 && p.high[0] == 199.524521 && p.low[0] == 196.196198 && p.close[0] == 196.946945)
         #expect(p.volume[0] == 3_433_700)
         #expect(p.timestamps.last == day("2018-08-29"))
         #expect(p.observed.allSatisfy { $0 })
@@ -73,7 +75,10 @@ struct LayoutTests {
         let (msft, _) = try load(fixture("msft_1986_2017_pmdarima.csv"))
         #expect(msft.open[0] == 0.0672 && msft.high[0] == 0.07533 && msft.volume[0] == 1_371_330_506)
         // The sample keeps one of the file's 47 rows with an inconsistent high (line 14: open 19.24 > high 18.57).
-        #expect(loadError("vix_ohlc_1990_2026_datahub.csv", try String(contentsOfFile: fixture("vix_ohlc_1990_2026_datahub.csv"), encoding: .utf8))
+        #expect(
+            loadError(
+                "vix_ohlc_1990_2026_datahub.csv",
+                try String(contentsOfFile: fixture("vix_ohlc_1990_2026_datahub.csv"), encoding: .utf8))
                 == "vix_ohlc_1990_2026_datahub.csv:14: column 'HIGH': 18.57 is below max(open, close) 19.24")
         let (vix, r) = try load(fixture("vix_ohlc_1990_2026_datahub.csv")) { $0.repair = .clamp }
         #expect(!r.closeOnly && r.rowsRepaired == 1 && vix.barCount == 19)
@@ -98,9 +103,12 @@ struct LayoutTests {
         #expect(r.closeOnly)
         #expect(p.assetCount == 20 && p.tickers.first == "AAPL" && p.tickers.last == "XOM")
         #expect(p.barCount == 18)
-        #expect(p.close[0] == 0.264 && p.close[1] == 4.125 && p.close[19] == 4.068)  // row 1990-01-02: AAPL, AMD, …, XOM
+        // row 1990-01-02: AAPL, AMD, …, XOM
+        #expect(p.close[0] == 0.264 && p.close[1] == 4.125 && p.close[19] == 4.068)
         #expect(p.close[20] == 0.266)  // 1990-01-03 AAPL
-        let (some, _) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) { $0.tickers = ["XOM", "AMD"] }
+        let (some, _) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) {
+            $0.tickers = ["XOM", "AMD"]
+        }
         #expect(some.tickers == ["XOM", "AMD"] && some.close[0] == 4.068 && some.close[1] == 4.125)
         let (window, w) = try load(fixture("sp500_20stocks_adjclose_1990_2022_skfolio.csv.gz")) {
             $0.start = "1990-01-04"; $0.end = "1990-01-08"
@@ -123,7 +131,8 @@ struct LayoutTests {
         #expect(dropped.tickers == ["AAPL", "IBM", "MSFT"])
         #expect(d.droppedAssets == ["FB", "GOOG"])
         #expect(dropped.barCount == 11)
-        // Adj Close is applied by default: AAPL's 2000-03-01 close 130.31 becomes 4.186662803811, the open scales alike.
+        // Adj Close is applied by default: AAPL's 2000-03-01 close 130.31 becomes 4.186662803811, the open scales
+        // alike.
         #expect(dropped.close[0] == 4.186662803811 && abs(dropped.open[0] - 118.56 * 4.186662803811 / 130.31) < 1e-12)
         let (raw, _) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) { $0.adjustPrices = false }
         #expect(raw.close[0] == 130.31 && raw.open[0] == 118.56 && raw.volume[0] == 9_616_100)
@@ -132,7 +141,11 @@ struct LayoutTests {
             _ = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) { $0.lateAssets = .trim }
             Issue.record("expected a gap error")
         } catch {
-            #expect("\(error)" == "quandl_wiki_5stocks_2000_2013_bokeh.csv.gz: ticker 'AAPL': 8 bars missing from 2012-05-18 to 2012-05-30 (maxGapFill is 5)")
+            #expect(
+                "\(error)"
+                    == "quandl_wiki_5stocks_2000_2013_bokeh.csv.gz: ticker 'AAPL': 8 bars missing from 2012-05-18 to "
+                    + "2012-05-30 (maxGapFill is 5)"
+            )
         }
         let (trimmed, t) = try load(fixture("quandl_wiki_5stocks_2000_2013_bokeh.csv.gz")) {
             $0.lateAssets = .trim; $0.start = "2013-01-01"
@@ -150,7 +163,8 @@ struct LayoutTests {
         #expect(p.tickers == ["MSFT", "AAPL"])
         #expect(p.timestamps == [day("1990-01-03"), day("1990-01-04"), day("1990-01-05")])
         #expect(r.rowsOutsideSelection == 52 - 6)
-        let missing = "us_stocks_top100_1990_2012.csv.gz: ticker 'ZZZ' is not in the file "
+        let missing =
+            "us_stocks_top100_1990_2012.csv.gz: ticker 'ZZZ' is not in the file "
             + "(it has: AAPL, IBM, MSFT, XOM)"
         #expect(throws: MarketDataError(missing)) {
             try load(fixture("us_stocks_top100_1990_2012.csv.gz")) { $0.tickers = ["ZZZ"] }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// The features beyond the original five, each against values worked out by hand on a short series.
@@ -11,7 +12,8 @@ import Testing
         abs(a - b) <= tolerance * max(1, abs(b))
     }
     /// Three bars at 5: no change at all.
-    let flat = FeatureMatrix.Bars(open: [5, 5, 5], high: [5, 5, 5], low: [5, 5, 5], close: [5, 5, 5], volume: [0, 0, 0])
+    let flat = FeatureMatrix.Bars(
+        open: [5, 5, 5], high: [5, 5, 5], low: [5, 5, 5], close: [5, 5, 5], volume: [0, 0, 0])
 
     @Test func levelIsTheClose() {
         #expect(FeatureMatrix.columns(.level, bars) == [c])
@@ -20,7 +22,7 @@ import Testing
     @Test func returnsOverTheirExponentiallyWeightedVolatility() {
         // Span 3: α = 0.5, so the return u bars before t weighs 0.5^u. σ_t is the weighted std of r_1…r_t with the
         // bias correction (Σw)² / ((Σw)² − Σw²), defined once 3 returns are in (t = 3).
-        let r = (1..<c.count).map { c[$0] / c[$0 - 1] - 1 }   // r[u − 1] is the return of bar u
+        let r = (1..<c.count).map { c[$0] / c[$0 - 1] - 1 }  // r[u − 1] is the return of bar u
         func sigma(_ t: Int) -> Double {
             let w = (1...t).map { pow(0.5, Double(t - $0)) }, x = Array(r[0..<t])
             let sw = w.reduce(0, +), sw2 = w.map { $0 * $0 }.reduce(0, +)
@@ -71,11 +73,13 @@ import Testing
         // Window 2. Changes: +1, −0.5, +1, +0.5, −1, +0.5, +1. At t = 2: G = (1 + 0)/2, L = (0 + 0.5)/2; then
         // G ← (G + gain)/2, L ← (L + loss)/2.
         let rsi = FeatureMatrix.columns(.rsi(window: 2), bars)[0]
-        let expected = [100 * 0.5 / 0.75, 100 * 0.75 / 0.875, 100 * 0.625 / 0.6875, 100 * 0.3125 / 0.84375,
-                        100 * 0.40625 / 0.671875, 100 * 0.703125 / 0.8359375]
+        let expected = [
+            100 * 0.5 / 0.75, 100 * 0.75 / 0.875, 100 * 0.625 / 0.6875, 100 * 0.3125 / 0.84375,
+            100 * 0.40625 / 0.671875, 100 * 0.703125 / 0.8359375,
+        ]
         #expect(rsi[0].isNaN && rsi[1].isNaN)
         for t in 2..<c.count { #expect(near(rsi[t], expected[t - 2]), "rsi at \(t)") }
-        #expect(FeatureMatrix.columns(.rsi(window: 2), flat)[0][2] == 50)   // no gains and no losses
+        #expect(FeatureMatrix.columns(.rsi(window: 2), flat)[0][2] == 50)  // no gains and no losses
     }
 
     @Test func zscoreOfThePrice() {
@@ -84,12 +88,12 @@ import Testing
         let z = FeatureMatrix.columns(.zscore(window: 3), bars)[0]
         #expect(z[0].isNaN && z[1].isNaN && abs(z[2]) < 1e-12)
         #expect(near(z[3], 0.5 / (1.0 / 6).squareRoot()))
-        #expect(near(z[5], -0.5 / (1.0 / 6).squareRoot()))   // 11.5, 12, 11: mean 11.5, std √(1/6)
-        #expect(FeatureMatrix.columns(.zscore(window: 2), flat)[0][1...] == [0, 0])   // std 0 → 0
+        #expect(near(z[5], -0.5 / (1.0 / 6).squareRoot()))  // 11.5, 12, 11: mean 11.5, std √(1/6)
+        #expect(FeatureMatrix.columns(.zscore(window: 2), flat)[0][1...] == [0, 0])  // std 0 → 0
     }
 
     @Test func calendarAsSinCosPairs() {
-        let days = ["2000-01-03", "2000-01-05", "2000-07-01", "2000-12-31"].map(day)   // Mon, Wed, Sat, Sun
+        let days = ["2000-01-03", "2000-01-05", "2000-07-01", "2000-12-31"].map(day)  // Mon, Wed, Sat, Sun
         let cal = FeatureMatrix.calendar(days, dayOfWeek: true, monthOfYear: true)
         let weekday = [0.0, 2, 5, 6], month = [1.0, 1, 7, 12]
         for k in 0..<4 {
@@ -105,31 +109,38 @@ import Testing
         // Three assets; log returns at bar 1: log 3, log 1 = 0, log 2 → ranks 3, 1, 2 → 1, −1, 0. At bar 2 the first
         // two tie (log 2 each, mean rank 1.5 → −0.5) below the third (log 4 → 1).
         let prices: [Double] = [1, 1, 1, 3, 1, 2, 6, 2, 8]
-        let p = Panel(source: "t", tickers: ["A", "B", "C"], timestamps: [0, 86_400, 172_800],
-                      open: prices, high: prices, low: prices, close: prices, volume: [Double](repeating: 0, count: 9),
-                      observed: [Bool](repeating: true, count: 9))
+        let p = Panel(
+            source: "t", tickers: ["A", "B", "C"], timestamps: [0, 86_400, 172_800],
+            open: prices, high: prices, low: prices, close: prices, volume: [Double](repeating: 0, count: 9),
+            observed: [Bool](repeating: true, count: 9))
         let f = try FeatureMatrix.compute(p, config: FeatureConfig([.logReturn, .crossSectionalRank(of: "logReturn")]))
-        #expect(f.names == ["A.logReturn", "A.logReturnRank", "B.logReturn", "B.logReturnRank", "C.logReturn",
-                            "C.logReturnRank"])
+        #expect(
+            f.names == [
+                "A.logReturn", "A.logReturnRank", "B.logReturn", "B.logReturnRank", "C.logReturn",
+                "C.logReturnRank",
+            ])
         #expect([f[1, 1], f[1, 3], f[1, 5]] == [1, -1, 0])
         #expect([f[2, 1], f[2, 3], f[2, 5]] == [-0.5, -0.5, 1])
-        #expect([f[0, 1], f[0, 3], f[0, 5]] == [0, 0, 0])   // all equal (no return yet): the middle
-        let one = try FeatureMatrix.compute(series(open: c, high: c, low: c, close: c, volume: c),
-                                            config: FeatureConfig([.logReturn, .crossSectionalRank(of: "logReturn")]))
+        #expect([f[0, 1], f[0, 3], f[0, 5]] == [0, 0, 0])  // all equal (no return yet): the middle
+        let one = try FeatureMatrix.compute(
+            series(open: c, high: c, low: c, close: c, volume: c),
+            config: FeatureConfig([.logReturn, .crossSectionalRank(of: "logReturn")]))
         #expect((0..<one.rows).allSatisfy { one[$0, 1] == 0 })
     }
 
     @Test func layoutNamesAndWarmups() throws {
-        let config = FeatureConfig([.logReturn, .returns(horizons: [21, 252], normalise: .volatility, span: 60),
-                                    .macd(pairs: [[8, 24]], priceWindow: 63, signalWindow: 252, response: false),
-                                    .rsi(window: 14), .calendar(dayOfWeek: true, monthOfYear: false),
-                                    .crossSectionalRank(of: "return21")])
+        let config = FeatureConfig([
+            .logReturn, .returns(horizons: [21, 252], normalise: .volatility, span: 60),
+            .macd(pairs: [[8, 24]], priceWindow: 63, signalWindow: 252, response: false),
+            .rsi(window: 14), .calendar(dayOfWeek: true, monthOfYear: false),
+            .crossSectionalRank(of: "return21"),
+        ])
         #expect(config.assetColumns == ["logReturn", "return21", "return252", "macd8_24", "rsi", "return21Rank"])
         #expect(config.marketColumns == ["calendar.dayOfWeekSin", "calendar.dayOfWeekCos"])
         #expect(config.warmups.map(\.bars) == [1, 252, 313, 14, 0, 252] && config.warmup == 313)
         let p = series(open: c, high: c, low: c, close: c, volume: c)
         let f = try FeatureMatrix.compute(p, config: config)
-        #expect(f.width == 8 && f.names[6] == "calendar.dayOfWeekSin" && f.warmup == c.count)   // capped at D
+        #expect(f.width == 8 && f.names[6] == "calendar.dayOfWeekSin" && f.warmup == c.count)  // capped at D
         #expect(f.warmups["macd"] == 313 && f.warmups["rsi"] == 14)
         // Rows before a feature's warm-up hold 0, never a later value.
         #expect((0..<c.count).allSatisfy { f[$0, 1] == 0 && f[$0, 3] == 0 && f[$0, 4] == 0 })
@@ -152,14 +163,17 @@ import Testing
             }
         }
         let timestamps = (0..<d).map { day("2001-01-01") + Int64($0) * 86_400 }
-        return Panel(source: "walks", tickers: ["A", "B", "C"], timestamps: timestamps, open: open, high: high,
-                     low: low, close: close, volume: volume, observed: [Bool](repeating: true, count: n * d))
+        return Panel(
+            source: "walks", tickers: ["A", "B", "C"], timestamps: timestamps, open: open, high: high,
+            low: low, close: close, volume: volume, observed: [Bool](repeating: true, count: n * d))
     }
 
     /// Perturbing every bar after t leaves every column at bars up to t unchanged, for each feature.
     @Test(arguments: Feature.defaults.map(\.name))
     func everyFeatureIsCausal(name: String) throws {
-        let feature = name == "crossSectionalRank" ? .crossSectionalRank(of: "logReturn")
+        let feature =
+            name == "crossSectionalRank"
+            ? .crossSectionalRank(of: "logReturn")
             : Feature.defaults.first { $0.name == name }!
         let config = FeatureConfig(name == "logReturn" ? [feature] : [.logReturn, feature])
         let base = try FeatureMatrix.compute(walks(), config: config)

@@ -1,6 +1,7 @@
 import Foundation
 import RLCore
 import Testing
+
 @testable import MarketData
 
 struct MetricFixture: Decodable {
@@ -20,7 +21,7 @@ func loadMetricFixture() throws -> MetricFixture {
 func close(_ a: Double?, _ b: Double?, tolerance: Double = 1e-9) -> Bool {
     switch (a, b) {
     case (nil, nil): return true
-    case let (x?, y?): return abs(x - y) <= tolerance * max(1, abs(y))
+    case (let x?, let y?): return abs(x - y) <= tolerance * max(1, abs(y))
     default: return false
     }
 }
@@ -38,7 +39,9 @@ func close(_ a: Double?, _ b: Double?, tolerance: Double = 1e-9) -> Bool {
             ("sharpePerBar", m.sharpePerBar), ("skewness", m.skewness), ("kurtosis", m.kurtosis), ("psr", m.psr),
         ]
         for (key, value) in pairs {
-            #expect(close(value, e[key] ?? nil), "\(c.name).\(key): \(String(describing: value)) vs \(String(describing: e[key] ?? nil))")
+            #expect(
+                close(value, e[key] ?? nil),
+                "\(c.name).\(key): \(String(describing: value)) vs \(String(describing: e[key] ?? nil))")
         }
         let trials = Int(try #require(e["dsrTrials"] ?? nil)), variance = try #require(e["dsrSharpeVariance"] ?? nil)
         #expect(close(deflatedSharpeBenchmark(trials: trials, sharpeVariance: variance), e["dsrBenchmark"] ?? nil))

@@ -1,6 +1,7 @@
 import Foundation
 import RLCore
 import Testing
+
 @testable import MarketData
 
 /// `trials` × `bars` returns 0.01·N(0, 1) from a seeded generator; trial `edge` earns 0.002 more a bar (a per-bar
@@ -161,8 +162,9 @@ private struct PBOFixture: Decodable {
         #expect(sorted.count == r.logits.count, "\(c.name)")
         #expect(zip(r.logits.sorted(), sorted).allSatisfy { close($0, $1) }, "\(c.name): sorted logits")
         if let logits = e.logits {
-            #expect(logits.count == r.logits.count && zip(r.logits, logits).allSatisfy { close($0, $1) },
-                    "\(c.name): logits in combination order")
+            #expect(
+                logits.count == r.logits.count && zip(r.logits, logits).allSatisfy { close($0, $1) },
+                "\(c.name): logits in combination order")
         }
     }
     #expect(fixture.cases.contains { $0.expected.logits != nil })

@@ -1,5 +1,6 @@
 import RLCore
 import Testing
+
 @testable import MarketData
 
 /// A long panel loads date-major whatever the file's row order: cell d·N + i holds ticker i's bar on date d.
@@ -31,7 +32,8 @@ struct PanelTests {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    @Test(arguments: [(1, false, false), (2, true, false), (3, false, true), (4, true, true)] as [(UInt64, Bool, Bool)])
+    @Test(
+        arguments: [(1, false, false), (2, true, false), (3, false, true), (4, true, true)] as [(UInt64, Bool, Bool)])
     func everyRowOrderGivesTheDateMajorPanel(seed: UInt64, tickerFirst: Bool, newestFirst: Bool) throws {
         let path = writeTemp("p.csv", Self.file(seed: seed, tickerFirst: tickerFirst, newestFirst: newestFirst))
         let (p, r) = try load(path)
@@ -41,7 +43,8 @@ struct PanelTests {
         for d in 0..<Self.days {
             for (i, t) in p.tickers.enumerated() {
                 let cell = d * p.assetCount + i
-                #expect([p.open[cell], p.high[cell], p.low[cell], p.close[cell], p.volume[cell]]
+                #expect(
+                    [p.open[cell], p.high[cell], p.low[cell], p.close[cell], p.volume[cell]]
                         == Self.bar(Self.tickers.firstIndex(of: t)!, d), "\(t) on day \(d)")
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 struct ParsingTests {
@@ -14,8 +15,11 @@ struct ParsingTests {
     }
 
     @Test func numbersMatchSwiftsConversion() {
-        for text in ["0", "100", "-0.5", "+2.25", "1228.099976", "0.0672", "143539993.3", "4885529785", "1e5", "2.5E-3", ".5", "5.",
-                     "1.2345678901234567", "123456789012345678901234", "1e300", "4.186662803811", "0.000000000000000000000001"] {
+        for text in [
+            "0", "100", "-0.5", "+2.25", "1228.099976", "0.0672", "143539993.3", "4885529785", "1e5", "2.5E-3", ".5",
+            "5.",
+            "1.2345678901234567", "123456789012345678901234", "1e300", "4.186662803811", "0.000000000000000000000001",
+        ] {
             #expect(number(text) == Double(text), "\(text)")
         }
         #expect(number("NaN")!.isNaN && number("inf") == .infinity && number("-Infinity") == -.infinity)
@@ -31,13 +35,19 @@ struct ParsingTests {
         #expect(date("2018-02-07 15:00:00", .isoDateTime) == 1_518_015_600)
         #expect(date("07.02.2018 15:00:00.000", .dayMonthYearTime) == 1_518_015_600)
         #expect(date("07.02.2018 15:00:00", .dayMonthYearTime) == 1_518_015_600)
-        #expect(date("2000-02-29", .isoDate) != nil && date("2019-02-29", .isoDate) == nil && date("1900-02-29", .isoDate) == nil)
-        for (text, format) in [("2018-13-01", DateFormat.isoDate), ("2018-12-32", .isoDate), ("2018-1-05", .isoDate),
-                               ("2018-12-31 24:00:00", .isoDateTime), ("13/1/2018", .monthDayYear), ("1/1/18", .monthDayYear),
-                               ("2018-12-31", .monthDayYear), ("31.12.2018 10:00:00.0", .dayMonthYearTime)] {
+        #expect(
+            date("2000-02-29", .isoDate) != nil && date("2019-02-29", .isoDate) == nil
+                && date("1900-02-29", .isoDate) == nil)
+        for (text, format) in [
+            ("2018-13-01", DateFormat.isoDate), ("2018-12-32", .isoDate), ("2018-1-05", .isoDate),
+            ("2018-12-31 24:00:00", .isoDateTime), ("13/1/2018", .monthDayYear), ("1/1/18", .monthDayYear),
+            ("2018-12-31", .monthDayYear), ("31.12.2018 10:00:00.0", .dayMonthYearTime),
+        ] {
             #expect(date(text, format) == nil, "\(text)")
         }
-        #expect(DateParser.format(1_518_015_600) == "2018-02-07 15:00:00" && DateParser.format(1_546_214_400) == "2018-12-31")
+        #expect(
+            DateParser.format(1_518_015_600) == "2018-02-07 15:00:00"
+                && DateParser.format(1_546_214_400) == "2018-12-31")
         #expect(DateParser.year(-1) == 1969 && DateParser.year(1_546_214_400) == 2018)
     }
 }

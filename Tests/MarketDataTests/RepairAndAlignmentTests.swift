@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 struct RepairTests {
@@ -32,12 +33,14 @@ struct RepairTests {
         let (p, r) = try load(writeTemp("r.csv", text)) { $0.repair = .clamp }
         #expect(p.timestamps == [day("2020-01-02"), day("2020-01-03"), day("2020-01-06"), day("2020-01-09")])
         #expect(p.high[1] == 10.4 && p.low[1] == 9)  // high raised to the close
-        #expect(p.low[2] == 10 && p.high[2] == 11)   // low lowered to the open
+        #expect(p.low[2] == 10 && p.high[2] == 11)  // low lowered to the open
         #expect(r.rowsRepaired == 2 && r.rowsDropped == 4 && r.nullRows == 1)
     }
 
     @Test func clampFixesHighBelowLow() throws {
-        let (p, r) = try load(writeTemp("r.csv", "Date,Open,High,Low,Close\n2020-01-02,9.5,9,10,9.6\n")) { $0.repair = .clamp }
+        let (p, r) = try load(writeTemp("r.csv", "Date,Open,High,Low,Close\n2020-01-02,9.5,9,10,9.6\n")) {
+            $0.repair = .clamp
+        }
         #expect(p.high == [9.6] && p.low == [9.5] && r.rowsRepaired == 1)
     }
 }
@@ -70,7 +73,8 @@ struct AlignmentTests {
     }
 
     @Test func tooLongGapIsAnError() {
-        #expect(loadError("g.csv", panelText(withC: false)) { $0.maxGapFill = 1 }
+        #expect(
+            loadError("g.csv", panelText(withC: false)) { $0.maxGapFill = 1 }
                 == "g.csv: ticker 'B': 2 bars missing from 2020-01-03 to 2020-01-06 (maxGapFill is 1)")
     }
 
@@ -91,12 +95,16 @@ struct AlignmentTests {
 
     @Test func staggeredAndDisjointAssets() throws {
         let staggered = "Date,X,Y\n2020-01-02,1,\n2020-01-03,1,2\n2020-01-06,1,2\n2020-01-07,,2\n"
-        #expect(loadError("s.csv", staggered)
-                == "s.csv: no asset covers the whole range 2020-01-02..2020-01-07 (lateAssets: drop); use lateAssets: trim")
+        #expect(
+            loadError("s.csv", staggered)
+                == "s.csv: no asset covers the whole range 2020-01-02..2020-01-07 (lateAssets: "
+                + "drop); use lateAssets: trim"
+        )
         let (p, _) = try load(writeTemp("s.csv", staggered)) { $0.lateAssets = .trim }
         #expect(p.timestamps == [day("2020-01-03"), day("2020-01-06")] && p.observed.allSatisfy { $0 })
         let disjoint = "Date,X,Y\n2020-01-02,1,\n2020-01-03,,2\n"
-        #expect(loadError("d.csv", disjoint) { $0.lateAssets = .trim }
+        #expect(
+            loadError("d.csv", disjoint) { $0.lateAssets = .trim }
                 == "d.csv: the assets share no dates (one starts 2020-01-03, another ends 2020-01-02)")
     }
 
@@ -104,6 +112,8 @@ struct AlignmentTests {
         let text = "Date,X,Y\n2020-01-02,1,2\n2020-01-03,1.5,\n2020-01-06,2,null\n2020-01-07,2.5,3\n"
         let (p, r) = try load(writeTemp("w.csv", text))
         #expect(p.tickers == ["X", "Y"] && r.filledCells == 2 && p.close == [1, 2, 1.5, 2, 2, 2, 2.5, 3])
-        #expect(loadError("w.csv", text) { $0.maxGapFill = 1 } == "w.csv: ticker 'Y': 2 bars missing from 2020-01-03 to 2020-01-06 (maxGapFill is 1)")
+        #expect(
+            loadError("w.csv", text) { $0.maxGapFill = 1 }
+                == "w.csv: ticker 'Y': 2 bars missing from 2020-01-03 to 2020-01-06 (maxGapFill is 1)")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// The data files committed under `data/` load cleanly with the documented splits.
@@ -34,7 +35,9 @@ struct RepoDataTests {
         let w = m.observations.width
         for row in m.observations.warmup..<m.observations.rows {
             #expect(m.panel.timestamps[row] == full.panel.timestamps[row + offset])
-            #expect(m.observations.values[(row * w)..<((row + 1) * w)] == full.observations.values[((row + offset) * w)..<((row + offset + 1) * w)])
+            #expect(
+                m.observations.values[(row * w)..<((row + 1) * w)]
+                    == full.observations.values[((row + offset) * w)..<((row + offset + 1) * w)])
         }
     }
 

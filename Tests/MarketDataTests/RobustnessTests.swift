@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// Damaged files never crash the loader: each load either gives a panel that keeps every price rule, or throws one
@@ -47,7 +48,9 @@ struct RobustnessTests {
                 } catch {
                     rejected += 1
                     let message = "\(error)"
-                    #expect(message.hasPrefix(name + ":") && !message.contains("\n") && !message.contains("\r"), "\(message)")
+                    #expect(
+                        message.hasPrefix(name + ":") && !message.contains("\n") && !message.contains("\r"),
+                        "\(message)")
                 }
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// Side series: reading, the as-of join (gaps, late starts, extra dates, intraday bars) and causality.
@@ -35,22 +36,29 @@ import Testing
 
     @Test func gapsAreCarriedUpToMaxGapFill() throws {
         // No value on Wednesday and Thursday: those two bars carry Tuesday's.
-        let s = side(["2001-01-01", "2001-01-02", "2001-01-05", "2001-01-08", "2001-01-09", "2001-01-10"],
-                     [1, 2, 5, 8, 9, 10])
+        let s = side(
+            ["2001-01-01", "2001-01-02", "2001-01-05", "2001-01-08", "2001-01-09", "2001-01-10"],
+            [1, 2, 5, 8, 9, 10])
         let week = Array(bars[0..<6])
         var config = SideSeriesConfig(file: "s.csv", column: "v", features: FeatureConfig([.level]), maxGapFill: 2)
         let f = try s.features(at: week, config: config)
         #expect((0..<6).map { f[$0, 0] } == [1, 2, 2, 2, 5, 8])
         config.maxGapFill = 1
-        #expect(throws: MarketDataError("DataConfig: side series 'S': 2 bars in a row without a new value, "
-                                        + "2001-01-03..2001-01-04 (last value 2001-01-02); maxGapFill is 1")) {
+        #expect(
+            throws: MarketDataError(
+                "DataConfig: side series 'S': 2 bars in a row without a new value, "
+                    + "2001-01-03..2001-01-04 (last value 2001-01-02); maxGapFill is 1")
+        ) {
             try s.features(at: week, config: config)
         }
         // A series that ends early is a gap that runs to the last bar.
         config.maxGapFill = 2
         let ends = side(["2001-01-01", "2001-01-02", "2001-01-03", "2001-01-04", "2001-01-05"], [1, 2, 3, 4, 5])
-        #expect(throws: MarketDataError("DataConfig: side series 'S': 3 bars in a row without a new value, "
-                                        + "2001-01-08..2001-01-10 (last value 2001-01-05); maxGapFill is 2")) {
+        #expect(
+            throws: MarketDataError(
+                "DataConfig: side series 'S': 3 bars in a row without a new value, "
+                    + "2001-01-08..2001-01-10 (last value 2001-01-05); maxGapFill is 2")
+        ) {
             try ends.features(at: Array(bars[0..<8]), config: config)
         }
     }
@@ -58,8 +66,11 @@ import Testing
     @Test func aLateStartIsAnErrorUnlessZeros() throws {
         let s = side(["2001-01-03", "2001-01-04", "2001-01-05"], [3, 4, 5])
         var config = SideSeriesConfig(file: "s.csv", column: "v", features: FeatureConfig([.level, .logReturn]))
-        #expect(throws: MarketDataError("DataConfig: side series 'S': its first value (2001-01-03) comes after the "
-                                        + "first bar (2001-01-01); set lateStart: zeros to start it at zeros")) {
+        #expect(
+            throws: MarketDataError(
+                "DataConfig: side series 'S': its first value (2001-01-03) comes after the "
+                    + "first bar (2001-01-01); set lateStart: zeros to start it at zeros")
+        ) {
             try s.features(at: Array(bars[0..<5]), config: config)
         }
         config.lateStart = .zeros
@@ -72,8 +83,10 @@ import Testing
         config.lateStart = .error
         let g = try early.features(at: Array(bars[0..<2]), config: config)
         #expect(g.warmup == 0 && abs(g[0, 1] - Float(log(2.0))) < 1e-7 && g.warmups == ["S": 0])
-        #expect(throws: MarketDataError(
-            "DataConfig: side series 'S': its first value (2001-02-01) comes after the last bar")) {
+        #expect(
+            throws: MarketDataError(
+                "DataConfig: side series 'S': its first value (2001-02-01) comes after the last bar")
+        ) {
             try side(["2001-02-01"], [1]).features(at: bars, config: config)
         }
     }
@@ -91,14 +104,19 @@ import Testing
         let dates = (0..<120).map { day("2001-01-01") + Int64($0) * 86_400 }
         let values = (0..<120).map { 20 + 5 * sin(Double($0) * 0.3) }
         let s = SideSeries(name: "S", timestamps: dates, values: values)
-        let config = SideSeriesConfig(file: "s.csv", column: "v", features: FeatureConfig(
-            [.level, .logReturn, .volatility(window: 5), .returns(horizons: [1, 5], normalise: .volatility, span: 10),
-             .macd(pairs: [[2, 4]], priceWindow: 5, signalWindow: 5, response: false), .rsi(window: 3),
-             .zscore(window: 4)]))
+        let config = SideSeriesConfig(
+            file: "s.csv", column: "v",
+            features: FeatureConfig(
+                [
+                    .level, .logReturn, .volatility(window: 5),
+                    .returns(horizons: [1, 5], normalise: .volatility, span: 10),
+                    .macd(pairs: [[2, 4]], priceWindow: 5, signalWindow: 5, response: false), .rsi(window: 3),
+                    .zscore(window: 4),
+                ]))
         let base = try s.features(at: dates, config: config)
         for cut in [20, 60, 100] {
             var other = s
-            for j in (cut + 1)..<120 { other.values[j] *= 1.3 }   // every value dated after bar `cut`
+            for j in (cut + 1)..<120 { other.values[j] *= 1.3 }  // every value dated after bar `cut`
             let changed = try other.features(at: dates, config: config)
             #expect(base.values[..<((cut + 1) * base.width)] == changed.values[..<((cut + 1) * base.width)])
             #expect(base.values[((cut + 1) * base.width)...] != changed.values[((cut + 1) * base.width)...])
@@ -109,12 +127,18 @@ import Testing
         let s = side(["2001-01-01", "2001-01-02"], [0.5, -0.25])
         let level = SideSeriesConfig(file: "s.csv", column: "v", features: FeatureConfig([.level, .zscore(window: 2)]))
         #expect(try s.features(at: Array(bars[0..<2]), config: level)[1, 0] == -0.25)
-        #expect(throws: MarketDataError("DataConfig: side series 'S': value -0.25 on 2001-01-02 is not positive "
-                                        + "(logReturn, volatility and returns need positive values)")) {
+        #expect(
+            throws: MarketDataError(
+                "DataConfig: side series 'S': value -0.25 on 2001-01-02 is not positive "
+                    + "(logReturn, volatility and returns need positive values)")
+        ) {
             try s.features(at: Array(bars[0..<2]), config: SideSeriesConfig(file: "s.csv", column: "v"))
         }
-        #expect(throws: MarketDataError("DataConfig: side series 'S': features: 'range' is not available here "
-                                        + "(use: level, logReturn, volatility, returns, macd, rsi, zscore)")) {
+        #expect(
+            throws: MarketDataError(
+                "DataConfig: side series 'S': features: 'range' is not available here "
+                    + "(use: level, logReturn, volatility, returns, macd, rsi, zscore)")
+        ) {
             let five = SideSeriesConfig(file: "s.csv", column: "v", features: FeatureConfig())
             try s.features(at: Array(bars[0..<2]), config: five)
         }
@@ -133,14 +157,17 @@ import Testing
             return "no error"
         }
         #expect(error("Date,RATE\n2001-01-01,1\n", column: "VIX") == "x.csv:1: no column 'VIX' (columns: Date, RATE)")
-        #expect(error("Date,RATE\n2001-01-01,1\n2001-01-01,2\n")
-            == "x.csv:3: column 'Date': date 2001-01-01 is not after 2001-01-01 (row 2)")
+        #expect(
+            error("Date,RATE\n2001-01-01,1\n2001-01-01,2\n")
+                == "x.csv:3: column 'Date': date 2001-01-01 is not after 2001-01-01 (row 2)")
         #expect(error("Date,RATE\n2001-01-01,abc\n") == "x.csv:2: column 'RATE': 'abc' is not a finite number")
-        #expect(error("Date,RATE\n01-2001-01,1\n")
-            == "x.csv:2: column 'Date': '01-2001-01' is not a date in a supported layout (\(CSVLoader.layouts))")
+        #expect(
+            error("Date,RATE\n01-2001-01,1\n")
+                == "x.csv:2: column 'Date': '01-2001-01' is not a date in a supported layout (\(CSVLoader.layouts))")
         #expect(error("Date,RATE\n2001-01-01\n") == "x.csv:2: 1 fields but the header has 2 columns")
-        #expect(error("Value,RATE\n1,1\n")
-            == "x.csv:1: missing column 'date' (date, time, timestamp, datetime or an unnamed first column)")
+        #expect(
+            error("Value,RATE\n1,1\n")
+                == "x.csv:1: missing column 'date' (date, time, timestamp, datetime or an unnamed first column)")
         #expect(error("Date,RATE\n2001-01-01,\n") == "x.csv: no values in column 'RATE'")
     }
 
@@ -155,8 +182,11 @@ import Testing
         #expect(m.summary.contains("features: 7 = 1 assets × 5 + 2 of side series VIX"))
         #expect(m.summary.contains("  VIX.level: train mean"))
         config.side[0].name = "sp500_1999_2018_arch"
-        #expect(throws: MarketDataError("DataConfig: side series name 'sp500_1999_2018_arch' is taken "
-                                        + "(by a ticker, another series, 'calendar' or 'basket'); set its name")) {
+        #expect(
+            throws: MarketDataError(
+                "DataConfig: side series name 'sp500_1999_2018_arch' is taken "
+                    + "(by a ticker, another series, 'calendar' or 'basket'); set its name")
+        ) {
             try loadMarket(config, baseDirectory: repoRoot)
         }
     }
@@ -169,8 +199,11 @@ import Testing
         config.side = [SideSeriesConfig(file: "data/vix_ohlc_1990_2026_datahub.csv", column: "CLOSE", name: "VIX")]
         let m = try loadMarket(config, baseDirectory: repoRoot)
         let t = "sp500_1999_2018_arch"
-        #expect(m.features.names == ["\(t).logReturn", "calendar.dayOfWeekSin", "calendar.dayOfWeekCos",
-                                     "\(t).weekly.logReturn", "VIX.level", "VIX.logReturn"])
+        #expect(
+            m.features.names == [
+                "\(t).logReturn", "calendar.dayOfWeekSin", "calendar.dayOfWeekCos",
+                "\(t).weekly.logReturn", "VIX.level", "VIX.logReturn",
+            ])
         #expect(m.summary.contains("features: 6 = 1 assets × 1 × 2 time frames + 2 calendar + 2 of side series VIX"))
         for name in ["calendar.dayOfWeekSin", "calendar.dayOfWeekCos", "VIX.level", "VIX.logReturn"] {
             #expect(m.summary.contains("\n  \(name): train mean"), "\(name)")
@@ -187,8 +220,11 @@ import Testing
         let config = EventLabelConfig(target: "S", up: 0.01, down: 0.005, horizon: 1)
         let labels = try EventLabels.compute(p, side: [s], config: config)
         #expect(labels.series == [100, 102, 102, 99] && labels.values == [1, 0, 0, -1] && labels.weights == [1])
-        #expect(throws: MarketDataError("labels: target 'S' has no value at 2000-01-03 (the side series starts "
-                                        + "later); a target needs a value at every bar")) {
+        #expect(
+            throws: MarketDataError(
+                "labels: target 'S' has no value at 2000-01-03 (the side series starts "
+                    + "later); a target needs a value at every bar")
+        ) {
             try EventLabels.compute(p, side: [side(["2000-01-04"], [1])], config: config)
         }
         let message = "labels: target 'V' is not 'basket' nor a ticker of the data (T; side series: S)"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 /// Path of a committed fixture (Tests/MarketDataTests/Fixtures/NAME).
@@ -26,7 +27,9 @@ func writeTemp(_ name: String, _ text: String) -> String {
 }
 
 /// Loads a fixture or temp file into a panel; the config's `file` is set to `name` so messages name it.
-func load(_ path: String, name: String? = nil, _ edit: (inout DataConfig) -> Void = { _ in }) throws -> (panel: Panel, report: LoadReport) {
+func load(_ path: String, name: String? = nil, _ edit: (inout DataConfig) -> Void = { _ in }) throws -> (
+    panel: Panel, report: LoadReport
+) {
     var config = DataConfig()
     config.file = name ?? (path as NSString).lastPathComponent
     edit(&config)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MarketData
 
 @Suite struct TimeframeTests {
@@ -17,9 +18,10 @@ import Testing
             c *= 1 + 0.01 * sin(Double(t) * 1.7) + 0.004 * cos(Double(t) * 0.31)
             open.append(o); close.append(c); volume.append(1000 + 300 * sin(Double(t)))
         }
-        return Panel(source: "synthetic", tickers: ["X"], timestamps: timestamps, open: open,
-                     high: zip(open, close).map { max($0, $1) * 1.002 }, low: zip(open, close).map { min($0, $1) * 0.998 },
-                     close: close, volume: volume, observed: [Bool](repeating: true, count: timestamps.count))
+        return Panel(
+            source: "synthetic", tickers: ["X"], timestamps: timestamps, open: open,
+            high: zip(open, close).map { max($0, $1) * 1.002 }, low: zip(open, close).map { min($0, $1) * 0.998 },
+            close: close, volume: volume, observed: [Bool](repeating: true, count: timestamps.count))
     }
 
     let config = FeatureConfig(volumeWindow: 3, volatilityWindow: 3)
@@ -30,7 +32,9 @@ import Testing
         return q
     }
 
-    func columns(_ m: FeatureMatrix, _ frame: Timeframe) -> [Int] { m.names.indices.filter { m.names[$0].contains(".\(frame.rawValue).") } }
+    func columns(_ m: FeatureMatrix, _ frame: Timeframe) -> [Int] {
+        m.names.indices.filter { m.names[$0].contains(".\(frame.rawValue).") }
+    }
 
     @Test func weeklyBarsAreVisibleFromTheFirstDayAfterTheWeek() throws {
         let p = panel()
@@ -43,7 +47,7 @@ import Testing
         #expect(weeks.volume[10] == p.volume[50...53].reduce(0, +))
         let weekly = columns(f, .weekly)
         for t in [53, 54, 55] {
-            let visible = t <= 53 ? 9 : 10   // on its own last bar, week 10 is not visible yet
+            let visible = t <= 53 ? 9 : 10  // on its own last bar, week 10 is not visible yet
             for (k, j) in weekly.enumerated() { #expect(f[t, j] == w[visible, k]) }
         }
     }
@@ -55,17 +59,23 @@ import Testing
         let t = 101, monday = 99
         #expect(Timeframe.weekly.period(of: p.timestamps[monday]) == Timeframe.weekly.period(of: p.timestamps[t]))
         #expect(Timeframe.weekly.period(of: p.timestamps[monday - 1]) != Timeframe.weekly.period(of: p.timestamps[t]))
-        let g = try Timeframes.features(perturbed(p, bars: monday..<p.barCount), config: config, timeframes: [.weekly, .monthly])
+        let g = try Timeframes.features(
+            perturbed(p, bars: monday..<p.barCount), config: config, timeframes: [.weekly, .monthly])
         for j in columns(f, .weekly) { #expect(f[t, j] == g[t, j]) }
         // The same perturbation starting one day earlier (the last day of the previous, finished week) does change it.
-        let h = try Timeframes.features(perturbed(p, bars: (monday - 1)..<p.barCount), config: config, timeframes: [.weekly])
+        let h = try Timeframes.features(
+            perturbed(p, bars: (monday - 1)..<p.barCount), config: config, timeframes: [.weekly])
         #expect(columns(f, .weekly).contains { f[t, $0] != h[t, $0] })
         // Months: perturb from the first bar of t's month.
         var first = t
-        while Timeframe.monthly.period(of: p.timestamps[first - 1]) == Timeframe.monthly.period(of: p.timestamps[t]) { first -= 1 }
-        let m = try Timeframes.features(perturbed(p, bars: first..<p.barCount), config: config, timeframes: [.weekly, .monthly])
+        while Timeframe.monthly.period(of: p.timestamps[first - 1]) == Timeframe.monthly.period(of: p.timestamps[t]) {
+            first -= 1
+        }
+        let m = try Timeframes.features(
+            perturbed(p, bars: first..<p.barCount), config: config, timeframes: [.weekly, .monthly])
         for j in columns(f, .monthly) { #expect(f[t, j] == m[t, j]) }
-        let m2 = try Timeframes.features(perturbed(p, bars: (first - 1)..<p.barCount), config: config, timeframes: [.monthly])
+        let m2 = try Timeframes.features(
+            perturbed(p, bars: (first - 1)..<p.barCount), config: config, timeframes: [.monthly])
         let monthly2 = m2.names.indices.filter { m2.names[$0].contains(".monthly.") }
         #expect(zip(columns(f, .monthly), monthly2).contains { f[t, $0] != m2[t, $1] })
     }

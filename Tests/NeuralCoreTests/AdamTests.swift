@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 /// Adam over more parameters than `elementwiseSplitCount` (an odd count: shares of whole vectors and a scalar tail)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 func temporaryURL(_ name: String) -> URL {
@@ -9,9 +10,11 @@ func temporaryURL(_ name: String) -> URL {
 
 func smallNetwork(seed: UInt64, hidden: Int = 4) -> EncoderNetwork {
     var rng = Xoshiro256(seed: seed)
-    return EncoderNetwork(.init(features: 5, embedding: 4, hidden: hidden, layers: 2,
-                                heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
-                          using: &rng)
+    return EncoderNetwork(
+        .init(
+            features: 5, embedding: 4, hidden: hidden, layers: 2,
+            heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
+        using: &rng)
 }
 
 /// A few Adam steps on a fixed batch so the optimizer state is non-trivial.
@@ -22,9 +25,12 @@ func train(_ net: EncoderNetwork, _ adam: inout Adam, steps: Int, seed: UInt64 =
     let targets = randomFloats(4, using: &rng), actions = [0, 2, 1, 1], advantages: [Float] = [1, -0.5, 0.3, 2]
     for _ in 0..<steps {
         net.forward(ws)
-        _ = softmaxCrossEntropy(logits: ws.outputs[0].pointer, targets: actions, batch: 4, classes: 3, weights: advantages,
-                                dLogits: ws.dOutputs[0].pointer)
-        _ = mseLoss(prediction: ws.outputs[1].pointer, target: targets, count: 4, dPrediction: ws.dOutputs[1].pointer, scale: 0.5)
+        _ = softmaxCrossEntropy(
+            logits: ws.outputs[0].pointer, targets: actions, batch: 4, classes: 3, weights: advantages,
+            dLogits: ws.dOutputs[0].pointer)
+        _ = mseLoss(
+            prediction: ws.outputs[1].pointer, target: targets, count: 4, dPrediction: ws.dOutputs[1].pointer,
+            scale: 0.5)
         net.zeroGradients()
         net.backward(ws)
         net.clipGradients(maxNorm: 1)
@@ -66,7 +72,9 @@ func train(_ net: EncoderNetwork, _ adam: inout Adam, steps: Int, seed: UInt64 =
     #expect(bytes.count == 8 + headerLength + 4 * 3 * net.parameters.count)
 }
 
-func expectLoadError(_ url: URL, into net: EncoderNetwork, mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+func expectLoadError(
+    _ url: URL, into net: EncoderNetwork, mentions words: [String], sourceLocation: SourceLocation = #_sourceLocation
+) {
     let before = net.parameters
     do {
         try net.load(from: url)
@@ -102,9 +110,10 @@ func expectLoadError(_ url: URL, into net: EncoderNetwork, mentions words: [Stri
 
     let missing = temporaryURL("missing.safetensors")
     defer { try? FileManager.default.removeItem(at: missing) }
-    try SafeTensors.write(net.tensors.filter { $0.name != "lstm.bias_hh_l1" }.map {
-        SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: net.parameters[$0.range])
-    }, to: missing)
+    try SafeTensors.write(
+        net.tensors.filter { $0.name != "lstm.bias_hh_l1" }.map {
+            SafeTensors.Tensor(name: $0.name, shape: $0.shape, values: net.parameters[$0.range])
+        }, to: missing)
     expectLoadError(missing, into: smallNetwork(seed: 2), mentions: ["missing tensor 'lstm.bias_hh_l1'"])
 
     let garbage = temporaryURL("garbage.safetensors")
@@ -150,9 +159,11 @@ func expectLoadError(_ url: URL, into net: EncoderNetwork, mentions words: [Stri
 @Test(arguments: MicroKernels.allCases)
 func largeLayersGiveTheSameBitsOnEveryThreadCountAndKernel(kernels: MicroKernels) throws {
     var rng = Xoshiro256(seed: 8)
-    let template = EncoderNetwork(.init(features: 300, embedding: 8, hidden: 96, layers: 2,
-                                        heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
-                                  using: &rng)
+    let template = EncoderNetwork(
+        .init(
+            features: 300, embedding: 8, hidden: 96, layers: 2,
+            heads: [HeadSpec("policy", .linear(outputs: 3)), HeadSpec("value", .linear(outputs: 1))]),
+        using: &rng)
     #expect(template.parameters.count > 300 * 8)
     func run(_ kernels: MicroKernels, threads: Int) throws -> [UInt32] {
         setBLASThreads(threads)
@@ -182,7 +193,10 @@ func largeLayersGiveTheSameBitsOnEveryThreadCountAndKernel(kernels: MicroKernels
 @Test func initialisationBoundsFollowPyTorch() {
     let net = smallNetwork(seed: 7, hidden: 16)
     for slot in net.tensors {
-        let fanIn: Int = slot.name.hasPrefix("lstm") ? 16 : (net.tensors.first { $0.name == slot.name.replacingOccurrences(of: ".bias", with: ".weight") }!.shape[1])
+        let fanIn: Int =
+            slot.name.hasPrefix("lstm")
+            ? 16
+            : (net.tensors.first { $0.name == slot.name.replacingOccurrences(of: ".bias", with: ".weight") }!.shape[1])
         let bound = 1 / Float(fanIn).squareRoot()
         let values = net.parameters[slot.range]
         #expect(values.allSatisfy { abs($0) <= bound }, "\(slot.name) within ±\(bound)")
@@ -201,7 +215,8 @@ func largeLayersGiveTheSameBitsOnEveryThreadCountAndKernel(kernels: MicroKernels
     for b in 0..<3 {
         one.input.set(Array(big.input.array[(b * T * F)..<((b + 1) * T * F)]))
         net.forward(one)
-        expectClose(one.outputs[0].array, Array(big.outputs[0].array[(3 * b)..<(3 * b + 3)]), rel: 1e-5, "batch-1 row \(b)")
+        expectClose(
+            one.outputs[0].array, Array(big.outputs[0].array[(3 * b)..<(3 * b + 3)]), rel: 1e-5, "batch-1 row \(b)")
     }
     // two chunks of 3 steps, carrying (h, c), equal one run of 6 steps
     let chunk = net.makeWorkspace(batch: 3, time: 3)

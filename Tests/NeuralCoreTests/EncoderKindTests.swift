@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 // The cnn and mlp bodies: finite-difference gradients through the whole network, the convolution against a direct
@@ -8,9 +9,11 @@ import RLCore
 
 func network(_ kind: EncoderKind, layers: Int, seed: UInt64, features: Int = 3, time: Int = 4) -> EncoderNetwork {
     var rng = Xoshiro256(seed: seed)
-    return EncoderNetwork(.init(features: features, embedding: 3, hidden: 4, layers: layers, embeddingActivation: .tanh,
-                                heads: [HeadSpec("q", .dueling(actions: 3)), HeadSpec("value", .linear(outputs: 1))],
-                                kind: kind, kernel: 2, window: time), using: &rng)
+    return EncoderNetwork(
+        .init(
+            features: features, embedding: 3, hidden: 4, layers: layers, embeddingActivation: .tanh,
+            heads: [HeadSpec("q", .dueling(actions: 3)), HeadSpec("value", .linear(outputs: 1))],
+            kind: kind, kernel: 2, window: time), using: &rng)
 }
 
 /// loss = Σ r0·q + Σ r1·value + Σ rs·hiddenSequence + Σ rh·hN over B = 2, T = 4; analytic vs central differences for
@@ -27,7 +30,7 @@ func encoderBodyGradients(_ kind: EncoderKind, layers: Int) {
     ws.input.set(randomFloats(ws.input.count, using: &rng))
     let r0 = randomFloats(2 * 3, using: &rng), r1 = randomFloats(2, using: &rng)
     let rs = randomFloats(ws.dHiddenSequence.count, using: &rng), rh = randomFloats(ws.dhN.count, using: &rng)
-    let sequence = kind != .mlp   // the mlp body has no per-step states
+    let sequence = kind != .mlp  // the mlp body has no per-step states
     let params = net.parameters
     func loss(_ p: [Float]) -> Double {
         net.parameters = p
@@ -62,14 +65,18 @@ func encoderBodyGradients(_ kind: EncoderKind, layers: Int) {
         let w = net.tensor(named: "conv.\(k).weight")!, bias = net.tensor(named: "conv.\(k).bias")!
         #expect(w.shape == [H, I, 2])
         var out = [Float](repeating: 0, count: B * T * H)
-        for b in 0..<B { for t in 0..<T { for h in 0..<H {
-            var s = p[bias.offset + h]
-            for i in 0..<I {
-                s += p[w.offset + (h * I + i) * 2 + 1] * input[(b * T + t) * I + i]
-                if t - d >= 0 { s += p[w.offset + (h * I + i) * 2] * input[(b * T + t - d) * I + i] }
+        for b in 0..<B {
+            for t in 0..<T {
+                for h in 0..<H {
+                    var s = p[bias.offset + h]
+                    for i in 0..<I {
+                        s += p[w.offset + (h * I + i) * 2 + 1] * input[(b * T + t) * I + i]
+                        if t - d >= 0 { s += p[w.offset + (h * I + i) * 2] * input[(b * T + t - d) * I + i] }
+                    }
+                    out[(b * T + t) * H + h] = max(s, 0)
+                }
             }
-            out[(b * T + t) * H + h] = max(s, 0)
-        } } }
+        }
         return out
     }
     let first = layer(0, x, width: E, dilation: 1), second = layer(1, first, width: H, dilation: 2)
@@ -115,13 +122,16 @@ func encoderBodyGradients(_ kind: EncoderKind, layers: Int) {
 func encoderBodiesSaveAndLoad(_ kind: EncoderKind) throws {
     let net = network(kind, layers: 2, seed: 27)
     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tradesim-\(kind)-\(ProcessInfo.processInfo.processIdentifier).safetensors")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "tradesim-\(kind)-\(ProcessInfo.processInfo.processIdentifier).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
     adam.update(&net.parameters, gradients: net.parameters.map { $0 * 0.5 })
     try net.save(to: url, optimizer: adam)
     let file = try SafeTensors.File(contentsOf: url)
-    let names = kind == .cnn ? ["conv.0.weight": [4, 3, 2], "conv.1.weight": [4, 4, 2], "conv.1.bias": [4]]
-                             : ["mlp.0.weight": [4, 12], "mlp.1.weight": [4, 4], "mlp.1.bias": [4]]
+    let names =
+        kind == .cnn
+        ? ["conv.0.weight": [4, 3, 2], "conv.1.weight": [4, 4, 2], "conv.1.bias": [4]]
+        : ["mlp.0.weight": [4, 12], "mlp.1.weight": [4, 4], "mlp.1.bias": [4]]
     for (name, shape) in names { #expect(file.entries[name]?.shape == shape, "\(name)") }
     #expect(!file.entries.keys.contains { $0.hasPrefix("lstm") })
     #expect(file.metadata["tradesim.architecture"]?.contains("\"kind\":\"\(kind.rawValue)\"") == true)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 // Finite-difference checks: each kernel's backward against central differences of its forward, in Float on tiny shapes,
@@ -21,7 +22,9 @@ func numericalGradient(_ values: [Float], step: Float = 3e-3, _ loss: ([Float]) 
 
 func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
 
-func expectGradient(_ analytic: [Float], _ numeric: [Float], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectGradient(
+    _ analytic: [Float], _ numeric: [Float], _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(analytic.contains { $0 != 0 }, "\(label): all-zero gradient checks nothing", sourceLocation: sourceLocation)
     expectClose(analytic, numeric, rel: 1e-2, abs: 5e-4, label, sourceLocation: sourceLocation)
 }
@@ -75,7 +78,7 @@ func market2VecGradients(_ activation: Activation, packed: Bool) {
     var rng = Xoshiro256(seed: 13)
     var layout = ParameterLayout()
     let embed = Market2Vec(features: 4, embedding: 3, activation: activation, layout: &layout)
-    let rows = 6 // B·T = 2·3
+    let rows = 6  // B·T = 2·3
     let params = randomFloats(layout.count, using: &rng), x = randomFloats(rows * 4, using: &rng)
     let r = randomFloats(rows * 3, using: &rng)
     let scratch = packed ? ScratchBuffer() : nil
@@ -87,7 +90,8 @@ func market2VecGradients(_ activation: Activation, packed: Bool) {
     var out = [Float](repeating: 0, count: rows * 3)
     embed.forward(params, input: x, rows: rows, output: &out, scratch: scratch)
     var grads = [Float](repeating: 0, count: layout.count), dPre = out, dx = [Float](repeating: 0, count: rows * 4)
-    embed.backward(params, &grads, input: x, rows: rows, output: out, dOutput: r, dPre: &dPre, dInput: &dx, scratch: scratch)
+    embed.backward(
+        params, &grads, input: x, rows: rows, output: out, dOutput: r, dPre: &dPre, dInput: &dx, scratch: scratch)
     expectGradient(grads, numericalGradient(params) { loss($0, x) }, "dWeight, dBias")
     expectGradient(dx, numericalGradient(x) { loss(params, $0) }, "dInput")
 }
@@ -118,8 +122,9 @@ struct LSTMProblem {
     func loss(params: [Float]? = nil, x: [Float]? = nil, h0: [Float]? = nil, c0: [Float]? = nil) -> Double {
         let cache = LSTMCache(lstm, batch: B, time: T)
         var hN = [Float](repeating: 0, count: L * B * H), cN = hN
-        lstm.forward(params ?? self.params, input: x ?? self.x, batch: B, time: T, h0: h0 ?? self.h0, c0: c0 ?? self.c0,
-                     cache: cache, hN: &hN, cN: &cN)
+        lstm.forward(
+            params ?? self.params, input: x ?? self.x, batch: B, time: T, h0: h0 ?? self.h0, c0: c0 ?? self.c0,
+            cache: cache, hN: &hN, cN: &cN)
         return dot(cache.hiddenSequence().array, r) + dot(hN, rh) + dot(cN, rc)
     }
 
@@ -130,8 +135,9 @@ struct LSTMProblem {
         lstm.forward(params, input: x, batch: B, time: T, h0: h0, c0: c0, cache: cache, hN: &hN, cN: &cN)
         var g = [Float](repeating: 0, count: params.count), dx = [Float](repeating: 0, count: x.count)
         var dh0 = [Float](repeating: 0, count: h0.count), dc0 = dh0
-        lstm.backward(params, &g, input: x, batch: B, time: T, c0: c0, cache: cache, dOutput: r, dhN: rh, dcN: rc,
-                      dInput: &dx, dh0: &dh0, dc0: &dc0, truncate: truncate)
+        lstm.backward(
+            params, &g, input: x, batch: B, time: T, c0: c0, cache: cache, dOutput: r, dhN: rh, dcN: rc,
+            dInput: &dx, dh0: &dh0, dc0: &dc0, truncate: truncate)
         return (g, dx, dh0, dc0)
     }
 }
@@ -147,7 +153,9 @@ func expectLSTMGradients(_ p: LSTMProblem) {
 
 @Test(arguments: [(2, true), (10, true), (2, false), (10, false)], MicroKernels.allCases)
 func lstmGradientsIncludingInitialState(_ form: (hidden: Int, stacked: Bool), kernels: MicroKernels) throws {
-    try withMicroKernels(kernels) { expectLSTMGradients(LSTMProblem(seed: 14, hidden: form.hidden, stacked: form.stacked)) }
+    try withMicroKernels(kernels) {
+        expectLSTMGradients(LSTMProblem(seed: 14, hidden: form.hidden, stacked: form.stacked))
+    }
 }
 
 /// Two threads: the batch splits into uneven shares (5 rows), and the weight gradients' 40 gate columns (three panels,
@@ -165,7 +173,8 @@ func lstmGradientsAcrossThreads(stacked: Bool, kernels: MicroKernels) throws {
     let other = LSTMProblem(seed: 18, batch: 3, hidden: 10, stacked: false)
     #expect(one.loss() == other.loss())
     let stacked = one.analytic(), unstacked = other.analytic()
-    #expect(stacked.0 == unstacked.0 && stacked.1 == unstacked.1 && stacked.2 == unstacked.2 && stacked.3 == unstacked.3)
+    #expect(
+        stacked.0 == unstacked.0 && stacked.1 == unstacked.1 && stacked.2 == unstacked.2 && stacked.3 == unstacked.3)
 }
 
 @Test(arguments: [true, false])
@@ -188,12 +197,14 @@ func truncatedBPTT(stacked: Bool) {
 @Test(arguments: [HeadKind.linear(outputs: 3), .dueling(actions: 3)])
 func networkGradientsThroughHeadsAndHiddenSequence(_ kind: HeadKind) {
     var rng = Xoshiro256(seed: 16)
-    let config = EncoderNetwork.Configuration(features: 3, embedding: 3, hidden: 2, layers: 2, embeddingActivation: .tanh,
-                                                heads: [HeadSpec("q", kind), HeadSpec("value", .linear(outputs: 1))])
+    let config = EncoderNetwork.Configuration(
+        features: 3, embedding: 3, hidden: 2, layers: 2, embeddingActivation: .tanh,
+        heads: [HeadSpec("q", kind), HeadSpec("value", .linear(outputs: 1))])
     let net = EncoderNetwork(config, using: &rng)
     let ws = net.makeWorkspace(batch: 2, time: 3)
     ws.input.set(randomFloats(ws.input.count, using: &rng))
-    let r0 = randomFloats(2 * 3, using: &rng), r1 = randomFloats(2, using: &rng), rs = randomFloats(2 * 3 * 2, using: &rng)
+    let r0 = randomFloats(2 * 3, using: &rng), r1 = randomFloats(2, using: &rng),
+        rs = randomFloats(2 * 3 * 2, using: &rng)
     let params = net.parameters
     func loss(_ p: [Float]) -> Double {
         net.parameters = p
@@ -236,7 +247,8 @@ func sequenceGradientIsZeroAfterEveryForward(_ kind: EncoderKind) {
 
 @Test func duelingHeadCombinesValueAndAdvantage() {
     var rng = Xoshiro256(seed: 17)
-    let net = EncoderNetwork(.init(features: 2, embedding: 2, hidden: 2, heads: [HeadSpec("q", .dueling(actions: 3))]), using: &rng)
+    let net = EncoderNetwork(
+        .init(features: 2, embedding: 2, hidden: 2, heads: [HeadSpec("q", .dueling(actions: 3))]), using: &rng)
     let ws = net.makeWorkspace(batch: 1, time: 2)
     ws.input.set(randomFloats(4, using: &rng))
     net.forward(ws)
@@ -259,7 +271,13 @@ func sequenceGradientIsZeroAfterEveryForward(_ kind: EncoderKind) {
     let losses: [(String, Loss)] = [
         ("mse", { mseLoss(prediction: $0, target: target, count: n, dPrediction: $1, scale: 1.5) }),
         ("huber", { huberLoss(prediction: $0, target: target, count: n, delta: 0.7, dPrediction: $1) }),
-        ("cross-entropy", { softmaxCrossEntropy(logits: $0, targets: targets, batch: batch, classes: classes, weights: weights, dLogits: $1) }),
+        (
+            "cross-entropy",
+            {
+                softmaxCrossEntropy(
+                    logits: $0, targets: targets, batch: batch, classes: classes, weights: weights, dLogits: $1)
+            }
+        ),
         ("entropy", { categoricalEntropy(logits: $0, batch: batch, classes: classes, dLogits: $1, scale: -0.5) }),
         ("bce", { binaryCrossEntropyWithLogits(logits: $0, targets: probabilities, count: n, dLogits: $1) }),
     ]

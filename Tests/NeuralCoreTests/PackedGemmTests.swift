@@ -1,12 +1,14 @@
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 /// The LSTM's per-step kernel against the reference loop, on both micro-kernels: every row-block path (AVX2: 6-, 5-
 /// and 4-row blocks, single rows; AVX-512: tiles of 1 to 12 rows), full 4-panel groups, single panels and a partial
 /// last panel, strided rows, B stored plain or transposed, and both c = a·B and c += a·B.
-@Test(arguments: MicroKernels.allCases,
-      [(9, 70, 5), (4, 64, 7), (6, 16, 3), (1, 83, 4), (3, 5, 2), (32, 40, 6), (8, 20, 3), (13, 130, 4)])
+@Test(
+    arguments: MicroKernels.allCases,
+    [(9, 70, 5), (4, 64, 7), (6, 16, 3), (1, 83, 4), (3, 5, 2), (32, 40, 6), (8, 20, 3), (13, 130, 4)])
 func packedGemmMatchesReferenceLoop(kernels: MicroKernels, shape: (m: Int, n: Int, k: Int)) throws {
     try withMicroKernels(kernels) { packedGemmMatchesReferenceLoop(m: shape.m, n: shape.n, k: shape.k) }
 }
@@ -23,7 +25,9 @@ func packedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
         for accumulate in [false, true] {
             var fast = c0, slow = c0
             packedGemm(m: m, n: n, k: k, a: a, lda: lda, packed: packed, c: &fast, ldc: ldc, accumulate: accumulate)
-            referenceGemm(transB: transposed, m: m, n: n, k: k, a: a, lda: lda, b: b, beta: accumulate ? 1 : 0, c: &slow, ldc: ldc)
+            referenceGemm(
+                transB: transposed, m: m, n: n, k: k, a: a, lda: lda, b: b, beta: accumulate ? 1 : 0, c: &slow, ldc: ldc
+            )
             for i in 0..<m {
                 for j in 0..<ldc {
                     // columns past n (the row padding) are never written
@@ -54,7 +58,8 @@ func packedGemmRowsDoNotDependOnTheirBlock(m: Int) {
     for i in 0..<m {
         var one = [Float](repeating: 0, count: n)
         a.withUnsafeBufferPointer { a in
-            packedGemm(m: 1, n: n, k: k, a: a.baseAddress! + i * k, lda: k, packed: packed, c: &one, ldc: n, accumulate: false)
+            packedGemm(
+                m: 1, n: n, k: k, a: a.baseAddress! + i * k, lda: k, packed: packed, c: &one, ldc: n, accumulate: false)
         }
         #expect(one == Array(all[(i * n)..<((i + 1) * n)]))
     }
@@ -73,9 +78,12 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
         let b = (0..<((transB ? n : k) * ldb)).map { _ in Float.random(in: -1...1, using: &rng) }
         let c0 = (0..<(m * ldc)).map { _ in Float.random(in: -1...1, using: &rng) }
         var fast = c0, slow = c0
-        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2, c: &fast, ldc: ldc)
-        referenceGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2,
-                      c: &slow, ldc: ldc)
+        gemm(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2,
+            c: &fast, ldc: ldc)
+        referenceGemm(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: 2,
+            c: &slow, ldc: ldc)
         var worst: Float = 0
         for (x, y) in zip(fast, slow) { worst = max(worst, abs(x - y)) }
         #expect(worst < 1e-3, "m \(m) n \(n) k \(k): worst difference \(worst)")
@@ -135,9 +143,12 @@ func transposedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
     }
     for accumulate in [false, true] {
         var slow = c0, fast = c0
-        referenceGemm(transA: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: &slow, ldc: ldc)
-        transposedGemm(m: m, n: n, k: k, a: a, lda: lda, packed: panels, panelStride: k * 16, c: &fast, ldc: ldc,
-                       accumulate: accumulate)
+        referenceGemm(
+            transA: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: accumulate ? 1 : 0, c: &slow, ldc: ldc
+        )
+        transposedGemm(
+            m: m, n: n, k: k, a: a, lda: lda, packed: panels, panelStride: k * 16, c: &fast, ldc: ldc,
+            accumulate: accumulate)
         expectClose(fast, slow, rel: 1e-5, abs: 1e-5, "m \(m) n \(n) k \(k) accumulate \(accumulate)")
     }
 }
@@ -148,7 +159,8 @@ func transposedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
 @Test(arguments: [(300, 83, 600), (1, 200, 96), (32, 256, 96), (5, 17, 300), (261, 48, 7)])
 func bothMicroKernelsGiveTheSameBits(m: Int, n: Int, k: Int) throws {
     var rng = Xoshiro256(seed: 37)
-    let a = randomFloats(m * k, using: &rng), b = randomFloats(k * n, using: &rng), c0 = randomFloats(m * n, using: &rng)
+    let a = randomFloats(m * k, using: &rng), b = randomFloats(k * n, using: &rng),
+        c0 = randomFloats(m * n, using: &rng)
     var packed = [Float](repeating: 0, count: packedPanelsCount(k: k, n: n))
     packPanels(b, transposed: false, k: k, n: n, into: &packed)
     func products(_ kernels: MicroKernels) throws -> [[Float]] {
@@ -156,8 +168,9 @@ func bothMicroKernelsGiveTheSameBits(m: Int, n: Int, k: Int) throws {
             [false, true].flatMap { accumulate in
                 var plain = c0, transposed = c0
                 packedGemm(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: &plain, ldc: n, accumulate: accumulate)
-                transposedGemm(m: m, n: n, k: k, a: a, lda: m, packed: packed, panelStride: k * panelWidth,
-                               c: &transposed, ldc: n, accumulate: accumulate)
+                transposedGemm(
+                    m: m, n: n, k: k, a: a, lda: m, packed: packed, panelStride: k * panelWidth,
+                    c: &transposed, ldc: n, accumulate: accumulate)
                 return [plain, transposed]
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 /// Tests/NeuralCoreTests/Fixtures/tiny_network.json, from scripts/make_nn_fixtures.py.
@@ -18,8 +19,10 @@ struct TinyNetworkFixture: Decodable {
     /// The same architecture as the PyTorch module, with the fixture's weights and inputs loaded.
     func makeNetwork() throws -> (EncoderNetwork, Workspace) {
         var rng = Xoshiro256(seed: 99)
-        let net = EncoderNetwork(.init(features: F, embedding: E, hidden: H, layers: L, embeddingActivation: .relu,
-                                       heads: [HeadSpec("head", .linear(outputs: A))]), using: &rng)
+        let net = EncoderNetwork(
+            .init(
+                features: F, embedding: E, hidden: H, layers: L, embeddingActivation: .relu,
+                heads: [HeadSpec("head", .linear(outputs: A))]), using: &rng)
         #expect(Set(net.tensors.map(\.name)) == Set(weights.keys))
         for slot in net.tensors {
             let w = try #require(weights[slot.name], "fixture lacks \(slot.name)")
@@ -36,7 +39,8 @@ struct TinyNetworkFixture: Decodable {
 @discardableResult
 func mseStep(_ net: EncoderNetwork, _ ws: Workspace, target: [Float]) -> Float {
     net.forward(ws)
-    let loss = mseLoss(prediction: ws.outputs[0].pointer, target: target, count: target.count, dPrediction: ws.dOutputs[0].pointer)
+    let loss = mseLoss(
+        prediction: ws.outputs[0].pointer, target: target, count: target.count, dPrediction: ws.dOutputs[0].pointer)
     net.zeroGradients()
     net.backward(ws)
     return loss
@@ -76,9 +80,11 @@ func tenAdamStepsMatchPyTorch(_ name: String, kernels: MicroKernels) throws {
 
 func tenAdamStepsMatchPyTorch(_ name: String) throws {
     let f = try loadFixture(name, as: TinyNetworkFixture.self)
-    for (config, expected) in [(Adam.Configuration(learningRate: 1e-2), f.adamLosses),
-                               (Adam.Configuration(learningRate: 1e-2, weightDecay: 0.1, decoupled: false), f.adamL2Losses),
-                               (Adam.Configuration(learningRate: 1e-2, weightDecay: 0.1, decoupled: true), f.adamWLosses)] {
+    for (config, expected) in [
+        (Adam.Configuration(learningRate: 1e-2), f.adamLosses),
+        (Adam.Configuration(learningRate: 1e-2, weightDecay: 0.1, decoupled: false), f.adamL2Losses),
+        (Adam.Configuration(learningRate: 1e-2, weightDecay: 0.1, decoupled: true), f.adamWLosses),
+    ] {
         let (net, ws) = try f.makeNetwork()
         var adam = Adam(parameterCount: net.parameters.count, config)
         var losses: [Float] = []
@@ -134,8 +140,12 @@ func gradientClippingMatchesPyTorch() throws {
 }
 
 struct LossesFixture: Decodable {
-    struct Huber: Decodable { let delta: Float; let prediction, target: [Float]; let loss: Float; let gradient: [Float] }
-    struct CrossEntropy: Decodable { let logits: [Float]; let targets: [Int]; let batch, classes: Int; let loss: Float; let gradient: [Float] }
+    struct Huber: Decodable {
+        let delta: Float; let prediction, target: [Float]; let loss: Float; let gradient: [Float]
+    }
+    struct CrossEntropy: Decodable {
+        let logits: [Float]; let targets: [Int]; let batch, classes: Int; let loss: Float; let gradient: [Float]
+    }
     struct Weighted: Decodable { let weights: [Float]; let loss: Float; let gradient: [Float] }
     struct Value: Decodable { let loss: Float; let gradient: [Float] }
     struct BCE: Decodable { let logits, targets: [Float]; let loss: Float; let gradient: [Float] }
@@ -155,13 +165,15 @@ struct LossesFixture: Decodable {
 
     let ce = f.crossEntropy
     d = [Float](repeating: 0, count: ce.logits.count)
-    loss = softmaxCrossEntropy(logits: ce.logits, targets: ce.targets, batch: ce.batch, classes: ce.classes, dLogits: &d)
+    loss = softmaxCrossEntropy(
+        logits: ce.logits, targets: ce.targets, batch: ce.batch, classes: ce.classes, dLogits: &d)
     expectClose(loss, ce.loss, "cross-entropy"); expectClose(d, ce.gradient, "dCrossEntropy")
 
     let w = f.weightedCrossEntropy
     d = [Float](repeating: 0, count: ce.logits.count)
-    loss = softmaxCrossEntropy(logits: ce.logits, targets: ce.targets, batch: ce.batch, classes: ce.classes,
-                               weights: w.weights, dLogits: &d)
+    loss = softmaxCrossEntropy(
+        logits: ce.logits, targets: ce.targets, batch: ce.batch, classes: ce.classes,
+        weights: w.weights, dLogits: &d)
     expectClose(loss, w.loss, "weighted cross-entropy"); expectClose(d, w.gradient, "dWeightedCrossEntropy")
 
     d = [Float](repeating: 0, count: ce.logits.count)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 /// Decodes `Fixtures/<name>` (a JSON file written by scripts/make_nn_fixtures.py).
@@ -14,9 +15,13 @@ func fixtureURL(_ name: String) throws -> URL {
 }
 
 /// |actual − expected| ≤ rel·|expected| + abs, element by element, naming the first few offenders.
-func expectClose(_ actual: [Float], _ expected: [Float], rel: Float = 1e-4, abs absFloor: Float = 1e-6, _ label: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.count == expected.count, "\(label): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
+func expectClose(
+    _ actual: [Float], _ expected: [Float], rel: Float = 1e-4, abs absFloor: Float = 1e-6, _ label: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        actual.count == expected.count, "\(label): \(actual.count) values, expected \(expected.count)",
+        sourceLocation: sourceLocation)
     var bad = 0
     for (i, (a, e)) in zip(actual, expected).enumerated() where !(Swift.abs(a - e) <= rel * Swift.abs(e) + absFloor) {
         bad += 1
@@ -24,8 +29,10 @@ func expectClose(_ actual: [Float], _ expected: [Float], rel: Float = 1e-4, abs 
     }
 }
 
-func expectClose(_ actual: Float, _ expected: Float, rel: Float = 1e-4, abs absFloor: Float = 1e-6, _ label: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
+func expectClose(
+    _ actual: Float, _ expected: Float, rel: Float = 1e-4, abs absFloor: Float = 1e-6, _ label: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     expectClose([actual], [expected], rel: rel, abs: absFloor, label, sourceLocation: sourceLocation)
 }
 

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import RLCore
+import Testing
+
 @testable import NeuralCore
 
 /// The usage in EncoderNetwork's doc comment, end to end: a dueling Q-head and a value head learn a task that needs
@@ -9,9 +10,11 @@ import RLCore
     setBLASThreads(2)
     var rng = Xoshiro256(seed: 31)
     let F = 3, T = 6, B = 16, A = 2
-    let net = EncoderNetwork(.init(features: F, embedding: 8, hidden: 12, layers: 2,
-                                   heads: [HeadSpec("q", .dueling(actions: A)), HeadSpec("value", .linear(outputs: 1))]),
-                             using: &rng)
+    let net = EncoderNetwork(
+        .init(
+            features: F, embedding: 8, hidden: 12, layers: 2,
+            heads: [HeadSpec("q", .dueling(actions: A)), HeadSpec("value", .linear(outputs: 1))]),
+        using: &rng)
     var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
     let train = net.makeWorkspace(batch: B, time: T)
     var qTargets = [Float](repeating: 0, count: B * A), vTargets = [Float](repeating: 0, count: B)
@@ -28,10 +31,12 @@ import RLCore
     for _ in 0..<300 {
         fillBatch(train, qTargets: &qTargets, vTargets: &vTargets)
         net.forward(train)
-        let q = huberLoss(prediction: train.outputs[0].pointer, target: qTargets, count: B * A,
-                          dPrediction: train.dOutputs[0].pointer)
-        let v = mseLoss(prediction: train.outputs[1].pointer, target: vTargets, count: B,
-                        dPrediction: train.dOutputs[1].pointer, scale: 0.5)
+        let q = huberLoss(
+            prediction: train.outputs[0].pointer, target: qTargets, count: B * A,
+            dPrediction: train.dOutputs[0].pointer)
+        let v = mseLoss(
+            prediction: train.outputs[1].pointer, target: vTargets, count: B,
+            dPrediction: train.dOutputs[1].pointer, scale: 0.5)
         net.zeroGradients()
         net.backward(train)
         net.clipGradients(maxNorm: 1)

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import NeuralCore
 
 /// Every share runs exactly once per job, over many jobs in a row (the workers' poll path, racing the caller for the
@@ -15,7 +16,7 @@ import Testing
             #expect(counts.withLock { $0 } == [Int](repeating: 1, count: shares))
         }
     }
-    Thread.sleep(forTimeInterval: Double(WorkerPool.pollNanoseconds) / 1e9 * 3)   // the workers are asleep now
+    Thread.sleep(forTimeInterval: Double(WorkerPool.pollNanoseconds) / 1e9 * 3)  // the workers are asleep now
     let threads = Mutex<Set<String>>([])
     let started = Atomic<Int>(0)
     pool.run(shares: 3) { s in

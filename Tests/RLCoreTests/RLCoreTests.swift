@@ -1,10 +1,11 @@
 import Testing
+
 @testable import RLCore
 
 @Test func xoshiroMatchesReferenceSequence() {
     // Reference: xoshiro256** with state (1, 2, 3, 4), from the authors' C code.
     var g = Xoshiro256(state: (1, 2, 3, 4))
-    let expected: [UInt64] = [11520, 0, 1509978240, 1215971899390074240]
+    let expected: [UInt64] = [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240]
     #expect((0..<4).map { _ in g.next() } == expected)
 }
 
@@ -56,8 +57,8 @@ struct Counter: Environment {
     _ = v.step([0, 1]); _ = v.step([0, 1])
     let s = v.step([1, 0])
     #expect(s.map(\.terminated) == [true, true])
-    #expect(s.map(\.observation) == [0, 0])          // already reset
-    #expect(v.finalObservations.map { $0 } == [3, 3]) // the observation each episode ended on
+    #expect(s.map(\.observation) == [0, 0])  // already reset
+    #expect(v.finalObservations.map { $0 } == [3, 3])  // the observation each episode ended on
     #expect(s.map(\.reward) == [1, 0])
     _ = v.step([0, 0])
     #expect(v.finalObservations.map { $0 } == [nil, nil])
@@ -86,8 +87,9 @@ struct Ticker: AgentEnvironment {
     }
     mutating func step(_ action: Int) -> Step<Tick, Int> {
         t += 1
-        return Step(observation: Tick(bar: t, extras: [Double(t), Double(action)]), reward: Double(t * 10 + action),
-                    terminated: t == 5, truncated: t == 4 && action == 1, info: -t)
+        return Step(
+            observation: Tick(bar: t, extras: [Double(t), Double(action)]), reward: Double(t * 10 + action),
+            terminated: t == 5, truncated: t == 4 && action == 1, info: -t)
     }
 }
 
@@ -109,7 +111,7 @@ struct Ticker: AgentEnvironment {
         #expect(columns.finalBars == values.finalObservations.map { $0?.bar })
         for i in 0..<3 {
             if let final = values.finalObservations[i] {
-                #expect(Array(columns.finalExtras[2 * i ..< 2 * i + 2]) == final.extras)
+                #expect(Array(columns.finalExtras[2 * i..<2 * i + 2]) == final.extras)
                 ended += 1
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunStore
 
 /// Many writers at once, each with its own connection (as processes on many machines would have): no row is lost or
@@ -9,10 +10,15 @@ func concurrentWritersLoseAndDuplicateNothing(_ backend: Backend) throws {
     let stores = try TestStores(backend)
     let path = stores.path("concurrent.sqlite")
     let setup = try RunStore(path: path)
-    let trials = (0..<6).map { TrialRecord(index: Int64($0), configuration: 0, seed: Int64($0), assignmentsJSON: "[]",
-                                           configHash: "h") }
-    let sweep = try setup.createSweep(SweepRecord(name: "race", experimentPath: "x.yaml", experimentYAML: "",
-                                                  definitionYAML: ""), trials: trials)
+    let trials = (0..<6).map {
+        TrialRecord(
+            index: Int64($0), configuration: 0, seed: Int64($0), assignmentsJSON: "[]",
+            configHash: "h")
+    }
+    let sweep = try setup.createSweep(
+        SweepRecord(
+            name: "race", experimentPath: "x.yaml", experimentYAML: "",
+            definitionYAML: ""), trials: trials)
     let writers = 8, episodes = 12, steps = 300
     let claims = Claims()
     DispatchQueue.concurrentPerform(iterations: writers) { w in
@@ -21,11 +27,13 @@ func concurrentWritersLoseAndDuplicateNothing(_ backend: Backend) throws {
             // Same experiment, seed and start second: the names differ only by their suffixes.
             let run = try makeRun(store)
             for e in 0..<episodes {
-                try store.writeEpisode(makeEpisode(runId: run.id!, index: Int64(e)), steps: makeSteps(steps),
-                                       trades: makeTrades(4), metrics: makeMetrics(globalStep: Int64(e)))
+                try store.writeEpisode(
+                    makeEpisode(runId: run.id!, index: Int64(e)), steps: makeSteps(steps),
+                    trades: makeTrades(4), metrics: makeMetrics(globalStep: Int64(e)))
                 let claim = try store.claimTrial(sweepId: sweep.id!, index: Int64((w + e) % trials.count)) { t in
-                    RunRecord(name: "race-\(t.index)", experiment: "race", agent: "dqn", experimentYAML: "",
-                              configJSON: "{}", configHash: "h", codeVersion: "v", seed: t.seed, startedAt: Date())
+                    RunRecord(
+                        name: "race-\(t.index)", experiment: "race", agent: "dqn", experimentYAML: "",
+                        configJSON: "{}", configHash: "h", codeVersion: "v", seed: t.seed, startedAt: Date())
                 }
                 claims.add(claim)
             }

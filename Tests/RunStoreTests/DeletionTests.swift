@@ -1,29 +1,42 @@
 import Foundation
 import GRDB
-@testable import RunStore
 import Testing
+
+@testable import RunStore
 
 /// A run with one episode (steps, trades, metrics), a metric batch and a two-file checkpoint inside the store's folder.
 private func filledRun(_ store: RunStore, _ dir: TemporaryDirectory, seed: Int64) throws -> RunRecord {
     let run = try makeRun(store, seed: seed)
-    try store.writeEpisode(makeEpisode(runId: run.id!), steps: makeSteps(5), trades: makeTrades(2),
-                           metrics: makeMetrics(globalStep: 1_000))
-    try store.appendMetrics(makeMetrics(globalStep: 2_000).map { var m = $0; m.runId = run.id!; return m })
-    try store.addCheckpoint(runId: run.id!, globalStep: 1_000, files: [
-        (dir.file("checkpoints/\(run.name)/step-1000/network.safetensors"), "a"),
-        (dir.file("checkpoints/\(run.name)/step-1000/state.json"), "b"),
-    ])
+    try store.writeEpisode(
+        makeEpisode(runId: run.id!), steps: makeSteps(5), trades: makeTrades(2),
+        metrics: makeMetrics(globalStep: 1_000))
+    try store.appendMetrics(
+        makeMetrics(globalStep: 2_000).map {
+            var m = $0; m.runId = run.id!; return m
+        })
+    try store.addCheckpoint(
+        runId: run.id!, globalStep: 1_000,
+        files: [
+            (dir.file("checkpoints/\(run.name)/step-1000/network.safetensors"), "a"),
+            (dir.file("checkpoints/\(run.name)/step-1000/state.json"), "b"),
+        ])
     return run
 }
 
 /// Rows of each table that belong to `runId`.
 private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
-    [try scalar(store, "SELECT COUNT(*) FROM run WHERE id = ?", [runId.databaseValue]),
-     try scalar(store, "SELECT COUNT(*) FROM episode WHERE runId = ?", [runId.databaseValue]),
-     try scalar(store, "SELECT COUNT(*) FROM step JOIN episode e ON e.id = episodeId WHERE e.runId = ?", [runId.databaseValue]),
-     try scalar(store, "SELECT COUNT(*) FROM trade JOIN episode e ON e.id = episodeId WHERE e.runId = ?", [runId.databaseValue]),
-     try scalar(store, "SELECT COUNT(*) FROM metric WHERE runId = ?", [runId.databaseValue]),
-     try scalar(store, "SELECT COUNT(*) FROM checkpoint WHERE runId = ?", [runId.databaseValue])]
+    [
+        try scalar(store, "SELECT COUNT(*) FROM run WHERE id = ?", [runId.databaseValue]),
+        try scalar(store, "SELECT COUNT(*) FROM episode WHERE runId = ?", [runId.databaseValue]),
+        try scalar(
+            store, "SELECT COUNT(*) FROM step JOIN episode e ON e.id = episodeId WHERE e.runId = ?",
+            [runId.databaseValue]),
+        try scalar(
+            store, "SELECT COUNT(*) FROM trade JOIN episode e ON e.id = episodeId WHERE e.runId = ?",
+            [runId.databaseValue]),
+        try scalar(store, "SELECT COUNT(*) FROM metric WHERE runId = ?", [runId.databaseValue]),
+        try scalar(store, "SELECT COUNT(*) FROM checkpoint WHERE runId = ?", [runId.databaseValue]),
+    ]
 }
 
 @Test(arguments: Backend.all) func deleteRunRemovesItsRowsOnlyAndReturnsItsCheckpointFiles(_ backend: Backend) throws {
@@ -37,8 +50,11 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
 
     let files = try store.deleteRun(id: doomed.id!)
 
-    #expect(files == [dir.file("checkpoints/\(doomed.name)/step-1000/network.safetensors"),
-                      dir.file("checkpoints/\(doomed.name)/step-1000/state.json")])
+    #expect(
+        files == [
+            dir.file("checkpoints/\(doomed.name)/step-1000/network.safetensors"),
+            dir.file("checkpoints/\(doomed.name)/step-1000/state.json"),
+        ])
     #expect(try rowCounts(store, runId: doomed.id!) == [0, 0, 0, 0, 0, 0])
     #expect(try rowCounts(store, runId: kept.id!) == before)
     #expect(try store.integrityCheck() == "ok")
@@ -49,11 +65,16 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
     let store = try RunStore(path: stores.path("runs.sqlite"))
     let run = try makeRun(store)
     try store.finishRun(run.id!)
-    let sweep = try store.createSweep(SweepRecord(name: "s", experimentPath: "e.yaml", experimentYAML: "", definitionYAML: ""),
-                                      trials: [TrialRecord(index: 0, configuration: 0, seed: 7, assignmentsJSON: "[]",
-                                                           configHash: "h")])
-    try execute(store, "UPDATE trial SET status = 'finished', runId = ? WHERE sweepId = ?",
-                [run.id!.databaseValue, sweep.id!.databaseValue])
+    let sweep = try store.createSweep(
+        SweepRecord(name: "s", experimentPath: "e.yaml", experimentYAML: "", definitionYAML: ""),
+        trials: [
+            TrialRecord(
+                index: 0, configuration: 0, seed: 7, assignmentsJSON: "[]",
+                configHash: "h")
+        ])
+    try execute(
+        store, "UPDATE trial SET status = 'finished', runId = ? WHERE sweepId = ?",
+        [run.id!.databaseValue, sweep.id!.databaseValue])
     #expect(try store.deleteRun(id: run.id!).isEmpty)
     #expect(try scalar(store, "SELECT COUNT(*) FROM trial WHERE runId IS NULL") == 1)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import RunStore
 
 @Suite struct EpisodeWriteTests {
@@ -9,20 +10,31 @@ import Testing
         let store = try RunStore(path: stores.path("atomic.sqlite"))
         let path = store.path
         let run = try makeRun(store)
-        let first = try store.writeEpisode(makeEpisode(runId: run.id!, index: 0), steps: makeSteps(50), trades: makeTrades(3),
-                                           metrics: makeMetrics(globalStep: 1_000))
+        let first = try store.writeEpisode(
+            makeEpisode(runId: run.id!, index: 0), steps: makeSteps(50), trades: makeTrades(3),
+            metrics: makeMetrics(globalStep: 1_000))
 
-        // The last of 50 steps has a NaN reward: the episode row, 49 steps, the trades and metrics must all be rolled back.
+        // The last of 50 steps has a NaN reward: the episode row, 49 steps, the trades and metrics must all be rolled
+        // back.
         var steps = makeSteps(50)
         steps[49].reward = .nan
-        #expect(throws: RunStoreError(path: path, reason: "cannot write episode train #1 of run \(run.id!): a value is NaN or missing (NOT NULL constraint failed: step.reward)")) {
-            try store.writeEpisode(makeEpisode(runId: run.id!, index: 1), steps: steps, trades: makeTrades(3),
-                                   metrics: makeMetrics(globalStep: 2_000))
+        #expect(
+            throws: RunStoreError(
+                path: path,
+                reason:
+                    "cannot write episode train #1 of run \(run.id!): "
+                    + "a value is NaN or missing (NOT NULL constraint failed: step.reward)"
+            )
+        ) {
+            try store.writeEpisode(
+                makeEpisode(runId: run.id!, index: 1), steps: steps, trades: makeTrades(3),
+                metrics: makeMetrics(globalStep: 2_000))
         }
         // A duplicate bar index fails the same way.
         var duplicate = makeSteps(10)
         duplicate[9].barIndex = 0
-        let reason = "cannot write episode train #1 of run \(run.id!): "
+        let reason =
+            "cannot write episode train #1 of run \(run.id!): "
             + "UNIQUE constraint failed: step.episodeId, step.barIndex"
         #expect(throws: RunStoreError(path: path, reason: reason)) {
             try store.writeEpisode(makeEpisode(runId: run.id!, index: 1), steps: duplicate)

@@ -1,11 +1,15 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import RunStore
 
 /// A value expected in an export, built from the records the store API returns (not from the export's SQL).
 enum Cell: Equatable {
-    case int(Int64), double(Double), text(String), null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case null
 
     /// Whether a parsed CSV field holds this value (doubles must parse back to the identical bits).
     func matches(csv field: String) -> Bool {
@@ -31,7 +35,9 @@ enum Cell: Equatable {
 
 /// A JSON scalar as `JSONDecoder` reads it (exact for doubles, unlike JSONSerialization on Linux).
 enum JSONCell: Decodable {
-    case null, text(String), number(Double, Int64?)
+    case null
+    case text(String)
+    case number(Double, Int64?)
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -57,7 +63,11 @@ func parseCSV(_ text: String) -> [[String]] {
         let c = scalars[i]
         if inQuotes {
             if c == "\"" {
-                if i + 1 < scalars.count && scalars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 } else { inQuotes = false }
+                if i + 1 < scalars.count && scalars[i + 1] == "\"" {
+                    field.unicodeScalars.append("\""); i += 1
+                } else {
+                    inQuotes = false
+                }
             } else {
                 field.unicodeScalars.append(c)
             }
@@ -94,13 +104,17 @@ func isoDate(_ t: Int64) -> String {
         let a = try makeRun(store, seed: 1).id!
         let b = try makeRun(store, seed: 2).id!
         for (i, split) in EpisodeSplit.allCases.enumerated() {
-            try store.writeEpisode(makeEpisode(runId: a, split: split, index: 0, steps: 30),
-                                   steps: makeSteps(i == 0 ? 1_500 : 30, multiAsset: split == .validation),
-                                   trades: makeTrades(10), metrics: makeMetrics(globalStep: Int64(i) * 100))
-            try store.writeEpisode(makeEpisode(runId: b, split: split), steps: makeSteps(5), trades: makeTrades(2),
-                                   metrics: makeMetrics(globalStep: 7))
+            try store.writeEpisode(
+                makeEpisode(runId: a, split: split, index: 0, steps: 30),
+                steps: makeSteps(i == 0 ? 1_500 : 30, multiAsset: split == .validation),
+                trades: makeTrades(10), metrics: makeMetrics(globalStep: Int64(i) * 100))
+            try store.writeEpisode(
+                makeEpisode(runId: b, split: split), steps: makeSteps(5), trades: makeTrades(2),
+                metrics: makeMetrics(globalStep: 7))
         }
-        try store.appendMetrics([MetricRecord(runId: a, globalStep: 5, key: "charts/sps", value: 12_345.678, wallTime: 1.5)])
+        try store.appendMetrics([
+            MetricRecord(runId: a, globalStep: 5, key: "charts/sps", value: 12_345.678, wallTime: 1.5)
+        ])
         return (store, a)
     }
 
@@ -110,35 +124,49 @@ func isoDate(_ t: Int64) -> String {
         switch what {
         case .episodes:
             return episodes.map { e in
-                [.int(e.id!), .int(e.runId), .text(e.split.rawValue), .int(e.index), .int(e.firstTimestamp),
-                 .text(isoDate(e.firstTimestamp)), .int(e.lastTimestamp), .text(isoDate(e.lastTimestamp)),
-                 .int(e.steps), .double(e.totalReward), .double(e.finalEquity), .double(e.costs), .int(e.globalStep), .text(e.actionsHash)]
+                [
+                    .int(e.id!), .int(e.runId), .text(e.split.rawValue), .int(e.index), .int(e.firstTimestamp),
+                    .text(isoDate(e.firstTimestamp)), .int(e.lastTimestamp), .text(isoDate(e.lastTimestamp)),
+                    .int(e.steps), .double(e.totalReward), .double(e.finalEquity), .double(e.costs), .int(e.globalStep),
+                    .text(e.actionsHash),
+                ]
             }
         case .steps:
             return try episodes.flatMap { e in
                 try store.steps(episodeId: e.id!).map { s in
-                    [.int(e.id!), .text(e.split.rawValue), .int(e.index), .int(s.barIndex), .int(s.timestamp),
-                     .text(isoDate(s.timestamp)), .double(s.action),
-                     .double(s.position), .text(s.positionsJSON), .double(s.fillPrice), .double(s.reward), .double(s.equity), .double(s.cost)]
+                    [
+                        .int(e.id!), .text(e.split.rawValue), .int(e.index), .int(s.barIndex), .int(s.timestamp),
+                        .text(isoDate(s.timestamp)), .double(s.action),
+                        .double(s.position), .text(s.positionsJSON), .double(s.fillPrice), .double(s.reward),
+                        .double(s.equity), .double(s.cost),
+                    ]
                 }
             }
         case .trades:
             return try episodes.flatMap { e in
                 try store.trades(episodeId: e.id!).map { t in
-                    [.int(t.id!), .int(e.id!), .text(e.split.rawValue), .int(e.index), .int(t.barIndex), .int(t.timestamp),
-                     .text(isoDate(t.timestamp)), .text(t.asset), .double(t.quantity), .double(t.price), .double(t.cost)]
+                    [
+                        .int(t.id!), .int(e.id!), .text(e.split.rawValue), .int(e.index), .int(t.barIndex),
+                        .int(t.timestamp),
+                        .text(isoDate(t.timestamp)), .text(t.asset), .double(t.quantity), .double(t.price),
+                        .double(t.cost),
+                    ]
                 }
             }
         case .metrics:
             return try store.metrics(runId: runId).map { m in
-                [.int(m.id!), .int(m.globalStep), .text(m.key), m.value.isNaN ? .null : .double(m.value),
-                 m.wallTime.map { .double($0) } ?? .null]
+                [
+                    .int(m.id!), .int(m.globalStep), .text(m.key), m.value.isNaN ? .null : .double(m.value),
+                    m.wallTime.map { .double($0) } ?? .null,
+                ]
             }
         }
     }
 
     /// Exports into a file and returns its text.
-    func exportText(_ store: RunStore, runId: Int64, _ what: ExportTable, _ format: ExportFormat, dir: TemporaryDirectory) throws -> (String, Int) {
+    func exportText(
+        _ store: RunStore, runId: Int64, _ what: ExportTable, _ format: ExportFormat, dir: TemporaryDirectory
+    ) throws -> (String, Int) {
         let file = dir.file("\(what.rawValue).\(format.rawValue)")
         FileManager.default.createFile(atPath: file, contents: nil)
         let handle = try #require(FileHandle(forWritingAtPath: file))

@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import RunStore
 
-/// A writer process killed with SIGKILL at any moment leaves a consistent store: every episode complete, no orphan rows.
-/// Linux only: there the test bundle is an executable that can run one test (the child writer) in a new process.
+/// A writer process killed with SIGKILL at any moment leaves a consistent store: every episode complete, no orphan
+/// rows. Linux only: there the test bundle is an executable that can run one test (the child writer) in a new process.
 @Suite struct KillTests {
     static let childPathVariable = "RUNSTORE_KILL_CHILD_DB"
     static let childRunVariable = "RUNSTORE_KILL_CHILD_RUN"
@@ -12,11 +13,11 @@ import Testing
 
     static var canSpawnTestBundle: Bool {
         #if os(Linux)
-        let executable = CommandLine.arguments[0]
-        return executable.hasSuffix(".xctest") && FileManager.default.isExecutableFile(atPath: executable)
-            && ProcessInfo.processInfo.environment[childPathVariable] == nil
+            let executable = CommandLine.arguments[0]
+            return executable.hasSuffix(".xctest") && FileManager.default.isExecutableFile(atPath: executable)
+                && ProcessInfo.processInfo.environment[childPathVariable] == nil
         #else
-        return false
+            return false
         #endif
     }
 
@@ -27,9 +28,10 @@ import Testing
         let store = try RunStore(path: environment[Self.childPathVariable]!)
         let runId = Int64(environment[Self.childRunVariable]!)!
         for i in 0..<1_000_000 {
-            try store.writeEpisode(makeEpisode(runId: runId, index: Int64(i), steps: Self.stepsPerEpisode),
-                                   steps: makeSteps(Self.stepsPerEpisode), trades: makeTrades(20),
-                                   metrics: makeMetrics(globalStep: Int64(i)))
+            try store.writeEpisode(
+                makeEpisode(runId: runId, index: Int64(i), steps: Self.stepsPerEpisode),
+                steps: makeSteps(Self.stepsPerEpisode), trades: makeTrades(20),
+                metrics: makeMetrics(globalStep: Int64(i)))
         }
     }
 
@@ -55,7 +57,8 @@ import Testing
 
             // Wait until the child has committed a few episodes, then kill it somewhere inside a later one.
             let deadline = Date().addingTimeInterval(120)
-            while try scalar(store, "SELECT COUNT(*) FROM episode") < before + 3 && Date() < deadline && child.isRunning {
+            while try scalar(store, "SELECT COUNT(*) FROM episode") < before + 3 && Date() < deadline && child.isRunning
+            {
                 Thread.sleep(forTimeInterval: 0.01)
             }
             #expect(child.isRunning, "round \(round): the child writer stopped by itself")
@@ -68,7 +71,8 @@ import Testing
             #expect(try reopened.integrityCheck() == "ok")
             let episodes = try reopened.episodes(runId: runId)
             #expect(episodes.count >= before + 3)
-            let orphans = try scalar(reopened, "SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")
+            let orphans = try scalar(
+                reopened, "SELECT COUNT(*) FROM step WHERE episodeId NOT IN (SELECT id FROM episode)")
             #expect(orphans == 0)
             #expect(try scalar(reopened, "SELECT COUNT(*) FROM step") == episodes.count * Self.stepsPerEpisode)
             #expect(try scalar(reopened, "SELECT COUNT(*) FROM trade") == episodes.count * 20)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RunStore
 
 /// The queries behind `tradesim compare`: the runs evaluated on some splits (the Deflated Sharpe Ratio's trials) and
@@ -16,8 +17,10 @@ import Testing
         if let sharpe {
             // Logged out of step order: the last value is the one at the highest step, not the last row.
             let key = "eval/validation/sharpe"
-            try store.appendMetrics([MetricRecord(runId: r.id!, globalStep: 20, key: key, value: sharpe),
-                                     MetricRecord(runId: r.id!, globalStep: 10, key: key, value: 99)])
+            try store.appendMetrics([
+                MetricRecord(runId: r.id!, globalStep: 20, key: key, value: sharpe),
+                MetricRecord(runId: r.id!, globalStep: 10, key: key, value: 99),
+            ])
         }
         return r.id!
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunStore
 
 @Test(arguments: Backend.all) func rollbackRemovesOnlyWhatCameAfterTheStep(_ backend: Backend) throws {
@@ -9,7 +10,8 @@ import Testing
     for (k, step) in [100, 200, 300].enumerated() {
         var e = makeEpisode(runId: run.id!, index: Int64(k))
         e.globalStep = Int64(step)
-        try store.writeEpisode(e, steps: makeSteps(5), trades: makeTrades(2), metrics: makeMetrics(globalStep: Int64(step)))
+        try store.writeEpisode(
+            e, steps: makeSteps(5), trades: makeTrades(2), metrics: makeMetrics(globalStep: Int64(step)))
         try store.addCheckpoint(runId: run.id!, globalStep: Int64(step), file: "c\(step)", sha256: "x")
     }
     var kept = makeEpisode(runId: other.id!)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import RunStore
 
 @Test func runStatusRawValuesAreStable() {
@@ -21,10 +22,12 @@ import Testing
     try gone.run()
     gone.waitUntilExit()
     let remote = try makeRun(store, seed: 3)
-    try execute(store, "UPDATE run SET ownerPid = ? WHERE id = ?",
-                sqlArguments(Int64(gone.processIdentifier), dead.id!))
-    try execute(store, "UPDATE run SET ownerHost = 'elsewhere', heartbeatAt = ? WHERE id = ?",
-                sqlArguments(Date().addingTimeInterval(-2 * RunOwner.leaseSeconds), remote.id!))
+    try execute(
+        store, "UPDATE run SET ownerPid = ? WHERE id = ?",
+        sqlArguments(Int64(gone.processIdentifier), dead.id!))
+    try execute(
+        store, "UPDATE run SET ownerHost = 'elsewhere', heartbeatAt = ? WHERE id = ?",
+        sqlArguments(Date().addingTimeInterval(-2 * RunOwner.leaseSeconds), remote.id!))
     #expect(try store.runs().map(\.status) == [.running, .interrupted, .interrupted])
     #expect(try store.runs(status: .interrupted).map(\.id) == [dead.id, remote.id])
     #expect(try store.runs(status: .running).map(\.id) == [live.id])

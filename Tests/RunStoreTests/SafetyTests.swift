@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import RunStore
 
 /// Failures give one clear line naming the file, and never damage what was committed before.
@@ -15,8 +16,10 @@ import Testing
 
         // A writer inserts a second episode and keeps its transaction open.
         let writer = BlockingWriter(store: other) { db in
-            try db.execute("""
-                INSERT INTO episode (runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, finalEquity,
+            try db.execute(
+                """
+                INSERT INTO episode (runId, split, "index", firstTimestamp, lastTimestamp, steps, totalReward, \
+                finalEquity,
                                      costs, globalStep, actionsHash)
                 VALUES (?, 'train', 1, 0, 0, 0, 0, 0, 0, 0, '')
                 """, sqlArguments(run.id!))
@@ -45,7 +48,14 @@ import Testing
             try db.execute("UPDATE run SET heartbeatAt = heartbeatAt WHERE id = ?", sqlArguments(run.id!))
         }
         let start = Date()
-        #expect(throws: RunStoreError(path: path, reason: "cannot write episode train #0 of run \(run.id!): database is locked by another writer (waited 0.3 s)")) {
+        #expect(
+            throws: RunStoreError(
+                path: path,
+                reason:
+                    "cannot write episode train #0 of run \(run.id!): "
+                    + "database is locked by another writer (waited 0.3 s)"
+            )
+        ) {
             try second.writeEpisode(makeEpisode(runId: run.id!), steps: makeSteps(5))
         }
         #expect(Date().timeIntervalSince(start) >= 0.25)  // it waited for the lock rather than failing at once
@@ -86,7 +96,9 @@ import Testing
                 _ = try RunStore(path: "/sys/tradesim-runs/x.sqlite")
             }
         } else {
-            #expect(throws: RunStoreError(path: runs + "/", reason: "directory is not writable")) { _ = try RunStore(path: path) }
+            #expect(throws: RunStoreError(path: runs + "/", reason: "directory is not writable")) {
+                _ = try RunStore(path: path)
+            }
             #expect(throws: RunStoreError(path: runs + "/", reason: "directory is not writable")) {
                 _ = try RunStore(path: runs + "/new.sqlite")
             }
@@ -102,11 +114,15 @@ import Testing
 
     @Test func relativePathNamesItsDirectory() throws {
         // Errors name the path as the user typed it; a bare file name's directory is "./".
-        #expect(RunStoreError(path: "runs/x.sqlite", reason: "file is not a database").description == "runs/x.sqlite: file is not a database")
+        #expect(
+            RunStoreError(path: "runs/x.sqlite", reason: "file is not a database").description
+                == "runs/x.sqlite: file is not a database")
         let dir = try TemporaryDirectory()
         let file = dir.file("regular")
         FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
-        #expect(throws: RunStoreError(path: file + "/", reason: "not a directory")) { _ = try RunStore(path: file + "/x.sqlite") }
+        #expect(throws: RunStoreError(path: file + "/", reason: "not a directory")) {
+            _ = try RunStore(path: file + "/x.sqlite")
+        }
     }
 
     @Test func fullDiskKeepsEarlierEpisodes() throws {
@@ -119,8 +135,10 @@ import Testing
         var failure: (any Error)?
         for i in 0..<1_000 {
             do {
-                written.append(try store.writeEpisode(makeEpisode(runId: run.id!, index: Int64(i)), steps: makeSteps(200),
-                                                      trades: makeTrades(5), metrics: makeMetrics(globalStep: Int64(i))))
+                written.append(
+                    try store.writeEpisode(
+                        makeEpisode(runId: run.id!, index: Int64(i)), steps: makeSteps(200),
+                        trades: makeTrades(5), metrics: makeMetrics(globalStep: Int64(i))))
             } catch {
                 failure = error
                 break
@@ -128,16 +146,27 @@ import Testing
         }
         let index = written.count
         #expect(index > 0)
-        #expect(failure as? RunStoreError == RunStoreError(path: path, reason: "cannot write episode train #\(index) of run \(run.id!): database or disk is full"))
+        #expect(
+            failure as? RunStoreError
+                == RunStoreError(
+                    path: path,
+                    reason: "cannot write episode train #\(index) of run \(run.id!): database or disk is full"))
 
-        // Smaller writes still fail or succeed cleanly; the file reopened without the limit holds exactly the committed episodes.
+        // Smaller writes still fail or succeed cleanly; the file reopened without the limit holds exactly the committed
+        // episodes.
         let reopened = try RunStore(path: path)
         #expect(try reopened.integrityCheck() == "ok")
         #expect(try reopened.episodes(runId: run.id!).map(\.id!) == written)
         #expect(try scalar(reopened, "SELECT COUNT(*) FROM step") == 200 * written.count)
         #expect(try scalar(reopened, "SELECT COUNT(*) FROM trade") == 5 * written.count)
         #expect(try scalar(reopened, "SELECT COUNT(*) FROM metric") == 3 * written.count)
-        for id in written { #expect(try reopened.steps(episodeId: id) == makeSteps(200).map { var s = $0; s.episodeId = id; return s }) }
+        for id in written {
+            #expect(
+                try reopened.steps(episodeId: id)
+                    == makeSteps(200).map {
+                        var s = $0; s.episodeId = id; return s
+                    })
+        }
         // With room again, writing continues.
         try reopened.writeEpisode(makeEpisode(runId: run.id!, index: Int64(index)), steps: makeSteps(200))
     }

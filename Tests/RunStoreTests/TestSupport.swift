@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import RunStore
 
 /// A fresh temporary directory, removed (after restoring write permission) when the value is deinitialised.
@@ -51,7 +52,8 @@ final class TestStores {
             return dir.file(name)
         case .postgres:
             let stem = (name as NSString).deletingPathExtension.lowercased().filter { $0.isLetter || $0.isNumber }
-            let schema = "t_\(stem)_"
+            let schema =
+                "t_\(stem)_"
                 + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
             schemas.append(schema)
             return Backend.postgresURL! + (Backend.postgresURL!.contains("?") ? "&" : "?") + "schema=" + schema
@@ -104,19 +106,23 @@ final class BlockingWriter: @unchecked Sendable {
 }
 
 /// Makes a run with plausible fields.
-func makeRun(_ store: RunStore, experiment: String = "spy-daily", agent: String = "dqn", seed: Int64 = 7,
-             startedAt: Date = Date(timeIntervalSince1970: 1_763_900_000)) throws -> RunRecord {
-    try store.createRun(experiment: experiment, agent: agent, seed: seed,
-                        experimentYAML: "environment: spy\nagent: dqn # comment kept\n",
-                        configJSON: #"{"lr":0.001,"gamma":0.99}"#, configHash: "abc123", codeVersion: "4cbb89a",
-                        startedAt: startedAt)
+func makeRun(
+    _ store: RunStore, experiment: String = "spy-daily", agent: String = "dqn", seed: Int64 = 7,
+    startedAt: Date = Date(timeIntervalSince1970: 1_763_900_000)
+) throws -> RunRecord {
+    try store.createRun(
+        experiment: experiment, agent: agent, seed: seed,
+        experimentYAML: "environment: spy\nagent: dqn # comment kept\n",
+        configJSON: #"{"lr":0.001,"gamma":0.99}"#, configHash: "abc123", codeVersion: "4cbb89a",
+        startedAt: startedAt)
 }
 
 /// An episode of `run` with made-up totals.
 func makeEpisode(runId: Int64, split: EpisodeSplit = .train, index: Int64 = 0, steps: Int = 10) -> EpisodeRecord {
-    EpisodeRecord(runId: runId, split: split, index: index, firstTimestamp: 1_600_000_000,
-                  lastTimestamp: 1_600_000_000 + Int64(steps) * 86_400, steps: Int64(steps), totalReward: 0.1 + Double(index),
-                  finalEquity: 10_123.45, costs: 1.0 / 3.0, globalStep: 1_000 * (index + 1), actionsHash: "h\(index)")
+    EpisodeRecord(
+        runId: runId, split: split, index: index, firstTimestamp: 1_600_000_000,
+        lastTimestamp: 1_600_000_000 + Int64(steps) * 86_400, steps: Int64(steps), totalReward: 0.1 + Double(index),
+        finalEquity: 10_123.45, costs: 1.0 / 3.0, globalStep: 1_000 * (index + 1), actionsHash: "h\(index)")
 }
 
 /// `count` steps with awkward doubles (0.1, 1/3, tiny, huge, π) so that exports must round-trip exactly.
@@ -126,9 +132,10 @@ func makeSteps(_ count: Int, firstBar: Int64 = 0, multiAsset: Bool = false) -> [
         let value = awkward[i % awkward.count]
         let price = 100 + awkward[(i + 1) % awkward.count].truncatingRemainder(dividingBy: 7)
         let positions = multiAsset ? "[\(value),-1,0.5]" : ""
-        return StepRecord(barIndex: firstBar + Int64(i), timestamp: 1_600_000_000 + Int64(i) * 86_400, action: Double(i % 3),
-                   position: multiAsset ? 0 : value, positionsJSON: positions, fillPrice: price,
-                   reward: awkward[(i + 2) % awkward.count], equity: 10_000 + Double(i) / 7, cost: Double(i) * 0.01)
+        return StepRecord(
+            barIndex: firstBar + Int64(i), timestamp: 1_600_000_000 + Int64(i) * 86_400, action: Double(i % 3),
+            position: multiAsset ? 0 : value, positionsJSON: positions, fillPrice: price,
+            reward: awkward[(i + 2) % awkward.count], equity: 10_000 + Double(i) / 7, cost: Double(i) * 0.01)
     }
 }
 
@@ -137,16 +144,19 @@ func makeTrades(_ count: Int) -> [TradeRecord] {
     let assets = ["SPY", "BRK,B", "say \"hi\"", "line\nbreak", "tab\there", "ünï €", "back\\slash", "ctl\u{01}"]
     return (0..<count).map { (i: Int) -> TradeRecord in
         let quantity: Double = i % 2 == 0 ? 1.5 : -0.1
-        return TradeRecord(barIndex: Int64(i), timestamp: 1_600_000_000 + Int64(i) * 86_400, asset: assets[i % assets.count],
-                    quantity: quantity, price: 100.0 / Double(i + 3), cost: 0.0005 * Double(i))
+        return TradeRecord(
+            barIndex: Int64(i), timestamp: 1_600_000_000 + Int64(i) * 86_400, asset: assets[i % assets.count],
+            quantity: quantity, price: 100.0 / Double(i + 3), cost: 0.0005 * Double(i))
     }
 }
 
 /// Metrics including a NaN value and a missing wall time.
 func makeMetrics(globalStep: Int64) -> [MetricRecord] {
-    [MetricRecord(globalStep: globalStep, key: "charts/episodicReturn", value: 0.1, wallTime: 1_763_900_000.125),
-     MetricRecord(globalStep: globalStep, key: "losses/td", value: .nan, wallTime: nil),
-     MetricRecord(globalStep: globalStep, key: "charts/sps", value: 1.0 / 3.0, wallTime: 1_763_900_001.5)]
+    [
+        MetricRecord(globalStep: globalStep, key: "charts/episodicReturn", value: 0.1, wallTime: 1_763_900_000.125),
+        MetricRecord(globalStep: globalStep, key: "losses/td", value: .nan, wallTime: nil),
+        MetricRecord(globalStep: globalStep, key: "charts/sps", value: 1.0 / 3.0, wallTime: 1_763_900_001.5),
+    ]
 }
 
 /// The single value of a SQL query, for checks behind the API's back.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RunStore
 
 /// A store with one sweep of one pending trial.
@@ -13,13 +14,15 @@ func storeWithOneTrial(_ stores: TestStores) throws -> (store: RunStore, sweepId
 
 /// A trial's run: what `runTrial` makes for it.
 func trialRun(_ trial: TrialRecord) -> RunRecord {
-    RunRecord(name: "sw__dqn__\(trial.seed)", experiment: "sw", agent: "dqn", experimentYAML: "", configJSON: "{}",
-              configHash: trial.configHash, codeVersion: "test", seed: trial.seed, startedAt: Date())
+    RunRecord(
+        name: "sw__dqn__\(trial.seed)", experiment: "sw", agent: "dqn", experimentYAML: "", configJSON: "{}",
+        configHash: trial.configHash, codeVersion: "test", seed: trial.seed, startedAt: Date())
 }
 
 /// The Slurm job names an array task by its array job and index, and a plain job by its id.
 @Test func slurmJobOfTheEnvironment() {
-    #expect(RunOwner.slurmJob(["SLURM_JOB_ID": "14", "SLURM_ARRAY_JOB_ID": "12", "SLURM_ARRAY_TASK_ID": "3"]) == "12_3")
+    #expect(
+        RunOwner.slurmJob(["SLURM_JOB_ID": "14", "SLURM_ARRAY_JOB_ID": "12", "SLURM_ARRAY_TASK_ID": "3"]) == "12_3")
     #expect(RunOwner.slurmJob(["SLURM_JOB_ID": "14"]) == "14")
     #expect(RunOwner.slurmJob([:]) == nil)
 }
@@ -35,8 +38,9 @@ func trialRun(_ trial: TrialRecord) -> RunRecord {
     #expect(run.ownerJob == "12_0" && run.ownerHost == RunOwner.host)
     #expect(try store.run(id: run.id!).ownerJob == "12_0")
     // The task's node: another host, alive by its lease.
-    try execute(store, "UPDATE run SET ownerHost = 'node7', ownerPid = 1, heartbeatAt = ? WHERE id = ?",
-                sqlArguments(Date(), run.id!))
+    try execute(
+        store, "UPDATE run SET ownerHost = 'node7', ownerPid = 1, heartbeatAt = ? WHERE id = ?",
+        sqlArguments(Date(), run.id!))
     for other in ["13_0", "12_1", nil] {
         let claim = try store.claimTrial(sweepId: sweepId, index: 0, job: other, makeRun: trialRun)
         guard case .taken(let owner) = claim else { Issue.record("job \(other ?? "none"): \(claim)"); continue }

@@ -2,6 +2,7 @@ import Experiments
 import Foundation
 import Testing
 import Yams
+
 @testable import Sweeps
 
 func sweepBlock(_ yaml: String) throws -> SweepDefinition {
@@ -15,11 +16,12 @@ func rendered(_ configuration: [(path: String, value: Node)]) -> String {
 /// The grid is every combination of the lists, the last key varying fastest, in the order written.
 @Test func gridExpandsInTheOrderWritten() throws {
     let d = try sweepBlock("grid:\n  agent.learningRate: [1.0e-4, 3.0e-4]\n  agent.encoder.hidden: [32, 64, 128]\n")
-    #expect(d.configurations().map(rendered) == [
-        "agent.learningRate=1.0e-4 agent.encoder.hidden=32", "agent.learningRate=1.0e-4 agent.encoder.hidden=64",
-        "agent.learningRate=1.0e-4 agent.encoder.hidden=128", "agent.learningRate=3.0e-4 agent.encoder.hidden=32",
-        "agent.learningRate=3.0e-4 agent.encoder.hidden=64", "agent.learningRate=3.0e-4 agent.encoder.hidden=128",
-    ])
+    #expect(
+        d.configurations().map(rendered) == [
+            "agent.learningRate=1.0e-4 agent.encoder.hidden=32", "agent.learningRate=1.0e-4 agent.encoder.hidden=64",
+            "agent.learningRate=1.0e-4 agent.encoder.hidden=128", "agent.learningRate=3.0e-4 agent.encoder.hidden=32",
+            "agent.learningRate=3.0e-4 agent.encoder.hidden=64", "agent.learningRate=3.0e-4 agent.encoder.hidden=128",
+        ])
     #expect(try sweepBlock("{}").configurations().map(rendered) == [""])
 }
 
@@ -39,9 +41,15 @@ func rendered(_ configuration: [(path: String, value: Node)]) -> String {
     let b = try sweepBlock(yaml.replacingOccurrences(of: "SEED", with: "7")).configurations()
     let c = try sweepBlock(yaml.replacingOccurrences(of: "SEED", with: "8")).configurations()
     #expect(a.count == 100 && a.map(rendered) == b.map(rendered) && a.map(rendered) != c.map(rendered))
-    #expect(a.prefix(50).map { rendered(Array($0.dropFirst())) } == a.suffix(50).map { rendered(Array($0.dropFirst())) })
-    #expect(a.allSatisfy { $0.map(\.path) == ["agent.gamma", "agent.learningRate", "agent.nSteps", "agent.gaeLambda",
-                                                "agent.encoder.kind"] })
+    #expect(
+        a.prefix(50).map { rendered(Array($0.dropFirst())) } == a.suffix(50).map { rendered(Array($0.dropFirst())) })
+    #expect(
+        a.allSatisfy {
+            $0.map(\.path) == [
+                "agent.gamma", "agent.learningRate", "agent.nSteps", "agent.gaeLambda",
+                "agent.encoder.kind",
+            ]
+        })
     let lr = a.map { Double($0[1].value.string!)! }, n = a.map { Int($0[2].value.string!)! }
     let lambda = a.map { Double($0[3].value.string!)! }, kinds = Set(a.map { $0[4].value.string! })
     #expect(lr.allSatisfy { $0 >= 1e-5 && $0 <= 1e-2 } && lr.contains { $0 < 1e-4 } && lr.contains { $0 > 1e-3 })
@@ -52,12 +60,13 @@ func rendered(_ configuration: [(path: String, value: Node)]) -> String {
 @Test func commandLineSetsAddOrReplaceKeys() throws {
     var d = try sweepBlock("grid:\n  agent.learningRate: [1.0e-4]\n")
     try d.set(["agent.learningRate=1e-4,3e-4", "environment.market.reward.kind=logReturn,volScaled"])
-    #expect(d.configurations().map(rendered) == [
-        "agent.learningRate=1e-4 environment.market.reward.kind=logReturn",
-        "agent.learningRate=1e-4 environment.market.reward.kind=volScaled",
-        "agent.learningRate=3e-4 environment.market.reward.kind=logReturn",
-        "agent.learningRate=3e-4 environment.market.reward.kind=volScaled",
-    ])
+    #expect(
+        d.configurations().map(rendered) == [
+            "agent.learningRate=1e-4 environment.market.reward.kind=logReturn",
+            "agent.learningRate=1e-4 environment.market.reward.kind=volScaled",
+            "agent.learningRate=3e-4 environment.market.reward.kind=logReturn",
+            "agent.learningRate=3e-4 environment.market.reward.kind=volScaled",
+        ])
     #expect(throws: ConfigError("--set agent.gamma: an empty value")) { try d.set(["agent.gamma=0.9,"]) }
     #expect(throws: ConfigError("--set 'agent.gamma': expected key=value[,value…]")) { try d.set(["agent.gamma"]) }
 }
@@ -68,16 +77,27 @@ func rendered(_ configuration: [(path: String, value: Node)]) -> String {
         ("grid:\n  agent.learningRate: []\n", "x.yaml: key 'sweep.grid.agent.learningRate' has no values"),
         ("grid: [1, 2]\n", "x.yaml: key 'sweep.grid' must be a mapping"),
         ("grids: {}\n", "x.yaml: unknown key 'sweep.grids' (known keys: grid, random)"),
-        ("grid:\n  agent.learningRate: {normal: [0, 1]}\n",
-         "x.yaml: key 'sweep.grid.agent.learningRate.normal' is not a distribution (one of logUniform, uniform, intUniform, choice)"),
-        ("grid:\n  agent.learningRate: {logUniform: [0.1, 0.01]}\nrandom: {trials: 2, seed: 1}\n",
-         "x.yaml: key 'sweep.grid.agent.learningRate.logUniform' needs two numbers [a, b] with a < b"),
-        ("grid:\n  agent.learningRate: {logUniform: [1.0e-4, 1.0e-3]}\n",
-         "x.yaml: key 'sweep.grid.agent.learningRate' is a distribution: add 'sweep.random: {trials: N, seed: S}'"),
-        ("grid:\n  agent.gamma: [0.9]\nrandom: {trials: 2, seed: 1}\n",
-         "x.yaml: key 'sweep.random' needs a key drawn from a distribution in 'sweep.grid'"),
-        ("grid:\n  agent.gamma: {uniform: [0.9, 0.99]}\nrandom: {trials: 0, seed: 1}\n",
-         "x.yaml: key 'sweep.random.trials' must be a positive integer, got '0'"),
+        (
+            "grid:\n  agent.learningRate: {normal: [0, 1]}\n",
+            "x.yaml: key 'sweep.grid.agent.learningRate.normal' is not a distribution (one of logUniform, "
+                + "uniform, intUniform, choice)"
+        ),
+        (
+            "grid:\n  agent.learningRate: {logUniform: [0.1, 0.01]}\nrandom: {trials: 2, seed: 1}\n",
+            "x.yaml: key 'sweep.grid.agent.learningRate.logUniform' needs two numbers [a, b] with a < b"
+        ),
+        (
+            "grid:\n  agent.learningRate: {logUniform: [1.0e-4, 1.0e-3]}\n",
+            "x.yaml: key 'sweep.grid.agent.learningRate' is a distribution: add 'sweep.random: {trials: N, seed: S}'"
+        ),
+        (
+            "grid:\n  agent.gamma: [0.9]\nrandom: {trials: 2, seed: 1}\n",
+            "x.yaml: key 'sweep.random' needs a key drawn from a distribution in 'sweep.grid'"
+        ),
+        (
+            "grid:\n  agent.gamma: {uniform: [0.9, 0.99]}\nrandom: {trials: 0, seed: 1}\n",
+            "x.yaml: key 'sweep.random.trials' must be a positive integer, got '0'"
+        ),
     ]
     for (yaml, message) in cases {
         #expect(throws: ConfigError(message), "\(yaml)") { try sweepBlock(yaml) }

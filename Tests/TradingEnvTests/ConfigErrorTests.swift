@@ -1,5 +1,6 @@
 import RLCore
 import Testing
+
 @testable import TradingEnv
 
 @Test func windowLongerThanSplitIsAnError() throws {

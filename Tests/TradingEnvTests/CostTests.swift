@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TradingEnv
 
 @Test func impactAddsSpreadSlippageAndRange() {
@@ -11,8 +12,9 @@ import Testing
 /// what it sold and a day's borrow on the short's value at the close.
 @Test func shortFillPaysImpactCommissionAndBorrow() throws {
     var env = try makeEnv(makePanel(open: tinyOpen, close: tinyClose)) { c in
-        c.costs = CostModel(commissionBps: 10, halfSpreadBps: 2, slippageBps: 3, slippageRangeFraction: 0.1,
-                            borrowBpsPerYear: 100)
+        c.costs = CostModel(
+            commissionBps: 10, halfSpreadBps: 2, slippageBps: 3, slippageRangeFraction: 0.1,
+            borrowBpsPerYear: 100)
     }
     _ = env.reset(seed: 0)
     let s = env.step(.index(0))  // short, decided at bar 0

@@ -2,6 +2,7 @@ import Foundation
 import MarketData
 import RLCore
 import Testing
+
 @testable import TradingEnv
 
 let tinyOpen: [Double] = [100, 101, 100, 98]
@@ -58,7 +59,8 @@ func finalEquity(_ kind: Baseline, _ env: MarketEnv, config: BaselineConfig = Ba
     var rng = Xoshiro256(seed: 9)
     for k in (t + 1) * 3..<q.close.count {  // change every bar after t
         let m = exp(0.2 * standardNormal(using: &rng))
-        q.open[k] *= m; q.close[k] *= m * 1.1; q.high[k] = max(q.open[k], q.close[k]) * 1.02; q.low[k] = min(q.open[k], q.close[k]) * 0.98
+        q.open[k] *= m; q.close[k] *= m * 1.1; q.high[k] = max(q.open[k], q.close[k]) * 1.02;
+        q.low[k] = min(q.open[k], q.close[k]) * 0.98
     }
     var a = try makeEnv(p, window: 20), b = try makeEnv(q, window: 20)
     var oa = a.reset(seed: 0), ob = b.reset(seed: 0)
@@ -111,7 +113,9 @@ func accountingHoldsEveryStep(reward: RewardKind) throws {
 func higherCostsNeverRaiseEquity(seed: UInt64) throws {
     let p = randomPanel(bars: 300, assets: 2, seed: seed)
     let cheap = try makeEnv(p, window: 3) { $0.costs = CostModel(commissionBps: 1) }
-    let dear = try makeEnv(p, window: 3) { $0.costs = CostModel(commissionBps: 20, halfSpreadBps: 10, slippageRangeFraction: 0.1, borrowBpsPerYear: 100) }
+    let dear = try makeEnv(p, window: 3) {
+        $0.costs = CostModel(commissionBps: 20, halfSpreadBps: 10, slippageRangeFraction: 0.1, borrowBpsPerYear: 100)
+    }
     var a = cheap, b = dear
     _ = a.reset(seed: 0); _ = b.reset(seed: 0)
     var rng = Xoshiro256(seed: seed)

@@ -2,6 +2,7 @@ import Foundation
 import MarketData
 import RLCore
 import Testing
+
 @testable import TradingEnv
 
 // The continuous target-weight action space over a panel, and the two portfolio baselines.
@@ -28,7 +29,7 @@ func panelWeightsStayWithinTheLeverageCap(longOnly: Bool, cap: Double) throws {
         if steps % 11 == 0 { let e = w.map { exp(min($0, 50)) }; let z = e.reduce(0, +); w = e.map { $0 / z } }
         let bar = observation.bar
         let step = env.step(.weights(w))
-        let target = Array(env.book[env.n4 ..< env.n4 + n])
+        let target = Array(env.book[env.n4..<env.n4 + n])
         let gross = target.reduce(0) { $0 + abs($1) }
         #expect(gross <= cap * (1 + 1e-12), "Σ|w| = \(gross) > cap \(cap) for \(w)")
         if longOnly { #expect(target.allSatisfy { $0 >= 0 }) }
@@ -144,13 +145,18 @@ func expectWeights(_ w: [Double], _ expected: [Double], sourceLocation: SourceLo
     let panel = makePanel(open: open, close: close, assets: n)
     var c = MarketConfig()
     c.actions.kind = .weights
-    let validation = try MarketEnv(panel: panel, features: simpleFeatures(panel), width: 2 * n, bars: 200..<bars, config: c)
+    let validation = try MarketEnv(
+        panel: panel, features: simpleFeatures(panel), width: 2 * n, bars: 200..<bars, config: c)
     var policy = BaselinePolicy(.minimumVariance, env: validation, train: 0..<200)
     var env = validation
-    guard case .weights(let w) = policy.action(for: env.reset(seed: 0)) else { Issue.record("weights expected"); return }
-    let expected = minimumVarianceWeights(covariance: shrunkCovariance(logReturnsOf: close, assets: n, bars: 0..<200,
-                                                                       shrinkage: BaselineConfig().minimumVarianceShrinkage),
-                                          assets: n, budget: 1)
+    guard case .weights(let w) = policy.action(for: env.reset(seed: 0)) else {
+        Issue.record("weights expected"); return
+    }
+    let expected = minimumVarianceWeights(
+        covariance: shrunkCovariance(
+            logReturnsOf: close, assets: n, bars: 0..<200,
+            shrinkage: BaselineConfig().minimumVarianceShrinkage),
+        assets: n, budget: 1)
     expectWeights(w, expected)
     #expect(abs(w.reduce(0, +) - 1) < 1e-12 && w[0] > w[1] && w[1] > w[2] && w[0] > 0.6)
 }

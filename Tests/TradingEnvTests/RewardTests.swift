@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TradingEnv
 
 @Test func differentialSharpeMatchesHandComputation() {
@@ -13,14 +14,15 @@ import Testing
 @Test func ewmStdMatchesHandComputation() {
     let s = ewmStd(ofChanges: [10, 11, 10.5], span: 3)  // α = 0.5
     #expect(s[0] == 0)
-    #expect(abs(s[1] - 0.5) < 1e-15)                 // v = 0.5·(0 + 0.5·1²)
+    #expect(abs(s[1] - 0.5) < 1e-15)  // v = 0.5·(0 + 0.5·1²)
     #expect(abs(s[2] - 0.375.squareRoot()) < 1e-15)  // v = 0.5·(0.25 + 0.5·(−1)²)
 }
 
 @Test func volScaledRewardMatchesPaperFormula() {
     // μ·[A·(σtgt/σ)·(p − p₋₁) − bp·p₋₁·|σtgt/σ·A − σtgt/σ₋₁·A₋₁|] = 2·[1·(0.5/2)·3 − 0.002·100·|0.25 − (−0.5/4)|]
-    let r = volScaledReward(mu: 2, sigmaTarget: 0.5, costRate: 0.002, price: 103, previousPrice: 100,
-                            position: 1, previousPosition: -1, sigma: 2, previousSigma: 4)
+    let r = volScaledReward(
+        mu: 2, sigmaTarget: 0.5, costRate: 0.002, price: 103, previousPrice: 100,
+        position: 1, previousPosition: -1, sigma: 2, previousSigma: 4)
     #expect(abs(r - 2 * (0.75 - 0.2 * 0.375)) < 1e-12)
 }
 
@@ -39,8 +41,9 @@ import Testing
         let position = [-1.0, 0, 1][a]
         let t = obs.bar
         let s = env.step(.index(a))
-        let expected = volScaledReward(mu: 1, sigmaTarget: 1, costRate: 0.002, price: p.close[t + 1], previousPrice: p.close[t],
-                                       position: position, previousPosition: previous, sigma: sigma[t], previousSigma: sigma[t - 1])
+        let expected = volScaledReward(
+            mu: 1, sigmaTarget: 1, costRate: 0.002, price: p.close[t + 1], previousPrice: p.close[t],
+            position: position, previousPosition: previous, sigma: sigma[t], previousSigma: sigma[t - 1])
         #expect(abs(s.reward - expected) < 1e-12)
         previous = position
         obs = s.observation
@@ -48,7 +51,9 @@ import Testing
 }
 
 @Test func environmentPaysTheDifferentialSharpeOfEquityReturns() throws {
-    var env = try makeEnv(randomPanel(bars: 100, seed: 2), window: 3) { $0.reward.kind = .differentialSharpe; $0.reward.dsrEta = 0.05 }
+    var env = try makeEnv(randomPanel(bars: 100, seed: 2), window: 3) {
+        $0.reward.kind = .differentialSharpe; $0.reward.dsrEta = 0.05
+    }
     var reference = DifferentialSharpe(eta: 0.05)
     _ = env.reset(seed: 0)
     var equity = 1_000.0

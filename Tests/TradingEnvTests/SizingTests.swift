@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TradingEnv
 
 /// Volatility-targeting factors on a hand-made series: span 3 (α = 0.5), no annualisation (periodsPerYear 1), target
@@ -69,8 +70,10 @@ import Testing
         let t = observation.bar, level = [0, 2, 2, 1][k % 4]
         let scaled = [-1.0, 0, 1][level] * factors[t]
         let step = env.step(.index(level))
-        let expected = 3 * (scaled * (panel.close[t + 1] - panel.close[t])
-            - 0.002 * panel.close[t] * abs(scaled - previous))
+        let expected =
+            3
+            * (scaled * (panel.close[t + 1] - panel.close[t])
+                - 0.002 * panel.close[t] * abs(scaled - previous))
         #expect(abs(step.reward - expected) < 1e-9, "bar \(t)")
         previous = scaled
         observation = step.observation

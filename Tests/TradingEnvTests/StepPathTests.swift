@@ -2,6 +2,7 @@ import Foundation
 import MarketData
 import RLCore
 import Testing
+
 @testable import TradingEnv
 
 // The step's storage: observations that outlive later steps, copies of an environment, the column step, the gross of

@@ -1,6 +1,7 @@
 import Foundation
-import RLCore
 import MarketData
+import RLCore
+
 @testable import TradingEnv
 
 /// A panel from per-asset (open, close) rows; high/low bracket them by 1%. Shapes: open, close (D, N) date-major.
@@ -8,10 +9,11 @@ func makePanel(open: [Double], close: [Double], assets: Int = 1, start: Int64 = 
     let d = close.count / assets
     let high = zip(open, close).map { max($0, $1) * 1.01 }
     let low = zip(open, close).map { min($0, $1) * 0.99 }
-    return Panel(source: "test", tickers: (0..<assets).map { "A\($0)" },
-                 timestamps: (0..<d).map { start + Int64($0) * 86_400 },
-                 open: open, high: high, low: low, close: close,
-                 volume: [Double](repeating: 1_000, count: close.count), observed: [Bool](repeating: true, count: close.count))
+    return Panel(
+        source: "test", tickers: (0..<assets).map { "A\($0)" },
+        timestamps: (0..<d).map { start + Int64($0) * 86_400 },
+        open: open, high: high, low: low, close: close,
+        volume: [Double](repeating: 1_000, count: close.count), observed: [Bool](repeating: true, count: close.count))
 }
 
 /// Causal test features: per asset, the log return of close and close/open − 1. Shape (D, 2N).
@@ -48,5 +50,6 @@ func makeEnv(_ p: Panel, window: Int = 1, configure: (inout MarketConfig) -> Voi
     c.window = window
     c.initialCash = 1_000
     configure(&c)
-    return try MarketEnv(panel: p, features: simpleFeatures(p), width: 2 * p.assetCount, bars: 0..<p.barCount, config: c)
+    return try MarketEnv(
+        panel: p, features: simpleFeatures(p), width: 2 * p.assetCount, bars: 0..<p.barCount, config: c)
 }

@@ -64,7 +64,10 @@ let halfLogTwoPi = Float(0.5 * log(2 * Double.pi))
 /// Policy + value network, optimizer and the policy distribution's math. Heads: 0 `policy` (K logits, A means, or
 /// A means then A log-stds), 1 `value` (1).
 final class ActorCritic {
-    enum Kind: Equatable { case categorical(Int), gaussian(Int) }
+    enum Kind: Equatable {
+        case categorical(Int)
+        case gaussian(Int)
+    }
 
     let spec: AgentSpec
     let kind: Kind
@@ -82,8 +85,10 @@ final class ActorCritic {
     var rowScratch: [Int] = []
     var actionScratch: [Float] = []
 
-    init(spec: AgentSpec, encoder: EncoderConfig, continuous: ContinuousPolicyConfig, learningRate: Double,
-         using rng: inout Xoshiro256) {
+    init(
+        spec: AgentSpec, encoder: EncoderConfig, continuous: ContinuousPolicyConfig, learningRate: Double,
+        using rng: inout Xoshiro256
+    ) {
         self.spec = spec
         self.continuous = continuous
         let policyWidth: Int
@@ -97,16 +102,18 @@ final class ActorCritic {
             policyWidth = continuous.logStd == .learned ? 2 * spec.continuousActions : spec.continuousActions
             actionWidth = spec.continuousActions
         }
-        net = encoder.network(inputWidth: spec.inputWidth, window: spec.window,
-                              heads: [HeadSpec("policy", .linear(outputs: policyWidth)), HeadSpec("value", .linear(outputs: 1))],
-                              using: &rng)
+        net = encoder.network(
+            inputWidth: spec.inputWidth, window: spec.window,
+            heads: [HeadSpec("policy", .linear(outputs: policyWidth)), HeadSpec("value", .linear(outputs: 1))],
+            using: &rng)
         if case .gaussian(let A) = kind, continuous.logStd == .learned, let bias = net.tensor(named: "policy.bias") {
             for j in 0..<A { net.parameters[bias.offset + A + j] = Float(continuous.initialLogStd) }
         }
         workspaces = WorkspacePool(net, time: spec.window)
         adam = Adam(parameterCount: net.parameters.count, .init(learningRate: Float(learningRate)))
         let A = spec.discreteActions > 0 ? 0 : spec.continuousActions
-        logStd = .init(repeating: Float(continuous.initialLogStd), count: continuous.logStd == .stateIndependent ? A : 0)
+        logStd = .init(
+            repeating: Float(continuous.initialLogStd), count: continuous.logStd == .stateIndependent ? A : 0)
         dLogStd = .init(repeating: 0, count: logStd.count)
         logStdAdam = Adam(parameterCount: logStd.count, .init(learningRate: Float(learningRate)))
     }
@@ -127,8 +134,9 @@ final class ActorCritic {
         buffer.bars.withUnsafeBufferPointer { bars in
             buffer.extras.withUnsafeBufferPointer { extras in
                 rows.withUnsafeBufferPointer { r in
-                    fillInput(ws, features: buffer.features, spec: spec, bars: bars.baseAddress!,
-                              extras: extras.baseAddress, rows: r.baseAddress!, count: rows.count)
+                    fillInput(
+                        ws, features: buffer.features, spec: spec, bars: bars.baseAddress!,
+                        extras: extras.baseAddress, rows: r.baseAddress!, count: rows.count)
                 }
             }
         }
@@ -152,7 +160,9 @@ final class ActorCritic {
     }
 
     /// Draws an action for row b into `action` (actionWidth) and returns log π(action).
-    func sample(_ ws: Workspace, _ b: Int, into action: UnsafeMutablePointer<Float>, using rng: inout Xoshiro256) -> Float {
+    func sample(_ ws: Workspace, _ b: Int, into action: UnsafeMutablePointer<Float>, using rng: inout Xoshiro256)
+        -> Float
+    {
         switch kind {
         case .categorical(let K):
             let row = ws.outputs[0].pointer + b * K
@@ -297,7 +307,11 @@ final class ActorCritic {
         let ws = forward([o])
         if actionScratch.count < actionWidth { actionScratch = .init(repeating: 0, count: actionWidth) }
         return actionScratch.withUnsafeMutableBufferPointer { a in
-            if deterministic { mode(ws, 0, into: a.baseAddress!) } else { _ = sample(ws, 0, into: a.baseAddress!, using: &rng) }
+            if deterministic {
+                mode(ws, 0, into: a.baseAddress!)
+            } else {
+                _ = sample(ws, 0, into: a.baseAddress!, using: &rng)
+            }
             return agentAction(a.baseAddress!)
         }
     }
@@ -330,10 +344,12 @@ final class ActorCritic {
     /// Runs `steps` steps of every environment of `venv` with one forward for the B observations per step, sampling
     /// actions; appends to `buffer` (rewards × `rewardScale`), bootstrapping truncated episodes from V(final
     /// observation). Returns the number of episodes that ended.
-    func collect<Env: AgentEnvironment>(_ venv: inout VectorEnv<Env>, observations: inout [Env.Observation],
-                                        into buffer: inout RolloutBuffer, steps S: Int, rewardScale: Double,
-                                        rng: inout Xoshiro256, tracker: inout EpisodeTracker, globalStep: inout Int,
-                                        profile: inout TrainingProfile, progress: (TrainingEvent<Env.Info>) -> Void) -> Int {
+    func collect<Env: AgentEnvironment>(
+        _ venv: inout VectorEnv<Env>, observations: inout [Env.Observation],
+        into buffer: inout RolloutBuffer, steps S: Int, rewardScale: Double,
+        rng: inout Xoshiro256, tracker: inout EpisodeTracker, globalStep: inout Int,
+        profile: inout TrainingProfile, progress: (TrainingEvent<Env.Info>) -> Void
+    ) -> Int {
         let B = venv.count, W = actionWidth
         if actionScratch.count < B * W { actionScratch = .init(repeating: 0, count: B * W) }
         var envActions: [Env.Action] = []
@@ -367,7 +383,8 @@ final class ActorCritic {
                 buffer.truncated.append(s.truncated)
                 buffer.bootstrapValues.append(0)
                 if s.truncated, let final = venv.finalObservations[b] { truncatedFinals.append(final) }
-                tracker.record(env: b, step: s, action: Double(actionScratch[b * W]), globalStep: globalStep, progress: progress)
+                tracker.record(
+                    env: b, step: s, action: Double(actionScratch[b * W]), globalStep: globalStep, progress: progress)
                 if s.done { episodes += 1 }
                 observations[b] = s.observation
             }
@@ -397,13 +414,17 @@ final class ActorCritic {
     // MARK: checkpoints
 
     func extraState() -> [String: [Double]] {
-        ["logStd": logStd.map(Double.init), "logStdAdam.m": logStdAdam.m.map(Double.init),
-         "logStdAdam.v": logStdAdam.v.map(Double.init), "logStdAdam.step": [Double(logStdAdam.step)]]
+        [
+            "logStd": logStd.map(Double.init), "logStdAdam.m": logStdAdam.m.map(Double.init),
+            "logStdAdam.v": logStdAdam.v.map(Double.init), "logStdAdam.step": [Double(logStdAdam.step)],
+        ]
     }
 
     func restore(extra: [String: [Double]]) throws {
-        guard let ls = extra["logStd"], ls.count == logStd.count, let m = extra["logStdAdam.m"], m.count == logStd.count,
-              let v = extra["logStdAdam.v"], v.count == logStd.count, let s = extra["logStdAdam.step"]?.first else {
+        guard let ls = extra["logStd"], ls.count == logStd.count, let m = extra["logStdAdam.m"],
+            m.count == logStd.count,
+            let v = extra["logStdAdam.v"], v.count == logStd.count, let s = extra["logStdAdam.step"]?.first
+        else {
             throw CheckpointError("checkpoint lacks the policy's log-std state")
         }
         logStd = ls.map(Float.init); logStdAdam.m = m.map(Float.init); logStdAdam.v = v.map(Float.init)

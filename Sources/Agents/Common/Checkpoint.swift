@@ -24,8 +24,10 @@ enum Checkpoint {
         try encoder.encode(state).write(to: directory.appendingPathComponent(stateFile), options: .atomic)
     }
 
-    static func read<C: Codable & Equatable>(_ type: C.Type, from directory: URL, algorithm: Algorithm, config: C,
-                                             spec: AgentSpec) throws -> CheckpointState<C> {
+    static func read<C: Codable & Equatable>(
+        _ type: C.Type, from directory: URL, algorithm: Algorithm, config: C,
+        spec: AgentSpec
+    ) throws -> CheckpointState<C> {
         let url = directory.appendingPathComponent(stateFile)
         let state: CheckpointState<C>
         do {

@@ -46,19 +46,25 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    public init(embedding: Int, hidden: Int, layers: Int, activation: EncoderActivation = .relu,
-                kind: EncoderKind = .lstm, kernel: Int = 3) {
+    public init(
+        embedding: Int, hidden: Int, layers: Int, activation: EncoderActivation = .relu,
+        kind: EncoderKind = .lstm, kernel: Int = 3
+    ) {
         self.embedding = embedding; self.hidden = hidden; self.layers = layers; self.activation = activation
         self.kind = kind; self.kernel = kernel
     }
 
     /// The network: input width F+P over windows of T bars, this body, then `heads` on the body's output (B,H).
-    public func network(inputWidth: Int, window: Int, heads: [HeadSpec],
-                        using rng: inout some RandomNumberGenerator) -> EncoderNetwork {
+    public func network(
+        inputWidth: Int, window: Int, heads: [HeadSpec],
+        using rng: inout some RandomNumberGenerator
+    ) -> EncoderNetwork {
         precondition(embedding >= 1 && hidden >= 1 && layers >= 1 && kernel >= 1, "encoder sizes must be positive")
-        let net = EncoderNetwork(.init(features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
-                                       embeddingActivation: activation.activation, heads: heads, kind: kind,
-                                       kernel: kernel, window: window), using: &rng)
+        let net = EncoderNetwork(
+            .init(
+                features: inputWidth, embedding: embedding, hidden: hidden, layers: layers,
+                embeddingActivation: activation.activation, heads: heads, kind: kind,
+                kernel: kernel, window: window), using: &rng)
         if freeze { net.frozen = net.encoderParameters }
         return net
     }
@@ -94,8 +100,9 @@ public struct AgentSpec: Codable, Equatable, Sendable {
     public init<Env: AgentEnvironment>(of env: Env) {
         var copy = env
         let o = copy.reset(seed: 0)
-        self.init(window: o.window, features: o.width, extras: o.extras.count,
-                  discreteActions: env.discreteActionCount, continuousActions: env.continuousActionCount)
+        self.init(
+            window: o.window, features: o.width, extras: o.extras.count,
+            discreteActions: env.discreteActionCount, continuousActions: env.continuousActionCount)
     }
 
     /// F + P: the network's input width per bar.
@@ -106,8 +113,10 @@ public struct AgentSpec: Codable, Equatable, Sendable {
 /// the F features of the bar, then the P extras. `features` is the shared (D,F) matrix; the window is rows
 /// `bar−T+1 … bar`.
 @inlinable
-func fillInputRow(_ input: UnsafeMutablePointer<Float>, row b: Int, features: UnsafePointer<Float>, bar: Int,
-                  window T: Int, width F: Int, extras: UnsafePointer<Float>?, extrasCount P: Int) {
+func fillInputRow(
+    _ input: UnsafeMutablePointer<Float>, row b: Int, features: UnsafePointer<Float>, bar: Int,
+    window T: Int, width F: Int, extras: UnsafePointer<Float>?, extrasCount P: Int
+) {
     let W = F + P
     var out = input + b * T * W
     var source = features + (bar - T + 1) * F
@@ -121,15 +130,20 @@ func fillInputRow(_ input: UnsafeMutablePointer<Float>, row b: Int, features: Un
 
 /// Fills rows 0..<B of `ws.input` from B stored states (bars (B), extras (B,P)) over the shared feature matrix.
 /// Shapes: ws.input (B,T,F+P); `rows[i]` picks the stored entry for batch row i.
-func fillInput(_ ws: Workspace, features: [Float], spec: AgentSpec, bars: UnsafePointer<Int>, extras: UnsafePointer<Float>?,
-               rows: UnsafePointer<Int>, count B: Int) {
-    precondition(B <= ws.batch && ws.time == spec.window, "workspace (\(ws.batch),\(ws.time)) cannot take \(B) windows of \(spec.window)")
+func fillInput(
+    _ ws: Workspace, features: [Float], spec: AgentSpec, bars: UnsafePointer<Int>, extras: UnsafePointer<Float>?,
+    rows: UnsafePointer<Int>, count B: Int
+) {
+    precondition(
+        B <= ws.batch && ws.time == spec.window,
+        "workspace (\(ws.batch),\(ws.time)) cannot take \(B) windows of \(spec.window)")
     let P = spec.extras
     features.withUnsafeBufferPointer { f in
         for i in 0..<B {
             let k = rows[i]
-            fillInputRow(ws.input.pointer, row: i, features: f.baseAddress!, bar: bars[k], window: spec.window,
-                         width: spec.features, extras: extras.map { $0 + k * P }, extrasCount: P)
+            fillInputRow(
+                ws.input.pointer, row: i, features: f.baseAddress!, bar: bars[k], window: spec.window,
+                width: spec.features, extras: extras.map { $0 + k * P }, extrasCount: P)
         }
     }
 }
@@ -140,13 +154,15 @@ func fillInput<O: WindowObservation>(_ ws: Workspace, observations: [O], spec: A
     let P = spec.extras
     if scratch.count < P { scratch = [Float](repeating: 0, count: P) }
     for (i, o) in observations.enumerated() {
-        precondition(o.window == spec.window && o.width == spec.features && o.extras.count == P,
-                     "observation (T \(o.window), F \(o.width), P \(o.extras.count)) does not match the agent's \(spec)")
+        precondition(
+            o.window == spec.window && o.width == spec.features && o.extras.count == P,
+            "observation (T \(o.window), F \(o.width), P \(o.extras.count)) does not match the agent's \(spec)")
         for p in 0..<P { scratch[p] = Float(o.extras[p]) }
         o.features.withUnsafeBufferPointer { f in
             scratch.withUnsafeBufferPointer { e in
-                fillInputRow(ws.input.pointer, row: i, features: f.baseAddress!, bar: o.bar, window: o.window,
-                             width: o.width, extras: e.baseAddress, extrasCount: P)
+                fillInputRow(
+                    ws.input.pointer, row: i, features: f.baseAddress!, bar: o.bar, window: o.window,
+                    width: o.width, extras: e.baseAddress, extrasCount: P)
             }
         }
     }
@@ -190,8 +206,9 @@ extension Agent {
             for t in encoder {
                 guard let s = source.tensor(named: t.name), s.shape == t.shape else {
                     let have = source.tensor(named: t.name).map { "\($0.shape)" } ?? "missing"
-                    throw AgentConfigError("pretrained encoder: tensor \(t.name) is \(have), the agent needs "
-                                           + "\(t.shape) (same environment width and encoder sizes?)")
+                    throw AgentConfigError(
+                        "pretrained encoder: tensor \(t.name) is \(have), the agent needs "
+                            + "\(t.shape) (same environment width and encoder sizes?)")
                 }
                 net.parameters.replaceSubrange(t.range, with: source.parameters[s.range])
             }
@@ -202,13 +219,16 @@ extension Agent {
 /// Fills rows 0..<B of `ws.input` (B,T,F+P) with the windows ending at `bars` (B) of the shared (D,F) `features`, the P
 /// extras of every bar set to 0 (a flat book): the agents' input for supervised pretraining.
 public func fillWindows(_ ws: Workspace, features: [Float], spec: AgentSpec, bars: [Int]) {
-    precondition(bars.count <= ws.batch && ws.time == spec.window, "workspace (\(ws.batch),\(ws.time)) cannot take \(bars.count) windows of \(spec.window)")
+    precondition(
+        bars.count <= ws.batch && ws.time == spec.window,
+        "workspace (\(ws.batch),\(ws.time)) cannot take \(bars.count) windows of \(spec.window)")
     let zeros = [Float](repeating: 0, count: max(spec.extras, 1))
     features.withUnsafeBufferPointer { f in
         zeros.withUnsafeBufferPointer { z in
             for (i, bar) in bars.enumerated() {
-                fillInputRow(ws.input.pointer, row: i, features: f.baseAddress!, bar: bar, window: spec.window,
-                             width: spec.features, extras: z.baseAddress, extrasCount: spec.extras)
+                fillInputRow(
+                    ws.input.pointer, row: i, features: f.baseAddress!, bar: bar, window: spec.window,
+                    width: spec.features, extras: z.baseAddress, extrasCount: spec.extras)
             }
         }
     }

@@ -40,7 +40,8 @@ extension EncoderNetwork {
     /// Clips the gradients to `maxGradNorm` (0: no clipping) and checks the update: `loss`, the network's gradient norm
     /// and `extraGradients` must be finite (one NaN or ±∞ anywhere makes the norm non-finite). Returns the norm before
     /// clipping and whether the optimizer step may be applied; the current `NumericGuard` counts a refused update.
-    func clipAndCheck(maxGradNorm: Double, loss: Float = 0, extraGradients: [Float] = []) -> (norm: Float, apply: Bool) {
+    func clipAndCheck(maxGradNorm: Double, loss: Float = 0, extraGradients: [Float] = []) -> (norm: Float, apply: Bool)
+    {
         let norm = clipGradients(maxNorm: maxGradNorm > 0 ? Float(maxGradNorm) : .infinity)
         let extra = extraGradients.reduce(Float(0)) { $0 + $1 * $1 }
         let finite = loss.isFinite && norm.isFinite && extra.isFinite

@@ -53,8 +53,9 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
         }
         self.config = config
         rng = Xoshiro256(seed: seed)
-        core = ActorCritic(spec: spec, encoder: config.encoder, continuous: config.continuous,
-                           learningRate: config.learningRate, using: &rng)
+        core = ActorCritic(
+            spec: spec, encoder: config.encoder, continuous: config.continuous,
+            learningRate: config.learningRate, using: &rng)
     }
 
     /// The policy + value network.
@@ -76,9 +77,11 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
     /// of `env` (`ActorCritic.collect`), compute GAE(λ) advantages bootstrapped from V of the observations after the
     /// rollout, then `update(rollout, steps this call did before the rollout)`, whose metrics (with `charts/sps`)
     /// are reported as an `.update` event.
-    func trainOnRollouts<Env: AgentEnvironment>(env: Env, steps: Int, seed: UInt64, envs B: Int, length S: Int,
-                                                gaeLambda: Double, progress: (TrainingEvent<Env.Info>) -> Void,
-                                                update: (RolloutBuffer, Int) -> [String: Double]) {
+    func trainOnRollouts<Env: AgentEnvironment>(
+        env: Env, steps: Int, seed: UInt64, envs B: Int, length S: Int,
+        gaeLambda: Double, progress: (TrainingEvent<Env.Info>) -> Void,
+        update: (RolloutBuffer, Int) -> [String: Double]
+    ) {
         var venv = VectorEnv(Array(repeating: env, count: B))
         var observations = venv.reset(seed: seed)
         var buffer = RolloutBuffer(envs: B, extrasWidth: spec.extras, actionWidth: core.actionWidth, reserve: S)
@@ -86,12 +89,14 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
         let start = stepsDone, stop = stepsDone + steps, startTime = now()
         while stepsDone < stop {
             buffer.clear()
-            _ = core.collect(&venv, observations: &observations, into: &buffer, steps: S,
-                             rewardScale: config.rewardScale, rng: &rng, tracker: &tracker, globalStep: &stepsDone,
-                             profile: &profile, progress: progress)
+            _ = core.collect(
+                &venv, observations: &observations, into: &buffer, steps: S,
+                rewardScale: config.rewardScale, rng: &rng, tracker: &tracker, globalStep: &stepsDone,
+                profile: &profile, progress: progress)
             let t0 = now()
-            buffer.computeAdvantages(lastValues: core.values(observations), gamma: Float(config.gamma),
-                                     lambda: Float(gaeLambda))
+            buffer.computeAdvantages(
+                lastValues: core.values(observations), gamma: Float(config.gamma),
+                lambda: Float(gaeLambda))
             var metrics = update(buffer, stepsDone - start - B * S)
             profile.update += now() - t0
             metrics["charts/sps"] = Double(stepsDone - start) / max(now() - startTime, 1e-9)
@@ -110,20 +115,23 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
         core.zeroGradients()
         var begin = 0
         while begin < N {
-            let end = min(begin + chunk, N), part = rows[begin ..< end]
+            let end = min(begin + chunk, N), part = rows[begin..<end]
             let ws = core.forward(buffer, rows: part)
-            core.addVanillaLoss(ws, rows: part, buffer: buffer, advantages: advantageScratch[begin ..< end],
-                                valueCoefficient: config.valueCoefficient,
-                                entropyCoefficient: config.entropyCoefficient, normalizer: N, sums: &sums)
+            core.addVanillaLoss(
+                ws, rows: part, buffer: buffer, advantages: advantageScratch[begin..<end],
+                valueCoefficient: config.valueCoefficient,
+                entropyCoefficient: config.entropyCoefficient, normalizer: N, sums: &sums)
             core.net.backward(ws)
             begin += chunk
         }
         let norm = core.step(maxGradNorm: config.maxGradNorm, learningRate: config.learningRate)
         updatesDone += 1
         let n = Double(max(sums.count, 1))
-        return ["losses/policy": sums.policy / n, "losses/value": sums.value / n, "losses/entropy": sums.entropy / n,
-                "losses/explained_variance": explainedVariance(buffer), "charts/grad_norm": Double(norm),
-                "charts/learning_rate": config.learningRate]
+        return [
+            "losses/policy": sums.policy / n, "losses/value": sums.value / n, "losses/entropy": sums.entropy / n,
+            "losses/explained_variance": explainedVariance(buffer), "charts/grad_norm": Double(norm),
+            "charts/learning_rate": config.learningRate,
+        ]
     }
 
     // MARK: checkpoints
@@ -132,9 +140,11 @@ public class PolicyGradientAgent<Config: PolicyGradientConfig> {
     public func save(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try core.net.save(to: directory.appendingPathComponent(Checkpoint.network), optimizer: core.adam)
-        try Checkpoint.write(CheckpointState(algorithm: algorithm, config: config, spec: spec, rng: rng,
-                                             stepsDone: stepsDone, updatesDone: updatesDone, extra: core.extraState()),
-                             to: directory)
+        try Checkpoint.write(
+            CheckpointState(
+                algorithm: algorithm, config: config, spec: spec, rng: rng,
+                stepsDone: stepsDone, updatesDone: updatesDone, extra: core.extraState()),
+            to: directory)
     }
 
     public func load(from directory: URL) throws {
@@ -154,8 +164,10 @@ extension ActorCritic {
     /// The vanilla policy-gradient loss of REINFORCE and A2C on forwarded rows, added into the workspace gradients:
     /// L = (1/N) Σ [ −A_k log π(a_k|s_k) + c_v · ½ (V(s_k) − R_k)² − c_e · H(π(·|s_k)) ], N = `normalizer` (the
     /// whole batch, so chunks of one batch accumulate into one gradient). `advantages` (M): one per row of `ws`.
-    func addVanillaLoss(_ ws: Workspace, rows: ArraySlice<Int>, buffer: RolloutBuffer, advantages: ArraySlice<Float>,
-                        valueCoefficient: Double, entropyCoefficient: Double, normalizer: Int, sums: inout LossSums) {
+    func addVanillaLoss(
+        _ ws: Workspace, rows: ArraySlice<Int>, buffer: RolloutBuffer, advantages: ArraySlice<Float>,
+        valueCoefficient: Double, entropyCoefficient: Double, normalizer: Int, sums: inout LossSums
+    ) {
         let n = Float(normalizer), cv = Float(valueCoefficient), ce = Float(entropyCoefficient), W = actionWidth
         let dValue = ws.dOutputs[1].pointer
         buffer.actions.withUnsafeBufferPointer { actions in

@@ -51,8 +51,10 @@ public struct ReplayBuffer {
 
     /// Stores one transition and returns its slot.
     @discardableResult
-    public mutating func add(bar: Int, extras e: ArraySlice<Float>, action: Int, reward: Float, discount: Float,
-                             nextBar: Int, nextExtras ne: ArraySlice<Float>, terminated term: Bool, truncated trunc: Bool) -> Int {
+    public mutating func add(
+        bar: Int, extras e: ArraySlice<Float>, action: Int, reward: Float, discount: Float,
+        nextBar: Int, nextExtras ne: ArraySlice<Float>, terminated term: Bool, truncated trunc: Bool
+    ) -> Int {
         let P = extrasWidth, i = cursor
         precondition(e.count == P && ne.count == P, "replay needs \(P) extras")
         bars[i] = bar; actions[i] = action; rewards[i] = reward; discounts[i] = discount; nextBars[i] = nextBar
@@ -94,9 +96,11 @@ public struct NStepAccumulator {
     /// Adds the transition (state, action, reward → next state) and writes every n-step transition it completes into
     /// `buffer`; returns how many were written.
     @discardableResult
-    public mutating func push(bar: Int, extras e: ArraySlice<Float>, action: Int, reward: Float, terminated: Bool,
-                              truncated: Bool, nextBar: Int, nextExtras: ArraySlice<Float>,
-                              into buffer: inout ReplayBuffer) -> Int {
+    public mutating func push(
+        bar: Int, extras e: ArraySlice<Float>, action: Int, reward: Float, terminated: Bool,
+        truncated: Bool, nextBar: Int, nextExtras: ArraySlice<Float>,
+        into buffer: inout ReplayBuffer
+    ) -> Int {
         let slot = (head + pending) % n
         bars[slot] = bar; actions[slot] = action; rewards[slot] = reward
         var k = slot * P
@@ -104,7 +108,12 @@ public struct NStepAccumulator {
         pending += 1
         var written = 0
         if terminated || truncated {
-            while pending > 0 { emit(terminated: terminated, truncated: truncated, nextBar: nextBar, nextExtras: nextExtras, into: &buffer); written += 1 }
+            while pending > 0 {
+                emit(
+                    terminated: terminated, truncated: truncated, nextBar: nextBar, nextExtras: nextExtras,
+                    into: &buffer);
+                written += 1
+            }
         } else if pending == n {
             emit(terminated: false, truncated: false, nextBar: nextBar, nextExtras: nextExtras, into: &buffer)
             written += 1
@@ -116,16 +125,19 @@ public struct NStepAccumulator {
     public mutating func clear() { head = 0; pending = 0 }
 
     /// Writes the oldest pending transition with the return over all pending rewards, and drops it.
-    mutating func emit(terminated: Bool, truncated: Bool, nextBar: Int, nextExtras: ArraySlice<Float>,
-                       into buffer: inout ReplayBuffer) {
+    mutating func emit(
+        terminated: Bool, truncated: Bool, nextBar: Int, nextExtras: ArraySlice<Float>,
+        into buffer: inout ReplayBuffer
+    ) {
         var ret: Float = 0, discount: Float = 1
         for j in 0..<pending {
             ret += discount * rewards[(head + j) % n]
             discount *= gamma
         }
-        buffer.add(bar: bars[head], extras: extras[head * P ..< (head + 1) * P], action: actions[head], reward: ret,
-                   discount: terminated ? 0 : discount, nextBar: nextBar, nextExtras: nextExtras,
-                   terminated: terminated, truncated: truncated)
+        buffer.add(
+            bar: bars[head], extras: extras[head * P..<(head + 1) * P], action: actions[head], reward: ret,
+            discount: terminated ? 0 : discount, nextBar: nextBar, nextExtras: nextExtras,
+            terminated: terminated, truncated: truncated)
         head = (head + 1) % n
         pending -= 1
     }
@@ -205,7 +217,9 @@ public struct PrioritizedSampler {
     }
 
     /// Fills `slots` (B) and `weights` (B) for `stored` entries and exponent β.
-    public func sample(_ slots: inout [Int], weights: inout [Float], stored: Int, beta: Double, using rng: inout Xoshiro256) {
+    public func sample(
+        _ slots: inout [Int], weights: inout [Float], stored: Int, beta: Double, using rng: inout Xoshiro256
+    ) {
         let B = slots.count, total = tree.total, segment = total / Double(B)
         let maxWeight = pow(Double(stored) * tree.minimum / total, -beta)
         for b in 0..<B {

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Arrays of plain values written as (count: Int64, raw little-endian bytes), in a fixed order; `replay.bin` of a DQN
-/// checkpoint. Reading checks every count against the buffer being restored, so a truncated or foreign file is an error.
-/// Writing streams to the file in chunks of at most `chunk` bytes, so saving a full replay buffer never holds a second
-/// copy of it in memory (a long run's peak RSS stays flat across checkpoints).
+/// checkpoint. Reading checks every count against the buffer being restored, so a truncated or foreign file is an
+/// error. Writing streams to the file in chunks of at most `chunk` bytes, so saving a full replay buffer never holds a
+/// second copy of it in memory (a long run's peak RSS stays flat across checkpoints).
 struct BinaryArchive {
     static let magic: [UInt8] = Array("TSREPLAY1".utf8)
     static let chunk = 1 << 18
@@ -15,7 +15,8 @@ struct BinaryArchive {
     /// An archive that writes to a new file at `url` (replaced if present); call `finish()` when done.
     init(writingTo url: URL) throws {
         guard FileManager.default.createFile(atPath: url.path, contents: nil),
-              let handle = try? FileHandle(forWritingTo: url) else {
+            let handle = try? FileHandle(forWritingTo: url)
+        else {
             throw CheckpointError("\(url.path): cannot write the replay buffer")
         }
         sink = handle
@@ -26,7 +27,8 @@ struct BinaryArchive {
         withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
         try a.withUnsafeBytes { raw in
             for start in stride(from: 0, to: raw.count, by: Self.chunk) {
-                data.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start ..< min(start + Self.chunk, raw.count)]))
+                data.append(
+                    contentsOf: UnsafeRawBufferPointer(rebasing: raw[start..<min(start + Self.chunk, raw.count)]))
                 if data.count >= Self.chunk { try flush() }
             }
         }
@@ -59,11 +61,14 @@ struct BinaryArchive {
         let n = Int(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int64.self) }.littleEndian)
         offset += 8
         let bytes = n * MemoryLayout<T>.stride
-        guard n == expected else { throw CheckpointError("\(file): '\(name)' holds \(n) values, this agent needs \(expected)") }
+        guard n == expected else {
+            throw CheckpointError("\(file): '\(name)' holds \(n) values, this agent needs \(expected)")
+        }
         guard offset + bytes <= data.count else { throw CheckpointError("\(file): truncated inside '\(name)'") }
         let values = [T](unsafeUninitializedCapacity: n) { buffer, count in
             data.withUnsafeBytes { raw in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset ..< offset + bytes]))
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + bytes]))
             }
             count = n
         }
@@ -71,7 +76,9 @@ struct BinaryArchive {
         return values
     }
 
-    mutating func take(file: String, name: String) throws -> Double { try take(1, Double.self, file: file, name: name)[0] }
+    mutating func take(file: String, name: String) throws -> Double {
+        try take(1, Double.self, file: file, name: name)[0]
+    }
 }
 
 extension ReplayBuffer {

@@ -58,10 +58,11 @@ public struct RolloutBuffer {
     /// environment's observation after the last stored step.
     public mutating func computeAdvantages(lastValues: [Float], gamma: Float, lambda: Float) {
         precondition(lastValues.count == envs && count % envs == 0, "GAE needs whole time steps and B last values")
-        advantages = generalizedAdvantageEstimates(rewards: rewards, values: values, terminated: terminated,
-                                                   truncated: truncated, bootstrapValues: bootstrapValues,
-                                                   lastValues: lastValues, envs: envs, gamma: gamma, lambda: lambda,
-                                                   into: advantages)
+        advantages = generalizedAdvantageEstimates(
+            rewards: rewards, values: values, terminated: terminated,
+            truncated: truncated, bootstrapValues: bootstrapValues,
+            lastValues: lastValues, envs: envs, gamma: gamma, lambda: lambda,
+            into: advantages)
         returns.removeAll(keepingCapacity: true)
         for k in 0..<count { returns.append(advantages[k] + values[k]) }
     }
@@ -73,9 +74,11 @@ public struct RolloutBuffer {
 /// V(s_{t+1}) (`values` of step t+1, or `lastValues` after the last step). done_t = terminated ∨ truncated cuts the
 /// recursion: the next stored step belongs to the next episode. λ = 1 gives the Monte Carlo / n-step return minus V.
 /// `into` is reused as the output buffer (its capacity is kept).
-public func generalizedAdvantageEstimates(rewards: [Float], values: [Float], terminated: [Bool], truncated: [Bool],
-                                          bootstrapValues: [Float], lastValues: [Float], envs B: Int,
-                                          gamma: Float, lambda: Float, into out: [Float] = []) -> [Float] {
+public func generalizedAdvantageEstimates(
+    rewards: [Float], values: [Float], terminated: [Bool], truncated: [Bool],
+    bootstrapValues: [Float], lastValues: [Float], envs B: Int,
+    gamma: Float, lambda: Float, into out: [Float] = []
+) -> [Float] {
     let n = rewards.count, S = n / B
     var advantages = out
     advantages.removeAll(keepingCapacity: true)
@@ -84,7 +87,8 @@ public func generalizedAdvantageEstimates(rewards: [Float], values: [Float], ter
         var next: Float = 0
         for t in stride(from: S - 1, through: 0, by: -1) {
             let k = t * B + b
-            let nextValue: Float = terminated[k] ? 0 : truncated[k] ? bootstrapValues[k] : (t == S - 1 ? lastValues[b] : values[k + B])
+            let nextValue: Float =
+                terminated[k] ? 0 : truncated[k] ? bootstrapValues[k] : (t == S - 1 ? lastValues[b] : values[k + B])
             let delta = rewards[k] + gamma * nextValue - values[k]
             let carry: Float = terminated[k] || truncated[k] ? 0 : next
             next = delta + gamma * lambda * carry

@@ -10,14 +10,19 @@ struct EpisodeTracker {
     var lengths: [Int]
     init(envs: Int) { returns = .init(repeating: 0, count: envs); lengths = .init(repeating: 0, count: envs) }
 
-    mutating func record<Info>(env i: Int, step: Step<some Any, Info>, action: Double, globalStep: Int,
-                               progress: (TrainingEvent<Info>) -> Void) {
+    mutating func record<Info>(
+        env i: Int, step: Step<some Any, Info>, action: Double, globalStep: Int,
+        progress: (TrainingEvent<Info>) -> Void
+    ) {
         progress(.step(env: i, globalStep: globalStep, action: action, reward: step.reward, info: step.info))
         returns[i] += step.reward
         lengths[i] += 1
         if step.done {
-            progress(.episode(EpisodeEnd(step: globalStep, env: i, episodeReturn: returns[i], length: lengths[i],
-                                         terminated: step.terminated, info: step.info)))
+            progress(
+                .episode(
+                    EpisodeEnd(
+                        step: globalStep, env: i, episodeReturn: returns[i], length: lengths[i],
+                        terminated: step.terminated, info: step.info)))
             returns[i] = 0
             lengths[i] = 0
         }

@@ -11,13 +11,22 @@ extension EncoderKind: ExpressibleByArgument {}
 struct BenchAgent: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Training throughput (acting, env steps and updates) of one agent, window 32, encoder E32 H64 L1 by default: on the S&P 500 environment (3 actions) or a synthetic panel (--env synthetic --assets N --features K: continuous weights over N assets).")
+        abstract:
+            "Training throughput (acting, env steps and updates) of one agent, window 32, encoder E32 H64 L1 by "
+            + "default: on the S&P 500 environment (3 actions) or a synthetic panel (--env synthetic --assets N "
+            + "--features K: continuous weights over N assets)."
+    )
 
     @Option(help: "dqn, reinforce, a2c or ppo.")
     var algo: Algorithm = .dqn
     @Option(help: "Environment steps to train (all timed).")
     var steps: Int = 20_000
-    @Option(help: "The environment file, or 'synthetic': a panel of --assets random walks, --features per asset, long-only weights.")
+    @Option(
+        help: """
+            The environment file, or 'synthetic': a panel of --assets random walks, \
+            --features per asset, long-only weights.
+            """
+    )
     var env: String = "environments/sp500-daily.yaml"
     @Option(help: "Assets of the synthetic panel (F = assets × features).")
     var assets: Int = 100
@@ -39,14 +48,19 @@ struct BenchAgent: ParsableCommand {
     }
 
     func run() throws {
-        let market = env == "synthetic"
+        let market =
+            env == "synthetic"
             ? try syntheticMarketEnv(assets: assets, features: features, window: 32)
             : try MarketSetup(path: env).environment(.train) { $0.window = 32 }
         kernels.apply()
         let body = EncoderConfig(embedding: embedding, hidden: hidden, layers: 1, kind: encoder)
         let result = benchmarkAgent(algo: algo, env: market, steps: steps, config: benchmarkConfig(algo, encoder: body))
-        try printJSONLine(result, adding: ["blasThreads": blasThreads(), "window": 32, "inputWidth": AgentSpec(of: market).inputWidth,
-                                           "encoder": encoder.rawValue, "embedding": embedding, "hidden": hidden,
-                                           "kernels": MicroKernels.current.rawValue])
+        try printJSONLine(
+            result,
+            adding: [
+                "blasThreads": blasThreads(), "window": 32, "inputWidth": AgentSpec(of: market).inputWidth,
+                "encoder": encoder.rawValue, "embedding": embedding, "hidden": hidden,
+                "kernels": MicroKernels.current.rawValue,
+            ])
     }
 }

@@ -15,10 +15,11 @@ struct BenchEnv: ParsableCommand {
     var window: Int = 10
     @Option(help: "Environment steps to time.")
     var steps: Int = 20_000_000
-    @Option(help: """
-        Step this many copies together through VectorEnv's window columns, as RL training steps them; 0 steps one \
-        environment on its own.
-        """)
+    @Option(
+        help: """
+            Step this many copies together through VectorEnv's window columns, as RL training steps them; 0 steps one \
+            environment on its own.
+            """)
     var envs: Int = 0
     @Option(help: "Environment file whose bars to replay when --assets is 1, or 'synthetic'.")
     var env: String = "environments/sp500-daily.yaml"

@@ -31,8 +31,11 @@ struct BenchLoad: ParsableCommand {
             panel = p
             rows = report.rowsRead
         }
-        struct Result: Encodable { var file: String; var rows: Int; var assets: Int; var bars: Int; var seconds: Double }
-        try printJSONLine(Result(file: file, rows: rows, assets: panel!.assetCount, bars: panel!.barCount, seconds: best))
+        struct Result: Encodable {
+            var file: String; var rows: Int; var assets: Int; var bars: Int; var seconds: Double
+        }
+        try printJSONLine(
+            Result(file: file, rows: rows, assets: panel!.assetCount, bars: panel!.barCount, seconds: best))
     }
 
     /// `loadMarket` of `path`'s data (what every command that opens the environment does first), best of `rounds`.
@@ -53,7 +56,9 @@ struct BenchLoad: ParsableCommand {
         struct Result: Encodable {
             var env: String, assets: Int, bars: Int, features: Int, warmup: Int, seconds: Double
         }
-        try printJSONLine(Result(env: path, assets: dataset!.panel.assetCount, bars: dataset!.panel.barCount,
-                                 features: dataset!.features.width, warmup: dataset!.features.warmup, seconds: best))
+        try printJSONLine(
+            Result(
+                env: path, assets: dataset!.panel.assetCount, bars: dataset!.panel.barCount,
+                features: dataset!.features.width, warmup: dataset!.features.warmup, seconds: best))
     }
 }

@@ -9,7 +9,10 @@ import Yams
 struct BenchSoak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak",
-        abstract: "A long DQN training run with every step logged to a run store: peak and current RSS at 10% and at 100% of the run, and the growth between them (a leak shows as growth).")
+        abstract:
+            "A long DQN training run with every step logged to a run store: peak and current RSS at 10% and at 100% of "
+            + "the run, and the growth between them (a leak shows as growth)."
+    )
 
     @Option(help: "Environment steps of training.")
     var steps: Int = 1_000_000
@@ -24,7 +27,8 @@ struct BenchSoak: ParsableCommand {
     }
 
     func run() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradesim-soak-\(ProcessInfo.processInfo.processIdentifier)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tradesim-soak-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         // The benchmark DQN (Double DQN, batch 64, update every 4 steps, 100k replay) on a small encoder.
@@ -50,10 +54,12 @@ struct BenchSoak: ParsableCommand {
             var peakRSSAt10PercentBytes: Int; var peakRSSAt100PercentBytes: Int; var peakRSSGrowthPercent: Double
             var currentRSSAt10PercentBytes: Int; var currentRSSAt100PercentBytes: Int
         }
-        try printJSONLine(Result(steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds, stepRowsLogged: rows,
-                                 hidden: hidden, peakRSSAt10PercentBytes: tenth.peak, peakRSSAt100PercentBytes: end.peak,
-                                 peakRSSGrowthPercent: Double(end.peak - tenth.peak) / Double(tenth.peak) * 100,
-                                 currentRSSAt10PercentBytes: tenth.current, currentRSSAt100PercentBytes: end.current))
+        try printJSONLine(
+            Result(
+                steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds, stepRowsLogged: rows,
+                hidden: hidden, peakRSSAt10PercentBytes: tenth.peak, peakRSSAt100PercentBytes: end.peak,
+                peakRSSGrowthPercent: Double(end.peak - tenth.peak) / Double(tenth.peak) * 100,
+                currentRSSAt10PercentBytes: tenth.current, currentRSSAt100PercentBytes: end.current))
     }
 }
 

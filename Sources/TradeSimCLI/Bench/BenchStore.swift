@@ -27,7 +27,9 @@ struct BenchStore: ParsableCommand {
     var store: String?
 
     func validate() throws {
-        guard episodes >= 1, stepsPerEpisode >= 1 else { throw ValidationError("--episodes and --steps-per-episode must be at least 1") }
+        guard episodes >= 1, stepsPerEpisode >= 1 else {
+            throw ValidationError("--episodes and --steps-per-episode must be at least 1")
+        }
         guard trainingSteps >= 0 else { throw ValidationError("--training-steps must be ≥ 0") }
         if let store, !RunStore.isURL(store) {
             throw ValidationError("--store must be a postgresql:// URL, got \(store)")
@@ -37,13 +39,15 @@ struct BenchStore: ParsableCommand {
     /// Where the benchmark's store `name` goes: a file in `dir`, or a schema of its own in the --store database.
     func storePath(_ name: String, in dir: URL) -> String {
         guard let store else { return dir.appendingPathComponent(name + ".sqlite").path }
-        let schema = "bench_\(ProcessInfo.processInfo.processIdentifier)_"
+        let schema =
+            "bench_\(ProcessInfo.processInfo.processIdentifier)_"
             + name.replacingOccurrences(of: "-", with: "_")
         return store + (store.contains("?") ? "&" : "?") + "schema=" + schema
     }
 
     func run() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tradesim-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tradesim-bench-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var stores: [String] = []
         defer {
@@ -51,8 +55,9 @@ struct BenchStore: ParsableCommand {
             if self.store != nil { for path in stores { try? RunStore(path: path).dropSchema() } }
         }
         stores.append(storePath("bench", in: dir))
-        let (rows, seconds) = try benchmarkStepInserts(path: stores[0], episodes: episodes,
-                                                       stepsPerEpisode: stepsPerEpisode)
+        let (rows, seconds) = try benchmarkStepInserts(
+            path: stores[0], episodes: episodes,
+            stepsPerEpisode: stepsPerEpisode)
         var overhead: Double?
         var timings: [Double] = []
         if trainingSteps > 0 {
@@ -63,8 +68,9 @@ struct BenchStore: ParsableCommand {
             var best = [Double.infinity, Double.infinity]
             for (round, logEvery) in [1, 0, 1, 0].enumerated() {
                 stores.append(storePath("log\(logEvery)-\(round)", in: dir))
-                var e = Experiment.adHoc(environment: env, agent: agentFile, steps: trainingSteps, seed: 1,
-                                         store: stores.last!)
+                var e = Experiment.adHoc(
+                    environment: env, agent: agentFile, steps: trainingSteps, seed: 1,
+                    store: stores.last!)
                 e.spec.logEvery = logEvery
                 e.spec.evaluateOn = []
                 e.spec.checkpoints = dir.appendingPathComponent("checkpoints").path
@@ -80,8 +86,10 @@ struct BenchStore: ParsableCommand {
             var trainingSteps: Int; var secondsWithStepLogging: Double?; var secondsWithoutStepLogging: Double?
             var loggingOverheadPercent: Double?
         }
-        try printJSONLine(Result(stepRows: rows, seconds: seconds, stepRowsPerSecond: Double(rows) / seconds,
-                                 trainingSteps: trainingSteps, secondsWithStepLogging: timings.first,
-                                 secondsWithoutStepLogging: timings.last, loggingOverheadPercent: overhead))
+        try printJSONLine(
+            Result(
+                stepRows: rows, seconds: seconds, stepRowsPerSecond: Double(rows) / seconds,
+                trainingSteps: trainingSteps, secondsWithStepLogging: timings.first,
+                secondsWithoutStepLogging: timings.last, loggingOverheadPercent: overhead))
     }
 }

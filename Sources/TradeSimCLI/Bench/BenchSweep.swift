@@ -22,12 +22,15 @@ struct BenchSweep: ParsableCommand {
     var agent: String = "agents/dqn-lstm.yaml"
 
     func validate() throws {
-        guard trials >= 1, steps >= 1, jobs >= 1 else { throw ValidationError("--trials, --steps and --jobs must be at least 1") }
+        guard trials >= 1, steps >= 1, jobs >= 1 else {
+            throw ValidationError("--trials, --steps and --jobs must be at least 1")
+        }
     }
 
     func run() throws {
-        let result = try benchmarkSweep(trials: trials, steps: steps, jobs: jobs, environment: env, agent: agent,
-                                        executable: currentExecutable(), slurm: launcher == .slurm)
+        let result = try benchmarkSweep(
+            trials: trials, steps: steps, jobs: jobs, environment: env, agent: agent,
+            executable: currentExecutable(), slurm: launcher == .slurm)
         try printJSONLine(result)
     }
 }

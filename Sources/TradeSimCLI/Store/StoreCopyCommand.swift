@@ -35,7 +35,8 @@ struct StoreCopyCommand: ParsableCommand {
         var parts = ["\(report.runsCopied) runs (\(report.steps) steps)"]
         if report.sweepsCopied + report.sweepsPresent > 0 { parts.append("\(report.sweepsCopied) sweeps") }
         let present = report.runsPresent + report.sweepsPresent
-        print("copied \(parts.joined(separator: ", ")) from \(source.path) to \(destination.path)"
-            + (present > 0 ? "; \(present) already there" : ""))
+        print(
+            "copied \(parts.joined(separator: ", ")) from \(source.path) to \(destination.path)"
+                + (present > 0 ? "; \(present) already there" : ""))
     }
 }

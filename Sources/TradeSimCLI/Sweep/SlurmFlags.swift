@@ -14,17 +14,20 @@ struct SlurmFlags: ParsableArguments {
     var mem: String?
     @Option(help: "With --launcher slurm: tasks at once, the %K throttle (default 100: one store connection each).")
     var maxParallel: Int?
-    @Option(name: .customLong("sbatch-arg"), parsing: .unconditionalSingleValue,
-            help: "With --launcher slurm: another sbatch option, e.g. --sbatch-arg --account=X (repeatable).")
+    @Option(
+        name: .customLong("sbatch-arg"), parsing: .unconditionalSingleValue,
+        help: "With --launcher slurm: another sbatch option, e.g. --sbatch-arg --account=X (repeatable).")
     var sbatchArgs: [String] = []
     @Flag(help: "With --launcher slurm: write and print the batch script, submit nothing and record nothing.")
     var dryRun = false
 
     /// The flags given, by name (each needs `--launcher slurm`).
     var given: [String] {
-        [("--partition", partition != nil), ("--time", time != nil), ("--cpus-per-task", cpusPerTask != nil),
-         ("--mem", mem != nil), ("--max-parallel", maxParallel != nil), ("--sbatch-arg", !sbatchArgs.isEmpty),
-         ("--dry-run", dryRun)].filter(\.1).map(\.0)
+        [
+            ("--partition", partition != nil), ("--time", time != nil), ("--cpus-per-task", cpusPerTask != nil),
+            ("--mem", mem != nil), ("--max-parallel", maxParallel != nil), ("--sbatch-arg", !sbatchArgs.isEmpty),
+            ("--dry-run", dryRun),
+        ].filter(\.1).map(\.0)
     }
 
     func validate() throws {
@@ -40,7 +43,8 @@ struct SlurmFlags: ParsableArguments {
     }
 
     var options: SlurmOptions {
-        SlurmOptions(partition: partition, time: time, cpusPerTask: cpusPerTask, mem: mem,
-                     maxParallel: maxParallel ?? SlurmOptions.defaultMaxParallel, sbatchArgs: sbatchArgs)
+        SlurmOptions(
+            partition: partition, time: time, cpusPerTask: cpusPerTask, mem: mem,
+            maxParallel: maxParallel ?? SlurmOptions.defaultMaxParallel, sbatchArgs: sbatchArgs)
     }
 }

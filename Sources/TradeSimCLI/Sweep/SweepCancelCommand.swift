@@ -24,8 +24,9 @@ struct SweepCancelCommand: ParsableCommand {
         let db = try existingStore(store)
         let record = try db.sweep(named: sweep)
         guard record.launcher == Launcher.slurm.rawValue, let jobId = record.jobId else {
-            throw CLIError("sweep \(sweep) has no Slurm job (its launcher is \(record.launcher)); stop a local sweep "
-                + "by stopping its tradesim sweep process")
+            throw CLIError(
+                "sweep \(sweep) has no Slurm job (its launcher is \(record.launcher)); stop a local sweep "
+                    + "by stopping its tradesim sweep process")
         }
         let jobs = jobId.split(separator: ",").map(String.init)
         try Slurm.cancel(jobs: jobs)

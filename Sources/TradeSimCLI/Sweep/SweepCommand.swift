@@ -7,8 +7,10 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Sweeps: many runs of one experiment (a grid or random draws of its keys × seeds × walk-forward "
             + "windows), recorded in the store and run on a local pool of processes or as a Slurm job array.",
-        subcommands: [SweepStart.self, SweepRunTrial.self, SweepStatusCommand.self, SweepResultsCommand.self,
-                      SweepCancelCommand.self],
+        subcommands: [
+            SweepStart.self, SweepRunTrial.self, SweepStatusCommand.self, SweepResultsCommand.self,
+            SweepCancelCommand.self,
+        ],
         defaultSubcommand: SweepStart.self)
 }
 

@@ -34,7 +34,9 @@ struct SweepResultsCommand: ParsableCommand {
     var out: String?
     @Option(help: "Write an HTML report (the ranking and the histogram of the CSCV logits) to this file.")
     var report: String?
-    @Flag(help: "Evaluate the selected configuration's runs on the test split (once) and compare them with the baselines.")
+    @Flag(
+        help: "Evaluate the selected configuration's runs on the test split (once) and compare them with the baselines."
+    )
     var test = false
     @Option(help: "With --test --unselected: look at this configuration instead of the selected one.")
     var configuration: Int?
@@ -44,7 +46,9 @@ struct SweepResultsCommand: ParsableCommand {
     var ensemble = false
 
     func validate() throws {
-        guard blocks >= 2, blocks % 2 == 0 else { throw ValidationError("--blocks must be even and at least 2, got \(blocks)") }
+        guard blocks >= 2, blocks % 2 == 0 else {
+            throw ValidationError("--blocks must be even and at least 2, got \(blocks)")
+        }
         if configuration != nil && !test { throw ValidationError("--configuration goes with --test") }
     }
 
@@ -62,8 +66,11 @@ struct SweepResultsCommand: ParsableCommand {
             let members = try results.ranking[0].runs
             let run = try createEnsemble(of: members, store: db)
             print("ensemble \(run.name) of configuration \(results.selected)'s \(members.count) runs")
-            print(try RunSummary(runs: [run] + members.map { try db.run(reference: $0) }, splits: [.validation],
-                                 store: db).text)
+            print(
+                try RunSummary(
+                    runs: [run] + members.map { try db.run(reference: $0) }, splits: [.validation],
+                    store: db
+                ).text)
         }
         if test {
             let runs = try lookAtTest(sweep, configuration: configuration, unselected: unselected, store: db)

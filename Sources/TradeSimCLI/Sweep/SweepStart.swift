@@ -30,7 +30,9 @@ struct SweepStart: ParsableCommand {
 
     @Argument(help: "experiments/NAME.yaml (a new sweep), or a sweep's name with --resume.")
     var target: String
-    @Option(name: .customLong("set"), help: "A grid key and its values, e.g. --set agent.learningRate=1e-4,3e-4 (repeatable).")
+    @Option(
+        name: .customLong("set"),
+        help: "A grid key and its values, e.g. --set agent.learningRate=1e-4,3e-4 (repeatable).")
     var sets: [String] = []
     @Option(help: "Seeds crossing every configuration, e.g. 1,2,3 (default: the experiment's seeds).")
     var seeds: String?
@@ -38,11 +40,15 @@ struct SweepStart: ParsableCommand {
     var name: String?
     @Option(help: "The run store (default: the experiment's store key).")
     var store: String?
-    @Option(help: ArgumentHelp("The trials' checkpoint folder (default: the experiment's checkpoints key, else "
-                               + "checkpoints/ beside the store); on Slurm, a folder every node can see."))
+    @Option(
+        help: ArgumentHelp(
+            "The trials' checkpoint folder (default: the experiment's checkpoints key, else "
+                + "checkpoints/ beside the store); on Slurm, a folder every node can see."))
     var checkpoints: String?
-    @Option(help: ArgumentHelp("local (processes on this machine; the default) or slurm (a job array); with --resume "
-                               + "the default is the sweep's launcher."))
+    @Option(
+        help: ArgumentHelp(
+            "local (processes on this machine; the default) or slurm (a job array); with --resume "
+                + "the default is the sweep's launcher."))
     var launcher: Launcher?
     @Option(help: "With the local launcher: trials at once (default: the cores divided by the threads per trial).")
     var jobs: Int?
@@ -68,18 +74,21 @@ struct SweepStart: ParsableCommand {
     /// Plans the sweep (checking every configuration), records it with its trials, and runs or submits them.
     func startSweep() throws {
         let experiment = try Experiment.load(target)
-        let plan = try SweepPlan(experimentPath: target, name: name, sets: sets, seeds: try parseSeeds(seeds),
-                                 checkpoints: checkpoints.map(absolutePath))
+        let plan = try SweepPlan(
+            experimentPath: target, name: name, sets: sets, seeds: try parseSeeds(seeds),
+            checkpoints: checkpoints.map(absolutePath))
         let location = store ?? experiment.spec.store
-        let record = SweepRecord(name: plan.name, experimentPath: target, experimentYAML: plan.experimentYAML,
-                                 definitionYAML: plan.definitionYAML, launcher: (launcher ?? .local).rawValue)
+        let record = SweepRecord(
+            name: plan.name, experimentPath: target, experimentYAML: plan.experimentYAML,
+            definitionYAML: plan.definitionYAML, launcher: (launcher ?? .local).rawValue)
         guard launcher == .slurm else {
             let db = try RunStore(path: location)
             let folder = try checkpointFolder(of: record, trial: plan.trials[0], store: db.path)
             return try runPool(try create(record, plan, folder: folder, in: db), db)
         }
         // slurmArray refuses a password in the URL, so the location can be shown from here on.
-        let array = try slurmArray(plan.name, trials: plan.trials, submitting: plan.trials.map(\.index), store: location)
+        let array = try slurmArray(
+            plan.name, trials: plan.trials, submitting: plan.trials.map(\.index), store: location)
         let folder = try checkpointFolder(of: record, trial: plan.trials[0], store: location)
         if slurm.dryRun { return try show(array, checkpoints: folder) }
         let db = try RunStore(path: location)
@@ -90,8 +99,9 @@ struct SweepStart: ParsableCommand {
     func create(_ record: SweepRecord, _ plan: SweepPlan, folder: String, in db: RunStore) throws -> SweepRecord {
         let sweep = try db.createSweep(record, trials: plan.trials)
         let configurations = Set(plan.trials.map(\.configuration)).count
-        print("sweep \(plan.name): \(plan.trials.count) trials (\(configurations) configurations × "
-            + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(db.path)")
+        print(
+            "sweep \(plan.name): \(plan.trials.count) trials (\(configurations) configurations × "
+                + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(db.path)")
         print("checkpoints: " + folder)
         return sweep
     }
@@ -107,8 +117,9 @@ struct SweepStart: ParsableCommand {
         let indices = SlurmArray.resubmittable(trials, runs: runs)
         guard !indices.isEmpty else {
             let counts = try SweepStatus(sweep.name, store: db).counts.filter { $0.count > 0 }
-            print("sweep \(sweep.name): no trial to submit ("
-                + counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ") + ")")
+            print(
+                "sweep \(sweep.name): no trial to submit ("
+                    + counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ") + ")")
             return
         }
         let array = try slurmArray(sweep.name, trials: trials, submitting: indices, store: location)
@@ -124,20 +135,23 @@ struct SweepStart: ParsableCommand {
         -> SlurmArray
     {
         if RunStore.isURL(location), URLComponents(string: location)?.password != nil {
-            throw CLIError("--store: with --launcher slurm give the password in ~/.pgpass or PGPASSWORD (sbatch passes "
-                + "the environment to the tasks), not in the URL, which the batch script would hold")
+            throw CLIError(
+                "--store: with --launcher slurm give the password in ~/.pgpass or PGPASSWORD (sbatch passes "
+                    + "the environment to the tasks), not in the URL, which the batch script would hold")
         }
-        return try SlurmArray(sweep: name, trials: trials, submitting: submitting, store: location,
-                              executable: currentExecutable(),
-                              workingDirectory: FileManager.default.currentDirectoryPath, options: slurm.options)
+        return try SlurmArray(
+            sweep: name, trials: trials, submitting: submitting, store: location,
+            executable: currentExecutable(),
+            workingDirectory: FileManager.default.currentDirectoryPath, options: slurm.options)
     }
 
     /// `--dry-run`: writes the script and prints it with what would be submitted.
     func show(_ array: SlurmArray, checkpoints folder: String) throws {
         try array.write()
         print(array.script, terminator: "")
-        print("dry run: wrote \(array.scriptPath); nothing submitted or recorded; would run: "
-            + array.commands.joined(separator: "; then "))
+        print(
+            "dry run: wrote \(array.scriptPath); nothing submitted or recorded; would run: "
+                + array.commands.joined(separator: "; then "))
         print("checkpoints: " + folder)
     }
 
@@ -152,18 +166,21 @@ struct SweepStart: ParsableCommand {
                 print("submitted Slurm job \(job)")
             }
         } catch let error as SlurmError {
-            throw SlurmError("\(error) (sweep \(sweep.name) is recorded: submit it with tradesim sweep \(sweep.name) "
-                + "--resume --launcher slurm --store \(location))")
+            throw SlurmError(
+                "\(error) (sweep \(sweep.name) is recorded: submit it with tradesim sweep \(sweep.name) "
+                    + "--resume --launcher slurm --store \(location))")
         }
         print("script: \(array.scriptPath); each task's output: \(array.folder)/trial-I.log")
-        print("follow it with tradesim sweep status \(sweep.name) --store \(location); "
-            + "stop it with tradesim sweep cancel \(sweep.name) --store \(location)")
+        print(
+            "follow it with tradesim sweep status \(sweep.name) --store \(location); "
+                + "stop it with tradesim sweep cancel \(sweep.name) --store \(location)")
     }
 
     /// Runs the sweep's trials on this machine until none can run, then prints the counts.
     func runPool(_ sweep: SweepRecord, _ db: RunStore) throws {
-        let pool = LocalPool(sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(),
-                             executable: currentExecutable(), logFolder: sweepFolder(sweep.name, store: db.path))
+        let pool = LocalPool(
+            sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(),
+            executable: currentExecutable(), logFolder: sweepFolder(sweep.name, store: db.path))
         print("running \(pool.jobs) at a time; logs in \(pool.logFolder)")
         try pool.run { line in print(line) }
         let status = try SweepStatus(sweep.name, store: db)

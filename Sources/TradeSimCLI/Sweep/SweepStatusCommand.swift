@@ -18,14 +18,16 @@ struct SweepStatusCommand: ParsableCommand {
     func run() throws {
         let status = try SweepStatus(sweep, store: existingStore(store))
         let eta = status.secondsLeft.map { "ETA " + ProgressPrinter.duration($0) } ?? "ETA ? (no trial finished yet)"
-        print("sweep \(sweep): " + status.counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ") + "; \(eta)")
+        print(
+            "sweep \(sweep): " + status.counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ") + "; \(eta)")
         var tasks: [Int64: SlurmTask]?
         if status.sweep.launcher == Launcher.slurm.rawValue, let jobs = status.sweep.jobId {
             tasks = try Slurm.tasks(ofJobs: jobs.split(separator: ",").map(String.init))
             if let tasks {
                 let states = Dictionary(grouping: tasks.values, by: \.state).map { "\($0.value.count) \($0.key)" }
-                print("Slurm job \(jobs): "
-                    + (states.isEmpty ? "no task in the queue" : states.sorted().joined(separator: ", ")))
+                print(
+                    "Slurm job \(jobs): "
+                        + (states.isEmpty ? "no task in the queue" : states.sorted().joined(separator: ", ")))
             } else {
                 print("Slurm job \(jobs): squeue is not installed here, so this is the store's view only")
             }
