@@ -103,10 +103,11 @@ public struct SweepResults: Codable, Sendable {
         let results: [ConfigurationResult] = configurations.map { c in
             let entries = seeds[c]!.keys.sorted().map { seeds[c]![$0]! }
             let metrics = entries.map { PerformanceMetrics(returns: $0.returns) }
+            let flat = entries.map { isFlat($0.returns) }
             return ConfigurationResult(
                 configuration: Int(c), assignments: assignments[c] ?? "",
                 runs: entries.flatMap { $0.runs.map(\.name) },
-                metric: Stat(metrics.map(metric.value)), sharpe: Stat(metrics.map(\.sharpe)))
+                metric: Stat(metrics.map(metric.value), flat: flat), sharpe: Stat(metrics.map(\.sharpe), flat: flat))
         }
         let ranked = results.sorted { ($0.metric.mean ?? -.infinity) > ($1.metric.mean ?? -.infinity) }
         let best = seeds[Int64(ranked[0].configuration)]!
@@ -126,11 +127,14 @@ public struct SweepResults: Codable, Sendable {
             .filter { !own.contains($0.runId) }
         let variance = Stat(tracks.map(\.sharpePerBar) + stored.map(\.sharpePerBar)).std.map { $0 * $0 }
         let n = tracks.count + stored.count
-        let chosen = best.keys.sorted().map { PerformanceMetrics(returns: best[$0]!.returns) }
+        let chosenEntries = best.keys.sorted().map { best[$0]! }
+        let chosen = chosenEntries.map { PerformanceMetrics(returns: $0.returns) }
         dsr = SelectionDSR(
             trials: n, sweepTrials: tracks.count, sharpeVariance: variance,
             benchmark: variance.map { deflatedSharpeBenchmark(trials: n, sharpeVariance: $0) },
-            dsr: Stat(chosen.map { m in variance.flatMap { deflatedSharpe(m, trials: n, sharpeVariance: $0) } }))
+            dsr: Stat(
+                chosen.map { m in variance.flatMap { deflatedSharpe(m, trials: n, sharpeVariance: $0) } },
+                flat: chosenEntries.map { isFlat($0.returns) }))
 
         // PBO over the configurations, each the mean of its seeds' returns at every bar.
         let matrix = configurations.map { c in
@@ -195,3 +199,7 @@ public func lookAtTest(_ name: String, configuration: Int? = nil, unselected: Bo
         return run
     }
 }
+
+/// Whether a stored evaluation's returns are all exactly 0: the policy held no position (costs would make a trade's
+/// return non-zero), so its Sharpe ratio is undefined because it was flat, and the tables say "flat".
+func isFlat(_ returns: [Double]) -> Bool { returns.allSatisfy { $0 == 0 } }

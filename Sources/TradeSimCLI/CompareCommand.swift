@@ -25,6 +25,15 @@ struct RunSelection: ParsableArguments {
     var sweep: String?
     @Option(help: "The run store.")
     var store: String = defaultStorePath
+    @Option(
+        help: """
+            Baselines with the environment's position sizing too: \
+            none or env (adds longVolTarget and momentumVolTarget).
+            """
+    )
+    var sizing: BaselineSizing = .none
+    @Option(help: "Seed of the bootstrap Sharpe intervals.")
+    var bootstrapSeed: UInt64 = 0
 
     func validate() throws {
         if runs.isEmpty && experiment == nil && sweep == nil {
@@ -32,6 +41,14 @@ struct RunSelection: ParsableArguments {
         }
 
         if split != nil && years != nil { throw ValidationError("give --split or --years, not both") }
+    }
+
+    /// What to evaluate: the period, `costLevels` (bps, `--costs` of compare), the baselines' sizing and the bootstrap
+    /// seed.
+    func request(costLevels: [Double] = []) throws -> CompareRequest {
+        CompareRequest(
+            period: try period(), costLevels: costLevels, bootstrapSeed: bootstrapSeed,
+            sizedBaselines: sizing == .env)
     }
 
     /// The period: `--years`, else `--split` (validation by default).
@@ -115,22 +132,11 @@ struct CompareCommand: ParsableCommand {
     var format: CompareFormat = .table
     @Option(help: "Write the output to this file instead of standard output.")
     var out: String?
-    @Option(
-        help: """
-            Baselines with the environment's position sizing too: \
-            none or env (adds longVolTarget and momentumVolTarget).
-            """
-    )
-    var sizing: BaselineSizing = .none
-    @Option(help: "Seed of the bootstrap Sharpe intervals.")
-    var bootstrapSeed: UInt64 = 0
 
     func run() throws {
         if let out { try checkWritable(out, flag: "--out") }
         let db = try existingStore(selection.store)
-        let request = CompareRequest(
-            period: try selection.period(), costLevels: try parseCostLevels(costs),
-            bootstrapSeed: bootstrapSeed, sizedBaselines: sizing == .env)
+        let request = try selection.request(costLevels: try parseCostLevels(costs))
         let comparison = try selection.comparison(in: db, request: request).comparison
         try write(try comparison.rendered(format), to: out)
     }

@@ -18,24 +18,13 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var selection: RunSelection
     @Option(help: "The HTML file to write.")
     var out: String = "report.html"
-    @Option(
-        help: """
-            Baselines with the environment's position sizing too: \
-            none or env (adds longVolTarget and momentumVolTarget).
-            """
-    )
-    var sizing: BaselineSizing = .none
-    @Option(help: "Seed of the bootstrap Sharpe intervals.")
-    var bootstrapSeed: UInt64 = 0
 
     func run() throws {
         try checkWritable(out, flag: "--out")
         let db = try existingStore(selection.store)
         let (comparison, runs) = try selection.comparison(
             in: db,
-            request: CompareRequest(
-                period: try selection.period(), bootstrapSeed: bootstrapSeed,
-                sizedBaselines: sizing == .env))
+            request: try selection.request())
         try write(try htmlReport(comparison, runs: runs, store: db), to: out)
         print("report: \(out)")
     }

@@ -35,6 +35,13 @@ import Testing
     }
     #expect(results.ranking.map(\.configuration) == [0, 1].sorted { means[$0]! > means[$1]! })
     #expect(abs(results.ranking[0].metric.mean! - means[results.selected]!) < 1e-12)
+    // A seed whose policy held no position has no Sharpe ratio; the table counts it as flat.
+    for r in results.ranking {
+        let returns = try trials.filter { $0.configuration == r.configuration }.map {
+            try StoredEvaluation(try store.run(id: $0.runId!), split: .validation, store: store).returns
+        }
+        #expect(r.sharpe.flat == returns.filter { $0.allSatisfy { $0 == 0 } }.count && r.sharpe.runs == 2)
+    }
     #expect(results.dsr.sweepTrials == 4 && results.dsr.trials == 5)
     let o = try #require(results.overfitting)
     #expect(o.combinations == 6 && o.trials == 2 && o.pbo >= 0 && o.pbo <= 1)
@@ -81,4 +88,11 @@ import Testing
         newcomer.networks.count == 2 && newcomer.networks.allSatisfy { $0.parameters == trained.networks[0].parameters }
     )
     #expect(newcomer.stepsDone == 0 && trained.stepsDone == 150)
+}
+
+/// A seed is flat when every validation return is exactly 0; its missing Sharpe shows as flat, not as n/a.
+@Test func aFlatSeedIsCountedAsFlat() {
+    #expect(isFlat([0, 0, 0]) && !isFlat([0, 1e-12, 0]))
+    let sharpe = Stat([nil, 0.5, 0.25], flat: [isFlat([0, 0]), isFlat([0.01, -0.01]), isFlat([0.02, 0])])
+    #expect(cell(sharpe) == "0.3750 ± 0.1768 (2 of 3 seeds; 1 flat)")
 }

@@ -182,7 +182,12 @@ struct SweepStart: ParsableCommand {
             sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(),
             executable: currentExecutable(), logFolder: sweepFolder(sweep.name, store: db.path))
         print("running \(pool.jobs) at a time; logs in \(pool.logFolder)")
-        try pool.run { line in print(line) }
+        // Each line as it happens, also into a file or pipe (where stdout is block-buffered; nil flushes every stream).
+        fflush(nil)
+        try pool.run { line in
+            print(line)
+            fflush(nil)
+        }
         let status = try SweepStatus(sweep.name, store: db)
         print(status.counts.filter { $0.count > 0 }.map { "\($0.count) \($0.status)" }.joined(separator: ", "))
         if status.counts.contains(where: { $0.status == "failed" && $0.count > 0 }) {
