@@ -21,8 +21,10 @@ public struct TrendRegimeMarket: Sendable {
     /// L, bars per regime.
     public let length: Int
 
-    public init(regimes: Int, length: Int = 126, jump: Double = 0.09, drift: Double = 0.0002, noise: Double = 0.002,
-                seed: UInt64 = 1) {
+    public init(
+        regimes: Int, length: Int = 126, jump: Double = 0.09, drift: Double = 0.0002, noise: Double = 0.002,
+        seed: UInt64 = 1
+    ) {
         precondition(regimes >= 1 && length >= 1, "a trend-regime market needs at least one regime of one bar")
         var rng = Xoshiro256(seed: seed)
         let directions = (0..<regimes).map { _ in Int(rng.next() >> 63) * 2 - 1 }
@@ -38,11 +40,12 @@ public struct TrendRegimeMarket: Sendable {
         }
         self.directions = directions
         self.length = length
-        panel = Panel(source: "trend regimes(\(regimes)×\(length), seed \(seed))", tickers: ["T"],
-                      timestamps: (0..<d).map { 946_857_600 + Int64($0) * 86_400 }, open: open,
-                      high: zip(open, close).map { max($0, $1) * 1.002 },
-                      low: zip(open, close).map { min($0, $1) * 0.998 }, close: close,
-                      volume: [Double](repeating: 1e6, count: d), observed: [Bool](repeating: true, count: d))
+        panel = Panel(
+            source: "trend regimes(\(regimes)×\(length), seed \(seed))", tickers: ["T"],
+            timestamps: (0..<d).map { 946_857_600 + Int64($0) * 86_400 }, open: open,
+            high: zip(open, close).map { max($0, $1) * 1.002 },
+            low: zip(open, close).map { min($0, $1) * 0.998 }, close: close,
+            volume: [Double](repeating: 1e6, count: d), observed: [Bool](repeating: true, count: d))
     }
 
     /// s_r of the regime holding bar `t`.

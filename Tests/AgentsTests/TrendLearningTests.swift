@@ -4,6 +4,7 @@ import NeuralCore
 import RLCore
 import SyntheticMarkets
 import Testing
+
 @testable import Agents
 @testable import TradingEnv
 
@@ -39,8 +40,9 @@ struct TrendSetup {
             c.window = window
             c.observePosition = false
             if episode > 0 { c.episode.mode = .random; c.episode.length = episode }
-            return try MarketEnv(panel: m.panel, features: observations.values, width: observations.width, bars: bars,
-                                 firstObservableBar: raw.warmup, config: c)
+            return try MarketEnv(
+                panel: m.panel, features: observations.values, width: observations.width, bars: bars,
+                firstObservableBar: raw.warmup, config: c)
         }
         train = try env(trainBars, episode: L)
         tests = try (trendTrainRegimes..<m.directions.count).map { r in try env(r * L..<(r + 1) * L, episode: 0) }
