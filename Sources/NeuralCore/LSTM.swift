@@ -64,7 +64,7 @@ public struct LSTM: Sendable {
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
         hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>
     ) {
-        let H = hidden, G = 4 * hidden, L = layers.count
+        let H = hidden, G = 4 * hidden
         for (k, layer) in layers.enumerated() {
             let I = layer.inputSize, X = I + H
             let xh = cache.inputs[k].pointer  // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]

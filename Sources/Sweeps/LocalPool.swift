@@ -75,7 +75,9 @@ public struct LocalPool {
     /// Starts one trial's process with its output appended to its log file.
     func start(_ index: Int64) throws -> Process {
         let path = logFile(index)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         guard let log = FileHandle(forWritingAtPath: path) else { throw ConfigError("\(path): cannot write the log") }
         log.seekToEndOfFile()
         let p = Process()

@@ -95,7 +95,7 @@ func startCLI(_ args: [String]) throws -> Process {
         let url = kind == .postgres ? postgresTestStore("new\(round)") : nil
         defer { dropPostgresTestStore(url) }
         let store = url ?? t.dir + "/new-\(round)/runs.sqlite"
-        let processes = try (1...4).map { seed in
+        let processes = (1...4).map { seed in
             let p = Process()
             p.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { $1 }
             p.executableURL = URL(fileURLWithPath: tradesimBinary)

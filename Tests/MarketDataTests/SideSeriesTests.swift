@@ -140,7 +140,7 @@ import Testing
                     + "(use: level, logReturn, volatility, returns, macd, rsi, zscore)")
         ) {
             let five = SideSeriesConfig(file: "s.csv", column: "v", features: FeatureConfig())
-            try s.features(at: Array(bars[0..<2]), config: five)
+            _ = try s.features(at: Array(bars[0..<2]), config: five)
         }
     }
 
@@ -230,7 +230,7 @@ import Testing
         let message = "labels: target 'V' is not 'basket' nor a ticker of the data (T; side series: S)"
         #expect(throws: MarketDataError(message)) {
             let other = EventLabelConfig(target: "V", up: 0.01, down: 0.005, horizon: 1)
-            try EventLabels.compute(p, side: [s], config: other)
+            _ = try EventLabels.compute(p, side: [s], config: other)
         }
     }
 }

@@ -61,7 +61,7 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
 }
 
 @Test(arguments: Backend.all) func deleteRunLeavesTheSweepTrialWithoutItsRun(_ backend: Backend) throws {
-    let stores = try TestStores(backend), dir = stores.dir
+    let stores = try TestStores(backend)
     let store = try RunStore(path: stores.path("runs.sqlite"))
     let run = try makeRun(store)
     try store.finishRun(run.id!)

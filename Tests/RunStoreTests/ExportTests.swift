@@ -168,7 +168,7 @@ func isoDate(_ t: Int64) -> String {
         _ store: RunStore, runId: Int64, _ what: ExportTable, _ format: ExportFormat, dir: TemporaryDirectory
     ) throws -> (String, Int) {
         let file = dir.file("\(what.rawValue).\(format.rawValue)")
-        FileManager.default.createFile(atPath: file, contents: nil)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
         let handle = try #require(FileHandle(forWritingAtPath: file))
         let count = try store.export(runId: runId, what: what, format: format, to: handle)
         try handle.close()
@@ -232,7 +232,7 @@ func isoDate(_ t: Int64) -> String {
         let stores = try TestStores(backend)
         let (store, runId) = try makeStore(stores)
         let file = stores.dir.file("readonly.csv")
-        FileManager.default.createFile(atPath: file, contents: nil)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
         let handle = try #require(FileHandle(forReadingAtPath: file))  // writing to it fails
         do {
             try store.export(runId: runId, what: .steps, format: .csv, to: handle)

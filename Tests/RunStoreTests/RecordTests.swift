@@ -38,7 +38,7 @@ import Testing
             configJSON: "{}", configHash: "h", codeVersion: "v", seed: -3, status: .interrupted,
             startedAt: Date(timeIntervalSince1970: 5), endedAt: Date(timeIntervalSince1970: 6),
             message: "killed")
-        try store.backend.write { db in try db.insert(direct, into: "run") }
+        try store.backend.write { db in _ = try db.insert(direct, into: "run") }
         #expect(try store.run(id: 100) == direct)
     }
 

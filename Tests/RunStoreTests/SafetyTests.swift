@@ -119,7 +119,7 @@ import Testing
                 == "runs/x.sqlite: file is not a database")
         let dir = try TemporaryDirectory()
         let file = dir.file("regular")
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         #expect(throws: RunStoreError(path: file + "/", reason: "not a directory")) {
             _ = try RunStore(path: file + "/x.sqlite")
         }

@@ -127,7 +127,9 @@ func makeEpisode(runId: Int64, split: EpisodeSplit = .train, index: Int64 = 0, s
 
 /// `count` steps with awkward doubles (0.1, 1/3, tiny, huge, π) so that exports must round-trip exactly.
 func makeSteps(_ count: Int, firstBar: Int64 = 0, multiAsset: Bool = false) -> [StepRecord] {
-    let awkward: [Double] = [0.1, 1.0 / 3.0, 1e-300, 5e-324, 1.7976931348623157e308, .pi, -2.5e-7, 123456789.123456789]
+    let awkward: [Double] = [
+        0.1, 1.0 / 3.0, 1e-300, .leastNonzeroMagnitude, 1.7976931348623157e308, .pi, -2.5e-7, 123456789.123456789,
+    ]
     return (0..<count).map { (i: Int) -> StepRecord in
         let value = awkward[i % awkward.count]
         let price = 100 + awkward[(i + 1) % awkward.count].truncatingRemainder(dividingBy: 7)

@@ -63,7 +63,7 @@ struct SweepResultsCommand: ParsableCommand {
             print("report: \(report)")
         }
         if ensemble {
-            let members = try results.ranking[0].runs
+            let members = results.ranking[0].runs
             let run = try createEnsemble(of: members, store: db)
             print("ensemble \(run.name) of configuration \(results.selected)'s \(members.count) runs")
             print(
