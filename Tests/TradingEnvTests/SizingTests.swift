@@ -21,12 +21,18 @@ import Testing
     #expect(moved[0] == f[0] && moved[1] == 1.5 && moved[2] != f[2])
 }
 
+/// Volatility targeting at 15% a year over a 20-bar span, at most 2× leverage.
+func fifteenPercentTarget() -> SizingConfig {
+    var z = SizingConfig()
+    (z.kind, z.annualTarget, z.span, z.maxLeverage) = (.volatilityTarget, 0.15, 20, 2)
+    return z
+}
+
 /// With sizing, the environment trades the chosen level × the factor of the decision bar: the fill buys that weight
 /// of equity at the next open, and the commission is paid on the sized trade.
 @Test func sizedTradesAndTheirCosts() throws {
     let panel = randomPanel(bars: 120)
-    var z = SizingConfig()
-    (z.kind, z.annualTarget, z.span, z.maxLeverage) = (.volatilityTarget, 0.15, 20, 2)
+    let z = fifteenPercentTarget()
     var env = try makeEnv(panel) { c in
         c.sizing = z
         c.costs = CostModel(commissionBps: 10)
@@ -55,8 +61,7 @@ import Testing
 /// instead of scaling them a second time by σ_tgt/σ.
 @Test func volScaledRewardOfSizedPositionsScalesOnce() throws {
     let panel = randomPanel(bars: 120)
-    var z = SizingConfig()
-    (z.kind, z.annualTarget, z.span, z.maxLeverage) = (.volatilityTarget, 0.15, 20, 2)
+    let z = fifteenPercentTarget()
     var env = try makeEnv(panel) { c in
         c.sizing = z
         c.reward.kind = .volScaled
