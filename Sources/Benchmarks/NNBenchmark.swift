@@ -1,5 +1,6 @@
 import Foundation
 import NeuralCore
+import RLCore
 
 /// A benchmark workload: x (B,T,F) → Linear(F→E) + ReLU → LSTM(E→H, L layers) → final hidden → Linear(H→3);
 /// MSE against fixed random targets; Adam lr 1e-3.
@@ -68,7 +69,7 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 /// inference at T = 64 for about a quarter as long (at least 0.5 s) in as many repeats.
 /// Pin the BLAS threads first (`setBLASThreads(2)` or OPENBLAS_NUM_THREADS=2) for figures comparable with the peers.
 public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchResult {
-    var rng = BenchGenerator(state: 0x5EED)
+    var rng = SplitMix64(state: 0x5EED)
     let net = EncoderNetwork(
         .init(
             features: shape.features, embedding: shape.embedding, hidden: shape.hidden,
@@ -132,16 +133,4 @@ func sgemmCalibration() -> Double {
         elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
     return 2 * Double(n * n * n) * Double(calls) / elapsed / 1e9
-}
-
-/// SplitMix64, so the benchmark's weights and data are the same every run without depending on RLCore.
-struct BenchGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -191,7 +191,7 @@ extension StringProtocol {
     var trimmed: String { trimmingCharacters(in: .whitespaces) }
 }
 
-/// The connection inside one transaction: statements are sent with `?` placeholders rewritten to `$1`, `$2`… and
+/// The connection inside one transaction: statements are sent with `?` parameters rewritten to `$1`, `$2`… and
 /// quoted identifiers folded to lower case (as PostgreSQL folds unquoted ones).
 struct PostgresStoreConnection: StoreConnection {
     let connection: PostgresConnection
@@ -267,12 +267,12 @@ struct PostgresStoreConnection: StoreConnection {
         return PostgresQuery(unsafeSQL: translate(sql), binds: binds)
     }
 
-    /// `sql` with `?` placeholders numbered `$1`, `$2`… and identifiers in double quotes folded to lower case;
+    /// `sql` with `?` parameters numbered `$1`, `$2`… and identifiers in double quotes folded to lower case;
     /// string literals are left alone.
     static func translate(_ sql: String) -> String {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 16)
-        var placeholders = 0
+        var parameters = 0
         var quote: Character?
         for c in sql {
             if let q = quote {
@@ -282,8 +282,8 @@ struct PostgresStoreConnection: StoreConnection {
                 quote = c
                 out.append(c)
             } else if c == "?" {
-                placeholders += 1
-                out += "$\(placeholders)"
+                parameters += 1
+                out += "$\(parameters)"
             } else {
                 out.append(c)
             }

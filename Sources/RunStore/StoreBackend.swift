@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// A database that holds a run store: SQLite through GRDB (`SQLiteBackend`) or PostgreSQL through PostgresNIO
-/// (`PostgresBackend`). `RunStore` writes every query once, in SQL both accept (`?` placeholders, `"index"` quoted,
+/// (`PostgresBackend`). `RunStore` writes every query once, in SQL both accept (`?` parameters, `"index"` quoted,
 /// `INSERT … RETURNING id`), and runs it here; values cross in GRDB's `DatabaseValue` (dates as GRDB's UTC text
 /// `yyyy-MM-dd HH:mm:ss.SSS` on both), and records map rows by column name on both.
 protocol StoreBackend: Sendable {

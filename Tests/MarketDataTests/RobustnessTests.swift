@@ -1,4 +1,5 @@
 import Foundation
+import RLCore
 import Testing
 
 @testable import MarketData
@@ -6,22 +7,10 @@ import Testing
 /// Damaged files never crash the loader: each load either gives a panel that keeps every price rule, or throws one
 /// line that starts with the file name.
 struct RobustnessTests {
-    /// SplitMix64, so the damage is the same on every run.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: ["sp500_1999_2018_arch.csv", "eurusd_1h_ask_2017_gym_anytrading.csv", "n225_1990_2001_nolds.csv"])
     func damagedFilesGiveAValidPanelOrOneLineError(name: String) throws {
         let original = Array(try String(contentsOfFile: fixture(name), encoding: .utf8).utf8)
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(state: 42)  // the damage is the same on every run
         let junk = Array("0123456789,.-/:\n\r eEnaNulx".utf8)
         var loaded = 0, rejected = 0
         for policy in [RepairPolicy.error, .drop, .clamp] {

@@ -67,7 +67,7 @@ import Testing
         #expect(open.passFileNote == "\(file) was not read: group or others can access it (chmod 600 it)")
     }
 
-    @Test func placeholdersAndQuotedIdentifiersForPostgreSQL() {
+    @Test func parametersAndQuotedIdentifiersForPostgreSQL() {
         #expect(
             PostgresStoreConnection.translate(#"SELECT "runId", '?', "index" FROM t WHERE a = ? AND b IN (?, ?)"#)
                 == #"SELECT "runid", '?', "index" FROM t WHERE a = $1 AND b IN ($2, $3)"#)
