@@ -58,8 +58,8 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "RLCore", "MarketData", "TradingEnv", "NeuralCore", "Agents", "RunStore", "Experiments",
-                "Sweeps",
+                "RLCore", "MarketData", "TradingEnv", "NeuralCore", "NeuralKernels", "Agents", "RunStore",
+                "Experiments", "Sweeps",
             ]),
         // Sweeps, walk-forward and selection across trials, on a local pool of processes or a Slurm job array.
         .target(name: "Sweeps", dependencies: ["RLCore", "MarketData", "TradingEnv", "RunStore", "Experiments", yams]),
@@ -73,7 +73,9 @@ let package = Package(
 
         // Test support shared by test targets (seeded fuzz loops under a watchdog).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "RLCore"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "NeuralCoreTests", dependencies: ["NeuralCore", "NeuralKernels", "RLCore"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "RLCoreTests", dependencies: ["RLCore"]),
         .testTarget(
             name: "MarketDataTests", dependencies: ["MarketData", "RLCore", "FuzzSupport"],

@@ -1,6 +1,8 @@
 import Foundation
 import NeuralCore
+import NeuralKernels
 import RLCore
+import Synchronization
 
 /// A benchmark workload: x (B,T,F) → Linear(F→E) + ReLU → LSTM(E→H, L layers) → final hidden → Linear(H→3);
 /// MSE against fixed random targets; Adam lr 1e-3.
@@ -54,8 +56,13 @@ public struct NNBenchResult: Codable, Sendable {
     public var samplesPerSecondRepeats: [Double]
     public var blasThreads: Int
     /// Calibration taken in the same run: GFLOP/s of one (1024,1024)·(1024,1024) sgemm with the same threads, so a
-    /// figure measured on a busy machine can be read against the ~180 GFLOP/s the idle 2-core machine reaches.
+    /// figure measured on a busy machine can be read against what the machine reaches idle.
     public var sgemmGflops: Double
+    /// The ceiling, measured in the same run: GFLOP/s of independent fused multiply-add chains on the selected kernels'
+    /// vectors (`MicroKernels`), on `blasThreads` threads at once (`fmaPeakGflops`).
+    public var fmaPeakGflops: Double
+    /// `gflops` / `fmaPeakGflops`.
+    public var fractionOfFMAPeak: Double
 }
 
 /// Timed repeats per figure. Like the PyTorch peer (`lstm_train.py`: median of 5), the figures are medians, so a
@@ -110,12 +117,28 @@ public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchRe
     for i in 0..<act.input.count { act.input[i] = Float.random(in: -1...1, using: &rng) }
     net.forward(act); net.forward(act)
     let callsPerSecond = median(rates(total: max(0.5, seconds / 4), minimum: 10) { net.forward(act) })
+    let gflops = shape.trainingFlops * stepsPerSecond / 1e9, peak = fmaPeakGflops(threads: blasThreads())
     return NNBenchResult(
-        shape: shape, samplesPerSecond: stepsPerSecond * Double(shape.batch),
-        gflops: shape.trainingFlops * stepsPerSecond / 1e9,
+        shape: shape, samplesPerSecond: stepsPerSecond * Double(shape.batch), gflops: gflops,
         inferenceMsBatch1: 1e3 / callsPerSecond,
         samplesPerSecondRepeats: stepRates.map { $0 * Double(shape.batch) }, blasThreads: blasThreads(),
-        sgemmGflops: sgemmCalibration())
+        sgemmGflops: sgemmCalibration(), fmaPeakGflops: peak, fractionOfFMAPeak: gflops / peak)
+}
+
+/// GFLOP/s of `threads` threads running independent fused multiply-add chains at once on the vectors of the selected
+/// `MicroKernels` (16 lanes with AVX-512, else 8), the best of 3 rounds of about 0.2 s: no product on these kernels
+/// can run faster.
+public func fmaPeakGflops(threads: Int) -> Double {
+    let avx512 = MicroKernels.current == .avx512, rounds = avx512 ? 50_000_000 : 100_000_000
+    return (0..<3).map { _ in
+        let flops = Atomic<Int>(0)
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            flops.add(avx512 ? nk_avx512_fma_chains(rounds) : nk_avx2_fma_chains(rounds), ordering: .relaxed)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(flops.load(ordering: .relaxed)) / seconds / 1e9
+    }.max()!
 }
 
 /// GFLOP/s of repeated (1024,1024)·(1024,1024) sgemms over about half a second.

@@ -78,8 +78,10 @@ public final class EncoderNetwork {
     let heads: [Head]
     /// Every tensor, in `state_dict` order.
     public let tensors: [TensorSlot]
-    /// All parameters, one flat buffer.
-    public var parameters: [Float]
+    /// All parameters, one flat buffer. Every write marks the packed weights out of date.
+    public var parameters: [Float] { didSet { packs.stale() } }
+    /// The forward products' packed weights, shared by the workspaces.
+    let packs = PackedWeights()
     /// ∂loss/∂parameters, same layout; backward adds into it, `zeroGradients()` clears it.
     public var gradients: [Float]
     /// Parameters that are not trained (e.g. `encoderParameters` of a frozen pretrained encoder): backward leaves their
@@ -133,7 +135,7 @@ public final class EncoderNetwork {
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             embed.forward(
-                p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, scratch: ws.embeddingScratch)
+                p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, packs: packs)
             body.forward(p, ws)
             let top = ws.hN.pointer + (L - 1) * B * H
             for (k, head) in heads.enumerated() {
@@ -228,8 +230,10 @@ public final class Workspace {
     /// The embedding's output (B,T,E), its gradient and the embedding's backward scratch.
     let embedded, dEmbedded, dPre: FloatBuffer
     let headScratch: [FloatBuffer]
-    /// The embedding's packed operands (`Linear`), sized on first use.
+    /// The embedding's backward operands (`Linear`), sized on first use.
     let embeddingScratch = ScratchBuffer()
+    /// The network's packed forward weights.
+    let packs: PackedWeights
     /// The network's body and what it keeps from forward for backward (`EncoderBody.makeCache`).
     let body: any EncoderBody
     let bodyCache: AnyObject?
@@ -250,6 +254,7 @@ public final class Workspace {
         headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
         body = net.body
         bodyCache = body.makeCache(batch: B, time: T)
+        packs = net.packs
     }
 
     /// Zeroes `sequenceGradient` if `dHiddenSequence` handed it out since it was last zeroed (it starts zero).

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralKernels
 
 /// A stacked LSTM in PyTorch layout (`batch_first=True`, gate order i, f, g, o), L layers of H units.
 /// Tensors per layer k: `prefix.weight_ih_l{k}` (4H,I_k), `prefix.weight_hh_l{k}` (4H,H), `prefix.bias_ih_l{k}` (4H),
@@ -58,28 +59,35 @@ public struct LSTM: Sendable {
     /// one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`); otherwise
     /// x · weight_ihᵀ is one product over all T·B rows first (`splitPackedGemm`) and each step adds h_{t−1} ·
     /// weight_hhᵀ: the same chains of multiply-adds, so the same bits. A batch row's result depends neither on the
-    /// batch size nor on the thread count.
+    /// batch size nor on the thread count. The packed weights are kept in `packs` when given (the network's), else
+    /// packed into the cache on every call.
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
-        hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>
+        hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>, packs: PackedWeights? = nil
     ) {
-        let H = hidden, G = 4 * hidden
+        let H = hidden, G = 4 * hidden, avx512 = MicroKernels.useAVX512.load(ordering: .relaxed)
+        /// The weight keyed `key` packed by `pack` into `count` floats: kept in `packs`, or in the cache's scratch.
+        func panels(_ key: Int, _ count: Int, _ pack: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float> {
+            if let packs { return packs.panels(key, count: count, pack: pack) }
+            let panels = cache.packed.reserve(count)
+            pack(panels)
+            return UnsafePointer(panels)
+        }
         for (k, layer) in layers.enumerated() {
             let I = layer.inputSize, X = I + H
             let xh = cache.inputs[k].pointer  // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
             let bias = cache.bias.pointer, bih = p + layer.biasIH.offset, bhh = p + layer.biasHH.offset
             for j in 0..<G { bias[j] = bih[j] + bhh[j] }
-            let stacked = layer.stacked
-            let packed = cache.packed.reserve(packedPanelsCount(k: stacked ? X : max(I, H), n: G))
-            if stacked {
-                // weight_ihᵀ (I,4H)
-                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed, panelRows: X)
-                packPanels(
-                    p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed + I * panelWidth, panelRows: X
-                )
-            }
+            let stacked = layer.stacked, ih = p + layer.weightIH.offset, hh = p + layer.weightHH.offset
+            // [weight_ihᵀ; weight_hhᵀ] (I+H,4H)
+            let stackedPanels =
+                stacked
+                ? panels(layer.weightIH.offset, packedPanelsCount(k: X, n: G)) {
+                    packPanels(ih, transposed: true, k: I, n: G, into: $0, panelRows: X)
+                    packPanels(hh, transposed: true, k: H, n: G, into: $0 + I * panelWidth, panelRows: X)
+                } : nil
             // fills rows `rows` of xh: x_t for every t, and h_{−1}
             let prepare = { (rows: Range<Int>) in
                 if k == 0 {
@@ -96,11 +104,19 @@ public struct LSTM: Sendable {
             }
             if !stacked {  // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ, which needs every row of x first
                 forEachShare(B, prepare)
-                packPanels(p + layer.weightIH.offset, transposed: true, k: I, n: G, into: packed)  // weight_ihᵀ (I,4H)
+                let input = panels(layer.weightIH.offset, packedPanelsCount(k: I, n: G)) {
+                    packPanels(ih, transposed: true, k: I, n: G, into: $0)  // weight_ihᵀ (I,4H)
+                }
                 splitPackedGemm(
-                    m: T * B, n: G, k: I, a: xh, lda: X, packed: packed, c: gates, ldc: G, accumulate: false)
-                packPanels(p + layer.weightHH.offset, transposed: true, k: H, n: G, into: packed)  // weight_hhᵀ (H,4H)
+                    m: T * B, n: G, k: I, a: xh, lda: X, packed: input, c: gates, ldc: G, accumulate: false)
             }
+            // each step's weights: the stacked ones, or weight_hhᵀ (H,4H) (packed after weight_ihᵀ's product, as
+            // without `packs` they share the cache's scratch)
+            let packed =
+                stackedPanels
+                ?? panels(layer.weightHH.offset, packedPanelsCount(k: H, n: G)) {
+                    packPanels(hh, transposed: true, k: H, n: G, into: $0)
+                }
             // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
             forEachShare(B) { rows in
                 if stacked { prepare(rows) }
@@ -112,9 +128,14 @@ public struct LSTM: Sendable {
                         c: gates + at * G, ldc: G, accumulate: !stacked)
                     for r in at..<(at + n) {
                         let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
-                        lstmCellForward(
-                            gates: gates + r * G, bias: bias, cPrev: cPrev, cell: cell + r * H,
-                            tanhCell: tanhCell + r * H, hidden: xh + (r + B) * X + I, H: H)
+                        if avx512 {
+                            nk_avx512_lstm_cell_forward(
+                                gates + r * G, bias, cPrev, cell + r * H, tanhCell + r * H, xh + (r + B) * X + I, H)
+                        } else {
+                            lstmCellForward(
+                                gates: gates + r * G, bias: bias, cPrev: cPrev, cell: cell + r * H,
+                                tanhCell: tanhCell + r * H, hidden: xh + (r + B) * X + I, H: H)
+                        }
                     }
                 }
                 for b in rows {
@@ -148,7 +169,7 @@ public struct LSTM: Sendable {
         dhN: UnsafePointer<Float>?, dcN: UnsafePointer<Float>?, dInput: UnsafeMutablePointer<Float>?,
         dh0: UnsafeMutablePointer<Float>, dc0: UnsafeMutablePointer<Float>, truncate: Int? = nil
     ) {
-        let H = hidden, G = 4 * hidden, L = layers.count
+        let H = hidden, G = 4 * hidden, L = layers.count, avx512 = MicroKernels.useAVX512.load(ordering: .relaxed)
         precondition((truncate ?? 1) >= 1, "truncated BPTT keeps at least one step")
         let first = truncate.map { max(0, T - $0) } ?? 0
         let kept = (T - first) * B, from = first * B  // the kept rows of every (T,B,·) buffer
@@ -197,10 +218,16 @@ public struct LSTM: Sendable {
                     let at = t * B + b0  // row (t, b0)
                     for r in at..<(at + n) {
                         let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
-                        lstmCellBackward(
-                            gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
-                            dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I, dc: dc + (r - t * B) * H,
-                            dGates: gates + r * G, H: H)
+                        if avx512 {
+                            nk_avx512_lstm_cell_backward(
+                                gates + r * G, cPrev, tanhCell + r * H, dHidden + r * dHiddenStride,
+                                dxh + (r + B) * X + I, dc + (r - t * B) * H, gates + r * G, H)
+                        } else {
+                            lstmCellBackward(
+                                gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
+                                dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I,
+                                dc: dc + (r - t * B) * H, dGates: gates + r * G, H: H)
+                        }
                     }
                     packedGemm(
                         m: n, n: N, k: G, a: gates + at * G, lda: G, packed: packed,
@@ -256,7 +283,7 @@ extension LSTM: EncoderBody {
     func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
         forward(
             p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, h0: ws.h0.pointer, c0: ws.c0.pointer,
-            cache: ws.bodyCache as! LSTMCache, hN: ws.hN.pointer, cN: ws.cN.pointer)
+            cache: ws.bodyCache as! LSTMCache, hN: ws.hN.pointer, cN: ws.cN.pointer, packs: ws.packs)
     }
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {

@@ -21,20 +21,21 @@ public struct Linear: Sendable {
         initialiseUniform(&parameters, bias, bound: bound, using: &rng)
     }
 
-    /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer). With a `scratch`
-    /// (for the packed weights), on the packed kernels (`splitPackedGemm`: rows split across threads for products of
-    /// `gemmSplitWork` multiply-adds or more); without one (the heads' few outputs), through `gemm`.
+    /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer). With `packs`
+    /// (where the packed weights are kept), on the packed kernels (`splitPackedGemm`: rows split across threads for
+    /// products of `gemmSplitWork` multiply-adds or more); without (the heads' few outputs), through `gemm`.
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
-        scratch: ScratchBuffer? = nil
+        packs: PackedWeights? = nil
     ) {
         let I = inFeatures, O = outFeatures, b = p + bias.offset
         for r in 0..<rows { (output + r * O).update(from: b, count: O) }
-        guard let scratch else {
+        guard let packs else {
             return gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, beta: 1, c: output)
         }
-        let packed = scratch.reserve(packedPanelsCount(k: I, n: O))
-        packPanels(p + weight.offset, transposed: true, k: I, n: O, into: packed)  // weightᵀ (I,O)
+        let packed = packs.panels(weight.offset, count: packedPanelsCount(k: I, n: O)) {
+            packPanels(p + weight.offset, transposed: true, k: I, n: O, into: $0)  // weightᵀ (I,O)
+        }
         splitPackedGemm(m: rows, n: O, k: I, a: input, lda: I, packed: packed, c: output, ldc: O, accumulate: true)
     }
 

@@ -18,12 +18,12 @@ public struct Market2Vec: Sendable {
         linear.initialise(&parameters, using: &rng)
     }
 
-    /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)). With a `scratch`, on the packed kernels (`Linear`).
+    /// out (B·T,E) = f(input (B·T,F) · weightᵀ (E,F) + bias (E)). With `packs`, on the packed kernels (`Linear`).
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
-        scratch: ScratchBuffer? = nil
+        packs: PackedWeights? = nil
     ) {
-        linear.forward(p, input: input, rows: rows, output: output, scratch: scratch)
+        linear.forward(p, input: input, rows: rows, output: output, packs: packs)
         activation.forward(output, count: rows * embedding)
     }
 

@@ -1,5 +1,7 @@
 // c (+)= a · B on packed panels with AVX-512F: register tiles of R rows × P panels (R·P ≤ 24 accumulators of 16 lanes,
-// plus P panel rows and one broadcast: at most 29 of the 32 vector registers), panels outer, row blocks inner.
+// plus P panel rows and one broadcast: at most 29 of the 32 vector registers), panels outer, row blocks inner. Then
+// the LSTM cell's elementwise work (forward: gate activations and the cell; backward: the gates' gradients), 16 lanes
+// at a time.
 
 #include "NeuralKernels.h"
 
@@ -7,6 +9,7 @@
 
 #include <cpuid.h>
 #include <immintrin.h>
+#include <stdint.h>
 
 bool nk_avx512_available(void) {
     unsigned eax, ebx, ecx, edx;
@@ -123,6 +126,159 @@ void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak,
     }
 }
 
+// The LSTM cell's forward elementwise work with AVX-512F: the same operations in the same order as NeuralCore's
+// Swift `lstmCellForward` (8 lanes, FastMath's exp8, sigmoid8, tanh8), 16 lanes at a time, so both give the same bits.
+// Nothing here may be contracted into a fused multiply-add that the Swift code does not fuse.
+#pragma clang fp contract(off)
+
+/// x limited to [low, high] (NaN passes through), as `clamp8`.
+static inline __attribute__((always_inline)) TARGET __m512 clamp16(__m512 x, float low, float high) {
+    const __m512 lo = _mm512_set1_ps(low), hi = _mm512_set1_ps(high);
+    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), x, lo);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), x, hi);
+}
+
+/// a·b + c in one rounding, as `fma8(a, b, c)`.
+#define FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define SPLAT(v) _mm512_set1_ps(v)
+
+/// e^x as `exp8`.
+static inline __attribute__((always_inline)) TARGET __m512 exp16(__m512 x) {
+    x = clamp16(x, -87.3f, 88.3f);
+    const __m512 shifted = FMA(x, SPLAT(1.44269504088896341f), SPLAT(12582912.0f));
+    const __m512 n = _mm512_sub_ps(shifted, SPLAT(12582912.0f));
+    const __m512 r = FMA(n, SPLAT(2.12194440e-4f), FMA(n, SPLAT(-0.693359375f), x));
+    __m512 p = FMA(r, SPLAT(1.9875691500e-4f), SPLAT(1.3981999507e-3f));
+    p = FMA(p, r, SPLAT(8.3334519073e-3f));
+    p = FMA(p, r, SPLAT(4.1665795894e-2f));
+    p = FMA(p, r, SPLAT(1.6666665459e-1f));
+    p = FMA(p, r, SPLAT(5.0000001201e-1f));
+    p = _mm512_add_ps(FMA(p, _mm512_mul_ps(r, r), r), SPLAT(1.0f));
+    const __m512i bits = _mm512_castps_si512(shifted);
+    const __m512i twoToN = _mm512_slli_epi32(
+        _mm512_add_epi32(_mm512_sub_epi32(bits, _mm512_set1_epi32(0x4B400000)), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(twoToN));
+}
+
+/// σ(x) = 1 / (1 + e^−x), as `sigmoid8`.
+static inline __attribute__((always_inline)) TARGET __m512 sigmoid16(__m512 x) {
+    const __m512 minus = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
+    return _mm512_div_ps(SPLAT(1.0f), _mm512_add_ps(SPLAT(1.0f), exp16(minus)));
+}
+
+/// tanh(x) as `tanh8`.
+static inline __attribute__((always_inline)) TARGET __m512 tanh16(__m512 x) {
+    const __m512 y = clamp16(x, -7.90531110763549805f, 7.90531110763549805f), y2 = _mm512_mul_ps(y, y);
+    __m512 p = FMA(y2, SPLAT(-2.76076847742355e-16f), SPLAT(2.00018790482477e-13f));
+    p = FMA(p, y2, SPLAT(-8.60467152213735e-11f));
+    p = FMA(p, y2, SPLAT(5.12229709037114e-08f));
+    p = FMA(p, y2, SPLAT(1.48572235717979e-05f));
+    p = FMA(p, y2, SPLAT(6.37261928875436e-04f));
+    p = FMA(p, y2, SPLAT(4.89352455891786e-03f));
+    __m512 q = FMA(y2, SPLAT(1.19825839466702e-06f), SPLAT(1.18534705686654e-04f));
+    q = FMA(q, y2, SPLAT(2.26843463243900e-03f));
+    q = FMA(q, y2, SPLAT(4.89352518554385e-03f));
+    const __m512 magnitude =
+        _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)));
+    const __mmask16 tiny = _mm512_cmp_ps_mask(magnitude, SPLAT(0.0004f), _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(tiny, _mm512_div_ps(_mm512_mul_ps(y, p), q), x);
+}
+
+/// The first `count` ≤ 16 lanes.
+static inline __mmask16 lanes(long count) { return count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1); }
+
+/// gates[from..<to] ← σ or tanh of gates + bias, 16 lanes at a time (lane by lane, as Swift's `activate`).
+static inline __attribute__((always_inline)) TARGET void activate(float *gates, const float *bias, long from, long to,
+                                                                  bool tanh) {
+    for (long j = from; j < to; j += 16) {
+        const __mmask16 m = lanes(to - j);
+        const __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, gates + j), _mm512_maskz_loadu_ps(m, bias + j));
+        _mm512_mask_storeu_ps(gates + j, m, tanh ? tanh16(x) : sigmoid16(x));
+    }
+}
+
+TARGET void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell,
+                                        float *tanh_cell, float *hidden, long H) {
+    activate(gates, bias, 0, 2 * H, false);      // i, f
+    activate(gates, bias, 2 * H, 3 * H, true);   // g
+    activate(gates, bias, 3 * H, 4 * H, false);  // o
+    const float *i = gates, *f = gates + H, *g = gates + 2 * H, *o = gates + 3 * H;
+    // the cell as Swift's 8-lane loop, which fuses f·cPrev + (i·g); its scalar tail (the last H mod 8) does not
+    const long vectorized = H - H % 8;
+    for (long j = 0; j < vectorized; j += 16) {
+        const __mmask16 m = lanes(vectorized - j);
+        const __m512 c = FMA(_mm512_maskz_loadu_ps(m, f + j), _mm512_maskz_loadu_ps(m, c_prev + j),
+                             _mm512_mul_ps(_mm512_maskz_loadu_ps(m, i + j), _mm512_maskz_loadu_ps(m, g + j)));
+        const __m512 tc = tanh16(c);
+        _mm512_mask_storeu_ps(cell + j, m, c);
+        _mm512_mask_storeu_ps(tanh_cell + j, m, tc);
+        _mm512_mask_storeu_ps(hidden + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, o + j), tc));
+    }
+    for (long j = vectorized; j < H; j++) {
+        const float c = f[j] * c_prev[j] + i[j] * g[j];
+        const float tc = _mm512_cvtss_f32(tanh16(_mm512_set1_ps(c)));
+        cell[j] = c;
+        tanh_cell[j] = tc;
+        hidden[j] = o[j] * tc;
+    }
+}
+
+TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
+                                         const float *d_hidden, const float *dh, float *dc, float *d_gates, long H) {
+    const __m512 one = SPLAT(1.0f);
+#define MUL _mm512_mul_ps
+#define SUB _mm512_sub_ps
+    // lane by lane, unfused, as Swift's loop and its tail; d_gates may be gates (each block is read before written)
+    for (long j = 0; j < H; j += 16) {
+        const __mmask16 m = lanes(H - j);
+        const __m512 i = _mm512_maskz_loadu_ps(m, gates + j), f = _mm512_maskz_loadu_ps(m, gates + H + j),
+                     g = _mm512_maskz_loadu_ps(m, gates + 2 * H + j), o = _mm512_maskz_loadu_ps(m, gates + 3 * H + j);
+        const __m512 tc = _mm512_maskz_loadu_ps(m, tanh_cell + j);
+        const __m512 dhj = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dh + j), _mm512_maskz_loadu_ps(m, d_hidden + j));
+        const __m512 dcj = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dc + j), MUL(MUL(dhj, o), SUB(one, MUL(tc, tc))));
+        _mm512_mask_storeu_ps(d_gates + j, m, MUL(MUL(MUL(dcj, g), i), SUB(one, i)));
+        _mm512_mask_storeu_ps(d_gates + H + j, m,
+                              MUL(MUL(MUL(dcj, _mm512_maskz_loadu_ps(m, c_prev + j)), f), SUB(one, f)));
+        _mm512_mask_storeu_ps(d_gates + 2 * H + j, m, MUL(MUL(dcj, i), SUB(one, MUL(g, g))));
+        _mm512_mask_storeu_ps(d_gates + 3 * H + j, m, MUL(MUL(MUL(dhj, tc), o), SUB(one, o)));
+        _mm512_mask_storeu_ps(dc + j, m, MUL(dcj, f));
+    }
+#undef MUL
+#undef SUB
+}
+
+// The machine's ceiling for the products: independent fused multiply-add chains, more than the FMA latency times the
+// FMA ports (16 of the 32 AVX-512 registers, 12 of the 16 AVX2 ones, so that none spills), on one thread. The
+// benchmarks run it on every thread at once beside their figures.
+#define CHAINS 16
+#define CHAINS_AVX2 12
+
+TARGET long nk_avx512_fma_chains(long rounds) {
+    __m512 s[CHAINS];
+    const __m512 b = SPLAT(0.999999f), c = SPLAT(1e-6f);
+    UNROLL for (int k = 0; k < CHAINS; k++) s[k] = SPLAT((float)k);
+    for (long r = 0; r < rounds; r++) UNROLL for (int k = 0; k < CHAINS; k++) s[k] = FMA(s[k], b, c);
+    __m512 sum = s[0];
+    UNROLL for (int k = 1; k < CHAINS; k++) sum = _mm512_add_ps(sum, s[k]);
+    volatile float sink = _mm512_reduce_add_ps(sum);
+    (void)sink;
+    return rounds * CHAINS * 16 * 2;
+}
+
+__attribute__((target("avx2,fma"))) long nk_avx2_fma_chains(long rounds) {
+    __m256 s[CHAINS_AVX2];
+    const __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-6f);
+    UNROLL for (int k = 0; k < CHAINS_AVX2; k++) s[k] = _mm256_set1_ps((float)k);
+    for (long r = 0; r < rounds; r++) UNROLL for (int k = 0; k < CHAINS_AVX2; k++) s[k] = _mm256_fmadd_ps(s[k], b, c);
+    __m256 sum = s[0];
+    UNROLL for (int k = 1; k < CHAINS_AVX2; k++) sum = _mm256_add_ps(sum, s[k]);
+    float lanes8[8];
+    _mm256_storeu_ps(lanes8, sum);
+    volatile float sink = lanes8[0];
+    (void)sink;
+    return rounds * CHAINS_AVX2 * 8 * 2;
+}
+
 #else   // not x86-64: no AVX-512, and NeuralCore never calls the product
 
 bool nk_avx512_available(void) { return false; }
@@ -131,5 +287,19 @@ void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak,
                        long panel_stride, float *c, long ldc, bool accumulate) {
     __builtin_trap();
 }
+
+void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell, float *tanh_cell,
+                                 float *hidden, long H) {
+    __builtin_trap();
+}
+
+void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
+                                  const float *d_hidden, const float *dh, float *dc, float *d_gates, long H) {
+    __builtin_trap();
+}
+
+long nk_avx512_fma_chains(long rounds) { __builtin_trap(); }
+
+long nk_avx2_fma_chains(long rounds) { __builtin_trap(); }
 
 #endif

@@ -41,17 +41,20 @@ func startCLI(_ args: [String]) throws -> Process {
     for seed in 0..<3 {
         let cut = try experiment()
         let p = try startCLI(["train", cut.experiment])
-        // Once the second checkpoint folder exists (so the first one's rows are committed), wait a random 0–0.4 s more
-        // and kill, wherever the run is: inside an episode, a checkpoint, or between them (7/8 of the run remain).
+        // Once the second checkpoint folder exists (so the first one's rows are committed), wait a random fraction of
+        // twice the time the run took from the first to the second, and kill, wherever the run is: inside an episode,
+        // a checkpoint, or between them (at least 3/4 of the run remain).
         let deadline = Date().addingTimeInterval(300)
+        var first: Date?
         while Date() < deadline && p.isRunning {
             let runs = (try? FileManager.default.contentsOfDirectory(atPath: cut.dir + "/checkpoints")) ?? []
-            if let run = runs.first, FileManager.default.fileExists(atPath: cut.dir + "/checkpoints/\(run)/step-256") {
-                break
-            }
-            usleep(5_000)
+            let folder = runs.first.map { cut.dir + "/checkpoints/\($0)/step-" }
+            if let folder, first == nil, FileManager.default.fileExists(atPath: folder + "128") { first = Date() }
+            if let folder, FileManager.default.fileExists(atPath: folder + "256") { break }
+            usleep(2_000)
         }
-        usleep(UInt32(Double.random(in: 0..<0.4, using: &rng) * 1e6))
+        let interval = Date().timeIntervalSince(first ?? Date())
+        usleep(UInt32(Double.random(in: 0..<(2 * interval), using: &rng) * 1e6))
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         #expect(p.terminationReason == .uncaughtSignal, "seed \(seed): the run finished before it could be killed")

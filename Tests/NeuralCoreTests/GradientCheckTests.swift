@@ -84,11 +84,11 @@ func market2VecGradients(_ activation: Activation, packed: Bool) {
     let scratch = packed ? ScratchBuffer() : nil
     func loss(_ p: [Float], _ x: [Float]) -> Double {
         var out = [Float](repeating: 0, count: rows * 3)
-        embed.forward(p, input: x, rows: rows, output: &out, scratch: scratch)
+        embed.forward(p, input: x, rows: rows, output: &out, packs: packed ? PackedWeights() : nil)
         return dot(out, r)
     }
     var out = [Float](repeating: 0, count: rows * 3)
-    embed.forward(params, input: x, rows: rows, output: &out, scratch: scratch)
+    embed.forward(params, input: x, rows: rows, output: &out, packs: packed ? PackedWeights() : nil)
     var grads = [Float](repeating: 0, count: layout.count), dPre = out, dx = [Float](repeating: 0, count: rows * 4)
     embed.backward(
         params, &grads, input: x, rows: rows, output: out, dOutput: r, dPre: &dPre, dInput: &dx, scratch: scratch)

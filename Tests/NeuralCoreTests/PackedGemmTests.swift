@@ -1,3 +1,4 @@
+import NeuralKernels
 import RLCore
 import Testing
 
@@ -111,7 +112,7 @@ func packedLinearMatchesGemmPath(outputs O: Int) {
     let dx0 = randomFloats(rows * 300, using: &rng)
     func run(_ scratch: ScratchBuffer?) -> (out: [Float], g: [Float], dx: [Float]) {
         var out = [Float](repeating: 0, count: rows * O), g = g0, dx = dx0
-        linear.forward(p, input: x, rows: rows, output: &out, scratch: scratch)
+        linear.forward(p, input: x, rows: rows, output: &out, packs: scratch.map { _ in PackedWeights() })
         linear.backward(p, &g, input: x, rows: rows, dOutput: dy, dInput: &dx, scratch: scratch)
         return (out, g, dx)
     }
@@ -178,4 +179,50 @@ func bothMicroKernelsGiveTheSameBits(m: Int, n: Int, k: Int) throws {
     let avx512 = try products(.avx512), avx2 = try products(.avx2)
     #expect(avx2 == avx512)
     #expect(avx2[0] != c0 && avx2[2] != avx2[0])
+}
+
+/// The AVX-512 cell (`nk_avx512_lstm_cell_forward`, `…_backward`) gives the bits of the Swift one (`lstmCellForward`,
+/// `lstmCellBackward`) for H below, at and between the vector widths (its blocks of 16 and the Swift loop's 8, with the
+/// scalar tail Swift does not fuse), on pre-activations from tiny to saturating, and on cell states that reach tanh's
+/// clamp.
+@Test(arguments: [1, 5, 8, 10, 16, 24, 29, 64, 300])
+func avx512CellGivesTheSwiftBits(hidden H: Int) {
+    guard MicroKernels.avx512Available else { return }
+    var rng = Xoshiro256(seed: UInt64(H))
+    for scale: Float in [1e-4, 0.5, 3, 40, 200] {
+        let gates = randomFloats(4 * H, scale: scale, using: &rng),
+            bias = randomFloats(4 * H, scale: scale, using: &rng)
+        let cPrev = randomFloats(H, scale: scale, using: &rng)
+        var swift = (gates: gates, cell: [Float](repeating: 0, count: H), tanh: [Float](repeating: 0, count: H))
+        swift.tanh = swift.cell
+        var hiddenSwift = swift.cell
+        var c = (gates: gates, cell: swift.cell, tanh: swift.cell, hidden: swift.cell)
+        lstmCellForward(
+            gates: &swift.gates, bias: bias, cPrev: cPrev, cell: &swift.cell, tanhCell: &swift.tanh,
+            hidden: &hiddenSwift, H: H)
+        nk_avx512_lstm_cell_forward(&c.gates, bias, cPrev, &c.cell, &c.tanh, &c.hidden, H)
+        #expect(c.gates.map(\.bitPattern) == swift.gates.map(\.bitPattern), "gates, H \(H), scale \(scale)")
+        #expect(c.cell.map(\.bitPattern) == swift.cell.map(\.bitPattern), "cell, H \(H), scale \(scale)")
+        #expect(c.tanh.map(\.bitPattern) == swift.tanh.map(\.bitPattern), "tanh, H \(H), scale \(scale)")
+        #expect(c.hidden.map(\.bitPattern) == hiddenSwift.map(\.bitPattern), "hidden, H \(H), scale \(scale)")
+
+        // backward from that step, in place over the activated gates as `LSTM.backward` runs it
+        let dHidden = randomFloats(H, scale: scale, using: &rng)
+        var dh = randomFloats(H, scale: scale, using: &rng), dc = randomFloats(H, scale: scale, using: &rng)
+        var back = (swift: (gates: swift.gates, dc: dc), c: (gates: swift.gates, dc: dc))
+        back.swift.gates.withUnsafeMutableBufferPointer { g in
+            lstmCellBackward(
+                gates: g.baseAddress!, cPrev: cPrev, tanhCell: swift.tanh, dHidden: dHidden, dh: &dh, dc: &dc,
+                dGates: g.baseAddress!, H: H)
+        }
+        back.swift.dc = dc
+        dc = back.c.dc
+        back.c.gates.withUnsafeMutableBufferPointer { g in
+            nk_avx512_lstm_cell_backward(g.baseAddress!, cPrev, swift.tanh, dHidden, dh, &dc, g.baseAddress!, H)
+        }
+        back.c.dc = dc
+        #expect(back.c.gates.map(\.bitPattern) == back.swift.gates.map(\.bitPattern), "dGates, H \(H), scale \(scale)")
+        #expect(back.c.dc.map(\.bitPattern) == back.swift.dc.map(\.bitPattern), "dc, H \(H), scale \(scale)")
+        #expect(back.c.gates != swift.gates)
+    }
 }

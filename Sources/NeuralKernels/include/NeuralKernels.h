@@ -18,6 +18,24 @@ bool nk_avx512_available(void);
 void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak, const float *packed,
                        long panel_stride, float *c, long ldc, bool accumulate);
 
+/// One step of one sequence of the LSTM cell, forward (NeuralCore's `lstmCellForward`, the same bits): gates (4H)
+/// pre-activations + bias (4H) → i, f, g, o = σ, σ, tanh, σ (in place); cell (H) = f ⊙ c_prev + i ⊙ g; tanh_cell (H) =
+/// tanh(cell); hidden (H) = o ⊙ tanh_cell. Only where `nk_avx512_available()`.
+void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell, float *tanh_cell,
+                                 float *hidden, long H);
+
+/// One step of one sequence of the LSTM cell, backward (NeuralCore's `lstmCellBackward`, the same bits): dh (H) +
+/// d_hidden (H) in, dc (H) carries dc_t in and dc_{t−1} out, d_gates (4H) written (it may be `gates`). Only where
+/// `nk_avx512_available()`.
+void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
+                                  const float *d_hidden, const float *dh, float *dc, float *d_gates, long H);
+
+/// `rounds` rounds of 16 independent fused multiply-add chains on 16 lanes (AVX-512F, only where
+/// `nk_avx512_available()`), or of 12 on 8 lanes (AVX2 + FMA); returns the floating-point operations done (2 per lane and
+/// multiply-add). Timed on every thread at once, the machine's ceiling for the products (`tradesim bench nn`).
+long nk_avx512_fma_chains(long rounds);
+long nk_avx2_fma_chains(long rounds);
+
 /// The spin-wait hint (`pause`) for a thread that polls a flag.
 static inline void nk_spin_pause(void) {
 #if defined(__x86_64__)
