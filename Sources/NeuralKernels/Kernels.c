@@ -36,7 +36,9 @@ static inline __attribute__((always_inline)) TARGET void tile(const int R, const
     __m512 s[MAX_TILE][MAX_PANELS];
     UNROLL for (int r = 0; r < R; r++)
         UNROLL for (int p = 0; p < P; p++)
-            s[r][p] = accumulate ? _mm512_maskz_loadu_ps(masks[p], c + r * ldc + 16 * p) : _mm512_setzero_ps();
+            s[r][p] = !accumulate            ? _mm512_setzero_ps()
+                      : masks[p] == 0xFFFF ? _mm512_loadu_ps(c + r * ldc + 16 * p)
+                                           : _mm512_maskz_loadu_ps(masks[p], c + r * ldc + 16 * p);
     for (long kk = 0; kk < K; kk++) {
         __m512 b[MAX_PANELS];
         UNROLL for (int p = 0; p < P; p++) b[p] = _mm512_loadu_ps(panel + p * ps + kk * 16);
@@ -45,8 +47,16 @@ static inline __attribute__((always_inline)) TARGET void tile(const int R, const
             UNROLL for (int p = 0; p < P; p++) s[r][p] = _mm512_fmadd_ps(x, b[p], s[r][p]);
         }
     }
+    // whole panels unmasked: a load can take its data from a store still in flight only when that store was not
+    // masked, and the LSTM's cell reads the gates straight after the product
     UNROLL for (int r = 0; r < R; r++)
-        UNROLL for (int p = 0; p < P; p++) _mm512_mask_storeu_ps(c + r * ldc + 16 * p, masks[p], s[r][p]);
+        UNROLL for (int p = 0; p < P; p++) {
+            if (masks[p] == 0xFFFF) {
+                _mm512_storeu_ps(c + r * ldc + 16 * p, s[r][p]);
+            } else {
+                _mm512_mask_storeu_ps(c + r * ldc + 16 * p, masks[p], s[r][p]);
+            }
+        }
 }
 
 typedef void (*TileFunction)(long K, const float *a, long ar, long ak, const float *panel, long ps, float *c,
@@ -187,33 +197,49 @@ static inline __attribute__((always_inline)) TARGET __m512 tanh16(__m512 x) {
 /// The first `count` ≤ 16 lanes.
 static inline __mmask16 lanes(long count) { return count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1); }
 
-/// gates[from..<to] ← σ or tanh of gates + bias, 16 lanes at a time (lane by lane, as Swift's `activate`).
-static inline __attribute__((always_inline)) TARGET void activate(float *gates, const float *bias, long from, long to,
-                                                                  bool tanh) {
-    for (long j = from; j < to; j += 16) {
-        const __mmask16 m = lanes(to - j);
-        const __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, gates + j), _mm512_maskz_loadu_ps(m, bias + j));
-        _mm512_mask_storeu_ps(gates + j, m, tanh ? tanh16(x) : sigmoid16(x));
+/// Stores the lanes `m` of v; whole vectors unmasked, since a load can take its data from an earlier store in flight
+/// only when that store was not masked (the next product reads h, the backward's product reads dGates).
+static inline __attribute__((always_inline)) TARGET void store16(float *p, __mmask16 m, __m512 v) {
+    if (m == 0xFFFF) {
+        _mm512_storeu_ps(p, v);
+    } else {
+        _mm512_mask_storeu_ps(p, m, v);
     }
+}
+
+/// The lanes `m` at p, zero elsewhere; whole vectors unmasked (they read what the product has just stored).
+static inline __attribute__((always_inline)) TARGET __m512 load16(const float *p, __mmask16 m) {
+    return m == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+}
+
+/// σ or tanh of gates[j..<j+16] + bias[j..<j+16] (the lanes of `m`), stored back in place and returned.
+static inline __attribute__((always_inline)) TARGET __m512 activated(float *gates, const float *bias, long j,
+                                                                     __mmask16 m, bool tanh) {
+    const __m512 x = _mm512_add_ps(load16(gates + j, m), load16(bias + j, m));
+    const __m512 y = tanh ? tanh16(x) : sigmoid16(x);
+    store16(gates + j, m, y);
+    return y;
 }
 
 TARGET void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell,
                                         float *tanh_cell, float *hidden, long H) {
-    activate(gates, bias, 0, 2 * H, false);      // i, f
-    activate(gates, bias, 2 * H, 3 * H, true);   // g
-    activate(gates, bias, 3 * H, 4 * H, false);  // o
-    const float *i = gates, *f = gates + H, *g = gates + 2 * H, *o = gates + 3 * H;
-    // the cell as Swift's 8-lane loop, which fuses f·cPrev + (i·g); its scalar tail (the last H mod 8) does not
+    // One pass over 16 units at a time: their four gates, then their cell (nothing stored is read back, so no load
+    // waits on a masked store). The activations are lane by lane, so any blocking gives Swift's bits; the cell
+    // follows Swift's 8-lane loop, which fuses f·cPrev + (i·g), except its scalar tail (the last H mod 8), which does
+    // not.
     const long vectorized = H - H % 8;
-    for (long j = 0; j < vectorized; j += 16) {
-        const __mmask16 m = lanes(vectorized - j);
-        const __m512 c = FMA(_mm512_maskz_loadu_ps(m, f + j), _mm512_maskz_loadu_ps(m, c_prev + j),
-                             _mm512_mul_ps(_mm512_maskz_loadu_ps(m, i + j), _mm512_maskz_loadu_ps(m, g + j)));
+    for (long j = 0; j < H; j += 16) {
+        const __mmask16 m = lanes(H - j), fused = lanes(vectorized - j > 0 ? vectorized - j : 0);
+        const __m512 i = activated(gates, bias, j, m, false), f = activated(gates, bias, H + j, m, false),
+                     g = activated(gates, bias, 2 * H + j, m, true), o = activated(gates, bias, 3 * H + j, m, false);
+        if (!fused) break;
+        const __m512 c = FMA(f, load16(c_prev + j, fused), _mm512_mul_ps(i, g));
         const __m512 tc = tanh16(c);
-        _mm512_mask_storeu_ps(cell + j, m, c);
-        _mm512_mask_storeu_ps(tanh_cell + j, m, tc);
-        _mm512_mask_storeu_ps(hidden + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, o + j), tc));
+        store16(cell + j, fused, c);
+        store16(tanh_cell + j, fused, tc);
+        store16(hidden + j, fused, _mm512_mul_ps(o, tc));
     }
+    const float *i = gates, *f = gates + H, *g = gates + 2 * H, *o = gates + 3 * H;
     for (long j = vectorized; j < H; j++) {
         const float c = f[j] * c_prev[j] + i[j] * g[j];
         const float tc = _mm512_cvtss_f32(tanh16(_mm512_set1_ps(c)));
@@ -231,17 +257,16 @@ TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev
     // lane by lane, unfused, as Swift's loop and its tail; d_gates may be gates (each block is read before written)
     for (long j = 0; j < H; j += 16) {
         const __mmask16 m = lanes(H - j);
-        const __m512 i = _mm512_maskz_loadu_ps(m, gates + j), f = _mm512_maskz_loadu_ps(m, gates + H + j),
-                     g = _mm512_maskz_loadu_ps(m, gates + 2 * H + j), o = _mm512_maskz_loadu_ps(m, gates + 3 * H + j);
-        const __m512 tc = _mm512_maskz_loadu_ps(m, tanh_cell + j);
-        const __m512 dhj = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dh + j), _mm512_maskz_loadu_ps(m, d_hidden + j));
-        const __m512 dcj = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dc + j), MUL(MUL(dhj, o), SUB(one, MUL(tc, tc))));
-        _mm512_mask_storeu_ps(d_gates + j, m, MUL(MUL(MUL(dcj, g), i), SUB(one, i)));
-        _mm512_mask_storeu_ps(d_gates + H + j, m,
-                              MUL(MUL(MUL(dcj, _mm512_maskz_loadu_ps(m, c_prev + j)), f), SUB(one, f)));
-        _mm512_mask_storeu_ps(d_gates + 2 * H + j, m, MUL(MUL(dcj, i), SUB(one, MUL(g, g))));
-        _mm512_mask_storeu_ps(d_gates + 3 * H + j, m, MUL(MUL(MUL(dhj, tc), o), SUB(one, o)));
-        _mm512_mask_storeu_ps(dc + j, m, MUL(dcj, f));
+        const __m512 i = load16(gates + j, m), f = load16(gates + H + j, m),
+                     g = load16(gates + 2 * H + j, m), o = load16(gates + 3 * H + j, m);
+        const __m512 tc = load16(tanh_cell + j, m);
+        const __m512 dhj = _mm512_add_ps(load16(dh + j, m), load16(d_hidden + j, m));
+        const __m512 dcj = _mm512_add_ps(load16(dc + j, m), MUL(MUL(dhj, o), SUB(one, MUL(tc, tc))));
+        store16(d_gates + j, m, MUL(MUL(MUL(dcj, g), i), SUB(one, i)));
+        store16(d_gates + H + j, m, MUL(MUL(MUL(dcj, load16(c_prev + j, m)), f), SUB(one, f)));
+        store16(d_gates + 2 * H + j, m, MUL(MUL(dcj, i), SUB(one, MUL(g, g))));
+        store16(d_gates + 3 * H + j, m, MUL(MUL(MUL(dhj, tc), o), SUB(one, o)));
+        store16(dc + j, m, MUL(dcj, f));
     }
 #undef MUL
 #undef SUB
