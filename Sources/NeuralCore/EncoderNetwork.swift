@@ -9,7 +9,8 @@
 /// buffer each (`parameters`, `gradients`); every layer holds slots (name, shape, range) into them, named like
 /// PyTorch's `state_dict` (`embed.weight`, `lstm.weight_ih_l0`, …, `head.bias`).
 ///
-/// Activations live in a `Workspace` made once per batch shape (B,T); forward/backward allocate nothing.
+/// Activations live in a `Workspace` made once per batch shape (B,T); after a network's first forward (which sizes its
+/// packed weights, `PackedWeights`), forward/backward allocate nothing.
 ///
 ///     var rng = Xoshiro256(seed: 1)
 ///     let net = EncoderNetwork(.init(features: F, embedding: 32, hidden: 64, layers: 1,
