@@ -273,36 +273,26 @@ TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev
 }
 
 // The machine's ceiling for the products: independent fused multiply-add chains, more than the FMA latency times the
-// FMA ports (16 of the 32 AVX-512 registers, 12 of the 16 AVX2 ones, so that none spills), on one thread. The
-// benchmarks run it on every thread at once beside their figures.
-#define CHAINS 16
-#define CHAINS_AVX2 12
-
-TARGET long nk_avx512_fma_chains(long rounds) {
-    __m512 s[CHAINS];
-    const __m512 b = SPLAT(0.999999f), c = SPLAT(1e-6f);
-    UNROLL for (int k = 0; k < CHAINS; k++) s[k] = SPLAT((float)k);
-    for (long r = 0; r < rounds; r++) UNROLL for (int k = 0; k < CHAINS; k++) s[k] = FMA(s[k], b, c);
-    __m512 sum = s[0];
-    UNROLL for (int k = 1; k < CHAINS; k++) sum = _mm512_add_ps(sum, s[k]);
-    volatile float sink = _mm512_reduce_add_ps(sum);
-    (void)sink;
-    return rounds * CHAINS * 16 * 2;
-}
-
-__attribute__((target("avx2,fma"))) long nk_avx2_fma_chains(long rounds) {
-    __m256 s[CHAINS_AVX2];
-    const __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-6f);
-    UNROLL for (int k = 0; k < CHAINS_AVX2; k++) s[k] = _mm256_set1_ps((float)k);
-    for (long r = 0; r < rounds; r++) UNROLL for (int k = 0; k < CHAINS_AVX2; k++) s[k] = _mm256_fmadd_ps(s[k], b, c);
-    __m256 sum = s[0];
-    UNROLL for (int k = 1; k < CHAINS_AVX2; k++) sum = _mm256_add_ps(sum, s[k]);
-    float lanes8[8];
-    _mm256_storeu_ps(lanes8, sum);
-    volatile float sink = lanes8[0];
-    (void)sink;
-    return rounds * CHAINS_AVX2 * 8 * 2;
-}
+// FMA ports (16 of the 32 AVX-512 registers, 12 of the 16 AVX2 ones, so that none spills), on one thread; one function
+// per instruction set. The benchmarks run it on every thread at once beside their figures.
+#define FMA_CHAINS(NAME, ATTRIBUTE, VECTOR, CHAINS, LANES, SET1, FMADD, ADD, STORE)                                \
+    ATTRIBUTE long NAME(long rounds) {                                                                               \
+        VECTOR s[CHAINS];                                                                                            \
+        const VECTOR b = SET1(0.999999f), c = SET1(1e-6f);                                                           \
+        UNROLL for (int k = 0; k < CHAINS; k++) s[k] = SET1((float)k);                                               \
+        for (long r = 0; r < rounds; r++) UNROLL for (int k = 0; k < CHAINS; k++) s[k] = FMADD(s[k], b, c);         \
+        VECTOR sum = s[0];                                                                                           \
+        UNROLL for (int k = 1; k < CHAINS; k++) sum = ADD(sum, s[k]);                                                \
+        float lanes[LANES];                                                                                          \
+        STORE(lanes, sum);                                                                                           \
+        volatile float sink = lanes[0]; /* keeps the chains */                                                       \
+        (void)sink;                                                                                                  \
+        return rounds * CHAINS * LANES * 2;                                                                          \
+    }
+FMA_CHAINS(nk_avx512_fma_chains, TARGET, __m512, 16, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps,
+           _mm512_storeu_ps)
+FMA_CHAINS(nk_avx2_fma_chains, __attribute__((target("avx2,fma"))), __m256, 12, 8, _mm256_set1_ps, _mm256_fmadd_ps,
+           _mm256_add_ps, _mm256_storeu_ps)
 
 #else   // not x86-64: no AVX-512, and NeuralCore never calls the product
 
