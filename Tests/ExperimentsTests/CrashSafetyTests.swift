@@ -53,7 +53,8 @@ func startCLI(_ args: [String]) throws -> Process {
             if let folder, FileManager.default.fileExists(atPath: folder + "256") { break }
             usleep(2_000)
         }
-        let interval = Date().timeIntervalSince(first ?? Date())
+        // (at least 10 ms, should both folders have appeared between two polls)
+        let interval = max(Date().timeIntervalSince(first ?? Date()), 0.01)
         usleep(UInt32(Double.random(in: 0..<(2 * interval), using: &rng) * 1e6))
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
