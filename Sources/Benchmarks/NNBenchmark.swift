@@ -126,7 +126,7 @@ public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchRe
 }
 
 /// GFLOP/s of `threads` threads running independent fused multiply-add chains at once on the vectors of the selected
-/// `MicroKernels` (16 lanes with AVX-512, else 8), the best of 3 rounds of about 0.2 s: no product on these kernels
+/// `MicroKernels` (16 lanes with AVX-512, else 8), the best of 3 rounds of about 0.1 s: no product on these kernels
 /// can run faster.
 public func fmaPeakGflops(threads: Int) -> Double {
     let avx512 = MicroKernels.current == .avx512, rounds = avx512 ? 50_000_000 : 100_000_000
