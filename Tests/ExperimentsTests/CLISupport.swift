@@ -59,3 +59,21 @@ func temporaryDirectory() throws -> String {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.path
 }
+
+/// The first lines of the tests' tiny DQN experiments: the S&P 500 environment and the DQN agent, shrunk under
+/// `overrides` (window 8, 60-bar episodes, an 8-unit encoder, batches of 16, learning from step `learningStarts`), with
+/// `agent` (YAML lines) added to the agent's overrides. The experiment's other keys follow.
+func tinyDQNExperiment(learningStarts: Int = 100, agent: [String] = []) -> String {
+    """
+    environment: \(repoRoot)/environments/sp500-daily.yaml
+    agent: \(repoRoot)/agents/dqn-lstm.yaml
+    overrides:
+      environment:
+        market: {window: 8, episode: {length: 60}}
+      agent:
+        encoder: {embedding: 8, hidden: 8}
+        learningStarts: \(learningStarts)
+        batchSize: 16
+
+    """ + agent.map { "    \($0)\n" }.joined()
+}

@@ -69,7 +69,7 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
         .squareRoot()
     #expect(abs(row.stats["totalReturn"]!.mean! - mean) < 1e-15)
     #expect(abs(row.stats["totalReturn"]!.std! - std) < 1e-15)
-    #expect(try c.tables.last!.table.plain.contains(String(format: "%.4f ± %.4f", mean, std)))
+    #expect(c.tables.last!.table.plain.contains(String(format: "%.4f ± %.4f", mean, std)))
 }
 
 @Test func dsrCountsTheRunsOfTheStoreEvaluatedOnTheSameYearsOfTheSameData() throws {

@@ -6,27 +6,17 @@ import Testing
 /// is not finite. Updates start at step 300, after the checkpoint at step 256.
 func overflowingExperiment(nonFinite: String?) throws -> (dir: String, experiment: String, store: String) {
     let dir = try temporaryDirectory()
-    let yaml = """
-        environment: \(repoRoot)/environments/sp500-daily.yaml
-        agent: \(repoRoot)/agents/dqn-lstm.yaml
-        seeds: [4]
-        steps: 600
-        checkpointEvery: 256
-        evaluateOn: [validation]
-        store: \(dir)/runs.sqlite
-        checkpoints: \(dir)/checkpoints
-        \(nonFinite.map { "nonFinite: \($0)" } ?? "")
-        overrides:
-          environment:
-            market: {window: 8, episode: {length: 60}}
-          agent:
-            encoder: {embedding: 8, hidden: 8}
-            learningStarts: 300
-            batchSize: 16
-            bufferSize: 1000
-            rewardScale: 1e300
-            logInterval: 10
-        """
+    let yaml =
+        tinyDQNExperiment(learningStarts: 300, agent: ["bufferSize: 1000", "rewardScale: 1e300", "logInterval: 10"])
+            + """
+            seeds: [4]
+            steps: 600
+            checkpointEvery: 256
+            evaluateOn: [validation]
+            store: \(dir)/runs.sqlite
+            checkpoints: \(dir)/checkpoints
+            \(nonFinite.map { "nonFinite: \($0)" } ?? "")
+            """
     try yaml.write(toFile: dir + "/nan.yaml", atomically: true, encoding: .utf8)
     return (dir, dir + "/nan.yaml", dir + "/runs.sqlite")
 }

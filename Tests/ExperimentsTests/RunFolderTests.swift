@@ -9,21 +9,13 @@ import Testing
 /// store still evaluates, verifies and compares.
 @Test func checkpointsLiveBesideTheStoreAndMoveWithIt() throws {
     let dir = try temporaryDirectory()
-    let yaml = """
-        environment: \(repoRoot)/environments/sp500-daily.yaml
-        agent: \(repoRoot)/agents/dqn-lstm.yaml
-        seeds: [3]
-        steps: 200
-        evaluateOn: [validation]
-        store: \(dir)/store/runs.sqlite
-        overrides:
-          environment:
-            market: {window: 8, episode: {length: 60}}
-          agent:
-            encoder: {embedding: 8, hidden: 8}
-            learningStarts: 100
-            batchSize: 16
-        """
+    let yaml =
+        tinyDQNExperiment() + """
+            seeds: [3]
+            steps: 200
+            evaluateOn: [validation]
+            store: \(dir)/store/runs.sqlite
+            """
     try yaml.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
     let work = try temporaryDirectory()  // the working directory gets nothing
     let r = try runCLI(["train", dir + "/tiny.yaml"], in: work)

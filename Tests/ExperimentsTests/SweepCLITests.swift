@@ -10,27 +10,18 @@ func sweepExperiment(grid: String, seeds: String = "[1, 2]", steps: Int = 400, e
     throws -> (dir: String, experiment: String, store: String)
 {
     let dir = try temporaryDirectory()
-    let yaml = """
-        environment: \(repoRoot)/environments/sp500-daily.yaml
-        agent: \(repoRoot)/agents/dqn-lstm.yaml
-        seeds: \(seeds)
-        steps: \(steps)
-        checkpointEvery: 100
-        evaluateOn: [validation]
-        store: \(dir)/runs.sqlite
-        \(extra)
-        overrides:
-          environment:
-            market: {window: 8, episode: {length: 60}}
-          agent:
-            encoder: {embedding: 8, hidden: 8}
-            learningStarts: 100
-            batchSize: 16
-            bufferSize: 1000
-        sweep:
-          grid:
-        \(grid)
-        """
+    let yaml =
+        tinyDQNExperiment(agent: ["bufferSize: 1000"]) + """
+            seeds: \(seeds)
+            steps: \(steps)
+            checkpointEvery: 100
+            evaluateOn: [validation]
+            store: \(dir)/runs.sqlite
+            \(extra)
+            sweep:
+              grid:
+            \(grid)
+            """
     try yaml.write(toFile: dir + "/sw.yaml", atomically: true, encoding: .utf8)
     return (dir, dir + "/sw.yaml", dir + "/runs.sqlite")
 }

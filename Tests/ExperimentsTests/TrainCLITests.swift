@@ -10,25 +10,16 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
     dir: String, experiment: String, store: String
 ) {
     let dir = try temporaryDirectory()
-    let yaml = """
-        environment: \(repoRoot)/environments/sp500-daily.yaml
-        agent: \(repoRoot)/agents/dqn-lstm.yaml
-        seeds: \(seeds)
-        steps: \(steps)
-        evaluateEvery: 150
-        checkpointEvery: \(steps)
-        evaluateOn: [validation]
-        logEvery: \(logEvery)
-        store: \(dir)/runs.sqlite
-        overrides:
-          environment:
-            market: {window: 8, episode: {length: 60}}
-          agent:
-            encoder: {embedding: 8, hidden: 8}
-            learningStarts: 100
-            batchSize: 16
-            epsilonSteps: 200
-        """
+    let yaml =
+        tinyDQNExperiment(agent: ["epsilonSteps: 200"]) + """
+            seeds: \(seeds)
+            steps: \(steps)
+            evaluateEvery: 150
+            checkpointEvery: \(steps)
+            evaluateOn: [validation]
+            logEvery: \(logEvery)
+            store: \(dir)/runs.sqlite
+            """
     try yaml.write(toFile: dir + "/tiny.yaml", atomically: true, encoding: .utf8)
     return (dir, dir + "/tiny.yaml", dir + "/runs.sqlite")
 }
