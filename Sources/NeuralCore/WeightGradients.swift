@@ -5,8 +5,8 @@
 /// gradients dY (R,N) (rows `ldy` apart); both results are WRITTEN:
 ///   dW (X,N) = xᵀ (X,R) · dY (R,N) into `dW` (rows N apart);  dBias (N) = Σ_rows dY into `dBias`.
 /// Split across threads by 16-column panels of dY. Each worker takes the rows in chunks of `weightGradientDepth`,
-/// copies each of its panels of the chunk (zero-padded) into an L1-sized buffer and multiplies all of xᵀ, read in
-/// place (`transposedGemm`), by it; the bias sums come from the same copies. Each worker then passes its columns of
+/// copies its panels of the chunk two at a time (zero-padded) into an L1-sized buffer and multiplies all of xᵀ, read
+/// in place (`transposedGemm`), by them; the bias sums come from the same copies. Each worker then passes its columns of
 /// dW and dBias to `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole columns: no partial
 /// sums to merge, and the bits do not depend on the thread count.
 func weightGradients(
@@ -16,18 +16,25 @@ func weightGradients(
 ) {
     forEachShare((N + panelWidth - 1) / panelWidth) { js in
         let c0 = js.lowerBound * panelWidth, c1 = min(N, js.upperBound * panelWidth)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: weightGradientDepth * panelWidth) { buffer in
-            let panel = buffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * weightGradientDepth * panelWidth) { buffer in
+            let panels = buffer.baseAddress!
             for k0 in stride(from: 0, to: R, by: weightGradientDepth) {
                 let depth = min(weightGradientDepth, R - k0)
-                for j in js {
-                    let columns = (j * panelWidth)..<min(N, (j + 1) * panelWidth)
-                    packPanel(dY + k0 * ldy, rows: depth, ldb: ldy, columns: columns, into: panel)
+                // two panels at a time where the share has them: tiles of 12 rows × 32 columns read a's elements
+                // half as often per multiply-add as tiles of 24 × 16
+                for j in stride(from: js.lowerBound, to: js.upperBound, by: 2) {
+                    let columns = (j * panelWidth)..<min(c1, (j + 2) * panelWidth)
+                    for (p, first) in stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth)
+                        .enumerated()
+                    {
+                        let panel = panels + p * depth * panelWidth
+                        let own = first..<min(columns.upperBound, first + panelWidth)
+                        packPanel(dY + k0 * ldy, rows: depth, ldb: ldy, columns: own, into: panel)
+                        panelColumnSums(panel, rows: depth, columns: own.count, into: dBias + first, first: k0 == 0)
+                    }
                     transposedGemm(
-                        m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx, packed: panel,
+                        m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx, packed: panels,
                         panelStride: depth * panelWidth, c: dW + columns.lowerBound, ldc: N, accumulate: k0 > 0)
-                    panelColumnSums(
-                        panel, rows: depth, columns: columns.count, into: dBias + columns.lowerBound, first: k0 == 0)
                 }
             }
         }
@@ -35,8 +42,8 @@ func weightGradients(
     }
 }
 
-/// Rows per chunk in `weightGradients`: one panel of them (256×16 floats, 16 KB) stays in L1 while every row block
-/// of xᵀ uses it.
+/// Rows per chunk in `weightGradients`: two panels of them (256×32 floats, 32 KB) stay in L1 while every row block
+/// of xᵀ uses them.
 let weightGradientDepth = 256
 
 /// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
