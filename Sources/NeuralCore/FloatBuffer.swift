@@ -6,7 +6,7 @@ public final class FloatBuffer {
 
     public init(_ count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        pointer = allocateFloats(count)
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
@@ -27,4 +27,12 @@ public final class FloatBuffer {
         precondition(values.count == count, "expected \(count) values, got \(values.count)")
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
+}
+
+/// Room for `count` floats (at least one) starting on a 64-byte boundary: a cache line, one AVX-512 vector. Rows whose
+/// strides are whole vectors then never straddle two lines, whatever address the allocator picks (malloc promises 16
+/// bytes). Free with `deallocate()`.
+func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        .bindMemory(to: Float.self, capacity: max(count, 1))
 }

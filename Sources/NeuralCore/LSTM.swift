@@ -456,14 +456,14 @@ final class LSTMCache {
 
 /// Float scratch that grows to the largest size asked for and keeps it (no allocation once warmed up).
 final class ScratchBuffer {
-    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var pointer = allocateFloats(1)
     private var capacity = 1
 
     /// The buffer, with room for at least `count` floats (contents undefined after growing).
     func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
             pointer.deallocate()
-            pointer = .allocate(capacity: count)
+            pointer = allocateFloats(count)
             capacity = count
         }
         return pointer

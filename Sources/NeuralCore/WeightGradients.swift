@@ -16,8 +16,9 @@ func weightGradients(
 ) {
     forEachShare((N + panelWidth - 1) / panelWidth) { js in
         let c0 = js.lowerBound * panelWidth, c1 = min(N, js.upperBound * panelWidth)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * weightGradientDepth * panelWidth) { buffer in
-            let panels = buffer.baseAddress!
+        let bytes = 2 * weightGradientDepth * panelWidth * MemoryLayout<Float>.stride
+        withUnsafeTemporaryAllocation(byteCount: bytes, alignment: 64) { buffer in
+            let panels = buffer.baseAddress!.bindMemory(to: Float.self, capacity: 2 * weightGradientDepth * panelWidth)
             for k0 in stride(from: 0, to: R, by: weightGradientDepth) {
                 let depth = min(weightGradientDepth, R - k0)
                 // two panels at a time where the share has them: tiles of 12 rows × 32 columns read a's elements
