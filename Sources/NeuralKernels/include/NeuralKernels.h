@@ -12,9 +12,9 @@ bool nk_avx512_available(void);
 /// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`. Element (i, kk) of a is at a[i·ar + kk·ak] with either
 /// ak = 1 (rows `ar` apart) or ar = 1 (a stored transposed, (K,M), rows `ak` apart). B is packed in 16-column panels
 /// (`packPanels`: panel j holds columns 16j..<16j+16 as rows of 16 floats, zero past N), panel j at packed +
-/// j·panel_stride; rows of c are `ldc` apart and only its first N columns are written. Every element is one left-to-right
-/// fused multiply-add chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating), as in the Swift AVX2 kernels: both give
-/// the same bits.
+/// j·panel_stride; rows of c are `ldc` apart and only its first N columns are written. Every element is one
+/// left-to-right fused multiply-add chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating), as in the Swift AVX2
+/// kernels: both give the same bits.
 void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak, const float *packed,
                        long panel_stride, float *c, long ldc, bool accumulate);
 
@@ -31,8 +31,8 @@ void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const
                                   const float *d_hidden, const float *dh, float *dc, float *d_gates, long H);
 
 /// `rounds` rounds of 16 independent fused multiply-add chains on 16 lanes (AVX-512F, only where
-/// `nk_avx512_available()`), or of 12 on 8 lanes (AVX2 + FMA); returns the floating-point operations done (2 per lane and
-/// multiply-add). Timed on every thread at once, the machine's ceiling for the products (`tradesim bench nn`).
+/// `nk_avx512_available()`), or of 12 on 8 lanes (AVX2 + FMA); returns the floating-point operations done (2 per lane
+/// and multiply-add). Timed on every thread at once, the machine's ceiling for the products (`tradesim bench nn`).
 long nk_avx512_fma_chains(long rounds);
 long nk_avx2_fma_chains(long rounds);
 
