@@ -59,21 +59,13 @@ public struct LSTM: Sendable {
     /// one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`); otherwise
     /// x · weight_ihᵀ is one product over all T·B rows first (`splitPackedGemm`) and each step adds h_{t−1} ·
     /// weight_hhᵀ: the same chains of multiply-adds, so the same bits. A batch row's result depends neither on the
-    /// batch size nor on the thread count. The packed weights are kept in `packs` when given (the network's), else
-    /// packed into the cache on every call.
+    /// batch size nor on the thread count. The packed weights are kept in `packs` (the network's).
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
-        hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>, packs: PackedWeights? = nil
+        hN: UnsafeMutablePointer<Float>, cN: UnsafeMutablePointer<Float>, packs: PackedWeights
     ) {
         let H = hidden, G = 4 * hidden, avx512 = MicroKernels.useAVX512.load(ordering: .relaxed)
-        /// The weight keyed `key` packed by `pack` into `count` floats: kept in `packs`, or in the cache's scratch.
-        func panels(_ key: Int, _ count: Int, _ pack: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float> {
-            if let packs { return packs.panels(key, count: count, pack: pack) }
-            let panels = cache.packed.reserve(count)
-            pack(panels)
-            return UnsafePointer(panels)
-        }
         for (k, layer) in layers.enumerated() {
             let I = layer.inputSize, X = I + H
             let xh = cache.inputs[k].pointer  // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
@@ -81,13 +73,16 @@ public struct LSTM: Sendable {
             let bias = cache.bias.pointer, bih = p + layer.biasIH.offset, bhh = p + layer.biasHH.offset
             for j in 0..<G { bias[j] = bih[j] + bhh[j] }
             let stacked = layer.stacked, ih = p + layer.weightIH.offset, hh = p + layer.weightHH.offset
-            // [weight_ihᵀ; weight_hhᵀ] (I+H,4H)
-            let stackedPanels =
+            // each step's weights: [weight_ihᵀ; weight_hhᵀ] (I+H,4H) when stacked, else weight_hhᵀ (H,4H)
+            let packed =
                 stacked
-                ? panels(layer.weightIH.offset, packedPanelsCount(k: X, n: G)) {
+                ? packs.panels(layer.weightIH.offset, count: packedPanelsCount(k: X, n: G)) {
                     packPanels(ih, transposed: true, k: I, n: G, into: $0, panelRows: X)
                     packPanels(hh, transposed: true, k: H, n: G, into: $0 + I * panelWidth, panelRows: X)
-                } : nil
+                }
+                : packs.panels(layer.weightHH.offset, count: packedPanelsCount(k: H, n: G)) {
+                    packPanels(hh, transposed: true, k: H, n: G, into: $0)
+                }
             // fills rows `rows` of xh: x_t for every t, and h_{−1}
             let prepare = { (rows: Range<Int>) in
                 if k == 0 {
@@ -104,19 +99,12 @@ public struct LSTM: Sendable {
             }
             if !stacked {  // gates (T·B,4H) = x (T·B,I) · weight_ihᵀ, which needs every row of x first
                 forEachShare(B, prepare)
-                let input = panels(layer.weightIH.offset, packedPanelsCount(k: I, n: G)) {
+                let input = packs.panels(layer.weightIH.offset, count: packedPanelsCount(k: I, n: G)) {
                     packPanels(ih, transposed: true, k: I, n: G, into: $0)  // weight_ihᵀ (I,4H)
                 }
                 splitPackedGemm(
                     m: T * B, n: G, k: I, a: xh, lda: X, packed: input, c: gates, ldc: G, accumulate: false)
             }
-            // each step's weights: the stacked ones, or weight_hhᵀ (H,4H) (packed after weight_ihᵀ's product, as
-            // without `packs` they share the cache's scratch)
-            let packed =
-                stackedPanels
-                ?? panels(layer.weightHH.offset, packedPanelsCount(k: H, n: G)) {
-                    packPanels(hh, transposed: true, k: H, n: G, into: $0)
-                }
             // The recurrence couples steps, never sequences: each worker runs all T steps for its share of the batch.
             forEachShare(B) { rows in
                 if stacked { prepare(rows) }
@@ -421,7 +409,7 @@ func lstmCellBackward(
 /// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major; scratch: dSeq
 /// (T,B,H) (the top layer's dOutput, time-major), zeroRow (H) (stands in for a dOutput that is all zero), dc (B,H),
 /// bias (4H) (bias_ih + bias_hh of the layer in progress, then its gradient), dWeights (I_k+H,4H) (a layer's weight
-/// gradients, transposed), `packed` (a layer's weights packed for `packedGemm`, sized on first use).
+/// gradients, transposed), `packed` (a layer's weights packed for backward's `packedGemm`, sized on first use).
 final class LSTMCache {
     let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
     let output, dSeq, zeroRow, dc, bias, dWeights: FloatBuffer

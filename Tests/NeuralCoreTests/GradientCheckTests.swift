@@ -124,7 +124,7 @@ struct LSTMProblem {
         var hN = [Float](repeating: 0, count: L * B * H), cN = hN
         lstm.forward(
             params ?? self.params, input: x ?? self.x, batch: B, time: T, h0: h0 ?? self.h0, c0: c0 ?? self.c0,
-            cache: cache, hN: &hN, cN: &cN)
+            cache: cache, hN: &hN, cN: &cN, packs: PackedWeights())
         return dot(cache.hiddenSequence().array, r) + dot(hN, rh) + dot(cN, rc)
     }
 
@@ -132,7 +132,9 @@ struct LSTMProblem {
     func analytic(truncate: Int? = nil) -> ([Float], [Float], [Float], [Float]) {
         let cache = LSTMCache(lstm, batch: B, time: T)
         var hN = [Float](repeating: 0, count: L * B * H), cN = hN
-        lstm.forward(params, input: x, batch: B, time: T, h0: h0, c0: c0, cache: cache, hN: &hN, cN: &cN)
+        lstm.forward(
+            params, input: x, batch: B, time: T, h0: h0, c0: c0, cache: cache, hN: &hN, cN: &cN,
+            packs: PackedWeights())
         var g = [Float](repeating: 0, count: params.count), dx = [Float](repeating: 0, count: x.count)
         var dh0 = [Float](repeating: 0, count: h0.count), dc0 = dh0
         lstm.backward(
