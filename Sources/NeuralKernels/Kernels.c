@@ -112,9 +112,10 @@ void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak,
                        long panel_stride, float *c, long ldc, bool accumulate) {
     const int layout = ak == 1 ? 0 : 1;
     const long panels = (N + 15) / 16;
-    // Panels per tile: as many as keep R·P ≤ 24 for the rows there are (single rows take 8), at most 2 once a
-    // block has 12 rows or more, where 2 panels of K rows stay in L1 while every row block uses them.
-    const int widest = M >= 12 ? 2 : M >= 6 ? 4 : 8;
+    // Panels per tile: 8 for up to 3 rows, 4 for 4 to 11 (so that 4 or 5 rows, a thread's share of a small acting
+    // batch, are one block that reads each panel once, not two), 2 once a block has 12 rows or more, where 2 panels
+    // of K rows stay in L1 while every row block uses them. R·P ≤ 24 throughout.
+    const int widest = M >= 12 ? 2 : M >= 4 ? 4 : 8;
     for (long j0 = 0; j0 < panels;) {
         int P = widest;
         while (P > panels - j0) P /= 2;
