@@ -25,8 +25,13 @@ struct TradeSim: ParsableCommand {
                         + "Haswell, Zen or later)\n").utf8))
             Foundation.exit(1)
         }
-        // One BLAS thread unless the user pins another count: runs are bit-identical only with a fixed count.
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { setBLASThreads(1) }
+        // One BLAS thread unless the user pins another count: runs are bit-identical only with a fixed count. Either
+        // way OpenBLAS's own threads stop here, before they poll on the cores NeuralCore's workers need.
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
+            setBLASThreads(1)
+        } else {
+            _ = blasThreads()
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
