@@ -8,8 +8,8 @@ nonisolated(unsafe) private var configuredBLASThreads = 0
 /// OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores), read once; OpenBLAS is then pinned to ONE thread for
 /// good and its worker threads are stopped: NeuralCore splits work across its own workers (`gemm` below, the LSTM's
 /// batch shares), so no idle BLAS thread spins on a core those workers need. (OpenBLAS starts its workers when the
-/// library loads and they poll for about 0.1 s before they sleep: half a core of a 2-core machine lost in the first
-/// tenth of a second of every run.)
+/// library loads and they poll for about 0.1 s before they sleep: on a 2-core machine, one of the two cores for the
+/// first tenth of a second of every run.)
 private let initialBLASThreads: Int = {
     let n = Int(openblas_get_num_threads())
     openblas_set_num_threads(1)
