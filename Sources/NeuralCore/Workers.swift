@@ -103,6 +103,13 @@ final class WorkerPool: @unchecked Sendable {
         return napCount
     }
 
+    /// How many workers sleep now (tests).
+    var sleeping: Int {
+        sleep.lock()
+        defer { sleep.unlock() }
+        return sleepers
+    }
+
     /// Claims share s of `generation`; false when it was claimed already or the generation is over.
     private func claim(_ s: Int, generation: Int) -> Bool {
         let bit = 1 << s
