@@ -26,6 +26,25 @@ enum { MAX_TILE = 24, MAX_PANELS = 8 };
 /// Unrolls a loop of constant trip count completely, so that the tile's arrays become registers.
 #define UNROLL _Pragma("clang loop unroll(full)")
 
+/// The first `count` ≤ 16 lanes.
+static inline __mmask16 lanes(long count) { return count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1); }
+
+/// Stores the lanes `m` of v; whole vectors unmasked, since a load can take its data from an earlier store in flight
+/// only when that store was not masked (the LSTM's cell reads the gates straight after the product, the next product
+/// reads h, the backward's product reads dGates).
+static inline __attribute__((always_inline)) TARGET void store16(float *p, __mmask16 m, __m512 v) {
+    if (m == 0xFFFF) {
+        _mm512_storeu_ps(p, v);
+    } else {
+        _mm512_mask_storeu_ps(p, m, v);
+    }
+}
+
+/// The lanes `m` at p, zero elsewhere; whole vectors unmasked (they may read what was just stored).
+static inline __attribute__((always_inline)) TARGET __m512 load16(const float *p, __mmask16 m) {
+    return m == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+}
+
 /// c (R, 16·P) (+)= a (R,K) · P panels (K,16), a's element (i, kk) at a[i·ar + kk·ak]; `masks[p]` selects the columns
 /// of panel p that exist in c. Inlined into one function per (R, P, layout), where the loops unroll and the
 /// accumulators live in registers.
@@ -36,9 +55,7 @@ static inline __attribute__((always_inline)) TARGET void tile(const int R, const
     __m512 s[MAX_TILE][MAX_PANELS];
     UNROLL for (int r = 0; r < R; r++)
         UNROLL for (int p = 0; p < P; p++)
-            s[r][p] = !accumulate            ? _mm512_setzero_ps()
-                      : masks[p] == 0xFFFF ? _mm512_loadu_ps(c + r * ldc + 16 * p)
-                                           : _mm512_maskz_loadu_ps(masks[p], c + r * ldc + 16 * p);
+            s[r][p] = accumulate ? load16(c + r * ldc + 16 * p, masks[p]) : _mm512_setzero_ps();
     for (long kk = 0; kk < K; kk++) {
         __m512 b[MAX_PANELS];
         UNROLL for (int p = 0; p < P; p++) b[p] = _mm512_loadu_ps(panel + p * ps + kk * 16);
@@ -47,16 +64,8 @@ static inline __attribute__((always_inline)) TARGET void tile(const int R, const
             UNROLL for (int p = 0; p < P; p++) s[r][p] = _mm512_fmadd_ps(x, b[p], s[r][p]);
         }
     }
-    // whole panels unmasked: a load can take its data from a store still in flight only when that store was not
-    // masked, and the LSTM's cell reads the gates straight after the product
     UNROLL for (int r = 0; r < R; r++)
-        UNROLL for (int p = 0; p < P; p++) {
-            if (masks[p] == 0xFFFF) {
-                _mm512_storeu_ps(c + r * ldc + 16 * p, s[r][p]);
-            } else {
-                _mm512_mask_storeu_ps(c + r * ldc + 16 * p, masks[p], s[r][p]);
-            }
-        }
+        UNROLL for (int p = 0; p < P; p++) store16(c + r * ldc + 16 * p, masks[p], s[r][p]);
 }
 
 typedef void (*TileFunction)(long K, const float *a, long ar, long ak, const float *panel, long ps, float *c,
@@ -121,8 +130,7 @@ void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak,
         while (P > panels - j0) P /= 2;
         __mmask16 masks[MAX_PANELS];
         for (int p = 0; p < P; p++) {
-            const long columns = N - 16 * (j0 + p);
-            masks[p] = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
+            masks[p] = lanes(N - 16 * (j0 + p));
         }
         // rows in as few blocks of at most 24/P as cover M, of sizes differing by at most one
         const long most = MAX_TILE / P, blocks = (M + most - 1) / most;
@@ -193,24 +201,6 @@ static inline __attribute__((always_inline)) TARGET __m512 tanh16(__m512 x) {
         _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)));
     const __mmask16 tiny = _mm512_cmp_ps_mask(magnitude, SPLAT(0.0004f), _CMP_LT_OQ);
     return _mm512_mask_blend_ps(tiny, _mm512_div_ps(_mm512_mul_ps(y, p), q), x);
-}
-
-/// The first `count` ≤ 16 lanes.
-static inline __mmask16 lanes(long count) { return count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1); }
-
-/// Stores the lanes `m` of v; whole vectors unmasked, since a load can take its data from an earlier store in flight
-/// only when that store was not masked (the next product reads h, the backward's product reads dGates).
-static inline __attribute__((always_inline)) TARGET void store16(float *p, __mmask16 m, __m512 v) {
-    if (m == 0xFFFF) {
-        _mm512_storeu_ps(p, v);
-    } else {
-        _mm512_mask_storeu_ps(p, m, v);
-    }
-}
-
-/// The lanes `m` at p, zero elsewhere; whole vectors unmasked (they read what the product has just stored).
-static inline __attribute__((always_inline)) TARGET __m512 load16(const float *p, __mmask16 m) {
-    return m == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
 }
 
 /// σ or tanh of gates[j..<j+16] + bias[j..<j+16] (the lanes of `m`), stored back in place and returned.
