@@ -77,24 +77,23 @@ func stepOne(
 }
 
 /// `steps` / B steps of B copies of `env` through `VectorEnv`'s window columns, each taking the next B actions of
-/// `actions`.
+/// `actions` (cut into batches of B before the loop).
 func stepVector(
     _ env: MarketEnv, copies B: Int, steps: Int, actions: [TradingAction],
     seed: UInt64
 ) -> (steps: Int, episodes: Int, checksum: Double) {
     var venv = VectorEnv(Array(repeating: env, count: B))
     venv.resetWindows(seed: seed)
-    var batch = [TradingAction](repeating: .hold, count: B)
-    var episodes = B, checksum = 0.0, k = 0
-    for _ in 0..<steps / B {
+    // Batch j takes actions jB ..< (j + 1)B (mod the pool), which repeat after pool / gcd(B, pool) batches.
+    let period = actions.count >> min(B.trailingZeroBitCount, actions.count.trailingZeroBitCount)
+    let batches = (0..<period).map { j in (0..<B).map { b in actions[(j * B + b) & (actions.count - 1)] } }
+    var episodes = B, checksum = 0.0
+    for j in 0..<steps / B {
+        venv.stepWindows(batches[j & (batches.count - 1)])
+        let (rewards, terminated, truncated) = (venv.rewards, venv.terminated, venv.truncated)
         for b in 0..<B {
-            batch[b] = actions[k & (actions.count - 1)]
-            k += 1
-        }
-        venv.stepWindows(batch)
-        for b in 0..<B {
-            checksum += venv.rewards[b]
-            if venv.terminated[b] || venv.truncated[b] { episodes += 1 }
+            checksum += rewards[b]
+            if terminated[b] || truncated[b] { episodes += 1 }
         }
     }
     return (steps / B * B, episodes, checksum)

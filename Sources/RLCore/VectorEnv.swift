@@ -121,26 +121,55 @@ extension VectorEnv where Env: AgentEnvironment {
         precondition(_extras.count == count * _extrasWidth, "VectorEnv: the environments' extras differ in width")
     }
 
-    /// `step`, keeping the observations as the window columns.
+    /// `step`, keeping the observations as the window columns: the environments step together
+    /// (`AgentEnvironment.step(_:_:into:)`), then those whose episode ended are reset.
     @inlinable
     public mutating func stepWindows(_ actions: [Env.Action]) {
         precondition(actions.count == _envs.count, "VectorEnv.stepWindows needs one action per environment")
         precondition(_bars.count == _envs.count, "VectorEnv.stepWindows before resetWindows")
-        let P = _extrasWidth
-        for i in _envs.indices {
-            let s = _envs[i].step(actions[i], extras: &_extras, at: i * P)
-            record(s, at: i)
-            if s.done {
-                _finalBars[i] = s.observation
-                for p in i * P..<(i + 1) * P { _finalExtras[p] = _extras[p] }
-                let first = _envs[i].reset(seed: nil)
-                _bars[i] = first.bar
-                for (p, v) in first.extras.enumerated() { _extras[i * P + p] = v }
-                _features[i] = first.features
-            } else {
-                _finalBars[i] = nil
-                _bars[i] = s.observation
+        let B = count, P = _extrasWidth
+        func stepAll(infos: UnsafeMutablePointer<Env.Info>) {
+            _envs.withUnsafeMutableBufferPointer { envs in
+                _rewards.withUnsafeMutableBufferPointer { rewards in
+                    _terminated.withUnsafeMutableBufferPointer { terminated in
+                        _truncated.withUnsafeMutableBufferPointer { truncated in
+                            _bars.withUnsafeMutableBufferPointer { bars in
+                                _extras.withUnsafeMutableBufferPointer { extras in
+                                    actions.withUnsafeBufferPointer { actions in
+                                        Env.step(
+                                            envs, actions,
+                                            into: StepColumns(
+                                                rewards: rewards.baseAddress!, terminated: terminated.baseAddress!,
+                                                truncated: truncated.baseAddress!, bars: bars.baseAddress!,
+                                                infos: infos, extras: extras.baseAddress, extrasWidth: P))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
+        }
+        // The step initializes the infos: the latest ones are deinitialized in place (none before the first step).
+        if _infos.count == B {
+            _infos.withUnsafeMutableBufferPointer { infos in
+                infos.baseAddress!.deinitialize(count: B)
+                stepAll(infos: infos.baseAddress!)
+            }
+        } else {
+            _infos = Array(unsafeUninitializedCapacity: B) { infos, initialized in
+                stepAll(infos: infos.baseAddress!)
+                initialized = B
+            }
+        }
+        _finalBars.withUnsafeMutableBufferPointer { finalBars in for i in 0..<B { finalBars[i] = nil } }
+        for i in 0..<B where _terminated[i] || _truncated[i] {
+            _finalBars[i] = _bars[i]
+            for p in i * P..<(i + 1) * P { _finalExtras[p] = _extras[p] }
+            let first = _envs[i].reset(seed: nil)
+            _bars[i] = first.bar
+            for (p, v) in first.extras.enumerated() { _extras[i * P + p] = v }
+            _features[i] = first.features
         }
     }
 }

@@ -110,38 +110,40 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     public let firstBar: Int
     public let lastBar: Int
 
+    // What a step reads and writes, declared together (laid out together, so that a step of a batch touches few
+    // cache lines of each environment).
     let n: Int
-    /// (N) asset names.
-    public let tickers: [String]
-    let timestamps: [Int64]
-    /// (D, N) closes, for marking, baselines and rewards.
-    let close: [Double]
+    /// N₄
+    let n4: Int
     /// (D, 3, N₄) per bar: the assets' fill reference prices (open or close by `fill`), the relative price impact of
     /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes
     /// with price 1 and impact 0.
     let quotes: DoubleBuffer
-    /// N₄
-    let n4: Int
+    let timestamps: [Int64]
+    public private(set) var bar = 0
+    var episodeStart = 0
+    public private(set) var cash = 0.0
+    public private(set) var equity = 0.0
+    /// (7, N₄): shares, target, previous target, the latest fills' quantity, price and cost, and the weights after the
+    /// last fill marked at the close; one flat buffer so the step works on one pointer (padding lanes stay 0); copied
+    /// on write (`writableBook`).
+    var book: DoubleBuffer
+
+    /// (N) asset names.
+    public let tickers: [String]
+    /// (D, N) closes, for marking, baselines and rewards.
+    let close: [Double]
     let features: [Float]
     let width: Int
     /// (D, N) EW std of price changes, only for the volatility-scaled reward.
     let sigma: [Double]
     /// (D, N) volatility-targeting factors of the chosen positions (`volatilityTargetScale`), only with sizing.
     let sizing: [Double]
-
-    // episode state
     var rng: Xoshiro256
-    public private(set) var bar = 0
-    var episodeStart = 0
-    public private(set) var cash = 0.0
-    public private(set) var equity = 0.0
-    /// The weights after the last fill (N), marked at the close; handed out in observations.
+    /// The weights after the last fill (N), marked at the close, as handed out in the latest observation.
     var storage: ObservationStorage
     /// The other storage, which the next step writes (see `ObservationStorage`).
     var spare: ObservationStorage
-    /// (6, N₄): shares, target, previous target, and the latest fills' quantity, price and cost, one flat buffer so
-    /// the step works on one pointer (padding lanes stay 0); copied on write (`writableBook`).
-    var book: DoubleBuffer
     var dsr: DifferentialSharpe
 
     @inlinable static var sharesRow: Int { 0 }
@@ -150,6 +152,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     @inlinable static var fillQuantityRow: Int { 3 }
     @inlinable static var fillPriceRow: Int { 4 }
     @inlinable static var fillCostRow: Int { 5 }
+    @inlinable static var weightsRow: Int { 6 }
 
     /// (N) shares held.
     public var shares: [Double] { book[0..<n] }
@@ -263,7 +266,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         rng = Xoshiro256(seed: seed)
         storage = ObservationStorage(features: features, assets: n)
         spare = ObservationStorage(features: features, assets: n)
-        book = DoubleBuffer(repeatElement(0, count: 6 * padded(n)))
+        book = DoubleBuffer(repeatElement(0, count: 7 * padded(n)))
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
 
@@ -304,67 +307,98 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
-        let s = advance(action, weightsTo: nil)
+        let s = n == 1 ? advance(action, n: 1, n4: 2, extrasTo: nil) : advance(action, n: n, n4: n4, extrasTo: nil)
+        // The observation's weights go to the storage handed out the step before last (see `ObservationStorage`).
+        if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
+        let weights = UnsafePointer(book.base) + Self.weightsRow * n4, n = self.n
+        spare.weights.withUnsafeMutableBufferPointer { w in for i in 0..<n { w[i] = weights[i] } }
+        swap(&storage, &spare)
         return Step(
             observation: observation(), reward: s.reward, terminated: s.terminated, truncated: s.truncated,
             info: s.info)
     }
 
-    /// `step` without building the observation: writes its extras (P, laid out as `MarketObservation.extras`) at
-    /// `extras[offset...]` and returns its bar in place of it (what `VectorEnv.stepWindows` keeps).
-    public mutating func step(_ action: TradingAction, extras: inout [Double], at offset: Int) -> Step<Int, StepInfo> {
-        guard portfolioWidth > 0 else { return advance(action, weightsTo: nil) }
-        let (position, cash, n) = (config.observePosition, config.observeCash, self.n)
-        return extras.withUnsafeMutableBufferPointer { extras in
-            let out = extras.baseAddress! + offset
-            let s = advance(action, weightsTo: position ? out : nil)
-            if cash { out[position ? n : 0] = cashWeight }
-            return s
+    /// Steps `envs[i]` with `actions[i]` for every i, as many `step`s would, bit for bit, but phase by phase (see
+    /// `advance`): every environment's order, then every fill, every settlement, every reward. Each phase of one
+    /// environment waits on the one before (a chain of divisions, then a `log`); run across the environments, the
+    /// chains overlap.
+    public static func step(
+        _ envs: UnsafeMutableBufferPointer<MarketEnv>, _ actions: UnsafeBufferPointer<TradingAction>,
+        into columns: StepColumns<StepInfo>
+    ) {
+        let env = envs.baseAddress!, B = envs.count
+        // Trivial values, written before they are read.
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: B) { holds in
+            withUnsafeTemporaryAllocation(of: RebalanceResult.self, capacity: B) { fills in
+                for i in 0..<B { holds[i] = lanes(env[i].n, env[i].n4) { env[i].order(actions[i], n: $0, n4: $1) } }
+                for i in 0..<B { fills[i] = env[i].fill(n4: env[i].n4, hold: holds[i]) }
+                for i in 0..<B {
+                    let extras = columns.extras(row: i)
+                    let s = lanes(env[i].n, env[i].n4) { env[i].settle(fills[i], n: $0, n4: $1, extrasTo: extras) }
+                    columns.record(s, at: i)
+                }
+            }
+        }
+        for i in 0..<B {
+            columns.rewards[i] = reward(settled: columns.rewards[i], kind: env[i].config.reward.kind)
         }
     }
 
-    /// The step, with the bar in place of the observation; the weights (N) also go to `out` when it is given. One asset
-    /// runs the same code with N = 1 and N₄ = 2 as constants, its loops unrolled away. Inlined into the two `step`s, so
-    /// that the step is not passed through memory.
+    /// The step, with the bar in place of the observation, its phases in turn: `order`, `fill`, `settle` and
+    /// `reward(settled:)`; the extras (P) also to `out`.
     @inline(__always)
     mutating func advance(
-        _ action: TradingAction,
-        weightsTo out: UnsafeMutablePointer<Double>?
+        _ action: TradingAction, n: Int, n4: Int, extrasTo out: UnsafeMutablePointer<Double>?
     ) -> Step<Int, StepInfo> {
-        n == 1 ? advance(action, n: 1, n4: 2, weightsTo: out) : advance(action, n: n, n4: n4, weightsTo: out)
+        let hold = order(action, n: n, n4: n4)
+        var s = settle(fill(n4: n4, hold: hold), n: n, n4: n4, extrasTo: out)
+        s.reward = reward(settled: s.reward)
+        return s
     }
 
+    /// A step's first phase at bar t: the book made this copy's own, and the action's target set. Returns whether the
+    /// action is `.hold` (then no asset trades).
     @inline(__always)
-    mutating func advance(
-        _ action: TradingAction, n: Int, n4: Int,
-        weightsTo out: UnsafeMutablePointer<Double>?
-    ) -> Step<Int, StepInfo> {
+    mutating func order(_ action: borrowing TradingAction, n: Int, n4: Int) -> Bool {
         precondition(bar < lastBar, "step after the episode ended; call reset")
-        let book = writableBook(), next = bar + 1, costs = config.costs
-        setTarget(action, book: book, n: n, n4: n4)
+        return setTarget(action, book: writableBook(), n: n, n4: n4)
+    }
+
+    /// The second phase: the fill at bar t+1, with borrow for the bar (changes the book only). (`mutating` only so that
+    /// the environment is passed by reference, not copied.)
+    @inline(__always)
+    mutating func fill(n4: Int, hold: Bool) -> RebalanceResult {
+        let next = bar + 1, costs = config.costs
         let borrowRate =
             costs.borrowBpsPerYear > 0
             ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
-        let quote = UnsafePointer(quotes.base) + 3 * n4 * next
-        let r = rebalance(
-            book: book, quote: quote, n4: n4, cash: cash, commissionRate: costs.commissionBps * 1e-4,
-            borrowRate: borrowRate, fractional: config.fractionalShares, hold: action.isHold)
-        // The weights, marked at the close (also to `out`).
-        if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
-        let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
-        let position = spare.weights.withUnsafeMutableBufferPointer { weights in
-            for i in 0..<n { weights[i] = book[i] * mark[i] * inverseEquity }
-            if let out { for i in 0..<n { out[i] = weights[i] } }
-            return weights[0]
-        }
-        swap(&storage, &spare)
+        return rebalance(
+            book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next, n4: n4, cash: cash,
+            commissionRate: costs.commissionBps * 1e-4, borrowRate: borrowRate, fractional: config.fractionalShares,
+            hold: hold)
+    }
+
+    /// The third phase: the weights marked at bar t+1's close, the extras (P) to `out` when given, the reward (for
+    /// `logReturn` the equity ratio, see `reward(settled:)`), and the move to bar t+1.
+    @inline(__always)
+    mutating func settle(
+        _ r: RebalanceResult, n: Int, n4: Int, extrasTo out: UnsafeMutablePointer<Double>?
+    ) -> Step<Int, StepInfo> {
+        let book = self.book.base, next = bar + 1
+        let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = UnsafePointer(quotes.base) + 3 * n4 * next + 2 * n4
+        let weights = book + Self.weightsRow * n4
+        for i in 0..<n { weights[i] = book[i] * mark[i] * inverseEquity }
         let reward =
-            config.reward.kind == .logReturn  // the default, inlined
-            ? logReturn(previousEquity: equity, newEquity: r.equity)
+            config.reward.kind == .logReturn  // the default, inlined; `reward(settled:)` takes the log
+            ? equityRatio(previousEquity: equity, newEquity: r.equity)
             : rewardFor(previousEquity: equity, newEquity: r.equity, next: next)
         cash = r.cash
         equity = r.equity
         bar = next
+        if let out {
+            if config.observePosition { for i in 0..<n { out[i] = weights[i] } }
+            if config.observeCash { out[config.observePosition ? n : 0] = cashWeight }
+        }
         let terminated = r.equity <= config.equityFloor * config.initialCash
         let truncated =
             !terminated
@@ -372,11 +406,11 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let info = StepInfo(
             bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
             turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0,
-            fillPrice: book[Self.fillPriceRow * n4], position: position)
+            fillPrice: book[Self.fillPriceRow * n4], position: weights[0])
         return Step(observation: next, reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
-    /// The book (6, N₄), copied first when another copy of the environment holds it.
+    /// The book (7, N₄), copied first when another copy of the environment holds it.
     mutating func writableBook() -> UnsafeMutablePointer<Double> {
         if !isKnownUniquelyReferenced(&book) { book = book.copy() }
         return book.base
@@ -384,15 +418,20 @@ public struct MarketEnv: AgentEnvironment, Sendable {
 
     /// Sets `target` (N) from the action: discrete levels or weights, projected onto the constraints; `.hold` targets
     /// the current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
-    /// becomes the previous target. (`mutating` only so that the environment is passed by reference, not copied.)
-    @inline(__always)
-    mutating func setTarget(_ action: TradingAction, book: UnsafeMutablePointer<Double>, n: Int, n4: Int) {
+    /// becomes the previous target. Returns whether the action is `.hold`. (`mutating` only so that the environment is
+    /// passed by reference, not copied.)
+    @inline(__always) @discardableResult
+    mutating func setTarget(_ action: borrowing TradingAction, book: UnsafeMutablePointer<Double>, n: Int, n4: Int)
+        -> Bool
+    {
         let target = book + Self.targetRow * n4, previous = book + Self.previousTargetRow * n4
         for i in 0..<n { previous[i] = target[i] }
+        var ofLevels = true
         switch action {
         case .hold:
-            storage.weights.withUnsafeBufferPointer { weights in for i in 0..<n { target[i] = weights[i] } }
-            return
+            let weights = book + Self.weightsRow * n4
+            for i in 0..<n { target[i] = weights[i] }
+            return true
         case .index(let k):
             precondition(n == 1 && k >= 0 && k < actionSpace.levels.count, "action \(action) is outside \(actionSpace)")
             target[0] = actionSpace.levels[k]
@@ -402,14 +441,15 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         case .weights(let w):
             precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
             for i in 0..<n { target[i] = w[i] }
+            ofLevels = false
         }
         if n > 1 || actionSpace.longOnly || abs(target[0]) > actionSpace.maxGrossLeverage {
-            let ofLevels = if case .weights = action { false } else { true }
             actionSpace.project(
                 UnsafeMutableBufferPointer(start: target, count: n),
                 inAnyOrder: ofLevels && actionSpace.levelSumsAreExact)
         }
         if !sizing.isEmpty { sizeTarget(target) }
+        return false
     }
 
     /// Volatility targeting of the target weights (N) at the current bar: each × its factor, then Σ|wᵢ| scaled down to
@@ -426,18 +466,27 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         }
     }
 
-    /// log(Eₜ₊₁ / Eₜ), with Eₜ₊₁ floored at 1e-12 of the initial cash; 0 without calling `log` when the ratio is 1
-    /// (a flat book), which is exact.
+    /// Eₜ₊₁ / Eₜ, with Eₜ₊₁ floored at 1e-12 of the initial cash: what the log-return reward takes the log of.
     @inline(__always)
-    func logReturn(previousEquity: Double, newEquity: Double) -> Double {
-        let ratio = max(newEquity, 1e-12 * config.initialCash) / previousEquity
-        return ratio == 1 ? 0 : log(ratio)
+    func equityRatio(previousEquity: Double, newEquity: Double) -> Double {
+        max(newEquity, 1e-12 * config.initialCash) / previousEquity
+    }
+
+    /// The reward of a settled step. For `logReturn`, `settle` leaves the equity ratio and this takes its log (0
+    /// without calling `log` when the ratio is 1, a flat book, which is exact); any other reward passes through.
+    @inline(__always)
+    func reward(settled x: Double) -> Double { Self.reward(settled: x, kind: config.reward.kind) }
+
+    /// `reward(settled:)` for a reward kind (static, so that the batch reads the kind without copying the environment).
+    @inline(__always)
+    static func reward(settled x: Double, kind: RewardKind) -> Double {
+        kind == .logReturn ? (x == 1 ? 0 : log(x)) : x
     }
 
     mutating func rewardFor(previousEquity: Double, newEquity: Double, next: Int) -> Double {
         switch config.reward.kind {
         case .logReturn:
-            return logReturn(previousEquity: previousEquity, newEquity: newEquity)
+            return reward(settled: equityRatio(previousEquity: previousEquity, newEquity: newEquity))
         case .pnl:
             return (newEquity - previousEquity) / config.initialCash
         case .differentialSharpe:
@@ -477,3 +526,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             observePosition: config.observePosition, observeCash: config.observeCash)
     }
 }
+
+/// `body(N, N₄)`; one asset with N = 1 and N₄ = 2 as constants, so that its loops unroll away.
+@inline(__always)
+func lanes<R>(_ n: Int, _ n4: Int, _ body: (Int, Int) -> R) -> R { n == 1 ? body(1, 2) : body(n, n4) }

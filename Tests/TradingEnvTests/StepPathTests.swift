@@ -5,7 +5,7 @@ import Testing
 
 @testable import TradingEnv
 
-// The step's storage: observations that outlive later steps, copies of an environment, the column step, the gross of
+// The step's storage: observations that outlive later steps, copies of an environment, the batch step, the gross of
 // a target of levels added in lanes.
 
 /// Observations handed out earlier keep their weights while the environment steps on (it writes a step's weights into
@@ -29,34 +29,60 @@ import Testing
     #expect(b.weights[2] < -0.9 && a.weights[2] == 0 && copy.shares[2] == 0)
 }
 
-/// The column step (`step(_:extras:at:)`) gives the same steps as `step`, its extras those of the observation.
-@Test(arguments: [(1, true), (3, false), (3, true)])
-func columnStepIsTheStep(assets: Int, observeCash: Bool) throws {
-    var env = try makeEnv(randomPanel(bars: 400, assets: assets, seed: 7), window: 3) { c in
-        c.costs = CostModel(commissionBps: 5, halfSpreadBps: 3, borrowBpsPerYear: 50)
-        c.observeCash = observeCash
-        c.episode.mode = .random
-        c.episode.length = 40
-    }
-    var columns = env, rng = Xoshiro256(seed: 1)
-    let p = env.portfolioWidth
-    var extras = [Double](repeating: .nan, count: p + 2)
-    _ = env.reset(seed: 3)
-    _ = columns.reset(seed: 3)
-    var ends = 0
-    for _ in 0..<300 {
-        let action = env.actionSpace.sample(using: &rng)
-        let s = env.step(action), c = columns.step(action, extras: &extras, at: 1)
-        #expect(c.observation == s.observation.bar && c.reward == s.reward && c.info == s.info)
-        #expect(c.terminated == s.terminated && c.truncated == s.truncated)
-        #expect(Array(extras[1...p]) == s.observation.extras)
-        #expect(extras[0].isNaN && extras[p + 1].isNaN)  // nothing written outside its row
-        if s.done {
-            ends += 1
-            #expect(env.reset(seed: nil) == columns.reset(seed: nil))
+/// The batch step (`MarketEnv.step(_:_:into:)`, phase by phase across the environments) gives, bit for bit, the steps
+/// of each environment stepped on its own, its extras those of the observation: one asset and a panel, with costs and
+/// borrow, random episodes, `.hold` among the actions, each reward kind, and environments of different sizes in one
+/// batch.
+@Test(arguments: [RewardKind.logReturn, .pnl, .differentialSharpe, .volScaled])
+func batchStepIsTheStep(reward: RewardKind) throws {
+    let envs = try [(1, true), (3, false), (1, false), (3, true)].map { assets, observeCash in
+        try makeEnv(randomPanel(bars: 400, assets: assets, seed: 7), window: 3) { c in
+            c.costs = CostModel(commissionBps: 5, halfSpreadBps: 3, borrowBpsPerYear: 50)
+            c.observeCash = observeCash
+            c.observePosition = assets == 3
+            c.reward.kind = reward
+            c.episode.mode = .random
+            c.episode.length = 40
         }
     }
-    #expect(ends >= 5)
+    var alone = envs, batch = envs, rng = Xoshiro256(seed: 1)
+    let widths = envs.map(\.portfolioWidth), P = widths.max()!
+    for i in envs.indices {
+        _ = alone[i].reset(seed: UInt64(i))
+        _ = batch[i].reset(seed: UInt64(i))
+    }
+    var ends = 0
+    for _ in 0..<300 {
+        let actions = envs.map { e in rng.next() % 4 == 0 ? TradingAction.hold : e.actionSpace.sample(using: &rng) }
+        let steps = envs.indices.map { alone[$0].step(actions[$0]) }
+        var rewards = [Double](repeating: .nan, count: 4), bars = [Int](repeating: -1, count: 4)
+        var terminated = [Bool](repeating: false, count: 4), truncated = terminated
+        var extras = [Double](repeating: .nan, count: 4 * P)
+        let infos = [StepInfo](unsafeUninitializedCapacity: 4) { infos, count in
+            batch.withUnsafeMutableBufferPointer { batch in
+                actions.withUnsafeBufferPointer { actions in
+                    MarketEnv.step(
+                        batch, actions,
+                        into: StepColumns(
+                            rewards: &rewards, terminated: &terminated, truncated: &truncated, bars: &bars,
+                            infos: infos.baseAddress!, extras: &extras, extrasWidth: P))
+                }
+            }
+            count = 4
+        }
+        for (i, s) in steps.enumerated() {
+            #expect(bars[i] == s.observation.bar && rewards[i].bitPattern == s.reward.bitPattern && infos[i] == s.info)
+            #expect(terminated[i] == s.terminated && truncated[i] == s.truncated)
+            #expect(Array(extras[i * P..<i * P + widths[i]]) == s.observation.extras)
+            let outside = extras[i * P + widths[i]..<(i + 1) * P]
+            #expect(outside.allSatisfy { $0.isNaN })  // nothing written outside its row
+            if s.done {
+                ends += 1
+                #expect(alone[i].reset(seed: nil) == batch[i].reset(seed: nil))
+            }
+        }
+    }
+    #expect(ends >= 20)
 }
 
 /// The gross of a target of levels is added in lanes only when every order of addition gives the same sum; then the
