@@ -420,7 +420,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// the current weights (what the book holds at bar t's close; the fill then trades nothing). The target it replaces
     /// becomes the previous target. Returns whether the action is `.hold`. (`mutating` only so that the environment is
     /// passed by reference, not copied.)
-    @inline(__always) @discardableResult
+    @inline(__always)
     mutating func setTarget(_ action: borrowing TradingAction, book: UnsafeMutablePointer<Double>, n: Int, n4: Int)
         -> Bool
     {
