@@ -307,7 +307,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
-        let s = n == 1 ? advance(action, n: 1, n4: 2, extrasTo: nil) : advance(action, n: n, n4: n4, extrasTo: nil)
+        let s = n == 1 ? advance(action, n: 1, n4: 2) : advance(action, n: n, n4: n4)
         // The observation's weights go to the storage handed out the step before last (see `ObservationStorage`).
         if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
         let weights = UnsafePointer(book.base) + Self.weightsRow * n4, n = self.n
@@ -345,13 +345,11 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     /// The step, with the bar in place of the observation, its phases in turn: `order`, `fill`, `settle` and
-    /// `reward(settled:)`; the extras (P) also to `out`.
+    /// `reward(settled:)`.
     @inline(__always)
-    mutating func advance(
-        _ action: TradingAction, n: Int, n4: Int, extrasTo out: UnsafeMutablePointer<Double>?
-    ) -> Step<Int, StepInfo> {
+    mutating func advance(_ action: TradingAction, n: Int, n4: Int) -> Step<Int, StepInfo> {
         let hold = order(action, n: n, n4: n4)
-        var s = settle(fill(n4: n4, hold: hold), n: n, n4: n4, extrasTo: out)
+        var s = settle(fill(n4: n4, hold: hold), n: n, n4: n4, extrasTo: nil)
         s.reward = reward(settled: s.reward)
         return s
     }
