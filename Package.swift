@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "BenchmarksTests",
             dependencies: [
-                "TradingEnv", "NeuralCore", "Agents", "RunStore",
+                "RLCore", "TradingEnv", "NeuralCore", "Agents", "RunStore",
                 "SyntheticMarkets", "Benchmarks",
             ]),
     ]

@@ -51,6 +51,18 @@ import Testing
         #expect(split.failsWithOneErrorLine && split.stderr.contains("--split"), "\(split.stderr)")
     }
 
+    @Test func benchEnvStepsOneEnvironmentOrABatch() throws {
+        for envs in [0, 4] {
+            let r = try runCLI(["bench", "env", "--steps", "1000", "--envs", "\(envs)"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            #expect(json["envs"] as? Int == envs && json["steps"] as? Int == 1_000 && json["bars"] as? Int == 5_031)
+            #expect((json["stepsPerSecond"] as? Double ?? 0) > 0 && json["episodes"] as? Int == max(envs, 1))
+        }
+        let bad = try runCLI(["bench", "env", "--steps", "10", "--envs", "11"])
+        #expect(bad.failsWithOneErrorLine && bad.stderr.contains("--envs"), "\(bad.stderr)")
+    }
+
     @Test func benchLoadTimesAnEnvironmentsWholeDataLoad() throws {
         let r = try runCLI([
             "bench", "load", "data/sp500_1999_2018_arch.csv",
