@@ -17,8 +17,8 @@ struct BenchEnv: ParsableCommand {
     var steps: Int = 20_000_000
     @Option(
         help: """
-            Step this many copies together through VectorEnv's window columns, as RL training steps them; 0 steps one \
-            environment on its own.
+            Step this many copies together through VectorEnv's window columns (one batch step for all of them); 0 \
+            steps one environment on its own.
             """)
     var envs: Int = 0
     @Option(help: "Environment file whose bars to replay when --assets is 1, or 'synthetic'.")
