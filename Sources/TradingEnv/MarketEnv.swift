@@ -319,27 +319,33 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     /// Steps `envs[i]` with `actions[i]` for every i, as many `step`s would, bit for bit, but phase by phase (see
-    /// `advance`): every environment's order, then every fill, every settlement, every reward. Each phase of one
-    /// environment waits on the one before (a chain of divisions, then a `log`); run across the environments, the
-    /// chains overlap.
+    /// `advance`): the orders of a chunk of environments, then their fills, then their settlements; at the end every
+    /// reward. Each phase of one environment waits on the one before (a chain of divisions, then a `log`); run across
+    /// the environments, the chains overlap.
     public static func step(
         _ envs: UnsafeMutableBufferPointer<MarketEnv>, _ actions: UnsafeBufferPointer<TradingAction>,
         into columns: StepColumns<StepInfo>
     ) {
-        let env = envs.baseAddress!, B = envs.count
-        // Trivial values, written before they are read.
-        withUnsafeTemporaryAllocation(of: Bool.self, capacity: B) { holds in
-            withUnsafeTemporaryAllocation(of: RebalanceResult.self, capacity: B) { fills in
-                for i in 0..<B { holds[i] = lanes(env[i].n, env[i].n4) { env[i].order(actions[i], n: $0, n4: $1) } }
-                for i in 0..<B { fills[i] = env[i].fill(n4: env[i].n4, hold: holds[i]) }
-                for i in 0..<B {
-                    let extras = columns.extras(row: i)
-                    let s = lanes(env[i].n, env[i].n4) { env[i].settle(fills[i], n: $0, n4: $1, extrasTo: extras) }
-                    columns.record(s, at: i)
+        // In chunks of 8: enough chains to overlap, few enough environments to stay in L1 (16 and 64 at once were 3%
+        // and 6% slower for 64 environments), with the scratch on the stack. Trivial values, written before read.
+        let env = envs.baseAddress!, chunk = 8
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: chunk) { holds in
+            withUnsafeTemporaryAllocation(of: RebalanceResult.self, capacity: chunk) { fills in
+                for start in stride(from: 0, to: envs.count, by: chunk) {
+                    let rows = start..<min(start + chunk, envs.count)
+                    for i in rows {
+                        holds[i - start] = lanes(env[i].n, env[i].n4) { env[i].order(actions[i], n: $0, n4: $1) }
+                    }
+                    for i in rows { fills[i - start] = env[i].fill(n4: env[i].n4, hold: holds[i - start]) }
+                    for i in rows {
+                        let extras = columns.extras(row: i), r = fills[i - start]
+                        let s = lanes(env[i].n, env[i].n4) { env[i].settle(r, n: $0, n4: $1, extrasTo: extras) }
+                        columns.record(s, at: i)
+                    }
                 }
             }
         }
-        for i in 0..<B {
+        for i in envs.indices {
             columns.rewards[i] = reward(settled: columns.rewards[i], kind: env[i].config.reward.kind)
         }
     }

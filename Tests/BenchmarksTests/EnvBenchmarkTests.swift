@@ -9,7 +9,7 @@ import TradingEnv
 /// `bench env --envs B` (`stepVector`) steps B copies through `VectorEnv`'s batch step: its steps, episodes and summed
 /// rewards are, bit for bit, those of B environments each stepped on its own, copy b taking actions b, B + b, 2B + b, …
 /// of the pool and reset at once when its episode ends (random episodes, so that resets draw on each copy's stream).
-@Test(arguments: [1, 3, 8])
+@Test(arguments: [1, 3, 11])
 func envBenchmarkStepsCopiesAsSeparateEnvironments(copies B: Int) throws {
     let panel = syntheticPanel(assets: 1, bars: 300, seed: 4)
     var config = MarketConfig()

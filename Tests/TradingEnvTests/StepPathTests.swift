@@ -35,8 +35,11 @@ import Testing
 /// batch.
 @Test(arguments: [RewardKind.logReturn, .pnl, .differentialSharpe, .volScaled])
 func batchStepIsTheStep(reward: RewardKind) throws {
-    let envs = try [(1, true), (3, false), (1, false), (3, true)].map { assets, observeCash in
-        try makeEnv(randomPanel(bars: 400, assets: assets, seed: 7), window: 3) { c in
+    // 12 environments, more than one chunk of the batch: (assets, observeCash) in turn.
+    let kinds = [(1, true), (3, false), (1, false), (3, true)]
+    let envs = try (0..<12).map { k in
+        let (assets, observeCash) = kinds[k % 4]
+        return try makeEnv(randomPanel(bars: 400, assets: assets, seed: 7), window: 3) { c in
             c.costs = CostModel(commissionBps: 5, halfSpreadBps: 3, borrowBpsPerYear: 50)
             c.observeCash = observeCash
             c.observePosition = assets == 3
@@ -55,10 +58,11 @@ func batchStepIsTheStep(reward: RewardKind) throws {
     for _ in 0..<300 {
         let actions = envs.map { e in rng.next() % 4 == 0 ? TradingAction.hold : e.actionSpace.sample(using: &rng) }
         let steps = envs.indices.map { alone[$0].step(actions[$0]) }
-        var rewards = [Double](repeating: .nan, count: 4), bars = [Int](repeating: -1, count: 4)
-        var terminated = [Bool](repeating: false, count: 4), truncated = terminated
-        var extras = [Double](repeating: .nan, count: 4 * P)
-        let infos = [StepInfo](unsafeUninitializedCapacity: 4) { infos, count in
+        let B = envs.count
+        var rewards = [Double](repeating: .nan, count: B), bars = [Int](repeating: -1, count: B)
+        var terminated = [Bool](repeating: false, count: B), truncated = terminated
+        var extras = [Double](repeating: .nan, count: B * P)
+        let infos = [StepInfo](unsafeUninitializedCapacity: B) { infos, count in
             batch.withUnsafeMutableBufferPointer { batch in
                 actions.withUnsafeBufferPointer { actions in
                     MarketEnv.step(
@@ -68,7 +72,7 @@ func batchStepIsTheStep(reward: RewardKind) throws {
                             infos: infos.baseAddress!, extras: &extras, extrasWidth: P))
                 }
             }
-            count = 4
+            count = B
         }
         for (i, s) in steps.enumerated() {
             #expect(bars[i] == s.observation.bar && rewards[i].bitPattern == s.reward.bitPattern && infos[i] == s.info)
@@ -82,7 +86,7 @@ func batchStepIsTheStep(reward: RewardKind) throws {
             }
         }
     }
-    #expect(ends >= 20)
+    #expect(ends >= 60)
 }
 
 /// The gross of a target of levels is added in lanes only when every order of addition gives the same sum; then the
