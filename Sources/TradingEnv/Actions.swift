@@ -10,9 +10,6 @@ public enum TradingAction: Equatable, Sendable {
     case weights([Double])
     /// No orders: every position stays as it is and its weight drifts with prices (how buy-and-hold holds a panel).
     case hold
-
-    /// Whether this is `.hold`.
-    @inlinable public var isHold: Bool { if case .hold = self { true } else { false } }
 }
 
 /// The actions a market environment accepts: the configured discrete levels or continuous weights over N assets.
