@@ -16,7 +16,7 @@ public enum Activation: Sendable, Codable, Equatable {
         case .relu:
             var i = 0
             while i + 8 <= count { let v = load8(x + i); store8(v.replacing(with: 0, where: v .< 0), x + i); i += 8 }
-            while i < count { x[i] = max(x[i], 0); i += 1 }
+            while i < count { x[i] = x[i] < 0 ? 0 : x[i]; i += 1 }  // as the vector lanes (NaN and −0 kept)
         case .leakyReLU(let slope): for i in 0..<count { x[i] = x[i] > 0 ? x[i] : slope * x[i] }
         case .tanh: for i in 0..<count { x[i] = Foundation.tanh(x[i]) }
         case .sigmoid: for i in 0..<count { x[i] = sigmoidScalar(x[i]) }
@@ -36,7 +36,7 @@ public enum Activation: Sendable, Codable, Equatable {
                 store8(load8(dInput + i) + d.replacing(with: 0, where: load8(y + i) .<= 0), dInput + i)
                 i += 8
             }
-            while i < count { dInput[i] += y[i] > 0 ? dOutput[i] : 0; i += 1 }
+            while i < count { dInput[i] += y[i] <= 0 ? 0 : dOutput[i]; i += 1 }  // as the vector lanes
         case .leakyReLU(let slope):
             precondition(slope > 0, "leaky ReLU backward reads the output and needs a positive slope")
             for i in 0..<count { dInput[i] += y[i] > 0 ? dOutput[i] : slope * dOutput[i] }

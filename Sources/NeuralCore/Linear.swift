@@ -21,22 +21,32 @@ public struct Linear: Sendable {
         initialiseUniform(&parameters, bias, bound: bound, using: &rng)
     }
 
-    /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer). With `packs`
-    /// (where the packed weights are kept), on the packed kernels (`splitPackedGemm`: rows split across threads for
-    /// products of `gemmSplitWork` multiply-adds or more); without (the heads' few outputs), through `gemm`.
+    /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer), then
+    /// `finish(rows)` on each range of rows computed (e.g. an activation in place). With `packs` (where the packed
+    /// weights are kept), on the packed kernels, the rows split across threads (bias, product and `finish` share by
+    /// share) for `rowSplitWork` multiply-adds or more; without (the heads' few outputs), through `gemm`.
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
-        packs: PackedWeights? = nil
+        packs: PackedWeights? = nil, finish: (Range<Int>) -> Void = { _ in }
     ) {
         let I = inFeatures, O = outFeatures, b = p + bias.offset
-        for r in 0..<rows { (output + r * O).update(from: b, count: O) }
         guard let packs else {
-            return gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, beta: 1, c: output)
+            for r in 0..<rows { (output + r * O).update(from: b, count: O) }
+            gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, beta: 1, c: output)
+            finish(0..<rows)
+            return
         }
         let packed = packs.panels(weight.offset, count: packedPanelsCount(k: I, n: O)) {
             packPanels(p + weight.offset, transposed: true, k: I, n: O, into: $0)  // weightᵀ (I,O)
         }
-        splitPackedGemm(m: rows, n: O, k: I, a: input, lda: I, packed: packed, c: output, ldc: O, accumulate: true)
+        func share(_ rows: Range<Int>) {
+            for r in rows { (output + r * O).update(from: b, count: O) }
+            packedGemm(
+                m: rows.count, n: O, k: I, a: input + rows.lowerBound * I, lda: I, packed: packed,
+                c: output + rows.lowerBound * O, ldc: O, accumulate: true)
+            finish(rows)
+        }
+        if rows * O * I >= rowSplitWork { forEachShare(rows, share) } else { share(0..<rows) }
     }
 
     /// dWeight (O,I) += dOutputᵀ (O,R) · input (R,I); dBias (O) += Σ_rows dOutput (R,O);

@@ -23,8 +23,10 @@ public struct Market2Vec: Sendable {
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
         packs: PackedWeights? = nil
     ) {
-        linear.forward(p, input: input, rows: rows, output: output, packs: packs)
-        activation.forward(output, count: rows * embedding)
+        let E = embedding
+        linear.forward(p, input: input, rows: rows, output: output, packs: packs) { rows in
+            activation.forward(output + rows.lowerBound * E, count: rows.count * E)
+        }
     }
 
     /// dPre (B·T,E) = dOutput ⊙ f'(output) (scratch, overwritten); dWeight (E,F) += dPreᵀ · input; dBias (E) += Σ dPre;
@@ -35,8 +37,13 @@ public struct Market2Vec: Sendable {
         output: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
         dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil
     ) {
-        dPre.update(repeating: 0, count: rows * embedding)
-        activation.backward(output: output, dOutput: dOutput, dInput: dPre, count: rows * embedding)
+        let E = embedding
+        let share = { (rows: Range<Int>) in
+            let at = rows.lowerBound * E, count = rows.count * E
+            (dPre + at).update(repeating: 0, count: count)
+            activation.backward(output: output + at, dOutput: dOutput + at, dInput: dPre + at, count: count)
+        }
+        if rows * E >= elementwiseSplitSize { forEachShare(rows, share) } else { share(0..<rows) }
         linear.backward(p, g, input: input, rows: rows, dOutput: dPre, dInput: dInput, scratch: scratch)
     }
 }

@@ -26,24 +26,45 @@ func packPanels(
 ) {
     let width = N + (besides?.columns ?? 0)
     let panels = (width + panelWidth - 1) / panelWidth, height = panelRows ?? K
-    for j in 0..<panels {
-        let panel = out + j * height * panelWidth
-        for col in 0..<panelWidth {
-            var n = j * panelWidth + col, source = b, columns = N
-            if n >= width {
-                for kk in 0..<K { panel[kk * panelWidth + col] = 0 }
+    /// Column n of B: its matrix, the row stride of that matrix (stored (K,·)) and n's column in it.
+    func column(_ n: Int) -> (source: UnsafePointer<Float>, columns: Int, n: Int) {
+        if n >= N, let besides { return (besides.matrix, besides.columns, n - N) }
+        return (b, N, n)
+    }
+    let pack = { (js: Range<Int>) in
+        for j in js {
+            let panel = out + j * height * panelWidth, first = j * panelWidth
+            let (source, columns, n) = column(first)
+            if !transposed && first + panelWidth <= width && n + panelWidth <= columns {
+                // 16 columns of one row-major matrix: each row of the panel is two vector copies
+                for kk in 0..<K {
+                    let row = source + kk * columns + n, to = panel + kk * panelWidth
+                    store8(load8(row), to)
+                    store8(load8(row + 8), to + 8)
+                }
                 continue
             }
-            if n >= N, let besides { (source, columns, n) = (besides.matrix, besides.columns, n - N) }
-            if transposed {
-                let row = source + n * K
-                for kk in 0..<K { panel[kk * panelWidth + col] = row[kk] }
-            } else {
-                for kk in 0..<K { panel[kk * panelWidth + col] = source[kk * columns + n] }
+            for col in 0..<panelWidth {
+                if first + col >= width {
+                    for kk in 0..<K { panel[kk * panelWidth + col] = 0 }
+                    continue
+                }
+                let (source, columns, n) = column(first + col)
+                if transposed {
+                    let row = source + n * K
+                    for kk in 0..<K { panel[kk * panelWidth + col] = row[kk] }
+                } else {
+                    for kk in 0..<K { panel[kk * panelWidth + col] = source[kk * columns + n] }
+                }
             }
         }
     }
+    // a weight of the agents' sizes takes microseconds to copy: split it by panels across the threads
+    if K * width >= packSplitSize { forEachShare(panels, pack) } else { pack(0..<panels) }
 }
+
+/// Elements of B from which `packPanels` splits its panels across threads.
+let packSplitSize = 1 << 14
 
 /// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`; B packed by `packPanels` (or K rows of taller panels
 /// `panelStride` floats apart); rows of a are `lda` apart, rows of c `ldc` apart. Panels outer, rows inner, so one

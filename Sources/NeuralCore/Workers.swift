@@ -23,6 +23,14 @@ func forEachShare(_ n: Int, _ body: (Range<Int>) -> Void) {
     WorkerPool.shared.run(shares: shares) { s in body((s * n / shares)..<((s + 1) * n / shares)) }
 }
 
+/// Multiply-adds from which a layer's product over many rows (`Linear.forward`, a Market2Vec over B·T bars) splits
+/// its rows across the threads, bias and activation share by share: a few microseconds of work, beyond which an idle
+/// thread costs more than a job's start.
+let rowSplitWork = 1 << 18
+
+/// Elements from which elementwise work over a layer's rows (an activation's backward) splits across the threads.
+let elementwiseSplitSize = 1 << 15
+
 /// Persistent worker threads. `run(shares:)` runs share 0 on the calling thread and offers share s to worker s; the
 /// caller then runs every share whose worker has not claimed it yet, and returns when all are done. After a job a
 /// worker polls for the next one for `pollNanoseconds`, then sleeps until `run` or `wakeAhead` wakes it.

@@ -183,6 +183,50 @@ func largeLayersGiveTheSameBitsOnEveryThreadCountAndKernel(kernels: MicroKernels
     #expect(reference != template.parameters.map(\.bitPattern))
 }
 
+/// An embedding over enough bars to split its rows across the threads (bias, product and ReLU share by share, and the
+/// ReLU's backward), E = 12 so that the second share's elements do not start on a vector boundary: the same
+/// embedding, dPre and gradients, bit for bit, on one thread and on two.
+@Test func embeddingRowSharesGiveTheSameBitsAsOneThread() {
+    var rng = Xoshiro256(seed: 31)
+    let net = EncoderNetwork(
+        .init(features: 30, embedding: 12, hidden: 8, heads: [HeadSpec("value", .linear(outputs: 1))]), using: &rng)
+    let B = 45, T = 62  // the second share starts at bar 1,395: element 16,740, mid-vector
+    #expect(B * T * 12 * 30 >= rowSplitWork && B * T * 12 >= elementwiseSplitSize && B * T / 2 * 12 % 8 != 0)
+    let input = randomFloats(B * T * 30, using: &rng)
+    func run(threads: Int) -> [[UInt32]] {
+        setBLASThreads(threads)
+        defer { setBLASThreads(2) }
+        let ws = net.makeWorkspace(batch: B, time: T)
+        ws.input.set(input)
+        for _ in 0..<2 {  // twice: the second pass finds the first one's scratch
+            net.forward(ws)
+            for b in 0..<B { ws.dOutputs[0].pointer[b] = Float(b % 7) - 3 }
+            net.zeroGradients()
+            net.backward(ws)
+        }
+        return [ws.embedded.array, ws.dPre.array, net.gradients].map { $0.map(\.bitPattern) }
+    }
+    let one = run(threads: 1), two = run(threads: 2)
+    #expect(one == two)
+    let embedded = one[0].map(Float.init(bitPattern:))
+    #expect(embedded.contains(0) && embedded.contains { $0 > 0 }, "the ReLU clips some bars and passes others")
+}
+
+/// ReLU gives each element the same bits at any position: in the 8-lane body or in the scalar tail (−0 and NaN kept,
+/// as the vector lanes keep them), forward and backward.
+@Test func reluIsTheSameInTheVectorBodyAndTheTail() {
+    let values: [Float] = [-0.0, .nan, -1.5, 2.25, 0, -.infinity, .infinity, 3]
+    var x = values + values.prefix(3)  // 11 elements: the first 8 in the body, the last 3 in the tail
+    Activation.relu.forward(&x, count: x.count)
+    for i in 0..<3 { #expect(x[8 + i].bitPattern == x[i].bitPattern, "element \(i)") }
+    #expect(x[0].bitPattern == Float(-0.0).bitPattern && x[1].isNaN && x[2] == 0 && x[3] == 2.25)
+    let y: [Float] = [-0.0, .nan, -1, 2, 0, -1, 1, 3] + [-0.0, .nan, -1]
+    var dx = [Float](repeating: 0, count: 11)
+    Activation.relu.backward(output: y, dOutput: [Float](repeating: 1.5, count: 11), dInput: &dx, count: 11)
+    #expect(Array(dx[8...]) == [0, 1.5, 0])
+    #expect(Array(dx[..<3]) == [0, 1.5, 0])
+}
+
 @Test func targetSyncCopiesEveryParameter() {
     let online = smallNetwork(seed: 1), target = smallNetwork(seed: 2)
     #expect(online.parameters != target.parameters)

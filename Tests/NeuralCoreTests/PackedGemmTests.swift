@@ -40,6 +40,47 @@ func packedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
     }
 }
 
+/// `packPanels` against its definition (panel j, row kk, lane c = B[kk, 16j + c], zero past the last column; rows past
+/// K of a taller panel untouched), B stored plain or transposed, with a second matrix beside the first whose columns
+/// start mid-panel (N = 40, 200) or on a panel (N = 16): two weights large enough to split across the threads, two
+/// small ones, which do not.
+@Test(arguments: [(40, 24, 300), (200, 48, 120), (16, 40, 9), (7, 5, 3)])
+func packPanelsMatchesItsDefinition(shape: (n: Int, beside: Int, k: Int)) {
+    setBLASThreads(2)
+    var rng = Xoshiro256(seed: 24)
+    let (N, N2, K) = shape, width = N + N2, height = K + 3, panels = (width + 15) / 16
+    for transposed in [false, true] {
+        let b = randomFloats(K * N, using: &rng), b2 = randomFloats(K * N2, using: &rng)
+        /// B[kk, n] of a matrix of `columns` columns.
+        func element(_ m: [Float], columns: Int, _ kk: Int, _ n: Int) -> Float {
+            transposed ? m[n * K + kk] : m[kk * columns + n]
+        }
+        var packed = [Float](repeating: 7, count: panels * height * 16)
+        b2.withUnsafeBufferPointer { b2 in
+            packPanels(
+                b, transposed: transposed, k: K, n: N, into: &packed, panelRows: height,
+                besides: (b2.baseAddress!, N2))
+        }
+        var wrong = 0
+        for j in 0..<panels {
+            for kk in 0..<height {
+                for c in 0..<16 {
+                    let n = 16 * j + c
+                    let expected: Float =
+                        kk >= K
+                        ? 7
+                        : n < N
+                            ? element(b, columns: N, kk, n)
+                            : n < width ? element(b2, columns: N2, kk, n - N) : 0
+                    if packed[(j * height + kk) * 16 + c].bitPattern != expected.bitPattern { wrong += 1 }
+                }
+            }
+        }
+        #expect(wrong == 0, "N \(N) + \(N2), K \(K), transposed \(transposed)")
+        #expect((K * width >= packSplitSize) == (K > 100))
+    }
+}
+
 /// A row's result is the same bits whether it is computed in a block of 5 (or 13) rows or alone (the LSTM relies on
 /// this for batch-independent outputs).
 @Test(arguments: MicroKernels.allCases, [5, 13])
