@@ -179,6 +179,26 @@ func lstmGradientsAcrossThreads(stacked: Bool, kernels: MicroKernels) throws {
         stacked.0 == unstacked.0 && stacked.1 == unstacked.1 && stacked.2 == unstacked.2 && stacked.3 == unstacked.3)
 }
 
+/// The stacking choice reads the core's L2 (Linux reports it in sysfs too): the agents' small layers (I = 32, H = 64:
+/// 96 KB packed) stack anywhere, the paper's (I = H = 300: 2.9 MB) nowhere, and I = H = 128 (512 KB) where the L2 has
+/// 1 MB or more.
+@Test func layersStackWhenTheirWeightsFitInHalfOfTheL2() {
+    #if os(Linux)
+        let index2 = "/sys/devices/system/cpu/cpu0/cache/index2/"
+        if let level = try? String(contentsOfFile: index2 + "level", encoding: .utf8),
+            level.trimmingCharacters(in: .whitespacesAndNewlines) == "2",
+            let size = try? String(contentsOfFile: index2 + "size", encoding: .utf8),
+            let kilobytes = Int(size.trimmingCharacters(in: .whitespacesAndNewlines).dropLast())
+        {
+            #expect(l2CacheBytes == kilobytes << 10)
+        }
+    #endif
+    #expect(l2CacheBytes >= 256 << 10)
+    #expect(stacksWeights(inputSize: 32, hidden: 64))
+    #expect(!stacksWeights(inputSize: 300, hidden: 300))
+    #expect(stacksWeights(inputSize: 128, hidden: 128) == (l2CacheBytes >= 1 << 20))
+}
+
 @Test(arguments: [true, false])
 func truncatedBPTT(stacked: Bool) {
     let p = LSTMProblem(seed: 15, stacked: stacked)
