@@ -7,7 +7,7 @@
 final class PackedWeights {
     /// Bumped by every write of the parameters.
     private var generation = 0
-    /// Per weight (keyed by its parameter offset): the generation it was packed in, and its panels.
+    /// Per weight (keyed by its parameter offset and form): the generation it was packed in, and its panels.
     private var entries: [Int: (generation: Int, buffer: ScratchBuffer)] = [:]
     /// Weights packed so far (each call of a `pack`).
     private(set) var packings = 0
@@ -15,9 +15,14 @@ final class PackedWeights {
     /// Marks every packed weight out of date: the parameters were written.
     func stale() { generation &+= 1 }
 
-    /// The panels (`count` floats) of the weight keyed `key`, written by `pack` unless they were packed since the
-    /// parameters were last written.
-    func panels(_ key: Int, count: Int, pack: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float> {
+    /// The panels (`count` floats) of the weight keyed `key` (its parameter offset), written by `pack` unless they
+    /// were packed since the parameters were last written. `stacked`: the LSTM's [weight_ihᵀ; weight_hhᵀ] under
+    /// weight_ih's key, kept beside weight_ih's own panels (training batches step on the stacked form, acting at batch 1
+    /// projects x with weight_ih alone).
+    func panels(
+        _ key: Int, stacked: Bool = false, count: Int, pack: (UnsafeMutablePointer<Float>) -> Void
+    ) -> UnsafePointer<Float> {
+        let key = 2 * key + (stacked ? 1 : 0)
         if let entry = entries[key], entry.generation == generation { return UnsafePointer(entry.buffer.pointer) }
         let buffer = entries[key]?.buffer ?? ScratchBuffer()
         let panels = buffer.reserve(count)

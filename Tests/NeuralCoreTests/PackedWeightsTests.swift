@@ -14,14 +14,14 @@ func packedWeightsFollowEveryWriteOfTheParameters(_ shape: (hidden: Int, packedP
         features: 5, embedding: 64, hidden: shape.hidden, layers: 2, heads: [HeadSpec("q", .linear(outputs: 3))])
     let net = EncoderNetwork(configuration, using: &rng)
     #expect(stacksWeights(inputSize: 64, hidden: shape.hidden) == (shape.hidden == 24))
-    let input = randomFloats(2 * 3 * 5, using: &rng)
-    /// The outputs of `network` on `input` (B = 2, T = 3), and of a network that starts with its parameters.
+    let input = randomFloats(8 * 3 * 5, using: &rng)
+    /// The outputs of `network` on `input` (B = 8, T = 3), and of a network that starts with its parameters.
     func outputs(_ network: EncoderNetwork) -> (cached: [Float], fresh: [Float]) {
         var other = Xoshiro256(seed: 0)
         let fresh = EncoderNetwork(configuration, using: &other)
         fresh.parameters = network.parameters
         func run(_ net: EncoderNetwork) -> [Float] {
-            let ws = net.makeWorkspace(batch: 2, time: 3)
+            let ws = net.makeWorkspace(batch: 8, time: 3)
             ws.input.pointer.update(from: input, count: input.count)
             net.forward(ws)
             return ws.outputs[0].array
@@ -55,4 +55,34 @@ func packedWeightsFollowEveryWriteOfTheParameters(_ shape: (hidden: Int, packedP
     net.copyParameters(from: source)
     let afterCopy = outputs(net)
     #expect(afterCopy.cached == afterCopy.fresh && afterCopy.cached != afterAdam.cached)
+}
+
+/// A layer that stacks its weights steps on them only with a few rows a share: batch-1 acting projects x first, with
+/// weight_ih's own panels, kept beside the stacked ones, so that acting and training batches in turn pack nothing
+/// again. Both forms give a sequence's LSTM states the same bits.
+@Test func aBatchOfOneProjectsXFirstAndKeepsBothForms() {
+    var rng = Xoshiro256(seed: 42)
+    let net = EncoderNetwork(
+        .init(features: 5, embedding: 8, hidden: 24, layers: 2, heads: [HeadSpec("q", .linear(outputs: 3))]),
+        using: &rng)
+    #expect(stacksWeights(inputSize: 8, hidden: 24) && stacksWeights(inputSize: 24, hidden: 24))
+    let T = 7, batch = 16, L = 2, H = 24
+    let sequences = randomFloats(batch * T * 5, using: &rng)
+    /// Both layers' final hidden states (L,B,H) and the outputs.
+    func run(batch B: Int) -> (hN: [Float], outputs: [Float]) {
+        let ws = net.makeWorkspace(batch: B, time: T)
+        ws.input.pointer.update(from: sequences, count: B * T * 5)
+        net.forward(ws)
+        return (ws.hN.array, ws.outputs[0].array)
+    }
+    let one = run(batch: 1)
+    #expect(net.packs.packings == 5, "the embedding, and weight_ih and weight_hh of each layer")
+    let all = run(batch: batch)
+    #expect(batch / shareCount(batch) >= stackedRowsPerShare)
+    #expect(net.packs.packings == 7, "and the stacked weights of each layer")
+    for k in 0..<L {
+        #expect(Array(all.hN[(k * batch * H)..<(k * batch * H + H)]) == Array(one.hN[(k * H)..<(k * H + H)]))
+    }
+    #expect(run(batch: 1).outputs == one.outputs && run(batch: batch).outputs == all.outputs)
+    #expect(net.packs.packings == 7, "both forms kept")
 }
