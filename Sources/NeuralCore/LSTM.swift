@@ -60,8 +60,8 @@ public struct LSTM: Sendable {
     /// one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`) and each
     /// thread's share has `stackedRowsPerShare` rows or more; otherwise x · weight_ihᵀ is one product over all T·B rows
     /// first (`splitPackedGemm`) and each step adds h_{t−1} · weight_hhᵀ: the same chains of multiply-adds, so the same
-    /// bits. A batch row's result depends neither on the
-    /// batch size nor on the thread count. The packed weights are kept in `packs` (the network's).
+    /// bits. A batch row's result depends neither on the batch size nor on the thread count. The packed weights are kept
+    /// in `packs` (the network's).
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,

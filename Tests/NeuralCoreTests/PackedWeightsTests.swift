@@ -9,6 +9,7 @@ import Testing
 /// with H = 24 they stack them (one each); the embedding adds one.
 @Test(arguments: [(hidden: 300, packedPerPass: 5), (hidden: 24, packedPerPass: 3)])
 func packedWeightsFollowEveryWriteOfTheParameters(_ shape: (hidden: Int, packedPerPass: Int)) {
+    setBLASThreads(2)  // shares of 4 rows or more (`stackedRowsPerShare`) on 1 or 2 threads
     var rng = Xoshiro256(seed: 41)
     let configuration = EncoderNetwork.Configuration(
         features: 5, embedding: 64, hidden: shape.hidden, layers: 2, heads: [HeadSpec("q", .linear(outputs: 3))])
@@ -61,6 +62,7 @@ func packedWeightsFollowEveryWriteOfTheParameters(_ shape: (hidden: Int, packedP
 /// weight_ih's own panels, kept beside the stacked ones, so that acting and training batches in turn pack nothing
 /// again. Both forms give a sequence's LSTM states the same bits.
 @Test func aBatchOfOneProjectsXFirstAndKeepsBothForms() {
+    setBLASThreads(2)
     var rng = Xoshiro256(seed: 42)
     let net = EncoderNetwork(
         .init(features: 5, embedding: 8, hidden: 24, layers: 2, heads: [HeadSpec("q", .linear(outputs: 3))]),
