@@ -307,7 +307,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     public mutating func step(_ action: TradingAction) -> Step<MarketObservation, StepInfo> {
-        let s = n == 1 ? advance(action, n: 1, n4: 2) : advance(action, n: n, n4: n4)
+        let s = lanes(n, n4) { advance(action, n: $0, n4: $1) }
         // The observation's weights go to the storage handed out the step before last (see `ObservationStorage`).
         if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
         let weights = UnsafePointer(book.base) + Self.weightsRow * n4, n = self.n
@@ -487,10 +487,12 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         kind == .logReturn ? (x == 1 ? 0 : log(x)) : x
     }
 
+    /// The settled reward of the step to bar `next` (`reward(settled:)` turns it into the reward): for `logReturn` the
+    /// equity ratio, which `settle` computes inline; any other reward as it is.
     mutating func rewardFor(previousEquity: Double, newEquity: Double, next: Int) -> Double {
         switch config.reward.kind {
         case .logReturn:
-            return reward(settled: equityRatio(previousEquity: previousEquity, newEquity: newEquity))
+            return equityRatio(previousEquity: previousEquity, newEquity: newEquity)
         case .pnl:
             return (newEquity - previousEquity) / config.initialCash
         case .differentialSharpe:

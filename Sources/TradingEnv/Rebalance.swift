@@ -32,7 +32,8 @@ struct RebalanceResult {
 /// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0
 /// everywhere).
 ///
-/// Shapes: book (7, N₄) as `MarketEnv.book` (rows 0–5 used here); quote (3, N₄) of the fill bar: reference price, impact, close.
+/// Shapes: book (7, N₄) as `MarketEnv.book` (rows 0–5 used here); quote (3, N₄) of the fill bar: reference price,
+/// impact, close.
 @inline(__always)
 func rebalance(
     book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
