@@ -1,14 +1,30 @@
 /// Clips gradients by their global L2 norm like torch.nn.utils.clip_grad_norm_: total = ‖gradients‖₂ (over the whole
-/// flat buffer, accumulated in Double); if total > maxNorm, every gradient is multiplied by maxNorm / (total + 1e-6).
-/// Returns the norm before clipping.
+/// flat buffer, accumulated in Double by `sumOfSquares`); if total > maxNorm, every gradient is multiplied by
+/// maxNorm / (total + 1e-6). Returns the norm before clipping.
 @discardableResult
 public func clipGradientNorm(_ gradients: inout [Float], maxNorm: Float) -> Float {
     gradients.withUnsafeMutableBufferPointer { g in
-        var sum: Double = 0
-        for x in g { sum += Double(x) * Double(x) }
-        let total = Float(sum.squareRoot())
+        let total = Float(sumOfSquares(UnsafeBufferPointer(g)).squareRoot())
         let coefficient = maxNorm / (total + 1e-6)
         if coefficient < 1 { for i in 0..<g.count { g[i] *= coefficient } }
         return total
     }
+}
+
+/// Σ x² over `values`, in Double: eight running sums, element i in sum i mod 8, added pairwise at the end (one running
+/// sum is a chain of dependent additions, 4 cycles each: 25 µs for a 25k-parameter network, serial between the
+/// threads' jobs).
+func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
+    var s = SIMD8<Double>()
+    let n = values.count, body = n - n % 8
+    var i = 0
+    while i < body {
+        for lane in 0..<8 {
+            let x = Double(values[i + lane])
+            s[lane] += x * x
+        }
+        i += 8
+    }
+    for j in body..<n { s[j - body] += Double(values[j]) * Double(values[j]) }
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }

@@ -119,14 +119,17 @@ public struct LSTM: Sendable {
                     packedGemm(
                         m: n, n: G, k: stacked ? X : H, a: xh + at * X + (stacked ? 0 : I), lda: X, packed: packed,
                         c: gates + at * G, ldc: G, accumulate: !stacked)
-                    for r in at..<(at + n) {
-                        let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
-                        if avx512 {
-                            nk_avx512_lstm_cell_forward(
-                                gates + r * G, bias, cPrev, cell + r * H, tanhCell + r * H, xh + (r + B) * X + I, H)
-                        } else {
+                    // c_{t−1} of row r: the cell's row r − B, or c0 (rows H apart either way)
+                    let cPrev = t > 0 ? UnsafePointer(cell + (at - B) * H) : c0 + (k * B + at) * H
+                    if avx512 {
+                        nk_avx512_lstm_cell_forward(
+                            gates + at * G, bias, cPrev, cell + at * H, tanhCell + at * H, xh + (at + B) * X + I, X, H,
+                            n)
+                    } else {
+                        for i in 0..<n {
+                            let r = at + i
                             lstmCellForward(
-                                gates: gates + r * G, bias: bias, cPrev: cPrev, cell: cell + r * H,
+                                gates: gates + r * G, bias: bias, cPrev: cPrev + i * H, cell: cell + r * H,
                                 tanhCell: tanhCell + r * H, hidden: xh + (r + B) * X + I, H: H)
                         }
                     }
@@ -209,17 +212,18 @@ public struct LSTM: Sendable {
                 }
                 for t in stride(from: T - 1, through: first, by: -1) {
                     let at = t * B + b0  // row (t, b0)
-                    for r in at..<(at + n) {
-                        let cPrev = t > 0 ? UnsafePointer(cell + (r - B) * H) : c0 + (k * B + r) * H
-                        if avx512 {
-                            nk_avx512_lstm_cell_backward(
-                                gates + r * G, cPrev, tanhCell + r * H, dHidden + r * dHiddenStride,
-                                dxh + (r + B) * X + I, dc + (r - t * B) * H, gates + r * G, H)
-                        } else {
+                    let cPrev = t > 0 ? UnsafePointer(cell + (at - B) * H) : c0 + (k * B + at) * H
+                    if avx512 {
+                        nk_avx512_lstm_cell_backward(
+                            gates + at * G, cPrev, tanhCell + at * H, dHidden + at * dHiddenStride, dHiddenStride,
+                            dxh + (at + B) * X + I, X, dc + b0 * H, gates + at * G, H, n)
+                    } else {
+                        for i in 0..<n {
+                            let r = at + i
                             lstmCellBackward(
-                                gates: gates + r * G, cPrev: cPrev, tanhCell: tanhCell + r * H,
+                                gates: gates + r * G, cPrev: cPrev + i * H, tanhCell: tanhCell + r * H,
                                 dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I,
-                                dc: dc + (r - t * B) * H, dGates: gates + r * G, H: H)
+                                dc: dc + (b0 + i) * H, dGates: gates + r * G, H: H)
                         }
                     }
                     packedGemm(

@@ -78,7 +78,7 @@ func packedGemm(
 ) {
     blockedProduct(
         m: M, n: N, k: K, a: Strided(a, row: lda, step: 1), packed: packed, panelStride: panelStride ?? K * panelWidth,
-        c: c, ldc: ldc, accumulate: accumulate)
+        panelRowStride: panelWidth, c: c, ldc: ldc, accumulate: accumulate)
 }
 
 /// `packedGemm` over M rows, split by rows across the threads (`forEachShare`) when it has `gemmSplitWork`
@@ -96,16 +96,18 @@ func splitPackedGemm(
 }
 
 /// c (M,N) = aᵀ (M,K) · B (K,N), or c += … when `accumulate`: a is stored (K,M), rows `lda` apart (e.g. a layer's
-/// inputs over K rows, read in place for its weight gradient); B packed as for `packedGemm` (panels `panelStride`
-/// floats apart). Same kernels and sums as `packedGemm`.
+/// inputs over K rows, read in place for its weight gradient); B in panels `panelStride` floats apart whose rows are
+/// `panelRowStride` apart: packed as for `packedGemm` (16), or, when N is a multiple of 16, B itself read in place
+/// (panel stride 16, row stride B's). Same kernels and sums as `packedGemm`.
 @inline(never)
 func transposedGemm(
     m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-    panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    panelStride: Int, panelRowStride: Int = panelWidth, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
+    precondition(panelRowStride == panelWidth || N % panelWidth == 0, "B read in place needs whole panels")
     blockedProduct(
-        m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride, c: c, ldc: ldc,
-        accumulate: accumulate)
+        m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride,
+        panelRowStride: panelRowStride, c: c, ldc: ldc, accumulate: accumulate)
 }
 
 /// An (M,K) operand: element (i, kk) at `base + i·row + kk·step` (row-major: row = lda, step = 1; stored transposed:
@@ -124,7 +126,7 @@ let productBlockRows = 256, productBlockDepth = 256
 /// `productBlockRows` × `productBlockDepth`, each by the selected `MicroKernels`.
 @inline(__always)
 private func blockedProduct(
-    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
+    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int, panelRowStride: Int,
     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
     let avx512 = MicroKernels.useAVX512.load(ordering: .relaxed)
@@ -132,13 +134,15 @@ private func blockedProduct(
         for k0 in stride(from: 0, to: K, by: productBlockDepth) {
             let m = min(productBlockRows, M - r0), k = min(productBlockDepth, K - k0)
             let block = Strided(a.base + r0 * a.row + k0 * a.step, row: a.row, step: a.step)
-            let c = c + r0 * ldc, accumulate = accumulate || k0 > 0, packed = packed + k0 * panelWidth
+            let c = c + r0 * ldc, accumulate = accumulate || k0 > 0, packed = packed + k0 * panelRowStride
             if avx512 {
-                nk_avx512_product(m, N, k, block.base, block.row, block.step, packed, panelStride, c, ldc, accumulate)
+                nk_avx512_product(
+                    m, N, k, block.base, block.row, block.step, packed, panelStride, panelRowStride, c, ldc, accumulate)
             } else {
                 tiles(
-                    m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride, c: c, ldc: ldc,
-                    accumulate: accumulate)
+                    m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride,
+                    panelRowStride: panelRowStride,
+                    c: c, ldc: ldc, accumulate: accumulate)
             }
         }
     }
@@ -147,7 +151,7 @@ private func blockedProduct(
 /// One block of `blockedProduct` on the AVX2 kernels: panels outer, rows inner.
 @inline(__always)
 private func tiles(
-    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
+    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int, panelRowStride bs: Int,
     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
     let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
@@ -161,10 +165,11 @@ private func tiles(
         while r < M {
             let count = block(r)
             if count == 1 && group == 4 {
-                kernel1x64(K, rows(r), a.step, panel(j0), panelStride, c + r * ldc + j0 * panelWidth, accumulate)
+                kernel1x64(K, rows(r), a.step, panel(j0), panelStride, bs, c + r * ldc + j0 * panelWidth, accumulate)
             } else {
                 for j in j0..<(j0 + group) {
-                    kernel(count, K, rows(r), a.row, a.step, panel(j), c + r * ldc + j * panelWidth, ldc, accumulate)
+                    kernel(
+                        count, K, rows(r), a.row, a.step, panel(j), bs, c + r * ldc + j * panelWidth, ldc, accumulate)
                 }
             }
             r += count
@@ -175,7 +180,7 @@ private func tiles(
     while r < M {
         let count = block(r)
         withTailTile(rows: count, tail, c + r * ldc + fullPanels * panelWidth, ldc, accumulate) { tile in
-            kernel(count, K, rows(r), a.row, a.step, panel(fullPanels), tile, panelWidth, true)
+            kernel(count, K, rows(r), a.row, a.step, panel(fullPanels), bs, tile, panelWidth, true)
         }
         r += count
     }
@@ -194,17 +199,17 @@ func rowBlock(remaining R: Int) -> Int {
 }
 
 /// c (rows,16) (+)= a (rows,K) · panel (K,16) for rows = 6, 5, 4 or 1. In every kernel a's element (i, kk) is at
-/// a + i·ar + kk·ak.
+/// a + i·ar + kk·ak, and the panel's row kk at panel + kk·bs.
 @inline(__always)
 private func kernel(
-    _ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ rows: Int, _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>, _ bs: Int,
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
 ) {
     switch rows {
-    case 6: kernel6x16(K, a, ar, ak, panel, c, ldc, accumulate)
-    case 5: kernel5x16(K, a, ar, ak, panel, c, ldc, accumulate)
-    case 4: kernel4x16(K, a, ar, ak, panel, c, ldc, accumulate)
-    default: kernel1x16(K, a, ak, panel, c, accumulate)
+    case 6: kernel6x16(K, a, ar, ak, panel, bs, c, ldc, accumulate)
+    case 5: kernel5x16(K, a, ar, ak, panel, bs, c, ldc, accumulate)
+    case 4: kernel4x16(K, a, ar, ak, panel, bs, c, ldc, accumulate)
+    default: kernel1x16(K, a, ak, panel, bs, c, accumulate)
     }
 }
 
@@ -227,7 +232,7 @@ private func withTailTile(
 /// c (6,16) (+)= a (6,K) · panel (K,16).
 @inline(__always)
 private func kernel6x16(
-    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>, _ bs: Int,
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
 ) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
@@ -246,7 +251,7 @@ private func kernel6x16(
         x = Float8(repeating: q[3 * ar]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
         x = Float8(repeating: q[4 * ar]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
         x = Float8(repeating: q[5 * ar]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-        p += panelWidth; q += ak
+        p += bs; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
     store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8); store8(c50, c5); store8(c51, c5 + 8)
@@ -255,7 +260,7 @@ private func kernel6x16(
 /// c (5,16) (+)= a (5,K) · panel (K,16).
 @inline(__always)
 private func kernel5x16(
-    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>, _ bs: Int,
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
 ) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc
@@ -273,7 +278,7 @@ private func kernel5x16(
         x = Float8(repeating: q[2 * ar]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
         x = Float8(repeating: q[3 * ar]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
         x = Float8(repeating: q[4 * ar]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        p += panelWidth; q += ak
+        p += bs; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8); store8(c20, c2); store8(c21, c2 + 8)
     store8(c30, c3); store8(c31, c3 + 8); store8(c40, c4); store8(c41, c4 + 8)
@@ -282,7 +287,7 @@ private func kernel5x16(
 /// c (4,16) (+)= a (4,K) · panel (K,16).
 @inline(__always)
 private func kernel4x16(
-    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ K: Int, _ a: UnsafePointer<Float>, _ ar: Int, _ ak: Int, _ panel: UnsafePointer<Float>, _ bs: Int,
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool
 ) {
     let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
@@ -301,7 +306,7 @@ private func kernel4x16(
         c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
         c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
         c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
-        p += panelWidth; q += ak
+        p += bs; q += ak
     }
     store8(c00, c); store8(c01, c + 8); store8(c10, c1); store8(c11, c1 + 8)
     store8(c20, c2); store8(c21, c2 + 8); store8(c30, c3); store8(c31, c3 + 8)
@@ -311,7 +316,7 @@ private func kernel4x16(
 /// FMA chains overlap (batch-1 inference).
 @inline(__always)
 private func kernel1x64(
-    _ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ panelStride: Int,
+    _ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ panelStride: Int, _ bs: Int,
     _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool
 ) {
     var s0 = Float8(), s1 = Float8(), s2 = Float8(), s3 = Float8(), s4 = Float8(), s5 = Float8(), s6 = Float8(),
@@ -322,7 +327,7 @@ private func kernel1x64(
     }
     let p1 = panel + panelStride, p2 = panel + 2 * panelStride, p3 = panel + 3 * panelStride
     for kk in 0..<K {
-        let x = Float8(repeating: a[kk * ak]), o = kk * panelWidth
+        let x = Float8(repeating: a[kk * ak]), o = kk * bs
         s0 = s0.addingProduct(x, load8(panel + o)); s1 = s1.addingProduct(x, load8(panel + o + 8))
         s2 = s2.addingProduct(x, load8(p1 + o)); s3 = s3.addingProduct(x, load8(p1 + o + 8))
         s4 = s4.addingProduct(x, load8(p2 + o)); s5 = s5.addingProduct(x, load8(p2 + o + 8))
@@ -335,7 +340,7 @@ private func kernel1x64(
 /// c (1,16) (+)= a (1,K) · panel (K,16).
 @inline(__always)
 private func kernel1x16(
-    _ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>,
+    _ K: Int, _ a: UnsafePointer<Float>, _ ak: Int, _ panel: UnsafePointer<Float>, _ bs: Int,
     _ c: UnsafeMutablePointer<Float>, _ accumulate: Bool
 ) {
     var s0 = accumulate ? load8(c) : Float8(), s1 = accumulate ? load8(c + 8) : Float8()
@@ -343,7 +348,7 @@ private func kernel1x16(
     for _ in 0..<K {
         let x = Float8(repeating: q[0])
         s0 = s0.addingProduct(x, load8(p)); s1 = s1.addingProduct(x, load8(p + 8))
-        p += panelWidth; q += ak
+        p += bs; q += ak
     }
     store8(s0, c); store8(s1, c + 8)
 }

@@ -4,38 +4,52 @@
 /// Weight and bias gradients of y (R,N) = x (R,X) · W (X,N) + b, given the inputs x (rows `ldx` apart) and the output
 /// gradients dY (R,N) (rows `ldy` apart); both results are WRITTEN:
 ///   dW (X,N) = xᵀ (X,R) · dY (R,N) into `dW` (rows N apart);  dBias (N) = Σ_rows dY into `dBias`.
-/// Split across threads by 16-column panels of dY. Each worker takes the rows in chunks of `weightGradientDepth`,
-/// copies its panels of the chunk two at a time (zero-padded) into an L1-sized buffer and multiplies all of xᵀ, read
-/// in place (`transposedGemm`), by them; the bias sums come from the same copies. Each worker then passes its columns of
-/// dW and dBias to `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole columns: no partial
-/// sums to merge, and the bits do not depend on the thread count.
+/// Split across threads by 16-column panels of dY. Each worker takes the rows in chunks of `weightGradientDepth` and
+/// multiplies all of xᵀ, read in place (`transposedGemm`), by its panels of the chunk, two at a time, and sums their
+/// columns for the bias. When N is a multiple of 16 the panels are dY itself, read in place too (copying them into an
+/// L1-sized buffer first cost 11% of the weight gradients of DQN's LSTM, and did not make the product faster);
+/// otherwise they are copied, the last one zero-padded. Each worker then passes its columns of dW and dBias to
+/// `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole columns: no partial sums to merge, and
+/// the bits do not depend on the thread count (nor on the copy: the same multiply-adds and sums in the same order).
 func weightGradients(
     x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: UnsafePointer<Float>, ldy: Int, columns N: Int,
     rows R: Int, dW: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
     consume: (Range<Int>) -> Void
 ) {
+    let inPlace = N % panelWidth == 0
     forEachShare((N + panelWidth - 1) / panelWidth) { js in
         let c0 = js.lowerBound * panelWidth, c1 = min(N, js.upperBound * panelWidth)
-        let bytes = 2 * weightGradientDepth * panelWidth * MemoryLayout<Float>.stride
+        let bytes = inPlace ? 1 : 2 * weightGradientDepth * panelWidth * MemoryLayout<Float>.stride
         withUnsafeTemporaryAllocation(byteCount: bytes, alignment: 64) { buffer in
-            let panels = buffer.baseAddress!.bindMemory(to: Float.self, capacity: 2 * weightGradientDepth * panelWidth)
+            let copies = buffer.baseAddress!.bindMemory(to: Float.self, capacity: bytes / MemoryLayout<Float>.stride)
             for k0 in stride(from: 0, to: R, by: weightGradientDepth) {
-                let depth = min(weightGradientDepth, R - k0)
+                let depth = min(weightGradientDepth, R - k0), chunk = dY + k0 * ldy
                 // two panels at a time where the share has them: tiles of 12 rows × 32 columns read a's elements
                 // half as often per multiply-add as tiles of 24 × 16
                 for j in stride(from: js.lowerBound, to: js.upperBound, by: 2) {
                     let columns = (j * panelWidth)..<min(c1, (j + 2) * panelWidth)
-                    for (p, first) in stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth)
-                        .enumerated()
-                    {
-                        let panel = panels + p * depth * panelWidth
-                        let own = first..<min(columns.upperBound, first + panelWidth)
-                        packPanel(dY + k0 * ldy, rows: depth, ldb: ldy, columns: own, into: panel)
-                        panelColumnSums(panel, rows: depth, columns: own.count, into: dBias + first, first: k0 == 0)
+                    // panel p of the pair at `panels + p·panelStride`, its rows `rowStride` apart
+                    let (panels, panelStride, rowStride) =
+                        inPlace
+                        ? (chunk + columns.lowerBound, panelWidth, ldy)
+                        : (UnsafePointer(copies), depth * panelWidth, panelWidth)
+                    let pair = stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth).enumerated()
+                    if !inPlace {
+                        for (p, first) in pair {
+                            let own = first..<min(columns.upperBound, first + panelWidth)
+                            packPanel(chunk, rows: depth, ldb: ldy, columns: own, into: copies + p * panelStride)
+                        }
                     }
                     transposedGemm(
                         m: X, n: columns.count, k: depth, a: x + k0 * ldx, lda: ldx, packed: panels,
-                        panelStride: depth * panelWidth, c: dW + columns.lowerBound, ldc: N, accumulate: k0 > 0)
+                        panelStride: panelStride, panelRowStride: rowStride, c: dW + columns.lowerBound, ldc: N,
+                        accumulate: k0 > 0)
+                    // after the product, which brought the panels' rows into the cache
+                    for (p, first) in pair {
+                        panelColumnSums(
+                            panels + p * panelStride, rowStride: rowStride, rows: depth,
+                            columns: min(columns.upperBound - first, panelWidth), into: dBias + first, first: k0 == 0)
+                    }
                 }
             }
         }
@@ -43,8 +57,7 @@ func weightGradients(
     }
 }
 
-/// Rows per chunk in `weightGradients`: two panels of them (256×32 floats, 32 KB) stay in L1 while every row block
-/// of xᵀ uses them.
+/// Rows per chunk in `weightGradients`: two panels of them (256×32 floats, 32 KB) are read by every row block of xᵀ.
 let weightGradientDepth = 256
 
 /// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
@@ -64,12 +77,13 @@ func packPanel(
     }
 }
 
-/// sums (columns ≤ 16) = (or += unless `first`) Σ over `rows` of one packed panel (rows,16).
+/// sums (columns ≤ 16) = (or += unless `first`) Σ over `rows` of one panel (rows,16), its rows `rowStride` apart.
 func panelColumnSums(
-    _ panel: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>, first: Bool
+    _ panel: UnsafePointer<Float>, rowStride: Int, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>,
+    first: Bool
 ) {
     var s0 = Float8(), s1 = Float8()
     var p = panel
-    for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += panelWidth }
+    for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += rowStride }
     for i in 0..<columns { sums[i] = (first ? 0 : sums[i]) + (i < 8 ? s0[i] : s1[i - 8]) }
 }

@@ -45,11 +45,11 @@ static inline __attribute__((always_inline)) TARGET __m512 load16(const float *p
     return m == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
 }
 
-/// c (R, 16·P) (+)= a (R,K) · P panels (K,16), a's element (i, kk) at a[i·ar + kk·ak]; `masks[p]` selects the columns
-/// of panel p that exist in c. Inlined into one function per (R, P, layout), where the loops unroll and the
-/// accumulators live in registers.
+/// c (R, 16·P) (+)= a (R,K) · P panels (K,16), a's element (i, kk) at a[i·ar + kk·ak], panel p's row kk at
+/// panel + p·ps + kk·bs; `masks[p]` selects the columns of panel p that exist in c. Inlined into one function per
+/// (R, P, layout), where the loops unroll and the accumulators live in registers.
 static inline __attribute__((always_inline)) TARGET void tile(const int R, const int P, long K, const float *a,
-                                                              long ar, long ak, const float *panel, long ps,
+                                                              long ar, long ak, const float *panel, long ps, long bs,
                                                               float *c, long ldc, const __mmask16 *masks,
                                                               bool accumulate) {
     __m512 s[MAX_TILE][MAX_PANELS];
@@ -58,7 +58,7 @@ static inline __attribute__((always_inline)) TARGET void tile(const int R, const
             s[r][p] = accumulate ? load16(c + r * ldc + 16 * p, masks[p]) : _mm512_setzero_ps();
     for (long kk = 0; kk < K; kk++) {
         __m512 b[MAX_PANELS];
-        UNROLL for (int p = 0; p < P; p++) b[p] = _mm512_loadu_ps(panel + p * ps + kk * 16);
+        UNROLL for (int p = 0; p < P; p++) b[p] = _mm512_loadu_ps(panel + p * ps + kk * bs);
         UNROLL for (int r = 0; r < R; r++) {
             __m512 x = _mm512_set1_ps(a[r * ar + kk * ak]);
             UNROLL for (int p = 0; p < P; p++) s[r][p] = _mm512_fmadd_ps(x, b[p], s[r][p]);
@@ -68,21 +68,22 @@ static inline __attribute__((always_inline)) TARGET void tile(const int R, const
         UNROLL for (int p = 0; p < P; p++) store16(c + r * ldc + 16 * p, masks[p], s[r][p]);
 }
 
-typedef void (*TileFunction)(long K, const float *a, long ar, long ak, const float *panel, long ps, float *c,
+typedef void (*TileFunction)(long K, const float *a, long ar, long ak, const float *panel, long ps, long bs, float *c,
                              long ldc, const __mmask16 *masks, bool accumulate);
 
 // One function per (R, P) and layout: `_rows` for a stored row-major (ak = 1), `_columns` for a stored transposed
 // (ar = 1), so that the constant stride folds into the addressing.
 #define TILE(R, P)                                                                                                   \
     static TARGET void tile_rows_##R##_##P(long K, const float *a, long ar, long ak, const float *panel, long ps,   \
-                                           float *c, long ldc, const __mmask16 *masks, bool accumulate) {          \
+                                           long bs, float *c, long ldc, const __mmask16 *masks, bool accumulate) { \
         (void)ak;                                                                                                    \
-        tile(R, P, K, a, ar, 1, panel, ps, c, ldc, masks, accumulate);                                              \
+        tile(R, P, K, a, ar, 1, panel, ps, bs, c, ldc, masks, accumulate);                                          \
     }                                                                                                                \
     static TARGET void tile_columns_##R##_##P(long K, const float *a, long ar, long ak, const float *panel, long ps, \
-                                              float *c, long ldc, const __mmask16 *masks, bool accumulate) {       \
+                                              long bs, float *c, long ldc, const __mmask16 *masks,                 \
+                                              bool accumulate) {                                                     \
         (void)ar;                                                                                                    \
-        tile(R, P, K, a, 1, ak, panel, ps, c, ldc, masks, accumulate);                                              \
+        tile(R, P, K, a, 1, ak, panel, ps, bs, c, ldc, masks, accumulate);                                          \
     }
 #define TILES_1(R) TILE(R, 1)
 #define TILES_2(R) TILE(R, 2)
@@ -118,7 +119,7 @@ static TileFunction tile_function(int rows, int P, int layout) {
 }
 
 void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak, const float *packed,
-                       long panel_stride, float *c, long ldc, bool accumulate) {
+                       long panel_stride, long panel_row_stride, float *c, long ldc, bool accumulate) {
     const int layout = ak == 1 ? 0 : 1;
     const long panels = (N + 15) / 16;
     // Panels per tile: 8 for up to 3 rows, 4 for 4 to 11 (so that 4 or 5 rows, a thread's share of a small acting
@@ -138,7 +139,7 @@ void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak,
         for (long block = 0; block < blocks; block++) {
             const long rows = (block + 1) * M / blocks - block * M / blocks;
             tile_function((int)rows, P, layout)(K, a + r * ar, ar, ak, packed + j0 * panel_stride, panel_stride,
-                                                c + r * ldc + j0 * 16, ldc, masks, accumulate);
+                                                panel_row_stride, c + r * ldc + j0 * 16, ldc, masks, accumulate);
             r += rows;
         }
         j0 += P;
@@ -150,11 +151,10 @@ void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak,
 // Nothing here may be contracted into a fused multiply-add that the Swift code does not fuse.
 #pragma clang fp contract(off)
 
-/// x limited to [low, high] (NaN passes through), as `clamp8`.
+/// x limited to [low, high] (NaN passes through), as `clamp8`: one `vmaxps` and one `vminps`, which return their
+/// second operand when either is NaN, so x goes second.
 static inline __attribute__((always_inline)) TARGET __m512 clamp16(__m512 x, float low, float high) {
-    const __m512 lo = _mm512_set1_ps(low), hi = _mm512_set1_ps(high);
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), x, lo);
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), x, hi);
+    return _mm512_min_ps(_mm512_set1_ps(high), _mm512_max_ps(_mm512_set1_ps(low), x));
 }
 
 /// a·b + c in one rounding, as `fma8(a, b, c)`.
@@ -203,45 +203,52 @@ static inline __attribute__((always_inline)) TARGET __m512 tanh16(__m512 x) {
     return _mm512_mask_blend_ps(tiny, _mm512_div_ps(_mm512_mul_ps(y, p), q), x);
 }
 
-/// σ or tanh of gates[j..<j+16] + bias[j..<j+16] (the lanes of `m`), stored back in place and returned.
-static inline __attribute__((always_inline)) TARGET __m512 activated(float *gates, const float *bias, long j,
-                                                                     __mmask16 m, bool tanh) {
+/// σ or tanh of gates[j..<j+16] + bias[j..<j+16] (the lanes of `m`), stored back in place.
+static inline __attribute__((always_inline)) TARGET void activate(float *gates, const float *bias, long j,
+                                                                  __mmask16 m, bool tanh) {
     const __m512 x = _mm512_add_ps(load16(gates + j, m), load16(bias + j, m));
-    const __m512 y = tanh ? tanh16(x) : sigmoid16(x);
-    store16(gates + j, m, y);
-    return y;
+    store16(gates + j, m, tanh ? tanh16(x) : sigmoid16(x));
 }
 
 TARGET void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell,
-                                        float *tanh_cell, float *hidden, long H) {
-    // One pass over 16 units at a time: their four gates, then their cell (nothing stored is read back, so no load
-    // waits on a masked store). The activations are lane by lane, so any blocking gives Swift's bits; the cell
-    // follows Swift's 8-lane loop, which fuses f·cPrev + (i·g), except its scalar tail (the last H mod 8), which does
-    // not.
+                                        float *tanh_cell, float *hidden, long hidden_stride, long H, long rows) {
+    // Per row two passes, as Swift's: all 4H activations (stored in place), then the cell. Each pass is a loop of
+    // independent iterations whose long chains (exp and a division; tanh) overlap; one pass over 16 units at a time
+    // (their four gates, then their cell: one chain of both) ran 6–7% slower. The activations are lane by lane, so
+    // any blocking gives Swift's bits; the cell follows Swift's 8-lane loop, which fuses f·cPrev + (i·g), except its
+    // scalar tail (the last H mod 8), which does not.
     const long vectorized = H - H % 8;
-    for (long j = 0; j < H; j += 16) {
-        const __mmask16 m = lanes(H - j), fused = lanes(vectorized - j > 0 ? vectorized - j : 0);
-        const __m512 i = activated(gates, bias, j, m, false), f = activated(gates, bias, H + j, m, false),
-                     g = activated(gates, bias, 2 * H + j, m, true), o = activated(gates, bias, 3 * H + j, m, false);
-        if (!fused) break;
-        const __m512 c = FMA(f, load16(c_prev + j, fused), _mm512_mul_ps(i, g));
-        const __m512 tc = tanh16(c);
-        store16(cell + j, fused, c);
-        store16(tanh_cell + j, fused, tc);
-        store16(hidden + j, fused, _mm512_mul_ps(o, tc));
-    }
-    const float *i = gates, *f = gates + H, *g = gates + 2 * H, *o = gates + 3 * H;
-    for (long j = vectorized; j < H; j++) {
-        const float c = f[j] * c_prev[j] + i[j] * g[j];
-        const float tc = _mm512_cvtss_f32(tanh16(_mm512_set1_ps(c)));
-        cell[j] = c;
-        tanh_cell[j] = tc;
-        hidden[j] = o[j] * tc;
+    for (long r = 0; r < rows; r++) {
+        float *gr = gates + r * 4 * H, *cr = cell + r * H, *tr = tanh_cell + r * H, *hr = hidden + r * hidden_stride;
+        const float *pr = c_prev + r * H;
+        for (long j = 0; j < 2 * H; j += 16) activate(gr, bias, j, lanes(2 * H - j), false);  // i, f
+        for (long j = 2 * H; j < 3 * H; j += 16) activate(gr, bias, j, lanes(3 * H - j), true);  // g
+        for (long j = 3 * H; j < 4 * H; j += 16) activate(gr, bias, j, lanes(4 * H - j), false);  // o
+        const float *i = gr, *f = gr + H, *g = gr + 2 * H, *o = gr + 3 * H;
+        for (long j = 0; j < vectorized; j += 16) {
+            const __mmask16 m = lanes(vectorized - j);
+            const __m512 ig = _mm512_mul_ps(load16(i + j, m), load16(g + j, m));
+            const __m512 c = FMA(load16(f + j, m), load16(pr + j, m), ig);
+            const __m512 tc = tanh16(c);
+            store16(cr + j, m, c);
+            store16(tr + j, m, tc);
+            store16(hr + j, m, _mm512_mul_ps(load16(o + j, m), tc));
+        }
+        for (long u = vectorized; u < H; u++) {
+            const float c = f[u] * pr[u] + i[u] * g[u];
+            const float tc = _mm512_cvtss_f32(tanh16(_mm512_set1_ps(c)));
+            cr[u] = c;
+            tr[u] = tc;
+            hr[u] = o[u] * tc;
+        }
     }
 }
 
-TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
-                                         const float *d_hidden, const float *dh, float *dc, float *d_gates, long H) {
+/// One row of `nk_avx512_lstm_cell_backward`.
+static inline __attribute__((always_inline)) TARGET void cell_backward_row(const float *gates, const float *c_prev,
+                                                                           const float *tanh_cell,
+                                                                           const float *d_hidden, const float *dh,
+                                                                           float *dc, float *d_gates, long H) {
     const __m512 one = SPLAT(1.0f);
 #define MUL _mm512_mul_ps
 #define SUB _mm512_sub_ps
@@ -261,6 +268,14 @@ TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev
     }
 #undef MUL
 #undef SUB
+}
+
+TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
+                                         const float *d_hidden, long d_hidden_stride, const float *dh,
+                                         long dh_stride, float *dc, float *d_gates, long H, long rows) {
+    for (long r = 0; r < rows; r++)
+        cell_backward_row(gates + r * 4 * H, c_prev + r * H, tanh_cell + r * H, d_hidden + r * d_hidden_stride,
+                          dh + r * dh_stride, dc + r * H, d_gates + r * 4 * H, H);
 }
 
 // The machine's ceiling for the products: independent fused multiply-add chains, more than the FMA latency times the
@@ -290,17 +305,18 @@ FMA_CHAINS(nk_avx2_fma_chains, __attribute__((target("avx2,fma"))), __m256, 12, 
 bool nk_avx512_available(void) { return false; }
 
 void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak, const float *packed,
-                       long panel_stride, float *c, long ldc, bool accumulate) {
+                       long panel_stride, long panel_row_stride, float *c, long ldc, bool accumulate) {
     __builtin_trap();
 }
 
 void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell, float *tanh_cell,
-                                 float *hidden, long H) {
+                                 float *hidden, long hidden_stride, long H, long rows) {
     __builtin_trap();
 }
 
 void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
-                                  const float *d_hidden, const float *dh, float *dc, float *d_gates, long H) {
+                                  const float *d_hidden, long d_hidden_stride, const float *dh, long dh_stride,
+                                  float *dc, float *d_gates, long H, long rows) {
     __builtin_trap();
 }
 

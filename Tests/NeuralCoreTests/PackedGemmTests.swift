@@ -1,3 +1,4 @@
+import Foundation
 import NeuralKernels
 import RLCore
 import Testing
@@ -165,7 +166,8 @@ func packedLinearMatchesGemmPath(outputs O: Int) {
 }
 
 /// c (+)= aᵀ · B with a stored (K,M) and B in padded panels (`packPanel`; N with and without a partial last panel),
-/// against the reference loop; every row-block path of M, on both micro-kernels.
+/// against the reference loop; every row-block path of M, on both micro-kernels. Where N is a multiple of 16, B read in
+/// place (panels 16 floats apart, rows B's stride apart) gives the packed panels' bits.
 @Test(arguments: MicroKernels.allCases, [(96, 32, 70), (13, 48, 9), (7, 20, 33), (1, 64, 5), (32, 5, 17), (50, 16, 8)])
 func transposedGemmMatchesReferenceLoop(kernels: MicroKernels, shape: (m: Int, n: Int, k: Int)) throws {
     try withMicroKernels(kernels) { transposedGemmMatchesReferenceLoop(m: shape.m, n: shape.n, k: shape.k) }
@@ -192,6 +194,13 @@ func transposedGemmMatchesReferenceLoop(m: Int, n: Int, k: Int) {
             m: m, n: n, k: k, a: a, lda: lda, packed: panels, panelStride: k * 16, c: &fast, ldc: ldc,
             accumulate: accumulate)
         expectClose(fast, slow, rel: 1e-5, abs: 1e-5, "m \(m) n \(n) k \(k) accumulate \(accumulate)")
+        if n % 16 == 0 {
+            var inPlace = c0
+            transposedGemm(
+                m: m, n: n, k: k, a: a, lda: lda, packed: b, panelStride: 16, panelRowStride: ldb, c: &inPlace,
+                ldc: ldc, accumulate: accumulate)
+            #expect(inPlace == fast, "B in place, m \(m) n \(n) k \(k) accumulate \(accumulate)")
+        }
     }
 }
 
@@ -241,7 +250,7 @@ func avx512CellGivesTheSwiftBits(hidden H: Int) {
         lstmCellForward(
             gates: &swift.gates, bias: bias, cPrev: cPrev, cell: &swift.cell, tanhCell: &swift.tanh,
             hidden: &hiddenSwift, H: H)
-        nk_avx512_lstm_cell_forward(&c.gates, bias, cPrev, &c.cell, &c.tanh, &c.hidden, H)
+        nk_avx512_lstm_cell_forward(&c.gates, bias, cPrev, &c.cell, &c.tanh, &c.hidden, H, H, 1)
         #expect(c.gates.map(\.bitPattern) == swift.gates.map(\.bitPattern), "gates, H \(H), scale \(scale)")
         #expect(c.cell.map(\.bitPattern) == swift.cell.map(\.bitPattern), "cell, H \(H), scale \(scale)")
         #expect(c.tanh.map(\.bitPattern) == swift.tanh.map(\.bitPattern), "tanh, H \(H), scale \(scale)")
@@ -259,11 +268,113 @@ func avx512CellGivesTheSwiftBits(hidden H: Int) {
         back.swift.dc = dc
         dc = back.c.dc
         back.c.gates.withUnsafeMutableBufferPointer { g in
-            nk_avx512_lstm_cell_backward(g.baseAddress!, cPrev, swift.tanh, dHidden, dh, &dc, g.baseAddress!, H)
+            nk_avx512_lstm_cell_backward(
+                g.baseAddress!, cPrev, swift.tanh, dHidden, H, dh, H, &dc, g.baseAddress!, H, 1)
         }
         back.c.dc = dc
         #expect(back.c.gates.map(\.bitPattern) == back.swift.gates.map(\.bitPattern), "dGates, H \(H), scale \(scale)")
         #expect(back.c.dc.map(\.bitPattern) == back.swift.dc.map(\.bitPattern), "dc, H \(H), scale \(scale)")
         #expect(back.c.gates != swift.gates)
     }
+}
+
+/// The AVX-512 cell over several rows in one call (as `LSTM` steps a thread's share) gives, row by row, the Swift
+/// cell's bits: rows of gates 4H apart, of the cell states H apart, of h (forward) and of dh (backward) a wider stride
+/// apart, as in the LSTM's [x, h] rows, and the hidden-sequence gradient both per row and as one row read at stride 0.
+@Test(arguments: [5, 16, 24, 64])
+func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
+    guard MicroKernels.avx512Available else { return }
+    var rng = Xoshiro256(seed: UInt64(100 + H))
+    let rows = 3, G = 4 * H, X = H + 7  // X: the stride of h and dh rows
+    let gates = FloatBuffer(rows * G), bias = FloatBuffer(G), cPrev = FloatBuffer(rows * H)
+    gates.set(randomFloats(rows * G, scale: 4, using: &rng))
+    bias.set(randomFloats(G, scale: 1, using: &rng))
+    cPrev.set(randomFloats(rows * H, scale: 3, using: &rng))
+    /// (activated gates, cell, tanh of the cell, h rows): the Swift cell row by row, or the C one over all rows
+    func forward(swift: Bool) -> [FloatBuffer] {
+        let out = [FloatBuffer(rows * G), FloatBuffer(rows * H), FloatBuffer(rows * H), FloatBuffer(rows * X)]
+        out[0].set(gates.array)
+        let (g, c, tc, h) = (out[0].pointer, out[1].pointer, out[2].pointer, out[3].pointer)
+        if swift {
+            for r in 0..<rows {
+                lstmCellForward(
+                    gates: g + r * G, bias: bias.pointer, cPrev: cPrev.pointer + r * H, cell: c + r * H,
+                    tanhCell: tc + r * H, hidden: h + r * X, H: H)
+            }
+        } else {
+            nk_avx512_lstm_cell_forward(g, bias.pointer, cPrev.pointer, c, tc, h, X, H, rows)
+        }
+        return out
+    }
+    let swift = forward(swift: true), c = forward(swift: false)
+    for (name, k) in [("gates", 0), ("cell", 1), ("tanh", 2), ("hidden", 3)] {
+        #expect(c[k].array.map(\.bitPattern) == swift[k].array.map(\.bitPattern), "\(name), H \(H)")
+    }
+    #expect(c[3].array[H..<X].allSatisfy { $0 == 0 }, "nothing written between the rows of h")
+
+    let dHidden = FloatBuffer(rows * H), dh = FloatBuffer(rows * X), dc = FloatBuffer(rows * H)
+    dHidden.set(randomFloats(rows * H, scale: 1, using: &rng))
+    dh.set(randomFloats(rows * X, scale: 1, using: &rng))
+    dc.set(randomFloats(rows * H, scale: 1, using: &rng))
+    for dHiddenStride in [H, 0] {
+        /// (gate gradients, dc): Swift row by row or C over all rows, in place over the activated gates
+        func backward(swift: Bool) -> [[Float]] {
+            let g = FloatBuffer(rows * G), d = FloatBuffer(rows * H)
+            g.set(c[0].array)
+            d.set(dc.array)
+            let tc = UnsafePointer(c[2].pointer)
+            if swift {
+                for r in 0..<rows {
+                    lstmCellBackward(
+                        gates: g.pointer + r * G, cPrev: cPrev.pointer + r * H, tanhCell: tc + r * H,
+                        dHidden: dHidden.pointer + r * dHiddenStride, dh: dh.pointer + r * X, dc: d.pointer + r * H,
+                        dGates: g.pointer + r * G, H: H)
+                }
+            } else {
+                nk_avx512_lstm_cell_backward(
+                    g.pointer, cPrev.pointer, tc, dHidden.pointer, dHiddenStride, dh.pointer, X, d.pointer, g.pointer,
+                    H,
+                    rows)
+            }
+            return [g.array, d.array]
+        }
+        let swiftBack = backward(swift: true), cBack = backward(swift: false)
+        #expect(cBack[0].map(\.bitPattern) == swiftBack[0].map(\.bitPattern), "dGates, stride \(dHiddenStride)")
+        #expect(cBack[1].map(\.bitPattern) == swiftBack[1].map(\.bitPattern), "dc, stride \(dHiddenStride)")
+        #expect(cBack[0] != c[0].array && cBack[1] != dc.array)
+    }
+}
+
+/// `weightGradients` against the reference loop over several row chunks (`weightGradientDepth`), with dY read in place
+/// (N a multiple of 16) and copied (N not), on both micro-kernels; its bits do not depend on the thread count.
+@Test(arguments: MicroKernels.allCases, [48, 20])
+func weightGradientsMatchTheReferenceOnEveryThreadCount(kernels: MicroKernels, columns N: Int) throws {
+    var rng = Xoshiro256(seed: UInt64(N))
+    let X = 13, R = 2 * weightGradientDepth + 37, ldx = X + 3, ldy = N + 16
+    let x = randomFloats(R * ldx, using: &rng), dY = randomFloats(R * ldy, using: &rng)
+    /// (dW (X,N), dBias (N)) on `threads` threads, and the columns passed to `consume`
+    func gradients(threads: Int) throws -> (dW: [Float], dBias: [Float], consumed: [Int]) {
+        try withMicroKernels(kernels) {
+            setBLASThreads(threads)
+            defer { setBLASThreads(2) }
+            var dW = [Float](repeating: .nan, count: X * N), dBias = [Float](repeating: .nan, count: N)
+            var consumed: [Int] = []
+            let lock = NSLock()
+            weightGradients(
+                x: x, ldx: ldx, width: X, dY: dY, ldy: ldy, columns: N, rows: R, dW: &dW, dBias: &dBias
+            ) { columns in
+                lock.withLock { consumed += columns }
+            }
+            return (dW, dBias, consumed.sorted())
+        }
+    }
+    let one = try gradients(threads: 1), two = try gradients(threads: 2)
+    var reference = [Float](repeating: 0, count: X * N)
+    referenceGemm(
+        transA: true, m: X, n: N, k: R, a: x, lda: ldx, b: dY, ldb: ldy, beta: 0, c: &reference, ldc: N)
+    let sums = (0..<N).map { j in (0..<R).reduce(Float(0)) { $0 + dY[$1 * ldy + j] } }
+    expectClose(one.dW, reference, rel: 1e-4, abs: 1e-4, "dW, N \(N)")
+    expectClose(one.dBias, sums, rel: 1e-4, abs: 1e-4, "dBias, N \(N)")
+    #expect(one.consumed == Array(0..<N))
+    #expect(two.dW == one.dW && two.dBias == one.dBias && two.consumed == one.consumed)
 }

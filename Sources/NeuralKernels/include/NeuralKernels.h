@@ -10,25 +10,29 @@
 bool nk_avx512_available(void);
 
 /// c (M,N) = a (M,K) · B (K,N), or c += … when `accumulate`. Element (i, kk) of a is at a[i·ar + kk·ak] with either
-/// ak = 1 (rows `ar` apart) or ar = 1 (a stored transposed, (K,M), rows `ak` apart). B is packed in 16-column panels
-/// (`packPanels`: panel j holds columns 16j..<16j+16 as rows of 16 floats, zero past N), panel j at packed +
-/// j·panel_stride; rows of c are `ldc` apart and only its first N columns are written. Every element is one
+/// ak = 1 (rows `ar` apart) or ar = 1 (a stored transposed, (K,M), rows `ak` apart). B is in 16-column panels, panel j
+/// at packed + j·panel_stride, its rows of 16 floats `panel_row_stride` apart: packed by `packPanels` (row stride 16:
+/// panel j holds columns 16j..<16j+16, zero past N), or B itself when N is a multiple of 16 (panel stride 16, row
+/// stride B's). Rows of c are `ldc` apart and only its first N columns are written. Every element is one
 /// left-to-right fused multiply-add chain c₀ + a₀b₀ + a₁b₁ + … (c₀ = 0 unless accumulating), as in the Swift AVX2
 /// kernels: both give the same bits.
 void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak, const float *packed,
-                       long panel_stride, float *c, long ldc, bool accumulate);
+                       long panel_stride, long panel_row_stride, float *c, long ldc, bool accumulate);
 
-/// One step of one sequence of the LSTM cell, forward (NeuralCore's `lstmCellForward`, the same bits): gates (4H)
-/// pre-activations + bias (4H) → i, f, g, o = σ, σ, tanh, σ (in place); cell (H) = f ⊙ c_prev + i ⊙ g; tanh_cell (H) =
-/// tanh(cell); hidden (H) = o ⊙ tanh_cell. Only where `nk_avx512_available()`.
+/// One step of `rows` sequences of the LSTM cell, forward (NeuralCore's `lstmCellForward` row by row, the same bits):
+/// per row r, gates (4H, rows 4H apart) pre-activations + bias (4H) → i, f, g, o = σ, σ, tanh, σ (in place); cell (H)
+/// = f ⊙ c_prev + i ⊙ g; tanh_cell (H) = tanh(cell); hidden (H) = o ⊙ tanh_cell. c_prev, cell and tanh_cell rows are
+/// H apart, hidden rows `hidden_stride`. Only where `nk_avx512_available()`.
 void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell, float *tanh_cell,
-                                 float *hidden, long H);
+                                 float *hidden, long hidden_stride, long H, long rows);
 
-/// One step of one sequence of the LSTM cell, backward (NeuralCore's `lstmCellBackward`, the same bits): dh (H) +
-/// d_hidden (H) in, dc (H) carries dc_t in and dc_{t−1} out, d_gates (4H) written (it may be `gates`). Only where
-/// `nk_avx512_available()`.
+/// One step of `rows` sequences of the LSTM cell, backward (NeuralCore's `lstmCellBackward` row by row, the same
+/// bits): per row, dh (H) + d_hidden (H) in, dc (H) carries dc_t in and dc_{t−1} out, d_gates (4H) written (it may be
+/// `gates`). gates and d_gates rows are 4H apart, c_prev, tanh_cell and dc rows H apart, d_hidden rows
+/// `d_hidden_stride` (0: one row for all) and dh rows `dh_stride`. Only where `nk_avx512_available()`.
 void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
-                                  const float *d_hidden, const float *dh, float *dc, float *d_gates, long H);
+                                  const float *d_hidden, long d_hidden_stride, const float *dh, long dh_stride,
+                                  float *dc, float *d_gates, long H, long rows);
 
 /// `rounds` rounds of 16 independent fused multiply-add chains on 16 lanes (AVX-512F, only where
 /// `nk_avx512_available()`), or of 12 on 8 lanes (AVX2 + FMA); returns the floating-point operations done (2 per lane
