@@ -141,8 +141,7 @@ private func blockedProduct(
             } else {
                 tiles(
                     m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride,
-                    panelRowStride: panelRowStride,
-                    c: c, ldc: ldc, accumulate: accumulate)
+                    panelRowStride: panelRowStride, c: c, ldc: ldc, accumulate: accumulate)
             }
         }
     }

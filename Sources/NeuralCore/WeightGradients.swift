@@ -6,17 +6,17 @@
 ///   dW (X,N) = xᵀ (X,R) · dY (R,N) into `dW` (rows N apart);  dBias (N) = Σ_rows dY into `dBias`.
 /// Split across threads by 16-column panels of dY. Each worker takes the rows in chunks of `weightGradientDepth` and
 /// multiplies all of xᵀ, read in place (`transposedGemm`), by its panels of the chunk, two at a time, and sums their
-/// columns for the bias. When N is a multiple of 16 the panels are dY itself, read in place too (copying them into an
-/// L1-sized buffer first cost 11% of the weight gradients of DQN's LSTM, and did not make the product faster);
-/// otherwise they are copied, the last one zero-padded. Each worker then passes its columns of dW and dBias to
-/// `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole columns: no partial sums to merge, and
-/// the bits do not depend on the thread count (nor on the copy: the same multiply-adds and sums in the same order).
+/// columns for the bias. The panels are copied into an L1-sized buffer (the last one zero-padded), or, when N is a
+/// multiple of 16 and X at most `weightGradientInPlaceWidth`, dY itself is read in place. Each worker then passes its
+/// columns of dW and dBias to `consume` (e.g. to add them into a PyTorch (N,X) gradient). Workers own whole columns: no
+/// partial sums to merge, and the bits do not depend on the thread count (nor on the copy: the same multiply-adds and
+/// sums in the same order).
 func weightGradients(
     x: UnsafePointer<Float>, ldx: Int, width X: Int, dY: UnsafePointer<Float>, ldy: Int, columns N: Int,
     rows R: Int, dW: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>,
     consume: (Range<Int>) -> Void
 ) {
-    let inPlace = N % panelWidth == 0
+    let inPlace = N % panelWidth == 0 && X <= weightGradientInPlaceWidth
     forEachShare((N + panelWidth - 1) / panelWidth) { js in
         let c0 = js.lowerBound * panelWidth, c1 = min(N, js.upperBound * panelWidth)
         let bytes = inPlace ? 1 : 2 * weightGradientDepth * panelWidth * MemoryLayout<Float>.stride
@@ -59,6 +59,13 @@ func weightGradients(
 
 /// Rows per chunk in `weightGradients`: two panels of them (256×32 floats, 32 KB) are read by every row block of xᵀ.
 let weightGradientDepth = 256
+
+/// The widest x whose weight gradients read dY's panels in place. Every row block of xᵀ (12 rows) reads the panels
+/// again: copied, they stay in L1; in place, rows `ldy` apart, they come from L2. Timed call by call, alternating the
+/// two ways in one run: in place took 1–9% less time with the LSTMs of `bench nn --shape small`, DQN and PPO (X = 96)
+/// and 3% less with medium's (X = 256), but 8% more with paper's (X = 600) and 28% more with medium's embedding
+/// (X = 400).
+let weightGradientInPlaceWidth = 256
 
 /// Packs columns `columns` (at most 16) of b (rows,·), rows `ldb` apart, into one panel (rows,16), zero past them.
 func packPanel(

@@ -214,9 +214,9 @@ TARGET void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const f
                                         float *tanh_cell, float *hidden, long hidden_stride, long H, long rows) {
     // Per row two passes, as Swift's: all 4H activations (stored in place), then the cell. Each pass is a loop of
     // independent iterations whose long chains (exp and a division; tanh) overlap; one pass over 16 units at a time
-    // (their four gates, then their cell: one chain of both) ran 6–7% slower. The activations are lane by lane, so
-    // any blocking gives Swift's bits; the cell follows Swift's 8-lane loop, which fuses f·cPrev + (i·g), except its
-    // scalar tail (the last H mod 8), which does not.
+    // (their four gates, then their cell: one chain of both) ran 6–7% slower, even with two such blocks interleaved.
+    // The activations are lane by lane, so any blocking gives Swift's bits; the cell follows Swift's 8-lane loop,
+    // which fuses f·cPrev + (i·g), except its scalar tail (the last H mod 8), which does not.
     const long vectorized = H - H % 8;
     for (long r = 0; r < rows; r++) {
         float *gr = gates + r * 4 * H, *cr = cell + r * H, *tr = tanh_cell + r * H, *hr = hidden + r * hidden_stride;

@@ -346,11 +346,13 @@ func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
 }
 
 /// `weightGradients` against the reference loop over several row chunks (`weightGradientDepth`), with dY read in place
-/// (N a multiple of 16) and copied (N not), on both micro-kernels; its bits do not depend on the thread count.
-@Test(arguments: MicroKernels.allCases, [48, 20])
-func weightGradientsMatchTheReferenceOnEveryThreadCount(kernels: MicroKernels, columns N: Int) throws {
+/// (N a multiple of 16, X at most `weightGradientInPlaceWidth`) and copied (N not, or X wider), on both micro-kernels;
+/// its bits do not depend on the thread count.
+@Test(arguments: MicroKernels.allCases, [(48, 13), (20, 13), (32, weightGradientInPlaceWidth + 5)])
+func weightGradientsMatchTheReferenceOnEveryThreadCount(kernels: MicroKernels, shape: (N: Int, X: Int)) throws {
+    let (N, X) = shape
     var rng = Xoshiro256(seed: UInt64(N))
-    let X = 13, R = 2 * weightGradientDepth + 37, ldx = X + 3, ldy = N + 16
+    let R = 2 * weightGradientDepth + 37, ldx = X + 3, ldy = N + 16
     let x = randomFloats(R * ldx, using: &rng), dY = randomFloats(R * ldy, using: &rng)
     /// (dW (X,N), dBias (N)) on `threads` threads, and the columns passed to `consume`
     func gradients(threads: Int) throws -> (dW: [Float], dBias: [Float], consumed: [Int]) {

@@ -119,7 +119,7 @@ func fillInputRow(
 ) {
     let W = F + P, out = input + b * T * W, source = features + (bar - T + 1) * F
     // without extras the window is the matrix's rows as they are; with them, element by element (a `memmove` call per
-    // bar cost more than its few floats: ~2% of a DQN run)
+    // bar cost more than its few floats)
     guard P > 0, let extras else { return out.update(from: source, count: T * F) }
     for t in 0..<T {
         let row = out + t * W, bar = source + t * F
