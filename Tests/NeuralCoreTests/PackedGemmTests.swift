@@ -319,24 +319,22 @@ func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
     for dHiddenStride in [H, 0] {
         /// (gate gradients, dc): Swift row by row or C over all rows, in place over the activated gates
         func backward(swift: Bool) -> [[Float]] {
-            let g = FloatBuffer(rows * G), d = FloatBuffer(rows * H)
-            g.set(c[0].array)
-            d.set(dc.array)
-            let tc = UnsafePointer(c[2].pointer)
+            let gBuffer = FloatBuffer(rows * G), dcBuffer = FloatBuffer(rows * H)
+            gBuffer.set(c[0].array)
+            dcBuffer.set(dc.array)
+            let g = gBuffer.pointer, d = dcBuffer.pointer, tc = UnsafePointer(c[2].pointer)
             if swift {
                 for r in 0..<rows {
                     lstmCellBackward(
-                        gates: g.pointer + r * G, cPrev: cPrev.pointer + r * H, tanhCell: tc + r * H,
-                        dHidden: dHidden.pointer + r * dHiddenStride, dh: dh.pointer + r * X, dc: d.pointer + r * H,
-                        dGates: g.pointer + r * G, H: H)
+                        gates: g + r * G, cPrev: cPrev.pointer + r * H, tanhCell: tc + r * H,
+                        dHidden: dHidden.pointer + r * dHiddenStride, dh: dh.pointer + r * X, dc: d + r * H,
+                        dGates: g + r * G, H: H)
                 }
             } else {
                 nk_avx512_lstm_cell_backward(
-                    g.pointer, cPrev.pointer, tc, dHidden.pointer, dHiddenStride, dh.pointer, X, d.pointer, g.pointer,
-                    H,
-                    rows)
+                    g, cPrev.pointer, tc, dHidden.pointer, dHiddenStride, dh.pointer, X, d, g, H, rows)
             }
-            return [g.array, d.array]
+            return [gBuffer.array, dcBuffer.array]
         }
         let swiftBack = backward(swift: true), cBack = backward(swift: false)
         #expect(cBack[0].map(\.bitPattern) == swiftBack[0].map(\.bitPattern), "dGates, stride \(dHiddenStride)")
