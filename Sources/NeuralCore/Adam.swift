@@ -88,13 +88,3 @@ public struct Adam: Sendable {
         }
     }
 }
-
-/// Runs `body` over 0..<n at once, or, from `elementwiseSplitCount` elements, over shares of it across the threads
-/// (`forEachShare`), each share but the last a whole number of 8-lane vectors.
-func splitElementwise(_ n: Int, _ body: (Range<Int>) -> Void) {
-    guard n >= elementwiseSplitCount else { return body(0..<n) }
-    forEachShare((n + 7) / 8) { vectors in body((vectors.lowerBound * 8)..<min(n, vectors.upperBound * 8)) }
-}
-
-/// Elements from which `splitElementwise` splits (Adam: about 10 µs of work on one thread).
-let elementwiseSplitCount = 16_384

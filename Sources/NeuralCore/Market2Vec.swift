@@ -37,13 +37,11 @@ public struct Market2Vec: Sendable {
         output: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>,
         dInput: UnsafeMutablePointer<Float>?, scratch: ScratchBuffer? = nil
     ) {
-        let E = embedding
-        let share = { (rows: Range<Int>) in
-            let at = rows.lowerBound * E, count = rows.count * E
+        splitElementwise(rows * embedding) { elements in
+            let at = elements.lowerBound, count = elements.count
             (dPre + at).update(repeating: 0, count: count)
             activation.backward(output: output + at, dOutput: dOutput + at, dInput: dPre + at, count: count)
         }
-        if rows * E >= elementwiseSplitSize { forEachShare(rows, share) } else { share(0..<rows) }
         linear.backward(p, g, input: input, rows: rows, dOutput: dPre, dInput: dInput, scratch: scratch)
     }
 }

@@ -28,8 +28,15 @@ func forEachShare(_ n: Int, _ body: (Range<Int>) -> Void) {
 /// thread costs more than a job's start.
 let rowSplitWork = 1 << 18
 
-/// Elements from which elementwise work over a layer's rows (an activation's backward) splits across the threads.
-let elementwiseSplitSize = 1 << 15
+/// Runs `body` over 0..<n at once, or, from `elementwiseSplitCount` elements, over shares of it across the threads
+/// (`forEachShare`), each share but the last a whole number of 8-lane vectors: Adam's update, an activation's backward.
+func splitElementwise(_ n: Int, _ body: (Range<Int>) -> Void) {
+    guard n >= elementwiseSplitCount else { return body(0..<n) }
+    forEachShare((n + 7) / 8) { vectors in body((vectors.lowerBound * 8)..<min(n, vectors.upperBound * 8)) }
+}
+
+/// Elements from which `splitElementwise` splits (Adam: about 10 µs of work on one thread).
+let elementwiseSplitCount = 16_384
 
 /// Persistent worker threads. `run(shares:)` runs share 0 on the calling thread and offers share s to worker s; the
 /// caller then runs every share whose worker has not claimed it yet, and returns when all are done. After a job a

@@ -191,7 +191,7 @@ func largeLayersGiveTheSameBitsOnEveryThreadCountAndKernel(kernels: MicroKernels
     let net = EncoderNetwork(
         .init(features: 30, embedding: 12, hidden: 8, heads: [HeadSpec("value", .linear(outputs: 1))]), using: &rng)
     let B = 45, T = 62  // the second share starts at bar 1,395: element 16,740, mid-vector
-    #expect(B * T * 12 * 30 >= rowSplitWork && B * T * 12 >= elementwiseSplitSize && B * T / 2 * 12 % 8 != 0)
+    #expect(B * T * 12 * 30 >= rowSplitWork && B * T * 12 >= elementwiseSplitCount && B * T / 2 * 12 % 8 != 0)
     let input = randomFloats(B * T * 30, using: &rng)
     func run(threads: Int) -> [[UInt32]] {
         setBLASThreads(threads)
