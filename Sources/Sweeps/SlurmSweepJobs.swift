@@ -34,24 +34,16 @@ public func interruptRuns(of sweep: SweepRecord, cancelled jobs: [String], store
 
 /// Waits until every trial of a Slurm sweep has finished or failed, or every task of its jobs has ended (a task may
 /// have died without ending its trial), and returns the trials as they then stand; throws after `timeout` seconds.
-/// Ended means so for two seconds on end: a task requeued and released (`scontrol requeue`, then a new start time)
-/// can show in `squeue` for a moment as its old ended self, or not at all, before it runs again (a test saw the wait
-/// return while the requeued task had not yet started, once, on a busy machine).
 public func waitForSlurmSweep(_ name: String, store: RunStore, timeout: TimeInterval) throws -> [TrialRecord] {
     let deadline = Date().addingTimeInterval(timeout)
-    var endedSince: Date?
     while true {
         let sweep = try store.sweep(named: name)
         let trials = try store.trials(sweepId: sweep.id!)
         if trials.allSatisfy({ $0.status == .finished || $0.status == .failed }) { return trials }
         let jobs = sweep.jobId?.split(separator: ",").map(String.init) ?? []
         if let tasks = try Slurm.tasks(ofJobs: jobs), tasks.values.allSatisfy(\.hasEnded) {
-            let since = endedSince ?? Date()
-            endedSince = since
             // Read again: a task may have ended its trial between the two reads.
-            if Date().timeIntervalSince(since) >= 2 { return try store.trials(sweepId: sweep.id!) }
-        } else {
-            endedSince = nil
+            return try store.trials(sweepId: sweep.id!)
         }
         guard Date() < deadline else { throw SlurmError("sweep \(name): not done after \(Int(timeout)) s") }
         usleep(100_000)

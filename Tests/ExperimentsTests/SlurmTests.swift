@@ -119,11 +119,16 @@ struct SlurmTests {
         let array = try #require(try store.sweep(named: name).jobId), job = array + "_1"
         try slurmCommand(["scancel", job])
         try waitForTask(of: array, index: 1) { $0.hasEnded }
+        let ended = Date()
         #expect(try store.run(id: trial.runId!).status == .interrupted)
         let before = try store.checkpoints(runId: trial.runId!)
-        // A requeued job waits two minutes before it may start again; the test lets it start now.
+        // A requeued job waits two minutes before it may start again; the test lets it start sooner, but not in the
+        // second of the cancel: slurmd revoked the job's credential then and refuses one made in the same second (its
+        // times are whole seconds), so a task released at once can fail at launch with "Job credential revoked". Two
+        // seconds after the task showed ended leave a margin for a revocation stamped after that.
         try slurmCommand(["scontrol", "requeue", job])
         try waitForTask(of: array, index: 1) { $0.state == "PENDING" }
+        Thread.sleep(until: ended.addingTimeInterval(2))
         try slurmCommand(["scontrol", "update", "jobid=\(job)", "StartTime=now"])
 
         let trials = try waitForSlurmSweep(name, store: store, timeout: 300)
