@@ -60,8 +60,8 @@ public struct LSTM: Sendable {
     /// one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`) and each
     /// thread's share has `stackedRowsPerShare` rows or more; otherwise x · weight_ihᵀ is one product over all T·B rows
     /// first (`splitPackedGemm`) and each step adds h_{t−1} · weight_hhᵀ: the same chains of multiply-adds, so the same
-    /// bits. A batch row's result depends neither on the batch size nor on the thread count. The packed weights are kept
-    /// in `packs` (the network's).
+    /// bits. A batch row's result depends neither on the batch size nor on the thread count. The packed weights are
+    /// kept in `packs` (the network's).
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
@@ -295,8 +295,8 @@ extension LSTM: EncoderBody {
 }
 
 /// Whether `LSTM.forward` runs each step as one product over [weight_ihᵀ; weight_hhᵀ] (I+H,4H): when the packed
-/// weights fit in half of this machine's L2 (`l2CacheBytes`), so each step reads them from L2 and stores the gates once.
-/// Larger layers (e.g. I = H = 300: 2.9 MB) project x for all steps in one product instead and read only weight_hh per
+/// weights fit in half of this machine's L2 (`l2CacheBytes`), so each step reads them from L2 and stores the gates
+/// once. Larger layers (e.g. I = H = 300: 2.9 MB) project x for all steps in one product instead and read only weight_hh per
 /// step; then each step's product adds into gates written long before, which it reads back from memory (on a 1 MB L2,
 /// I = H = 128 runs 6% faster stacked). Both ways give the same bits (`stackedAndUnstackedLayersGiveTheSameBits`), so
 /// only the speed depends on the machine.

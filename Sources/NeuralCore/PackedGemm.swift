@@ -5,10 +5,10 @@ import NeuralKernels
 // K = a chunk of the sequence's rows), and the Linear layers'. B is packed once per pass into 16-column panels (or,
 // for narrow weight gradients, read in place as panels whose rows are B's), and register-blocked kernels run from
 // them (`MicroKernels`): AVX2, 6, 5 or 4 rows × 16 columns (twelve to eight 8-lane FMA accumulators, here in Swift);
-// AVX-512, up to 24 rows × 16 columns, 12 × 32 or 3 × 128 (24 16-lane accumulators, in the NeuralKernels C target). Large products are cut into blocks that stay in L2. On the per-step shapes the AVX2
-// kernels run about 1.5× OpenBLAS's throughput (which re-packs B and pays its call overhead on every product), and
-// on this Zen 5 the AVX-512 ones about twice OpenBLAS's (Haswell kernels: OpenBLAS 0.3.21 does not know the CPU) on the
-// large ones too.
+// AVX-512, up to 24 rows × 16 columns, 12 × 32 or 3 × 128 (24 16-lane accumulators, in the NeuralKernels C
+// target). Large products are cut into blocks that stay in L2. On the per-step shapes the AVX2 kernels run about 1.5×
+// OpenBLAS's throughput (which re-packs B and pays its call overhead on every product), and on this Zen 5 the AVX-512
+// ones about twice OpenBLAS's (Haswell kernels: OpenBLAS 0.3.21 does not know the CPU) on the large ones too.
 
 /// Columns per packed panel (two 8-lane vectors).
 let panelWidth = 16

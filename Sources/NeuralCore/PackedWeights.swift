@@ -17,8 +17,8 @@ final class PackedWeights {
 
     /// The panels (`count` floats) of the weight keyed `key` (its parameter offset), written by `pack` unless they
     /// were packed since the parameters were last written. `stacked`: the LSTM's [weight_ihᵀ; weight_hhᵀ] under
-    /// weight_ih's key, kept beside weight_ih's own panels (training batches step on the stacked form, acting at batch 1
-    /// projects x with weight_ih alone).
+    /// weight_ih's key, kept beside weight_ih's own panels (training batches step on the stacked form, acting at
+    /// batch 1 projects x with weight_ih alone).
     func panels(
         _ key: Int, stacked: Bool = false, count: Int, pack: (UnsafeMutablePointer<Float>) -> Void
     ) -> UnsafePointer<Float> {
