@@ -17,6 +17,9 @@ public struct AgentBenchResult: Codable, Sendable {
     public var envSeconds: Double
     /// Seconds in updates (sampling, forward, backward, optimizer).
     public var updateSeconds: Double
+    /// DQN: the sampled next states the target network evaluated, of `updates` · B; the others read target values
+    /// kept since the target's last write (`DQNAgent.targetRowsEvaluated`). Absent for the other algorithms.
+    public var targetRowsEvaluated: Int?
 }
 
 /// The benchmark workloads, the same work as the peer scripts in `benchmarks/peers/` (encoder E32 H64 L1; set the BLAS
@@ -70,5 +73,6 @@ public func benchmarkAgent<Env: AgentEnvironment>(
         algo: algo, envSteps: agent.stepsDone, updates: agent.updatesDone, seconds: seconds,
         envStepsPerSecond: Double(agent.stepsDone) / seconds,
         updatesPerSecond: Double(agent.updatesDone) / seconds,
-        actSeconds: p.act, envSeconds: p.env, updateSeconds: p.update)
+        actSeconds: p.act, envSeconds: p.env, updateSeconds: p.update,
+        targetRowsEvaluated: (agent as? DQNAgent)?.targetRowsEvaluated)
 }

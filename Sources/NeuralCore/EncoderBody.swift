@@ -17,8 +17,8 @@ protocol EncoderBody: Sendable {
     /// What forward keeps for backward for batches of shape (B,T), kept in the workspace as `bodyCache` (nil: none).
     func makeCache(batch: Int, time: Int) -> AnyObject?
     /// Reads `ws.embedded` (B,T,E); writes `ws.hN` (L,B,H), whose layer L−1 the heads read (and `ws.cN` if the body
-    /// has cell states).
-    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace)
+    /// has cell states). `packs`: the network's packed weights (of `p`, whichever network made `ws`).
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace, packs: PackedWeights)
     /// Backpropagates `ws.dhN` (and `dHiddenSequence`, `dcN` where the body has them) through the last forward:
     /// the parameters' gradients add into `g`, the embedding's into `ws.dEmbedded` (zeroed by the caller).
     /// `truncate`: BPTT through only the last k steps (bodies without recurrence ignore it).

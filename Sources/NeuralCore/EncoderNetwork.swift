@@ -37,9 +37,10 @@
 ///
 /// Threads and bits: call `setBLASThreads(n)` once at start-up. OpenBLAS itself runs on one thread; NeuralCore splits
 /// large products and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed and the
-/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers and their weight gradients all on
-/// the packed kernels) they are the same for every n too; the cnn and mlp bodies' large products (OpenBLAS, split by
-/// rows) may differ in the last bits between different n. Forward/backward of all networks are serialised by one
+/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers, the heads' forward and the weight
+/// gradients all on the packed kernels) they are the same for every n too, and a batch row's outputs are the same
+/// whatever the other rows and the batch size; the cnn and mlp bodies' large products (OpenBLAS, split by rows) may
+/// differ in the last bits between different n and batch sizes. Forward/backward of all networks are serialised by one
 /// process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class EncoderNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
@@ -81,7 +82,11 @@ public final class EncoderNetwork {
     public let tensors: [TensorSlot]
     /// All parameters, one flat buffer. Every write marks the packed weights out of date.
     public var parameters: [Float] { didSet { packs.stale() } }
-    /// The forward products' packed weights, shared by the workspaces.
+    /// Changes with every write of `parameters` (never back to an earlier value): while it stays the same, so do the
+    /// parameters, and so does what the network computes from the same input (e.g. DQN's target values).
+    public var parametersVersion: Int { packs.generation }
+    /// The forward products' packed weights, used by every forward of this network, whichever network made the
+    /// workspace (a target network runs on its online network's).
     let packs = PackedWeights()
     /// ∂loss/∂parameters, same layout; backward adds into it, `zeroGradients()` clears it.
     public var gradients: [Float]
@@ -137,11 +142,12 @@ public final class EncoderNetwork {
             let p = pb.baseAddress!
             embed.forward(
                 p, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer, packs: packs)
-            body.forward(p, ws)
+            body.forward(p, ws, packs: packs)
             let top = ws.hN.pointer + (L - 1) * B * H
             for (k, head) in heads.enumerated() {
                 head.forward(
-                    p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer)
+                    p, hidden: top, batch: B, output: ws.outputs[k].pointer, scratch: ws.headScratch[k].pointer,
+                    packs: packs)
             }
         }
         for d in ws.dOutputs { d.zero() }
@@ -202,7 +208,10 @@ public final class EncoderNetwork {
 /// A network's activations and gradient inputs for one batch shape (B,T). All buffers are allocated here, once.
 public final class Workspace {
     public let configuration: EncoderNetwork.Configuration
-    public let batch: Int
+    /// B, the rows in use: `capacity`, or fewer after `use(rows:)`.
+    public private(set) var batch: Int
+    /// The most rows the buffers hold: the batch the workspace was made for.
+    public let capacity: Int
     public let time: Int
     /// x (B,T,F), batch-major; the caller fills it.
     public let input: FloatBuffer
@@ -233,8 +242,6 @@ public final class Workspace {
     let headScratch: [FloatBuffer]
     /// The embedding's backward operands (`Linear`), sized on first use.
     let embeddingScratch = ScratchBuffer()
-    /// The network's packed forward weights.
-    let packs: PackedWeights
     /// The network's body and what it keeps from forward for backward (`EncoderBody.makeCache`).
     let body: any EncoderBody
     let bodyCache: AnyObject?
@@ -242,7 +249,7 @@ public final class Workspace {
     init(_ net: EncoderNetwork, batch B: Int, time T: Int) {
         precondition(B >= 1 && T >= 1, "batch and time must be positive")
         let c = net.configuration, H = c.hidden, L = c.layers, E = c.embedding
-        configuration = c; batch = B; time = T
+        configuration = c; batch = B; capacity = B; time = T
         input = FloatBuffer(B * T * c.features)
         h0 = FloatBuffer(L * B * H); c0 = FloatBuffer(L * B * H)
         hN = FloatBuffer(L * B * H); cN = FloatBuffer(L * B * H)
@@ -255,7 +262,15 @@ public final class Workspace {
         headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
         body = net.body
         bodyCache = body.makeCache(batch: B, time: T)
-        packs = net.packs
+    }
+
+    /// Lays the workspace out for batch `rows` (1…`capacity`) from now on, as if it were made for it: the next forward
+    /// runs on input rows 0..<rows only (e.g. the rows whose outputs are not known yet), and every buffer holds those
+    /// rows. What the buffers held before is undefined. A row's outputs do not depend on the batch it runs in (see
+    /// `EncoderNetwork`).
+    public func use(rows: Int) {
+        precondition(rows >= 1 && rows <= capacity, "a workspace of \(capacity) rows cannot use \(rows)")
+        batch = rows
     }
 
     /// Zeroes `sequenceGradient` if `dHiddenSequence` handed it out since it was last zeroed (it starts zero).

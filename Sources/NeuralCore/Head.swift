@@ -45,18 +45,19 @@ struct Head: Sendable {
         return 0
     }
 
-    /// out (B,A) from hidden (B,H), see `HeadKind`.
+    /// out (B,A) from hidden (B,H), see `HeadKind`, on the packed kernels (`packs`: the network's packed weights), so
+    /// that a row's outputs do not depend on B.
     func forward(
         _ p: UnsafePointer<Float>, hidden: UnsafePointer<Float>, batch B: Int,
-        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, packs: PackedWeights
     ) {
         switch spec.kind {
         case .linear:
-            linears[0].forward(p, input: hidden, rows: B, output: output)
+            linears[0].forward(p, input: hidden, rows: B, output: output, packs: packs)
         case .dueling(let A):
             let value = scratch, advantage = scratch + B
-            linears[0].forward(p, input: hidden, rows: B, output: value)
-            linears[1].forward(p, input: hidden, rows: B, output: advantage)
+            linears[0].forward(p, input: hidden, rows: B, output: value, packs: packs)
+            linears[1].forward(p, input: hidden, rows: B, output: advantage, packs: packs)
             for b in 0..<B {
                 let adv = advantage + b * A
                 var mean: Float = 0

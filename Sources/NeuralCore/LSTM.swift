@@ -56,12 +56,12 @@ public struct LSTM: Sendable {
     ///   gates[t] (B,4H) = [x[:,t], h_{t−1}] (B,I_k+H) · [weight_ihᵀ; weight_hhᵀ] (I_k+H,4H)
     ///   i, f, g, o = σ, σ, tanh, σ of gates + bias_ih + bias_hh; c_t = f ⊙ c_{t−1} + i ⊙ g; h_t = o ⊙ tanh(c_t)
     /// with h_{−1} = h0[k], c_{−1} = c0[k] (L,B,H). Writes the final states hN, cN (L,B,H) and caches what backward
-    /// needs, every layer's hidden sequence included (`cache.hiddenSequence()` copies out the top one). Each step is
-    /// one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`) and each
+    /// needs, every layer's hidden sequence included (`cache.hiddenSequence(batch:)` copies out the top one). Each step
+    /// is one product over the stacked weights (`packedGemm`, K = I_k+H) when they fit in L2 (`Layer.stacked`) and each
     /// thread's share has `stackedRowsPerShare` rows or more; otherwise x · weight_ihᵀ is one product over all T·B rows
     /// first (`splitPackedGemm`) and each step adds h_{t−1} · weight_hhᵀ: the same chains of multiply-adds, so the same
     /// bits. A batch row's result depends neither on the batch size nor on the thread count. The packed weights are
-    /// kept in `packs` (the network's).
+    /// kept in `packs`, the network's (of `p`).
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, cache: LSTMCache,
@@ -277,10 +277,10 @@ public struct LSTM: Sendable {
 extension LSTM: EncoderBody {
     func makeCache(batch: Int, time: Int) -> AnyObject? { LSTMCache(self, batch: batch, time: time) }
 
-    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace, packs: PackedWeights) {
         forward(
             p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, h0: ws.h0.pointer, c0: ws.c0.pointer,
-            cache: ws.bodyCache as! LSTMCache, hN: ws.hN.pointer, cN: ws.cN.pointer, packs: ws.packs)
+            cache: ws.bodyCache as! LSTMCache, hN: ws.hN.pointer, cN: ws.cN.pointer, packs: packs)
     }
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
@@ -291,15 +291,17 @@ extension LSTM: EncoderBody {
             dInput: ws.dEmbedded.pointer, dh0: ws.dh0.pointer, dc0: ws.dc0.pointer, truncate: truncate)
     }
 
-    func hiddenSequence(_ ws: Workspace) -> FloatBuffer { (ws.bodyCache as! LSTMCache).hiddenSequence() }
+    func hiddenSequence(_ ws: Workspace) -> FloatBuffer {
+        (ws.bodyCache as! LSTMCache).hiddenSequence(batch: ws.batch)
+    }
 }
 
 /// Whether `LSTM.forward` runs each step as one product over [weight_ihᵀ; weight_hhᵀ] (I+H,4H): when the packed
 /// weights fit in half of this machine's L2 (`l2CacheBytes`), so each step reads them from L2 and stores the gates
-/// once. Larger layers (e.g. I = H = 300: 2.9 MB) project x for all steps in one product instead and read only weight_hh per
-/// step; then each step's product adds into gates written long before, which it reads back from memory (on a 1 MB L2,
-/// I = H = 128 runs 6% faster stacked). Both ways give the same bits (`stackedAndUnstackedLayersGiveTheSameBits`), so
-/// only the speed depends on the machine.
+/// once. Larger layers (e.g. I = H = 300: 2.9 MB) project x for all steps in one product instead and read only
+/// weight_hh per step; then each step's product adds into gates written long before, which it reads back from memory
+/// (on a 1 MB L2, I = H = 128 runs 6% faster stacked). Both ways give the same bits
+/// (`stackedAndUnstackedLayersGiveTheSameBits`), so only the speed depends on the machine.
 func stacksWeights(inputSize I: Int, hidden H: Int) -> Bool {
     (I + H) * 4 * H * MemoryLayout<Float>.size <= l2CacheBytes / 2
 }
@@ -444,11 +446,11 @@ final class LSTMCache {
     let output, dSeq, zeroRow, dc, bias, dWeights: FloatBuffer
     let packed = ScratchBuffer()
 
-    private let batch, time, hidden, topWidth: Int
+    private let time, hidden, topWidth: Int
 
     init(_ lstm: LSTM, batch B: Int, time T: Int) {
         let H = lstm.hidden
-        batch = B; time = T; hidden = H; topWidth = lstm.layers.last!.inputSize + H
+        time = T; hidden = H; topWidth = lstm.layers.last!.inputSize + H
         inputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
         gates = lstm.layers.map { _ in FloatBuffer(T * B * 4 * H) }
         cell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
@@ -462,11 +464,11 @@ final class LSTMCache {
         dWeights = FloatBuffer(4 * H * (max(lstm.inputSize, H) + H))
     }
 
-    /// The top layer's hidden sequence h_0…h_{T−1} (B,T,H) after forward, copied batch-major into `output` (only
-    /// callers that want it pay for the copy).
-    func hiddenSequence() -> FloatBuffer {
+    /// The top layer's hidden sequence h_0…h_{T−1} (B,T,H) after a forward of batch B, copied batch-major into
+    /// `output` (only callers that want it pay for the copy).
+    func hiddenSequence(batch B: Int) -> FloatBuffer {
         let xh = UnsafePointer(inputs.last!.pointer), X = topWidth, H = hidden
-        reorder(xh + batch * X + (X - H), rowStride: X, rows: 0..<batch, time, batch, H, toBatchMajor: output.pointer)
+        reorder(xh + B * X + (X - H), rowStride: X, rows: 0..<B, time, B, H, toBatchMajor: output.pointer)
         return output
     }
 }

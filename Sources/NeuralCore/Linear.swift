@@ -24,7 +24,7 @@ public struct Linear: Sendable {
     /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer), then
     /// `finish(rows)` on each range of rows computed (e.g. an activation in place). With `packs` (where the packed
     /// weights are kept), on the packed kernels, the rows split across threads (bias, product and `finish` share by
-    /// share) for `rowSplitWork` multiply-adds or more; without (the heads' few outputs), through `gemm`.
+    /// share) for `rowSplitWork` multiply-adds or more; without (the mlp body's layers), through `gemm`.
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
         packs: PackedWeights? = nil, finish: (Range<Int>) -> Void = { _ in }

@@ -1,12 +1,12 @@
 /// The forward products' packed weights (`packPanels`), kept while the parameters they were packed from stay unchanged,
 /// so that a network packs each weight once between two writes of its parameters instead of once per forward pass:
 /// acting step after step, a second forward on other rows before an update, a target network between syncs. Owned by
-/// one `EncoderNetwork` (which calls `stale()` on every write of its `parameters`) and shared by its workspaces; used
-/// under the network's compute lock. Holds one packed copy of each forward weight (about as many floats as the
-/// parameters).
+/// one `EncoderNetwork` (which calls `stale()` on every write of its `parameters`) and read by its forward passes only,
+/// on any workspace (never by way of the workspace: a workspace may serve two networks); used under the compute lock.
+/// Holds one packed copy of each forward weight (about as many floats as the parameters).
 final class PackedWeights {
     /// Bumped by every write of the parameters.
-    private var generation = 0
+    private(set) var generation = 0
     /// Per weight (keyed by its parameter offset and form): the generation it was packed in, and its panels.
     private var entries: [Int: (generation: Int, buffer: ScratchBuffer)] = [:]
     /// Weights packed so far (each call of a `pack`).

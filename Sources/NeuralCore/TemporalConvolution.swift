@@ -150,7 +150,7 @@ public struct TemporalConvolution: Sendable {
 extension TemporalConvolution: EncoderBody {
     func makeCache(batch: Int, time: Int) -> AnyObject? { ConvolutionCache(self, batch: batch, time: time) }
 
-    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace, packs _: PackedWeights) {
         forward(
             p, input: ws.embedded.pointer, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
             hN: ws.hN.pointer)

@@ -66,7 +66,7 @@ extension WindowMLP: EncoderBody {
         return WindowMLPCache(batch: batch, time: time, hidden: hidden)
     }
 
-    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace) {
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace, packs _: PackedWeights) {
         forward(p, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer)
     }
 

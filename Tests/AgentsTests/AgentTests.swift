@@ -286,6 +286,31 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     }
 }
 
+/// The target values DQN keeps between writes of the target network change no bit of a run: the same parameters as a
+/// run that evaluates every sampled row, with a replay small enough to be overwritten many times between two syncs,
+/// hard syncs and Polyak steps, uniform and prioritized sampling, on one thread and two; and they spare most rows.
+@Test(arguments: [(tau: 1.0, prioritized: false, threads: 1), (0.5, true, 2), (1.0, false, 2)])
+func dqnKeptTargetValuesChangeNoBit(_ c: (tau: Double, prioritized: Bool, threads: Int)) throws {
+    setBLASThreads(c.threads)
+    let env = try smallMarket()
+    guard case .dqn(var config) = tinyConfig(.dqn) else { return }
+    config.bufferSize = 40
+    config.tau = c.tau
+    config.prioritizedReplay = c.prioritized
+    config.targetUpdateInterval = 30
+    func run(keeping: Bool) -> DQNAgent {
+        let agent = DQNAgent(config, spec: AgentSpec(of: env), seed: 3)
+        agent.keepsTargetValues = keeping
+        agent.train(env: env, steps: 400, seed: 4) { _ in }
+        return agent
+    }
+    let kept = run(keeping: true), all = run(keeping: false)
+    let same = parameters(kept) == parameters(all)
+    #expect(same)
+    #expect(all.targetRowsEvaluated == all.updatesDone * config.batchSize && all.updatesDone > 150)
+    #expect(kept.targetRowsEvaluated < all.targetRowsEvaluated / 2)
+}
+
 @Test func dqnEpisodeEventsCarryReturnsLengthsAndFinalInfo() throws {
     let env = try marketEnv(sinePanel(bars: 30), bars: 0..<30, window: 4)
     guard case .dqn(let c) = tinyConfig(.dqn) else { return }

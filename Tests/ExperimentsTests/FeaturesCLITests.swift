@@ -4,7 +4,7 @@ import Testing
 
 @testable import Experiments
 
-/// `tradesim features` and `tradesim bench load --env`.
+/// `tradesim features`, `tradesim bench load --env`, `bench env` and `bench agent`.
 @Suite struct FeaturesCLITests {
     @Test func writesTheNormalisedMatrixWithDatesAndNames() throws {
         let dir = try temporaryDirectory()
@@ -61,6 +61,18 @@ import Testing
         }
         let bad = try runCLI(["bench", "env", "--steps", "10", "--envs", "11"])
         #expect(bad.failsWithOneErrorLine && bad.stderr.contains("--envs"), "\(bad.stderr)")
+    }
+
+    /// DQN's updates from step 1,000, B = 64 every 4 steps, one target sync at step 1,000: between 1,000 and 1,500
+    /// the 125 updates draw 8,000 rows from ~1,000 transitions, so most rows reuse kept target values.
+    @Test func benchAgentCountsTheTargetRowsDQNEvaluates() throws {
+        let r = try runCLI(["bench", "agent", "--algo", "dqn", "--steps", "1500"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let updates = json["updates"] as? Int ?? 0, evaluated = json["targetRowsEvaluated"] as? Int ?? 0
+        #expect(updates == 126 && evaluated > 500 && evaluated < updates * 64 / 4, "\(evaluated) of \(updates * 64)")
+        let ppo = try runCLI(["bench", "agent", "--algo", "ppo", "--steps", "1024"])
+        #expect(ppo.status == 0 && !ppo.stdout.contains("targetRowsEvaluated"), "\(ppo.stderr)")
     }
 
     @Test func benchLoadTimesAnEnvironmentsWholeDataLoad() throws {

@@ -125,7 +125,7 @@ struct LSTMProblem {
         lstm.forward(
             params ?? self.params, input: x ?? self.x, batch: B, time: T, h0: h0 ?? self.h0, c0: c0 ?? self.c0,
             cache: cache, hN: &hN, cN: &cN, packs: PackedWeights())
-        return dot(cache.hiddenSequence().array, r) + dot(hN, rh) + dot(cN, rc)
+        return dot(cache.hiddenSequence(batch: B).array, r) + dot(hN, rh) + dot(cN, rc)
     }
 
     /// (dParams, dInput, dh0, dc0) from backward.
