@@ -143,7 +143,7 @@ public final class DQNAgent: Agent {
     /// Target Q-values of the replay's next states (C,K) by slot, and the target network's `parametersVersion` each
     /// slot's were computed with (C; −1 for none, and when the slot is written). Between two writes of the target's
     /// parameters a transition sampled again reads its values here: the update runs the target network on the other
-    /// rows only. `bench agent --algo dqn` (a sync every 1,000 steps, B = 64 every 4 steps) evaluates 48% of its rows.
+    /// rows only. `bench agent --algo dqn` (a sync every 1,000 steps, B = 64 every 4 steps) evaluates 47.5% of them.
     var targetValues: [Float], targetVersions: [Int]
     /// Whether `update` keeps `targetValues` (off only to test that keeping them changes no bit).
     var keepsTargetValues = true
