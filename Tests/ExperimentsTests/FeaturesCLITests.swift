@@ -63,8 +63,8 @@ import Testing
         #expect(bad.failsWithOneErrorLine && bad.stderr.contains("--envs"), "\(bad.stderr)")
     }
 
-    /// DQN's updates from step 1,000, B = 64 every 4 steps, one target sync at step 1,000: between 1,000 and 1,500
-    /// the 125 updates draw 8,000 rows from ~1,000 transitions, so most rows reuse kept target values.
+    /// DQN's updates from step 1,000, B = 64 every 4 steps, one target sync at step 1,000: from step 1,000 to 1,500
+    /// the 126 updates draw 8,064 rows from 1,000 to 1,500 transitions, so most rows reuse kept target values.
     @Test func benchAgentCountsTheTargetRowsDQNEvaluates() throws {
         let r = try runCLI(["bench", "agent", "--algo", "dqn", "--steps", "1500"])
         #expect(r.status == 0, "\(r.stderr)")
