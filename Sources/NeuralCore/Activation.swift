@@ -23,25 +23,25 @@ public enum Activation: Sendable, Codable, Equatable {
         }
     }
 
-    /// dInput (N) += dOutput (N) ⊙ f'(output (N)).
+    /// dInput (N) = dOutput (N) ⊙ f'(output (N)) (written: no buffer to zero first).
     func backward(
         output y: UnsafePointer<Float>, dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>, count: Int
     ) {
         switch self {
-        case .identity: for i in 0..<count { dInput[i] += dOutput[i] }
+        case .identity: dInput.update(from: dOutput, count: count)
         case .relu:
             var i = 0
             while i + 8 <= count {
                 let d = load8(dOutput + i)
-                store8(load8(dInput + i) + d.replacing(with: 0, where: load8(y + i) .<= 0), dInput + i)
+                store8(d.replacing(with: 0, where: load8(y + i) .<= 0), dInput + i)
                 i += 8
             }
-            while i < count { dInput[i] += y[i] <= 0 ? 0 : dOutput[i]; i += 1 }  // as the vector lanes
+            while i < count { dInput[i] = y[i] <= 0 ? 0 : dOutput[i]; i += 1 }  // as the vector lanes
         case .leakyReLU(let slope):
             precondition(slope > 0, "leaky ReLU backward reads the output and needs a positive slope")
-            for i in 0..<count { dInput[i] += y[i] > 0 ? dOutput[i] : slope * dOutput[i] }
-        case .tanh: for i in 0..<count { dInput[i] += dOutput[i] * (1 - y[i] * y[i]) }
-        case .sigmoid: for i in 0..<count { dInput[i] += dOutput[i] * y[i] * (1 - y[i]) }
+            for i in 0..<count { dInput[i] = y[i] > 0 ? dOutput[i] : slope * dOutput[i] }
+        case .tanh: for i in 0..<count { dInput[i] = dOutput[i] * (1 - y[i] * y[i]) }
+        case .sigmoid: for i in 0..<count { dInput[i] = dOutput[i] * y[i] * (1 - y[i]) }
         }
     }
 }

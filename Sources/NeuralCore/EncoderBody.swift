@@ -20,7 +20,7 @@ protocol EncoderBody: Sendable {
     /// has cell states). `packs`: the network's packed weights (of `p`, whichever network made `ws`).
     func forward(_ p: UnsafePointer<Float>, _ ws: Workspace, packs: PackedWeights)
     /// Backpropagates `ws.dhN` (and `dHiddenSequence`, `dcN` where the body has them) through the last forward:
-    /// the parameters' gradients add into `g`, the embedding's into `ws.dEmbedded` (zeroed by the caller).
+    /// the parameters' gradients add into `g`; the embedding's gradient is WRITTEN into `ws.dEmbedded`.
     /// `truncate`: BPTT through only the last k steps (bodies without recurrence ignore it).
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?)
     /// The top layer's output at every step (B,T,H) after forward.

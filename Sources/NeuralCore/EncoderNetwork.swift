@@ -172,7 +172,6 @@ public final class EncoderNetwork {
                         p, g, hidden: top, batch: B, dOutput: ws.dOutputs[k].pointer,
                         scratch: ws.headScratch[k].pointer, dHidden: dTop)
                 }
-                ws.dEmbedded.zero()
                 body.backward(p, g, ws, truncate: truncate)
                 embed.backward(
                     p, g, input: ws.input.pointer, rows: B * T, output: ws.embedded.pointer,

@@ -156,9 +156,9 @@ public struct LSTM: Sendable {
     ///   [dWeight_ihᵀ; dWeight_hhᵀ] (I_k+H,4H) = [x_t, h_{t−1}]ᵀ (I_k+H,T'B) · dGates (T'B,4H);
     ///   dBias (4H) = Σ_rows dGates
     /// which are added into g.
-    /// dInput (B,T,I) += layer 0's dx when given (layers above pass theirs down). dh0, dc0 (L,B,H) are WRITTEN with the
-    /// initial-state gradients (zero when truncated, since no gradient reaches the first step). Backward consumes the
-    /// cache: run forward again before another backward.
+    /// dInput (B,T,I) is WRITTEN with layer 0's dx when given (layers above pass theirs down; zero for the steps a
+    /// truncation drops), and dh0, dc0 (L,B,H) with the initial-state gradients (zero when truncated, since no gradient
+    /// reaches the first step). Backward consumes the cache: run forward again before another backward.
     func backward(
         _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
         batch B: Int, time T: Int, c0: UnsafePointer<Float>, cache: LSTMCache, dOutput: UnsafePointer<Float>?,
@@ -266,7 +266,7 @@ public struct LSTM: Sendable {
                 }
             }
             if k == 0, let dInput {
-                forEachShare(B) { rows in reorder(dxh, rowStride: X, rows: rows, T, B, I, addingToBatchMajor: dInput) }
+                forEachShare(B) { rows in reorder(dxh, rowStride: X, rows: rows, T, B, I, toBatchMajor: dInput) }
             }
         }
     }
@@ -343,19 +343,6 @@ func reorder(
     }
 }
 
-/// Adds rows `rows` of a time-major (T,B,·) sequence whose rows are `rowStride` apart into a batch-major (B,T,W) one.
-@inline(__always)
-func reorder(
-    _ source: UnsafePointer<Float>, rowStride: Int, rows: Range<Int>, _ T: Int, _ B: Int, _ W: Int,
-    addingToBatchMajor target: UnsafeMutablePointer<Float>
-) {
-    for b in rows {
-        for t in 0..<T {
-            let from = source + (t * B + b) * rowStride, to = target + (b * T + t) * W
-            for i in 0..<W { to[i] += from[i] }
-        }
-    }
-}
 /// One step of one sequence: gates (4H) pre-activations without the bias in, bias (4H) added → activated i, f, g, o out
 /// (in place); cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell. Two passes (all
 /// 4H activations, then the cell), each a loop of independent 8-lane iterations that overlap well; ~1.3× faster than

@@ -39,7 +39,6 @@ public struct Market2Vec: Sendable {
     ) {
         splitElementwise(rows * embedding) { elements in
             let at = elements.lowerBound, count = elements.count
-            (dPre + at).update(repeating: 0, count: count)
             activation.backward(output: output + at, dOutput: dOutput + at, dInput: dPre + at, count: count)
         }
         linear.backward(p, g, input: input, rows: rows, dOutput: dPre, dInput: dInput, scratch: scratch)

@@ -89,7 +89,6 @@ public struct TemporalConvolution: Sendable {
                 let row = dOut + (b * T + T - 1) * H, d = dhN + (k * B + b) * H
                 for j in 0..<H { row[j] += d[j] }
             }
-            dPre.update(repeating: 0, count: B * T * H)
             Activation.relu.backward(output: cache.output[k].pointer, dOutput: dOut, dInput: dPre, count: B * T * H)
             gemm(
                 transA: true, m: H, n: width, k: B * T, a: dPre, b: cache.cols[k].pointer, beta: 1,
@@ -157,6 +156,7 @@ extension TemporalConvolution: EncoderBody {
     }
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
+        ws.dEmbedded.zero()  // layer 0's columns add into it
         backward(
             p, g, batch: ws.batch, time: ws.time, cache: ws.bodyCache as! ConvolutionCache,
             dOutput: ws.sequenceGradient.pointer, dhN: ws.dhN.pointer, dInput: ws.dEmbedded.pointer)

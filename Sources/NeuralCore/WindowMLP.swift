@@ -46,7 +46,6 @@ public struct WindowMLP: Sendable {
         let H = hidden
         dBelow.update(from: dhN + (layers.count - 1) * B * H, count: B * H)
         for k in stride(from: layers.count - 1, through: 0, by: -1) {
-            dPre.update(repeating: 0, count: B * H)
             Activation.relu.backward(output: hN + k * B * H, dOutput: dBelow, dInput: dPre, count: B * H)
             if k > 0 {
                 dBelow.update(from: dhN + (k - 1) * B * H, count: B * H)
@@ -72,6 +71,7 @@ extension WindowMLP: EncoderBody {
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
         let cache = ws.bodyCache as! WindowMLPCache
+        ws.dEmbedded.zero()  // layer 0's backward adds into it
         backward(
             p, g, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer, dhN: ws.dhN.pointer,
             dPre: cache.dPre.pointer, dBelow: cache.dBelow.pointer, dInput: ws.dEmbedded.pointer)

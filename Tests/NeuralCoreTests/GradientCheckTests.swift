@@ -63,7 +63,7 @@ func activationGradient(_ activation: Activation) {
     }
     var y = x
     activation.forward(&y, count: y.count)
-    var dx = [Float](repeating: 0, count: 12)
+    var dx = [Float](repeating: .nan, count: 12)  // written, not added into
     activation.backward(output: y, dOutput: r, dInput: &dx, count: 12)
     expectGradient(dx, numericalGradient(x, loss), "d\(activation)")
 }
@@ -135,8 +135,9 @@ struct LSTMProblem {
         lstm.forward(
             params, input: x, batch: B, time: T, h0: h0, c0: c0, cache: cache, hN: &hN, cN: &cN,
             packs: PackedWeights())
-        var g = [Float](repeating: 0, count: params.count), dx = [Float](repeating: 0, count: x.count)
-        var dh0 = [Float](repeating: 0, count: h0.count), dc0 = dh0
+        // dx, dh0 and dc0 start as NaN: backward writes every element of them (adding into them would keep the NaN)
+        var g = [Float](repeating: 0, count: params.count), dx = [Float](repeating: .nan, count: x.count)
+        var dh0 = [Float](repeating: .nan, count: h0.count), dc0 = dh0
         lstm.backward(
             params, &g, input: x, batch: B, time: T, c0: c0, cache: cache, dOutput: r, dhN: rh, dcN: rc,
             dInput: &dx, dh0: &dh0, dc0: &dc0, truncate: truncate)
