@@ -121,12 +121,12 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
                 buffer.actions.withUnsafeBufferPointer { actions in
                     for (i, k) in batch.enumerated() {
                         let action = actions.baseAddress! + k * W
-                        let logRatio = core.logProb(ws, i, action) - buffer.logProbs[k]
+                        let terms = core.terms(ws, i, action)
+                        let logRatio = terms.logProb - buffer.logProbs[k]
                         let ratio = Foundation.exp(logRatio), advantage = advantageScratch[i]
                         let clipped = min(max(ratio, 1 - eps), 1 + eps)
                         policySum -= Double(min(ratio * advantage, clipped * advantage))
                         let clipActive = (advantage > 0 && ratio > 1 + eps) || (advantage < 0 && ratio < 1 - eps)
-                        if !clipActive { core.addLogProbGradient(ws, i, action, coefficient: -advantage * ratio / m) }
                         kl += Double((ratio - 1) - logRatio)
                         if abs(ratio - 1) > eps { clipSum += 1 }
 
@@ -142,8 +142,9 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
                         }
                         valueSum += Double(loss)
                         dValue[i] += cv * dv / m
-                        entropySum += Double(core.entropy(ws, i))
-                        if ce != 0 { core.addEntropyGradient(ws, i, coefficient: -ce / m) }
+                        entropySum += Double(terms.entropy)
+                        core.addPolicyGradients(
+                            ws, i, action, terms, logProb: clipActive ? nil : -advantage * ratio / m, entropy: -ce / m)
                         rows += 1
                     }
                 }

@@ -202,7 +202,8 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
     for j in 0..<4 { out[j] = values[j] }
     let action: [Float] = [0.9, -1.1]
     ws.dOutputs[0].zero()
-    action.withUnsafeBufferPointer { core.addLogProbGradient(ws, 0, $0.baseAddress!, coefficient: 1) }
+    let terms = action.withUnsafeBufferPointer { core.terms(ws, 0, $0.baseAddress!) }
+    action.withUnsafeBufferPointer { core.addPolicyGradients(ws, 0, $0.baseAddress!, terms, logProb: 1, entropy: 0) }
     for j in 0..<4 {
         let h: Float = 1e-2
         out[j] = values[j] + h
@@ -213,8 +214,45 @@ func checkpointRestoresWeightsRNGAndCounters(algo: Algorithm) throws {
         #expect(abs((up - down) / (2 * h) - ws.dOutputs[0][j]) < 2e-3, "output \(j)")
     }
     // entropy of a Gaussian: Σ log σ + ½ log(2πe)
-    let h = core.entropy(ws, 0)
-    #expect(abs(Double(h) - (-0.4 + 0.1 + log(2 * Double.pi * exp(1.0)))) < 1e-5)
+    #expect(abs(Double(terms.entropy) - (-0.4 + 0.1 + log(2 * Double.pi * exp(1.0)))) < 1e-5)
+    #expect(terms.logProb == action.withUnsafeBufferPointer { core.logProb(ws, 0, $0.baseAddress!) })
+}
+
+@Test func categoricalPolicyGradientsMatchFiniteDifferences() throws {
+    // c_π · ∂ log π(a) / ∂ logits + c_H · ∂ H / ∂ logits from one call, against central differences of the same
+    // combination of `terms`; without c_π only the entropy's part.
+    let spec = AgentSpec(window: 2, features: 1, extras: 0, discreteActions: 3, continuousActions: 0)
+    var rng = Xoshiro256(seed: 3)
+    let core = ActorCritic(
+        spec: spec, encoder: tinyEncoder, continuous: ContinuousPolicyConfig(), learningRate: 1e-3, using: &rng)
+    let ws = core.workspaces(batch: 2)
+    let out = ws.outputs[0].pointer
+    let logits: [Float] = [0.9, -0.3, 0.2, 0.5, -1.2, 0.4]  // rows 0 and 1
+    for j in 0..<6 { out[j] = logits[j] }
+    let action: [Float] = [2]
+    for cPi: Float? in [0.7, nil] {
+        let cH: Float = -0.4
+        ws.dOutputs[0].zero()
+        let terms = action.withUnsafeBufferPointer { core.terms(ws, 1, $0.baseAddress!) }
+        action.withUnsafeBufferPointer {
+            core.addPolicyGradients(ws, 1, $0.baseAddress!, terms, logProb: cPi, entropy: cH)
+        }
+        func loss() -> Float {
+            let t = action.withUnsafeBufferPointer { core.terms(ws, 1, $0.baseAddress!) }
+            return (cPi ?? 0) * t.logProb + cH * t.entropy
+        }
+        for j in 0..<3 {
+            #expect(ws.dOutputs[0][j] == 0, "row 0 untouched")
+            let h: Float = 1e-2
+            out[3 + j] = logits[3 + j] + h
+            let up = loss()
+            out[3 + j] = logits[3 + j] - h
+            let down = loss()
+            out[3 + j] = logits[3 + j]
+            #expect(
+                abs((up - down) / (2 * h) - ws.dOutputs[0][3 + j]) < 2e-3, "logit \(j), c_π \(String(describing: cPi))")
+        }
+    }
 }
 
 @Test func configsRoundTripAndShippedYAMLNamesOnlyTheirFields() throws {

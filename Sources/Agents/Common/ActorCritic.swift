@@ -214,61 +214,63 @@ final class ActorCritic {
         }
     }
 
-    /// dOutputs (and dLogStd) += c · ∂ log π(action | row b) / ∂ outputs.
-    func addLogProbGradient(_ ws: Workspace, _ b: Int, _ action: UnsafePointer<Float>, coefficient c: Float) {
-        let d = ws.dOutputs[0].pointer
-        switch kind {
-        case .categorical(let K):
-            let row = ws.outputs[0].pointer + b * K, dRow = d + b * K
-            let lse = logSumExp(row, K), chosen = Int(action[0])
-            for a in 0..<K { dRow[a] += c * ((a == chosen ? 1 : 0) - Foundation.exp(row[a] - lse)) }
-        case .gaussian(let A):
-            for j in 0..<A {
-                let (mu, ls, inside) = gaussian(ws, b, j, A)
-                let inverseVariance = Foundation.exp(-2 * ls)
-                let diff = action[j] - mu
-                let dLog = diff * diff * inverseVariance - 1
-                if continuous.logStd == .learned {
-                    d[b * 2 * A + j] += c * diff * inverseVariance
-                    if inside { d[b * 2 * A + A + j] += c * dLog }
-                } else {
-                    d[b * A + j] += c * diff * inverseVariance
-                    dLogStd[j] += c * dLog
-                }
-            }
-        }
+    /// What a loss needs of row b's policy: log π(action | row b), the entropy and (categorical) the row's
+    /// log-sum-exp, computed once; `addPolicyGradients` reuses the last two.
+    struct RowTerms {
+        let logProb: Float, entropy: Float, logSumExp: Float
     }
 
-    /// Entropy of π(· | row b).
-    func entropy(_ ws: Workspace, _ b: Int) -> Float {
+    /// Row b's `RowTerms` for `action`.
+    func terms(_ ws: Workspace, _ b: Int, _ action: UnsafePointer<Float>) -> RowTerms {
         switch kind {
         case .categorical(let K):
             let row = ws.outputs[0].pointer + b * K
             let lse = logSumExp(row, K)
             var h: Float = 0
             for a in 0..<K { let lp = row[a] - lse; h -= Foundation.exp(lp) * lp }
-            return h
+            return RowTerms(logProb: row[Int(action[0])] - lse, entropy: h, logSumExp: lse)
         case .gaussian(let A):
             var h: Float = 0
             for j in 0..<A { h += gaussian(ws, b, j, A).1 + 0.5 + halfLogTwoPi }
-            return h
+            return RowTerms(logProb: logProb(ws, b, action), entropy: h, logSumExp: 0)
         }
     }
 
-    /// dOutputs (and dLogStd) += c · ∂ entropy(row b) / ∂ outputs.
-    func addEntropyGradient(_ ws: Workspace, _ b: Int, coefficient c: Float) {
+    /// dOutputs (and dLogStd) += cPi · ∂ log π(action | row b) / ∂ outputs (none when cPi is nil), then
+    /// += cH · ∂ entropy(row b) / ∂ outputs (none when cH is 0), element by element in that order. `t`: the row's
+    /// `terms`.
+    func addPolicyGradients(
+        _ ws: Workspace, _ b: Int, _ action: UnsafePointer<Float>, _ t: RowTerms, logProb cPi: Float?, entropy cH: Float
+    ) {
         let d = ws.dOutputs[0].pointer
         switch kind {
         case .categorical(let K):
-            let row = ws.outputs[0].pointer + b * K
-            let lse = logSumExp(row, K), h = entropy(ws, b)
-            for a in 0..<K { let lp = row[a] - lse; d[b * K + a] += c * (-Foundation.exp(lp) * (lp + h)) }
+            let row = ws.outputs[0].pointer + b * K, dRow = d + b * K, chosen = Int(action[0])
+            for a in 0..<K {
+                let lp = row[a] - t.logSumExp, p = Foundation.exp(lp)
+                if let cPi { dRow[a] += cPi * ((a == chosen ? 1 : 0) - p) }
+                if cH != 0 { dRow[a] += cH * (-p * (lp + t.entropy)) }
+            }
         case .gaussian(let A):
             for j in 0..<A {
+                let (mu, ls, inside) = gaussian(ws, b, j, A)
+                if let cPi {
+                    let inverseVariance = Foundation.exp(-2 * ls)
+                    let diff = action[j] - mu
+                    let dLog = diff * diff * inverseVariance - 1
+                    if continuous.logStd == .learned {
+                        d[b * 2 * A + j] += cPi * diff * inverseVariance
+                        if inside { d[b * 2 * A + A + j] += cPi * dLog }
+                    } else {
+                        d[b * A + j] += cPi * diff * inverseVariance
+                        dLogStd[j] += cPi * dLog
+                    }
+                }
+                guard cH != 0 else { continue }
                 if continuous.logStd == .learned {
-                    if gaussian(ws, b, j, A).2 { d[b * 2 * A + A + j] += c }
+                    if inside { d[b * 2 * A + A + j] += cH }
                 } else {
-                    dLogStd[j] += c
+                    dLogStd[j] += cH
                 }
             }
         }

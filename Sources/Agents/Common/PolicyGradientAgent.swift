@@ -174,13 +174,13 @@ extension ActorCritic {
             for (i, k) in rows.enumerated() {
                 let action = actions.baseAddress! + k * W
                 let advantage = advantages[advantages.startIndex + i]
-                sums.policy -= Double(advantage * logProb(ws, i, action))
-                addLogProbGradient(ws, i, action, coefficient: -advantage / n)
+                let policy = terms(ws, i, action)
+                sums.policy -= Double(advantage * policy.logProb)
                 let error = value(ws, i) - buffer.returns[k]
                 sums.value += Double(0.5 * error * error)
                 dValue[i] += cv * error / n
-                sums.entropy += Double(entropy(ws, i))
-                if ce != 0 { addEntropyGradient(ws, i, coefficient: -ce / n) }
+                sums.entropy += Double(policy.entropy)
+                addPolicyGradients(ws, i, action, policy, logProb: -advantage / n, entropy: -ce / n)
                 sums.count += 1
             }
         }
