@@ -319,7 +319,7 @@ public final class DQNAgent: Agent {
         if config.tau >= 1 { target.copyParameters(from: online); return }
         let tau = Float(config.tau)
         online.parameters.withUnsafeBufferPointer { src in
-            target.parameters.withUnsafeMutableBufferPointer { dst in
+            target.updateParameters { dst in
                 for i in 0..<dst.count { dst[i] = tau * src[i] + (1 - tau) * dst[i] }
             }
         }
@@ -397,7 +397,7 @@ public final class DQNAgent: Agent {
         online.zeroGradients()
         online.backward(stateWS)
         let (norm, apply) = online.clipAndCheck(maxGradNorm: config.maxGradNorm, loss: loss)
-        if apply { adam.update(&online.parameters, gradients: online.gradients) }
+        if apply { online.updateParameters { adam.update(&$0, gradients: online.gradients) } }
         if config.prioritizedReplay && apply {
             for b in 0..<B { prioritized.update(slots[b], tdError: Double(predictions[b] - targets[b])) }
         }

@@ -93,7 +93,7 @@ public func benchmarkTraining(shape: NNBenchShape, seconds: Double) -> NNBenchRe
             prediction: ws.outputs[0].pointer, target: target, count: target.count, dPrediction: ws.dOutputs[0].pointer)
         net.zeroGradients()
         net.backward(ws)
-        adam.update(&net.parameters, gradients: net.gradients)
+        net.updateParameters { adam.update(&$0, gradients: net.gradients) }
     }
     trainStep(); trainStep()
     /// `benchRepeats` timed repeats of `total`/`benchRepeats` seconds each (and at least `minimum` calls of `body`);

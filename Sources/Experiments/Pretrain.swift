@@ -228,7 +228,7 @@ public func runPretrain(
             net.zeroGradients()
             net.backward(ws)
             if spec.maxGradNorm > 0 { net.clipGradients(maxNorm: Float(spec.maxGradNorm)) }
-            adam.update(&net.parameters, gradients: net.gradients)
+            net.updateParameters { adam.update(&$0, gradients: net.gradients) }
             losses.append(Double(loss))
             runningLoss += Double(loss)
             if step % logEvery == 0 || step == spec.steps {

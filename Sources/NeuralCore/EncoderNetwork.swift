@@ -27,7 +27,7 @@
 ///     net.zeroGradients()
 ///     net.backward(train)                                   // gradients += ∂loss/∂parameters
 ///     net.clipGradients(maxNorm: 0.5)
-///     adam.update(&net.parameters, gradients: net.gradients)
+///     net.updateParameters { adam.update(&$0, gradients: net.gradients) }   // in place
 ///
 /// Acting: `let act = net.makeWorkspace(batch: 1, time: 32)`, fill `act.input`, `net.forward(act)`, read
 /// `act.outputs[0]`. Statefully over chunks: set `h0`/`c0` (L,B,H) before forward, read `hN`/`cN` after; give
@@ -82,6 +82,10 @@ public final class EncoderNetwork {
     public let tensors: [TensorSlot]
     /// All parameters, one flat buffer. Every write marks the packed weights out of date.
     public var parameters: [Float] { didSet { packs.stale() } }
+    /// Runs `body` on `parameters` in place, one write. Writes from other modules go through here: the property is
+    /// observed, so an `inout` access to it from outside NeuralCore is a get and a set, which copies the whole array
+    /// first (an optimizer step would copy every parameter).
+    public func updateParameters<R>(_ body: (inout [Float]) throws -> R) rethrows -> R { try body(&parameters) }
     /// Changes with every write of `parameters` (never back to an earlier value): while it stays the same, so do the
     /// parameters, and so does what the network computes from the same input (e.g. DQN's target values).
     public var parametersVersion: Int { packs.generation }

@@ -51,11 +51,19 @@ func packedWeightsFollowEveryWriteOfTheParameters(_ shape: (hidden: Int, packedP
     let afterAdam = outputs(net)
     #expect(afterAdam.cached == afterAdam.fresh && afterAdam.cached != afterPointer.cached)
 
+    // from this module (not NeuralCore), `updateParameters` writes the parameters where they are: no copy
+    let buffer = { net.parameters.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+    let (before, version) = (buffer(), net.parametersVersion)
+    net.updateParameters { adam.update(&$0, gradients: net.gradients) }
+    let afterUpdate = outputs(net)
+    #expect(buffer() == before && net.parametersVersion != version)
+    #expect(afterUpdate.cached == afterUpdate.fresh && afterUpdate.cached != afterAdam.cached)
+
     var other = Xoshiro256(seed: 99)
     let source = EncoderNetwork(configuration, using: &other)
     net.copyParameters(from: source)
     let afterCopy = outputs(net)
-    #expect(afterCopy.cached == afterCopy.fresh && afterCopy.cached != afterAdam.cached)
+    #expect(afterCopy.cached == afterCopy.fresh && afterCopy.cached != afterUpdate.cached)
 }
 
 /// A layer that stacks its weights steps on them only with a few rows a share: batch-1 acting projects x first, with

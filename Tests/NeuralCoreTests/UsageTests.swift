@@ -40,7 +40,7 @@ import Testing
         net.zeroGradients()
         net.backward(train)
         net.clipGradients(maxNorm: 1)
-        adam.update(&net.parameters, gradients: net.gradients)
+        net.updateParameters { adam.update(&$0, gradients: net.gradients) }
         losses.append(q + 0.5 * v)
     }
     let early = losses.prefix(20).reduce(0, +) / 20, late = losses.suffix(20).reduce(0, +) / 20

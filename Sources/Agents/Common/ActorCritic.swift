@@ -107,7 +107,7 @@ final class ActorCritic {
             heads: [HeadSpec("policy", .linear(outputs: policyWidth)), HeadSpec("value", .linear(outputs: 1))],
             using: &rng)
         if case .gaussian(let A) = kind, continuous.logStd == .learned, let bias = net.tensor(named: "policy.bias") {
-            for j in 0..<A { net.parameters[bias.offset + A + j] = Float(continuous.initialLogStd) }
+            net.updateParameters { for j in 0..<A { $0[bias.offset + A + j] = Float(continuous.initialLogStd) } }
         }
         workspaces = WorkspacePool(net, time: spec.window)
         adam = Adam(parameterCount: net.parameters.count, .init(learningRate: Float(learningRate)))
@@ -333,7 +333,7 @@ final class ActorCritic {
         let (norm, apply) = net.clipAndCheck(maxGradNorm: maxGradNorm, extraGradients: dLogStd)
         guard apply else { return norm }  // a non-finite update is never applied (see NumericGuard)
         adam.configuration.learningRate = Float(learningRate)
-        adam.update(&net.parameters, gradients: net.gradients)
+        net.updateParameters { adam.update(&$0, gradients: net.gradients) }
         if !logStd.isEmpty {
             logStdAdam.configuration.learningRate = Float(learningRate)
             logStdAdam.update(&logStd, gradients: dLogStd)

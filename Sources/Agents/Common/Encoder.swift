@@ -220,7 +220,7 @@ extension Agent {
                         "pretrained encoder: tensor \(t.name) is \(have), the agent needs "
                             + "\(t.shape) (same environment width and encoder sizes?)")
                 }
-                net.parameters.replaceSubrange(t.range, with: source.parameters[s.range])
+                net.updateParameters { $0.replaceSubrange(t.range, with: source.parameters[s.range]) }
             }
         }
     }
