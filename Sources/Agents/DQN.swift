@@ -319,8 +319,10 @@ public final class DQNAgent: Agent {
         if config.tau >= 1 { target.copyParameters(from: online); return }
         let tau = Float(config.tau)
         online.parameters.withUnsafeBufferPointer { src in
-            target.updateParameters { dst in
-                for i in 0..<dst.count { dst[i] = tau * src[i] + (1 - tau) * dst[i] }
+            target.updateParameters {
+                $0.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<dst.count { dst[i] = tau * src[i] + (1 - tau) * dst[i] }
+                }
             }
         }
     }
