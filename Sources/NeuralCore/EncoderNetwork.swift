@@ -80,11 +80,11 @@ public final class EncoderNetwork {
     let heads: [Head]
     /// Every tensor, in `state_dict` order.
     public let tensors: [TensorSlot]
-    /// All parameters, one flat buffer. Every write marks the packed weights out of date.
-    public var parameters: [Float] { didSet { packs.stale() } }
-    /// Runs `body` on `parameters` in place, one write. Writes from other modules go through here: the property is
-    /// observed, so an `inout` access to it from outside NeuralCore is a get and a set, which copies the whole array
-    /// first (an optimizer step would copy every parameter).
+    /// All parameters, one flat buffer. Every write marks the packed weights out of date. Other modules write them
+    /// through `updateParameters` only: the property is observed, so an `inout` access to it from outside NeuralCore
+    /// would be a get and a set that copies the whole array first (an optimizer step would copy every parameter).
+    public internal(set) var parameters: [Float] { didSet { packs.stale() } }
+    /// Runs `body` on `parameters` in place, one write.
     public func updateParameters<R>(_ body: (inout [Float]) throws -> R) rethrows -> R { try body(&parameters) }
     /// Changes with every write of `parameters` (never back to an earlier value): while it stays the same, so do the
     /// parameters, and so does what the network computes from the same input (e.g. DQN's target values).
