@@ -180,27 +180,37 @@ struct SlurmTests {
         defer { dropPostgresTestStore(slurmStore(t.dir)) }
         let name = try submitSlurmSweep(t.experiment, dir: t.dir)
         let folder = slurmSweepFolder(t.dir, name)
+        let store = try RunStore(path: slurmStore(t.dir))
+        let first = try #require(try store.sweep(named: name).jobId)
+        // The first task is stopped (SIGSTOP) once it trains, so it is still running when the second one, with the
+        // same index, starts and finds the trial taken; it goes on once the second has ended.
+        let trial = try waitForCheckpoint(store, sweep: name, index: 0, step: 100)
+        let runId = try #require(trial.runId)
+        let pid = try #require(try store.run(id: runId).ownerPid)
+        try #require(kill(pid_t(pid), SIGSTOP) == 0)
+        var stopped = true
+        defer { if stopped { kill(pid_t(pid), SIGCONT) } }
+        try #require(try store.trials(sweepId: try store.sweep(named: name).id!)[0].status != .finished)
         let second = try Slurm.submit(
             folder + "/array.sbatch",
             arguments: ["--array=0", "--output=\(folder)/dup-%a.log"])
-        let store = try RunStore(path: slurmStore(t.dir))
-        let first = try #require(try store.sweep(named: name).jobId)
-        // One job at a time: both have a task 0.
         func ended(_ job: String) throws -> Bool {
             try Slurm.tasks(ofJobs: [job])?.values.allSatisfy(\.hasEnded) ?? true
         }
         let deadline = Date().addingTimeInterval(300)
-        while try !(ended(first) && ended(second)), Date() < deadline { usleep(100_000) }
+        while try !ended(second), Date() < deadline { usleep(100_000) }
+        kill(pid_t(pid), SIGCONT)
+        stopped = false
+        while try !ended(first), Date() < deadline { usleep(100_000) }
         let trials = try store.trials(sweepId: try store.sweep(named: name).id!)
         #expect(trials.map(\.status) == [.finished])
         let logs = try ["trial-0.log", "dup-0.log"].map { file in
             try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
         }
-        let taken = logs.filter { $0.contains("is taken") }
-        try #require(taken.count == 1, "\(logs)")
-        let lines = taken[0].split(separator: "\n")
+        try #require(!logs[0].contains("is taken") && logs[1].contains("is taken"), "\(logs)")
+        let lines = logs[1].split(separator: "\n")
         #expect(lines.count == 1 && lines[0].hasPrefix("error: trial 0 of sweep \(name) is taken: run "), "\(lines)")
-        #expect(lines[0].contains("(Slurm job "))
-        #expect(logs.contains { $0.contains("trial 0 of sweep \(name): finished") })
+        #expect(lines[0].contains("(Slurm job \(first)"))
+        #expect(logs[0].contains("trial 0 of sweep \(name): finished"))
     }
 }
