@@ -15,8 +15,9 @@ func shareCount(_ n: Int) -> Int { max(1, min(blasThreads(), n, WorkerPool.maxSh
 
 /// Runs `body` over disjoint shares of 0..<n (batch rows, panels), one share per NeuralCore thread, in parallel; share
 /// s of S is s·n/S ..< (s+1)·n/S. LSTM sequences are independent, so a share of the batch runs all its time steps with
-/// no synchronisation; the result does not depend on scheduling.
-func forEachShare(_ n: Int, _ body: (Range<Int>) -> Void) {
+/// no synchronisation; the result does not depend on scheduling. Public for work beside the network's that splits the
+/// same way (an agent filling a minibatch's input rows).
+public func forEachShare(_ n: Int, _ body: (Range<Int>) -> Void) {
     let shares = shareCount(n)
     if shares <= 1 { return body(0..<n) }
     // Safe to share: every call writes only its own share of the caller's buffers and reads shared inputs.

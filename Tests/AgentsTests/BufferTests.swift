@@ -1,4 +1,5 @@
 import Foundation
+import NeuralCore
 import RLCore
 import Testing
 
@@ -142,4 +143,40 @@ func nStepTargetsMatchHandComputation(terminates: Bool) {
             && c.epsilon(at: 500) == 0.1)
     c.priorityBetaStart = 0.4; c.priorityBetaSteps = 10
     #expect(abs(c.beta(at: 5) - 0.7) < 1e-12 && c.beta(at: 20) == 1)
+}
+
+/// A minibatch's input rows from stored entries, on one thread and split across two: row i is the window of T bars
+/// ending at the picked entry's bar, each bar's F features followed by that entry's P extras.
+@Test func minibatchInputRowsAreTheStoredWindows() {
+    defer { setBLASThreads(1) }
+    let T = 4, F = 3, P = 2
+    let spec = AgentSpec(window: T, features: F, extras: P, discreteActions: 3, continuousActions: 0)
+    let features = (0..<(20 * F)).map { Float($0) }  // bar b, feature j: 3b + j
+    let bars = [3, 9, 12, 7, 19, 5, 11], rows = [4, 0, 6, 6, 2, 1]
+    let extras = (0..<(bars.count * P)).map { Float(-1 - $0) }
+    var rng = Xoshiro256(seed: 1)
+    let net = EncoderNetwork(
+        .init(features: F + P, embedding: 4, hidden: 4, layers: 1, heads: [HeadSpec("v", .linear(outputs: 1))]),
+        using: &rng)
+    var expected: [Float] = []
+    for k in rows {
+        for bar in (bars[k] - T + 1)...bars[k] {
+            expected += (0..<F).map { Float(3 * bar + $0) } + (0..<P).map { Float(-1 - k * P - $0) }
+        }
+    }
+    for threads in [1, 2] {
+        setBLASThreads(threads)
+        let ws = net.makeWorkspace(batch: rows.count, time: T)
+        for i in 0..<ws.input.count { ws.input[i] = .nan }
+        bars.withUnsafeBufferPointer { b in
+            extras.withUnsafeBufferPointer { e in
+                rows.withUnsafeBufferPointer { r in
+                    fillInput(
+                        ws, features: features, spec: spec, bars: b.baseAddress!, extras: e.baseAddress!,
+                        rows: r.baseAddress!, count: rows.count)
+                }
+            }
+        }
+        #expect(ws.input.array == expected, "\(threads) thread(s)")
+    }
 }

@@ -138,20 +138,23 @@ func fillInput(
         B <= ws.batch && ws.time == spec.window,
         "workspace (\(ws.batch),\(ws.time)) cannot take \(B) windows of \(spec.window)")
     let P = spec.extras
-    // The stored entries are random picks from a large buffer: read all of them first, so that their cache misses
-    // overlap instead of each waiting behind the previous row's copy.
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: B) { picked in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(B * P, 1)) { pickedExtras in
-            for i in 0..<B {
-                let k = rows[i]
-                picked[i] = bars[k]
-                for p in 0..<P { pickedExtras[i * P + p] = extras![k * P + p] }
-            }
-            features.withUnsafeBufferPointer { f in
-                for i in 0..<B {
-                    fillInputRow(
-                        ws.input.pointer, row: i, features: f.baseAddress!, bar: picked[i], window: spec.window,
-                        width: spec.features, extras: pickedExtras.baseAddress! + i * P, extrasCount: P)
+    // Split across NeuralCore's threads, which would otherwise wait for this copy (B·T·(F+P) floats). The stored
+    // entries are random picks from a large buffer: each share reads all of its picks first, so that their cache
+    // misses overlap instead of each waiting behind the previous row's copy.
+    features.withUnsafeBufferPointer { f in
+        forEachShare(B) { share in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: share.count) { picked in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: max(share.count * P, 1)) { pickedExtras in
+                    for (j, i) in share.enumerated() {
+                        let k = rows[i]
+                        picked[j] = bars[k]
+                        for p in 0..<P { pickedExtras[j * P + p] = extras![k * P + p] }
+                    }
+                    for (j, i) in share.enumerated() {
+                        fillInputRow(
+                            ws.input.pointer, row: i, features: f.baseAddress!, bar: picked[j], window: spec.window,
+                            width: spec.features, extras: pickedExtras.baseAddress! + j * P, extrasCount: P)
+                    }
                 }
             }
         }
