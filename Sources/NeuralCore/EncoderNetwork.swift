@@ -233,7 +233,8 @@ public final class Workspace {
         sequenceGradientGiven = true
         return sequenceGradient
     }
-    let sequenceGradient: FloatBuffer
+    /// Made on first use (only a caller that takes `dHiddenSequence`, or a body that always reads it, pays for it).
+    private(set) lazy var sequenceGradient = FloatBuffer(capacity * time * configuration.hidden)
     /// Whether `dHiddenSequence` was handed out since `sequenceGradient` was last zeroed.
     private(set) var sequenceGradientGiven = false
     /// Optional gradient w.r.t. the final states (L,B,H); zeroed by forward (heads add into dhN's last layer).
@@ -260,7 +261,6 @@ public final class Workspace {
         dh0 = FloatBuffer(L * B * H); dc0 = FloatBuffer(L * B * H)
         outputs = c.heads.map { FloatBuffer(B * $0.outputs) }
         dOutputs = c.heads.map { FloatBuffer(B * $0.outputs) }
-        sequenceGradient = FloatBuffer(B * T * H)
         embedded = FloatBuffer(B * T * E); dEmbedded = FloatBuffer(B * T * E); dPre = FloatBuffer(B * T * E)
         headScratch = net.heads.map { FloatBuffer($0.scratchCount(batch: B)) }
         body = net.body

@@ -170,6 +170,7 @@ public struct LSTM: Sendable {
         let first = truncate.map { max(0, T - $0) } ?? 0
         let kept = (T - first) * B, from = first * B  // the kept rows of every (T,B,·) buffer
         let dc = cache.dc.pointer
+        let dSeq = dOutput.map { _ in cache.dSeq.pointer }  // (T,B,H): dOutput time-major; made here, not in a share
         for k in stride(from: L - 1, through: 0, by: -1) {
             let layer = layers[k], I = layer.inputSize, X = I + H, stacked = layer.stacked
             let xh = UnsafePointer(cache.inputs[k].pointer)  // (T+1,B,X): row (t,b) = [x_t, h_{t−1}]
@@ -179,7 +180,7 @@ public struct LSTM: Sendable {
             let dHidden =
                 k < L - 1
                 ? UnsafePointer(cache.dInputs[k + 1].pointer)
-                : dOutput == nil ? UnsafePointer(cache.zeroRow.pointer) : UnsafePointer(cache.dSeq.pointer)
+                : dSeq.map { UnsafePointer($0) } ?? UnsafePointer(cache.zeroRow.pointer)
             let dHiddenStride = k < L - 1 ? H + layers[k + 1].inputSize : dOutput == nil ? 0 : H
             let gates = cache.gates[k].pointer, cell = cache.cell[k].pointer, tanhCell = cache.tanhCell[k].pointer
             let N = stacked ? X : H  // columns of each step's product: [dx, dh_{t−1}] or dh_{t−1}
@@ -193,8 +194,8 @@ public struct LSTM: Sendable {
             }
             forEachShare(B) { rows in
                 let b0 = rows.lowerBound, n = rows.count
-                if k == L - 1, let dOutput {
-                    reorder(dOutput, rows: rows, T, B, H, toTimeMajor: cache.dSeq.pointer, rowStride: H)
+                if k == L - 1, let dOutput, let dSeq {
+                    reorder(dOutput, rows: rows, T, B, H, toTimeMajor: dSeq, rowStride: H)
                 }
                 for b in rows {
                     // ∂/∂h_{T−1}, c_{T−1} from beyond the window
@@ -430,21 +431,24 @@ func lstmCellBackward(
 /// gradients, transposed), `packed` (a layer's weights packed for backward's `packedGemm`, sized on first use).
 final class LSTMCache {
     let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
-    let output, dSeq, zeroRow, dc, bias, dWeights: FloatBuffer
+    let zeroRow, dc, bias, dWeights: FloatBuffer
+    /// The hidden sequence batch-major (B,T,H) and a sequence gradient time-major (T,B,H): made on first use, since
+    /// most callers want neither (an agent's heads read only the last step). Lazy, so only ever touched from the
+    /// calling thread.
+    private(set) lazy var output = FloatBuffer(batch * time * hidden)
+    private(set) lazy var dSeq = FloatBuffer(time * batch * hidden)
     let packed = ScratchBuffer()
 
-    private let time, hidden, topWidth: Int
+    private let batch, time, hidden, topWidth: Int
 
     init(_ lstm: LSTM, batch B: Int, time T: Int) {
         let H = lstm.hidden
-        time = T; hidden = H; topWidth = lstm.layers.last!.inputSize + H
+        batch = B; time = T; hidden = H; topWidth = lstm.layers.last!.inputSize + H
         inputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
         gates = lstm.layers.map { _ in FloatBuffer(T * B * 4 * H) }
         cell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
         tanhCell = lstm.layers.map { _ in FloatBuffer(T * B * H) }
         dInputs = lstm.layers.map { FloatBuffer((T + 1) * B * ($0.inputSize + H)) }
-        output = FloatBuffer(B * T * H)
-        dSeq = FloatBuffer(T * B * H)
         zeroRow = FloatBuffer(H)
         dc = FloatBuffer(B * H)
         bias = FloatBuffer(4 * H)
