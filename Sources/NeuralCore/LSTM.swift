@@ -425,16 +425,16 @@ func lstmCellBackward(
 /// Everything an LSTM forward keeps for backward, sized for one (B,T), time-major, per layer k (input width I_k):
 /// inputs (T+1,B,I_k+H), row (t,b) = [x_t, h_{t−1}] (row T holds only h_{T−1}); gates (T,B,4H) (activated; backward
 /// overwrites them with their gradients); cell, tanhCell (T,B,H); and backward's dInputs, shaped like inputs, row (t,b)
-/// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major; scratch: dSeq
-/// (T,B,H) (the top layer's dOutput, time-major), zeroRow (H) (stands in for a dOutput that is all zero), dc (B,H),
-/// bias (4H) (bias_ih + bias_hh of the layer in progress, then its gradient), dWeights (I_k+H,4H) (a layer's weight
-/// gradients, transposed), `packed` (a layer's weights packed for backward's `packedGemm`, sized on first use).
+/// = [dx_t, dh_{t−1}]. Then `output` (B,T,H), room for the top layer's hidden sequence batch-major, and dSeq (T,B,H)
+/// (the top layer's dOutput, time-major), both made on first use; scratch: zeroRow (H) (stands in for a dOutput that is
+/// all zero), dc (B,H), bias (4H) (bias_ih + bias_hh of the layer in progress, then its gradient), dWeights (I_k+H,4H)
+/// (a layer's weight gradients, transposed), `packed` (a layer's weights packed for backward's `packedGemm`, sized on
+/// first use).
 final class LSTMCache {
     let inputs, gates, cell, tanhCell, dInputs: [FloatBuffer]
     let zeroRow, dc, bias, dWeights: FloatBuffer
-    /// The hidden sequence batch-major (B,T,H) and a sequence gradient time-major (T,B,H): made on first use, since
-    /// most callers want neither (an agent's heads read only the last step). Lazy, so only ever touched from the
-    /// calling thread.
+    /// Made on first use, since most callers want neither (an agent's heads read only the last step); lazy, so touched
+    /// only from the calling thread, never inside a share.
     private(set) lazy var output = FloatBuffer(batch * time * hidden)
     private(set) lazy var dSeq = FloatBuffer(time * batch * hidden)
     let packed = ScratchBuffer()
