@@ -185,8 +185,10 @@ struct SlurmTests {
         // The first task is stopped (SIGSTOP) once it trains, so it is still running when the second one, with the
         // same index, starts and finds the trial taken; it goes on once the second has ended.
         let trial = try waitForCheckpoint(store, sweep: name, index: 0, step: 100)
-        let runId = try #require(trial.runId)
-        let pid = try #require(try store.run(id: runId).ownerPid)
+        let run = try store.run(id: try #require(trial.runId))
+        // (by its pid: the test's cluster is this machine, as `scripts/cluster-up.sh` makes it)
+        try #require(run.ownerHost == RunOwner.host, "the first task runs on \(run.ownerHost ?? "?"), not here")
+        let pid = try #require(run.ownerPid)
         try #require(kill(pid_t(pid), SIGSTOP) == 0)
         var stopped = true
         defer { if stopped { kill(pid_t(pid), SIGCONT) } }
