@@ -344,9 +344,11 @@ func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
 }
 
 /// `weightGradients` against the reference loop over several row chunks (`weightGradientDepth`), with dY read in place
-/// (N a multiple of 16, X at most `weightGradientInPlaceWidth`) and copied (N not, or X wider), on both micro-kernels;
-/// its bits do not depend on the thread count.
-@Test(arguments: MicroKernels.allCases, [(48, 13), (20, 13), (32, weightGradientInPlaceWidth + 5)])
+/// (N a multiple of 16, X at most `weightGradientInPlaceWidth`) and copied (N not, or X wider, then x too, in blocks of
+/// `productBlockRows`: 2 and 3 blocks), on both micro-kernels; its bits do not depend on the thread count.
+@Test(
+    arguments: MicroKernels.allCases,
+    [(48, 13), (20, 13), (32, weightGradientInPlaceWidth + 5), (20, 2 * productBlockRows + 7)])
 func weightGradientsMatchTheReferenceOnEveryThreadCount(kernels: MicroKernels, shape: (N: Int, X: Int)) throws {
     let (N, X) = shape
     var rng = Xoshiro256(seed: UInt64(N))
