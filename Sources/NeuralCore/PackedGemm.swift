@@ -1,14 +1,15 @@
 import NeuralKernels
 
 // NeuralCore's products, c (M,N) (+)= a (M,K) · B (K,N): the LSTM's per-step recurrent products (small M, a share of
-// the batch; the same B for all T steps), its input projection and dx over all steps, its weight gradients (M = I+H,
-// K = a chunk of the sequence's rows), and the Linear layers'. B is packed once per pass into 16-column panels (or,
-// for narrow weight gradients, read in place as panels whose rows are B's), and register-blocked kernels run from
-// them (`MicroKernels`): AVX2, 6, 5 or 4 rows × 16 columns (twelve to eight 8-lane FMA accumulators, here in Swift);
-// AVX-512, up to 24 rows × 16 columns, 12 × 32 or 3 × 128 (24 16-lane accumulators, in the NeuralKernels C
-// target). Large products are cut into blocks that stay in L2. On the per-step shapes the AVX2 kernels run about 1.5×
-// OpenBLAS's throughput (which re-packs B and pays its call overhead on every product), and on this Zen 5 the AVX-512
-// ones about twice OpenBLAS's (Haswell kernels: OpenBLAS 0.3.21 does not know the CPU) on the large ones too.
+// the batch; the same B for all T steps), its input projection and dx over all steps, its weight gradients (M = I+H, K
+// = a chunk of the sequence's rows), and the Linear layers'. B is packed once per pass into 16-column panels, and
+// register-blocked kernels run from them (`MicroKernels`): AVX2, 6, 5 or 4 rows × 16 columns (twelve to eight 8-lane
+// FMA accumulators, here in Swift); AVX-512, up to 24 rows × 16 columns, 12 × 32 or 3 × 128 (24 16-lane accumulators,
+// in the NeuralKernels C target). Large products are cut into blocks that stay in L2. On the per-step shapes the AVX2
+// kernels run about 1.5× OpenBLAS's throughput (which re-packs B and pays its call overhead on every product), and on
+// a Zen 5 the AVX-512 ones about twice OpenBLAS's (Haswell kernels: OpenBLAS 0.3.21 does not know the CPU) on the
+// large ones too; on an Emerald Rapids Xeon, which it does not know either, OpenBLAS falls back to its SSE3 (Prescott)
+// kernels.
 
 /// Columns per packed panel (two 8-lane vectors).
 let panelWidth = 16
@@ -96,18 +97,16 @@ func splitPackedGemm(
 }
 
 /// c (M,N) = aᵀ (M,K) · B (K,N), or c += … when `accumulate`: a is stored (K,M), rows `lda` apart (e.g. a layer's
-/// inputs over K rows, read in place for its weight gradient); B in panels `panelStride` floats apart whose rows are
-/// `panelRowStride` apart: packed as for `packedGemm` (16), or, when N is a multiple of 16, B itself read in place
-/// (panel stride 16, row stride B's). Same kernels and sums as `packedGemm`.
+/// inputs over K rows, for its weight gradient); B packed as for `packedGemm`, its panels `panelStride` floats apart.
+/// Same kernels and sums as `packedGemm`.
 @inline(never)
 func transposedGemm(
     m M: Int, n N: Int, k K: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
-    panelStride: Int, panelRowStride: Int = panelWidth, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
-    precondition(panelRowStride == panelWidth || N % panelWidth == 0, "B read in place needs whole panels")
     blockedProduct(
         m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride,
-        panelRowStride: panelRowStride, c: c, ldc: ldc, accumulate: accumulate)
+        panelRowStride: panelWidth, c: c, ldc: ldc, accumulate: accumulate)
 }
 
 /// An (M,K) operand: element (i, kk) at `base + i·row + kk·step` (row-major: row = lda, step = 1; stored transposed:
