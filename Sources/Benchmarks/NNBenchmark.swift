@@ -55,8 +55,9 @@ public struct NNBenchResult: Codable, Sendable {
     /// Samples per second in each of the `benchRepeats` timed repeats of training.
     public var samplesPerSecondRepeats: [Double]
     public var blasThreads: Int
-    /// Calibration taken in the same run: GFLOP/s of one (1024,1024)·(1024,1024) sgemm with the same threads, so a
-    /// figure measured on a busy machine can be read against what the machine reaches idle.
+    /// Calibration taken in the same run: GFLOP/s of `gemm` (1024,1024)·(1024,1024) (the packed kernels, B packed on
+    /// each call) with the same threads, so a figure measured on a busy machine can be read against what the machine
+    /// reaches idle.
     public var sgemmGflops: Double
     /// The ceiling, measured in the same run: GFLOP/s of independent fused multiply-add chains on the selected kernels'
     /// vectors (`MicroKernels`), on `blasThreads` threads at once (`fmaPeakGflops`).
@@ -141,7 +142,7 @@ public func fmaPeakGflops(threads: Int) -> Double {
     }.max()!
 }
 
-/// GFLOP/s of repeated (1024,1024)·(1024,1024) sgemms over about half a second.
+/// GFLOP/s of repeated (1024,1024)·(1024,1024) `gemm`s over about half a second.
 func sgemmCalibration() -> Double {
     let n = 1024
     let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)

@@ -31,48 +31,33 @@ public func blasThreads() -> Int {
     return n > 0 ? n : initialBLASThreads
 }
 
-/// Row-major single-precision GEMM through OpenBLAS:
-/// `c (M,N) = alpha · op(a) · op(b) + beta · c`, with `op(a)` (M,K) and `op(b)` (K,N);
-/// `a` is stored (M,K), or (K,M) when `transA`; `b` is stored (K,N), or (N,K) when `transB`.
-/// The leading dimensions (`lda`, `ldb`, `ldc`: distance between consecutive stored rows) default to packed rows;
-/// a larger one addresses every T-th row of a (B,T,·) buffer, i.e. one time step of a batch-major sequence.
-/// Products of at least `gemmSplitWork` multiply-adds are split across `blasThreads()` workers, by rows of c (or by
-/// columns when c has fewer rows than columns), each part one single-threaded OpenBLAS call; the split depends only on
-/// the shape and the thread count, so the bits do too.
+/// Row-major single-precision GEMM on NeuralCore's packed kernels: `c (M,N) = op(a) · op(b)`, or `c += …` when
+/// `accumulate`, with `op(a)` (M,K) and `op(b)` (K,N); `a` is stored (M,K), or (K,M) when `transA`; `b` is stored
+/// (K,N), or (N,K) when `transB`; every operand in packed rows. op(b) is packed into panels on each call, then the
+/// product runs as `packedGemm` (or `transposedGemm` when `transA`), split by rows of c across `blasThreads()` workers
+/// from `gemmSplitWork` multiply-adds; each element is one chain of multiply-adds, so the bits do not depend on the
+/// split. (Not OpenBLAS's sgemm: which kernels that picks depends on whether its build knows the CPU, and Debian 12's
+/// 0.3.21 falls back to SSE3 on an Emerald Rapids Xeon, where this ran the mlp and cnn bodies' PPO 2.2–2.4× slower.)
 public func gemm(
-    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
+    b: UnsafePointer<Float>, accumulate: Bool = false, c: UnsafeMutablePointer<Float>
 ) {
-    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
-    let threads = blasThreads()  // (also pins OpenBLAS to one thread on first use)
-    if m == 1 {
-        // one row: c (1,N) = alpha · op(b)ᵀ-times-vector, as a gemv (no packing of b; the batch-1 fast path)
-        cblas_sgemv(
-            CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
-            alpha, b, Int32(ldb), a, Int32(transA ? lda : 1), beta, c, 1)
-        return
-    }
-    let part = { (rows: Range<Int>, columns: Range<Int>) in
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            Int32(rows.count), Int32(columns.count), Int32(k), alpha,
-            a + rows.lowerBound * (transA ? 1 : lda), Int32(lda),
-            b + columns.lowerBound * (transB ? ldb : 1), Int32(ldb),
-            beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
-    }
-    let parts = m * n * k >= gemmSplitWork ? min(threads, max(m, n) / 16, WorkerPool.maxShares) : 1
-    if parts <= 1 { return part(0..<m, 0..<n) }
-    // Safe to share: each part writes its own block of c and only reads a and b.
-    WorkerPool.shared.run(shares: parts) { s in
-        // parts of whole 16-wide blocks (OpenBLAS's kernels work in blocks of 16 or fewer)
-        if m >= n {
-            let blocks = (m + 15) / 16
-            part(min(m, s * blocks / parts * 16)..<min(m, (s + 1) * blocks / parts * 16), 0..<n)
-        } else {
-            let blocks = (n + 15) / 16
-            part(0..<m, min(n, s * blocks / parts * 16)..<min(n, (s + 1) * blocks / parts * 16))
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, packedPanelsCount(k: k, n: n))) { buffer in
+        let packed = buffer.baseAddress!
+        packPanels(b, transposed: transB, k: k, n: n, into: packed)
+        func product(_ rows: Range<Int>) {
+            let c = c + rows.lowerBound * n
+            if transA {
+                transposedGemm(
+                    m: rows.count, n: n, k: k, a: a + rows.lowerBound, lda: m, packed: packed,
+                    panelStride: k * panelWidth, c: c, ldc: n, accumulate: accumulate)
+            } else {
+                packedGemm(
+                    m: rows.count, n: n, k: k, a: a + rows.lowerBound * k, lda: k, packed: packed, c: c, ldc: n,
+                    accumulate: accumulate)
+            }
         }
+        if m * n * k >= gemmSplitWork { forEachShare(m, product) } else { product(0..<m) }
     }
 }
 

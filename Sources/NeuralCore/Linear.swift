@@ -24,7 +24,7 @@ public struct Linear: Sendable {
     /// out (R,O) = input (R,I) · weightᵀ (O,I) + bias (O); R rows (R = B, or B·T for a per-bar layer), then
     /// `finish(rows)` on each range of rows computed (e.g. an activation in place). With `packs` (where the packed
     /// weights are kept), on the packed kernels, the rows split across threads (bias, product and `finish` share by
-    /// share) for `rowSplitWork` multiply-adds or more; without (the mlp body's layers), through `gemm`.
+    /// share) for `rowSplitWork` multiply-adds or more; without, through `gemm`.
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>,
         packs: PackedWeights? = nil, finish: (Range<Int>) -> Void = { _ in }
@@ -32,7 +32,7 @@ public struct Linear: Sendable {
         let I = inFeatures, O = outFeatures, b = p + bias.offset
         guard let packs else {
             for r in 0..<rows { (output + r * O).update(from: b, count: O) }
-            gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, beta: 1, c: output)
+            gemm(transB: true, m: rows, n: O, k: I, a: input, b: p + weight.offset, accumulate: true, c: output)
             finish(0..<rows)
             return
         }
@@ -58,9 +58,9 @@ public struct Linear: Sendable {
     ) {
         let I = inFeatures, O = outFeatures
         guard let scratch else {
-            gemm(transA: true, m: O, n: I, k: rows, a: dOutput, b: input, beta: 1, c: g + weight.offset)
+            gemm(transA: true, m: O, n: I, k: rows, a: dOutput, b: input, accumulate: true, c: g + weight.offset)
             addColumnSums(dOutput, rows: rows, columns: O, into: g + bias.offset)
-            if let dInput { gemm(m: rows, n: I, k: O, a: dOutput, b: p + weight.offset, beta: 1, c: dInput) }
+            if let dInput { gemm(m: rows, n: I, k: O, a: dOutput, b: p + weight.offset, accumulate: true, c: dInput) }
             return
         }
         // scratch: dWeightᵀ (I,O) | dBias (O) | weight packed (O,I)

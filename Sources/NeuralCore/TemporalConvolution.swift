@@ -65,8 +65,8 @@ public struct TemporalConvolution: Sendable {
             let bias = p + layer.bias.offset
             for r in 0..<(B * T) { (out + r * H).update(from: bias, count: H) }
             gemm(
-                transB: true, m: B * T, n: H, k: layer.inputSize * kernel, a: cols, b: p + layer.weight.offset, beta: 1,
-                c: out)
+                transB: true, m: B * T, n: H, k: layer.inputSize * kernel, a: cols, b: p + layer.weight.offset,
+                accumulate: true, c: out)
             Activation.relu.forward(out, count: B * T * H)
             for b in 0..<B { (hN + (k * B + b) * H).update(from: out + (b * T + T - 1) * H, count: H) }
         }
@@ -91,7 +91,7 @@ public struct TemporalConvolution: Sendable {
             }
             Activation.relu.backward(output: cache.output[k].pointer, dOutput: dOut, dInput: dPre, count: B * T * H)
             gemm(
-                transA: true, m: H, n: width, k: B * T, a: dPre, b: cache.cols[k].pointer, beta: 1,
+                transA: true, m: H, n: width, k: B * T, a: dPre, b: cache.cols[k].pointer, accumulate: true,
                 c: g + layer.weight.offset)
             addColumnSums(dPre, rows: B * T, columns: H, into: g + layer.bias.offset)
             let below: UnsafeMutablePointer<Float>? = k > 0 ? dOut : dInput

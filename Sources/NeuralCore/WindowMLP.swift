@@ -25,14 +25,18 @@ public struct WindowMLP: Sendable {
         for layer in layers { layer.initialise(&parameters, using: &rng) }
     }
 
-    /// out_k (B,H) = ReLU(Linear_k(out_{k−1})), out_{−1} = input (B, T·I); out_k is written to hN[k] (L,B,H).
-    func forward(_ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, hN: UnsafeMutablePointer<Float>)
-    {
+    /// out_k (B,H) = ReLU(Linear_k(out_{k−1})), out_{−1} = input (B, T·I); out_k is written to hN[k] (L,B,H). On the
+    /// packed kernels, with the weights packed once per write of the parameters (`packs`).
+    func forward(
+        _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, hN: UnsafeMutablePointer<Float>,
+        packs: PackedWeights
+    ) {
         let H = hidden
         for (k, layer) in layers.enumerated() {
-            let out = hN + k * B * H
-            layer.forward(p, input: k == 0 ? input : UnsafePointer(hN + (k - 1) * B * H), rows: B, output: out)
-            Activation.relu.forward(out, count: B * H)
+            let out = hN + k * B * H, x = k == 0 ? input : UnsafePointer(hN + (k - 1) * B * H)
+            layer.forward(p, input: x, rows: B, output: out, packs: packs) { rows in
+                Activation.relu.forward(out + rows.lowerBound * H, count: rows.count * H)
+            }
         }
     }
 
@@ -65,8 +69,8 @@ extension WindowMLP: EncoderBody {
         return WindowMLPCache(batch: batch, time: time, hidden: hidden)
     }
 
-    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace, packs _: PackedWeights) {
-        forward(p, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer)
+    func forward(_ p: UnsafePointer<Float>, _ ws: Workspace, packs: PackedWeights) {
+        forward(p, input: ws.embedded.pointer, batch: ws.batch, hN: ws.hN.pointer, packs: packs)
     }
 
     func backward(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ ws: Workspace, truncate: Int?) {
