@@ -42,8 +42,7 @@ public func gemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
     b: UnsafePointer<Float>, accumulate: Bool = false, c: UnsafeMutablePointer<Float>
 ) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, packedPanelsCount(k: k, n: n))) { buffer in
-        let packed = buffer.baseAddress!
+    withFloatScratch(packedPanelsCount(k: k, n: n)) { packed in
         packPanels(b, transposed: transB, k: k, n: n, into: packed)
         func product(_ rows: Range<Int>) {
             let c = c + rows.lowerBound * n

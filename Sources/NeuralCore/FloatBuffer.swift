@@ -36,3 +36,12 @@ func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         .bindMemory(to: Float.self, capacity: max(count, 1))
 }
+
+/// Runs `body` on scratch room for `count` floats (uninitialised), 64-byte aligned as `allocateFloats`' (so that a
+/// packed panel's rows are whole cache lines), on the stack when small.
+func withFloatScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    let bytes = max(count, 1) * MemoryLayout<Float>.stride
+    return withUnsafeTemporaryAllocation(byteCount: bytes, alignment: 64) { raw in
+        body(raw.baseAddress!.bindMemory(to: Float.self, capacity: max(count, 1)))
+    }
+}

@@ -24,8 +24,8 @@ func weightGradients(
         let c0 = js.lowerBound * panelWidth, c1 = min(N, js.upperBound * panelWidth)
         // the share's panels of a chunk, then a block of xᵀ
         let panelFloats = js.count * weightGradientDepth * panelWidth
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: panelFloats + blockWidth * weightGradientDepth) {
-            let panels = $0.baseAddress!, block = panels + panelFloats
+        withFloatScratch(panelFloats + blockWidth * weightGradientDepth) { panels in
+            let block = panels + panelFloats
             for k0 in stride(from: 0, to: R, by: weightGradientDepth) {
                 let depth = min(weightGradientDepth, R - k0), chunk = dY + k0 * ldy, panelStride = depth * panelWidth
                 for j in js {
