@@ -132,10 +132,10 @@ func splitGemmMatchesReferenceLoop(transA: Bool, transB: Bool) {
     }
 }
 
-/// A small Linear with its packed weights kept agrees with the `gemm` path on many rows: the forward split across threads,
-/// the weight gradients in several `weightGradientDepth` chunks (700 = 256+256+188 rows) over a full and a partial
-/// panel of outputs (O = 20) or two full ones (O = 32), gradients ADDED to what
-/// was there, and dInput added too; on both micro-kernels.
+/// A small Linear with its packed weights kept agrees with the `gemm` path on many rows: the forward split across
+/// threads, the weight gradients in several `weightGradientDepth` chunks (700 = 256+256+188 rows) over a full and a
+/// partial panel of outputs (O = 20) or two full ones (O = 32), gradients ADDED to what was there, and dInput added
+/// too; on both micro-kernels.
 @Test(arguments: MicroKernels.allCases, [20, 32])
 func packedLinearMatchesGemmPath(kernels: MicroKernels, outputs O: Int) throws {
     try withMicroKernels(kernels) { packedLinearMatchesGemmPath(outputs: O) }
@@ -334,9 +334,9 @@ func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
     }
 }
 
-/// `weightGradients` against the reference loop over several row chunks (`weightGradientDepth`), with N a multiple of 16
-/// and not, and x in 1, 2 and 3 blocks of `productBlockRows`, on both micro-kernels; its bits do not depend on the thread
-/// count.
+/// `weightGradients` against the reference loop over several row chunks (`weightGradientDepth`), with N a multiple of
+/// 16 and not, and x in 1, 2 and 3 blocks of `productBlockRows`, on both micro-kernels; its bits do not depend on the
+/// thread count.
 @Test(
     arguments: MicroKernels.allCases,
     [(48, 13), (20, 13), (32, productBlockRows + 5), (20, 2 * productBlockRows + 7)])
