@@ -79,7 +79,7 @@ func packedGemm(
 ) {
     blockedProduct(
         m: M, n: N, k: K, a: Strided(a, row: lda, step: 1), packed: packed, panelStride: panelStride ?? K * panelWidth,
-        panelRowStride: panelWidth, c: c, ldc: ldc, accumulate: accumulate)
+        c: c, ldc: ldc, accumulate: accumulate)
 }
 
 /// `packedGemm` over M rows, split by rows across the threads (`forEachShare`) when it has `gemmSplitWork`
@@ -105,8 +105,8 @@ func transposedGemm(
     panelStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
     blockedProduct(
-        m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride,
-        panelRowStride: panelWidth, c: c, ldc: ldc, accumulate: accumulate)
+        m: M, n: N, k: K, a: Strided(a, row: 1, step: lda), packed: packed, panelStride: panelStride, c: c, ldc: ldc,
+        accumulate: accumulate)
 }
 
 /// An (M,K) operand: element (i, kk) at `base + i·row + kk·step` (row-major: row = lda, step = 1; stored transposed:
@@ -125,7 +125,7 @@ let productBlockRows = 256, productBlockDepth = 256
 /// `productBlockRows` × `productBlockDepth`, each by the selected `MicroKernels`.
 @inline(__always)
 private func blockedProduct(
-    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int, panelRowStride: Int,
+    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
     let avx512 = MicroKernels.useAVX512.load(ordering: .relaxed)
@@ -133,14 +133,14 @@ private func blockedProduct(
         for k0 in stride(from: 0, to: K, by: productBlockDepth) {
             let m = min(productBlockRows, M - r0), k = min(productBlockDepth, K - k0)
             let block = Strided(a.base + r0 * a.row + k0 * a.step, row: a.row, step: a.step)
-            let c = c + r0 * ldc, accumulate = accumulate || k0 > 0, packed = packed + k0 * panelRowStride
+            let c = c + r0 * ldc, accumulate = accumulate || k0 > 0, packed = packed + k0 * panelWidth
             if avx512 {
                 nk_avx512_product(
-                    m, N, k, block.base, block.row, block.step, packed, panelStride, panelRowStride, c, ldc, accumulate)
+                    m, N, k, block.base, block.row, block.step, packed, panelStride, panelWidth, c, ldc, accumulate)
             } else {
                 tiles(
-                    m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride,
-                    panelRowStride: panelRowStride, c: c, ldc: ldc, accumulate: accumulate)
+                    m: m, n: N, k: k, a: block, packed: packed, panelStride: panelStride, c: c, ldc: ldc,
+                    accumulate: accumulate)
             }
         }
     }
@@ -149,10 +149,10 @@ private func blockedProduct(
 /// One block of `blockedProduct` on the AVX2 kernels: panels outer, rows inner.
 @inline(__always)
 private func tiles(
-    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int, panelRowStride bs: Int,
+    m M: Int, n N: Int, k K: Int, a: Strided, packed: UnsafePointer<Float>, panelStride: Int,
     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
 ) {
-    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth
+    let fullPanels = N / panelWidth, tail = N - fullPanels * panelWidth, bs = panelWidth
     @inline(__always) func panel(_ j: Int) -> UnsafePointer<Float> { packed + j * panelStride }
     @inline(__always) func rows(_ r: Int) -> UnsafePointer<Float> { a.base + r * a.row }
     // rows in blocks of 6, 5 or 4 (`rowBlock`); single rows take four panels at once (eight accumulators)
