@@ -34,27 +34,24 @@ public func blasThreads() -> Int {
 /// Row-major single-precision GEMM on NeuralCore's packed kernels: `c (M,N) = op(a) · op(b)`, or `c += …` when
 /// `accumulate`, with `op(a)` (M,K) and `op(b)` (K,N); `a` is stored (M,K), or (K,M) when `transA`; `b` is stored
 /// (K,N), or (N,K) when `transB`; every operand in packed rows. op(b) is packed into panels on each call, then the
-/// product runs as `packedGemm` (or `transposedGemm` when `transA`), split by rows of c across `blasThreads()` workers
-/// from `gemmSplitWork` multiply-adds; each element is one chain of multiply-adds, so the bits do not depend on the
-/// split. (Not OpenBLAS's sgemm: which kernels that picks depends on whether its build knows the CPU, and Debian 12's
-/// 0.3.21 falls back to SSE3 on an Emerald Rapids Xeon, where this ran the mlp and cnn bodies' PPO 2.2–2.4× slower.)
+/// product runs as `splitPackedGemm` (or `transposedGemm` when `transA`, split the same way), by rows of c across
+/// `blasThreads()` workers from `gemmSplitWork` multiply-adds; each element is one chain of multiply-adds, so the bits
+/// do not depend on the split. (Not OpenBLAS's sgemm: which kernels that picks depends on whether its build knows the
+/// CPU, and Debian 12's 0.3.21 falls back to SSE3 on an Emerald Rapids Xeon, where this ran the mlp and cnn bodies' PPO
+/// 2.2–2.4× slower.)
 public func gemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
     b: UnsafePointer<Float>, accumulate: Bool = false, c: UnsafeMutablePointer<Float>
 ) {
     withFloatScratch(packedPanelsCount(k: k, n: n)) { packed in
         packPanels(b, transposed: transB, k: k, n: n, into: packed)
+        guard transA else {
+            return splitPackedGemm(m: m, n: n, k: k, a: a, lda: k, packed: packed, c: c, ldc: n, accumulate: accumulate)
+        }
         func product(_ rows: Range<Int>) {
-            let c = c + rows.lowerBound * n
-            if transA {
-                transposedGemm(
-                    m: rows.count, n: n, k: k, a: a + rows.lowerBound, lda: m, packed: packed,
-                    panelStride: k * panelWidth, c: c, ldc: n, accumulate: accumulate)
-            } else {
-                packedGemm(
-                    m: rows.count, n: n, k: k, a: a + rows.lowerBound * k, lda: k, packed: packed, c: c, ldc: n,
-                    accumulate: accumulate)
-            }
+            transposedGemm(
+                m: rows.count, n: n, k: k, a: a + rows.lowerBound, lda: m, packed: packed, panelStride: k * panelWidth,
+                c: c + rows.lowerBound * n, ldc: n, accumulate: accumulate)
         }
         if m * n * k >= gemmSplitWork { forEachShare(m, product) } else { product(0..<m) }
     }

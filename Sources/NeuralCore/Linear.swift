@@ -14,6 +14,14 @@ public struct Linear: Sendable {
         bias = layout.add("\(prefix).bias", [outFeatures])
     }
 
+    /// A layer on slots reserved elsewhere (e.g. a convolution's weight (O, I/K, K), the same floats as (O,I)).
+    init(inFeatures: Int, outFeatures: Int, weight: TensorSlot, bias: TensorSlot) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.weight = weight
+        self.bias = bias
+    }
+
     /// PyTorch's default: weight kaiming-uniform(a=√5) = U(−1/√I, 1/√I), bias U(−1/√I, 1/√I).
     public func initialise(_ parameters: inout [Float], using rng: inout some RandomNumberGenerator) {
         let bound = 1 / Float(inFeatures).squareRoot()

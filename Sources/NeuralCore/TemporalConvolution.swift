@@ -52,8 +52,8 @@ public struct TemporalConvolution: Sendable {
 
     /// For each layer k (x = input (B,T,I) for k = 0, layer k−1's output above):
     ///   cols (B·T, I_k·K) = im2col(x); out (B·T,H) = ReLU(cols · weightᵀ (I_k·K,H) + bias); hN[k] (B,H) = out[:, T−1].
-    /// The top layer's out (B,T,H) is `cache.output[L−1]`. On the packed kernels, with each weightᵀ packed once per
-    /// write of the parameters (`packs`).
+    /// The top layer's out (B,T,H) is `cache.output[L−1]`. Each layer's product is a `Linear` over the B·T rows of
+    /// cols, on the packed kernels with its weights packed once per write of the parameters (`packs`).
     func forward(
         _ p: UnsafePointer<Float>, input: UnsafePointer<Float>, batch B: Int, time T: Int,
         cache: ConvolutionCache, hN: UnsafeMutablePointer<Float>, packs: PackedWeights
@@ -61,16 +61,13 @@ public struct TemporalConvolution: Sendable {
         let H = channels
         for (k, layer) in layers.enumerated() {
             let x = k == 0 ? input : UnsafePointer(cache.output[k - 1].pointer)
-            let cols = cache.cols[k].pointer, out = cache.output[k].pointer, width = layer.inputSize * kernel
+            let cols = cache.cols[k].pointer, out = cache.output[k].pointer
             imageToColumns(x, batch: B, time: T, width: layer.inputSize, dilation: layer.dilation, cols: cols)
-            let bias = p + layer.bias.offset
-            for r in 0..<(B * T) { (out + r * H).update(from: bias, count: H) }
-            let packed = packs.panels(layer.weight.offset, count: packedPanelsCount(k: width, n: H)) {
-                packPanels(p + layer.weight.offset, transposed: true, k: width, n: H, into: $0)  // weightᵀ (I_k·K,H)
+            let dense = Linear(
+                inFeatures: layer.inputSize * kernel, outFeatures: H, weight: layer.weight, bias: layer.bias)
+            dense.forward(p, input: cols, rows: B * T, output: out, packs: packs) { rows in
+                Activation.relu.forward(out + rows.lowerBound * H, count: rows.count * H)
             }
-            splitPackedGemm(
-                m: B * T, n: H, k: width, a: cols, lda: width, packed: packed, c: out, ldc: H, accumulate: true)
-            Activation.relu.forward(out, count: B * T * H)
             for b in 0..<B { (hN + (k * B + b) * H).update(from: out + (b * T + T - 1) * H, count: H) }
         }
     }

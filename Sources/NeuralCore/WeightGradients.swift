@@ -43,7 +43,7 @@ func weightGradients(
                 // after the product, which brought the panels' rows into the cache
                 for j in js {
                     panelColumnSums(
-                        panels + (j - js.lowerBound) * panelStride, rowStride: panelWidth, rows: depth,
+                        panels + (j - js.lowerBound) * panelStride, rows: depth,
                         columns: min(c1 - j * panelWidth, panelWidth), into: dBias + j * panelWidth, first: k0 == 0)
                 }
             }
@@ -73,13 +73,12 @@ func packPanel(
     }
 }
 
-/// sums (columns ≤ 16) = (or += unless `first`) Σ over `rows` of one panel (rows,16), its rows `rowStride` apart.
+/// sums (columns ≤ 16) = (or += unless `first`) Σ over `rows` of one packed panel (rows,16).
 func panelColumnSums(
-    _ panel: UnsafePointer<Float>, rowStride: Int, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>,
-    first: Bool
+    _ panel: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>, first: Bool
 ) {
     var s0 = Float8(), s1 = Float8()
     var p = panel
-    for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += rowStride }
+    for _ in 0..<rows { s0 += load8(p); s1 += load8(p + 8); p += panelWidth }
     for i in 0..<columns { sums[i] = (first ? 0 : sums[i]) + (i < 8 ? s0[i] : s1[i - 8]) }
 }
