@@ -437,11 +437,19 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             for i in 0..<n { target[i] = weights[i] }
             return true
         case .index(let k):
-            precondition(n == 1 && k >= 0 && k < actionSpace.levels.count, "action \(action) is outside \(actionSpace)")
+            if n != 1 || k < 0 || k >= actionSpace.levels.count { Self.outside(action, actionSpace) }
             target[0] = actionSpace.levels[k]
         case .indices(let ks):
             precondition(ks.count == n, "action needs one level per asset (\(n))")
-            actionSpace.levels.withUnsafeBufferPointer { levels in for i in 0..<n { target[i] = levels[ks[i]] } }
+            let count = UInt(actionSpace.levels.count)
+            actionSpace.levels.withUnsafeBufferPointer { levels in
+                for i in 0..<n {
+                    // checked here (the buffer's subscript is not, in a release build); negative k is a large UInt
+                    let k = ks[i]
+                    if UInt(bitPattern: k) >= count { Self.outside(action, actionSpace) }
+                    target[i] = levels[k]
+                }
+            }
         case .weights(let w):
             precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
             for i in 0..<n { target[i] = w[i] }
@@ -454,6 +462,12 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         }
         if !sizing.isEmpty { sizeTarget(target) }
         return false
+    }
+
+    /// Stops the process: an action outside the action space.
+    @inline(never)
+    static func outside(_ action: TradingAction, _ space: TradingActionSpace) -> Never {
+        preconditionFailure("action \(action) is outside \(space)")
     }
 
     /// Volatility targeting of the target weights (N) at the current bar: each × its factor, then Σ|wᵢ| scaled down to

@@ -89,6 +89,19 @@ func batchStepIsTheStep(reward: RewardKind) throws {
     #expect(ends >= 60)
 }
 
+/// A panel's level index outside the levels stops the process with the action's name, as a single asset's does; it is
+/// never read past the end of the levels (a release build does not check an unsafe buffer's subscript).
+@Test func aLevelIndexOutsideTheLevelsStopsTheStep() async {
+    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        var env = try! makeEnv(randomPanel(bars: 40, assets: 3, seed: 4))
+        _ = env.reset(seed: 0)
+        _ = env.step(.indices([0, 2, 0]))  // inside: the step goes on
+        _ = env.step(.indices([1, 3, 1]))
+    }
+    let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(message.contains("action indices([1, 3, 1]) is outside"))
+}
+
 /// The gross of a target of levels is added in lanes only when every order of addition gives the same sum; then the
 /// projection is the sequential one bit for bit.
 @Test func levelGrossAddsInLanesOnlyWhenExact() {
