@@ -173,10 +173,9 @@ static inline __attribute__((always_inline)) TARGET __m512 exp16(__m512 x) {
     p = FMA(p, r, SPLAT(1.6666665459e-1f));
     p = FMA(p, r, SPLAT(5.0000001201e-1f));
     p = _mm512_add_ps(FMA(p, _mm512_mul_ps(r, r), r), SPLAT(1.0f));
-    const __m512i bits = _mm512_castps_si512(shifted);
-    const __m512i twoToN = _mm512_slli_epi32(
-        _mm512_add_epi32(_mm512_sub_epi32(bits, _mm512_set1_epi32(0x4B400000)), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(p, _mm512_castsi512_ps(twoToN));
+    // p·2ⁿ in one instruction (vscalefps), where exp8 builds 2ⁿ from its bits and multiplies: the same correctly
+    // rounded p·2ⁿ, since −126 ≤ n ≤ 127 on the clamped x (DQN 1.02×: 3 ops of ~20 a σ fewer)
+    return _mm512_scalef_ps(p, n);
 }
 
 /// σ(x) = 1 / (1 + e^−x), as `sigmoid8`.
