@@ -147,7 +147,8 @@ void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak,
 }
 
 // The LSTM cell's forward elementwise work with AVX-512F: the same operations in the same order as NeuralCore's
-// Swift `lstmCellForward` (8 lanes, FastMath's exp8, sigmoid8, tanh8), 16 lanes at a time, so both give the same bits.
+// Swift `lstmCellForward` (8 lanes, FastMath's exp8, sigmoid8, tanh8), 16 lanes at a time, so both give the same bits
+// (exp16 scales by 2ⁿ in one instruction where exp8 takes four, with the same exact result).
 // Nothing here may be contracted into a fused multiply-add that the Swift code does not fuse.
 #pragma clang fp contract(off)
 
