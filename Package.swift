@@ -28,13 +28,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
-        // System libraries (apt: libopenblas-dev, zlib1g-dev).
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // System library (apt: zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // AVX-512 micro-kernels (per-function target attributes), chosen at run time by NeuralCore.
         .target(name: "NeuralKernels"),
-        .target(name: "NeuralCore", dependencies: ["CBLAS", "NeuralKernels"], swiftSettings: vectorISA),
+        .target(name: "NeuralCore", dependencies: ["NeuralKernels"], swiftSettings: vectorISA),
         .target(name: "RLCore"),
         .target(name: "MarketData", dependencies: ["CZlib"]),
         .target(name: "TradingEnv", dependencies: ["RLCore", "MarketData"], swiftSettings: vectorISA),

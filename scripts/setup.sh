@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system libraries tradesim links (Debian/Ubuntu): OpenBLAS, SQLite, zlib. Idempotent.
+# Installs the system libraries tradesim links (Debian/Ubuntu): SQLite, zlib. Idempotent.
 set -euo pipefail
 need=()
-for p in libopenblas-dev libsqlite3-dev zlib1g-dev; do
+for p in libsqlite3-dev zlib1g-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: the formatting lint, every target's imports checked against Package.swift, every unit test (debug
 # build), then, in a release build, the agents' learning tests on known optima and 100k-step DQN and PPO runs on the
-# S&P 500 (printed next to the baselines). OpenBLAS is pinned to one thread for bit-identical results.
+# S&P 500 (printed next to the baselines). NeuralCore is pinned to one thread (OPENBLAS_NUM_THREADS, the variable
+# the benchmarks pin too) for bit-identical results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1

@@ -1,31 +1,24 @@
-import CBLAS
 import Foundation
 
 /// The thread count NeuralCore runs with: 0 until `setBLASThreads` is called, then its argument. Written only by
 /// `setBLASThreads`, which is meant for start-up, before any compute (a plain Int store).
 nonisolated(unsafe) private var configuredBLASThreads = 0
 
-/// OpenBLAS's own default (OPENBLAS_NUM_THREADS or the cores), read once; OpenBLAS is then pinned to ONE thread for
-/// good and its worker threads are stopped: NeuralCore splits work across its own workers (`gemm` below, the LSTM's
-/// batch shares), so no idle BLAS thread spins on a core those workers need. (OpenBLAS starts its workers when the
-/// library loads and they poll for about 0.1 s before they sleep: on a 2-core machine, one of the two cores for the
-/// first tenth of a second of every run.)
+/// The thread count when none is set: OPENBLAS_NUM_THREADS if it holds a positive integer, else the cores this
+/// process may run on. (The variable is the one the benchmark protocol pins for tradesim and for the Python peers'
+/// numpy alike, and the one NeuralCore read when its products ran on OpenBLAS.)
 private let initialBLASThreads: Int = {
-    let n = Int(openblas_get_num_threads())
-    openblas_set_num_threads(1)
-    _ = blas_thread_shutdown_()
-    return n
+    if let text = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], let n = Int(text), n > 0 { return n }
+    return ProcessInfo.processInfo.activeProcessorCount
 }()
 
 /// Sets the number of threads NeuralCore computes with (pin it for bit-identical runs and for benchmarks).
 public func setBLASThreads(_ n: Int) {
     precondition(n >= 1, "need at least one thread")
-    _ = initialBLASThreads
     configuredBLASThreads = n
 }
 
-/// The number of threads NeuralCore uses: the last `setBLASThreads`, else OpenBLAS's own default (OPENBLAS_NUM_THREADS
-/// or the cores).
+/// The number of threads NeuralCore uses: the last `setBLASThreads`, else OPENBLAS_NUM_THREADS or the cores.
 public func blasThreads() -> Int {
     let n = configuredBLASThreads
     return n > 0 ? n : initialBLASThreads

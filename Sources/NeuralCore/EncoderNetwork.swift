@@ -35,12 +35,10 @@
 /// per-step gradients into `dHiddenSequence` before backward. Target network: `target.copyParameters(from: online)`.
 /// Checkpoints: `try net.save(to: url, optimizer: adam)`, `try net.load(from: url, optimizer: &adam)` (safetensors).
 ///
-/// Threads and bits: call `setBLASThreads(n)` once at start-up. OpenBLAS itself runs on one thread; NeuralCore splits
-/// large products and the LSTM's batch into n shares of its own. Results are bit-identical for the same seed and the
-/// same n, on either `MicroKernels`. With the LSTM body (the embedding, the layers, the heads' forward and the weight
-/// gradients all on the packed kernels) they are the same for every n too, and a batch row's outputs are the same
-/// whatever the other rows and the batch size; the cnn and mlp bodies' large products (OpenBLAS, split by rows) may
-/// differ in the last bits between different n and batch sizes. Forward/backward of all networks are serialised by one
+/// Threads and bits: call `setBLASThreads(n)` once at start-up. NeuralCore splits large products and the LSTM's batch
+/// into n shares of its own. Every product runs on the packed kernels, each element one chain of multiply-adds in a
+/// fixed order, so results are bit-identical for the same seed whatever n, on either `MicroKernels` (tested for each
+/// body); with the LSTM body a batch row's outputs are also the same whatever the other rows and the batch size. Forward/backward of all networks are serialised by one
 /// process-wide lock, so drive networks from one thread; a network is not `Sendable`.
 public final class EncoderNetwork {
     public struct Configuration: Sendable, Codable, Equatable {

@@ -25,13 +25,8 @@ struct TradeSim: ParsableCommand {
                         + "Haswell, Zen or later)\n").utf8))
             Foundation.exit(1)
         }
-        // One BLAS thread unless the user pins another count: runs are bit-identical only with a fixed count. Either
-        // way OpenBLAS's own threads stop here, before they poll on the cores NeuralCore's workers need.
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
-            setBLASThreads(1)
-        } else {
-            _ = blasThreads()
-        }
+        // One compute thread unless the user pins another count (OPENBLAS_NUM_THREADS).
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { setBLASThreads(1) }
         do {
             var command = try parseAsRoot()
             try command.run()

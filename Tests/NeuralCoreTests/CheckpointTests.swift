@@ -183,6 +183,46 @@ func largeLayersGiveTheSameBitsOnEveryThreadCountAndKernel(kernels: MicroKernels
     #expect(reference != template.parameters.map(\.bitPattern))
 }
 
+/// The temporal CNN and the window MLP, whose products (`gemm`) are large enough here to split by rows across the
+/// threads (their weight gradients too), train to the same bits on one thread and on two, on either micro-kernels.
+@Test(arguments: [EncoderKind.cnn, .mlp], MicroKernels.allCases)
+func convolutionAndWindowBodiesGiveTheSameBitsOnEveryThreadCount(kind: EncoderKind, kernels: MicroKernels) throws {
+    let B = 64, T = 16
+    var rng = Xoshiro256(seed: 12)
+    let config = EncoderNetwork.Configuration(
+        features: 10, embedding: 48, hidden: 128, heads: [HeadSpec("value", .linear(outputs: 1))], kind: kind,
+        window: T)
+    let template = EncoderNetwork(config, using: &rng)
+    let input = randomFloats(B * T * 10, using: &rng), targets = randomFloats(B, using: &rng)
+    // the largest product each body splits: the mlp's first layer, (B, T·E)·(T·E, H); the cnn's convolution, (B·T, 3E)
+    // · (3E, H)
+    #expect(B * T * 48 * 128 >= gemmSplitWork && B * T * 3 * 48 * 128 >= gemmSplitWork)
+    func run(threads: Int) throws -> [UInt32] {
+        setBLASThreads(threads)
+        defer { setBLASThreads(2) }
+        return try withMicroKernels(kernels) {
+            var throwaway = Xoshiro256(seed: 1)
+            let net = EncoderNetwork(config, using: &throwaway)
+            net.copyParameters(from: template)
+            var adam = Adam(parameterCount: net.parameters.count, .init(learningRate: 1e-2))
+            let ws = net.makeWorkspace(batch: B, time: T)
+            ws.input.set(input)
+            for _ in 0..<2 {
+                net.forward(ws)
+                _ = mseLoss(
+                    prediction: ws.outputs[0].pointer, target: targets, count: B, dPrediction: ws.dOutputs[0].pointer)
+                net.zeroGradients()
+                net.backward(ws)
+                adam.update(&net.parameters, gradients: net.gradients)
+            }
+            return net.parameters.map(\.bitPattern)
+        }
+    }
+    let one = try run(threads: 1)
+    #expect(try run(threads: 2) == one)
+    #expect(one != template.parameters.map(\.bitPattern))
+}
+
 /// An embedding over enough bars to split its rows across the threads (bias, product and ReLU share by share, and the
 /// ReLU's backward), E = 12 so that the second share's elements do not start on a vector boundary: the same
 /// embedding, dPre and gradients, bit for bit, on one thread and on two.
