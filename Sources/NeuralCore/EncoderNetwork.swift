@@ -38,8 +38,9 @@
 /// Threads and bits: call `setBLASThreads(n)` once at start-up. NeuralCore splits large products and the LSTM's batch
 /// into n shares of its own. Every product runs on the packed kernels, each element one chain of multiply-adds in a
 /// fixed order, so results are bit-identical for the same seed whatever n, on either `MicroKernels` (tested for each
-/// body); with the LSTM body a batch row's outputs are also the same whatever the other rows and the batch size. Forward/backward of all networks are serialised by one
-/// process-wide lock, so drive networks from one thread; a network is not `Sendable`.
+/// body); with the LSTM body a batch row's outputs are also the same whatever the other rows and the batch size.
+/// Forward/backward of all networks are serialised by one process-wide lock, so drive networks from one thread; a
+/// network is not `Sendable`.
 public final class EncoderNetwork {
     public struct Configuration: Sendable, Codable, Equatable {
         /// F, features per bar (all assets).

@@ -194,8 +194,7 @@ func convolutionAndWindowBodiesGiveTheSameBitsOnEveryThreadCount(kind: EncoderKi
         window: T)
     let template = EncoderNetwork(config, using: &rng)
     let input = randomFloats(B * T * 10, using: &rng), targets = randomFloats(B, using: &rng)
-    // the largest product each body splits: the mlp's first layer, (B, T·E)·(T·E, H); the cnn's convolution, (B·T, 3E)
-    // · (3E, H)
+    // the product each body splits: the mlp's first layer (B, T·E)·(T·E, H), the cnn's convolution (B·T, 3E)·(3E, H)
     #expect(B * T * 48 * 128 >= gemmSplitWork && B * T * 3 * 48 * 128 >= gemmSplitWork)
     func run(threads: Int) throws -> [UInt32] {
         setBLASThreads(threads)
