@@ -364,7 +364,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// action is `.hold` (then no asset trades).
     @inline(__always)
     mutating func order(_ action: borrowing TradingAction, n: Int, n4: Int) -> Bool {
-        precondition(bar < lastBar, "step after the episode ended; call reset")
+        if _slowPath(bar >= lastBar) { Self.misuse("step after the episode ended; call reset") }
         return setTarget(action, book: writableBook(), n: n, n4: n4)
     }
 
@@ -437,21 +437,25 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             for i in 0..<n { target[i] = weights[i] }
             return true
         case .index(let k):
-            if n != 1 || k < 0 || k >= actionSpace.levels.count { Self.outside(action, actionSpace) }
+            if _slowPath(n != 1 || k < 0 || k >= actionSpace.levels.count) {
+                Self.misuse("action \(action) is outside \(actionSpace)")
+            }
             target[0] = actionSpace.levels[k]
         case .indices(let ks):
-            precondition(ks.count == n, "action needs one level per asset (\(n))")
+            if _slowPath(ks.count != n) { Self.misuse("action \(action) needs one level per asset (\(n))") }
             let count = UInt(actionSpace.levels.count)
             actionSpace.levels.withUnsafeBufferPointer { levels in
                 for i in 0..<n {
                     // checked here (the buffer's subscript is not, in a release build); negative k is a large UInt
                     let k = ks[i]
-                    if UInt(bitPattern: k) >= count { Self.outside(action, actionSpace) }
+                    if _slowPath(UInt(bitPattern: k) >= count) {
+                        Self.misuse("action \(action) is outside \(actionSpace)")
+                    }
                     target[i] = levels[k]
                 }
             }
         case .weights(let w):
-            precondition(w.count == n && w.allSatisfy(\.isFinite), "action needs \(n) finite weights")
+            if _slowPath(w.count != n || !w.allSatisfy(\.isFinite)) { Self.misuse("action needs \(n) finite weights") }
             for i in 0..<n { target[i] = w[i] }
             ofLevels = false
         }
@@ -464,11 +468,12 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         return false
     }
 
-    /// Stops the process: an action outside the action space.
+    /// Stops the process on a misuse of the step (an action outside the space, a step past the episode's end) with
+    /// `message` on stderr, in a release build too, where a failed `precondition` prints nothing. Out of line, and the
+    /// message is built only when it is called; the checks are marked unlikely (`_slowPath`), so that the step's code
+    /// stays laid out as with `precondition` (without the mark, one asset ran 0.98× in 16 A/B pairs; with it, 1.02×).
     @inline(never)
-    static func outside(_ action: TradingAction, _ space: TradingActionSpace) -> Never {
-        preconditionFailure("action \(action) is outside \(space)")
-    }
+    static func misuse(_ message: @autoclosure () -> String) -> Never { fatalError(message()) }
 
     /// Volatility targeting of the target weights (N) at the current bar: each × its factor, then Σ|wᵢ| scaled down to
     /// `sizing.maxLeverage` if it is above. (`mutating` as `setTarget`.)

@@ -90,16 +90,32 @@ func batchStepIsTheStep(reward: RewardKind) throws {
 }
 
 /// A panel's level index outside the levels stops the process with the action's name, as a single asset's does; it is
-/// never read past the end of the levels (a release build does not check an unsafe buffer's subscript).
-@Test func aLevelIndexOutsideTheLevelsStopsTheStep() async {
-    let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+/// never read past the end of the levels (a release build does not check an unsafe buffer's subscript). So do weights
+/// that are not finite and a step past the episode's end, each with its message (printed in release builds too).
+@Test func misusesOfTheStepStopTheProcessWithTheirMessage() async {
+    func stderr(_ result: ExitTest.Result?) -> String {
+        String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    }
+    let outside = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
         var env = try! makeEnv(randomPanel(bars: 40, assets: 3, seed: 4))
         _ = env.reset(seed: 0)
         _ = env.step(.indices([0, 2, 0]))  // inside: the step goes on
         _ = env.step(.indices([1, 3, 1]))
     }
-    let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-    #expect(message.contains("action indices([1, 3, 1]) is outside"))
+    #expect(stderr(outside).contains("action indices([1, 3, 1]) is outside"))
+    let notFinite = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        var env = try! makeEnv(randomPanel(bars: 40, assets: 2, seed: 4)) { $0.actions.kind = .weights }
+        _ = env.reset(seed: 0)
+        _ = env.step(.weights([0.5, .nan]))
+    }
+    #expect(stderr(notFinite).contains("action needs 2 finite weights"))
+    let pastTheEnd = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+        var env = try! makeEnv(randomPanel(bars: 5, seed: 4))
+        _ = env.reset(seed: 0)
+        while !env.step(.index(1)).done {}
+        _ = env.step(.index(1))
+    }
+    #expect(stderr(pastTheEnd).contains("step after the episode ended; call reset"))
 }
 
 /// The gross of a target of levels is added in lanes only when every order of addition gives the same sum; then the
