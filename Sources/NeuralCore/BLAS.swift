@@ -4,13 +4,30 @@ import Foundation
 /// `setBLASThreads`, which is meant for start-up, before any compute (a plain Int store).
 nonisolated(unsafe) private var configuredBLASThreads = 0
 
-/// The thread count when none is set: OPENBLAS_NUM_THREADS if it holds a positive integer, else the cores this
-/// process may run on. (The variable is the one the benchmark protocol pins for tradesim and for the Python peers'
-/// numpy alike, and the one NeuralCore read when its products ran on OpenBLAS.)
-private let initialBLASThreads: Int = {
-    if let text = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], let n = Int(text), n > 0 { return n }
-    return ProcessInfo.processInfo.activeProcessorCount
-}()
+/// The environment variable that pins NeuralCore's thread count. It keeps OpenBLAS's name: it is the variable the
+/// benchmark protocol pins for tradesim and for the Python peers' numpy alike, and the one NeuralCore read when its
+/// products ran on OpenBLAS.
+public let threadCountVariable = "OPENBLAS_NUM_THREADS"
+
+/// `threadCountVariable` set to something other than a positive integer.
+public struct ThreadCountError: Error, CustomStringConvertible, Equatable {
+    /// The variable's text.
+    public let value: String
+    public var description: String { "\(threadCountVariable) must be a positive integer, not '\(value)'" }
+}
+
+/// The thread count `threadCountVariable` pins in `environment`: nil when the variable is unset.
+public func pinnedThreadCount(
+    in environment: [String: String] = ProcessInfo.processInfo.environment
+) throws(ThreadCountError) -> Int? {
+    guard let text = environment[threadCountVariable] else { return nil }
+    guard let n = Int(text), n > 0 else { throw ThreadCountError(value: text) }
+    return n
+}
+
+/// The thread count when none is set: the pinned count if the variable holds one, else the cores this process may run
+/// on. (A library cannot report a malformed value; `tradesim` stops on one before any compute.)
+private let initialBLASThreads: Int = (try? pinnedThreadCount()) ?? ProcessInfo.processInfo.activeProcessorCount
 
 /// Sets the number of threads NeuralCore computes with (pin it for bit-identical runs and for benchmarks).
 public func setBLASThreads(_ n: Int) {
@@ -18,7 +35,7 @@ public func setBLASThreads(_ n: Int) {
     configuredBLASThreads = n
 }
 
-/// The number of threads NeuralCore uses: the last `setBLASThreads`, else OPENBLAS_NUM_THREADS or the cores.
+/// The number of threads NeuralCore uses: the last `setBLASThreads`, else the pinned count or the cores.
 public func blasThreads() -> Int {
     let n = configuredBLASThreads
     return n > 0 ? n : initialBLASThreads

@@ -100,9 +100,7 @@ func needsProcess(_ t: TrialRecord, runs: [Int64: RunRecord]) -> Bool {
     }
 }
 
-/// Trials to run at once on this machine by default: the cores divided by the threads each trial computes with
-/// (`OPENBLAS_NUM_THREADS`, one when unset, as tradesim pins it).
-public func defaultJobs() -> Int {
-    let threads = Int(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "") ?? 1
-    return max(1, ProcessInfo.processInfo.activeProcessorCount / max(threads, 1))
+/// Trials to run at once on this machine by default: the cores divided by the threads each trial computes with.
+public func defaultJobs(threadsPerTrial threads: Int) -> Int {
+    max(1, ProcessInfo.processInfo.activeProcessorCount / max(threads, 1))
 }

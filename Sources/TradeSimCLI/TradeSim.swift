@@ -25,10 +25,10 @@ struct TradeSim: ParsableCommand {
                         + "Haswell, Zen or later)\n").utf8))
             Foundation.exit(1)
         }
-        // One compute thread unless the user pins another count (OPENBLAS_NUM_THREADS).
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { setBLASThreads(1) }
         do {
             var command = try parseAsRoot()
+            // One compute thread unless the user pins another count (a malformed one stops here).
+            setBLASThreads(try pinnedThreadCount() ?? 1)
             try command.run()
         } catch {
             let code = exitCode(for: error)

@@ -257,6 +257,11 @@ let badInputCases: [BadInputCase] = [
             ["replay", "1", "--limit", "0", "--store", dir + "/runs.sqlite"]
         }, expected: ["--limit"]),
     BadInputCase(
+        description: "cli: malformed thread count",
+        arguments: { dir in try environmentCase(dir) { $0 } },
+        expected: ["OPENBLAS_NUM_THREADS must be a positive integer, not 'two'"],
+        environment: ["OPENBLAS_NUM_THREADS": "two"]),
+    BadInputCase(
         description: "cli: missing store",
         arguments: { dir in
             ["runs", "--store", dir + "/nope.sqlite"]

@@ -77,3 +77,15 @@ func waitUntil(_ condition: () -> Bool) -> Bool {
     forEachShare(7) { range in seen.withLock { $0.append(range) } }
     #expect(seen.withLock { $0.sorted { $0.lowerBound < $1.lowerBound } } == [0..<3, 3..<7])
 }
+
+/// The thread count `OPENBLAS_NUM_THREADS` pins: none when unset, a positive integer as written, and anything else an
+/// error that quotes the value.
+@Test func pinnedThreadCountReadsOnlyPositiveIntegers() throws {
+    #expect(try pinnedThreadCount(in: [:]) == nil)
+    #expect(try pinnedThreadCount(in: ["OPENBLAS_NUM_THREADS": "3"]) == 3)
+    for bad in ["0", "-2", "two", "", " 2", "2.0"] {
+        #expect(throws: ThreadCountError(value: bad)) { try pinnedThreadCount(in: ["OPENBLAS_NUM_THREADS": bad]) }
+    }
+    #expect(
+        "\(ThreadCountError(value: "two"))" == "OPENBLAS_NUM_THREADS must be a positive integer, not 'two'")
+}

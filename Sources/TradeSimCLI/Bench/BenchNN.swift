@@ -35,8 +35,7 @@ struct BenchNN: ParsableCommand {
     }
 
     func run() throws {
-        let env = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
-        setBLASThreads(threads ?? env ?? 2)
+        setBLASThreads(try threads ?? pinnedThreadCount() ?? 2)
         kernels.apply()
         let result = benchmarkTraining(shape: NNBenchShape.named(shape)!, seconds: seconds)
         try printJSONLine(result, adding: ["shape": shape, "kernels": MicroKernels.current.rawValue])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import NeuralCore
 import RunStore
 import Sweeps
 
@@ -179,7 +180,7 @@ struct SweepStart: ParsableCommand {
     /// Runs the sweep's trials on this machine until none can run, then prints the counts.
     func runPool(_ sweep: SweepRecord, _ db: RunStore) throws {
         let pool = LocalPool(
-            sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(),
+            sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(threadsPerTrial: blasThreads()),
             executable: currentExecutable(), logFolder: sweepFolder(sweep.name, store: db.path))
         print("running \(pool.jobs) at a time; logs in \(pool.logFolder)")
         // Each line as it happens, also into a file or pipe (where stdout is block-buffered; nil flushes every stream).
