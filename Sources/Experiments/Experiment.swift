@@ -1,6 +1,16 @@
 import Agents
 import Foundation
+import RunStore
 import Yams
+
+/// Refuses a `store:` URL that holds a password in the file at `path`, which is recorded with every run it makes.
+func refusePassword(inStore store: String, of path: String) throws {
+    guard !RunStore.holdsPassword(store) else {
+        throw ConfigError(
+            "\(path): key 'store': its URL holds a password, which every run would record with this file; give it "
+                + "in PGPASSWORD or ~/.pgpass")
+    }
+}
 
 /// `experiments/NAME.yaml`: which environment and agent, seeds, step budget, evaluation and checkpoint cadence, store.
 /// An optional `overrides:` mapping with `environment:` and `agent:` mappings is laid over those files before they are
@@ -143,6 +153,7 @@ public struct Experiment {
         }
         let spec = try StrictYAML.decode(ExperimentSpec.self, node: node, file: path)
         guard !spec.seeds.isEmpty else { throw ConfigError("\(path): key 'seeds' needs at least one seed") }
+        try refusePassword(inStore: spec.store, of: path)
         guard spec.steps > 0 else { throw ConfigError("\(path): key 'steps' must be positive") }
         guard spec.evaluateEvery >= 0, spec.logEvery >= 0, spec.checkpointEvery >= 0, spec.patience >= 0 else {
             throw ConfigError("\(path): keys 'evaluateEvery', 'checkpointEvery', 'logEvery' and 'patience' must be ≥ 0")
@@ -169,14 +180,16 @@ public struct Experiment {
             agentOverrides: agentOverrides, sweep: sweep)
     }
 
-    /// An experiment made on the command line from an environment and an agent file (`tradesim train --env --agent`).
+    /// An experiment made on the command line from an environment and an agent file (`tradesim train --env --agent`),
+    /// on `store` as it may be recorded (a URL without its password: open the store by the given location, not by
+    /// `spec.store`).
     public static func adHoc(environment: String, agent: String, steps: Int, seed: Int, store: String) -> Experiment {
         var spec = ExperimentSpec()
         spec.environment = environment
         spec.agent = agent
         spec.steps = steps
         spec.seeds = [seed]
-        spec.store = store
+        spec.store = RunStore.shown(store)
         let name = ((agent as NSString).lastPathComponent as NSString).deletingPathExtension
         let yaml = (try? YAMLEncoder().encode(spec)) ?? ""
         return Experiment(

@@ -51,6 +51,7 @@ public struct PretrainSpec: Config {
         guard spec.encoder.from.isEmpty, !spec.encoder.freeze else {
             throw bad("encoder", "'from' and 'freeze' are agent keys; a pretrain run starts from a random encoder")
         }
+        try refusePassword(inStore: spec.store, of: path)
         return spec
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 
 /// Where a PostgreSQL store lives, from `postgresql://user[:password]@host[:port]/database[?schema=S&sslmode=M]`
 /// (`postgres://` too). As libpq: the port defaults to 5432, the user to `PGUSER` or the login name, the database to
-/// the user; the password comes from the URL, else `PGPASSWORD`, else the first matching line of `~/.pgpass` (or
-/// `PGPASSFILE`), which is read only when group and others have no access to it (mode 0600). `schema` keeps the store
-/// in that schema (created when missing); `sslmode` is `disable`, `prefer` (the default: TLS when the server offers
-/// it, certificate not verified, as libpq) or `require`.
+/// the user; the password comes from the URL (before the `@`, or as its `password` parameter), else `PGPASSWORD`, else
+/// the first matching line of `~/.pgpass` (or `PGPASSFILE`), which is read only when group and others have no access to
+/// it (mode 0600). `schema` keeps the store in that schema (created when missing); `sslmode` is `disable`, `prefer`
+/// (the default: TLS when the server offers it, certificate not verified, as libpq) or `require`.
 struct PostgresLocation: Sendable, Equatable {
     enum SSLMode: String, Sendable { case disable, prefer, require }
 
@@ -28,12 +28,29 @@ struct PostgresLocation: Sendable, Equatable {
         text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
     }
 
-    /// `text` with whatever stands between the user name and the `@` cut out, for a URL that does not parse.
+    /// `text` with whatever stands between the user name and the `@` cut out, and any `password=` parameter, for a URL
+    /// that does not parse.
     static func redacted(_ text: String) -> String {
+        let text = text.replacingOccurrences(of: "password=[^&#]*", with: "password=…", options: .regularExpression)
         guard let start = text.range(of: "://")?.upperBound, let at = text.lastIndex(of: "@"), at > start,
             let colon = text[start..<at].firstIndex(of: ":")
         else { return text }
         return String(text[..<colon]) + String(text[at...])
+    }
+
+    /// The URL `text` as it may be shown and stored: without its password (nor a `password` parameter).
+    static func shown(_ text: String) -> String {
+        guard var url = URLComponents(string: text) else { return redacted(text) }
+        url.password = nil
+        let items = url.queryItems?.filter { $0.name != "password" }
+        url.queryItems = items?.isEmpty == false ? items : nil
+        return url.string ?? redacted(text)
+    }
+
+    /// Whether the URL `text` holds a password (for one that does not parse: whether `redacted` cuts anything).
+    static func holdsPassword(_ text: String) -> Bool {
+        guard let url = URLComponents(string: text) else { return redacted(text) != text }
+        return url.password != nil || url.queryItems?.contains { $0.name == "password" } == true
     }
 
     /// Parses `text` and looks up the password.
@@ -41,13 +58,13 @@ struct PostgresLocation: Sendable, Equatable {
     ///   URL (postgresql://user@host:port/database)`.
     init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let usage = "not a PostgreSQL URL (postgresql://user@host:port/database)"
-        guard var url = URLComponents(string: text), url.scheme == "postgresql" || url.scheme == "postgres" else {
+        guard let url = URLComponents(string: text), url.scheme == "postgresql" || url.scheme == "postgres" else {
             throw RunStoreError(path: Self.redacted(text), reason: usage)
         }
-        password = url.password.flatMap { $0.isEmpty ? nil : $0 }
+        let parameter = url.queryItems?.last { $0.name == "password" }?.value
+        password = (url.password ?? parameter).flatMap { $0.isEmpty ? nil : $0 }
         passwordInURL = password != nil
-        url.password = nil
-        shown = url.string ?? Self.redacted(text)
+        shown = Self.shown(text)
         user = url.user.flatMap { $0.isEmpty ? nil : $0 } ?? environment["PGUSER"] ?? Self.loginName()
         host = (url.host ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if host.isEmpty { host = "localhost" }
@@ -68,8 +85,9 @@ struct PostgresLocation: Sendable, Equatable {
                     throw RunStoreError(path: shown, reason: "sslmode '\(value)' is not disable, prefer or require")
                 }
                 sslMode = mode
+            case ("password", _): break
             case (let name, _):
-                throw RunStoreError(path: shown, reason: "unknown parameter '\(name)' (schema, sslmode)")
+                throw RunStoreError(path: shown, reason: "unknown parameter '\(name)' (schema, sslmode, password)")
             }
         }
         if password == nil, let fromEnvironment = environment["PGPASSWORD"], !fromEnvironment.isEmpty {

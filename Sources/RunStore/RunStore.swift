@@ -20,6 +20,9 @@ public final class RunStore: Sendable {
     public let folder: String?
     /// How long a write waits for another writer's lock before failing.
     public let busyTimeout: TimeInterval
+    /// The environment of a process started to work on this store by `path`: this process's, with `PGPASSWORD` set to
+    /// the password its URL gave. (Only there: a password of one store must not reach another server.)
+    public let childEnvironment: [String: String]
     /// The database.
     let backend: any StoreBackend
 
@@ -28,7 +31,7 @@ public final class RunStore: Sendable {
     /// - Parameters:
     ///   - path: a database file, e.g. `runs/experiments.sqlite`, or a URL `postgresql://user@host:port/database`
     ///     (see `PostgresLocation`: the password comes from `PGPASSWORD` or `~/.pgpass`; one given in the URL is used,
-    ///     put into this process's `PGPASSWORD` for the processes it starts, and never shown or stored).
+    ///     passed on in `childEnvironment` to the processes started on this store, and never shown or stored).
     ///   - busyTimeout: seconds a write waits while another process holds a lock it needs.
     ///   - maxPageCount: SQLite: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full
     ///     disk in tests; when nil, the environment variable `TRADESIM_MAX_PAGE_COUNT` sets it (the CLI's full-disk
@@ -41,17 +44,21 @@ public final class RunStore: Sendable {
         create: Bool = true
     ) throws {
         self.busyTimeout = busyTimeout
+        guard !path.isEmpty else {
+            throw RunStoreError(path: "''", reason: "an empty store path (name a SQLite file or a postgresql:// URL)")
+        }
         if PostgresLocation.isURL(path) {
             let location = try PostgresLocation(path)
-            if location.passwordInURL, let password = location.password {
-                setenv("PGPASSWORD", password, 1)
-            }
+            var environment = ProcessInfo.processInfo.environment
+            if location.passwordInURL, let password = location.password { environment["PGPASSWORD"] = password }
+            childEnvironment = environment
             self.path = location.shown
             folder = nil
             backend = try PostgresBackend(location: location, busyTimeout: busyTimeout, create: create)
         } else {
             self.path = path
             folder = Self.folder(of: path)
+            childEnvironment = ProcessInfo.processInfo.environment
             let maxPageCount =
                 maxPageCount
                 ?? ProcessInfo.processInfo.environment["TRADESIM_MAX_PAGE_COUNT"].flatMap { Int($0) }
@@ -75,6 +82,12 @@ public final class RunStore: Sendable {
 
     /// Whether `path` names a PostgreSQL store (a `postgresql://` URL) rather than a SQLite file.
     public static func isURL(_ path: String) -> Bool { PostgresLocation.isURL(path) }
+
+    /// `path` as it may be shown and stored: a PostgreSQL URL without its password, a file path as it is.
+    public static func shown(_ path: String) -> String { isURL(path) ? PostgresLocation.shown(path) : path }
+
+    /// Whether `path` is a PostgreSQL URL that holds a password.
+    public static func holdsPassword(_ path: String) -> Bool { isURL(path) && PostgresLocation.holdsPassword(path) }
 
     /// The `folder` of the store at `path`: the SQLite file's folder, absolute; nil for a PostgreSQL URL.
     public static func folder(of path: String) -> String? {

@@ -2,21 +2,22 @@ import Experiments
 import Foundation
 import RunStore
 
-/// Runs a sweep's trials on this machine, `jobs` at a time, each as its own process:
-/// `EXECUTABLE sweep run-trial NAME --index I --store STORE`, the same unit a Slurm array task runs. A trial is started
-/// when it is pending (and the trial it starts from has finished) or when its run's process is gone; trials that
-/// another live process runs are waited for; finished and failed trials are left alone. Each child's output goes to
-/// `logFolder/trial-I.log`. `report` gets one line per trial that ends. Returns when no trial can run any more.
+/// Runs a sweep's trials on this machine, `jobs` at a time, each as its own process: `EXECUTABLE sweep run-trial NAME
+/// --index I --store STORE` (the store's `path`; a password its URL gave goes in the child's `PGPASSWORD`), the same
+/// unit a Slurm array task runs. A trial is started when it is pending (and the trial it starts from has finished) or
+/// when its run's process is gone; trials that another live process runs are waited for; finished and failed trials are
+/// left alone. Each child's output goes to `logFolder/trial-I.log`. `report` gets one line per trial that ends. Returns
+/// when no trial can run any more.
 public struct LocalPool {
     public let sweep: SweepRecord
-    public let storePath: String
+    public let store: RunStore
     public let jobs: Int
     public let executable: String
     public let logFolder: String
 
-    public init(sweep: SweepRecord, storePath: String, jobs: Int, executable: String, logFolder: String) {
+    public init(sweep: SweepRecord, store: RunStore, jobs: Int, executable: String, logFolder: String) {
         self.sweep = sweep
-        self.storePath = storePath
+        self.store = store
         self.jobs = max(jobs, 1)
         self.executable = executable
         self.logFolder = logFolder
@@ -34,7 +35,6 @@ public struct LocalPool {
 
     /// Runs until every trial has finished or failed, or can no longer start (its predecessor failed).
     public func run(report: (String) -> Void) throws {
-        let store = try RunStore(path: storePath)
         try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
         var children: [Int64: (process: Process, started: Date)] = [:]
         // Trials whose process died here without marking them: not started again by this pool (a crash would repeat).
@@ -82,7 +82,8 @@ public struct LocalPool {
         log.seekToEndOfFile()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = ["sweep", "run-trial", sweep.name, "--index", "\(index)", "--store", storePath]
+        p.arguments = ["sweep", "run-trial", sweep.name, "--index", "\(index)", "--store", store.path]
+        p.environment = store.childEnvironment
         p.standardOutput = log
         p.standardError = log
         try p.run()

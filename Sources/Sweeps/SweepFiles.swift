@@ -11,10 +11,11 @@ public func sweepFolder(_ name: String, store location: String) -> String {
 
 /// The absolute folder of a sweep's checkpoints, as its trials resolve it: their `checkpoints` key (the experiment's,
 /// or `--checkpoints`), else `checkpoints/` in the store's folder. A PostgreSQL store has no folder, so without the
-/// key this is an error naming `location` (the store's path or URL, which must hold no password).
+/// key this is an error naming `location` (the store's path or URL, shown without a password).
 public func checkpointFolder(of sweep: SweepRecord, trial: TrialRecord, store location: String) throws -> String {
     let experiment = try Experiment.load(
         sweep.experimentPath, text: sweep.experimentYAML,
         assignments: try assignments(fromJSON: trial.assignmentsJSON))
-    return try checkpointRoot(experiment.spec.checkpoints, storeFolder: RunStore.folder(of: location), store: location)
+    return try checkpointRoot(
+        experiment.spec.checkpoints, storeFolder: RunStore.folder(of: location), store: RunStore.shown(location))
 }

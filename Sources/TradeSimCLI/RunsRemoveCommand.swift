@@ -40,7 +40,7 @@ struct RunsRemoveCommand: ParsableCommand {
             selected.append(r)
         }
         guard !selected.isEmpty else {
-            print("nothing to delete: no \(status?.rawValue ?? "matching") runs in \(store)")
+            print("nothing to delete: no \(status?.rawValue ?? "matching") runs in \(db.path)")
             return
         }
         if let live = selected.first(where: { $0.status == .running }) {

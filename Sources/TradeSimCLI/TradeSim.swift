@@ -37,7 +37,9 @@ struct TradeSim: ParsableCommand {
                 Foundation.exit(0)
             }
             let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+            // On a terminal, over a progress line the failure left unfinished (`ProgressPrinter`), not after it.
+            let clear = isatty(STDERR_FILENO) != 0 ? "\r\u{1B}[K" : ""
+            FileHandle.standardError.write(Data("\(clear)error: \(text)\n".utf8))
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
     }

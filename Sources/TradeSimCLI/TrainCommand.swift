@@ -76,9 +76,10 @@ struct TrainCommand: ParsableCommand {
         if let checkpoints { loaded.spec.checkpoints = checkpoints }
         if let tensorboard { loaded.spec.tensorboard = tensorboard }
         if parallel && loaded.spec.seeds.count > 1 {
-            // Create (and migrate) the store once, before several processes open it at the same time.
-            _ = try RunStore(path: store ?? loaded.spec.store)
-            try trainInParallel(loaded.spec.seeds)
+            // Every seed's configuration checked here, so that a bad file is one error line, not one per child; the
+            // store created (and migrated) once, before several processes open it at the same time.
+            for seed in loaded.spec.seeds { _ = try RunPlan(loaded, seed: seed) }
+            try trainInParallel(loaded.spec.seeds, store: RunStore(path: store ?? loaded.spec.store))
             return
         }
         var bar = ProgressPrinter()
@@ -100,20 +101,19 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
-    /// Runs `tradesim train … --seed S` for every seed as child processes and waits for all of them; SQLite's WAL and
-    /// busy timeout let them share one store. Fails (after all have ended) if any child failed.
-    func trainInParallel(_ seeds: [Int]) throws {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).path
+    /// Runs `tradesim train … --seed S` for every seed as child processes on `db` and waits for all of them; SQLite's
+    /// WAL and busy timeout let them share one store. A password the store's URL gave goes in the children's
+    /// environment, not on their command lines. Fails (after all have ended) if any child failed.
+    func trainInParallel(_ seeds: [Int], store db: RunStore) throws {
         var base = experiment.map { [$0] } ?? ["--env", env!, "--agent", agent!]
         if let steps { base += ["--steps", "\(steps)"] }
-        if let store { base += ["--store", store] }
+        if store != nil { base += ["--store", db.path] }
         if let checkpoints { base += ["--checkpoints", checkpoints] }
         if let tensorboard { base += ["--tensorboard", tensorboard] }
         let children = try seeds.map { seed in
             let p = Process()
-            p.executableURL = URL(
-                fileURLWithPath: executable.hasPrefix("/")
-                    ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+            p.executableURL = URL(fileURLWithPath: currentExecutable())
+            p.environment = db.childEnvironment
             p.arguments =
                 ["train"] + base + ["--seed", "\(seed)"] + (report.map { ["--report", "\($0).seed\(seed).md"] } ?? [])
             try p.run()

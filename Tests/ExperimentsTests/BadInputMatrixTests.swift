@@ -262,6 +262,9 @@ let badInputCases: [BadInputCase] = [
         expected: ["OPENBLAS_NUM_THREADS must be a positive integer, not 'two'"],
         environment: ["OPENBLAS_NUM_THREADS": "two"]),
     BadInputCase(
+        description: "cli: empty store path",
+        arguments: { _ in ["runs", "--store", ""] }, expected: ["''", "an empty store path"]),
+    BadInputCase(
         description: "cli: missing store",
         arguments: { dir in
             ["runs", "--store", dir + "/nope.sqlite"]

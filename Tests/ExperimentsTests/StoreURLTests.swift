@@ -57,3 +57,63 @@ func postgresSweepNeedsACheckpointFolder() throws {
     #expect(r.stderr.contains("a PostgreSQL store has no folder for checkpoints; name one with --checkpoints"))
     #expect(try RunStore(path: url).sweeps().isEmpty)
 }
+
+/// An experiment (or pretrain) file is recorded with every run, so a password in its `store:` URL is refused, in one
+/// line without it, before any store is opened.
+@Test func experimentFileWithAPasswordInItsStoreIsRefused() throws {
+    for url in ["postgresql://ann:s3cret@127.0.0.1:1/runs", "postgresql://ann@127.0.0.1:1/runs?password=s3cret"] {
+        let t = try useStore(url, in: try tinyExperiment(steps: 100))
+        let pretrain = t.dir + "/pretrain.yaml"
+        try String(contentsOfFile: repoRoot + "/experiments/sp500-pretrain.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "../environments/", with: repoRoot + "/environments/")
+            .replacingOccurrences(of: "store: runs/tradesim.sqlite", with: "store: \(url)")
+            .write(toFile: pretrain, atomically: true, encoding: .utf8)
+        for command in [["train", t.experiment], ["sweep", t.experiment], ["pretrain", pretrain]] {
+            let r = try runCLI(command)
+            #expect(r.failsWithOneErrorLine, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("\(command[1]): key 'store': its URL holds a password"), "\(r.stderr)")
+            #expect(!r.stderr.contains("s3cret") && !r.stdout.contains("s3cret"), "\(r.stderr)")
+        }
+    }
+}
+
+/// A password given in the `--store` URL (the CLI's own PGPASSWORD and ~/.pgpass emptied) reaches the server and the
+/// sweep's trial processes, but no stored row, no command line and no other server: copying to a store whose URL has
+/// none fails there.
+@Test(.enabled(if: postgresTestStore("x") != nil && ProcessInfo.processInfo.environment["PGPASSWORD"] != nil))
+func passwordInTheStoreURLIsUsedButNeverStoredOrPassedOn() throws {
+    let password = try #require(ProcessInfo.processInfo.environment["PGPASSWORD"])
+    let url = try #require(postgresTestStore("urlpw")), other = try #require(postgresTestStore("urlpw2"))
+    defer { dropPostgresTestStore(url) }
+    defer { dropPostgresTestStore(other) }
+    let noPassword = ["PGPASSWORD": "", "PGPASSFILE": "/nonexistent"]
+    let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]", steps: 100)
+    let inUserInfo = url.replacingOccurrences(of: "@", with: ":\(password)@"), inQuery = url + "&password=\(password)"
+    let swept = try runCLI(
+        ["sweep", t.experiment, "--checkpoints", t.dir + "/ckpt", "--store", inUserInfo], in: t.dir,
+        environment: noPassword)
+    #expect(swept.status == 0, "\(swept.stderr)")
+    #expect(!swept.stdout.contains(":\(password)@"), "\(swept.stdout)")
+    let adHoc = [
+        "train", "--env", repoRoot + "/environments/sp500-daily.yaml", "--agent", repoRoot + "/agents/dqn-lstm.yaml",
+        "--steps", "10", "--checkpoints", t.dir + "/ckpt2", "--store", inQuery,
+    ]
+    let trained = try runCLI(adHoc, environment: noPassword)
+    #expect(trained.status == 0, "\(trained.stderr)")
+    let store = try RunStore(path: url)
+    let trials = try store.trials(sweepId: try store.sweep(named: "sw").id!)
+    #expect(trials.map(\.status) == [.finished])
+    let runs = try store.runs()
+    #expect(runs.count == 2)
+    for run in runs {
+        for text in [run.experimentYAML, run.configJSON] {
+            #expect(!text.contains(":\(password)@") && !text.contains("password="), "\(text)")
+        }
+    }
+    let removed = try runCLI(
+        ["runs", "rm", "--status", "failed", "--yes", "--store", inQuery], environment: noPassword)
+    #expect(removed.status == 0 && removed.stdout.contains("nothing to delete"), "\(removed.stderr)")
+    #expect(!removed.stdout.contains("password="), "\(removed.stdout)")
+    let copy = try runCLI(["store", "copy", inUserInfo, other], environment: noPassword)
+    #expect(copy.failsWithOneErrorLine && copy.stderr.contains(RunStore.shown(other)), "\(copy.stderr)")
+}

@@ -165,3 +165,17 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
     #expect(Set(runs.map(\.seed)) == [1, 2])
     #expect(runs.allSatisfy { $0.status == .finished })
 }
+
+/// A bad key in the agent file fails `--parallel` once, in one line, before any child starts or any run is created.
+@Test func parallelSeedsWithABadAgentFileFailInOneLine() throws {
+    let t = try tinyExperiment(steps: 150, seeds: "[1, 2, 3]")
+    let agent = t.dir + "/agent.yaml"
+    try (String(contentsOfFile: repoRoot + "/agents/dqn-lstm.yaml", encoding: .utf8) + "bogus: 1\n")
+        .write(toFile: agent, atomically: true, encoding: .utf8)
+    let text = try String(contentsOfFile: t.experiment, encoding: .utf8)
+        .replacingOccurrences(of: repoRoot + "/agents/dqn-lstm.yaml", with: agent)
+    try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
+    let r = try runCLI(["train", t.experiment, "--parallel"])
+    #expect(r.failsWithOneErrorLine && r.stderr.contains("bogus"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: t.store))
+}

@@ -23,7 +23,8 @@ import Testing
             ("postgresql://u:s3cret@host:port/db", "not a PostgreSQL URL (postgresql://user@host:port/database)"),
             ("postgresql://u:s3cret@host/db/extra", "not a PostgreSQL URL (postgresql://user@host:port/database)"),
             ("postgresql://u:s3cret@host/db?sslmode=maybe", "sslmode 'maybe' is not disable, prefer or require"),
-            ("postgresql://u:s3cret@host/db?user=x", "unknown parameter 'user' (schema, sslmode)"),
+            ("postgresql://u:s3cret@host/db?user=x", "unknown parameter 'user' (schema, sslmode, password)"),
+            ("postgresql://u@host/db?password=s3cret&user=x", "unknown parameter 'user' (schema, sslmode, password)"),
             (
                 "postgresql://u:s3cret@host/db?schema=Bad-Name",
                 "schema 'Bad-Name' must be lower-case letters, digits, _"
@@ -41,6 +42,27 @@ import Testing
         }
         #expect(PostgresLocation.redacted("postgresql://u:pa/ss@h@host:1/db") == "postgresql://u@host:1/db")
         #expect(PostgresLocation.redacted("postgresql://u@host/db") == "postgresql://u@host/db")
+        #expect(
+            PostgresLocation.redacted("postgresql://u@h:x/db?password=s3cret") == "postgresql://u@h:x/db?password=…")
+    }
+
+    /// The password as libpq takes it in the query too; shown and stored without it either way.
+    @Test func passwordParameterIsUsedAndNeverShown() throws {
+        let l = try PostgresLocation(
+            "postgresql://u@host/db?password=s3cret&schema=x", environment: ["PGPASSWORD": "e"])
+        #expect(l.password == "s3cret" && l.passwordInURL && l.schema == "x")
+        #expect(l.shown == "postgresql://u@host/db?schema=x")
+        #expect(PostgresLocation.shown("postgresql://u:s3cret@host/db?password=s3cret") == "postgresql://u@host/db")
+        #expect(PostgresLocation.shown("postgresql://u:pa/ss@h@host:1/db") == "postgresql://u@host:1/db")
+        #expect(RunStore.shown("runs/a.sqlite") == "runs/a.sqlite")
+        for (url, holds) in [
+            ("postgresql://u:s3cret@host/db", true), ("postgresql://u@host/db?password=x", true),
+            ("postgresql://u:pa/ss@h@host:1/db", true), ("postgresql://u@host/db?schema=x", false),
+            ("postgresql://u@host:x/db", false),
+        ] {
+            #expect(RunStore.holdsPassword(url) == holds, "\(url)")
+        }
+        #expect(!RunStore.holdsPassword("runs/password=x.sqlite"))
     }
 
     @Test func passwordFileLinesMatchWithWildcardsAndEscapes() throws {

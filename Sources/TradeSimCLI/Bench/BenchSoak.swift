@@ -42,7 +42,7 @@ struct BenchSoak: ParsableCommand {
         e.spec.checkpoints = dir.appendingPathComponent("checkpoints").path
         var atTenth: (peak: Int, current: Int)?
         let start = DispatchTime.now().uptimeNanoseconds
-        _ = try runExperiment(e) { p in
+        _ = try runExperiment(e, store: store) { p in
             if atTenth == nil && p.step >= steps / 10 { atTenth = (peakRSSBytes(), currentRSSBytes()) }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

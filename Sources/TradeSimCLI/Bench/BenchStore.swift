@@ -75,7 +75,7 @@ struct BenchStore: ParsableCommand {
                 e.spec.evaluateOn = []
                 e.spec.checkpoints = dir.appendingPathComponent("checkpoints").path
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = try runExperiment(e)
+                _ = try runExperiment(e, store: stores.last!)
                 best[1 - logEvery] = min(best[1 - logEvery], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
             timings = best

@@ -135,7 +135,7 @@ struct SweepStart: ParsableCommand {
     func slurmArray(_ name: String, trials: [TrialRecord], submitting: [Int64], store location: String) throws
         -> SlurmArray
     {
-        if RunStore.isURL(location), URLComponents(string: location)?.password != nil {
+        if RunStore.holdsPassword(location) {
             throw CLIError(
                 "--store: with --launcher slurm give the password in ~/.pgpass or PGPASSWORD (sbatch passes "
                     + "the environment to the tasks), not in the URL, which the batch script would hold")
@@ -180,7 +180,7 @@ struct SweepStart: ParsableCommand {
     /// Runs the sweep's trials on this machine until none can run, then prints the counts.
     func runPool(_ sweep: SweepRecord, _ db: RunStore) throws {
         let pool = LocalPool(
-            sweep: sweep, storePath: db.path, jobs: jobs ?? defaultJobs(threadsPerTrial: blasThreads()),
+            sweep: sweep, store: db, jobs: jobs ?? defaultJobs(threadsPerTrial: blasThreads()),
             executable: currentExecutable(), logFolder: sweepFolder(sweep.name, store: db.path))
         print("running \(pool.jobs) at a time; logs in \(pool.logFolder)")
         // Each line as it happens, also into a file or pipe (where stdout is block-buffered; nil flushes every stream).
