@@ -556,4 +556,4 @@ func costEdge(policy: String, versus: String, levels: [Double], edge: [Double?])
         verdict: verdict)
 }
 
-func bps(_ x: Double) -> String { (x == x.rounded() ? String(Int(x)) : String(x)) + " bps" }
+func bps(_ x: Double) -> String { (x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)) + " bps" }

@@ -45,8 +45,10 @@ public struct PretrainSpec: Config {
         guard spec.batch > 0 else { throw bad("batch", "must be positive") }
         guard spec.learningRate > 0, spec.learningRate.isFinite else { throw bad("learningRate", "must be positive") }
         guard spec.maxGradNorm >= 0 else { throw bad("maxGradNorm", "must be ≥ 0") }
-        guard spec.encoder.embedding >= 1, spec.encoder.hidden >= 1, spec.encoder.layers >= 1 else {
-            throw bad("encoder", "sizes (embedding, hidden, layers) must be positive")
+        guard spec.seed >= 0 else { throw bad("seed", "must be ≥ 0") }
+        guard spec.encoder.embedding >= 1, spec.encoder.hidden >= 1, spec.encoder.layers >= 1, spec.encoder.kernel >= 1
+        else {
+            throw bad("encoder", "sizes (embedding, hidden, layers, kernel) must be positive")
         }
         guard spec.encoder.from.isEmpty, !spec.encoder.freeze else {
             throw bad("encoder", "'from' and 'freeze' are agent keys; a pretrain run starts from a random encoder")

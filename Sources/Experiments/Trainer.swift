@@ -26,6 +26,9 @@ public struct RunPlan {
     public var configHash: String { fnv1aHex(configJSON) }
 
     public init(_ experiment: Experiment, seed: Int) throws {
+        guard seed >= 0 else {
+            throw ConfigError("\(experiment.path.isEmpty ? "--seed" : experiment.path): seed \(seed) must be ≥ 0")
+        }
         let environment = try EnvironmentSpec.load(
             experiment.environmentPath, overrides: experiment.environmentOverrides)
         let folder = absolutePath(folderOf(experiment.environmentPath))
@@ -63,6 +66,16 @@ public func runExperiment(
 ) throws -> [RunOutcome] {
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let plans = try experiment.spec.seeds.map { try RunPlan(experiment, seed: $0) }
+    // What a run would only find out after training, before any run is created.
+    let trainEnv = try setup.environment(.train)
+    for plan in plans { try checkAgent(plan.config.agent, fits: trainEnv, of: setup.path) }
+    let evaluated = Set(experiment.spec.evaluateOn + (experiment.spec.evaluateEvery > 0 ? [.validation] : []))
+    for split in Split.allCases where evaluated.contains(split) && setup.bars(of: split).isEmpty {
+        throw ConfigError(
+            "\(experiment.path.isEmpty ? setup.path : experiment.path): the run evaluates the \(split.rawValue) split "
+                + "(evaluateOn, evaluateEvery), which has no bars"
+                + (experiment.path.isEmpty ? "" : " in \(setup.path)"))
+    }
     let store = try RunStore(path: storePath ?? experiment.spec.store)
     _ = try checkpointRoot(experiment.spec.checkpoints, store: store)  // before any run is created
     return try zip(experiment.spec.seeds, plans).map { seed, plan in
@@ -71,6 +84,20 @@ public func runExperiment(
             experimentYAML: experiment.yaml, configJSON: plan.configJSON,
             configHash: plan.configHash, codeVersion: tradesimVersion)
         return try train(plan, run: run, setup: setup, store: store, progress: progress)
+    }
+}
+
+/// Refuses an agent that `env` (of the environment file `path`) cannot drive: DQN needs discrete actions on one asset,
+/// and no agent chooses one level per asset of a panel.
+func checkAgent(_ agent: AgentConfig, fits env: MarketEnv, of path: String) throws {
+    let n = env.assetCount, discrete = env.actionSpace.kind == .discrete
+    if n > 1 && discrete {
+        throw ConfigError(
+            "\(path): actions.kind discrete on a panel of \(n) assets needs one level per asset, which no agent "
+                + "chooses; use kind: weights")
+    }
+    if case .dqn = agent, !discrete {
+        throw ConfigError("\(path): a DQN agent needs discrete actions (actions.kind: discrete on one asset)")
     }
 }
 
@@ -202,6 +229,7 @@ struct TrainingSession {
             throw ConfigError("tensorboard: \(error)")
         }
         trainEnv = try setup.environment(.train, seed: UInt64(config.seed))
+        try checkAgent(config.agent, fits: trainEnv, of: setup.path)
         agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
         if let directory = state.resumedFrom {
             try restore(agent, from: directory)
@@ -414,9 +442,20 @@ struct ResolvedConfig: Codable {
             ).standardized.path
     }
 
-    /// The run's environment with its data loaded, named after its file in messages.
+    /// The run's environment with its data loaded, named after its file in messages; a data file whose SHA-256 is not
+    /// the one recorded when the run was planned is refused (evaluating, replaying or resuming on other bars).
     func setup() throws -> MarketSetup {
-        try MarketSetup(spec: environment, folder: environmentFolder, path: environmentPath)
+        if let recorded = dataSHA256 {
+            let file = dataFilePath(environment.data, folder: environmentFolder)
+            let now = try? sha256Hex(ofFile: file)
+            guard now == recorded else {
+                throw ConfigError(
+                    "\(file): the data file is not the one the run was trained on (SHA-256 \(recorded.prefix(12))… "
+                        + "recorded, \(now.map { $0.prefix(12) + "…" } ?? "unreadable") now); restore it to use the run"
+                )
+            }
+        }
+        return try MarketSetup(spec: environment, folder: environmentFolder, path: environmentPath)
     }
 
     func json() throws -> String { try sortedJSON(self) }

@@ -134,6 +134,10 @@ struct CSVLoader {
         var tickers: [String] = []
         var wideColumns: [Int] = []
         let selected = Set(config.tickers)
+        if selected.count < config.tickers.count {
+            let twice = config.tickers.enumerated().first { config.tickers[..<$0.offset].contains($0.element) }!
+            throw MarketDataError("\(name): key 'tickers' lists '\(twice.element)' twice")
+        }
         if layout.wide {
             for j in layout.wideColumns where selected.isEmpty || selected.contains(layout.columns[j]) {
                 tickers.append(layout.columns[j]); wideColumns.append(j)
@@ -537,9 +541,19 @@ struct CSVLoader {
         report.rowsDropped += 1
     }
 
-    /// Puts one asset's bars in ascending order (reversing a newest-first file) and enforces strictly increasing dates.
+    /// Puts one asset's bars in ascending order (reversing a newest-first file: one whose consecutive rows go back in
+    /// time more often than forward, so that one stray row at either end does not turn the file around) and enforces
+    /// strictly increasing dates.
     private func order(_ a: inout AssetSeries, dateColumn: String, _ report: inout LoadReport) throws {
-        if let first = a.timestamps.first, let last = a.timestamps.last, first > last { a.reverse() }
+        var forward = 0, back = 0
+        for k in a.timestamps.indices.dropFirst() {
+            if a.timestamps[k] > a.timestamps[k - 1] {
+                forward += 1
+            } else if a.timestamps[k] < a.timestamps[k - 1] {
+                back += 1
+            }
+        }
+        if back > forward { a.reverse() }
         var keep: [Int] = []
         keep.reserveCapacity(a.timestamps.count)
         for k in a.timestamps.indices {

@@ -11,13 +11,13 @@ public struct Normaliser: Codable, Sendable, Equatable {
 
     /// Fits mean and std per column of `features` on `rows` ∩ [warmup, rows) — pass the TRAIN split's range.
     public static func fit(_ features: FeatureMatrix, rows: Range<Int>) throws -> Normaliser {
-        let used = max(rows.lowerBound, features.warmup)..<min(rows.upperBound, features.rows)
-        guard !used.isEmpty else {
+        let first = max(rows.lowerBound, features.warmup), end = min(rows.upperBound, features.rows)
+        guard first < end else {
             throw MarketDataError(
                 "Normaliser: no training rows after the feature warm-up (train bars \(rows), warmup \(features.warmup))"
             )
         }
-        let w = features.width, count = Double(used.count)
+        let used = first..<end, w = features.width, count = Double(used.count)
         var mean = [Double](repeating: 0, count: w), std = [Double](repeating: 0, count: w)
         for t in used { for j in 0..<w { mean[j] += Double(features.values[t * w + j]) } }
         for j in 0..<w { mean[j] /= count }

@@ -179,7 +179,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         guard bars.lowerBound >= 0, bars.upperBound <= panel.barCount else {
             throw EnvironmentError("split bars \(bars) lie outside the \(panel.barCount) bars of \(panel.source)")
         }
-        let first = max(bars.lowerBound, firstObservableBar + config.window - 1)
+        // (A window longer than the data leaves no step; so does one that would overflow the sum.)
+        let first =
+            config.window > panel.barCount ? Int.max : max(bars.lowerBound, firstObservableBar + config.window - 1)
         guard first < bars.upperBound - 1 else {
             throw EnvironmentError(
                 "window \(config.window) (after \(firstObservableBar) warm-up bars) leaves no step in the "
@@ -200,16 +202,26 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         if config.actions.kind == .discrete && config.actions.levels.isEmpty {
             throw EnvironmentError("actions.levels must name at least one target weight")
         }
+        if let bad = config.actions.levels.first(where: { !$0.isFinite }) {
+            throw EnvironmentError("actions.levels must be finite weights, not \(bad)")
+        }
+        guard config.equityFloor >= 0, config.equityFloor < 1 else {
+            throw EnvironmentError(
+                "equityFloor is a fraction of initialCash, ≥ 0 and below 1 (0.1 = 10%), not \(config.equityFloor)")
+        }
+        guard config.reward.volSpan >= 2 else {
+            throw EnvironmentError("reward.volSpan must be at least 2 bars, not \(config.reward.volSpan)")
+        }
         guard config.actions.maxGrossLeverage > 0 else {
             throw EnvironmentError("actions.maxGrossLeverage must be positive")
         }
         let z = config.sizing
         if z.kind != .none {
-            guard z.annualTarget > 0, z.maxLeverage > 0, z.span >= 1, z.periodsPerYear >= 1,
+            guard z.annualTarget > 0, z.maxLeverage > 0, z.span >= 2, z.periodsPerYear >= 1,
                 z.annualTarget.isFinite, z.maxLeverage.isFinite
             else {
                 throw EnvironmentError(
-                    "sizing needs annualTarget > 0, maxLeverage > 0, span ≥ 1 and periodsPerYear ≥ 1")
+                    "sizing needs annualTarget > 0, maxLeverage > 0, span ≥ 2 and periodsPerYear ≥ 1")
             }
         }
         if config.episode.mode == .random && config.episode.length < 1 {

@@ -30,6 +30,9 @@ let sp500Lines: [String] = {
         .map(String.init)
 }()
 
+/// Where a row appended to the S&P 500 file goes (before the empty string after its last newline, if any).
+let strayRowIndex = sp500Lines.last == "" ? sp500Lines.count - 1 : sp500Lines.count
+
 /// Writes `bad.csv` (the S&P 500 file with `change` applied to its lines) and `env.yaml` using it; returns the train
 /// command on that environment.
 func csvCase(_ dir: String, file: String = "bad.csv", _ change: (inout [String]) -> Void) throws -> [String] {
@@ -124,6 +127,13 @@ let badInputCases: [BadInputCase] = [
         arguments: { dir in
             try csvCase(dir) { $0.swapAt(100, 101) }
         }, expected: ["DIR/env.yaml: data: bad.csv:", "out of order"]),
+    BadInputCase(
+        description: "csv: a stray old row at the end",
+        arguments: { dir in
+            try csvCase(dir) { lines in
+                lines.insert("12/31/1998,1229,1231,1220,1229.23,1229.23,700000000", at: strayRowIndex)
+            }
+        }, expected: ["DIR/env.yaml: data: bad.csv:\(strayRowIndex + 1):", "out of order"]),
     BadInputCase(
         description: "csv: empty file",
         arguments: { dir in
@@ -261,6 +271,75 @@ let badInputCases: [BadInputCase] = [
         arguments: { dir in try environmentCase(dir) { $0 } },
         expected: ["OPENBLAS_NUM_THREADS must be a positive integer, not 'two'"],
         environment: ["OPENBLAS_NUM_THREADS": "two"]),
+    BadInputCase(
+        description: "env: DQN on continuous weights",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "kind: discrete", with: "kind: weights") }
+        },
+        expected: ["DIR/env.yaml", "a DQN agent needs discrete actions"]),
+    BadInputCase(
+        description: "env: discrete levels on a panel",
+        arguments: { dir in
+            let text = try String(contentsOfFile: repoRoot + "/environments/us-stocks-daily.yaml", encoding: .utf8)
+                .replacingOccurrences(of: "../data/", with: repoRoot + "/data/")
+                .replacingOccurrences(of: "kind: weights", with: "kind: discrete")
+            try text.write(toFile: dir + "/panel.yaml", atomically: true, encoding: .utf8)
+            return [
+                "train", "--env", dir + "/panel.yaml", "--agent", repoRoot + "/agents/a2c-portfolio.yaml", "--steps",
+                "10", "--store", dir + "/runs.sqlite",
+            ]
+        }, expected: ["DIR/panel.yaml", "discrete on a panel of 20 assets", "use kind: weights"]),
+    BadInputCase(
+        description: "env: feature warm-up longer than the train split",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(of: "train: [1999, 2010]", with: "train: [1999, 1999]")
+                    .replacingOccurrences(
+                        of: "    volumeWindow: 20\n    volatilityWindow: 20",
+                        with: "    - macd: {pairs: [[8, 24], [32, 96]]}")
+            }
+        }, expected: ["DIR/env.yaml", "no training rows after the feature warm-up"]),
+    BadInputCase(
+        description: "env: validation split evaluated but empty",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "validation: [2011, 2012]", with: "validation: []") }
+        }, expected: ["DIR/env.yaml: the run evaluates the validation split", "which has no bars"]),
+    BadInputCase(
+        description: "env: a window of Int.max bars",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "window: 8", with: "window: \(Int.max)") }
+        }, expected: ["DIR/env.yaml", "window \(Int.max)", "leaves no step"]),
+    BadInputCase(
+        description: "env: equityFloor of 10",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "equityFloor: 0.1", with: "equityFloor: 10") }
+        }, expected: ["DIR/env.yaml", "equityFloor is a fraction of initialCash"]),
+    BadInputCase(
+        description: "env: volSpan of 1",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(of: "kind: logReturn", with: "kind: logReturn\n    volSpan: 1")
+            }
+        }, expected: ["DIR/env.yaml", "reward.volSpan must be at least 2"]),
+    BadInputCase(
+        description: "env: a ticker listed twice",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(of: "  repair: error", with: "  repair: error\n  tickers: [A, A]")
+            }
+        }, expected: ["sp500_1999_2018_arch.csv", "key 'tickers' lists 'A' twice"]),
+    BadInputCase(
+        description: "agent: hidden size 0",
+        arguments: { dir in
+            let text = try String(contentsOfFile: repoRoot + "/agents/dqn-lstm.yaml", encoding: .utf8)
+            try text.replacingOccurrences(of: "  hidden: 64", with: "  hidden: 0")
+                .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+            return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
+        }, expected: ["DIR/agent.yaml", "encoder.hidden must be at least 1, not 0"]),
+    BadInputCase(
+        description: "cli: negative seed",
+        arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
+        expected: ["--seed", "seed -1 must be ≥ 0"]),
     BadInputCase(
         description: "cli: empty store path",
         arguments: { _ in ["runs", "--store", ""] }, expected: ["''", "an empty store path"]),

@@ -307,3 +307,9 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
             request: CompareRequest(period: .split(.validation), resamples: 10, sizedBaselines: true))
     }
 }
+
+/// Cost levels print as whole bps when they are whole, and a huge one prints as a number instead of trapping in `Int`.
+@Test func costLevelsPrintWithoutTrapping() {
+    #expect(bps(5) == "5 bps" && bps(2.5) == "2.5 bps")
+    #expect(bps(1e300) == "1e+300 bps")
+}

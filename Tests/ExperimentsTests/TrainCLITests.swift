@@ -179,3 +179,28 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
     #expect(r.failsWithOneErrorLine && r.stderr.contains("bogus"), "\(r.stderr)")
     #expect(!FileManager.default.fileExists(atPath: t.store))
 }
+
+/// A run is only evaluated (or replayed, or resumed) on the data it was trained on: one changed bar in its data file
+/// is refused in one line that names the file.
+@Test func aRunRefusesDataThatChangedSinceItsTraining() throws {
+    let t = try tinyExperiment(steps: 100)
+    try FileManager.default.copyItem(atPath: repoRoot + "/data/sp500_1999_2018_arch.csv", toPath: t.dir + "/d.csv")
+    try String(contentsOfFile: repoRoot + "/environments/sp500-daily.yaml", encoding: .utf8)
+        .replacingOccurrences(of: "../data/sp500_1999_2018_arch.csv", with: "d.csv")
+        .write(toFile: t.dir + "/env.yaml", atomically: true, encoding: .utf8)
+    let text = try String(contentsOfFile: t.experiment, encoding: .utf8)
+        .replacingOccurrences(of: repoRoot + "/environments/sp500-daily.yaml", with: t.dir + "/env.yaml")
+    try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
+    let trained = try runCLI(["train", t.experiment])
+    #expect(trained.status == 0, "\(trained.stderr)")
+    let evaluate = ["evaluate", "1", "--split", "validation", "--store", t.store]
+    #expect(try runCLI(evaluate).status == 0)
+    var lines = sp500Lines
+    setField(&lines, line: 3000, column: 6, to: "1")  // one bar's volume
+    try lines.joined(separator: "\n").write(toFile: t.dir + "/d.csv", atomically: true, encoding: .utf8)
+    for command in [evaluate, ["replay", "1", "--store", t.store]] {
+        let r = try runCLI(command)
+        #expect(r.failsWithOneErrorLine, "\(command): \(r.stderr)")
+        #expect(r.stderr.contains("d.csv: the data file is not the one the run was trained on"), "\(r.stderr)")
+    }
+}

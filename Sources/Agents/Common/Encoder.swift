@@ -69,8 +69,12 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
         return net
     }
 
-    /// Checks `from` / `freeze` (freeze needs a pretrained encoder to keep).
+    /// Checks the sizes (each at least 1) and `from` / `freeze` (freeze needs a pretrained encoder to keep).
     public func validate() throws {
+        for (key, size) in [("embedding", embedding), ("hidden", hidden), ("layers", layers), ("kernel", kernel)]
+        where size < 1 {
+            throw AgentConfigError("encoder.\(key) must be at least 1, not \(size)")
+        }
         if freeze && from.isEmpty {
             throw AgentConfigError(
                 "encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
