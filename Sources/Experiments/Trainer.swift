@@ -66,16 +66,7 @@ public func runExperiment(
 ) throws -> [RunOutcome] {
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let plans = try experiment.spec.seeds.map { try RunPlan(experiment, seed: $0) }
-    // What a run would only find out after training, before any run is created.
-    let trainEnv = try setup.environment(.train)
-    for plan in plans { try checkAgent(plan.config.agent, fits: trainEnv, of: setup.path) }
-    let evaluated = Set(experiment.spec.evaluateOn + (experiment.spec.evaluateEvery > 0 ? [.validation] : []))
-    for split in Split.allCases where evaluated.contains(split) && setup.bars(of: split).isEmpty {
-        throw ConfigError(
-            "\(experiment.path.isEmpty ? setup.path : experiment.path): the run evaluates the \(split.rawValue) split "
-                + "(evaluateOn, evaluateEvery), which has no bars"
-                + (experiment.path.isEmpty ? "" : " in \(setup.path)"))
-    }
+    try checkBeforeTraining(experiment, plans: plans, setup: setup)
     let store = try RunStore(path: storePath ?? experiment.spec.store)
     _ = try checkpointRoot(experiment.spec.checkpoints, store: store)  // before any run is created
     return try zip(experiment.spec.seeds, plans).map { seed, plan in
@@ -84,6 +75,20 @@ public func runExperiment(
             experimentYAML: experiment.yaml, configJSON: plan.configJSON,
             configHash: plan.configHash, codeVersion: tradesimVersion)
         return try train(plan, run: run, setup: setup, store: store, progress: progress)
+    }
+}
+
+/// What the runs of `experiment` would only find out after training, checked before any run is created: each plan's
+/// agent fits the environment (`checkAgent`), and each split the runs evaluate has bars.
+public func checkBeforeTraining(_ experiment: Experiment, plans: [RunPlan], setup: MarketSetup) throws {
+    let trainEnv = try setup.environment(.train)
+    for plan in plans { try checkAgent(plan.config.agent, fits: trainEnv, of: setup.path) }
+    let evaluated = Set(experiment.spec.evaluateOn + (experiment.spec.evaluateEvery > 0 ? [.validation] : []))
+    for split in Split.allCases where evaluated.contains(split) && setup.bars(of: split).isEmpty {
+        throw ConfigError(
+            "\(experiment.path.isEmpty ? setup.path : experiment.path): the run evaluates the \(split.rawValue) split "
+                + "(evaluateOn, evaluateEvery), which has no bars"
+                + (experiment.path.isEmpty ? "" : " in \(setup.path)"))
     }
 }
 

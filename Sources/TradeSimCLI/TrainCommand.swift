@@ -78,7 +78,10 @@ struct TrainCommand: ParsableCommand {
         if parallel && loaded.spec.seeds.count > 1 {
             // Every seed's configuration checked here, so that a bad file is one error line, not one per child; the
             // store created (and migrated) once, before several processes open it at the same time.
-            for seed in loaded.spec.seeds { _ = try RunPlan(loaded, seed: seed) }
+            let plans = try loaded.spec.seeds.map { try RunPlan(loaded, seed: $0) }
+            try checkBeforeTraining(
+                loaded, plans: plans,
+                setup: MarketSetup(path: loaded.environmentPath, overrides: loaded.environmentOverrides))
             try trainInParallel(loaded.spec.seeds, store: RunStore(path: store ?? loaded.spec.store))
             return
         }

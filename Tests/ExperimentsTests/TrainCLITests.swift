@@ -166,7 +166,8 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
     #expect(runs.allSatisfy { $0.status == .finished })
 }
 
-/// A bad key in the agent file fails `--parallel` once, in one line, before any child starts or any run is created.
+/// A bad key in the agent file fails `--parallel` once, in one line, before any child starts or any run is created; so
+/// does an agent that the environment cannot drive.
 @Test func parallelSeedsWithABadAgentFileFailInOneLine() throws {
     let t = try tinyExperiment(steps: 150, seeds: "[1, 2, 3]")
     let agent = t.dir + "/agent.yaml"
@@ -177,6 +178,12 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
     try text.write(toFile: t.experiment, atomically: true, encoding: .utf8)
     let r = try runCLI(["train", t.experiment, "--parallel"])
     #expect(r.failsWithOneErrorLine && r.stderr.contains("bogus"), "\(r.stderr)")
+    // So does an agent the environment cannot drive (DQN on continuous weights).
+    try text.replacingOccurrences(of: agent, with: repoRoot + "/agents/dqn-lstm.yaml")
+        .replacingOccurrences(of: "episode: {length: 60}}", with: "episode: {length: 60}, actions: {kind: weights}}")
+        .write(toFile: t.experiment, atomically: true, encoding: .utf8)
+    let dqn = try runCLI(["train", t.experiment, "--parallel"])
+    #expect(dqn.failsWithOneErrorLine && dqn.stderr.contains("a DQN agent needs discrete actions"), "\(dqn.stderr)")
     #expect(!FileManager.default.fileExists(atPath: t.store))
 }
 
