@@ -3,8 +3,8 @@ import Foundation
 /// The Probability of Backtest Overfitting of a sweep by combinatorially symmetric cross-validation (CSCV; Bailey,
 /// Borwein, López de Prado & Zhu 2017), with the conventions of the Python implementation pypbo.
 ///
-/// M is the T×N matrix of per-bar returns of N trials. The first T mod S bars are dropped and the remaining
-/// `barsUsed` = T − (T mod S) bars are cut into S equal blocks of consecutive bars (S even). For each of the C(S, S/2)
+/// M is the T×N matrix of per-bar returns of N trials. The first T mod S bars are dropped and the remaining `barsUsed`
+/// = T − (T mod S) bars are cut into S equal blocks of consecutive bars (S even, at most 20). For each of the C(S, S/2)
 /// choices of S/2 blocks as in-sample part J, in lexicographic order of the chosen block indices (J = {0, …, S/2 − 1}
 /// first), the out-of-sample part J̄ being the other blocks:
 /// 1. R = the Sharpe of every trial on J, R̄ = the same on J̄ (`BlockStats.sharpes`: mean / std, ddof 1, of the bars of
@@ -86,10 +86,13 @@ public struct BacktestOverfitting: Codable, Sendable, Equatable {
 /// `BacktestOverfitting`. Each combination costs O(S·N + N log N): the Sharpes come from per-block means and sums of
 /// squared deviations (merged exactly, without cancellation), not from the bars.
 ///
-/// Errors (one line): S odd or < 2, fewer than 2 trials, trials of different lengths, fewer than 2 bars per block
+/// Errors (one line): S odd, < 2 or > 20, fewer than 2 trials, trials of different lengths, fewer than 2 bars per block
 /// (T < 2S), a non-finite return (trials and bars counted from 0).
 public func backtestOverfitting(returns: [[Double]], blocks s: Int = 16) throws -> BacktestOverfitting {
     guard s >= 2, s % 2 == 0 else { throw MarketDataError("PBO: blocks must be an even number ≥ 2, not \(s)") }
+    guard s <= 20 else {
+        throw MarketDataError("PBO: blocks must be at most 20 (C(20, 10) = 184,756 splits), not \(s)")
+    }
     let n = returns.count
     guard n >= 2 else { throw MarketDataError("PBO: needs at least 2 trials, got \(n)") }
     let t = returns[0].count

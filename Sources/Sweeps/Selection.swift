@@ -66,7 +66,7 @@ public struct SweepResults: Codable, Sendable {
     /// Why `overfitting` is nil, if it is.
     public var overfittingNote: String?
 
-    /// - Parameter blocks: S, the CSCV blocks (even).
+    /// - Parameter blocks: S, the CSCV blocks (even, 2 to 20).
     public init(_ name: String, store: RunStore, metric: SelectionMetric = .sharpe, blocks: Int = 16) throws {
         let sweep = try store.sweep(named: name)
         let trials = try store.trials(sweepId: sweep.id!)

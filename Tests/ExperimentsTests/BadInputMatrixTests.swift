@@ -341,6 +341,10 @@ let badInputCases: [BadInputCase] = [
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
         expected: ["--seed", "seed -1 must be ≥ 0"]),
     BadInputCase(
+        description: "cli: too many CSCV blocks",
+        arguments: { dir in ["sweep", "results", "sw", "--blocks", "40", "--store", dir + "/runs.sqlite"] },
+        expected: ["--blocks must be at most 20", "got 40"]),
+    BadInputCase(
         description: "cli: empty store path",
         arguments: { _ in ["runs", "--store", ""] }, expected: ["''", "an empty store path"]),
     BadInputCase(

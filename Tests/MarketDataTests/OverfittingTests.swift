@@ -178,6 +178,9 @@ private struct PBOFixture: Decodable {
     #expect(throws: MarketDataError("PBO: blocks must be an even number ≥ 2, not 0")) {
         try backtestOverfitting(returns: ok, blocks: 0)
     }
+    #expect(throws: MarketDataError("PBO: blocks must be at most 20 (C(20, 10) = 184,756 splits), not 40")) {
+        try backtestOverfitting(returns: ok, blocks: 40)
+    }
     #expect(throws: MarketDataError("PBO: needs at least 2 trials, got 1")) {
         try backtestOverfitting(returns: [ok[0]], blocks: 4)
     }
@@ -185,8 +188,8 @@ private struct PBOFixture: Decodable {
     #expect(throws: MarketDataError("PBO: trial 2 has 39 bars but trial 0 has 40")) {
         try backtestOverfitting(returns: [ok[0], ok[1], Array(ok[2].dropLast())], blocks: 4)
     }
-    #expect(throws: MarketDataError("PBO: 40 bars make fewer than 2 bars in each of 32 blocks (needs ≥ 64)")) {
-        try backtestOverfitting(returns: ok, blocks: 32)
+    #expect(throws: MarketDataError("PBO: 39 bars make fewer than 2 bars in each of 20 blocks (needs ≥ 40)")) {
+        try backtestOverfitting(returns: trialsMatrix(trials: 3, bars: 39, seed: 1), blocks: 20)
     }
     var bad = ok
     bad[1][3] = .nan

@@ -26,7 +26,7 @@ struct SweepResultsCommand: ParsableCommand {
     var store: String = defaultStorePath
     @Option(help: "Rank by: sharpe, sortino, calmar, totalReturn, annualReturn.")
     var metric: SelectionMetric = .sharpe
-    @Option(help: "S, the number of CSCV blocks (even).")
+    @Option(help: "S, the number of CSCV blocks (even, 2 to 20).")
     var blocks: Int = 16
     @Option(help: "table, markdown, csv or json.")
     var format: CompareFormat = .table
@@ -48,6 +48,9 @@ struct SweepResultsCommand: ParsableCommand {
     func validate() throws {
         guard blocks >= 2, blocks % 2 == 0 else {
             throw ValidationError("--blocks must be even and at least 2, got \(blocks)")
+        }
+        guard blocks <= 20 else {
+            throw ValidationError("--blocks must be at most 20 (C(S, S/2) train/test splits), got \(blocks)")
         }
         if configuration != nil && !test { throw ValidationError("--configuration goes with --test") }
     }
