@@ -46,13 +46,10 @@ public struct PretrainSpec: Config {
         guard spec.learningRate > 0, spec.learningRate.isFinite else { throw bad("learningRate", "must be positive") }
         guard spec.maxGradNorm >= 0 else { throw bad("maxGradNorm", "must be ≥ 0") }
         guard spec.seed >= 0 else { throw bad("seed", "must be ≥ 0") }
-        guard spec.encoder.embedding >= 1, spec.encoder.hidden >= 1, spec.encoder.layers >= 1, spec.encoder.kernel >= 1
-        else {
-            throw bad("encoder", "sizes (embedding, hidden, layers, kernel) must be positive")
-        }
         guard spec.encoder.from.isEmpty, !spec.encoder.freeze else {
             throw bad("encoder", "'from' and 'freeze' are agent keys; a pretrain run starts from a random encoder")
         }
+        do { try spec.encoder.validate() } catch { throw ConfigError("\(path): \(error)") }  // the sizes, as agents
         try refusePassword(inStore: spec.store, of: path)
         return spec
     }

@@ -133,10 +133,9 @@ struct CSVLoader {
         // Assets: wide files have one per non-date column; others one per ticker (or one named after the file).
         var tickers: [String] = []
         var wideColumns: [Int] = []
-        let selected = Set(config.tickers)
-        if selected.count < config.tickers.count {
-            let twice = config.tickers.enumerated().first { config.tickers[..<$0.offset].contains($0.element) }!
-            throw MarketDataError("\(name): key 'tickers' lists '\(twice.element)' twice")
+        var selected = Set<String>()
+        if let twice = config.tickers.first(where: { !selected.insert($0).inserted }) {
+            throw MarketDataError("\(name): key 'tickers' lists '\(twice)' twice")
         }
         if layout.wide {
             for j in layout.wideColumns where selected.isEmpty || selected.contains(layout.columns[j]) {

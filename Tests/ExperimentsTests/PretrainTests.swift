@@ -156,6 +156,8 @@ func pretrainFile(_ dir: String, steps: Int = 300, extra: String = "") throws ->
         ("labels: {clases: 3}", "unknown key 'labels.clases'"),
         ("batch: 0", "key 'batch'"),
         ("encoder: {from: x}", "'from' and 'freeze'"),
+        ("encoder: {kernel: 0}", "encoder.kernel must be at least 1, not 0"),
+        ("seed: -1", "key 'seed' must be ≥ 0"),
     ])
     func badPretrainFileGivesOneErrorLine(extra: String, expected: String) throws {
         let dir = try plantedSignalMarket()
