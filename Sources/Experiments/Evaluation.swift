@@ -5,19 +5,20 @@ import RunStore
 import TradingEnv
 
 /// Runs one whole episode of `env` (reset with `seed`) under `policy`, which returns the environment action and the
-/// number to log as the action; the log keeps every `keepEvery`-th step (0: none).
+/// number to log as the action; the log keeps every `keepEvery`-th step (0: none). Each step is written over the one
+/// before (`MarketEnv.step(_:into:)`).
 public func runEpisode(
     _ env: inout MarketEnv, seed: UInt64, keepEvery: Int,
     policy: (MarketObservation) -> (action: TradingAction, logged: Double)
 ) -> EpisodeLog {
-    var observation = env.reset(seed: seed)
+    var (action, logged) = policy(env.reset(seed: seed))
     var log = EpisodeLog(env: env, keepEvery: keepEvery)
+    var step = env.step(action)
     while true {
-        let (action, logged) = policy(observation)
-        let step = env.step(action)
         log.record(step, action: logged, env: env)
         if step.done { return log }
-        observation = step.observation
+        (action, logged) = policy(step.observation)
+        env.step(action, into: &step)
     }
 }
 

@@ -38,4 +38,13 @@ public protocol Environment {
 
     mutating func reset(seed: UInt64?) -> Observation
     mutating func step(_ action: Action) -> Step<Observation, Info>
+    /// `step(action)`, written over `step` (a step of this environment or of any other of its type): the same values.
+    /// An environment whose observations hold a reference may write into the one `step` holds when nothing else holds
+    /// it, so that a loop that steps in place counts no reference. The default assigns `step(action)`.
+    mutating func step(_ action: Action, into step: inout Step<Observation, Info>)
+}
+
+extension Environment {
+    @inlinable
+    public mutating func step(_ action: Action, into step: inout Step<Observation, Info>) { step = self.step(action) }
 }

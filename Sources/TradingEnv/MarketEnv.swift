@@ -8,22 +8,23 @@ import RLCore
 /// is rows `bar − T + 1 … bar`, i.e. `features[(bar − T + 1)·F ..< (bar + 1)·F]`. Nothing in it depends on a bar after
 /// `bar`.
 public struct MarketObservation: WindowObservation, Sendable, Equatable {
-    /// The feature matrix and the weights, behind one reference.
-    let storage: ObservationStorage
+    /// The feature matrix and the weights, behind one reference. (The stored properties are written only by
+    /// `MarketEnv.step(_:into:)`, over an observation it then holds the only reference to.)
+    var storage: ObservationStorage
     /// (D, F) normalised features of every bar, row-major.
     public var features: [Float] { storage.features }
     /// t: the bar that just closed.
-    public let bar: Int
+    public internal(set) var bar: Int
     /// T
-    public let window: Int
+    public internal(set) var window: Int
     /// F
-    public let width: Int
+    public internal(set) var width: Int
     /// (N) portfolio weights after the last fill, marked at bar t's close (sharesᵢ·closeᵢ / equity).
     public var weights: [Double] { storage.weights }
     /// cash / equity at bar t's close.
-    public let cashWeight: Double
+    public internal(set) var cashWeight: Double
     /// Whether `extras` holds the weights, and the cash weight.
-    let observePosition: Bool, observeCash: Bool
+    var observePosition: Bool, observeCash: Bool
 
     /// (P) what the agent sees of its portfolio: the weights if `observePosition`, then the cash weight if
     /// `observeCash`.
@@ -42,8 +43,9 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
 }
 
 /// What an observation holds by reference: the feature matrix and the weights after a fill (N), one reference to count
-/// per observation. `MarketEnv` keeps two and writes a step's weights into the one it handed out the step before last,
-/// only once nothing else holds it: stepping in a loop, a step allocates nothing.
+/// per observation. `MarketEnv.step(_:)` keeps two and writes a step's weights into the one it handed out the step
+/// before last, only once nothing else holds it: stepping in a loop, a step allocates nothing. `step(_:into:)` writes
+/// into the caller's, only while nothing else holds it: no reference is counted.
 final class ObservationStorage: @unchecked Sendable {
     /// (D, F)
     let features: [Float]
@@ -54,6 +56,13 @@ final class ObservationStorage: @unchecked Sendable {
     init(features: [Float], assets n: Int) {
         self.features = features
         weights = Array(repeating: 0, count: n)
+    }
+
+    /// Whether this storage holds `features` itself (not an equal copy) and N weights.
+    func holds(_ features: [Float], assets n: Int) -> Bool {
+        weights.count == n
+            && self.features.withUnsafeBufferPointer { $0.baseAddress }
+                == features.withUnsafeBufferPointer { $0.baseAddress }
     }
 }
 
@@ -328,6 +337,31 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         return Step(
             observation: observation(), reward: s.reward, terminated: s.terminated, truncated: s.truncated,
             info: s.info)
+    }
+
+    /// `step(action)` written over `s`: the same values, bit for bit. The weights go into the storage `s`'s observation
+    /// holds, when nothing else holds it and it is one of this environment's (the same feature matrix and N); the
+    /// first step into a new `s`, or one whose observation was copied, takes a storage of its own. Stepping in a loop,
+    /// a step counts no reference (`step(_:)` counts two, for the observation it returns: a quarter of a single-asset
+    /// step's time).
+    public mutating func step(_ action: TradingAction, into s: inout Step<MarketObservation, StepInfo>) {
+        let n = self.n
+        if !isKnownUniquelyReferenced(&s.observation.storage) || !s.observation.storage.holds(features, assets: n) {
+            s.observation.storage = ObservationStorage(features: features, assets: n)
+        }
+        let r = lanes(n, n4) { advance(action, n: $0, n4: $1) }
+        let weights = UnsafePointer(book.base) + Self.weightsRow * n4
+        s.observation.storage.weights.withUnsafeMutableBufferPointer { w in for i in 0..<n { w[i] = weights[i] } }
+        s.observation.bar = bar
+        s.observation.window = config.window
+        s.observation.width = width
+        s.observation.cashWeight = cashWeight
+        s.observation.observePosition = config.observePosition
+        s.observation.observeCash = config.observeCash
+        s.reward = r.reward
+        s.terminated = r.terminated
+        s.truncated = r.truncated
+        s.info = r.info
     }
 
     /// Steps `envs[i]` with `actions[i]` for every i, as many `step`s would, bit for bit, but phase by phase (see

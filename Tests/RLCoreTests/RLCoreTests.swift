@@ -64,6 +64,17 @@ struct Counter: Environment {
     #expect(v.finalObservations.map { $0 } == [nil, nil])
 }
 
+/// The default `step(_:into:)` writes `step(_:)`'s step over the one given.
+@Test func stepIntoDefaultsToTheStep() {
+    var env = Counter(), s = Step(observation: 7, reward: 9, terminated: true, truncated: true, info: ())
+    _ = env.reset(seed: nil)
+    env.step(1, into: &s)
+    #expect(s.observation == 1 && s.reward == 1 && !s.terminated && !s.truncated)
+    env.step(0, into: &s)
+    env.step(1, into: &s)
+    #expect(s.observation == 3 && s.reward == 1 && s.terminated)
+}
+
 /// A window observation: bar t and two extras (t, and the action that led to it).
 struct Tick: WindowObservation, Equatable {
     var bar: Int

@@ -29,6 +29,50 @@ import Testing
     #expect(b.weights[2] < -0.9 && a.weights[2] == 0 && copy.shares[2] == 0)
 }
 
+/// `step(_:into:)` gives, bit for bit, the steps `step(_:)` gives, one asset and a panel, across episodes. It writes
+/// into the observation's storage in place while nothing else holds it, and takes a storage of its own when something
+/// does: observations copied out of the step keep their weights, and so does the step of another environment written
+/// over (another feature matrix).
+@Test(arguments: [1, 3])
+func stepIntoIsTheStep(assets: Int) throws {
+    let env = try makeEnv(randomPanel(bars: 300, assets: assets, seed: 4), window: 2) { c in
+        c.costs = CostModel(commissionBps: 5, halfSpreadBps: 3, borrowBpsPerYear: 50)
+        c.actions.kind = assets == 1 ? .discrete : .weights
+        c.observePosition = true
+        c.observeCash = true
+        c.episode.mode = .random
+        c.episode.length = 30
+    }
+    var other = try makeEnv(randomPanel(bars: 300, assets: assets, seed: 9), window: 2) {
+        $0.actions.kind = assets == 1 ? .discrete : .weights
+    }
+    _ = other.reset(seed: 1)
+    var alone = env, inPlace = env, rng = Xoshiro256(seed: 2)
+    #expect(alone.reset(seed: 5) == inPlace.reset(seed: 5))
+    var s = other.step(other.actionSpace.sample(using: &rng))
+    var kept: [(MarketObservation, [Double])] = [(s.observation, s.observation.weights)]
+    var inPlaceSteps = 0, ends = 0
+    for k in 0..<400 {
+        let action = k % 5 == 4 ? TradingAction.hold : env.actionSpace.sample(using: &rng)
+        let t = alone.step(action)
+        let before = ObjectIdentifier(s.observation.storage), copied = k % 9 == 0
+        inPlace.step(action, into: &s)
+        if ObjectIdentifier(s.observation.storage) == before { inPlaceSteps += 1 }
+        #expect(s.observation == t.observation && s.reward.bitPattern == t.reward.bitPattern && s.info == t.info)
+        #expect(s.terminated == t.terminated && s.truncated == t.truncated && s.observation.extras.count == assets + 1)
+        if copied { kept.append((s.observation, s.observation.weights)) }
+        if t.done {
+            ends += 1
+            #expect(alone.reset(seed: nil) == inPlace.reset(seed: nil))
+        }
+    }
+    #expect(kept.allSatisfy { $0.0.weights == $0.1 })
+    #expect(Set(kept.map { $0.1.map(\.bitPattern) }).count > 20)  // the weights did change from step to step
+    #expect(ends >= 10)
+    // Every step wrote in place but the first (another environment's storage) and each after a copy.
+    #expect(inPlaceSteps == 400 - 1 - (kept.count - 1))
+}
+
 /// The batch step (`MarketEnv.step(_:_:into:)`, phase by phase across the environments) gives, bit for bit, the steps
 /// of each environment stepped on its own, its extras those of the observation: one asset and a panel, with costs and
 /// borrow, random episodes, `.hold` among the actions, each reward kind, and environments of different sizes in one
