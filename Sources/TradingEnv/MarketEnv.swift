@@ -541,15 +541,15 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         max(newEquity, 1e-12 * config.initialCash) / previousEquity
     }
 
-    /// The reward of a settled step. For `logReturn`, `settle` leaves the equity ratio and this takes its log (0
-    /// without calling `log` when the ratio is 1, a flat book, which is exact); any other reward passes through.
+    /// The reward of a settled step. For `logReturn`, `settle` leaves the equity ratio and this takes its log
+    /// (`logNearOne`: glibc's bits, inlined for the ratios of ordinary days); any other reward passes through.
     @inline(__always)
     func reward(settled x: Double) -> Double { Self.reward(settled: x, kind: config.reward.kind) }
 
     /// `reward(settled:)` for a reward kind (static, so that the batch reads the kind without copying the environment).
     @inline(__always)
     static func reward(settled x: Double, kind: RewardKind) -> Double {
-        kind == .logReturn ? (x == 1 ? 0 : log(x)) : x
+        kind == .logReturn ? logNearOne(x) : x
     }
 
     /// The settled reward of the step to bar `next` (`reward(settled:)` turns it into the reward): for `logReturn` the

@@ -1,6 +1,30 @@
+import Foundation
+import RLCore
 import Testing
 
 @testable import TradingEnv
+
+/// `logNearOne` gives glibc's bits: 2M seeded inputs near 1 (the inlined path: within a few percent, within 1e-3 and
+/// 1e-9 of 1, the ends of its range and the values next to them) and around it (glibc's own path), and the special
+/// values.
+@Test func logNearOneIsTheSystemLog() {
+    var rng = Xoshiro256(seed: 11), xs: [Double] = [1, 1.0.nextUp, 1.0.nextDown, 0, -0.0, -1, .infinity, .nan, 1e-310]
+    for end in [1 - 0x1p-4, 1 + 0x1.09p-4] { xs += [end, end.nextUp, end.nextDown] }
+    for k in 0..<2_000_000 {
+        let u = Double(rng.next() >> 11) * 0x1p-53
+        let x: Double =
+            switch k % 4 {
+            case 0: 0.9 + 0.2 * u
+            case 1: 1 + (u - 0.5) * 2e-3
+            case 2: 1 + (u - 0.5) * 2e-9
+            default: 1e-3 + 10 * u
+            }
+        xs.append(x)
+    }
+    let inlined = xs.filter { $0.bitPattern &- (1 - 0x1p-4).bitPattern < 0x0003_0900_0000_0000 }.count
+    #expect(inlined > 1_300_000)
+    #expect(xs.filter { logNearOne($0).bitPattern != log($0).bitPattern }.isEmpty)
+}
 
 @Test func differentialSharpeMatchesHandComputation() {
     var d = DifferentialSharpe(eta: 0.1)
