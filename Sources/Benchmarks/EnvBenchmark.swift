@@ -45,11 +45,18 @@ public func benchmarkEnv(
     let pool = 1 << 12
     let actions: [TradingAction] = (0..<pool).map { _ in env.actionSpace.sample(using: &rng) }
 
+    // One asset's discrete actions are built as the step takes them, `.index(k)` as a policy's choice is, rather than
+    // copied out of the pool (an enum with array cases, whose copy and destroy are calls).
+    let indices = actions.compactMap { a -> Int? in if case .index(let k) = a { k } else { nil } }
     let start = DispatchTime.now().uptimeNanoseconds
     let (taken, episodes, checksum) =
         B > 0
         ? stepVector(env, copies: B, steps: steps, actions: actions, seed: seed)
-        : stepOne(env, steps: steps, actions: actions, seed: seed)
+        : indices.count == pool
+            ? indices.withUnsafeBufferPointer { i in
+                stepOne(env, steps: steps, seed: seed) { .index(i[$0 & (pool - 1)]) }
+            }
+            : actions.withUnsafeBufferPointer { a in stepOne(env, steps: steps, seed: seed) { a[$0 & (pool - 1)] } }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     precondition(checksum.isFinite, "benchmark rewards must stay finite")
     return EnvBenchResult(
@@ -57,28 +64,24 @@ public func benchmarkEnv(
         stepsPerSecond: Double(taken) / seconds)
 }
 
-/// `steps` steps of one environment with actions from `actions` (a power-of-two count) in turn, each step written over
-/// the one before (`step(_:into:)`, as `runEpisode` steps); returns the steps taken, the episodes begun and the sum of
-/// the rewards.
+/// `steps` steps of one environment, step k taking `action(k)`, each step written over the one before
+/// (`step(_:into:)`, as `runEpisode` steps); returns the steps taken, the episodes begun and the sum of the rewards.
 func stepOne(
-    _ env: MarketEnv, steps: Int, actions: [TradingAction],
-    seed: UInt64
+    _ env: MarketEnv, steps: Int, seed: UInt64, action: (Int) -> TradingAction
 ) -> (steps: Int, episodes: Int, checksum: Double) {
     precondition(steps > 0, "the benchmark takes at least one step")
     var env = env, episodes = 1, checksum = 0.0
     _ = env.reset(seed: seed)
-    return actions.withUnsafeBufferPointer { actions in
-        var s = env.step(actions[0])
-        for k in 0..<steps {
-            if k > 0 { env.step(actions[k & (actions.count - 1)], into: &s) }
-            checksum += s.reward
-            if s.done {
-                _ = env.reset(seed: nil)
-                episodes += 1
-            }
+    var s = env.step(action(0))
+    for k in 0..<steps {
+        if k > 0 { env.step(action(k), into: &s) }
+        checksum += s.reward
+        if s.done {
+            _ = env.reset(seed: nil)
+            episodes += 1
         }
-        return (steps, episodes, checksum)
     }
+    return (steps, episodes, checksum)
 }
 
 /// `steps` / B steps of B copies of `env` through `VectorEnv`'s window columns, each taking the next B actions of

@@ -43,3 +43,34 @@ func envBenchmarkStepsCopiesAsSeparateEnvironments(copies B: Int) throws {
     #expect(run.checksum.bitPattern == checksum.bitPattern && checksum != 0)
     #expect(episodes >= 2_000 / 30)  // episodes ended and restarted
 }
+
+/// `bench env` on one environment (`stepOne`, each step written over the one before): its steps, episodes and summed
+/// rewards are, bit for bit, those of the environment stepped with `step(_:)` on the same actions, step k taking
+/// action k of the pool, reset at once when an episode ends; one asset (the actions built as indices) and a panel.
+@Test(arguments: [1, 3])
+func envBenchmarkStepsOneEnvironmentAsItsSteps(assets: Int) throws {
+    let panel = syntheticPanel(assets: assets, bars: 300, seed: 4)
+    var config = MarketConfig()
+    config.window = 5
+    config.costs = CostModel(commissionBps: 1, halfSpreadBps: 1)
+    config.episode.mode = .random
+    config.episode.length = 30
+    let env = try MarketEnv(
+        panel: panel, features: panel.close.map(Float.init), width: assets, bars: 0..<300, config: config, seed: 9)
+    var rng = Xoshiro256(seed: 2)
+    let actions = (0..<64).map { _ in env.actionSpace.sample(using: &rng) }
+    let run = stepOne(env, steps: 2_000, seed: 9) { actions[$0 % 64] }
+
+    var alone = env, episodes = 1, checksum = 0.0
+    _ = alone.reset(seed: 9)
+    for k in 0..<2_000 {
+        let s = alone.step(actions[k % 64])
+        checksum += s.reward
+        if s.done {
+            episodes += 1
+            _ = alone.reset(seed: nil)
+        }
+    }
+    #expect(run.steps == 2_000 && run.episodes == episodes && episodes >= 2_000 / 30)
+    #expect(run.checksum.bitPattern == checksum.bitPattern && checksum != 0)
+}
