@@ -82,6 +82,14 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         try expect(algo == .dqn, "algo is \(algo.rawValue), expected dqn")
         try expect(batchSize >= 1 && bufferSize >= batchSize, "bufferSize must be ≥ batchSize ≥ 1")
+        // The replay and the target values keep at least 46 bytes a transition (two bars, the action, the target values'
+        // version: 8 each; reward, discount and one target value: 4 each; two flags), more with extras.
+        let memory = ProcessInfo.processInfo.physicalMemory
+        func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
+        try expect(
+            UInt64(bufferSize) <= memory / 46,
+            "bufferSize \(bufferSize) needs at least \(gigabytes(46 * Double(bufferSize))) for the replay, more than "
+                + "this machine's \(gigabytes(Double(memory))) of memory")
         try expect(
             trainFrequency >= 1 && targetUpdateInterval >= 1 && nStep >= 1 && numEnvs >= 1 && logInterval >= 1,
             "trainFrequency, targetUpdateInterval, nStep, numEnvs and logInterval must be ≥ 1")

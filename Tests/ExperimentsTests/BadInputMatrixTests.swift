@@ -337,6 +337,14 @@ let badInputCases: [BadInputCase] = [
             return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
         }, expected: ["DIR/agent.yaml", "encoder.hidden must be at least 1, not 0"]),
     BadInputCase(
+        description: "agent: a replay larger than the machine's memory",
+        arguments: { dir in
+            let text = try String(contentsOfFile: repoRoot + "/agents/dqn-lstm.yaml", encoding: .utf8)
+            try text.replacingOccurrences(of: "bufferSize: 100000", with: "bufferSize: 1000000000000000")
+                .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+            return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
+        }, expected: ["DIR/agent.yaml", "bufferSize 1000000000000000 needs at least 46000000.0 GB for the replay"]),
+    BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
         expected: ["--seed", "seed -1 must be ≥ 0"]),
