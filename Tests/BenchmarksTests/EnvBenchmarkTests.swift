@@ -6,21 +6,27 @@ import TradingEnv
 
 @testable import Benchmarks
 
-/// `bench env --envs B` (`stepVector`) steps B copies through `VectorEnv`'s batch step: its steps, episodes and summed
-/// rewards are, bit for bit, those of B environments each stepped on its own, copy b taking actions b, B + b, 2B + b, …
-/// of the pool and reset at once when its episode ends (random episodes, so that resets draw on each copy's stream).
-@Test(arguments: [1, 3, 11])
-func envBenchmarkStepsCopiesAsSeparateEnvironments(copies B: Int) throws {
-    let panel = syntheticPanel(assets: 1, bars: 300, seed: 4)
+/// A 300-bar synthetic panel of N assets with costs and random 30-bar episodes (so that resets draw on the
+/// environment's stream), and a pool of 64 random actions.
+func benchmarkedEnvironment(assets: Int) throws -> (MarketEnv, [TradingAction]) {
+    let panel = syntheticPanel(assets: assets, bars: 300, seed: 4)
     var config = MarketConfig()
     config.window = 5
     config.costs = CostModel(commissionBps: 1, halfSpreadBps: 1)
     config.episode.mode = .random
     config.episode.length = 30
     let env = try MarketEnv(
-        panel: panel, features: panel.close.map(Float.init), width: 1, bars: 0..<300, config: config, seed: 9)
+        panel: panel, features: panel.close.map(Float.init), width: assets, bars: 0..<300, config: config, seed: 9)
     var rng = Xoshiro256(seed: 2)
-    let actions = (0..<64).map { _ in env.actionSpace.sample(using: &rng) }
+    return (env, (0..<64).map { _ in env.actionSpace.sample(using: &rng) })
+}
+
+/// `bench env --envs B` (`stepVector`) steps B copies through `VectorEnv`'s batch step: its steps, episodes and summed
+/// rewards are, bit for bit, those of B environments each stepped on its own, copy b taking actions b, B + b, 2B + b, …
+/// of the pool and reset at once when its episode ends (random episodes, so that resets draw on each copy's stream).
+@Test(arguments: [1, 3, 11])
+func envBenchmarkStepsCopiesAsSeparateEnvironments(copies B: Int) throws {
+    let (env, actions) = try benchmarkedEnvironment(assets: 1)
     let run = stepVector(env, copies: B, steps: 2_000, actions: actions, seed: 9)
 
     var copies = (0..<B).map { b in
@@ -49,16 +55,7 @@ func envBenchmarkStepsCopiesAsSeparateEnvironments(copies B: Int) throws {
 /// action k of the pool, reset at once when an episode ends; one asset (the actions built as indices) and a panel.
 @Test(arguments: [1, 3])
 func envBenchmarkStepsOneEnvironmentAsItsSteps(assets: Int) throws {
-    let panel = syntheticPanel(assets: assets, bars: 300, seed: 4)
-    var config = MarketConfig()
-    config.window = 5
-    config.costs = CostModel(commissionBps: 1, halfSpreadBps: 1)
-    config.episode.mode = .random
-    config.episode.length = 30
-    let env = try MarketEnv(
-        panel: panel, features: panel.close.map(Float.init), width: assets, bars: 0..<300, config: config, seed: 9)
-    var rng = Xoshiro256(seed: 2)
-    let actions = (0..<64).map { _ in env.actionSpace.sample(using: &rng) }
+    let (env, actions) = try benchmarkedEnvironment(assets: assets)
     let run = stepOne(env, steps: 2_000, seed: 9) { actions[$0 % 64] }
 
     var alone = env, episodes = 1, checksum = 0.0

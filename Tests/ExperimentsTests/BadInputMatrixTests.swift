@@ -57,6 +57,13 @@ func environmentCase(_ dir: String, _ change: (String) -> String) throws -> [Str
     ]
 }
 
+/// `environmentCase` with the tiny DQN agent's file changed by `change` (written to DIR/agent.yaml).
+func agentCase(_ dir: String, _ change: (String) -> String) throws -> [String] {
+    let text = try String(contentsOfFile: repoRoot + "/agents/dqn-lstm.yaml", encoding: .utf8)
+    try change(text).write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+    return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
+}
+
 /// Replaces field `column` of data line `line` (1-based, header = 1).
 func setField(_ lines: inout [String], line: Int, column: Int, to value: String) {
     var fields = lines[line - 1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -330,20 +337,16 @@ let badInputCases: [BadInputCase] = [
         }, expected: ["sp500_1999_2018_arch.csv", "key 'tickers' lists 'A' twice"]),
     BadInputCase(
         description: "agent: hidden size 0",
-        arguments: { dir in
-            let text = try String(contentsOfFile: repoRoot + "/agents/dqn-lstm.yaml", encoding: .utf8)
-            try text.replacingOccurrences(of: "  hidden: 64", with: "  hidden: 0")
-                .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
-            return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
-        }, expected: ["DIR/agent.yaml", "encoder.hidden must be at least 1, not 0"]),
+        arguments: { dir in try agentCase(dir) { $0.replacingOccurrences(of: "  hidden: 64", with: "  hidden: 0") } },
+        expected: ["DIR/agent.yaml", "encoder.hidden must be at least 1, not 0"]),
     BadInputCase(
         description: "agent: a replay larger than the machine's memory",
         arguments: { dir in
-            let text = try String(contentsOfFile: repoRoot + "/agents/dqn-lstm.yaml", encoding: .utf8)
-            try text.replacingOccurrences(of: "bufferSize: 100000", with: "bufferSize: 1000000000000000")
-                .write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
-            return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
-        }, expected: ["DIR/agent.yaml", "bufferSize 1000000000000000 needs at least 46000000.0 GB for the replay"]),
+            try agentCase(dir) {
+                $0.replacingOccurrences(of: "bufferSize: 100000", with: "bufferSize: 1000000000000000")
+            }
+        },
+        expected: ["DIR/agent.yaml", "bufferSize 1000000000000000 needs at least 46000000.0 GB for the replay"]),
     BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
