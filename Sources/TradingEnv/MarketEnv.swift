@@ -58,6 +58,13 @@ final class ObservationStorage: @unchecked Sendable {
         weights = Array(repeating: 0, count: n)
     }
 
+    /// Writes the N weights from `source` (the environment holds the only reference to this storage, or the caller of
+    /// `step(_:into:)` does).
+    func copyWeights(from source: UnsafePointer<Double>) {
+        let n = weights.count
+        weights.withUnsafeMutableBufferPointer { w in for i in 0..<n { w[i] = source[i] } }
+    }
+
     /// Whether this storage holds `features` itself (not an equal copy) and N weights.
     func holds(_ features: [Float], assets n: Int) -> Bool {
         weights.count == n
@@ -331,8 +338,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let s = lanes(n, n4) { advance(action, n: $0, n4: $1) }
         // The observation's weights go to the storage handed out the step before last (see `ObservationStorage`).
         if !isKnownUniquelyReferenced(&spare) { spare = ObservationStorage(features: features, assets: n) }
-        let weights = UnsafePointer(book.base) + Self.weightsRow * n4, n = self.n
-        spare.weights.withUnsafeMutableBufferPointer { w in for i in 0..<n { w[i] = weights[i] } }
+        spare.copyWeights(from: UnsafePointer(book.base) + Self.weightsRow * n4)
         swap(&storage, &spare)
         return Step(
             observation: observation(), reward: s.reward, terminated: s.terminated, truncated: s.truncated,
@@ -350,8 +356,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             s.observation.storage = ObservationStorage(features: features, assets: n)
         }
         let r = lanes(n, n4) { advance(action, n: $0, n4: $1) }
-        let weights = UnsafePointer(book.base) + Self.weightsRow * n4
-        s.observation.storage.weights.withUnsafeMutableBufferPointer { w in for i in 0..<n { w[i] = weights[i] } }
+        s.observation.storage.copyWeights(from: UnsafePointer(book.base) + Self.weightsRow * n4)
+        // Field by field: assigning a new observation would count a reference to the storage and drop one.
         s.observation.bar = bar
         s.observation.window = config.window
         s.observation.width = width
