@@ -23,6 +23,8 @@ public struct TradingActionSpace: Space, Equatable {
     /// power of two u and N·max|level| < 2⁵³·u, so that every partial sum is exact. A target of levels then has its
     /// gross added in vector lanes (`project(_:inAnyOrder:)`).
     let levelSumsAreExact: Bool
+    /// The first four levels, the last repeated up to four (what `setTarget(ofLevels:_:)` picks from).
+    let firstLevels: SIMD4<Double>
 
     public init(_ config: ActionConfig, assets: Int) {
         kind = config.kind
@@ -40,6 +42,8 @@ public struct TradingActionSpace: Space, Equatable {
         } else {
             levelSumsAreExact = nonzero.isEmpty
         }
+        let given = config.levels
+        firstLevels = SIMD4((0..<4).map { given.isEmpty ? 0 : given[min($0, given.count - 1)] })
     }
 
     /// The number of discrete choices per asset (K), 0 for continuous weights.
@@ -78,6 +82,63 @@ public struct TradingActionSpace: Space, Equatable {
 
     /// `project` in place on a buffer of N weights.
     public func project(_ w: UnsafeMutableBufferPointer<Double>) { project(w, inAnyOrder: false) }
+
+    /// Sets the target (N) of a panel's level indices ks (N), projected: `levels[ksᵢ]`, then `project`. Returns false,
+    /// with the target undefined, when an index lies outside the levels.
+    ///
+    /// Up to 4 levels whose sums are exact (`levelSumsAreExact`, as [-1, 0, 1]), four assets at a time: each level is
+    /// picked by comparing the indices with 1, 2, 3 (the same bits as the lookup), the indices are checked in the same
+    /// vectors, and the gross is added as they are picked (in any order: exact). A lookup of 100 indices one by one,
+    /// each with its check, was a sixth of a 100-asset step, and the projection read the target again.
+    func setTarget(ofLevels ks: UnsafeBufferPointer<Int>, _ target: UnsafeMutablePointer<Double>) -> Bool {
+        let n = ks.count, count = levels.count
+        guard count <= 4, levelSumsAreExact, let k0 = ks.baseAddress else {
+            let inside = levels.withUnsafeBufferPointer { levels in
+                for i in 0..<n {
+                    // checked here (the buffer's subscript is not, in a release build); negative k is a large UInt
+                    guard UInt(bitPattern: ks[i]) < UInt(count) else { return false }
+                    target[i] = levels[ks[i]]
+                }
+                return true
+            }
+            project(UnsafeMutableBufferPointer(start: target, count: n), inAnyOrder: levelSumsAreExact)
+            return inside
+        }
+        typealias V = SIMD4<Double>
+        typealias K = SIMD4<Int64>  // Int's lanes, as the masks of V's comparisons
+        let l0 = V(repeating: firstLevels[0]), l1 = V(repeating: firstLevels[1]), l2 = V(repeating: firstLevels[2]),
+            l3 = V(repeating: firstLevels[3])
+        // Outside: a negative index (its sign bit, kept in `signs`) or one above the top.
+        let top = K(repeating: Int64(count - 1))
+        var signs = K(), above = K(), gross = V(), gross2 = V(), i = 0
+        while i + 4 <= n {
+            let k = UnsafeRawPointer(k0 + i).loadUnaligned(as: K.self)
+            signs |= k
+            above |= K(repeating: -1).replacing(with: 0, where: k .<= top)
+            var t = l0.replacing(with: l1, where: k .== 1)
+            t.replace(with: l2, where: k .== 2)
+            t.replace(with: l3, where: k .== 3)
+            if longOnly { t.replace(with: 0, where: t .< 0) }
+            store(t, target + i)
+            // (two chains of additions, not one: the sum is exact in any order)
+            if i & 4 == 0 { gross += magnitude(t) } else { gross2 += magnitude(t) }
+            i += 4
+        }
+        var rest = 0.0
+        while i < n {
+            guard UInt(bitPattern: ks[i]) < UInt(count) else { return false }
+            target[i] = longOnly && levels[ks[i]] < 0 ? 0 : levels[ks[i]]
+            rest += abs(target[i])
+            i += 1
+        }
+        if any((signs | above) .< 0) { return false }
+        let total = (gross + gross2).sum() + rest
+        if total > maxGrossLeverage {
+            let s = maxGrossLeverage / total
+            for i in 0..<n { target[i] *= s }
+        }
+        return true
+    }
 
     /// `project`, adding Σ|wᵢ| in four chains of four lanes when `inAnyOrder` (a sum the order of addition does not
     /// change, as one of levels when `levelSumsAreExact`; one chain of 25 vector additions held a 100-asset step

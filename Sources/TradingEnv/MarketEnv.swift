@@ -381,14 +381,14 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         // In chunks of 8: enough chains to overlap, few enough environments to stay in L1 (16 and 64 at once were 3%
         // and 6% slower for 64 environments), with the scratch on the stack. Trivial values, written before read.
         let env = envs.baseAddress!, chunk = 8
-        withUnsafeTemporaryAllocation(of: Bool.self, capacity: chunk) { holds in
+        withUnsafeTemporaryAllocation(of: Order.self, capacity: chunk) { orders in
             withUnsafeTemporaryAllocation(of: RebalanceResult.self, capacity: chunk) { fills in
                 for start in stride(from: 0, to: envs.count, by: chunk) {
                     let rows = start..<min(start + chunk, envs.count)
                     for i in rows {
-                        holds[i - start] = lanes(env[i].n, env[i].n4) { env[i].order(actions[i], n: $0, n4: $1) }
+                        orders[i - start] = lanes(env[i].n, env[i].n4) { env[i].order(actions[i], n: $0, n4: $1) }
                     }
-                    for i in rows { fills[i - start] = env[i].fill(n4: env[i].n4, hold: holds[i - start]) }
+                    for i in rows { fills[i - start] = env[i].fill(orders[i - start], n4: env[i].n4) }
                     for i in rows {
                         let extras = columns.extras(row: i), r = fills[i - start]
                         let s = lanes(env[i].n, env[i].n4) { env[i].settle(r, n: $0, n4: $1, extrasTo: extras) }
@@ -406,32 +406,42 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// `reward(settled:)`.
     @inline(__always)
     mutating func advance(_ action: TradingAction, n: Int, n4: Int) -> Step<Int, StepInfo> {
-        let hold = order(action, n: n, n4: n4)
-        var s = settle(fill(n4: n4, hold: hold), n: n, n4: n4, extrasTo: nil)
+        var s = settle(fill(order(action, n: n, n4: n4), n4: n4), n: n, n4: n4, extrasTo: nil)
         s.reward = reward(settled: s.reward)
         return s
     }
 
-    /// A step's first phase at bar t: the book made this copy's own, and the action's target set. Returns whether the
-    /// action is `.hold` (then no asset trades).
+    /// What a step's first phase leaves its fill.
+    struct Order {
+        /// The action is `.hold`: no asset trades.
+        var hold: Bool
+        /// The book's `referenceValue` at the fill bar.
+        var value: Double
+    }
+
+    /// A step's first phase at bar t: the book made this copy's own, its value at the fill bar's reference prices taken
+    /// (first, so that its additions run beside the target's lookups; see `referenceValue`), and the action's target
+    /// set.
     @inline(__always)
-    mutating func order(_ action: borrowing TradingAction, n: Int, n4: Int) -> Bool {
+    mutating func order(_ action: borrowing TradingAction, n: Int, n4: Int) -> Order {
         if _slowPath(bar >= lastBar) { Self.misuse("step after the episode ended; call reset") }
-        return setTarget(action, book: writableBook(), n: n, n4: n4)
+        let book = writableBook()
+        let value = referenceValue(book: book, quote: UnsafePointer(quotes.base) + 3 * n4 * (bar + 1), n4: n4)
+        return Order(hold: setTarget(action, book: book, n: n, n4: n4), value: value)
     }
 
     /// The second phase: the fill at bar t+1, with borrow for the bar (changes the book only). (`mutating` only so that
     /// the environment is passed by reference, not copied.)
     @inline(__always)
-    mutating func fill(n4: Int, hold: Bool) -> RebalanceResult {
+    mutating func fill(_ order: Order, n4: Int) -> RebalanceResult {
         let next = bar + 1, costs = config.costs
         let borrowRate =
             costs.borrowBpsPerYear > 0
             ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
         return rebalance(
-            book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next, n4: n4, cash: cash,
+            book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next, n4: n4, cash: cash, value: order.value,
             commissionRate: costs.commissionBps * 1e-4, borrowRate: borrowRate, fractional: config.fractionalShares,
-            hold: hold)
+            hold: order.hold)
     }
 
     /// The third phase: the weights marked at bar t+1's close, the extras (P) to `out` when given, the reward (for
@@ -482,7 +492,6 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     {
         let target = book + Self.targetRow * n4, previous = book + Self.previousTargetRow * n4
         for i in 0..<n { previous[i] = target[i] }
-        var ofLevels = true
         switch action {
         case .hold:
             let weights = book + Self.weightsRow * n4
@@ -495,26 +504,16 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             target[0] = actionSpace.levels[k]
         case .indices(let ks):
             if _slowPath(ks.count != n) { Self.misuse("action \(action) needs one level per asset (\(n))") }
-            let count = UInt(actionSpace.levels.count)
-            actionSpace.levels.withUnsafeBufferPointer { levels in
-                for i in 0..<n {
-                    // checked here (the buffer's subscript is not, in a release build); negative k is a large UInt
-                    let k = ks[i]
-                    if _slowPath(UInt(bitPattern: k) >= count) {
-                        Self.misuse("action \(action) is outside \(actionSpace)")
-                    }
-                    target[i] = levels[k]
-                }
-            }
+            let inside = ks.withUnsafeBufferPointer { actionSpace.setTarget(ofLevels: $0, target) }
+            if _slowPath(!inside) { Self.misuse("action \(action) is outside \(actionSpace)") }
+            if !sizing.isEmpty { sizeTarget(target) }
+            return false  // (projected by `setTarget(ofLevels:_:)`)
         case .weights(let w):
             if _slowPath(w.count != n || !w.allSatisfy(\.isFinite)) { Self.misuse("action needs \(n) finite weights") }
             for i in 0..<n { target[i] = w[i] }
-            ofLevels = false
         }
         if n > 1 || actionSpace.longOnly || abs(target[0]) > actionSpace.maxGrossLeverage {
-            actionSpace.project(
-                UnsafeMutableBufferPointer(start: target, count: n),
-                inAnyOrder: ofLevels && actionSpace.levelSumsAreExact)
+            actionSpace.project(UnsafeMutableBufferPointer(start: target, count: n))
         }
         if !sizing.isEmpty { sizeTarget(target) }
         return false

@@ -33,8 +33,31 @@ struct RebalanceResult {
     var cash: Double, cost: Double, traded: Double, referenceEquity: Double, equity: Double
 }
 
+/// The book's value at the fill bar's reference prices, Σᵢ sharesᵢ·refᵢ, added lane by lane and then across the lanes
+/// (the order the fill has always sized in). A step takes it before it sets the target, which does not change the
+/// shares: its chain of dependent additions (25 for 100 assets) then runs beside the level lookups, where it held the
+/// fill waiting. Shapes: book (7, N₄) (row 0 used here); quote (3, N₄) of the fill bar (row 0 used here).
+@inline(__always)
+func referenceValue(book: UnsafePointer<Double>, quote: UnsafePointer<Double>, n4: Int) -> Double {
+    n4 == 2
+        ? referenceValue(SIMD2<Double>.self, book: book, quote: quote, n4: 2)
+        : referenceValue(SIMD4<Double>.self, book: book, quote: quote, n4: n4)
+}
+
+/// `referenceValue` with vectors of type L.
+@inline(__always)
+func referenceValue<L: SIMD>(_: L.Type, book: UnsafePointer<Double>, quote: UnsafePointer<Double>, n4: Int) -> Double
+where L.Scalar == Double {
+    var value = L()
+    for i in stride(from: 0, to: n4, by: L.scalarCount) {
+        value += load(book + i, as: L.self) * load(quote + i, as: L.self)
+    }
+    return value.sum()
+}
+
 /// The fill of one step over flat buffers, four assets at a time: sizes every asset's target against equity at the fill
-/// reference prices, fills with impact and commission, charges borrow on shorts and marks at the close.
+/// reference prices (cash + `value`, the book's `referenceValue` there), fills with impact and commission, charges
+/// borrow on shorts and marks at the close.
 ///
 /// Per asset i (exactly as written, lane by lane): desired = targetᵢ·E_ref / refᵢ (toward zero for whole shares);
 /// q = desired − held, no trade when |q| ≤ 1e-12·max(|desired|, |held|); price = ref·(1 ± impact) in the direction of
@@ -46,23 +69,23 @@ struct RebalanceResult {
 /// impact, close.
 @inline(__always)
 func rebalance(
-    book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
+    book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double, value: Double,
     commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false
 ) -> RebalanceResult {
     // One or two assets: one vector, with the loops unrolled away.
     n4 == 2
         ? rebalance(
-            SIMD2<Double>.self, book: book, quote: quote, n4: 2, cash: cash, commissionRate: commissionRate,
-            borrowRate: borrowRate, fractional: fractional, hold: hold)
+            SIMD2<Double>.self, book: book, quote: quote, n4: 2, cash: cash, value: value,
+            commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: hold)
         : rebalance(
-            SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, commissionRate: commissionRate,
-            borrowRate: borrowRate, fractional: fractional, hold: hold)
+            SIMD4<Double>.self, book: book, quote: quote, n4: n4, cash: cash, value: value,
+            commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: hold)
 }
 
 /// `rebalance` with vectors of type L.
 @inline(__always)
 func rebalance<L: SIMD>(
-    _: L.Type, book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double,
+    _: L.Type, book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, n4: Int, cash: Double, value: Double,
     commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool
 ) -> RebalanceResult where L.Scalar == Double {
     typealias Lanes = L
@@ -70,11 +93,7 @@ func rebalance<L: SIMD>(
     let shares = book, target = book + n4
     let fillQuantity = book + 3 * n4, fillPrice = book + 4 * n4, fillCost = book + 5 * n4
     let reference = quote, impact = quote + n4, mark = quote + 2 * n4
-    var value = Lanes()
-    for i in stride(from: 0, to: n4, by: lanes) {
-        value += load(shares + i, as: L.self) * load(reference + i, as: L.self)
-    }
-    let referenceEquity = cash + value.sum()
+    let referenceEquity = cash + value
     var spent = Lanes(), costs = Lanes(), traded = Lanes(), marked = Lanes()
     let rate = Lanes(repeating: commissionRate), equity = Lanes(repeating: referenceEquity), one = Lanes(repeating: 1)
     // `hold`: a tolerance no |change| exceeds (∞·x is ∞, or NaN when x = 0), so that no asset trades.

@@ -188,6 +188,52 @@ func batchStepIsTheStep(reward: RewardKind) throws {
     }
 }
 
+/// A panel's target of level indices, picked four at a time for up to 4 exact levels, is the lookup one by one and
+/// `project` bit for bit, for every count of levels, long-only or not, capped or not, every N around whole vectors; an
+/// index outside the levels (negative, or past the last) is refused wherever it stands.
+@Test func levelTargetsArePickedAsTheyAreLookedUp() {
+    let sets: [[Double]] = [
+        [0.5], [-1, 1], [-1, 0, 1], [-1, -0.5, 0.5, 1], [1, 0.25, -0.75, 0.5], [-1, -0.5, 0, 0.5, 1],
+        [-0.3, 0, 0.3],
+    ]
+    var rng = Xoshiro256(seed: 9)
+    var picked = 0
+    for levels in sets {
+        for longOnly in [false, true] {
+            for cap in [1.0, 1e6] {
+                for n in [1, 2, 3, 4, 5, 7, 8, 100, 103] {
+                    var a = ActionConfig()
+                    a.levels = levels
+                    a.longOnly = longOnly
+                    a.maxGrossLeverage = cap
+                    let space = TradingActionSpace(a, assets: n)
+                    if levels.count <= 4 && space.levelSumsAreExact && n >= 4 { picked += 1 }
+                    for _ in 0..<4 {
+                        let ks = (0..<n).map { _ in Int(rng.next() % UInt64(levels.count)) }
+                        var expected = ks.map { levels[$0] }
+                        expected.withUnsafeMutableBufferPointer { space.project($0, inAnyOrder: false) }
+                        var target = [Double](repeating: .nan, count: n)
+                        let inside = ks.withUnsafeBufferPointer { k in
+                            target.withUnsafeMutableBufferPointer { space.setTarget(ofLevels: k, $0.baseAddress!) }
+                        }
+                        #expect(inside)
+                        #expect(target.map(\.bitPattern) == expected.map(\.bitPattern), "\(levels) \(n) \(longOnly)")
+                        for bad in [-1, levels.count, Int.min, Int.max] {
+                            var wrong = ks
+                            wrong[Int(rng.next() % UInt64(n))] = bad
+                            let accepted = wrong.withUnsafeBufferPointer { k in
+                                target.withUnsafeMutableBufferPointer { space.setTarget(ofLevels: k, $0.baseAddress!) }
+                            }
+                            #expect(!accepted, "\(wrong) against \(levels)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+    #expect(picked == 5 * 2 * 2 * 6)  // five sets of up to 4 exact levels, at six N ≥ 4: the vector picks
+}
+
 /// A VectorEnv of market environments keeps, in its window columns, what the observations of `step` hold.
 @Test func vectorEnvColumnsOfMarketEnvironments() throws {
     let env = try makeEnv(randomPanel(bars: 300, assets: 2, seed: 3), window: 4) { c in
