@@ -140,6 +140,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     var episodeStart = 0
     public private(set) var cash = 0.0
     public private(set) var equity = 0.0
+    /// One or two assets: the book's `referenceValue` at the next fill bar (t + 1), as the last fill left it (0 after a
+    /// reset).
+    var heldValue = 0.0
     /// (7, N₄): shares, target, previous target, the latest fills' quantity, price and cost, and the weights after the
     /// last fill marked at the close; one flat buffer so the step works on one pointer (padding lanes stay 0); copied
     /// on write (`writableBook`).
@@ -327,6 +330,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         bar = episodeStart
         cash = config.initialCash
         equity = config.initialCash
+        heldValue = 0
         if !isKnownUniquelyReferenced(&storage) { storage = ObservationStorage(features: features, assets: n) }
         for i in 0..<n { storage.weights[i] = 0 }
         writableBook().update(repeating: 0, count: book.count)
@@ -420,13 +424,15 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     /// A step's first phase at bar t: the book made this copy's own, its value at the fill bar's reference prices taken
-    /// (first, so that its additions run beside the target's lookups; see `referenceValue`), and the action's target
-    /// set.
+    /// (for more than two assets first, so that its additions run beside the target's lookups; for fewer, as the fill
+    /// before left it: see `referenceValue`), and the action's target set.
     @inline(__always)
     mutating func order(_ action: borrowing TradingAction, n: Int, n4: Int) -> Order {
         if _slowPath(bar >= lastBar) { Self.misuse("step after the episode ended; call reset") }
         let book = writableBook()
-        let value = referenceValue(book: book, quote: UnsafePointer(quotes.base) + 3 * n4 * (bar + 1), n4: n4)
+        let value =
+            n4 == 2
+            ? heldValue : referenceValue(book: book, quote: UnsafePointer(quotes.base) + 3 * n4 * (bar + 1), n4: n4)
         return Order(hold: setTarget(action, book: book, n: n, n4: n4), value: value)
     }
 
@@ -435,11 +441,14 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     @inline(__always)
     mutating func fill(_ order: Order, n4: Int) -> RebalanceResult {
         let next = bar + 1, costs = config.costs
+        // the next fill bar (t + 2; at the data's last bar, where no step fills after, that bar)
+        let after = min(next + 1, timestamps.count - 1)
         let borrowRate =
             costs.borrowBpsPerYear > 0
             ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
         return rebalance(
-            book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next, n4: n4, cash: cash, value: order.value,
+            book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next,
+            nextReference: UnsafePointer(quotes.base) + 3 * n4 * after, n4: n4, cash: cash, value: order.value,
             commissionRate: costs.commissionBps * 1e-4, borrowRate: borrowRate, fractional: config.fractionalShares,
             hold: order.hold)
     }
@@ -460,6 +469,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             : rewardFor(previousEquity: equity, newEquity: r.equity, next: next)
         cash = r.cash
         equity = r.equity
+        heldValue = r.nextValue
         bar = next
         if let out {
             if config.observePosition { for i in 0..<n { out[i] = weights[i] } }

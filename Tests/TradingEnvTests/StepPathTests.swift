@@ -234,6 +234,48 @@ func batchStepIsTheStep(reward: RewardKind) throws {
     #expect(picked == 5 * 2 * 2 * 6)  // five sets of up to 4 exact levels, at six N ≥ 4: the vector picks
 }
 
+/// For one or two assets the fill leaves the book's value at the next fill bar's prices for the step after: at every
+/// step, through resets, random episodes, `.hold`, whole shares and a copy, it is the value taken afresh, bit for bit.
+/// (The batch step, which also carries it, gives `step`'s values bit for bit: `batchStepIsTheStep`.)
+@Test func carriedBookValueIsTheValueTakenAfresh() throws {
+    for assets in [1, 2] {
+        for fractional in [true, false] {
+            var env = try makeEnv(randomPanel(bars: 120, assets: assets, seed: 6), window: 3) { c in
+                c.actions.kind = .weights
+                c.fractionalShares = fractional
+                c.episode.mode = .random
+                c.episode.length = 30
+                c.costs = CostModel(commissionBps: 2, halfSpreadBps: 3, borrowBpsPerYear: 50)
+            }
+            var rng = Xoshiro256(seed: 8)
+            func afresh(_ e: MarketEnv) -> Double {
+                referenceValue(
+                    book: e.book.base, quote: UnsafePointer(e.quotes.base) + 3 * e.n4 * (e.bar + 1), n4: e.n4)
+            }
+            _ = env.reset(seed: 1)
+            var checked = 0, nonzero = 0
+            for k in 0..<400 {
+                let action: TradingAction =
+                    k % 7 == 3 ? .hold : .weights((0..<assets).map { _ in Double.random(in: -1...1, using: &rng) })
+                if k % 50 == 25 {  // a copy steps on its own; the original goes on with its own value
+                    var copy = env
+                    _ = copy.step(action)
+                    if !copy.step(action).done { #expect(copy.heldValue.bitPattern == afresh(copy).bitPattern) }
+                }
+                if env.step(action).done {
+                    _ = env.reset(seed: nil)
+                    #expect(env.heldValue == 0)
+                    continue
+                }
+                #expect(env.heldValue.bitPattern == afresh(env).bitPattern, "step \(k)")
+                checked += 1
+                if env.heldValue != 0 { nonzero += 1 }
+            }
+            #expect(checked > 300 && nonzero > 250)
+        }
+    }
+}
+
 /// A VectorEnv of market environments keeps, in its window columns, what the observations of `step` hold.
 @Test func vectorEnvColumnsOfMarketEnvironments() throws {
     let env = try makeEnv(randomPanel(bars: 300, assets: 2, seed: 3), window: 4) { c in
