@@ -22,7 +22,9 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
     /// (N) portfolio weights after the last fill, marked at bar t's close (sharesᵢ·closeᵢ / equity).
     public var weights: [Double] { storage.weights }
     /// cash / equity at bar t's close.
-    public internal(set) var cashWeight: Double
+    public var cashWeight: Double { weight(ofCash: cash, in: equity) }
+    /// Cash and equity at bar t's close (the step leaves the division to a reader of `cashWeight`).
+    var cash: Double, equity: Double
     /// Whether `extras` holds the weights, and the cash weight.
     var observePosition: Bool, observeCash: Bool
 
@@ -85,8 +87,11 @@ public struct StepInfo: Sendable, Equatable {
     public var cash: Double
     /// Costs of this step: commission, spread and slippage against the reference price, borrow fees.
     public var cost: Double
-    /// Σ|traded notional| / equity before the trade.
-    public var turnover: Double
+    /// Σ|traded notional| / equity before the trade (0 when that equity is not positive).
+    public var turnover: Double { referenceEquity > 0 ? traded / referenceEquity : 0 }
+    /// Σ|traded notional|, and equity before the trade (at the fill's reference prices); the step leaves the division
+    /// to a reader of `turnover`.
+    var traded: Double, referenceEquity: Double
     /// Asset 0's fill price, 0 when it did not trade.
     public var fillPrice: Double
     /// Asset 0's weight after the fill, marked at the close.
@@ -365,7 +370,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         s.observation.bar = bar
         s.observation.window = config.window
         s.observation.width = width
-        s.observation.cashWeight = cashWeight
+        s.observation.cash = cash
+        s.observation.equity = equity
         s.observation.observePosition = config.observePosition
         s.observation.observeCash = config.observeCash
         s.reward = r.reward
@@ -481,7 +487,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             && (next >= lastBar || (config.episode.mode == .random && next - episodeStart >= config.episode.length))
         let info = StepInfo(
             bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
-            turnover: r.referenceEquity > 0 ? r.traded / r.referenceEquity : 0,
+            traded: r.traded, referenceEquity: r.referenceEquity,
             fillPrice: book[Self.fillPriceRow * n4], position: weights[0])
         return Step(observation: next, reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
@@ -604,14 +610,18 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     }
 
     /// cash / equity at the current bar's close.
-    var cashWeight: Double { equity != 0 ? cash / equity : 0 }
+    var cashWeight: Double { weight(ofCash: cash, in: equity) }
 
     func observation() -> MarketObservation {
         MarketObservation(
-            storage: storage, bar: bar, window: config.window, width: width, cashWeight: cashWeight,
+            storage: storage, bar: bar, window: config.window, width: width, cash: cash, equity: equity,
             observePosition: config.observePosition, observeCash: config.observeCash)
     }
 }
+
+/// cash / equity, 0 when equity is 0.
+@inline(__always)
+func weight(ofCash cash: Double, in equity: Double) -> Double { equity != 0 ? cash / equity : 0 }
 
 /// `body(N, N₄)`; one asset with N = 1 and N₄ = 2 as constants, so that its loops unroll away.
 @inline(__always)
