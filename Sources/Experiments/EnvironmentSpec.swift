@@ -55,6 +55,13 @@ public struct MarketSetup: Sendable {
         }
         // Build one environment per non-empty split now, so a window longer than a split fails at load time.
         for split in Split.allCases where !bars(of: split).isEmpty { _ = try environment(split) }
+        // A panel's minimum-variance baseline fits a covariance of daily returns on the train split.
+        let train = bars(of: .train).count
+        if dataset.panel.assetCount > 1 && train < 3 {
+            throw ConfigError(
+                "\(path): the train split has \(train) bar\(train == 1 ? "" : "s"); a panel needs at least 3 (its "
+                    + "minimum-variance baseline fits a covariance of daily returns on them)")
+        }
     }
 
     /// The data file as read (`data.file` resolved against `folder`).
