@@ -132,11 +132,7 @@ public struct TradingActionSpace: Space, Equatable {
             i += 1
         }
         if any((signs | above) .< 0) { return false }
-        let total = (gross + gross2).sum() + rest
-        if total > maxGrossLeverage {
-            let s = maxGrossLeverage / total
-            for i in 0..<n { target[i] *= s }
-        }
+        cap(UnsafeMutableBufferPointer(start: target, count: n), gross: (gross + gross2).sum() + rest)
         return true
     }
 
@@ -166,6 +162,11 @@ public struct TradingActionSpace: Space, Equatable {
             gross += abs(w[i])
             i += 1
         }
+        cap(w, gross: gross)
+    }
+
+    /// The last step of `project`: w scaled down so that Σ|wᵢ| = maxGrossLeverage when its `gross` Σ|wᵢ| is above.
+    func cap(_ w: UnsafeMutableBufferPointer<Double>, gross: Double) {
         if gross > maxGrossLeverage {
             let s = maxGrossLeverage / gross
             for i in w.indices { w[i] *= s }
