@@ -73,7 +73,8 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     public var numEnvs: Int = 1
     /// Rewards are multiplied by this before learning (events report unscaled returns).
     public var rewardScale: Double = 1
-    /// Updates between `.update` events (their metrics are means over the interval).
+    /// Updates between `.update` events (their metrics are means over the interval); a `train` call ends with one for
+    /// the updates since the last.
     public var logInterval: Int = 100
 
     public init() {}
@@ -260,6 +261,16 @@ public final class DQNAgent: Agent {
         for b in 0..<B { for p in 0..<P { stateExtras[b * P + p] = Float(observations[b].extras[p]) } }
         let stop = stepsDone + steps, startSteps = stepsDone, startTime = now()
         var sums: [String: Double] = [:], logged = 0
+        /// The means of the updates' metrics since the last report, with ε, the rate and PER's β.
+        func report(epsilon eps: Double) {
+            var metrics = sums.mapValues { $0 / Double(logged) }
+            metrics["charts/epsilon"] = eps
+            metrics["charts/sps"] = Double(stepsDone - startSteps) / max(now() - startTime, 1e-9)
+            if config.prioritizedReplay { metrics["charts/beta"] = config.beta(at: stepsDone) }
+            progress(.update(step: stepsDone, metrics: metrics))
+            sums.removeAll(keepingCapacity: true)
+            logged = 0
+        }
 
         while stepsDone < stop {
             let t0 = now()
@@ -304,15 +315,7 @@ public final class DQNAgent: Agent {
                 sums["losses/q_values", default: 0] += Double(meanQ)
                 sums["charts/grad_norm", default: 0] += Double(norm)
                 logged += 1
-                if logged == config.logInterval {
-                    var metrics = sums.mapValues { $0 / Double(logged) }
-                    metrics["charts/epsilon"] = eps
-                    metrics["charts/sps"] = Double(stepsDone - startSteps) / max(now() - startTime, 1e-9)
-                    if config.prioritizedReplay { metrics["charts/beta"] = config.beta(at: stepsDone) }
-                    progress(.update(step: stepsDone, metrics: metrics))
-                    sums.removeAll(keepingCapacity: true)
-                    logged = 0
-                }
+                if logged == config.logInterval { report(epsilon: eps) }
             }
             while stepsSinceTargetSync >= config.targetUpdateInterval {
                 stepsSinceTargetSync -= config.targetUpdateInterval
@@ -320,6 +323,8 @@ public final class DQNAgent: Agent {
             }
             profile.update += now() - t2
         }
+        // a call (a chunk of a run) shorter than `logInterval` updates still reports what it did
+        if logged > 0 { report(epsilon: epsilon) }
     }
 
     /// Hard copy (τ = 1) or Polyak step θ⁻ ← τθ + (1 − τ)θ⁻.

@@ -9,6 +9,9 @@ import TradingEnv
 public enum ComparePeriod: Sendable, Equatable {
     case split(Split)
     case years([Int])
+
+    /// Whether the period is chosen years (`--years`) rather than a split.
+    var isYears: Bool { if case .years = self { true } else { false } }
 }
 
 /// How a comparison is run.
@@ -297,21 +300,28 @@ public func compareRuns(_ references: [String], store: RunStore, request: Compar
     case .split(let s): years = reference.environment.data.splits.years(of: s)
     case .years(let y): years = Set(y)
     }
-    let trials = try storedTrials(store: store, fingerprint: reference.dataFingerprint(), years: years)
+    let trials = try storedTrials(
+        store: store, fingerprint: reference.dataFingerprint(), years: years, overlapping: request.period.isYears)
     return try compare(contenders, reference: contenders[0].setup, request: request, storedTrials: trials)
 }
 
 /// The runs of `store` that count as trials for the Deflated Sharpe Ratio of a result on `years` of the data with
 /// `fingerprint` (see `ResolvedConfig.dataFingerprint`): the runs of the same data with a validation or test episode
-/// on a split configured with exactly those years, each with the per-bar Sharpe of its last evaluation there (the
-/// stored annualised `eval/{split}/sharpe` / √252). Without a fingerprint, no stored run can be shown to match.
-func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>) throws -> [StoredTrial] {
+/// on a split configured with exactly those years (or, when `overlapping`, with any of them: a result on chosen
+/// years, `compare --years`, counts every run that was evaluated on one of them), each with the per-bar Sharpe of its
+/// last evaluation there (the stored annualised `eval/{split}/sharpe` / √252). Without a fingerprint, no stored run
+/// can be shown to match.
+func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>, overlapping: Bool = false) throws
+    -> [StoredTrial]
+{
     guard let fingerprint else { return [] }
     var trials: [Int64: StoredTrial] = [:]
     for split in [Split.validation, .test] {
         let runs = try store.runsEvaluated(on: [EpisodeSplit(rawValue: split.rawValue)!]).filter { run in
             guard let config = try? storedConfig(of: run, store: store) else { return false }
-            return config.environment.data.splits.years(of: split) == years && config.dataFingerprint() == fingerprint
+            let evaluated = config.environment.data.splits.years(of: split)
+            let matches = overlapping ? !evaluated.isDisjoint(with: years) : evaluated == years
+            return matches && config.dataFingerprint() == fingerprint
         }
         let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })
         for run in runs {
@@ -390,8 +400,8 @@ public func compare(
     let comparedCount = compared.count + agents.filter { $0.runId == nil }.count
     let trials = comparedCount + storedOnly.count
     let definition =
-        "the \(comparedCount) compared and \(storedOnly.count) other runs in the store evaluated on the "
-        + "same years of the same data file"
+        "the \(comparedCount) compared and \(storedOnly.count) other runs in the store evaluated on "
+        + (request.period.isYears ? "a split holding one of these years" : "the same years") + " of the same data file"
     var comparison = Comparison(
         bars: "", costs: "", trials: trials, trialsDefinition: definition, tables: [], edges: [])
 

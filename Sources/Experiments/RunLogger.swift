@@ -121,11 +121,16 @@ struct RunLogger {
         }
     }
 
-    /// Ends the chunk at global step `step`: rethrows its failure, else writes `charts/globalStep` with the metrics
-    /// still pending.
+    /// Ends the chunk at global step `step`: rethrows its failure, else logs the episodes the chunk's end cut short
+    /// (the environments restart with the next chunk, so each is an episode of its own, as long as it ran), then writes
+    /// `charts/globalStep` with the metrics still pending.
     mutating func endChunk(step: Int) throws {
         if failure == nil, let fault = numeric.fault { failure = nonFiniteError(fault, step: step) }
         if let failure { throw failure }
+        for (env, cut) in open.running.sorted(by: { $0.key < $1.key }) {
+            guard let info = cut.info else { continue }
+            try logEpisode(vectorIndex: env, endStep: step, length: cut.length, episodeReturn: cut.reward, info: info)
+        }
         if let chunk {
             trainedSteps += step - chunk.step
             trainingSeconds += now().timeIntervalSince(chunk.start)
@@ -228,17 +233,23 @@ extension TrainingEvent {
     }
 }
 
-/// The training episodes still running in each vectorised environment: costs, the actions' hash, and every
-/// `keepEvery`-th step row (plus the last one) for the store.
+/// The training episodes still running in each vectorised environment: costs, the actions' hash, the sum of rewards,
+/// the last step's info, and every `keepEvery`-th step row (plus the last one) for the store.
 struct TrainingEpisodes {
+    typealias Episode = (
+        steps: [StepRecord], costs: Double, hash: FNV1a, length: Int, last: StepRecord?, reward: Double,
+        info: StepInfo?
+    )
     let keepEvery: Int
-    var open: [Int: (steps: [StepRecord], costs: Double, hash: FNV1a, length: Int, last: StepRecord?)] = [:]
+    var running: [Int: Episode] = [:]
 
     init(keepEvery: Int) { self.keepEvery = keepEvery }
 
     mutating func record(env: Int, action: Double, reward: Double, info: StepInfo) {
-        var e = open[env] ?? ([], 0, FNV1a(), 0, nil)
+        var e = running[env] ?? ([], 0, FNV1a(), 0, nil, 0, nil)
         e.costs += info.cost
+        e.reward += reward
+        e.info = info
         e.hash.add(action)
         e.length += 1
         if keepEvery > 0 {
@@ -253,12 +264,12 @@ struct TrainingEpisodes {
                 e.last = row
             }
         }
-        open[env] = e
+        running[env] = e
     }
 
     /// The kept rows (with the episode's last step), the costs and the actions' hash of environment `env`'s episode.
     mutating func finish(env: Int) -> (steps: [StepRecord], costs: Double, hash: String) {
-        guard var e = open.removeValue(forKey: env) else { return ([], 0, FNV1a().hex) }
+        guard var e = running.removeValue(forKey: env) else { return ([], 0, FNV1a().hex) }
         if let last = e.last { e.steps.append(last) }
         return (e.steps, e.costs, e.hash.hex)
     }

@@ -107,13 +107,22 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     let c = try run("c", splits: [.train, .test])
     _ = try run("other data", splits: [.validation], sha: "G")
     _ = try run("other tickers", splits: [.validation], tickers: ["AAPL"])
-    _ = try run("other years", splits: [.validation], validation: [2019, 2020])
+    let wider = try run("other years", splits: [.validation], validation: [2019, 2020])
     _ = try run("not evaluated", splits: [.train])
     let onValidation = try storedTrials(store: store, fingerprint: "F ", years: [2020])
     #expect(onValidation.map(\.runId) == [a, b])
     #expect(onValidation.map(\.sharpePerBar) == [nil, 0.8 / 252.0.squareRoot()])
     #expect(try storedTrials(store: store, fingerprint: "F ", years: [2021]).map(\.runId) == [c])
     #expect(try storedTrials(store: store, fingerprint: nil, years: [2020]).isEmpty)
+    // chosen years (`compare --years`) count every run evaluated on a split holding one of them
+    #expect(
+        try storedTrials(store: store, fingerprint: "F ", years: [2020], overlapping: true).map(\.runId) == [
+            a, b, wider,
+        ])
+    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2019]).isEmpty)
+    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2019], overlapping: true).map(\.runId) == [wider])
+    #expect(
+        try storedTrials(store: store, fingerprint: "F ", years: [2018, 2021], overlapping: true).map(\.runId) == [c])
 
     // the compared runs (a and one not yet in the store) and the stored-only trial b: N = 3
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))

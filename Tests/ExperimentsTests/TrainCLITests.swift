@@ -52,6 +52,45 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
     #expect(missing.status != 0 && missing.stderrLines.count == 1 && missing.stderr.contains("no run with id 999"))
 }
 
+/// Chunks (here 40 steps, between checkpoints) shorter than an episode (60 bars): each chunk's end cuts its episode,
+/// which is logged as an episode of its own (its rewards, costs, equity and steps as far as it ran), and DQN reports the
+/// updates of a chunk shorter than its `logInterval` (100 updates) at the chunk's end. Before, such a run logged no
+/// training episode and no `losses/td`.
+@Test func episodesAndUpdatesCutByAChunkEndAreLogged() throws {
+    let dir = try temporaryDirectory()
+    let yaml =
+        tinyDQNExperiment(agent: ["epsilonSteps: 200"]) + """
+            seeds: [3]
+            steps: 200
+            checkpointEvery: 40
+            evaluateOn: []
+            logEvery: 1
+            store: \(dir)/runs.sqlite
+            """
+    try yaml.write(toFile: dir + "/cut.yaml", atomically: true, encoding: .utf8)
+    let r = try runCLI(["train", dir + "/cut.yaml"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let store = try RunStore(path: dir + "/runs.sqlite")
+    let run = try #require(try store.runs().first)
+    let episodes = try store.episodes(runId: run.id!, split: .train)
+    #expect(episodes.map(\.globalStep) == [40, 80, 120, 160, 200])
+    #expect(episodes.map(\.index) == [0, 1, 2, 3, 4])
+    for e in episodes {
+        let steps = try store.steps(episodeId: e.id!)
+        #expect(e.steps == 40 && steps.count == 40)
+        #expect(e.totalReward == steps.reduce(0) { $0 + $1.reward })
+        #expect(e.costs == steps.reduce(0) { $0 + $1.cost })
+        #expect(e.finalEquity == steps.last?.equity)
+        #expect(e.lastTimestamp == steps.last?.timestamp)
+    }
+    let episodic = try store.metrics(runId: run.id!, key: "charts/episodicLength")
+    #expect(episodic.map(\.value) == [40, 40, 40, 40, 40])
+    // updates start at step 100 (learningStarts), one every 4 steps: the chunks ending at 120, 160 and 200 report them
+    let td = try store.metrics(runId: run.id!, key: "losses/td")
+    #expect(td.map(\.globalStep) == [120, 160, 200] && td.allSatisfy { $0.value.isFinite })
+    #expect(try store.metrics(runId: run.id!, key: "charts/epsilon").count == 3)
+}
+
 @Test func sameSeedGivesABitIdenticalRun() throws {
     let a = try tinyExperiment(steps: 200), b = try tinyExperiment(steps: 200)
     #expect(try runCLI(["train", a.experiment]).status == 0)
