@@ -227,39 +227,44 @@ public func bootstrapSharpeInterval(
     return quantile(alpha / 2)...quantile(1 - alpha / 2)
 }
 
-/// Reads one numeric column of a CSV file with a header row (commas, optional double quotes around a field).
-/// `column` names the column (case-insensitive). Empty picks the column named `return`, `returns` or `reward`, else the
-/// only numeric column that is not a date / time; otherwise it is an error listing the numeric columns.
-/// Every cell must be a finite number: anything else is an error naming the file, row and column.
+/// Reads one numeric column of a CSV file (plain or gzip) with a header row: fields split at commas, a field in double
+/// quotes may hold commas and `""` (RFC 4180, without line breaks inside a field), and every row has as many fields as
+/// the header. `column` names the column (case-insensitive). Empty picks the column named `return` or `returns`, else
+/// the only numeric column that is not a date / time; otherwise it is an error listing the numeric columns. A steps
+/// export (columns `reward` and `equity`) is refused without `column`: its rewards are the environment's (a log return
+/// by default), not simple returns. Every cell must be a finite number: anything else is an error naming the file,
+/// row and column.
 public func readNumericColumn(path: String, column: String = "") throws -> (name: String, values: [Double]) {
-    let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw MarketDataError("\(path): cannot read the file")
+    let bytes = try FileBytes.read(path).dropLast()  // (its trailing 0)
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        throw MarketDataError("\(path): not a UTF-8 text file")
     }
     var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
     while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
     guard let header = lines.first else { throw MarketDataError("\(path): the file is empty") }
-    func fields(_ line: Substring) -> [String] {
-        line.split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+    let names = try csvFields(header, path: path, line: 1)
+    let rows = try lines.dropFirst().enumerated().map { k, line in
+        let fields = try csvFields(line, path: path, line: k + 2)
+        guard fields.count == names.count else {
+            throw MarketDataError("\(path):\(k + 2): \(fields.count) fields, where the header has \(names.count)")
         }
+        return fields
     }
-    let names = fields(header)
-    let rows = lines.dropFirst().map(fields)
     guard let first = rows.first else { throw MarketDataError("\(path): header only, no returns") }
     let index: Int
     if column.isEmpty {
         index = try returnsColumn(names, firstRow: first, path: path)
     } else {
-        guard let i = names.firstIndex(where: { $0.lowercased() == column.lowercased() }) else {
+        let matching = names.indices.filter { names[$0].lowercased() == column.lowercased() }
+        guard let i = matching.first else {
             throw MarketDataError("\(path):1: no column '\(column)' (columns: \(names.joined(separator: ", ")))")
         }
+        guard matching.count == 1 else { throw MarketDataError("\(path):1: \(matching.count) columns '\(column)'") }
         index = i
     }
     var values: [Double] = []
     values.reserveCapacity(rows.count)
     for (k, f) in rows.enumerated() {
-        guard index < f.count else { throw MarketDataError("\(path):\(k + 2): column '\(names[index])' is missing") }
         guard let v = Double(f[index]), v.isFinite else {
             throw MarketDataError("\(path):\(k + 2): column '\(names[index])': '\(f[index])' is not a finite number")
         }
@@ -268,16 +273,59 @@ public func readNumericColumn(path: String, column: String = "") throws -> (name
     return (names[index], values)
 }
 
-/// The column `readNumericColumn` reads when none is named: `return`, `returns` or `reward` (case-insensitive), else
-/// the only column, dates and times aside, whose first cell is a number.
-private func returnsColumn(_ names: [String], firstRow: [String], path: String) throws -> Int {
-    if let i = names.firstIndex(where: { ["return", "returns", "reward"].contains($0.lowercased()) }) { return i }
-    let dates: Set<String> = ["date", "time", "timestamp", "datetime", ""]
-    let numeric = names.indices.filter { i in
-        !dates.contains(names[i].lowercased()) && i < firstRow.count && Double(firstRow[i]) != nil
+/// The fields of one CSV line, trimmed of blanks: a field in double quotes may hold commas and `""` for a quote.
+private func csvFields(_ line: Substring, path: String, line number: Int) throws -> [String] {
+    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    var fields: [String] = [], rest = line
+    while true {
+        let field = rest.drop(while: blank)
+        guard field.first == "\"" else {
+            let end = field.firstIndex(of: ",") ?? field.endIndex
+            fields.append(field[..<end].trimmingCharacters(in: .whitespaces))
+            if end == field.endIndex { return fields }
+            rest = field[field.index(after: end)...]
+            continue
+        }
+        var text = "", i = field.index(after: field.startIndex), closed = false
+        while i < field.endIndex && !closed {
+            let next = field.index(after: i)
+            if field[i] != "\"" {
+                text.append(field[i])
+            } else if next < field.endIndex && field[next] == "\"" {
+                text.append("\"")
+                i = next
+            } else {
+                closed = true
+            }
+            i = field.index(after: i)
+        }
+        guard closed else { throw MarketDataError("\(path):\(number): a quoted field is not closed") }
+        let after = field[i...].drop(while: blank)
+        guard after.isEmpty || after.first == "," else {
+            throw MarketDataError("\(path):\(number): text after a quoted field")
+        }
+        fields.append(text)
+        if after.isEmpty { return fields }
+        rest = after.dropFirst()
     }
+}
+
+/// The column `readNumericColumn` reads when none is named: `return` or `returns` (case-insensitive), else the only
+/// column, dates and times aside, whose first cell is a number.
+private func returnsColumn(_ names: [String], firstRow: [String], path: String) throws -> Int {
+    let lower = names.map { $0.lowercased() }
+    let named = lower.indices.filter { ["return", "returns"].contains(lower[$0]) }
+    if named.count == 1 { return named[0] }
+    guard named.isEmpty else { throw MarketDataError("\(path):1: \(named.count) columns named return or returns") }
+    if lower.contains("reward") && lower.contains("equity") {
+        throw MarketDataError(
+            "\(path): a steps export's reward is the environment's (a log return by default), not a simple return; "
+                + "`tradesim compare RUN` gives a run's metrics, or name a column of simple returns with --column")
+    }
+    let dates: Set<String> = ["date", "time", "timestamp", "datetime", ""]
+    let numeric = names.indices.filter { i in !dates.contains(lower[i]) && Double(firstRow[i]) != nil }
     if numeric.count == 1 { return numeric[0] }
     let listed = numeric.isEmpty ? "none" : numeric.map { names[$0] }.joined(separator: ", ")
     throw MarketDataError(
-        "\(path):1: no column named return, returns or reward; name one with --column (numeric columns: \(listed))")
+        "\(path):1: no column named return or returns; name one with --column (numeric columns: \(listed))")
 }

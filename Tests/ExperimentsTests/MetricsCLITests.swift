@@ -24,9 +24,15 @@ import Testing
     // several numeric columns, none named return / returns / reward: the error lists them (and never picks episodeId)
     (
         "episodeId,date,equity,note\n1,2020-01-02,100,a\n2,2020-01-03,101,b\n", [],
-        "r.csv:1: no column named return, returns or reward; "
-            + "name one with --column (numeric columns: episodeId, equity)"
+        "r.csv:1: no column named return or returns; name one with --column (numeric columns: episodeId, equity)"
     ),
+    ("date,return\n2020-01-02,0.01,9\n", [], "r.csv:2: 3 fields, where the header has 2"),
+    ("date,return\n2020-01-02\n", [], "r.csv:2: 1 fields, where the header has 2"),
+    ("return,x,Return\n0.01,1,0.02\n", [], "r.csv:1: 2 columns named return or returns"),
+    ("r,r\n0.01,0.02\n", ["--column", "r"], "r.csv:1: 2 columns 'r'"),
+    ("date,\"return\n2020-01-02,0.01\n", [], "r.csv:1: a quoted field is not closed"),
+    ("date,\"return\"x\n2020-01-02,0.01\n", [], "r.csv:1: text after a quoted field"),
+    ("date,return\n2020-01-02,\u{FF}\n", [], "r.csv:2: column 'return'"),
     ("return\n1e200\n1e200\n1e200\n", [], "r.csv: column 'return': the metrics overflow"),
     ("returns\n0.01\n-1.5\n", [], "r.csv:3: column 'returns': -1.5 is below -1"),
 ])
@@ -40,19 +46,39 @@ func metricsBadInputGivesOneErrorLine(csv: String, flags: [String], expected: St
     #expect(r.stderr.contains(expected), "\(r.stderr)")
 }
 
-@Test func metricsCommandReadsTheRewardColumnOfAStepsExport() throws {
+/// A steps export's rewards are the environment's (a log return by default), not simple returns: without --column it
+/// is refused with one line, where it was read as simple returns.
+@Test func metricsCommandRefusesTheRewardColumnOfAStepsExport() throws {
     let dir = try temporaryDirectory()
     let path = dir + "/steps.csv"
     try """
     episodeId,split,episodeIndex,barIndex,timestamp,date,action,position,reward,equity
-    7,validation,0,0,1293840000,2011-01-03,2,1,0.01,10100
-    7,validation,0,1,1293926400,2011-01-04,2,1,-0.02,9898
-    7,validation,0,2,1294012800,2011-01-05,0,0,0.03,10194.94
+    7,validation,0,0,1293840000,2011-01-03,2,1,0.00995,10100
+    7,validation,0,1,1293926400,2011-01-04,2,1,-0.0202,9898
 
     """.write(toFile: path, atomically: true, encoding: .utf8)
     let r = try runCLI(["metrics", path, "--resamples", "0"])
+    #expect(r.status != 0 && r.stderrLines.count == 1, "\(r.stderr)")
+    #expect(r.stderr.contains("steps.csv: a steps export's reward is the environment's"), "\(r.stderr)")
+    let named = try runCLI(["metrics", path, "--resamples", "0", "--column", "reward"])
+    #expect(named.status == 0, "\(named.stderr)")
+}
+
+/// Quoted fields (RFC 4180: commas and doubled quotes inside), blanks around fields, and a gzip file.
+@Test func metricsCommandReadsQuotedFieldsAndGzip() throws {
+    let dir = try temporaryDirectory()
+    let csv = "\"date, UTC\", \"my \"\"return\"\"\" , x\n2020-01-02,\"0.01\",a\n2020-01-03, -0.02 ,\"b,c\"\n"
+    try csv.write(toFile: dir + "/q.csv", atomically: true, encoding: .utf8)
+    let r = try runCLI(["metrics", dir + "/q.csv", "--resamples", "0", "--column", "my \"return\""])
     #expect(r.status == 0, "\(r.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-    #expect(object["column"] as? String == "reward")
-    #expect(abs((object["totalReturn"] as? Double ?? 0) - (1.01 * 0.98 * 1.03 - 1)) < 1e-12)
+    #expect(object["bars"] as? Int == 2)
+    #expect(abs((object["totalReturn"] as? Double ?? 0) - (1.01 * 0.98 - 1)) < 1e-12)
+    let gzip = Process()
+    gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    gzip.arguments = ["-k", dir + "/q.csv"]
+    try gzip.run()
+    gzip.waitUntilExit()
+    let g = try runCLI(["metrics", dir + "/q.csv.gz", "--resamples", "0", "--column", "my \"return\""])
+    #expect(g.status == 0 && g.stdout == r.stdout, "\(g.stderr)")
 }
