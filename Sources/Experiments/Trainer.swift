@@ -342,7 +342,16 @@ struct TrainingSession {
             progress(logger.progressReport(step: now, phase: "evaluating validation"))
             _ = state.observe(sharpe: try evaluate(.validation).metrics.sharpe, step: now, patience: 0)
         }
-        guard let best = state.bestStep, best != now else { return }
+        guard let best = state.bestStep else { return }
+        var report = logger.progressReport(step: now, phase: "selecting")
+        let sharpe = state.bestSharpe.map { String(format: "%.4f", $0) } ?? "n/a"
+        report.notice =
+            (evaluatedNow
+                ? "run \(run.name): stopped early at step \(now): \(spec.patience) validation evaluations without a "
+                    + "better Sharpe; " : "run \(run.name): ")
+            + "the policy is the step-\(best) checkpoint (best validation Sharpe \(sharpe))"
+        progress(report)
+        guard best != now else { return }
         let (directory, _) = try verifiedCheckpoint(run, store: store, step: Int64(best))
         try restore(agent, from: directory)
         try store.setPolicyStep(ofRun: runId, to: Int64(best))

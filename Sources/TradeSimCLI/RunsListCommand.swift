@@ -23,9 +23,15 @@ struct RunsListCommand: ParsableCommand {
         ])
         for r in try db.runs(experiment: experiment.map(experimentName), status: status) {
             let id = r.id ?? 0
-            let steps = try db.metrics(runId: id, key: "charts/globalStep").last.map { String(Int($0.value)) } ?? "-"
-            let sharpe = try db.metrics(runId: id, key: "eval/validation/sharpe").last.map { format($0.value) }
-            let equity = try db.metrics(runId: id, key: "eval/validation/finalEquity").last.map { format($0.value) }
+            let trained = try db.metrics(runId: id, key: "charts/globalStep").last.map { String(Int($0.value)) } ?? "-"
+            let steps = r.policyStep.map { "\(trained) (policy \($0))" } ?? trained
+            /// The last evaluation of `key`, that of the run's policy when it is an earlier checkpoint
+            func headline(_ key: String) throws -> String? {
+                let rows = try db.metrics(runId: id, key: key)
+                return (r.policyStep.flatMap { step in rows.last { $0.globalStep == step } } ?? rows.last)
+                    .map { format($0.value) }
+            }
+            let sharpe = try headline("eval/validation/sharpe"), equity = try headline("eval/validation/finalEquity")
             let episodes = try db.episodes(runId: id).count
             table.append([
                 "\(id)", r.name, r.status.rawValue, steps, "\(episodes)", sharpe ?? "-", equity ?? "-",

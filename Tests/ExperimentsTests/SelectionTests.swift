@@ -39,6 +39,13 @@ func selectingExperiment(patience: Int) throws -> (dir: String, experiment: Stri
     let evaluated = try runCLI(["evaluate", run.name, "--store", t.store])
     #expect(
         evaluated.status == 0 && evaluated.stdout.contains("checkpoint at step \(chosen.step)"), "\(evaluated.stdout)")
+    #expect(r.stderr.contains("the policy is the step-\(chosen.step) checkpoint"), "\(r.stderr)")
+    // `runs` shows the policy's validation Sharpe, not the last evaluation's
+    let listed = try runCLI(["runs", "--store", t.store])
+    let row = try #require(listed.stdout.split(separator: "\n").first { $0.contains(run.name) })
+    let cells = row.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    #expect(cells.contains(String(format: "%.4g", chosen.sharpe)), "\(row)")
+    #expect(row.contains("(policy \(chosen.step))") == (chosen.step != 400), "\(row)")
 }
 
 /// `patience: k` stops training after k validation evaluations without a better Sharpe.
@@ -58,4 +65,5 @@ func selectingExperiment(patience: Int) throws -> (dir: String, experiment: Stri
     let stop = try #require(sharpes.indices.dropFirst().first { k in sharpes[k] <= sharpes[..<k].max()! })
     #expect(try store.latestCheckpoint(runId: run.id!)?.globalStep == steps[stop])
     #expect(steps.max() == steps[stop])
+    #expect(r.stderr.contains("stopped early at step \(steps[stop]): 1 validation evaluations"), "\(r.stderr)")
 }
