@@ -346,6 +346,12 @@ extension SplitConfig {
     }
 }
 
+/// "from the close of FIRST to the close of LAST": the span an episode's returns cover (the first decision's bar,
+/// whose close is the equity they start from, to the bar of the last fill and mark).
+public func returnsSpan(_ log: EpisodeLog) -> String {
+    "from the close of \(DateParser.format(log.firstTimestamp)) to the close of \(DateParser.format(log.lastTimestamp))"
+}
+
 /// The bar range of a period in `setup`'s data and the years it asks for (nil: every year in the range).
 func periodBars(_ period: ComparePeriod, setup: MarketSetup) throws -> (
     bars: Range<Int>, years: Set<Int>?, name: String
@@ -426,8 +432,8 @@ public func compare(
     let log = comparison.episodes[0][0].log  // every contender ran on the same bars
     comparison.bars =
         "\(periodName) of \(panel.source) "
-        + "(\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), decisions "
-        + "\(DateParser.format(log.firstTimestamp)) to \(DateParser.format(log.lastTimestamp)))"
+        + "(\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
+        + returnsSpan(log) + ")"
     comparison.costs =
         request.costLevels.isEmpty
         ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "

@@ -85,8 +85,7 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
     let panel = reference.dataset.panel
     comparison.bars =
         "the test years of \(windows.count) walk-forward windows of sweep \(name), stitched, of "
-        + "\(panel.source) (decisions \(DateParser.format(log.firstTimestamp)) to "
-        + "\(DateParser.format(log.lastTimestamp)))"
+        + "\(panel.source) (" + returnsSpan(log) + ")"
     comparison.costs =
         request.costLevels.isEmpty
         ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "

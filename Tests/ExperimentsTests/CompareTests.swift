@@ -237,6 +237,8 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     let c = try JSONDecoder().decode(Comparison.self, from: Data(json.stdout.utf8))
     #expect(c.tables.map(\.period) == ["2011", "2012", "overall", "2011", "2012", "overall"])
     #expect(c.trials == 1)  // the run itself, evaluated on validation during training
+    // the returns run from the close of the first decision's bar to that of the last fill (not the last decision's)
+    #expect(c.bars.hasSuffix("from the close of 2011-01-03 to the close of 2012-12-31)"), "\(c.bars)")
     let row = try #require(c.tables.last?.rows.first)
     #expect(
         row.kind == "agent" && row.runs == [run.name]
