@@ -309,13 +309,14 @@ public func compareRuns(_ references: [String], store: RunStore, request: Compar
 /// `fingerprint` (see `ResolvedConfig.dataFingerprint`): the runs of the same data with a validation or test episode
 /// on a split configured with exactly those years (or, when `overlapping`, with any of them: a result on chosen
 /// years, `compare --years`, counts every run that was evaluated on one of them), each with the per-bar Sharpe of its
-/// last evaluation there (the stored annualised `eval/{split}/sharpe` / √252). Without a fingerprint, no stored run
-/// can be shown to match.
+/// last evaluation there (the stored annualised `eval/{split}/sharpe` / √252); of runs that repeat one configuration,
+/// seed and code version (the same bits), only the latest. Without a fingerprint, no stored run can be shown to
+/// match.
 func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>, overlapping: Bool = false) throws
     -> [StoredTrial]
 {
     guard let fingerprint else { return [] }
-    var trials: [Int64: StoredTrial] = [:]
+    var trials: [String: StoredTrial] = [:]
     for split in [Split.validation, .test] {
         let runs = try store.runsEvaluated(on: [EpisodeSplit(rawValue: split.rawValue)!]).filter { run in
             guard let config = try? storedConfig(of: run, store: store) else { return false }
@@ -325,8 +326,10 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>, overla
         }
         let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })
         for run in runs {
-            trials[run.id!] = StoredTrial(
-                runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
+            // a run that repeats another's configuration, seed and code version is the same trial: the latest counts
+            let key = run.configHash + run.codeVersion
+            guard (trials[key]?.runId ?? -1) <= run.id! else { continue }
+            trials[key] = StoredTrial(runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
         }
     }
     return trials.values.sorted { $0.runId < $1.runId }

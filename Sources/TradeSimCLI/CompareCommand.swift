@@ -90,7 +90,9 @@ struct RunSelection: ParsableArguments {
         return (try compareRuns(references, store: db, request: request), selected)
     }
 
-    /// The run references: the arguments, then every run of `--experiment` (none is an error).
+    /// The run references: the arguments, then every finished run of `--experiment` (none is an error). A run that
+    /// repeats an earlier one's configuration, seed and code version gave the same bits: only the latest of each counts
+    /// (as a seed of its row, and as a DSR trial), and a note on standard error says how many were left out.
     func references(in db: RunStore) throws -> [String] {
         guard let experiment else { return runs }
         let name = experimentName(experiment)
@@ -98,7 +100,17 @@ struct RunSelection: ParsableArguments {
         guard !found.isEmpty else {
             throw CLIError("--experiment \(experiment): no finished run of experiment '\(name)' in \(db.path)")
         }
-        return runs + found.map { String($0.id!) }
+        var latest: [String: RunRecord] = [:]
+        for run in found where (latest[run.configHash + run.codeVersion]?.id ?? -1) < run.id! {
+            latest[run.configHash + run.codeVersion] = run
+        }
+        if latest.count < found.count {
+            FileHandle.standardError.write(
+                Data(
+                    ("note: --experiment \(experiment): \(found.count - latest.count) of its \(found.count) runs repeat "
+                        + "a later run's configuration and seed; the latest of each is compared\n").utf8))
+        }
+        return runs + latest.values.sorted { $0.id! < $1.id! }.map { String($0.id!) }
     }
 }
 

@@ -77,7 +77,7 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     /// A run of data `sha` whose validation split is `validation` and test split 2021, with episodes on `splits`.
     func run(
         _ name: String, splits: [EpisodeSplit], sha: String = "F", validation: [Int] = [2020, 2020],
-        tickers: [String] = [], sharpe: Double? = nil
+        tickers: [String] = [], sharpe: Double? = nil, repeating: String? = nil
     ) throws -> Int64 {
         var environment = EnvironmentSpec()
         environment.data.splits = SplitConfig(train: [2019, 2019], validation: validation, test: [2021, 2021])
@@ -87,7 +87,7 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
             agent: .dqn(DQNConfig()), seed: 1, dataSHA256: sha)
         let r = try store.createRun(
             experiment: name, agent: "a", seed: 1, experimentYAML: "", configJSON: try config.json(),
-            configHash: "h", codeVersion: "t")
+            configHash: repeating ?? name, codeVersion: "t")
         for (i, s) in splits.enumerated() {
             _ = try store.writeEpisode(
                 EpisodeRecord(
@@ -102,7 +102,8 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
         }
         return r.id!
     }
-    let a = try run("a", splits: [.train, .validation])
+    _ = try run("a", splits: [.train, .validation], sharpe: 0.3)
+    let a = try run("a again", splits: [.train, .validation], repeating: "a")  // the same trial: the later counts
     let b = try run("b", splits: [.validation, .validation], sharpe: 0.8)
     let c = try run("c", splits: [.train, .test])
     _ = try run("other data", splits: [.validation], sha: "G")
@@ -223,6 +224,19 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     let c = #"{"agent":{"lr":2},"experiment":{"seeds":[1],"steps":5},"seed":1}"#
     #expect(seedlessConfigHash(a) == seedlessConfigHash(b))
     #expect(seedlessConfigHash(a) != seedlessConfigHash(c))
+}
+
+/// A run repeated with the same configuration and seed (the same bits) is one seed of its row and one DSR trial.
+@Test func compareCountsARepeatedRunOnce() throws {
+    let (dir, experiment, store) = try tinyExperiment(steps: 100)
+    for _ in 0..<2 { #expect(try runCLI(["train", experiment], in: dir).status == 0) }
+    let r = try runCLI(["compare", "--experiment", experiment, "--store", store, "--format", "json"], in: dir)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("1 of its 2 runs repeat a later run's configuration and seed"), "\(r.stderr)")
+    let c = try JSONDecoder().decode(Comparison.self, from: Data(r.stdout.utf8))
+    let runs = try RunStore(path: store).runs().sorted { $0.id! < $1.id! }
+    #expect(c.trials == 1)
+    #expect(c.tables.last?.rows.first?.runs == [runs[1].name])
 }
 
 /// The CLI end to end on a tiny trained run: compare in every format, report, and one-line errors naming the value.
