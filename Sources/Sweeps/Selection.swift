@@ -143,6 +143,10 @@ public struct SweepResults: Codable, Sendable {
         }
         if matrix.count < 2 {
             overfittingNote = "one configuration: nothing was selected, so nothing can be overfitted"
+        } else if Set(matrix).count < 2 {
+            overfittingNote =
+                "the \(matrix.count) configurations' validation returns are identical bar for bar: they tie, so none "
+                + "was selected over another"
         } else {
             do { overfitting = try backtestOverfitting(returns: matrix, blocks: blocks) } catch {
                 overfittingNote = "\(error)"

@@ -96,3 +96,15 @@ import Testing
     let sharpe = Stat([nil, 0.5, 0.25], flat: [isFlat([0, 0]), isFlat([0.01, -0.01]), isFlat([0.02, 0])])
     #expect(cell(sharpe) == "0.3750 ± 0.1768 (2 of 3 seeds; 1 flat)")
 }
+
+/// Configurations whose validation returns are identical bar for bar (here they differ only in how often DQN logs)
+/// tie: no PBO (which would be 1 by its definition, λ = 0 in every split), but a note saying so.
+@Test func identicalConfigurationsHaveNoPBO() throws {
+    let t = try sweepExperiment(grid: "    agent.logInterval: [100, 200]", steps: 200)
+    #expect(try runCLI(["sweep", t.experiment, "--jobs", "2"]).status == 0)
+    let results = try SweepResults("sw", store: try RunStore(path: t.store), blocks: 4)
+    #expect(results.overfitting == nil)
+    #expect(results.overfittingNote?.contains("the 2 configurations' validation returns are identical") == true)
+    let text = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4"])
+    #expect(text.status == 0 && text.stdout.contains("PBO: n/a (the 2 configurations'"), "\(text.stdout)")
+}
