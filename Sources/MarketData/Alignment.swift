@@ -28,8 +28,24 @@ enum Alignment {
                         + "(lateAssets: drop); use lateAssets: trim"
                 )
             }
+            // Dropping most of a panel is a data problem (e.g. one stray row past every other ticker's end), not a
+            // choice: it is an error naming who sets the range.
+            let covering = kept.filter(covers)
+            if covering.count * 2 < kept.count {
+                func names(_ a: [AssetSeries]) -> String {
+                    a.prefix(3).map(\.ticker).joined(separator: ", ") + (a.count > 3 ? ", …" : "")
+                }
+                let first = names(kept.filter { $0.timestamps.first == lo })
+                let last = names(kept.filter { $0.timestamps.last == hi })
+                throw MarketDataError(
+                    "\(name): lateAssets: drop would keep \(covering.count) of \(kept.count) assets "
+                        + "(\(names(covering))), the only ones from \(DateParser.format(lo)) "
+                        + "(the first bar of \(first)) to \(DateParser.format(hi)) (the last bar of \(last)); "
+                        + "check those rows, or use lateAssets: trim"
+                )
+            }
             report.droppedAssets += kept.filter { !covers($0) }.map(\.ticker)
-            kept = kept.filter(covers)
+            kept = covering
         case .trim:
             lo = firsts.max() ?? lo; hi = lasts.min() ?? hi
             guard lo <= hi else {

@@ -83,6 +83,16 @@ struct AlignmentTests {
         #expect(p.tickers == ["A", "B"] && r.droppedAssets == ["C"] && p.barCount == 5)
     }
 
+    /// One stray row of A after every other ticker's end would leave A alone: an error naming who sets the range,
+    /// not a panel silently shrunk to one asset. Dropping a minority (C, late) stays allowed.
+    @Test func lateAssetDropOfMostOfThePanelIsAnError() throws {
+        let stray = panelText(withC: true) + "2020-01-09,A,15,16,14,15,100\n"
+        #expect(
+            loadError("s.csv", stray)
+                == "s.csv: lateAssets: drop would keep 1 of 3 assets (A), the only ones from 2020-01-02 (the first bar "
+                + "of A, B) to 2020-01-09 (the last bar of A); check those rows, or use lateAssets: trim")
+    }
+
     @Test func lateAssetTrim() throws {
         let (p, r) = try load(writeTemp("g.csv", panelText(withC: true))) { $0.lateAssets = .trim }
         #expect(p.tickers == ["A", "B", "C"] && r.droppedAssets.isEmpty)
