@@ -92,6 +92,19 @@ public func createEnsemble(of references: [String], store: RunStore) throws -> R
     return try store.run(id: run.id!)
 }
 
+/// The first ensemble run of `store` outside `runs` that has a member in `runs`, with that member: deleting `runs`
+/// alone would leave it unable to load its policy.
+public func ensembleLeftWithoutAMember(_ runs: [RunRecord], store: RunStore) throws -> (
+    ensemble: RunRecord, member: RunRecord
+)? {
+    let ids = Set(runs.map(\.id))
+    for ensemble in try store.runs() where ensemble.agent == ensembleRunKind && !ids.contains(ensemble.id) {
+        let members = try storedConfig(of: ensemble, store: store).ensemble ?? []
+        if let member = runs.first(where: { members.contains($0.name) }) { return (ensemble, member) }
+    }
+    return nil
+}
+
 /// The configuration a run was stored with (`run.configJSON`), keys added since filled with their defaults.
 func storedConfig(of run: RunRecord, store: RunStore) throws -> ResolvedConfig {
     do {

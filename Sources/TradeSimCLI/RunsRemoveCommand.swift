@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import RunStore
 
@@ -45,6 +46,11 @@ struct RunsRemoveCommand: ParsableCommand {
         }
         if let live = selected.first(where: { $0.status == .running }) {
             throw CLIError("run \(live.id!) (\(live.name)) is running; stop its process first (nothing deleted)")
+        }
+        if let (ensemble, member) = try ensembleLeftWithoutAMember(selected, store: db) {
+            throw CLIError(
+                "run \(member.id!) (\(member.name)) is a member of ensemble run \(ensemble.id!) (\(ensemble.name)); "
+                    + "delete the ensemble with it, or first (nothing deleted)")
         }
         let count = selected.count == 1 ? "1 run" : "\(selected.count) runs"
         if !yes {

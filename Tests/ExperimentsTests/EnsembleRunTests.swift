@@ -25,6 +25,13 @@ import TradingEnv
     #expect(verified.status == 0 && verified.stdout.contains("verified"), "\(verified.stderr)")
     let resumed = try runCLI(["train", "--resume", ensemble.name, "--store", t.store])
     #expect(resumed.failsWithOneErrorLine, "\(resumed.stderr)")
+    // A member is not deleted without its ensemble (which could no longer load its policy); with it, both go.
+    let alone = try runCLI(["runs", "rm", "\(member.id!)", "--yes", "--store", t.store])
+    #expect(
+        alone.failsWithOneErrorLine
+            && alone.stderr.contains("is a member of ensemble run \(ensemble.id!) (\(ensemble.name)); delete the"),
+        "\(alone.stderr)")
+    #expect(try store.runs().count == 2)
 
     // A member of another algorithm cannot join: one line naming the runs.
     let other = try tinyExperiment(steps: 64)
@@ -40,6 +47,10 @@ import TradingEnv
         mixed.failsWithOneErrorLine
             && mixed.stderr.contains("member 1 (ppo) acts on action probabilities, member 0 (dqn) on Q-values"),
         "\(mixed.stderr)")
+    let both = try runCLI(["runs", "rm", "\(member.id!)", "\(ensemble.id!)", "--yes", "--store", t.store])
+    #expect(both.status == 0, "\(both.stderr)")
+    #expect(try store.runs().map(\.id).filter { [member.id, ensemble.id].contains($0) }.isEmpty)
+    #expect(try store.runs().count == 1)  // the PPO run
 }
 
 /// A run stored by an earlier version, whose configuration lacks keys added since, still reads: they take their
