@@ -179,16 +179,7 @@ func describeAssignments(_ json: String, keepingWindows: Bool) -> String {
 public func lookAtTest(_ name: String, configuration: Int? = nil, unselected: Bool = false, store: RunStore)
     throws -> [RunRecord]
 {
-    let results = try SweepResults(name, store: store)
-    let target = configuration ?? results.selected
-    guard results.ranking.contains(where: { $0.configuration == target }) else {
-        throw ConfigError("--configuration \(target): sweep \(name) has configurations 0…\(results.ranking.count - 1)")
-    }
-    guard target == results.selected || unselected else {
-        throw ConfigError(
-            "--configuration \(target) is not the selected configuration \(results.selected): looking at it on the "
-                + "test split needs --unselected (the look is recorded and counts as a trial)")
-    }
+    let target = try SweepResults(name, store: store).testLook(configuration: configuration, unselected: unselected)
     let trials = try store.trials(sweepId: try store.sweep(named: name).id!)
     guard !trials.contains(where: { $0.window != nil }) else {
         throw ConfigError(
@@ -201,6 +192,23 @@ public func lookAtTest(_ name: String, configuration: Int? = nil, unselected: Bo
             _ = try evaluateRun("\(run.id!)", split: .test, store: store)
         }
         return run
+    }
+}
+
+extension SweepResults {
+    /// The configuration a look at the test split is for: `configuration` (which needs `unselected` unless it is the
+    /// selected one) or the selected one; anything else is an error naming --configuration.
+    public func testLook(configuration: Int?, unselected: Bool) throws -> Int {
+        let target = configuration ?? selected
+        guard ranking.contains(where: { $0.configuration == target }) else {
+            throw ConfigError("--configuration \(target): sweep \(sweep) has configurations 0…\(ranking.count - 1)")
+        }
+        guard target == selected || unselected else {
+            throw ConfigError(
+                "--configuration \(target) is not the selected configuration \(selected): looking at it on the "
+                    + "test split needs --unselected (the look is recorded and counts as a trial)")
+        }
+        return target
     }
 }
 

@@ -58,6 +58,13 @@ import Testing
         "--configuration", "\(unselected)",
     ])
     #expect(refused.failsWithOneErrorLine && refused.stderr.contains("needs --unselected"), "\(refused.stderr)")
+    // a configuration the sweep does not have is refused before the ranking is printed
+    let missing = try runCLI([
+        "sweep", "results", "sw", "--store", t.store, "--test", "--configuration", "9", "--unselected",
+    ])
+    #expect(
+        missing.failsWithOneErrorLine && missing.stderr.contains("--configuration 9: sweep sw has configurations 0…1"))
+    #expect(missing.stdout.isEmpty && refused.stdout.isEmpty, "\(missing.stdout)")
     func testEpisodes() throws -> Int {
         try trials.reduce(0) { $0 + (try store.episodes(runId: $1.runId!, split: .test).count) }
     }

@@ -60,6 +60,7 @@ struct SweepResultsCommand: ParsableCommand {
         if let report { try checkWritable(report, flag: "--report") }
         let db = try existingStore(store)
         let results = try SweepResults(sweep, store: db, metric: metric, blocks: blocks)
+        if test { _ = try results.testLook(configuration: configuration, unselected: unselected) }  // before any output
         try write(try results.rendered(format), to: out)
         if let report {
             try write(results.html, to: report, flag: "--report")
