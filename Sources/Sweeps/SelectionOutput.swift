@@ -15,6 +15,24 @@ extension SweepResults {
         return t
     }
 
+    /// The ranking for CSV readers (as compare's): each metric as `_mean` and `_std` numbers (empty when undefined)
+    /// with its seeds with a value (`_count`) and the flat ones (`_flat`); the runs' names separated by spaces.
+    var csvTable: TextTable {
+        let metrics = [metric.rawValue] + (metric == .sharpe ? [] : ["sharpe"])
+        var t = TextTable(
+            header: ["rank", "config", "keys", "runs"]
+                + metrics.flatMap { [$0 + "_mean", $0 + "_std", $0 + "_count", $0 + "_flat"] })
+        for (k, r) in ranking.enumerated() {
+            let stats = [r.metric] + (metric == .sharpe ? [] : [r.sharpe])
+            t.append(
+                ["\(k + 1)", "\(r.configuration)", r.assignments, r.runs.joined(separator: " ")]
+                    + stats.flatMap {
+                        [$0.mean.map { "\($0)" } ?? "", $0.std.map { "\($0)" } ?? "", "\($0.count)", "\($0.flat)"]
+                    })
+        }
+        return t
+    }
+
     /// What the selection amounts to: the selected configuration, its DSR with N and V, and the PBO with its parts.
     public var summaryLines: [String] {
         let s = ranking[0]
@@ -68,7 +86,7 @@ extension SweepResults {
             return "# Sweep \(sweep)\n\n" + summaryLines.map { "- " + $0 }.joined(separator: "\n") + "\n\n"
                 + table.markdown + "\n\n```\n" + logitHistogram.joined(separator: "\n") + "\n```\n"
         case .csv:
-            return table.csv
+            return csvTable.csv
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -50,6 +50,15 @@ import Testing
     #expect(json.status == 0, "\(json.stderr)")
     let decoded = try JSONDecoder().decode(SweepResults.self, from: Data(json.stdout.utf8))
     #expect(decoded.selected == results.selected && decoded.dsr.trials == 5)
+    // CSV: numbers in columns of their own, as compare's
+    let csv = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--format", "csv"])
+    let lines = csv.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    #expect(
+        lines.first == ["rank", "config", "keys", "runs", "sharpe_mean", "sharpe_std", "sharpe_count", "sharpe_flat"])
+    #expect(
+        lines.count == 3 && lines[1][1] == "\(results.selected)"
+            && Double(lines[1][4]) == results.ranking[0].metric.mean)
+    #expect(Double(lines[1][5]) == results.ranking[0].metric.std && lines[1][6] == "\(results.ranking[0].metric.count)")
 
     // The test split: once, for the selected configuration; another needs --unselected.
     let unselected = 1 - results.selected
