@@ -80,7 +80,7 @@ public final class RunStore: Sendable {
         do { try backend.dropSchema() } catch { throw wrapped(error, "cannot drop the store's schema") }
     }
 
-    /// Whether `path` names a PostgreSQL store (a `postgresql://` URL) rather than a SQLite file.
+    /// Whether `path` is meant as a PostgreSQL store (a URL, see `PostgresLocation.isURL`) rather than a SQLite file.
     public static func isURL(_ path: String) -> Bool { PostgresLocation.isURL(path) }
 
     /// `path` as it may be shown and stored: a PostgreSQL URL without its password, a file path as it is.
