@@ -22,6 +22,7 @@ struct ExportCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
+        if let out { try checkOutput(out, flag: "--out", store: store) }
         let db = try existingStore(store)
         let record = try db.run(reference: reference)
         let handle: FileHandle

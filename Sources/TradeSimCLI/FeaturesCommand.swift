@@ -19,7 +19,7 @@ struct FeaturesCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        if let out { try checkWritable(out, flag: "--out") }
+        if let out { try checkOutput(out, flag: "--out", reads: try MarketSetup.files(path: file)) }
         let setup = try MarketSetup(path: file)
         let dataset = setup.dataset
         let matrix = raw ? dataset.features : dataset.observations
