@@ -46,3 +46,42 @@ import Testing
     #expect(try StoreSnapshot(store) == before)
     #expect(try inputs.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == bytes)
 }
+
+/// A device that fails every write with ENOSPC (Linux's `/dev/full`, made in `dir` when this process may), or nil.
+func fullDevice(in dir: String) -> String? {
+    #if os(Linux)
+        let path = dir + "/full"
+        if mknod(path, S_IFCHR | 0o666, 1 << 8 | 7) == 0 { return path }  // makedev(1, 7), as /dev/full
+        var info = stat()
+        return stat("/dev/full", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR ? "/dev/full" : nil
+    #else
+        return nil
+    #endif
+}
+
+/// A failed write of any output, a file (`--out`) or standard output, is one line naming it with the system's reason
+/// and a non-zero exit; the output stays what it was (a device is not replaced by a regular file), and `report` does
+/// not say it wrote the page.
+@Test func failedWritesAreOneErrorLine() throws {
+    let dir = try temporaryDirectory()
+    let full = try #require(fullDevice(in: dir), "no /dev/full")
+    let (id, _) = try trainedRun(dir)
+    let store = ["--store", dir + "/runs.sqlite"], env = repoRoot + "/environments/sp500-daily.yaml"
+    let toFile = [
+        ["export", "\(id)", "--out", full] + store, ["compare", "\(id)", "--out", full] + store,
+        ["report", "\(id)", "--out", full] + store, ["features", env, "--out", full],
+    ]
+    let toStandardOutput = [
+        ["export", "\(id)"] + store, ["compare", "\(id)"] + store, ["runs"] + store, ["replay", "\(id)"] + store,
+        ["features", env],
+    ]
+    for (commands, output, error) in [(toFile, nil, "--out \(full): "), (toStandardOutput, full, "standard output: ")] {
+        for command in commands {
+            let r = try runCLI(command, output: output)
+            #expect(r.failsWithOneErrorLine && r.stdout.isEmpty, "\(command): \(r.stdout)\(r.stderr)")
+            #expect(r.stderr.contains(error + String(cString: strerror(ENOSPC))), "\(command): \(r.stderr)")
+            var info = stat()
+            #expect(stat(full, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "\(command) replaced \(full)")
+        }
+    }
+}
