@@ -24,6 +24,12 @@ public struct EnvironmentSpec: Config {
     public static func load(_ path: String, overrides: Node? = nil) throws -> EnvironmentSpec {
         try StrictYAML.decode(EnvironmentSpec.self, file: path, overrides: overrides)
     }
+
+    /// The files its data is read from: the data file and each side series' file, resolved against `folder` (the
+    /// environment file's) as the loader resolves them.
+    public func dataFiles(folder: String) -> [String] {
+        ([data.file] + data.side.map(\.file)).map { dataFilePath(file: $0, folder: folder) }
+    }
 }
 
 /// A loaded environment file: the dataset once, and market environments over any split on demand.
@@ -62,6 +68,14 @@ public struct MarketSetup: Sendable {
                 "\(path): the train split has \(train) bar\(train == 1 ? "" : "s"); a panel needs at least 3 (its "
                     + "minimum-variance baseline fits a covariance of daily returns on them)")
         }
+    }
+
+    /// The files loading the environment file `path` (with `overrides`) reads, found without loading its data: the file
+    /// itself, its data file and its side series' files.
+    public static func files(path: String, overrides: Node? = nil) throws -> [String] {
+        let folder = (path as NSString).deletingLastPathComponent
+        return [path]
+            + (try EnvironmentSpec.load(path, overrides: overrides)).dataFiles(folder: folder.isEmpty ? "." : folder)
     }
 
     /// The data file as read (`data.file` resolved against `folder`).
@@ -104,6 +118,9 @@ public struct MarketSetup: Sendable {
 }
 
 /// `data.file` resolved against the environment file's `folder`, as `loadMarket` reads it.
-func dataFilePath(_ data: DataConfig, folder: String) -> String {
-    data.file.hasPrefix("/") || folder.isEmpty ? data.file : folder + "/" + data.file
+func dataFilePath(_ data: DataConfig, folder: String) -> String { dataFilePath(file: data.file, folder: folder) }
+
+/// `file` resolved against `folder` unless it is absolute.
+func dataFilePath(file: String, folder: String) -> String {
+    file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file
 }

@@ -114,6 +114,14 @@ func storedConfig(of run: RunRecord, store: RunStore) throws -> ResolvedConfig {
     }
 }
 
+/// The data files a stored run is evaluated on: its data file and its side series' files, as its configuration names
+/// them (none for a pretrain run, which has no policy to evaluate).
+public func dataFiles(of run: RunRecord, store: RunStore) throws -> [String] {
+    guard run.agent != pretrainRunKind else { return [] }
+    let config = try storedConfig(of: run, store: store)
+    return config.environment.dataFiles(folder: config.environmentFolder)
+}
+
 /// Loads a checkpoint folder into `agent`.
 func restore(_ agent: any Agent, from directory: String) throws {
     do { try agent.load(from: URL(fileURLWithPath: directory)) } catch {

@@ -80,51 +80,78 @@ extension RunStore {
     /// NULL (a NaN metric value, a missing wall time) is an empty CSV field and JSON `null`; JSON has no infinity,
     /// so an infinite value is `null` in JSON Lines and `inf`/`-inf` in CSV.
     /// - Returns: the number of rows written (not counting the CSV header).
+    /// - Throws: `RunStoreError`; a failed write is `cannot export … of run N: writing the output failed (…)`.
     @discardableResult
     public func export(runId: Int64, what: ExportTable, format: ExportFormat, to output: FileHandle) throws -> Int {
-        try read("cannot export \(what.rawValue) of run \(runId)") { db in
-            try requireRun(runId, db)
-            var writer = ChunkedWriter(handle: output)
-            let columns = Self.exportColumns(what)
-            if format == .csv {
-                writer.append(columns.joined(separator: ","))
-                writer.append("\n")
+        try export(runId: runId, what: what, format: format) { bytes in
+            do { try output.write(contentsOf: bytes) } catch {
+                throw RunStoreError(
+                    path: path,
+                    reason:
+                        "cannot export \(what.rawValue) of run \(runId): writing the output failed "
+                        + "(\(error.localizedDescription))")
             }
-            let jsonKeys = columns.map { "\"\($0)\":" }
-            var count = 0
-            try db.forEachRow(Self.exportSQL(what, db.dialect), sqlArguments(runId)) { row in
-                switch format {
-                case .csv:
-                    for (i, value) in row.values.enumerated() {
-                        if i > 0 { writer.append(",") }
-                        writer.append(csvField(value))
-                    }
+        }
+    }
+
+    /// `export(runId:what:format:to:)` into `write`, which takes the output in chunks of about 64 KiB: an error it
+    /// throws ends the export and is rethrown as it is (so it can name the output rather than the store).
+    @discardableResult
+    public func export(
+        runId: Int64, what: ExportTable, format: ExportFormat, write: ([UInt8]) throws -> Void
+    ) throws -> Int {
+        var writeError: (any Error)?
+        func sink(_ bytes: [UInt8]) throws {
+            do { try write(bytes) } catch {
+                writeError = error
+                throw error
+            }
+        }
+        do {
+            return try read("cannot export \(what.rawValue) of run \(runId)") { db in
+                try requireRun(runId, db)
+                var writer = ChunkedWriter()
+                let columns = Self.exportColumns(what)
+                if format == .csv {
+                    writer.append(columns.joined(separator: ","))
                     writer.append("\n")
-                case .jsonl:
-                    writer.append("{")
-                    for (i, value) in row.values.enumerated() {
-                        if i > 0 { writer.append(",") }
-                        writer.append(jsonKeys[i])
-                        writer.append(jsonValue(value))
-                    }
-                    writer.append("}\n")
                 }
-                count += 1
-                try writer.flushIfFull()
+                let jsonKeys = columns.map { "\"\($0)\":" }
+                var count = 0
+                try db.forEachRow(Self.exportSQL(what, db.dialect), sqlArguments(runId)) { row in
+                    switch format {
+                    case .csv:
+                        for (i, value) in row.values.enumerated() {
+                            if i > 0 { writer.append(",") }
+                            writer.append(csvField(value))
+                        }
+                        writer.append("\n")
+                    case .jsonl:
+                        writer.append("{")
+                        for (i, value) in row.values.enumerated() {
+                            if i > 0 { writer.append(",") }
+                            writer.append(jsonKeys[i])
+                            writer.append(jsonValue(value))
+                        }
+                        writer.append("}\n")
+                    }
+                    count += 1
+                    try writer.flushIfFull(sink)
+                }
+                try writer.flush(sink)
+                return count
             }
-            try writer.flush()
-            return count
+        } catch {
+            throw writeError ?? error
         }
     }
 }
 
-/// Collects output bytes and writes them to a file handle in 64 KiB chunks.
+/// Collects output bytes and hands them on in 64 KiB chunks.
 struct ChunkedWriter {
-    let handle: FileHandle
     var buffer: [UInt8] = []
 
-    init(handle: FileHandle) {
-        self.handle = handle
+    init() {
         buffer.reserveCapacity(1 << 17)
     }
 
@@ -132,25 +159,15 @@ struct ChunkedWriter {
         buffer.append(contentsOf: text.utf8)
     }
 
-    mutating func flushIfFull() throws {
-        if buffer.count >= 1 << 16 { try flush() }
+    mutating func flushIfFull(_ write: ([UInt8]) throws -> Void) throws {
+        if buffer.count >= 1 << 16 { try flush(write) }
     }
 
-    mutating func flush() throws {
+    mutating func flush(_ write: ([UInt8]) throws -> Void) throws {
         guard !buffer.isEmpty else { return }
-        do {
-            try handle.write(contentsOf: buffer)
-        } catch {
-            throw ExportOutputError(reason: error.localizedDescription)
-        }
+        try write(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
-}
-
-/// Writing the export output failed (a closed pipe, a full disk on the output side).
-struct ExportOutputError: Error, CustomStringConvertible {
-    var reason: String
-    var description: String { "writing the output failed (\(reason))" }
 }
 
 /// One CSV field: numbers in shortest round-trip form, NULL empty, text quoted when needed (RFC 4180).

@@ -23,33 +23,47 @@ struct PostgresLocation: Sendable, Equatable {
     /// The URL as it is shown and stored: without its password.
     var shown: String
 
-    /// Whether `text` names a PostgreSQL store rather than a SQLite file.
+    /// Whether `text` is meant as a URL rather than a SQLite file: it starts with a scheme followed by `/`
+    /// (`postgresql://…` in any case, and misspelt ones such as `postgresql:/…` or `mysql://…`), or it holds a
+    /// `user:password@` part. Only a well-formed `postgresql://` or `postgres://` URL opens (`components`); any other
+    /// is refused without its password, never taken as a file name.
     static func isURL(_ text: String) -> Bool {
-        text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
+        text.range(of: "^[A-Za-z][A-Za-z0-9+.-]*:/", options: .regularExpression) != nil
+            || text.range(of: ":[^@]*@", options: .regularExpression) != nil
+    }
+
+    /// The parts of `text` when it is a well-formed PostgreSQL URL: `postgresql://` or `postgres://` (the scheme in
+    /// any case) that `URLComponents` parses; nil otherwise.
+    static func components(_ text: String) -> URLComponents? {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") else { return nil }
+        return URLComponents(string: text)
     }
 
     /// `text` with whatever stands between the user name and the `@` cut out, and any `password=` parameter, for a URL
-    /// that does not parse.
+    /// that does not parse (after a scheme and its slashes, if any: `postgresql:/u:pw@h/db` → `postgresql:/u@h/db`).
     static func redacted(_ text: String) -> String {
         let text = text.replacingOccurrences(of: "password=[^&#]*", with: "password=…", options: .regularExpression)
-        guard let start = text.range(of: "://")?.upperBound, let at = text.lastIndex(of: "@"), at > start,
-            let colon = text[start..<at].firstIndex(of: ":")
-        else { return text }
+        let start =
+            text.range(of: "^[A-Za-z][A-Za-z0-9+.-]*:/+", options: .regularExpression)?.upperBound ?? text.startIndex
+        guard let at = text.lastIndex(of: "@"), at > start, let colon = text[start..<at].firstIndex(of: ":") else {
+            return text
+        }
         return String(text[..<colon]) + String(text[at...])
     }
 
     /// The URL `text` as it may be shown and stored: without its password (nor a `password` parameter).
     static func shown(_ text: String) -> String {
-        guard var url = URLComponents(string: text) else { return redacted(text) }
+        guard var url = components(text) else { return redacted(text) }
         url.password = nil
         let items = url.queryItems?.filter { $0.name != "password" }
         url.queryItems = items?.isEmpty == false ? items : nil
         return url.string ?? redacted(text)
     }
 
-    /// Whether the URL `text` holds a password (for one that does not parse: whether `redacted` cuts anything).
+    /// Whether the URL `text` holds a password (for one that is not well-formed: whether `redacted` cuts anything).
     static func holdsPassword(_ text: String) -> Bool {
-        guard let url = URLComponents(string: text) else { return redacted(text) != text }
+        guard let url = components(text) else { return redacted(text) != text }
         return url.password != nil || url.queryItems?.contains { $0.name == "password" } == true
     }
 
@@ -58,7 +72,7 @@ struct PostgresLocation: Sendable, Equatable {
     ///   URL (postgresql://user@host:port/database)`.
     init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let usage = "not a PostgreSQL URL (postgresql://user@host:port/database)"
-        guard let url = URLComponents(string: text), url.scheme == "postgresql" || url.scheme == "postgres" else {
+        guard let url = Self.components(text) else {
             throw RunStoreError(path: Self.redacted(text), reason: usage)
         }
         let parameter = url.queryItems?.last { $0.name == "password" }?.value

@@ -36,8 +36,11 @@ public final class RunStore: Sendable {
     ///   - maxPageCount: SQLite: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full
     ///     disk in tests; when nil, the environment variable `TRADESIM_MAX_PAGE_COUNT` sets it (the CLI's full-disk
     ///     test).
-    ///   - create: false to refuse a database without a store (commands that only read runs).
+    ///   - create: false to refuse a database without a store (commands that only read runs): a missing or empty
+    ///     SQLite file, or a PostgreSQL database without tradesim's tables. Either way a SQLite file with tables of
+    ///     something else is refused and left untouched.
     /// - Throws: `RunStoreError`, e.g. `runs/: directory is not writable`, `runs/x.sqlite: file is not a database`,
+    ///   `runs/x.sqlite: not a tradesim run store (it has tables foo)`,
     ///   `postgresql://u@db:5432/runs: cannot connect to db:5432 (connection refused)`.
     public init(
         path: String, busyTimeout: TimeInterval = RunStore.defaultBusyTimeout, maxPageCount: Int? = nil,
@@ -80,7 +83,7 @@ public final class RunStore: Sendable {
         do { try backend.dropSchema() } catch { throw wrapped(error, "cannot drop the store's schema") }
     }
 
-    /// Whether `path` names a PostgreSQL store (a `postgresql://` URL) rather than a SQLite file.
+    /// Whether `path` is meant as a PostgreSQL store (a URL, see `PostgresLocation.isURL`) rather than a SQLite file.
     public static func isURL(_ path: String) -> Bool { PostgresLocation.isURL(path) }
 
     /// `path` as it may be shown and stored: a PostgreSQL URL without its password, a file path as it is.

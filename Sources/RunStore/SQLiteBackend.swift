@@ -13,9 +13,15 @@ final class SQLiteBackend: StoreBackend {
     /// Opens (creating if needed) the file at `path` and applies new migrations while holding an exclusive `flock` on
     /// its directory, so that processes creating the same new store at the same instant take turns: one switches the
     /// file to WAL and creates the schema, the others then find it complete. Waits at most `busyTimeout` for the lock.
-    /// - Parameter maxPageCount: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full
-    ///   disk in tests.
+    /// A file that holds no store is refused first and left as it is (`checkHoldsStore`).
+    /// - Parameters:
+    ///   - maxPageCount: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full disk in
+    ///     tests.
+    ///   - create: false to refuse a missing or empty file rather than make it a store.
     init(path: String, busyTimeout: TimeInterval, maxPageCount: Int?, create: Bool) throws {
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw RunStoreError(path: path, reason: "no such run store")
+        }
         try Self.checkDirectory(of: path)
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -42,6 +48,7 @@ final class SQLiteBackend: StoreBackend {
             }
             usleep(2_000)
         }
+        try Self.checkHoldsStore(path, create: create, busyTimeout: busyTimeout)
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
@@ -55,6 +62,46 @@ final class SQLiteBackend: StoreBackend {
             let reason = Self.describe(error, busyTimeout: busyTimeout) ?? "\(error)"
             throw RunStoreError(path: path, reason: "cannot create or upgrade the schema: \(reason)")
         }
+    }
+
+    /// Refuses a file that holds no store before it is opened for writing (which would switch it to WAL and add the
+    /// schema): one with tables but no tradesim migrations (`plain.sqlite: not a tradesim run store (it has tables
+    /// foo)`), and, unless `create`, one that is empty (zero bytes, or a database without tables: `(it is empty)`).
+    /// The file is read through a read-only connection only, so a refused file is left byte for byte as it was.
+    private static func checkHoldsStore(_ path: String, create: Bool, busyTimeout: TimeInterval) throws {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_size > 0 else {
+            if create { return }
+            throw RunStoreError(path: path, reason: "not a tradesim run store (it is empty)")
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(busyTimeout)
+        var tables: [String] = []
+        var isStore = false
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.read { db in
+                tables = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' \
+                        ESCAPE '\\' ORDER BY name
+                        """)
+                if tables.contains("grdb_migrations") {
+                    let first = RunStoreSchema.migrationIdentifiers[0]
+                    isStore = try !String.fetchAll(
+                        db, sql: "SELECT identifier FROM grdb_migrations WHERE identifier = ?", arguments: [first]
+                    ).isEmpty
+                }
+            }
+            try queue.close()
+        } catch {
+            throw RunStoreError(path: path, reason: describe(error, busyTimeout: busyTimeout) ?? "\(error)")
+        }
+        guard !isStore && !(tables.isEmpty && create) else { return }
+        let contents = tables.isEmpty ? "it is empty" : "it has tables " + tables.joined(separator: ", ")
+        throw RunStoreError(path: path, reason: "not a tradesim run store (\(contents))")
     }
 
     /// Creates the directory of `path` if it is missing and checks that files can be created in it

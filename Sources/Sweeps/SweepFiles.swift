@@ -9,6 +9,20 @@ public func sweepFolder(_ name: String, store location: String) -> String {
     (RunStore.folder(of: location) ?? absolutePath("runs")) + "/sweeps/" + name
 }
 
+/// Fails unless `name` can name a sweep: it is a folder under `sweeps/` (`sweepFolder`), so it must be one plain folder
+/// name: not empty nor `.`, without `/`, `\`, `..` or control characters. `source` says where the name came from, e.g.
+/// `--name`.
+public func checkSweepName(_ name: String, source: String) throws {
+    let plain =
+        !name.isEmpty && name != "." && !name.contains("/") && !name.contains("\\") && !name.contains("..")
+        && !name.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    guard plain else {
+        throw ConfigError(
+            "\(source) \(String(reflecting: name)): a sweep's name is a folder name; it cannot be empty or hold /, \\, "
+                + ".. or control characters")
+    }
+}
+
 /// The absolute folder of a sweep's checkpoints, as its trials resolve it: their `checkpoints` key (the experiment's,
 /// or `--checkpoints`), else `checkpoints/` in the store's folder. A PostgreSQL store has no folder, so without the
 /// key this is an error naming `location` (the store's path or URL, shown without a password).

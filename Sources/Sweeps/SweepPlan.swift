@@ -19,6 +19,7 @@ public struct SweepPlan {
     public let trials: [TrialRecord]
 
     /// - Parameters:
+    ///   - name: `--name`, the sweep's name (nil: the experiment file's base name); see `checkSweepName`.
     ///   - sets: `--set key=v1,v2` grid keys (added to or replacing the file's `sweep.grid`).
     ///   - seeds: `--seeds` (nil: the experiment's `seeds`).
     ///   - checkpoints: `--checkpoints`, the folder of the trials' checkpoints (nil: the experiment's key); set as
@@ -27,7 +28,9 @@ public struct SweepPlan {
         experimentPath path: String, name: String? = nil, sets: [String] = [], seeds: [Int]? = nil,
         checkpoints: String? = nil
     ) throws {
+        if let name { try checkSweepName(name, source: "--name") }
         let base = try Experiment.load(path)
+        if name == nil { try checkSweepName(base.name, source: "\(path): its base name (the sweep's name)") }
         var definition = try SweepDefinition(block: base.sweep, file: path)
         try definition.set(sets)
         let seeds = seeds ?? base.spec.seeds

@@ -66,9 +66,9 @@ struct RunSelection: ParsableArguments {
             })
     }
 
-    /// The comparison the selection asks for, with the runs it covers: a walk-forward sweep's stitched tracks, or
-    /// the named runs (and those of `--experiment` and `--sweep`) on the period.
-    func comparison(in db: RunStore, request: CompareRequest) throws -> (comparison: Comparison, runs: [RunRecord]) {
+    /// The runs the selection names, each once: the arguments, every finished run of `--experiment`, every run of
+    /// `--sweep`; and whether that sweep is walk-forward (compared alone, on its windows' test years).
+    func selected(in db: RunStore) throws -> (runs: [RunRecord], walkForward: Bool) {
         var references = runs
         if experiment != nil { references = try self.references(in: db) }
         if let sweep {
@@ -78,7 +78,7 @@ struct RunSelection: ParsableArguments {
                 guard references.isEmpty, split == nil, years == nil else {
                     throw CLIError("--sweep \(sweep) is walk-forward: it is compared alone, on its windows' test years")
                 }
-                return (try stitchedComparison(sweep, store: db, request: request), sweepRuns)
+                return (sweepRuns, true)
             }
             references += sweepRuns.map { "\($0.id!)" }
         }
@@ -87,7 +87,16 @@ struct RunSelection: ParsableArguments {
             let run = try db.run(reference: r)
             if seen.insert(run.id!).inserted { selected.append(run) }
         }
-        return (try compareRuns(references, store: db, request: request), selected)
+        return (selected, false)
+    }
+
+    /// The comparison of the `selected` runs the selection asks for: a walk-forward sweep's stitched tracks, or the
+    /// runs on the period.
+    func comparison(
+        of selected: (runs: [RunRecord], walkForward: Bool), in db: RunStore, request: CompareRequest
+    ) throws -> Comparison {
+        if selected.walkForward, let sweep { return try stitchedComparison(sweep, store: db, request: request) }
+        return try compareRuns(selected.runs.map { "\($0.id!)" }, store: db, request: request)
     }
 
     /// The run references: the arguments, then every finished run of `--experiment` (none is an error). A run that
@@ -146,10 +155,11 @@ struct CompareCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        if let out { try checkWritable(out, flag: "--out") }
         let db = try existingStore(selection.store)
         let request = try selection.request(costLevels: try parseCostLevels(costs))
-        let comparison = try selection.comparison(in: db, request: request).comparison
+        let selected = try selection.selected(in: db)
+        if let out { try checkOutput(out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db) }
+        let comparison = try selection.comparison(of: selected, in: db, request: request)
         try write(try comparison.rendered(format), to: out)
     }
 }

@@ -22,19 +22,11 @@ struct ExportCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
+        if let out { try checkOutput(out, flag: "--out", store: store) }
         let db = try existingStore(store)
         let record = try db.run(reference: reference)
-        let handle: FileHandle
-        if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out)
-            else {
-                throw CLIError("\(out): cannot create the output file")
-            }
-            handle = h
-        } else {
-            handle = FileHandle.standardOutput
-        }
-        defer { if out != nil { try? handle.close() } }
-        _ = try db.export(runId: record.id!, what: what, format: format, to: handle)
+        let output = try Output(out)
+        try db.export(runId: record.id!, what: what, format: format) { try output.write($0) }
+        try output.close()
     }
 }

@@ -19,29 +19,25 @@ struct FeaturesCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        if let out { try checkWritable(out, flag: "--out") }
+        if let out { try checkOutput(out, flag: "--out", reads: try MarketSetup.files(path: file)) }
         let setup = try MarketSetup(path: file)
         let dataset = setup.dataset
         let matrix = raw ? dataset.features : dataset.observations
         let bars = split.map { setup.bars(of: $0) } ?? 0..<matrix.rows
         let rows = max(bars.lowerBound, matrix.warmup)..<bars.upperBound
         let splits = Split.allCases.map { (name: $0.rawValue, bars: setup.bars(of: $0)) }
-        var handle = FileHandle.standardOutput
-        if let out {
-            let created = FileManager.default.createFile(atPath: out, contents: nil)
-            guard created, let h = FileHandle(forWritingAtPath: out) else {
-                throw CLIError("--out \(out): cannot write the file")
-            }
-            handle = h
-        }
+        let output = try Output(out)
         var text = "date,split," + matrix.names.joined(separator: ",") + "\n"
         for t in rows {
             text += dataset.panel.dateText(ofBar: t) + "," + (splits.first { $0.bars.contains(t) }?.name ?? "")
             for j in 0..<matrix.width { text += ",\(matrix[t, j])" }
             text += "\n"
-            if text.utf8.count > 1 << 20 { handle.write(Data(text.utf8)); text = "" }
+            if text.utf8.count > 1 << 20 {
+                try output.write(text)
+                text = ""
+            }
         }
-        handle.write(Data(text.utf8))
-        if out != nil { try handle.close() }
+        try output.write(text)
+        try output.close()
     }
 }

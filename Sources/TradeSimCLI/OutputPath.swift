@@ -1,9 +1,31 @@
+import Experiments
 import Foundation
+import RunStore
 
-/// Fails with one line naming the flag unless `path` can be written: an existing writable file, or a new file in a
-/// writable folder (a missing folder is made, as the store's is). Commands check their outputs with it before they
-/// start work.
-func checkWritable(_ path: String, flag: String) throws {
+// `stdout`, the C stream `print` writes through, is a mutable global of the C library: used from the main thread only.
+#if canImport(Glibc)
+    @preconcurrency import SwiftGlibc
+#elseif canImport(Darwin)
+    @preconcurrency import Darwin
+#endif
+
+/// Fails with one line naming the flag unless `path` can be written and is none of the files the command reads: the
+/// run store `store` (a SQLite file, with its `-wal`, `-shm` and `-journal` files) and `reads` (its data files). Files
+/// are compared as `FileIdentity`s, so another spelling of a path, a symbolic link or a hard link is caught too. The
+/// path must be an existing writable file or a new file in a writable folder (a missing folder is made, as the
+/// store's is). Every command checks each of its outputs (`--out`, `--report`) with it before it starts work.
+func checkOutput(_ path: String, flag: String, store: String? = nil, reads: [String] = []) throws {
+    let output = FileIdentity(path)
+    if let store, !RunStore.isURL(store) {
+        // SQLite keeps the -wal and -shm files beside a linked store's target.
+        let file = URL(fileURLWithPath: store).resolvingSymlinksInPath().path
+        if ["", "-wal", "-shm", "-journal"].contains(where: { FileIdentity(file + $0) == output }) {
+            throw CLIError("\(flag) \(path): that is the run store; write the output elsewhere")
+        }
+    }
+    if let input = reads.first(where: { FileIdentity($0) == output }) {
+        throw CLIError("\(flag) \(path): the command reads that file (\(input)); write the output elsewhere")
+    }
     let fm = FileManager.default
     var isFolder: ObjCBool = false
     if fm.fileExists(atPath: path, isDirectory: &isFolder) {
@@ -24,13 +46,101 @@ func checkWritable(_ path: String, flag: String) throws {
     guard fm.isWritableFile(atPath: folder) else { throw CLIError("\(flag) \(path): the folder is not writable") }
 }
 
-/// Writes `text` to `path` (stdout when nil), or fails with one line naming the flag.
+/// `checkOutput` for a command that evaluates the stored `runs` of `db`: their data files are read too.
+func checkOutput(_ path: String, flag: String, store: String, evaluating runs: [RunRecord], in db: RunStore) throws {
+    try checkOutput(path, flag: flag, store: store, reads: try runs.flatMap { try dataFiles(of: $0, store: db) })
+}
+
+/// A file as the system knows it: its device and inode when it exists, else its absolute path with the symbolic links
+/// of its folder resolved (two paths of a file not yet written are the same file when they resolve alike).
+enum FileIdentity: Equatable {
+    case inode(device: UInt64, inode: UInt64)
+    case path(String)
+
+    init(_ path: String) {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            self = .inode(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        } else {
+            let url = URL(fileURLWithPath: path).standardizedFileURL
+            self = .path(
+                url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent)
+                    .path)
+        }
+    }
+}
+
+/// Writes `text` to `path` (stdout when nil, ending in a newline), or fails with one line naming the flag.
 func write(_ text: String, to path: String?, flag: String = "--out") throws {
-    guard let path else {
-        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-        return
+    let output = try Output(path, flag: flag)
+    try output.write(path == nil && !text.hasSuffix("\n") ? text + "\n" : text)
+    try output.close()
+}
+
+/// Where a command writes its results: a file (`--out`, `--report`), truncated and written in place (a device or a pipe
+/// stays what it is, a symbolic link is followed), or standard output (through its buffer, which `TradeSim.main`
+/// flushes and checks at the end). A failed write or close is one line naming it, e.g. `--out /dev/full: No space
+/// left on device`.
+final class Output {
+    /// The file's descriptor; nil for standard output.
+    private let descriptor: Int32?
+    /// How messages name the output: `--out FILE` or `standard output`.
+    private let name: String
+
+    /// Opens `path` (of `flag`) for writing; nil is standard output.
+    init(_ path: String?, flag: String = "--out") throws {
+        guard let path else {
+            (descriptor, name) = (nil, "standard output")
+            return
+        }
+        name = "\(flag) \(path)"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw Output.failure(name) }
+        descriptor = fd
     }
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-        throw CLIError("\(flag) \(path): cannot write the file")
+
+    func write(_ text: String) throws { try write(Array(text.utf8)) }
+
+    func write(_ bytes: [UInt8]) throws {
+        let written = bytes.withUnsafeBytes { buffer in
+            guard let descriptor else { return fwrite(buffer.baseAddress, 1, buffer.count, stdout) == buffer.count }
+            return writeAll(descriptor, buffer)
+        }
+        if !written { throw Output.failure(name) }
     }
+
+    /// Closes the file (a failure to store what was written shows here on some file systems), or flushes standard
+    /// output.
+    func close() throws {
+        guard let descriptor else {
+            if fflush(stdout) != 0 { throw Output.failure(name) }
+            return
+        }
+        if Foundation.close(descriptor) != 0 { throw Output.failure(name) }
+    }
+
+    /// Flushes standard output: anything written to it that was lost, now or earlier (a full disk, a closed pipe), is
+    /// one line. `TradeSim.main` calls it after every command.
+    static func flushStandardOutput() throws {
+        errno = 0
+        if fflush(stdout) != 0 || ferror(stdout) != 0 {
+            throw CLIError("standard output: " + (errno == 0 ? "write error" : String(cString: strerror(errno))))
+        }
+    }
+
+    /// The last system error, about the output `name`.
+    private static func failure(_ name: String) -> CLIError { CLIError("\(name): \(String(cString: strerror(errno)))") }
+}
+
+/// Writes all of `buffer` to the file descriptor `fd`, retrying short and interrupted writes; false (with `errno`
+/// set) when the system refuses.
+private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
+    var done = 0
+    while done < buffer.count {
+        let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { return false }
+        done += n
+    }
+    return true
 }

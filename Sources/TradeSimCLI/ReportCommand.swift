@@ -20,12 +20,12 @@ struct ReportCommand: ParsableCommand {
     var out: String = "report.html"
 
     func run() throws {
-        try checkWritable(out, flag: "--out")
         let db = try existingStore(selection.store)
-        let (comparison, runs) = try selection.comparison(
-            in: db,
-            request: try selection.request())
-        try write(try htmlReport(comparison, runs: runs, store: db), to: out)
+        let request = try selection.request()
+        let selected = try selection.selected(in: db)
+        try checkOutput(out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db)
+        let comparison = try selection.comparison(of: selected, in: db, request: request)
+        try write(try htmlReport(comparison, runs: selected.runs, store: db), to: out)
         print("report: \(out)")
     }
 }

@@ -30,6 +30,7 @@ struct TradeSim: ParsableCommand {
             // One compute thread unless the user pins another count (a malformed one stops here).
             setBLASThreads(try pinnedThreadCount() ?? 1)
             try command.run()
+            try Output.flushStandardOutput()
         } catch {
             let code = exitCode(for: error)
             if code == .success {

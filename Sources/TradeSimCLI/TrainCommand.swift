@@ -35,7 +35,6 @@ struct TrainCommand: ParsableCommand {
     var parallel = false
 
     func validate() throws {
-        if let report { try checkWritable(report, flag: "--report") }
         if resume != nil {
             guard experiment == nil, env == nil, agent == nil, seed == nil, steps == nil, checkpoints == nil,
                 tensorboard == nil
@@ -55,7 +54,12 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let resume {
-            let db = try existingStore(store ?? defaultStorePath)
+            let location = store ?? defaultStorePath
+            let db = try existingStore(location)
+            if let report {
+                try checkOutput(
+                    report, flag: "--report", store: location, evaluating: [try db.run(reference: resume)], in: db)
+            }
             var bar = ProgressPrinter()
             let outcome = try resumeRun(resume, store: db) { bar.show($0) }
             bar.finish()
@@ -75,6 +79,12 @@ struct TrainCommand: ParsableCommand {
         if let steps { loaded.spec.steps = steps }
         if let checkpoints { loaded.spec.checkpoints = checkpoints }
         if let tensorboard { loaded.spec.tensorboard = tensorboard }
+        if let report {
+            let files = try MarketSetup.files(path: loaded.environmentPath, overrides: loaded.environmentOverrides)
+            try checkOutput(
+                report, flag: "--report", store: store ?? loaded.spec.store,
+                reads: [loaded.path, loaded.agentPath].filter { !$0.isEmpty } + files)
+        }
         if parallel && loaded.spec.seeds.count > 1 {
             // Every seed's configuration checked here, so that a bad file is one error line, not one per child; the
             // store created (and migrated) once, before several processes open it at the same time.

@@ -27,9 +27,11 @@ struct CLIResult {
     var failsWithOneErrorLine: Bool { status != 0 && errorLines.count == 1 && stderrLines.last == errorLines.first }
 }
 
-/// Runs `tradesim args…` in `directory` (default the repository root) and collects its output.
-func runCLI(_ args: [String], in directory: String = repoRoot, environment: [String: String] = [:]) throws -> CLIResult
-{
+/// Runs `tradesim args…` in `directory` (default the repository root) and collects its output; with `output`, its
+/// standard output goes to that file instead (and `stdout` is empty).
+func runCLI(
+    _ args: [String], in directory: String = repoRoot, environment: [String: String] = [:], output: String? = nil
+) throws -> CLIResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: tradesimBinary)
     p.arguments = args
@@ -40,9 +42,10 @@ func runCLI(_ args: [String], in directory: String = repoRoot, environment: [Str
     p.environment = env
     let out = Pipe(), err = Pipe()
     p.standardInput = FileHandle.nullDevice  // never a terminal, as in CI, even when the tests run from one
-    p.standardOutput = out
+    p.standardOutput = try output.map { try FileHandle(forWritingTo: URL(fileURLWithPath: $0)) } ?? out
     p.standardError = err
     try p.run()
+    if output != nil { try out.fileHandleForWriting.close() }
     // read before waiting so a large output cannot fill the pipe and block the child
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()

@@ -11,6 +11,9 @@ import Testing
     ),
     ("postgresql://ann:s3cret@127.0.0.1:x/runs", "postgresql://ann@127.0.0.1:x/runs: not a PostgreSQL URL"),
     ("postgres://ann:s3cret@[::1:5432/runs", "postgres://ann@[::1:5432/runs: not a PostgreSQL URL"),
+    ("POSTGRESQL://ann:s3cret@127.0.0.1:1/runs", "ann@127.0.0.1:1/runs: cannot connect to 127.0.0.1:1"),
+    ("postgresql:/ann:s3cret@127.0.0.1:1/runs", "postgresql:/ann@127.0.0.1:1/runs: not a PostgreSQL URL"),
+    ("ann:s3cret@127.0.0.1:1/runs", "ann@127.0.0.1:1/runs: not a PostgreSQL URL"),
 ])
 func unreachableStoreIsOneLineWithoutPassword(_ url: String, _ message: String) throws {
     let never = NSTemporaryDirectory() + "/never.sqlite"
@@ -20,6 +23,21 @@ func unreachableStoreIsOneLineWithoutPassword(_ url: String, _ message: String) 
         #expect(r.stderr.contains(message), "\(command): \(r.stderr)")
         #expect(!r.stderr.contains("s3cret") && !r.stdout.contains("s3cret"), "\(command): \(r.stderr)")
     }
+}
+
+/// Training into such a URL is the same line before anything is written: no SQLite file named after the URL (and its
+/// password) appears.
+@Test(arguments: ["POSTGRESQL://ann:s3cret@127.0.0.1:1/runs", "postgresql:/ann:s3cret@127.0.0.1:1/runs"])
+func trainingIntoAMisspeltURLCreatesNoFile(_ url: String) throws {
+    let dir = try temporaryDirectory()
+    let r = try runCLI(
+        [
+            "train", "--env", repoRoot + "/environments/sp500-daily.yaml", "--agent",
+            repoRoot + "/agents/dqn-lstm.yaml", "--steps", "10", "--store", url,
+        ], in: dir)
+    #expect(r.failsWithOneErrorLine && r.stderr.contains("ann@127.0.0.1:1/runs: "), "\(r.stderr)")
+    #expect(!r.stderr.contains("s3cret") && !r.stdout.contains("s3cret"), "\(r.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
 }
 
 /// A wrong password (given in the URL, which beats PGPASSWORD) is refused by the server in one line without it.
@@ -61,7 +79,10 @@ func postgresSweepNeedsACheckpointFolder() throws {
 /// An experiment (or pretrain) file is recorded with every run, so a password in its `store:` URL is refused, in one
 /// line without it, before any store is opened.
 @Test func experimentFileWithAPasswordInItsStoreIsRefused() throws {
-    for url in ["postgresql://ann:s3cret@127.0.0.1:1/runs", "postgresql://ann@127.0.0.1:1/runs?password=s3cret"] {
+    for url in [
+        "postgresql://ann:s3cret@127.0.0.1:1/runs", "postgresql://ann@127.0.0.1:1/runs?password=s3cret",
+        "POSTGRESQL://ann:s3cret@127.0.0.1:1/runs", "postgresql:/ann:s3cret@127.0.0.1:1/runs",
+    ] {
         let t = try useStore(url, in: try tinyExperiment(steps: 100))
         let pretrain = t.dir + "/pretrain.yaml"
         try String(contentsOfFile: repoRoot + "/experiments/sp500-pretrain.yaml", encoding: .utf8)

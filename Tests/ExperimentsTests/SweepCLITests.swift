@@ -150,3 +150,19 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
     }
     #expect(!FileManager.default.fileExists(atPath: t.store))
 }
+
+/// A sweep's name is the folder of its logs under `sweeps/`: an empty one, or one with `/`, `\`, `..` or a control
+/// character, is refused in one line naming --name before anything is recorded or made, in the store's folder or
+/// outside it.
+@Test func sweepNameMustBeAPlainFolderName() throws {
+    let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]", steps: 100)
+    let escaped = "escaped-" + UUID().uuidString
+    for name in ["../../" + escaped, "", "a/b", #"a\b"#, "..", ".", "a\nb", "tab\tname", "\u{7f}"] {
+        let r = try runCLI(["sweep", t.experiment, "--name", name])
+        #expect(r.failsWithOneErrorLine, "\(name): \(r.stderr)")
+        #expect(r.stderr.contains("--name \(String(reflecting: name)): a sweep's name is a folder name"), "\(r.stderr)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: t.dir) == ["sw.yaml"])
+    // `sweeps/../../NAME` beside the store would be NAME beside its folder.
+    #expect(!FileManager.default.fileExists(atPath: (t.dir as NSString).deletingLastPathComponent + "/" + escaped))
+}

@@ -65,6 +65,36 @@ import Testing
         #expect(!RunStore.holdsPassword("runs/password=x.sqlite"))
     }
 
+    /// The scheme in any case is a PostgreSQL URL; anything else that looks like a URL (a scheme and `/`, or
+    /// `user:password@`) is refused without its password, never taken for a SQLite file whose name holds it.
+    @Test func urlsAreRecognisedInAnyCaseAndMalformedOnesRefused() throws {
+        let upper = try PostgresLocation("POSTGRESQL://ann:s3cret@db:6543/runs", environment: [:])
+        #expect(upper.host == "db" && upper.port == 6543 && upper.password == "s3cret")
+        #expect(!upper.shown.contains("s3cret") && upper.shown.hasSuffix("ann@db:6543/runs"), "\(upper.shown)")
+        #expect(try PostgresLocation("Postgres://ann@db/runs", environment: [:]).database == "runs")
+        for (text, shown) in [
+            ("postgresql:/ann:s3cret@db:1/runs", "postgresql:/ann@db:1/runs"),
+            ("POSTGRESQL:ann:s3cret@db/runs", "POSTGRESQL@db/runs"),
+            ("ann:s3cret@db:1/runs", "ann@db:1/runs"),
+            ("mysql://ann:s3cret@db/runs", "mysql://ann@db/runs"),
+            ("postgresql:/db/runs?password=s3cret", "postgresql:/db/runs?password=…"),
+        ] {
+            #expect(RunStore.isURL(text) && RunStore.holdsPassword(text), "\(text)")
+            #expect(RunStore.shown(text) == shown)
+            #expect(RunStore.folder(of: text) == nil)
+            #expect(
+                throws: RunStoreError(
+                    path: shown, reason: "not a PostgreSQL URL (postgresql://user@host:port/database)")
+            ) {
+                _ = try PostgresLocation(text, environment: [:])
+            }
+        }
+        #expect(RunStore.isURL("postgresql:/db/runs") && !RunStore.holdsPassword("postgresql:/db/runs"))
+        for file in ["runs/tradesim.sqlite", "/data/a@b.sqlite", "runs:2024/x.sqlite", "postgresql.sqlite"] {
+            #expect(!RunStore.isURL(file) && RunStore.shown(file) == file, "\(file)")
+        }
+    }
+
     @Test func passwordFileLinesMatchWithWildcardsAndEscapes() throws {
         let dir = try TemporaryDirectory()
         let file = dir.file("pgpass")

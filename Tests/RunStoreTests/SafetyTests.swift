@@ -76,6 +76,44 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["notes.sqlite"])
     }
 
+    /// A SQLite file of something else is never made a store: readers refuse it, and so do writers unless it is empty
+    /// (which they may make a store); a refused file is left byte for byte as it was, with nothing beside it.
+    @Test func databaseOfSomethingElseIsRefusedAndLeftAlone() throws {
+        let dir = try TemporaryDirectory()
+        let plain = dir.file("plain.sqlite"), tableless = dir.file("tableless.sqlite"), empty = dir.file("empty.sqlite")
+        // As another program makes them: rollback journal, a table of its own; a header and no table; zero bytes.
+        try DatabaseQueue(path: plain).write { db in
+            try db.execute(sql: "CREATE TABLE foo(x); INSERT INTO foo VALUES (1)")
+        }
+        try DatabaseQueue(path: tableless).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA user_version = 7")
+        }
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+        let files = [plain, tableless, empty]
+        let bytes = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        for create in [false, true] {
+            #expect(throws: RunStoreError(path: plain, reason: "not a tradesim run store (it has tables foo)")) {
+                _ = try RunStore(path: plain, create: create)
+            }
+        }
+        for file in [tableless, empty] {
+            #expect(throws: RunStoreError(path: file, reason: "not a tradesim run store (it is empty)")) {
+                _ = try RunStore(path: file, create: false)
+            }
+        }
+        let missing = dir.file("missing/runs.sqlite")
+        #expect(throws: RunStoreError(path: missing, reason: "no such run store")) {
+            _ = try RunStore(path: missing, create: false)
+        }
+        #expect(try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == bytes)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(names == ["empty.sqlite", "plain.sqlite", "tableless.sqlite"])
+        for file in [tableless, empty] {
+            _ = try makeRun(try RunStore(path: file))
+            #expect(try RunStore(path: file, create: false).runs().count == 1)
+        }
+    }
+
     @Test func readOnlyDirectoryIsRefused() throws {
         let dir = try TemporaryDirectory()
         let runs = dir.file("runs")

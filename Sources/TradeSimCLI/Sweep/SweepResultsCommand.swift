@@ -56,9 +56,10 @@ struct SweepResultsCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let out { try checkWritable(out, flag: "--out") }
-        if let report { try checkWritable(report, flag: "--report") }
         let db = try existingStore(store)
+        let runs = try db.trials(sweepId: try db.sweep(named: sweep).id!).compactMap(\.runId).map { try db.run(id: $0) }
+        if let out { try checkOutput(out, flag: "--out", store: store, evaluating: runs, in: db) }
+        if let report { try checkOutput(report, flag: "--report", store: store, evaluating: runs, in: db) }
         let results = try SweepResults(sweep, store: db, metric: metric, blocks: blocks)
         if test { _ = try results.testLook(configuration: configuration, unselected: unselected) }  // before any output
         try write(try results.rendered(format), to: out)

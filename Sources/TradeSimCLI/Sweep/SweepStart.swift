@@ -112,6 +112,7 @@ struct SweepStart: ParsableCommand {
         let location = store ?? defaultStorePath
         let db = try existingStore(location)
         let sweep = try db.sweep(named: target)
+        try checkSweepName(sweep.name, source: "\(db.path): sweep")  // one copied from another store
         guard (launcher ?? Launcher(rawValue: sweep.launcher)) == .slurm else { return try runPool(sweep, db) }
         let trials = try db.trials(sweepId: sweep.id!)
         let runs = Dictionary(uniqueKeysWithValues: try db.runs().map { ($0.id!, $0) })

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import RunStore
+
+/// An output (`--out`, `--report`) that is the run store or one of its `-wal`, `-shm`, `-journal` files, or a file the
+/// command reads (the environment's data, the configs), under any spelling or through a link, is refused in one line
+/// before any work: the store, the data and the configs are left as they were, and training creates no run.
+@Test func outputOntoTheStoreOrTheInputsIsRefused() throws {
+    let dir = try temporaryDirectory()
+    let train = try csvCase(dir) { _ in }  // the S&P 500 file copied to DIR/bad.csv, DIR/env.yaml reading it
+    let store = dir + "/runs.sqlite", data = dir + "/bad.csv", env = dir + "/env.yaml"
+    let trained = try runCLI(train)
+    #expect(trained.status == 0, "\(trained.stderr)")
+    _ = try RunStore(path: store).createSweep(
+        SweepRecord(name: "sw", experimentPath: env, experimentYAML: "", definitionYAML: "", launcher: "local"),
+        trials: [])
+    try FileManager.default.createSymbolicLink(atPath: dir + "/link.sqlite", withDestinationPath: store)
+    let inputs = [data, env]
+    let before = try StoreSnapshot(store)
+    let bytes = try inputs.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+    let onStore = "that is the run store; write the output elsewhere"
+    let onData = "the command reads that file (\(data)); write the output elsewhere"
+    let cases: [(arguments: [String], error: String)] = [
+        (["export", "1", "--store", store, "--out", store], "--out \(store): \(onStore)"),
+        (["export", "1", "--store", store, "--out", dir + "/./runs.sqlite"], "--out \(dir)/./runs.sqlite: \(onStore)"),
+        (["export", "1", "--store", store, "--out", dir + "/link.sqlite"], "--out \(dir)/link.sqlite: \(onStore)"),
+        (["export", "1", "--store", store, "--out", store + "-journal"], "--out \(store)-journal: \(onStore)"),
+        (["compare", "1", "--store", dir + "/link.sqlite", "--out", store + "-wal"], "--out \(store)-wal: \(onStore)"),
+        (["report", "1", "--store", store, "--out", store], "--out \(store): \(onStore)"),
+        (["sweep", "results", "sw", "--store", store, "--out", store], "--out \(store): \(onStore)"),
+        (["sweep", "results", "sw", "--store", store, "--report", store], "--report \(store): \(onStore)"),
+        (train + ["--report", store], "--report \(store): \(onStore)"),
+        (["train", "--resume", "1", "--store", store, "--report", store], "--report \(store): \(onStore)"),
+        (["compare", "1", "--store", store, "--out", data], "--out \(data): \(onData)"),
+        (["report", "1", "--store", store, "--out", data], "--out \(data): \(onData)"),
+        (train + ["--report", data], "--report \(data): \(onData)"),
+        (train + ["--report", env], "--report \(env): the command reads that file (\(env))"),
+        (["features", env, "--out", data], "--out \(data): \(onData)"),
+        (["features", env, "--out", dir + "/../" + (dir as NSString).lastPathComponent + "/bad.csv"], onData),
+    ]
+    for c in cases {
+        let r = try runCLI(c.arguments)
+        #expect(r.failsWithOneErrorLine && r.stderr.contains(c.error), "\(c.arguments): \(r.stderr)")
+    }
+    #expect(try StoreSnapshot(store) == before)
+    #expect(try inputs.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == bytes)
+}
+
+/// A device that fails every write with ENOSPC (Linux's `/dev/full`, made in `dir` when this process may), or nil.
+func fullDevice(in dir: String) -> String? {
+    #if os(Linux)
+        let path = dir + "/full"
+        if mknod(path, S_IFCHR | 0o666, 1 << 8 | 7) == 0 { return path }  // makedev(1, 7), as /dev/full
+        var info = stat()
+        return stat("/dev/full", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR ? "/dev/full" : nil
+    #else
+        return nil
+    #endif
+}
+
+/// A failed write of any output, a file (`--out`) or standard output, is one line naming it with the system's reason
+/// and a non-zero exit; the output stays what it was (a device is not replaced by a regular file), and `report` does
+/// not say it wrote the page.
+@Test func failedWritesAreOneErrorLine() throws {
+    let dir = try temporaryDirectory()
+    let full = try #require(fullDevice(in: dir), "no /dev/full")
+    let (id, _) = try trainedRun(dir)
+    let store = ["--store", dir + "/runs.sqlite"], env = repoRoot + "/environments/sp500-daily.yaml"
+    let toFile = [
+        ["export", "\(id)", "--out", full] + store, ["compare", "\(id)", "--out", full] + store,
+        ["report", "\(id)", "--out", full] + store, ["features", env, "--out", full],
+    ]
+    let toStandardOutput = [
+        ["export", "\(id)"] + store, ["compare", "\(id)"] + store, ["runs"] + store, ["replay", "\(id)"] + store,
+        ["features", env],
+    ]
+    for (commands, output, error) in [(toFile, nil, "--out \(full): "), (toStandardOutput, full, "standard output: ")] {
+        for command in commands {
+            let r = try runCLI(command, output: output)
+            #expect(r.failsWithOneErrorLine && r.stdout.isEmpty, "\(command): \(r.stdout)\(r.stderr)")
+            #expect(r.stderr.contains(error + String(cString: strerror(ENOSPC))), "\(command): \(r.stderr)")
+            var info = stat()
+            #expect(stat(full, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "\(command) replaced \(full)")
+        }
+    }
+}
