@@ -25,6 +25,9 @@ struct FeaturesCommand: ParsableCommand {
         let matrix = raw ? dataset.features : dataset.observations
         let bars = split.map { setup.bars(of: $0) } ?? 0..<matrix.rows
         let rows = max(bars.lowerBound, matrix.warmup)..<bars.upperBound
+        if let split, rows.isEmpty {
+            throw CLIError("\(file): the \(split.rawValue) split has no bars after the features' warm-up (data.splits)")
+        }
         let splits = Split.allCases.map { (name: $0.rawValue, bars: setup.bars(of: $0)) }
         let output = try Output(out)
         var text = "date,split," + matrix.names.joined(separator: ",") + "\n"

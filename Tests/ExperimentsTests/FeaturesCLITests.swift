@@ -49,6 +49,11 @@ import Testing
             "\(folder.stderr)")
         let split = try runCLI(["features", "environments/sp500-vix.yaml", "--split", "holdout"])
         #expect(split.failsWithOneErrorLine && split.stderr.contains("--split"), "\(split.stderr)")
+        // a split with no years (EUR/USD has only a train split) is an error, not a header alone
+        let empty = try runCLI(["features", "environments/eurusd-hourly.yaml", "--split", "validation"])
+        #expect(
+            empty.failsWithOneErrorLine && empty.stdout.isEmpty
+                && empty.stderr.contains("eurusd-hourly.yaml: the validation split has no bars"), "\(empty.stderr)")
     }
 
     @Test func benchEnvStepsOneEnvironmentOrABatch() throws {
