@@ -12,8 +12,9 @@ public protocol Config: Codable, Equatable, Sendable {
 }
 
 /// Strict YAML decoding: the file's mapping is laid over the encoded defaults of `T`, so missing keys keep their
-/// defaults; a key the defaults do not have is an error naming the key path and line; a value of the wrong type is an
-/// error naming the key path. Mappings whose default is empty (dictionaries such as `overrides`) accept any key.
+/// defaults; a key the defaults do not have is an error naming the key path and line; a value of the wrong type, or a
+/// number that is not finite (`.inf`, `.nan`), is an error naming the key path. Mappings whose default is empty
+/// (dictionaries such as `overrides`) accept any key.
 public enum StrictYAML {
     public static func decode<T: Config>(_ type: T.Type, file: String, overrides: Node? = nil) throws -> T {
         let text: String
@@ -51,7 +52,12 @@ public enum StrictYAML {
             throw ConfigError("\(file): \(error.description)")
         }
         do {
-            return try YAMLDecoder().decode(T.self, from: merged)
+            let value = try YAMLDecoder().decode(T.self, from: merged)
+            if let path = nonFiniteKey(in: value) {
+                throw ConfigError(
+                    "\(file): key '\(codingPath(path))' must be a finite number\(found(path, in: merged))")
+            }
+            return value
         } catch let error as DecodingError {
             throw ConfigError("\(file): \(describe(error, in: merged, defaults: T()))")
         }
@@ -145,23 +151,40 @@ public enum StrictYAML {
         keyPath(path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue })
     }
 
+    /// The key of the first infinite or NaN floating-point value in `value`, if any. YAML reads `.inf`, `-.inf`, `.nan`
+    /// (in any of their spellings) and numbers beyond a Double's range (`1e999`) as numbers, but no key means them,
+    /// and a run's configuration is stored as JSON, which has none: its encoder names the key.
+    static func nonFiniteKey(in value: some Encodable) -> [any CodingKey]? {
+        do {
+            _ = try JSONEncoder().encode(value)
+            return nil
+        } catch EncodingError.invalidValue(let invalid, let context) where invalid is Double || invalid is Float {
+            return context.codingPath
+        } catch {
+            return nil
+        }
+    }
+
+    /// `, got 'VALUE' (line N)`: the value at a coding path of `root` and its line, for a message about that key.
+    static func found(_ path: [any CodingKey], in root: Node) -> String {
+        guard let node = node(at: path, in: root) else { return "" }
+        let line = node.mark.map { " (line \($0.line))" } ?? ""
+        switch node {
+        case .scalar(let s):
+            // One line: a multi-line or long scalar (a mapping written flat by mistake) is shown escaped and cut.
+            let text = s.string.replacingOccurrences(of: "\n", with: "\\n")
+                .replacingOccurrences(of: "\r", with: "\\r")
+            return ", got '\(text.count > 60 ? text.prefix(57) + "…" : text)'\(line)"
+        case .mapping: return ", got a mapping\(line)"
+        case .sequence: return ", got a list\(line)"
+        case .alias: return line
+        }
+    }
+
     /// One line about a decoding error, in the user's terms: the key, what it must be (an enum's allowed values), the
     /// value found and its line, e.g. `key 'learningRate' must be a number, got 'abc' (line 12)`.
     static func describe(_ error: DecodingError, in root: Node, defaults: some Config) -> String {
-        func found(_ path: [any CodingKey]) -> String {
-            guard let node = node(at: path, in: root) else { return "" }
-            let line = node.mark.map { " (line \($0.line))" } ?? ""
-            switch node {
-            case .scalar(let s):
-                // One line: a multi-line or long scalar (a mapping written flat by mistake) is shown escaped and cut.
-                let text = s.string.replacingOccurrences(of: "\n", with: "\\n")
-                    .replacingOccurrences(of: "\r", with: "\\r")
-                return ", got '\(text.count > 60 ? text.prefix(57) + "…" : text)'\(line)"
-            case .mapping: return ", got a mapping\(line)"
-            case .sequence: return ", got a list\(line)"
-            case .alias: return line
-            }
-        }
+        func found(_ path: [any CodingKey]) -> String { Self.found(path, in: root) }
         switch error {
         case .typeMismatch(let type, let c):
             return "key '\(codingPath(c.codingPath))' must be \(typeName(type))\(found(c.codingPath))"

@@ -348,6 +348,21 @@ let badInputCases: [BadInputCase] = [
         },
         expected: ["DIR/agent.yaml", "bufferSize 1000000000000000 needs at least 46000000.0 GB for the replay"]),
     BadInputCase(
+        description: "agent: an infinite rewardScale",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "rewardScale: 100", with: "rewardScale: .inf") }
+        },
+        expected: ["DIR/agent.yaml", "key 'rewardScale' must be a finite number, got '.inf' (line 36)"]),
+    BadInputCase(
+        description: "env: a NaN reward parameter, in check-env",
+        arguments: { dir in
+            _ = try environmentCase(dir) {
+                $0.replacingOccurrences(of: "kind: logReturn", with: "kind: logReturn\n    dsrEta: .nan")
+            }
+            return ["check-env", dir + "/env.yaml"]
+        },
+        expected: ["DIR/env.yaml", "key 'market.reward.dsrEta' must be a finite number, got '.nan' (line 26)"]),
+    BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
         expected: ["--seed", "seed -1 must be ≥ 0"]),

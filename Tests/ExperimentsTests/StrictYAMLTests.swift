@@ -1,3 +1,4 @@
+import Agents
 import Testing
 
 @testable import Experiments
@@ -81,5 +82,22 @@ struct Painted: Config {
         Issue.record("expected an error")
     } catch let e as ConfigError {
         #expect(e.description.hasPrefix("c.yaml: invalid YAML: line"))
+    }
+}
+
+@Test(arguments: [".inf", "-.inf", "+.INF", ".Inf", ".nan", ".NaN", "1e999", "-1e999", "inf", "nan", "infinity"])
+func nonFiniteNumbersNameTheKeyAndLine(_ value: String) {
+    #expect(throws: ConfigError("f.yaml: key 'inner.rate' must be a finite number, got '\(value)' (line 3)")) {
+        try StrictYAML.decode(Outer.self, yaml: "steps: 2\ninner:\n  rate: \(value)\n", file: "f.yaml")
+    }
+    #expect(throws: ConfigError("f.yaml: key 'actions.[1]' must be a finite number, got '\(value)' (line 1)")) {
+        try StrictYAML.decode(Outer.self, yaml: "actions: [0, \(value)]\n", file: "f.yaml")
+    }
+    // The shipped configs' keys too, at any depth.
+    #expect(
+        throws: ConfigError("p.yaml: key 'continuous.initialLogStd' must be a finite number, got '\(value)' (line 2)")
+    ) {
+        try StrictYAML.decode(
+            PPOConfig.self, yaml: "algo: ppo\ncontinuous: {initialLogStd: \(value)}\n", file: "p.yaml")
     }
 }
