@@ -39,13 +39,7 @@ public enum AgentFile {
         case .ppo: config = .ppo(try StrictYAML.decode(PPOConfig.self, node: node, file: path))
         }
         do {
-            switch config {
-            case .dqn(let c): try c.validate()
-            case .reinforce(let c): try c.validate()
-            case .a2c(let c): try c.validate()
-            case .ppo(let c): try c.validate()
-            }
-            try config.encoder.validate()
+            try config.validate()
         } catch {
             throw ConfigError("\(path): \(error)")
         }

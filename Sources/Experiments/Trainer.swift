@@ -79,10 +79,12 @@ public func runExperiment(
 }
 
 /// What the runs of `experiment` would only find out after training, checked before any run is created: each plan's
-/// agent fits the environment (`checkAgent`), and each split the runs evaluate has bars.
+/// agent fits the environment and the machine's memory (`checkAgent`), and each split the runs evaluate has bars.
 public func checkBeforeTraining(_ experiment: Experiment, plans: [RunPlan], setup: MarketSetup) throws {
     let trainEnv = try setup.environment(.train)
-    for plan in plans { try checkAgent(plan.config.agent, fits: trainEnv, of: setup.path) }
+    for plan in plans {
+        try checkAgent(plan.config.agent, of: plan.experiment.agentPath, fits: trainEnv, of: setup.path)
+    }
     let evaluated = Set(experiment.spec.evaluateOn + (experiment.spec.evaluateEvery > 0 ? [.validation] : []))
     for split in Split.allCases where evaluated.contains(split) && setup.bars(of: split).isEmpty {
         throw ConfigError(
@@ -92,9 +94,16 @@ public func checkBeforeTraining(_ experiment: Experiment, plans: [RunPlan], setu
     }
 }
 
-/// Refuses an agent that `env` (of the environment file `path`) cannot drive: DQN needs discrete actions on one asset,
-/// and no agent chooses one level per asset of a panel.
-func checkAgent(_ agent: AgentConfig, fits env: MarketEnv, of path: String) throws {
+/// Refuses an agent (named `agentName` in messages) that `env` (of the environment file `path`) cannot drive: DQN needs
+/// discrete actions on one asset, and no agent chooses one level per asset of a panel; and one whose config is out of
+/// range (a stored one, made before a bound existed) or whose networks do not fit in this machine's memory on `env`.
+func checkAgent(_ agent: AgentConfig, of agentName: String, fits env: MarketEnv, of path: String) throws {
+    do {
+        try agent.validate()
+        try agent.checkMemory(for: AgentSpec(of: env))
+    } catch let error as AgentConfigError {
+        throw ConfigError("\(agentName) on \(path): \(error)")
+    }
     let n = env.assetCount, discrete = env.actionSpace.kind == .discrete
     if n > 1 && discrete {
         throw ConfigError(
@@ -234,7 +243,7 @@ struct TrainingSession {
             throw ConfigError("tensorboard: \(error)")
         }
         trainEnv = try setup.environment(.train, seed: UInt64(config.seed))
-        try checkAgent(config.agent, fits: trainEnv, of: setup.path)
+        try checkAgent(config.agent, of: "run \(run.name)", fits: trainEnv, of: setup.path)
         agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
         if let directory = state.resumedFrom {
             try restore(agent, from: directory)

@@ -87,10 +87,10 @@ public struct SweepDefinition {
                 for (rk, rv) in random {
                     switch rk.string {
                     case "trials":
-                        guard let n = rv.int, n > 0 else {
+                        guard let n = rv.int, n > 0, n <= SweepPlan.maxTrials else {
                             throw ConfigError(
-                                "\(file): key 'sweep.random.trials' must be a positive integer, "
-                                    + "got '\(rv.string ?? "?")'"
+                                "\(file): key 'sweep.random.trials' must be a positive integer, at most "
+                                    + "\(SweepPlan.maxTrials), got '\(rv.string ?? "?")'"
                             )
                         }
                         randomTrials = n
@@ -159,6 +159,15 @@ public struct SweepDefinition {
                 }
             }
         }
+    }
+
+    /// How many configurations `configurations()` makes: the product of the grid lists' lengths, times `randomTrials`
+    /// when keys are drawn. A Double, so that no product of a mistyped grid overflows.
+    public var configurationCount: Double {
+        let grid = axes.reduce(1.0) { n, key in
+            if case .values(let values) = key.axis { n * Double(values.count) } else { n }
+        }
+        return grid * Double(max(randomTrials, 1))
     }
 
     /// Random axes need `random:` and `random:` needs a random axis.

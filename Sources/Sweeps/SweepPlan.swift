@@ -18,6 +18,10 @@ public struct SweepPlan {
     public let windows: [SplitConfig]
     public let trials: [TrialRecord]
 
+    /// The most trials a sweep may have (configurations × windows × seeds), and draws in `sweep.random.trials`: ten
+    /// thousand are hours of a hundred-node cluster, and each is resolved and checked when the plan is made.
+    public static let maxTrials = 10_000
+
     /// - Parameters:
     ///   - sets: `--set key=v1,v2` grid keys (added to or replacing the file's `sweep.grid`).
     ///   - seeds: `--seeds` (nil: the experiment's `seeds`).
@@ -33,8 +37,14 @@ public struct SweepPlan {
         let seeds = seeds ?? base.spec.seeds
         guard !seeds.isEmpty else { throw ConfigError("--seeds: no seed given") }
         let windows = try walkForwardWindows(base)
-        let configurations = definition.configurations()
+        let count = definition.configurationCount * Double(max(windows.count, 1)) * Double(seeds.count)
+        guard count <= Double(Self.maxTrials) else {
+            throw ConfigError(
+                "\(path): the sweep has \(String(format: "%.0f", count)) trials (configurations × windows × seeds), "
+                    + "more than the \(Self.maxTrials) a sweep may have")
+        }
         try Self.check(definition, path: path, text: base.yaml)
+        let configurations = definition.configurations()
 
         var trials: [TrialRecord] = []
         for (c, assignments) in configurations.enumerated() {

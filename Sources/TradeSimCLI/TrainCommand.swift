@@ -51,6 +51,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("give an experiment file or --env/--agent, not both")
         }
         if let steps, steps < 1 { throw ValidationError("--steps must be a positive number of steps, got \(steps)") }
+        if let steps, steps > ExperimentSpec.maxSteps {
+            throw ValidationError("--steps must be at most \(ExperimentSpec.maxSteps), got \(steps)")
+        }
     }
 
     func run() throws {

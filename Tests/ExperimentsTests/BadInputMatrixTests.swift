@@ -363,6 +363,86 @@ let badInputCases: [BadInputCase] = [
         },
         expected: ["DIR/env.yaml", "key 'market.reward.dsrEta' must be a finite number, got '.nan' (line 26)"]),
     BadInputCase(
+        description: "agent: hidden size 10,000,000",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "  hidden: 64", with: "  hidden: 10000000") }
+        },
+        expected: ["DIR/agent.yaml", "encoder.hidden must be at most 4096, not 10000000"]),
+    BadInputCase(
+        description: "agent: 100,000,000 environments",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "numEnvs: 1", with: "numEnvs: 100000000") }
+        },
+        expected: ["DIR/agent.yaml", "numEnvs must be at most 1024, not 100000000"]),
+    BadInputCase(
+        description: "agent: an encoder larger than the machine's memory",
+        arguments: { dir in
+            try agentCase(dir) {
+                $0.replacingOccurrences(of: "  hidden: 64", with: "  hidden: 4096")
+                    .replacingOccurrences(of: "  embedding: 32", with: "  embedding: 4096")
+                    .replacingOccurrences(of: "  layers: 1", with: "  layers: 16")
+                    .replacingOccurrences(of: "batchSize: 64", with: "batchSize: 65536")
+            }
+        },
+        expected: [
+            "DIR/agent.yaml on DIR/env.yaml: encoder lstm with embedding 4096, hidden 4096 and 16 layers", "needs",
+        ]),
+    BadInputCase(
+        description: "env: a MACD period of Int.max bars",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(
+                    of: "    volumeWindow: 20\n    volatilityWindow: 20",
+                    with: "    - logReturn\n    - macd: {pairs: [[8, 24]], priceWindow: \(Int.max)}")
+            }
+        }, expected: ["DIR/env.yaml", "macd priceWindow \(Int.max) must be at most 100000 bars"]),
+    BadInputCase(
+        description: "cli: --steps beyond ten billion",
+        arguments: { dir in try environmentCase(dir) { $0 }.map { $0 == "10" ? "\(Int.max)" : $0 } },
+        expected: ["--steps must be at most 10000000000"]),
+    BadInputCase(
+        description: "cli: --resamples Int.max",
+        arguments: { dir in
+            try "return\n0.01\n-0.02\n0.03\n".write(toFile: dir + "/r.csv", atomically: true, encoding: .utf8)
+            return ["metrics", dir + "/r.csv", "--resamples", "\(Int.max)"]
+        }, expected: ["--resamples must be at most 1000000"]),
+    BadInputCase(
+        description: "cli: --cuts Int.max",
+        arguments: { dir in
+            _ = try environmentCase(dir) { $0 }
+            return ["audit", dir + "/env.yaml", "--cuts", "\(Int.max)"]
+        }, expected: ["--cuts must be at most 1000"]),
+    BadInputCase(
+        description: "cli: --cuts beyond the data's bars",
+        arguments: { dir in
+            _ = try csvCase(dir) { $0 = Array($0.prefix(120)) }
+            let env = try String(contentsOfFile: dir + "/env.yaml", encoding: .utf8)
+                .replacingOccurrences(of: "validation: [2011, 2012]", with: "validation: []")
+                .replacingOccurrences(of: "test: [2013, 2018]", with: "test: []")
+            try env.write(toFile: dir + "/env.yaml", atomically: true, encoding: .utf8)
+            return ["audit", dir + "/env.yaml", "--cuts", "1000"]
+        }, expected: ["--cuts 1000: the data has 98 bars to cut at"]),
+    BadInputCase(
+        description: "sweep: 10^12 random trials",
+        arguments: { dir in
+            try
+                (tinyDQNExperiment()
+                + "sweep: {grid: {agent.gamma: {uniform: [0.9, 0.99]}}, random: {trials: 1000000000000, seed: 1}}\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        }, expected: ["DIR/sweep.yaml", "'sweep.random.trials' must be a positive integer, at most 10000"]),
+    BadInputCase(
+        description: "sweep: a grid of 10^15 configurations",
+        arguments: { dir in
+            let values = "[" + (1...1000).map { "0.\($0)" }.joined(separator: ", ") + "]"
+            try
+                (tinyDQNExperiment() + "sweep:\n  grid:\n"
+                + ["agent.gamma", "agent.tau", "agent.epsilonEnd", "agent.huberDelta", "agent.priorityAlpha"].map {
+                    "    \($0): \(values)\n"
+                }.joined()).write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        }, expected: ["DIR/sweep.yaml: the sweep has 1000000000000000 trials", "more than the 10000"]),
+    BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
         expected: ["--seed", "seed -1 must be ≥ 0"]),
