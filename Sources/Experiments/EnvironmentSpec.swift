@@ -43,15 +43,20 @@ public struct MarketSetup: Sendable {
     }
 
     /// Loads the data of an already decoded environment (`folder`: what its data path is relative to; `path`: the
-    /// name used in messages).
-    public init(spec: EnvironmentSpec, folder: String, path: String) throws {
+    /// name used in messages), or takes it from a setup in `loaded` with the same data config and folder.
+    public init(spec: EnvironmentSpec, folder: String, path: String, sharingDataWith loaded: [MarketSetup] = []) throws
+    {
         self.path = path
         self.spec = spec
         self.folder = folder
-        do {
-            dataset = try loadMarket(spec.data, baseDirectory: folder)
-        } catch let error as MarketDataError {
-            throw ConfigError("\(path): data: \(error.description)")
+        if let same = loaded.first(where: { $0.spec.data == spec.data && $0.folder == folder }) {
+            dataset = same.dataset
+        } else {
+            do {
+                dataset = try loadMarket(spec.data, baseDirectory: folder)
+            } catch let error as MarketDataError {
+                throw ConfigError("\(path): data: \(error.description)")
+            }
         }
         // Build one environment per non-empty split now, so a window longer than a split fails at load time.
         for split in Split.allCases where !bars(of: split).isEmpty { _ = try environment(split) }

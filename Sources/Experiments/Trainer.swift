@@ -46,6 +46,12 @@ public struct RunPlan {
         configJSON = try config.json()
     }
 
+    /// The run's environment with its data loaded, as training builds it (`ResolvedConfig.setup`); the data of a setup
+    /// in `loaded` with the same data config is reused.
+    public func setup(sharingDataWith loaded: [MarketSetup] = []) throws -> MarketSetup {
+        try config.setup(sharingDataWith: loaded)
+    }
+
     /// The run row to create: named `{experiment}__{agent}__{seed}__{unix time}`, status `running`.
     public func runRecord(startedAt: Date = Date()) -> RunRecord {
         RunRecord(
@@ -456,9 +462,10 @@ struct ResolvedConfig: Codable {
             ).standardized.path
     }
 
-    /// The run's environment with its data loaded, named after its file in messages; a data file whose SHA-256 is not
-    /// the one recorded when the run was planned is refused (evaluating, replaying or resuming on other bars).
-    func setup() throws -> MarketSetup {
+    /// The run's environment with its data loaded (or taken from a setup in `loaded` with the same data config), named
+    /// after its file in messages; a data file whose SHA-256 is not the one recorded when the run was planned is
+    /// refused (evaluating, replaying or resuming on other bars).
+    func setup(sharingDataWith loaded: [MarketSetup] = []) throws -> MarketSetup {
         if let recorded = dataSHA256 {
             let file = dataFilePath(environment.data, folder: environmentFolder)
             let now = try? sha256Hex(ofFile: file)
@@ -469,7 +476,8 @@ struct ResolvedConfig: Codable {
                 )
             }
         }
-        return try MarketSetup(spec: environment, folder: environmentFolder, path: environmentPath)
+        return try MarketSetup(
+            spec: environment, folder: environmentFolder, path: environmentPath, sharingDataWith: loaded)
     }
 
     func json() throws -> String { try sortedJSON(self) }

@@ -443,6 +443,30 @@ let badInputCases: [BadInputCase] = [
             return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
         }, expected: ["DIR/sweep.yaml: the sweep has 1000000000000000 trials", "more than the 10000"]),
     BadInputCase(
+        description: "sweep: a grid value that only the environment's data refuses",
+        arguments: { dir in
+            try (tinyDQNExperiment() + "steps: 100\nsweep: {grid: {environment.market.window: [0, -1]}}\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: [
+            "DIR/sweep.yaml: sweep key 'environment.market.window' value '0'", "window must be at least 1, not 0",
+        ]
+    ),
+    BadInputCase(
+        description: "sweep: a combination of grid values that fits no data",
+        arguments: { dir in
+            try
+                (tinyDQNExperiment() + "steps: 100\nsweep:\n  grid:\n    environment.market.window: [8, 2990]\n"
+                + "    environment.data.splits.train: [[1999, 2010], [1999, 2001]]\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: [
+            "DIR/sweep.yaml: sweep configuration 3 (environment.market.window=2990 "
+                + "environment.data.splits.train=[1999, 2001]): ", "leaves no step in the split of 752 bars",
+        ]),
+    BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
         expected: ["--seed", "seed -1 must be ≥ 0"]),
