@@ -287,7 +287,7 @@ func savePretrainCheckpoint(
         )
         .write(to: directory.appendingPathComponent(PretrainCheckpoint.file), options: .atomic)
     } catch {
-        throw CheckpointError("\(directory.path): cannot write the checkpoint (\(error))")
+        throw CheckpointError("\(directory.path): cannot write the checkpoint (\(fileSystemReason(error)))")
     }
     for name in [PretrainCheckpoint.file, PretrainCheckpoint.network] {
         let file = directory.appendingPathComponent(name).path

@@ -1,5 +1,6 @@
 import Foundation
 import MarketData
+import NeuralCore
 import Yams
 
 /// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it
@@ -263,7 +264,5 @@ public enum StrictYAML {
         }
     }
 
-    static func describe(_ error: any Error) -> String {
-        (error as NSError).localizedDescription
-    }
+    static func describe(_ error: any Error) -> String { fileSystemReason(error) }
 }

@@ -1,6 +1,7 @@
 import Agents
 import Foundation
 import MarketData
+import NeuralCore
 import RunStore
 import TradingEnv
 import Yams
@@ -73,8 +74,9 @@ public func runExperiment(
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let plans = try experiment.spec.seeds.map { try RunPlan(experiment, seed: $0) }
     try checkBeforeTraining(experiment, plans: plans, setup: setup)
-    let store = try RunStore(path: storePath ?? experiment.spec.store)
-    _ = try checkpointRoot(experiment.spec.checkpoints, store: store)  // before any run is created
+    let location = storePath ?? experiment.spec.store
+    let store = try RunStore(path: location)
+    try createRunFolders(experiment, store: location)
     return try zip(experiment.spec.seeds, plans).map { seed, plan in
         let run = try store.createRun(
             experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
@@ -170,7 +172,7 @@ public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingPr
     do {
         state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: stateFile)))
     } catch {
-        throw CheckpointError("\(stateFile): cannot read the trainer state (\(error))")
+        throw CheckpointError("\(stateFile): cannot read the trainer state (\(fileSystemReason(error)))")
     }
     state.resumedFrom = saved.directory
     try store.rollback(runId: run.id!, after: saved.step)
@@ -419,7 +421,7 @@ struct TrainingSession {
                 to: directory.appendingPathComponent(TrainerState.file),
                 options: .atomic)
         } catch {
-            throw CheckpointError("\(directory.path): cannot write the checkpoint (\(error))")
+            throw CheckpointError("\(directory.path): cannot write the checkpoint (\(fileSystemReason(error)))")
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { name in
             let file = directory.appendingPathComponent(name).path
@@ -531,6 +533,18 @@ public func checkpointRoot(_ configured: String, storeFolder: String?, store: St
                 + "name one with --checkpoints or the experiment's checkpoints key")
     }
     return folder + "/checkpoints"
+}
+
+/// Creates the folders the runs of `experiment` on the store at `location` write into, before any run row exists: the
+/// checkpoint root (`checkpointRoot`) and the TensorBoard folder, when one is named. Errors name the experiment's key
+/// (the folders of command-line options are made when the options are checked, naming the option).
+public func createRunFolders(_ experiment: Experiment, store location: String) throws {
+    let file = experiment.path.isEmpty ? "" : "\(experiment.path): "
+    let spec = experiment.spec
+    let root = try checkpointRoot(
+        spec.checkpoints, storeFolder: RunStore.folder(of: location), store: RunStore.shown(location))
+    try createFolder(root, label: spec.checkpoints.isEmpty ? "checkpoints" : file + "key 'checkpoints'")
+    if !spec.tensorboard.isEmpty { try createFolder(spec.tensorboard, label: file + "key 'tensorboard'") }
 }
 
 /// The folder of a file path (`.` for a bare name).

@@ -467,6 +467,29 @@ let badInputCases: [BadInputCase] = [
                 + "environment.data.splits.train=[1999, 2001]): ", "leaves no step in the split of 752 bars",
         ]),
     BadInputCase(
+        description: "cli: --checkpoints where no folder can be made",
+        arguments: { dir in try environmentCase(dir) { $0 } + ["--checkpoints", "/proc/nope/ck"] },
+        expected: ["--checkpoints /proc/nope/ck: cannot create the folder (/proc/nope: No such file or directory)"]),
+    BadInputCase(
+        description: "cli: --tensorboard where no folder can be made",
+        arguments: { dir in try environmentCase(dir) { $0 } + ["--tensorboard", "/proc/nope/tb"] },
+        expected: ["--tensorboard /proc/nope/tb: cannot create the folder (/proc/nope: No such file or directory)"]),
+    BadInputCase(
+        description: "experiment: a checkpoints key where no folder can be made",
+        arguments: { dir in
+            try (tinyDQNExperiment() + "steps: 100\ncheckpoints: /proc/nope/ck\n")
+                .write(toFile: dir + "/exp.yaml", atomically: true, encoding: .utf8)
+            return ["train", dir + "/exp.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: ["DIR/exp.yaml: key 'checkpoints' /proc/nope/ck: cannot create the folder (/proc/nope: No such"]),
+    BadInputCase(
+        description: "sweep: --checkpoints where no folder can be made",
+        arguments: { dir in
+            try (tinyDQNExperiment() + "steps: 100\nsweep: {grid: {agent.gamma: [0.9, 0.99]}}\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite", "--checkpoints", "/proc/nope"]
+        }, expected: ["--checkpoints /proc/nope: cannot create the folder (No such file or directory)"]),
+    BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
         expected: ["--seed", "seed -1 must be ≥ 0"]),
