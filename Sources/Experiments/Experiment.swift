@@ -103,8 +103,8 @@ public struct Experiment {
     public let environmentPath: String
     public let agentPath: String
     /// What `overrides:` lays over the environment and agent files.
-    public let environmentOverrides: Node?
-    public let agentOverrides: Node?
+    public let environmentOverrides: Overrides?
+    public let agentOverrides: Overrides?
     /// The `sweep:` block as written (read by `tradesim sweep`; `train` runs the experiment without it).
     public var sweep: Node? = nil
 
@@ -141,19 +141,19 @@ public struct Experiment {
             mapping["sweep"] = nil
             node = .mapping(mapping)
         }
-        var environmentOverrides: Node?, agentOverrides: Node?
+        var environmentOverrides: Overrides?, agentOverrides: Overrides?
         if case .mapping(var mapping) = node, let overrides = mapping["overrides"] {
             guard case .mapping(let o) = overrides else {
                 throw ConfigError("\(path): key 'overrides' must be a mapping")
             }
             for (k, v) in o {
-                switch k.string {
-                case "environment": environmentOverrides = v
-                case "agent": agentOverrides = v
-                default:
+                guard let key = k.string, key == "agent" || key == "environment" else {
                     throw ConfigError(
                         "\(path): unknown key 'overrides.\(k.string ?? "?")' (known keys: agent, environment)")
                 }
+                guard v.mapping != nil else { throw ConfigError("\(path): key 'overrides.\(key)' must be a mapping") }
+                let laid = Overrides(node: v, file: path, key: ["overrides", key])
+                if key == "agent" { agentOverrides = laid } else { environmentOverrides = laid }
             }
             mapping["overrides"] = nil
             node = .mapping(mapping)

@@ -122,7 +122,7 @@ public struct SweepDefinition {
             let values = try a[a.index(after: eq)...].split(separator: ",", omittingEmptySubsequences: false).map {
                 text -> Node in
                 guard !text.isEmpty else { throw ConfigError("--set \(path): an empty value") }
-                do { return try Yams.compose(yaml: String(text)) ?? Node(String(text)) } catch {
+                do { return Self.unmarked(try Yams.compose(yaml: String(text)) ?? Node(String(text))) } catch {
                     throw ConfigError("--set \(path): '\(text)' is not a YAML value")
                 }
             }
@@ -180,6 +180,18 @@ public struct SweepDefinition {
         }
         if !hasRandom && randomTrials > 0 {
             throw ConfigError("\(file): key 'sweep.random' needs a key drawn from a distribution in 'sweep.grid'")
+        }
+    }
+
+    /// `node` without the marks of the text it was parsed from: a `--set` value's line 1 is no line of a file.
+    static func unmarked(_ node: Node) -> Node {
+        switch node {
+        case .scalar(var s):
+            s.mark = nil
+            return .scalar(s)
+        case .sequence(let s): return .sequence(.init(s.map(unmarked), s.tag, s.style))
+        case .mapping(let m): return .mapping(.init(m.map { (unmarked($0.key), unmarked($0.value)) }, m.tag, m.style))
+        case .alias: return node
         }
     }
 

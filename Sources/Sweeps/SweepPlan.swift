@@ -66,7 +66,8 @@ public struct SweepPlan {
                         plan = try Self.checkedPlan(
                             try Experiment.load(path, text: base.yaml, assignments: all), seed: seed, setups: &setups)
                     } catch let error as ConfigError {
-                        throw ConfigError("\(path): sweep configuration \(c) (\(describe(all))): \(error)")
+                        throw ConfigError(
+                            "\(path): sweep configuration \(c) (\(describe(all))): \(error.within(path))")
                     }
                     // With warm start, a window starts from the previous window of the same configuration and seed.
                     let after =
@@ -125,10 +126,17 @@ public struct SweepPlan {
                     _ = try checkedPlan(
                         try Experiment.load(path, text: text, assignments: [(key, value)]), seed: 0, setups: &setups)
                 } catch let error as ConfigError {
-                    throw ConfigError("\(path): sweep key '\(key)' value '\(yamlText(value))': \(error)")
+                    throw ConfigError("\(path): sweep key '\(key)' value '\(yamlText(value))': \(error.within(path))")
                 }
             }
         }
+    }
+}
+
+extension ConfigError {
+    /// The message without its leading `file: ` when it is about `file` (the experiment a sweep message names first).
+    func within(_ file: String) -> String {
+        description.hasPrefix(file + ": ") ? String(description.dropFirst(file.count + 2)) : description
     }
 }
 

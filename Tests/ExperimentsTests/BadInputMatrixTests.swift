@@ -64,6 +64,23 @@ func agentCase(_ dir: String, _ change: (String) -> String) throws -> [String] {
     return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
 }
 
+/// Writes `exp.yaml`, an experiment on the S&P 500 environment and the DQN agent with `overrides` (YAML lines under
+/// `overrides:`, from line 6) and returns the train command on it.
+@discardableResult
+func experimentCase(_ dir: String, overrides: String) throws -> [String] {
+    let text = """
+        environment: \(repoRoot)/environments/sp500-daily.yaml
+        agent: \(repoRoot)/agents/dqn-lstm.yaml
+        steps: 10
+        store: \(dir)/runs.sqlite
+        overrides:
+        \(overrides)
+
+        """
+    try text.write(toFile: dir + "/exp.yaml", atomically: true, encoding: .utf8)
+    return ["train", dir + "/exp.yaml"]
+}
+
 /// Replaces field `column` of data line `line` (1-based, header = 1).
 func setField(_ lines: inout [String], line: Int, column: Int, to value: String) {
     var fields = lines[line - 1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -489,6 +506,35 @@ let badInputCases: [BadInputCase] = [
                 .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
             return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite", "--checkpoints", "/proc/nope"]
         }, expected: ["--checkpoints /proc/nope: cannot create the folder (No such file or directory)"]),
+    BadInputCase(
+        description: "experiment: an unknown key in overrides.agent",
+        arguments: { dir in try experimentCase(dir, overrides: "  agent: {epsilonStep: 10000}") },
+        expected: ["error: DIR/exp.yaml: line 6: unknown key 'overrides.agent.epsilonStep' (known keys: algo,"]),
+    BadInputCase(
+        description: "experiment: a wrong type in overrides.environment",
+        arguments: { dir in try experimentCase(dir, overrides: "  environment:\n    market:\n      window: eight") },
+        expected: [
+            "error: DIR/exp.yaml: key 'overrides.environment.market.window' must be an integer, got 'eight' (line 8)"
+        ]
+    ),
+    BadInputCase(
+        description: "experiment: an agent value out of range in overrides",
+        arguments: { dir in try experimentCase(dir, overrides: "  agent:\n    encoder: {hidden: 0}") },
+        expected: ["error: DIR/exp.yaml: overrides.agent: encoder.hidden must be at least 1, not 0"]),
+    BadInputCase(
+        description: "experiment: an environment value its data refuses in overrides",
+        arguments: { dir in try experimentCase(dir, overrides: "  environment:\n    market: {window: 0}") },
+        expected: ["error: DIR/exp.yaml: overrides.environment: train split: window must be at least 1, not 0"]),
+    BadInputCase(
+        description: "sweep: an unknown grid key",
+        arguments: { dir in
+            try experimentCase(dir, overrides: "  agent: {gamma: 0.9}\nsweep: {grid: {environment.market.windw: [8]}}")
+            return ["sweep", dir + "/exp.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: [
+            "error: DIR/exp.yaml: sweep key 'environment.market.windw' value '8': unknown key "
+                + "'overrides.environment.market.windw' (known keys: actions,"
+        ]),
     BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
