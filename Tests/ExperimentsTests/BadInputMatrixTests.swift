@@ -616,6 +616,15 @@ let badInputCases: [BadInputCase] = [
             return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
         }, expected: ["network.safetensors", "has shape", "expected"]),
     BadInputCase(
+        description: "checkpoint: a stored agent config that a bound now refuses",
+        arguments: { dir in
+            let (id, _) = try trainedRun(dir)
+            try RunStore(path: dir + "/runs.sqlite").pool.write { db in
+                try db.execute(sql: "UPDATE run SET configJSON = json_set(configJSON, '$.agent.numEnvs', 100000000)")
+            }
+            return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
+        }, expected: ["run ppo__ppo-lstm__5__", "numEnvs must be at most 1024, not 100000000"]),
+    BadInputCase(
         description: "checkpoint: checksum mismatch",
         arguments: { dir in
             let (id, file) = try trainedRun(dir)
