@@ -20,9 +20,9 @@ public struct A2CConfig: PolicyGradientConfig {
     public var continuous: ContinuousPolicyConfig = ContinuousPolicyConfig()
     /// Adam learning rate.
     public var learningRate: Double = 7e-4
-    /// Environments stepped together (B).
+    /// Environments stepped together (B; at most `AgentLimits.environments`).
     public var numEnvs: Int = 8
-    /// Steps per environment per update (n of the n-step return).
+    /// Steps per environment per update (n of the n-step return; B·n at most `AgentLimits.rollout`).
     public var nSteps: Int = 16
     /// Discount γ.
     public var gamma: Double = 0.99
@@ -45,6 +45,7 @@ public struct A2CConfig: PolicyGradientConfig {
     public func validate() throws {
         try expect(algo == .a2c, "algo is \(algo.rawValue), expected a2c")
         try expect(numEnvs >= 1 && nSteps >= 1, "numEnvs and nSteps must be ≥ 1")
+        try expectRollout(numEnvs: numEnvs, nSteps: nSteps)
         try expect(learningRate > 0 && maxGradNorm >= 0, "learningRate must be > 0, maxGradNorm ≥ 0")
         try expect(gamma >= 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1, "gamma and gaeLambda must be in [0,1]")
     }

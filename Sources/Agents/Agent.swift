@@ -181,6 +181,17 @@ public enum AgentConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// Checks the algorithm's config and the encoder's (`validate()` of each); throws one line naming the field.
+    public func validate() throws {
+        switch self {
+        case .dqn(let c): try c.validate()
+        case .reinforce(let c): try c.validate()
+        case .a2c(let c): try c.validate()
+        case .ppo(let c): try c.validate()
+        }
+        try encoder.validate()
+    }
+
     public var algorithm: Algorithm {
         switch self {
         case .dqn: .dqn

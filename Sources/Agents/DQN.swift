@@ -29,7 +29,7 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     public var gamma: Double = 0.99
     /// Replay capacity in transitions.
     public var bufferSize: Int = 100_000
-    /// Transitions per update (B).
+    /// Transitions per update (B; at most `AgentLimits.batch`).
     public var batchSize: Int = 64
     /// Environment steps before the first update.
     public var learningStarts: Int = 1_000
@@ -43,7 +43,7 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     public var doubleDQN: Bool = true
     /// Dueling head Q = V + A − mean A (false: one linear Q head).
     public var dueling: Bool = true
-    /// n of the n-step return (1 = one-step TD).
+    /// n of the n-step return (1 = one-step TD; at most `AgentLimits.nStep`).
     public var nStep: Int = 3
     /// TD loss.
     public var loss: TDLoss = .huber
@@ -69,7 +69,7 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     public var priorityBetaSteps: Int = 100_000
     /// ε added to |TD error| in priorities.
     public var priorityEpsilon: Double = 1e-6
-    /// Environments stepped together (one forward chooses all their actions).
+    /// Environments stepped together (one forward chooses all their actions; at most `AgentLimits.environments`).
     public var numEnvs: Int = 1
     /// Rewards are multiplied by this before learning (events report unscaled returns).
     public var rewardScale: Double = 1
@@ -83,17 +83,15 @@ public struct DQNConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         try expect(algo == .dqn, "algo is \(algo.rawValue), expected dqn")
         try expect(batchSize >= 1 && bufferSize >= batchSize, "bufferSize must be ≥ batchSize ≥ 1")
+        try expect("batchSize", batchSize, atMost: AgentLimits.batch)
         // The replay and the target values keep at least 46 bytes a transition (two bars, the action, the target values'
         // version: 8 each; reward, discount and one target value: 4 each; two flags), more with extras.
-        let memory = ProcessInfo.processInfo.physicalMemory
-        func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
-        try expect(
-            UInt64(bufferSize) <= memory / 46,
-            "bufferSize \(bufferSize) needs at least \(gigabytes(46 * Double(bufferSize))) for the replay, more than "
-                + "this machine's \(gigabytes(Double(memory))) of memory")
+        try expectMemory(46 * Double(bufferSize), "bufferSize \(bufferSize)", "for the replay")
         try expect(
             trainFrequency >= 1 && targetUpdateInterval >= 1 && nStep >= 1 && numEnvs >= 1 && logInterval >= 1,
             "trainFrequency, targetUpdateInterval, nStep, numEnvs and logInterval must be ≥ 1")
+        try expect("nStep", nStep, atMost: AgentLimits.nStep)
+        try expect("numEnvs", numEnvs, atMost: AgentLimits.environments)
         try expect(gamma >= 0 && gamma <= 1 && tau > 0 && tau <= 1, "gamma must be in [0,1] and tau in (0,1]")
         try expect(
             epsilonStart >= 0 && epsilonStart <= 1 && epsilonEnd >= 0 && epsilonEnd <= 1 && epsilonSteps >= 0,

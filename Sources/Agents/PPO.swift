@@ -23,13 +23,13 @@ public struct PPOConfig: PolicyGradientConfig {
     public var learningRate: Double = 3e-4
     /// Anneal the learning rate linearly to 0 over each `train` call.
     public var annealLearningRate: Bool = false
-    /// Environments stepped together (B).
+    /// Environments stepped together (B; at most `AgentLimits.environments`).
     public var numEnvs: Int = 8
-    /// Steps per environment per rollout (S).
+    /// Steps per environment per rollout (S; B·S at most `AgentLimits.rollout`).
     public var nSteps: Int = 128
-    /// Passes over each rollout.
+    /// Passes over each rollout (at most `AgentLimits.epochs`).
     public var epochs: Int = 4
-    /// Entries per minibatch (M).
+    /// Entries per minibatch (M; at most `AgentLimits.batch`).
     public var minibatchSize: Int = 256
     /// Discount γ.
     public var gamma: Double = 0.99
@@ -60,6 +60,9 @@ public struct PPOConfig: PolicyGradientConfig {
         try expect(
             numEnvs >= 1 && nSteps >= 1 && epochs >= 1 && minibatchSize >= 1,
             "numEnvs, nSteps, epochs and minibatchSize must be ≥ 1")
+        try expectRollout(numEnvs: numEnvs, nSteps: nSteps)
+        try expect("epochs", epochs, atMost: AgentLimits.epochs)
+        try expect("minibatchSize", minibatchSize, atMost: AgentLimits.batch)
         try expect(
             learningRate > 0 && clipRange > 0 && clipRangeValue >= 0 && targetKL >= 0 && maxGradNorm >= 0,
             "learningRate and clipRange must be > 0; clipRangeValue, targetKL, maxGradNorm ≥ 0")

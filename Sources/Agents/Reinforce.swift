@@ -34,7 +34,7 @@ public struct ReinforceConfig: PolicyGradientConfig {
     public var valueCoefficient: Double = 0.5
     /// Global gradient-norm clip (0 = none).
     public var maxGradNorm: Double = 1
-    /// Rows per forward/backward chunk; chunks accumulate into one gradient per update.
+    /// Rows per forward/backward chunk (at most `AgentLimits.batch`); chunks accumulate into one gradient per update.
     public var minibatchSize: Int = 256
     /// Rewards are multiplied by this before learning (events report unscaled returns).
     public var rewardScale: Double = 1
@@ -45,6 +45,7 @@ public struct ReinforceConfig: PolicyGradientConfig {
     public func validate() throws {
         try expect(algo == .reinforce, "algo is \(algo.rawValue), expected reinforce")
         try expect(episodesPerUpdate >= 1 && minibatchSize >= 1, "episodesPerUpdate and minibatchSize must be ≥ 1")
+        try expect("minibatchSize", minibatchSize, atMost: AgentLimits.batch)
         try expect(learningRate > 0 && maxGradNorm >= 0, "learningRate must be > 0, maxGradNorm ≥ 0")
         try expect(gamma >= 0 && gamma <= 1, "gamma must be in [0,1]")
     }

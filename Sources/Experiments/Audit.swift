@@ -37,8 +37,11 @@ public struct LeakageAudit {
     public let config: DataConfig
     public let labels: EventLabelConfig?
     public let pipeline: Pipeline
-    /// Cut points per check (half in the train split, half after it).
+    /// Cut points per check (half in the train split, half after it): at most `maxCuts` and `cuttableBars`.
     public var cuts = 8
+    /// The most cut points a check takes: each re-runs the data pipeline, so a thousand take seconds on one asset's
+    /// decades of daily bars and minutes on a panel's.
+    public static let maxCuts = 1_000
     public var seed: UInt64 = 0
 
     public init(
@@ -48,8 +51,13 @@ public struct LeakageAudit {
         self.dataset = dataset; self.config = config; self.labels = labels; self.pipeline = pipeline
     }
 
-    /// Runs every check; each is one line of the report.
+    /// Runs every check; each is one line of the report. More `cuts` than `cuttableBars` is an error naming `--cuts`.
     public func run() throws -> [AuditCheck] {
+        guard cuts <= cuttableBars else {
+            throw ConfigError(
+                "--cuts \(cuts): the data has \(cuttableBars) bars to cut at (after the feature warm-up, before the "
+                    + "last bar but one)")
+        }
         var rng = Xoshiro256(seed: seed)
         return [
             splitOrder(), try normaliserFit(), try futurePerturbation(&rng), try sideSeriesVisibility(&rng),
@@ -127,6 +135,9 @@ public struct LeakageAudit {
         }
         return p
     }
+
+    /// The bars a cut point can fall on (`cutPoints`), at least 1.
+    var cuttableBars: Int { max(panel.barCount - 1 - max(dataset.features.warmup, 1), 1) }
 
     func cutPoints(_ rng: inout Xoshiro256) -> [Int] {
         let d = panel.barCount, train = dataset.splits.train

@@ -20,8 +20,9 @@ public struct EnvironmentSpec: Config {
 
     public init() {}
 
-    /// Decodes `path` strictly (unknown keys and wrong types are errors naming the file and key).
-    public static func load(_ path: String, overrides: Node? = nil) throws -> EnvironmentSpec {
+    /// Decodes `path` strictly (unknown keys and wrong types are errors naming the file and key), with `overrides` laid
+    /// over it.
+    public static func load(_ path: String, overrides: Overrides? = nil) throws -> EnvironmentSpec {
         try StrictYAML.decode(EnvironmentSpec.self, file: path, overrides: overrides)
     }
 
@@ -41,23 +42,34 @@ public struct MarketSetup: Sendable {
     public let dataset: MarketDataset
 
     /// Loads the environment file (with `overrides` laid over it) and its data (paths in it are relative to the
-    /// file's folder).
-    public init(path: String, overrides: Node? = nil) throws {
+    /// file's folder). A check of the data or the market that the file alone passes names the overrides.
+    public init(path: String, overrides: Overrides? = nil) throws {
         let folder = (path as NSString).deletingLastPathComponent
-        try self.init(
-            spec: EnvironmentSpec.load(path, overrides: overrides), folder: folder.isEmpty ? "." : folder, path: path)
+        do {
+            try self.init(
+                spec: EnvironmentSpec.load(path, overrides: overrides), folder: folder.isEmpty ? "." : folder,
+                path: path)
+        } catch let error as ConfigError where overrides != nil && error.description.hasPrefix(path + ": ") {
+            let origin = StrictYAML.origin(of: path, overrides) { _ = try MarketSetup(path: path) }
+            throw ConfigError(origin + error.description.dropFirst(path.count))
+        }
     }
 
     /// Loads the data of an already decoded environment (`folder`: what its data path is relative to; `path`: the
-    /// name used in messages).
-    public init(spec: EnvironmentSpec, folder: String, path: String) throws {
+    /// name used in messages), or takes it from a setup in `loaded` with the same data config and folder.
+    public init(spec: EnvironmentSpec, folder: String, path: String, sharingDataWith loaded: [MarketSetup] = []) throws
+    {
         self.path = path
         self.spec = spec
         self.folder = folder
-        do {
-            dataset = try loadMarket(spec.data, baseDirectory: folder)
-        } catch let error as MarketDataError {
-            throw ConfigError("\(path): data: \(error.description)")
+        if let same = loaded.first(where: { $0.spec.data == spec.data && $0.folder == folder }) {
+            dataset = same.dataset
+        } else {
+            do {
+                dataset = try loadMarket(spec.data, baseDirectory: folder)
+            } catch let error as MarketDataError {
+                throw ConfigError("\(path): data: \(error.description)")
+            }
         }
         // Build one environment per non-empty split now, so a window longer than a split fails at load time.
         for split in Split.allCases where !bars(of: split).isEmpty { _ = try environment(split) }

@@ -23,7 +23,7 @@ public struct ExperimentSpec: Config {
     public var agent: String = "../agents/dqn-lstm.yaml"
     /// One run per seed, one after another.
     public var seeds: [Int] = [1]
-    /// Environment steps of training per run.
+    /// Environment steps of training per run (at most `maxSteps`).
     public var steps: Int = 20_000
     /// Evaluate the greedy policy on the validation split every this many training steps (0: only at the end).
     public var evaluateEvery: Int = 0
@@ -54,6 +54,13 @@ public struct ExperimentSpec: Config {
     public var walkForward: WalkForwardSpec = WalkForwardSpec()
 
     public init() {}
+
+    /// The most steps a run (or a pretrain run) may take: ten billion, days of training at any agent's speed
+    /// and far from the step counters' overflow.
+    public static let maxSteps = 10_000_000_000
+
+    /// The most years a `walkForward` window's parts and step may each span (the data spans decades).
+    public static let maxWalkForwardYears = 1_000
 
     /// The steps between checkpoints: `checkpointEvery`, or a tenth of `steps` when it is 0.
     public var checkpointInterval: Int { checkpointEvery > 0 ? checkpointEvery : (steps + 9) / 10 }
@@ -96,8 +103,8 @@ public struct Experiment {
     public let environmentPath: String
     public let agentPath: String
     /// What `overrides:` lays over the environment and agent files.
-    public let environmentOverrides: Node?
-    public let agentOverrides: Node?
+    public let environmentOverrides: Overrides?
+    public let agentOverrides: Overrides?
     /// The `sweep:` block as written (read by `tradesim sweep`; `train` runs the experiment without it).
     public var sweep: Node? = nil
 
@@ -134,19 +141,19 @@ public struct Experiment {
             mapping["sweep"] = nil
             node = .mapping(mapping)
         }
-        var environmentOverrides: Node?, agentOverrides: Node?
+        var environmentOverrides: Overrides?, agentOverrides: Overrides?
         if case .mapping(var mapping) = node, let overrides = mapping["overrides"] {
             guard case .mapping(let o) = overrides else {
                 throw ConfigError("\(path): key 'overrides' must be a mapping")
             }
             for (k, v) in o {
-                switch k.string {
-                case "environment": environmentOverrides = v
-                case "agent": agentOverrides = v
-                default:
+                guard let key = k.string, key == "agent" || key == "environment" else {
                     throw ConfigError(
                         "\(path): unknown key 'overrides.\(k.string ?? "?")' (known keys: agent, environment)")
                 }
+                guard v.mapping != nil else { throw ConfigError("\(path): key 'overrides.\(key)' must be a mapping") }
+                let laid = Overrides(node: v, file: path, key: ["overrides", key])
+                if key == "agent" { agentOverrides = laid } else { environmentOverrides = laid }
             }
             mapping["overrides"] = nil
             node = .mapping(mapping)
@@ -155,6 +162,9 @@ public struct Experiment {
         guard !spec.seeds.isEmpty else { throw ConfigError("\(path): key 'seeds' needs at least one seed") }
         try refusePassword(inStore: spec.store, of: path)
         guard spec.steps > 0 else { throw ConfigError("\(path): key 'steps' must be positive") }
+        guard spec.steps <= ExperimentSpec.maxSteps else {
+            throw ConfigError("\(path): key 'steps' must be at most \(ExperimentSpec.maxSteps), not \(spec.steps)")
+        }
         guard spec.evaluateEvery >= 0, spec.logEvery >= 0, spec.checkpointEvery >= 0, spec.patience >= 0 else {
             throw ConfigError("\(path): keys 'evaluateEvery', 'checkpointEvery', 'logEvery' and 'patience' must be ≥ 0")
         }
@@ -165,11 +175,14 @@ public struct Experiment {
             throw ConfigError("\(path): key 'patience' needs 'select: bestValidation'")
         }
         let w = spec.walkForward
-        guard w.trainYears >= 0, w.trainYears == 0 || (w.validationYears >= 1 && w.testYears >= 1 && w.stepYears >= 1)
+        guard w.trainYears >= 0, w.trainYears == 0 || (w.validationYears >= 1 && w.testYears >= 1 && w.stepYears >= 1),
+            [w.trainYears, w.validationYears, w.testYears, w.stepYears].allSatisfy({
+                $0 <= ExperimentSpec.maxWalkForwardYears
+            })
         else {
             throw ConfigError(
                 "\(path): key 'walkForward' needs trainYears ≥ 0 and validationYears, testYears, "
-                    + "stepYears ≥ 1")
+                    + "stepYears ≥ 1, each at most \(ExperimentSpec.maxWalkForwardYears)")
         }
         let folder = (path as NSString).deletingLastPathComponent
         func resolve(_ p: String) -> String { p.hasPrefix("/") || folder.isEmpty ? p : folder + "/" + p }

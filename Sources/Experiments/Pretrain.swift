@@ -17,7 +17,7 @@ public struct PretrainSpec: Config {
     public var encoder: EncoderConfig = EncoderConfig()
     /// The event: target series, up / down fractions, horizon, 2 or 3 classes.
     public var labels: EventLabelConfig = EventLabelConfig()
-    /// Optimizer steps (minibatches drawn uniformly from the labelled train bars).
+    /// Optimizer steps (minibatches drawn uniformly from the labelled train bars; at most `ExperimentSpec.maxSteps`).
     public var steps: Int = 2_000
     /// Windows per minibatch.
     public var batch: Int = 64
@@ -42,6 +42,9 @@ public struct PretrainSpec: Config {
         let spec = try StrictYAML.decode(PretrainSpec.self, file: path)
         func bad(_ key: String, _ why: String) -> ConfigError { ConfigError("\(path): key '\(key)' \(why)") }
         guard spec.steps > 0 else { throw bad("steps", "must be positive") }
+        guard spec.steps <= ExperimentSpec.maxSteps else {
+            throw bad("steps", "must be at most \(ExperimentSpec.maxSteps), not \(spec.steps)")
+        }
         guard spec.batch > 0 else { throw bad("batch", "must be positive") }
         guard spec.learningRate > 0, spec.learningRate.isFinite else { throw bad("learningRate", "must be positive") }
         guard spec.maxGradNorm >= 0 else { throw bad("maxGradNorm", "must be ≥ 0") }
@@ -183,6 +186,11 @@ public func runPretrain(
                 + "\(spec.labels.horizon) bars), fewer than batch \(spec.batch)"
         )
     }
+    do {
+        try spec.encoder.checkMemory(inputWidth: data.spec.inputWidth, window: data.spec.window, batch: spec.batch)
+    } catch let error as AgentConfigError {
+        throw ConfigError("\(path): \(error)")
+    }
     let store = try RunStore(path: storePath ?? spec.store)
     let checkpoints = try checkpointRoot(spec.checkpoints, store: store)
     let resolved = PretrainResolved(
@@ -279,7 +287,7 @@ func savePretrainCheckpoint(
         )
         .write(to: directory.appendingPathComponent(PretrainCheckpoint.file), options: .atomic)
     } catch {
-        throw CheckpointError("\(directory.path): cannot write the checkpoint (\(error))")
+        throw CheckpointError("\(directory.path): cannot write the checkpoint (\(fileSystemReason(error)))")
     }
     for name in [PretrainCheckpoint.file, PretrainCheckpoint.network] {
         let file = directory.appendingPathComponent(name).path

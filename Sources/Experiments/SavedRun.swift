@@ -42,6 +42,8 @@ public struct SavedRun {
     public func agent() throws -> any Agent {
         if !members.isEmpty { return try EnsembleAgent(members: try members.map { try $0.agent() }) }
         let env = try setup.environment(.train, seed: UInt64(config.seed))
+        // A config stored before one of its values was bounded is one error line, not a failed allocation.
+        try checkAgent(config.agent, of: "run \(run.name)", fits: env, of: setup.path)
         let agent = makeAgent(config.agent, spec: AgentSpec(of: env), seed: UInt64(config.seed))
         try restore(agent, from: directory)
         return agent

@@ -1,5 +1,6 @@
 import Foundation
 import MarketData
+import NeuralCore
 import Yams
 
 /// A configuration value: Codable, with a default for every field (`init()`), so a YAML file only names what it
@@ -11,11 +12,30 @@ public protocol Config: Codable, Equatable, Sendable {
     init()
 }
 
+/// Keys laid over a config file from another file: an experiment's `overrides.agent` or `overrides.environment`, with
+/// any sweep keys set in them. Errors about keys it sets name its file, the key as written there
+/// (`overrides.agent.learningRate`) and, where the decoder has one, its line.
+public struct Overrides {
+    /// The mapping laid over the file.
+    public var node: Node
+    /// The file it is written in.
+    public var file: String
+    /// Where it sits in that file: `["overrides", "agent"]`.
+    public var key: [String]
+
+    public init(node: Node, file: String, key: [String]) {
+        self.node = node
+        self.file = file
+        self.key = key
+    }
+}
+
 /// Strict YAML decoding: the file's mapping is laid over the encoded defaults of `T`, so missing keys keep their
-/// defaults; a key the defaults do not have is an error naming the key path and line; a value of the wrong type is an
-/// error naming the key path. Mappings whose default is empty (dictionaries such as `overrides`) accept any key.
+/// defaults; a key the defaults do not have is an error naming the key path and line; a value of the wrong type, or a
+/// number that is not finite (`.inf`, `.nan`), is an error naming the key path. Mappings whose default is empty
+/// (dictionaries such as `overrides`) accept any key.
 public enum StrictYAML {
-    public static func decode<T: Config>(_ type: T.Type, file: String, overrides: Node? = nil) throws -> T {
+    public static func decode<T: Config>(_ type: T.Type, file: String, overrides: Overrides? = nil) throws -> T {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
@@ -25,36 +45,68 @@ public enum StrictYAML {
         return try decode(type, yaml: text, file: file, overrides: overrides)
     }
 
-    public static func decode<T: Config>(_ type: T.Type, yaml: String, file: String, overrides: Node? = nil) throws -> T
-    {
-        let user: Node
+    public static func decode<T: Config>(
+        _ type: T.Type, yaml: String, file: String, overrides: Overrides? = nil
+    ) throws -> T {
+        let node: Node
         do {
-            user = try layer(overrides, over: Yams.compose(yaml: yaml) ?? Node.mapping(.init([])))
+            node = try Yams.compose(yaml: yaml) ?? Node.mapping(.init([]))
         } catch let error as YamlError {
             throw ConfigError("\(file): invalid YAML: \(yamlProblem(error))")
         }
-        return try decode(type, node: user, file: file)
+        return try decode(type, node: node, file: file, overrides: overrides)
     }
 
-    /// Decodes an already parsed node strictly (see the type's doc comment).
-    public static func decode<T: Config>(_ type: T.Type, node user: Node, file: String) throws -> T {
+    /// Decodes an already parsed node strictly (see the type's doc comment), with `overrides` laid over it; an error
+    /// about a key the overrides set names their file (see `Overrides`).
+    public static func decode<T: Config>(
+        _ type: T.Type, node: Node, file: String, overrides: Overrides? = nil
+    ) throws -> T {
         let defaults: Node
         do {
             defaults = try defaultsNode(T.self)
         } catch {
             throw ConfigError("\(file): cannot encode the defaults of \(T.self): \(error)")
         }
+        if let overrides {  // their unknown and repeated keys, in their own file
+            do {
+                _ = try merge(overrides.node, over: defaults, path: overrides.key)
+            } catch let error as ConfigError {
+                throw ConfigError("\(overrides.file): \(error.description)")
+            }
+        }
         let merged: Node
         do {
-            merged = try merge(user, over: defaults, path: [])
+            merged = try merge(layer(overrides?.node, over: node), over: defaults, path: [])
         } catch let error as ConfigError {
             throw ConfigError("\(file): \(error.description)")
         }
-        do {
-            return try YAMLDecoder().decode(T.self, from: merged)
-        } catch let error as DecodingError {
-            throw ConfigError("\(file): \(describe(error, in: merged, defaults: T()))")
+        /// The file and key prefix of an error at `path`: the overrides' when they set that key.
+        func origin(_ path: [any CodingKey]) -> (file: String, key: [String]) {
+            guard let overrides, Self.node(at: path, in: overrides.node) != nil else { return (file, []) }
+            return (overrides.file, overrides.key)
         }
+        do {
+            let value = try YAMLDecoder().decode(T.self, from: merged)
+            if let path = nonFiniteKey(in: value) {
+                let (file, key) = origin(path)
+                throw ConfigError(
+                    "\(file): key '\(codingPath(path, under: key))' must be a finite number\(found(path, in: merged))")
+            }
+            return value
+        } catch let error as DecodingError {
+            let (file, key) = origin(context(of: error)?.codingPath ?? [])
+            throw ConfigError("\(file): \(describe(error, in: merged, defaults: T(), under: key))")
+        }
+    }
+
+    /// Where a check that failed on a file with `overrides` laid over it went wrong: the file (`file`) when `alone`,
+    /// the same check of the file without them, fails too; else the overrides, whose values broke it
+    /// (`experiments/x.yaml: overrides.agent`).
+    public static func origin(of file: String, _ overrides: Overrides?, alone: () throws -> Void) -> String {
+        guard let overrides else { return file }
+        do { try alone() } catch { return file }
+        return "\(overrides.file): \(keyPath(overrides.key))"
     }
 
     /// The encoded defaults of each config type, composed once (guarded by `defaultsLock`).
@@ -126,58 +178,88 @@ public enum StrictYAML {
         for (k, v) in userMap {
             let key = k.string ?? "\(k)"
             guard seen.insert(key).inserted else {
-                throw ConfigError("\(at(k)) key '\(keyPath(path + [key]))' appears twice")
+                throw ConfigError("\(at(k))key '\(keyPath(path + [key]))' appears twice")
             }
             guard let index = pairs.firstIndex(where: { $0.0.string == key }) else {
                 let known = pairs.compactMap { $0.0.string }.sorted().joined(separator: ", ")
-                throw ConfigError("\(at(k)) unknown key '\(keyPath(path + [key]))' (known keys: \(known))")
+                throw ConfigError("\(at(k))unknown key '\(keyPath(path + [key]))' (known keys: \(known))")
             }
             pairs[index].1 = try merge(v, over: pairs[index].1, path: path + [key])
         }
         return .mapping(.init(pairs))
     }
 
-    static func at(_ node: Node) -> String { node.mark.map { "line \($0.line):" } ?? "" }
+    /// `line N: ` of a node parsed from a file (nothing for one made in code, e.g. a sweep's key).
+    static func at(_ node: Node) -> String { node.mark.map { "line \($0.line): " } ?? "" }
 
     static func keyPath(_ path: [String]) -> String { path.isEmpty ? "(top level)" : path.joined(separator: ".") }
 
-    static func codingPath(_ path: [any CodingKey]) -> String {
-        keyPath(path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue })
+    /// A coding path as a dotted key path, after the keys `prefix`.
+    static func codingPath(_ path: [any CodingKey], under prefix: [String] = []) -> String {
+        keyPath(prefix + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue })
     }
 
-    /// One line about a decoding error, in the user's terms: the key, what it must be (an enum's allowed values), the
-    /// value found and its line, e.g. `key 'learningRate' must be a number, got 'abc' (line 12)`.
-    static func describe(_ error: DecodingError, in root: Node, defaults: some Config) -> String {
-        func found(_ path: [any CodingKey]) -> String {
-            guard let node = node(at: path, in: root) else { return "" }
-            let line = node.mark.map { " (line \($0.line))" } ?? ""
-            switch node {
-            case .scalar(let s):
-                // One line: a multi-line or long scalar (a mapping written flat by mistake) is shown escaped and cut.
-                let text = s.string.replacingOccurrences(of: "\n", with: "\\n")
-                    .replacingOccurrences(of: "\r", with: "\\r")
-                return ", got '\(text.count > 60 ? text.prefix(57) + "…" : text)'\(line)"
-            case .mapping: return ", got a mapping\(line)"
-            case .sequence: return ", got a list\(line)"
-            case .alias: return line
-            }
+    static func context(of error: DecodingError) -> DecodingError.Context? {
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c): c
+        @unknown default: nil
         }
+    }
+
+    /// The key of the first infinite or NaN floating-point value in `value`, if any. YAML reads `.inf`, `-.inf`, `.nan`
+    /// (in any of their spellings) and numbers beyond a Double's range (`1e999`) as numbers, but no key means them,
+    /// and a run's configuration is stored as JSON, which has none: its encoder names the key.
+    static func nonFiniteKey(in value: some Encodable) -> [any CodingKey]? {
+        do {
+            _ = try JSONEncoder().encode(value)
+            return nil
+        } catch EncodingError.invalidValue(let invalid, let context) where invalid is Double || invalid is Float {
+            return context.codingPath
+        } catch {
+            return nil
+        }
+    }
+
+    /// `, got 'VALUE' (line N)`: the value at a coding path of `root` and its line, for a message about that key.
+    static func found(_ path: [any CodingKey], in root: Node) -> String {
+        guard let node = node(at: path, in: root) else { return "" }
+        let line = node.mark.map { " (line \($0.line))" } ?? ""
+        switch node {
+        case .scalar(let s):
+            // One line: a multi-line or long scalar (a mapping written flat by mistake) is shown escaped and cut.
+            let text = s.string.replacingOccurrences(of: "\n", with: "\\n")
+                .replacingOccurrences(of: "\r", with: "\\r")
+            return ", got '\(text.count > 60 ? text.prefix(57) + "…" : text)'\(line)"
+        case .mapping: return ", got a mapping\(line)"
+        case .sequence: return ", got a list\(line)"
+        case .alias: return line
+        }
+    }
+
+    /// One line about a decoding error, in the user's terms: the key (after the keys `prefix`), what it must be (an
+    /// enum's allowed values), the value found and its line, e.g. `key 'learningRate' must be a number, got 'abc'
+    /// (line 12)`.
+    static func describe(
+        _ error: DecodingError, in root: Node, defaults: some Config, under prefix: [String] = []
+    ) -> String {
+        func found(_ path: [any CodingKey]) -> String { Self.found(path, in: root) }
+        func key(_ path: [any CodingKey]) -> String { codingPath(path, under: prefix) }
         switch error {
         case .typeMismatch(let type, let c):
-            return "key '\(codingPath(c.codingPath))' must be \(typeName(type))\(found(c.codingPath))"
+            return "key '\(key(c.codingPath))' must be \(typeName(type))\(found(c.codingPath))"
         case .valueNotFound(let type, let c):
-            return "key '\(codingPath(c.codingPath))' needs a value of type \(typeName(type))\(found(c.codingPath))"
-        case .keyNotFound(let key, let c): return "missing key '\(codingPath(c.codingPath + [key]))'"
+            return "key '\(key(c.codingPath))' needs a value of type \(typeName(type))\(found(c.codingPath))"
+        case .keyNotFound(let missing, let c): return "missing key '\(key(c.codingPath + [missing]))'"
         case .dataCorrupted(let c):
             if let message = c.underlyingError as? MarketDataError {  // a list element's own strict check
                 let line = node(at: c.codingPath, in: root)?.mark.map { "line \($0.line): " } ?? ""
-                return "\(line)key '\(codingPath(c.codingPath))': \(message.description)"
+                return "\(line)key '\(key(c.codingPath))': \(message.description)"
             }
             if let allowed = allowedValues(at: c.codingPath, in: defaults) {
-                return "key '\(codingPath(c.codingPath))' must be one of \(allowed.joined(separator: ", "))"
+                return "key '\(key(c.codingPath))' must be one of \(allowed.joined(separator: ", "))"
                     + found(c.codingPath)
             }
-            return "key '\(codingPath(c.codingPath))' has an invalid value\(found(c.codingPath))"
+            return "key '\(key(c.codingPath))' has an invalid value\(found(c.codingPath))"
         @unknown default: return "\(error)"
         }
     }
@@ -240,7 +322,5 @@ public enum StrictYAML {
         }
     }
 
-    static func describe(_ error: any Error) -> String {
-        (error as NSError).localizedDescription
-    }
+    static func describe(_ error: any Error) -> String { fileSystemReason(error) }
 }

@@ -31,7 +31,11 @@ public final class TensorBoardWriter {
     /// Creates `directory` (and its parents) if needed and a new event file in it, holding the `file_version` event at
     /// `wallTime` (seconds since 1970, also the file name's time).
     public init(directory: URL, wallTime: Double = Date().timeIntervalSince1970) throws {
-        try Self.makeFolder(directory)
+        do { try makeFolder(directory) } catch let problem as FolderProblem {
+            let path = URL(fileURLWithPath: problem.path)
+            throw TensorBoardError(
+                path, problem.inTheWay ? "not a folder" : "cannot create the folder: \(problem.reason)")
+        }
         let base = String(format: "events.out.tfevents.%010lld.", Int64(wallTime)) + ProcessInfo.processInfo.hostName
         var suffix = 0
         while true {
@@ -87,20 +91,6 @@ public final class TensorBoardWriter {
             try handle.close()
         } catch {
             throw TensorBoardError(file, "cannot close: \(error.localizedDescription)")
-        }
-    }
-
-    /// Creates `folder` and its missing parents, like `mkdir -p`; the error names the path that is not a folder or
-    /// could not be made.
-    private static func makeFolder(_ folder: URL) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw TensorBoardError(folder, "not a folder") }
-            return
-        }
-        try makeFolder(folder.deletingLastPathComponent())
-        guard mkdir(folder.path, 0o755) == 0 || errno == EEXIST else {
-            throw TensorBoardError(folder, "cannot create the folder: \(String(cString: strerror(errno)))")
         }
     }
 

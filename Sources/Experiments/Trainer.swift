@@ -1,6 +1,7 @@
 import Agents
 import Foundation
 import MarketData
+import NeuralCore
 import RunStore
 import TradingEnv
 import Yams
@@ -46,6 +47,12 @@ public struct RunPlan {
         configJSON = try config.json()
     }
 
+    /// The run's environment with its data loaded, as training builds it (`ResolvedConfig.setup`); the data of a setup
+    /// in `loaded` with the same data config is reused.
+    public func setup(sharingDataWith loaded: [MarketSetup] = []) throws -> MarketSetup {
+        try config.setup(sharingDataWith: loaded)
+    }
+
     /// The run row to create: named `{experiment}__{agent}__{seed}__{unix time}`, status `running`.
     public func runRecord(startedAt: Date = Date()) -> RunRecord {
         RunRecord(
@@ -67,8 +74,9 @@ public func runExperiment(
     let setup = try MarketSetup(path: experiment.environmentPath, overrides: experiment.environmentOverrides)
     let plans = try experiment.spec.seeds.map { try RunPlan(experiment, seed: $0) }
     try checkBeforeTraining(experiment, plans: plans, setup: setup)
-    let store = try RunStore(path: storePath ?? experiment.spec.store)
-    _ = try checkpointRoot(experiment.spec.checkpoints, store: store)  // before any run is created
+    let location = storePath ?? experiment.spec.store
+    let store = try RunStore(path: location)
+    try createRunFolders(experiment, store: location)
     return try zip(experiment.spec.seeds, plans).map { seed, plan in
         let run = try store.createRun(
             experiment: experiment.name, agent: experiment.agentName, seed: Int64(seed),
@@ -79,10 +87,12 @@ public func runExperiment(
 }
 
 /// What the runs of `experiment` would only find out after training, checked before any run is created: each plan's
-/// agent fits the environment (`checkAgent`), and each split the runs evaluate has bars.
+/// agent fits the environment and the machine's memory (`checkAgent`), and each split the runs evaluate has bars.
 public func checkBeforeTraining(_ experiment: Experiment, plans: [RunPlan], setup: MarketSetup) throws {
     let trainEnv = try setup.environment(.train)
-    for plan in plans { try checkAgent(plan.config.agent, fits: trainEnv, of: setup.path) }
+    for plan in plans {
+        try checkAgent(plan.config.agent, of: plan.experiment.agentPath, fits: trainEnv, of: setup.path)
+    }
     let evaluated = Set(experiment.spec.evaluateOn + (experiment.spec.evaluateEvery > 0 ? [.validation] : []))
     for split in Split.allCases where evaluated.contains(split) && setup.bars(of: split).isEmpty {
         throw ConfigError(
@@ -92,9 +102,16 @@ public func checkBeforeTraining(_ experiment: Experiment, plans: [RunPlan], setu
     }
 }
 
-/// Refuses an agent that `env` (of the environment file `path`) cannot drive: DQN needs discrete actions on one asset,
-/// and no agent chooses one level per asset of a panel.
-func checkAgent(_ agent: AgentConfig, fits env: MarketEnv, of path: String) throws {
+/// Refuses an agent (named `agentName` in messages) that `env` (of the environment file `path`) cannot drive: DQN needs
+/// discrete actions on one asset, and no agent chooses one level per asset of a panel; and one whose config is out of
+/// range (a stored one, made before a bound existed) or whose networks do not fit in this machine's memory on `env`.
+func checkAgent(_ agent: AgentConfig, of agentName: String, fits env: MarketEnv, of path: String) throws {
+    do {
+        try agent.validate()
+        try agent.checkMemory(for: AgentSpec(of: env))
+    } catch let error as AgentConfigError {
+        throw ConfigError("\(agentName) on \(path): \(error)")
+    }
     let n = env.assetCount, discrete = env.actionSpace.kind == .discrete
     if n > 1 && discrete {
         throw ConfigError(
@@ -155,7 +172,7 @@ public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingPr
     do {
         state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: URL(fileURLWithPath: stateFile)))
     } catch {
-        throw CheckpointError("\(stateFile): cannot read the trainer state (\(error))")
+        throw CheckpointError("\(stateFile): cannot read the trainer state (\(fileSystemReason(error)))")
     }
     state.resumedFrom = saved.directory
     try store.rollback(runId: run.id!, after: saved.step)
@@ -234,7 +251,7 @@ struct TrainingSession {
             throw ConfigError("tensorboard: \(error)")
         }
         trainEnv = try setup.environment(.train, seed: UInt64(config.seed))
-        try checkAgent(config.agent, fits: trainEnv, of: setup.path)
+        try checkAgent(config.agent, of: "run \(run.name)", fits: trainEnv, of: setup.path)
         agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
         if let directory = state.resumedFrom {
             try restore(agent, from: directory)
@@ -413,7 +430,7 @@ struct TrainingSession {
                 to: directory.appendingPathComponent(TrainerState.file),
                 options: .atomic)
         } catch {
-            throw CheckpointError("\(directory.path): cannot write the checkpoint (\(error))")
+            throw CheckpointError("\(directory.path): cannot write the checkpoint (\(fileSystemReason(error)))")
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { name in
             let file = directory.appendingPathComponent(name).path
@@ -456,9 +473,10 @@ struct ResolvedConfig: Codable {
             ).standardized.path
     }
 
-    /// The run's environment with its data loaded, named after its file in messages; a data file whose SHA-256 is not
-    /// the one recorded when the run was planned is refused (evaluating, replaying or resuming on other bars).
-    func setup() throws -> MarketSetup {
+    /// The run's environment with its data loaded (or taken from a setup in `loaded` with the same data config), named
+    /// after its file in messages; a data file whose SHA-256 is not the one recorded when the run was planned is
+    /// refused (evaluating, replaying or resuming on other bars).
+    func setup(sharingDataWith loaded: [MarketSetup] = []) throws -> MarketSetup {
         if let recorded = dataSHA256 {
             let file = dataFilePath(environment.data, folder: environmentFolder)
             let now = try? sha256Hex(ofFile: file)
@@ -469,7 +487,8 @@ struct ResolvedConfig: Codable {
                 )
             }
         }
-        return try MarketSetup(spec: environment, folder: environmentFolder, path: environmentPath)
+        return try MarketSetup(
+            spec: environment, folder: environmentFolder, path: environmentPath, sharingDataWith: loaded)
     }
 
     func json() throws -> String { try sortedJSON(self) }
@@ -523,6 +542,18 @@ public func checkpointRoot(_ configured: String, storeFolder: String?, store: St
                 + "name one with --checkpoints or the experiment's checkpoints key")
     }
     return folder + "/checkpoints"
+}
+
+/// Creates the folders the runs of `experiment` on the store at `location` write into, before any run row exists: the
+/// checkpoint root (`checkpointRoot`) and the TensorBoard folder, when one is named. Errors name the experiment's key
+/// (the folders of command-line options are made when the options are checked, naming the option).
+public func createRunFolders(_ experiment: Experiment, store location: String) throws {
+    let file = experiment.path.isEmpty ? "" : "\(experiment.path): "
+    let spec = experiment.spec
+    let root = try checkpointRoot(
+        spec.checkpoints, storeFolder: RunStore.folder(of: location), store: RunStore.shown(location))
+    try createFolder(root, label: spec.checkpoints.isEmpty ? "checkpoints" : file + "key 'checkpoints'")
+    if !spec.tensorboard.isEmpty { try createFolder(spec.tensorboard, label: file + "key 'tensorboard'") }
 }
 
 /// The folder of a file path (`.` for a bare name).

@@ -26,6 +26,10 @@ public enum Feature: Sendable, Equatable {
         .crossSectionalRank(of: ""),
     ]
 
+    /// The longest look-back a parameter may set (windows, horizons, spans, MACD periods): 100,000 bars, four
+    /// centuries of daily bars or eleven years of hourly ones (a train split must hold the warm-up anyway).
+    public static let maxLookBack = 100_000
+
     /// The YAML name, e.g. `returns`.
     public var name: String {
         switch self {
@@ -264,6 +268,14 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
         let rankable = Set(list.filter { !$0.isMarketWide && $0.name != "crossSectionalRank" }.flatMap(\.columns))
         for feature in list {
             let name = feature.name
+            // Every whole number among the parameters is a count of bars (a window, horizon, span or MACD period).
+            for (key, value) in feature.parameters {
+                let bars =
+                    (value as? Int).map { [$0] } ?? (value as? [Int]) ?? (value as? [[Int]])?.flatMap { $0 } ?? []
+                if let long = bars.first(where: { $0 > Feature.maxLookBack }) {
+                    throw bad("\(name) \(key) \(long) must be at most \(Feature.maxLookBack) bars")
+                }
+            }
             switch feature {
             case .logReturn, .range, .body, .level: break
             case .volumeZ(let w), .volatility(let w), .zscore(let w):

@@ -52,7 +52,7 @@ public enum SafeTensors {
         do {
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
-            throw SafeTensorsError(url, "cannot write: \(error.localizedDescription)")
+            throw SafeTensorsError(url, "cannot write: \(fileSystemReason(error))")
         }
     }
 
@@ -70,7 +70,7 @@ public enum SafeTensors {
             self.url = url
             let bytes: [UInt8]
             do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
-                throw SafeTensorsError(url, "cannot read: \(error.localizedDescription)")
+                throw SafeTensorsError(url, "cannot read: \(fileSystemReason(error))")
             }
             guard bytes.count >= 8 else {
                 throw SafeTensorsError(url, "truncated file: \(bytes.count) bytes, no header length")

@@ -87,10 +87,10 @@ public struct SweepDefinition {
                 for (rk, rv) in random {
                     switch rk.string {
                     case "trials":
-                        guard let n = rv.int, n > 0 else {
+                        guard let n = rv.int, n > 0, n <= SweepPlan.maxTrials else {
                             throw ConfigError(
-                                "\(file): key 'sweep.random.trials' must be a positive integer, "
-                                    + "got '\(rv.string ?? "?")'"
+                                "\(file): key 'sweep.random.trials' must be a positive integer, at most "
+                                    + "\(SweepPlan.maxTrials), got '\(rv.string ?? "?")'"
                             )
                         }
                         randomTrials = n
@@ -122,7 +122,7 @@ public struct SweepDefinition {
             let values = try a[a.index(after: eq)...].split(separator: ",", omittingEmptySubsequences: false).map {
                 text -> Node in
                 guard !text.isEmpty else { throw ConfigError("--set \(path): an empty value") }
-                do { return try Yams.compose(yaml: String(text)) ?? Node(String(text)) } catch {
+                do { return Self.unmarked(try Yams.compose(yaml: String(text)) ?? Node(String(text))) } catch {
                     throw ConfigError("--set \(path): '\(text)' is not a YAML value")
                 }
             }
@@ -161,6 +161,15 @@ public struct SweepDefinition {
         }
     }
 
+    /// How many configurations `configurations()` makes: the product of the grid lists' lengths, times `randomTrials`
+    /// when keys are drawn. A Double, so that no product of a mistyped grid overflows.
+    public var configurationCount: Double {
+        let grid = axes.reduce(1.0) { n, key in
+            if case .values(let values) = key.axis { n * Double(values.count) } else { n }
+        }
+        return grid * Double(max(randomTrials, 1))
+    }
+
     /// Random axes need `random:` and `random:` needs a random axis.
     func checkRandom(file: String) throws {
         let hasRandom = axes.contains { $0.axis.isRandom }
@@ -171,6 +180,18 @@ public struct SweepDefinition {
         }
         if !hasRandom && randomTrials > 0 {
             throw ConfigError("\(file): key 'sweep.random' needs a key drawn from a distribution in 'sweep.grid'")
+        }
+    }
+
+    /// `node` without the marks of the text it was parsed from: a `--set` value's line 1 is no line of a file.
+    static func unmarked(_ node: Node) -> Node {
+        switch node {
+        case .scalar(var s):
+            s.mark = nil
+            return .scalar(s)
+        case .sequence(let s): return .sequence(.init(s.map(unmarked), s.tag, s.style))
+        case .mapping(let m): return .mapping(.init(m.map { (unmarked($0.key), unmarked($0.value)) }, m.tag, m.style))
+        case .alias: return node
         }
     }
 

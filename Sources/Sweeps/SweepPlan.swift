@@ -5,8 +5,9 @@ import RunStore
 import Yams
 
 /// A sweep ready to be recorded: every trial (configuration × walk-forward window × seed, in that nesting, the seed
-/// fastest) with its assignments and the hash of the configuration its run will get. Making a plan checks every
-/// configuration strictly (the agent and environment files with the assignments laid over them) and loads no data.
+/// fastest) with its assignments and the hash of the configuration its run will get. Making a plan checks every trial
+/// as `train` checks a run before creating it (the agent and environment files decoded strictly with the assignments
+/// laid over them, the environment built on its data, `checkBeforeTraining`), loading each distinct data config once.
 public struct SweepPlan {
     public let name: String
     /// The experiment file as given, and its text.
@@ -17,6 +18,10 @@ public struct SweepPlan {
     /// The walk-forward windows' splits (empty: no walk-forward).
     public let windows: [SplitConfig]
     public let trials: [TrialRecord]
+
+    /// The most trials a sweep may have (configurations × windows × seeds), and draws in `sweep.random.trials`: ten
+    /// thousand are hours of a hundred-node cluster, and each is resolved and checked when the plan is made.
+    public static let maxTrials = 10_000
 
     /// - Parameters:
     ///   - name: `--name`, the sweep's name (nil: the experiment file's base name); see `checkSweepName`.
@@ -36,8 +41,15 @@ public struct SweepPlan {
         let seeds = seeds ?? base.spec.seeds
         guard !seeds.isEmpty else { throw ConfigError("--seeds: no seed given") }
         let windows = try walkForwardWindows(base)
+        let count = definition.configurationCount * Double(max(windows.count, 1)) * Double(seeds.count)
+        guard count <= Double(Self.maxTrials) else {
+            throw ConfigError(
+                "\(path): the sweep has \(String(format: "%.0f", count)) trials (configurations × windows × seeds), "
+                    + "more than the \(Self.maxTrials) a sweep may have")
+        }
+        var setups: [MarketSetup] = []
+        try Self.check(definition, path: path, text: base.yaml, setups: &setups)
         let configurations = definition.configurations()
-        try Self.check(definition, path: path, text: base.yaml)
 
         var trials: [TrialRecord] = []
         for (c, assignments) in configurations.enumerated() {
@@ -52,8 +64,14 @@ public struct SweepPlan {
                     } ?? []
                 let all = assignments + window + (checkpoints.map { [("checkpoints", quotedNode($0))] } ?? [])
                 for seed in seeds {
-                    let experiment = try Self.load(path, text: base.yaml, all, configuration: c)
-                    let plan = try RunPlan(experiment, seed: seed)
+                    let plan: RunPlan
+                    do {
+                        plan = try Self.checkedPlan(
+                            try Experiment.load(path, text: base.yaml, assignments: all), seed: seed, setups: &setups)
+                    } catch let error as ConfigError {
+                        throw ConfigError(
+                            "\(path): sweep configuration \(c) (\(describe(all))): \(error.within(path))")
+                    }
                     // With warm start, a window starts from the previous window of the same configuration and seed.
                     let after =
                         base.spec.walkForward.warmStart && (w ?? 0) > 0 ? Int64(trials.count - seeds.count) : nil
@@ -89,29 +107,39 @@ public struct SweepPlan {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The experiment with a configuration's assignments; errors name the configuration.
-    static func load(_ path: String, text: String, _ assignments: [(path: String, value: Node)], configuration: Int)
-        throws -> Experiment
-    {
-        do {
-            return try Experiment.load(path, text: text, assignments: assignments)
-        } catch let error as ConfigError {
-            throw ConfigError("\(path): sweep configuration \(configuration) (\(describe(assignments))): \(error)")
+    /// The run plan of `experiment` and `seed`, checked as `runExperiment` checks its runs before creating them: its
+    /// environment built on its data (taken from `setups` when one has the same data config, else loaded and added)
+    /// and `checkBeforeTraining`.
+    static func checkedPlan(_ experiment: Experiment, seed: Int, setups: inout [MarketSetup]) throws -> RunPlan {
+        let plan = try RunPlan(experiment, seed: seed)
+        let setup = try plan.setup(sharingDataWith: setups)
+        if !setups.contains(where: { $0.spec.data == setup.spec.data && $0.folder == setup.folder }) {
+            setups.append(setup)
         }
+        try checkBeforeTraining(experiment, plans: [plan], setup: setup)
+        return plan
     }
 
-    /// Checks every value of every key alone, so that an error names the key and value at fault, before the
-    /// combinations are resolved.
-    static func check(_ definition: SweepDefinition, path: String, text: String) throws {
+    /// Checks every value of every key alone (`checkedPlan`), so that an error names the key and value at fault,
+    /// before the combinations are resolved.
+    static func check(_ definition: SweepDefinition, path: String, text: String, setups: inout [MarketSetup]) throws {
         for (key, axis) in definition.axes {
             for value in axis.representatives {
                 do {
-                    _ = try RunPlan(try Experiment.load(path, text: text, assignments: [(key, value)]), seed: 0)
+                    _ = try checkedPlan(
+                        try Experiment.load(path, text: text, assignments: [(key, value)]), seed: 0, setups: &setups)
                 } catch let error as ConfigError {
-                    throw ConfigError("\(path): sweep key '\(key)' value '\(yamlText(value))': \(error)")
+                    throw ConfigError("\(path): sweep key '\(key)' value '\(yamlText(value))': \(error.within(path))")
                 }
             }
         }
+    }
+}
+
+extension ConfigError {
+    /// The message without its leading `file: ` when it is about `file` (the experiment a sweep message names first).
+    func within(_ file: String) -> String {
+        description.hasPrefix(file + ": ") ? String(description.dropFirst(file.count + 2)) : description
     }
 }
 

@@ -14,13 +14,16 @@ struct AuditCommand: ParsableCommand {
 
     @Argument(help: "environments/NAME.yaml, or a pretrain experiments/NAME.yaml")
     var file: String
-    @Option(help: "Cut points per perturbation check.")
+    @Option(help: "Cut points per perturbation check (at most 1,000, and at most the bars the data can be cut at).")
     var cuts: Int = 8
     @Option(help: "Seed of the cut points and perturbations.")
     var seed: UInt64 = 0
 
     func validate() throws {
         guard cuts >= 1 else { throw ValidationError("--cuts must be at least 1") }
+        guard cuts <= LeakageAudit.maxCuts else {
+            throw ValidationError("--cuts must be at most \(LeakageAudit.maxCuts), got \(cuts)")
+        }
     }
 
     func run() throws {

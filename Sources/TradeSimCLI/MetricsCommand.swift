@@ -21,12 +21,18 @@ struct MetricsCommand: ParsableCommand {
     var riskFree: Double = 0
     @Option(help: "Seed of the stationary block bootstrap.")
     var seed: UInt64 = 0
-    @Option(help: "Bootstrap resamples (0 skips the interval).")
+    @Option(help: "Bootstrap resamples (0 skips the interval; at most 1,000,000).")
     var resamples: Int = 1_000
+
+    /// The most `--resamples`: a thousand times the default, seconds on a year of bars.
+    static let maxResamples = 1_000_000
 
     func validate() throws {
         guard periods > 0, periods.isFinite else { throw ValidationError("--periods must be a positive number") }
         guard resamples >= 0 else { throw ValidationError("--resamples must be ≥ 0") }
+        guard resamples <= Self.maxResamples else {
+            throw ValidationError("--resamples must be at most \(Self.maxResamples), got \(resamples)")
+        }
         guard riskFree.isFinite else { throw ValidationError("--risk-free must be a finite number") }
     }
 

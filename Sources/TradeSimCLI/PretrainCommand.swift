@@ -24,6 +24,9 @@ struct PretrainCommand: ParsableCommand {
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let steps, steps > ExperimentSpec.maxSteps {
+            throw ValidationError("--steps must be at most \(ExperimentSpec.maxSteps), got \(steps)")
+        }
     }
 
     func run() throws {

@@ -50,6 +50,11 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("give an experiment file or --env/--agent, not both")
         }
         if let steps, steps < 1 { throw ValidationError("--steps must be a positive number of steps, got \(steps)") }
+        if let steps, steps > ExperimentSpec.maxSteps {
+            throw ValidationError("--steps must be at most \(ExperimentSpec.maxSteps), got \(steps)")
+        }
+        if let checkpoints { try createFolder(checkpoints, label: "--checkpoints") }
+        if let tensorboard { try createFolder(tensorboard, label: "--tensorboard") }
     }
 
     func run() throws {
@@ -92,7 +97,9 @@ struct TrainCommand: ParsableCommand {
             try checkBeforeTraining(
                 loaded, plans: plans,
                 setup: MarketSetup(path: loaded.environmentPath, overrides: loaded.environmentOverrides))
-            try trainInParallel(loaded.spec.seeds, store: RunStore(path: store ?? loaded.spec.store))
+            let db = try RunStore(path: store ?? loaded.spec.store)
+            try createRunFolders(loaded, store: store ?? loaded.spec.store)
+            try trainInParallel(loaded.spec.seeds, store: db)
             return
         }
         var bar = ProgressPrinter()

@@ -369,3 +369,61 @@ func dqnKeptTargetValuesChangeNoBit(_ c: (tau: Double, prioritized: Bool, thread
         !updates.isEmpty
             && updates.allSatisfy { $0["losses/td"] != nil && $0["charts/epsilon"] != nil && $0["charts/sps"] != nil })
 }
+
+/// A config of each algorithm with one count beyond its `AgentLimits` bound, and the error line it gives.
+let agentsBeyondTheirLimits: [(AgentConfig, String)] = {
+    var dqn = DQNConfig(), ppo = PPOConfig(), a2c = A2CConfig(), reinforce = ReinforceConfig()
+    dqn.numEnvs = 100_000_000
+    ppo.nSteps = 1_000_000
+    a2c.numEnvs = .max
+    reinforce.encoder.layers = 100_000
+    var wide = DQNConfig(), deep = PPOConfig(), minibatch = PPOConfig(), nStep = DQNConfig(), epochs = PPOConfig()
+    wide.encoder.hidden = 10_000_000
+    deep.encoder.embedding = 100_000_000
+    minibatch.minibatchSize = 1_000_000
+    nStep.nStep = 100_000_000
+    epochs.epochs = 1_000_000_000
+    return [
+        (.dqn(dqn), "numEnvs must be at most 1024, not 100000000"),
+        (.ppo(ppo), "numEnvs × nSteps (the rollout) must be at most 1048576, not 8 × 1000000"),
+        (.a2c(a2c), "numEnvs must be at most 1024, not \(Int.max)"),
+        (.reinforce(reinforce), "encoder.layers must be at most 16, not 100000"),
+        (.dqn(wide), "encoder.hidden must be at most 4096, not 10000000"),
+        (.ppo(deep), "encoder.embedding must be at most 4096, not 100000000"),
+        (.ppo(minibatch), "minibatchSize must be at most 65536, not 1000000"),
+        (.dqn(nStep), "nStep must be at most 1000, not 100000000"),
+        (.ppo(epochs), "epochs must be at most 1000, not 1000000000"),
+    ]
+}()
+
+@Test(arguments: agentsBeyondTheirLimits.indices)
+func countsBeyondTheirLimitsAreConfigErrors(_ i: Int) {
+    let (config, message) = agentsBeyondTheirLimits[i]
+    do {
+        try config.validate()
+        Issue.record("expected: \(message)")
+    } catch {
+        #expect("\(error)" == message)
+    }
+}
+
+@Test func encodersLargerThanMemoryAreRefusedBeforeAllocating() throws {
+    let spec = AgentSpec(window: 32, features: 5, extras: 1, discreteActions: 3, continuousActions: 0)
+    try AgentConfig.defaults(.ppo).checkMemory(for: spec)
+    // Each size within its bound, together petabytes: more than any machine has.
+    var huge = DQNConfig()
+    (huge.encoder.embedding, huge.encoder.hidden, huge.encoder.layers) = (4_096, 4_096, 16)
+    huge.batchSize = AgentLimits.batch
+    try AgentConfig.dqn(huge).validate()
+    do {
+        try AgentConfig.dqn(huge).checkMemory(for: spec)
+        Issue.record("expected a memory error")
+    } catch {
+        #expect("\(error)".hasPrefix("encoder lstm with embedding 4096, hidden 4096 and 16 layers needs at least "))
+        #expect("\(error)".contains("for 6 inputs a bar over windows of 32 bars in batches of 65536, more than this"))
+    }
+    // The estimate is a lower bound: the weights, their gradients and Adam's moments of the network as built.
+    var rng = Xoshiro256(seed: 1)
+    let net = tinyEncoder.network(inputWidth: 6, window: 8, heads: [HeadSpec("q", .linear(outputs: 3))], using: &rng)
+    #expect(tinyEncoder.minimumBytes(inputWidth: 6, window: 8, batch: 0) <= Double(16 * net.parameters.count))
+}

@@ -64,6 +64,23 @@ func agentCase(_ dir: String, _ change: (String) -> String) throws -> [String] {
     return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
 }
 
+/// Writes `exp.yaml`, an experiment on the S&P 500 environment and the DQN agent with `overrides` (YAML lines under
+/// `overrides:`, from line 6) and returns the train command on it.
+@discardableResult
+func experimentCase(_ dir: String, overrides: String) throws -> [String] {
+    let text = """
+        environment: \(repoRoot)/environments/sp500-daily.yaml
+        agent: \(repoRoot)/agents/dqn-lstm.yaml
+        steps: 10
+        store: \(dir)/runs.sqlite
+        overrides:
+        \(overrides)
+
+        """
+    try text.write(toFile: dir + "/exp.yaml", atomically: true, encoding: .utf8)
+    return ["train", dir + "/exp.yaml"]
+}
+
 /// Replaces field `column` of data line `line` (1-based, header = 1).
 func setField(_ lines: inout [String], line: Int, column: Int, to value: String) {
     var fields = lines[line - 1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -348,6 +365,177 @@ let badInputCases: [BadInputCase] = [
         },
         expected: ["DIR/agent.yaml", "bufferSize 1000000000000000 needs at least 46000000.0 GB for the replay"]),
     BadInputCase(
+        description: "agent: an infinite rewardScale",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "rewardScale: 100", with: "rewardScale: .inf") }
+        },
+        expected: ["DIR/agent.yaml", "key 'rewardScale' must be a finite number, got '.inf' (line 36)"]),
+    BadInputCase(
+        description: "env: a NaN reward parameter, in check-env",
+        arguments: { dir in
+            _ = try environmentCase(dir) {
+                $0.replacingOccurrences(of: "kind: logReturn", with: "kind: logReturn\n    dsrEta: .nan")
+            }
+            return ["check-env", dir + "/env.yaml"]
+        },
+        expected: ["DIR/env.yaml", "key 'market.reward.dsrEta' must be a finite number, got '.nan' (line 26)"]),
+    BadInputCase(
+        description: "agent: hidden size 10,000,000",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "  hidden: 64", with: "  hidden: 10000000") }
+        },
+        expected: ["DIR/agent.yaml", "encoder.hidden must be at most 4096, not 10000000"]),
+    BadInputCase(
+        description: "agent: 100,000,000 environments",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "numEnvs: 1", with: "numEnvs: 100000000") }
+        },
+        expected: ["DIR/agent.yaml", "numEnvs must be at most 1024, not 100000000"]),
+    BadInputCase(
+        description: "agent: an encoder larger than the machine's memory",
+        arguments: { dir in
+            try agentCase(dir) {
+                $0.replacingOccurrences(of: "  hidden: 64", with: "  hidden: 4096")
+                    .replacingOccurrences(of: "  embedding: 32", with: "  embedding: 4096")
+                    .replacingOccurrences(of: "  layers: 1", with: "  layers: 16")
+                    .replacingOccurrences(of: "batchSize: 64", with: "batchSize: 65536")
+            }
+        },
+        expected: [
+            "DIR/agent.yaml on DIR/env.yaml: encoder lstm with embedding 4096, hidden 4096 and 16 layers", "needs",
+        ]),
+    BadInputCase(
+        description: "env: a MACD period of Int.max bars",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(
+                    of: "    volumeWindow: 20\n    volatilityWindow: 20",
+                    with: "    - logReturn\n    - macd: {pairs: [[8, 24]], priceWindow: \(Int.max)}")
+            }
+        }, expected: ["DIR/env.yaml", "macd priceWindow \(Int.max) must be at most 100000 bars"]),
+    BadInputCase(
+        description: "cli: --steps beyond ten billion",
+        arguments: { dir in try environmentCase(dir) { $0 }.map { $0 == "10" ? "\(Int.max)" : $0 } },
+        expected: ["--steps must be at most 10000000000"]),
+    BadInputCase(
+        description: "cli: --resamples Int.max",
+        arguments: { dir in
+            try "return\n0.01\n-0.02\n0.03\n".write(toFile: dir + "/r.csv", atomically: true, encoding: .utf8)
+            return ["metrics", dir + "/r.csv", "--resamples", "\(Int.max)"]
+        }, expected: ["--resamples must be at most 1000000"]),
+    BadInputCase(
+        description: "cli: --cuts Int.max",
+        arguments: { dir in
+            _ = try environmentCase(dir) { $0 }
+            return ["audit", dir + "/env.yaml", "--cuts", "\(Int.max)"]
+        }, expected: ["--cuts must be at most 1000"]),
+    BadInputCase(
+        description: "cli: --cuts beyond the data's bars",
+        arguments: { dir in
+            _ = try csvCase(dir) { $0 = Array($0.prefix(120)) }
+            let env = try String(contentsOfFile: dir + "/env.yaml", encoding: .utf8)
+                .replacingOccurrences(of: "validation: [2011, 2012]", with: "validation: []")
+                .replacingOccurrences(of: "test: [2013, 2018]", with: "test: []")
+            try env.write(toFile: dir + "/env.yaml", atomically: true, encoding: .utf8)
+            return ["audit", dir + "/env.yaml", "--cuts", "1000"]
+        }, expected: ["--cuts 1000: the data has 98 bars to cut at"]),
+    BadInputCase(
+        description: "sweep: 10^12 random trials",
+        arguments: { dir in
+            try
+                (tinyDQNExperiment()
+                + "sweep: {grid: {agent.gamma: {uniform: [0.9, 0.99]}}, random: {trials: 1000000000000, seed: 1}}\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        }, expected: ["DIR/sweep.yaml", "'sweep.random.trials' must be a positive integer, at most 10000"]),
+    BadInputCase(
+        description: "sweep: a grid of 10^15 configurations",
+        arguments: { dir in
+            let values = "[" + (1...1000).map { "0.\($0)" }.joined(separator: ", ") + "]"
+            try
+                (tinyDQNExperiment() + "sweep:\n  grid:\n"
+                + ["agent.gamma", "agent.tau", "agent.epsilonEnd", "agent.huberDelta", "agent.priorityAlpha"].map {
+                    "    \($0): \(values)\n"
+                }.joined()).write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        }, expected: ["DIR/sweep.yaml: the sweep has 1000000000000000 trials", "more than the 10000"]),
+    BadInputCase(
+        description: "sweep: a grid value that only the environment's data refuses",
+        arguments: { dir in
+            try (tinyDQNExperiment() + "steps: 100\nsweep: {grid: {environment.market.window: [0, -1]}}\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: [
+            "DIR/sweep.yaml: sweep key 'environment.market.window' value '0'", "window must be at least 1, not 0",
+        ]
+    ),
+    BadInputCase(
+        description: "sweep: a combination of grid values that fits no data",
+        arguments: { dir in
+            try
+                (tinyDQNExperiment() + "steps: 100\nsweep:\n  grid:\n    environment.market.window: [8, 2990]\n"
+                + "    environment.data.splits.train: [[1999, 2010], [1999, 2001]]\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: [
+            "DIR/sweep.yaml: sweep configuration 3 (environment.market.window=2990 "
+                + "environment.data.splits.train=[1999, 2001]): ", "leaves no step in the split of 752 bars",
+        ]),
+    BadInputCase(
+        description: "cli: --checkpoints where no folder can be made",
+        arguments: { dir in try environmentCase(dir) { $0 } + ["--checkpoints", "/proc/nope/ck"] },
+        expected: ["--checkpoints /proc/nope/ck: cannot create the folder (/proc/nope: No such file or directory)"]),
+    BadInputCase(
+        description: "cli: --tensorboard where no folder can be made",
+        arguments: { dir in try environmentCase(dir) { $0 } + ["--tensorboard", "/proc/nope/tb"] },
+        expected: ["--tensorboard /proc/nope/tb: cannot create the folder (/proc/nope: No such file or directory)"]),
+    BadInputCase(
+        description: "experiment: a checkpoints key where no folder can be made",
+        arguments: { dir in
+            try (tinyDQNExperiment() + "steps: 100\ncheckpoints: /proc/nope/ck\n")
+                .write(toFile: dir + "/exp.yaml", atomically: true, encoding: .utf8)
+            return ["train", dir + "/exp.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: ["DIR/exp.yaml: key 'checkpoints' /proc/nope/ck: cannot create the folder (/proc/nope: No such"]),
+    BadInputCase(
+        description: "sweep: --checkpoints where no folder can be made",
+        arguments: { dir in
+            try (tinyDQNExperiment() + "steps: 100\nsweep: {grid: {agent.gamma: [0.9, 0.99]}}\n")
+                .write(toFile: dir + "/sweep.yaml", atomically: true, encoding: .utf8)
+            return ["sweep", dir + "/sweep.yaml", "--store", dir + "/runs.sqlite", "--checkpoints", "/proc/nope"]
+        }, expected: ["--checkpoints /proc/nope: cannot create the folder (No such file or directory)"]),
+    BadInputCase(
+        description: "experiment: an unknown key in overrides.agent",
+        arguments: { dir in try experimentCase(dir, overrides: "  agent: {epsilonStep: 10000}") },
+        expected: ["error: DIR/exp.yaml: line 6: unknown key 'overrides.agent.epsilonStep' (known keys: algo,"]),
+    BadInputCase(
+        description: "experiment: a wrong type in overrides.environment",
+        arguments: { dir in try experimentCase(dir, overrides: "  environment:\n    market:\n      window: eight") },
+        expected: [
+            "error: DIR/exp.yaml: key 'overrides.environment.market.window' must be an integer, got 'eight' (line 8)"
+        ]
+    ),
+    BadInputCase(
+        description: "experiment: an agent value out of range in overrides",
+        arguments: { dir in try experimentCase(dir, overrides: "  agent:\n    encoder: {hidden: 0}") },
+        expected: ["error: DIR/exp.yaml: overrides.agent: encoder.hidden must be at least 1, not 0"]),
+    BadInputCase(
+        description: "experiment: an environment value its data refuses in overrides",
+        arguments: { dir in try experimentCase(dir, overrides: "  environment:\n    market: {window: 0}") },
+        expected: ["error: DIR/exp.yaml: overrides.environment: train split: window must be at least 1, not 0"]),
+    BadInputCase(
+        description: "sweep: an unknown grid key",
+        arguments: { dir in
+            try experimentCase(dir, overrides: "  agent: {gamma: 0.9}\nsweep: {grid: {environment.market.windw: [8]}}")
+            return ["sweep", dir + "/exp.yaml", "--store", dir + "/runs.sqlite"]
+        },
+        expected: [
+            "error: DIR/exp.yaml: sweep key 'environment.market.windw' value '8': unknown key "
+                + "'overrides.environment.market.windw' (known keys: actions,"
+        ]),
+    BadInputCase(
         description: "cli: negative seed",
         arguments: { dir in try environmentCase(dir) { $0 } + ["--seed=-1"] },
         expected: ["--seed", "seed -1 must be ≥ 0"]),
@@ -427,6 +615,15 @@ let badInputCases: [BadInputCase] = [
             try rerecordChecksum(of: file, store: dir + "/runs.sqlite")
             return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
         }, expected: ["network.safetensors", "has shape", "expected"]),
+    BadInputCase(
+        description: "checkpoint: a stored agent config that a bound now refuses",
+        arguments: { dir in
+            let (id, _) = try trainedRun(dir)
+            try RunStore(path: dir + "/runs.sqlite").pool.write { db in
+                try db.execute(sql: "UPDATE run SET configJSON = json_set(configJSON, '$.agent.numEnvs', 100000000)")
+            }
+            return ["evaluate", "\(id)", "--store", dir + "/runs.sqlite"]
+        }, expected: ["run ppo__ppo-lstm__5__", "numEnvs must be at most 1024, not 100000000"]),
     BadInputCase(
         description: "checkpoint: checksum mismatch",
         arguments: { dir in

@@ -1,4 +1,6 @@
+import Agents
 import Testing
+import Yams
 
 @testable import Experiments
 
@@ -82,4 +84,45 @@ struct Painted: Config {
     } catch let e as ConfigError {
         #expect(e.description.hasPrefix("c.yaml: invalid YAML: line"))
     }
+}
+
+@Test(arguments: [".inf", "-.inf", "+.INF", ".Inf", ".nan", ".NaN", "1e999", "-1e999", "inf", "nan", "infinity"])
+func nonFiniteNumbersNameTheKeyAndLine(_ value: String) {
+    #expect(throws: ConfigError("f.yaml: key 'inner.rate' must be a finite number, got '\(value)' (line 3)")) {
+        try StrictYAML.decode(Outer.self, yaml: "steps: 2\ninner:\n  rate: \(value)\n", file: "f.yaml")
+    }
+    #expect(throws: ConfigError("f.yaml: key 'actions.[1]' must be a finite number, got '\(value)' (line 1)")) {
+        try StrictYAML.decode(Outer.self, yaml: "actions: [0, \(value)]\n", file: "f.yaml")
+    }
+    // The shipped configs' keys too, at any depth.
+    #expect(
+        throws: ConfigError("p.yaml: key 'continuous.initialLogStd' must be a finite number, got '\(value)' (line 2)")
+    ) {
+        try StrictYAML.decode(
+            PPOConfig.self, yaml: "algo: ppo\ncontinuous: {initialLogStd: \(value)}\n", file: "p.yaml")
+    }
+}
+
+@Test func errorsAboutOverriddenKeysNameTheOverridesFile() throws {
+    func overrides(_ yaml: String) throws -> Overrides {
+        Overrides(node: try #require(try Yams.compose(yaml: yaml)), file: "exp.yaml", key: ["overrides", "x"])
+    }
+    let file = "steps: 3\ninner:\n  rate: 0.5\n"
+    #expect(throws: ConfigError("exp.yaml: line 2: unknown key 'overrides.x.inner.rat' (known keys: name, rate)")) {
+        try StrictYAML.decode(
+            Outer.self, yaml: file, file: "a.yaml", overrides: try overrides("steps: 4\ninner: {rat: 1}"))
+    }
+    #expect(throws: ConfigError("exp.yaml: key 'overrides.x.inner.rate' must be a number, got 'abc' (line 1)")) {
+        try StrictYAML.decode(Outer.self, yaml: file, file: "a.yaml", overrides: try overrides("inner: {rate: abc}"))
+    }
+    #expect(throws: ConfigError("exp.yaml: key 'overrides.x.inner.rate' must be a finite number, got '.nan' (line 1)"))
+    {
+        try StrictYAML.decode(Outer.self, yaml: file, file: "a.yaml", overrides: try overrides("inner: {rate: .nan}"))
+    }
+    // The file's own mistakes stay the file's.
+    #expect(throws: ConfigError("a.yaml: key 'steps' must be an integer, got 'many' (line 1)")) {
+        try StrictYAML.decode(Outer.self, yaml: "steps: many\n", file: "a.yaml", overrides: try overrides("inner: {}"))
+    }
+    let v = try StrictYAML.decode(Outer.self, yaml: file, file: "a.yaml", overrides: try overrides("inner: {rate: 1}"))
+    #expect(v == Outer(steps: 3, inner: Inner(rate: 1, name: "x")))
 }

@@ -140,7 +140,8 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
     let t = try sweepExperiment(grid: "    agent.learningRate: [1.0e-4]")
     for (args, message) in [
         (["--set", "agent.learningRat=1,2"], "sweep key 'agent.learningRat' value '1'"),
-        (["--set", "agent.learningRate=abc"], "key 'learningRate' must be a number, got 'abc'"),
+        // No line: a --set value is in no file.
+        (["--set", "agent.learningRate=abc"], "key 'overrides.agent.learningRate' must be a number, got 'abc'\n"),
         (["--set", "environment.market.reward.kind=sharpe"], "must be one of logReturn"),
         (["--set", "agent.gamma="], "--set agent.gamma: an empty value"),
         (["--seeds", "1,x"], "--seeds: 'x' is not a seed"),

@@ -112,10 +112,18 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
 @Test(arguments: [
     ("steps: 10\nseedz: [1]\n", "unknown key 'seedz'"),
     ("environment: ENV\nagent: nowhere.yaml\n", "nowhere.yaml"),
-    ("overrides: {agent: {learningRat: 1}}\nenvironment: ENV\nagent: AGENT\n", "unknown key 'learningRat'"),
+    (
+        "overrides: {agent: {learningRat: 1}}\nenvironment: ENV\nagent: AGENT\n",
+        "bad.yaml: line 1: unknown key 'overrides.agent.learningRat'"
+    ),
     ("overrides: {agent: {algo: sac}}\nenvironment: ENV\nagent: AGENT\n", "unknown algorithm 'sac'"),
     ("overrides: {agent: {learningRate: -1}}\nenvironment: ENV\nagent: AGENT\n", "learningRate"),
     ("overrides: {agent: {batchSize: 0}}\nenvironment: ENV\nagent: AGENT\n", "batchSize"),
+    ("steps: \(Int.max)\nenvironment: ENV\nagent: AGENT\n", "key 'steps' must be at most 10000000000"),
+    (
+        "walkForward: {trainYears: \(Int.max)}\nsteps: 10\nenvironment: ENV\nagent: AGENT\n",
+        "stepYears ≥ 1, each at most 1000"
+    ),
     (
         "overrides: {environment: {market: {reward: {kind: sharpe}}}}\nenvironment: ENV\nagent: AGENT\n",
         "market.reward.kind"

@@ -317,3 +317,26 @@ func convolutionAndWindowBodiesGiveTheSameBitsOnEveryThreadCount(kind: EncoderKi
     expectClose(chunk.outputs[0].array, big.outputs[0].array, rel: 1e-5, "stateful chunks")
     expectClose(chunk.hN.array, big.hN.array, rel: 1e-5, "final hidden")
 }
+
+@Test func fileSystemErrorsGiveTheirReasonNotTheErrorsDump() throws {
+    let missing = URL(fileURLWithPath: "/proc/nope/network.safetensors")
+    do {
+        try SafeTensors.write([], to: missing)
+        Issue.record("expected an error")
+    } catch {
+        #expect("\(error)" == "/proc/nope/network.safetensors: cannot write: The file doesn’t exist.")
+    }
+    do {
+        try FileManager.default.createDirectory(atPath: "/proc/nope/step-30", withIntermediateDirectories: true)
+        Issue.record("expected an error")
+    } catch {
+        #expect(!"\(error)".isEmpty && !fileSystemReason(error).contains("Domain"), "\(fileSystemReason(error))")
+        #expect(fileSystemReason(error) == "The file doesn’t exist.")
+    }
+    #expect(
+        fileSystemReason(
+            NSError(
+                domain: NSCocoaErrorDomain, code: CocoaError.fileReadNoSuchFile.rawValue,
+                userInfo: [NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(ENOENT))]))
+            == "No such file or directory")
+}

@@ -96,7 +96,7 @@ func rendered(_ configuration: [(path: String, value: Node)]) -> String {
         ),
         (
             "grid:\n  agent.gamma: {uniform: [0.9, 0.99]}\nrandom: {trials: 0, seed: 1}\n",
-            "x.yaml: key 'sweep.random.trials' must be a positive integer, got '0'"
+            "x.yaml: key 'sweep.random.trials' must be a positive integer, at most 10000, got '0'"
         ),
     ]
     for (yaml, message) in cases {

@@ -27,13 +27,13 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
     /// The body after the embedding: `lstm` (stacked LSTM), `cnn` (causal dilated 1-D convolutions over the window,
     /// last step) or `mlp` (the flattened window through dense layers; the ablation without recurrence).
     public var kind: EncoderKind = .lstm
-    /// K: taps per convolution kernel (`cnn` only).
+    /// K: taps per convolution kernel (`cnn` only; at most `AgentLimits.kernel`).
     public var kernel: Int = 3
-    /// E: Market2Vec embedding width.
+    /// E: Market2Vec embedding width (at most `AgentLimits.width`).
     public var embedding: Int = 32
-    /// H: LSTM hidden units per layer.
+    /// H: LSTM hidden units per layer (at most `AgentLimits.width`).
     public var hidden: Int = 64
-    /// L: stacked LSTM, convolution or dense layers.
+    /// L: stacked LSTM, convolution or dense layers (at most `AgentLimits.layers`).
     public var layers: Int = 1
     /// Activation of the embedding.
     public var activation: EncoderActivation = .relu
@@ -69,16 +69,48 @@ public struct EncoderConfig: Codable, Equatable, Sendable {
         return net
     }
 
-    /// Checks the sizes (each at least 1) and `from` / `freeze` (freeze needs a pretrained encoder to keep).
+    /// Checks the sizes (each at least 1 and at most its `AgentLimits` bound) and `from` / `freeze` (freeze needs a
+    /// pretrained encoder to keep).
     public func validate() throws {
-        for (key, size) in [("embedding", embedding), ("hidden", hidden), ("layers", layers), ("kernel", kernel)]
-        where size < 1 {
-            throw AgentConfigError("encoder.\(key) must be at least 1, not \(size)")
+        let sizes = [
+            ("embedding", embedding, AgentLimits.width), ("hidden", hidden, AgentLimits.width),
+            ("layers", layers, AgentLimits.layers), ("kernel", kernel, AgentLimits.kernel),
+        ]
+        for (key, size, bound) in sizes {
+            try expect(size >= 1, "encoder.\(key) must be at least 1, not \(size)")
+            try expect("encoder.\(key)", size, atMost: bound)
         }
         if freeze && from.isEmpty {
             throw AgentConfigError(
                 "encoder.freeze: true needs encoder.from (a pretrain run); a random encoder cannot be frozen")
         }
+    }
+}
+
+extension EncoderConfig {
+    /// A lower bound of the bytes the network takes for F+P = `inputWidth` inputs per bar, windows of T = `window`
+    /// bars and batches of B = `batch` rows: four floats per weight of the embedding and the body (the weight, its
+    /// gradient and Adam's two moments) and, per batch row, the input and embedded window and what the body keeps for
+    /// backward (the LSTM, per step and layer: the gates, the cell and its tanh, h and its gradient, 8H; the CNN each
+    /// layer's outputs; the MLP each layer's output).
+    public func minimumBytes(inputWidth: Int, window: Int, batch: Int) -> Double {
+        let (F, T, B) = (Double(inputWidth), Double(window), Double(batch))
+        let (E, H, L, K) = (Double(embedding), Double(hidden), Double(layers), Double(kernel))
+        let (body, kept): (Double, Double) =
+            switch kind {
+            case .lstm: (4 * H * (E + H) + (L - 1) * 4 * H * (H + H), T * 8 * H * L)
+            case .cnn: (K * H * (E + (L - 1) * H), T * H * L)
+            case .mlp: (H * (T * E + (L - 1) * H), H * L)
+            }
+        return 4 * (4 * (F * E + body) + B * (T * (F + E) + kept))
+    }
+
+    /// Throws unless `minimumBytes` fit in this machine's memory, naming the sizes.
+    public func checkMemory(inputWidth: Int, window: Int, batch: Int) throws {
+        try expectMemory(
+            minimumBytes(inputWidth: inputWidth, window: window, batch: batch),
+            "encoder \(kind.rawValue) with embedding \(embedding), hidden \(hidden) and \(layers) layers",
+            "for \(inputWidth) inputs a bar over windows of \(window) bars in batches of \(batch)")
     }
 }
 
@@ -202,6 +234,23 @@ final class WorkspacePool {
 }
 
 extension AgentConfig {
+    /// Rows of the largest batch the networks run on: DQN's update batch (or its environments, acting), a PPO
+    /// minibatch, an A2C rollout; REINFORCE's chunks follow its episodes, so one row stands for them.
+    var largestBatch: Int {
+        switch self {
+        case .dqn(let c): max(c.batchSize, c.numEnvs)
+        case .reinforce: 1
+        case .a2c(let c): c.numEnvs * c.nSteps
+        case .ppo(let c): max(min(c.minibatchSize, c.numEnvs * c.nSteps), c.numEnvs)
+        }
+    }
+
+    /// Throws unless the networks fit in this machine's memory on an environment of `spec` (`EncoderConfig.checkMemory`
+    /// for the largest batch).
+    public func checkMemory(for spec: AgentSpec) throws {
+        try encoder.checkMemory(inputWidth: spec.inputWidth, window: spec.window, batch: largestBatch)
+    }
+
     /// The agent's encoder config.
     public var encoder: EncoderConfig {
         switch self {

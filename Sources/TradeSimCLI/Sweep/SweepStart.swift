@@ -59,6 +59,7 @@ struct SweepStart: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let checkpoints, !resume { try createFolder(checkpoints, label: "--checkpoints") }
         if resume && (!sets.isEmpty || seeds != nil || name != nil || checkpoints != nil) {
             throw ValidationError("--resume takes only --store, --launcher, --jobs and the Slurm options")
         }
@@ -74,16 +75,18 @@ struct SweepStart: ParsableCommand {
 
     /// Plans the sweep (checking every configuration), records it with its trials, and runs or submits them.
     func startSweep() throws {
-        let experiment = try Experiment.load(target)
+        var experiment = try Experiment.load(target)
         let plan = try SweepPlan(
             experimentPath: target, name: name, sets: sets, seeds: try parseSeeds(seeds),
             checkpoints: checkpoints.map(absolutePath))
         let location = store ?? experiment.spec.store
+        experiment.spec.checkpoints = checkpoints ?? experiment.spec.checkpoints  // the trials' folder
         let record = SweepRecord(
             name: plan.name, experimentPath: target, experimentYAML: plan.experimentYAML,
             definitionYAML: plan.definitionYAML, launcher: (launcher ?? .local).rawValue)
         guard launcher == .slurm else {
             let db = try RunStore(path: location)
+            try createRunFolders(experiment, store: location)
             let folder = try checkpointFolder(of: record, trial: plan.trials[0], store: db.path)
             return try runPool(try create(record, plan, folder: folder, in: db), db)
         }
@@ -93,6 +96,7 @@ struct SweepStart: ParsableCommand {
         let folder = try checkpointFolder(of: record, trial: plan.trials[0], store: location)
         if slurm.dryRun { return try show(array, checkpoints: folder) }
         let db = try RunStore(path: location)
+        try createRunFolders(experiment, store: location)
         try submit(array, sweep: try create(record, plan, folder: folder, in: db), store: db, location: location)
     }
 
