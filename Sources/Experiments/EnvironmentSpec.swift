@@ -84,7 +84,7 @@ public struct MarketSetup: Sendable {
 
     /// The files loading the environment file `path` (with `overrides`) reads, found without loading its data: the file
     /// itself, its data file and its side series' files.
-    public static func files(path: String, overrides: Node? = nil) throws -> [String] {
+    public static func files(path: String, overrides: Overrides? = nil) throws -> [String] {
         let folder = (path as NSString).deletingLastPathComponent
         return [path]
             + (try EnvironmentSpec.load(path, overrides: overrides)).dataFiles(folder: folder.isEmpty ? "." : folder)
