@@ -160,6 +160,9 @@ public struct Experiment {
         }
         let spec = try StrictYAML.decode(ExperimentSpec.self, node: node, file: path)
         guard !spec.seeds.isEmpty else { throw ConfigError("\(path): key 'seeds' needs at least one seed") }
+        if let twice = repeatedValue(spec.seeds) {
+            throw ConfigError("\(path): key 'seeds' lists \(twice) twice (a seed twice is the same run twice)")
+        }
         try refusePassword(inStore: spec.store, of: path)
         guard spec.steps > 0 else { throw ConfigError("\(path): key 'steps' must be positive") }
         guard spec.steps <= ExperimentSpec.maxSteps else {
@@ -212,4 +215,10 @@ public struct Experiment {
 
     /// The agent file's base name, used in run names.
     public var agentName: String { ((agentPath as NSString).lastPathComponent as NSString).deletingPathExtension }
+}
+
+/// The first value `values` holds more than once, if any.
+public func repeatedValue<T: Hashable>(_ values: [T]) -> T? {
+    var seen = Set<T>()
+    return values.first { !seen.insert($0).inserted }
 }

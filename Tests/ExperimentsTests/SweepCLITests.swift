@@ -145,6 +145,7 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
         (["--set", "environment.market.reward.kind=sharpe"], "must be one of logReturn"),
         (["--set", "agent.gamma="], "--set agent.gamma: an empty value"),
         (["--seeds", "1,x"], "--seeds: 'x' is not a seed"),
+        (["--seeds", "3,2,3"], "--seeds: 3 is given twice"),
     ] {
         let r = try runCLI(["sweep", t.experiment] + args)
         #expect(r.failsWithOneErrorLine && r.stderr.contains(message), "\(args): \(r.stderr)")

@@ -120,6 +120,7 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
     ("overrides: {agent: {learningRate: -1}}\nenvironment: ENV\nagent: AGENT\n", "learningRate"),
     ("overrides: {agent: {batchSize: 0}}\nenvironment: ENV\nagent: AGENT\n", "batchSize"),
     ("steps: \(Int.max)\nenvironment: ENV\nagent: AGENT\n", "key 'steps' must be at most 10000000000"),
+    ("seeds: [1, 2, 1]\nenvironment: ENV\nagent: AGENT\n", "bad.yaml: key 'seeds' lists 1 twice"),
     (
         "walkForward: {trainYears: \(Int.max)}\nsteps: 10\nenvironment: ENV\nagent: AGENT\n",
         "stepYears ≥ 1, each at most 1000"

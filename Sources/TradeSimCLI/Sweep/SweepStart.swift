@@ -205,11 +205,13 @@ struct SweepStart: ParsableCommand {
 /// `--seeds 1,2,3`.
 func parseSeeds(_ text: String?) throws -> [Int]? {
     try text.map { t in
-        try t.split(separator: ",", omittingEmptySubsequences: false).map { part in
+        let seeds = try t.split(separator: ",", omittingEmptySubsequences: false).map { part in
             guard let s = Int(part.trimmingCharacters(in: .whitespaces)) else {
                 throw CLIError("--seeds: '\(part)' is not a seed (e.g. --seeds 1,2,3)")
             }
             return s
         }
+        if let twice = repeatedValue(seeds) { throw CLIError("--seeds: \(twice) is given twice") }
+        return seeds
     }
 }
