@@ -14,9 +14,11 @@ struct AuditCommand: ParsableCommand {
 
     @Argument(help: "environments/NAME.yaml, or a pretrain experiments/NAME.yaml")
     var file: String
-    @Option(help: "Cut points per perturbation check (at most 1,000, and at most the bars the data can be cut at).")
+    @Option(
+        parsing: .unconditional,
+        help: "Cut points per perturbation check (at most 1,000, and at most the bars the data can be cut at).")
     var cuts: Int = 8
-    @Option(help: "Seed of the cut points and perturbations.")
+    @Option(parsing: .unconditional, help: "Seed of the cut points and perturbations.")
     var seed: UInt64 = 0
 
     func validate() throws {

@@ -12,9 +12,9 @@ struct CheckEnv: ParsableCommand {
 
     @Argument(help: "environments/NAME.yaml")
     var file: String
-    @Option(help: "Seed of the checker's random actions.")
+    @Option(parsing: .unconditional, help: "Seed of the checker's random actions.")
     var seed: UInt64 = 0
-    @Option(help: "Steps per checked episode (at most).")
+    @Option(parsing: .unconditional, help: "Steps per checked episode (at most).")
     var steps: Int = 2_000
 
     func validate() throws {

@@ -32,7 +32,7 @@ struct RunSelection: ParsableArguments {
             """
     )
     var sizing: BaselineSizing = .none
-    @Option(help: "Seed of the bootstrap Sharpe intervals.")
+    @Option(parsing: .unconditional, help: "Seed of the bootstrap Sharpe intervals.")
     var bootstrapSeed: UInt64 = 0
 
     func validate() throws {

@@ -15,13 +15,13 @@ struct MetricsCommand: ParsableCommand {
     var file: String
     @Option(help: "The column of returns (default: the one named return, returns or reward, or the only numeric one).")
     var column: String = ""
-    @Option(help: "Bars per year (252 for daily bars).")
+    @Option(parsing: .unconditional, help: "Bars per year (252 for daily bars).")
     var periods: Double = 252
-    @Option(help: "Per-bar risk-free rate.")
+    @Option(parsing: .unconditional, help: "Per-bar risk-free rate.")
     var riskFree: Double = 0
-    @Option(help: "Seed of the stationary block bootstrap.")
+    @Option(parsing: .unconditional, help: "Seed of the stationary block bootstrap.")
     var seed: UInt64 = 0
-    @Option(help: "Bootstrap resamples (0 skips the interval; at most 1,000,000).")
+    @Option(parsing: .unconditional, help: "Bootstrap resamples (0 skips the interval; at most 1,000,000).")
     var resamples: Int = 1_000
 
     /// The most `--resamples`: a thousand times the default, seconds on a year of bars.

@@ -17,7 +17,7 @@ struct PretrainCommand: ParsableCommand {
             """
     )
     var file: String
-    @Option(help: "Optimizer steps (overrides the file).")
+    @Option(parsing: .unconditional, help: "Optimizer steps (overrides the file).")
     var steps: Int?
     @Option(help: "The run store (overrides the file).")
     var store: String?

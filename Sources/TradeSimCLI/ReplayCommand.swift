@@ -16,13 +16,13 @@ struct ReplayCommand: ParsableCommand {
 
     @Argument(help: "Run id or the start of its name.")
     var reference: String
-    @Option(help: "Episode number within the split (default: the split's last episode).")
+    @Option(parsing: .unconditional, help: "Episode number within the split (default: the split's last episode).")
     var episode: Int?
     @Option(help: "train, validation or test.")
     var split: EpisodeSplit = .validation
-    @Option(help: "First stored row to show (0-based).")
+    @Option(parsing: .unconditional, help: "First stored row to show (0-based).")
     var from: Int = 0
-    @Option(help: "Rows to show.")
+    @Option(parsing: .unconditional, help: "Rows to show.")
     var limit: Int = 50
     @Flag(
         help: """

@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
     var env: String?
     @Option(help: "Agent file (instead of an experiment file).")
     var agent: String?
-    @Option(help: "Train only this seed.")
+    @Option(parsing: .unconditional, help: "Train only this seed.")
     var seed: Int?
     @Option(parsing: .unconditional, help: "Environment steps per run (overrides the experiment).")
     var steps: Int?

@@ -82,3 +82,21 @@ func metricsBadInputGivesOneErrorLine(csv: String, flags: [String], expected: St
     let g = try runCLI(["metrics", dir + "/q.csv.gz", "--resamples", "0", "--column", "my \"return\""])
     #expect(g.status == 0 && g.stdout == r.stdout, "\(g.stderr)")
 }
+
+/// A negative number is an option's value, not an option: a negative risk-free rate is read (it was "Missing value"),
+/// and a negative seed is one line saying the value is invalid.
+@Test func negativeNumbersAreOptionValues() throws {
+    let dir = try temporaryDirectory()
+    try "return\n0.01\n-0.02\n0.015\n0.004\n".write(toFile: dir + "/r.csv", atomically: true, encoding: .utf8)
+    func sharpe(_ flags: [String]) throws -> Double? {
+        let r = try runCLI(["metrics", dir + "/r.csv", "--resamples", "0"] + flags)
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        return object?["sharpe"] as? Double
+    }
+    let zero = try #require(try sharpe([])), negative = try #require(try sharpe(["--risk-free", "-0.001"]))
+    #expect(negative > zero)  // the excess return over a negative rate is larger
+    let seed = try runCLI(["metrics", dir + "/r.csv", "--seed", "-3"])
+    #expect(
+        seed.failsWithOneErrorLine && seed.stderr.contains("The value '-3' is invalid for '--seed"), "\(seed.stderr)")
+}

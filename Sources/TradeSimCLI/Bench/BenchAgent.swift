@@ -19,7 +19,7 @@ struct BenchAgent: ParsableCommand {
 
     @Option(help: "dqn, reinforce, a2c or ppo.")
     var algo: Algorithm = .dqn
-    @Option(help: "Environment steps to train (all timed).")
+    @Option(parsing: .unconditional, help: "Environment steps to train (all timed).")
     var steps: Int = 20_000
     @Option(
         help: """
@@ -28,15 +28,15 @@ struct BenchAgent: ParsableCommand {
             """
     )
     var env: String = "environments/sp500-daily.yaml"
-    @Option(help: "Assets of the synthetic panel (F = assets × features).")
+    @Option(parsing: .unconditional, help: "Assets of the synthetic panel (F = assets × features).")
     var assets: Int = 100
-    @Option(help: "Features per asset of the synthetic panel (1…5).")
+    @Option(parsing: .unconditional, help: "Features per asset of the synthetic panel (1…5).")
     var features: Int = 4
     @Option(help: "Encoder body: lstm, cnn or mlp.")
     var encoder: EncoderKind = .lstm
-    @Option(help: "Market2Vec width E.")
+    @Option(parsing: .unconditional, help: "Market2Vec width E.")
     var embedding: Int = 32
-    @Option(help: "Hidden units H.")
+    @Option(parsing: .unconditional, help: "Hidden units H.")
     var hidden: Int = 64
     @OptionGroup var kernels: KernelOption
 

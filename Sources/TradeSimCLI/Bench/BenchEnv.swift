@@ -9,11 +9,12 @@ struct BenchEnv: ParsableCommand {
         commandName: "env",
         abstract: "Environment steps per second with random discrete actions (gym-anytrading stocks-v0 workload).")
 
-    @Option(help: "Assets; more than the data file has are made synthetic (seeded random walks).")
+    @Option(
+        parsing: .unconditional, help: "Assets; more than the data file has are made synthetic (seeded random walks).")
     var assets: Int = 1
-    @Option(help: "Observation window T.")
+    @Option(parsing: .unconditional, help: "Observation window T.")
     var window: Int = 10
-    @Option(help: "Environment steps to time.")
+    @Option(parsing: .unconditional, help: "Environment steps to time.")
     var steps: Int = 20_000_000
     @Option(
         help: """
@@ -23,7 +24,7 @@ struct BenchEnv: ParsableCommand {
     var envs: Int = 0
     @Option(help: "Environment file whose bars to replay when --assets is 1, or 'synthetic'.")
     var env: String = "environments/sp500-daily.yaml"
-    @Option(help: "Bars per asset of a synthetic panel.")
+    @Option(parsing: .unconditional, help: "Bars per asset of a synthetic panel.")
     var bars: Int = 5_000
 
     func validate() throws {

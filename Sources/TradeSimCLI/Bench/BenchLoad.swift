@@ -10,7 +10,7 @@ struct BenchLoad: ParsableCommand {
 
     @Argument(help: "The data file (default: the repository's 20-stock panel, from the repository root).")
     var file: String = "data/us_stocks_20_1990_2012.csv.gz"
-    @Option(help: "Rounds (the best is reported).")
+    @Option(parsing: .unconditional, help: "Rounds (the best is reported).")
     var rounds: Int = 5
     @Option(help: "Time an environment file's whole data load instead: data file, side series, features, normaliser.")
     var env: String?

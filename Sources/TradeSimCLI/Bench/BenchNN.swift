@@ -22,7 +22,7 @@ struct BenchNN: ParsableCommand {
             """
     )
     var seconds: Double = 5
-    @Option(help: "Compute threads (default: OPENBLAS_NUM_THREADS, else 2).")
+    @Option(parsing: .unconditional, help: "Compute threads (default: OPENBLAS_NUM_THREADS, else 2).")
     var threads: Int?
     @OptionGroup var kernels: KernelOption
 

@@ -14,11 +14,11 @@ struct BenchSoak: ParsableCommand {
             + "the run, and the growth between them (a leak shows as growth)."
     )
 
-    @Option(help: "Environment steps of training.")
+    @Option(parsing: .unconditional, help: "Environment steps of training.")
     var steps: Int = 1_000_000
     @Option(help: "The environment file.")
     var env: String = "environments/sp500-daily.yaml"
-    @Option(help: "Encoder embedding and hidden size (E = H/2).")
+    @Option(parsing: .unconditional, help: "Encoder embedding and hidden size (E = H/2).")
     var hidden: Int = 32
 
     func validate() throws {

@@ -15,11 +15,13 @@ struct BenchStore: ParsableCommand {
             new schema (bench_PID_NAME) in that database, dropped at the end.
             """)
 
-    @Option(help: "Episodes to write.")
+    @Option(parsing: .unconditional, help: "Episodes to write.")
     var episodes: Int = 200
-    @Option(help: "Step rows per episode.")
+    @Option(parsing: .unconditional, help: "Step rows per episode.")
     var stepsPerEpisode: Int = 5_000
-    @Option(help: "Steps of each DQN training run (logging every step, and episodes only; each twice); 0 skips them.")
+    @Option(
+        parsing: .unconditional,
+        help: "Steps of each DQN training run (logging every step, and episodes only; each twice); 0 skips them.")
     var trainingSteps: Int = 3_000
     @Option(help: "The environment file of the training runs.")
     var env: String = "environments/sp500-daily.yaml"

@@ -8,11 +8,11 @@ struct BenchSweep: ParsableCommand {
         abstract: "A sweep of DQN trials on the S&P 500 run --jobs at a time and then one after another, on local "
             + "processes or as a Slurm job array: wall times, parallel efficiency and the sweep machinery's overhead.")
 
-    @Option(help: "Trials (seeds of one configuration).")
+    @Option(parsing: .unconditional, help: "Trials (seeds of one configuration).")
     var trials: Int = 16
-    @Option(help: "Environment steps per trial.")
+    @Option(parsing: .unconditional, help: "Environment steps per trial.")
     var steps: Int = 2_000
-    @Option(help: "Trials at once (on Slurm, the array's %K).")
+    @Option(parsing: .unconditional, help: "Trials at once (on Slurm, the array's %K).")
     var jobs: Int = 2
     @Option(help: "local or slurm (submitted with sbatch; the stores go in runs/ here, which the nodes must see).")
     var launcher: Launcher = .local

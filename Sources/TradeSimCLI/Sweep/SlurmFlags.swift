@@ -8,11 +8,13 @@ struct SlurmFlags: ParsableArguments {
     var partition: String?
     @Option(help: "With --launcher slurm: each task's time limit (HH:MM:SS, D-HH:MM:SS or minutes).")
     var time: String?
-    @Option(help: "With --launcher slurm: CPUs per task.")
+    @Option(parsing: .unconditional, help: "With --launcher slurm: CPUs per task.")
     var cpusPerTask: Int?
     @Option(help: "With --launcher slurm: memory per task (e.g. 4G).")
     var mem: String?
-    @Option(help: "With --launcher slurm: tasks at once, the %K throttle (default 100: one store connection each).")
+    @Option(
+        parsing: .unconditional,
+        help: "With --launcher slurm: tasks at once, the %K throttle (default 100: one store connection each).")
     var maxParallel: Int?
     @Option(
         name: .customLong("sbatch-arg"), parsing: .unconditionalSingleValue,

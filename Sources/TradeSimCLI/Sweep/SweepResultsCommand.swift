@@ -26,7 +26,7 @@ struct SweepResultsCommand: ParsableCommand {
     var store: String = defaultStorePath
     @Option(help: "Rank by: sharpe, sortino, calmar, totalReturn, annualReturn.")
     var metric: SelectionMetric = .sharpe
-    @Option(help: "S, the number of CSCV blocks (even, 2 to 20).")
+    @Option(parsing: .unconditional, help: "S, the number of CSCV blocks (even, 2 to 20).")
     var blocks: Int = 16
     @Option(help: "table, markdown, csv or json.")
     var format: CompareFormat = .table
@@ -38,7 +38,9 @@ struct SweepResultsCommand: ParsableCommand {
         help: "Evaluate the selected configuration's runs on the test split (once) and compare them with the baselines."
     )
     var test = false
-    @Option(help: "With --test --unselected: look at this configuration instead of the selected one.")
+    @Option(
+        parsing: .unconditional,
+        help: "With --test --unselected: look at this configuration instead of the selected one.")
     var configuration: Int?
     @Flag(help: "Allow --test on a configuration that was not selected (the look is recorded).")
     var unselected = false

@@ -12,7 +12,7 @@ struct SweepRunTrial: ParsableCommand {
 
     @Argument(help: "The sweep's name.")
     var sweep: String
-    @Option(help: "The trial's index (0, 1, …).")
+    @Option(parsing: .unconditional, help: "The trial's index (0, 1, …).")
     var index: Int
     @Option(help: "The run store.")
     var store: String = defaultStorePath

@@ -51,7 +51,9 @@ struct SweepStart: ParsableCommand {
             "local (processes on this machine; the default) or slurm (a job array); with --resume "
                 + "the default is the sweep's launcher."))
     var launcher: Launcher?
-    @Option(help: "With the local launcher: trials at once (default: the cores divided by the threads per trial).")
+    @Option(
+        parsing: .unconditional,
+        help: "With the local launcher: trials at once (default: the cores divided by the threads per trial).")
     var jobs: Int?
     @OptionGroup var slurm: SlurmFlags
     @Flag(help: "Continue the sweep named by the argument.")
