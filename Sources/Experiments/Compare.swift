@@ -316,7 +316,7 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>, overla
     -> [StoredTrial]
 {
     guard let fingerprint else { return [] }
-    var trials: [String: StoredTrial] = [:]
+    var trials: [Int64: StoredTrial] = [:], evaluated: [RunRecord] = []
     for split in [Split.validation, .test] {
         let runs = try store.runsEvaluated(on: [EpisodeSplit(rawValue: split.rawValue)!]).filter { run in
             guard let config = try? storedConfig(of: run, store: store) else { return false }
@@ -326,13 +326,22 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>, overla
         }
         let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })
         for run in runs {
-            // a run that repeats another's configuration, seed and code version is the same trial: the latest counts
-            let key = run.configHash + run.codeVersion
-            guard (trials[key]?.runId ?? -1) <= run.id! else { continue }
-            trials[key] = StoredTrial(runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
+            trials[run.id!] = StoredTrial(
+                runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
         }
+        evaluated += runs
     }
-    return trials.values.sorted { $0.runId < $1.runId }
+    return latestOfRepeats(evaluated).map { trials[$0.id!]! }
+}
+
+/// Of runs that repeat one configuration, seed and code version (the same bits, so the same trial), the latest; in
+/// id order, each run once.
+public func latestOfRepeats(_ runs: [RunRecord]) -> [RunRecord] {
+    var latest: [String: RunRecord] = [:]
+    for run in runs where (latest[run.configHash + run.codeVersion]?.id ?? -1) < run.id! {
+        latest[run.configHash + run.codeVersion] = run
+    }
+    return latest.values.sorted { $0.id! < $1.id! }
 }
 
 extension SplitConfig {

@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import MarketData
 import RunStore
 import Yams
 
@@ -215,10 +216,4 @@ public struct Experiment {
 
     /// The agent file's base name, used in run names.
     public var agentName: String { ((agentPath as NSString).lastPathComponent as NSString).deletingPathExtension }
-}
-
-/// The first value `values` holds more than once, if any.
-public func repeatedValue<T: Hashable>(_ values: [T]) -> T? {
-    var seen = Set<T>()
-    return values.first { !seen.insert($0).inserted }
 }

@@ -133,10 +133,10 @@ struct CSVLoader {
         // Assets: wide files have one per non-date column; others one per ticker (or one named after the file).
         var tickers: [String] = []
         var wideColumns: [Int] = []
-        var selected = Set<String>()
-        if let twice = config.tickers.first(where: { !selected.insert($0).inserted }) {
+        if let twice = repeatedValue(config.tickers) {
             throw MarketDataError("\(name): key 'tickers' lists '\(twice)' twice")
         }
+        let selected = Set(config.tickers)
         if layout.wide {
             for j in layout.wideColumns where selected.isEmpty || selected.contains(layout.columns[j]) {
                 tickers.append(layout.columns[j]); wideColumns.append(j)

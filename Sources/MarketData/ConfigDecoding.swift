@@ -57,3 +57,9 @@ struct StrictMapping {
                 underlyingError: MarketDataError(message)))
     }
 }
+
+/// The first value `values` holds more than once, if any (a ticker or a seed listed twice).
+public func repeatedValue<T: Hashable>(_ values: [T]) -> T? {
+    var seen = Set<T>()
+    return values.first { !seen.insert($0).inserted }
+}

@@ -109,17 +109,14 @@ struct RunSelection: ParsableArguments {
         guard !found.isEmpty else {
             throw CLIError("--experiment \(experiment): no finished run of experiment '\(name)' in \(db.path)")
         }
-        var latest: [String: RunRecord] = [:]
-        for run in found where (latest[run.configHash + run.codeVersion]?.id ?? -1) < run.id! {
-            latest[run.configHash + run.codeVersion] = run
-        }
+        let latest = latestOfRepeats(found)
         if latest.count < found.count {
             FileHandle.standardError.write(
                 Data(
                     ("note: --experiment \(experiment): \(found.count - latest.count) of its \(found.count) runs repeat "
                         + "a later run's configuration and seed; the latest of each is compared\n").utf8))
         }
-        return runs + latest.values.sorted { $0.id! < $1.id! }.map { String($0.id!) }
+        return runs + latest.map { String($0.id!) }
     }
 }
 

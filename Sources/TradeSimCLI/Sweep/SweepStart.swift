@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import MarketData
 import NeuralCore
 import RunStore
 import Sweeps
