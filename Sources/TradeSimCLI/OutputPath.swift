@@ -77,15 +77,21 @@ func write(_ text: String, to path: String?, flag: String = "--out") throws {
     try output.close()
 }
 
-/// Where a command writes its results: a file (`--out`, `--report`), truncated and written in place (a device or a pipe
-/// stays what it is, a symbolic link is followed), or standard output (through its buffer, which `TradeSim.main`
-/// flushes and checks at the end). A failed write or close is one line naming it, e.g. `--out /dev/full: No space
-/// left on device`.
+/// Where a command writes its results: a file (`--out`, `--report`) or standard output (through its buffer, which
+/// `TradeSim.main` flushes and checks at the end). A regular file, new or existing (through a symbolic link too), is
+/// replaced whole: the results go to a new file beside it, which `close` renames over it, so a failed or interrupted
+/// command leaves the file as it was. A device or a pipe is written in place and stays what it is, and so is a file
+/// whose folder takes no new file. A failed write or close is one line naming the output, e.g. `--out /dev/full: No
+/// space left on device`.
 final class Output {
     /// The file's descriptor; nil for standard output.
     private let descriptor: Int32?
+    /// Whether the file's descriptor is still to be closed.
+    private var isOpen = true
     /// How messages name the output: `--out FILE` or `standard output`.
     private let name: String
+    /// For a regular file: the new file being written, and the file `close` renames it over.
+    private var replacing: (written: String, target: String)?
 
     /// Opens `path` (of `flag`) for writing; nil is standard output.
     init(_ path: String?, flag: String = "--out") throws {
@@ -94,9 +100,31 @@ final class Output {
             return
         }
         name = "\(flag) \(path)"
+        var info = stat()
+        let exists = stat(path, &info) == 0
+        if !exists || info.st_mode & S_IFMT == S_IFREG {
+            // a link's file is replaced, not the link
+            let target = exists ? URL(fileURLWithPath: path).resolvingSymlinksInPath().path : path
+            let folder = (target as NSString).deletingLastPathComponent
+            let written =
+                (folder.isEmpty ? "" : folder + "/") + ".\((target as NSString).lastPathComponent).tradesim-"
+                + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let fd = open(written, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if fd >= 0 {
+                if exists { fchmod(fd, info.st_mode & 0o7777) }  // the file keeps its permissions
+                (descriptor, replacing) = (fd, (written, target))
+                return
+            }
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw Output.failure(name) }
         descriptor = fd
+    }
+
+    /// A file not closed (after an error) is left as it was: the new file is removed.
+    deinit {
+        if let descriptor, isOpen { _ = Foundation.close(descriptor) }
+        if let replacing { unlink(replacing.written) }
     }
 
     func write(_ text: String) throws { try write(Array(text.utf8)) }
@@ -109,14 +137,23 @@ final class Output {
         if !written { throw Output.failure(name) }
     }
 
-    /// Closes the file (a failure to store what was written shows here on some file systems), or flushes standard
-    /// output.
+    /// Closes the file and puts it in place (a failure to store what was written shows here on some file systems), or
+    /// flushes standard output.
     func close() throws {
         guard let descriptor else {
             if fflush(stdout) != 0 { throw Output.failure(name) }
             return
         }
-        if Foundation.close(descriptor) != 0 { throw Output.failure(name) }
+        isOpen = false
+        var failure: CLIError?
+        // the new file's data reaches the disk before it replaces the old one
+        if replacing != nil && fsync(descriptor) != 0 { failure = Output.failure(name) }
+        if Foundation.close(descriptor) != 0 && failure == nil { failure = Output.failure(name) }
+        if let failure { throw failure }
+        if let (written, target) = replacing {
+            guard rename(written, target) == 0 else { throw Output.failure(name) }
+            replacing = nil
+        }
     }
 
     /// Flushes standard output: anything written to it that was lost, now or earlier (a full disk, a closed pipe), is

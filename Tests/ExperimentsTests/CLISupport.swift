@@ -27,13 +27,14 @@ struct CLIResult {
     var failsWithOneErrorLine: Bool { status != 0 && errorLines.count == 1 && stderrLines.last == errorLines.first }
 }
 
-/// Runs `tradesim args…` in `directory` (default the repository root) and collects its output; with `output`, its
-/// standard output goes to that file instead (and `stdout` is empty).
+/// Runs `tradesim args…` (or `executable args…`) in `directory` (default the repository root) and collects its output;
+/// with `output`, its standard output goes to that file instead (and `stdout` is empty).
 func runCLI(
-    _ args: [String], in directory: String = repoRoot, environment: [String: String] = [:], output: String? = nil
+    _ args: [String], in directory: String = repoRoot, environment: [String: String] = [:], output: String? = nil,
+    executable: String = tradesimBinary
 ) throws -> CLIResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: tradesimBinary)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
     p.currentDirectoryURL = URL(fileURLWithPath: directory)
     var env = ProcessInfo.processInfo.environment

@@ -85,3 +85,31 @@ func fullDevice(in dir: String) -> String? {
         }
     }
 }
+
+/// A regular file given as an output is replaced whole: when the command succeeds, with the new contents (the file keeps
+/// its permissions, a symbolic link to it stays a link); when a write fails, the file is left as it was. Either way no
+/// file of the command's is left beside it.
+@Test func outputFilesAreReplacedWhole() throws {
+    let dir = try temporaryDirectory()
+    let file = dir + "/features.csv", link = dir + "/link.csv"
+    try "old\n".write(toFile: file, atomically: false, encoding: .utf8)
+    #expect(chmod(file, 0o640) == 0)
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: file)
+    let features = ["features", repoRoot + "/environments/sp500-daily.yaml", "--out", link]
+    // A file-size limit of 4 KB, its signal ignored, makes the writes past it fail with EFBIG (the output has 360 KB).
+    let limited = "trap '' XFSZ; ulimit -f 8; exec \"$0\" \"$@\""
+    let failed = try runCLI(["-c", limited, tradesimBinary] + features, executable: "/bin/sh")
+    #expect(failed.failsWithOneErrorLine, "\(failed.stderr)")
+    #expect(failed.stderr.contains("--out \(link): \(String(cString: strerror(EFBIG)))"), "\(failed.stderr)")
+    #expect(try String(contentsOfFile: file, encoding: .utf8) == "old\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["features.csv", "link.csv"])
+
+    let written = try runCLI(features)
+    #expect(written.status == 0, "\(written.stderr)")
+    let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+    #expect(lines.first?.hasPrefix("date,split,") == true && lines.count > 1000)
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == file)
+    var info = stat()
+    #expect(stat(file, &info) == 0 && info.st_mode & 0o777 == 0o640)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["features.csv", "link.csv"])
+}
