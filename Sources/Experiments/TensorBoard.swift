@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 
 /// Writes scalars into a TensorBoard event file, which `tensorboard --logdir` shows live while the file grows.
 ///

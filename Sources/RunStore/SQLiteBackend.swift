@@ -108,24 +108,12 @@ final class SQLiteBackend: StoreBackend {
     /// (SQLite needs the `-wal` and `-shm` files next to the database).
     private static func checkDirectory(of path: String) throws {
         let (directory, shown) = Self.directory(of: path)
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw RunStoreError(path: shown, reason: "cannot create directory")
-            }
-        } else if !isDirectory.boolValue {
-            throw RunStoreError(path: shown, reason: "not a directory")
+        do { try makeFolder(URL(fileURLWithPath: directory)) } catch let problem as FolderProblem {
+            throw RunStoreError(path: shown, reason: problem.inTheWay ? "not a directory" : "cannot create directory")
         }
-        // access(2) says yes to root even on a read-only directory, so try to create a file.
-        let probe = (directory as NSString).appendingPathComponent(".runstore-probe-\(getpid())-\(UUID().uuidString)")
-        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o600)
-        guard fd >= 0 else {
+        guard reasonFolderTakesNoFile(directory) == nil else {
             throw RunStoreError(path: shown, reason: "directory is not writable")
         }
-        close(fd)
-        unlink(probe)
     }
 
     /// The directory of `path` (`.` for a bare name) and how messages show it (with a trailing `/`).

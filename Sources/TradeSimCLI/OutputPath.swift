@@ -35,15 +35,13 @@ func checkOutput(_ path: String, flag: String, store: String? = nil, reads: [Str
     }
     let parent = (path as NSString).deletingLastPathComponent
     let folder = parent.isEmpty ? "." : parent
-    if !fm.fileExists(atPath: folder) {
-        do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw CLIError("\(flag) \(path): cannot make the folder \(folder)")
-        }
+    do { try makeFolder(URL(fileURLWithPath: folder)) } catch let problem as FolderProblem {
+        if problem.inTheWay { throw CLIError("\(flag) \(path): \(problem.path) is not a folder") }
+        throw CLIError("\(flag) \(path): cannot make the folder \(folder) (\(problem.reason))")
     }
-    guard fm.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-        throw CLIError("\(flag) \(path): \(folder) is not a folder")
+    if let reason = reasonFolderTakesNoFile(folder) {
+        throw CLIError("\(flag) \(path): cannot write in the folder (\(reason))")
     }
-    guard fm.isWritableFile(atPath: folder) else { throw CLIError("\(flag) \(path): the folder is not writable") }
 }
 
 /// `checkOutput` for a command that evaluates the stored `runs` of `db`: their data files are read too.

@@ -492,6 +492,14 @@ let badInputCases: [BadInputCase] = [
         arguments: { dir in try environmentCase(dir) { $0 } + ["--tensorboard", "/proc/nope/tb"] },
         expected: ["--tensorboard /proc/nope/tb: cannot create the folder (/proc/nope: No such file or directory)"]),
     BadInputCase(
+        description: "cli: --out where no folder can be made",
+        arguments: { _ in ["features", repoRoot + "/environments/sp500-daily.yaml", "--out", "/proc/nope/x.csv"] },
+        expected: ["--out /proc/nope/x.csv: cannot make the folder /proc/nope (No such file or directory)"]),
+    BadInputCase(
+        description: "cli: --out in a folder that takes no new file",
+        arguments: { _ in ["features", repoRoot + "/environments/sp500-daily.yaml", "--out", "/sys/x.csv"] },
+        expected: ["--out /sys/x.csv: cannot write in the folder ("]),
+    BadInputCase(
         description: "experiment: a checkpoints key where no folder can be made",
         arguments: { dir in
             try (tinyDQNExperiment() + "steps: 100\ncheckpoints: /proc/nope/ck\n")
