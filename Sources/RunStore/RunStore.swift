@@ -39,12 +39,14 @@ public final class RunStore: Sendable {
     ///   - create: false to refuse a database without a store (commands that only read runs): a missing or empty
     ///     SQLite file, or a PostgreSQL database without tradesim's tables. Either way a SQLite file with tables of
     ///     something else is refused and left untouched.
+    ///   - writing: false for a command that only reads: a SQLite store whose folder takes no new file (read-only
+    ///     media, another user's folder) is then opened read-only, where it would be refused, and its writes fail.
     /// - Throws: `RunStoreError`, e.g. `runs/: directory is not writable`, `runs/x.sqlite: file is not a database`,
     ///   `runs/x.sqlite: not a tradesim run store (it has tables foo)`,
     ///   `postgresql://u@db:5432/runs: cannot connect to db:5432 (connection refused)`.
     public init(
         path: String, busyTimeout: TimeInterval = RunStore.defaultBusyTimeout, maxPageCount: Int? = nil,
-        create: Bool = true
+        create: Bool = true, writing: Bool = true
     ) throws {
         self.busyTimeout = busyTimeout
         guard !path.isEmpty else {
@@ -66,13 +68,12 @@ public final class RunStore: Sendable {
                 maxPageCount
                 ?? ProcessInfo.processInfo.environment["TRADESIM_MAX_PAGE_COUNT"].flatMap { Int($0) }
             backend = try SQLiteBackend(
-                path: path, busyTimeout: busyTimeout, maxPageCount: maxPageCount,
-                create: create)
+                path: path, busyTimeout: busyTimeout, maxPageCount: maxPageCount, create: create, writing: writing)
         }
     }
 
     /// The connections of a SQLite store, for tests that reach behind the API (a PostgreSQL store has none).
-    var pool: DatabasePool { (backend as! SQLiteBackend).pool }
+    var pool: DatabasePool { (backend as! SQLiteBackend).database as! DatabasePool }
 
     /// Drops the PostgreSQL schema this store lives in (its URL's `schema=`) with everything in it: for benchmarks and
     /// tests that made a store of their own. A SQLite store, or one without a schema, is an error.

@@ -7,7 +7,9 @@ import GRDBSQLite  // GRDB's own SQLite module: the C API for the step-insert ho
 /// NORMAL`, a committed transaction survives the process being killed (a power loss may drop the last transactions,
 /// never corrupt the file).
 final class SQLiteBackend: StoreBackend {
-    let pool: DatabasePool
+    /// The connections: a pool, or one read-only connection for a store opened to be read where its folder takes no
+    /// new file (read-only media, another user's folder).
+    let database: any DatabaseWriter
     var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the file at `path` and applies new migrations while holding an exclusive `flock` on
@@ -18,11 +20,15 @@ final class SQLiteBackend: StoreBackend {
     ///   - maxPageCount: upper limit on the file size in pages (`PRAGMA max_page_count`), to simulate a full disk in
     ///     tests.
     ///   - create: false to refuse a missing or empty file rather than make it a store.
-    init(path: String, busyTimeout: TimeInterval, maxPageCount: Int?, create: Bool) throws {
+    ///   - writing: false for a store that is only read: where its folder takes no new file (SQLite's `-shm` and
+    ///     `-wal`), it is opened read-only, as immutable unless a `-wal` file is there (whose transactions it then
+    ///     reads), and a write fails (`database is read-only`).
+    init(path: String, busyTimeout: TimeInterval, maxPageCount: Int?, create: Bool, writing: Bool) throws {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw RunStoreError(path: path, reason: "no such run store")
         }
-        try Self.checkDirectory(of: path)
+        let readOnly = !writing && reasonFolderTakesNoFile(Self.directory(of: path).path) != nil
+        if !readOnly { try Self.checkDirectory(of: path) }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.journalMode = .wal
@@ -48,9 +54,15 @@ final class SQLiteBackend: StoreBackend {
             }
             usleep(2_000)
         }
-        try Self.checkHoldsStore(path, create: create, busyTimeout: busyTimeout)
+        let readOnlyPath = readOnly ? Self.readOnlyPath(path) : nil
+        try Self.checkHoldsStore(readOnlyPath ?? path, shown: path, create: create, busyTimeout: busyTimeout)
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            if let readOnlyPath {
+                config.readonly = true
+                database = try DatabaseQueue(path: readOnlyPath, configuration: config)
+            } else {
+                database = try DatabasePool(path: path, configuration: config)
+            }
         } catch {
             throw RunStoreError(path: path, reason: Self.describe(error, busyTimeout: busyTimeout) ?? "\(error)")
         }
@@ -67,8 +79,11 @@ final class SQLiteBackend: StoreBackend {
     /// Refuses a file that holds no store before it is opened for writing (which would switch it to WAL and add the
     /// schema): one with tables but no tradesim migrations (`plain.sqlite: not a tradesim run store (it has tables
     /// foo)`), and, unless `create`, one that is empty (zero bytes, or a database without tables: `(it is empty)`).
-    /// The file is read through a read-only connection only, so a refused file is left byte for byte as it was.
-    private static func checkHoldsStore(_ path: String, create: Bool, busyTimeout: TimeInterval) throws {
+    /// The file is read through a read-only connection only (opened by `readPath`, `path` or its `readOnlyPath`), so a
+    /// refused file is left byte for byte as it was.
+    private static func checkHoldsStore(
+        _ readPath: String, shown path: String, create: Bool, busyTimeout: TimeInterval
+    ) throws {
         var info = stat()
         guard stat(path, &info) == 0, info.st_size > 0 else {
             if create { return }
@@ -80,7 +95,7 @@ final class SQLiteBackend: StoreBackend {
         var tables: [String] = []
         var isStore = false
         do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
+            let queue = try DatabaseQueue(path: readPath, configuration: config)
             try queue.read { db in
                 tables = try String.fetchAll(
                     db,
@@ -116,6 +131,17 @@ final class SQLiteBackend: StoreBackend {
         }
     }
 
+    /// What a read-only connection opens where the folder of `path` takes no new file: the file itself when its `-wal`
+    /// file is there (a writer is running or was killed; SQLite reads the log through it), else the file as immutable
+    /// (a URI: SQLite then needs no `-shm` file, and nobody can be writing without a `-wal` file).
+    static func readOnlyPath(_ path: String) -> String {
+        if FileManager.default.fileExists(atPath: path + "-wal") { return path }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + absolute.addingPercentEncoding(withAllowedCharacters: allowed)! + "?immutable=1"
+    }
+
     /// The directory of `path` (`.` for a bare name) and how messages show it (with a trailing `/`).
     static func directory(of path: String) -> (path: String, shown: String) {
         let shown = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "./"
@@ -123,11 +149,11 @@ final class SQLiteBackend: StoreBackend {
     }
 
     func write<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
-        try pool.write { db in try body(SQLiteConnection(db: db)) }
+        try database.write { db in try body(SQLiteConnection(db: db)) }
     }
 
     func read<T>(_ body: (any StoreConnection) throws -> T) throws -> T {
-        try pool.read { db in try body(SQLiteConnection(db: db)) }
+        try database.read { db in try body(SQLiteConnection(db: db)) }
     }
 
     func describe(_ error: any Error, busyTimeout: TimeInterval) -> String? {

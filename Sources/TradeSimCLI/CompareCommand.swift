@@ -152,7 +152,7 @@ struct CompareCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let db = try existingStore(selection.store)
+        let db = try storeToRead(selection.store)
         let request = try selection.request(costLevels: try parseCostLevels(costs))
         let selected = try selection.selected(in: db)
         if let out { try checkOutput(out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db) }

@@ -23,7 +23,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         if let out { try checkOutput(out, flag: "--out", store: store) }
-        let db = try existingStore(store)
+        let db = try storeToRead(store)
         let record = try db.run(reference: reference)
         let output = try Output(out)
         try db.export(runId: record.id!, what: what, format: format) { try output.write($0) }

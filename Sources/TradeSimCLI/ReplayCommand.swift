@@ -41,7 +41,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let replay = try EpisodeReplay(reference, split: split, index: episode, store: existingStore(store))
+        let replay = try EpisodeReplay(reference, split: split, index: episode, store: storeToRead(store))
         let e = replay.episode
         if verify {
             let n = try replay.verify()

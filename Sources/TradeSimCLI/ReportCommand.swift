@@ -20,7 +20,7 @@ struct ReportCommand: ParsableCommand {
     var out: String = "report.html"
 
     func run() throws {
-        let db = try existingStore(selection.store)
+        let db = try storeToRead(selection.store)
         let request = try selection.request()
         let selected = try selection.selected(in: db)
         try checkOutput(out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db)

@@ -16,7 +16,7 @@ struct RunsListCommand: ParsableCommand {
     var status: RunStatus?
 
     func run() throws {
-        let db = try existingStore(store)
+        let db = try storeToRead(store)
         var table = TextTable(header: [
             "id", "name", "status", "steps", "episodes", "val sharpe", "val equity",
             "started",

@@ -11,7 +11,7 @@ struct SweepsCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
-        let db = try existingStore(store)
+        let db = try storeToRead(store)
         var table = TextTable(header: [
             "name", "trials", "finished", "running", "interrupted", "failed", "pending",
             "launcher", "created",

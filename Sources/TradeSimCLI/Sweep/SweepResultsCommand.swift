@@ -58,7 +58,7 @@ struct SweepResultsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let db = try existingStore(store)
+        let db = try storeToRead(store)
         let runs = try db.trials(sweepId: try db.sweep(named: sweep).id!).compactMap(\.runId).map { try db.run(id: $0) }
         if let out { try checkOutput(out, flag: "--out", store: store, evaluating: runs, in: db) }
         if let report { try checkOutput(report, flag: "--report", store: store, evaluating: runs, in: db) }

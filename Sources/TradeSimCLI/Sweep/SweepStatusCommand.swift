@@ -16,7 +16,7 @@ struct SweepStatusCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
-        let status = try SweepStatus(sweep, store: existingStore(store))
+        let status = try SweepStatus(sweep, store: storeToRead(store))
         let eta = status.secondsLeft.map { "ETA " + ProgressPrinter.duration($0) } ?? "ETA ? (no trial finished yet)"
         print(
             "sweep \(sweep): " + status.counts.map { "\($0.count) \($0.status)" }.joined(separator: ", ") + "; \(eta)")
