@@ -7,7 +7,10 @@ TensorBoard's EventAccumulator and its raw record loader, which check every leng
 bad record (so a bad CRC shows as missing records), and checks that each record is the canonical protobuf encoding of
 its Event (parse, re-serialize, same bytes). It writes
 `tensorboard_read.json`: the file version, the record count, that check, and every scalar as (tag, step, value,
-wall_time); TensorBoardTests checks them against the events it wrote.
+wall_time); TensorBoardTests checks them against the events it wrote. It also reads the folder `resumed/` (a killed
+run's event file and its resumed process's, which starts its session at the checkpoint's step: see
+TensorBoardTests.writeResumedRun) as TensorBoard loads a run's folder, and writes the scalars it keeps to
+`resumed_read.json`.
 
 CI never runs this; re-run it by hand after the event file changed (made with tensorboard 2.21.0, protobuf 7.36.2):
     python3 -m venv .venv-fixtures && .venv-fixtures/bin/pip install tensorboard
@@ -42,3 +45,13 @@ reading = {
 }
 (FIXTURES / "tensorboard_read.json").write_text(json.dumps(reading, indent=1) + "\n")
 print(f"{len(records)} records, {len(scalars)} scalars, canonical encoding: {canonical}")
+
+resumed = event_accumulator.EventAccumulator(str(FIXTURES / "resumed"), size_guidance={event_accumulator.SCALARS: 0})
+resumed.Reload()
+kept = [
+    {"tag": tag, "step": e.step, "value": e.value, "wall_time": e.wall_time}
+    for tag in sorted(resumed.Tags()[event_accumulator.SCALARS])
+    for e in resumed.Scalars(tag)
+]
+(FIXTURES / "resumed_read.json").write_text(json.dumps(kept, indent=1) + "\n")
+print(f"resumed: {len(kept)} scalars kept")

@@ -74,6 +74,18 @@ public final class TensorBoardWriter {
         append(event: event, step: step, wallTime: wallTime)
     }
 
+    /// Buffers the event that says a session started at training step `step` (`SessionLog` START): TensorBoard then
+    /// drops every point at `step` or later that earlier files of the run hold (a killed process's, after the
+    /// checkpoint a resume starts from).
+    public func addSessionStart(step: Int64, wallTime: Double = Date().timeIntervalSince1970) {
+        var log = Data()
+        log.appendKey(1, wireType: 0)  // status: START
+        log.appendVarint(1)
+        var event = Data()
+        event.appendBytesField(7, log)
+        append(event: event, step: step, wallTime: wallTime)
+    }
+
     /// Writes the buffered events to the file (on an error they are dropped, not written again by the next flush).
     public func flush() throws {
         guard !pending.isEmpty else { return }

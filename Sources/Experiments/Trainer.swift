@@ -154,6 +154,9 @@ public func resumeRun(_ reference: String, store: RunStore, progress: (TrainingP
         let owner = "process \(run.ownerPid.map(String.init) ?? "?") on \(run.ownerHost ?? "?")"
         throw RunStateError("\(store.path): run \(run.name) is still running (\(owner))")
     }
+    guard try store.claimRun(run) else {
+        throw RunStateError("\(store.path): run \(run.name) was taken by another process resuming it")
+    }
     return try continueRun(run, store: store, progress: progress)
 }
 
@@ -175,7 +178,7 @@ public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingPr
         throw CheckpointError("\(stateFile): cannot read the trainer state (\(fileSystemReason(error)))")
     }
     state.resumedFrom = saved.directory
-    try store.rollback(runId: run.id!, after: saved.step)
+    try store.rollback(runId: run.id!, after: saved.step, keeping: state.logged)
     try store.setStatus(ofRun: run.id!, to: .running)
     var session = try TrainingSession(run: run, config: saved.config, setup: saved.setup, store: store, state: state)
     return try session.train(progress: progress)
@@ -195,6 +198,11 @@ struct TrainerState: Codable {
     var bestStep: Int?
     var bestSharpe: Double?
     var sinceBest: Int?
+    /// Set when `patience` stopped training at this checkpoint's step.
+    var stoppedEarly: Bool?
+    /// The rows the run had in the store when the checkpoint was written (nil in checkpoints written before they were
+    /// kept): a resume deletes every row logged after them (`RunStore.rollback`).
+    var logged: LoggedRows?
 
     /// Records a validation evaluation at `step` (Sharpe `sharpe`); returns whether `patience` evaluations have
     /// passed without a better one (0: never).
@@ -255,6 +263,13 @@ struct TrainingSession {
         agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
         if let directory = state.resumedFrom {
             try restore(agent, from: directory)
+            if let tensorboard {
+                // TensorBoard drops what the killed process logged from the checkpoint's step on; the rows the store
+                // kept at that step (logged before the checkpoint) go to it again.
+                let step = Int64(agent.stepsDone)
+                tensorboard.addSessionStart(step: step)
+                tensorboard.add(try store.metrics(runId: run.id!).filter { $0.globalStep == step })
+            }
         } else if let warmStart {
             try restoreWeights(agent, from: warmStart)
         } else if !config.agent.encoder.from.isEmpty {
@@ -279,15 +294,14 @@ struct TrainingSession {
             var first = logger.progressReport(step: agent.stepsDone)
             first.notice = total == spec.steps ? nil : roundingNotice(total: total)
             progress(first)
-            var stoppedEarly = false
-            while agent.stepsDone < spec.steps && !stoppedEarly {
+            while agent.stepsDone < spec.steps && state.stoppedEarly == nil {
                 let before = agent.stepsDone
                 try trainChunk(steps: nextBoundary(after: before) - before, logger: &logger, progress: progress)
-                stoppedEarly = try evaluateIfDue(after: before, logger: logger, progress: progress)
-                try checkpointIfDue(after: before, stoppedEarly: stoppedEarly, logger: logger, progress: progress)
+                if try evaluateIfDue(after: before, logger: logger, progress: progress) { state.stoppedEarly = true }
+                try checkpointIfDue(after: before, logger: logger, progress: progress)
             }
             if spec.select == .bestValidation {
-                try selectBestValidation(evaluatedNow: stoppedEarly, logger: logger, progress: progress)
+                try selectBestValidation(evaluatedNow: state.stoppedEarly == true, logger: logger, progress: progress)
             }
             try logTrainingTime(logger)
             let evaluations = try spec.evaluateOn.map { split in
@@ -317,13 +331,11 @@ struct TrainingSession {
 
     /// A checkpoint at the end, when training stops early, at every `checkpointInterval` crossed since `before`, and
     /// (selecting on validation) at every evaluation point, so the best one can be restored.
-    func checkpointIfDue(
-        after before: Int, stoppedEarly: Bool, logger: RunLogger,
-        progress: (TrainingProgress) -> Void
-    ) throws {
+    func checkpointIfDue(after before: Int, logger: RunLogger, progress: (TrainingProgress) -> Void) throws {
         let now = agent.stepsDone
         let due =
-            now >= spec.steps || stoppedEarly || crossed(every: spec.checkpointInterval, from: before, to: now)
+            now >= spec.steps || state.stoppedEarly == true
+            || crossed(every: spec.checkpointInterval, from: before, to: now)
             || (spec.select == .bestValidation && crossed(every: spec.evaluateEvery, from: before, to: now))
         guard due else { return }
         progress(logger.progressReport(step: now, phase: "checkpoint"))
@@ -422,17 +434,20 @@ struct TrainingSession {
         }
         let directory = URL(fileURLWithPath: try checkpointRoot(spec.checkpoints, store: store))
             .appendingPathComponent(run.name).appendingPathComponent("step-\(step)")
+        var saved = state
+        saved.resumedFrom = nil
+        saved.logged = try store.loggedRows(runId: runId)
         do {
             try agent.save(to: directory)
-            var saved = state
-            saved.resumedFrom = nil
             try Data(sortedJSON(saved).utf8).write(
                 to: directory.appendingPathComponent(TrainerState.file),
                 options: .atomic)
         } catch {
             throw CheckpointError("\(directory.path): cannot write the checkpoint (\(fileSystemReason(error)))")
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { name in
+        // (a file whose name starts with a dot is not the checkpoint's: a temporary file a killed process left)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }
+        let files = try names.sorted().map { name in
             let file = directory.appendingPathComponent(name).path
             return (file: file, sha256: try sha256Hex(ofFile: file))
         }

@@ -292,3 +292,15 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
         self.createdAt = createdAt
     }
 }
+
+/// How many rows a run has logged: its episodes (every split, with their steps and trades) and its metric rows. A
+/// checkpoint keeps them, so that a resume deletes exactly what was logged after it (`RunStore.rollback`).
+public struct LoggedRows: Codable, Sendable, Equatable {
+    public var episodes: Int
+    public var metrics: Int
+
+    public init(episodes: Int, metrics: Int) {
+        self.episodes = episodes
+        self.metrics = metrics
+    }
+}

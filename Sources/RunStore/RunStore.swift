@@ -190,6 +190,22 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// Makes this process the owner of `run`, as read before (not finished, its owner gone), so that it alone resumes
+    /// it: false when another process has taken it since (a second `train --resume` started at the same time). The
+    /// status stays as it is until the resume sets it (`setStatus(…, to: .running)`).
+    public func claimRun(_ run: RunRecord) throws -> Bool {
+        try write("cannot update run \(run.name)") { db in
+            try db.execute(
+                """
+                UPDATE run SET ownerPid = ?, ownerHost = ?, ownerJob = ?, heartbeatAt = ? \
+                WHERE id = ? AND status <> 'finished' AND ownerPid IS NOT DISTINCT FROM ? \
+                AND ownerHost IS NOT DISTINCT FROM ?
+                """,
+                sqlArguments(Int64(getpid()), RunOwner.host, RunOwner.job, Date(), run.id, run.ownerPid, run.ownerHost)
+            ) == 1
+        }
+    }
+
     /// Records which checkpoint step is the run's policy (nil: the latest).
     public func setPolicyStep(ofRun id: Int64, to step: Int64?) throws {
         try write("cannot update run \(id)") { db in
@@ -474,19 +490,41 @@ public final class RunStore: Sendable {
         return r
     }
 
-    /// Deletes what a run wrote after training step `step` (episodes with their steps and trades, metrics, checkpoint
-    /// rows), in one transaction: a resumed run continues from its checkpoint at `step` without duplicate rows.
-    /// Returns the number of episodes removed.
+    /// Deletes what a run wrote after its checkpoint at training step `step` (episodes with their steps and trades,
+    /// metrics, checkpoint rows), in one transaction: a resumed run continues from that checkpoint without duplicate
+    /// rows. With `logged`, the rows the run had when the checkpoint was written, every later row goes, at `step` too
+    /// (the final evaluations after the last checkpoint); without (a checkpoint written before they were kept), the
+    /// rows after `step`. Returns the number of episodes removed.
     @discardableResult
-    public func rollback(runId: Int64, after step: Int64) throws -> Int {
+    public func rollback(runId: Int64, after step: Int64, keeping logged: LoggedRows? = nil) throws -> Int {
         try write("cannot roll back run \(runId) to step \(step)") { db in
             try requireRun(runId, db)
-            let episodes = try db.execute(
-                "DELETE FROM episode WHERE runId = ? AND globalStep > ?",
-                sqlArguments(runId, step))
-            try db.execute("DELETE FROM metric WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
+            /// Deletes the rows of `table` after the first `kept` of the run (in the order they were written) or,
+            /// without `kept`, after `step`.
+            func delete(_ table: String, keepingFirst kept: Int?) throws -> Int {
+                guard let kept else {
+                    return try db.execute(
+                        "DELETE FROM \(table) WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
+                }
+                return try db.execute(
+                    """
+                    DELETE FROM \(table) WHERE runId = ? AND id NOT IN \
+                    (SELECT id FROM \(table) WHERE runId = ? ORDER BY id LIMIT ?)
+                    """, sqlArguments(runId, runId, Int64(kept)))
+            }
+            let episodes = try delete("episode", keepingFirst: logged?.episodes)
+            _ = try delete("metric", keepingFirst: logged?.metrics)
             try db.execute("DELETE FROM checkpoint WHERE runId = ? AND globalStep > ?", sqlArguments(runId, step))
             return episodes
+        }
+    }
+
+    /// How many episodes (every split) and metric rows run `runId` has logged.
+    public func loggedRows(runId: Int64) throws -> LoggedRows {
+        try read("cannot count the rows of run \(runId)") { db in
+            LoggedRows(
+                episodes: try db.count("SELECT COUNT(*) FROM episode WHERE runId = ?", sqlArguments(runId)),
+                metrics: try db.count("SELECT COUNT(*) FROM metric WHERE runId = ?", sqlArguments(runId)))
         }
     }
 

@@ -89,6 +89,10 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     }
     #expect(try !upTo(store, run.id!).isEmpty)
     #expect(try upTo(store, run.id!) == upTo(wholeStore, wholeRun.id!))
+    // A temporary file a killed process left in a checkpoint's folder does not become part of the checkpoint.
+    let last = cut.dir + "/checkpoints/\(run.name)/step-\(steps)"
+    try FileManager.default.createDirectory(atPath: last, withIntermediateDirectories: true)
+    try Data("partial".utf8).write(to: URL(fileURLWithPath: last + "/.dat.nosync1A2B.x"))
     let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", cut.store, "--report", cut.dir + "/r.md"])
     #expect(resumed.status == 0, "\(resumed.stderr)")
     // It ends as `train` does: the comparison with the baselines and the report.
@@ -100,6 +104,8 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     let after = try finalNetworkHash(store)
     #expect(after.step == reference.step)
     #expect(after.sha == reference.sha)
+    let recorded = try store.checkpoints(runId: run.id!).filter { $0.globalStep == Int64(steps) }.map(\.file)
+    #expect(!recorded.isEmpty && !recorded.contains { $0.contains("nosync") }, "\(recorded)")
     // no duplicate training episodes: indices are 0..<n
     let indices = try store.episodes(runId: run.id!, split: .train).map(\.index)
     #expect(indices == Array(0..<Int64(indices.count)))
@@ -121,4 +127,45 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     #expect(r.stderrLines.count == 1, "\(r.stderr)")
     #expect(r.stderr.contains(file) && r.stderr.contains("checksum mismatch"))
     #expect(try store.run(id: run.id!).status == .interrupted)  // untouched
+}
+
+/// A run killed after its last checkpoint (in its final evaluations, or after `patience` stopped it early) resumes to
+/// the rows of the run that was not killed: the final evaluations are not logged twice, and training does not go on
+/// past the early stop. The kill is the state it leaves: every row written, the run not marked finished.
+@Test(arguments: [0, 1])
+func aRunKilledAfterItsLastCheckpointResumesToTheSameRows(patience: Int) throws {
+    let t = patience == 0 ? try tinyExperiment(steps: 400) : try selectingExperiment(patience: patience)
+    try (String(contentsOfFile: t.experiment, encoding: .utf8) + "\ntensorboard: \(t.dir)/tb\n")
+        .write(toFile: t.experiment, atomically: true, encoding: .utf8)
+    let trained = try runCLI(["train", t.experiment])
+    #expect(trained.status == 0, "\(trained.stderr)")
+    let store = try RunStore(path: t.store)
+    let run = try #require(try store.runs().first)
+    if patience > 0 { #expect(trained.stderr.contains("stopped early"), "\(trained.stderr)") }
+    /// The run's episodes, checkpoints and metrics (with the values of the evaluations, not of the wall times).
+    func rows() throws -> [String] {
+        try store.episodes(runId: run.id!).map { "\($0.split) \($0.index) \($0.globalStep) \($0.actionsHash)" }
+            + store.checkpoints(runId: run.id!).map { "\($0.globalStep) \($0.sha256)" }
+            + store.metrics(runId: run.id!).map {
+                "\($0.key) \($0.globalStep) \($0.key.hasPrefix("eval/") ? $0.value : 0)"
+            }
+    }
+    let before = try rows()
+    try store.setStatus(ofRun: run.id!, to: .interrupted)
+    let resumed = try runCLI(["train", "--resume", "\(run.id!)", "--store", t.store])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(try rows() == before)
+    let after = try store.run(id: run.id!)
+    #expect(after.status == .finished && after.policyStep == run.policyStep)
+    // The resumed process's event file starts its session at the checkpoint's step, and holds every row the store has
+    // at that step: those kept from before the checkpoint, logged again, and the final evaluations.
+    let folder = URL(fileURLWithPath: t.dir + "/tb/" + run.name)
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    let step = try #require(try store.latestCheckpoint(runId: run.id!)).globalStep
+    #expect(files.count == 2)
+    let events = try readEventFile(folder.appendingPathComponent(try #require(files.last)))
+    #expect(events.count > 1 && events[1].sessionStart && events[1].step == step)
+    let atStep = events.filter { $0.step == step }.flatMap(\.scalars).map(\.tag).sorted()
+    let stored = try store.metrics(runId: run.id!).filter { $0.globalStep == step }.map(\.key).sorted()
+    #expect(atStep == stored, "\(atStep) \(stored)")
 }

@@ -8,6 +8,8 @@ struct DecodedEvent: Equatable {
     var wallTime = 0.0
     var step: Int64 = 0
     var fileVersion: String?
+    /// Whether the event is a `session_log` (7) of status START (1).
+    var sessionStart = false
     /// The summary's `(tag, simple_value)` pairs.
     var scalars: [Scalar] = []
 
@@ -84,8 +86,8 @@ func protobufFields(_ bytes: ArraySlice<UInt8>) throws -> [(field: Int, varint: 
     return fields
 }
 
-/// An `Event` with `wall_time` (1), `step` (2), `file_version` (3) and `summary` (5) of values with `tag` (1) and
-/// `simple_value` (2); any other field is an error.
+/// An `Event` with `wall_time` (1), `step` (2), `file_version` (3), `summary` (5) of values with `tag` (1) and
+/// `simple_value` (2), and `session_log` (7) with its `status` (1); any other field is an error.
 func decodeEvent(_ data: ArraySlice<UInt8>) throws -> DecodedEvent {
     var event = DecodedEvent()
     for f in try protobufFields(data) {
@@ -93,6 +95,7 @@ func decodeEvent(_ data: ArraySlice<UInt8>) throws -> DecodedEvent {
         case 1: event.wallTime = Double(bitPattern: littleEndian(f.bytes))
         case 2: event.step = Int64(bitPattern: f.varint)
         case 3: event.fileVersion = String(decoding: f.bytes, as: UTF8.self)
+        case 7: event.sessionStart = try protobufFields(f.bytes).map { [$0.field, Int($0.varint)] } == [[1, 1]]
         case 5:
             for value in try protobufFields(f.bytes) where value.field == 1 {
                 var scalar = DecodedEvent.Scalar(tag: "", value: .nan)
@@ -255,6 +258,49 @@ let tensorBoardFixtures = repoRoot + "/Tests/Fixtures/tensorboard"
             rerun scripts/make_tensorboard_fixture.py
             """)
         if same { try FileManager.default.removeItem(at: dir) }
+    }
+
+    /// A resumed run's folder: the killed process's file (`losses/td` at steps 100 to 400, and a value at 300 that the
+    /// resumed process does not log again), then the resumed process's, which starts its session at its checkpoint's
+    /// step 200, logs again what the store kept at 200 and goes on with new values. Returns the two files.
+    static func writeResumedRun(in dir: URL) throws -> [URL] {
+        let killed = try TensorBoardWriter(directory: dir, wallTime: fixtureStart)
+        for (k, step) in [100, 200, 300, 400].enumerated() {
+            killed.add(
+                tag: "losses/td", value: Double(k + 1), step: Int64(step), wallTime: fixtureStart + Double(k + 1))
+        }
+        killed.add(tag: "numeric/skippedUpdates", value: 1, step: 300, wallTime: fixtureStart + 10)
+        try killed.close()
+        let resumed = try TensorBoardWriter(directory: dir, wallTime: fixtureStart + 100)
+        resumed.addSessionStart(step: 200, wallTime: fixtureStart + 100)
+        for (step, value) in [(200, 2.0), (300, 30), (400, 40)] {
+            resumed.add(tag: "losses/td", value: value, step: Int64(step), wallTime: fixtureStart + 100 + value)
+        }
+        try resumed.close()
+        return [killed.file, resumed.file]
+    }
+
+    /// TensorBoard shows a resumed run without the points the killed process logged from the resumed checkpoint's
+    /// step on: the committed files are the writer's (`writeResumedRun`), and `resumed_read.json` what TensorBoard read
+    /// from their folder.
+    @Test func aResumedRunsStartDropsWhatTheKilledProcessLoggedFromItsStepOn() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = try Self.writeResumedRun(in: dir)
+        #expect(
+            try readEventFile(files[1])[1]
+                == DecodedEvent(wallTime: Self.fixtureStart + 100, step: 200, sessionStart: true))
+        for (file, time) in zip(files, ["1700000000", "1700000100"]) {
+            let committed = URL(fileURLWithPath: tensorBoardFixtures + "/resumed/events.out.tfevents.\(time).fixture")
+            #expect(
+                try Data(contentsOf: file) == (try? Data(contentsOf: committed)), "\(file.path) ≠ \(committed.path)")
+        }
+        let json = try Data(contentsOf: URL(fileURLWithPath: tensorBoardFixtures + "/resumed_read.json"))
+        let reading = try JSONDecoder().decode([FixtureReading.Scalar].self, from: json)
+        #expect(
+            reading.map { "\($0.tag) \($0.step) \($0.value)" } == [
+                "losses/td 100 1.0", "losses/td 200 2.0", "losses/td 300 30.0", "losses/td 400 40.0",
+            ])
     }
 
     @Test func tensorBoardReadsTheCommittedFixture() throws {

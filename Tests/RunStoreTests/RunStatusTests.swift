@@ -34,3 +34,20 @@ import Testing
     #expect(try store.run(id: dead.id!).message == "its process \(gone.processIdentifier) on \(RunOwner.host) is gone")
     #expect(try store.run(id: remote.id!).message == "its process \(getpid()) on elsewhere is gone")
 }
+
+/// Two processes that read the same interrupted run and resume it at once: the first claim makes its process the
+/// owner, the second finds the run taken (its owner is no longer the one it read). A finished run is never claimed.
+@Test(arguments: Backend.all) func onlyOneOfTwoResumesClaimsARun(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let store = try RunStore(path: stores.path("runs.sqlite"))
+    let run = try makeRun(store)
+    try execute(store, "UPDATE run SET ownerHost = 'elsewhere' WHERE id = ?", sqlArguments(run.id!))
+    let first = try store.run(id: run.id!), second = try store.run(id: run.id!)
+    #expect(first.ownerHost == "elsewhere" && second == first)
+    #expect(try store.claimRun(first))
+    #expect(try !store.claimRun(second))
+    let claimed = try store.run(id: run.id!)
+    #expect(claimed.ownerPid == Int64(getpid()) && claimed.ownerHost == RunOwner.host)
+    try store.finishRun(run.id!)
+    #expect(try !store.claimRun(try store.run(id: run.id!)))
+}
