@@ -25,7 +25,10 @@ private func runAsReader(_ args: [String], bin: String) throws -> CLIResult {
     let dir = try temporaryDirectory(), bin = try temporaryDirectory()
     let (id, _) = try trainedRun(dir)
     let store = ["--store", dir + "/runs.sqlite"]
-    let readers = [["runs"], ["export", "\(id)"], ["compare", "\(id)"], ["replay", "\(id)"], ["sweeps"]]
+    // compare and replay read the run's data in the repository, which another user may not be able to read
+    let data = getuid() != 0 || othersCanRead(repoRoot + "/data")
+    let readers =
+        ([["runs"], ["export", "\(id)"], ["sweeps"]] + (data ? [["compare", "\(id)"], ["replay", "\(id)"]] : []))
         .map { $0 + store }
     let expected = try readers.map { try runCLI($0) }
     for r in expected { #expect(r.status == 0 && !r.stdout.isEmpty, "\(r.stderr)") }
@@ -50,4 +53,17 @@ private func runAsReader(_ args: [String], bin: String) throws -> CLIResult {
     let runs = try runAsReader(["runs"] + store, bin: bin)
     #expect(runs.status == 0 && runs.stdout.contains(" renamed "), "\(runs.stdout)\(runs.stderr)")
     withExtendedLifetime(writer) {}
+}
+
+/// Whether a user with none of the owner's or the group's rights can read `path`: every folder above it searchable by
+/// others, and it readable by others.
+private func othersCanRead(_ path: String) -> Bool {
+    var info = stat()
+    guard stat(path, &info) == 0, info.st_mode & S_IROTH != 0 else { return false }
+    var folder = (path as NSString).deletingLastPathComponent
+    while !folder.isEmpty && folder != "/" {
+        guard stat(folder, &info) == 0, info.st_mode & S_IXOTH != 0 else { return false }
+        folder = (folder as NSString).deletingLastPathComponent
+    }
+    return true
 }
