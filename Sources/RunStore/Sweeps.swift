@@ -33,7 +33,8 @@ public struct SweepRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     }
 }
 
-/// Where a trial stands. A `running` trial whose run's process is gone is resumed by the next process that claims it.
+/// Where a trial stands. A `running` trial whose run's process is gone is resumed by the next process that claims it,
+/// and a `failed` one retried.
 public enum TrialStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
     case pending, running, finished, failed
 }
@@ -84,14 +85,14 @@ public struct TrialRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
 
 /// What claiming a trial found.
 public enum TrialClaim: Equatable, Sendable {
-    /// The trial was pending: this process created its run and owns it.
+    /// The trial was pending (or failed before it had a run): this process created its run and owns it.
     case started(RunRecord)
     /// The trial's run was left by a process that is gone (or failed): this process owns it now and resumes it.
     case resumed(RunRecord)
     /// Another live process is running the trial.
     case taken(RunRecord)
+    /// The trial's run has finished (the trial is marked finished if it was not).
     case finished
-    case failed(String)
     /// The trial it starts from has not finished.
     case waiting(after: Int64)
 }
@@ -167,12 +168,14 @@ extension RunStore {
                 + (lock ? db.dialect.forUpdate : ""), sqlArguments(sweepId, index))
     }
 
-    /// Claims trial `index` of a sweep for this process, at most once, in one transaction: a pending trial gets a new
-    /// run (made by `makeRun` from the open transaction, owned by this process); a running trial whose run's process is
-    /// gone (or was an earlier start of this process's Slurm job `job` on another host: a requeue), or whose run
-    /// failed without the trial being marked, is taken over for a resume; a trial that another live process runs, a
-    /// finished or failed trial, or one whose `after` trial has not finished is left as it is. The trial's row is
-    /// locked while it is claimed, so two processes claiming it at once take turns.
+    /// Claims trial `index` of a sweep for this process, at most once, in one transaction: a pending trial, or one that
+    /// failed before it had a run, gets a new run (made by `makeRun` from the open transaction, owned by this process); a
+    /// running or failed trial whose run's process is gone (or was an earlier start of this process's Slurm job `job` on
+    /// another host: a requeue), or whose run failed, is taken over for a resume (a failed trial is retried); a trial
+    /// whose run has finished is marked finished (its process was killed before marking it, or the run was finished
+    /// by `train --resume`); a trial that another live process runs, a finished trial, or one whose `after` trial has
+    /// not finished is left as it is. The trial's row is locked while it is claimed, so two processes claiming it at
+    /// once take turns.
     public func claimTrial(
         sweepId: Int64, index: Int64, job: String? = RunOwner.job,
         makeRun: (TrialRecord) throws -> RunRecord
@@ -185,10 +188,9 @@ extension RunStore {
                 let before = try self.trial(sweepId: sweepId, index: after, db)
                 guard before?.status == .finished else { return .waiting(after: after) }
             }
-            switch trial.status {
-            case .finished: return .finished
-            case .failed: return .failed(trial.message ?? "failed")
-            case .pending:
+            switch (trial.status, trial.runId) {
+            case (.finished, _): return .finished
+            case (.pending, _), (.failed, nil):
                 var run = try makeRun(trial)
                 run.status = .running
                 run.ownerPid = Int64(getpid())
@@ -199,21 +201,25 @@ extension RunStore {
                 trial.runId = stored.id
                 trial.status = .running
                 try db.execute(
-                    "UPDATE trial SET runId = ?, status = ? WHERE id = ?",
+                    "UPDATE trial SET runId = ?, status = ?, message = NULL WHERE id = ?",
                     sqlArguments(stored.id, trial.status, trial.id))
                 return .started(stored)
-            case .running:
+            case (.running, _), (.failed, _):
                 guard let runId = trial.runId,
                     let stored = try db.fetchOne(RunRecord.self, "SELECT * FROM run WHERE id = ?", sqlArguments(runId))
                 else {
                     throw RunStoreError(
-                        path: path, reason: "trial \(index) of sweep \(sweepId) is running without a run")
+                        path: path,
+                        reason: "trial \(index) of sweep \(sweepId) is \(trial.status.rawValue) without a run")
                 }
                 let run = RunOwner.observed(stored)
                 let requeued = run.status == .running && RunOwner.isEarlierRun(of: job, run)
-                guard run.status == .interrupted || run.status == .failed || requeued else {
-                    return run.status == .finished ? .finished : .taken(run)
-                }
+                let resumed = run.status == .interrupted || run.status == .failed || requeued
+                guard resumed || run.status == .finished else { return .taken(run) }
+                try db.execute(
+                    "UPDATE trial SET status = ?, message = NULL WHERE id = ?",
+                    sqlArguments(resumed ? TrialStatus.running : .finished, trial.id))
+                guard resumed else { return .finished }
                 try db.execute(
                     "UPDATE run SET ownerPid = ?, ownerHost = ?, ownerJob = ?, heartbeatAt = ? WHERE id = ?",
                     sqlArguments(Int64(getpid()), RunOwner.host, job, Date(), runId))

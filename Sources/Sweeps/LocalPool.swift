@@ -4,10 +4,10 @@ import RunStore
 
 /// Runs a sweep's trials on this machine, `jobs` at a time, each as its own process: `EXECUTABLE sweep run-trial NAME
 /// --index I --store STORE` (the store's `path`; a password its URL gave goes in the child's `PGPASSWORD`), the same
-/// unit a Slurm array task runs. A trial is started when it is pending (and the trial it starts from has finished) or
-/// when its run's process is gone; trials that another live process runs are waited for; finished and failed trials are
-/// left alone. Each child's output goes to `logFolder/trial-I.log`. `report` gets one line per trial that ends. Returns
-/// when no trial can run any more.
+/// unit a Slurm array task runs. A trial is started when it needs a process (`needsProcess`: pending, failed, or running
+/// while no process runs its run) and the trial it starts from has finished, at most once by one pool; trials that
+/// another live process runs are waited for; finished trials are left alone. Each child's output goes to
+/// `logFolder/trial-I.log`. `report` gets one line per trial that ends. Returns when no trial can run any more.
 public struct LocalPool {
     public let sweep: SweepRecord
     public let store: RunStore
@@ -23,13 +23,13 @@ public struct LocalPool {
         self.logFolder = logFolder
     }
 
-    /// The trials that can start now: pending ones whose predecessor has finished, and running ones whose run's
-    /// process is gone; `busy` are the trials this pool runs already.
+    /// The trials that can start now: those that need a process and whose predecessor has finished; `busy` are the
+    /// trials this pool runs or ran already.
     static func startable(_ trials: [TrialRecord], runs: [Int64: RunRecord], busy: Set<Int64>) -> [TrialRecord] {
         trials.filter { t in
             guard !busy.contains(t.index) else { return false }
             if let after = t.after, trials[Int(after)].status != .finished { return false }
-            return needsProcess(t, runs: runs)
+            return needsProcess(t, run: t.runId.flatMap { runs[$0] })
         }
     }
 
@@ -37,13 +37,14 @@ public struct LocalPool {
     public func run(report: (String) -> Void) throws {
         try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
         var children: [Int64: (process: Process, started: Date)] = [:]
-        // Trials whose process died here without marking them: not started again by this pool (a crash would repeat).
-        var crashed = Set<Int64>()
+        // Trials whose process ended here: not started again by this pool (a failure or a crash would repeat).
+        var ended = Set<Int64>()
         while true {
             let trials = try store.trials(sweepId: sweep.id!)
             let runs = Dictionary(uniqueKeysWithValues: try store.runs().map { ($0.id!, $0) })
             for (index, child) in children where !child.process.isRunning {
                 children[index] = nil
+                ended.insert(index)
                 let t = trials[Int(index)]
                 let seconds = String(format: "%.0f s", Date().timeIntervalSince(child.started))
                 switch t.status {
@@ -51,18 +52,17 @@ public struct LocalPool {
                     report("trial \(index) finished in \(seconds) (\(t.runId.flatMap { runs[$0]?.name } ?? "?"))")
                 case .failed: report("trial \(index) failed after \(seconds): \(t.message ?? "?")")
                 default:
-                    crashed.insert(index)
                     report(
                         "trial \(index) stopped after \(seconds) (exit \(child.process.terminationStatus)); "
                             + "see \(logFile(index))")
                 }
             }
-            let startable = Self.startable(trials, runs: runs, busy: Set(children.keys).union(crashed))
+            let startable = Self.startable(trials, runs: runs, busy: Set(children.keys).union(ended))
             for t in startable.prefix(jobs - children.count) {
                 children[t.index] = (try start(t.index), Date())
             }
             let othersRunning = trials.contains { t in
-                t.status == .running && children[t.index] == nil
+                t.status != .finished && children[t.index] == nil
                     && t.runId.flatMap { runs[$0] }.map { $0.status == .running } ?? false
             }
             if children.isEmpty && startable.isEmpty && !othersRunning { return }
@@ -92,12 +92,14 @@ public struct LocalPool {
     }
 }
 
-/// Whether a trial needs a process to run it: it is pending, or running while its run's process is gone.
-func needsProcess(_ t: TrialRecord, runs: [Int64: RunRecord]) -> Bool {
+/// Whether a trial needs a process to claim it (`run` is its run as it stands): it is pending; or failed (a retry);
+/// or running while no process runs its run (its process is gone, or ended without marking the trial: the claim
+/// marks it finished if its run finished).
+func needsProcess(_ t: TrialRecord, run: RunRecord?) -> Bool {
     switch t.status {
     case .pending: return true
-    case .running: return t.runId.flatMap { runs[$0] }.map { $0.status == .interrupted } ?? false
-    case .finished, .failed: return false
+    case .finished: return false
+    case .running, .failed: return run.map { $0.status != .running } ?? (t.status == .failed)
     }
 }
 

@@ -162,11 +162,11 @@ public struct SlurmArray {
         return (0..<count).map { w in wave.filter { $0.value == w }.keys.sorted() }
     }
 
-    /// The trials a resumed sweep submits again: those a process must run (pending, or running while their run's
-    /// process is gone) whose `after` trial has finished or is submitted with them.
+    /// The trials a resumed sweep submits again: those that need a process (`needsProcess`: pending, failed, or
+    /// running while no process runs their run) whose `after` trial has finished or is submitted with them.
     public static func resubmittable(_ trials: [TrialRecord], runs: [Int64: RunRecord]) -> [Int64] {
         var chosen = Set<Int64>()
-        for t in trials where needsProcess(t, runs: runs) {
+        for t in trials where needsProcess(t, run: t.runId.flatMap { runs[$0] }) {
             if let after = t.after, trials[Int(after)].status != .finished, !chosen.contains(after) { continue }
             chosen.insert(t.index)
         }

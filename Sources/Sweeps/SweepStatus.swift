@@ -25,11 +25,9 @@ public struct SweepStatus {
     }
 
     /// Trials by status: `pending`, `running` (a live process), `interrupted` (its process is gone: `--resume`
-    /// continues it), `finished`, `failed`.
+    /// continues it, or marks it finished when its run had finished), `finished`, `failed`.
     public var counts: [(status: String, count: Int)] {
-        let states = zip(trials, runs).map { t, r in
-            t.status == .running && r?.status == .interrupted ? "interrupted" : t.status.rawValue
-        }
+        let states = trials.indices.map(state)
         return ["finished", "running", "interrupted", "failed", "pending"].map { s in
             (s, states.filter { $0 == s }.count)
         }
@@ -66,13 +64,11 @@ public struct SweepStatus {
             header: ["trial", "config", "window", "seed", "status"] + (slurm == nil ? [] : ["slurm"])
                 + ["steps", "run", "message"])
         for (i, trial) in trials.enumerated() {
-            let status =
-                trial.status == .running && runs[i]?.status == .interrupted ? "interrupted" : trial.status.rawValue
             let task = slurm.map { tasks in [tasks[trial.index].map(Self.describe) ?? "-"] } ?? []
             t.append(
                 [
                     "\(trial.index)", "\(trial.configuration)", trial.window.map(String.init) ?? "-", "\(trial.seed)",
-                    status,
+                    state(i),
                 ] + task
                     + [
                         steps[i].total > 0 ? "\(steps[i].done)/\(steps[i].total)" : "-", runs[i]?.name ?? "-",
@@ -80,6 +76,13 @@ public struct SweepStatus {
                     ])
         }
         return t
+    }
+
+    /// Trial `i`'s status as shown: `interrupted` for a running trial that no process runs (`needsProcess`), else its
+    /// stored status.
+    func state(_ i: Int) -> String {
+        let t = trials[i]
+        return t.status == .running && needsProcess(t, run: runs[i]) ? "interrupted" : t.status.rawValue
     }
 
     /// `12_3 RUNNING on node7`, `12_4 PENDING (JobArrayTaskLimit)`.

@@ -2,8 +2,8 @@ import Experiments
 import Foundation
 import RunStore
 
-/// A trial that this process did not run, in one line: taken by a live process, already done, failed before, or
-/// waiting for the trial it starts from.
+/// A trial that this process did not run, in one line: taken by a live process, or waiting for the trial it starts
+/// from.
 public struct TrialNotRunError: Error, CustomStringConvertible, Equatable {
     public let description: String
 }
@@ -12,14 +12,14 @@ public struct TrialNotRunError: Error, CustomStringConvertible, Equatable {
 public enum TrialResult: Equatable {
     /// Trained (or resumed) to the end: the run's name.
     case trained(String)
-    /// Nothing to do: the trial had finished before.
+    /// Nothing to train: the trial's run had finished before (the trial is marked finished if it was not).
     case alreadyFinished
 }
 
 /// Runs trial `index` of sweep `name` in this process (`tradesim sweep run-trial`): rebuilds the trial's
 /// configuration from the stored experiment text and assignments (its hash must equal the one recorded when the sweep
 /// was made), claims the trial in the store at most once, and trains its run — from the start, from its last
-/// checkpoint when the process that ran it is gone, or from the start again when it died before its first
+/// checkpoint when the process that ran it is gone or it failed (a retry), or from the start again when it had no
 /// checkpoint. A walk-forward window with `warmStart` starts from its predecessor's final weights. The trial ends
 /// `finished`, or `failed` with its error line (which is rethrown).
 public func runTrial(_ name: String, index: Int, store: RunStore, progress: (TrainingProgress) -> Void = { _ in })
@@ -61,7 +61,7 @@ public func runTrial(_ name: String, index: Int, store: RunStore, progress: (Tra
             }
         case .resumed(let run):
             guard try store.latestCheckpoint(runId: run.id!) != nil else {
-                // Killed before its first checkpoint: nothing to resume from, so the trial starts again.
+                // Killed (or failed) before its first checkpoint: nothing to resume from, so the trial starts again.
                 try store.restartTrial(sweepId: sweep.id!, index: Int64(index))
                 continue
             }
@@ -75,8 +75,6 @@ public func runTrial(_ name: String, index: Int, store: RunStore, progress: (Tra
             throw TrialNotRunError(description: "\(label) is taken: run \(run.name) is running in \(owner)")
         case .finished:
             return .alreadyFinished
-        case .failed(let message):
-            throw TrialNotRunError(description: "\(label) failed before: \(message)")
         case .waiting(let after):
             throw TrialNotRunError(description: "\(label) starts from trial \(after), which has not finished")
         }

@@ -116,6 +116,76 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
     #expect(status.stdout.contains("non-finite"), "\(status.stdout)")
 }
 
+/// A trial whose run finished while the trial was left running (its process killed between the two writes, as a
+/// debugger's kill at `endTrial` does) or failed (its run finished afterwards by `train --resume`) is marked finished,
+/// without training, by `run-trial` and by `sweep --resume`; until then `sweep status` shows the running ones
+/// interrupted and `sweep results` refuses; after, `sweep results` works.
+@Test func aTrialWhoseRunFinishedIsMarkedByRunTrialAndResume() throws {
+    let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1, 2, 3]", steps: 200)
+    #expect(try runCLI(["sweep", t.experiment, "--jobs", "2"]).status == 0)
+    let store = try RunStore(path: t.store)
+    let sweepId = try store.sweep(named: "sw").id!
+    let ended = try store.runs().map(\.endedAt)
+    try store.backend.write { db in
+        _ = try db.execute(#"UPDATE trial SET status = 'running' WHERE "index" IN (1, 2)"#, [])
+    }
+    try store.endTrial(sweepId: sweepId, index: 0, failure: "disk full")
+    let status = try runCLI(["sweep", "status", "sw", "--store", t.store])
+    #expect(status.stdout.contains("2 interrupted, 1 failed"), "\(status.stdout)")
+    let refused = try runCLI(["sweep", "results", "sw", "--store", t.store])
+    #expect(refused.failsWithOneErrorLine && refused.stderr.contains("3 of 3 trials have not finished"))
+
+    let trial = try runCLI(["sweep", "run-trial", "sw", "--index", "1", "--store", t.store])
+    #expect(trial.status == 0 && trial.stdout.contains("had finished before"), "\(trial.stderr)")
+    #expect(try store.trials(sweepId: sweepId).map(\.status) == [.failed, .finished, .running])
+    let resumed = try runCLI(["sweep", "sw", "--resume", "--store", t.store, "--jobs", "2"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.contains("retrying 1 failed trial\n") && resumed.stdout.contains("3 finished\n"))
+    #expect(try store.trials(sweepId: sweepId).allSatisfy { $0.status == .finished && $0.message == nil })
+    #expect(try store.runs().map(\.endedAt) == ended)  // none trained again
+    let results = try runCLI(["sweep", "results", "sw", "--store", t.store])
+    #expect(results.status == 0, "\(results.stderr)")
+}
+
+/// A trial that failed for a passing reason (its data file was missing when it ran) is retried by `sweep --resume`
+/// (from scratch: it had no run), failing again with its new error line while the cause lasts and finishing once it
+/// has passed; then `sweep results` works.
+@Test func failedTrialsAreRetriedByResume() throws {
+    let dir = try temporaryDirectory()
+    let data = dir + "/bars.csv"
+    try FileManager.default.copyItem(atPath: repoRoot + "/data/sp500_1999_2018_arch.csv", toPath: data)
+    let t = try sweepExperiment(grid: "    environment.data.file: [\(data)]", seeds: "[1, 2]", steps: 200)
+    let plan = try SweepPlan(experimentPath: t.experiment)
+    let store = try RunStore(path: t.store)
+    let sweepId = try store.createSweep(
+        SweepRecord(
+            name: "sw", experimentPath: t.experiment, experimentYAML: plan.experimentYAML,
+            definitionYAML: plan.definitionYAML), trials: plan.trials
+    ).id!
+    try FileManager.default.moveItem(atPath: data, toPath: data + ".away")
+    let failing = try runCLI(["sweep", "sw", "--resume", "--store", t.store, "--jobs", "2"])
+    #expect(failing.failsWithOneErrorLine && failing.stderr.contains("some trials failed"), "\(failing.stderr)")
+    let first = try store.trials(sweepId: sweepId)
+    #expect(first.allSatisfy { $0.status == .failed && $0.message?.contains("bars.csv") == true }, "\(first)")
+
+    try "date,open\n".write(toFile: data, atomically: true, encoding: .utf8)  // another passing cause
+    let again = try runCLI(["sweep", "sw", "--resume", "--store", t.store, "--jobs", "2"])
+    #expect(again.failsWithOneErrorLine && again.stdout.contains("retrying 2 failed trials\n"), "\(again.stdout)")
+    let second = try store.trials(sweepId: sweepId)
+    #expect(second.allSatisfy { $0.status == .failed }, "\(second)")
+    #expect(second.map(\.message) != first.map(\.message), "\(second)")
+
+    try FileManager.default.removeItem(atPath: data)
+    try FileManager.default.moveItem(atPath: data + ".away", toPath: data)
+    let resumed = try runCLI(["sweep", "sw", "--resume", "--store", t.store, "--jobs", "2"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.contains("retrying 2 failed trials\n") && resumed.stdout.contains("2 finished\n"))
+    #expect(try store.trials(sweepId: sweepId).allSatisfy { $0.status == .finished && $0.message == nil })
+    #expect(try store.runs().count == 2)
+    let results = try runCLI(["sweep", "results", "sw", "--store", t.store])
+    #expect(results.status == 0, "\(results.stderr)")
+}
+
 /// Two processes given the same trial: one trains it, the other exits with one line saying it is taken.
 @Test func aTrialIsClaimedAtMostOnce() throws {
     let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]", steps: 3_000)

@@ -62,3 +62,59 @@ func trialRun(_ trial: TrialRecord) -> RunRecord {
     let claim = try store.claimTrial(sweepId: sweepId, index: 0, job: "12_0", makeRun: trialRun)
     guard case .taken = claim else { Issue.record("got \(claim)"); return }
 }
+
+/// A trial whose run has finished while the trial was left running (its process killed between the two writes) or
+/// failed (the run finished afterwards by `train --resume`) is marked finished by the next claim, with no new run.
+@Test(arguments: Backend.all) func aTrialWhoseRunFinishedIsMarkedFinished(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let (store, sweepId) = try storeWithOneTrial(stores)
+    guard case .started(let run) = try store.claimTrial(sweepId: sweepId, index: 0, makeRun: trialRun) else {
+        Issue.record("the pending trial was not started")
+        return
+    }
+    try store.finishRun(run.id!)
+    let states: [(TrialStatus, String?)] = [(.running, nil), (.failed, "disk full")]
+    for (status, message) in states {
+        try execute(
+            store, "UPDATE trial SET status = ?, message = ? WHERE sweepId = ?", sqlArguments(status, message, sweepId))
+        let claim = try store.claimTrial(sweepId: sweepId, index: 0, makeRun: trialRun)
+        #expect(claim == .finished, "\(status): \(claim)")
+        let trial = try store.trials(sweepId: sweepId)[0]
+        #expect(trial.status == .finished && trial.message == nil && trial.runId == run.id, "\(status)")
+    }
+    #expect(try store.runs().count == 1)
+}
+
+/// A failed trial is retried: one that failed before it had a run gets a new run, one whose run failed takes that run
+/// over (to resume it from its last checkpoint), and one whose run a live process trains (`train --resume`) is taken.
+@Test(arguments: Backend.all) func aFailedTrialIsRetried(_ backend: Backend) throws {
+    let stores = try TestStores(backend)
+    let (store, sweepId) = try storeWithOneTrial(stores)
+    try store.endTrial(sweepId: sweepId, index: 0, failure: "data.csv: no such file")
+    guard case .started(let run) = try store.claimTrial(sweepId: sweepId, index: 0, makeRun: trialRun) else {
+        Issue.record("the trial that failed without a run was not started")
+        return
+    }
+    var trial = try store.trials(sweepId: sweepId)[0]
+    #expect(trial.status == .running && trial.message == nil && trial.runId == run.id)
+
+    try store.failRun(run.id!, message: "disk full")
+    try store.endTrial(sweepId: sweepId, index: 0, failure: "disk full")
+    let claim = try store.claimTrial(sweepId: sweepId, index: 0, makeRun: trialRun)
+    guard case .resumed(let resumed) = claim else {
+        Issue.record("the failed trial got \(claim)")
+        return
+    }
+    #expect(resumed.id == run.id && resumed.ownerPid == Int64(getpid()))
+    trial = try store.trials(sweepId: sweepId)[0]
+    #expect(trial.status == .running && trial.message == nil)
+
+    try store.setStatus(ofRun: run.id!, to: .running)  // this live process trains it
+    try store.endTrial(sweepId: sweepId, index: 0, failure: "disk full")
+    let taken = try store.claimTrial(sweepId: sweepId, index: 0, makeRun: trialRun)
+    guard case .taken = taken else {
+        Issue.record("a failed trial whose run is trained got \(taken)")
+        return
+    }
+    #expect(try store.trials(sweepId: sweepId)[0].status == .failed && store.runs().count == 1)
+}

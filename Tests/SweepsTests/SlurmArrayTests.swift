@@ -68,23 +68,47 @@ func warmStartTrials() -> [TrialRecord] {
     #expect(array.arraySpec([7, 1, 2, 3, 5, 9, 10]) == "1-3,5,7,9-10%2")
 }
 
-/// A resubmission runs the pending trials and those whose process is gone, not finished, failed or live ones, nor
-/// a trial whose predecessor has not finished and is not submitted with it.
+/// A run of the store with this status.
+func storedRun(_ id: Int64, _ status: RunStatus) -> RunRecord {
+    RunRecord(
+        id: id, name: "r\(id)", experiment: "wf", agent: "a", experimentYAML: "", configJSON: "{}",
+        configHash: "h", codeVersion: "v", seed: 1, status: status, startedAt: Date())
+}
+
+/// A resubmission runs the pending trials, those whose process is gone and the failed ones (a retry), not finished or
+/// live ones, nor a trial whose predecessor has not finished and is not submitted with it.
 @Test func resubmissionTakesTheUnfinishedTrials() throws {
     var trials = warmStartTrials()
-    let run = { (id: Int64, status: RunStatus) in
-        RunRecord(
-            id: id, name: "r\(id)", experiment: "wf", agent: "a", experimentYAML: "", configJSON: "{}",
-            configHash: "h", codeVersion: "v", seed: 1, status: status, startedAt: Date())
-    }
     trials[0].status = .finished
     (trials[1].status, trials[1].runId) = (.running, 1)  // its process is gone
     trials[2].status = .pending  // after 1, which is submitted too
-    trials[3].status = .failed
-    trials[4].status = .pending  // after 3, which failed
+    trials[3].status = .failed  // retried
+    trials[4].status = .pending  // after 3, which is retried
     (trials[5].status, trials[5].runId) = (.running, 2)  // live
-    let runs: [Int64: RunRecord] = [1: run(1, .interrupted), 2: run(2, .running)]
+    let runs: [Int64: RunRecord] = [1: storedRun(1, .interrupted), 2: storedRun(2, .running)]
+    #expect(SlurmArray.resubmittable(trials, runs: runs) == [1, 2, 3, 4])
+    (trials[3].status, trials[3].runId) = (.failed, 2)  // its run is trained by a live process (train --resume)
     #expect(SlurmArray.resubmittable(trials, runs: runs) == [1, 2])
+}
+
+/// A trial needs a process (the local pool starts one, a resubmission submits one) when it is pending, failed (a
+/// retry), or running while no process runs its run: its process is gone, its run failed, or its run finished
+/// without the trial being marked (the claim marks it).
+@Test func whichTrialsNeedAProcess() {
+    let trial = { (status: TrialStatus, runId: Int64?) in
+        TrialRecord(
+            index: 0, configuration: 0, seed: 1, assignmentsJSON: "[]", configHash: "h", status: status, runId: runId)
+    }
+    #expect(needsProcess(trial(.pending, nil), run: nil))
+    #expect(!needsProcess(trial(.finished, 1), run: storedRun(1, .finished)))
+    #expect(needsProcess(trial(.failed, nil), run: nil))
+    let needed: [(RunStatus, Bool)] = [(.running, false), (.interrupted, true), (.failed, true), (.finished, true)]
+    for status in [TrialStatus.running, .failed] {
+        for (runStatus, expected) in needed {
+            let run = storedRun(1, runStatus)
+            #expect(needsProcess(trial(status, 1), run: run) == expected, "\(status), run \(runStatus)")
+        }
+    }
 }
 
 /// A name or folder with a space cannot go on an #SBATCH line.

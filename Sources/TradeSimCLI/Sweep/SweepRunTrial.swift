@@ -8,7 +8,9 @@ import Sweeps
 struct SweepRunTrial: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-trial",
-        abstract: "Claim and train one trial of a sweep (resuming it from its last checkpoint if its process died).")
+        abstract:
+            "Claim and train one trial of a sweep (resuming it from its last checkpoint if its process died or it "
+            + "failed).")
 
     @Argument(help: "The sweep's name.")
     var sweep: String

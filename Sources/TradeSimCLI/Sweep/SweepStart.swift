@@ -24,10 +24,11 @@ struct SweepStart: ParsableCommand {
         discussion: """
             Every trial is a normal run linked to its sweep. Keys are dotted paths: agent.X and environment.X lay over \
             the agent and environment files, other keys are the experiment's. A failed trial does not stop the \
-            others. A killed sweep continues with `tradesim sweep NAME --resume`: unfinished trials resume from their \
-            checkpoints, pending ones start, finished ones are left alone. With --launcher slurm the command writes \
-            the batch script sweeps/NAME/array.sbatch beside the store (under runs/ in the working directory for a \
-            PostgreSQL store), submits it with sbatch and returns; --resume submits the unfinished trials again.
+            others. A killed sweep continues with `tradesim sweep NAME --resume`: unfinished and failed trials resume \
+            from their checkpoints (or start again without one), pending ones start, finished ones are left alone. \
+            With --launcher slurm the command writes the batch script sweeps/NAME/array.sbatch beside the store \
+            (under runs/ in the working directory for a PostgreSQL store), submits it with sbatch and returns; \
+            --resume submits the unfinished and failed trials again.
             """)
 
     @Argument(help: "experiments/NAME.yaml (a new sweep), or a sweep's name with --resume.")
@@ -114,14 +115,19 @@ struct SweepStart: ParsableCommand {
         return sweep
     }
 
-    /// Continues a recorded sweep: on this machine, or by submitting its unfinished trials to Slurm again.
+    /// Continues a recorded sweep, retrying its failed trials: on this machine, or by submitting its unfinished and
+    /// failed trials to Slurm again.
     func continueSweep() throws {
         let location = store ?? defaultStorePath
         let db = try existingStore(location)
         let sweep = try db.sweep(named: target)
         try checkSweepName(sweep.name, source: "\(db.path): sweep")  // one copied from another store
-        guard (launcher ?? Launcher(rawValue: sweep.launcher)) == .slurm else { return try runPool(sweep, db) }
         let trials = try db.trials(sweepId: sweep.id!)
+        let failed = Set(trials.filter { $0.status == .failed }.map(\.index))
+        guard (launcher ?? Launcher(rawValue: sweep.launcher)) == .slurm else {
+            if !failed.isEmpty { print("sweep \(sweep.name): " + retrying(failed.count)) }
+            return try runPool(sweep, db)
+        }
         let runs = Dictionary(uniqueKeysWithValues: try db.runs().map { ($0.id!, $0) })
         let indices = SlurmArray.resubmittable(trials, runs: runs)
         guard !indices.isEmpty else {
@@ -134,10 +140,16 @@ struct SweepStart: ParsableCommand {
         let array = try slurmArray(sweep.name, trials: trials, submitting: indices, store: location)
         let folder = try checkpointFolder(of: sweep, trial: trials[0], store: location)
         if slurm.dryRun { return try show(array, checkpoints: folder) }
-        print("sweep \(sweep.name): submitting \(indices.count) of \(trials.count) trials again")
+        let retried = indices.filter(failed.contains).count
+        print(
+            "sweep \(sweep.name): submitting \(indices.count) of \(trials.count) trials again"
+                + (retried > 0 ? " (\(retrying(retried)))" : ""))
         print("checkpoints: " + folder)
         try submit(array, sweep: sweep, store: db, location: location)
     }
+
+    /// What `--resume` says of the failed trials it runs again.
+    func retrying(_ count: Int) -> String { "retrying \(count) failed trial" + (count == 1 ? "" : "s") }
 
     /// The sweep's job array; a store URL with a password is refused (the batch script would hold it).
     func slurmArray(_ name: String, trials: [TrialRecord], submitting: [Int64], store location: String) throws
