@@ -33,15 +33,25 @@ public struct LocalPool {
         }
     }
 
-    /// Runs until every trial has finished or failed, or can no longer start (its predecessor failed).
+    /// Runs until every trial has finished or failed, or can no longer start (its predecessor failed). On SIGINT,
+    /// SIGTERM or SIGHUP it passes the signal on to the trials' processes, waits for them and throws `Interrupted`.
     public func run(report: (String) -> Void) throws {
         try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
+        try ChildProcesses.shared.forwardingSignals { try runTrials(report: report) }
+    }
+
+    /// `run`'s loop, with signals passed on to the processes it starts.
+    func runTrials(report: (String) -> Void) throws {
         var children: [Int64: (process: Process, started: Date)] = [:]
         // Trials whose process ended here: not started again by this pool (a failure or a crash would repeat).
         var ended = Set<Int64>()
         while true {
             let trials = try store.trials(sweepId: sweep.id!)
             let runs = Dictionary(uniqueKeysWithValues: try store.runs().map { ($0.id!, $0) })
+            try ChildProcesses.shared.stopIfSignalled(waitingFor: children.values.map(\.process)) {
+                "stopped \($0) trial\($0 == 1 ? "" : "s"); continue with tradesim sweep \(sweep.name) --resume --store "
+                    + store.path
+            }
             for (index, child) in children where !child.process.isRunning {
                 children[index] = nil
                 ended.insert(index)
@@ -59,7 +69,7 @@ public struct LocalPool {
             }
             let startable = Self.startable(trials, runs: runs, busy: Set(children.keys).union(ended))
             for t in startable.prefix(jobs - children.count) {
-                children[t.index] = (try start(t.index), Date())
+                if let process = try start(t.index) { children[t.index] = (process, Date()) }
             }
             let othersRunning = trials.contains { t in
                 t.status != .finished && children[t.index] == nil
@@ -72,8 +82,8 @@ public struct LocalPool {
 
     func logFile(_ index: Int64) -> String { logFolder + "/trial-\(index).log" }
 
-    /// Starts one trial's process with its output appended to its log file.
-    func start(_ index: Int64) throws -> Process {
+    /// Starts one trial's process with its output appended to its log file; nil once a signal has stopped the pool.
+    func start(_ index: Int64) throws -> Process? {
         let path = logFile(index)
         if !FileManager.default.fileExists(atPath: path) {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
@@ -86,9 +96,9 @@ public struct LocalPool {
         p.environment = store.childEnvironment
         p.standardOutput = log
         p.standardError = log
-        try p.run()
+        let started = try ChildProcesses.shared.start(p)
         try log.close()
-        return p
+        return started ? p : nil
     }
 }
 

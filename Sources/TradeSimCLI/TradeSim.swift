@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralCore
+import Sweeps
 
 @main
 struct TradeSim: ParsableCommand {
@@ -40,6 +41,10 @@ struct TradeSim: ParsableCommand {
             let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             // On a terminal, over a progress line the failure left unfinished (`ProgressPrinter`), not after it.
             let clear = isatty(STDERR_FILENO) != 0 ? "\r\u{1B}[K" : ""
+            if let stop = error as? Interrupted {
+                FileHandle.standardError.write(Data("\(clear)\(stop)\n".utf8))
+                Foundation.exit(stop.exitCode)
+            }
             FileHandle.standardError.write(Data("\(clear)error: \(text)\n".utf8))
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }

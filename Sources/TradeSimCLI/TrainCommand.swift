@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import RunStore
+import Sweeps
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -123,26 +124,40 @@ struct TrainCommand: ParsableCommand {
 extension TrainCommand {
     /// Runs `tradesim train … --seed S` for every seed as child processes on `db` and waits for all of them; SQLite's
     /// WAL and busy timeout let them share one store. A password the store's URL gave goes in the children's
-    /// environment, not on their command lines. Fails (after all have ended) if any child failed.
+    /// environment, not on their command lines. Fails (after all have ended) if any child failed. SIGINT, SIGTERM and
+    /// SIGHUP are passed on to the children, whose runs end interrupted, and then end this command (`Interrupted`).
     func trainInParallel(_ seeds: [Int], store db: RunStore) throws {
+        try ChildProcesses.shared.forwardingSignals { try trainChildren(seeds, store: db) }
+    }
+
+    /// `trainInParallel`'s children, started and waited for while signals are passed on to them.
+    private func trainChildren(_ seeds: [Int], store db: RunStore) throws {
         var base = experiment.map { [$0] } ?? ["--env", env!, "--agent", agent!]
         if let steps { base += ["--steps", "\(steps)"] }
         if store != nil { base += ["--store", db.path] }
         if let checkpoints { base += ["--checkpoints", checkpoints] }
         if let tensorboard { base += ["--tensorboard", tensorboard] }
-        let children = try seeds.map { seed in
+        var children: [(seed: Int, process: Process)] = []
+        for seed in seeds {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: currentExecutable())
             p.environment = db.childEnvironment
             p.arguments =
                 ["train"] + base + ["--seed", "\(seed)"] + (report.map { ["--report", "\($0).seed\(seed).md"] } ?? [])
-            try p.run()
-            return (seed, p)
+            guard try ChildProcesses.shared.start(p) else { break }
+            children.append((seed, p))
         }
         var failed: [Int] = []
         for (seed, p) in children {
             p.waitUntilExit()
             if p.terminationStatus != 0 { failed.append(seed) }
+        }
+        try ChildProcesses.shared.stopIfSignalled(waitingFor: []) { stopped in
+            let pids = Set(children.map { Int64($0.process.processIdentifier) })
+            let runs = try db.runs(status: .interrupted).filter { $0.ownerPid.map(pids.contains) == true }
+            return "stopped \(stopped) run\(stopped == 1 ? "" : "s")"
+                + (runs.isEmpty ? "" : " (" + runs.map(\.name).joined(separator: ", ") + ")")
+                + "; continue each with tradesim train --resume RUN --store \(db.path)"
         }
         if !failed.isEmpty {
             throw CLIError(
