@@ -37,14 +37,38 @@ public enum RunOwner {
         job != nil && run.ownerJob == job && run.ownerHost != host
     }
 
-    /// Whether the owner of a `running` run is still alive (true when unknown).
+    /// Whether the owner of a `running` run is still alive (true when unknown). On this host: a process with its pid
+    /// exists and started before the run's last heartbeat (a process that started later has the pid of an owner gone
+    /// before it, e.g. after a reboot).
     public static func isAlive(_ run: RunRecord, now: Date = Date()) -> Bool {
         guard let pid = run.ownerPid, let owner = run.ownerHost else { return true }
         if owner == host {
-            return kill(pid_t(truncatingIfNeeded: pid), 0) == 0 || errno == EPERM
+            let id = pid_t(truncatingIfNeeded: pid)
+            guard kill(id, 0) == 0 || errno == EPERM else { return false }
+            guard let heartbeat = run.heartbeatAt, let started = startTime(of: id) else { return true }
+            return started < heartbeat.addingTimeInterval(startSlack)
         }
         guard let heartbeat = run.heartbeatAt else { return true }
         return now.timeIntervalSince(heartbeat) < leaseSeconds
+    }
+
+    /// How much later than a run's last heartbeat its owner may seem to have started: the boot time the start is
+    /// counted from is in whole seconds, and the clock may have been set since.
+    static let startSlack: TimeInterval = 60
+
+    /// When process `pid` started (Linux: its start in clock ticks after boot, in `/proc/PID/stat`, and the boot time
+    /// in `/proc/stat`), or nil where that cannot be read.
+    static func startTime(of pid: pid_t) -> Date? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let name = stat.lastIndex(of: ")"),
+            let system = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let boot = system.split(separator: "\n").first(where: { $0.hasPrefix("btime ") })
+                .flatMap({ Double($0.dropFirst(6)) })
+        else { return nil }
+        // the fields after the name start at the third (state); the start is the 22nd
+        let fields = stat[stat.index(after: name)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        return Date(timeIntervalSince1970: boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK))))
     }
 
     /// `run` as it stands: a `running` run whose owner is gone becomes `interrupted`, with a message saying why.

@@ -51,3 +51,30 @@ import Testing
     try store.finishRun(run.id!)
     #expect(try !store.claimRun(try store.run(id: run.id!)))
 }
+
+/// A live process with a run's owner pid that started after the run's last heartbeat is not its owner (the pid came
+/// back to another process, e.g. after a reboot): the run reads as interrupted. A process that started before keeps it
+/// running.
+@Test(arguments: Backend.all) func aPidTakenByALaterProcessDoesNotKeepARunRunning(_ backend: Backend) throws {
+    #if os(Linux)
+        let stores = try TestStores(backend)
+        let store = try RunStore(path: stores.path("runs.sqlite"))
+        let run = try makeRun(store)
+        let later = Process()
+        later.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        later.arguments = ["30"]
+        try later.run()
+        defer { later.terminate() }
+        let started = try #require(RunOwner.startTime(of: later.processIdentifier))
+        #expect(abs(started.timeIntervalSinceNow) < 5)
+        let stale = Date().addingTimeInterval(-2 * RunOwner.startSlack)
+        try execute(
+            store, "UPDATE run SET ownerPid = ?, heartbeatAt = ? WHERE id = ?",
+            sqlArguments(Int64(later.processIdentifier), stale, run.id!))
+        #expect(try store.run(id: run.id!).status == .interrupted)
+        try execute(
+            store, "UPDATE run SET ownerPid = ?, heartbeatAt = ? WHERE id = ?",
+            sqlArguments(Int64(getpid()), Date(), run.id!))
+        #expect(try store.run(id: run.id!).status == .running)
+    #endif
+}
