@@ -27,8 +27,9 @@ final class SQLiteBackend: StoreBackend {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw RunStoreError(path: path, reason: "no such run store")
         }
+        // A store to read has its folder (the file exists): the probe alone says whether it takes new files.
         let readOnly = !writing && reasonFolderTakesNoFile(Self.directory(of: path).path) != nil
-        if !readOnly { try Self.checkDirectory(of: path) }
+        if writing { try Self.checkDirectory(of: path) }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.journalMode = .wal
