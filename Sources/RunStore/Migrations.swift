@@ -257,13 +257,21 @@ public enum RunStoreSchema {
     /// Applies the missing migrations in one transaction. An up-to-date store is only read, so opening it never waits
     /// for a busy writer.
     /// - Throws: `RunStoreError` when the store has migrations this version does not know (a newer tradesim wrote it),
-    ///   or when `create` is false and the database holds no store yet.
+    ///   when the database (PostgreSQL: the schema) holds no store but other tables (`not a tradesim run store (it
+    ///   has tables foo)`: tradesim's are not added beside them), or when `create` is false and it holds nothing.
     static func migrate(_ backend: any StoreBackend, path: String, create: Bool) throws {
         let known = migrations(backend.dialect)
-        let applied = try backend.read { db in try appliedMigrations(db) }
+        let (applied, tables) = try backend.read { db in
+            let applied = try appliedMigrations(db)
+            return (applied, applied.isEmpty ? try db.values(String.self, db.dialect.tableNames, []) : [])
+        }
         if !Set(applied).isSubset(of: known.map(\.identifier)) {
             let reason = "written by a newer version of tradesim (unknown schema migrations)"
             throw RunStoreError(path: path, reason: reason)
+        }
+        if !tables.isEmpty {
+            let names = tables.compactMap { $0 }.joined(separator: ", ")
+            throw RunStoreError(path: path, reason: "not a tradesim run store (it has tables \(names))")
         }
         if applied.isEmpty && !create {
             throw RunStoreError(path: path, reason: "no run store here (the database has no tradesim tables)")

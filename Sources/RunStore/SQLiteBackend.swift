@@ -98,12 +98,7 @@ final class SQLiteBackend: StoreBackend {
         do {
             let queue = try DatabaseQueue(path: readPath, configuration: config)
             try queue.read { db in
-                tables = try String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' \
-                        ESCAPE '\\' ORDER BY name
-                        """)
+                tables = try String.fetchAll(db, sql: SQLDialect.sqlite.tableNames)
                 if tables.contains("grdb_migrations") {
                     let first = RunStoreSchema.migrationIdentifiers[0]
                     isStore = try !String.fetchAll(

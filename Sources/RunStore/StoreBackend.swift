@@ -129,6 +129,23 @@ enum SQLDialect: Sendable {
     /// write transactions take turns anyway.
     var serialize: String? { self == .postgres ? "SELECT pg_advisory_xact_lock(hashtext('tradesim'))" : nil }
 
+    /// The names of the tables and views in the store's database (SQLite) or schema (PostgreSQL), sorted; none of
+    /// the database's own.
+    var tableNames: String {
+        switch self {
+        case .sqlite:
+            return """
+                SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' \
+                ESCAPE '\\' ORDER BY name
+                """
+        case .postgres:
+            return """
+                SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1
+                """
+        }
+    }
+
     /// Whether table `?` exists (one row when it does).
     var tableExists: String {
         switch self {

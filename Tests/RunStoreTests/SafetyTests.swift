@@ -114,6 +114,31 @@ import Testing
         }
     }
 
+    /// On PostgreSQL likewise: a schema that holds tables of something else is refused by readers and writers, and
+    /// tradesim's tables are not added beside them.
+    @Test(.enabled(if: Backend.postgresURL != nil)) func schemaOfSomethingElseIsRefusedAndLeftAlone() throws {
+        let stores = try TestStores(.postgres)
+        let url = stores.path("plain"), location = try PostgresLocation(url)
+        let backend = try PostgresBackend(location: location, busyTimeout: 5, create: false, migrating: false)
+        _ = try backend.write { db in
+            try db.execute("CREATE SCHEMA \(location.schema!)", [])
+            try db.execute("CREATE TABLE foo (x integer)", [])
+            try db.execute("CREATE VIEW bar AS SELECT x FROM foo", [])
+        }
+        for create in [false, true] {
+            #expect(
+                throws: RunStoreError(path: location.shown, reason: "not a tradesim run store (it has tables bar, foo)")
+            ) {
+                _ = try RunStore(path: url, create: create)
+            }
+        }
+        #expect(try backend.read { db in try db.values(String.self, db.dialect.tableNames, []) } == ["bar", "foo"])
+        // an empty schema is made a store
+        _ = try backend.write { db in try db.execute("DROP VIEW bar", []) + db.execute("DROP TABLE foo", []) }
+        _ = try makeRun(try RunStore(path: url))
+        #expect(try RunStore(path: url, create: false).runs().count == 1)
+    }
+
     @Test func readOnlyDirectoryIsRefused() throws {
         let dir = try TemporaryDirectory()
         let runs = dir.file("runs")
