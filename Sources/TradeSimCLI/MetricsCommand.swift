@@ -13,7 +13,7 @@ struct MetricsCommand: ParsableCommand {
 
     @Argument(help: "A CSV file with a header row.")
     var file: String
-    @Option(help: "The column of returns (default: the one named return, returns or reward, or the only numeric one).")
+    @Option(help: "The column of simple returns (default: the one named return or returns, or the only numeric one).")
     var column: String = ""
     @Option(parsing: .unconditional, help: "Bars per year (252 for daily bars).")
     var periods: Double = 252
