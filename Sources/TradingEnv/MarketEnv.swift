@@ -140,6 +140,12 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// trading at them (`CostModel.impact`), and their closes; rows padded to N₄ = N rounded up to whole SIMD lanes
     /// with price 1 and impact 0.
     let quotes: DoubleBuffer
+    /// Each asset's trade tolerance at a fill (`rebalance`'s τ), (N₄) at bar d's row `d · toleranceStride`:
+    /// `tradeTolerance`, or +∞ where the asset has no bar of its own (a gap the panel forward-filled: an order cannot
+    /// fill where the market gave no price, so the asset keeps its shares). One row for all bars (stride 0) when the
+    /// panel has no gap, else (D, N₄).
+    let tolerances: DoubleBuffer
+    let toleranceStride: Int
     let timestamps: [Int64]
     public private(set) var bar = 0
     var episodeStart = 0
@@ -259,7 +265,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         tickers = panel.tickers
         timestamps = panel.timestamps
         close = panel.close
-        let n4 = padded(n)
+        // a gappy panel of one or two assets on four lanes, which take each asset's tolerance (see `rebalance`)
+        let gaps = panel.observed.contains(false), observed = panel.observed, assets = panel.assetCount
+        let n4 = gaps ? max(4, padded(n)) : padded(n)
         self.n4 = n4
         var q = [Double](repeating: 1, count: 3 * n4 * panel.barCount)
         for d in 0..<panel.barCount {
@@ -273,6 +281,11 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             for i in n..<n4 { q[3 * n4 * d + n4 + i] = 0 }
         }
         quotes = DoubleBuffer(q)
+        tolerances = DoubleBuffer(
+            (0..<(gaps ? panel.barCount : 1)).flatMap { d in
+                (0..<n4).map { i in gaps && i < assets && !observed[d * assets + i] ? .infinity : tradeTolerance }
+            })
+        toleranceStride = gaps ? n4 : 0
         self.features = features
         self.width = width
         if config.reward.kind == .volScaled && config.sizing.kind != .volatilityTarget {
@@ -302,7 +315,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         rng = Xoshiro256(seed: seed)
         storage = ObservationStorage(features: features, assets: n)
         spare = ObservationStorage(features: features, assets: n)
-        book = DoubleBuffer(repeatElement(0, count: 7 * padded(n)))
+        book = DoubleBuffer(repeatElement(0, count: 7 * n4))
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
 
@@ -456,7 +469,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next,
             nextReference: UnsafePointer(quotes.base) + 3 * n4 * after, n4: n4, cash: cash, value: order.value,
             commissionRate: costs.commissionBps * 1e-4, borrowRate: borrowRate, fractional: config.fractionalShares,
-            hold: order.hold)
+            hold: order.hold
+        ) { UnsafePointer(tolerances.base) + next * toleranceStride }
     }
 
     /// The third phase: the weights marked at bar t+1's close, the extras (P) to `out` when given, the reward (for

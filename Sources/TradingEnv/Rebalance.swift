@@ -70,33 +70,43 @@ where L.Scalar == Double {
 /// `nextReference` (the next fill bar's reference prices).
 ///
 /// Per asset i (exactly as written, lane by lane): desired = targetᵢ·E_ref / refᵢ (toward zero for whole shares);
-/// q = desired − held, no trade when |q| ≤ 1e-12·max(|desired|, |held|); price = ref·(1 ± impact) in the direction of
-/// the trade; commission = rate·|q|·price; fee = commission + |q|·ref·impact; cash −= q·price + commission.
+/// q = desired − held, no trade when |q| ≤ τᵢ·max(|desired|, |held|) (τ = `tolerances`: `tradeTolerance`, or +∞ for
+/// an asset without a bar of its own at the fill; `tradeTolerance` throughout on two lanes, the one or two assets of a
+/// panel without gaps, since `MarketEnv` gives a gappy panel of two four lanes); price = ref·(1 ± impact) in the
+/// direction of the trade;
+/// commission = rate·|q|·price; fee = commission + |q|·ref·impact; cash −= q·price + commission.
 /// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0
 /// everywhere).
 ///
 /// Shapes: book (7, N₄) as `MarketEnv.book` (rows 0–5 used here); quote (3, N₄) of the fill bar: reference price,
-/// impact, close; nextReference (N₄).
+/// impact, close; nextReference (N₄); tolerances (N₄), asked for on four lanes only.
 @inline(__always)
 func rebalance(
     book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, nextReference: UnsafePointer<Double>, n4: Int,
-    cash: Double, value: Double, commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false
+    cash: Double, value: Double, commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool = false,
+    tolerances: () -> UnsafePointer<Double>
 ) -> RebalanceResult {
     // One or two assets: one vector, with the loops unrolled away.
     n4 == 2
         ? rebalance(
             SIMD2<Double>.self, book: book, quote: quote, nextReference: nextReference, n4: 2, cash: cash, value: value,
-            commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: hold)
+            commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: hold,
+            tolerances: nil)
         : rebalance(
             SIMD4<Double>.self, book: book, quote: quote, nextReference: nextReference, n4: n4, cash: cash,
-            value: value, commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: hold)
+            value: value, commissionRate: commissionRate, borrowRate: borrowRate, fractional: fractional, hold: hold,
+            tolerances: tolerances())
 }
+
+/// The relative change below which an asset does not trade (`rebalance`'s τ): rounding in the sizing, not a trade.
+let tradeTolerance = 1e-12
 
 /// `rebalance` with vectors of type L.
 @inline(__always)
 func rebalance<L: SIMD>(
     _: L.Type, book: UnsafeMutablePointer<Double>, quote: UnsafePointer<Double>, nextReference: UnsafePointer<Double>,
-    n4: Int, cash: Double, value: Double, commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool
+    n4: Int, cash: Double, value: Double, commissionRate: Double, borrowRate: Double, fractional: Bool, hold: Bool,
+    tolerances: UnsafePointer<Double>?
 ) -> RebalanceResult where L.Scalar == Double {
     typealias Lanes = L
     let lanes = L.scalarCount
@@ -108,7 +118,7 @@ func rebalance<L: SIMD>(
     let carries = lanes == 2  // one or two assets (see `referenceValue`)
     let rate = Lanes(repeating: commissionRate), equity = Lanes(repeating: referenceEquity), one = Lanes(repeating: 1)
     // `hold`: a tolerance no |change| exceeds (∞·x is ∞, or NaN when x = 0), so that no asset trades.
-    let tolerance = Lanes(repeating: hold ? .infinity : 1e-12)
+    let never = Lanes(repeating: .infinity), uniform = Lanes(repeating: tradeTolerance)
     // The shares each target asks for, one vector ahead of the rest of the fill (the last one asked for twice): the
     // division and rounding, the longest wait of a vector's work, then run while the vector before is filled.
     @inline(__always) func asked(at i: Int) -> L {
@@ -122,7 +132,8 @@ func rebalance<L: SIMD>(
         let ref = load(reference + i, as: L.self), imp = load(impact + i, as: L.self),
             held = load(shares + i, as: L.self)
         let change = desired - held, a = magnitude(desired), b = magnitude(held)
-        let trade = magnitude(change) .> tolerance * a.replacing(with: b, where: b .> a)
+        let tau = hold ? never : tolerances.map { load($0 + i, as: L.self) } ?? uniform
+        let trade = magnitude(change) .> tau * a.replacing(with: b, where: b .> a)
         let q = Lanes().replacing(with: change, where: trade)
         let price = ref * (one + signed(imp, as: q))  // q is +0 where nothing trades, never −0
         let notional = magnitude(q) * price

@@ -202,3 +202,43 @@ func expectWeights(_ w: [Double], _ expected: [Double], sourceLocation: SourceLo
     }
     #expect(equalFills > 100)
 }
+
+/// An asset without a bar of its own at a fill (a gap the panel forward-filled, as `Alignment` does: open = high = low
+/// = close = the previous close, volume 0) keeps its shares there, since no order fills at a price the market never
+/// gave; the others fill as usual, the book is marked at the filled close, and the asset trades to its target at its
+/// next bar. The control, the same prices with the bar observed, trades it at the gap. Two assets take four lanes when
+/// the panel has a gap (`rebalance` reads each asset's tolerance on four), one vector of two without.
+@Test(arguments: [2, 3]) func anAssetWithoutABarAtTheFillKeepsItsShares(assets n: Int) throws {
+    var observedPanel = randomPanel(bars: 12, assets: n, seed: 5)
+    let gapBar = 6, k = gapBar * n + 1, previous = observedPanel.close[k - n]
+    for column in [\Panel.open, \.high, \.low, \.close] { observedPanel[keyPath: column][k] = previous }
+    observedPanel.volume[k] = 0
+    var gappy = observedPanel
+    gappy.observed[k] = false
+    for (panel, gap) in [(gappy, true), (observedPanel, false)] {
+        var env = try makeEnv(panel) { c in
+            c.actions.kind = .weights
+            c.actions.longOnly = true
+            c.costs = CostModel(commissionBps: 5, halfSpreadBps: 5)
+        }
+        #expect(env.n4 == (gap || n > 2 ? 4 : 2))
+        var observation = env.reset(seed: 1)
+        while observation.bar < gapBar + 1 {
+            // every step asks asset 1 for another weight, so every fill that can trade it does
+            let w = (0..<n).map { i in i == 1 ? (observation.bar % 2 == 0 ? 0.2 : 0.5) : 0.4 / Double(n) }
+            let held = env.shares
+            let step = env.step(.weights(w))
+            let fills = env.lastFills, shares = env.shares, fillBar = observation.bar + 1
+            for i in 0..<n {
+                let frozen = gap && i == 1 && fillBar == gapBar
+                #expect((fills[i].quantity == 0) == frozen, "asset \(i), fill bar \(fillBar), gap \(gap)")
+                let q = fills[i].quantity
+                #expect(q == 0 ? shares[i] == held[i] : abs(shares[i] - held[i] - q) <= 1e-12 * abs(shares[i]))
+            }
+            // the book marked at the close (the filled close for asset 1 at the gap)
+            let marked = (0..<n).reduce(step.info.cash) { $0 + shares[$1] * panel.close[fillBar * n + $1] }
+            #expect(abs(marked - step.info.equity) <= 1e-9 * step.info.equity)
+            observation = step.observation
+        }
+    }
+}
