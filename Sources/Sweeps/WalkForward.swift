@@ -95,26 +95,40 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
     return comparison
 }
 
-/// `tradesim audit experiments/X.yaml` on a walk-forward experiment: the leakage audit of every window's data (its
-/// splits as the window sets them, the normaliser fitted on its train years alone).
-public func auditWalkForward(_ experimentPath: String, cuts: Int, seed: UInt64) throws
-    -> [(window: SplitConfig, checks: [AuditCheck])]
+/// `tradesim audit experiments/X.yaml`: the leakage audit of every environment a training experiment trains on, as its
+/// runs see it (its `overrides:` laid over the environment file): once per distinct environment among its sweep's
+/// configurations (once without a sweep), and per walk-forward window, with the splits the window sets (the normaliser
+/// fitted on its train years alone). Each audit's label names the configuration's environment keys, when the sweep
+/// sets any, and the window; it is empty for an experiment's one environment.
+public func auditExperiment(_ experimentPath: String, cuts: Int, seed: UInt64) throws
+    -> [(label: String, checks: [AuditCheck])]
 {
     let experiment = try Experiment.load(experimentPath)
     let windows = try walkForwardWindows(experiment)
-    guard !windows.isEmpty else {
-        throw ConfigError("\(experimentPath): no walkForward windows (walkForward.trainYears is 0)")
-    }
-    return try windows.map { window in
-        let windowed = try Experiment.load(
-            experimentPath, text: experiment.yaml,
-            assignments: [("environment.data.splits", splitsNode(window))])
-        let setup = try MarketSetup(path: windowed.environmentPath, overrides: windowed.environmentOverrides)
-        var audit = LeakageAudit(dataset: setup.dataset, config: setup.spec.data)
-        audit.cuts = cuts
-        audit.seed = seed
-        do { return (window, try audit.run()) } catch let error as MarketDataError {
-            throw ConfigError("\(windowed.environmentPath): data: \(error.description)")
+    var audited = Set<String>(), audits: [(label: String, checks: [AuditCheck])] = []
+    for assignments in try SweepDefinition(block: experiment.sweep, file: experimentPath).configurations() {
+        let environment = assignments.filter { $0.path == "environment" || $0.path.hasPrefix("environment.") }
+        for window in windows.isEmpty ? [nil] : windows.map(Optional.some) {
+            let splits = window.map { [("environment.data.splits", splitsNode($0))] } ?? []
+            guard audited.insert(describe(environment + splits)).inserted else { continue }
+            let resolved = try Experiment.load(experimentPath, text: experiment.yaml, assignments: environment + splits)
+            let setup = try MarketSetup(path: resolved.environmentPath, overrides: resolved.environmentOverrides)
+            var audit = LeakageAudit(dataset: setup.dataset, config: setup.spec.data)
+            audit.cuts = cuts
+            audit.seed = seed
+            let checks: [AuditCheck]
+            do { checks = try audit.run() } catch let error as MarketDataError {
+                throw ConfigError("\(resolved.environmentPath): data: \(error.description)")
+            }
+            let label = [
+                environment.isEmpty ? nil : describe(environment),
+                window.map { w in
+                    "window train \(w.train[0])–\(w.train[1]), validation \(w.validation[0])–\(w.validation[1]), "
+                        + "test \(w.test[0])–\(w.test[1])"
+                },
+            ].compactMap { $0 }.joined(separator: ", ")
+            audits.append((label, checks))
         }
     }
+    return audits
 }

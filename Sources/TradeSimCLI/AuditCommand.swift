@@ -8,11 +8,12 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract:
-            "Leakage checks on an environment's data (or a pretrain file's data and labels, or every window of a "
-            + "walk-forward experiment): one PASS / FAIL / SKIP line per check, non-zero exit on any FAIL."
+            "Leakage checks on an environment's data (or a pretrain file's data and labels, or every environment and "
+            + "walk-forward window a training experiment or sweep trains on): one PASS / FAIL / SKIP line per check, "
+            + "non-zero exit on any FAIL."
     )
 
-    @Argument(help: "environments/NAME.yaml, or a pretrain experiments/NAME.yaml")
+    @Argument(help: "environments/NAME.yaml, or experiments/NAME.yaml (training, sweep, walk-forward or pretrain)")
     var file: String
     @Option(
         parsing: .unconditional,
@@ -30,13 +31,11 @@ struct AuditCommand: ParsableCommand {
 
     func run() throws {
         var checks: [AuditCheck] = []
-        if isWalkForwardExperiment(file) {
-            for (window, windowChecks) in try auditWalkForward(file, cuts: cuts, seed: seed) {
-                print(
-                    "window train \(window.train[0])–\(window.train[1]), validation \(window.validation[0])–"
-                        + "\(window.validation[1]), test \(window.test[0])–\(window.test[1]):")
-                for c in windowChecks { print("  " + c.line) }
-                checks += windowChecks
+        if isTrainingExperiment(file) {
+            for (label, audit) in try auditExperiment(file, cuts: cuts, seed: seed) {
+                if !label.isEmpty { print(label + ":") }
+                for c in audit { print((label.isEmpty ? "" : "  ") + c.line) }
+                checks += audit
             }
         } else {
             checks = try auditFile(file, cuts: cuts, seed: seed)
@@ -47,10 +46,11 @@ struct AuditCommand: ParsableCommand {
     }
 }
 
-/// Whether `path` is an experiment file with walk-forward windows (its audit is one per window).
-func isWalkForwardExperiment(_ path: String) -> Bool {
+/// Whether `path` is a training experiment (it names an agent), whose environments `auditExperiment` audits; an
+/// environment or pretrain file is audited by `auditFile`.
+func isTrainingExperiment(_ path: String) -> Bool {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8),
         let mapping = (try? Yams.compose(yaml: text))??.mapping
     else { return false }
-    return mapping["walkForward"] != nil && mapping["agent"] != nil
+    return mapping["agent"] != nil
 }

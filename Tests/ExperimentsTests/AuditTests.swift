@@ -87,6 +87,43 @@ import Testing
         #expect(checks["splits"] == .pass)
     }
 
+    /// A training experiment is audited as its runs see their environment (its `overrides:` laid over the file: here
+    /// other splits), and a sweep once per distinct environment its configurations train on, each block labelled.
+    @Test func experimentsAndSweepsAuditTheEnvironmentsTheyTrainOn() throws {
+        let dir = try temporaryDirectory()
+        let experiment = """
+            environment: \(repoRoot)/environments/sp500-daily.yaml
+            agent: \(repoRoot)/agents/dqn-lstm.yaml
+            overrides:
+              environment:
+                data: {splits: {train: [1999, 2004], validation: [2005, 2006], test: [2007, 2008]}}
+
+            """
+        try experiment.write(toFile: dir + "/x.yaml", atomically: true, encoding: .utf8)
+        let sweep =
+            experiment + """
+                sweep:
+                  grid:
+                    environment: [\(repoRoot)/environments/sp500-daily.yaml, \(repoRoot)/environments/sp500-zhang-five.yaml]
+                    agent.learningRate: [0.001, 0.0001]
+
+                """
+        try sweep.write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
+        let x = try runCLI(["audit", dir + "/x.yaml", "--cuts", "2"])
+        #expect(x.status == 0, "\(x.stdout)\(x.stderr)")
+        let lines = x.stdout.split(separator: "\n")
+        #expect(lines.count == 6 && lines[0].hasPrefix("PASS splits: train 1999-01-04..2004-12-31,"), "\(x.stdout)")
+        let s = try runCLI(["audit", dir + "/s.yaml", "--cuts", "2"])
+        #expect(s.status == 0, "\(s.stdout)\(s.stderr)")
+        let labels = s.stdout.split(separator: "\n").filter { !$0.hasPrefix("  ") }
+        #expect(
+            labels == [
+                "environment=\(repoRoot)/environments/sp500-daily.yaml:",
+                "environment=\(repoRoot)/environments/sp500-zhang-five.yaml:",
+            ], "\(s.stdout)")
+        #expect(s.stdout.components(separatedBy: "  PASS splits: train 1999-01-04..2004-12-31,").count == 3)
+    }
+
     @Test func failingAuditExitsNonZeroAndBadFilesAreOneLine() throws {
         let r = try runCLI(["audit", "environments/nowhere.yaml"])
         #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains("nowhere.yaml"), "\(r.stderr)")

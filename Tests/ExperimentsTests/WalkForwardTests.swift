@@ -44,7 +44,7 @@ func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws
 /// changes nothing the window trains on (its train observations and normaliser); `audit` passes every window.
 @Test func windowsTrainOnTheirOwnYearsAlone() throws {
     let t = try walkForwardExperiment()
-    let windows = try auditWalkForward(t.experiment, cuts: 4, seed: 1)
+    let windows = try auditExperiment(t.experiment, cuts: 4, seed: 1)
     #expect(windows.count == 3 && windows.allSatisfy { $0.checks.allSatisfy { $0.outcome != .fail } })
 
     // The S&P 500 file with every bar after 2002 (the first window's last train year) scaled up by 30%.
