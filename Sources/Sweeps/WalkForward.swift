@@ -95,24 +95,28 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
     return comparison
 }
 
-/// `tradesim audit experiments/X.yaml`: the leakage audit of every environment a training experiment trains on, as its
-/// runs see it (its `overrides:` laid over the environment file): once per distinct environment among its sweep's
-/// configurations (once without a sweep), and per walk-forward window, with the splits the window sets (the normaliser
-/// fitted on its train years alone). Each audit's label names the configuration's environment keys, when the sweep
-/// sets any, and the window; it is empty for an experiment's one environment.
+/// `tradesim audit experiments/X.yaml`: the leakage audit of the data of every environment a training experiment trains
+/// on, as its runs see it (its `overrides:` laid over the environment file): once per distinct `data:` among its sweep's
+/// configurations (once without a sweep; keys outside `data:`, such as costs or the reward, change nothing audited), and
+/// per walk-forward window, with the splits the window sets (the normaliser fitted on its train years alone). Each
+/// audit's label names the environment keys of the first configuration with that data, when the sweep sets any, and the
+/// window; it is empty for an experiment's one environment.
 public func auditExperiment(_ experimentPath: String, cuts: Int, seed: UInt64) throws
     -> [(label: String, checks: [AuditCheck])]
 {
     let experiment = try Experiment.load(experimentPath)
     let windows = try walkForwardWindows(experiment)
-    var audited = Set<String>(), audits: [(label: String, checks: [AuditCheck])] = []
+    var audited: [(folder: String, data: DataConfig)] = [], audits: [(label: String, checks: [AuditCheck])] = []
     for assignments in try SweepDefinition(block: experiment.sweep, file: experimentPath).configurations() {
         let environment = assignments.filter { $0.path == "environment" || $0.path.hasPrefix("environment.") }
         for window in windows.isEmpty ? [nil] : windows.map(Optional.some) {
             let splits = window.map { [("environment.data.splits", splitsNode($0))] } ?? []
-            guard audited.insert(describe(environment + splits)).inserted else { continue }
             let resolved = try Experiment.load(experimentPath, text: experiment.yaml, assignments: environment + splits)
             let setup = try MarketSetup(path: resolved.environmentPath, overrides: resolved.environmentOverrides)
+            // the data's paths are relative to the environment file's folder
+            let folder = (resolved.environmentPath as NSString).deletingLastPathComponent
+            guard !audited.contains(where: { $0.folder == folder && $0.data == setup.spec.data }) else { continue }
+            audited.append((folder, setup.spec.data))
             var audit = LeakageAudit(dataset: setup.dataset, config: setup.spec.data)
             audit.cuts = cuts
             audit.seed = seed

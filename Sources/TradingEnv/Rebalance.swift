@@ -73,8 +73,8 @@ where L.Scalar == Double {
 /// q = desired − held, no trade when |q| ≤ τᵢ·max(|desired|, |held|) (τ = `tolerances`: `tradeTolerance`, or +∞ for
 /// an asset without a bar of its own at the fill; `tradeTolerance` throughout on two lanes, the one or two assets of a
 /// panel without gaps, since `MarketEnv` gives a gappy panel of two four lanes); price = ref·(1 ± impact) in the
-/// direction of the trade;
-/// commission = rate·|q|·price; fee = commission + |q|·ref·impact; cash −= q·price + commission.
+/// direction of the trade; commission = rate·|q|·price; fee = commission + |q|·ref·impact; cash −= q·price +
+/// commission.
 /// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0
 /// everywhere).
 ///

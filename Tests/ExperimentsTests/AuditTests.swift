@@ -88,7 +88,9 @@ import Testing
     }
 
     /// A training experiment is audited as its runs see their environment (its `overrides:` laid over the file: here
-    /// other splits), and a sweep once per distinct environment its configurations train on, each block labelled.
+    /// other splits), and a sweep once per distinct data its configurations train on (keys outside `data:` make no other
+    /// audit: sp500-zhang-five.yaml differs from sp500-daily.yaml only in its market), each block labelled with the
+    /// first such configuration's environment keys.
     @Test func experimentsAndSweepsAuditTheEnvironmentsTheyTrainOn() throws {
         let dir = try temporaryDirectory()
         let experiment = """
@@ -100,12 +102,14 @@ import Testing
 
             """
         try experiment.write(toFile: dir + "/x.yaml", atomically: true, encoding: .utf8)
+        let env = repoRoot + "/environments"
         let sweep =
             experiment + """
                 sweep:
                   grid:
-                    environment: [\(repoRoot)/environments/sp500-daily.yaml, \(repoRoot)/environments/sp500-zhang-five.yaml]
+                    environment: [\(env)/sp500-daily.yaml, \(env)/sp500-zhang-five.yaml, \(env)/sp500-zhang.yaml]
                     agent.learningRate: [0.001, 0.0001]
+                    environment.market.costs.commissionBps: [1, 2]
 
                 """
         try sweep.write(toFile: dir + "/s.yaml", atomically: true, encoding: .utf8)
@@ -118,8 +122,8 @@ import Testing
         let labels = s.stdout.split(separator: "\n").filter { !$0.hasPrefix("  ") }
         #expect(
             labels == [
-                "environment=\(repoRoot)/environments/sp500-daily.yaml:",
-                "environment=\(repoRoot)/environments/sp500-zhang-five.yaml:",
+                "environment=\(env)/sp500-daily.yaml environment.market.costs.commissionBps=1:",
+                "environment=\(env)/sp500-zhang.yaml environment.market.costs.commissionBps=1:",
             ], "\(s.stdout)")
         #expect(s.stdout.components(separatedBy: "  PASS splits: train 1999-01-04..2004-12-31,").count == 3)
     }
