@@ -16,6 +16,8 @@ public enum Feature: Sendable, Equatable {
     case calendar(dayOfWeek: Bool, monthOfYear: Bool)
     /// Each asset's rank of the column `of` among the panel's assets at every bar, in [−1, 1].
     case crossSectionalRank(of: String)
+    /// 1 where the asset has a bar of its own, 0 where the panel's alignment carried its previous close forward.
+    case observed
 
     /// Every feature with its parameters at their defaults, in the order the README lists them.
     public static let defaults: [Feature] = [
@@ -23,7 +25,7 @@ public enum Feature: Sendable, Equatable {
         .returns(horizons: [1, 21, 63, 126, 252], normalise: .volatility, span: 60),
         .macd(pairs: [[8, 24], [16, 48], [32, 96]], priceWindow: 63, signalWindow: 252, response: false),
         .rsi(window: 14), .zscore(window: 20), .calendar(dayOfWeek: true, monthOfYear: true),
-        .crossSectionalRank(of: ""),
+        .crossSectionalRank(of: ""), .observed,
     ]
 
     /// The longest look-back a parameter may set (windows, horizons, spans, MACD periods): 100,000 bars, four
@@ -45,13 +47,14 @@ public enum Feature: Sendable, Equatable {
         case .zscore: "zscore"
         case .calendar: "calendar"
         case .crossSectionalRank: "crossSectionalRank"
+        case .observed: "observed"
         }
     }
 
     /// The parameters as written in YAML, in order.
     var parameters: [(key: String, value: any Encodable)] {
         switch self {
-        case .logReturn, .range, .body, .level: []
+        case .logReturn, .range, .body, .level, .observed: []
         case .volumeZ(let w), .volatility(let w), .rsi(let w), .zscore(let w): [("window", w)]
         case .returns(let horizons, let normalise, let span):
             [("horizons", horizons), ("normalise", normalise.rawValue), ("span", span)]
@@ -83,7 +86,7 @@ public enum Feature: Sendable, Equatable {
     /// warm-up of the column they rank: `FeatureConfig.warmups`).
     var lookBack: Int {
         switch self {
-        case .range, .body, .level, .calendar, .crossSectionalRank: 0
+        case .range, .body, .level, .calendar, .crossSectionalRank, .observed: 0
         case .logReturn: 1
         case .volumeZ(let w), .zscore(let w): w - 1
         case .volatility(let w), .rsi(let w): w
@@ -115,6 +118,7 @@ public enum Feature: Sendable, Equatable {
         case .calendar(let dayOfWeek, let monthOfYear):
             self = .calendar(dayOfWeek: try p("dayOfWeek", dayOfWeek), monthOfYear: try p("monthOfYear", monthOfYear))
         case .crossSectionalRank(let of): self = .crossSectionalRank(of: try p("of", of))
+        case .observed: self = .observed
         }
     }
 }
@@ -277,7 +281,7 @@ public struct FeatureConfig: Codable, Sendable, Equatable {
                 }
             }
             switch feature {
-            case .logReturn, .range, .body, .level: break
+            case .logReturn, .range, .body, .level, .observed: break
             case .volumeZ(let w), .volatility(let w), .zscore(let w):
                 guard w >= 2 else { throw bad("\(name) window \(w) must be at least 2") }
             case .rsi(let w):

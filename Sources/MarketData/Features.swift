@@ -50,10 +50,12 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// - `zscore` (W) = (c[t] − mean) / std over c at bars t−W+1...t; 0 when std = 0; from t = W−1;
     /// - `crossSectionalRank` (of) = the asset's average rank (1...N) of column `of` among the N assets at bar t,
     ///   mapped to 2·(rank − 1)/(N − 1) − 1 in [−1, 1] (0 with one asset); defined when `of` is;
+    /// - `observed` = 1 where the asset has a bar of its own at t, 0 where the alignment carried its previous close
+    ///   forward (`Panel.observed`); on a coarser time frame, 1 where any bar of the period is the asset's own;
     /// - `calendar` (market-wide) = sin and cos of 2π·d/7 for the weekday d (Monday 0) and of 2π·(m − 1)/12 for the
     ///   month m, from the bar's date (UTC).
     /// `warmup` = the largest "from" (capped at D). Forward-filled bars (volume 0, open = close) give logReturn 0,
-    /// body 0, range 0 and a low volumeZ, which is what the agent would have seen.
+    /// body 0, range 0 and a low volumeZ, which is what the agent would have seen; `observed` tells it so.
     public static func compute(_ panel: Panel, config: FeatureConfig) throws -> FeatureMatrix {
         try config.validate("DataConfig: features")
         let n = panel.assetCount, d = panel.barCount
@@ -107,18 +109,23 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// One asset's bars (D each), in Double.
     struct Bars {
         var open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double]
+        /// Whether each bar is the asset's own (`Panel.observed`); every bar when not given.
+        var observed: [Bool]
 
-        init(open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double]) {
+        init(
+            open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double], observed: [Bool]? = nil
+        ) {
             self.open = open; self.high = high; self.low = low; self.close = close; self.volume = volume
+            self.observed = observed ?? [Bool](repeating: true, count: close.count)
         }
 
         /// Asset `i` of `panel`.
         init(_ panel: Panel, asset i: Int) {
             let n = panel.assetCount
-            func column(_ x: [Double]) -> [Double] { stride(from: i, to: x.count, by: n).map { x[$0] } }
+            func column<T>(_ x: [T]) -> [T] { stride(from: i, to: x.count, by: n).map { x[$0] } }
             self.init(
                 open: column(panel.open), high: column(panel.high), low: column(panel.low),
-                close: column(panel.close), volume: column(panel.volume))
+                close: column(panel.close), volume: column(panel.volume), observed: column(panel.observed))
         }
     }
 
@@ -134,6 +141,7 @@ public struct FeatureMatrix: Sendable, Equatable {
         case .range: return [(0..<d).map { (bars.high[$0] - bars.low[$0]) / c[$0] }]
         case .body: return [(0..<d).map { (c[$0] - bars.open[$0]) / bars.open[$0] }]
         case .level: return [c]
+        case .observed: return [bars.observed.map { $0 ? 1 : 0 }]
         case .volumeZ(let w):
             let x = bars.volume.map { log1p($0) }
             return [

@@ -65,6 +65,12 @@ public struct MarketDataset: Sendable {
             .map { "\($0.key) \($0.value)" }
         lines.append("warm-up: first observable bar \(first) (bars of look-back: \(parts.joined(separator: ", ")))")
         for (f, kind) in kinds.enumerated() {
+            if kind == "observed" {  // the mask, not standardised: how many cells of the fitted rows were carried
+                let cells = normaliser.fittedRows.flatMap { t in (0..<n).map { features[t, $0 * k + f] } }
+                let carried = cells.count { $0 == 0 }
+                lines.append("  observed: 0 or 1, not standardised; \(carried) of \(cells.count) train cells carried")
+                continue
+            }
             var mean = 0.0, std = 0.0
             for i in 0..<n { mean += normaliser.mean[i * k + f]; std += normaliser.std[i * k + f] }
             let count = Double(max(n, 1))

@@ -61,8 +61,8 @@ public enum Timeframes {
         return FeatureMatrix.concatenated(blocks)
     }
 
-    /// `panel`'s bars aggregated per period of `frame` (timestamps: the period's first bar's), and the index of each
-    /// period's last bar.
+    /// `panel`'s bars aggregated per period of `frame` (timestamps: the period's first bar's; an asset's period is
+    /// observed where any of its bars is), and the index of each period's last bar.
     public static func aggregate(_ panel: Panel, _ frame: Timeframe) -> (panel: Panel, lastBar: [Int]) {
         let n = panel.assetCount
         var starts: [Int] = []
@@ -74,11 +74,13 @@ public enum Timeframes {
         let ends = Array(starts.dropFirst()) + [panel.barCount]
         let m = starts.count
         var open = [Double](repeating: 0, count: m * n), high = open, low = open, close = open, volume = open
+        var observed = [Bool](repeating: false, count: m * n)
         for (k, (s, e)) in zip(starts, ends).enumerated() {
             for i in 0..<n {
                 var h = -Double.infinity, l = Double.infinity, v = 0.0
                 for t in s..<e {
                     h = max(h, panel.high[t * n + i]); l = min(l, panel.low[t * n + i]); v += panel.volume[t * n + i]
+                    if panel.observed[t * n + i] { observed[k * n + i] = true }
                 }
                 open[k * n + i] = panel.open[s * n + i]
                 close[k * n + i] = panel.close[(e - 1) * n + i]
@@ -87,8 +89,7 @@ public enum Timeframes {
         }
         let aggregated = Panel(
             source: panel.source, tickers: panel.tickers, timestamps: starts.map { panel.timestamps[$0] },
-            open: open, high: high, low: low, close: close, volume: volume,
-            observed: [Bool](repeating: true, count: m * n))
+            open: open, high: high, low: low, close: close, volume: volume, observed: observed)
         return (aggregated, ends.map { $0 - 1 })
     }
 }

@@ -22,8 +22,9 @@ import Testing
                 - logReturn
                 - volumeZ: {window: 60}
                 - volatility:
+                - observed
             """)
-        #expect(config.features.list == [.logReturn, .volumeZ(window: 60), .volatility(window: 20)])
+        #expect(config.features.list == [.logReturn, .volumeZ(window: 60), .volatility(window: 20), .observed])
         // JSON (the stored configuration) round-trips it.
         let json = try JSONEncoder().encode(config)
         #expect(try JSONDecoder().decode(DataConfig.self, from: json) == config)
@@ -48,7 +49,7 @@ import Testing
     /// The allowed feature names, as the errors list them.
     let names =
         "logReturn, range, body, volumeZ, volatility, level, returns, macd, rsi, zscore, calendar, "
-        + "crossSectionalRank"
+        + "crossSectionalRank, observed"
 
     @Test func unknownNamesAreOneLineNamingTheAllowedOnes() {
         #expect(

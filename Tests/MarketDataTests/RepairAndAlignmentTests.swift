@@ -72,6 +72,28 @@ struct AlignmentTests {
         #expect(p.close[3 * 2 + 1] == 23)
     }
 
+    /// The `observed` feature is the mask: 0 on B's two forward-filled bars, 1 elsewhere (A always); on a coarser time
+    /// frame a period counts as observed when any of its bars is.
+    @Test func observedFeatureIsTheMask() throws {
+        let (p, _) = try load(writeTemp("o.csv", panelText(withC: false)))
+        let f = try FeatureMatrix.compute(p, config: FeatureConfig([.logReturn, .observed]))
+        #expect(f.names == ["A.logReturn", "A.observed", "B.logReturn", "B.observed"] && f.warmup == 1)
+        #expect((0..<5).map { f[$0, 1] } == [1, 1, 1, 1, 1])
+        #expect((0..<5).map { f[$0, 3] } == [1, 0, 0, 1, 1])
+        // The normaliser passes the mask as it is (standardised, B's column would be ±1) and scales the rest.
+        let normalised = try Normaliser.fit(f, rows: 0..<5).apply(f)
+        #expect((0..<5).map { normalised[$0, 3] } == [1, 0, 0, 1, 1] && normalised[1, 2] != f[1, 2])
+        // Two weeks of two assets: B has no bar of its own in the first week and one in the second.
+        let monday = DateParser.daysFromCivil(2001, 1, 1) * 86_400
+        let timestamps: [Int64] = (0..<10).map { (k: Int) -> Int64 in monday + Int64(k / 5 * 7 + k % 5) * 86_400 }
+        let ones = [Double](repeating: 1, count: 20)
+        let weeks = Panel(
+            source: "t", tickers: ["A", "B"], timestamps: timestamps, open: ones, high: ones, low: ones, close: ones,
+            volume: ones, observed: (0..<20).map { (cell: Int) -> Bool in cell % 2 == 0 || cell == 17 })
+        let (aggregated, lastBar) = Timeframes.aggregate(weeks, .weekly)
+        #expect(lastBar == [4, 9] && aggregated.observed == [true, false, true, true])
+    }
+
     @Test func tooLongGapIsAnError() {
         #expect(
             loadError("g.csv", panelText(withC: false)) { $0.maxGapFill = 1 }

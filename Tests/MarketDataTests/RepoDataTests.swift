@@ -54,5 +54,13 @@ struct RepoDataTests {
         #expect(m.observations.values.allSatisfy { $0.isFinite })
         #expect(m.summary.contains("assets (20): AAPL AMGN BAC") && m.summary.contains("39 cells forward-filled"))
         #expect(m.summary.contains("largest |normalised value|"))
+        // With the mask: 38 of the 39 carried cells fall in the training years, and `check-env` counts them.
+        config.features = FeatureConfig([.logReturn, .observed])
+        let masked = try loadMarket(config, baseDirectory: repoRoot)
+        let fitted = masked.normaliser.fittedRows, observedColumns = (0..<20).map { 2 * $0 + 1 }
+        #expect(fitted == 1..<4791 && masked.observations.names[1] == "AAPL.observed")
+        let carried = fitted.reduce(0) { sum, t in sum + observedColumns.count { masked.observations[t, $0] == 0 } }
+        #expect(carried == 38)
+        #expect(masked.summary.contains("observed: 0 or 1, not standardised; 38 of 95800 train cells carried"))
     }
 }
