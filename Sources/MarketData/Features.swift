@@ -109,7 +109,7 @@ public struct FeatureMatrix: Sendable, Equatable {
     /// One asset's bars (D each), in Double.
     struct Bars {
         var open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double]
-        /// Whether each bar is the asset's own (`Panel.observed`); every bar when not given.
+        /// Whether each bar is the asset's own (`Panel.observed`); every bar when not given (tests).
         var observed: [Bool]
 
         init(

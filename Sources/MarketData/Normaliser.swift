@@ -6,13 +6,12 @@ public struct Normaliser: Codable, Sendable, Equatable {
     public var mean: [Double]
     /// (F) column population standard deviations over the fitted rows; 1 where a column is constant.
     public var std: [Double]
-    // The `observed` mask's columns (`TICKER.observed`) keep mean 0 and std 1: standardised, a rare gap (39 of the
-    // 20-stock panel's 115,940 cells) would reach the agent tens of standard deviations from the mean.
     /// Rows the statistics came from.
     public var fittedRows: Range<Int>
 
-    /// Fits mean and std per column of `features` on `rows` ∩ [warmup, rows) — pass the TRAIN split's range; the
-    /// `observed` columns pass as they are (0 or 1).
+    /// Fits mean and std per column of `features` on `rows` ∩ [warmup, rows) — pass the TRAIN split's range. The
+    /// `observed` mask's columns (`TICKER.observed`) keep mean 0 and std 1, so they pass as they are: standardised, a
+    /// rare gap (39 of the 20-stock panel's 115,940 cells) would reach the agent tens of standard deviations out.
     public static func fit(_ features: FeatureMatrix, rows: Range<Int>) throws -> Normaliser {
         let first = max(rows.lowerBound, features.warmup), end = min(rows.upperBound, features.rows)
         guard first < end else {
