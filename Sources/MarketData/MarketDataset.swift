@@ -65,10 +65,10 @@ public struct MarketDataset: Sendable {
             .map { "\($0.key) \($0.value)" }
         lines.append("warm-up: first observable bar \(first) (bars of look-back: \(parts.joined(separator: ", ")))")
         for (f, kind) in kinds.enumerated() {
-            if kind == "observed" {  // the mask, not standardised: how many cells of the fitted rows were carried
-                let cells = normaliser.fittedRows.flatMap { t in (0..<n).map { features[t, $0 * k + f] } }
-                let carried = cells.count { $0 == 0 }
-                lines.append("  observed: 0 or 1, not standardised; \(carried) of \(cells.count) train cells carried")
+            if kind == Feature.observed.name {  // the mask, not standardised: the fitted rows' carried cells
+                let rows = normaliser.fittedRows
+                let carried = rows.reduce(0) { sum, t in sum + (0..<n).count { features[t, $0 * k + f] == 0 } }
+                lines.append("  \(kind): 0 or 1, not standardised; \(carried) of \(rows.count * n) train cells carried")
                 continue
             }
             var mean = 0.0, std = 0.0

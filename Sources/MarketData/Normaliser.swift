@@ -25,7 +25,7 @@ public struct Normaliser: Codable, Sendable, Equatable {
         for j in 0..<w { mean[j] /= count }
         for t in used { for j in 0..<w { let e = Double(features.values[t * w + j]) - mean[j]; std[j] += e * e } }
         for j in 0..<w { std[j] = (std[j] / count).squareRoot(); if !(std[j] > 0) { std[j] = 1 } }
-        for j in 0..<w where features.names[j].hasSuffix(".observed") { (mean[j], std[j]) = (0, 1) }
+        for j in 0..<w where features.names[j].hasSuffix("." + Feature.observed.name) { (mean[j], std[j]) = (0, 1) }
         return Normaliser(names: features.names, mean: mean, std: std, fittedRows: used)
     }
 

@@ -112,17 +112,23 @@ public func auditExperiment(_ experimentPath: String, cuts: Int, seed: UInt64) t
         for window in windows.isEmpty ? [nil] : windows.map(Optional.some) {
             let splits = window.map { [("environment.data.splits", splitsNode($0))] } ?? []
             let resolved = try Experiment.load(experimentPath, text: experiment.yaml, assignments: environment + splits)
-            let setup = try MarketSetup(path: resolved.environmentPath, overrides: resolved.environmentOverrides)
-            // the data's paths are relative to the environment file's folder
-            let folder = (resolved.environmentPath as NSString).deletingLastPathComponent
-            guard !audited.contains(where: { $0.folder == folder && $0.data == setup.spec.data }) else { continue }
+            let path = resolved.environmentPath, overrides = resolved.environmentOverrides
+            // The data's paths are relative to the environment file's folder. Seen data is skipped before it is loaded;
+            // a file that does not decode fails in `MarketSetup`, whose message names the overrides.
+            let folder = (path as NSString).deletingLastPathComponent
+            if let data = try? EnvironmentSpec.load(path, overrides: overrides).data,
+                audited.contains(where: { $0.folder == folder && $0.data == data })
+            {
+                continue
+            }
+            let setup = try MarketSetup(path: path, overrides: overrides)
             audited.append((folder, setup.spec.data))
             var audit = LeakageAudit(dataset: setup.dataset, config: setup.spec.data)
             audit.cuts = cuts
             audit.seed = seed
             let checks: [AuditCheck]
             do { checks = try audit.run() } catch let error as MarketDataError {
-                throw ConfigError("\(resolved.environmentPath): data: \(error.description)")
+                throw ConfigError("\(path): data: \(error.description)")
             }
             let label = [
                 environment.isEmpty ? nil : describe(environment),
