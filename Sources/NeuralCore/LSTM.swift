@@ -121,18 +121,9 @@ public struct LSTM: Sendable {
                         c: gates + at * G, ldc: G, accumulate: !stacked)
                     // c_{t−1} of row r: the cell's row r − B, or c0 (rows H apart either way)
                     let cPrev = t > 0 ? UnsafePointer(cell + (at - B) * H) : c0 + (k * B + at) * H
-                    if avx512 {
-                        nk_avx512_lstm_cell_forward(
-                            gates + at * G, bias, cPrev, cell + at * H, tanhCell + at * H, xh + (at + B) * X + I, X, H,
-                            n)
-                    } else {
-                        for i in 0..<n {
-                            let r = at + i
-                            lstmCellForward(
-                                gates: gates + r * G, bias: bias, cPrev: cPrev + i * H, cell: cell + r * H,
-                                tanhCell: tanhCell + r * H, hidden: xh + (r + B) * X + I, H: H)
-                        }
-                    }
+                    cellForward(
+                        avx512: avx512, gates + at * G, bias, cPrev, cell + at * H, tanhCell + at * H,
+                        xh + (at + B) * X + I, X, H, n)
                 }
                 for b in rows {
                     (hN + (k * B + b) * H).update(from: xh + (T * B + b) * X + I, count: H)
@@ -214,19 +205,9 @@ public struct LSTM: Sendable {
                 for t in stride(from: T - 1, through: first, by: -1) {
                     let at = t * B + b0  // row (t, b0)
                     let cPrev = t > 0 ? UnsafePointer(cell + (at - B) * H) : c0 + (k * B + at) * H
-                    if avx512 {
-                        nk_avx512_lstm_cell_backward(
-                            gates + at * G, cPrev, tanhCell + at * H, dHidden + at * dHiddenStride, dHiddenStride,
-                            dxh + (at + B) * X + I, X, dc + b0 * H, gates + at * G, H, n)
-                    } else {
-                        for i in 0..<n {
-                            let r = at + i
-                            lstmCellBackward(
-                                gates: gates + r * G, cPrev: cPrev + i * H, tanhCell: tanhCell + r * H,
-                                dHidden: dHidden + r * dHiddenStride, dh: dxh + (r + B) * X + I,
-                                dc: dc + (b0 + i) * H, dGates: gates + r * G, H: H)
-                        }
-                    }
+                    cellBackward(
+                        avx512: avx512, gates + at * G, cPrev, tanhCell + at * H, dHidden + at * dHiddenStride,
+                        dHiddenStride, dxh + (at + B) * X + I, X, dc + b0 * H, gates + at * G, H, n)
                     packedGemm(
                         m: n, n: N, k: G, a: gates + at * G, lda: G, packed: packed,
                         c: dxh + at * X + (stacked ? 0 : I),
@@ -342,6 +323,55 @@ func reorder(
     for b in rows {
         for t in 0..<T { (target + (b * T + t) * W).update(from: source + (t * B + b) * rowStride, count: W) }
     }
+}
+
+/// One step of `rows` sequences of the cell, forward: `nk_avx512_lstm_cell_forward`'s arguments and layout. On x86-64
+/// the C cell, 16 lanes (`avx512`) or 8; elsewhere `lstmCellForward` row by row. All give the same bits.
+@inline(__always)
+func cellForward(
+    avx512: Bool, _ gates: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ cPrev: UnsafePointer<Float>,
+    _ cell: UnsafeMutablePointer<Float>, _ tanhCell: UnsafeMutablePointer<Float>, _ hidden: UnsafeMutablePointer<Float>,
+    _ hiddenStride: Int, _ H: Int, _ rows: Int
+) {
+    #if arch(x86_64)
+        if avx512 {
+            nk_avx512_lstm_cell_forward(gates, bias, cPrev, cell, tanhCell, hidden, hiddenStride, H, rows)
+        } else {
+            nk_avx2_lstm_cell_forward(gates, bias, cPrev, cell, tanhCell, hidden, hiddenStride, H, rows)
+        }
+    #else
+        for r in 0..<rows {
+            lstmCellForward(
+                gates: gates + r * 4 * H, bias: bias, cPrev: cPrev + r * H, cell: cell + r * H,
+                tanhCell: tanhCell + r * H, hidden: hidden + r * hiddenStride, H: H)
+        }
+    #endif
+}
+
+/// One step of `rows` sequences of the cell, backward: `nk_avx512_lstm_cell_backward`'s arguments and layout. On
+/// x86-64 the C cell, 16 lanes (`avx512`) or 8; elsewhere `lstmCellBackward` row by row. All give the same bits.
+@inline(__always)
+func cellBackward(
+    avx512: Bool, _ gates: UnsafePointer<Float>, _ cPrev: UnsafePointer<Float>, _ tanhCell: UnsafePointer<Float>,
+    _ dHidden: UnsafePointer<Float>, _ dHiddenStride: Int, _ dh: UnsafeMutablePointer<Float>, _ dhStride: Int,
+    _ dc: UnsafeMutablePointer<Float>, _ dGates: UnsafeMutablePointer<Float>, _ H: Int, _ rows: Int
+) {
+    #if arch(x86_64)
+        if avx512 {
+            nk_avx512_lstm_cell_backward(
+                gates, cPrev, tanhCell, dHidden, dHiddenStride, dh, dhStride, dc, dGates, H, rows)
+        } else {
+            nk_avx2_lstm_cell_backward(
+                gates, cPrev, tanhCell, dHidden, dHiddenStride, dh, dhStride, dc, dGates, H, rows)
+        }
+    #else
+        for r in 0..<rows {
+            lstmCellBackward(
+                gates: gates + r * 4 * H, cPrev: cPrev + r * H, tanhCell: tanhCell + r * H,
+                dHidden: dHidden + r * dHiddenStride, dh: dh + r * dhStride, dc: dc + r * H,
+                dGates: dGates + r * 4 * H, H: H)
+        }
+    #endif
 }
 
 /// One step of one sequence: gates (4H) pre-activations without the bias in, bias (4H) added → activated i, f, g, o out

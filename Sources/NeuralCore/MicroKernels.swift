@@ -5,8 +5,9 @@ import Synchronization
 /// gradients, the small Linears) run on. Both give the same bits: every output element is the same left-to-right chain
 /// of fused multiply-adds, only the tiles differ (AVX2: up to 6 rows × 16 columns in twelve 8-lane registers, in Swift;
 /// AVX-512: up to 24 rows × 16 columns, 12 × 32 or 3 × 128 in 24 16-lane registers, C in the NeuralKernels target).
-/// The LSTM cell's forward (gate activations and cell, `lstmCellForward`) follows the same choice: 8 lanes in Swift or
-/// 16 in C, the same operations in the same order, so the same bits.
+/// The LSTM cell (gate activations and cell, forward and backward) follows the same choice: 8 or 16 lanes, one C source
+/// (NeuralKernels' LSTMCell.h) with the Swift cell's operations (`lstmCellForward`, `lstmCellBackward`, the path on
+/// other architectures) in the same order, so the same bits.
 public enum MicroKernels: String, Sendable, CaseIterable {
     case avx2, avx512
 

@@ -1,7 +1,7 @@
 // c (+)= a · B on packed panels with AVX-512F: register tiles of R rows × P panels (R·P ≤ 24 accumulators of 16 lanes,
 // plus P panel rows and one broadcast: at most 29 of the 32 vector registers), panels outer, row blocks inner. Then
 // the LSTM cell's elementwise work (forward: gate activations and the cell; backward: the gates' gradients), 16 lanes
-// at a time.
+// at a time with AVX-512F and 8 with AVX2 + FMA, from one source (LSTMCell.h).
 
 #include "NeuralKernels.h"
 
@@ -146,137 +146,87 @@ void nk_avx512_product(long M, long N, long K, const float *a, long ar, long ak,
     }
 }
 
-// The LSTM cell's forward elementwise work with AVX-512F: the same operations in the same order as NeuralCore's
-// Swift `lstmCellForward` (8 lanes, FastMath's exp8, sigmoid8, tanh8), 16 lanes at a time, so both give the same bits
-// (exp16 scales by 2ⁿ in one instruction where exp8 takes four, with the same exact result).
-// Nothing here may be contracted into a fused multiply-add that the Swift code does not fuse.
+// The LSTM cell's elementwise work, written once (LSTMCell.h) and compiled here for each vector width: the same
+// operations in the same order as NeuralCore's Swift `lstmCellForward` and `lstmCellBackward` (8 lanes, FastMath's
+// exp8, sigmoid8, tanh8), lane by lane, so every width gives the Swift cell's bits. Nothing may be contracted into a
+// fused multiply-add that the Swift code does not fuse.
 #pragma clang fp contract(off)
 
-/// x limited to [low, high] (NaN passes through), as `clamp8`: one `vmaxps` and one `vminps`, which return their
-/// second operand when either is NaN, so x goes second.
-static inline __attribute__((always_inline)) TARGET __m512 clamp16(__m512 x, float low, float high) {
-    return _mm512_min_ps(_mm512_set1_ps(high), _mm512_max_ps(_mm512_set1_ps(low), x));
-}
-
-/// a·b + c in one rounding, as `fma8(a, b, c)`.
-#define FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define SPLAT(v) _mm512_set1_ps(v)
-
-/// e^x as `exp8`.
-static inline __attribute__((always_inline)) TARGET __m512 exp16(__m512 x) {
-    x = clamp16(x, -87.3f, 88.3f);
-    const __m512 shifted = FMA(x, SPLAT(1.44269504088896341f), SPLAT(12582912.0f));
-    const __m512 n = _mm512_sub_ps(shifted, SPLAT(12582912.0f));
-    const __m512 r = FMA(n, SPLAT(2.12194440e-4f), FMA(n, SPLAT(-0.693359375f), x));
-    __m512 p = FMA(r, SPLAT(1.9875691500e-4f), SPLAT(1.3981999507e-3f));
-    p = FMA(p, r, SPLAT(8.3334519073e-3f));
-    p = FMA(p, r, SPLAT(4.1665795894e-2f));
-    p = FMA(p, r, SPLAT(1.6666665459e-1f));
-    p = FMA(p, r, SPLAT(5.0000001201e-1f));
-    p = _mm512_add_ps(FMA(p, _mm512_mul_ps(r, r), r), SPLAT(1.0f));
-    // p·2ⁿ in one instruction (vscalefps), where exp8 builds 2ⁿ from its bits and multiplies: the same correctly
-    // rounded p·2ⁿ, since −126 ≤ n ≤ 127 on the clamped x (DQN 1.02×: 3 ops of ~20 a σ fewer)
-    return _mm512_scalef_ps(p, n);
-}
-
-/// σ(x) = 1 / (1 + e^−x), as `sigmoid8`.
-static inline __attribute__((always_inline)) TARGET __m512 sigmoid16(__m512 x) {
-    const __m512 minus = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
-    return _mm512_div_ps(SPLAT(1.0f), _mm512_add_ps(SPLAT(1.0f), exp16(minus)));
-}
-
-/// tanh(x) as `tanh8`.
-static inline __attribute__((always_inline)) TARGET __m512 tanh16(__m512 x) {
-    const __m512 y = clamp16(x, -7.90531110763549805f, 7.90531110763549805f), y2 = _mm512_mul_ps(y, y);
-    __m512 p = FMA(y2, SPLAT(-2.76076847742355e-16f), SPLAT(2.00018790482477e-13f));
-    p = FMA(p, y2, SPLAT(-8.60467152213735e-11f));
-    p = FMA(p, y2, SPLAT(5.12229709037114e-08f));
-    p = FMA(p, y2, SPLAT(1.48572235717979e-05f));
-    p = FMA(p, y2, SPLAT(6.37261928875436e-04f));
-    p = FMA(p, y2, SPLAT(4.89352455891786e-03f));
-    __m512 q = FMA(y2, SPLAT(1.19825839466702e-06f), SPLAT(1.18534705686654e-04f));
-    q = FMA(q, y2, SPLAT(2.26843463243900e-03f));
-    q = FMA(q, y2, SPLAT(4.89352518554385e-03f));
-    const __m512 magnitude =
-        _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)));
-    const __mmask16 tiny = _mm512_cmp_ps_mask(magnitude, SPLAT(0.0004f), _CMP_LT_OQ);
-    return _mm512_mask_blend_ps(tiny, _mm512_div_ps(_mm512_mul_ps(y, p), q), x);
-}
-
-/// σ or tanh of gates[j..<j+16] + bias[j..<j+16] (the lanes of `m`), stored back in place.
-static inline __attribute__((always_inline)) TARGET void activate(float *gates, const float *bias, long j,
-                                                                  __mmask16 m, bool tanh) {
-    const __m512 x = _mm512_add_ps(load16(gates + j, m), load16(bias + j, m));
-    store16(gates + j, m, tanh ? tanh16(x) : sigmoid16(x));
-}
-
-TARGET void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell,
-                                        float *tanh_cell, float *hidden, long hidden_stride, long H, long rows) {
-    // Per row two passes, as Swift's: all 4H activations (stored in place), then the cell. Each pass is a loop of
-    // independent iterations whose long chains (exp and a division; tanh) overlap; one pass over 16 units at a time
-    // (their four gates, then their cell: one chain of both) ran 6–7% slower, even with two such blocks interleaved.
-    // The activations are lane by lane, so any blocking gives Swift's bits; the cell follows Swift's 8-lane loop,
-    // which fuses f·cPrev + (i·g), except its scalar tail (the last H mod 8), which does not.
-    const long vectorized = H - H % 8;
-    for (long r = 0; r < rows; r++) {
-        float *gr = gates + r * 4 * H, *cr = cell + r * H, *tr = tanh_cell + r * H, *hr = hidden + r * hidden_stride;
-        const float *pr = c_prev + r * H;
-        for (long j = 0; j < 2 * H; j += 16) activate(gr, bias, j, lanes(2 * H - j), false);  // i, f
-        for (long j = 2 * H; j < 3 * H; j += 16) activate(gr, bias, j, lanes(3 * H - j), true);  // g
-        for (long j = 3 * H; j < 4 * H; j += 16) activate(gr, bias, j, lanes(4 * H - j), false);  // o
-        const float *i = gr, *f = gr + H, *g = gr + 2 * H, *o = gr + 3 * H;
-        for (long j = 0; j < vectorized; j += 16) {
-            const __mmask16 m = lanes(vectorized - j);
-            const __m512 ig = _mm512_mul_ps(load16(i + j, m), load16(g + j, m));
-            const __m512 c = FMA(load16(f + j, m), load16(pr + j, m), ig);
-            const __m512 tc = tanh16(c);
-            store16(cr + j, m, c);
-            store16(tr + j, m, tc);
-            store16(hr + j, m, _mm512_mul_ps(load16(o + j, m), tc));
-        }
-        for (long u = vectorized; u < H; u++) {
-            const float c = f[u] * pr[u] + i[u] * g[u];
-            const float tc = _mm512_cvtss_f32(tanh16(_mm512_set1_ps(c)));
-            cr[u] = c;
-            tr[u] = tc;
-            hr[u] = o[u] * tc;
-        }
-    }
-}
-
-/// One row of `nk_avx512_lstm_cell_backward`.
-static inline __attribute__((always_inline)) TARGET void cell_backward_row(const float *gates, const float *c_prev,
-                                                                           const float *tanh_cell,
-                                                                           const float *d_hidden, const float *dh,
-                                                                           float *dc, float *d_gates, long H) {
-    const __m512 one = SPLAT(1.0f);
-#define MUL _mm512_mul_ps
+// AVX-512F: 16 lanes, tails under a lane mask.
+#define CELL_TARGET TARGET
+#define CELL_NAME(name) name##_avx512
+#define CELL_FORWARD nk_avx512_lstm_cell_forward
+#define CELL_BACKWARD nk_avx512_lstm_cell_backward
+#define W 16
+#define VECTOR __m512
+#define LOAD(p, count) load16((p), lanes(count))
+#define STORE(p, count, v) store16((p), lanes(count), (v))
+#define SPLAT _mm512_set1_ps
+#define ADD _mm512_add_ps
 #define SUB _mm512_sub_ps
-    // lane by lane, unfused, as Swift's loop and its tail; d_gates may be gates (each block is read before written)
-    for (long j = 0; j < H; j += 16) {
-        const __mmask16 m = lanes(H - j);
-        const __m512 i = load16(gates + j, m), f = load16(gates + H + j, m),
-                     g = load16(gates + 2 * H + j, m), o = load16(gates + 3 * H + j, m);
-        const __m512 tc = load16(tanh_cell + j, m);
-        const __m512 dhj = _mm512_add_ps(load16(dh + j, m), load16(d_hidden + j, m));
-        const __m512 dcj = _mm512_add_ps(load16(dc + j, m), MUL(MUL(dhj, o), SUB(one, MUL(tc, tc))));
-        store16(d_gates + j, m, MUL(MUL(MUL(dcj, g), i), SUB(one, i)));
-        store16(d_gates + H + j, m, MUL(MUL(MUL(dcj, load16(c_prev + j, m)), f), SUB(one, f)));
-        store16(d_gates + 2 * H + j, m, MUL(MUL(dcj, i), SUB(one, MUL(g, g))));
-        store16(d_gates + 3 * H + j, m, MUL(MUL(MUL(dhj, tc), o), SUB(one, o)));
-        store16(dc + j, m, MUL(dcj, f));
-    }
-#undef MUL
-#undef SUB
-}
+#define MUL _mm512_mul_ps
+#define DIV _mm512_div_ps
+#define FMA _mm512_fmadd_ps
+#define MIN _mm512_min_ps
+#define MAX _mm512_max_ps
+#define FIRST _mm512_cvtss_f32
+#define NEGATE(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)))
+#define ABS(x) _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)))
+/// x where |x| < t, else y.
+#define WHERE_BELOW(magnitude, t, x, y) \
+    _mm512_mask_blend_ps(_mm512_cmp_ps_mask((magnitude), SPLAT(t), _CMP_LT_OQ), (y), (x))
+/// p·2ⁿ in one instruction (vscalefps), where exp8 builds 2ⁿ from the bits of `shifted` and multiplies: the same
+/// correctly rounded p·2ⁿ, since −126 ≤ n ≤ 127 on the clamped x (DQN 1.02×: 3 ops of ~20 a σ fewer).
+#define SCALE_BY_TWO_TO(p, n, shifted) _mm512_scalef_ps((p), (n))
+#include "LSTMCell.h"
 
-TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
-                                         const float *d_hidden, long d_hidden_stride, const float *dh,
-                                         long dh_stride, float *dc, float *d_gates, long H, long rows) {
-    for (long r = 0; r < rows; r++)
-        cell_backward_row(gates + r * 4 * H, c_prev + r * H, tanh_cell + r * H, d_hidden + r * d_hidden_stride,
-                          dh + r * dh_stride, dc + r * H, d_gates + r * 4 * H, H);
+// AVX2 + FMA: 8 lanes, tails through `vmaskmovps`.
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
+/// The first `count` lanes (all from 8), as a `vmaskmovps` mask.
+static inline __attribute__((always_inline)) AVX2_TARGET __m256i lanes8(long count) {
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 8 ? count : 8)), iota);
 }
+/// The first `count` lanes at p, zero elsewhere; a whole vector unmasked (it may read what was just stored).
+static inline __attribute__((always_inline)) AVX2_TARGET __m256 load8(const float *p, long count) {
+    return count >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes8(count));
+}
+/// Stores the first `count` lanes of v; a whole vector unmasked (so that a later load can take it from the store).
+static inline __attribute__((always_inline)) AVX2_TARGET void store8(float *p, long count, __m256 v) {
+    if (count >= 8) {
+        _mm256_storeu_ps(p, v);
+    } else {
+        _mm256_maskstore_ps(p, lanes8(count), v);
+    }
+}
+#define CELL_TARGET AVX2_TARGET
+#define CELL_NAME(name) name##_avx2
+#define CELL_FORWARD nk_avx2_lstm_cell_forward
+#define CELL_BACKWARD nk_avx2_lstm_cell_backward
+#define W 8
+#define VECTOR __m256
+#define LOAD load8
+#define STORE store8
+#define SPLAT _mm256_set1_ps
+#define ADD _mm256_add_ps
+#define SUB _mm256_sub_ps
+#define MUL _mm256_mul_ps
+#define DIV _mm256_div_ps
+#define FMA _mm256_fmadd_ps
+#define MIN _mm256_min_ps
+#define MAX _mm256_max_ps
+#define FIRST _mm256_cvtss_f32
+#define NEGATE(x) _mm256_xor_ps((x), _mm256_castsi256_ps(_mm256_set1_epi32(INT32_MIN)))
+#define ABS(x) _mm256_and_ps((x), _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)))
+#define WHERE_BELOW(magnitude, t, x, y) \
+    _mm256_blendv_ps((y), (x), _mm256_cmp_ps((magnitude), SPLAT(t), _CMP_LT_OQ))
+/// p·2ⁿ as exp8: 2ⁿ from the bits of `shifted` (0x4B400000 + n), exponent field n + 127.
+#define SCALE_BY_TWO_TO(p, n, shifted)                                                                            \
+    MUL((p), _mm256_castsi256_ps(_mm256_slli_epi32(                                                              \
+                 _mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(0x4B400000)), \
+                                  _mm256_set1_epi32(127)),                                                        \
+                 23)))
+#include "LSTMCell.h"
 
 // The machine's ceiling for the products: independent fused multiply-add chains, more than the FMA latency times the
 // FMA ports (16 of the 32 AVX-512 registers, 12 of the 16 AVX2 ones, so that none spills), on one thread; one function
@@ -297,10 +247,10 @@ TARGET void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev
     }
 FMA_CHAINS(nk_avx512_fma_chains, TARGET, __m512, 16, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps,
            _mm512_storeu_ps)
-FMA_CHAINS(nk_avx2_fma_chains, __attribute__((target("avx2,fma"))), __m256, 12, 8, _mm256_set1_ps, _mm256_fmadd_ps,
+FMA_CHAINS(nk_avx2_fma_chains, AVX2_TARGET, __m256, 12, 8, _mm256_set1_ps, _mm256_fmadd_ps,
            _mm256_add_ps, _mm256_storeu_ps)
 
-#else   // not x86-64: no AVX-512, and NeuralCore never calls the product
+#else   // not x86-64: no AVX-512 or AVX2, and NeuralCore never calls these
 
 bool nk_avx512_available(void) { return false; }
 
@@ -309,16 +259,19 @@ void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak,
     __builtin_trap();
 }
 
-void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell, float *tanh_cell,
-                                 float *hidden, long hidden_stride, long H, long rows) {
-    __builtin_trap();
-}
-
-void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
-                                  const float *d_hidden, long d_hidden_stride, const float *dh, long dh_stride,
-                                  float *dc, float *d_gates, long H, long rows) {
-    __builtin_trap();
-}
+/// The cell's two functions for one width, each a trap.
+#define TRAPPING_CELL(WIDTH)                                                                                         \
+    void nk_##WIDTH##_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell,          \
+                                        float *tanh_cell, float *hidden, long hidden_stride, long H, long rows) {   \
+        __builtin_trap();                                                                                            \
+    }                                                                                                                \
+    void nk_##WIDTH##_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,           \
+                                         const float *d_hidden, long d_hidden_stride, const float *dh,              \
+                                         long dh_stride, float *dc, float *d_gates, long H, long rows) {            \
+        __builtin_trap();                                                                                            \
+    }
+TRAPPING_CELL(avx512)
+TRAPPING_CELL(avx2)
 
 long nk_avx512_fma_chains(long rounds) { __builtin_trap(); }
 

@@ -222,13 +222,40 @@ func bothMicroKernelsGiveTheSameBits(m: Int, n: Int, k: Int) throws {
     #expect(avx2[0] != c0 && avx2[2] != avx2[0])
 }
 
-/// The AVX-512 cell (`nk_avx512_lstm_cell_forward`, `…_backward`) gives the bits of the Swift one (`lstmCellForward`,
-/// `lstmCellBackward`) for H below, at and between the vector widths (its blocks of 16 and the Swift loop's 8, with the
-/// scalar tail Swift does not fuse), on pre-activations from tiny to saturating, and on cell states that reach tanh's
-/// clamp.
+/// The C cells this CPU runs (LSTMCell.h at each width): 8 lanes with AVX2 + FMA on any x86-64 CPU that runs the
+/// package, 16 with AVX-512F where the CPU has it; none elsewhere (the Swift cell is the path there).
+let cCells: [(name: String, forward: CellForward, backward: CellBackward)] = {
+    #if arch(x86_64)
+        let avx2 = ("avx2", nk_avx2_lstm_cell_forward as CellForward, nk_avx2_lstm_cell_backward as CellBackward)
+        let avx512 = (
+            "avx512", nk_avx512_lstm_cell_forward as CellForward, nk_avx512_lstm_cell_backward as CellBackward
+        )
+        return MicroKernels.avx512Available ? [avx2, avx512] : [avx2]
+    #else
+        return []
+    #endif
+}()
+typealias CellForward =
+    @convention(c) (
+        UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
+        UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int, Int, Int
+    ) -> Void
+typealias CellBackward =
+    @convention(c) (
+        UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, Int,
+        UnsafePointer<Float>?, Int, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int, Int
+    ) -> Void
+
+/// Each C cell (`nk_avx2_lstm_cell_forward` and `nk_avx512_…`, `…_backward`) gives the bits of the Swift one
+/// (`lstmCellForward`, `lstmCellBackward`) for H below, at and between the vector widths (blocks of 8 or 16 and the
+/// Swift loop's 8, with the scalar tail Swift does not fuse), on pre-activations from tiny to saturating, and on cell
+/// states that reach tanh's clamp.
 @Test(arguments: [1, 5, 8, 10, 16, 24, 29, 64, 300])
-func avx512CellGivesTheSwiftBits(hidden H: Int) {
-    guard MicroKernels.avx512Available else { return }
+func cCellsGiveTheSwiftBits(hidden H: Int) {
+    for kernel in cCells { cCellGivesTheSwiftBits(kernel.name, kernel.forward, kernel.backward, hidden: H) }
+}
+
+func cCellGivesTheSwiftBits(_ name: String, _ cForward: CellForward, _ cBackward: CellBackward, hidden H: Int) {
     var rng = Xoshiro256(seed: UInt64(H))
     for scale: Float in [1e-4, 0.5, 3, 40, 200] {
         let gates = randomFloats(4 * H, scale: scale, using: &rng),
@@ -241,11 +268,12 @@ func avx512CellGivesTheSwiftBits(hidden H: Int) {
         lstmCellForward(
             gates: &swift.gates, bias: bias, cPrev: cPrev, cell: &swift.cell, tanhCell: &swift.tanh,
             hidden: &hiddenSwift, H: H)
-        nk_avx512_lstm_cell_forward(&c.gates, bias, cPrev, &c.cell, &c.tanh, &c.hidden, H, H, 1)
-        #expect(c.gates.map(\.bitPattern) == swift.gates.map(\.bitPattern), "gates, H \(H), scale \(scale)")
-        #expect(c.cell.map(\.bitPattern) == swift.cell.map(\.bitPattern), "cell, H \(H), scale \(scale)")
-        #expect(c.tanh.map(\.bitPattern) == swift.tanh.map(\.bitPattern), "tanh, H \(H), scale \(scale)")
-        #expect(c.hidden.map(\.bitPattern) == hiddenSwift.map(\.bitPattern), "hidden, H \(H), scale \(scale)")
+        cForward(&c.gates, bias, cPrev, &c.cell, &c.tanh, &c.hidden, H, H, 1)
+        let at = "\(name), H \(H), scale \(scale)"
+        #expect(c.gates.map(\.bitPattern) == swift.gates.map(\.bitPattern), "gates, \(at)")
+        #expect(c.cell.map(\.bitPattern) == swift.cell.map(\.bitPattern), "cell, \(at)")
+        #expect(c.tanh.map(\.bitPattern) == swift.tanh.map(\.bitPattern), "tanh, \(at)")
+        #expect(c.hidden.map(\.bitPattern) == hiddenSwift.map(\.bitPattern), "hidden, \(at)")
 
         // backward from that step, in place over the activated gates as `LSTM.backward` runs it
         let dHidden = randomFloats(H, scale: scale, using: &rng)
@@ -259,22 +287,24 @@ func avx512CellGivesTheSwiftBits(hidden H: Int) {
         back.swift.dc = dc
         dc = back.c.dc
         back.c.gates.withUnsafeMutableBufferPointer { g in
-            nk_avx512_lstm_cell_backward(
-                g.baseAddress!, cPrev, swift.tanh, dHidden, H, dh, H, &dc, g.baseAddress!, H, 1)
+            cBackward(g.baseAddress!, cPrev, swift.tanh, dHidden, H, dh, H, &dc, g.baseAddress!, H, 1)
         }
         back.c.dc = dc
-        #expect(back.c.gates.map(\.bitPattern) == back.swift.gates.map(\.bitPattern), "dGates, H \(H), scale \(scale)")
-        #expect(back.c.dc.map(\.bitPattern) == back.swift.dc.map(\.bitPattern), "dc, H \(H), scale \(scale)")
+        #expect(back.c.gates.map(\.bitPattern) == back.swift.gates.map(\.bitPattern), "dGates, \(at)")
+        #expect(back.c.dc.map(\.bitPattern) == back.swift.dc.map(\.bitPattern), "dc, \(at)")
         #expect(back.c.gates != swift.gates)
     }
 }
 
-/// The AVX-512 cell over several rows in one call (as `LSTM` steps a thread's share) gives, row by row, the Swift
-/// cell's bits: rows of gates 4H apart, of the cell states H apart, of h (forward) and of dh (backward) a wider stride
-/// apart, as in the LSTM's [x, h] rows, and the hidden-sequence gradient both per row and as one row read at stride 0.
+/// Each C cell over several rows in one call (as `LSTM` steps a thread's share) gives, row by row, the Swift cell's
+/// bits: rows of gates 4H apart, of the cell states H apart, of h (forward) and of dh (backward) a wider stride apart,
+/// as in the LSTM's [x, h] rows, and the hidden-sequence gradient both per row and as one row read at stride 0.
 @Test(arguments: [5, 16, 24, 64])
-func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
-    guard MicroKernels.avx512Available else { return }
+func cCellsOverRowsGiveTheSwiftBitsRowByRow(hidden H: Int) {
+    for kernel in cCells { cCellOverRows(kernel.name, kernel.forward, kernel.backward, hidden: H) }
+}
+
+func cCellOverRows(_ name: String, _ cForward: CellForward, _ cBackward: CellBackward, hidden H: Int) {
     var rng = Xoshiro256(seed: UInt64(100 + H))
     let rows = 3, G = 4 * H, X = H + 7  // X: the stride of h and dh rows
     let gates = FloatBuffer(rows * G), bias = FloatBuffer(G), cPrev = FloatBuffer(rows * H)
@@ -293,13 +323,13 @@ func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
                     tanhCell: tc + r * H, hidden: h + r * X, H: H)
             }
         } else {
-            nk_avx512_lstm_cell_forward(g, bias.pointer, cPrev.pointer, c, tc, h, X, H, rows)
+            cForward(g, bias.pointer, cPrev.pointer, c, tc, h, X, H, rows)
         }
         return out
     }
     let swift = forward(swift: true), c = forward(swift: false)
-    for (name, k) in [("gates", 0), ("cell", 1), ("tanh", 2), ("hidden", 3)] {
-        #expect(c[k].array.map(\.bitPattern) == swift[k].array.map(\.bitPattern), "\(name), H \(H)")
+    for (label, k) in [("gates", 0), ("cell", 1), ("tanh", 2), ("hidden", 3)] {
+        #expect(c[k].array.map(\.bitPattern) == swift[k].array.map(\.bitPattern), "\(label), \(name), H \(H)")
     }
     #expect(c[3].array[H..<X].allSatisfy { $0 == 0 }, "nothing written between the rows of h")
 
@@ -322,14 +352,13 @@ func avx512CellOverRowsGivesTheSwiftBitsRowByRow(hidden H: Int) {
                         dGates: g + r * G, H: H)
                 }
             } else {
-                nk_avx512_lstm_cell_backward(
-                    g, cPrev.pointer, tc, dHidden.pointer, dHiddenStride, dh.pointer, X, d, g, H, rows)
+                cBackward(g, cPrev.pointer, tc, dHidden.pointer, dHiddenStride, dh.pointer, X, d, g, H, rows)
             }
             return [gBuffer.array, dcBuffer.array]
         }
         let swiftBack = backward(swift: true), cBack = backward(swift: false)
-        #expect(cBack[0].map(\.bitPattern) == swiftBack[0].map(\.bitPattern), "dGates, stride \(dHiddenStride)")
-        #expect(cBack[1].map(\.bitPattern) == swiftBack[1].map(\.bitPattern), "dc, stride \(dHiddenStride)")
+        #expect(cBack[0].map(\.bitPattern) == swiftBack[0].map(\.bitPattern), "dGates, \(name), \(dHiddenStride)")
+        #expect(cBack[1].map(\.bitPattern) == swiftBack[1].map(\.bitPattern), "dc, \(name), \(dHiddenStride)")
         #expect(cBack[0] != c[0].array && cBack[1] != dc.array)
     }
 }

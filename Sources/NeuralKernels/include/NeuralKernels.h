@@ -1,6 +1,6 @@
-// AVX-512 micro-kernels for NeuralCore's packed products, selected at run time (`MicroKernels` in NeuralCore). Only
-// the functions below carry target attributes, so this library loads and runs on any x86-64 CPU; call
-// `nk_avx512_product` only where `nk_avx512_available()` is true.
+// AVX-512 micro-kernels for NeuralCore's packed products and the LSTM cell at both widths, selected at run time
+// (`MicroKernels` in NeuralCore). Only the functions below carry target attributes, so this library loads and runs on
+// any x86-64 CPU; call the `nk_avx512_` ones only where `nk_avx512_available()` is true.
 #ifndef NEURAL_KERNELS_H
 #define NEURAL_KERNELS_H
 
@@ -22,17 +22,23 @@ void nk_avx512_product(long m, long n, long k, const float *a, long ar, long ak,
 /// One step of `rows` sequences of the LSTM cell, forward (NeuralCore's `lstmCellForward` row by row, the same bits):
 /// per row r, gates (4H, rows 4H apart) pre-activations + bias (4H) → i, f, g, o = σ, σ, tanh, σ (in place); cell (H)
 /// = f ⊙ c_prev + i ⊙ g; tanh_cell (H) = tanh(cell); hidden (H) = o ⊙ tanh_cell. c_prev, cell and tanh_cell rows are
-/// H apart, hidden rows `hidden_stride`. Only where `nk_avx512_available()`.
+/// H apart, hidden rows `hidden_stride`. One source (LSTMCell.h) for both widths: AVX-512F (only where
+/// `nk_avx512_available()`) and AVX2 + FMA (any x86-64-v3 CPU, which NeuralCore's Swift code needs too).
 void nk_avx512_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell, float *tanh_cell,
                                  float *hidden, long hidden_stride, long H, long rows);
+void nk_avx2_lstm_cell_forward(float *gates, const float *bias, const float *c_prev, float *cell, float *tanh_cell,
+                               float *hidden, long hidden_stride, long H, long rows);
 
 /// One step of `rows` sequences of the LSTM cell, backward (NeuralCore's `lstmCellBackward` row by row, the same
 /// bits): per row, dh (H) + d_hidden (H) in, dc (H) carries dc_t in and dc_{t−1} out, d_gates (4H) written (it may be
 /// `gates`). gates and d_gates rows are 4H apart, c_prev, tanh_cell and dc rows H apart, d_hidden rows
-/// `d_hidden_stride` (0: one row for all) and dh rows `dh_stride`. Only where `nk_avx512_available()`.
+/// `d_hidden_stride` (0: one row for all) and dh rows `dh_stride`. AVX-512F and AVX2 + FMA, as the forward.
 void nk_avx512_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
                                   const float *d_hidden, long d_hidden_stride, const float *dh, long dh_stride,
                                   float *dc, float *d_gates, long H, long rows);
+void nk_avx2_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_cell,
+                                const float *d_hidden, long d_hidden_stride, const float *dh, long dh_stride,
+                                float *dc, float *d_gates, long H, long rows);
 
 /// `rounds` rounds of 16 independent fused multiply-add chains on 16 lanes (AVX-512F, only where
 /// `nk_avx512_available()`), or of 12 on 8 lanes (AVX2 + FMA); returns the floating-point operations done (2 per lane
