@@ -377,7 +377,8 @@ func cellBackward(
 /// One step of one sequence: gates (4H) pre-activations without the bias in, bias (4H) added → activated i, f, g, o out
 /// (in place); cell (H) = f ⊙ cPrev + i ⊙ g; tanhCell (H) = tanh(cell); hidden (H) = o ⊙ tanhCell. Two passes (all
 /// 4H activations, then the cell), each a loop of independent 8-lane iterations that overlap well; ~1.3× faster than
-/// one fused loop whose iterations are long dependency chains.
+/// one fused loop whose iterations are long dependency chains. The reference the C cells (NeuralKernels' LSTMCell.h)
+/// match bit for bit, and the path on architectures other than x86-64 (`cellForward`).
 @inline(__always)
 func lstmCellForward(
     gates: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
@@ -418,7 +419,8 @@ func lstmCellForward(
 }
 
 /// One step of one sequence, backward: dh (H) += dHidden (H) in; dc (H) carries dc_t in and dc_{t−1} out;
-/// dGates (4H) = pre-activation gradients of i, f, g, o (written). 8 lanes at a time, then the tail.
+/// dGates (4H) = pre-activation gradients of i, f, g, o (written). 8 lanes at a time, then the tail. The C cells'
+/// reference and the path off x86-64, as `lstmCellForward`.
 @inline(__always)
 func lstmCellBackward(
     gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
