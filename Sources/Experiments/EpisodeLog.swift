@@ -50,13 +50,13 @@ public struct EpisodeLog {
         costs += info.cost
         finalEquity = info.equity
         turnoverSum += info.turnover
-        exposureSum += step.observation.weights.reduce(0) { $0 + abs($1) }
+        let weights = step.observation.weights, exposure = weights.reduce(0) { $0 + abs($1) }
+        exposureSum += exposure
         turnovers.append(info.turnover)
-        exposures.append(step.observation.weights.reduce(0) { $0 + abs($1) })
+        exposures.append(exposure)
         lastTimestamp = info.timestamp
         hash.add(action)
         guard keepEvery > 0, returns.count % keepEvery == 0 || step.done else { return }
-        let weights = step.observation.weights
         steps.append(
             StepRecord(
                 barIndex: Int64(info.bar), timestamp: info.timestamp, action: action, position: info.position,

@@ -19,7 +19,8 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
     public internal(set) var window: Int
     /// F
     public internal(set) var width: Int
-    /// (N) portfolio weights after the last fill, marked at bar t's close (sharesᵢ·closeᵢ / equity).
+    /// (N) portfolio weights after the last fill, marked at bar t's close (sharesᵢ·closeᵢ / equity); a new array at
+    /// each read.
     public var weights: [Double] { storage.weights }
     /// cash / equity at bar t's close.
     public var cashWeight: Double { weight(ofCash: cash, in: equity) }
@@ -51,25 +52,31 @@ public struct MarketObservation: WindowObservation, Sendable, Equatable {
 final class ObservationStorage: @unchecked Sendable {
     /// (D, F)
     let features: [Float]
-    /// (N) written by the environment only while it holds the sole reference (so no access can overlap another: the
-    /// run-time exclusivity check is left out).
-    @exclusivity(unchecked) var weights: [Double]
+    /// (N) written by the environment only while it holds the sole reference. Memory of its own rather than an array,
+    /// so that a step writes it without asking whether an array's buffer is shared (a call into the runtime).
+    let weightValues: UnsafeMutableBufferPointer<Double>
 
     init(features: [Float], assets n: Int) {
         self.features = features
-        weights = Array(repeating: 0, count: n)
+        weightValues = .allocate(capacity: n)
+        weightValues.initialize(repeating: 0)
     }
+
+    deinit { weightValues.deallocate() }
+
+    /// (N) the weights, as an array.
+    var weights: [Double] { Array(weightValues) }
 
     /// Writes the N weights from `source` (the environment holds the only reference to this storage, or the caller of
     /// `step(_:into:)` does).
     func copyWeights(from source: UnsafePointer<Double>) {
-        let n = weights.count
-        weights.withUnsafeMutableBufferPointer { w in for i in 0..<n { w[i] = source[i] } }
+        let w = weightValues.baseAddress!
+        for i in 0..<weightValues.count { w[i] = source[i] }
     }
 
     /// Whether this storage holds `features` itself (not an equal copy) and N weights.
     func holds(_ features: [Float], assets n: Int) -> Bool {
-        weights.count == n
+        weightValues.count == n
             && self.features.withUnsafeBufferPointer { $0.baseAddress }
                 == features.withUnsafeBufferPointer { $0.baseAddress }
     }
@@ -254,6 +261,14 @@ public struct MarketEnv: AgentEnvironment, Sendable {
                     "sizing needs annualTarget > 0, maxLeverage > 0, span ≥ 2 and periodsPerYear ≥ 1")
             }
         }
+        // (`Alignment` gives one asset every bar of its own; a `Panel` built by hand may not. One asset steps on two
+        // lanes with the uniform tolerance, where a gap's bar would need its own.)
+        let firstGap = panel.observed.firstIndex(of: false)
+        if panel.assetCount == 1, let d = firstGap {
+            throw EnvironmentError(
+                "\(panel.source): its one asset, \(panel.tickers[0]), has no bar of its own at bar \(d) "
+                    + "(\(DateParser.format(panel.timestamps[d])), observed = false): one asset needs every bar")
+        }
         if config.episode.mode == .random && config.episode.length < 1 {
             throw EnvironmentError("episode.length must be at least 1 in random mode")
         }
@@ -265,8 +280,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         tickers = panel.tickers
         timestamps = panel.timestamps
         close = panel.close
-        // a gappy panel of one or two assets on four lanes, which take each asset's tolerance (see `rebalance`)
-        let gaps = panel.observed.contains(false), observed = panel.observed, assets = panel.assetCount
+        // a gappy panel of two assets on four lanes, which take each asset's tolerance (see `rebalance`)
+        let gaps = firstGap != nil, observed = panel.observed, assets = panel.assetCount
         let n4 = gaps ? max(4, padded(n)) : padded(n)
         self.n4 = n4
         var q = [Double](repeating: 1, count: 3 * n4 * panel.barCount)
@@ -350,7 +365,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         equity = config.initialCash
         heldValue = 0
         if !isKnownUniquelyReferenced(&storage) { storage = ObservationStorage(features: features, assets: n) }
-        for i in 0..<n { storage.weights[i] = 0 }
+        storage.weightValues.update(repeating: 0)
         writableBook().update(repeating: 0, count: book.count)
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
         return observation()
@@ -411,7 +426,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
                     for i in rows {
                         orders[i - start] = lanes(env[i].n, env[i].n4) { env[i].order(actions[i], n: $0, n4: $1) }
                     }
-                    for i in rows { fills[i - start] = env[i].fill(orders[i - start], n4: env[i].n4) }
+                    for i in rows { fills[i - start] = env[i].fill(orders[i - start], n: env[i].n, n4: env[i].n4) }
                     for i in rows {
                         let extras = columns.extras(row: i), r = fills[i - start]
                         let s = lanes(env[i].n, env[i].n4) { env[i].settle(r, n: $0, n4: $1, extrasTo: extras) }
@@ -429,7 +444,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// `reward(settled:)`.
     @inline(__always)
     mutating func advance(_ action: TradingAction, n: Int, n4: Int) -> Step<Int, StepInfo> {
-        var s = settle(fill(order(action, n: n, n4: n4), n4: n4), n: n, n4: n4, extrasTo: nil)
+        var s = settle(fill(order(action, n: n, n4: n4), n: n, n4: n4), n: n, n4: n4, extrasTo: nil)
         s.reward = reward(settled: s.reward)
         return s
     }
@@ -458,7 +473,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// The second phase: the fill at bar t+1, with borrow for the bar (changes the book only). (`mutating` only so that
     /// the environment is passed by reference, not copied.)
     @inline(__always)
-    mutating func fill(_ order: Order, n4: Int) -> RebalanceResult {
+    mutating func fill(_ order: Order, n: Int, n4: Int) -> RebalanceResult {
         let next = bar + 1, costs = config.costs
         // the next fill bar (t + 2; at the data's last bar, where no step fills after, that bar)
         let after = min(next + 1, timestamps.count - 1)
@@ -467,7 +482,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
         return rebalance(
             book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next,
-            nextReference: UnsafePointer(quotes.base) + 3 * n4 * after, n4: n4, cash: cash, value: order.value,
+            nextReference: UnsafePointer(quotes.base) + 3 * n4 * after, n: n, n4: n4, cash: cash, value: order.value,
             commissionRate: costs.commissionBps * 1e-4, borrowRate: borrowRate, fractional: config.fractionalShares,
             hold: order.hold
         ) { UnsafePointer(tolerances.base) + next * toleranceStride }

@@ -1,3 +1,4 @@
+import MarketData
 import RLCore
 import Testing
 
@@ -17,6 +18,23 @@ import Testing
     #expect(throws: EnvironmentError("costs.commissionBps must be a finite number ≥ 0, not -1.0")) {
         _ = try MarketEnv(panel: p, features: simpleFeatures(p), width: 2, bars: 0..<30, config: c)
     }
+}
+
+/// One asset steps on two lanes with the uniform trade tolerance, so a bar without a price of its own (possible only in
+/// a `Panel` built by hand) is an error naming the bar, not a fill at a forward-filled price.
+@Test func aSingleAssetWithoutABarOfItsOwnIsAnError() throws {
+    var p = randomPanel(bars: 30)
+    p.observed[7] = false
+    let date = DateParser.format(p.timestamps[7])
+    #expect(
+        throws: EnvironmentError(
+            "\(p.source): its one asset, \(p.tickers[0]), has no bar of its own at bar 7 (\(date), observed = false): "
+                + "one asset needs every bar")
+    ) {
+        _ = try makeEnv(p)
+    }
+    p.observed[7] = true
+    _ = try makeEnv(p)
 }
 
 @Test func continuousWeightsAreProjected() {
