@@ -161,8 +161,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// One or two assets: the book's `referenceValue` at the next fill bar (t + 1), as the last fill left it (0 after a
     /// reset).
     var heldValue = 0.0
-    /// (7, N₄): shares, target, previous target, the latest fills' quantity, price and cost, and the weights after the
-    /// last fill marked at the close; one flat buffer so the step works on one pointer (padding lanes stay 0); copied
+    /// (5, N₄): shares, target, previous target, the latest fills' quantity, and the weights after the last fill marked
+    /// at the close; one flat buffer so the step works on one pointer (padding lanes stay 0); copied
     /// on write (`writableBook`).
     var book: DoubleBuffer
 
@@ -187,16 +187,20 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     @inlinable static var targetRow: Int { 1 }
     @inlinable static var previousTargetRow: Int { 2 }
     @inlinable static var fillQuantityRow: Int { 3 }
-    @inlinable static var fillPriceRow: Int { 4 }
-    @inlinable static var fillCostRow: Int { 5 }
-    @inlinable static var weightsRow: Int { 6 }
+    @inlinable static var weightsRow: Int { 4 }
 
     /// (N) shares held.
     public var shares: [Double] { book[0..<n] }
-    /// (N) fills of the latest step.
+    /// (N) fills of the latest step (at the current bar's reference prices; after a reset, none).
     public var lastFills: [Fill] {
-        let b = book.base
-        return (0..<n).map { Fill(quantity: b[3 * n4 + $0], price: b[4 * n4 + $0], cost: b[5 * n4 + $0]) }
+        let q = UnsafePointer(book.base) + Self.fillQuantityRow * n4, quote = UnsafePointer(quotes.base) + 3 * n4 * bar
+        let rate = config.costs.commissionBps * 1e-4
+        return (0..<n).map { i in
+            let (reference, impact) = (quote[i], quote[n4 + i])
+            return Fill(
+                quantity: q[i], price: fillPrice(quantity: q[i], reference: reference, impact: impact),
+                cost: fillCost(quantity: q[i], reference: reference, impact: impact, commissionRate: rate))
+        }
     }
 
     /// - Parameters:
@@ -330,7 +334,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         rng = Xoshiro256(seed: seed)
         storage = ObservationStorage(features: features, assets: n)
         spare = ObservationStorage(features: features, assets: n)
-        book = DoubleBuffer(repeatElement(0, count: 7 * n4))
+        book = DoubleBuffer(repeatElement(0, count: 5 * n4))
         dsr = DifferentialSharpe(eta: config.reward.dsrEta)
     }
 
@@ -494,8 +498,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     mutating func settle(
         _ r: RebalanceResult, n: Int, n4: Int, extrasTo out: UnsafeMutablePointer<Double>?
     ) -> Step<Int, StepInfo> {
-        let book = self.book.base, next = bar + 1
-        let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = UnsafePointer(quotes.base) + 3 * n4 * next + 2 * n4
+        let book = self.book.base, next = bar + 1, quote = UnsafePointer(quotes.base) + 3 * n4 * next
+        let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
         let weights = book + Self.weightsRow * n4
         for i in 0..<n { weights[i] = book[i] * mark[i] * inverseEquity }
         let reward =
@@ -517,11 +521,12 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let info = StepInfo(
             bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
             traded: r.traded, referenceEquity: r.referenceEquity,
-            fillPrice: book[Self.fillPriceRow * n4], position: weights[0])
+            fillPrice: fillPrice(quantity: book[Self.fillQuantityRow * n4], reference: quote[0], impact: quote[n4]),
+            position: weights[0])
         return Step(observation: next, reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
 
-    /// The book (7, N₄), copied first when another copy of the environment holds it.
+    /// The book (5, N₄), copied first when another copy of the environment holds it.
     mutating func writableBook() -> UnsafeMutablePointer<Double> {
         if !isKnownUniquelyReferenced(&book) { book = book.copy() }
         return book.base

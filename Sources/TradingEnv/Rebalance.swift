@@ -45,7 +45,7 @@ struct RebalanceResult {
 ///   that the step's chain of dependent work starts at the division (one asset 1.07× against taking it first).
 ///
 /// Out of line: inlined, its loop left the one-asset step too large for its fill to be inlined (one asset 0.96×).
-/// Shapes: book (7, N₄) (row 0 used here); quote (3, N₄) of the fill bar (row 0 used here).
+/// Shapes: book (5, N₄) (row 0 used here); quote (3, N₄) of the fill bar (row 0 used here).
 @inline(never)
 func referenceValue(book: UnsafePointer<Double>, quote: UnsafePointer<Double>, n4: Int) -> Double {
     n4 == 2
@@ -78,7 +78,10 @@ where L.Scalar == Double {
 /// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0
 /// everywhere).
 ///
-/// Shapes: book (7, N₄) as `MarketEnv.book` (rows 0–5 used here; N = `n` assets, then zero pads); quote (3, N₄) of
+/// The fill leaves each asset's quantity; `fillPrice` and `fillCost` give its price and cost from it on demand (the
+/// same operations, so the same bits).
+///
+/// Shapes: book (5, N₄) as `MarketEnv.book` (rows 0–3 used here; N = `n` assets, then zero pads); quote (3, N₄) of
 /// the fill bar: reference price, impact, close; nextReference (N₄); tolerances (N₄), asked for on four lanes only.
 @inline(__always)
 func rebalance(
@@ -98,6 +101,22 @@ func rebalance(
             tolerances: tolerances())
 }
 
+/// The price per share of a fill of `quantity` shares (0 when it is 0), as `rebalance` pays it: the reference price
+/// moved by the impact against the trade.
+@inline(__always)
+func fillPrice(quantity q: Double, reference: Double, impact: Double) -> Double {
+    q == 0 ? 0 : reference * (1 + (q < 0 ? -impact : impact))
+}
+
+/// The cost of a fill of `quantity` shares, as `rebalance` charges it: commission on the notional, and the impact.
+@inline(__always)
+func fillCost(quantity q: Double, reference: Double, impact: Double, commissionRate: Double) -> Double {
+    q == 0
+        ? 0
+        : commissionRate * (abs(q) * fillPrice(quantity: q, reference: reference, impact: impact))
+            + abs(q) * reference * impact
+}
+
 /// The relative change below which an asset does not trade (`rebalance`'s τ): rounding in the sizing, not a trade.
 let tradeTolerance = 1e-12
 
@@ -110,8 +129,7 @@ func rebalance<L: SIMD>(
 ) -> RebalanceResult where L.Scalar == Double {
     typealias Lanes = L
     let lanes = L.scalarCount
-    let shares = book, target = book + n4
-    let fillQuantity = book + 3 * n4, fillPrice = book + 4 * n4, fillCost = book + 5 * n4
+    let shares = book, target = book + n4, fillQuantity = book + 3 * n4
     let reference = quote, impact = quote + n4, mark = quote + 2 * n4
     let referenceEquity = cash + value
     var spent = Lanes(), costs = Lanes(), traded = Lanes(), marked = Lanes(), nextValue = Lanes()
@@ -153,8 +171,6 @@ func rebalance<L: SIMD>(
         if carries { nextValue += now * load(nextReference + i, as: L.self) }
         store(now, shares + i)
         store(q, fillQuantity + i)
-        store(Lanes().replacing(with: price, where: trade), fillPrice + i)
-        store(fee, fillCost + i)
     }
     var cashAfter = cash - spent.sum(), cost = costs.sum()
     // Borrow fee on shorts for the bar (the book is marked at the close above).

@@ -1,3 +1,4 @@
+import RLCore
 import Testing
 
 @testable import TradingEnv
@@ -23,7 +24,38 @@ import Testing
     let price = 101 * (1 - impact), q = 1_000 / 101.0
     #expect(abs(s.info.fillPrice - price) < 1e-12)
     #expect(abs(env.lastFills[0].quantity + q) < 1e-12)
+    #expect(env.lastFills[0].price == s.info.fillPrice)
     let commission = q * price * 1e-3, borrow = q * 102 * 1e-2 / 365.25
+    #expect(abs(env.lastFills[0].cost - (commission + q * 101 * impact)) < 1e-9)
     #expect(abs(s.info.cost - (commission + q * 101 * impact + borrow)) < 1e-9)
     #expect(abs(s.info.equity - (1_000 + q * price - commission - borrow - q * 102)) < 1e-9)
+}
+
+/// A panel's fills account for its cash and costs: each step's cash falls by Σ quantityᵢ·priceᵢ + costᵢ and its cost is
+/// Σ costᵢ, the fills as `lastFills` reports them (a buy above, a sell below the open; none after a reset).
+@Test func aPanelsFillsAccountForItsCashAndCosts() throws {
+    let panel = randomPanel(bars: 40, assets: 5, seed: 3)
+    var env = try makeEnv(panel) { c in
+        c.actions.kind = .weights
+        c.costs = CostModel(commissionBps: 7, halfSpreadBps: 3, slippageBps: 2, slippageRangeFraction: 0.05)
+    }
+    var observation = env.reset(seed: 2)
+    #expect(env.lastFills.allSatisfy { $0 == Fill(quantity: 0, price: 0, cost: 0) })
+    var rng = Xoshiro256(seed: 4), trades = 0
+    while observation.bar < 30 {
+        let w = (0..<5).map { _ in Double.random(in: -0.3...0.3, using: &rng) }, cash = env.cash
+        let step = env.step(.weights(w)), fills = env.lastFills, fillBar = step.info.bar
+        var spent = 0.0, cost = 0.0
+        for (i, f) in fills.enumerated() {
+            let open = panel.open[fillBar * 5 + i]
+            #expect(f.quantity == 0 ? f.price == 0 && f.cost == 0 : (f.price > open) == (f.quantity > 0) && f.cost > 0)
+            spent += f.quantity * f.price
+            cost += f.cost
+            trades += f.quantity != 0 ? 1 : 0
+        }
+        #expect(abs(cash - spent - cost - step.info.cash) <= 1e-9 * abs(cash))
+        #expect(abs(cost - step.info.cost) <= 1e-9 * cost)
+        observation = step.observation
+    }
+    #expect(trades > 50)
 }
