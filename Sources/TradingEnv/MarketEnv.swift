@@ -162,8 +162,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     /// reset).
     var heldValue = 0.0
     /// (5, N₄): shares, target, previous target, the latest fills' quantity, and the weights after the last fill marked
-    /// at the close; one flat buffer so the step works on one pointer (padding lanes stay 0); copied
-    /// on write (`writableBook`).
+    /// at the close; one flat buffer so the step works on one pointer (padding lanes stay 0); copied on write
+    /// (`writableBook`).
     var book: DoubleBuffer
 
     /// (N) asset names.
