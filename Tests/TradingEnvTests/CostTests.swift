@@ -31,8 +31,9 @@ import Testing
     #expect(abs(s.info.equity - (1_000 + q * price - commission - borrow - q * 102)) < 1e-9)
 }
 
-/// A panel's fills account for its cash and costs: each step's cash falls by Σ quantityᵢ·priceᵢ + costᵢ and its cost is
-/// Σ costᵢ, the fills as `lastFills` reports them (a buy above, a sell below the open; none after a reset).
+/// A panel's fills account for its cash and costs, as `lastFills` reports them: each step's cash falls by
+/// Σ quantityᵢ·priceᵢ + commissionᵢ (the impact is in the price), each fill's cost is its commission plus
+/// |quantity|·|price − open|, and the step's cost is Σ costᵢ (a buy above, a sell below the open; none after a reset).
 @Test func aPanelsFillsAccountForItsCashAndCosts() throws {
     let panel = randomPanel(bars: 40, assets: 5, seed: 3)
     var env = try makeEnv(panel) { c in
@@ -47,13 +48,14 @@ import Testing
         let step = env.step(.weights(w)), fills = env.lastFills, fillBar = step.info.bar
         var spent = 0.0, cost = 0.0
         for (i, f) in fills.enumerated() {
-            let open = panel.open[fillBar * 5 + i]
-            #expect(f.quantity == 0 ? f.price == 0 && f.cost == 0 : (f.price > open) == (f.quantity > 0) && f.cost > 0)
-            spent += f.quantity * f.price
+            let open = panel.open[fillBar * 5 + i], commission = 7e-4 * abs(f.quantity) * f.price
+            #expect(f.quantity == 0 ? f.price == 0 && f.cost == 0 : (f.price > open) == (f.quantity > 0))
+            #expect(abs(f.cost - commission - abs(f.quantity) * abs(f.price - open)) <= 1e-9 * max(f.cost, 1))
+            spent += f.quantity * f.price + commission
             cost += f.cost
             trades += f.quantity != 0 ? 1 : 0
         }
-        #expect(abs(cash - spent - cost - step.info.cash) <= 1e-9 * abs(cash))
+        #expect(abs(cash - spent - step.info.cash) <= 1e-9 * abs(cash))
         #expect(abs(cost - step.info.cost) <= 1e-9 * cost)
         observation = step.observation
     }
