@@ -8,6 +8,9 @@
 # scripts/cluster-down.sh stops what this started (the daemons by pid, PostgreSQL through postgres-down.sh), nothing
 # else.
 set -euo pipefail
+# Every command's output goes to stderr (a daemon or key tool may print to stdout); only the exports go to the
+# original stdout, kept as fd 3.
+exec 3>&1 1>&2
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "cluster-up.sh: run as root (it installs packages and starts daemons)" >&2; exit 1; }
 log() { echo "cluster-up: $*" >&2; }
@@ -32,12 +35,12 @@ need=()
 for p in postgresql slurm-wlm munge; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 
 # PostgreSQL: scripts/postgres-up.sh (role, databases); its exports go on to stdout with ours.
-scripts/postgres-up.sh
+scripts/postgres-up.sh >&3
 
 # munge: the key, its folders owned by munge, the daemon as the munge user.
 [ -s /etc/munge/munge.key ] || mungekey --create
@@ -104,4 +107,4 @@ for d in slurmctld slurmd; do
 done
 wait_for "sinfo -h -o %T | grep -qx idle" 60
 log "$(sinfo -h -o '%P %D node(s) %T, %c CPUs')"
-echo "export TRADESIM_TEST_SLURM=1"
+echo "export TRADESIM_TEST_SLURM=1" >&3
