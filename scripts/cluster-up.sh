@@ -8,9 +8,8 @@
 # scripts/cluster-down.sh stops what this started (the daemons by pid, PostgreSQL through postgres-down.sh), nothing
 # else.
 set -euo pipefail
-# Every command's output goes to stderr (a daemon or key tool may print to stdout); only the exports go to the
-# original stdout, kept as fd 3.
-exec 3>&1 1>&2
+# Each command's output goes to stderr by a redirection of its own (`>&2`), not by one `exec` for the script: a daemon
+# keeps the descriptors it inherits, and one holding a copy of stdout would keep the caller's `$(…)` from ending.
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "cluster-up.sh: run as root (it installs packages and starts daemons)" >&2; exit 1; }
 log() { echo "cluster-up: $*" >&2; }
@@ -35,22 +34,22 @@ need=()
 for p in postgresql slurm-wlm munge; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
 
 # PostgreSQL: scripts/postgres-up.sh (role, databases); its exports go on to stdout with ours.
-scripts/postgres-up.sh >&3
+scripts/postgres-up.sh
 
 # munge: the key, its folders owned by munge, the daemon as the munge user.
-[ -s /etc/munge/munge.key ] || mungekey --create
+[ -s /etc/munge/munge.key ] || mungekey --create >&2
 mkdir -p /run/munge /var/lib/munge /var/log/munge
 chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge
 chmod 0700 /etc/munge /var/log/munge
 chmod 0755 /run/munge
 if ! alive /run/munge/munged.pid; then
   log "starting munged"
-  runuser -u munge -- munged
+  runuser -u munge -- munged >&2
   wait_for "munge -n | unmunge" 10
   started munged "$(cat /run/munge/munged.pid)"
 fi
@@ -100,11 +99,11 @@ fi
 for d in slurmctld slurmd; do
   if ! alive /run/$d.pid; then
     log "starting $d"
-    /usr/sbin/$d
+    /usr/sbin/$d >&2
     wait_for "alive /run/$d.pid" 10
     started $d "$(cat /run/$d.pid)"
   fi
 done
 wait_for "sinfo -h -o %T | grep -qx idle" 60
 log "$(sinfo -h -o '%P %D node(s) %T, %c CPUs')"
-echo "export TRADESIM_TEST_SLURM=1" >&3
+echo "export TRADESIM_TEST_SLURM=1"

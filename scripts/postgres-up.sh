@@ -7,9 +7,6 @@
 #   eval "$(scripts/postgres-up.sh)"
 # scripts/postgres-down.sh stops the cluster if (and only if) this script started it.
 set -euo pipefail
-# Every command's output goes to stderr (pg_ctlcluster prints "Removed stale pid file." after an unclean stop); only
-# the exports go to the original stdout, kept as fd 3.
-exec 3>&1 1>&2
 [ "$(id -u)" -eq 0 ] || { echo "postgres-up.sh: run as root (it installs packages and starts the server)" >&2; exit 1; }
 log() { echo "postgres-up: $*" >&2; }
 version=15 cluster=main
@@ -18,15 +15,16 @@ state=/run/tradesim-postgres/started
 install_postgres() {
   dpkg -s "postgresql-$version" >/dev/null 2>&1 && return
   log "installing postgresql-$version"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$version"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$version" >&2
 }
 
 start_cluster() {
-  pg_lsclusters -h "$version" "$cluster" >/dev/null 2>&1 || pg_createcluster "$version" "$cluster"
+  pg_lsclusters -h "$version" "$cluster" >/dev/null 2>&1 || pg_createcluster "$version" "$cluster" >&2
   if ! pg_lsclusters -h "$version" "$cluster" | grep -q online; then
     log "starting PostgreSQL $version/$cluster"
-    pg_ctlcluster "$version" "$cluster" start
+    # To stderr: stdout is for the exports (it prints "Removed stale pid file." after an unclean stop).
+    pg_ctlcluster "$version" "$cluster" start >&2
     mkdir -p "$(dirname "$state")"
     echo "$version/$cluster" >"$state"
   fi
@@ -38,7 +36,7 @@ start_cluster() {
 }
 
 create_role_and_databases() {
-  runuser -u postgres -- psql -qAt -v ON_ERROR_STOP=1 <<'SQL'
+  runuser -u postgres -- psql -qAt -v ON_ERROR_STOP=1 >&2 <<'SQL'
 SELECT 'CREATE ROLE tradesim LOGIN CREATEDB PASSWORD ''tradesim'''
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tradesim')
 \gexec
@@ -56,6 +54,6 @@ start_cluster
 create_role_and_databases
 port=$(pg_lsclusters -h "$version" "$cluster" | awk '{print $3}')
 log "postgresql://tradesim@127.0.0.1:$port/tradesim ready"
-echo "export PGPASSWORD=tradesim" >&3
-echo "export TRADESIM_POSTGRES_URL=postgresql://tradesim@127.0.0.1:$port/tradesim" >&3
-echo "export TRADESIM_TEST_POSTGRES_URL=postgresql://tradesim@127.0.0.1:$port/tradesim_test" >&3
+echo "export PGPASSWORD=tradesim"
+echo "export TRADESIM_POSTGRES_URL=postgresql://tradesim@127.0.0.1:$port/tradesim"
+echo "export TRADESIM_TEST_POSTGRES_URL=postgresql://tradesim@127.0.0.1:$port/tradesim_test"
