@@ -22,6 +22,9 @@ public struct CostModel: Codable, Equatable, Sendable {
         self.borrowBpsPerYear = borrowBpsPerYear
     }
 
+    /// The commission per unit of traded notional.
+    var commissionRate: Double { commissionBps * 1e-4 }
+
     /// The relative price impact of a trade at a bar whose range is `high − low` around `reference`:
     /// a buy fills at `reference · (1 + impact)`, a sell at `reference · (1 − impact)`.
     @inlinable

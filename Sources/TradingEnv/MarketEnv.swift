@@ -193,15 +193,17 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     public var shares: [Double] { book[0..<n] }
     /// (N) fills of the latest step (at the current bar's reference prices; after a reset, none).
     public var lastFills: [Fill] {
-        let q = UnsafePointer(book.base) + Self.fillQuantityRow * n4, quote = UnsafePointer(quotes.base) + 3 * n4 * bar
-        let rate = config.costs.commissionBps * 1e-4
+        let q = UnsafePointer(book.base) + Self.fillQuantityRow * n4, quote = self.quote(atBar: bar, n4: n4)
         return (0..<n).map { i in
-            let (reference, impact) = (quote[i], quote[n4 + i])
-            return Fill(
-                quantity: q[i], price: fillPrice(quantity: q[i], reference: reference, impact: impact),
-                cost: fillCost(quantity: q[i], reference: reference, impact: impact, commissionRate: rate))
+            let fill = scalarFill(
+                quantity: q[i], reference: quote[i], impact: quote[n4 + i], commissionRate: config.costs.commissionRate)
+            return Fill(quantity: q[i], price: fill.price, cost: fill.cost)
         }
     }
+
+    /// The quotes (3, N₄) of bar b: reference price, impact, close.
+    @inline(__always)
+    func quote(atBar b: Int, n4: Int) -> UnsafePointer<Double> { UnsafePointer(quotes.base) + 3 * n4 * b }
 
     /// - Parameters:
     ///   - panel: the bars (N assets × D).
@@ -470,7 +472,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let book = writableBook()
         let value =
             n4 == 2
-            ? heldValue : referenceValue(book: book, quote: UnsafePointer(quotes.base) + 3 * n4 * (bar + 1), n4: n4)
+            ? heldValue : referenceValue(book: book, quote: quote(atBar: bar + 1, n4: n4), n4: n4)
         return Order(hold: setTarget(action, book: book, n: n, n4: n4), value: value)
     }
 
@@ -485,10 +487,9 @@ public struct MarketEnv: AgentEnvironment, Sendable {
             costs.borrowBpsPerYear > 0
             ? costs.borrowBpsPerYear * 1e-4 * Double(timestamps[next] - timestamps[bar]) / (365.25 * 86_400) : 0
         return rebalance(
-            book: book.base, quote: UnsafePointer(quotes.base) + 3 * n4 * next,
-            nextReference: UnsafePointer(quotes.base) + 3 * n4 * after, n: n, n4: n4, cash: cash, value: order.value,
-            commissionRate: costs.commissionBps * 1e-4, borrowRate: borrowRate, fractional: config.fractionalShares,
-            hold: order.hold
+            book: book.base, quote: quote(atBar: next, n4: n4), nextReference: quote(atBar: after, n4: n4), n: n,
+            n4: n4, cash: cash, value: order.value, commissionRate: costs.commissionRate, borrowRate: borrowRate,
+            fractional: config.fractionalShares, hold: order.hold
         ) { UnsafePointer(tolerances.base) + next * toleranceStride }
     }
 
@@ -498,7 +499,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
     mutating func settle(
         _ r: RebalanceResult, n: Int, n4: Int, extrasTo out: UnsafeMutablePointer<Double>?
     ) -> Step<Int, StepInfo> {
-        let book = self.book.base, next = bar + 1, quote = UnsafePointer(quotes.base) + 3 * n4 * next
+        let book = self.book.base, next = bar + 1, quote = self.quote(atBar: next, n4: n4)
         let inverseEquity = r.equity != 0 ? 1 / r.equity : 0, mark = quote + 2 * n4
         let weights = book + Self.weightsRow * n4
         for i in 0..<n { weights[i] = book[i] * mark[i] * inverseEquity }
@@ -521,7 +522,10 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         let info = StepInfo(
             bar: next, timestamp: timestamps[next], equity: r.equity, cash: r.cash, cost: r.cost,
             traded: r.traded, referenceEquity: r.referenceEquity,
-            fillPrice: fillPrice(quantity: book[Self.fillQuantityRow * n4], reference: quote[0], impact: quote[n4]),
+            fillPrice: scalarFill(
+                quantity: book[Self.fillQuantityRow * n4], reference: quote[0], impact: quote[n4],
+                commissionRate: config.costs.commissionRate
+            ).price,
             position: weights[0])
         return Step(observation: next, reward: reward, terminated: terminated, truncated: truncated, info: info)
     }
@@ -627,8 +631,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
                 for i in 0..<n {
                     total += scaledPositionReward(
                         mu: r.mu, costRate: costRate, price: close[next * n + i],
-                        previousPrice: close[bar * n + i], scaled: book.base[n4 + i],
-                        previousScaled: book.base[2 * n4 + i])
+                        previousPrice: close[bar * n + i], scaled: book.base[Self.targetRow * n4 + i],
+                        previousScaled: book.base[Self.previousTargetRow * n4 + i])
                 }
                 return total
             }
@@ -636,7 +640,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
                 total += volScaledReward(
                     mu: r.mu, sigmaTarget: r.sigmaTarget, costRate: costRate,
                     price: close[next * n + i], previousPrice: close[bar * n + i],
-                    position: book.base[n4 + i], previousPosition: book.base[2 * n4 + i],
+                    position: book.base[Self.targetRow * n4 + i],
+                    previousPosition: book.base[Self.previousTargetRow * n4 + i],
                     sigma: sigma[bar * n + i], previousSigma: bar > 0 ? sigma[(bar - 1) * n + i] : 0)
             }
             return total

@@ -78,8 +78,8 @@ where L.Scalar == Double {
 /// Sums over assets run in four partial sums (a fixed order: deterministic). `hold`: no asset trades (q = 0
 /// everywhere).
 ///
-/// The fill leaves each asset's quantity; `fillPrice` and `fillCost` give its price and cost from it on demand (the
-/// same operations, so the same bits).
+/// The fill leaves each asset's quantity; `scalarFill` gives its price and cost from it on demand (`fillTerms`, as
+/// here: the same bits).
 ///
 /// Shapes: book (5, N₄) as `MarketEnv.book` (rows 0–3 used here; N = `n` assets, then zero pads); quote (3, N₄) of
 /// the fill bar: reference price, impact, close; nextReference (N₄); tolerances (N₄), asked for on four lanes only.
@@ -101,20 +101,29 @@ func rebalance(
             tolerances: tolerances())
 }
 
-/// The price per share of a fill of `quantity` shares (0 when it is 0), as `rebalance` pays it: the reference price
-/// moved by the impact against the trade.
+/// What fills of q shares pay, lane by lane, as `rebalance` charges them: the price per share (the reference price
+/// moved by the impact against the trade; a lane where q is +0 gets the buy price and pays nothing), the notional
+/// |q|·price, the commission rate·notional and the fee, commission + |q|·ref·impact.
 @inline(__always)
-func fillPrice(quantity q: Double, reference: Double, impact: Double) -> Double {
-    q == 0 ? 0 : reference * (1 + (q < 0 ? -impact : impact))
+func fillTerms<L: SIMD>(_ q: L, reference ref: L, impact imp: L, rate: L) -> (
+    price: L, notional: L, commission: L, fee: L
+) where L.Scalar == Double {
+    let price = ref * (L(repeating: 1) + signed(imp, as: q))
+    let notional = magnitude(q) * price
+    let commission = rate * notional
+    return (price, notional, commission, commission + magnitude(q) * ref * imp)
 }
 
-/// The cost of a fill of `quantity` shares, as `rebalance` charges it: commission on the notional, and the impact.
+/// The price per share and the cost (`fillTerms`' fee) of one fill of `quantity` shares, the same bits as `rebalance`
+/// gives its lane; both 0 when the quantity is 0.
 @inline(__always)
-func fillCost(quantity q: Double, reference: Double, impact: Double, commissionRate: Double) -> Double {
-    q == 0
-        ? 0
-        : commissionRate * (abs(q) * fillPrice(quantity: q, reference: reference, impact: impact))
-            + abs(q) * reference * impact
+func scalarFill(quantity q: Double, reference: Double, impact: Double, commissionRate: Double) -> (
+    price: Double, cost: Double
+) {
+    if q == 0 { return (0, 0) }
+    let t = fillTerms(
+        SIMD2(q, 0), reference: SIMD2(reference, 0), impact: SIMD2(impact, 0), rate: SIMD2(commissionRate, 0))
+    return (t.price[0], t.fee[0])
 }
 
 /// The relative change below which an asset does not trade (`rebalance`'s τ): rounding in the sizing, not a trade.
@@ -134,7 +143,7 @@ func rebalance<L: SIMD>(
     let referenceEquity = cash + value
     var spent = Lanes(), costs = Lanes(), traded = Lanes(), marked = Lanes(), nextValue = Lanes()
     let carries = lanes == 2  // one or two assets (see `referenceValue`)
-    let rate = Lanes(repeating: commissionRate), equity = Lanes(repeating: referenceEquity), one = Lanes(repeating: 1)
+    let rate = Lanes(repeating: commissionRate), equity = Lanes(repeating: referenceEquity)
     // `hold`: a tolerance no |change| exceeds (∞·x is ∞, or NaN when x = 0), so that no asset trades.
     let never = Lanes(repeating: .infinity), uniform = Lanes(repeating: tradeTolerance)
     // One asset: its target read as a scalar beside the zero pad. A vector load would span the 8-byte store the step
@@ -159,10 +168,8 @@ func rebalance<L: SIMD>(
         let tau = hold ? never : tolerances.map { load($0 + i, as: L.self) } ?? uniform
         let trade = magnitude(change) .> tau * a.replacing(with: b, where: b .> a)
         let q = Lanes().replacing(with: change, where: trade)
-        let price = ref * (one + signed(imp, as: q))  // q is +0 where nothing trades, never −0
-        let notional = magnitude(q) * price
-        let commission = rate * notional
-        let fee = commission + magnitude(q) * ref * imp
+        // q is +0 where nothing trades, never −0: nothing is paid there.
+        let (price, notional, commission, fee) = fillTerms(q, reference: ref, impact: imp, rate: rate)
         spent += q * price + commission
         costs += fee
         traded += notional
