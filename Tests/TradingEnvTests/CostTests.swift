@@ -31,6 +31,26 @@ import Testing
     #expect(abs(s.info.equity - (1_000 + q * price - commission - borrow - q * 102)) < 1e-9)
 }
 
+/// One asset's fill as `lastFills` and `StepInfo` report it is the fill the step made, bit for bit (`scalarFill` and the
+/// fill's loop share `fillTerms`): its cost is the step's cost, its price the step's fill price, and the cash falls by
+/// quantity·price + commission exactly.
+@Test func oneAssetsReportedFillIsTheStepsFillBitForBit() throws {
+    let costs = CostModel(commissionBps: 9, halfSpreadBps: 4, slippageRangeFraction: 0.1)
+    var env = try makeEnv(randomPanel(bars: 60, seed: 5)) { $0.costs = costs }
+    var observation = env.reset(seed: 1), rng = Xoshiro256(seed: 6), trades = 0
+    while observation.bar < 50 {
+        let cash = env.cash
+        let step = env.step(.index(Int.random(in: 0..<env.actionSpace.levels.count, using: &rng)))
+        let f = env.lastFills[0]
+        #expect(f.cost == step.info.cost)
+        #expect(f.price == step.info.fillPrice)
+        #expect(cash - (f.quantity * f.price + costs.commissionRate * (abs(f.quantity) * f.price)) == step.info.cash)
+        trades += f.quantity != 0 ? 1 : 0
+        observation = step.observation
+    }
+    #expect(trades > 10)
+}
+
 /// A panel's fills account for its cash and costs, as `lastFills` reports them: each step's cash falls by
 /// Σ quantityᵢ·priceᵢ + commissionᵢ (the impact is in the price), each fill's cost is its commission plus
 /// |quantity|·|price − open|, and the step's cost is Σ costᵢ (a buy above, a sell below the open; none after a reset).
