@@ -8,8 +8,9 @@
 # scripts/cluster-down.sh stops what this started (the daemons by pid, PostgreSQL through postgres-down.sh), nothing
 # else.
 set -euo pipefail
-# Each command's output goes to stderr by a redirection of its own (`>&2`), not by one `exec` for the script: a daemon
-# keeps the descriptors it inherits, and one holding a copy of stdout would keep the caller's `$(…)` from ending.
+# Only the exports (ours and postgres-up's) go to stdout: every other command that prints goes to stderr by a
+# redirection of its own (`>&2`), not by one `exec` for the script, since a daemon keeps the descriptors it inherits
+# and one holding a copy of stdout would keep the caller's `$(…)` from ending.
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "cluster-up.sh: run as root (it installs packages and starts daemons)" >&2; exit 1; }
 log() { echo "cluster-up: $*" >&2; }
