@@ -260,6 +260,17 @@ public func comparedBaselines(for setup: MarketSetup) -> [Baseline] {
     return Baseline.allCases.filter { $0 != .random && $0.applies(toAssets: assets) }
 }
 
+/// How a comparison's costs were set, for its header: `base` as configured in the environment file at `path`, or, when
+/// `swept`, the sweep's rule (`costs(atBps:base:)`) with the borrow fee it keeps.
+package func costsDescription(_ base: CostModel, path: String, swept: Bool) -> String {
+    swept
+        ? "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year "
+            + "(\(path))"
+        : "as in \(path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, slippage "
+            + "\(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, "
+            + "borrow \(base.borrowBpsPerYear) bps/year"
+}
+
 /// The cost model of one sweep level: `bps` of commission per unit of traded notional, no half-spread and no slippage
 /// (so the level is the whole one-way cost of a trade); the short-borrow fee stays as configured.
 public func costs(atBps bps: Double, base: CostModel) -> CostModel {
@@ -446,13 +457,7 @@ public func compare(
         "\(periodName) of \(panel.source) "
         + "(\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
         + returnsSpan(log) + ")"
-    comparison.costs =
-        request.costLevels.isEmpty
-        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "
-            + "slippage \(base.slippageBps) bps + \(base.slippageRangeFraction) of the range, borrow "
-            + "\(base.borrowBpsPerYear) bps/year"
-        : "sweep: commission = the level in bps, no spread or slippage, "
-            + "borrow \(base.borrowBpsPerYear) bps/year (\(reference.path))"
+    comparison.costs = costsDescription(base, path: reference.path, swept: !request.costLevels.isEmpty)
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison
 }

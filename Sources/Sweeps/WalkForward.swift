@@ -86,11 +86,7 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
     comparison.bars =
         "the test years of \(windows.count) walk-forward windows of sweep \(name), stitched, of "
         + "\(panel.source) (" + returnsSpan(log) + ")"
-    comparison.costs =
-        request.costLevels.isEmpty
-        ? "as in \(reference.path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, "
-            + "slippage \(base.slippageBps) bps, borrow \(base.borrowBpsPerYear) bps/year"
-        : "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year"
+    comparison.costs = costsDescription(base, path: reference.path, swept: !request.costLevels.isEmpty)
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison
 }

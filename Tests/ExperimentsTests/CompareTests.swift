@@ -180,6 +180,20 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(c.costs.contains("commission = the level"))
 }
 
+/// The header names every cost term as configured, and under a sweep the rule and the borrow fee it keeps.
+@Test func costsDescriptionNamesEveryTerm() {
+    let base = CostModel(
+        commissionBps: 5, halfSpreadBps: 2, slippageBps: 1, slippageRangeFraction: 0.25, borrowBpsPerYear: 30)
+    #expect(
+        costsDescription(base, path: "environments/x.yaml", swept: false)
+            == "as in environments/x.yaml: commission 5.0 bps, half-spread 2.0 bps, slippage 1.0 bps + 0.25 of the "
+            + "range, borrow 30.0 bps/year")
+    #expect(
+        costsDescription(base, path: "environments/x.yaml", swept: true)
+            == "sweep: commission = the level in bps, no spread or slippage, borrow 30.0 bps/year (environments/x.yaml)"
+    )
+}
+
 @Test func everyOutputFormatParses() throws {
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.004, down: 0.999, commissionBps: 5))
     let c = try compare(

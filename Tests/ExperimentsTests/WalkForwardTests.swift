@@ -104,6 +104,7 @@ func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws
     #expect(
         track.log.length
             == trials.reduce(0) { $0 + Int(try! store.episodes(runId: $1.runId!, split: .test).last!.steps) })
+    #expect(comparison.costs.hasPrefix("as in ") && comparison.costs.contains(" of the range, borrow "))
     let years = comparison.tables.map(\.period)
     #expect(years == ["2005", "2006", "2008", "2009", "2011", "2012", "overall"])
     let buyAndHold = try #require(comparison.episodes[0].first { $0.policy.name == "buyAndHold" })
