@@ -4,7 +4,8 @@
 # and PPO runs on the S&P 500 (printed next to the baselines). One release build rather than a debug build and then a
 # release one: the product runs in release, its `precondition`s and `fatalError`s, overflow and bounds checks stay on
 # there (the sources have no `assert`), and the whole suite takes half the time. NeuralCore is pinned to one thread
-# (OPENBLAS_NUM_THREADS, the variable the benchmarks pin too) for bit-identical results.
+# (OPENBLAS_NUM_THREADS, the variable the benchmarks pin too) for bit-identical results; the two 100k-step runs take
+# two, which give the same bits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1
