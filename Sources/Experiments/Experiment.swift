@@ -216,4 +216,13 @@ public struct Experiment {
 
     /// The agent file's base name, used in run names.
     public var agentName: String { ((agentPath as NSString).lastPathComponent as NSString).deletingPathExtension }
+
+    /// The files the experiment reads: its own (none for an ad-hoc one), its agent file, and its environment file with
+    /// the data and side series files that names.
+    public var files: [String] {
+        get throws {
+            [path, agentPath].filter { !$0.isEmpty }
+                + (try MarketSetup.files(path: environmentPath, overrides: environmentOverrides))
+        }
+    }
 }

@@ -116,12 +116,12 @@ func storedConfig(of run: RunRecord, store: RunStore) throws -> ResolvedConfig {
     }
 }
 
-/// The data files a stored run is evaluated on: its data file and its side series' files, as its configuration names
-/// them (none for a pretrain run, which has no policy to evaluate).
-public func dataFiles(of run: RunRecord, store: RunStore) throws -> [String] {
+/// The files a stored run is evaluated on, or depends on: its environment file and its data and side series files,
+/// as its configuration names them (none for a pretrain run, which has no policy to evaluate).
+public func inputFiles(of run: RunRecord, store: RunStore) throws -> [String] {
     guard run.agent != pretrainRunKind else { return [] }
     let config = try storedConfig(of: run, store: store)
-    return config.environment.dataFiles(folder: config.environmentFolder)
+    return [config.environmentPath] + config.environment.dataFiles(folder: config.environmentFolder)
 }
 
 /// Loads a checkpoint folder into `agent`.

@@ -1,3 +1,8 @@
+/// "1 run", "3 runs", "0 runs": a count with its noun, the plural formed with an s unless given.
+public func plural(_ count: Int, _ noun: String, _ plural: String? = nil) -> String {
+    "\(count) " + (count == 1 ? noun : plural ?? noun + "s")
+}
+
 /// A table of strings rendered as aligned plain text, Markdown or CSV (the output formats of `runs`, `compare`,
 /// `replay`).
 public struct TextTable: Sendable, Equatable {

@@ -178,9 +178,11 @@ public func continueRun(_ run: RunRecord, store: RunStore, progress: (TrainingPr
         throw CheckpointError("\(stateFile): cannot read the trainer state (\(fileSystemReason(error)))")
     }
     state.resumedFrom = saved.directory
+    // The agent is restored before any row goes: a checkpoint that cannot be loaded leaves the store as it was.
+    var session = try TrainingSession(run: run, config: saved.config, setup: saved.setup, store: store, state: state)
     try store.rollback(runId: run.id!, after: saved.step, keeping: state.logged)
     try store.setStatus(ofRun: run.id!, to: .running)
-    var session = try TrainingSession(run: run, config: saved.config, setup: saved.setup, store: store, state: state)
+    try session.restartTensorBoard()
     return try session.train(progress: progress)
 }
 
@@ -263,13 +265,6 @@ struct TrainingSession {
         agent = makeAgent(config.agent, spec: AgentSpec(of: trainEnv), seed: UInt64(config.seed))
         if let directory = state.resumedFrom {
             try restore(agent, from: directory)
-            if let tensorboard {
-                // TensorBoard drops what the killed process logged from the checkpoint's step on; the rows the store
-                // kept at that step (logged before the checkpoint) go to it again.
-                let step = Int64(agent.stepsDone)
-                tensorboard.addSessionStart(step: step)
-                tensorboard.add(try store.metrics(runId: run.id!).filter { $0.globalStep == step })
-            }
         } else if let warmStart {
             try restoreWeights(agent, from: warmStart)
         } else if !config.agent.encoder.from.isEmpty {
@@ -281,6 +276,16 @@ struct TrainingSession {
 
     var runId: Int64 { run.id! }
     var spec: ExperimentSpec { config.experiment }
+
+    /// A resumed run, once the store is rolled back to its checkpoint: TensorBoard drops what the killed process logged
+    /// from the checkpoint's step on, so the rows the store kept at that step (logged before the checkpoint) go to it
+    /// again.
+    func restartTensorBoard() throws {
+        guard let tensorboard, state.resumedFrom != nil else { return }
+        let step = Int64(agent.stepsDone)
+        tensorboard.addSessionStart(step: step)
+        tensorboard.add(try store.metrics(runId: run.id!).filter { $0.globalStep == step })
+    }
 
     /// Trains to the step budget (train a chunk → flush → evaluate? → checkpoint?), selects the policy, then evaluates
     /// every `evaluateOn` split and marks the run finished. Any failure marks the run failed and is rethrown.

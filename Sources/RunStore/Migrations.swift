@@ -44,7 +44,8 @@ import GRDB
 ///   `value` REAL nullable (NULL stores NaN), `wallTime` REAL nullable (unix seconds)
 ///
 /// `checkpoint` — `id` INTEGER PRIMARY KEY, `runId` → run.id (ON DELETE CASCADE), `globalStep` INTEGER,
-///   `file` TEXT, `sha256` TEXT, `createdAt` DATETIME
+///   `file` TEXT, `sha256` TEXT, `createdAt` DATETIME, `borrowed` INTEGER (v6) — 1 on a row `store copy` wrote: the
+///   file belongs to the store the run was copied from, and deleting the run here leaves it on disk
 ///
 /// Views (v3), for SQL and pandas users:
 /// - `steps_view` — a stored step with its run: `runId`, `run` (name), `experiment`, `agent`, `seed`, `split`,
@@ -207,6 +208,7 @@ public enum RunStoreSchema {
                 ]
             ),
             ("v5-run-owner-job", [#"ALTER TABLE "run" ADD COLUMN "ownerJob" TEXT"#]),
+            ("v6-checkpoint-borrowed", [#"ALTER TABLE "checkpoint" ADD COLUMN "borrowed" INTEGER NOT NULL DEFAULT 0"#]),
         ]
         return list.map { ($0.0, $0.1.map(dialect.ddl)) }
     }

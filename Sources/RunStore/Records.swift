@@ -143,11 +143,13 @@ public struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var timestamp: Int64
     /// Action taken (a discrete action as its index).
     public var action: Double
-    /// Position after the action (single asset); 0 for multi-asset runs, which use `positionsJSON`.
+    /// The (first) asset's weight after the fill, marked at the bar's close; a panel's every weight is in
+    /// `positionsJSON`.
     public var position: Double
-    /// Multi-asset positions as a JSON array, empty for single-asset runs.
+    /// A panel's weights after the fill (N) as a JSON array, empty for one asset (and in a panel's training
+    /// episodes, whose steps keep the first asset's weight only).
     public var positionsJSON: String
-    /// Price at which the action was filled.
+    /// The (first) asset's fill price, 0 when it did not trade.
     public var fillPrice: Double
     /// Reward received.
     public var reward: Double
@@ -279,10 +281,14 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var sha256: String
     /// When it was saved.
     public var createdAt: Date
+    /// Whether `store copy` wrote the row: the file belongs to the store the run was copied from, and deleting the run
+    /// here leaves it on disk.
+    public var borrowed: Bool
 
     /// Makes a checkpoint record.
     public init(
-        id: Int64? = nil, runId: Int64, globalStep: Int64, file: String, sha256: String, createdAt: Date = Date()
+        id: Int64? = nil, runId: Int64, globalStep: Int64, file: String, sha256: String, createdAt: Date = Date(),
+        borrowed: Bool = false
     ) {
         self.id = id
         self.runId = runId
@@ -290,6 +296,7 @@ public struct CheckpointRecord: Codable, Sendable, Equatable, FetchableRecord, P
         self.file = file
         self.sha256 = sha256
         self.createdAt = createdAt
+        self.borrowed = borrowed
     }
 }
 

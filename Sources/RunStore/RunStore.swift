@@ -90,6 +90,19 @@ public final class RunStore: Sendable {
     /// `path` as it may be shown and stored: a PostgreSQL URL without its password, a file path as it is.
     public static func shown(_ path: String) -> String { isURL(path) ? PostgresLocation.shown(path) : path }
 
+    /// `text` (an error message, say) with every PostgreSQL URL in it `shown`: no password is printed, whatever quoted
+    /// the URL (a misplaced `--store` URL is echoed by the argument parser).
+    public static func withoutPasswords(_ text: String) -> String {
+        guard let pattern = try? NSRegularExpression(pattern: #"(?i)postgres(ql)?://[^\s'"`]+"#) else { return text }
+        var out = "", rest = text.startIndex
+        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            guard let range = Range(match.range, in: text) else { continue }
+            out += text[rest..<range.lowerBound] + PostgresLocation.shown(String(text[range]))
+            rest = range.upperBound
+        }
+        return out + text[rest...]
+    }
+
     /// Whether `path` is a PostgreSQL URL that holds a password.
     public static func holdsPassword(_ path: String) -> Bool { isURL(path) && PostgresLocation.holdsPassword(path) }
 

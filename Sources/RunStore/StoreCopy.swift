@@ -16,7 +16,8 @@ extension RunStore {
     /// from `source` into this store, between any two backends. Runs are matched by name and sweeps by name: one the
     /// destination has is left as it is, so copying twice adds nothing; ids are the destination's own, and every
     /// reference (an episode's run, a step's episode, a trial's run) is remapped. Checkpoint files are recorded by
-    /// their absolute paths as the source resolves them, so the destination can still verify them.
+    /// their absolute paths as the source resolves them, so the destination can still verify them, and as borrowed:
+    /// deleting a copied run leaves its files to the source's run.
     /// - Parameters:
     ///   - runs: the runs to copy; nil copies every run and every sweep (when `sweep` is nil too).
     ///   - sweep: a sweep name: copies that sweep, its trials, and the runs of its trials.
@@ -81,7 +82,7 @@ extension RunStore {
                 try db.insert(
                     CheckpointRecord(
                         runId: runId, globalStep: c.globalStep, file: recordedPath(c.file),
-                        sha256: c.sha256, createdAt: c.createdAt), into: "checkpoint")
+                        sha256: c.sha256, createdAt: c.createdAt, borrowed: true), into: "checkpoint")
             }
             return true
         }

@@ -54,7 +54,8 @@ extension SweepResults {
                 "rank correlation of in- and out-of-sample Sharpe across the splits: mean Spearman ρ = "
                     + (o.meanRankCorrelation.map { String(format: "%.3f", $0) } ?? "n/a")
                     + "; degradation: OOS = " + (o.degradationIntercept.map { String(format: "%.4f", $0) } ?? "n/a")
-                    + " + " + (o.degradationSlope.map { String(format: "%.3f", $0) } ?? "n/a") + " × IS (per-bar "
+                    + (o.degradationSlope.map { ($0 < 0 ? " − " : " + ") + String(format: "%.3f", abs($0)) } ?? " + n/a")
+                    + " × IS (per-bar "
                     + "Sharpe of the in-sample best); P[OOS Sharpe < 0] = "
                     + "\(String(format: "%.3f", o.probabilityOfLoss))"
             )

@@ -113,7 +113,8 @@ struct RunSelection: ParsableArguments {
         if latest.count < found.count {
             FileHandle.standardError.write(
                 Data(
-                    ("note: --experiment \(experiment): \(found.count - latest.count) of its \(found.count) runs repeat "
+                    ("note: --experiment \(experiment): \(found.count - latest.count) of its \(found.count) runs "
+                        + (found.count - latest.count == 1 ? "repeats " : "repeat ")
                         + "a later run's configuration and seed; the latest of each is compared\n").utf8))
         }
         return runs + latest.map { String($0.id!) }
@@ -155,7 +156,11 @@ struct CompareCommand: ParsableCommand {
         let db = try storeToRead(selection.store)
         let request = try selection.request(costLevels: try parseCostLevels(costs))
         let selected = try selection.selected(in: db)
-        if let out { try checkOutput(out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db) }
+        if let out {
+            try checkOutput(
+                out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db,
+                experiment: selection.experiment)
+        }
         let comparison = try selection.comparison(of: selected, in: db, request: request)
         try write(try comparison.rendered(format), to: out)
     }

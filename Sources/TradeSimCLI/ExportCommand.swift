@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import RunStore
 
@@ -22,9 +23,9 @@ struct ExportCommand: ParsableCommand {
     var store: String = defaultStorePath
 
     func run() throws {
-        if let out { try checkOutput(out, flag: "--out", store: store) }
         let db = try storeToRead(store)
         let record = try db.run(reference: reference)
+        if let out { try checkOutput(out, flag: "--out", store: store, evaluating: [record], in: db) }
         let output = try Output(out)
         try db.export(runId: record.id!, what: what, format: format) { try output.write($0) }
         try output.close()

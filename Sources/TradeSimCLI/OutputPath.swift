@@ -44,9 +44,17 @@ func checkOutput(_ path: String, flag: String, store: String? = nil, reads: [Str
     }
 }
 
-/// `checkOutput` for a command that evaluates the stored `runs` of `db`: their data files are read too.
-func checkOutput(_ path: String, flag: String, store: String, evaluating runs: [RunRecord], in db: RunStore) throws {
-    try checkOutput(path, flag: flag, store: store, reads: try runs.flatMap { try dataFiles(of: $0, store: db) })
+/// `checkOutput` for a command that evaluates or exports the stored `runs` of `db`: their environment and data files
+/// count as read too, and so do the experiment file an `--experiment` flag names and the files it names.
+func checkOutput(
+    _ path: String, flag: String, store: String, evaluating runs: [RunRecord], in db: RunStore,
+    experiment: String? = nil
+) throws {
+    var reads = try runs.flatMap { try inputFiles(of: $0, store: db) }
+    if let experiment, FileManager.default.fileExists(atPath: experiment) {
+        reads += (try? Experiment.load(experiment).files) ?? [experiment]
+    }
+    try checkOutput(path, flag: flag, store: store, reads: reads)
 }
 
 /// A file as the system knows it: its device and inode when it exists, else its absolute path with the symbolic links

@@ -23,7 +23,9 @@ struct ReportCommand: ParsableCommand {
         let db = try storeToRead(selection.store)
         let request = try selection.request()
         let selected = try selection.selected(in: db)
-        try checkOutput(out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db)
+        try checkOutput(
+            out, flag: "--out", store: selection.store, evaluating: selected.runs, in: db,
+            experiment: selection.experiment)
         let comparison = try selection.comparison(of: selected, in: db, request: request)
         try write(try htmlReport(comparison, runs: selected.runs, store: db), to: out)
         print("report: \(out)")

@@ -52,7 +52,7 @@ struct RunsRemoveCommand: ParsableCommand {
                 "run \(member.id!) (\(member.name)) is a member of ensemble run \(ensemble.id!) (\(ensemble.name)); "
                     + "delete the ensemble with it, or first (nothing deleted)")
         }
-        let count = selected.count == 1 ? "1 run" : "\(selected.count) runs"
+        let count = plural(selected.count, "run")
         if !yes {
             guard isatty(STDIN_FILENO) == 1 else {
                 throw CLIError("standard input is not a terminal: pass --yes to delete \(count) (nothing deleted)")
@@ -65,19 +65,28 @@ struct RunsRemoveCommand: ParsableCommand {
             }
         }
         for run in selected {
-            let files = try db.deleteRun(id: run.id!)
-            try removeCheckpointFiles(files, runName: run.name)
-            print("deleted run \(run.id!) (\(run.name)) and \(files.count) checkpoint files")
+            let deleted = try db.deleteRun(id: run.id!)
+            let removed = try removeCheckpointFiles(deleted.files, runName: run.name)
+            var line = "deleted run \(run.id!) (\(run.name)) and \(plural(removed, "checkpoint file"))"
+            if removed < deleted.files.count { line += " (\(deleted.files.count - removed) already gone)" }
+            if deleted.borrowedFiles > 0 {
+                line +=
+                    "; its \(plural(deleted.borrowedFiles, "checkpoint file")) stay with the store it was copied from"
+            }
+            print(line)
         }
     }
 
     /// Deletes the files, then each `step-N` folder they were in and the run's folder above it, once empty (a folder
-    /// that still holds files the store does not list is kept).
-    private func removeCheckpointFiles(_ files: [String], runName: String) throws {
+    /// that still holds files the store does not list is kept). Returns how many files it deleted (the others were
+    /// already gone).
+    private func removeCheckpointFiles(_ files: [String], runName: String) throws -> Int {
         let fm = FileManager.default
+        var removed = 0
         for file in files where fm.fileExists(atPath: file) {
             do {
                 try fm.removeItem(atPath: file)
+                removed += 1
             } catch {
                 throw CLIError("\(file): cannot delete the checkpoint file")
             }
@@ -89,5 +98,6 @@ struct RunsRemoveCommand: ParsableCommand {
         for folder in steps.sorted() + runFolders.sorted() {
             rmdir(folder)  // fails, and keeps the folder, unless it is empty
         }
+        return removed
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralCore
+import RunStore
 import Sweeps
 
 @main
@@ -38,7 +39,8 @@ struct TradeSim: ParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let text = RunStore.withoutPasswords(
+                message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)")
             // On a terminal, over a progress line the failure left unfinished (`ProgressPrinter`), not after it.
             let clear = isatty(STDERR_FILENO) != 0 ? "\r\u{1B}[K" : ""
             if let stop = error as? Interrupted {

@@ -86,10 +86,7 @@ struct TrainCommand: ParsableCommand {
         if let checkpoints { loaded.spec.checkpoints = checkpoints }
         if let tensorboard { loaded.spec.tensorboard = tensorboard }
         if let report {
-            let files = try MarketSetup.files(path: loaded.environmentPath, overrides: loaded.environmentOverrides)
-            try checkOutput(
-                report, flag: "--report", store: store ?? loaded.spec.store,
-                reads: [loaded.path, loaded.agentPath].filter { !$0.isEmpty } + files)
+            try checkOutput(report, flag: "--report", store: store ?? loaded.spec.store, reads: loaded.files)
         }
         if parallel && loaded.spec.seeds.count > 1 {
             // Every seed's configuration checked here, so that a bad file is one error line, not one per child; the

@@ -246,7 +246,7 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     for _ in 0..<2 { #expect(try runCLI(["train", experiment], in: dir).status == 0) }
     let r = try runCLI(["compare", "--experiment", experiment, "--store", store, "--format", "json"], in: dir)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stderr.contains("1 of its 2 runs repeat a later run's configuration and seed"), "\(r.stderr)")
+    #expect(r.stderr.contains("1 of its 2 runs repeats a later run's configuration and seed"), "\(r.stderr)")
     let c = try JSONDecoder().decode(Comparison.self, from: Data(r.stdout.utf8))
     let runs = try RunStore(path: store).runs().sorted { $0.id! < $1.id! }
     #expect(c.trials == 1)

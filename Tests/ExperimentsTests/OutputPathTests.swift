@@ -16,7 +16,12 @@ import Testing
         SweepRecord(name: "sw", experimentPath: env, experimentYAML: "", definitionYAML: "", launcher: "local"),
         trials: [])
     try FileManager.default.createSymbolicLink(atPath: dir + "/link.sqlite", withDestinationPath: store)
-    let inputs = [data, env]
+    // An experiment file named as the ad-hoc run's experiment (`compare --experiment` reads it, and its agent file).
+    let experiment = dir + "/adhoc-dqn-lstm.yaml", agent = dir + "/agent.yaml"
+    try FileManager.default.copyItem(atPath: repoRoot + "/agents/dqn-lstm.yaml", toPath: agent)
+    try "environment: env.yaml\nagent: agent.yaml\nsteps: 10\n".write(
+        toFile: experiment, atomically: true, encoding: .utf8)
+    let inputs = [data, env, experiment, agent]
     let before = try StoreSnapshot(store)
     let bytes = try inputs.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
     let onStore = "that is the run store; write the output elsewhere"
@@ -33,6 +38,18 @@ import Testing
         (train + ["--report", store], "--report \(store): \(onStore)"),
         (["train", "--resume", "1", "--store", store, "--report", store], "--report \(store): \(onStore)"),
         (["compare", "1", "--store", store, "--out", data], "--out \(data): \(onData)"),
+        (["compare", "1", "--store", store, "--out", env], "--out \(env): the command reads that file (\(env))"),
+        (["export", "1", "--store", store, "--out", data], "--out \(data): \(onData)"),
+        (["export", "1", "--store", store, "--out", env], "--out \(env): the command reads that file (\(env))"),
+        (
+            ["compare", "--experiment", experiment, "--store", store, "--out", experiment],
+            "--out \(experiment): the command reads that file ("
+        ),
+        (
+            ["report", "--experiment", experiment, "--store", store, "--out", agent],
+            "--out \(agent): the command reads that file ("
+        ),
+        (["sweep", "results", "sw", "--store", store, "--out", env], "--out \(env): the command reads that file"),
         (["report", "1", "--store", store, "--out", data], "--out \(data): \(onData)"),
         (train + ["--report", data], "--report \(data): \(onData)"),
         (train + ["--report", env], "--report \(env): the command reads that file (\(env))"),

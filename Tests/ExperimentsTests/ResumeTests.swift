@@ -1,6 +1,7 @@
 import Foundation
-import RunStore
 import Testing
+
+@testable import RunStore
 
 /// Agent overrides of the tiny experiments: small networks and buffers so a debug build trains in seconds.
 let tinyAgents = [
@@ -127,6 +128,33 @@ func killedRunResumesToTheSameWeightsAsAnUninterruptedRun(algo: String) throws {
     #expect(r.stderrLines.count == 1, "\(r.stderr)")
     #expect(r.stderr.contains(file) && r.stderr.contains("checksum mismatch"))
     #expect(try store.run(id: run.id!).status == .interrupted)  // untouched
+}
+
+/// A checkpoint that passes its checksum but cannot be loaded (a file damaged before its SHA-256 was recorded) fails
+/// the resume in one line before anything is removed: the rows logged after the checkpoint (which a resume deletes and
+/// logs again) stay, and so does the run's status.
+@Test func aResumeWhoseCheckpointCannotBeLoadedRemovesNoRow() throws {
+    let t = try checkpointingExperiment(steps: 512)
+    #expect(try runCLI(["train", t.experiment]).status == 0)
+    let store = try RunStore(path: t.store)
+    let run = try #require(try store.runs().first)
+    try store.setStatus(ofRun: run.id!, to: .interrupted)
+    // The run as if killed before its checkpoint at step 512: the latest is step 256's, with rows logged after it.
+    #expect(try store.backend.write { db in try db.execute("DELETE FROM checkpoint WHERE globalStep = 512", []) } > 0)
+    let file = try #require(try store.checkpoints(runId: run.id!).last { $0.file.hasSuffix("network.safetensors") })
+        .file
+    #expect(file.contains("step-256"))
+    #expect(try store.episodes(runId: run.id!, split: .train).contains { $0.globalStep > 256 })
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+    try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: file))
+    try rerecordChecksum(of: file, store: t.store)
+    let before = try StoreSnapshot(t.store)
+    #expect(before.counts["episode"]! > 0 && before.counts["step"]! > 0)
+
+    let r = try runCLI(["train", "--resume", "\(run.id!)", "--store", t.store])
+    #expect(r.failsWithOneErrorLine, "\(r.stderr)")
+    #expect(r.stderr.contains("cannot restore the agent"), "\(r.stderr)")
+    #expect(try StoreSnapshot(t.store) == before)
 }
 
 /// A run killed after its last checkpoint (in its final evaluations, or after `patience` stopped it early) resumes to

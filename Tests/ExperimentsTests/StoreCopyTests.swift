@@ -68,6 +68,18 @@ import Testing
         again.status == 0 && again.stdout.contains("copied 0 runs (0 steps)")
             && again.stdout.contains("2 already there"), "\(again.stdout)")
     #expect(try c.runs().count == 2)
+
+    // Deleting a copied run leaves its checkpoint files, which the source's run still names.
+    let files = Set(try a.checkpoints(runId: try a.run(reference: name).id!).map(\.file)).count
+    let rm = try runCLI(["runs", "rm", name, "--yes", "--store", middle])
+    #expect(rm.status == 0, "\(rm.stderr)")
+    #expect(
+        rm.stdout.contains(
+            "and 0 checkpoint files; its \(files) checkpoint files stay with the store it was copied from"),
+        "\(rm.stdout)")
+    #expect(files > 1)
+    let after = try runCLI(["compare", name, "--store", first, "--format", "json"])
+    #expect(after.status == 0 && after.stdout.contains("\"policy\""), "\(after.stderr)")
 }
 
 /// A sweep copied with `--sweep` keeps its trials linked to their runs: `sweep results` ranks the same on the copy
@@ -79,7 +91,7 @@ import Testing
     defer { dropPostgresTestStore(copy) }
     let r = try runCLI(["store", "copy", t.store, copy, "--sweep", "sw"])
     #expect(
-        r.status == 0 && r.stdout.hasPrefix("copied 4 runs") && r.stdout.contains("1 sweeps"),
+        r.status == 0 && r.stdout.hasPrefix("copied 4 runs") && r.stdout.contains(", 1 sweep from "),
         "\(r.stdout)\(r.stderr)")
     let results = try [t.store, copy].map {
         try runCLI(["sweep", "results", "sw", "--store", $0, "--blocks", "4", "--format", "json"])

@@ -40,6 +40,14 @@ func trainingIntoAMisspeltURLCreatesNoFile(_ url: String) throws {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
 }
 
+/// A store URL given where the command takes no argument is echoed by the argument parser's error without its
+/// password.
+@Test func aMisplacedURLIsEchoedWithoutItsPassword() throws {
+    let r = try runCLI(["runs", "postgresql://me:S3cret@127.0.0.1:1/db"])
+    #expect(r.failsWithOneErrorLine, "\(r.stderr)")
+    #expect(r.stderr.contains("'postgresql://me@127.0.0.1:1/db'") && !r.stderr.contains("S3cret"), "\(r.stderr)")
+}
+
 /// A wrong password (given in the URL, which beats PGPASSWORD) is refused by the server in one line without it.
 @Test(.enabled(if: postgresTestStore("x") != nil))
 func wrongPasswordIsOneLineWithoutIt() throws {

@@ -48,13 +48,14 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
     #expect(try rowCounts(store, runId: doomed.id!) == [1, 1, 5, 2, 6, 2])
     let before = try rowCounts(store, runId: kept.id!)
 
-    let files = try store.deleteRun(id: doomed.id!)
+    let deleted = try store.deleteRun(id: doomed.id!)
 
     #expect(
-        files == [
-            dir.file("checkpoints/\(doomed.name)/step-1000/network.safetensors"),
-            dir.file("checkpoints/\(doomed.name)/step-1000/state.json"),
-        ])
+        deleted
+            == DeletedRun(files: [
+                dir.file("checkpoints/\(doomed.name)/step-1000/network.safetensors"),
+                dir.file("checkpoints/\(doomed.name)/step-1000/state.json"),
+            ]))
     #expect(try rowCounts(store, runId: doomed.id!) == [0, 0, 0, 0, 0, 0])
     #expect(try rowCounts(store, runId: kept.id!) == before)
     #expect(try store.integrityCheck() == "ok")
@@ -75,7 +76,7 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
     try execute(
         store, "UPDATE trial SET status = 'finished', runId = ? WHERE sweepId = ?",
         [run.id!.databaseValue, sweep.id!.databaseValue])
-    #expect(try store.deleteRun(id: run.id!).isEmpty)
+    #expect(try store.deleteRun(id: run.id!) == DeletedRun(files: []))
     #expect(try scalar(store, "SELECT COUNT(*) FROM trial WHERE runId IS NULL") == 1)
 }
 
@@ -99,5 +100,30 @@ private func rowCounts(_ store: RunStore, runId: Int64) throws -> [Int] {
     let shared = dir.file("checkpoints/\(first.name)/step-1000/network.safetensors")
     try store.addCheckpoint(runId: second.id!, globalStep: 0, file: shared, sha256: "a")
     try store.failRun(first.id!, message: "boom")
-    #expect(try store.deleteRun(id: first.id!) == [dir.file("checkpoints/\(first.name)/step-1000/state.json")])
+    #expect(
+        try store.deleteRun(id: first.id!)
+            == DeletedRun(files: [dir.file("checkpoints/\(first.name)/step-1000/state.json")]))
+}
+
+/// A run copied into a second store borrows its checkpoint files: deleting it there leaves them (the source's run
+/// still names them), and the source's own deletion returns them.
+@Test(arguments: Backend.all) func deleteRunLeavesTheFilesOfACopiedRun(_ backend: Backend) throws {
+    let stores = try TestStores(backend), dir = stores.dir
+    let source = try RunStore(path: dir.file("source.sqlite"))
+    let run = try filledRun(source, dir, seed: 1)
+    try source.failRun(run.id!, message: "boom")
+    let copy = try RunStore(path: stores.path("copy.sqlite"))
+    #expect(try copy.copy(from: source).runsCopied == 1)
+    let copied = try #require(try copy.runs().first)
+    #expect(try copy.checkpoints(runId: copied.id!).map(\.borrowed) == [true, true])
+    #expect(try source.checkpoints(runId: run.id!).map(\.borrowed) == [false, false])
+
+    #expect(try copy.deleteRun(id: copied.id!) == DeletedRun(files: [], borrowedFiles: 2))
+    #expect(try copy.runs().isEmpty)
+    #expect(
+        try source.deleteRun(id: run.id!)
+            == DeletedRun(files: [
+                dir.file("checkpoints/\(run.name)/step-1000/network.safetensors"),
+                dir.file("checkpoints/\(run.name)/step-1000/state.json"),
+            ]))
 }

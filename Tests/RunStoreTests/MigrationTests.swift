@@ -11,6 +11,7 @@ import Testing
             RunStoreSchema.migrationIdentifiers == [
                 "v1-create-run", "v1-create-episode", "v1-create-step", "v1-create-trade", "v1-create-metric",
                 "v1-create-checkpoint", "v2-run-owner", "v3-views", "v4-sweeps", "v5-run-owner-job",
+                "v6-checkpoint-borrowed",
             ])
     }
 

@@ -46,6 +46,17 @@ import Testing
             PostgresLocation.redacted("postgresql://u@h:x/db?password=s3cret") == "postgresql://u@h:x/db?password=…")
     }
 
+    /// Every URL in a message loses its password, whatever stands around it; the rest of the text stays.
+    @Test func messagesShowNoPassword() {
+        #expect(
+            RunStore.withoutPasswords("Unexpected argument 'postgresql://me:S3cret@127.0.0.1:1/db'")
+                == "Unexpected argument 'postgresql://me@127.0.0.1:1/db'")
+        #expect(
+            RunStore.withoutPasswords("a postgres://u:x@h/d and \"postgresql://v@h/e?password=y\", runs.sqlite")
+                == "a postgres://u@h/d and \"postgresql://v@h/e\", runs.sqlite")
+        #expect(RunStore.withoutPasswords("no URL: a:b@c") == "no URL: a:b@c")
+    }
+
     /// The password as libpq takes it in the query too; shown and stored without it either way.
     @Test func passwordParameterIsUsedAndNeverShown() throws {
         let l = try PostgresLocation(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import RunStore
 
@@ -32,8 +33,8 @@ struct StoreCopyCommand: ParsableCommand {
         let selected = runs.isEmpty ? nil : try runs.map { try source.run(reference: $0) }
         let destination = try RunStore(path: to)
         let report = try destination.copy(from: source, runs: selected, sweep: sweep)
-        var parts = ["\(report.runsCopied) runs (\(report.steps) steps)"]
-        if report.sweepsCopied + report.sweepsPresent > 0 { parts.append("\(report.sweepsCopied) sweeps") }
+        var parts = ["\(plural(report.runsCopied, "run")) (\(plural(report.steps, "step")))"]
+        if report.sweepsCopied + report.sweepsPresent > 0 { parts.append(plural(report.sweepsCopied, "sweep")) }
         let present = report.runsPresent + report.sweepsPresent
         print(
             "copied \(parts.joined(separator: ", ")) from \(source.path) to \(destination.path)"

@@ -59,9 +59,14 @@ struct SweepResultsCommand: ParsableCommand {
 
     func run() throws {
         let db = try storeToRead(store)
-        let runs = try db.trials(sweepId: try db.sweep(named: sweep).id!).compactMap(\.runId).map { try db.run(id: $0) }
-        if let out { try checkOutput(out, flag: "--out", store: store, evaluating: runs, in: db) }
-        if let report { try checkOutput(report, flag: "--report", store: store, evaluating: runs, in: db) }
+        let record = try db.sweep(named: sweep)
+        let runs = try db.trials(sweepId: record.id!).compactMap(\.runId).map { try db.run(id: $0) }
+        for (flag, path) in [("--out", out), ("--report", report)] {
+            if let path {
+                try checkOutput(
+                    path, flag: flag, store: store, evaluating: runs, in: db, experiment: record.experimentPath)
+            }
+        }
         let results = try SweepResults(sweep, store: db, metric: metric, blocks: blocks)
         if test { _ = try results.testLook(configuration: configuration, unselected: unselected) }  // before any output
         try write(try results.rendered(format), to: out)

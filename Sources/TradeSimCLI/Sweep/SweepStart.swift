@@ -109,8 +109,9 @@ struct SweepStart: ParsableCommand {
         let sweep = try db.createSweep(record, trials: plan.trials)
         let configurations = Set(plan.trials.map(\.configuration)).count
         print(
-            "sweep \(plan.name): \(plan.trials.count) trials (\(configurations) configurations × "
-                + "\(max(plan.windows.count, 1)) windows × \(plan.seeds.count) seeds) in \(db.path)")
+            "sweep \(plan.name): \(plural(plan.trials.count, "trial")) (\(plural(configurations, "configuration")) × "
+                + "\(plural(max(plan.windows.count, 1), "window")) × \(plural(plan.seeds.count, "seed"))) in \(db.path)"
+        )
         print("checkpoints: " + folder)
         return sweep
     }
