@@ -48,6 +48,7 @@ public struct A2CConfig: PolicyGradientConfig {
         try expectRollout(numEnvs: numEnvs, nSteps: nSteps)
         try expect(learningRate > 0 && maxGradNorm >= 0, "learningRate must be > 0, maxGradNorm ≥ 0")
         try expect(gamma >= 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1, "gamma and gaeLambda must be in [0,1]")
+        try expectRewardScale(rewardScale)
     }
 }
 

@@ -103,6 +103,8 @@ public struct DQNConfig: Codable, Equatable, Sendable {
         try expect(
             priorityAlpha >= 0 && priorityBetaStart >= 0 && priorityBetaStart <= 1 && priorityEpsilon > 0,
             "priorityAlpha ≥ 0, priorityBetaStart in [0,1], priorityEpsilon > 0")
+        try expect(learningStarts >= 0, "learningStarts must be ≥ 0, not \(learningStarts)")
+        try expectRewardScale(rewardScale)
     }
 
     /// ε at environment step `step`.

@@ -67,6 +67,7 @@ public struct PPOConfig: PolicyGradientConfig {
             learningRate > 0 && clipRange > 0 && clipRangeValue >= 0 && targetKL >= 0 && maxGradNorm >= 0,
             "learningRate and clipRange must be > 0; clipRangeValue, targetKL, maxGradNorm ≥ 0")
         try expect(gamma >= 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1, "gamma and gaeLambda must be in [0,1]")
+        try expectRewardScale(rewardScale)
     }
 }
 

@@ -48,6 +48,7 @@ public struct ReinforceConfig: PolicyGradientConfig {
         try expect("minibatchSize", minibatchSize, atMost: AgentLimits.batch)
         try expect(learningRate > 0 && maxGradNorm >= 0, "learningRate must be > 0, maxGradNorm ≥ 0")
         try expect(gamma >= 0 && gamma <= 1, "gamma must be in [0,1]")
+        try expectRewardScale(rewardScale)
     }
 }
 

@@ -11,16 +11,7 @@ extension PPOConfig: Config {}
 public enum AgentFile {
     /// Decodes an agent file; `overrides` are laid over the file first (errors about their keys name their file).
     public static func load(_ path: String, overrides: Overrides? = nil) throws -> AgentConfig {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigError("\(path): cannot read the file")
-        }
-        let node: Node
-        do {
-            node = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
-        } catch let error as YamlError {
-            throw ConfigError("\(path): invalid YAML: \(StrictYAML.yamlProblem(error))")
-        }
+        let node = try StrictYAML.document(path)
         let algorithms = Algorithm.allCases.map(\.rawValue).joined(separator: ", ")
         guard let algoText = StrictYAML.layer(overrides?.node, over: node).mapping?["algo"]?.string else {
             throw ConfigError("\(path): missing key 'algo' (one of \(algorithms))")

@@ -290,14 +290,7 @@ public struct LeakageAudit {
 
 /// `tradesim audit FILE`: an environment file, or a pretrain file (its environment, and its labels checked too).
 public func auditFile(_ path: String, cuts: Int = 8, seed: UInt64 = 0) throws -> [AuditCheck] {
-    let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw ConfigError("\(path): cannot read the file")
-    }
-    let isPretrain: Bool
-    do { isPretrain = (try Yams.compose(yaml: text))?.mapping?["labels"] != nil } catch let error as YamlError {
-        throw ConfigError("\(path): invalid YAML: \(StrictYAML.yamlProblem(error))")
-    }
+    let isPretrain = try StrictYAML.document(path).mapping?["labels"] != nil
     var environmentPath = path
     var labels: EventLabelConfig?
     if isPretrain {

@@ -116,19 +116,8 @@ public struct Experiment {
     public static func load(_ path: String, text: String? = nil, assignments: [(path: String, value: Node)] = [])
         throws -> Experiment
     {
-        let text =
-            try text
-            ?? {
-                do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-                    throw ConfigError("\(path): cannot read the file")
-                }
-            }()
-        var node: Node
-        do {
-            node = try Yams.compose(yaml: text) ?? Node.mapping(.init([]))
-        } catch let error as YamlError {
-            throw ConfigError("\(path): invalid YAML: \(StrictYAML.yamlProblem(error))")
-        }
+        let text = try text ?? StrictYAML.text(of: path)
+        var node = try StrictYAML.document(text, file: path)
         for (key, value) in assignments {
             var parts = key.split(separator: ".").map(String.init)
             if parts.count > 1 && (parts[0] == "agent" || parts[0] == "environment") {

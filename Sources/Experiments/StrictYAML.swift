@@ -36,25 +36,65 @@ public struct Overrides {
 /// (dictionaries such as `overrides`) accept any key.
 public enum StrictYAML {
     public static func decode<T: Config>(_ type: T.Type, file: String, overrides: Overrides? = nil) throws -> T {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw ConfigError("\(file): cannot read the file (\(describe(error)))")
-        }
-        return try decode(type, yaml: text, file: file, overrides: overrides)
+        try decode(type, node: document(file), file: file, overrides: overrides)
     }
 
     public static func decode<T: Config>(
         _ type: T.Type, yaml: String, file: String, overrides: Overrides? = nil
     ) throws -> T {
-        let node: Node
-        do {
-            node = try Yams.compose(yaml: yaml) ?? Node.mapping(.init([]))
-        } catch let error as YamlError {
-            throw ConfigError("\(file): invalid YAML: \(yamlProblem(error))")
+        try decode(type, node: document(yaml, file: file), file: file, overrides: overrides)
+    }
+
+    /// The text of the YAML file `path`, or one line naming what keeps it from being read: no such file, a folder, a
+    /// system error, bytes that are not UTF-8 text.
+    public static func text(of path: String) throws -> String {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw ConfigError("\(path): cannot read the file (no such file)")
         }
-        return try decode(type, node: node, file: file, overrides: overrides)
+        if isFolder.boolValue { throw ConfigError("\(path): is a folder, not a YAML file") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ConfigError("\(path): cannot read the file (\(describe(error)))")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw ConfigError("\(path): cannot read the file (it is not UTF-8 text)")
+        }
+        return text
+    }
+
+    /// The YAML document of the file `path` (`text(of:)`, then `document(_:file:)`).
+    public static func document(_ path: String) throws -> Node { try document(text(of: path), file: path) }
+
+    /// `text`, the content of the file `path`, parsed: invalid YAML, an empty file (no document, or only comments) and
+    /// a tag that is not one of YAML's own types (`!!python/object:…`: such a file is meant for another reader) are
+    /// each one line.
+    public static func document(_ text: String, file path: String) throws -> Node {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch let error as YamlError {
+            throw ConfigError("\(path): invalid YAML: \(yamlProblem(error))")
+        }
+        guard let node else { throw ConfigError("\(path): the file is empty (no YAML document)") }
+        if let foreign = foreignTag(in: node) {
+            let line = foreign.mark.map { "line \($0.line): " } ?? ""
+            throw ConfigError(
+                "\(path): \(line)tag \(foreign.tag) is not one of YAML's own (str, int, float, bool, "
+                    + "null, seq, map)")
+        }
+        return node
+    }
+
+    /// The first node (depth first) whose tag is not one of YAML's core types, nil when there is none.
+    private static func foreignTag(in node: Node) -> Node? {
+        let own = Set(
+            ([.implicit, .nonSpecific, .str, .int, .float, .bool, .null, .seq, .map, .merge] as [Tag.Name]).map(
+                \.rawValue))
+        if !own.contains(node.tag.description) { return node }
+        switch node {
+        case .mapping(let m): return m.lazy.compactMap { foreignTag(in: $0.key) ?? foreignTag(in: $0.value) }.first
+        case .sequence(let s): return s.lazy.compactMap(foreignTag).first
+        default: return nil
+        }
     }
 
     /// Decodes an already parsed node strictly (see the type's doc comment), with `overrides` laid over it; an error

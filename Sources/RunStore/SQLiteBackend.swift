@@ -24,7 +24,10 @@ final class SQLiteBackend: StoreBackend {
     ///     `-wal`), it is opened read-only, as immutable unless a `-wal` file is there (whose transactions it then
     ///     reads), and a write fails (`database is read-only`).
     init(path: String, busyTimeout: TimeInterval, maxPageCount: Int?, create: Bool, writing: Bool) throws {
-        if !create && !FileManager.default.fileExists(atPath: path) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            if isFolder.boolValue { throw RunStoreError(path: path, reason: "is a folder, not a run store file") }
+        } else if !create {
             throw RunStoreError(path: path, reason: "no such run store")
         }
         // A store to read has its folder (the file exists): the probe alone says whether it takes new files.

@@ -126,6 +126,9 @@ public struct SweepDefinition {
                     throw ConfigError("--set \(path): '\(text)' is not a YAML value")
                 }
             }
+            if let twice = Self.repeatedValue(values) {
+                throw ConfigError("--set \(path): lists \(twice) twice (the same trials twice)")
+            }
             if let i = axes.firstIndex(where: { $0.path == path }) {
                 axes[i].axis = .values(values)
             } else {
@@ -196,9 +199,22 @@ public struct SweepDefinition {
     }
 
     /// Parses one axis value.
+    /// The first value a grid list repeats, as written the second time (numbers compared as numbers: 1e-4 and
+    /// 0.0001 are one value), nil when they differ.
+    static func repeatedValue(_ list: [Node]) -> String? {
+        var seen = Set<String>()
+        for node in list where !seen.insert(node.float.map { "\($0)" } ?? "\(node)").inserted {
+            return node.string ?? "\(node)"
+        }
+        return nil
+    }
+
     static func axis(_ value: Node, key: String, file: String) throws -> SweepAxis {
         if let list = value.sequence {
             guard !list.isEmpty else { throw ConfigError("\(file): key '\(key)' has no values") }
+            if let twice = Self.repeatedValue(Array(list)) {
+                throw ConfigError("\(file): key '\(key)' lists \(twice) twice (the same trials twice)")
+            }
             return .values(Array(list))
         }
         guard let mapping = value.mapping, mapping.count == 1,

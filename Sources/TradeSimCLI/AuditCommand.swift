@@ -2,7 +2,6 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Sweeps
-import Yams
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,8 +48,5 @@ struct AuditCommand: ParsableCommand {
 /// Whether `path` is a training experiment (it names an agent), whose environments `auditExperiment` audits; an
 /// environment or pretrain file is audited by `auditFile`.
 func isTrainingExperiment(_ path: String) -> Bool {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-        let mapping = (try? Yams.compose(yaml: text))??.mapping
-    else { return false }
-    return mapping["agent"] != nil
+    (try? StrictYAML.document(path))?.mapping?["agent"] != nil
 }

@@ -139,6 +139,7 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var selection: RunSelection
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Cost levels in bps for a sweep, e.g. 0,5,10,20.",
             discussion:

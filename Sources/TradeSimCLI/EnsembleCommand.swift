@@ -1,7 +1,6 @@
 import ArgumentParser
 import Experiments
 import Foundation
-import Yams
 
 /// `tradesim ensemble RUN… | FILE.yaml`: an ensemble of stored runs as a run of its own.
 struct EnsembleCommand: ParsableCommand {
@@ -32,13 +31,8 @@ struct EnsembleCommand: ParsableCommand {
 
 /// The run references of an ensemble agent file (`ensemble: [RUN, …]` and nothing else).
 func ensembleFile(_ path: String) throws -> [String] {
-    let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-        throw CLIError("\(path): cannot read the file")
-    }
-    let node: Node?
-    do { node = try Yams.compose(yaml: text) } catch { throw CLIError("\(path): invalid YAML") }
-    guard let mapping = node?.mapping, let list = mapping["ensemble"]?.sequence else {
+    let node = try StrictYAML.document(path)
+    guard let mapping = node.mapping, let list = mapping["ensemble"]?.sequence else {
         throw CLIError("\(path): key 'ensemble' must list the member runs, e.g. ensemble: [RUN, RUN]")
     }
     if let other = mapping.keys.first(where: { $0.string != "ensemble" }) {

@@ -242,8 +242,17 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         where !(v >= 0 && v.isFinite) {
             throw EnvironmentError("costs.\(name) must be a finite number ≥ 0, not \(v)")
         }
+        let oneWay = c.commissionBps + c.halfSpreadBps + c.slippageBps
+        guard oneWay < 10_000 else {
+            throw EnvironmentError(
+                "costs: commissionBps + halfSpreadBps + slippageBps is \(oneWay) bps, the whole traded notional or "
+                    + "more; they must add to less than 10000")
+        }
         if config.actions.kind == .discrete && config.actions.levels.isEmpty {
             throw EnvironmentError("actions.levels must name at least one target weight")
+        }
+        if config.actions.kind == .discrete, let twice = repeatedValue(config.actions.levels) {
+            throw EnvironmentError("actions.levels lists \(twice) twice (two actions that do the same)")
         }
         if let bad = config.actions.levels.first(where: { !$0.isFinite }) {
             throw EnvironmentError("actions.levels must be finite weights, not \(bad)")

@@ -451,7 +451,7 @@ let badInputCases: [BadInputCase] = [
     BadInputCase(
         description: "sweep: a grid of 10^15 configurations",
         arguments: { dir in
-            let values = "[" + (1...1000).map { "0.\($0)" }.joined(separator: ", ") + "]"
+            let values = "[" + (1...1000).map { "\(Double($0) / 1024)" }.joined(separator: ", ") + "]"
             try
                 (tinyDQNExperiment() + "sweep:\n  grid:\n"
                 + ["agent.gamma", "agent.tau", "agent.epsilonEnd", "agent.huberDelta", "agent.priorityAlpha"].map {
@@ -559,7 +559,73 @@ let badInputCases: [BadInputCase] = [
         arguments: { dir in
             ["runs", "--store", dir + "/nope.sqlite"]
         }, expected: ["DIR/nope.sqlite", "no such run store"]),
+    // YAML files that are not YAML documents
+    BadInputCase(
+        description: "yaml: the environment path is a folder",
+        arguments: { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+            try experimentCase(dir, overrides: "  agent: {gamma: 0.9}")
+            let text = try String(contentsOfFile: dir + "/exp.yaml", encoding: .utf8)
+                .replacingOccurrences(of: repoRoot + "/environments/sp500-daily.yaml", with: dir + "/sub")
+            try text.write(toFile: dir + "/exp.yaml", atomically: true, encoding: .utf8)
+            return ["train", dir + "/exp.yaml"]
+        }, expected: ["DIR/sub: is a folder, not a YAML file"]),
+    BadInputCase(
+        description: "yaml: an empty experiment file",
+        arguments: { dir in
+            try "# nothing yet\n".write(toFile: dir + "/exp.yaml", atomically: true, encoding: .utf8)
+            return ["train", dir + "/exp.yaml", "--store", dir + "/runs.sqlite"]
+        }, expected: ["DIR/exp.yaml: the file is empty (no YAML document)"]),
+    BadInputCase(
+        description: "yaml: a tag for another reader",
+        arguments: { dir in
+            try "!!python/object:os.system {}\n".write(toFile: dir + "/exp.yaml", atomically: true, encoding: .utf8)
+            return ["train", dir + "/exp.yaml", "--store", dir + "/runs.sqlite"]
+        }, expected: ["DIR/exp.yaml: line 1: tag tag:yaml.org,2002:python/object:os.system is not one of YAML's own"]),
+    BadInputCase(
+        description: "yaml: bytes that are not UTF-8",
+        arguments: { dir in
+            try Data([0x73, 0x74, 0x65, 0x70, 0x73, 0x3A, 0x20, 0xFF, 0xFE, 0x0A]).write(
+                to: URL(fileURLWithPath: dir + "/agent.yaml"))
+            return try environmentCase(dir) { $0 }.map { $0.hasSuffix("dqn-lstm.yaml") ? dir + "/agent.yaml" : $0 }
+        }, expected: ["DIR/agent.yaml: cannot read the file (it is not UTF-8 text)"]),
+    // Values that decode but make no sense
+    BadInputCase(
+        description: "env: one-way costs of the whole notional",
+        arguments: { dir in
+            try environmentCase(dir) { $0.replacingOccurrences(of: "commissionBps: 5", with: "commissionBps: 20000") }
+        }, expected: ["DIR/env.yaml", "commissionBps + halfSpreadBps + slippageBps is 20005.0 bps"]),
+    BadInputCase(
+        description: "env: a level twice",
+        arguments: { dir in
+            try environmentCase(dir) {
+                $0.replacingOccurrences(of: "levels: [-1, 0, 1]", with: "levels: [-1, 0, 1, 1]")
+            }
+        }, expected: ["DIR/env.yaml", "actions.levels lists 1.0 twice"]),
+    BadInputCase(
+        description: "agent: negative learningStarts",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "learningStarts: 1000", with: "learningStarts: -5") }
+        }, expected: ["DIR/agent.yaml", "learningStarts must be ≥ 0, not -5"]),
+    BadInputCase(
+        description: "agent: rewardScale 0",
+        arguments: { dir in
+            try agentCase(dir) { $0.replacingOccurrences(of: "rewardScale: 100", with: "rewardScale: 0") }
+        }, expected: ["DIR/agent.yaml", "rewardScale must be > 0 (it multiplies every reward), not 0.0"]),
+    BadInputCase(
+        description: "sweep: a grid value twice",
+        arguments: { dir in
+            try experimentCase(dir, overrides: "  agent: {gamma: 0.9}")
+            return ["sweep", dir + "/exp.yaml", "--set", "agent.learningRate=1e-4,0.0001", "--jobs", "1"]
+        }, expected: ["--set agent.learningRate: lists 0.0001 twice (the same trials twice)"]),
+    BadInputCase(
+        description: "cli: a negative cost level",
+        arguments: { dir in ["compare", "1", "--store", dir + "/runs.sqlite", "--costs", "-5"] },
+        expected: ["--costs: '-5' is not a cost in bps"]),
     // Store
+    BadInputCase(
+        description: "store: a folder",
+        arguments: { dir in ["runs", "--store", dir] }, expected: ["DIR: is a folder, not a run store file"]),
     BadInputCase(
         description: "store: read-only directory",
         arguments: { dir in

@@ -14,6 +14,11 @@ func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
     if !condition { throw AgentConfigError(message()) }
 }
 
+/// Throws unless `rewardScale` is positive (it multiplies every reward; 0 would leave nothing to learn from).
+func expectRewardScale(_ rewardScale: Double) throws {
+    try expect(rewardScale > 0, "rewardScale must be > 0 (it multiplies every reward), not \(rewardScale)")
+}
+
 /// Throws unless `value` is at most `bound`: `KEY must be at most BOUND, not VALUE`.
 func expect(_ key: String, _ value: Int, atMost bound: Int) throws {
     try expect(value <= bound, "\(key) must be at most \(bound), not \(value)")

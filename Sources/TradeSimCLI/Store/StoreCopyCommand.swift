@@ -12,7 +12,8 @@ struct StoreCopyCommand: ParsableCommand {
         discussion: """
             Without RUN or --sweep, every run and every sweep is copied. Runs and sweeps are matched by name: one \
             that TO has already is left as it is, so copying twice adds nothing. Checkpoint files stay where they are \
-            and are recorded by their absolute paths. FROM must exist; TO is created when missing.
+            and are recorded by their absolute paths, as borrowed: deleting a copied run from TO leaves them. FROM \
+            must exist (it is only read); TO is created when missing.
             """)
 
     @Argument(help: "The store to copy from: a SQLite file or a postgresql://user@host:port/db URL.")
@@ -29,8 +30,9 @@ struct StoreCopyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = try existingStore(from)
+        let source = try storeToRead(from)
         let selected = runs.isEmpty ? nil : try runs.map { try source.run(reference: $0) }
+        if let sweep { _ = try source.sweep(named: sweep) }  // before TO is created
         let destination = try RunStore(path: to)
         let report = try destination.copy(from: source, runs: selected, sweep: sweep)
         var parts = ["\(plural(report.runsCopied, "run")) (\(plural(report.steps, "step")))"]

@@ -37,7 +37,9 @@ struct SweepStart: ParsableCommand {
         name: .customLong("set"),
         help: "A grid key and its values, e.g. --set agent.learningRate=1e-4,3e-4 (repeatable).")
     var sets: [String] = []
-    @Option(help: "Seeds crossing every configuration, e.g. 1,2,3 (default: the experiment's seeds).")
+    @Option(
+        parsing: .unconditional,
+        help: "Seeds crossing every configuration, e.g. 1,2,3 (default: the experiment's seeds).")
     var seeds: String?
     @Option(help: "The sweep's name (default: the experiment file's base name).")
     var name: String?
