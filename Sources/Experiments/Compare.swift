@@ -118,7 +118,7 @@ public struct Contender {
 /// A run in the store that counts as a trial for the Deflated Sharpe Ratio, with its last stored evaluation Sharpe.
 public struct StoredTrial: Sendable {
     public var runId: Int64
-    /// Per-bar Sharpe of its last evaluation on the split (the stored annualised one / √252), if logged.
+    /// Per-bar Sharpe of its last evaluation on the split (the stored annualised one / √(bars a year)), if logged.
     public var sharpePerBar: Double?
     public init(runId: Int64, sharpePerBar: Double?) { self.runId = runId; self.sharpePerBar = sharpePerBar }
 }
@@ -225,6 +225,8 @@ public struct Comparison: Codable {
     public var bars: String
     /// The cost model applied to every policy (or how the sweep sets it).
     public var costs: String
+    /// Bars a year of the data, which annualise the metrics (252 for daily bars).
+    public var barsPerYear: Double = 252
     /// N: the compared runs with the other runs in the store evaluated on the same years of the same data.
     public var trials: Int
     /// What N counts, in words, with its parts.
@@ -238,7 +240,9 @@ public struct Comparison: Codable {
     /// Every policy's full episode at each cost level ([level][policy]); for reports, not encoded.
     public var episodes: [[(policy: ComparedPolicy, log: EpisodeLog)]] = []
 
-    enum CodingKeys: String, CodingKey { case bars, costs, trials, trialsDefinition, notes, tables, edges }
+    enum CodingKeys: String, CodingKey {
+        case bars, costs, barsPerYear, trials, trialsDefinition, notes, tables, edges
+    }
 
     package init(
         bars: String, costs: String, trials: Int, trialsDefinition: String, tables: [CompareTable],
@@ -312,7 +316,8 @@ public func compareRuns(_ references: [String], store: RunStore, request: Compar
     case .years(let y): years = Set(y)
     }
     let trials = try storedTrials(
-        store: store, fingerprint: reference.dataFingerprint(), years: years, overlapping: request.period.isYears)
+        store: store, fingerprint: reference.dataFingerprint(), years: years, overlapping: request.period.isYears,
+        barsPerYear: contenders[0].setup.dataset.panel.barsPerYear)
     return try compare(contenders, reference: contenders[0].setup, request: request, storedTrials: trials)
 }
 
@@ -320,12 +325,12 @@ public func compareRuns(_ references: [String], store: RunStore, request: Compar
 /// `fingerprint` (see `ResolvedConfig.dataFingerprint`): the runs of the same data with a validation or test episode
 /// on a split configured with exactly those years (or, when `overlapping`, with any of them: a result on chosen
 /// years, `compare --years`, counts every run that was evaluated on one of them), each with the per-bar Sharpe of its
-/// last evaluation there (the stored annualised `eval/{split}/sharpe` / √252); of runs that repeat one configuration,
-/// seed and code version (the same bits), only the latest. Without a fingerprint, no stored run can be shown to
-/// match.
-func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>, overlapping: Bool = false) throws
-    -> [StoredTrial]
-{
+/// last evaluation there (the stored annualised `eval/{split}/sharpe` / √`barsPerYear`, the data's); of runs that
+/// repeat one configuration, seed and code version (the same bits), only the latest. Without a fingerprint, no stored
+/// run can be shown to match.
+func storedTrials(
+    store: RunStore, fingerprint: String?, years: Set<Int>, overlapping: Bool = false, barsPerYear: Double
+) throws -> [StoredTrial] {
     guard let fingerprint else { return [] }
     var trials: [Int64: StoredTrial] = [:], evaluated: [RunRecord] = []
     for split in [Split.validation, .test] {
@@ -338,7 +343,7 @@ func storedTrials(store: RunStore, fingerprint: String?, years: Set<Int>, overla
         let sharpes = try store.lastMetric("eval/\(split.rawValue)/sharpe", runIds: runs.map { $0.id! })
         for run in runs {
             trials[run.id!] = StoredTrial(
-                runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / 252.0.squareRoot() })
+                runId: run.id!, sharpePerBar: sharpes[run.id!].map { $0 / barsPerYear.squareRoot() })
         }
         evaluated += runs
     }
@@ -456,7 +461,8 @@ public func compare(
     comparison.bars =
         "\(periodName) of \(panel.source) "
         + "(\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
-        + returnsSpan(log) + ")"
+        + returnsSpan(log) + ")" + (annualisationNote(barsPerYear: panel.barsPerYear).map { "; \($0)" } ?? "")
+    comparison.barsPerYear = panel.barsPerYear
     comparison.costs = costsDescription(base, path: reference.path, swept: !request.costLevels.isEmpty)
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison
@@ -518,9 +524,10 @@ func slice(_ log: EpisodeLog, keep: Set<Int>, seed: UInt64, resamples: Int) -> S
     let returns = idx.map { log.returns[$0] }
     let n = Double(max(idx.count, 1))
     var rng = Xoshiro256(seed: seed)
-    let interval = bootstrapSharpeInterval(returns, resamples: resamples, using: &rng)
+    let interval = bootstrapSharpeInterval(returns, periods: log.barsPerYear, resamples: resamples, using: &rng)
     return SliceResult(
-        metrics: PerformanceMetrics(returns: returns), turnover: idx.reduce(0) { $0 + log.turnovers[$1] } / n,
+        metrics: PerformanceMetrics(returns: returns, periods: log.barsPerYear),
+        turnover: idx.reduce(0) { $0 + log.turnovers[$1] } / n,
         exposure: idx.reduce(0) { $0 + log.exposures[$1] } / n, costs: idx.reduce(0) { $0 + log.steps[$1].cost },
         dsr: nil, sharpeInterval: interval.map { [$0.lowerBound, $0.upperBound] })
 }

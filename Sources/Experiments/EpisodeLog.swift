@@ -27,12 +27,15 @@ public struct EpisodeLog {
     public private(set) var exposures: [Double] = []
     public private(set) var firstTimestamp: Int64 = 0
     public private(set) var lastTimestamp: Int64 = 0
+    /// Bars a year of the environment's data, to annualise the metrics.
+    public let barsPerYear: Double
     var hash = FNV1a()
     var previousEquity: Double
 
     /// Starts an episode whose environment was just reset.
     public init(env: MarketEnv, keepEvery: Int) {
         self.keepEvery = keepEvery
+        barsPerYear = env.barsPerYear
         previousEquity = env.equity
         finalEquity = env.equity
         initialEquity = env.equity
@@ -121,7 +124,7 @@ public struct EpisodeLog {
     /// The metrics of the episode's equity returns, plus trading statistics.
     public var summary: EpisodeSummary {
         EpisodeSummary(
-            metrics: PerformanceMetrics(returns: returns), finalEquity: finalEquity, costs: costs,
+            metrics: PerformanceMetrics(returns: returns, periods: barsPerYear), finalEquity: finalEquity, costs: costs,
             turnover: length > 0 ? turnoverSum / Double(length) : 0,
             exposure: length > 0 ? exposureSum / Double(length) : 0, steps: length, actionsHash: actionsHash)
     }

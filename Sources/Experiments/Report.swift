@@ -60,7 +60,9 @@ public func htmlReport(_ comparison: Comparison, runs: [RunRecord], store: RunSt
         comparison.trials >= 2 ? deflatedSharpeBenchmark(trials: comparison.trials, sharpeVariance: v) : nil
     }
     let sr0 =
-        benchmark.map { String(format: "%.4f per bar, %.2f annualised", $0, $0 * 252.0.squareRoot()) }
+        benchmark.map {
+            String(format: "%.4f per bar, %.2f annualised", $0, $0 * comparison.barsPerYear.squareRoot())
+        }
         ?? "n/a (needs N ≥ 2 and V)"
     let dsrNote =
         "N = \(comparison.trials) trials (\(comparison.trialsDefinition)); "

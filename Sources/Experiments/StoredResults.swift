@@ -11,7 +11,9 @@ public struct StoredEvaluation: Sendable {
     /// the first against the initial cash, as `EpisodeLog.returns` computed them.
     public let timestamps: [Int64]
     public let returns: [Double]
-    public var metrics: PerformanceMetrics { PerformanceMetrics(returns: returns) }
+    /// Bars a year of the run's data: its data config's `barsPerYear`, else as the steps' spacing gives it.
+    public let barsPerYear: Double
+    public var metrics: PerformanceMetrics { PerformanceMetrics(returns: returns, periods: barsPerYear) }
 
     /// - Throws: `RunStateError` when the run has no episode of `split` or did not keep its steps.
     public init(_ run: RunRecord, split: Split, store: RunStore) throws {
@@ -35,14 +37,17 @@ public struct StoredEvaluation: Sendable {
         self.split = split
         self.returns = returns
         timestamps = steps.map(\.timestamp)
+        let configured = config.environment.data.barsPerYear
+        barsPerYear = configured > 0 ? configured : MarketData.barsPerYear(timestamps: timestamps)
     }
 }
 
 /// The runs of `store` that count as trials for the Deflated Sharpe Ratio of `run`'s result on `split`: those
-/// evaluated on the same years of the same data (see `storedTrials`), `run` among them when it was.
-public func trials(like run: RunRecord, on split: Split, store: RunStore) throws -> [StoredTrial] {
+/// evaluated on the same years of the same data (see `storedTrials`; `barsPerYear` of that data), `run` among them
+/// when it was.
+public func trials(like run: RunRecord, on split: Split, barsPerYear: Double, store: RunStore) throws -> [StoredTrial] {
     let config = try storedConfig(of: run, store: store)
     return try storedTrials(
         store: store, fingerprint: config.dataFingerprint(),
-        years: config.environment.data.splits.years(of: split))
+        years: config.environment.data.splits.years(of: split), barsPerYear: barsPerYear)
 }

@@ -90,6 +90,9 @@ public struct DataConfig: Codable, Sendable, Equatable {
     public var timeframes: [Timeframe] = []
     /// Market-wide series beside the assets, not traded (`SideSeriesConfig`): their features follow every bar's.
     public var side: [SideSeriesConfig] = []
+    /// Bars a year, to annualise returns, volatility and Sharpe ratios; 0 (default): from the bars' spacing
+    /// (`barsPerYear(timestamps:)`: 252 for daily bars, 52 weekly, 12 monthly, 252 × the bars of a day within a day).
+    public var barsPerYear = 0.0
 
     /// The single-asset S&P 500 default (`data/sp500_1999_2018_arch.csv`).
     public init() {}

@@ -122,6 +122,12 @@ public func buildDataset(
     _ panel: Panel, side: [SideSeries] = [], report: LoadReport, config: DataConfig,
     normaliser frozen: Normaliser? = nil
 ) throws -> MarketDataset {
+    guard config.barsPerYear >= 0, config.barsPerYear.isFinite else {
+        throw MarketDataError(
+            "DataConfig: barsPerYear \(config.barsPerYear) must be ≥ 0 (0: from the bars' spacing, 252 for daily bars)")
+    }
+    var panel = panel
+    if config.barsPerYear > 0 { panel.barsPerYear = config.barsPerYear }
     let splits = try Splits.ranges(config.splits, timestamps: panel.timestamps, requireTrain: frozen == nil)
     let walkForward = try Splits.walkForward(config.walkForward, timestamps: panel.timestamps)
     var features = try Timeframes.features(panel, config: config.features, timeframes: config.timeframes)

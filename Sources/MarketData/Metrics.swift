@@ -38,7 +38,7 @@ public struct PerformanceMetrics: Codable, Sendable, Equatable {
     public var psr: Double?
 
     /// Computes every metric of `returns` with `periods` bars a year and a per-bar risk-free rate `riskFree`.
-    public init(returns r: [Double], periods: Double = 252, riskFree: Double = 0) {
+    public init(returns r: [Double], periods: Double, riskFree: Double = 0) {
         let n = r.count
         bars = n
         var growth = 1.0, peak = 1.0, drawdown = 0.0
@@ -193,11 +193,17 @@ public func inverseNormalCDF(_ p: Double) -> Double {
     return x
 }
 
+/// How metrics were annualised, for a header: nil for daily bars (252 a year, the convention every table assumes),
+/// else e.g. `annualised with 6048 bars a year`.
+public func annualisationNote(barsPerYear: Double) -> String? {
+    barsPerYear == 252 ? nil : "annualised with \(String(format: "%g", barsPerYear)) bars a year"
+}
+
 /// A (1 − α) confidence interval of the annualised Sharpe ratio by the stationary block bootstrap (Politis & Romano
 /// 1994): each resample strings together blocks of geometric length with mean `blockLength`, wrapping around the
 /// series. Percentile interval over `resamples` resamples; seeded through `rng`.
 public func bootstrapSharpeInterval(
-    _ r: [Double], periods: Double = 252, blockLength: Double = 10, resamples: Int = 1_000,
+    _ r: [Double], periods: Double, blockLength: Double = 10, resamples: Int = 1_000,
     alpha: Double = 0.05, using rng: inout some RandomNumberGenerator
 ) -> ClosedRange<Double>? {
     let n = r.count

@@ -17,6 +17,9 @@ public struct Panel: Sendable, Equatable {
     public var volume: [Double]
     /// (D, N) true where the bar was read from the file; false where it was forward-filled across a gap.
     public var observed: [Bool]
+    /// Bars a year, to annualise returns, volatility and Sharpe ratios: `barsPerYear(timestamps:)`, or the data
+    /// config's `barsPerYear` when it sets one.
+    public var barsPerYear: Double
 
     public init(
         source: String, tickers: [String], timestamps: [Int64], open: [Double], high: [Double], low: [Double],
@@ -35,6 +38,7 @@ public struct Panel: Sendable, Equatable {
         self.close = close
         self.volume = volume
         self.observed = observed
+        barsPerYear = MarketData.barsPerYear(timestamps: timestamps)
     }
 
     /// N
@@ -42,3 +46,22 @@ public struct Panel: Sendable, Equatable {
     /// D
     @inlinable public var barCount: Int { timestamps.count }
 }
+
+/// Bars a year of a series with these (increasing) timestamps, by the median spacing of consecutive bars: 12 for
+/// monthly bars (≥ 20 days apart), 52 for weekly (≥ 5 days), 252 trading days for daily (≥ 20 hours), and for bars
+/// within a day 252 × the median number of bars of a calendar day (UTC) that has bars (6,048 for round-the-clock
+/// hourly bars, 1,764 for seven hourly bars a trading day). 252 for fewer than two bars.
+public func barsPerYear(timestamps: [Int64]) -> Double {
+    guard timestamps.count >= 2 else { return 252 }
+    let spacing = median(zip(timestamps.dropFirst(), timestamps).map { $0 - $1 })
+    let day: Int64 = 86_400
+    if spacing >= 20 * day { return 12 }
+    if spacing >= 5 * day { return 52 }
+    if spacing >= 20 * 3_600 { return 252 }
+    var perDay: [Int64: Int64] = [:]
+    for t in timestamps { perDay[t >= 0 ? t / day : (t - day + 1) / day, default: 0] += 1 }
+    return 252 * Double(median(Array(perDay.values)))
+}
+
+/// The middle value of `values` (the lower of the two middle ones for an even count); `values` is not empty.
+private func median(_ values: [Int64]) -> Int64 { values.sorted()[(values.count - 1) / 2] }

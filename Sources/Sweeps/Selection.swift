@@ -57,6 +57,8 @@ public struct SweepResults: Codable, Sendable {
     public var bars: Int
     public var firstDate: String
     public var lastDate: String
+    /// Bars a year of the data, which annualise the metrics.
+    public var barsPerYear: Double
     /// Best first.
     public var ranking: [ConfigurationResult]
     public var selected: Int
@@ -80,11 +82,13 @@ public struct SweepResults: Codable, Sendable {
         // Each configuration's seeds, each seed's windows joined in window order.
         var seeds: [Int64: [Int64: (runs: [RunRecord], returns: [Double], dates: [Int64])]] = [:]
         var assignments: [Int64: String] = [:]
+        var dataPeriods: Double?  // bars a year of the data, the same for every trial's
         for t in trials.sorted(by: {
             ($0.configuration, $0.seed, $0.window ?? 0) < ($1.configuration, $1.seed, $1.window ?? 0)
         }) {
             let run = try store.run(id: t.runId!)
             let evaluation = try StoredEvaluation(run, split: .validation, store: store)
+            dataPeriods = dataPeriods ?? evaluation.barsPerYear
             var entry = seeds[t.configuration, default: [:]][t.seed] ?? ([], [], [])
             entry.runs.append(run)
             entry.returns += evaluation.returns
@@ -94,6 +98,8 @@ public struct SweepResults: Codable, Sendable {
         }
         let configurations = seeds.keys.sorted()
         let dates = seeds[configurations[0]]!.values.first!.dates
+        let periods = dataPeriods!
+        barsPerYear = periods
         for c in configurations {
             for (seed, entry) in seeds[c]! where entry.dates != dates {
                 throw RunStateError(
@@ -102,7 +108,7 @@ public struct SweepResults: Codable, Sendable {
         }
         let results: [ConfigurationResult] = configurations.map { c in
             let entries = seeds[c]!.keys.sorted().map { seeds[c]![$0]! }
-            let metrics = entries.map { PerformanceMetrics(returns: $0.returns) }
+            let metrics = entries.map { PerformanceMetrics(returns: $0.returns, periods: periods) }
             let flat = entries.map { isFlat($0.returns) }
             return ConfigurationResult(
                 configuration: Int(c), assignments: assignments[c] ?? "",
@@ -114,7 +120,9 @@ public struct SweepResults: Codable, Sendable {
 
         // DSR: this sweep's tracks (configuration × seed, the windows joined) and, without walk-forward windows, the
         // store's other runs evaluated on the same years of the same data.
-        let tracks = configurations.flatMap { c in seeds[c]!.values.map { PerformanceMetrics(returns: $0.returns) } }
+        let tracks = configurations.flatMap { c in
+            seeds[c]!.values.map { PerformanceMetrics(returns: $0.returns, periods: periods) }
+        }
         let own = Set(trials.compactMap(\.runId))
         let isWalkForward = trials.contains { $0.window != nil }
         let stored =
@@ -122,13 +130,13 @@ public struct SweepResults: Codable, Sendable {
             ? []
             : try Experiments.trials(
                 like: try store.run(id: trials[0].runId!),
-                on: .validation, store: store
+                on: .validation, barsPerYear: periods, store: store
             )
             .filter { !own.contains($0.runId) }
         let variance = Stat(tracks.map(\.sharpePerBar) + stored.map(\.sharpePerBar)).std.map { $0 * $0 }
         let n = tracks.count + stored.count
         let chosenEntries = best.keys.sorted().map { best[$0]! }
-        let chosen = chosenEntries.map { PerformanceMetrics(returns: $0.returns) }
+        let chosen = chosenEntries.map { PerformanceMetrics(returns: $0.returns, periods: periods) }
         dsr = SelectionDSR(
             trials: n, sweepTrials: tracks.count, sharpeVariance: variance,
             benchmark: variance.map { deflatedSharpeBenchmark(trials: n, sharpeVariance: $0) },

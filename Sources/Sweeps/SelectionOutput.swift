@@ -37,13 +37,16 @@ extension SweepResults {
     public var summaryLines: [String] {
         let s = ranking[0]
         var lines = [
-            "validation bars: \(bars), \(firstDate) to \(lastDate); "
+            "validation bars: \(bars), \(firstDate) to \(lastDate)"
+                + (annualisationNote(barsPerYear: barsPerYear).map { " (\($0))" } ?? "") + "; "
                 + "ranked by mean validation \(metric.rawValue) over seeds",
             "selected: configuration \(s.configuration) (\(s.assignments)), \(metric.rawValue) \(cell(s.metric))",
             "DSR of its seeds: \(cell(dsr.dsr)) with N = \(dsr.trials) trials (\(dsr.sweepTrials) of this sweep, "
                 + "\(dsr.trials - dsr.sweepTrials) other runs in the store on the same years of the same data), "
                 + "V = \(dsr.sharpeVariance.map { String(format: "%.3g", $0) } ?? "n/a"), SR₀ = "
-                + (dsr.benchmark.map { String(format: "%.4f per bar (%.2f annualised)", $0, $0 * 252.0.squareRoot()) }
+                + (dsr.benchmark.map {
+                    String(format: "%.4f per bar (%.2f annualised)", $0, $0 * barsPerYear.squareRoot())
+                }
                     ?? "n/a"),
         ]
         if let o = overfitting {

@@ -86,6 +86,8 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
     comparison.bars =
         "the test years of \(windows.count) walk-forward windows of sweep \(name), stitched, of "
         + "\(panel.source) (" + returnsSpan(log) + ")"
+        + (annualisationNote(barsPerYear: panel.barsPerYear).map { "; \($0)" } ?? "")
+    comparison.barsPerYear = panel.barsPerYear
     comparison.costs = costsDescription(base, path: reference.path, swept: !request.costLevels.isEmpty)
     if levels.count > 1 { comparison.edges = costEdges(comparison.tables.filter { $0.period == "overall" }) }
     return comparison

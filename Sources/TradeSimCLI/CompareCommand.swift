@@ -130,7 +130,8 @@ struct CompareCommand: ParsableCommand {
         discussion: """
             Each run's latest checkpoint plays greedily over the split (or years); runs of one experiment, agent and \
             configuration (config hash without the seed) are one row, mean ± std over their seeds. Columns: the \
-            headline metrics (empyrical conventions, 252 bars a year), PSR, DSR (N = runs in the store evaluated on \
+            headline metrics (empyrical conventions, annualised with the data's bars a year: 252 for daily bars, \
+            24 × 252 for round-the-clock hourly ones, or data.barsPerYear), PSR, DSR (N = runs in the store evaluated on \
             the same split, with the runs compared; V = variance of the compared runs' per-bar Sharpe ratios, plus the \
             other trials' stored validation/test Sharpe on a split's overall table) and a seeded stationary \
             block-bootstrap 95% interval of the Sharpe ratio. Costs are the first run's environment's unless --costs \

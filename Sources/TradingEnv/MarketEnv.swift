@@ -168,6 +168,8 @@ public struct MarketEnv: AgentEnvironment, Sendable {
 
     /// (N) asset names.
     public let tickers: [String]
+    /// Bars a year of the data (`Panel.barsPerYear`), to annualise the episode's metrics.
+    public let barsPerYear: Double
     /// (D, N) closes, for marking, baselines and rewards.
     let close: [Double]
     let features: [Float]
@@ -293,6 +295,7 @@ public struct MarketEnv: AgentEnvironment, Sendable {
         firstBar = first
         lastBar = bars.upperBound - 1
         tickers = panel.tickers
+        barsPerYear = panel.barsPerYear
         timestamps = panel.timestamps
         close = panel.close
         // a gappy panel of two assets on four lanes, which take each asset's tolerance (see `rebalance`)

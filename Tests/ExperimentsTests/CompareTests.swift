@@ -110,20 +110,25 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     _ = try run("other tickers", splits: [.validation], tickers: ["AAPL"])
     let wider = try run("other years", splits: [.validation], validation: [2019, 2020])
     _ = try run("not evaluated", splits: [.train])
-    let onValidation = try storedTrials(store: store, fingerprint: "F ", years: [2020])
+    // the stored Sharpe ratios are annualised with the data's bars a year (52: weekly bars)
+    let onValidation = try storedTrials(store: store, fingerprint: "F ", years: [2020], barsPerYear: 52)
     #expect(onValidation.map(\.runId) == [a, b])
-    #expect(onValidation.map(\.sharpePerBar) == [nil, 0.8 / 252.0.squareRoot()])
-    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2021]).map(\.runId) == [c])
-    #expect(try storedTrials(store: store, fingerprint: nil, years: [2020]).isEmpty)
+    #expect(onValidation.map(\.sharpePerBar) == [nil, 0.8 / 52.0.squareRoot()])
+    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2021], barsPerYear: 252).map(\.runId) == [c])
+    #expect(try storedTrials(store: store, fingerprint: nil, years: [2020], barsPerYear: 252).isEmpty)
     // chosen years (`compare --years`) count every run evaluated on a split holding one of them
     #expect(
-        try storedTrials(store: store, fingerprint: "F ", years: [2020], overlapping: true).map(\.runId) == [
-            a, b, wider,
-        ])
-    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2019]).isEmpty)
-    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2019], overlapping: true).map(\.runId) == [wider])
+        try storedTrials(store: store, fingerprint: "F ", years: [2020], overlapping: true, barsPerYear: 252).map(
+            \.runId) == [
+                a, b, wider,
+            ])
+    #expect(try storedTrials(store: store, fingerprint: "F ", years: [2019], barsPerYear: 252).isEmpty)
     #expect(
-        try storedTrials(store: store, fingerprint: "F ", years: [2018, 2021], overlapping: true).map(\.runId) == [c])
+        try storedTrials(store: store, fingerprint: "F ", years: [2019], overlapping: true, barsPerYear: 252).map(
+            \.runId) == [wider])
+    #expect(
+        try storedTrials(store: store, fingerprint: "F ", years: [2018, 2021], overlapping: true, barsPerYear: 252).map(
+            \.runId) == [c])
 
     // the compared runs (a and one not yet in the store) and the stored-only trial b: N = 3
     let setup = try MarketSetup(path: try syntheticMarket(up: 1.01, down: 0.995))
@@ -351,4 +356,26 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
 @Test func costLevelsPrintWithoutTrapping() {
     #expect(bps(5) == "5 bps" && bps(2.5) == "2.5 bps")
     #expect(bps(1e300) == "1e+300 bps")
+}
+
+/// Hourly bars are annualised as hourly: the EUR/USD file's 24 bars a day × 252 (not 252 bars a year, which understated
+/// a year's return, volatility and Sharpe ratio), and the header says so.
+@Test func hourlyBarsAreAnnualisedWithTheirOwnBarsAYear() throws {
+    let setup = try MarketSetup(path: repoRoot + "/environments/eurusd-hourly.yaml")
+    let long = Contender(name: "long", group: "test/long #22222222", configHash: "22222222", setup: setup) { env in
+        var env = env
+        return runEpisode(&env, seed: 0, keepEvery: 1) { _ in (.index(2), 2) }
+    }
+    let c = try compare([long], reference: setup, request: CompareRequest(period: .split(.train), resamples: 10))
+    #expect(c.barsPerYear == 6_048)
+    #expect(c.bars.hasSuffix("; annualised with 6048 bars a year"), "\(c.bars)")
+    let log = c.episodes[0][0].log
+    let hourly = PerformanceMetrics(returns: log.returns, periods: 6_048)
+    let daily = PerformanceMetrics(returns: log.returns, periods: 252)
+    let row = try #require(c.tables.last?.rows.first)
+    #expect(row.stats["annualReturn"]?.mean == hourly.annualReturn)
+    #expect(row.stats["annualVolatility"]?.mean == hourly.annualVolatility)
+    #expect(row.stats["sharpe"]?.mean == hourly.sharpe)
+    let (h, d) = (try #require(hourly.annualVolatility), try #require(daily.annualVolatility))
+    #expect(abs(h / d - 24.0.squareRoot()) < 1e-9)
 }

@@ -30,7 +30,7 @@ func close(_ a: Double?, _ b: Double?, tolerance: Double = 1e-9) -> Bool {
     let fixture = try loadMetricFixture()
     #expect(fixture.cases.count >= 4)
     for c in fixture.cases {
-        let m = PerformanceMetrics(returns: c.returns)
+        let m = PerformanceMetrics(returns: c.returns, periods: 252)
         let e = c.expected
         let pairs: [(String, Double?)] = [
             ("totalReturn", m.totalReturn), ("annualReturn", m.annualReturn), ("annualVolatility", m.annualVolatility),
@@ -67,13 +67,13 @@ func close(_ a: Double?, _ b: Double?, tolerance: Double = 1e-9) -> Bool {
 }
 
 @Test func drawdownDurationAndUndefinedRatios() {
-    let m = PerformanceMetrics(returns: [0.1, -0.5, 0.2, 0.2, 1.0, -0.1])
+    let m = PerformanceMetrics(returns: [0.1, -0.5, 0.2, 0.2, 1.0, -0.1], periods: 252)
     // W: 1.1, .55, .66, .792, 1.584 (new peak), 1.4256 → under water for 3 bars, then 1 at the end
     #expect(m.maxDrawdownBars == 3)
     #expect(abs(m.maxDrawdown - (0.55 / 1.1 - 1)) < 1e-15)
-    let up = PerformanceMetrics(returns: [0.01, 0.02, 0.01])
+    let up = PerformanceMetrics(returns: [0.01, 0.02, 0.01], periods: 252)
     #expect(up.calmar == nil && up.sortino == nil && up.averageLoss == nil && up.maxDrawdown == 0)
-    let flat = PerformanceMetrics(returns: [0, 0, 0, 0])
+    let flat = PerformanceMetrics(returns: [0, 0, 0, 0], periods: 252)
     #expect(flat.sharpe == nil && flat.hitRate == nil && flat.psr == nil)
 }
 
@@ -81,14 +81,31 @@ func close(_ a: Double?, _ b: Double?, tolerance: Double = 1e-9) -> Bool {
     let fixture = try loadMetricFixture()
     let r = fixture.cases[0].returns
     var a = Xoshiro256(seed: 5), b = Xoshiro256(seed: 5)
-    let i1 = try #require(bootstrapSharpeInterval(r, resamples: 400, using: &a))
-    let i2 = try #require(bootstrapSharpeInterval(r, resamples: 400, using: &b))
+    let i1 = try #require(bootstrapSharpeInterval(r, periods: 252, resamples: 400, using: &a))
+    let i2 = try #require(bootstrapSharpeInterval(r, periods: 252, resamples: 400, using: &b))
     #expect(i1 == i2)
-    let sharpe = try #require(PerformanceMetrics(returns: r).sharpe)
+    let sharpe = try #require(PerformanceMetrics(returns: r, periods: 252).sharpe)
     #expect(i1.contains(sharpe))
     #expect(i1.upperBound - i1.lowerBound > 0.5 && i1.upperBound - i1.lowerBound < 6)
     // four times the data: a clearly narrower interval
     var c = Xoshiro256(seed: 5)
-    let long = try #require(bootstrapSharpeInterval(r + r + r + r, resamples: 400, using: &c))
+    let long = try #require(bootstrapSharpeInterval(r + r + r + r, periods: 252, resamples: 400, using: &c))
     #expect(long.upperBound - long.lowerBound < 0.7 * (i1.upperBound - i1.lowerBound))
+}
+
+/// Bars a year by the bars' spacing: monthly, weekly and daily bars (weekends and holidays skipped) by convention, bars
+/// within a day by the median count of a calendar day's bars (a short last day changes nothing).
+@Test func barsPerYearFollowsTheSpacing() {
+    let day: Int64 = 86_400, start: Int64 = 1_483_228_800  // 2017-01-01
+    let tradingDays = (0..<400).map { start + $0 * day }.filter { ($0 / day + 3) % 7 < 5 }  // Monday to Friday
+    #expect(barsPerYear(timestamps: tradingDays) == 252)
+    #expect(barsPerYear(timestamps: (0..<60).map { start + $0 * 7 * day }) == 52)
+    #expect(barsPerYear(timestamps: (0..<30).map { start + $0 * 30 * day }) == 12)
+    let hourly = tradingDays.prefix(50).flatMap { d in (0..<24).map { d + $0 * 3_600 } }
+    #expect(barsPerYear(timestamps: Array(hourly) + [hourly.last! + 18 * 3_600]) == 24 * 252)
+    let session = tradingDays.prefix(50).flatMap { d in (0..<7).map { d + 14 * 3_600 + $0 * 3_600 } }
+    #expect(barsPerYear(timestamps: session) == 7 * 252)
+    #expect(barsPerYear(timestamps: [start]) == 252 && barsPerYear(timestamps: []) == 252)
+    #expect(annualisationNote(barsPerYear: 252) == nil)
+    #expect(annualisationNote(barsPerYear: 6_048) == "annualised with 6048 bars a year")
 }

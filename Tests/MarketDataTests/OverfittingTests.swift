@@ -116,7 +116,8 @@ private let handCase: [[Double]] = [
         stats.sharpes(part, into: &out, scratch: &scratch)
         for (i, series) in returns.enumerated() {
             let bars = part.flatMap { series[($0 * 3)..<($0 * 3 + 3)] }
-            let want = bars.allSatisfy { $0 == bars[0] } ? 0 : PerformanceMetrics(returns: bars).sharpePerBar!
+            let want =
+                bars.allSatisfy { $0 == bars[0] } ? 0 : PerformanceMetrics(returns: bars, periods: 252).sharpePerBar!
             #expect(close(out[i], want, tolerance: 1e-12), "trial \(i) on \(part): \(out[i]) vs \(want)")
         }
     }

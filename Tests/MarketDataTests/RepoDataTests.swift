@@ -16,6 +16,21 @@ struct RepoDataTests {
         #expect(m.summary.contains("train: 1999-01-04..2010-12-31 (3019 bars)"))
     }
 
+    /// The bars a year that annualise metrics: 252 for the daily S&P 500, 24 × 252 for the round-the-clock hourly
+    /// EUR/USD, or what `data.barsPerYear` sets; a negative one is one line.
+    @Test func barsPerYearOfTheRepositoryFiles() throws {
+        #expect(try loadMarket(DataConfig(), baseDirectory: repoRoot).panel.barsPerYear == 252)
+        var hourly = DataConfig()
+        hourly.file = "data/eurusd_1h_2017_gym_anytrading.csv.gz"
+        hourly.splits = SplitConfig(train: [2017, 2017], validation: [], test: [])
+        #expect(try loadMarket(hourly, baseDirectory: repoRoot).panel.barsPerYear == 6_048)
+        hourly.barsPerYear = 6_240
+        #expect(try loadMarket(hourly, baseDirectory: repoRoot).panel.barsPerYear == 6_240)
+        hourly.barsPerYear = -1
+        let message = "DataConfig: barsPerYear -1.0 must be ≥ 0 (0: from the bars' spacing, 252 for daily bars)"
+        #expect(throws: MarketDataError(message)) { try loadMarket(hourly, baseDirectory: repoRoot) }
+    }
+
     /// A model's saved normaliser applied to other bars: nothing is refitted, and after the feature warm-up the
     /// observations of a later slice equal those of the full file on the same dates.
     @Test func frozenNormaliserOnLaterYears() throws {
