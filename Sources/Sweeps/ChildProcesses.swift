@@ -20,6 +20,8 @@ public final class ChildProcesses: @unchecked Sendable {
     private var running: [Process] = []
     /// The first signal caught while forwarding, and how many children were running then.
     private var caught: (signal: Int32, children: Int)?
+    /// What a signal outside `forwardingSignals` prints before it ends the process, nil for nothing.
+    private var notice: (@Sendable () -> String?)?
 
     private init() {}
 
@@ -27,18 +29,31 @@ public final class ChildProcesses: @unchecked Sendable {
     public func forwardingSignals<T>(_ body: () throws -> T) throws -> T {
         lock.withLock {
             precondition(!forwarding, "forwardingSignals does not nest")
-            if sources.isEmpty {
-                sources = Self.signals.map { signal in
-                    let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-                    source.setEventHandler { self.received(signal) }
-                    source.resume()
-                    return source
-                }
-            }
+            catchSignals()
             (forwarding, running, caught) = (true, [], nil)
         }
         defer { lock.withLock { (forwarding, running) = (false, []) } }
         return try body()
+    }
+
+    /// Catches the signals from now on: outside `forwardingSignals` they still end the process at once, but first
+    /// print `interrupted: NOTICE` when `notice` gives one (e.g. how to resume the run that was training).
+    public func endingWithNotice(_ notice: @escaping @Sendable () -> String?) {
+        lock.withLock {
+            catchSignals()
+            self.notice = notice
+        }
+    }
+
+    /// Installs the signals' handlers, once (called with the lock held).
+    private func catchSignals() {
+        guard sources.isEmpty else { return }
+        sources = Self.signals.map { signal in
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler { self.received(signal) }
+            source.resume()
+            return source
+        }
     }
 
     /// Starts `process` and returns true, or returns false without starting it once a signal has been caught.
@@ -68,7 +83,14 @@ public final class ChildProcesses: @unchecked Sendable {
     /// Passes `signal` on to the running children while forwarding; ends the process otherwise.
     private func received(_ signal: Int32) {
         lock.withLock {
-            guard forwarding else { _exit(128 + signal) }
+            guard forwarding else {
+                if let line = notice?() {
+                    // on a terminal, over the progress line the signal cut short
+                    let clear = isatty(STDERR_FILENO) != 0 ? "\r\u{1B}[K" : ""
+                    FileHandle.standardError.write(Data("\(clear)interrupted: \(line)\n".utf8))
+                }
+                _exit(128 + signal)
+            }
             running.removeAll { !$0.isRunning }
             caught = caught ?? (signal, running.count)
             for child in running { kill(-child.processIdentifier, signal) }

@@ -170,22 +170,24 @@ public struct SweepResults: Codable, Sendable {
     }
 }
 
-/// `key=value …` of stored assignments (the walk-forward splits left out unless asked for; the checkpoint folder,
-/// which every trial of a sweep shares, always).
+/// `key=value …` of stored assignments (what a walk-forward window sets, its splits and `evaluateOn`, left out unless
+/// asked for; the checkpoint folder, which every trial of a sweep shares, always).
 func describeAssignments(_ json: String, keepingWindows: Bool) -> String {
     guard let pairs = try? assignments(fromJSON: json) else { return json }
     return describe(
         pairs.filter { p in
-            p.path != "checkpoints" && (keepingWindows || p.path != "environment.data.splits")
+            p.path != "checkpoints"
+                && (keepingWindows || (p.path != "environment.data.splits" && p.path != "evaluateOn"))
         })
 }
 
 /// The test split's one look at a sweep (`tradesim sweep results --test`): the selected configuration's runs (or,
 /// with `unselected`, configuration `configuration`'s) evaluated on the test split with every step logged. A run
 /// that was evaluated on the test split before is not evaluated again; every look stays in the store as the runs'
-/// test episodes, so later DSRs on the test years count it. Returns the looked-at runs.
+/// test episodes, so later DSRs on the test years count it. Returns the looked-at runs, and how many of them had
+/// been looked at before (their recorded episodes stand; nothing new was seen).
 public func lookAtTest(_ name: String, configuration: Int? = nil, unselected: Bool = false, store: RunStore)
-    throws -> [RunRecord]
+    throws -> (runs: [RunRecord], before: Int)
 {
     let target = try SweepResults(name, store: store).testLook(configuration: configuration, unselected: unselected)
     let trials = try store.trials(sweepId: try store.sweep(named: name).id!)
@@ -194,13 +196,17 @@ public func lookAtTest(_ name: String, configuration: Int? = nil, unselected: Bo
             "sweep \(name) is walk-forward: each window was evaluated on its own test years; see them "
                 + "stitched with tradesim compare --sweep \(name)")
     }
-    return try trials.filter { $0.configuration == Int64(target) }.map { t in
+    var before = 0
+    let runs = try trials.filter { $0.configuration == Int64(target) }.map { t in
         let run = try store.run(id: t.runId!)
         if try store.episodes(runId: run.id!, split: .test).isEmpty {
             _ = try evaluateRun("\(run.id!)", split: .test, store: store)
+        } else {
+            before += 1
         }
         return run
     }
+    return (runs, before)
 }
 
 extension SweepResults {

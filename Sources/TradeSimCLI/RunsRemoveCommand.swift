@@ -15,8 +15,8 @@ struct RunsRemoveCommand: ParsableCommand {
 
     @Argument(help: "Run ids or name prefixes.")
     var runs: [String] = []
-    @Option(help: "Also every run with this status: interrupted or failed.")
-    var status: RunStatus?
+    @Option(help: "Also every run with this status.")
+    var status: RemovableStatus?
     @Flag(help: "Delete without asking (required when standard input is not a terminal).")
     var yes = false
     @Option(help: "The run store.")
@@ -26,17 +26,18 @@ struct RunsRemoveCommand: ParsableCommand {
         if runs.isEmpty && status == nil {
             throw ValidationError("give run ids or names, or --status interrupted|failed")
         }
-        if let status, status != .interrupted && status != .failed {
-            throw ValidationError(
-                "--status: only interrupted or failed runs are deleted by status, not "
-                    + status.rawValue)
-        }
+    }
+
+    /// The statuses whose runs are deleted by status: a finished run is deleted only by name.
+    enum RemovableStatus: String, ExpressibleByArgument, CaseIterable {
+        case interrupted, failed
+        var status: RunStatus { self == .interrupted ? .interrupted : .failed }
     }
 
     func run() throws {
         let db = try existingStore(store)
         var selected: [RunRecord] = []
-        for r in try runs.map(db.run(reference:)) + (status.map { try db.runs(status: $0) } ?? [])
+        for r in try runs.map(db.run(reference:)) + (status.map { try db.runs(status: $0.status) } ?? [])
         where !selected.contains(where: { $0.id == r.id }) {
             selected.append(r)
         }

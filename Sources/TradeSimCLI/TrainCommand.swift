@@ -67,7 +67,11 @@ struct TrainCommand: ParsableCommand {
                     report, flag: "--report", store: location, evaluating: [try db.run(reference: resume)], in: db)
             }
             var bar = ProgressPrinter()
-            let outcome = try resumeRun(resume, store: db) { bar.show($0) }
+            let training = TrainingRun(store: location)
+            let outcome = try resumeRun(resume, store: db) {
+                training.update($0)
+                bar.show($0)
+            }
             bar.finish()
             print("\(outcome.run.name): \(outcome.run.status.rawValue)")
             try summarise([outcome], title: outcome.run.experiment, store: db)
@@ -101,7 +105,11 @@ struct TrainCommand: ParsableCommand {
             return
         }
         var bar = ProgressPrinter()
-        let outcomes = try runExperiment(loaded, store: store) { bar.show($0) }
+        let training = TrainingRun(store: store ?? loaded.spec.store)
+        let outcomes = try runExperiment(loaded, store: store) {
+            training.update($0)
+            bar.show($0)
+        }
         bar.finish()
         try summarise(outcomes, title: loaded.name, store: RunStore(path: store ?? loaded.spec.store))
     }
@@ -163,4 +171,24 @@ extension TrainCommand {
             )
         }
     }
+}
+
+/// The run a one-process `train` is training, for the line a signal prints before it ends the process: the run is
+/// left interrupted, as a killed process leaves it, and `train --resume` continues it from its last checkpoint.
+final class TrainingRun: @unchecked Sendable {
+    private let lock = NSLock()
+    private var name: String?
+
+    init(store: String) {
+        let shown = RunStore.shown(store)
+        ChildProcesses.shared.endingWithNotice { [self] in
+            lock.withLock { name }.map {
+                "run \($0) stopped; continue it from its last checkpoint with tradesim train --resume \($0) "
+                    + "--store \(shown)"
+            }
+        }
+    }
+
+    /// Notes the run a progress report is about.
+    func update(_ progress: TrainingProgress) { lock.withLock { name = progress.run } }
 }

@@ -108,3 +108,17 @@ func survivors(_ pids: [pid_t]) -> [pid_t] {
     let resumed = try runCLI(["train", "--resume", runs[0].name, "--store", t.store])
     #expect(resumed.status == 0, "\(resumed.stderr)")
 }
+
+/// SIGTERM to a one-process `tradesim train` ends it at once, as a killed process ends (its run interrupted, every
+/// committed row kept), after one line naming the run and how to continue it; it exits with 143.
+@Test func interruptedTrainingSaysHowToResume() throws {
+    let t = try checkpointingExperiment(steps: 4_000, algo: "dqn")
+    let r = try interrupt(["train", t.experiment], with: SIGTERM, store: t.store, runs: 1, dir: t.dir)
+    #expect(r.status == 143 && !r.killedBySignal, "\(r.status) \(r.stderr)")
+    let run = try #require(try RunStore(path: t.store).runs().first)
+    #expect(run.status == .interrupted)
+    let line =
+        "interrupted: run \(run.name) stopped; continue it from its last checkpoint with tradesim train --resume "
+        + "\(run.name) --store \(t.store)\n"
+    #expect(r.stderr.hasSuffix(line), "\(r.stderr)")
+}

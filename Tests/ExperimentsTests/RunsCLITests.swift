@@ -120,6 +120,14 @@ func runsRmBadSelectionGivesOneErrorLine(args: [String]) throws {
     #expect(try f.remainingIds().count == 5)
 }
 
+/// `--status` takes the statuses deleted by status, and its help lists those alone.
+@Test func runsRmStatusNamesOnlyInterruptedAndFailed() throws {
+    let help = try runCLI(["runs", "rm", "--help"])
+    #expect(help.stdout.contains("interrupted, failed)") && !help.stdout.contains("finished"), "\(help.stdout)")
+    let r = try runCLI(["runs", "rm", "--status", "finished", "--yes", "--store", "/nonexistent/runs.sqlite"])
+    #expect(r.failsWithOneErrorLine && r.stderr.contains("'interrupted' and 'failed'"), "\(r.stderr)")
+}
+
 @Test func runsExperimentTakesTheExperimentFileAsCompareDoes() throws {
     let f = try RunsFixture()
     for experiment in ["alpha", "experiments/alpha.yaml", "/elsewhere/alpha.yaml"] {

@@ -81,7 +81,14 @@ import Testing
     let look = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test"])
     #expect(look.status == 0 && look.stdout.contains("test split, greedy policy vs baselines"), "\(look.stderr)")
     #expect(try testEpisodes() == 2)
-    #expect(try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test"]).status == 0)
+    #expect(!look.stdout.contains("looked at before"), "\(look.stdout)")
+    let again = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test"])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(
+        again.stdout.contains(
+            "the test split was looked at before for 2 of these 2 runs: their recorded episodes are shown, not a new look"
+        ),
+        "\(again.stdout)")
     #expect(try testEpisodes() == 2)  // looked at once
     let second = try runCLI([
         "sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--test",

@@ -34,6 +34,9 @@ func walkForwardExperiment(seeds: String = "[1]", warmStart: Bool = true) throws
         plan.trials[2].assignmentsJSON.contains(
             #"["environment.data.splits","{train: [2002, 2005], validation: [2006, 2007], test: [2008, 2009]}"]"#))
     #expect(plan.trials[2].assignmentsJSON.contains(#"["evaluateOn","[validation, test]"]"#))
+    // what the window sets is not the configuration's: a label leaves it out
+    #expect(describeAssignments(plan.trials[2].assignmentsJSON, keepingWindows: false) == "agent.gamma=0.99")
+    #expect(describeAssignments(plan.trials[2].assignmentsJSON, keepingWindows: true).contains("evaluateOn="))
     #expect(
         try SweepPlan(experimentPath: try walkForwardExperiment(warmStart: false).experiment).trials.allSatisfy {
             $0.after == nil

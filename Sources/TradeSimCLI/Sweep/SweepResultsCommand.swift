@@ -85,8 +85,13 @@ struct SweepResultsCommand: ParsableCommand {
                 ).text)
         }
         if test {
-            let runs = try lookAtTest(sweep, configuration: configuration, unselected: unselected, store: db)
-            print(try RunSummary(runs: runs, splits: [.test], store: db).text)
+            let look = try lookAtTest(sweep, configuration: configuration, unselected: unselected, store: db)
+            if look.before > 0 {
+                print(
+                    "the test split was looked at before for \(look.before) of these \(plural(look.runs.count, "run")): "
+                        + "their recorded episodes are shown, not a new look")
+            }
+            print(try RunSummary(runs: look.runs, splits: [.test], store: db).text)
         }
     }
 }
