@@ -245,7 +245,7 @@ public func runPretrain(
                 pending.append(
                     MetricRecord(
                         runId: runId, globalStep: Int64(step), key: "losses/event", value: runningLoss / Double(n),
-                        wallTime: wall))
+                        wallTime: Date().timeIntervalSince1970))
                 progress(
                     TrainingProgress(
                         run: run.name, step: step, total: spec.steps, stepsPerSecond: Double(step) / max(wall, 1e-9),
@@ -359,9 +359,12 @@ func scorePretrained(
             ("totalReturn", report.trading.metrics.totalReturn), ("sharpe", report.trading.metrics.sharpe),
             ("costs", report.trading.costs), ("buyAndHoldReturn", report.buyAndHold.metrics.totalReturn),
         ]
+        let wall = Date().timeIntervalSince1970
         try store.appendMetrics(
             values.compactMap { k, v in
-                v.map { MetricRecord(runId: runId, globalStep: Int64(step), key: prefix + k, value: $0) }
+                v.map {
+                    MetricRecord(runId: runId, globalStep: Int64(step), key: prefix + k, value: $0, wallTime: wall)
+                }
             })
         return report
     }

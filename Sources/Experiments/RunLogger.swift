@@ -46,10 +46,8 @@ struct RunLogger {
     let numeric: NumericGuard
     /// Where every metric row also goes, live, when the experiment names a `tensorboard` folder.
     let tensorboard: TensorBoardWriter?
-    /// The clock (injected by tests).
+    /// The clock (injected by tests), which stamps the metric rows' wall time (unix seconds).
     let now: () -> Date
-    /// Origin of the metric rows' wall time.
-    let start: Date
     /// Training episodes logged so far: the next one's index.
     private(set) var episodes: Int
     private var open: TrainingEpisodes
@@ -72,7 +70,6 @@ struct RunLogger {
         episodes: Int, tensorboard: TensorBoardWriter?, now: @escaping () -> Date = Date.init
     ) {
         self.now = now
-        start = now()
         runId = run.id!
         runName = run.name
         self.store = store
@@ -84,7 +81,7 @@ struct RunLogger {
         open = TrainingEpisodes(keepEvery: keepEvery)
     }
 
-    private var wallTime: Double { now().timeIntervalSince(start) }
+    private var wallTime: Double { now().timeIntervalSince1970 }
 
     /// Starts a chunk of training at global step `step`; the environments restart, so no episode stays open.
     mutating func beginChunk(step: Int) {

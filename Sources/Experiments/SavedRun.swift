@@ -198,8 +198,12 @@ func logEvaluation(_ agent: any Agent, setup: MarketSetup, split: Split, runId: 
         ("maxDrawdown", s.metrics.maxDrawdown), ("psr", s.metrics.psr), ("finalEquity", s.finalEquity),
         ("turnover", s.turnover), ("exposure", s.exposure), ("costs", s.costs),
     ]
+    let wall = Date().timeIntervalSince1970
     let metrics = values.compactMap { key, value in
-        value.map { MetricRecord(runId: runId, globalStep: step, key: "eval/\(split.rawValue)/\(key)", value: $0) }
+        value.map {
+            MetricRecord(
+                runId: runId, globalStep: step, key: "eval/\(split.rawValue)/\(key)", value: $0, wallTime: wall)
+        }
     }
     _ = try store.writeEpisode(
         log.record(runId: runId, split: episodeSplit, index: index, globalStep: Int(step)),

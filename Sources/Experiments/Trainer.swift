@@ -359,7 +359,7 @@ struct TrainingSession {
         let seconds = [
             MetricRecord(
                 runId: runId, globalStep: Int64(agent.stepsDone), key: "charts/trainingSeconds",
-                value: logger.trainingSeconds)
+                value: logger.trainingSeconds, wallTime: Date().timeIntervalSince1970)
         ]
         try store.appendMetrics(seconds)
         tensorboard?.add(seconds)

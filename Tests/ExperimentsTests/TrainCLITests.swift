@@ -26,8 +26,14 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
 
 @Test func trainWritesARunThatRunsAndExportRead() throws {
     let t = try tinyExperiment()
+    let started = Date().timeIntervalSince1970
     let r = try runCLI(["train", t.experiment, "--report", t.dir + "/report.md"])
     #expect(r.status == 0, "\(r.stderr)")
+    // every metric row (training, evaluation, the training time) is stamped in unix seconds while the run ran
+    let stamps = try RunStore(path: t.store).metrics(runId: try #require(try RunStore(path: t.store).runs().first).id!)
+        .map(\.wallTime)
+    let ended = Date().timeIntervalSince1970
+    #expect(!stamps.isEmpty && stamps.allSatisfy { $0.map { started - 1 <= $0 && $0 <= ended + 1 } == true })
     #expect(r.stdout.contains("buyAndHold") && r.stdout.contains("validation split"))
     let store = try RunStore(path: t.store)
     let run = try #require(try store.runs().first)
