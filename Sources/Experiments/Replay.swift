@@ -35,23 +35,39 @@ public struct EpisodeReplay {
     /// `validation #3`.
     public var title: String { "\(episode.split.rawValue) #\(episode.index)" }
 
-    /// Stored rows `from ..< from + limit` as a table (bar, date, price, action, position, fill, cost, reward, equity)
-    /// and the number of stored rows. Price is the close of the first asset (its ticker is in the header).
+    /// Stored rows `from ..< from + limit` as a table and the number of stored rows. One asset: bar, date, price (its
+    /// close; the ticker is in the header), action, position, fill, cost, reward, equity. A panel: bar, date, its
+    /// weights summed (`net`), in absolute value (`gross`), the largest in absolute value with its ticker, then cost,
+    /// reward and equity (every weight is in `export --what steps`; n/a in training steps, which keep none).
     public func page(from: Int, limit: Int) throws -> (table: TextTable, total: Int) {
         let setup = try config.setup()
         let panel = setup.dataset.panel
         let (steps, total) = try store.steps(episodeId: episode.id!, offset: from, limit: limit)
-        var table = TextTable(header: [
-            "bar", "date", "price \(panel.tickers[0])", "action", "position", "fill", "cost", "reward", "equity",
-        ])
+        let isPanel = panel.assetCount > 1
+        var table = TextTable(
+            header: ["bar", "date"]
+                + (isPanel
+                    ? ["net", "gross", "largest"]
+                    : ["price \(panel.tickers[0])", "action", "position", "fill"]) + ["cost", "reward", "equity"])
         for s in steps {
             let bar = Int(s.barIndex)
-            let price = bar < panel.barCount ? panel.close[bar * panel.assetCount] : .nan
-            table.append([
-                "\(bar)", DateParser.format(s.timestamp), fixed(price, 4), fixed(s.action, 4),
-                s.positionsJSON.isEmpty ? fixed(s.position, 4) : s.positionsJSON, fixed(s.fillPrice, 4),
-                fixed(s.cost, 4), fixed(s.reward, 6), fixed(s.equity, 2),
-            ])
+            var row = ["\(bar)", DateParser.format(s.timestamp)]
+            if isPanel {
+                let weights = (try? JSONDecoder().decode([Double].self, from: Data(s.positionsJSON.utf8))) ?? []
+                if let top = weights.indices.max(by: { abs(weights[$0]) < abs(weights[$1]) }) {
+                    let ticker = top < panel.tickers.count ? panel.tickers[top] : "#\(top)"
+                    row += [
+                        fixed(weights.reduce(0, +), 4), fixed(weights.reduce(0) { $0 + abs($1) }, 4),
+                        "\(ticker) \(fixed(weights[top], 4))",
+                    ]
+                } else {
+                    row += ["n/a", "n/a", "n/a"]
+                }
+            } else {
+                let price = bar < panel.barCount ? panel.close[bar] : .nan
+                row += [fixed(price, 4), fixed(s.action, 4), fixed(s.position, 4), fixed(s.fillPrice, 4)]
+            }
+            table.append(row + [fixed(s.cost, 4), fixed(s.reward, 6), fixed(s.equity, 2)])
         }
         return (table, total)
     }

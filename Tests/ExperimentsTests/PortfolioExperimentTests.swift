@@ -45,6 +45,21 @@ func portfolioExperimentTrainsOnThePanel(kind: String) throws {
         let w = try #require(try JSONSerialization.jsonObject(with: Data(step.positionsJSON.utf8)) as? [Double])
         #expect(w.count == 20 && w.allSatisfy { $0 >= 0 } && abs(w.reduce(0, +) - 1) < 0.05, "\(w)")
     }
+    // `replay` sums each step's weights and names the largest with its ticker
+    let replay = try runCLI(["replay", "\(run.id!)", "--limit", "2", "--store", dir + "/runs.sqlite"])
+    #expect(replay.status == 0, "\(replay.stderr)")
+    let lines = replay.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+    #expect(lines[1] == ["bar", "date", "net", "gross", "largest", "cost", "reward", "equity"], "\(replay.stdout)")
+    let w = try #require(try JSONSerialization.jsonObject(with: Data(steps[0].positionsJSON.utf8)) as? [Double])
+    let top = w.indices.max { w[$0] < w[$1] }!
+    let tickers = try MarketSetup(path: repoRoot + "/environments/us-stocks-daily.yaml").dataset.panel.tickers
+    #expect(
+        lines[3] == [
+            "\(steps[0].barIndex)", String(lines[3][1]), String(format: "%.4f", w.reduce(0, +)),
+            String(format: "%.4f", w.reduce(0) { $0 + abs($1) }), tickers[top], String(format: "%.4f", w[top]),
+            String(format: "%.4f", steps[0].cost), String(format: "%.6f", steps[0].reward),
+            String(format: "%.2f", steps[0].equity),
+        ], "\(lines[3])")
 }
 
 @Test func unknownEncoderKindIsOneErrorLine() throws {
