@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     var report: String?
     @Option(help: "Continue this run (id or name prefix) from its latest checkpoint.")
     var resume: String?
-    @Flag(help: "Train the experiment's seeds at once, one process each (each prints its own table).")
+    @Flag(help: "Train the experiment's seeds at once, one process each (then one summary of all their runs).")
     var parallel = false
 
     func validate() throws {
@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
             }
             bar.finish()
             print("\(outcome.run.name): \(outcome.run.status.rawValue)")
-            try summarise([outcome], title: outcome.run.experiment, store: db)
+            try summarise(outcomes: [outcome], title: outcome.run.experiment, store: db)
             return
         }
         var loaded: Experiment
@@ -101,7 +101,8 @@ struct TrainCommand: ParsableCommand {
                 setup: MarketSetup(path: loaded.environmentPath, overrides: loaded.environmentOverrides))
             let db = try RunStore(path: store ?? loaded.spec.store)
             try createRunFolders(loaded, store: store ?? loaded.spec.store)
-            try trainInParallel(loaded.spec.seeds, store: db)
+            let runs = try trainInParallel(loaded.spec.seeds, store: db)
+            try summarise(runs: runs, splits: loaded.spec.evaluateOn, title: loaded.name, store: db)
             return
         }
         var bar = ProgressPrinter()
@@ -111,13 +112,18 @@ struct TrainCommand: ParsableCommand {
             bar.show($0)
         }
         bar.finish()
-        try summarise(outcomes, title: loaded.name, store: RunStore(path: store ?? loaded.spec.store))
+        try summarise(outcomes: outcomes, title: loaded.name, store: RunStore(path: store ?? loaded.spec.store))
     }
 
     /// Prints each evaluated split's comparison of the runs with the baselines and writes the `--report`.
-    func summarise(_ outcomes: [RunOutcome], title: String, store: RunStore) throws {
+    func summarise(outcomes: [RunOutcome], title: String, store: RunStore) throws {
         let splits = outcomes.first.map { $0.evaluations.map(\.split) } ?? []
-        let summary = try RunSummary(runs: outcomes.map(\.run), splits: splits, store: store)
+        try summarise(runs: outcomes.map(\.run), splits: splits, title: title, store: store)
+    }
+
+    /// `summarise` of `runs` on `splits`.
+    func summarise(runs: [RunRecord], splits: [Split], title: String, store: RunStore) throws {
+        let summary = try RunSummary(runs: runs, splits: splits, store: store)
         print(summary.text)
         if let report {
             try write(try summary.markdown(title: title), to: report, flag: "--report")
@@ -131,12 +137,14 @@ extension TrainCommand {
     /// WAL and busy timeout let them share one store. A password the store's URL gave goes in the children's
     /// environment, not on their command lines. Fails (after all have ended) if any child failed. SIGINT, SIGTERM and
     /// SIGHUP are passed on to the children, whose runs end interrupted, and then end this command (`Interrupted`).
-    func trainInParallel(_ seeds: [Int], store db: RunStore) throws {
+    /// The children's own summaries are not printed: the command prints one of all their runs. Returns the runs, in
+    /// the order of `seeds`.
+    func trainInParallel(_ seeds: [Int], store db: RunStore) throws -> [RunRecord] {
         try ChildProcesses.shared.forwardingSignals { try trainChildren(seeds, store: db) }
     }
 
     /// `trainInParallel`'s children, started and waited for while signals are passed on to them.
-    private func trainChildren(_ seeds: [Int], store db: RunStore) throws {
+    private func trainChildren(_ seeds: [Int], store db: RunStore) throws -> [RunRecord] {
         var base = experiment.map { [$0] } ?? ["--env", env!, "--agent", agent!]
         if let steps { base += ["--steps", "\(steps)"] }
         if store != nil { base += ["--store", db.path] }
@@ -147,8 +155,8 @@ extension TrainCommand {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: currentExecutable())
             p.environment = db.childEnvironment
-            p.arguments =
-                ["train"] + base + ["--seed", "\(seed)"] + (report.map { ["--report", "\($0).seed\(seed).md"] } ?? [])
+            p.arguments = ["train"] + base + ["--seed", "\(seed)"]
+            p.standardOutput = FileHandle.nullDevice  // its summary: this command prints all the runs'
             guard try ChildProcesses.shared.start(p) else { break }
             children.append((seed, p))
         }
@@ -170,6 +178,9 @@ extension TrainCommand {
                     + "(see their messages above)"
             )
         }
+        let owners = Set(children.map { Int64($0.process.processIdentifier) })
+        let runs = try db.runs().filter { $0.ownerPid.map(owners.contains) == true }
+        return seeds.compactMap { seed in runs.last { $0.seed == seed } }
     }
 }
 

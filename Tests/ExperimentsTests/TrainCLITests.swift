@@ -213,11 +213,17 @@ func badExperimentGivesOneErrorLine(yaml: String, expected: String) throws {
 
 @Test func parallelSeedsShareOneStore() throws {
     let t = try tinyExperiment(steps: 150, seeds: "[1, 2]")
-    let r = try runCLI(["train", t.experiment, "--parallel"])
+    let r = try runCLI(["train", t.experiment, "--parallel", "--report", t.dir + "/report.md"])
     #expect(r.status == 0, "\(r.stderr) \(r.stdout)")
     let runs = try RunStore(path: t.store).runs()
     #expect(Set(runs.map(\.seed)) == [1, 2])
     #expect(runs.allSatisfy { $0.status == .finished })
+    // one summary of both seeds, as without --parallel: each table has one row of the two runs, mean ± std
+    #expect(r.stdout.components(separatedBy: "validation split, greedy policy vs baselines").count == 2, "\(r.stdout)")
+    let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("tiny/dqn-lstm #") }
+    #expect(!rows.isEmpty && rows.allSatisfy { $0.split(separator: " ")[2] == "2" }, "\(r.stdout)")
+    let report = try String(contentsOfFile: t.dir + "/report.md", encoding: .utf8)
+    #expect(runs.allSatisfy { report.contains("- run `\($0.name)`") }, "\(report)")
 }
 
 /// A bad key in the agent file fails `--parallel` once, in one line, before any child starts or any run is created; so
