@@ -10,6 +10,8 @@ public struct StoredEvaluation: Sendable {
     /// The decision bars' dates (the step rows' timestamps) and the per-bar simple returns of equity after costs,
     /// the first against the initial cash, as `EpisodeLog.returns` computed them.
     public let timestamps: [Int64]
+    /// The bar the episode started from (its first return runs from this bar's close).
+    public let start: Int64
     public let returns: [Double]
     /// Bars a year of the run's data: its data config's `barsPerYear`, else as the steps' spacing gives it.
     public let barsPerYear: Double
@@ -37,6 +39,7 @@ public struct StoredEvaluation: Sendable {
         self.split = split
         self.returns = returns
         timestamps = steps.map(\.timestamp)
+        start = episode.firstTimestamp
         let configured = config.environment.data.barsPerYear
         barsPerYear = configured > 0 ? configured : MarketData.barsPerYear(timestamps: timestamps)
     }

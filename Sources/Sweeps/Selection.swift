@@ -53,7 +53,7 @@ public struct SelectionDSR: Codable, Sendable {
 public struct SweepResults: Codable, Sendable {
     public var sweep: String
     public var metric: SelectionMetric
-    /// The validation bars: how many and their first and last dates.
+    /// The validation bars: how many, and the closes their returns run from and to.
     public var bars: Int
     public var firstDate: String
     public var lastDate: String
@@ -83,12 +83,14 @@ public struct SweepResults: Codable, Sendable {
         var seeds: [Int64: [Int64: (runs: [RunRecord], returns: [Double], dates: [Int64])]] = [:]
         var assignments: [Int64: String] = [:]
         var dataPeriods: Double?  // bars a year of the data, the same for every trial's
+        var start: Int64?  // the close the first validation return runs from
         for t in trials.sorted(by: {
             ($0.configuration, $0.seed, $0.window ?? 0) < ($1.configuration, $1.seed, $1.window ?? 0)
         }) {
             let run = try store.run(id: t.runId!)
             let evaluation = try StoredEvaluation(run, split: .validation, store: store)
             dataPeriods = dataPeriods ?? evaluation.barsPerYear
+            start = start ?? evaluation.start
             var entry = seeds[t.configuration, default: [:]][t.seed] ?? ([], [], [])
             entry.runs.append(run)
             entry.returns += evaluation.returns
@@ -165,7 +167,7 @@ public struct SweepResults: Codable, Sendable {
         ranking = ranked
         selected = ranked[0].configuration
         bars = dates.count
-        firstDate = DateParser.format(dates.first ?? 0)
+        firstDate = DateParser.format(start ?? 0)
         lastDate = DateParser.format(dates.last ?? 0)
     }
 }

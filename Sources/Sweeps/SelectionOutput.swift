@@ -37,7 +37,7 @@ extension SweepResults {
     public var summaryLines: [String] {
         let s = ranking[0]
         var lines = [
-            "validation bars: \(bars), \(firstDate) to \(lastDate)"
+            "validation bars: \(bars), from the close of \(firstDate) to the close of \(lastDate)"
                 + (annualisationNote(barsPerYear: barsPerYear).map { " (\($0))" } ?? "") + "; "
                 + "ranked by mean validation \(metric.rawValue) over seeds",
             "selected: configuration \(s.configuration) (\(s.assignments)), \(metric.rawValue) \(cell(s.metric))",

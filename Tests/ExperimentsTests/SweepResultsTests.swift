@@ -50,6 +50,14 @@ import Testing
     #expect(json.status == 0, "\(json.stderr)")
     let decoded = try JSONDecoder().decode(SweepResults.self, from: Data(json.stdout.utf8))
     #expect(decoded.selected == results.selected && decoded.dsr.trials == 5)
+    #expect(decoded.barsPerYear == 252)
+    // the validation bars as compare names them: the closes their returns run from and to
+    let compared = try runCLI(["compare", "\(trials[0].runId!)", "--store", t.store, "--format", "json"])
+    let bars = try #require(try JSONDecoder().decode(Comparison.self, from: Data(compared.stdout.utf8)).bars)
+    let span = "from the close of \(results.firstDate) to the close of \(results.lastDate)"
+    #expect(bars.contains(span), "\(bars) vs \(span)")
+    #expect(
+        results.summaryLines[0].hasPrefix("validation bars: \(results.bars), " + span), "\(results.summaryLines[0])")
     // CSV: numbers in columns of their own, as compare's
     let csv = try runCLI(["sweep", "results", "sw", "--store", t.store, "--blocks", "4", "--format", "csv"])
     let lines = csv.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
