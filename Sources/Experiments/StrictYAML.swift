@@ -84,11 +84,13 @@ public enum StrictYAML {
         return node
     }
 
-    /// The first node (depth first) whose tag is not one of YAML's core types, nil when there is none.
+    /// The first node (depth first) whose tag is not one YAML resolves by itself (the core types, and the timestamp
+    /// a date such as `2011-01-03` is read as), nil when there is none.
     private static func foreignTag(in node: Node) -> Node? {
         let own = Set(
-            ([.implicit, .nonSpecific, .str, .int, .float, .bool, .null, .seq, .map, .merge] as [Tag.Name]).map(
-                \.rawValue))
+            ([.implicit, .nonSpecific, .str, .int, .float, .bool, .null, .seq, .map, .merge, .timestamp, .value]
+                as [Tag.Name]).map(
+                    \.rawValue))
         if !own.contains(node.tag.description) { return node }
         switch node {
         case .mapping(let m): return m.lazy.compactMap { foreignTag(in: $0.key) ?? foreignTag(in: $0.value) }.first

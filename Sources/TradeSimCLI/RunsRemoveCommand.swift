@@ -72,7 +72,8 @@ struct RunsRemoveCommand: ParsableCommand {
             if removed < deleted.files.count { line += " (\(deleted.files.count - removed) already gone)" }
             if deleted.borrowedFiles > 0 {
                 line +=
-                    "; its \(plural(deleted.borrowedFiles, "checkpoint file")) stay with the store it was copied from"
+                    "; its \(plural(deleted.borrowedFiles, "checkpoint file")) \(deleted.borrowedFiles == 1 ? "stays" : "stay") "
+                    + "with the store it was copied from"
             }
             print(line)
         }

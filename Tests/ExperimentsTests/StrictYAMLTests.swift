@@ -126,3 +126,21 @@ func nonFiniteNumbersNameTheKeyAndLine(_ value: String) {
     let v = try StrictYAML.decode(Outer.self, yaml: file, file: "a.yaml", overrides: try overrides("inner: {rate: 1}"))
     #expect(v == Outer(steps: 3, inner: Inner(rate: 1, name: "x")))
 }
+
+/// A document is read with the types YAML resolves by itself (an unquoted date too); a tag for another reader, or no
+/// document at all, is one line naming the file.
+@Test func documentsKeepToYAMLsOwnTypes() throws {
+    let node = try StrictYAML.document(
+        "start: 2005-01-03\nsteps: 10\nrate: 1.5e-4\non: true\nnone: ~\n", file: "a.yaml")
+    #expect(node.mapping?["start"]?.string == "2005-01-03")
+    #expect(
+        throws: ConfigError(
+            "b.yaml: line 2: tag tag:yaml.org,2002:python/object:os.system is not one of YAML's own "
+                + "(str, int, float, bool, null, seq, map)")
+    ) {
+        try StrictYAML.document("steps: 10\nrun: !!python/object:os.system {}\n", file: "b.yaml")
+    }
+    #expect(throws: ConfigError("c.yaml: the file is empty (no YAML document)")) {
+        try StrictYAML.document("# only a comment\n", file: "c.yaml")
+    }
+}
