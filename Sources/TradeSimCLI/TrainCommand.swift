@@ -72,6 +72,7 @@ struct TrainCommand: ParsableCommand {
                 training.update($0)
                 bar.show($0)
             }
+            training.end()
             bar.finish()
             print("\(outcome.run.name): \(outcome.run.status.rawValue)")
             try summarise(outcomes: [outcome], title: outcome.run.experiment, store: db)
@@ -111,6 +112,7 @@ struct TrainCommand: ParsableCommand {
             training.update($0)
             bar.show($0)
         }
+        training.end()
         bar.finish()
         try summarise(outcomes: outcomes, title: loaded.name, store: RunStore(path: store ?? loaded.spec.store))
     }
@@ -202,4 +204,7 @@ final class TrainingRun: @unchecked Sendable {
 
     /// Notes the run a progress report is about.
     func update(_ progress: TrainingProgress) { lock.withLock { name = progress.run } }
+
+    /// Training is over: a signal now ends the command without naming a run.
+    func end() { lock.withLock { name = nil } }
 }
