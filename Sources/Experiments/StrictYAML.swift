@@ -84,14 +84,14 @@ public enum StrictYAML {
         return node
     }
 
-    /// The first node (depth first) whose tag is not one YAML resolves by itself (the core types, and the timestamp
-    /// a date such as `2011-01-03` is read as), nil when there is none.
+    /// The tags YAML resolves by itself: the core types, and the timestamp a date such as `2011-01-03` is read as.
+    private static let ownTags = Set(
+        ([.implicit, .nonSpecific, .str, .int, .float, .bool, .null, .seq, .map, .merge, .timestamp, .value]
+            as [Tag.Name]).map(\.rawValue))
+
+    /// The first node (depth first) whose tag is not one of `ownTags`, nil when there is none.
     private static func foreignTag(in node: Node) -> Node? {
-        let own = Set(
-            ([.implicit, .nonSpecific, .str, .int, .float, .bool, .null, .seq, .map, .merge, .timestamp, .value]
-                as [Tag.Name]).map(
-                    \.rawValue))
-        if !own.contains(node.tag.description) { return node }
+        if !ownTags.contains(node.tag.description) { return node }
         switch node {
         case .mapping(let m): return m.lazy.compactMap { foreignTag(in: $0.key) ?? foreignTag(in: $0.value) }.first
         case .sequence(let s): return s.lazy.compactMap(foreignTag).first

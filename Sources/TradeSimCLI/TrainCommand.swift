@@ -167,10 +167,11 @@ extension TrainCommand {
             p.waitUntilExit()
             if p.terminationStatus != 0 { failed.append(seed) }
         }
+        // the children's runs are those they own
+        let owners = Set(children.map { Int64($0.process.processIdentifier) })
         try ChildProcesses.shared.stopIfSignalled(waitingFor: []) { stopped in
-            let pids = Set(children.map { Int64($0.process.processIdentifier) })
-            let runs = try db.runs(status: .interrupted).filter { $0.ownerPid.map(pids.contains) == true }
-            return "stopped \(stopped) run\(stopped == 1 ? "" : "s")"
+            let runs = try db.runs(status: .interrupted).filter { $0.ownerPid.map(owners.contains) == true }
+            return "stopped \(plural(stopped, "run"))"
                 + (runs.isEmpty ? "" : " (" + runs.map(\.name).joined(separator: ", ") + ")")
                 + "; continue each with tradesim train --resume RUN --store \(db.path)"
         }
@@ -180,7 +181,6 @@ extension TrainCommand {
                     + "(see their messages above)"
             )
         }
-        let owners = Set(children.map { Int64($0.process.processIdentifier) })
         let runs = try db.runs().filter { $0.ownerPid.map(owners.contains) == true }
         return seeds.compactMap { seed in runs.last { $0.seed == seed } }
     }
