@@ -9,6 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1
+# The tests' files (stores, run folders, data copies: about 2 GB a run) go to a folder of this run's own, removed when it
+# ends, however it ends.
+TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/tradesim-tests.XXXXXX")"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 # Every Swift file as the project's .swift-format lays it out, lines at most 120 columns (`swift format format -i -r
 # Sources Tests Package.swift scripts` fixes most findings; it never wraps comments or strings).
 swift format lint --strict -r Sources Tests Package.swift scripts
