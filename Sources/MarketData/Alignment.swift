@@ -30,11 +30,11 @@ enum Alignment {
             }
             // Dropping most of a panel is a data problem (e.g. one stray row past every other ticker's end), not a
             // choice: it is an error naming who sets the range.
+            func names(_ a: [AssetSeries]) -> String {
+                a.prefix(3).map(\.ticker).joined(separator: ", ") + (a.count > 3 ? ", …" : "")
+            }
             let covering = kept.filter(covers)
             if covering.count * 2 < kept.count {
-                func names(_ a: [AssetSeries]) -> String {
-                    a.prefix(3).map(\.ticker).joined(separator: ", ") + (a.count > 3 ? ", …" : "")
-                }
                 let first = names(kept.filter { $0.timestamps.first == lo })
                 let last = names(kept.filter { $0.timestamps.last == hi })
                 throw MarketDataError(
@@ -42,6 +42,19 @@ enum Alignment {
                         + "(\(names(covering))), the only ones from \(DateParser.format(lo)) "
                         + "(the first bar of \(first)) to \(DateParser.format(hi)) (the last bar of \(last)); "
                         + "check those rows, or use lateAssets: trim"
+                )
+            }
+            // An asset that starts late is left out from the first bar, where its absence is already known. One
+            // whose rows end early would be left out of every bar for what its later rows show (survivorship): the
+            // panel must not be chosen with rows after the bars it is chosen for.
+            let ended = kept.filter { $0.timestamps.last != hi }
+            if let first = ended.first, let last = first.timestamps.last {
+                let more = ended.count > 1 ? " (and \(ended.count - 1) more: \(names(Array(ended.dropFirst()))))" : ""
+                throw MarketDataError(
+                    "\(name): ticker '\(first.ticker)' ends \(DateParser.format(last)), before the panel's last bar "
+                        + "\(DateParser.format(hi))\(more); lateAssets: drop would leave it out of every bar, a choice "
+                        + "made with rows after them (survivorship bias): end the data there (data.end), use "
+                        + "lateAssets: trim, or list the tickers to keep (data.tickers)"
                 )
             }
             report.droppedAssets += kept.filter { !covers($0) }.map(\.ticker)

@@ -12,9 +12,10 @@ public enum RepairPolicy: String, Codable, Sendable, CaseIterable {
 
 /// What to do with assets of a multi-asset file that start after the first date or end before the last date.
 public enum LateAssetPolicy: String, Codable, Sendable, CaseIterable {
-    /// Drop assets that do not cover the whole range (they are listed in the load report); the calendar is the union
-    /// of the remaining assets' dates. Dropping more than half of the assets is an error (a stray row is likelier
-    /// than such a panel being meant).
+    /// Drop assets that start after the first date (they are listed in the load report); the calendar is the union
+    /// of the remaining assets' dates. An asset whose rows end before the last date is an error: leaving it out would
+    /// choose every bar's panel with rows after that bar (survivorship bias). Dropping more than half of the assets
+    /// is an error too (a stray row is likelier than such a panel being meant).
     case drop
     /// Keep every asset and cut the calendar to the span all assets cover.
     case trim

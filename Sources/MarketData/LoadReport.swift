@@ -19,7 +19,8 @@ public struct LoadReport: Codable, Sendable, Equatable {
     public var rowsRepaired = 0
     /// (bar, asset) cells forward-filled across gaps in an asset's dates (`observed == false` in the panel).
     public var filledCells = 0
-    /// Assets removed because they start after the first date or end before the last date (`lateAssets: drop`).
+    /// Assets removed because they start after the first date (`lateAssets: drop`; one that ends before the last
+    /// date is an error there).
     public var droppedAssets: [String] = []
     /// Bars cut from the calendar because not every asset covers them (`lateAssets: trim`).
     public var trimmedBars = 0

@@ -42,7 +42,7 @@ public struct MarketDataset: Sendable {
                 + "(\(r.nullRows) null), \(r.rowsRepaired) repaired; \(r.filledCells) cells forward-filled",
         ]
         if !r.droppedAssets.isEmpty {
-            lines.append("dropped assets (late start or early end): \(r.droppedAssets.joined(separator: " "))")
+            lines.append("dropped assets (they start after the first bar): \(r.droppedAssets.joined(separator: " "))")
         }
         if r.trimmedBars > 0 { lines.append("calendar trimmed by \(r.trimmedBars) bars to the span all assets cover") }
         if !walkForward.isEmpty {

@@ -105,6 +105,21 @@ struct AlignmentTests {
         #expect(p.tickers == ["A", "B"] && r.droppedAssets == ["C"] && p.barCount == 5)
     }
 
+    /// An asset whose rows end early cannot be dropped: leaving it out of the bars before its end would choose
+    /// them with its later rows (survivorship). Deleting C's last rows must not change the panel before them.
+    @Test func assetEndingEarlyIsNotDropped() throws {
+        let text = panelText(withC: false) + "2020-01-02,C,30,31,29,30,300\n2020-01-03,C,31,32,30,31,300\n"
+        let early =
+            "g.csv: ticker 'C' ends 2020-01-03, before the panel's last bar 2020-01-08; lateAssets: drop would "
+            + "leave it out of every bar, a choice made with rows after them (survivorship bias): end the data there "
+            + "(data.end), use lateAssets: trim, or list the tickers to keep (data.tickers)"
+        #expect(loadError("g.csv", text) == early)
+        let two = text + "2020-01-02,D,40,41,39,40,400\n"
+        #expect(loadError("g.csv", two) == early.replacingOccurrences(of: "08;", with: "08 (and 1 more: D);"))
+        let (trimmed, _) = try load(writeTemp("g.csv", text)) { $0.lateAssets = .trim }
+        #expect(trimmed.tickers == ["A", "B", "C"] && trimmed.timestamps == [day("2020-01-02"), day("2020-01-03")])
+    }
+
     /// One stray row of A after every other ticker's end would leave A alone: an error naming who sets the range,
     /// not a panel silently shrunk to one asset. Dropping a minority (C, late) stays allowed.
     @Test func lateAssetDropOfMostOfThePanelIsAnError() throws {
