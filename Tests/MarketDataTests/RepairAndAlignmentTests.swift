@@ -106,7 +106,7 @@ struct AlignmentTests {
     }
 
     /// An asset whose rows end early cannot be dropped: leaving it out of the bars before its end would choose
-    /// them with its later rows (survivorship). Deleting C's last rows must not change the panel before them.
+    /// them with what its later rows show (survivorship), so the load stops with one line naming it and the ways out.
     @Test func assetEndingEarlyIsNotDropped() throws {
         let text = panelText(withC: false) + "2020-01-02,C,30,31,29,30,300\n2020-01-03,C,31,32,30,31,300\n"
         let early =
