@@ -58,7 +58,8 @@ import Testing
 }
 
 /// Without sbatch the submission fails with one line; the sweep stays recorded, and says how to submit it again.
-/// Without squeue, `sweep status` says so in one line and shows the store's view; a local sweep has no job to cancel.
+/// Without squeue, `sweep status` says so in one line and shows the store's view; neither that sweep before it is
+/// submitted nor a local sweep has a job to cancel.
 @Test func withoutSlurmEachCommandSaysSoInOneLine() throws {
     let t = try sweepExperiment(grid: "    agent.gamma: [0.99]", seeds: "[1]")
     let noSlurm = ["PATH": "/nonexistent"]
@@ -69,6 +70,13 @@ import Testing
     #expect(r.stderr.contains("submit it with tradesim sweep sw --resume --launcher slurm"))
     let store = try RunStore(path: t.store)
     #expect(try store.sweep(named: "sw").launcher == "slurm" && store.sweep(named: "sw").jobId == nil)
+    let unsubmitted = try runCLI(["sweep", "cancel", "sw", "--store", t.store], environment: noSlurm)
+    #expect(
+        unsubmitted.failsWithOneErrorLine
+            && unsubmitted.stderr.contains(
+                "sweep sw was never submitted to Slurm, so there is nothing to cancel (submit it with tradesim sweep "
+                    + "sw --resume --launcher slurm --store \(t.store))"),
+        "\(unsubmitted.stderr)")
 
     try store.setJob(ofSweep: try store.sweep(named: "sw").id!, launcher: "slurm", jobId: "41")
     let status = try runCLI(["sweep", "status", "sw", "--store", t.store], environment: noSlurm)

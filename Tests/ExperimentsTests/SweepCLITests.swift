@@ -106,7 +106,9 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
 @Test func failedTrialKeepsItsErrorAndTheOthersFinish() throws {
     let t = try sweepExperiment(grid: "    agent.rewardScale: [1, 1.0e300]", seeds: "[3]", steps: 300)
     let r = try runCLI(["sweep", t.experiment, "--jobs", "2"])
-    #expect(r.failsWithOneErrorLine && r.stderr.contains("some trials failed"), "\(r.stderr)")
+    #expect(
+        r.failsWithOneErrorLine && r.stderr.contains("sweep sw: 1 trial failed (tradesim sweep status sw --store "),
+        "\(r.stderr)")
     let store = try RunStore(path: t.store)
     let trials = try store.trials(sweepId: try store.sweep(named: "sw").id!)
     #expect(trials.map(\.status) == [.finished, .failed])
@@ -114,6 +116,31 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
     let status = try runCLI(["sweep", "status", "sw", "--store", t.store])
     #expect(status.status == 0 && status.stdout.contains("1 finished") && status.stdout.contains("1 failed"))
     #expect(status.stdout.contains("non-finite"), "\(status.stdout)")
+}
+
+/// A trial whose process is killed while the pool runs on leaves the sweep unfinished: the pool says which trials were
+/// interrupted and how to continue them, and fails.
+@Test func aKilledTrialFailsThePool() throws {
+    let t = try sweepExperiment(grid: "    agent.gamma: [0.9, 0.99]", seeds: "[1]", steps: 100_000)
+    let killer = Thread {
+        // Once both trials' processes have claimed their runs, kill them (not the pool).
+        while true {
+            usleep(100_000)
+            guard let store = try? RunStore(path: t.store), let runs = try? store.runs(), runs.count == 2 else {
+                continue
+            }
+            for pid in runs.compactMap(\.ownerPid) { kill(pid_t(pid), SIGKILL) }
+            return
+        }
+    }
+    killer.start()
+    let r = try runCLI(["sweep", t.experiment, "--jobs", "2"])
+    #expect(r.stdout.contains("2 interrupted\n"), "\(r.stdout)")
+    #expect(r.failsWithOneErrorLine, "\(r.stderr)")
+    #expect(
+        r.stderr.contains(
+            "sweep sw: 2 trials interrupted (tradesim sweep status sw --store \(t.store)); run them again with "
+                + "tradesim sweep sw --resume --store \(t.store)"), "\(r.stderr)")
 }
 
 /// A trial whose run finished while the trial was left running (its process killed between the two writes, as a
@@ -164,7 +191,9 @@ func trialWeights(_ store: RunStore, sweep: String) throws -> [String: String] {
     ).id!
     try FileManager.default.moveItem(atPath: data, toPath: data + ".away")
     let failing = try runCLI(["sweep", "sw", "--resume", "--store", t.store, "--jobs", "2"])
-    #expect(failing.failsWithOneErrorLine && failing.stderr.contains("some trials failed"), "\(failing.stderr)")
+    #expect(
+        failing.failsWithOneErrorLine && failing.stderr.contains("2 trials failed (tradesim sweep status sw"),
+        "\(failing.stderr)")
     let first = try store.trials(sweepId: sweepId)
     #expect(first.allSatisfy { $0.status == .failed && $0.message?.contains("bars.csv") == true }, "\(first)")
 

@@ -23,14 +23,22 @@ struct SweepCancelCommand: ParsableCommand {
     func run() throws {
         let db = try existingStore(store)
         let record = try db.sweep(named: sweep)
-        guard record.launcher == Launcher.slurm.rawValue, let jobId = record.jobId else {
+        guard record.launcher == Launcher.slurm.rawValue else {
             throw CLIError(
                 "sweep \(sweep) has no Slurm job (its launcher is \(record.launcher)); stop a local sweep "
                     + "by stopping its tradesim sweep process")
         }
+        guard let jobId = record.jobId else {
+            let flag = db.path == defaultStorePath ? "" : " --store \(db.path)"
+            throw CLIError(
+                "sweep \(sweep) was never submitted to Slurm, so there is nothing to cancel (submit it with tradesim "
+                    + "sweep \(sweep) --resume --launcher slurm\(flag))")
+        }
         let jobs = jobId.split(separator: ",").map(String.init)
         try Slurm.cancel(jobs: jobs)
         let stopped = try interruptRuns(of: record, cancelled: jobs, store: db)
-        print("cancelled Slurm job \(jobId) of sweep \(sweep)" + (stopped > 0 ? "; \(stopped) runs interrupted" : ""))
+        print(
+            "cancelled Slurm job \(jobId) of sweep \(sweep)"
+                + (stopped > 0 ? "; \(plural(stopped, "run")) interrupted" : ""))
     }
 }

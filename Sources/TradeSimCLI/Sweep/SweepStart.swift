@@ -152,7 +152,7 @@ struct SweepStart: ParsableCommand {
     }
 
     /// What `--resume` says of the failed trials it runs again.
-    func retrying(_ count: Int) -> String { "retrying \(count) failed trial" + (count == 1 ? "" : "s") }
+    func retrying(_ count: Int) -> String { "retrying " + plural(count, "failed trial") }
 
     /// The sweep's job array; a store URL with a password is refused (the batch script would hold it).
     func slurmArray(_ name: String, trials: [TrialRecord], submitting: [Int64], store location: String) throws
@@ -212,10 +212,17 @@ struct SweepStart: ParsableCommand {
             print(line)
             fflush(nil)
         }
-        let status = try SweepStatus(sweep.name, store: db)
-        print(status.counts.filter { $0.count > 0 }.map { "\($0.count) \($0.status)" }.joined(separator: ", "))
-        if status.counts.contains(where: { $0.status == "failed" && $0.count > 0 }) {
-            throw CLIError("sweep \(sweep.name): some trials failed (tradesim sweep status \(sweep.name))")
+        let counts = try SweepStatus(sweep.name, store: db).counts.filter { $0.count > 0 }
+        print(counts.map { "\($0.count) \($0.status)" }.joined(separator: ", "))
+        // A trial whose process was killed (interrupted) is as unfinished as a failed one: the sweep has no result.
+        let unfinished = counts.filter { $0.status == "failed" || $0.status == "interrupted" }
+        if let first = unfinished.first {
+            let store = db.path == defaultStorePath ? "" : " --store \(db.path)"
+            throw CLIError(
+                "sweep \(sweep.name): \(plural(first.count, "trial")) \(first.status)"
+                    + unfinished.dropFirst().map { ", \($0.count) \($0.status)" }.joined()
+                    + " (tradesim sweep status \(sweep.name)\(store)); run them again with tradesim sweep \(sweep.name) "
+                    + "--resume\(store)")
         }
     }
 }
