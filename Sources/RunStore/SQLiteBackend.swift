@@ -10,6 +10,8 @@ final class SQLiteBackend: StoreBackend {
     /// The connections: a pool, or one read-only connection for a store opened to be read where its folder takes no
     /// new file (read-only media, another user's folder).
     let database: any DatabaseWriter
+    /// The store's file as given (for the free space of its disk).
+    let path: String
     var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the file at `path` and applies new migrations while holding an exclusive `flock` on
@@ -24,6 +26,7 @@ final class SQLiteBackend: StoreBackend {
     ///     `-wal`), it is opened read-only, as immutable unless a `-wal` file is there (whose transactions it then
     ///     reads), and a write fails (`database is read-only`).
     init(path: String, busyTimeout: TimeInterval, maxPageCount: Int?, create: Bool, writing: Bool) throws {
+        self.path = path
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
             if isFolder.boolValue { throw RunStoreError(path: path, reason: "is a folder, not a run store file") }
@@ -68,14 +71,14 @@ final class SQLiteBackend: StoreBackend {
                 database = try DatabasePool(path: path, configuration: config)
             }
         } catch {
-            throw RunStoreError(path: path, reason: Self.describe(error, busyTimeout: busyTimeout) ?? "\(error)")
+            throw RunStoreError(path: path, reason: Self.describe(error, busyTimeout: busyTimeout, path: path))
         }
         do {
             try RunStoreSchema.migrate(self, path: path, create: create)
         } catch let error as RunStoreError {
             throw error
         } catch {
-            let reason = Self.describe(error, busyTimeout: busyTimeout) ?? "\(error)"
+            let reason = Self.describe(error, busyTimeout: busyTimeout, path: path)
             throw RunStoreError(path: path, reason: "cannot create or upgrade the schema: \(reason)")
         }
     }
@@ -111,7 +114,7 @@ final class SQLiteBackend: StoreBackend {
             }
             try queue.close()
         } catch {
-            throw RunStoreError(path: path, reason: describe(error, busyTimeout: busyTimeout) ?? "\(error)")
+            throw RunStoreError(path: path, reason: describe(error, busyTimeout: busyTimeout, path: path))
         }
         guard !isStore && !(tables.isEmpty && create) else { return }
         let contents = tables.isEmpty ? "it is empty" : "it has tables " + tables.joined(separator: ", ")
@@ -156,13 +159,32 @@ final class SQLiteBackend: StoreBackend {
     }
 
     func describe(_ error: any Error, busyTimeout: TimeInterval) -> String? {
-        Self.describe(error, busyTimeout: busyTimeout)
+        Self.describe(error, busyTimeout: busyTimeout, freeBytes: Self.freeBytes(near: path))
     }
 
-    /// Plain words for the SQLite errors a user can meet.
-    static func describe(_ error: any Error, busyTimeout: TimeInterval) -> String? {
+    /// `describe` of an error met opening the store at `path` (its text when SQLite does not name it).
+    static func describe(_ error: any Error, busyTimeout: TimeInterval, path: String) -> String {
+        describe(error, busyTimeout: busyTimeout, freeBytes: freeBytes(near: path)) ?? "\(error)"
+    }
+
+    /// Bytes free for new files in the folder of `path` (nil where the system does not say).
+    static func freeBytes(near path: String) -> Int64? {
+        let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory(of: path).path)
+        return (attributes?[.systemFreeSize] as? NSNumber)?.int64Value
+    }
+
+    /// Plain words for the SQLite errors a user can meet. SQLite reports a full disk met while it grows its `-shm` or
+    /// `-wal` file (opening a store, reading one) as an I/O error, so an I/O error where less than 1 MiB is free
+    /// (`freeBytes`, evaluated for I/O errors only) says that the disk is full.
+    static func describe(_ error: any Error, busyTimeout: TimeInterval, freeBytes: @autoclosure () -> Int64?)
+        -> String?
+    {
         guard let error = error as? DatabaseError else { return nil }
         switch error.resultCode {
+        case .SQLITE_IOERR:
+            let message = error.message ?? "disk I/O error"
+            guard let free = freeBytes(), free < 1 << 20 else { return message }
+            return "\(message): the disk is full (\(free) bytes free)"
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return "database is locked by another writer (waited \(RunStoreError.formatSeconds(busyTimeout)))"
         case .SQLITE_NOTADB:

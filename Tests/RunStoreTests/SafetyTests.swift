@@ -188,6 +188,17 @@ import Testing
         }
     }
 
+    /// SQLite reports a full disk met while it grows its `-shm` file (opening a store on a full disk) as an I/O error:
+    /// the message says that the disk is full when it is, and only then.
+    @Test func anIOErrorOnAFullDiskSaysSo() {
+        let error = DatabaseError(resultCode: .SQLITE_IOERR, message: "disk I/O error")
+        #expect(
+            SQLiteBackend.describe(error, busyTimeout: 1, freeBytes: 4_096)
+                == "disk I/O error: the disk is full (4096 bytes free)")
+        #expect(SQLiteBackend.describe(error, busyTimeout: 1, freeBytes: 1 << 30) == "disk I/O error")
+        #expect(SQLiteBackend.describe(error, busyTimeout: 1, freeBytes: nil) == "disk I/O error")
+    }
+
     @Test func fullDiskKeepsEarlierEpisodes() throws {
         let dir = try TemporaryDirectory()
         let path = dir.file("full.sqlite")
