@@ -9,7 +9,8 @@ import PostgresNIO
 /// parallel tests cannot starve it). Reads run in `REPEATABLE READ READ ONLY` transactions (one snapshot, as SQLite's
 /// readers); writes in `READ COMMITTED` ones, with `SELECT … FOR UPDATE` or an advisory lock where a check is followed
 /// by an insert. Each transaction runs in UTC with `lock_timeout` set to the store's busy timeout. A connection the
-/// server closed is opened again by the next call.
+/// server closed between transactions is opened again by the next one; one closed within a transaction fails it (the
+/// server rolled it back).
 final class PostgresBackend: StoreBackend, @unchecked Sendable {
     let location: PostgresLocation
     let busyTimeout: TimeInterval
@@ -83,15 +84,25 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
         try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
-    /// Runs `body` between `begin` and COMMIT on this store's connection, or ROLLBACK when it throws.
+    /// Runs `body` between `begin` and COMMIT on this store's connection, or ROLLBACK when it throws. When `begin`
+    /// fails, nothing of the transaction ran, and the likely cause is a connection the server dropped while it was
+    /// idle, which NIO may learn of only as `begin` goes out (its last message, a FATAL error, then comes as the
+    /// statement's error): the transaction starts again, once, on a new connection.
     private func transaction<T>(_ begin: String, _ body: (any StoreConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         if connection?.isClosed ?? true {
             connection = try connect()
         }
-        let db = PostgresStoreConnection(connection: connection!, logger: Self.logger)
-        try db.execute(begin, [])
+        var db = PostgresStoreConnection(connection: connection!, logger: Self.logger)
+        do {
+            try db.execute(begin, [])
+        } catch {
+            connection?.close().whenComplete { _ in }
+            connection = try connect()
+            db = PostgresStoreConnection(connection: connection!, logger: Self.logger)
+            try db.execute(begin, [])
+        }
         try db.execute(settings, [])
         do {
             let result = try body(db)
@@ -123,6 +134,7 @@ final class PostgresBackend: StoreBackend, @unchecked Sendable {
             return "cannot read column \(error.columnName) (\(error.code))"
         }
         if let error = error as? NIOSSLError { return "TLS failed (\(error))" }
+        if error is ConnectionLost { return "the connection to the server was lost" }
         guard let error = error as? PSQLError else { return nil }
         switch error.code {
         case .server:
@@ -200,8 +212,24 @@ struct PostgresStoreConnection: StoreConnection {
 
     @discardableResult
     func execute(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int {
-        let result = try connection.query(Self.query(sql, arguments), logger: logger).wait()
+        let result = try wait(connection.query(Self.query(sql, arguments), logger: logger))
         return result.metadata.rows ?? 0
+    }
+
+    /// The result of a query's `future`. PostgresNIO writes a query to its channel without listening for the write's
+    /// failure, so a query that meets a connection already closed never completes: the wait looks at the connection
+    /// every 200 ms, and once it is closed, gives the query 200 ms more before failing with `ConnectionLost`.
+    func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+        let outcome = Outcome<T>()
+        future.whenComplete { outcome.set($0) }
+        var closedChecks = 0
+        while true {
+            if let result = outcome.wait(milliseconds: 200) { return try result.get() }
+            if connection.isClosed {
+                closedChecks += 1
+                if closedChecks == 2 { throw ConnectionLost() }
+            }
+        }
     }
 
     func forEachRow(_ sql: String, _ arguments: [DatabaseValue], _ body: (StoreRow) throws -> Void) throws {
@@ -211,7 +239,7 @@ struct PostgresStoreConnection: StoreConnection {
             let consumer = RowConsumer(body: body)
             defer { consumer.body = nil }
             do {
-                _ = try connection.query(Self.query(sql, arguments), logger: logger) { try consumer.consume($0) }.wait()
+                _ = try wait(connection.query(Self.query(sql, arguments), logger: logger) { try consumer.consume($0) })
             } catch {
                 throw consumer.failure ?? error  // the body's own error, not the cancelled query's
             }
@@ -248,7 +276,7 @@ struct PostgresStoreConnection: StoreConnection {
             FROM unnest($2::bigint[], $3::bigint[], $4::float8[], $5::float8[], $6::text[], $7::float8[],
                         $8::float8[], $9::float8[], $10::float8[]) AS u(b, t, a, p, j, f, r, e, c)
             """
-        _ = try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
     }
 
     /// The query with its arguments bound: integers as int8, doubles as float8 (NaN as NULL, as SQLite stores it),
@@ -289,6 +317,31 @@ struct PostgresStoreConnection: StoreConnection {
             }
         }
         return out
+    }
+}
+
+/// A query that went out on a connection the server had closed.
+struct ConnectionLost: Error {}
+
+/// The result of a future, handed from the event loop to the thread that waits for it.
+private final class Outcome<T: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<T, any Error>?
+
+    func set(_ result: Result<T, any Error>) {
+        condition.lock()
+        self.result = result
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The result, waiting for it at most `milliseconds` (nil if it has not come by then).
+    func wait(milliseconds: Int) -> Result<T, any Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1_000)
+        while result == nil && condition.wait(until: deadline) {}
+        return result
     }
 }
 
