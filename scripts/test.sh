@@ -10,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1
 # The tests' files (stores, run folders, data copies: about 2 GB a run) go to a folder of this run's own, removed when it
-# ends, however it ends.
+# ends, however it ends. Others may enter it, as they may enter /tmp: a test reads a store as the user `nobody`.
 TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/tradesim-tests.XXXXXX")"
+chmod 755 "$TMPDIR"
 export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 # Every Swift file as the project's .swift-format lays it out, lines at most 120 columns (`swift format format -i -r
