@@ -34,7 +34,7 @@ extension RunStore {
                 "price", "cost",
             ]
         case .metrics:
-            return ["id", "globalStep", "key", "value", "wallTime"]
+            return ["id", "globalStep", "key", "value", "wallTime", "wallDate"]
         }
     }
 
@@ -67,8 +67,10 @@ extension RunStore {
                 WHERE e.runId = ? ORDER BY e.id, t.barIndex, t.id
                 """
         case .metrics:
-            return
-                "SELECT id, globalStep, key, value, wallTime FROM metric WHERE runId = ? ORDER BY key, globalStep, id"
+            return """
+                SELECT id, globalStep, key, value, wallTime, \(dialect.isoDateTime("wallTime")) AS wallDate
+                FROM metric WHERE runId = ? ORDER BY key, globalStep, id
+                """
         }
     }
 

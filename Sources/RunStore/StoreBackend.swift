@@ -111,12 +111,18 @@ enum SQLDialect: Sendable {
     func isoDate(_ column: String) -> String {
         switch self {
         case .sqlite:
-            return "CASE WHEN \(column) % 86400 = 0 THEN date(\(column), 'unixepoch') "
-                + "ELSE datetime(\(column), 'unixepoch') END"
+            return "CASE WHEN \(column) % 86400 = 0 THEN date(\(column), 'unixepoch') ELSE \(isoDateTime(column)) END"
         case .postgres:
-            let utc = "to_timestamp(\(column)) AT TIME ZONE 'UTC'"
-            return "CASE WHEN \(column) % 86400 = 0 THEN to_char(\(utc), 'YYYY-MM-DD') "
-                + "ELSE to_char(\(utc), 'YYYY-MM-DD HH24:MI:SS') END"
+            return "CASE WHEN \(column) % 86400 = 0 THEN to_char(to_timestamp(\(column)) AT TIME ZONE 'UTC', "
+                + "'YYYY-MM-DD') ELSE \(isoDateTime(column)) END"
+        }
+    }
+
+    /// The ISO 8601 date and time (UTC, whole seconds) of a unix-seconds column: `2026-12-07 21:53:48`; NULL stays NULL.
+    func isoDateTime(_ column: String) -> String {
+        switch self {
+        case .sqlite: return "datetime(\(column), 'unixepoch')"
+        case .postgres: return "to_char(to_timestamp(\(column)) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
         }
     }
 

@@ -97,6 +97,15 @@ func isoDate(_ t: Int64) -> String {
     return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
 }
 
+/// `isoDateTime` in Swift: the UTC date and time of unix seconds `t`, whole seconds.
+func isoDateTime(_ t: Double) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+    return f.string(from: Date(timeIntervalSince1970: t.rounded(.down)))
+}
+
 @Suite struct ExportTests {
     /// Two runs with interleaved episodes of every split, awkward numbers and strings; returns the store and run A.
     func makeStore(_ stores: TestStores) throws -> (RunStore, Int64) {
@@ -157,7 +166,7 @@ func isoDate(_ t: Int64) -> String {
             return try store.metrics(runId: runId).map { m in
                 [
                     .int(m.id!), .int(m.globalStep), .text(m.key), m.value.isNaN ? .null : .double(m.value),
-                    m.wallTime.map { .double($0) } ?? .null,
+                    m.wallTime.map { .double($0) } ?? .null, m.wallTime.map { .text(isoDateTime($0)) } ?? .null,
                 ]
             }
         }
