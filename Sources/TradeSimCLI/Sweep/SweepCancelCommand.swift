@@ -29,10 +29,9 @@ struct SweepCancelCommand: ParsableCommand {
                     + "by stopping its tradesim sweep process")
         }
         guard let jobId = record.jobId else {
-            let flag = db.path == defaultStorePath ? "" : " --store \(db.path)"
             throw CLIError(
                 "sweep \(sweep) was never submitted to Slurm, so there is nothing to cancel (submit it with tradesim "
-                    + "sweep \(sweep) --resume --launcher slurm\(flag))")
+                    + "sweep \(sweep) --resume --launcher slurm --store \(db.path))")
         }
         let jobs = jobId.split(separator: ",").map(String.init)
         try Slurm.cancel(jobs: jobs)

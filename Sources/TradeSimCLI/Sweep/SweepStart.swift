@@ -217,12 +217,11 @@ struct SweepStart: ParsableCommand {
         // A trial whose process was killed (interrupted) is as unfinished as a failed one: the sweep has no result.
         let unfinished = counts.filter { $0.status == "failed" || $0.status == "interrupted" }
         if let first = unfinished.first {
-            let store = db.path == defaultStorePath ? "" : " --store \(db.path)"
             throw CLIError(
                 "sweep \(sweep.name): \(plural(first.count, "trial")) \(first.status)"
                     + unfinished.dropFirst().map { ", \($0.count) \($0.status)" }.joined()
-                    + " (tradesim sweep status \(sweep.name)\(store)); run them again with tradesim sweep \(sweep.name) "
-                    + "--resume\(store)")
+                    + " (tradesim sweep status \(sweep.name) --store \(db.path)); run them again with tradesim sweep "
+                    + "\(sweep.name) --resume --store \(db.path)")
         }
     }
 }
