@@ -3,7 +3,8 @@ import MarketData
 import RunStore
 
 /// One stored episode of a run, bar by bar (`tradesim replay`): a page of its step rows with the close of the first
-/// asset at each bar, and `verify`, which re-runs the policy from the checkpoint the episode was written at.
+/// asset at each bar, and `verify`, which re-runs the policy from the checkpoint the episode was written at and
+/// checks every stored value of the episode against the re-run.
 public struct EpisodeReplay {
     public let store: RunStore
     public let run: RunRecord
@@ -72,10 +73,12 @@ public struct EpisodeReplay {
         return (table, total)
     }
 
-    /// Checks the episode against its checkpoint: the stored step actions hash to the episode's actions hash, and the
-    /// greedy policy restored from the checkpoint at the episode's step, run again over the same split, takes the same
-    /// actions. Returns the number of actions checked; throws one line naming the first difference.
-    public func verify() throws -> Int {
+    /// Checks the episode against its checkpoint: the greedy policy restored from the checkpoint at the episode's
+    /// step, run again over the same split, takes the stored actions, and the environment gives every stored step's
+    /// bar, date, position, weights, fill price, cost, reward and equity, every stored trade and the episode's totals
+    /// bit for bit; the stored actions hash to the episode's actions hash. Returns the numbers of steps and trades
+    /// checked; throws one line naming the first difference.
+    public func verify() throws -> (steps: Int, trades: Int) {
         guard let split = Split(rawValue: episode.split.rawValue), split != .train else {
             throw RunStateError(
                 "\(store.path): run \(run.name): \(title) is a training episode (exploring, cut into chunks); only "
@@ -94,12 +97,14 @@ public struct EpisodeReplay {
         let where_ = "\(store.path): run \(run.name) \(title)"
         let saved = try SavedRun(run, store: store, step: episode.globalStep)
         let log = try evaluateAgent(try saved.agent(), setup: saved.setup, split: split)
-        if let k = zip(stored, log.steps).map({ $0.action.bitPattern != $1.action.bitPattern }).firstIndex(of: true) {
-            let (a, b) = (stored[k], log.steps[k])
+        let tickers = saved.setup.dataset.panel.tickers
+        let origin = "the step-\(episode.globalStep) checkpoint"
+        for (a, b) in zip(stored, log.steps) {
+            guard let (field, was, now) = firstDifference(a, b, tickers: tickers) else { continue }
             throw ReplayMismatchError(
-                "\(where_): stored action at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is "
-                    + "\(fixed(a.action, 4)) but the policy from the step-\(episode.globalStep) checkpoint "
-                    + "takes \(fixed(b.action, 4))"
+                "\(where_): stored \(field) at bar \(a.barIndex) (\(DateParser.format(a.timestamp))) is \(was) but "
+                    + (field == "action"
+                        ? "the policy from \(origin) takes \(now)" : "the re-run from \(origin) gives \(now)")
             )
         }
         guard log.length == stored.count else {
@@ -112,8 +117,66 @@ public struct EpisodeReplay {
                     + "replayed \(log.actionsHash))"
             )
         }
-        return log.length
+        let trades = try store.trades(episodeId: episode.id!)
+        for (k, (a, b)) in zip(trades, log.trades).enumerated() {
+            let fields: [(String, Double, Double)] = [
+                ("quantity", a.quantity, b.quantity), ("price", a.price, b.price), ("cost", a.cost, b.cost),
+            ]
+            let difference =
+                a.barIndex != b.barIndex || a.asset != b.asset
+                ? ("bar and asset", "\(a.barIndex) \(a.asset)", "\(b.barIndex) \(b.asset)")
+                : fields.first { $0.1.bitPattern != $0.2.bitPattern }.map { ($0.0, "\($0.1)", "\($0.2)") }
+            if let (field, was, now) = difference {
+                throw ReplayMismatchError(
+                    "\(where_): stored trade \(k) (bar \(a.barIndex), \(a.asset)): its \(field) is \(was) but the "
+                        + "re-run from \(origin) gives \(now)"
+                )
+            }
+        }
+        guard trades.count == log.trades.count else {
+            throw ReplayMismatchError(
+                "\(where_): \(trades.count) stored trades but the re-run from \(origin) makes \(log.trades.count)")
+        }
+        let totals: [(String, Double, Double)] = [
+            ("total reward", episode.totalReward, log.totalReward),
+            ("final equity", episode.finalEquity, log.finalEquity),
+            ("costs", episode.costs, log.costs),
+        ]
+        if let (field, was, now) = totals.first(where: { $0.1.bitPattern != $0.2.bitPattern }) {
+            throw ReplayMismatchError(
+                "\(where_): the stored episode's \(field) is \(was) but the re-run from \(origin) gives \(now)")
+        }
+        return (log.length, trades.count)
     }
+}
+
+/// The first field in which stored step `a` and re-run step `b` differ, doubles compared bit for bit, as the field's
+/// name and both values (shortest round-trip form, so that a difference in the last bit shows); a panel's weights
+/// are compared one by one and named by ticker.
+private func firstDifference(_ a: StepRecord, _ b: StepRecord, tickers: [String]) -> (String, String, String)? {
+    if a.action.bitPattern != b.action.bitPattern { return ("action", "\(a.action)", "\(b.action)") }
+    if a.barIndex != b.barIndex { return ("bar index", "\(a.barIndex)", "\(b.barIndex)") }
+    if a.timestamp != b.timestamp {
+        return ("date", DateParser.format(a.timestamp), DateParser.format(b.timestamp))
+    }
+    let doubles: [(String, KeyPath<StepRecord, Double>)] = [
+        ("position", \.position), ("fill price", \.fillPrice), ("cost", \.cost), ("reward", \.reward),
+        ("equity", \.equity),
+    ]
+    for (name, path) in doubles where a[keyPath: path].bitPattern != b[keyPath: path].bitPattern {
+        return (name, "\(a[keyPath: path])", "\(b[keyPath: path])")
+    }
+    guard a.positionsJSON != b.positionsJSON else { return nil }
+    // Each weight is written in its shortest round-trip form, so the texts differ exactly where the bits do.
+    let elements = { (json: String) in json.trimmingCharacters(in: ["[", "]"]).split(separator: ",") }
+    let (was, now) = (elements(a.positionsJSON), elements(b.positionsJSON))
+    if was.count == now.count, let i = was.indices.first(where: { was[$0] != now[$0] }) {
+        return ("weight of \(i < tickers.count ? tickers[i] : "asset \(i)")", String(was[i]), String(now[i]))
+    }
+    return (
+        "weights", a.positionsJSON.isEmpty ? "none" : a.positionsJSON,
+        b.positionsJSON.isEmpty ? "none" : b.positionsJSON
+    )
 }
 
 /// `x` with `digits` decimals.

@@ -27,7 +27,7 @@ struct ReplayCommand: ParsableCommand {
     @Flag(
         help: """
             Re-run the greedy policy from the checkpoint the episode was written at and check that it \
-            takes the stored actions.
+            takes the stored actions and gives every stored step, trade and total bit for bit.
             """
     )
     var verify = false
@@ -44,9 +44,10 @@ struct ReplayCommand: ParsableCommand {
         let replay = try EpisodeReplay(reference, split: split, index: episode, store: storeToRead(store))
         let e = replay.episode
         if verify {
-            let n = try replay.verify()
+            let (steps, trades) = try replay.verify()
             print(
-                "\(replay.run.name) \(replay.title): verified \(n) actions against the step-\(e.globalStep) checkpoint "
+                "\(replay.run.name) \(replay.title): verified \(steps) steps (actions, positions, fills, costs, rewards, "
+                    + "equity), \(trades) trades and the episode's totals against the step-\(e.globalStep) checkpoint "
                     + "(actions hash \(e.actionsHash))"
             )
             return

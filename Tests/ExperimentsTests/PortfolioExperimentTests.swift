@@ -1,8 +1,8 @@
 import Foundation
-import RunStore
 import Testing
 
 @testable import Experiments
+@testable import RunStore
 
 /// The portfolio experiment end to end through the CLI, shrunk: PPO with softmax weights over the 20-stock panel (the
 /// encoder switched to `kind`), trained a few updates, evaluated on validation next to the panel baselines.
@@ -16,6 +16,7 @@ func portfolioExperimentTrainsOnThePanel(kind: String) throws {
         steps: 192
         evaluateOn: [validation]
         store: \(dir)/runs.sqlite
+        checkpoints: \(dir)/checkpoints
         overrides:
           environment:
             market: {window: 8, episode: {length: 40}}
@@ -60,6 +61,21 @@ func portfolioExperimentTrainsOnThePanel(kind: String) throws {
             String(format: "%.4f", steps[0].cost), String(format: "%.6f", steps[0].reward),
             String(format: "%.2f", steps[0].equity),
         ], "\(lines[3])")
+    // `replay --verify` compares every weight: one moved by one unit in the last place is named by its ticker.
+    let verified = try runCLI(["replay", "\(run.id!)", "--verify", "--store", dir + "/runs.sqlite"])
+    #expect(verified.status == 0 && verified.stdout.contains("verified \(steps.count) steps"), "\(verified.stderr)")
+    var moved = steps[0].positionsJSON.trimmingCharacters(in: ["[", "]"]).split(separator: ",").map { Double($0)! }
+    moved[top] = moved[top].nextUp
+    try store.pool.write { db in
+        try db.execute(
+            sql: "UPDATE step SET positionsJSON = ? WHERE episodeId = ? AND barIndex = ?",
+            arguments: ["[" + moved.map { "\($0)" }.joined(separator: ",") + "]", validation.id!, steps[0].barIndex])
+    }
+    let bad = try runCLI(["replay", "\(run.id!)", "--verify", "--store", dir + "/runs.sqlite"])
+    #expect(bad.status != 0 && bad.stderrLines.count == 1, "\(bad.stderr)")
+    #expect(
+        bad.stderr.contains("stored weight of \(tickers[top]) at bar \(steps[0].barIndex)")
+            && bad.stderr.contains("is \(moved[top]) but the re-run"), "\(bad.stderr)")
 }
 
 @Test func unknownEncoderKindIsOneErrorLine() throws {

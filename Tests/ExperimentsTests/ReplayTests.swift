@@ -1,11 +1,13 @@
 import Foundation
 import GRDB
+import MarketData
 import Testing
 
 @testable import RunStore
 
 /// `tradesim replay`: a page of a stored episode with values that match the store and the data file, and `--verify`,
-/// which passes on a fresh run and fails with one line once a stored action is altered.
+/// which passes on a fresh run and fails with one line naming the value once a stored action, reward, trade price or
+/// total is altered (the last three by one unit in the last place).
 @Test func replayShowsStoredBarsAndVerifiesThem() throws {
     let t = try tinyExperiment(steps: 300)
     try (try String(contentsOfFile: t.experiment, encoding: .utf8) + "\ncheckpoints: \(t.dir)/checkpoints\n")
@@ -53,7 +55,11 @@ import Testing
 
     let ok = try runCLI(["replay", "\(run.id!)", "--verify", "--store", t.store])
     #expect(ok.status == 0, "\(ok.stderr)")
-    #expect(ok.stdout.contains("verified \(episode.steps) actions against the step-300 checkpoint"))
+    let trades = try store.trades(episodeId: episode.id!)
+    #expect(
+        ok.stdout.contains(
+            "verified \(episode.steps) steps (actions, positions, fills, costs, rewards, equity), \(trades.count) trades "
+                + "and the episode's totals against the step-300 checkpoint"), "\(ok.stdout)")
     // The episode evaluated at step 150 has no checkpoint to re-run.
     let early = try runCLI(["replay", "\(run.id!)", "--episode", "0", "--verify", "--store", t.store])
     #expect(
@@ -71,4 +77,36 @@ import Testing
     #expect(bad.status != 0)
     #expect(bad.stderrLines.count == 1, "\(bad.stderr)")
     #expect(bad.stderr.contains("stored action at bar \(altered.barIndex)"), "\(bad.stderr)")
+
+    try store.pool.write { db in
+        try db.execute(
+            sql: "UPDATE step SET action = ? WHERE episodeId = ? AND barIndex = ?",
+            arguments: [altered.action, episode.id!, altered.barIndex])
+    }
+    #expect(try runCLI(["replay", "\(run.id!)", "--verify", "--store", t.store]).status == 0)
+
+    /// Runs `sql` with `moved` in place of `original`, expects verification to fail with one line containing
+    /// `message`, then puts `original` back.
+    func expectMismatch(_ sql: String, _ moved: Double, _ original: Double, id: Int64, _ message: String) throws {
+        try store.pool.write { db in try db.execute(sql: sql, arguments: [moved, id]) }
+        let r = try runCLI(["replay", "\(run.id!)", "--verify", "--store", t.store])
+        #expect(r.status != 0 && r.stderrLines.count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        try store.pool.write { db in try db.execute(sql: sql, arguments: [original, id]) }
+    }
+    let s = stored[12]
+    let date = DateParser.format(s.timestamp)
+    try expectMismatch(
+        "UPDATE step SET reward = ? WHERE episodeId = \(episode.id!) AND barIndex = ?", s.reward.nextUp, s.reward,
+        id: s.barIndex,
+        "stored reward at bar \(s.barIndex) (\(date)) is \(s.reward.nextUp) but the re-run from the step-300 "
+            + "checkpoint gives \(s.reward)")
+    let trade = try #require(trades.first, "the validation episode trades at least once")
+    try expectMismatch(
+        "UPDATE trade SET price = ? WHERE id = ?", trade.price.nextDown, trade.price, id: trade.id!,
+        "stored trade 0 (bar \(trade.barIndex), \(trade.asset)): its price is \(trade.price.nextDown) but the re-run")
+    try expectMismatch(
+        "UPDATE episode SET finalEquity = ? WHERE id = ?", episode.finalEquity.nextUp, episode.finalEquity,
+        id: episode.id!, "the stored episode's final equity is \(episode.finalEquity.nextUp) but the re-run")
+    #expect(try runCLI(["replay", "\(run.id!)", "--verify", "--store", t.store]).status == 0)
 }
