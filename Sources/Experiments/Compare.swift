@@ -264,10 +264,11 @@ public func comparedBaselines(for setup: MarketSetup) -> [Baseline] {
     return Baseline.allCases.filter { $0 != .random && $0.applies(toAssets: assets) }
 }
 
-/// How a comparison's costs were set, for its header: `base` as configured in the environment file at `path`, or, when
-/// `swept`, the sweep's rule (`costs(atBps:base:)`) with the borrow fee it keeps.
+/// How a comparison's costs were set, for its header: `base` as configured in the environment file at `path` (shown
+/// as `displayPath` shows it), or, when `swept`, the sweep's rule (`costs(atBps:base:)`) with the borrow fee it keeps.
 package func costsDescription(_ base: CostModel, path: String, swept: Bool) -> String {
-    swept
+    let path = displayPath(path)
+    return swept
         ? "sweep: commission = the level in bps, no spread or slippage, borrow \(base.borrowBpsPerYear) bps/year "
             + "(\(path))"
         : "as in \(path): commission \(base.commissionBps) bps, half-spread \(base.halfSpreadBps) bps, slippage "
@@ -459,7 +460,7 @@ public func compare(
     comparison.notes = constantPolicyNotes(comparison.episodes[0], bars: periodName)
     let log = comparison.episodes[0][0].log  // every contender ran on the same bars
     comparison.bars =
-        "\(periodName) of \(panel.source) "
+        "\(periodName) of \(displayPath(reference.dataPath)) "
         + "(\(panel.tickers.count == 1 ? panel.tickers[0] : "\(panel.tickers.count) assets"), "
         + returnsSpan(log) + ")" + (annualisationNote(barsPerYear: panel.barsPerYear).map { "; \($0)" } ?? "")
     comparison.barsPerYear = panel.barsPerYear

@@ -39,7 +39,7 @@ public struct RunSummary {
                 + "outputs), agent `\(run.agent)`, \(spec.steps) steps (checkpoint every \(spec.checkpointInterval)"
                 + (spec.evaluateEvery > 0 ? ", validation every \(spec.evaluateEvery)" : "") + ")\n"
             out +=
-                "  - data `\(data.file)` (SHA-256 "
+                "  - data `\(displayPath(dataFilePath(data, folder: config.environmentFolder)))` (SHA-256 "
                 + "\(config.dataSHA256.map { String($0.prefix(12)) } ?? "not recorded")…), train "
                 + "\(years(data.splits.train)), validation \(years(data.splits.validation)), test "
                 + "\(years(data.splits.test))\n"

@@ -587,6 +587,14 @@ public func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
+/// `path` as outputs show it: with `.` and `..` resolved, and relative to the current folder when it lies inside it
+/// (`environments/sp500-daily.yaml`, not `/home/me/tradesim/experiments/../environments/sp500-daily.yaml`).
+public func displayPath(_ path: String) -> String {
+    let full = URL(fileURLWithPath: absolutePath(path)).standardized.path
+    let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardized.path + "/"
+    return full.hasPrefix(here) ? String(full.dropFirst(here.count)) : full
+}
+
 extension AgentConfig {
     /// The environment steps an agent trains in at a time: a whole rollout of every environment (PPO, A2C), else 1.
     var rolloutSteps: Int {

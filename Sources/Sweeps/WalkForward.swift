@@ -85,7 +85,7 @@ public func stitchedComparison(_ name: String, store: RunStore, request: Compare
     let panel = reference.dataset.panel
     comparison.bars =
         "the test years of \(windows.count) walk-forward windows of sweep \(name), stitched, of "
-        + "\(panel.source) (" + returnsSpan(log) + ")"
+        + "\(displayPath(reference.dataPath)) (" + returnsSpan(log) + ")"
         + (annualisationNote(barsPerYear: panel.barsPerYear).map { "; \($0)" } ?? "")
     comparison.barsPerYear = panel.barsPerYear
     comparison.costs = costsDescription(base, path: reference.path, swept: !request.costLevels.isEmpty)

@@ -272,6 +272,15 @@ let singleAssetBaselines = Baseline.allCases.filter { $0 != .random && $0.applie
     #expect(c.trials == 1)  // the run itself, evaluated on validation during training
     // the returns run from the close of the first decision's bar to that of the last fill (not the last decision's)
     #expect(c.bars.hasSuffix("from the close of 2011-01-03 to the close of 2012-12-31)"), "\(c.bars)")
+    // files are named with `..` resolved, relative to the current folder when they lie inside it
+    #expect(
+        c.bars.hasPrefix("validation split of \(repoRoot)/data/sp500_1999_2018_arch.csv (")
+            && c.costs.hasSuffix("(\(repoRoot)/environments/sp500-daily.yaml)"), "\(c.bars) \(c.costs)")
+    let fromRoot = try runCLI(["compare", run.name, "--store", store, "--format", "json"], in: repoRoot)
+    let d = try JSONDecoder().decode(Comparison.self, from: Data(fromRoot.stdout.utf8))
+    #expect(
+        d.bars.hasPrefix("validation split of data/sp500_1999_2018_arch.csv (")
+            && d.costs.hasPrefix("as in environments/sp500-daily.yaml: "), "\(d.bars) \(d.costs)")
     let row = try #require(c.tables.last?.rows.first)
     #expect(
         row.kind == "agent" && row.runs == [run.name]

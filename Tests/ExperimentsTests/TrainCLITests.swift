@@ -47,7 +47,9 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
     #expect(steps.count == Int(validation.last!.steps))  // evaluation keeps every step
     #expect(try !store.episodes(runId: run.id!, split: .train).isEmpty)
     #expect(try store.metrics(runId: run.id!, key: "eval/validation/sharpe").count == 2)
-    #expect(FileManager.default.fileExists(atPath: t.dir + "/report.md"))
+    // the report names the data file as read, relative to the folder train ran in (the repository's root)
+    let report = try String(contentsOfFile: t.dir + "/report.md", encoding: .utf8)
+    #expect(report.contains("  - data `data/sp500_1999_2018_arch.csv` (SHA-256 "), "\(report)")
 
     let listed = try runCLI(["runs", "--store", t.store])
     #expect(listed.status == 0 && listed.stdout.contains(run.name) && listed.stdout.contains("finished"))
