@@ -9,8 +9,9 @@ import RLCore
 //
 // Shapes: B envs, n steps, T window, F features, P extras, K discrete actions / A continuous values.
 
-/// A2C's hyper-parameters. Defaults: SB3's A2C (n = 5, lr 7e-4, entropy 0, value ½, clip 0.5) with Adam and 8
-/// environments × 16 steps for daily bars.
+/// A2C's hyper-parameters. Defaults: SB3's A2C learning rate (7e-4), value coefficient (½) and gradient clip (0.5),
+/// with Adam (SB3: RMSprop), an entropy bonus of 0.01 (SB3: 0) and 8 environments × 16 steps (SB3: n = 5) for daily
+/// bars. The value loss is c_v·½(V − R)², so c_v = ½ weighs the value gradient half as much as SB3's c_v·MSE.
 public struct A2CConfig: PolicyGradientConfig {
     /// Algorithm discriminator; must be `a2c`.
     public var algo: Algorithm = .a2c

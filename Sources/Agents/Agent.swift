@@ -13,6 +13,14 @@ public enum AgentAction: Equatable, Sendable {
     case index(Int)
     /// A continuous vector (A), already squashed as the policy's config says (e.g. softmax weights).
     case continuous([Double])
+
+    /// The action as one number, as step rows keep it: the discrete index, or the first value of a continuous action.
+    public var number: Double {
+        switch self {
+        case .index(let k): Double(k)
+        case .continuous(let v): v.first ?? 0
+        }
+    }
 }
 
 /// What an agent's greedy decision is made from (`Agent.actionScores`), and so what an ensemble averages.

@@ -21,8 +21,13 @@ public struct PPOConfig: PolicyGradientConfig {
     public var continuous: ContinuousPolicyConfig = ContinuousPolicyConfig()
     /// Adam learning rate.
     public var learningRate: Double = 3e-4
-    /// Anneal the learning rate linearly to 0 over each `train` call.
+    /// Anneal the learning rate linearly to 0, as CleanRL: over the agent's first `annealSteps` steps, or over each
+    /// `train` call when that is nil.
     public var annealLearningRate: Bool = false
+    /// The steps over which `annealLearningRate` takes the rate to 0, counted from the agent's first step (at least 1;
+    /// nil: each `train` call's steps). `tradesim train` sets it to the experiment's `steps` when it is not given, so
+    /// that the rate falls once over the run, not again in each stretch between evaluations and checkpoints.
+    public var annealSteps: Int?
     /// Environments stepped together (B; at most `AgentLimits.environments`).
     public var numEnvs: Int = 8
     /// Steps per environment per rollout (S; B·S at most `AgentLimits.rollout`).
@@ -68,6 +73,7 @@ public struct PPOConfig: PolicyGradientConfig {
             "learningRate and clipRange must be > 0; clipRangeValue, targetKL, maxGradNorm ≥ 0")
         try expect(gamma >= 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1, "gamma and gaeLambda must be in [0,1]")
         try expectRewardScale(rewardScale)
+        if let annealSteps { try expect(annealSteps >= 1, "annealSteps must be ≥ 1, not \(annealSteps)") }
     }
 }
 
@@ -76,15 +82,18 @@ public final class PPOAgent: PolicyGradientAgent<PPOConfig>, Agent {
     /// Minibatch order of the update (N).
     var order: [Int] = []
 
-    /// Per rollout of B × S steps: GAE(λ) advantages, then `update` with the learning rate of this point of the call.
+    /// Per rollout of B × S steps: GAE(λ) advantages, then `update` with the learning rate of this point of the anneal
+    /// (`annealSteps`, or this call).
     public func train<Env: AgentEnvironment>(
         env: Env, steps: Int, seed: UInt64, progress: (TrainingEvent<Env.Info>) -> Void
     ) {
+        let first = stepsDone
         trainOnRollouts(
             env: env, steps: steps, seed: seed, envs: config.numEnvs, length: config.nSteps,
             gaeLambda: config.gaeLambda, progress: progress
         ) { buffer, before in
-            let fraction = Double(before) / Double(max(steps, 1))
+            let (done, horizon) = config.annealSteps.map { (first + before, $0) } ?? (before, steps)
+            let fraction = Double(done) / Double(max(horizon, 1))
             let lr = config.annealLearningRate ? config.learningRate * max(1 - fraction, 0) : config.learningRate
             var metrics = update(buffer, learningRate: lr)
             metrics["charts/learning_rate"] = lr

@@ -76,9 +76,6 @@ public func evaluateAgent(_ agent: any Agent, env: MarketEnv, seed: UInt64 = 0) 
     let actions = env
     return runEpisode(&env, seed: seed, keepEvery: 1) { observation in
         let a = agent.act(observation, deterministic: true)
-        switch a {
-        case .index(let k): return (actions.action(for: a), Double(k))
-        case .continuous(let v): return (actions.action(for: a), v.first ?? 0)
-        }
+        return (actions.action(for: a), a.number)
     }
 }

@@ -40,9 +40,15 @@ public struct RunPlan {
         }
         self.experiment = experiment
         self.seed = seed
+        var agent = try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides)
+        // PPO's learning rate falls to 0 once over the run (the trainer calls `train` once per stretch between
+        // evaluations and checkpoints).
+        if case .ppo(var ppo) = agent, ppo.annealLearningRate, ppo.annealSteps == nil {
+            ppo.annealSteps = experiment.spec.steps
+            agent = .ppo(ppo)
+        }
         config = ResolvedConfig(
-            experiment: experiment.spec, environment: environment, environmentFolder: folder,
-            agent: try AgentFile.load(experiment.agentPath, overrides: experiment.agentOverrides),
+            experiment: experiment.spec, environment: environment, environmentFolder: folder, agent: agent,
             seed: seed, dataSHA256: sha, environmentFile: absolutePath(experiment.environmentPath))
         configJSON = try config.json()
     }
@@ -588,7 +594,8 @@ public func absolutePath(_ path: String) -> String {
 }
 
 /// `path` as outputs show it: with `.` and `..` resolved, and relative to the current folder when it lies inside it
-/// (`environments/sp500-daily.yaml`, not `/home/me/tradesim/experiments/../environments/sp500-daily.yaml`).
+/// (`environments/sp500-daily.yaml` where the command runs in the repository, not
+/// `experiments/../environments/sp500-daily.yaml`).
 public func displayPath(_ path: String) -> String {
     let full = URL(fileURLWithPath: absolutePath(path)).standardized.path
     let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardized.path + "/"

@@ -1,14 +1,25 @@
-/// Clips gradients by their global L2 norm like torch.nn.utils.clip_grad_norm_: total = ‖gradients‖₂ (over the whole
-/// flat buffer, accumulated in Double by `sumOfSquares`); if total > maxNorm, every gradient is multiplied by
-/// maxNorm / (total + 1e-6). Returns the norm before clipping.
+/// Clips gradients by their global L2 norm like torch.nn.utils.clip_grad_norm_ over every parameter: total =
+/// ‖(gradients, extra)‖₂ (over both flat buffers, accumulated in Double by `sumOfSquares`; `extra` holds the gradients
+/// of parameters trained beside a network, such as a Gaussian policy's log-std); if total > maxNorm, every gradient of
+/// both is multiplied by maxNorm / (total + 1e-6). Returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(_ gradients: inout [Float], _ extra: inout [Float], maxNorm: Float) -> Float {
+    let squares =
+        gradients.withUnsafeBufferPointer { sumOfSquares($0) } + extra.withUnsafeBufferPointer { sumOfSquares($0) }
+    let total = Float(squares.squareRoot())
+    let coefficient = maxNorm / (total + 1e-6)
+    if coefficient < 1 {
+        gradients.withUnsafeMutableBufferPointer { g in for i in 0..<g.count { g[i] *= coefficient } }
+        for i in extra.indices { extra[i] *= coefficient }
+    }
+    return total
+}
+
+/// `clipGradientNorm(_:_:maxNorm:)` of `gradients` alone.
 @discardableResult
 public func clipGradientNorm(_ gradients: inout [Float], maxNorm: Float) -> Float {
-    gradients.withUnsafeMutableBufferPointer { g in
-        let total = Float(sumOfSquares(UnsafeBufferPointer(g)).squareRoot())
-        let coefficient = maxNorm / (total + 1e-6)
-        if coefficient < 1 { for i in 0..<g.count { g[i] *= coefficient } }
-        return total
-    }
+    var none: [Float] = []
+    return clipGradientNorm(&gradients, &none, maxNorm: maxNorm)
 }
 
 /// Σ x² over `values`, in Double: eight running sums, element i in sum i mod 8, added pairwise at the end (one running

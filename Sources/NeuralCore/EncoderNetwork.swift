@@ -193,6 +193,13 @@ public final class EncoderNetwork {
     @discardableResult
     public func clipGradients(maxNorm: Float) -> Float { clipGradientNorm(&gradients, maxNorm: maxNorm) }
 
+    /// The network's gradients and `extra` (those of parameters trained beside it) clipped together by their global
+    /// norm, `clipGradientNorm(&gradients, &extra, maxNorm:)`; returns the norm before clipping.
+    @discardableResult
+    public func clipGradients(maxNorm: Float, with extra: inout [Float]) -> Float {
+        clipGradientNorm(&gradients, &extra, maxNorm: maxNorm)
+    }
+
     /// Copies all parameters from a network of the same architecture (target-network sync).
     public func copyParameters(from other: EncoderNetwork) {
         precondition(other.configuration == configuration, "copyParameters needs the same architecture")

@@ -30,7 +30,8 @@ private func runAsReader(_ args: [String], bin: String) throws -> CLIResult {
     let readers =
         ([["runs"], ["export", "\(id)"], ["sweeps"]] + (data ? [["compare", "\(id)"], ["replay", "\(id)"]] : []))
         .map { $0 + store }
-    let expected = try readers.map { try runCLI($0) }
+    // run in the folder the reader runs in, since outputs name files relative to it
+    let expected = try readers.map { try runCLI($0, in: getuid() == 0 ? bin : repoRoot) }
     for r in expected { #expect(r.status == 0 && !r.stdout.isEmpty, "\(r.stderr)") }
     let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
     #expect(chmod(dir, 0o555) == 0)

@@ -99,6 +99,43 @@ func tinyExperiment(steps: Int = 300, seeds: String = "[3]", logEvery: Int = 0) 
     #expect(try store.metrics(runId: run.id!, key: "charts/epsilon").count == 3)
 }
 
+/// `annealLearningRate: true` makes PPO's learning rate fall once over the run's steps (the resolved config records
+/// them as `annealSteps`), though training stops for a checkpoint every 64 steps.
+@Test func ppoAnnealsTheLearningRateOnceOverTheRun() throws {
+    let dir = try temporaryDirectory()
+    let yaml = """
+        environment: \(repoRoot)/environments/sp500-daily.yaml
+        agent: \(repoRoot)/agents/ppo-lstm.yaml
+        seeds: [1]
+        steps: 256
+        checkpointEvery: 64
+        evaluateOn: []
+        store: \(dir)/runs.sqlite
+        overrides:
+          environment:
+            market: {window: 8, episode: {length: 60}}
+          agent:
+            encoder: {embedding: 8, hidden: 8}
+            annealLearningRate: true
+            numEnvs: 2
+            nSteps: 16
+            minibatchSize: 32
+            epochs: 1
+        """
+    try yaml.write(toFile: dir + "/anneal.yaml", atomically: true, encoding: .utf8)
+    let r = try runCLI(["train", dir + "/anneal.yaml"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let store = try RunStore(path: dir + "/runs.sqlite")
+    let run = try #require(try store.runs().first)
+    #expect(run.configJSON.contains("\"annealSteps\":256"))
+    let rates = try store.metrics(runId: run.id!, key: "charts/learning_rate").sorted { $0.globalStep < $1.globalStep }
+    // one update per 32-step rollout, at 3e-4 × (1 − steps before it / 256)
+    let steps: [Int64] = Array(stride(from: 32, through: 256, by: 32))
+    let expected: [Double] = (0..<8).map { (k: Int) -> Double in 3e-4 * (1 - Double(k * 32) / 256) }
+    #expect(rates.map(\.globalStep) == steps)
+    #expect(rates.map(\.value) == expected, "\(rates.map(\.value))")
+}
+
 @Test func sameSeedGivesABitIdenticalRun() throws {
     let a = try tinyExperiment(steps: 200), b = try tinyExperiment(steps: 200)
     #expect(try runCLI(["train", a.experiment]).status == 0)

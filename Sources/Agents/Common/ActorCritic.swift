@@ -326,11 +326,11 @@ final class ActorCritic {
         for j in dLogStd.indices { dLogStd[j] = 0 }
     }
 
-    /// Clips the network's gradient norm (0 = no clipping), then one Adam step of the network and the log-std, unless
-    /// a gradient is not finite. Returns the norm before clipping.
+    /// Clips the global gradient norm of the network and the log-std together (0 = no clipping), then one Adam step of
+    /// both, unless a gradient is not finite. Returns the norm before clipping.
     @discardableResult
     func step(maxGradNorm: Double, learningRate: Double) -> Float {
-        let (norm, apply) = net.clipAndCheck(maxGradNorm: maxGradNorm, extraGradients: dLogStd)
+        let (norm, apply) = net.clipAndCheck(maxGradNorm: maxGradNorm, extraGradients: &dLogStd)
         guard apply else { return norm }  // a non-finite update is never applied (see NumericGuard)
         adam.configuration.learningRate = Float(learningRate)
         net.updateParameters { adam.update(&$0, gradients: net.gradients) }
@@ -356,6 +356,9 @@ final class ActorCritic {
         if actionScratch.count < B * W { actionScratch = .init(repeating: 0, count: B * W) }
         var envActions: [Env.Action] = []
         envActions.reserveCapacity(B)
+        // What each environment's step row keeps as its action (`AgentAction.number`): the squashed action's first
+        // value, as evaluation keeps it, not the Gaussian sample.
+        var loggedActions = [Double](repeating: 0, count: B)
         var episodes = 0
         for _ in 0..<S {
             let t0 = now()
@@ -371,7 +374,9 @@ final class ActorCritic {
                     for j in 0..<W { buffer.actions.append(slot[j]) }
                     buffer.logProbs.append(lp)
                     buffer.values.append(value(ws, b))
-                    envActions.append(venv.envs[b].action(for: agentAction(slot)))
+                    let chosen = agentAction(slot)
+                    envActions.append(venv.envs[b].action(for: chosen))
+                    loggedActions[b] = chosen.number
                 }
             }
             let t1 = now()
@@ -385,8 +390,7 @@ final class ActorCritic {
                 buffer.truncated.append(s.truncated)
                 buffer.bootstrapValues.append(0)
                 if s.truncated, let final = venv.finalObservations[b] { truncatedFinals.append(final) }
-                tracker.record(
-                    env: b, step: s, action: Double(actionScratch[b * W]), globalStep: globalStep, progress: progress)
+                tracker.record(env: b, step: s, action: loggedActions[b], globalStep: globalStep, progress: progress)
                 if s.done { episodes += 1 }
                 observations[b] = s.observation
             }

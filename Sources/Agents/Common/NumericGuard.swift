@@ -37,15 +37,22 @@ public final class NumericGuard: @unchecked Sendable {
 }
 
 extension EncoderNetwork {
-    /// Clips the gradients to `maxGradNorm` (0: no clipping) and checks the update: `loss`, the network's gradient norm
-    /// and `extraGradients` must be finite (one NaN or ±∞ anywhere makes the norm non-finite). Returns the norm before
-    /// clipping and whether the optimizer step may be applied; the current `NumericGuard` counts a refused update.
-    func clipAndCheck(maxGradNorm: Double, loss: Float = 0, extraGradients: [Float] = []) -> (norm: Float, apply: Bool)
+    /// Clips the network's gradients and `extraGradients` (those of parameters trained beside it, such as a Gaussian
+    /// policy's log-std) together to the global norm `maxGradNorm` (0: no clipping), as SB3's `clip_grad_norm_` over
+    /// all the policy's parameters, and checks the update: `loss` and the norm must be finite (one NaN or ±∞ in any
+    /// gradient makes the norm non-finite). Returns the global norm before clipping and whether the optimizer step may
+    /// be applied; the current `NumericGuard` counts a refused update.
+    func clipAndCheck(maxGradNorm: Double, loss: Float = 0, extraGradients: inout [Float]) -> (norm: Float, apply: Bool)
     {
-        let norm = clipGradients(maxNorm: maxGradNorm > 0 ? Float(maxGradNorm) : .infinity)
-        let extra = extraGradients.reduce(Float(0)) { $0 + $1 * $1 }
-        let finite = loss.isFinite && norm.isFinite && extra.isFinite
+        let norm = clipGradients(maxNorm: maxGradNorm > 0 ? Float(maxGradNorm) : .infinity, with: &extraGradients)
+        let finite = loss.isFinite && norm.isFinite
         guard let guardian = NumericGuard.current else { return (norm, finite) }
         return (norm, guardian.admit(finite: finite, details: "loss \(loss), gradient norm \(norm)"))
+    }
+
+    /// `clipAndCheck(maxGradNorm:loss:extraGradients:)` of the network's gradients alone.
+    func clipAndCheck(maxGradNorm: Double, loss: Float) -> (norm: Float, apply: Bool) {
+        var none: [Float] = []
+        return clipAndCheck(maxGradNorm: maxGradNorm, loss: loss, extraGradients: &none)
     }
 }

@@ -187,11 +187,12 @@ extension ActorCritic {
     }
 }
 
-/// (x − mean) / (std + 1e-8) over `values`, std with Bessel's correction (as SB3 / CleanRL normalise advantages).
+/// (x − mean) / (std + 1e-8) over `values`, std with Bessel's correction (as SB3 / CleanRL normalise advantages); a
+/// single value is kept as it is, as SB3 keeps a minibatch of one row's advantage (its std is undefined).
 func normalized<C: Collection<Float>>(_ values: C, into out: inout [Float]) {
     out.removeAll(keepingCapacity: true)
     let n = values.count
-    guard n > 1 else { out.append(contentsOf: values.map { _ in 0 }); return }
+    guard n > 1 else { out.append(contentsOf: values); return }
     var mean = 0.0
     for v in values { mean += Double(v) }
     mean /= Double(n)
