@@ -119,13 +119,12 @@ public struct EpisodeReplay {
         }
         let trades = try store.trades(episodeId: episode.id!)
         for (k, (a, b)) in zip(trades, log.trades).enumerated() {
-            let fields: [(String, Double, Double)] = [
-                ("quantity", a.quantity, b.quantity), ("price", a.price, b.price), ("cost", a.cost, b.cost),
-            ]
             let difference =
                 a.barIndex != b.barIndex || a.asset != b.asset
                 ? ("bar and asset", "\(a.barIndex) \(a.asset)", "\(b.barIndex) \(b.asset)")
-                : fields.first { $0.1.bitPattern != $0.2.bitPattern }.map { ($0.0, "\($0.1)", "\($0.2)") }
+                : firstDifference([
+                    ("quantity", a.quantity, b.quantity), ("price", a.price, b.price), ("cost", a.cost, b.cost),
+                ])
             if let (field, was, now) = difference {
                 throw ReplayMismatchError(
                     "\(where_): stored trade \(k) (bar \(a.barIndex), \(a.asset)): its \(field) is \(was) but the "
@@ -137,12 +136,12 @@ public struct EpisodeReplay {
             throw ReplayMismatchError(
                 "\(where_): \(trades.count) stored trades but the re-run from \(origin) makes \(log.trades.count)")
         }
-        let totals: [(String, Double, Double)] = [
+        let totals = firstDifference([
             ("total reward", episode.totalReward, log.totalReward),
             ("final equity", episode.finalEquity, log.finalEquity),
             ("costs", episode.costs, log.costs),
-        ]
-        if let (field, was, now) = totals.first(where: { $0.1.bitPattern != $0.2.bitPattern }) {
+        ])
+        if let (field, was, now) = totals {
             throw ReplayMismatchError(
                 "\(where_): the stored episode's \(field) is \(was) but the re-run from \(origin) gives \(now)")
         }
@@ -159,13 +158,11 @@ private func firstDifference(_ a: StepRecord, _ b: StepRecord, tickers: [String]
     if a.timestamp != b.timestamp {
         return ("date", DateParser.format(a.timestamp), DateParser.format(b.timestamp))
     }
-    let doubles: [(String, KeyPath<StepRecord, Double>)] = [
-        ("position", \.position), ("fill price", \.fillPrice), ("cost", \.cost), ("reward", \.reward),
-        ("equity", \.equity),
-    ]
-    for (name, path) in doubles where a[keyPath: path].bitPattern != b[keyPath: path].bitPattern {
-        return (name, "\(a[keyPath: path])", "\(b[keyPath: path])")
-    }
+    let values = firstDifference([
+        ("position", a.position, b.position), ("fill price", a.fillPrice, b.fillPrice), ("cost", a.cost, b.cost),
+        ("reward", a.reward, b.reward), ("equity", a.equity, b.equity),
+    ])
+    if let values { return values }
     guard a.positionsJSON != b.positionsJSON else { return nil }
     // Each weight is written in its shortest round-trip form, so the texts differ exactly where the bits do.
     let elements = { (json: String) in json.trimmingCharacters(in: ["[", "]"]).split(separator: ",") }
@@ -177,6 +174,12 @@ private func firstDifference(_ a: StepRecord, _ b: StepRecord, tickers: [String]
         "weights", a.positionsJSON.isEmpty ? "none" : a.positionsJSON,
         b.positionsJSON.isEmpty ? "none" : b.positionsJSON
     )
+}
+
+/// The first of `fields` (name, stored, re-run) whose two values differ in their bits, as its name and both values in
+/// their shortest round-trip form.
+private func firstDifference(_ fields: [(String, Double, Double)]) -> (String, String, String)? {
+    fields.first { $0.1.bitPattern != $0.2.bitPattern }.map { ($0.0, "\($0.1)", "\($0.2)") }
 }
 
 /// `x` with `digits` decimals.
